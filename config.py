@@ -1,0 +1,132 @@
+"""Configuration by environment: development (default), test and production.
+
+`TT_CONFIG` picks the class. Each class reads the environment when it is instantiated (at app creation), so
+the same process can build differently configured apps (the tests do).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from pathlib import Path
+
+BASE_DIR = Path(__file__).resolve().parent
+INSTANCE_DIR = BASE_DIR / "instance"
+
+
+class ConfigError(RuntimeError):
+    """The configuration cannot be used; the message says what to set."""
+
+
+def _bool(env: Mapping[str, str], name: str, default: bool = False) -> bool:
+    value = env.get(name)
+    if value is None:
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+class BaseConfig:
+    NAME = "base"
+    SQLALCHEMY_ENGINE_OPTIONS: dict = {"pool_pre_ping": True}
+    DEV_SIGN_IN = False
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    SESSION_COOKIE_SECURE = False
+    SESSION_COOKIE_NAME = "tt_session"
+    PERMANENT_SESSION_LIFETIME = 60 * 60 * 12
+    WTF_CSRF_TIME_LIMIT = None
+    MAX_CONTENT_LENGTH = 10 * 1024 * 1024
+    RATELIMIT_HEADERS_ENABLED = True
+    RATELIMIT_ENABLED = True
+    BABEL_DEFAULT_LOCALE = "en"
+    LANGUAGES = ("en", "es")
+    API_TITLE = "Trusted Traveler 2.0 API"
+    API_VERSION = "v1"
+    OPENAPI_VERSION = "3.0.3"
+    OPENAPI_URL_PREFIX = "/api/v1"
+    OPENAPI_JSON_PATH = "openapi.json"
+    HSTS = False
+    LOG_JSON = True
+
+    def __init__(self, env: Mapping[str, str] | None = None):
+        env = os.environ if env is None else env
+        self.SECRET_KEY = env.get("SECRET_KEY")
+        self.SQLALCHEMY_DATABASE_URI = (
+            env.get("DATABASE_URL") or f"sqlite:///{INSTANCE_DIR / 'trusted_traveler.sqlite'}"
+        )
+        self.BASE_URL = env.get("BASE_URL", "http://127.0.0.1:5000").rstrip("/")
+        # Document numbers are encrypted at rest: comma-separated Fernet keys, newest first. Rotate by putting a
+        # new key first and running `flask rotate-document-keys`, then dropping the old key.
+        self.DOCUMENT_KEYS = env.get("DOCUMENT_KEYS", "")
+        # OpenID Connect (CONTRACTS.md section 3)
+        self.OIDC_ISSUER = env.get("OIDC_ISSUER") or None
+        self.OIDC_CLIENT_ID = env.get("OIDC_CLIENT_ID")
+        self.OIDC_CLIENT_AUTH_METHOD = env.get("OIDC_CLIENT_AUTH_METHOD", "private_key_jwt")
+        self.OIDC_PRIVATE_KEY_FILE = env.get("OIDC_PRIVATE_KEY_FILE")
+        self.OIDC_CLIENT_SECRET = env.get("OIDC_CLIENT_SECRET")
+        self.OIDC_ACR_VALUES = env.get("OIDC_ACR_VALUES", "urn:acr.login.gov:auth-only")
+        self.OIDC_SCOPES = env.get("OIDC_SCOPES", "openid email")
+        # Mail (outbox worker)
+        self.MAIL_SERVER = env.get("MAIL_SERVER", "127.0.0.1")
+        self.MAIL_PORT = int(env.get("MAIL_PORT", "25"))
+        self.MAIL_USERNAME = env.get("MAIL_USERNAME")
+        self.MAIL_PASSWORD = env.get("MAIL_PASSWORD")
+        self.MAIL_USE_TLS = _bool(env, "MAIL_USE_TLS")
+        self.MAIL_SENDER = env.get("MAIL_SENDER", "Trusted Traveler <no-reply@trustedtraveler.example.gov>")
+        self.RATELIMIT_STORAGE_URI = env.get("REDIS_URL", "memory://")
+        self._env = env
+
+    def check(self) -> None:
+        """Refuse configurations that cannot be run safely."""
+
+
+class DevelopmentConfig(BaseConfig):
+    NAME = "development"
+    DEV_SIGN_IN = True
+    LOG_JSON = False
+
+    def __init__(self, env=None):
+        super().__init__(env)
+        self.SECRET_KEY = self.SECRET_KEY or "dev-only-not-secret"
+        # A fixed development key; production requires DOCUMENT_KEYS to be set.
+        self.DOCUMENT_KEYS = self.DOCUMENT_KEYS or "ZGV2LW9ubHktZG9jdW1lbnQta2V5LW5vdC1zZWNyZXQ="
+        self.LOG_JSON = _bool(self._env, "LOG_JSON", False)
+
+
+class TestConfig(BaseConfig):
+    NAME = "test"
+    TESTING = True
+    DEV_SIGN_IN = True
+    RATELIMIT_ENABLED = False
+
+    def __init__(self, env=None):
+        super().__init__(env)
+        self.SECRET_KEY = "test-not-secret"  # noqa: S105 - tests only
+        self.SQLALCHEMY_DATABASE_URI = self._env.get("TEST_DATABASE_URL") or f"sqlite:///{INSTANCE_DIR / 'test.sqlite'}"
+        self.DOCUMENT_KEYS = "dGVzdC1vbmx5LWRvY3VtZW50LWtleS1ub3Qtc2VjcnQ="
+
+
+class ProductionConfig(BaseConfig):
+    NAME = "production"
+    SESSION_COOKIE_SECURE = True
+    HSTS = True
+
+    def __init__(self, env=None):
+        super().__init__(env)
+        self.DEV_SIGN_IN = _bool(self._env, "DEV_SIGN_IN")
+
+    def check(self) -> None:
+        missing = [name for name in ("DATABASE_URL", "SECRET_KEY", "DOCUMENT_KEYS") if not self._env.get(name)]
+        if missing:
+            raise ConfigError(f"the production configuration needs {', '.join(missing)} set in the environment")
+        if self.DEV_SIGN_IN:
+            raise ConfigError("the development sign-in cannot be enabled in production: unset DEV_SIGN_IN")
+        if _bool(self._env, "FLASK_DEBUG"):
+            raise ConfigError("debug mode is never allowed in production: unset FLASK_DEBUG")
+
+
+CONFIGS: dict[str, type[BaseConfig]] = {
+    "development": DevelopmentConfig,
+    "test": TestConfig,
+    "production": ProductionConfig,
+}

@@ -1,0 +1,15 @@
+"""`flask seed`: reference data, real enrollment centers and demo personas. Safe to run again."""
+
+from __future__ import annotations
+
+from seeds.centers import load_centers
+from seeds.personas import load_personas
+from seeds.reference import load_reference
+
+
+def load_all(*, demo: bool = True) -> dict[str, int]:
+    summary = dict(load_reference())
+    summary["centers"] = load_centers()
+    if demo:
+        summary["personas"] = load_personas()
+    return summary

@@ -1,0 +1,105 @@
+"""Demo personas for the development sign-in: travelers at different points of their journey and one of each
+staff role. Built through the real services, so their histories (events, audit, notifications) are genuine.
+Idempotent: a persona whose account already exists is left as it is."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import select
+
+from trusted_traveler.auth import service as accounts
+from trusted_traveler.auth.models import Account
+from trusted_traveler.casework import service as casework
+from trusted_traveler.casework.states import Status
+from trusted_traveler.db import utcnow
+from trusted_traveler.extensions import db
+from trusted_traveler.payments.models import Payment
+from trusted_traveler.profiles import service as profiles
+from trusted_traveler.programs.service import get_program
+
+STAFF = [
+    ("olivia.officer@example.com", "Olivia Officer", "officer"),
+    ("sam.supervisor@example.com", "Sam Supervisor", "supervisor"),
+    ("priya.lead@example.com", "Priya Lead", "program_lead"),
+    ("quinn.lead@example.com", "Quinn Lead", "program_lead"),
+    ("alex.admin@example.com", "Alex Admin", "admin"),
+]
+
+# email, given names, surname, date of birth, citizenship, program, where the journey has reached
+TRAVELERS = [
+    ("traveler.new@example.com", None, None, None, None, None, None),
+    (
+        "ana.traveler@example.com",
+        "Ana María",
+        "García-López",
+        dt.date(1988, 4, 12),
+        "US",
+        "precheck",
+        "submitted",
+    ),
+    ("ben.traveler@example.com", "Ben", "Okafor", dt.date(1979, 11, 2), "US", "global_entry", "conditional"),
+    ("carla.traveler@example.com", "Carla", "Nguyen", dt.date(1992, 6, 30), "US", "global_entry", "member"),
+    ("dev.traveler@example.com", "Dev", "Patel", dt.date(1985, 3, 14), "GB", "global_entry", "review"),
+]
+
+
+def _account(email: str, name: str | None = None) -> tuple[Account, bool]:
+    existing = db.session.scalar(select(Account).where(Account.issuer == accounts.DEV_ISSUER, Account.subject == email))
+    if existing is not None:
+        return existing, False
+    account = accounts.account_for_sign_in(issuer=accounts.DEV_ISSUER, subject=email, email=email, name=name)
+    return account, True
+
+
+def _paid_submission(profile, program_code: str, account):
+    application = casework.start_application(profile, get_program(program_code), by=account, today=dt.date.today())
+    casework.attest(application, by=account)
+    db.session.add(
+        Payment(
+            application_id=application.id,
+            amount=application.fee,
+            gateway="sandbox",
+            status="completed",
+            idempotency_key=f"seed-{application.reference}",
+            gateway_reference=f"SBXSEED{application.id:06d}",
+            completed_at=utcnow(),
+        )
+    )
+    db.session.flush()
+    casework.submit(application, by=account)
+    return application
+
+
+def load_personas() -> int:
+    created = 0
+    officer = None
+    for email, name, role in STAFF:
+        account, new = _account(email, name)
+        if new:
+            accounts.grant_role(account, role, by=None)
+            created += 1
+        if role == "officer":
+            officer = account
+    for email, given, surname, dob, citizenship, program, stage in TRAVELERS:
+        account, new = _account(email)
+        if not new:
+            continue
+        created += 1
+        if given is None:
+            continue
+        profile = profiles.get_or_create_profile(account)
+        profiles.update_identity(
+            profile,
+            by=account,
+            given_names=given,
+            surname=surname,
+            date_of_birth=dob,
+            citizenships=[citizenship],
+        )
+        application = _paid_submission(profile, program, account)
+        if stage == "member":
+            casework.transition(application, Status.INTERVIEW_COMPLETED, by=officer, reason_code="interview_passed")
+            casework.approve(application, by=officer, today=dt.date.today())
+    db.session.flush()
+    return created

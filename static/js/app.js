@@ -1,0 +1,18 @@
+// Progressive enhancement only; every page works without it.
+(function () {
+  "use strict";
+  // Copy buttons: <button data-copy="text">
+  document.querySelectorAll("[data-copy]").forEach(function (button) {
+    button.hidden = false;
+    button.addEventListener("click", function () {
+      if (!navigator.clipboard) { return; }
+      navigator.clipboard.writeText(button.getAttribute("data-copy")).then(function () {
+        var status = document.getElementById(button.getAttribute("aria-describedby"));
+        if (status) { status.textContent = button.getAttribute("data-copied-text") || "Copied"; }
+      });
+    });
+  });
+  // After a failed submit, move focus to the error summary so screen readers announce it.
+  var summary = document.querySelector("[data-error-summary]");
+  if (summary) { summary.focus(); }
+})();

@@ -1,0 +1,122 @@
+"""Trusted Traveler 2.0: one service for TSA PreCheck and CBP Global Entry."""
+
+from __future__ import annotations
+
+import os
+
+from flask import Flask, request, session
+from flask_login import current_user
+
+from config import CONFIGS, INSTANCE_DIR, ConfigError
+
+
+def create_app(config_name: str | None = None, overrides: dict | None = None, env=None) -> Flask:
+    """Build the app. `config_name` defaults to $TT_CONFIG, then "development". Never runs migrations."""
+    name = config_name or os.environ.get("TT_CONFIG", "development")
+    if name not in CONFIGS:
+        raise ConfigError(f"TT_CONFIG={name!r} is not one of {', '.join(CONFIGS)}")
+    config = CONFIGS[name](env)
+    config.check()
+
+    app = Flask(__name__, template_folder="../templates", static_folder="../static", instance_path=str(INSTANCE_DIR))
+    app.config.from_object(config)
+    app.config.update(overrides or {})
+    os.makedirs(app.instance_path, exist_ok=True)
+
+    from trusted_traveler.crypto import keyring
+
+    keyring.configure(app.config["DOCUMENT_KEYS"])
+    register_extensions(app)
+    register_blueprints(app)
+    from trusted_traveler.errors import register_error_handlers
+    from trusted_traveler.observability import configure_logging
+    from trusted_traveler.security import register_security_headers
+
+    register_error_handlers(app)
+    register_security_headers(app)
+    configure_logging(app)
+    from trusted_traveler.cli import register_cli
+
+    register_cli(app)
+    register_template_helpers(app)
+    return app
+
+
+def select_locale() -> str:
+    lang = session.get("lang")
+    if lang in ("en", "es"):
+        return lang
+    if getattr(current_user, "is_authenticated", False) and current_user.preferred_language in ("en", "es"):
+        return current_user.preferred_language
+    return request.accept_languages.best_match(["en", "es"]) or "en"
+
+
+def register_extensions(app: Flask) -> None:
+    from trusted_traveler import models  # noqa: F401  (complete metadata)
+    from trusted_traveler.auth.oidc import init_oidc
+    from trusted_traveler.extensions import api, babel, csrf, db, limiter, login_manager, migrate
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=os.path.join(os.path.dirname(app.root_path), "migrations"))
+    csrf.init_app(app)
+    limiter.init_app(app)
+    babel.init_app(app, locale_selector=select_locale)
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.sign_in"
+    login_manager.session_protection = "basic"
+
+    @login_manager.user_loader
+    def load_account(account_id: str):
+        from trusted_traveler.auth.models import Account
+
+        return db.session.get(Account, int(account_id)) if account_id.isdigit() else None
+
+    init_oidc(app)
+    api.init_app(app)
+
+
+def register_blueprints(app: Flask) -> None:
+    from trusted_traveler.api import bp as api_bp
+    from trusted_traveler.auth import bp as auth_bp
+    from trusted_traveler.auth.policy import enforce_route_policy
+    from trusted_traveler.auth.views import register_dev_sign_in
+    from trusted_traveler.extensions import api
+    from trusted_traveler.web.admin import bp as admin_bp
+    from trusted_traveler.web.officer import bp as officer_bp
+    from trusted_traveler.web.portal import bp as portal_bp
+    from trusted_traveler.web.public import bp as public_bp
+    from trusted_traveler.web.sandbox_pay import bp as sandbox_pay_bp
+
+    for bp in (public_bp, auth_bp, portal_bp, officer_bp, admin_bp, sandbox_pay_bp):
+        app.register_blueprint(bp)
+    api.register_blueprint(api_bp)
+    register_dev_sign_in(app)
+    app.before_request(enforce_route_policy)
+
+
+def register_template_helpers(app: Flask) -> None:
+    from trusted_traveler.auth.roles import Permission, Role
+    from trusted_traveler.web.forms import LogoutForm
+
+    def field_attrs(field, hint=None, css="usa-input", type=None) -> dict:
+        """HTML attributes for a USWDS control: its class, type, and the hint and error it is described by."""
+        attrs = {"class_": css}
+        if type:
+            attrs["type"] = type
+        described = ([f"{field.id}-hint"] if hint else []) + ([f"{field.id}-error"] if field.errors else [])
+        if described:
+            attrs["aria-describedby"] = " ".join(described)
+        if field.errors:
+            attrs["aria-invalid"] = "true"
+        return attrs
+
+    app.jinja_env.globals["field_attrs"] = field_attrs
+
+    @app.context_processor
+    def _globals():
+        return {
+            "Permission": Permission,
+            "Role": Role,
+            "logout_form": LogoutForm(),
+            "dev_sign_in_enabled": app.config.get("DEV_SIGN_IN"),
+        }

@@ -1,0 +1,37 @@
+from __future__ import annotations
+
+import datetime as dt
+
+from marshmallow import Schema, fields
+
+from trusted_traveler.api import bp
+from trusted_traveler.auth.policy import public
+from trusted_traveler.programs.service import fee_for, list_programs
+
+
+class ProgramSchema(Schema):
+    code = fields.String(required=True)
+    name = fields.String(required=True)
+    agency = fields.String(required=True)
+    interview_required = fields.Boolean(required=True)
+    includes = fields.List(fields.String(), required=True)
+    fee = fields.String(required=True, metadata={"description": "new-enrollment fee in force today, U.S. dollars"})
+
+
+@bp.route("/programs")
+@bp.response(200, ProgramSchema(many=True))
+@public
+def programs():
+    """The programs, what each includes and the fee in force today."""
+    today = dt.date.today()
+    return [
+        {
+            "code": p.code,
+            "name": p.name,
+            "agency": p.agency,
+            "interview_required": p.interview_required,
+            "includes": [i.code for i in p.includes],
+            "fee": str(fee_for(p, today)),
+        }
+        for p in list_programs()
+    ]

@@ -1,0 +1,68 @@
+"""Accounts and staff roles."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from trusted_traveler.audit.record import record_event
+from trusted_traveler.auth.models import Account, RoleGrant
+from trusted_traveler.auth.roles import STAFF_ROLES, Role
+from trusted_traveler.db import utcnow
+from trusted_traveler.errors import BusinessRuleViolation, NotFound
+from trusted_traveler.extensions import db
+
+DEV_ISSUER = "urn:trusted-traveler:development"
+
+
+def account_for_sign_in(*, issuer: str, subject: str, email: str, name: str | None = None) -> Account:
+    """The account keyed by (issuer, subject); the first sign-in creates a traveler account.
+    Roles never come from the provider's claims: only an administrator grants them."""
+    account = db.session.scalar(select(Account).where(Account.issuer == issuer, Account.subject == subject))
+    if account is None:
+        account = Account(issuer=issuer, subject=subject, email=email, display_name=name)
+        db.session.add(account)
+        db.session.flush()
+        record_event("account.created", "account", account.id, by=account, issuer=issuer)
+    else:
+        account.email = email or account.email
+    account.last_sign_in_at = utcnow()
+    db.session.flush()
+    return account
+
+
+def find_account_by_email(email: str) -> Account:
+    account = db.session.scalar(
+        select(Account).where(Account.email == email.strip().lower()).order_by(Account.id).limit(1)
+    )
+    if account is None:
+        raise NotFound(f"No account has the e-mail address {email}. The person must sign in once first.")
+    return account
+
+
+def grant_role(account: Account, role: Role | str, *, by: Account | None, center_id: int | None = None) -> RoleGrant:
+    role = Role(role)
+    if role not in STAFF_ROLES:
+        raise BusinessRuleViolation(f"{role} is not a staff role; every account is already a traveler.")
+    existing = next((g for g in account.role_grants if g.role == role and g.center_id == center_id), None)
+    if existing is not None:
+        return existing
+    grant = RoleGrant(account=account, role=role.value, center_id=center_id, granted_by_id=getattr(by, "id", None))
+    db.session.add(grant)
+    db.session.flush()
+    record_event("role.granted", "account", account.id, by=by, role=role.value, center_id=center_id)
+    return grant
+
+
+def revoke_role(account: Account, role: Role | str, *, by: Account | None) -> None:
+    role = Role(role)
+    grants = [g for g in account.role_grants if g.role == role]
+    if not grants:
+        raise NotFound(f"{account.email} does not hold the {role} role.")
+    for grant in grants:
+        account.role_grants.remove(grant)
+    db.session.flush()
+    record_event("role.revoked", "account", account.id, by=by, role=role.value)
+
+
+def list_staff() -> list[Account]:
+    return list(db.session.scalars(select(Account).where(Account.role_grants.any()).order_by(Account.email)))

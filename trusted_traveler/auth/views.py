@@ -1,0 +1,178 @@
+"""Sign-in routes: /auth/login, /auth/callback, /auth/logout (CONTRACTS.md section 3), the JWKS, and the
+development sign-in (/auth/dev, development and test configurations only)."""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from urllib.parse import urlencode
+
+from authlib.integrations.base_client.errors import OAuthError
+from flask import abort, current_app, flash, jsonify, redirect, render_template, request, session, url_for
+from flask_login import current_user, login_user, logout_user
+from joserfc.errors import JoseError
+
+from trusted_traveler.auth import bp, oidc
+from trusted_traveler.auth import service as accounts
+from trusted_traveler.auth.policy import public
+from trusted_traveler.auth.roles import ROLE_LABELS
+from trusted_traveler.extensions import db, limiter
+from trusted_traveler.web.forms import DevSignInForm, LogoutForm
+
+log = logging.getLogger(__name__)
+
+
+def safe_next(target: str | None) -> str:
+    """Only same-site relative paths are followed after sign-in (no open redirects)."""
+    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
+        return target
+    return url_for("portal.dashboard")
+
+
+def _start_session(account) -> None:
+    session.clear()  # a fresh session on every sign-in (no fixation)
+    login_user(account)
+    session.permanent = True
+
+
+@bp.get("/sign-in")
+@public
+def sign_in():
+    return render_template(
+        "auth/sign_in.html",
+        oidc_enabled=bool(current_app.config.get("OIDC_ISSUER")),
+        dev_enabled=current_app.config.get("DEV_SIGN_IN"),
+        next=request.args.get("next", ""),
+    )
+
+
+@bp.get("/login")
+@public
+@limiter.limit("20/minute")
+def login():
+    if not current_app.config.get("OIDC_ISSUER"):
+        abort(404)
+    session["after_sign_in"] = safe_next(request.args.get("next"))
+    params = {
+        "state": secrets.token_urlsafe(32),
+        "nonce": secrets.token_urlsafe(32),
+        "prompt": "select_account",
+        "acr_values": current_app.config["OIDC_ACR_VALUES"],
+    }
+    if getattr(current_user, "preferred_language", None) == "es" or session.get("lang") == "es":
+        params["locale"] = "es"
+    return oidc.client().authorize_redirect(current_app.config["BASE_URL"] + "/auth/callback", **params)
+
+
+@bp.get("/callback")
+@public
+@limiter.limit("20/minute")
+def callback():
+    if not current_app.config.get("OIDC_ISSUER"):
+        abort(404)
+    try:
+        token = oidc.client().authorize_access_token()
+    except (OAuthError, JoseError, ValueError) as exc:
+        log.warning("sign-in failed", extra={"error": type(exc).__name__, "detail": str(exc)[:200]})
+        return render_template("auth/sign_in_failed.html"), 400
+    claims = token.get("userinfo") or {}
+    email = (claims.get("email") or "").lower()
+    if not email:
+        try:
+            email = (oidc.client().userinfo(token=token).get("email") or "").lower()
+        except OAuthError:
+            email = ""
+    if not claims.get("sub") or not email:
+        return render_template("auth/sign_in_failed.html", missing_email=not email), 400
+    after = session.get("after_sign_in")
+    account = accounts.account_for_sign_in(
+        issuer=claims["iss"],
+        subject=claims["sub"],
+        email=email,
+        name=" ".join(p for p in (claims.get("given_name"), claims.get("family_name")) if p) or None,
+    )
+    db.session.commit()
+    _start_session(account)
+    session["signed_in_with"] = "oidc"
+    return redirect(safe_next(after))
+
+
+@bp.route("/logout", methods=["GET", "POST"])
+@public
+def logout():
+    if request.method == "GET":
+        return render_template("auth/logout.html", form=LogoutForm())
+    form = LogoutForm()
+    if not form.validate_on_submit():
+        abort(400)
+    with_provider = session.get("signed_in_with") == "oidc"
+    logout_user()
+    session.clear()
+    signed_out = current_app.config["BASE_URL"] + url_for("auth.signed_out")
+    if with_provider and current_app.config.get("OIDC_ISSUER"):
+        end_session = oidc.client().load_server_metadata().get("end_session_endpoint")
+        if end_session:
+            query = urlencode(
+                {
+                    "client_id": current_app.config["OIDC_CLIENT_ID"],
+                    "post_logout_redirect_uri": signed_out,
+                    "state": secrets.token_urlsafe(24),
+                }
+            )
+            return redirect(f"{end_session}?{query}")
+    return redirect(signed_out)
+
+
+@bp.get("/signed-out")
+@public
+def signed_out():
+    return render_template("auth/signed_out.html")
+
+
+@bp.get("/jwks.json")
+@public
+def jwks():
+    response = jsonify(oidc.public_jwks(current_app))
+    response.headers["Cache-Control"] = "public, max-age=3600"
+    return response
+
+
+# --- Development sign-in: registered only when DEV_SIGN_IN is on (never in production) ---------------------
+
+
+DEV_PERSONAS = [
+    ("traveler.new@example.com", "A new traveler with no profile yet"),
+    ("ana.traveler@example.com", "Ana García: PreCheck application waiting for her enrollment visit"),
+    ("ben.traveler@example.com", "Ben Okafor: Global Entry, conditionally approved"),
+    ("carla.traveler@example.com", "Carla Nguyen: Global Entry member (Known Traveler Number issued)"),
+    ("dev.traveler@example.com", "Dev Patel: Global Entry in officer review after a vetting hit"),
+    ("olivia.officer@example.com", "Olivia Officer: enrollment officer"),
+    ("sam.supervisor@example.com", "Sam Supervisor: supervisor"),
+    ("priya.lead@example.com", "Priya Lead: program lead"),
+    ("quinn.lead@example.com", "Quinn Lead: second program lead (for the two-person rule)"),
+    ("alex.admin@example.com", "Alex Admin: administrator"),
+]
+
+
+@public
+@limiter.limit("30/minute")
+def dev_sign_in():
+    form = DevSignInForm()
+    if form.validate_on_submit():
+        email = form.email.data.strip().lower()
+        account = accounts.account_for_sign_in(issuer=accounts.DEV_ISSUER, subject=email, email=email)
+        db.session.commit()
+        _start_session(account)
+        session["signed_in_with"] = "dev"
+        flash(f"Signed in as {email} (development sign-in).", "success")
+        return redirect(safe_next(form.next.data))
+    if request.method == "GET":
+        form.next.data = request.args.get("next", "")
+    return render_template("auth/dev_sign_in.html", form=form, personas=DEV_PERSONAS, role_labels=ROLE_LABELS), (
+        400 if form.errors else 200
+    )
+
+
+def register_dev_sign_in(app) -> None:
+    if app.config.get("DEV_SIGN_IN"):
+        app.add_url_rule("/auth/dev", "auth.dev_sign_in", dev_sign_in, methods=["GET", "POST"])

@@ -1,0 +1,109 @@
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+from sqlalchemy import JSON, ForeignKey, Index, Integer, Numeric, String, text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from trusted_traveler.casework.states import CLOSED, Status
+from trusted_traveler.db import Base, utcnow
+
+_OPEN_SQL = "status NOT IN ({})".format(", ".join(f"'{s.value}'" for s in sorted(CLOSED)))
+
+
+class Application(Base):
+    """One profile applying to one program once (new or renewal)."""
+
+    __tablename__ = "applications"
+    __table_args__ = (
+        # At most one open application per profile and program, enforced by the database.
+        Index(
+            "uq_applications_one_open_per_program",
+            "profile_id",
+            "program_id",
+            unique=True,
+            sqlite_where=text(_OPEN_SQL),
+            postgresql_where=text(_OPEN_SQL),
+        ),
+        Index("ix_applications_queue", "status", "priority", "status_entered_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    reference: Mapped[str] = mapped_column(String(16), unique=True)
+    profile_id: Mapped[int] = mapped_column(ForeignKey("applicant_profiles.id"), index=True)
+    program_id: Mapped[int] = mapped_column(ForeignKey("programs.id"))
+    kind: Mapped[str] = mapped_column(String(10), default="new")  # new, renewal
+    # A renewal points at the application that created the membership it renews.
+    renewal_of_id: Mapped[int | None] = mapped_column(ForeignKey("applications.id"))
+    status: Mapped[str] = mapped_column(String(32), default=Status.DRAFT.value)
+    status_entered_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    submitted_at: Mapped[dt.datetime | None]
+    decided_at: Mapped[dt.datetime | None]
+    priority: Mapped[int] = mapped_column(default=0)
+    assigned_officer_id: Mapped[int | None] = mapped_column(ForeignKey("accounts.id"), index=True)
+    fee: Mapped[Decimal | None] = mapped_column(Numeric(10, 2))
+    fee_waiver_reason: Mapped[str | None] = mapped_column(String(40))
+    # What the application was judged by: rule-set versions, outcome and reasons.
+    eligibility_snapshot: Mapped[dict | None] = mapped_column(JSON)
+    attested_at: Mapped[dt.datetime | None]
+    enrollment_center_id: Mapped[int | None] = mapped_column(ForeignKey("enrollment_centers.id"))
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    version: Mapped[int] = mapped_column(Integer, nullable=False, default=1)
+
+    __mapper_args__ = {"version_id_col": version}
+
+    profile = relationship("ApplicantProfile")
+    program = relationship("Program")
+    assigned_officer = relationship("Account", foreign_keys=[assigned_officer_id])
+    renewal_of = relationship("Application", remote_side=[id])
+    events: Mapped[list[StatusEvent]] = relationship(
+        back_populates="application", order_by="StatusEvent.id", cascade="all, delete-orphan"
+    )
+    vetting_results: Mapped[list[VettingResult]] = relationship(
+        back_populates="application", order_by="VettingResult.id", cascade="all, delete-orphan"
+    )
+
+    @property
+    def status_enum(self) -> Status:
+        return Status(self.status)
+
+    @property
+    def is_open(self) -> bool:
+        return self.status_enum not in CLOSED
+
+
+class StatusEvent(Base):
+    """Append-only history of an application's status. Timelines and processing times are read from it."""
+
+    __tablename__ = "status_events"
+    __table_args__ = (Index("ix_status_events_to_status_at", "to_status", "created_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    application_id: Mapped[int] = mapped_column(ForeignKey("applications.id"), index=True)
+    from_status: Mapped[str | None] = mapped_column(String(32))
+    to_status: Mapped[str] = mapped_column(String(32))
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("accounts.id"))  # NULL: the system
+    reason_code: Mapped[str | None] = mapped_column(String(64))
+    note: Mapped[str | None] = mapped_column(String(4000))
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+    application: Mapped[Application] = relationship(back_populates="events")
+    actor = relationship("Account")
+
+
+class VettingResult(Base):
+    """One check against one source. `detail` is for officers only, never shown to the traveler."""
+
+    __tablename__ = "vetting_results"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    application_id: Mapped[int] = mapped_column(ForeignKey("applications.id"), index=True)
+    source: Mapped[str] = mapped_column(String(40))  # criminal_history, watchlist, immigration_customs
+    outcome: Mapped[str] = mapped_column(String(10))  # clear, hit
+    detail: Mapped[str | None] = mapped_column(String(4000))
+    provider: Mapped[str] = mapped_column(String(40))
+    checked_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+    application: Mapped[Application] = relationship(back_populates="vetting_results")

@@ -1,0 +1,160 @@
+"""Leaf module: the status machines of both programs (MODEL.md). Imports only the standard library.
+
+Internal states are the same names across programs; each program has its own transition table and its own public
+labels. Guards that need data (fee paid, appointment held, officer allowed) live in casework.service.transition.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class Status(StrEnum):
+    DRAFT = "draft"
+    SUBMITTED = "submitted"
+    ENROLLMENT_SCHEDULED = "enrollment_scheduled"
+    BIOMETRICS_CAPTURED = "biometrics_captured"
+    IN_VETTING = "in_vetting"
+    OFFICER_REVIEW = "officer_review"
+    INFO_REQUESTED = "info_requested"
+    PRELIMINARY_INELIGIBLE = "preliminary_ineligible"
+    CONDITIONALLY_APPROVED = "conditionally_approved"
+    INTERVIEW_SCHEDULED = "interview_scheduled"
+    INTERVIEW_COMPLETED = "interview_completed"
+    APPROVED = "approved"
+    DENIED = "denied"
+    RECONSIDERATION_REQUESTED = "reconsideration_requested"
+    WITHDRAWN = "withdrawn"
+
+
+S = Status
+
+TRANSITIONS: dict[str, dict[Status, frozenset[Status]]] = {
+    "global_entry": {
+        S.DRAFT: frozenset({S.SUBMITTED, S.WITHDRAWN}),
+        S.SUBMITTED: frozenset({S.IN_VETTING}),
+        S.IN_VETTING: frozenset({S.CONDITIONALLY_APPROVED, S.OFFICER_REVIEW}),
+        S.OFFICER_REVIEW: frozenset({S.CONDITIONALLY_APPROVED, S.INFO_REQUESTED, S.DENIED}),
+        S.INFO_REQUESTED: frozenset({S.OFFICER_REVIEW, S.DENIED}),
+        S.CONDITIONALLY_APPROVED: frozenset({S.INTERVIEW_SCHEDULED, S.INTERVIEW_COMPLETED}),
+        S.INTERVIEW_SCHEDULED: frozenset({S.INTERVIEW_COMPLETED, S.CONDITIONALLY_APPROVED}),
+        S.INTERVIEW_COMPLETED: frozenset({S.APPROVED, S.DENIED}),
+        S.APPROVED: frozenset(),
+        S.DENIED: frozenset({S.RECONSIDERATION_REQUESTED}),
+        S.RECONSIDERATION_REQUESTED: frozenset({S.OFFICER_REVIEW}),
+        S.WITHDRAWN: frozenset(),
+    },
+    "precheck": {
+        S.DRAFT: frozenset({S.SUBMITTED, S.WITHDRAWN}),
+        S.SUBMITTED: frozenset({S.ENROLLMENT_SCHEDULED, S.BIOMETRICS_CAPTURED}),
+        S.ENROLLMENT_SCHEDULED: frozenset({S.BIOMETRICS_CAPTURED, S.SUBMITTED}),
+        S.BIOMETRICS_CAPTURED: frozenset({S.IN_VETTING}),
+        S.IN_VETTING: frozenset({S.APPROVED, S.OFFICER_REVIEW}),
+        S.OFFICER_REVIEW: frozenset({S.APPROVED, S.INFO_REQUESTED, S.PRELIMINARY_INELIGIBLE}),
+        S.INFO_REQUESTED: frozenset({S.OFFICER_REVIEW}),
+        S.PRELIMINARY_INELIGIBLE: frozenset({S.OFFICER_REVIEW, S.DENIED}),
+        S.APPROVED: frozenset(),
+        S.DENIED: frozenset({S.RECONSIDERATION_REQUESTED}),
+        S.RECONSIDERATION_REQUESTED: frozenset({S.OFFICER_REVIEW}),
+        S.WITHDRAWN: frozenset(),
+    },
+}
+
+# Moves the system makes by itself; everything else needs a person.
+AUTOMATIC = frozenset(
+    {
+        (S.SUBMITTED, S.IN_VETTING),
+        (S.BIOMETRICS_CAPTURED, S.IN_VETTING),
+        (S.IN_VETTING, S.CONDITIONALLY_APPROVED),
+        (S.IN_VETTING, S.OFFICER_REVIEW),
+        (S.IN_VETTING, S.APPROVED),
+    }
+)
+
+# Moves only staff may make (the traveler's own moves are submit, withdraw, answer, book, reconsider).
+STAFF_ONLY = frozenset(
+    {
+        S.CONDITIONALLY_APPROVED,
+        S.INFO_REQUESTED,
+        S.PRELIMINARY_INELIGIBLE,
+        S.BIOMETRICS_CAPTURED,
+        S.INTERVIEW_COMPLETED,
+        S.APPROVED,
+        S.DENIED,
+    }
+)
+
+CLOSED = frozenset({S.APPROVED, S.DENIED, S.WITHDRAWN})
+# Statuses that count as an open application (at most one per profile and program).
+OPEN = frozenset(set(Status) - CLOSED)
+
+PUBLIC_LABELS: dict[str, dict[Status, str]] = {
+    "global_entry": {
+        S.DRAFT: "Draft",
+        S.SUBMITTED: "Pending Review",
+        S.IN_VETTING: "Pending Review",
+        S.OFFICER_REVIEW: "Pending Review",
+        S.INFO_REQUESTED: "Action needed",
+        S.CONDITIONALLY_APPROVED: "Conditionally Approved",
+        S.INTERVIEW_SCHEDULED: "Interview scheduled",
+        S.INTERVIEW_COMPLETED: "Interview completed",
+        S.APPROVED: "Approved",
+        S.DENIED: "Denied",
+        S.RECONSIDERATION_REQUESTED: "Reconsideration requested",
+        S.WITHDRAWN: "Withdrawn",
+    },
+    "precheck": {
+        S.DRAFT: "Draft",
+        S.SUBMITTED: "Visit an enrollment center",
+        S.ENROLLMENT_SCHEDULED: "Enrollment visit scheduled",
+        S.BIOMETRICS_CAPTURED: "Background check in progress",
+        S.IN_VETTING: "Background check in progress",
+        S.OFFICER_REVIEW: "Background check in progress",
+        S.INFO_REQUESTED: "Action needed",
+        S.PRELIMINARY_INELIGIBLE: "Preliminary determination of ineligibility (60 days to respond)",
+        S.APPROVED: "Approved",
+        S.DENIED: "Denied",
+        S.RECONSIDERATION_REQUESTED: "Reconsideration requested",
+        S.WITHDRAWN: "Withdrawn",
+    },
+}
+
+# What the traveler should do now, per state (plain language; later issues add timing and links).
+NEXT_STEPS: dict[str, dict[Status, str]] = {
+    "global_entry": {
+        S.DRAFT: "Finish your application and pay the fee to submit it.",
+        S.SUBMITTED: "Nothing to do now. We are checking your application.",
+        S.IN_VETTING: "Nothing to do now. We are checking your background.",
+        S.OFFICER_REVIEW: "Nothing to do now. An officer is reviewing your application.",
+        S.INFO_REQUESTED: "We need more information from you. Answer the request below.",
+        S.CONDITIONALLY_APPROVED: "Book an interview, or use Enrollment on Arrival when you next fly in.",
+        S.INTERVIEW_SCHEDULED: "Go to your interview. Bring your passport and proof of address.",
+        S.INTERVIEW_COMPLETED: "Nothing to do now. An officer will make a decision soon.",
+        S.APPROVED: "You are a member. Use your Known Traveler Number when you book flights.",
+        S.DENIED: "Read your decision letter. You can ask us to reconsider.",
+        S.RECONSIDERATION_REQUESTED: "Nothing to do now. An officer will look at your request.",
+        S.WITHDRAWN: "This application is closed.",
+    },
+    "precheck": {
+        S.DRAFT: "Finish your application and pay the fee to submit it.",
+        S.SUBMITTED: "Visit an enrollment center for fingerprints and a document check.",
+        S.ENROLLMENT_SCHEDULED: "Go to your enrollment visit. Bring your documents.",
+        S.BIOMETRICS_CAPTURED: "Nothing to do now. We are running your background check.",
+        S.IN_VETTING: "Nothing to do now. We are running your background check.",
+        S.OFFICER_REVIEW: "Nothing to do now. We are running your background check.",
+        S.INFO_REQUESTED: "We need more information from you. Answer the request below.",
+        S.PRELIMINARY_INELIGIBLE: "You have 60 days to respond or send a corrected record.",
+        S.APPROVED: "You are a member. Use your Known Traveler Number when you book flights.",
+        S.DENIED: "Read your decision letter. You can ask us to reconsider.",
+        S.RECONSIDERATION_REQUESTED: "Nothing to do now. An officer will look at your request.",
+        S.WITHDRAWN: "This application is closed.",
+    },
+}
+
+
+def allowed_moves(program_code: str, status: Status | str) -> frozenset[Status]:
+    return TRANSITIONS[program_code][Status(status)]
+
+
+def public_label(program_code: str, status: Status | str) -> str:
+    return PUBLIC_LABELS[program_code][Status(status)]

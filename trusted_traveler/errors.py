@@ -1,0 +1,126 @@
+"""Domain errors and their mapping to HTML pages (web) and a JSON envelope (/api, /schedulerapi)."""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Flask, jsonify, render_template, request
+from flask_wtf.csrf import CSRFError
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm.exc import StaleDataError
+from werkzeug.exceptions import HTTPException
+
+log = logging.getLogger(__name__)
+
+
+class DomainError(Exception):
+    status_code = 400
+    code = "invalid_request"
+
+    def __init__(self, message: str, *, code: str | None = None):
+        super().__init__(message)
+        self.message = message
+        if code:
+            self.code = code
+
+
+class NotFound(DomainError):
+    status_code = 404
+    code = "not_found"
+
+
+class PermissionDenied(DomainError):
+    status_code = 403
+    code = "forbidden"
+
+
+class InvalidTransition(DomainError):
+    status_code = 409
+    code = "invalid_transition"
+
+
+class BusinessRuleViolation(DomainError):
+    status_code = 409
+    code = "business_rule"
+
+
+class Conflict(DomainError):
+    status_code = 409
+    code = "conflict"
+
+
+TITLES = {
+    400: "We could not understand that request",
+    403: "You do not have access to this page",
+    404: "Page not found",
+    405: "That action is not allowed here",
+    409: "This changed while you were working",
+    413: "That upload is too large",
+    429: "Too many requests",
+    500: "Something went wrong on our side",
+    503: "The service is temporarily unavailable",
+}
+
+EXPLANATIONS = {
+    400: "Something in the request was missing or not in the form we expected. Go back and try again.",
+    403: "Your account is not allowed to see this page. If you think it should be, contact your administrator.",
+    404: "We could not find that page. Check the address, or go to the home page.",
+    405: "That action cannot be used on this page. Go back and try again.",
+    409: "Someone or something else changed this record since you opened it. Reload the page to see the "
+    "latest version, then try again.",
+    413: "The file or form you sent is larger than we accept. Send a smaller one.",
+    429: "You have made too many requests in a short time. Wait a little and try again.",
+    500: "We could not finish your request. Nothing you entered has been lost. Try again in a few minutes.",
+    503: "We cannot reach part of our system right now. Nothing you entered has been lost. Try again soon.",
+}
+
+
+def wants_json() -> bool:
+    path = request.path
+    return path.startswith(("/api/", "/schedulerapi", "/healthz")) or (
+        request.accept_mimetypes.best == "application/json"
+    )
+
+
+def error_response(status: int, message: str | None = None, *, code: str | None = None, headers=None):
+    message = message or EXPLANATIONS.get(status, TITLES.get(status, "Error"))
+    if wants_json():
+        body = {"errors": [{"error": code or TITLES.get(status, "error"), "message": message}]}
+        resp = jsonify(body)
+    else:
+        resp = render_template("errors/error.html", status=status, title=TITLES.get(status, "Error"), message=message)
+    return resp, status, headers or {}
+
+
+def register_error_handlers(app: Flask) -> None:
+    @app.errorhandler(DomainError)
+    def _domain(err: DomainError):
+        return error_response(err.status_code, err.message, code=err.code)
+
+    @app.errorhandler(CSRFError)
+    def _csrf(err: CSRFError):
+        return error_response(400, "Your form expired or was sent from another page. Go back, reload it and try again.")
+
+    @app.errorhandler(StaleDataError)
+    def _stale(err):
+        return error_response(409, code="conflict")
+
+    @app.errorhandler(OperationalError)
+    def _db_down(err):
+        log.error("database unavailable", extra={"error": type(err).__name__})
+        return error_response(503)
+
+    @app.errorhandler(HTTPException)
+    def _http(err: HTTPException):
+        headers = dict(err.get_response().headers) if err.code == 429 else None
+        if headers:
+            headers = {k: v for k, v in headers.items() if k.lower() == "retry-after"}
+        message = None
+        if err.code == 429 and headers and "Retry-After" in headers:
+            message = f"Too many requests. Try again in {headers['Retry-After']} seconds."
+        return error_response(err.code or 500, message, headers=headers)
+
+    @app.errorhandler(Exception)
+    def _unexpected(err: Exception):
+        log.exception("unhandled error")
+        return error_response(500)

@@ -1,0 +1,22 @@
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import JSON, ForeignKey, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from trusted_traveler.db import Base, utcnow
+
+
+class FeedbackResponse(Base):
+    """An OMB Circular A-11 section 280 post-transaction survey response (may be anonymous)."""
+
+    __tablename__ = "feedback_responses"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    touchpoint: Mapped[str] = mapped_column(String(40))  # submission, appointment, decision
+    scores: Mapped[dict] = mapped_column(JSON)  # driver -> 1..5
+    free_text: Mapped[str | None] = mapped_column(String(2000))
+    language: Mapped[str] = mapped_column(String(8), default="en")
+    application_id: Mapped[int | None] = mapped_column(ForeignKey("applications.id"))
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)

@@ -1,0 +1,39 @@
+"""The payment gateway interface, shaped like Pay.gov hosted collection:
+
+1. `start(...)` registers a collection and returns a token (idempotent on the agency tracking id);
+2. the traveler is redirected to `redirect_url(token)` and pays on the gateway's own page;
+3. the gateway sends them back to our return URL; we call `complete(token)` to learn the outcome.
+
+Pay.gov itself is out of reach here, so the service ships a **sandbox** gateway (payments.sandbox) that behaves
+the same way and serves its own card form.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Protocol
+
+
+@dataclass(frozen=True)
+class CompletionResult:
+    status: str  # completed, declined, failed, pending
+    tracking_id: str  # the agency tracking id given to start(): our payment's idempotency key
+    reference: str | None  # the gateway's own reference when completed
+    message: str | None = None
+
+
+class PaymentGateway(Protocol):
+    name: str
+
+    def start(self, *, amount: Decimal, tracking_id: str, description: str, return_url: str) -> str: ...
+
+    def redirect_url(self, token: str) -> str: ...
+
+    def complete(self, token: str) -> CompletionResult: ...
+
+
+def get_gateway() -> PaymentGateway:
+    from trusted_traveler.payments.sandbox import SandboxGateway
+
+    return SandboxGateway()

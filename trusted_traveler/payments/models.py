@@ -1,0 +1,28 @@
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+from sqlalchemy import ForeignKey, Numeric, String
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from trusted_traveler.db import Base, utcnow
+
+
+class Payment(Base):
+    """A fee collection through a gateway. No card data is ever stored here."""
+
+    __tablename__ = "payments"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    application_id: Mapped[int] = mapped_column(ForeignKey("applications.id"), index=True)
+    amount: Mapped[Decimal] = mapped_column(Numeric(10, 2))
+    gateway: Mapped[str] = mapped_column(String(32))
+    gateway_reference: Mapped[str | None] = mapped_column(String(64), unique=True)
+    idempotency_key: Mapped[str] = mapped_column(String(64), unique=True)
+    status: Mapped[str] = mapped_column(String(12), default="started")  # started, completed, declined, failed, refunded
+    failure_message: Mapped[str | None] = mapped_column(String(500))
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    completed_at: Mapped[dt.datetime | None]
+
+    application = relationship("Application")

@@ -1,0 +1,102 @@
+"""The embedded **sandbox** payment gateway. It keeps its own ledger (as Pay.gov would on its side) and serves
+a card form at /sandbox/pay/<token>. Test cards (any future expiry, any 3-digit security code):
+
+| card number         | outcome            |
+|---------------------|--------------------|
+| 4111 1111 1111 1111 | approved           |
+| 4000 0000 0000 0002 | declined           |
+| 4000 0000 0000 0119 | processor error    |
+
+Any other number is declined as invalid. Card numbers are never stored, only the last four digits.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import secrets
+from decimal import Decimal
+
+from flask import url_for
+from sqlalchemy import Numeric, String, select
+from sqlalchemy.orm import Mapped, mapped_column
+
+from trusted_traveler.db import Base, utcnow
+from trusted_traveler.errors import NotFound
+from trusted_traveler.extensions import db
+from trusted_traveler.payments.gateway import CompletionResult
+
+TEST_CARDS = {
+    "4111111111111111": ("completed", None),
+    "4000000000000002": ("declined", "Your card was declined. Try another card or contact your bank."),
+    "4000000000000119": (
+        "failed",
+        "The payment processor had an error. You have not been charged. Try again.",
+    ),
+}
+
+
+class SandboxTransaction(Base):
+    __tablename__ = "sandbox_gateway_transactions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token: Mapped[str] = mapped_column(String(64), unique=True)
+    tracking_id: Mapped[str] = mapped_column(String(64), unique=True)  # our idempotency key
+    amount: Mapped[Decimal] = mapped_column(Numeric(10, 2))
+    description: Mapped[str] = mapped_column(String(200))
+    return_url: Mapped[str] = mapped_column(String(500))
+    status: Mapped[str] = mapped_column(String(12), default="pending")  # pending, completed, declined, failed
+    gateway_reference: Mapped[str | None] = mapped_column(String(64), unique=True)
+    card_last4: Mapped[str | None] = mapped_column(String(4))
+    message: Mapped[str | None] = mapped_column(String(300))
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    paid_at: Mapped[dt.datetime | None]
+
+
+class SandboxGateway:
+    name = "sandbox"
+
+    def start(self, *, amount: Decimal, tracking_id: str, description: str, return_url: str) -> str:
+        existing = db.session.scalar(select(SandboxTransaction).where(SandboxTransaction.tracking_id == tracking_id))
+        if existing is not None:
+            return existing.token
+        txn = SandboxTransaction(
+            token=secrets.token_urlsafe(24),
+            tracking_id=tracking_id,
+            amount=amount,
+            description=description,
+            return_url=return_url,
+        )
+        db.session.add(txn)
+        db.session.flush()
+        return txn.token
+
+    def redirect_url(self, token: str) -> str:
+        return url_for("sandbox_pay.pay", token=token)
+
+    def complete(self, token: str) -> CompletionResult:
+        txn = self.transaction(token)
+        if txn.status == "completed":
+            return CompletionResult("completed", txn.tracking_id, txn.gateway_reference)
+        return CompletionResult(txn.status, txn.tracking_id, None, txn.message)
+
+    # The sandbox's own card page uses these.
+    def transaction(self, token: str) -> SandboxTransaction:
+        txn = db.session.scalar(select(SandboxTransaction).where(SandboxTransaction.token == token))
+        if txn is None:
+            raise NotFound("That payment session does not exist.")
+        return txn
+
+    def charge(self, txn: SandboxTransaction, card_number: str) -> SandboxTransaction:
+        """Charge a test card once; paying an already-paid session changes nothing."""
+        if txn.status == "completed":
+            return txn
+        digits = "".join(ch for ch in card_number if ch.isdigit())
+        status, message = TEST_CARDS.get(digits, ("declined", "That card number is not valid. Check it and try again."))
+        txn.status = status
+        txn.message = message
+        txn.card_last4 = digits[-4:] if digits else None
+        if status == "completed":
+            txn.gateway_reference = "SBX" + secrets.token_hex(8).upper()
+            txn.paid_at = utcnow()
+        db.session.flush()
+        return txn

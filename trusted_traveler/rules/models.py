@@ -1,0 +1,84 @@
+"""Eligibility rules and parameters as dated, versioned data (issue 4 builds the editor and engine on this)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import JSON, Date, ForeignKey, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from trusted_traveler.db import Base, utcnow
+
+
+class RuleSet(Base):
+    __tablename__ = "rule_sets"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    program_id: Mapped[int] = mapped_column(ForeignKey("programs.id"), unique=True)
+    name: Mapped[str] = mapped_column(String(100))
+
+    program = relationship("Program")
+    versions: Mapped[list[RuleSetVersion]] = relationship(back_populates="rule_set", order_by="RuleSetVersion.number")
+
+
+class RuleSetVersion(Base):
+    """A version of a rule set: draft, in_review, published (immutable) or retired."""
+
+    __tablename__ = "rule_set_versions"
+    __table_args__ = (UniqueConstraint("rule_set_id", "number"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    rule_set_id: Mapped[int] = mapped_column(ForeignKey("rule_sets.id"), index=True)
+    number: Mapped[int]
+    label: Mapped[str] = mapped_column(String(60), unique=True)  # e.g. precheck-2026-11-01
+    status: Mapped[str] = mapped_column(String(12), default="draft")
+    effective_from: Mapped[dt.date | None] = mapped_column(Date)
+    effective_until: Mapped[dt.date | None] = mapped_column(Date)
+    change_note: Mapped[str | None] = mapped_column(String(2000))
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("accounts.id"))
+    submitted_by_id: Mapped[int | None] = mapped_column(ForeignKey("accounts.id"))
+    approved_by_id: Mapped[int | None] = mapped_column(ForeignKey("accounts.id"))
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    published_at: Mapped[dt.datetime | None]
+
+    rule_set: Mapped[RuleSet] = relationship(back_populates="versions")
+    rules: Mapped[list[Rule]] = relationship(
+        back_populates="version", order_by="Rule.position", cascade="all, delete-orphan"
+    )
+
+
+class Rule(Base):
+    """A structured condition (closed operator set, validated by schema; never evaluated as text)."""
+
+    __tablename__ = "rules"
+    __table_args__ = (UniqueConstraint("version_id", "code"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    version_id: Mapped[int] = mapped_column(ForeignKey("rule_set_versions.id", ondelete="CASCADE"), index=True)
+    code: Mapped[str] = mapped_column(String(80))
+    position: Mapped[int] = mapped_column(default=0)
+    condition: Mapped[dict] = mapped_column(JSON)
+    outcome: Mapped[str] = mapped_column(String(20))  # ineligible, needs_review, condition
+    message_en: Mapped[str] = mapped_column(String(1000))
+    message_es: Mapped[str] = mapped_column(String(1000))
+    citation: Mapped[str | None] = mapped_column(String(200))
+
+    version: Mapped[RuleSetVersion] = relationship(back_populates="rules")
+
+
+class Parameter(Base):
+    """A dated value (OpenFisca-style): a change is a new row with a new effective date; history is kept."""
+
+    __tablename__ = "parameters"
+    __table_args__ = (UniqueConstraint("program_id", "key", "effective_from"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    program_id: Mapped[int | None] = mapped_column(ForeignKey("programs.id"), index=True)  # NULL: service-wide
+    key: Mapped[str] = mapped_column(String(80))
+    value: Mapped[dict | list | str | int | float] = mapped_column(JSON)
+    effective_from: Mapped[dt.date] = mapped_column(Date)
+    reference: Mapped[str | None] = mapped_column(String(500))
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("accounts.id"))
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+    program = relationship("Program")

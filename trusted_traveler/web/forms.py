@@ -1,0 +1,159 @@
+"""WTForms: shape and required fields only. Business rules live in the services."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pycountry
+from email_validator import EmailNotValidError, validate_email
+from flask_wtf import FlaskForm
+from wtforms import DateField, HiddenField, RadioField, SelectField, StringField, TextAreaField
+from wtforms.validators import DataRequired, InputRequired, Length, Optional, Regexp, ValidationError
+
+from trusted_traveler.auth.roles import ROLE_LABELS, STAFF_ROLES
+
+NAME_PATTERN = Regexp(
+    r"^[^\W\d_]+(?:[ '\-.][^\W\d_]+)*\.?$",
+    message="Use letters only, with spaces, hyphens or apostrophes between names.",
+)
+
+
+def country_choices(blank: str = "Select a country") -> list[tuple[str, str]]:
+    countries = sorted(
+        ((c.alpha_2, getattr(c, "common_name", c.name)) for c in pycountry.countries), key=lambda x: x[1]
+    )
+    return [("", blank), *countries]
+
+
+def validate_email_field(form, field):
+    try:
+        field.data = validate_email(field.data or "", check_deliverability=False).normalized.lower()
+    except EmailNotValidError as exc:
+        raise ValidationError(f"Enter a real e-mail address, like name@example.com ({exc}).") from exc
+
+
+class DevSignInForm(FlaskForm):
+    email = StringField("E-mail address", validators=[DataRequired("Enter an e-mail address."), validate_email_field])
+    next = HiddenField()
+
+
+class LogoutForm(FlaskForm):
+    pass
+
+
+class ActionForm(FlaskForm):
+    """A button that changes something: CSRF plus the version the person saw (optimistic locking)."""
+
+    version = HiddenField(validators=[DataRequired()])
+    note = TextAreaField("Note (optional)", validators=[Optional(), Length(max=2000)])
+
+
+class DenyForm(ActionForm):
+    reason_code = SelectField(
+        "Reason",
+        choices=[
+            ("", "Select a reason"),
+            ("false_information", "False or incomplete information"),
+            ("criminal_history", "Criminal history"),
+            ("customs_immigration", "Customs, immigration or agriculture violation"),
+            ("not_low_risk", "Could not establish low-risk status"),
+        ],
+        validators=[DataRequired("Choose a reason for the denial.")],
+    )
+
+
+class MinimalProfileForm(FlaskForm):
+    given_names = StringField(
+        "Given names (as on your passport)",
+        validators=[DataRequired("Enter your given names."), Length(max=100), NAME_PATTERN],
+    )
+    surname = StringField(
+        "Surname (as on your passport)",
+        validators=[DataRequired("Enter your surname."), Length(max=100), NAME_PATTERN],
+    )
+    date_of_birth = DateField(
+        "Date of birth",
+        validators=[InputRequired("Enter your date of birth as a real date.")],
+        render_kw={"autocomplete": "bday"},
+    )
+    citizenship = SelectField(
+        "Country of citizenship", validators=[DataRequired("Choose your country of citizenship.")]
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.citizenship.choices = country_choices()
+
+    def validate_date_of_birth(self, field):
+        if field.data and field.data > dt.date.today():
+            raise ValidationError("Date of birth must be in the past.")
+        if field.data and field.data < dt.date.today().replace(year=dt.date.today().year - 130):
+            raise ValidationError("Enter a date of birth within the last 130 years.")
+
+
+class ChooseProgramForm(FlaskForm):
+    program = RadioField(
+        "Which program do you want to apply for?",
+        choices=[("precheck", "TSA PreCheck"), ("global_entry", "Global Entry")],
+        validators=[DataRequired("Choose a program.")],
+    )
+
+
+class AttestForm(FlaskForm):
+    confirm = RadioField(
+        "Declaration",
+        choices=[("yes", "I confirm that the information I have given is true and complete.")],
+        validators=[DataRequired("Confirm the declaration to continue.")],
+    )
+
+
+class SandboxCardForm(FlaskForm):
+    cardholder = StringField("Name on card", validators=[DataRequired("Enter the name on the card."), Length(max=100)])
+    card_number = StringField(
+        "Card number",
+        validators=[
+            DataRequired("Enter the card number."),
+            Regexp(r"^[0-9 ]{12,23}$", message="Enter the card number using digits only."),
+        ],
+        render_kw={"autocomplete": "cc-number", "inputmode": "numeric"},
+    )
+    expiry = StringField(
+        "Expiry date (MM/YY)",
+        validators=[
+            DataRequired("Enter the expiry date."),
+            Regexp(r"^(0[1-9]|1[0-2])/\d{2}$", message="Enter the expiry date as MM/YY, like 04/29."),
+        ],
+        render_kw={"autocomplete": "cc-exp"},
+    )
+    security_code = StringField(
+        "Security code",
+        validators=[
+            DataRequired("Enter the security code."),
+            Regexp(r"^\d{3,4}$", message="Enter the 3 or 4 digit security code."),
+        ],
+        render_kw={"autocomplete": "cc-csc", "inputmode": "numeric"},
+    )
+
+    def validate_expiry(self, field):
+        if field.data and len(field.data) == 5 and field.data[:2].isdigit() and field.data[3:].isdigit():
+            month, year = int(field.data[:2]), 2000 + int(field.data[3:])
+            today = dt.date.today()
+            if (year, month) < (today.year, today.month):
+                raise ValidationError("This card has expired. Use a card with a future expiry date.")
+
+
+class GrantRoleForm(FlaskForm):
+    email = StringField(
+        "E-mail address of the person",
+        validators=[DataRequired("Enter an e-mail address."), validate_email_field],
+    )
+    role = SelectField(
+        "Role",
+        choices=[("", "Select a role"), *[(r.value, ROLE_LABELS[r]) for r in STAFF_ROLES]],
+        validators=[DataRequired("Choose a role.")],
+    )
+
+
+class RevokeRoleForm(FlaskForm):
+    email = HiddenField(validators=[DataRequired()])
+    role = HiddenField(validators=[DataRequired()])

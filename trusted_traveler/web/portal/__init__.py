@@ -1,0 +1,5 @@
+from flask import Blueprint
+
+bp = Blueprint("portal", __name__)
+
+from trusted_traveler.web.portal import views  # noqa: E402,F401
