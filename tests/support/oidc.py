@@ -76,9 +76,7 @@ def _node_major() -> int | None:
     if node is None:
         return None
     try:
-        out = subprocess.run(
-            [node, "--version"], capture_output=True, text=True, timeout=10, check=True
-        ).stdout.strip()
+        out = subprocess.run([node, "--version"], capture_output=True, text=True, timeout=10, check=True).stdout.strip()
         return int(out.lstrip("v").split(".")[0])
     except (OSError, subprocess.SubprocessError, ValueError):
         return None
@@ -311,11 +309,7 @@ def generate_rsa_key() -> tuple[bytes, dict[str, str]]:
     numbers = key.public_key().public_numbers()
     e, n = _b64u_uint(numbers.e), _b64u_uint(numbers.n)
     thumbprint_input = json.dumps({"e": e, "kty": "RSA", "n": n}, separators=(",", ":"))
-    kid = (
-        base64.urlsafe_b64encode(hashlib.sha256(thumbprint_input.encode()).digest())
-        .rstrip(b"=")
-        .decode("ascii")
-    )
+    kid = base64.urlsafe_b64encode(hashlib.sha256(thumbprint_input.encode()).digest()).rstrip(b"=").decode("ascii")
     return pem, {"kty": "RSA", "n": n, "e": e, "kid": kid, "alg": "RS256", "use": "sig"}
 
 
@@ -425,11 +419,7 @@ class _ProviderBrowser:
                 "the provider answered with a form posting off the provider "
                 f"(response_mode=form_post?) to {target}:\n{_describe(resp)}"
             )
-        data = {
-            name: value
-            for name, value, kind in form.fields
-            if kind not in ("submit", "button", "reset", "image")
-        }
+        data = {name: value for name, value, kind in form.fields if kind not in ("submit", "button", "reset", "image")}
         data.update(extra or {})
         return form.method.upper() if form.method == "post" else "GET", target, data
 

@@ -7,7 +7,7 @@ import datetime as dt
 import pycountry
 from email_validator import EmailNotValidError, validate_email
 from flask_wtf import FlaskForm
-from wtforms import DateField, HiddenField, RadioField, SelectField, StringField, TextAreaField
+from wtforms import DateField, HiddenField, RadioField, SelectChoice, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, Optional, Regexp, ValidationError
 
 from trusted_traveler.auth.roles import ROLE_LABELS, STAFF_ROLES
@@ -18,11 +18,15 @@ NAME_PATTERN = Regexp(
 )
 
 
-def country_choices(blank: str = "Select a country") -> list[tuple[str, str]]:
+def choices(pairs) -> list[SelectChoice]:
+    return [SelectChoice(value, label) for value, label in pairs]
+
+
+def country_choices(blank: str = "Select a country") -> list[SelectChoice]:
     countries = sorted(
         ((c.alpha_2, getattr(c, "common_name", c.name)) for c in pycountry.countries), key=lambda x: x[1]
     )
-    return [("", blank), *countries]
+    return choices([("", blank), *countries])
 
 
 def validate_email_field(form, field):
@@ -51,13 +55,15 @@ class ActionForm(FlaskForm):
 class DenyForm(ActionForm):
     reason_code = SelectField(
         "Reason",
-        choices=[
-            ("", "Select a reason"),
-            ("false_information", "False or incomplete information"),
-            ("criminal_history", "Criminal history"),
-            ("customs_immigration", "Customs, immigration or agriculture violation"),
-            ("not_low_risk", "Could not establish low-risk status"),
-        ],
+        choices=choices(
+            [
+                ("", "Select a reason"),
+                ("false_information", "False or incomplete information"),
+                ("criminal_history", "Criminal history"),
+                ("customs_immigration", "Customs, immigration or agriculture violation"),
+                ("not_low_risk", "Could not establish low-risk status"),
+            ]
+        ),
         validators=[DataRequired("Choose a reason for the denial.")],
     )
 
@@ -94,7 +100,7 @@ class MinimalProfileForm(FlaskForm):
 class ChooseProgramForm(FlaskForm):
     program = RadioField(
         "Which program do you want to apply for?",
-        choices=[("precheck", "TSA PreCheck"), ("global_entry", "Global Entry")],
+        choices=choices([("precheck", "TSA PreCheck"), ("global_entry", "Global Entry")]),
         validators=[DataRequired("Choose a program.")],
     )
 
@@ -102,7 +108,7 @@ class ChooseProgramForm(FlaskForm):
 class AttestForm(FlaskForm):
     confirm = RadioField(
         "Declaration",
-        choices=[("yes", "I confirm that the information I have given is true and complete.")],
+        choices=choices([("yes", "I confirm that the information I have given is true and complete.")]),
         validators=[DataRequired("Confirm the declaration to continue.")],
     )
 
@@ -149,7 +155,7 @@ class GrantRoleForm(FlaskForm):
     )
     role = SelectField(
         "Role",
-        choices=[("", "Select a role"), *[(r.value, ROLE_LABELS[r]) for r in STAFF_ROLES]],
+        choices=choices([("", "Select a role"), *[(r.value, ROLE_LABELS[r]) for r in STAFF_ROLES]]),
         validators=[DataRequired("Choose a role.")],
     )
 

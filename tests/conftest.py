@@ -1,0 +1,102 @@
+"""Test fixtures.
+
+The database is migrated once per session with Alembic (the real migrations, not create_all): a SQLite file by
+default, or PostgreSQL when TEST_DATABASE_URL is set (`make test` runs the suite on both when it is). Reference
+data (programs, parameters, centers) is seeded once; every other table is emptied after each test.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from pathlib import Path
+
+import pytest
+from flask_migrate import upgrade
+from sqlalchemy import create_engine, text
+from werkzeug.serving import make_server
+
+from trusted_traveler import create_app
+from trusted_traveler.extensions import db
+
+REFERENCE_TABLES = {
+    "alembic_version",
+    "programs",
+    "program_includes",
+    "parameters",
+    "scheduler_services",
+    "enrollment_centers",
+    "center_services",
+    "capacity_templates",
+}
+
+
+def _database_url(tmp_dir: Path) -> str:
+    url = os.environ.get("TEST_DATABASE_URL")
+    if url:
+        return url
+    return f"sqlite:///{tmp_dir / 'test.sqlite'}"
+
+
+def reset_database(url: str) -> None:
+    """Start from an empty database, so the migrations are what builds the schema."""
+    if url.startswith("sqlite"):
+        path = url.removeprefix("sqlite:///")
+        if os.path.exists(path):
+            os.remove(path)
+        return
+    engine = create_engine(url)
+    with engine.begin() as conn:
+        conn.execute(text("DROP SCHEMA public CASCADE"))
+        conn.execute(text("CREATE SCHEMA public"))
+    engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory) -> str:
+    return _database_url(tmp_path_factory.mktemp("db"))
+
+
+@pytest.fixture(scope="session")
+def app(database_url):
+    reset_database(database_url)
+    app = create_app("test", overrides={"SQLALCHEMY_DATABASE_URI": database_url, "SERVER_NAME": None})
+    with app.app_context():
+        upgrade()
+        from seeds.centers import load_centers
+        from seeds.reference import load_reference
+
+        load_reference()
+        load_centers()
+        db.session.commit()
+    return app
+
+
+@pytest.fixture(autouse=True)
+def _clean_tables(request, app):
+    """Each test starts with reference data only; CSRF is on for browser tests, off for the test client."""
+    app.config["WTF_CSRF_ENABLED"] = "browser" in request.keywords or "csrf" in request.keywords
+    yield
+    with app.app_context():
+        db.session.rollback()
+        for table in reversed(db.metadata.sorted_tables):
+            if table.name not in REFERENCE_TABLES:
+                db.session.execute(table.delete())
+        db.session.commit()
+
+
+@pytest.fixture
+def app_ctx(app):
+    with app.app_context():
+        yield
+
+
+@pytest.fixture
+def live_url(app):
+    """The app served on a free loopback port by a real threaded WSGI server, for the browser and OIDC tests."""
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+    thread.join(timeout=5)

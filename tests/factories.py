@@ -1,0 +1,64 @@
+"""Plain factory functions with sensible defaults. They flush; the caller commits when it needs to."""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+
+from trusted_traveler.auth import service as accounts
+from trusted_traveler.casework import service as casework
+from trusted_traveler.db import utcnow
+from trusted_traveler.extensions import db
+from trusted_traveler.payments.models import Payment
+from trusted_traveler.profiles import service as profiles
+from trusted_traveler.programs.service import get_program
+
+_counter = itertools.count(1)
+
+
+def create_account(email: str | None = None, *, roles: tuple[str, ...] = ()):
+    email = email or f"person{next(_counter)}@example.com"
+    account = accounts.account_for_sign_in(issuer=accounts.DEV_ISSUER, subject=email, email=email)
+    for role in roles:
+        accounts.grant_role(account, role, by=None)
+    return account
+
+
+def create_officer(email: str = "officer@example.com"):
+    return create_account(email, roles=("officer",))
+
+
+def create_profile(account=None, *, surname="Rivera", given_names="Luz", dob=dt.date(1990, 5, 17), citizenship="US"):
+    account = account or create_account()
+    profile = profiles.get_or_create_profile(account)
+    profiles.update_identity(
+        profile, by=account, given_names=given_names, surname=surname, date_of_birth=dob, citizenships=[citizenship]
+    )
+    return profile
+
+
+def create_application(program="precheck", *, profile=None, paid=False, submitted=False):
+    profile = profile or create_profile()
+    application = casework.start_application(profile, get_program(program), by=profile.account, today=dt.date.today())
+    if paid or submitted:
+        casework.attest(application, by=profile.account)
+        db.session.add(
+            Payment(
+                application_id=application.id,
+                amount=application.fee,
+                gateway="sandbox",
+                status="completed",
+                idempotency_key=f"test-{application.reference}",
+                completed_at=utcnow(),
+            )
+        )
+        db.session.flush()
+    if submitted:
+        casework.submit(application, by=profile.account)
+    return application
+
+
+def sign_in(client, email: str) -> None:
+    """Sign in through the development sign-in, as a person would."""
+    response = client.post("/auth/dev", data={"email": email})
+    assert response.status_code == 302, response.get_data(as_text=True)[:500]

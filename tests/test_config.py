@@ -1,0 +1,53 @@
+"""The production configuration refuses to run unsafely; development and test have the development sign-in."""
+
+import pytest
+from cryptography.fernet import Fernet
+
+from config import ConfigError
+from trusted_traveler import create_app
+
+PROD_ENV = {
+    "DATABASE_URL": "sqlite:///:memory:",
+    "SECRET_KEY": "a-real-secret-from-the-environment",
+    "DOCUMENT_KEYS": Fernet.generate_key().decode(),
+}
+
+
+@pytest.mark.parametrize("missing", ["DATABASE_URL", "SECRET_KEY", "DOCUMENT_KEYS"])
+def test_production_refuses_to_start_without_required_settings(missing):
+    env = {k: v for k, v in PROD_ENV.items() if k != missing}
+    with pytest.raises(ConfigError, match=missing):
+        create_app("production", env=env)
+
+
+def test_production_refuses_to_start_with_the_development_sign_in():
+    with pytest.raises(ConfigError, match="development sign-in"):
+        create_app("production", env={**PROD_ENV, "DEV_SIGN_IN": "1"})
+
+
+def test_production_refuses_debug_mode():
+    with pytest.raises(ConfigError, match="debug"):
+        create_app("production", env={**PROD_ENV, "FLASK_DEBUG": "1"})
+
+
+def test_production_has_no_development_sign_in_route_and_secure_cookies():
+    app = create_app("production", env=PROD_ENV)
+    assert "auth.dev_sign_in" not in app.view_functions
+    assert app.config["SESSION_COOKIE_SECURE"] is True
+    assert app.config["SESSION_COOKIE_HTTPONLY"] is True
+    assert app.config["SESSION_COOKIE_SAMESITE"] == "Lax"
+    assert not app.debug
+    response = app.test_client().get("/auth/dev")
+    assert response.status_code == 404
+
+
+def test_unknown_configuration_name_is_refused():
+    with pytest.raises(ConfigError, match="TT_CONFIG"):
+        create_app("staging", env={})
+
+
+def test_development_default_database_is_a_sqlite_file_under_instance():
+    app = create_app("development", env={})
+    assert app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite:///")
+    assert app.config["SQLALCHEMY_DATABASE_URI"].endswith("instance/trusted_traveler.sqlite")
+    assert "auth.dev_sign_in" in app.view_functions

@@ -1,0 +1,79 @@
+"""Seeds are real and idempotent; document numbers are encrypted at rest and the keys can be rotated."""
+
+import datetime as dt
+import zoneinfo
+
+import pytest
+from cryptography.fernet import Fernet
+from flask import current_app
+from sqlalchemy import func, select, text
+
+from seeds import load_all
+from tests.factories import create_profile
+from trusted_traveler.crypto import keyring, rotate_all_document_numbers
+from trusted_traveler.extensions import db
+from trusted_traveler.profiles.models import IdentityDocument
+from trusted_traveler.programs.service import fee_for, get_program, parameter_value
+from trusted_traveler.scheduling.models import EnrollmentCenter
+
+pytestmark = pytest.mark.usefixtures("app_ctx")
+
+
+def test_seeding_twice_changes_nothing_the_second_time():
+    first = load_all()
+    db.session.commit()
+    second = load_all()
+    assert first["personas"] == 10
+    assert all(v == 0 for v in second.values()), second
+
+
+def test_at_least_25_real_centers_of_every_kind_with_valid_time_zones():
+    centers = db.session.scalars(select(EnrollmentCenter)).all()
+    assert len(centers) >= 25
+    assert {c.location_type for c in centers} == {"AIR", "LND", "TSA"}
+    for center in centers:
+        zoneinfo.ZoneInfo(center.tz_name)  # raises for an unknown zone
+        assert center.services, center.name
+    nogales = db.session.get(EnrollmentCenter, 5007)
+    assert nogales.tz_name == "America/Phoenix"  # Arizona keeps no daylight saving time
+
+
+def test_fees_are_dated_parameters_with_history():
+    precheck, global_entry = get_program("precheck"), get_program("global_entry")
+    assert str(fee_for(global_entry, dt.date(2024, 9, 30))) == "100.00"
+    assert str(fee_for(global_entry, dt.date(2024, 10, 1))) == "120.00"
+    assert str(fee_for(precheck, dt.date(2026, 11, 22))) == "78.00"
+    assert parameter_value(global_entry, "validity_years", dt.date(2026, 1, 1)) == 5
+    assert [p.code for p in global_entry.includes] == ["precheck"]
+
+
+def test_the_seeded_personas_are_at_different_points_of_their_journey():
+    load_all()
+    from trusted_traveler.casework.models import Application
+
+    statuses = dict(db.session.execute(select(Application.status, func.count()).group_by(Application.status)).all())
+    assert statuses == {"submitted": 1, "conditionally_approved": 1, "approved": 1, "officer_review": 1}
+
+
+def test_document_numbers_are_encrypted_at_rest_and_keys_rotate():
+    profile = create_profile()
+    profile.documents.append(
+        IdentityDocument(kind="passport", issuing_country="US", number="X12345678", number_last4="5678")
+    )
+    db.session.commit()
+    raw = db.session.execute(text("SELECT number FROM identity_documents")).scalar_one()
+    assert "X12345678" not in raw
+
+    old_keys = current_app.config["DOCUMENT_KEYS"]
+    new_key = Fernet.generate_key().decode()
+    try:
+        keyring.configure(f"{new_key},{old_keys}")
+        assert rotate_all_document_numbers(db.session) == 1
+        db.session.commit()
+        keyring.configure(new_key)  # the old key is gone; the value still reads
+        db.session.expire_all()
+        assert db.session.scalars(select(IdentityDocument.number)).one() == "X12345678"
+    finally:
+        keyring.configure(old_keys)
+        db.session.execute(text("DELETE FROM identity_documents"))
+        db.session.commit()

@@ -1,0 +1,99 @@
+"""Development sign-in, and staff roles granted only by an administrator (page and command line)."""
+
+import pytest
+from sqlalchemy import select
+
+from seeds import load_all
+from tests.factories import create_account, sign_in
+from trusted_traveler.audit.models import AuditEvent
+from trusted_traveler.auth.models import Account
+from trusted_traveler.extensions import db
+
+
+def test_dev_sign_in_lists_the_personas_and_signs_in_a_new_traveler(app, client):
+    page = client.get("/auth/dev").get_data(as_text=True)
+    for email in ("ana.traveler@example.com", "olivia.officer@example.com", "alex.admin@example.com"):
+        assert email in page
+    response = client.post("/auth/dev", data={"email": "New.Person@Example.com", "next": "/apply"})
+    assert response.headers["Location"] == "/apply"
+    dashboard = client.get("/dashboard").get_data(as_text=True)
+    assert "new.person@example.com" in dashboard
+    with app.app_context():
+        account = db.session.scalar(select(Account).where(Account.email == "new.person@example.com"))
+        assert account.roles == {"traveler"}
+
+
+def test_dev_sign_in_rejects_a_bad_email_and_keeps_what_was_typed(client):
+    response = client.post("/auth/dev", data={"email": "not-an-email"})
+    html = response.get_data(as_text=True)
+    assert response.status_code == 400
+    assert "Enter a real e-mail address" in html
+    assert 'value="not-an-email"' in html
+
+
+def test_sign_in_does_not_follow_an_offsite_next(client):
+    response = client.post("/auth/dev", data={"email": "a@example.com", "next": "//evil.example.com/x"})
+    assert response.headers["Location"] == "/dashboard"
+
+
+def test_sign_out_ends_the_session(client):
+    sign_in(client, "leaving@example.com")
+    response = client.post("/auth/logout")
+    assert response.headers["Location"].endswith("/auth/signed-out")
+    assert client.get("/dashboard").status_code == 302
+
+
+def test_an_administrator_grants_and_revokes_a_role_and_both_are_audited(app, client):
+    with app.app_context():
+        create_account("boss@example.com", roles=("admin",))
+        create_account("new.officer@example.com")
+        db.session.commit()
+    sign_in(client, "boss@example.com")
+    response = client.post("/admin/roles", data={"email": "new.officer@example.com", "role": "officer"})
+    assert response.status_code == 302
+    assert "new.officer@example.com" in client.get("/admin/roles").get_data(as_text=True)
+    client.post("/admin/roles/revoke", data={"email": "new.officer@example.com", "role": "officer"})
+    with app.app_context():
+        account = db.session.scalar(select(Account).where(Account.email == "new.officer@example.com"))
+        assert account.role_grants == []
+        actions = db.session.scalars(select(AuditEvent.action).where(AuditEvent.object_id == str(account.id))).all()
+        assert actions[-2:] == ["role.granted", "role.revoked"]
+
+
+def test_granting_a_role_to_someone_who_never_signed_in_says_so(app, client):
+    with app.app_context():
+        create_account("boss@example.com", roles=("admin",))
+        db.session.commit()
+    sign_in(client, "boss@example.com")
+    response = client.post("/admin/roles", data={"email": "ghost@example.com", "role": "officer"})
+    assert response.status_code == 400
+    assert "must sign in once first" in response.get_data(as_text=True)
+
+
+def test_flask_roles_grant_command(app):
+    with app.app_context():
+        create_account("cli.person@example.com")
+        db.session.commit()
+    runner = app.test_cli_runner()
+    result = runner.invoke(args=["roles", "grant", "cli.person@example.com", "supervisor"])
+    assert result.exit_code == 0, result.output
+    assert "now has the role supervisor" in result.output
+    bad = runner.invoke(args=["roles", "grant", "cli.person@example.com", "emperor"])
+    assert bad.exit_code != 0 and "choose one of" in bad.output
+    listing = runner.invoke(args=["roles", "list"])
+    assert "cli.person@example.com: supervisor" in listing.output
+
+
+def test_flask_seed_command_is_idempotent(app):
+    runner = app.test_cli_runner()
+    assert "personas +10" in runner.invoke(args=["seed"]).output
+    assert "personas +0" in runner.invoke(args=["seed"]).output
+
+
+@pytest.mark.usefixtures("app_ctx")
+def test_staff_roles_never_come_from_the_sign_in_provider():
+    load_all()
+    from trusted_traveler.auth.service import account_for_sign_in
+
+    account = account_for_sign_in(issuer="https://idp.example.gov", subject="abc", email="olivia.officer@example.com")
+    assert account.roles == {"traveler"}  # same e-mail as a seeded officer, but a different (issuer, sub)
