@@ -52,6 +52,16 @@ def reset_database(url: str) -> None:
     engine.dispose()
 
 
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    """With TT_NO_SKIPS=1 (CI), a skipped test is a failure: CI must run the browser and sign-in tests."""
+    outcome = yield
+    report = outcome.get_result()
+    if os.environ.get("TT_NO_SKIPS") == "1" and report.skipped and not hasattr(report, "wasxfail"):
+        report.outcome = "failed"
+        report.longrepr = f"skipped in CI, which must run every test: {report.longrepr}"
+
+
 @pytest.fixture(scope="session")
 def database_url(tmp_path_factory) -> str:
     return _database_url(tmp_path_factory.mktemp("db"))

@@ -26,15 +26,16 @@ def create_app(config_name: str | None = None, overrides: dict | None = None, en
     from trusted_traveler.crypto import keyring
 
     keyring.configure(app.config["DOCUMENT_KEYS"])
+    from trusted_traveler.observability import configure_logging
+
+    configure_logging(app)  # first, so every later hook (CSRF included) runs with a request id
     register_extensions(app)
     register_blueprints(app)
     from trusted_traveler.errors import register_error_handlers
-    from trusted_traveler.observability import configure_logging
     from trusted_traveler.security import register_security_headers
 
     register_error_handlers(app)
     register_security_headers(app)
-    configure_logging(app)
     from trusted_traveler.cli import register_cli
 
     register_cli(app)

@@ -5,12 +5,11 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
+from authlib.integrations.flask_client import OAuth
 from authlib.oauth2.rfc7523 import PrivateKeyJWT
 from authlib.oauth2.rfc7523.assertion import private_key_jwt_sign
-from flask import Flask
+from flask import Flask, current_app
 from joserfc.jwk import RSAKey
-
-from trusted_traveler.extensions import oauth
 
 CLIENT_NAME = "login"
 ASSERTION_LIFETIME = 300  # seconds; Login.gov asks for about five minutes
@@ -61,7 +60,10 @@ def public_jwks(app: Flask) -> dict:
 
 
 def init_oidc(app: Flask) -> None:
-    oauth.init_app(app)
+    # One registry per app: Authlib caches clients by name, so a shared registry would leak one app's
+    # client configuration into another.
+    oauth = OAuth(app)
+    app.extensions["tt_oidc"] = oauth
     issuer = app.config.get("OIDC_ISSUER")
     if not issuer:
         return
@@ -88,4 +90,4 @@ def init_oidc(app: Flask) -> None:
 
 
 def client():
-    return oauth.create_client(CLIENT_NAME)
+    return current_app.extensions["tt_oidc"].create_client(CLIENT_NAME)

@@ -108,19 +108,19 @@ def logout():
     with_provider = session.get("signed_in_with") == "oidc"
     logout_user()
     session.clear()
-    signed_out = current_app.config["BASE_URL"] + url_for("auth.signed_out")
     if with_provider and current_app.config.get("OIDC_ISSUER"):
         end_session = oidc.client().load_server_metadata().get("end_session_endpoint")
         if end_session:
             query = urlencode(
                 {
                     "client_id": current_app.config["OIDC_CLIENT_ID"],
-                    "post_logout_redirect_uri": signed_out,
+                    # must match the URI registered with the provider exactly, so it is absolute
+                    "post_logout_redirect_uri": current_app.config["BASE_URL"] + url_for("auth.signed_out"),
                     "state": secrets.token_urlsafe(24),
                 }
             )
             return redirect(f"{end_session}?{query}")
-    return redirect(signed_out)
+    return redirect(url_for("auth.signed_out"))
 
 
 @bp.get("/signed-out")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import unicodedata
 
 import pycountry
 from email_validator import EmailNotValidError, validate_email
@@ -13,9 +14,14 @@ from wtforms.validators import DataRequired, InputRequired, Length, Optional, Re
 from trusted_traveler.auth.roles import ROLE_LABELS, STAFF_ROLES
 
 NAME_PATTERN = Regexp(
-    r"^[^\W\d_]+(?:[ '\-.][^\W\d_]+)*\.?$",
+    r"^[^\W\d_]+(?:[ '’ʼ\-.][^\W\d_]+)*\.?$",
     message="Use letters only, with spaces, hyphens or apostrophes between names.",
 )
+
+
+def clean_text(value):
+    """Trim and compose accents (NFC), so "é" typed as e + combining accent is one letter."""
+    return unicodedata.normalize("NFC", value).strip() if isinstance(value, str) else value
 
 
 def choices(pairs) -> list[SelectChoice]:
@@ -71,10 +77,12 @@ class DenyForm(ActionForm):
 class MinimalProfileForm(FlaskForm):
     given_names = StringField(
         "Given names (as on your passport)",
+        filters=[clean_text],
         validators=[DataRequired("Enter your given names."), Length(max=100), NAME_PATTERN],
     )
     surname = StringField(
         "Surname (as on your passport)",
+        filters=[clean_text],
         validators=[DataRequired("Enter your surname."), Length(max=100), NAME_PATTERN],
     )
     date_of_birth = DateField(

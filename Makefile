@@ -1,0 +1,58 @@
+# Trusted Traveler 2.0 — the two commands a newcomer needs: `make run` and `make test`.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+FLASK := TT_CONFIG=development FLASK_APP=wsgi $(BIN)/flask
+STAMP := $(VENV)/.installed-stamp
+OIDC_PROVIDER := tests/oidc_provider/node_modules/.package-lock.json
+
+.DEFAULT_GOAL := help
+.PHONY: help install migrate seed run test lint format bench worker clean
+
+help: ## Show the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+install: $(STAMP) ## Create the virtual environment and install the app with its test tools
+
+migrate: install ## Apply the database migrations (the embedded SQLite file unless DATABASE_URL is set)
+	$(FLASK) db upgrade
+
+seed: migrate ## Load programs, fees, real enrollment centers and demo personas (idempotent)
+	$(FLASK) seed
+
+run: seed ## Set up, then serve the app at http://127.0.0.1:5000 with the development sign-in
+	@echo ""
+	@echo "  Trusted Traveler 2.0 is starting at http://127.0.0.1:5000"
+	@echo "  Sign in as a demo traveler, officer, supervisor, program lead or administrator at"
+	@echo "  http://127.0.0.1:5000/auth/dev   (stop with Ctrl-C)"
+	@echo ""
+	$(FLASK) run --host 127.0.0.1 --port 5000
+
+$(OIDC_PROVIDER): tests/oidc_provider/package-lock.json
+	cd tests/oidc_provider && npm ci --no-audit --no-fund --loglevel=error
+
+test: seed $(OIDC_PROVIDER) ## Set up, then lint and run the whole suite (SQLite; PostgreSQL too when TEST_DATABASE_URL is set)
+	$(BIN)/ruff check .
+	@echo "== test suite on SQLite"
+	TEST_DATABASE_URL= $(BIN)/pytest
+	@if [ -n "$$TEST_DATABASE_URL" ]; then echo "== test suite on PostgreSQL"; $(BIN)/pytest; fi
+
+lint: install ## ruff check and format check
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check trusted_traveler tests seeds config.py wsgi.py
+
+format: install ## Apply ruff's formatting
+	$(BIN)/ruff format trusted_traveler tests seeds config.py wsgi.py
+
+worker: migrate ## Run the outbox worker (delivers e-mail through MAIL_SERVER)
+	$(FLASK) worker
+
+clean: ## Remove the virtual environment, the embedded database and test output
+	rm -rf $(VENV) instance test-results tests/oidc_provider/node_modules .pytest_cache .ruff_cache

@@ -1,0 +1,182 @@
+"""Sign-in with OpenID Connect (CONTRACTS.md section 3), end to end against a real certified provider
+(npm `oidc-provider`) started on loopback: private_key_jwt (Login.gov), PKCE and client_secret_basic."""
+
+from __future__ import annotations
+
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+import requests
+from joserfc.jwk import RSAKey
+from sqlalchemy import select
+
+from tests.support.oidc import (
+    ACR_AUTH_ONLY,
+    OIDCProvider,
+    account_sub,
+    follow_logout,
+    generate_rsa_key,
+    node_available,
+    sign_in_at_provider,
+)
+from trusted_traveler import create_app
+from trusted_traveler.auth.models import Account
+from trusted_traveler.extensions import db
+
+BASE_URL = "http://127.0.0.1:5999"  # the app's public origin; the test client stands in for the browser
+CLIENT_SECRET = "a-client-secret-of-forty-characters-long!"
+
+
+@pytest.fixture(scope="module")
+def rp_key(tmp_path_factory):
+    private_pem, _ = generate_rsa_key()
+    path = tmp_path_factory.mktemp("oidc") / "rp.pem"
+    path.write_bytes(private_pem)
+    return path
+
+
+@pytest.fixture(scope="module")
+def provider(rp_key):
+    if not node_available():
+        pytest.skip("Node.js 20+ is needed to run the test OpenID Connect provider (see README.md)")
+    # The provider is registered with the JWKS the app itself publishes at /auth/jwks.json.
+    jwks_app = create_app("test", env={"OIDC_PRIVATE_KEY_FILE": str(rp_key)})
+    published = jwks_app.test_client().get("/auth/jwks.json").get_json()
+    common = {
+        "redirect_uris": [f"{BASE_URL}/auth/callback"],
+        "post_logout_redirect_uris": [f"{BASE_URL}/auth/signed-out"],
+        "grant_types": ["authorization_code"],
+        "response_types": ["code"],
+        "id_token_signed_response_alg": "RS256",
+    }
+    clients = [
+        {
+            "client_id": "tt-pkjwt",
+            "token_endpoint_auth_method": "private_key_jwt",
+            "token_endpoint_auth_signing_alg": "RS256",
+            "jwks": published,
+            **common,
+        },
+        {"client_id": "tt-pkce", "token_endpoint_auth_method": "none", **common},
+        {
+            "client_id": "tt-basic",
+            "client_secret": CLIENT_SECRET,
+            "token_endpoint_auth_method": "client_secret_basic",
+            **common,
+        },
+    ]
+    with OIDCProvider(clients) as op:
+        yield op
+
+
+def make_rp(database_url, provider, method, rp_key):
+    client_id = {"private_key_jwt": "tt-pkjwt", "none": "tt-pkce", "client_secret_basic": "tt-basic"}[method]
+    env = {
+        "OIDC_ISSUER": provider.issuer,
+        "OIDC_CLIENT_ID": client_id,
+        "OIDC_CLIENT_AUTH_METHOD": method,
+        "OIDC_PRIVATE_KEY_FILE": str(rp_key),
+        "OIDC_CLIENT_SECRET": CLIENT_SECRET,
+        "BASE_URL": BASE_URL,
+    }
+    return create_app("test", overrides={"SQLALCHEMY_DATABASE_URI": database_url, "WTF_CSRF_ENABLED": False}, env=env)
+
+
+def sign_in_through_provider(client, login, browser=None):
+    start = client.get("/auth/login?next=/apply")
+    assert start.status_code == 302
+    authorize_url = start.headers["Location"]
+    callback = sign_in_at_provider(authorize_url, login, session=browser)
+    parts = urlsplit(callback)
+    assert f"{parts.scheme}://{parts.netloc}" == BASE_URL and parts.path == "/auth/callback", callback
+    return authorize_url, client.get(f"{parts.path}?{parts.query}")
+
+
+@pytest.mark.parametrize("method", ["private_key_jwt", "none", "client_secret_basic"])
+def test_a_traveler_signs_in_with_each_client_authentication_method(database_url, provider, rp_key, method):
+    app = make_rp(database_url, provider, method, rp_key)
+    client = app.test_client()
+    authorize_url, response = sign_in_through_provider(client, f"{method}.person@example.com")
+
+    query = parse_qs(urlsplit(authorize_url).query)
+    assert query["prompt"] == ["select_account"]
+    assert query["acr_values"] == [ACR_AUTH_ONLY]
+    assert query["response_type"] == ["code"]
+    assert query["redirect_uri"] == [f"{BASE_URL}/auth/callback"]
+    assert "openid" in query["scope"][0].split()
+    assert len(query["state"][0]) >= 22 and len(query["nonce"][0]) >= 22
+    if method == "none":
+        assert query["code_challenge_method"] == ["S256"] and query["code_challenge"][0]
+
+    assert response.status_code == 302 and response.headers["Location"] == "/apply"
+    assert f"{method}.person@example.com".lower() in client.get("/dashboard").get_data(as_text=True)
+    with app.app_context():
+        account = db.session.scalar(
+            select(Account).where(Account.subject == account_sub(f"{method}.person@example.com"))
+        )
+        assert account.issuer == provider.issuer
+        assert account.email == f"{method}.person@example.com".lower()
+        assert account.roles == {"traveler"}
+
+
+def test_signing_in_again_finds_the_same_account(database_url, provider, rp_key):
+    app = make_rp(database_url, provider, "private_key_jwt", rp_key)
+    sign_in_through_provider(app.test_client(), "returning@example.com")
+    sign_in_through_provider(app.test_client(), "returning@example.com")
+    with app.app_context():
+        accounts = db.session.scalars(select(Account).where(Account.email == "returning@example.com")).all()
+        assert len(accounts) == 1
+
+
+def test_a_callback_with_a_state_we_did_not_issue_is_refused(database_url, provider, rp_key):
+    app = make_rp(database_url, provider, "private_key_jwt", rp_key)
+    client = app.test_client()
+    start = client.get("/auth/login")
+    callback = sign_in_at_provider(start.headers["Location"], "mallory@example.com")
+    parts = urlsplit(callback)
+    forged = parts.query.replace("state=", "state=x")
+    response = client.get(f"{parts.path}?{forged}")
+    assert response.status_code == 400
+    assert "We could not sign you in" in response.get_data(as_text=True)
+    assert client.get("/dashboard").status_code == 302  # not signed in
+
+
+def test_a_code_cannot_be_replayed_into_another_browser(database_url, provider, rp_key):
+    app = make_rp(database_url, provider, "private_key_jwt", rp_key)
+    _, response = sign_in_through_provider(app.test_client(), "victim@example.com")
+    assert response.status_code == 302
+    victim = app.test_client()
+    # A different browser (no state in its session) presenting someone's callback URL gets nowhere.
+    attacker = app.test_client()
+    callback = sign_in_at_provider(victim.get("/auth/login").headers["Location"], "victim@example.com")
+    parts = urlsplit(callback)
+    assert attacker.get(f"{parts.path}?{parts.query}").status_code == 400
+
+
+def test_sign_out_ends_the_provider_session_too(database_url, provider, rp_key):
+    app = make_rp(database_url, provider, "private_key_jwt", rp_key)
+    client = app.test_client()
+    browser = requests.Session()
+    sign_in_through_provider(client, "goodbye@example.com", browser)
+    response = client.post("/auth/logout")
+    end_session = response.headers["Location"]
+    assert end_session.startswith(provider.discovery()["end_session_endpoint"])
+    query = parse_qs(urlsplit(end_session).query)
+    assert query["client_id"] == ["tt-pkjwt"]
+    assert query["post_logout_redirect_uri"] == [f"{BASE_URL}/auth/signed-out"]
+    landed = follow_logout(end_session, session=browser)
+    assert landed.startswith(f"{BASE_URL}/auth/signed-out")
+    assert client.get("/dashboard").status_code == 302
+
+
+def test_the_jwks_serves_the_public_half_of_the_signing_key(rp_key):
+    app = create_app("test", env={"OIDC_PRIVATE_KEY_FILE": str(rp_key)})
+    (jwk,) = app.test_client().get("/auth/jwks.json").get_json()["keys"]
+    assert jwk["kty"] == "RSA" and jwk["alg"] == "RS256" and jwk["use"] == "sig"
+    assert "d" not in jwk and "p" not in jwk
+    assert jwk["kid"] == RSAKey.import_key(rp_key.read_bytes()).thumbprint()
+
+
+def test_login_without_a_configured_provider_is_not_found(client):
+    assert client.get("/auth/login").status_code == 404
+    assert "not set up on this server" in client.get("/auth/sign-in").get_data(as_text=True)
