@@ -122,3 +122,34 @@ def test_logs_are_json_with_a_request_id(client, caplog):
     assert response.headers["X-Request-ID"] == "req-1234567890"
     entries = [json.loads(line) for line in handler_records]
     assert any(e["request_id"] == "req-1234567890" and e["path"] == "/healthz" and e["status"] == 200 for e in entries)
+
+
+def test_forbidden_page_uses_the_service_layout(app, client):
+    from tests.factories import create_account, sign_in
+    from trusted_traveler.extensions import db
+
+    with app.app_context():
+        create_account("nosy@example.com")
+        db.session.commit()
+    sign_in(client, "nosy@example.com")
+    response = client.get("/admin/roles")
+    assert response.status_code == 403
+    assert "You do not have access to this page" in response.get_data(as_text=True)
+
+
+def test_too_many_sign_in_attempts_get_429_with_retry_after(tmp_path, app):
+    limited = create_app(
+        "test",
+        overrides={
+            "SQLALCHEMY_DATABASE_URI": app.config["SQLALCHEMY_DATABASE_URI"],
+            "RATELIMIT_ENABLED": True,
+            "WTF_CSRF_ENABLED": False,
+        },
+    )
+    client = limited.test_client()
+    statuses = [client.post("/auth/dev", data={"email": "not-valid"}).status_code for _ in range(31)]
+    assert statuses[:30] == [400] * 30
+    response = client.post("/auth/dev", data={"email": "not-valid"})
+    assert response.status_code == 429
+    assert int(response.headers["Retry-After"]) > 0
+    assert "Too many requests" in response.get_data(as_text=True)
