@@ -12,9 +12,8 @@ from trusted_traveler.auth import service as accounts
 from trusted_traveler.auth.models import Account
 from trusted_traveler.casework import service as casework
 from trusted_traveler.casework.states import Status
-from trusted_traveler.db import utcnow
 from trusted_traveler.extensions import db
-from trusted_traveler.payments.models import Payment
+from trusted_traveler.payments import service as payments
 from trusted_traveler.profiles import service as profiles
 from trusted_traveler.programs.service import get_program
 
@@ -55,18 +54,7 @@ def _account(email: str, name: str | None = None) -> tuple[Account, bool]:
 def _paid_submission(profile, program_code: str, account):
     application = casework.start_application(profile, get_program(program_code), by=account, today=dt.date.today())
     casework.attest(application, by=account)
-    db.session.add(
-        Payment(
-            application_id=application.id,
-            amount=application.fee,
-            gateway="sandbox",
-            status="completed",
-            idempotency_key=f"seed-{application.reference}",
-            gateway_reference=f"SBXSEED{application.id:06d}",
-            completed_at=utcnow(),
-        )
-    )
-    db.session.flush()
+    payments.record_completed_payment(application, gateway="seed", reference=application.reference, by=account)
     casework.submit(application, by=account)
     return application
 

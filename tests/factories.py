@@ -7,9 +7,7 @@ import itertools
 
 from trusted_traveler.auth import service as accounts
 from trusted_traveler.casework import service as casework
-from trusted_traveler.db import utcnow
-from trusted_traveler.extensions import db
-from trusted_traveler.payments.models import Payment
+from trusted_traveler.payments import service as payments
 from trusted_traveler.profiles import service as profiles
 from trusted_traveler.programs.service import get_program
 
@@ -42,17 +40,7 @@ def create_application(program="precheck", *, profile=None, paid=False, submitte
     application = casework.start_application(profile, get_program(program), by=profile.account, today=dt.date.today())
     if paid or submitted:
         casework.attest(application, by=profile.account)
-        db.session.add(
-            Payment(
-                application_id=application.id,
-                amount=application.fee,
-                gateway="sandbox",
-                status="completed",
-                idempotency_key=f"test-{application.reference}",
-                completed_at=utcnow(),
-            )
-        )
-        db.session.flush()
+        payments.record_completed_payment(application, gateway="test", reference=application.reference, by=None)
     if submitted:
         casework.submit(application, by=profile.account)
     return application

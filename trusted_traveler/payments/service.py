@@ -74,3 +74,20 @@ def finish_payment(application: Application, *, by, token: str) -> Payment:
         payment.failure_message = result.message
         db.session.flush()
     raise BusinessRuleViolation(result.message or "The payment did not go through. You have not been charged.")
+
+
+def record_completed_payment(application: Application, *, gateway: str, reference: str, by) -> Payment:
+    """Record a fee collected outside the online gateway (at an enrollment center, or when loading demo data)."""
+    payment = Payment(
+        application_id=application.id,
+        amount=application.fee,
+        gateway=gateway,
+        status="completed",
+        idempotency_key=f"{gateway}-{reference}",
+        gateway_reference=reference,
+        completed_at=utcnow(),
+    )
+    db.session.add(payment)
+    db.session.flush()
+    record_event("payment.completed", "payment", payment.id, by=by, amount=str(payment.amount), gateway=gateway)
+    return payment
