@@ -5,10 +5,12 @@ from __future__ import annotations
 from seeds.centers import load_centers
 from seeds.personas import load_personas
 from seeds.reference import load_reference
+from seeds.rules import load_rules
 
 
 def load_all(*, demo: bool = True) -> dict[str, int]:
     summary = dict(load_reference())
+    summary["rules"] = load_rules()
     summary["centers"] = load_centers()
     if demo:
         summary["personas"] = load_personas()

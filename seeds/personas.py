@@ -12,6 +12,7 @@ from trusted_traveler.auth import service as accounts
 from trusted_traveler.auth.models import Account
 from trusted_traveler.casework import service as casework
 from trusted_traveler.casework.states import Status
+from trusted_traveler.db import utcnow
 from trusted_traveler.extensions import db
 from trusted_traveler.payments import service as payments
 from trusted_traveler.profiles import service as profiles
@@ -51,6 +52,100 @@ def _account(email: str, name: str | None = None) -> tuple[Account, bool]:
     return account, True
 
 
+def fill_profile(profile, account, *, surname: str, citizenship: str, offenses=(), **flags) -> None:
+    """Answer every remaining intake step with plausible data: a passport, five clean years at one address and
+    one job, one trip abroad, no background issues (unless `offenses`/`flags` say otherwise), and a consenting
+    parent for a minor."""
+    today = dt.date.today()
+    five_years_ago = today.replace(day=1) - dt.timedelta(days=6 * 365)
+    start = max(five_years_ago, profile.date_of_birth.replace(day=1))
+    steps = {
+        "birth": {
+            "fields": {
+                "birth_city": "Springfield",
+                "birth_country": "US",
+                "sex": "F",
+                "height_cm": 165,
+                "eye_color": "Brown",
+            }
+        },
+        "documents": {
+            "collections": {
+                "documents": [
+                    {
+                        "kind": "passport",
+                        "issuing_country": citizenship,
+                        "number": "123456789",
+                        "number_last4": "6789",
+                        "expires_on": today + dt.timedelta(days=3000),
+                        "issuing_region": None,
+                        "enhanced": False,
+                    }
+                ]
+            }
+        },
+        "contact": {"fields": {"email": account.email, "phone": "+12025550123", "mailing_same_as_residential": True}},
+        "addresses": {
+            "collections": {
+                "addresses": [
+                    {
+                        "from_month": start,
+                        "to_month": None,
+                        "line1": "1 Main St",
+                        "line2": None,
+                        "city": "Springfield",
+                        "region": "IL",
+                        "postal_code": "62701",
+                        "country": "US",
+                    }
+                ]
+            }
+        },
+        "employment": {
+            "collections": {
+                "employment": [
+                    {
+                        "from_month": start,
+                        "to_month": None,
+                        "status": "employed",
+                        "employer": "Acme",
+                        "occupation": None,
+                        "city": "Springfield",
+                        "country": "US",
+                        "phone": None,
+                    }
+                ]
+            }
+        },
+        "travel": {"collections": {"countries_visited": [{"country_code": "MX"}]}},
+        "background": {
+            "fields": {
+                "customs_immigration_violation": False,
+                "under_investigation": False,
+                "inadmissible_or_waiver": False,
+                "background_answered_at": utcnow(),
+                **flags,
+            },
+            "collections": {"offenses": [dict(o) for o in offenses]},
+        },
+    }
+    for step, changes in steps.items():
+        profiles.save_step(profile, step, by=account, **changes)
+    if profiles.is_minor(profile, today):
+        profiles.save_step(
+            profile,
+            "guardian",
+            by=account,
+            fields={
+                "guardian_given_names": "Pat",
+                "guardian_surname": surname,
+                "guardian_relationship": "parent",
+                "guardian_email": "parent@example.com",
+                "guardian_consent_at": utcnow(),
+            },
+        )
+
+
 def _paid_submission(profile, program_code: str, account):
     application = casework.start_application(profile, get_program(program_code), by=account, today=dt.date.today())
     casework.attest(application, by=account)
@@ -78,13 +173,9 @@ def load_personas() -> int:
             continue
         profile = profiles.get_or_create_profile(account)
         profiles.update_identity(
-            profile,
-            by=account,
-            given_names=given,
-            surname=surname,
-            date_of_birth=dob,
-            citizenships=[citizenship],
+            profile, by=account, given_names=given, surname=surname, date_of_birth=dob, citizenships=[citizenship]
         )
+        fill_profile(profile, account, surname=surname, citizenship=citizenship)
         application = _paid_submission(profile, program, account)
         if stage == "member":
             casework.transition(application, Status.INTERVIEW_COMPLETED, by=officer, reason_code="interview_passed")

@@ -90,6 +90,13 @@ PARAMETERS = [
     (
         "global_entry",
         "partner_countries",
+        ["AR", "CH", "CO", "DE", "GB", "IN", "KR", "MX", "PA", "SG", "TW"],
+        D(2018, 11, 1),
+        "The 11 partner countries of November 2018 (BRIEF.md section 1.1); earlier lists are unconfirmed",
+    ),
+    (
+        "global_entry",
+        "partner_countries",
         ["AR", "BH", "BR", "CH", "CO", "DE", "GB", "IN", "KR", "MX", "NL", "PA", "SG", "TW"],
         D(2022, 1, 1),
         "Partner countries as seeded (CONTRACTS.md section 1); the current list is unconfirmed",

@@ -28,6 +28,9 @@ REFERENCE_TABLES = {
     "enrollment_centers",
     "center_services",
     "capacity_templates",
+    "rule_sets",
+    "rule_set_versions",
+    "rules",
 }
 
 
@@ -75,11 +78,21 @@ def app(database_url):
         upgrade()
         from seeds.centers import load_centers
         from seeds.reference import load_reference
+        from seeds.rules import load_rules
 
         load_reference()
+        load_rules()
         load_centers()
         db.session.commit()
     return app
+
+
+@pytest.fixture(autouse=True)
+def _push_request_context():
+    """Replaces pytest-flask's fixture of this name, which pushes a request context around every test. Flask then
+    reuses that context for test-client requests, so one database session would live across requests and never
+    be torn down: each request must get its own, as in production. Tests that need a context use `app_ctx`."""
+    yield
 
 
 @pytest.fixture(autouse=True)

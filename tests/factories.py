@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 
+from seeds.personas import fill_profile
 from trusted_traveler.auth import service as accounts
 from trusted_traveler.casework import service as casework
 from trusted_traveler.payments import service as payments
@@ -26,12 +27,26 @@ def create_officer(email: str = "officer@example.com"):
     return create_account(email, roles=("officer",))
 
 
-def create_profile(account=None, *, surname="Rivera", given_names="Luz", dob=dt.date(1990, 5, 17), citizenship="US"):
+def create_profile(
+    account=None,
+    *,
+    surname="Rivera",
+    given_names="Luz",
+    dob=dt.date(1990, 5, 17),
+    citizenship="US",
+    complete=True,
+    offenses=(),
+    **flags,
+):
+    """A profile; complete (every intake step answered, five clean years of history) unless complete=False."""
     account = account or create_account()
     profile = profiles.get_or_create_profile(account)
     profiles.update_identity(
         profile, by=account, given_names=given_names, surname=surname, date_of_birth=dob, citizenships=[citizenship]
     )
+    if not complete:
+        return profile
+    fill_profile(profile, account, surname=surname, citizenship=citizenship, offenses=offenses, **flags)
     return profile
 
 

@@ -56,7 +56,7 @@ def test_the_seeded_personas_are_at_different_points_of_their_journey():
 
 
 def test_document_numbers_are_encrypted_at_rest_and_keys_rotate():
-    profile = create_profile()
+    profile = create_profile(complete=False)
     profile.documents.append(
         IdentityDocument(kind="passport", issuing_country="US", number="X12345678", number_last4="5678")
     )

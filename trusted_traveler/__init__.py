@@ -78,17 +78,18 @@ def register_extensions(app: Flask) -> None:
 
 def register_blueprints(app: Flask) -> None:
     from trusted_traveler.api import bp as api_bp
-    from trusted_traveler.auth import bp as auth_bp
     from trusted_traveler.auth.policy import enforce_route_policy
-    from trusted_traveler.auth.views import register_dev_sign_in
     from trusted_traveler.extensions import api
     from trusted_traveler.web.admin import bp as admin_bp
+    from trusted_traveler.web.auth import bp as auth_bp
+    from trusted_traveler.web.auth.views import register_dev_sign_in
+    from trusted_traveler.web.intake import bp as intake_bp
     from trusted_traveler.web.officer import bp as officer_bp
     from trusted_traveler.web.portal import bp as portal_bp
     from trusted_traveler.web.public import bp as public_bp
     from trusted_traveler.web.sandbox_pay import bp as sandbox_pay_bp
 
-    for bp in (public_bp, auth_bp, portal_bp, officer_bp, admin_bp, sandbox_pay_bp):
+    for bp in (public_bp, auth_bp, portal_bp, intake_bp, officer_bp, admin_bp, sandbox_pay_bp):
         app.register_blueprint(bp)
     api.register_blueprint(api_bp)
     register_dev_sign_in(app)
@@ -111,7 +112,27 @@ def register_template_helpers(app: Flask) -> None:
             attrs["aria-invalid"] = "true"
         return attrs
 
+    def error_list(form) -> list[tuple[str, str]]:
+        """Every error in a form as (field id, message), including rows of lists, in page order."""
+        found: list[tuple[str, str]] = []
+
+        def walk(field):
+            if field.type == "FieldList":
+                found.extend((field.id, m) for m in field.errors if isinstance(m, str))
+                for entry in field.entries:
+                    walk(entry)
+            elif field.type == "FormField":
+                for sub in field.form:
+                    walk(sub)
+            elif field.type != "CSRFTokenField":
+                found.extend((field.id, m) for m in field.errors if isinstance(m, str))
+
+        for field in form:
+            walk(field)
+        return found
+
     app.jinja_env.globals["field_attrs"] = field_attrs
+    app.jinja_env.globals["error_list"] = error_list
 
     @app.context_processor
     def _globals():

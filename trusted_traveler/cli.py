@@ -6,6 +6,7 @@ import time
 
 import click
 from flask import Flask
+from flask.cli import AppGroup
 
 from trusted_traveler.extensions import db
 
@@ -21,7 +22,7 @@ def register_cli(app: Flask) -> None:
         db.session.commit()
         click.echo("Seeded: " + ", ".join(f"{k} +{v}" for k, v in summary.items()))
 
-    roles = click.Group("roles", help="Grant, revoke and list staff roles.")
+    roles = AppGroup("roles", help="Grant, revoke and list staff roles.")
     app.cli.add_command(roles)
 
     @roles.command("grant")

@@ -1,5 +1,1 @@
-from flask import Blueprint
-
-bp = Blueprint("auth", __name__, url_prefix="/auth")
-
-from trusted_traveler.auth import views  # noqa: E402,F401  (registers the routes)
+"""Accounts, roles, route policies and the OpenID Connect client. The sign-in pages live in web/auth."""

@@ -47,6 +47,7 @@ class Application(Base):
     # What the application was judged by: rule-set versions, outcome and reasons.
     eligibility_snapshot: Mapped[dict | None] = mapped_column(JSON)
     attested_at: Mapped[dt.datetime | None]
+    draft_reminder_sent_at: Mapped[dt.datetime | None]  # drafts are kept 180 days, with a reminder before expiry
     enrollment_center_id: Mapped[int | None] = mapped_column(ForeignKey("enrollment_centers.id"))
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow, onupdate=utcnow)

@@ -22,10 +22,12 @@ from trusted_traveler.casework.states import (
 from trusted_traveler.db import utcnow
 from trusted_traveler.errors import BusinessRuleViolation, InvalidTransition, NotFound, PermissionDenied
 from trusted_traveler.extensions import db
-from trusted_traveler.memberships.service import issue_membership
+from trusted_traveler.memberships.service import current_membership, issue_membership, renewal_window
 from trusted_traveler.notifications.service import notify
-from trusted_traveler.payments.models import Payment
-from trusted_traveler.programs.service import fee_for
+from trusted_traveler.payments.models import Payment, PaymentItem
+from trusted_traveler.profiles.service import eligibility_facts
+from trusted_traveler.programs.service import fee_for, list_programs
+from trusted_traveler.rules.service import check_eligibility
 from trusted_traveler.vetting.sandbox import get_provider
 
 S = Status
@@ -33,9 +35,9 @@ S = Status
 
 def amount_paid(application: Application) -> Decimal:
     total = db.session.scalar(
-        select(func.coalesce(func.sum(Payment.amount), 0)).where(
-            Payment.application_id == application.id, Payment.status == "completed"
-        )
+        select(func.coalesce(func.sum(PaymentItem.amount), 0))
+        .join(Payment)
+        .where(PaymentItem.application_id == application.id, Payment.status == "completed")
     )
     return Decimal(str(total))
 
@@ -126,8 +128,11 @@ def transition(
 # --- Traveler actions ---------------------------------------------------------------------------------------
 
 
-def start_application(profile, program, *, by, today: dt.date, kind: str = "new") -> Application:
-    """Open a draft for `program`, or return the open one the profile already has."""
+def start_application(
+    profile, program, *, by, today: dt.date, kind: str = "new", renewal_of=None, eligibility: dict | None = None
+) -> Application:
+    """Open a draft for `program`, or return the open one the profile already has. `eligibility` is the rule
+    engine's answer for this program (kept as the application's snapshot; its fee includes any waiver)."""
     existing = db.session.scalar(
         select(Application).where(
             Application.profile_id == profile.id,
@@ -137,18 +142,110 @@ def start_application(profile, program, *, by, today: dt.date, kind: str = "new"
     )
     if existing is not None:
         return existing
+    fee = fee_for(program, today, kind=kind)
+    if eligibility is not None and kind == "new":
+        fee = Decimal(eligibility["fee"])
     application = Application(
         reference=new_reference(),
         profile=profile,
         program=program,
         kind=kind,
-        fee=fee_for(program, today, kind=kind),
+        renewal_of_id=renewal_of.id if renewal_of is not None else None,
+        fee=fee,
+        fee_waiver_reason="minor_with_member_parent" if fee == 0 and kind == "new" else None,
+        eligibility_snapshot=eligibility,
     )
     db.session.add(application)
     db.session.flush()
     db.session.add(StatusEvent(application=application, from_status=None, to_status=S.DRAFT.value, actor_id=by.id))
     db.session.flush()
     return application
+
+
+def program_options(profile, *, today: dt.date, language: str = "en") -> dict:
+    """What each program offers this person today: the rule engine's answer (outcome, reasons, fee) and what they
+    can do: `apply`, `renew`, `open` (an application is under way), `member` (renewal opens later) or
+    `ineligible`."""
+    answer = check_eligibility(eligibility_facts(profile, today), as_of=today, language=language)
+    options = {}
+    for program in list_programs():
+        result = dict(answer["programs"][program.code])
+        option = {"program": program, "eligibility": result, "action": "apply", "fee": Decimal(result["fee"])}
+        open_app = db.session.scalar(
+            select(Application).where(
+                Application.profile_id == profile.id,
+                Application.program_id == program.id,
+                Application.status.in_([s.value for s in OPEN]),
+            )
+        )
+        membership = current_membership(profile.id, program.id, today)
+        if open_app is not None:
+            option.update(action="open", application=open_app)
+        elif result["outcome"] == "ineligible":
+            option["action"] = "ineligible"
+        elif membership is not None:
+            opens, closes = renewal_window(membership)
+            option.update(membership=membership, renewal_opens=opens, renewal_closes=closes)
+            if opens <= today:
+                option.update(action="renew", fee=fee_for(program, today, kind="renewal"))
+            else:
+                option["action"] = "member"
+        options[program.code] = option
+    options["recommended"] = answer["recommended_program"]
+    options["as_of"] = answer["as_of"]
+    return options
+
+
+def apply_for(profile, program_codes: list[str], *, by, today: dt.date, language: str = "en") -> list[Application]:
+    """Open drafts for the chosen programs (one or both), each judged by the rules in force today.
+
+    Raises:
+        BusinessRuleViolation: a chosen program is one this person cannot apply for now (with the reason).
+    """
+    if not program_codes:
+        raise BusinessRuleViolation("Choose at least one program.")
+    options = program_options(profile, today=today, language=language)
+    drafts = []
+    for code in program_codes:
+        option = options.get(code)
+        if option is None or code in ("recommended", "as_of"):
+            raise BusinessRuleViolation(f"There is no program called {code!r}.")
+        name = option["program"].name
+        if option["action"] == "ineligible":
+            reasons = " ".join(r["message"] for r in option["eligibility"]["reasons"])
+            raise BusinessRuleViolation(f"You cannot apply for {name}. {reasons}")
+        if option["action"] == "member":
+            raise BusinessRuleViolation(
+                f"You are a {name} member until {option['membership'].valid_until:%B %-d, %Y}. "
+                f"You can renew from {option['renewal_opens']:%B %-d, %Y}."
+            )
+        if option["action"] == "open":
+            drafts.append(option["application"])
+            continue
+        snapshot = {**option["eligibility"], "as_of": options["as_of"]}
+        renewal_of = option["membership"].application if option["action"] == "renew" else None
+        drafts.append(
+            start_application(
+                profile,
+                option["program"],
+                by=by,
+                today=today,
+                kind="renewal" if renewal_of else "new",
+                renewal_of=renewal_of,
+                eligibility=snapshot,
+            )
+        )
+    return drafts
+
+
+def open_drafts(profile) -> list[Application]:
+    return list(
+        db.session.scalars(
+            select(Application)
+            .where(Application.profile_id == profile.id, Application.status == S.DRAFT.value)
+            .order_by(Application.id)
+        )
+    )
 
 
 def attest(application: Application, *, by) -> None:

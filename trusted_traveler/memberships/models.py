@@ -27,3 +27,4 @@ class Membership(Base):
 
     program = relationship("Program")
     profile = relationship("ApplicantProfile")
+    application = relationship("Application")

@@ -7,6 +7,7 @@ import secrets
 
 from sqlalchemy import select
 
+from trusted_traveler.errors import NotFound
 from trusted_traveler.extensions import db
 from trusted_traveler.memberships.models import Membership
 from trusted_traveler.programs.service import parameter_value
@@ -66,3 +67,28 @@ def memberships_for(profile_id: int) -> list[Membership]:
             select(Membership).where(Membership.profile_id == profile_id).order_by(Membership.valid_from.desc())
         )
     )
+
+
+def renewal_window(membership: Membership) -> tuple[dt.date, dt.date]:
+    """The dates between which `membership` may be renewed (dated parameters: the renewal window before expiry and
+    the grace period after it)."""
+    program = membership.program
+    before = int(parameter_value(program, "renewal_window_days", membership.valid_until))
+    try:
+        after = int(parameter_value(program, "grace_period_days", membership.valid_until))
+    except NotFound:
+        after = 0
+    return membership.valid_until - dt.timedelta(days=before), membership.valid_until + dt.timedelta(days=after)
+
+
+def current_membership(profile_id: int, program_id: int, today: dt.date) -> Membership | None:
+    """The member's latest unrevoked membership of a program that is still valid or within its grace period."""
+    latest = db.session.scalar(
+        select(Membership)
+        .where(Membership.profile_id == profile_id, Membership.program_id == program_id, Membership.status != "revoked")
+        .order_by(Membership.valid_until.desc())
+        .limit(1)
+    )
+    if latest is None or renewal_window(latest)[1] < today:
+        return None
+    return latest

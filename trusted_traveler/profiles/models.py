@@ -35,6 +35,9 @@ class ApplicantProfile(TimestampMixin, Base):
     eye_color: Mapped[str | None] = mapped_column(String(20))
     hair_color: Mapped[str | None] = mapped_column(String(20))
 
+    # Holds a U.S. Permanent Resident Card (CONTRACTS.md section 1: lawful_permanent_resident)
+    lawful_permanent_resident: Mapped[bool] = mapped_column(default=False)
+
     # Contact
     email: Mapped[str | None] = mapped_column(String(320))
     phone: Mapped[str | None] = mapped_column(String(32))  # E.164

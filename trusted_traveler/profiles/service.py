@@ -1,14 +1,55 @@
-"""The applicant profile: one per account, told once, reused by every program."""
+"""The applicant profile: one per account, told once, reused by every program and every renewal."""
 
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 from sqlalchemy import select
 
 from trusted_traveler.audit.record import record_event
+from trusted_traveler.casework.models import Application
+from trusted_traveler.casework.references import normalize_reference
+from trusted_traveler.casework.states import OPEN
+from trusted_traveler.db import utcnow
+from trusted_traveler.errors import BusinessRuleViolation
 from trusted_traveler.extensions import db
-from trusted_traveler.profiles.models import ApplicantProfile, Citizenship
+from trusted_traveler.memberships.models import Membership
+from trusted_traveler.profiles.history import find_gaps
+from trusted_traveler.profiles.models import (
+    AddressPeriod,
+    ApplicantProfile,
+    Citizenship,
+    CountryVisited,
+    EmploymentPeriod,
+    IdentityDocument,
+    OffenseDisclosure,
+    OtherName,
+)
+
+# The guided intake, in order. The guardian step applies only to applicants under 18.
+STEPS = (
+    "names",
+    "birth",
+    "citizenship",
+    "documents",
+    "contact",
+    "addresses",
+    "employment",
+    "travel",
+    "background",
+    "guardian",
+)
+COLLECTIONS = {
+    "other_names": OtherName,
+    "citizenships": Citizenship,
+    "documents": IdentityDocument,
+    "addresses": AddressPeriod,
+    "employment": EmploymentPeriod,
+    "countries_visited": CountryVisited,
+    "offenses": OffenseDisclosure,
+}
+AGE_OF_MAJORITY = 18
 
 
 def profile_for(account) -> ApplicantProfile | None:
@@ -18,10 +59,156 @@ def profile_for(account) -> ApplicantProfile | None:
 def get_or_create_profile(account) -> ApplicantProfile:
     profile = profile_for(account)
     if profile is None:
-        profile = ApplicantProfile(account_id=account.id, email=account.email)
+        profile = ApplicantProfile(account_id=account.id, email=account.email, intake_progress={})
         db.session.add(profile)
         db.session.flush()
     return profile
+
+
+def age_on(profile: ApplicantProfile, day: dt.date) -> int | None:
+    dob = profile.date_of_birth
+    if dob is None:
+        return None
+    return day.year - dob.year - ((day.month, day.day) < (dob.month, dob.day))
+
+
+def is_minor(profile: ApplicantProfile, today: dt.date) -> bool:
+    age = age_on(profile, today)
+    return age is not None and age < AGE_OF_MAJORITY
+
+
+def applicable_steps(profile: ApplicantProfile, today: dt.date) -> list[str]:
+    return [s for s in STEPS if s != "guardian" or is_minor(profile, today)]
+
+
+def address_gaps(profile: ApplicantProfile, today: dt.date):
+    return find_gaps(((a.from_month, a.to_month) for a in profile.addresses), today=today)
+
+
+def employment_gaps(profile: ApplicantProfile, today: dt.date):
+    return find_gaps(((e.from_month, e.to_month) for e in profile.employment), today=today)
+
+
+def step_complete(profile: ApplicantProfile, step: str, today: dt.date) -> bool:
+    saved = set((profile.intake_progress or {}).get("saved", []))
+    p = profile
+    checks = {
+        "names": lambda: bool(p.given_names and p.surname),
+        "birth": lambda: bool(p.date_of_birth and p.birth_country and p.sex and p.height_cm and p.eye_color),
+        "citizenship": lambda: bool(p.citizenships),
+        "documents": lambda: bool(p.documents),
+        "contact": lambda: bool(p.email and p.phone and (p.mailing_same_as_residential or p.mailing_line1)),
+        "addresses": lambda: bool(p.addresses) and not address_gaps(p, today),
+        "employment": lambda: bool(p.employment) and not employment_gaps(p, today),
+        "travel": lambda: "travel" in saved,
+        "background": lambda: p.background_answered_at is not None,
+        "guardian": lambda: bool(p.guardian_surname and p.guardian_consent_at),
+    }
+    return checks[step]()
+
+
+def missing_steps(profile: ApplicantProfile | None, today: dt.date) -> list[str]:
+    if profile is None:
+        return list(STEPS[:-1])
+    return [s for s in applicable_steps(profile, today) if not step_complete(profile, s, today)]
+
+
+def profile_complete(profile: ApplicantProfile | None, today: dt.date) -> bool:
+    return profile is not None and not missing_steps(profile, today)
+
+
+def save_step(
+    profile: ApplicantProfile,
+    step: str,
+    *,
+    by,
+    fields: dict[str, Any] | None = None,
+    collections: dict[str, list[dict[str, Any]]] | None = None,
+) -> list[str]:
+    """Save one intake step: set scalar fields, replace whole child collections, stamp "last saved", remember the
+    step was saved, and audit which fields changed (names only, never values). Returns the changed field names."""
+    if step not in STEPS:
+        raise BusinessRuleViolation(f"There is no intake step called {step!r}.")
+    changed: list[str] = []
+    for name, value in (fields or {}).items():
+        if getattr(profile, name) != value:
+            setattr(profile, name, value)
+            changed.append(name)
+    for name, rows in (collections or {}).items():
+        model = COLLECTIONS[name]
+        current = getattr(profile, name)
+        if len(current) != len(rows) or any(_row_values(r, row) != row for r, row in zip(current, rows, strict=True)):
+            current.clear()
+            db.session.flush()  # delete old rows before inserting new ones (unique constraints)
+            current.extend(model(**row) for row in rows)
+            changed.append(name)
+    progress = dict(profile.intake_progress or {})
+    progress["saved"] = sorted(set(progress.get("saved", [])) | {step})
+    progress["last_step"] = step
+    profile.intake_progress = progress
+    profile.updated_at = utcnow()
+    if changed:
+        record_event("profile.updated", "profile", profile.id, by=by, step=step, fields=changed)
+    db.session.flush()
+    return changed
+
+
+def _row_values(obj, like: dict[str, Any]) -> dict[str, Any]:
+    return {k: getattr(obj, k) for k in like}
+
+
+def resolve_guardian(reference: str | None) -> ApplicantProfile | None:
+    """The profile behind a parent's application reference or Known Traveler Number, if any."""
+    if not reference:
+        return None
+    text = reference.strip().upper()
+    membership = db.session.scalar(select(Membership).where(Membership.ktn == text.replace(" ", "")))
+    if membership is not None:
+        return membership.profile
+    application = db.session.scalar(select(Application).where(Application.reference == normalize_reference(text)))
+    return application.profile if application is not None else None
+
+
+def guardian_is_member_or_applying(profile: ApplicantProfile, today: dt.date) -> bool:
+    """The linked parent or guardian holds an active Global Entry membership or has an open Global Entry
+    application (the condition for a minor's fee waiver)."""
+    guardian_id = profile.guardian_profile_id
+    if guardian_id is None:
+        return False
+    member = db.session.scalar(
+        select(Membership.id)
+        .join(Membership.program)
+        .where(Membership.profile_id == guardian_id, Membership.status == "active", Membership.valid_until >= today)
+        .where(Membership.program.has(code="global_entry"))
+        .limit(1)
+    )
+    if member is not None:
+        return True
+    applying = db.session.scalar(
+        select(Application.id)
+        .where(Application.profile_id == guardian_id, Application.status.in_([s.value for s in OPEN]))
+        .where(Application.program.has(code="global_entry"))
+        .limit(1)
+    )
+    return applying is not None
+
+
+def eligibility_facts(profile: ApplicantProfile, today: dt.date) -> dict[str, Any]:
+    """The profile as the facts of an eligibility check (CONTRACTS.md section 1 field names)."""
+    return {
+        "date_of_birth": profile.date_of_birth,
+        "citizenships": profile.citizenship_codes,
+        "lawful_permanent_resident": bool(profile.lawful_permanent_resident),
+        "offenses": [
+            {"category": o.category, "status": o.status, "date": o.date, "released_on": o.released_on}
+            for o in profile.offenses
+        ],
+        "customs_immigration_violation": bool(profile.customs_immigration_violation),
+        "under_investigation": bool(profile.under_investigation),
+        "inadmissible_or_waiver": bool(profile.inadmissible_or_waiver),
+        "parent_member_or_applying": guardian_is_member_or_applying(profile, today),
+        "travels_internationally": True,
+    }
 
 
 def update_identity(
@@ -33,35 +220,13 @@ def update_identity(
     date_of_birth: dt.date,
     citizenships: list[str],
 ) -> ApplicantProfile:
-    """Set the names as on the passport, date of birth and citizenships; records what changed."""
-    before = {
-        "given_names": profile.given_names,
-        "surname": profile.surname,
-        "date_of_birth": profile.date_of_birth.isoformat() if profile.date_of_birth else None,
-        "citizenships": sorted(profile.citizenship_codes),
-    }
-    profile.given_names = given_names.strip()
-    profile.surname = surname.strip()
-    profile.date_of_birth = date_of_birth
-    wanted = {c.upper() for c in citizenships}
-    for c in list(profile.citizenships):
-        if c.country_code not in wanted:
-            profile.citizenships.remove(c)
-    have = set(profile.citizenship_codes)
-    for code in sorted(wanted - have):
-        profile.citizenships.append(Citizenship(country_code=code))
-    after = {
-        "given_names": profile.given_names,
-        "surname": profile.surname,
-        "date_of_birth": date_of_birth.isoformat(),
-        "citizenships": sorted(wanted),
-    }
-    changed = sorted(k for k in after if after[k] != before[k])
-    if changed:
-        record_event("profile.updated", "profile", profile.id, by=by, fields=changed)
-    db.session.flush()
+    """Names, date of birth and citizenships in one call (used by demo data and tests)."""
+    save_step(profile, "names", by=by, fields={"given_names": given_names.strip(), "surname": surname.strip()})
+    save_step(profile, "birth", by=by, fields={"date_of_birth": date_of_birth})
+    save_step(
+        profile,
+        "citizenship",
+        by=by,
+        collections={"citizenships": [{"country_code": c.upper()} for c in citizenships]},
+    )
     return profile
-
-
-def identity_complete(profile: ApplicantProfile | None) -> bool:
-    return bool(profile and profile.given_names and profile.surname and profile.date_of_birth and profile.citizenships)

@@ -8,8 +8,8 @@ import unicodedata
 import pycountry
 from email_validator import EmailNotValidError, validate_email
 from flask_wtf import FlaskForm
-from wtforms import DateField, HiddenField, RadioField, SelectChoice, SelectField, StringField, TextAreaField
-from wtforms.validators import DataRequired, InputRequired, Length, Optional, Regexp, ValidationError
+from wtforms import HiddenField, RadioField, SelectChoice, SelectField, SelectMultipleField, StringField, TextAreaField
+from wtforms.validators import DataRequired, Length, Optional, Regexp, ValidationError
 
 from trusted_traveler.auth.roles import ROLE_LABELS, STAFF_ROLES
 
@@ -74,42 +74,11 @@ class DenyForm(ActionForm):
     )
 
 
-class MinimalProfileForm(FlaskForm):
-    given_names = StringField(
-        "Given names (as on your passport)",
-        filters=[clean_text],
-        validators=[DataRequired("Enter your given names."), Length(max=100), NAME_PATTERN],
-    )
-    surname = StringField(
-        "Surname (as on your passport)",
-        filters=[clean_text],
-        validators=[DataRequired("Enter your surname."), Length(max=100), NAME_PATTERN],
-    )
-    date_of_birth = DateField(
-        "Date of birth",
-        validators=[InputRequired("Enter your date of birth as a real date.")],
-        render_kw={"autocomplete": "bday"},
-    )
-    citizenship = SelectField(
-        "Country of citizenship", validators=[DataRequired("Choose your country of citizenship.")]
-    )
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.citizenship.choices = country_choices()
-
-    def validate_date_of_birth(self, field):
-        if field.data and field.data > dt.date.today():
-            raise ValidationError("Date of birth must be in the past.")
-        if field.data and field.data < dt.date.today().replace(year=dt.date.today().year - 130):
-            raise ValidationError("Enter a date of birth within the last 130 years.")
-
-
-class ChooseProgramForm(FlaskForm):
-    program = RadioField(
-        "Which program do you want to apply for?",
+class ApplyForm(FlaskForm):
+    programs = SelectMultipleField(
+        "Which programs do you want to apply for?",
         choices=choices([("precheck", "TSA PreCheck"), ("global_entry", "Global Entry")]),
-        validators=[DataRequired("Choose a program.")],
+        validators=[DataRequired("Choose at least one program.")],
     )
 
 

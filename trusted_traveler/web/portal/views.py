@@ -1,10 +1,11 @@
-"""The traveler's portal: dashboard, profile, applying, paying and following status."""
+"""The traveler's portal: dashboard, choosing programs, checking answers, paying and following status."""
 
 from __future__ import annotations
 
 import datetime as dt
 
 from flask import flash, redirect, render_template, request, url_for
+from flask_babel import get_locale
 from flask_login import current_user
 from sqlalchemy import select
 
@@ -12,22 +13,27 @@ from trusted_traveler.auth.policy import signed_in
 from trusted_traveler.casework import service as casework
 from trusted_traveler.casework.models import Application
 from trusted_traveler.casework.states import NEXT_STEPS, Status, public_label
+from trusted_traveler.casework.stats import typical_times
 from trusted_traveler.errors import BusinessRuleViolation
 from trusted_traveler.extensions import db
 from trusted_traveler.memberships.service import memberships_for
+from trusted_traveler.notifications.models import Notification
 from trusted_traveler.payments import service as payments
 from trusted_traveler.profiles import service as profiles
-from trusted_traveler.programs.service import get_program, list_programs
-from trusted_traveler.web.forms import AttestForm, ChooseProgramForm, MinimalProfileForm
+from trusted_traveler.web.forms import ApplyForm, AttestForm, LogoutForm
 from trusted_traveler.web.portal import bp
+
+
+def _language() -> str:
+    return str(get_locale() or "en")
 
 
 @bp.get("/dashboard")
 @signed_in
 def dashboard():
+    today = dt.date.today()
     profile = profiles.profile_for(current_user)
-    applications = []
-    memberships = []
+    applications, memberships = [], []
     if profile is not None:
         applications = list(
             db.session.scalars(
@@ -35,94 +41,117 @@ def dashboard():
             )
         )
         memberships = memberships_for(profile.id)
+    notifications = db.session.scalars(
+        select(Notification).where(Notification.account_id == current_user.id).order_by(Notification.id.desc()).limit(5)
+    ).all()
     return render_template(
         "portal/dashboard.html",
         profile=profile,
-        profile_complete=profiles.identity_complete(profile),
+        missing=profiles.missing_steps(profile, today),
         applications=applications,
         memberships=memberships,
+        notifications=notifications,
         public_label=public_label,
     )
 
 
-@bp.route("/profile", methods=["GET", "POST"])
-@signed_in
-def profile():
-    record = profiles.profile_for(current_user)
-    form = MinimalProfileForm(obj=record)
-    if request.method == "GET" and record is not None and record.citizenships:
-        form.citizenship.data = record.citizenships[0].country_code
-    if form.validate_on_submit():
-        record = profiles.get_or_create_profile(current_user)
-        profiles.update_identity(
-            record,
-            by=current_user,
-            given_names=form.given_names.data,
-            surname=form.surname.data,
-            date_of_birth=form.date_of_birth.data,
-            citizenships=[form.citizenship.data],
-        )
-        db.session.commit()
-        flash("Your profile is saved.", "success")
-        return redirect(url_for("portal.apply"))
-    return render_template("portal/profile.html", form=form), (400 if form.errors else 200)
+def _profile_or_intake():
+    profile = profiles.profile_for(current_user)
+    if not profiles.profile_complete(profile, dt.date.today()):
+        flash("Finish your profile first. You only do this once, for every program.", "info")
+        return None, redirect(url_for("intake.start"))
+    return profile, None
 
 
 @bp.route("/apply", methods=["GET", "POST"])
 @signed_in
 def apply():
-    profile = profiles.profile_for(current_user)
-    if not profiles.identity_complete(profile):
-        flash("Tell us who you are first. You only need to do this once.", "info")
-        return redirect(url_for("portal.profile"))
-    form = ChooseProgramForm()
+    profile, detour = _profile_or_intake()
+    if detour:
+        return detour
+    today = dt.date.today()
+    options = casework.program_options(profile, today=today, language=_language())
+    form = ApplyForm()
     if form.validate_on_submit():
-        program = get_program(form.program.data)
-        application = casework.start_application(profile, program, by=current_user, today=dt.date.today())
-        db.session.commit()
-        return redirect(url_for("portal.review", reference=application.reference))
-    return render_template("portal/apply.html", form=form, programs=list_programs()), (400 if form.errors else 200)
+        try:
+            casework.apply_for(profile, form.programs.data, by=current_user, today=today, language=_language())
+        except BusinessRuleViolation as exc:
+            form.programs.errors = [exc.message]
+        else:
+            db.session.commit()
+            return redirect(url_for("portal.checkout"))
+    return render_template("portal/apply.html", form=form, options=options), (400 if form.errors else 200)
 
 
-@bp.route("/applications/<reference>/review", methods=["GET", "POST"])
+@bp.route("/checkout", methods=["GET", "POST"])
 @signed_in
-def review(reference: str):
-    application = casework.get_application_for_traveler(reference, current_user)
-    if application.status != Status.DRAFT:
-        return redirect(url_for("portal.application", reference=reference))
+def checkout():
+    profile, detour = _profile_or_intake()
+    if detour:
+        return detour
+    drafts = casework.open_drafts(profile)
+    if not drafts:
+        return redirect(url_for("portal.apply"))
     form = AttestForm()
     if form.validate_on_submit():
-        casework.attest(application, by=current_user)
-        return_url = url_for("portal.payment_return", reference=reference, _external=True)
-        target = payments.begin_payment(application, by=current_user, return_url=return_url)
+        for application in drafts:
+            casework.attest(application, by=current_user)
+        return_url = url_for("portal.payment_return", _external=True)
+        try:
+            target = payments.begin_checkout(drafts, by=current_user, return_url=return_url)
+        except BusinessRuleViolation as exc:
+            db.session.rollback()
+            flash(exc.message, "error")
+            return redirect(url_for("portal.checkout"))
         db.session.commit()
+        if target is None:  # nothing to pay (fee waived): submitted already
+            return redirect(url_for("portal.confirmation", refs=",".join(a.reference for a in drafts)))
         return redirect(target)
-    return render_template("portal/review.html", application=application, profile=application.profile, form=form), (
-        400 if form.errors else 200
-    )
-
-
-@bp.get("/applications/<reference>/payment/return")
-@signed_in
-def payment_return(reference: str):
-    application = casework.get_application_for_traveler(reference, current_user)
-    token = request.args.get("token", "")
-    try:
-        payments.finish_payment(application, by=current_user, token=token)
-    except BusinessRuleViolation as exc:
-        db.session.commit()  # keep the record of the declined attempt; the draft is untouched
-        flash(exc.message, "error")
-        return redirect(url_for("portal.review", reference=reference))
-    db.session.commit()
-    return redirect(url_for("portal.confirmation", reference=reference))
-
-
-@bp.get("/applications/<reference>/submitted")
-@signed_in
-def confirmation(reference: str):
-    application = casework.get_application_for_traveler(reference, current_user)
+    total = sum(a.fee for a in drafts)
     return render_template(
-        "portal/confirmation.html", application=application, public_label=public_label, next_steps=NEXT_STEPS
+        "portal/checkout.html",
+        drafts=drafts,
+        profile=profile,
+        form=form,
+        total=total,
+        remove_form=LogoutForm(),
+    ), (400 if form.errors else 200)
+
+
+@bp.post("/checkout/<reference>/remove")
+@signed_in
+def remove_from_checkout(reference: str):
+    application = casework.get_application_for_traveler(reference, current_user)
+    if application.status == Status.DRAFT:
+        casework.withdraw(application, by=current_user)
+        db.session.commit()
+        flash(f"Removed {application.program.name} from this checkout.", "success")
+    return redirect(url_for("portal.checkout"))
+
+
+@bp.get("/checkout/return")
+@signed_in
+def payment_return():
+    try:
+        payment = payments.finish_checkout(request.args.get("token", ""), by=current_user)
+    except BusinessRuleViolation as exc:
+        db.session.commit()  # keep the record of the declined attempt; the drafts are untouched
+        flash(exc.message, "error")
+        return redirect(url_for("portal.checkout"))
+    db.session.commit()
+    refs = ",".join(item.application.reference for item in payment.items)
+    return redirect(url_for("portal.confirmation", refs=refs))
+
+
+@bp.get("/submitted")
+@signed_in
+def confirmation():
+    refs = [r for r in request.args.get("refs", "").split(",") if r][:4]
+    applications = [casework.get_application_for_traveler(r, current_user) for r in refs]
+    if not applications:
+        return redirect(url_for("portal.dashboard"))
+    return render_template(
+        "portal/confirmation.html", applications=applications, public_label=public_label, next_steps=NEXT_STEPS
     )
 
 
@@ -130,12 +159,15 @@ def confirmation(reference: str):
 @signed_in
 def application(reference: str):
     application = casework.get_application_for_traveler(reference, current_user)
+    if application.status == Status.DRAFT:
+        return redirect(url_for("portal.checkout"))
     membership = next((m for m in memberships_for(application.profile_id) if m.application_id == application.id), None)
     return render_template(
         "portal/application.html",
         application=application,
         membership=membership,
         timeline=casework.public_timeline(application),
+        typical=typical_times(application.program_id),
         public_label=public_label,
         next_steps=NEXT_STEPS,
     )

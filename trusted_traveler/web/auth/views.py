@@ -12,11 +12,12 @@ from flask import abort, current_app, flash, jsonify, redirect, render_template,
 from flask_login import current_user, login_user, logout_user
 from joserfc.errors import JoseError
 
-from trusted_traveler.auth import bp, oidc
+from trusted_traveler.auth import oidc
 from trusted_traveler.auth import service as accounts
 from trusted_traveler.auth.policy import public
 from trusted_traveler.auth.roles import ROLE_LABELS
 from trusted_traveler.extensions import db, limiter
+from trusted_traveler.web.auth import bp
 from trusted_traveler.web.forms import DevSignInForm, LogoutForm
 
 log = logging.getLogger(__name__)

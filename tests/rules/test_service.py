@@ -1,0 +1,169 @@
+"""The rules service over the database: the version in force, parameters, fees and the seeds."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from sqlalchemy import delete, func, select
+
+from seeds.rules import load_rules
+from trusted_traveler.extensions import db
+from trusted_traveler.programs.service import get_program
+from trusted_traveler.rules.models import Parameter, Rule, RuleSet, RuleSetVersion
+from trusted_traveler.rules.service import InvalidFacts, NoRulesInForce, check_eligibility, version_in_force
+
+pytestmark = pytest.mark.usefixtures("app_ctx")
+
+AS_OF = dt.date(2025, 6, 15)
+US_ADULT = {"date_of_birth": dt.date(1990, 5, 17), "citizenships": ["US"]}
+
+
+@pytest.fixture
+def extra_versions():
+    """Versions a test adds to the seeded Global Entry rule set; removed afterwards (rule tables are reference data
+    that the per-test cleanup keeps)."""
+    created: list[int] = []
+
+    def add(number, *, status="published", effective_from, effective_until=None, rules=()):
+        rule_set = db.session.scalar(select(RuleSet).where(RuleSet.program_id == get_program("global_entry").id))
+        version = RuleSetVersion(
+            rule_set=rule_set,
+            number=number,
+            label=f"test-global_entry-{number}",
+            status=status,
+            effective_from=effective_from,
+            effective_until=effective_until,
+        )
+        for position, (code, condition, outcome) in enumerate(rules):
+            version.rules.append(
+                Rule(
+                    code=code,
+                    position=position,
+                    condition=condition,
+                    outcome=outcome,
+                    message_en=f"{code} en",
+                    message_es=f"{code} es",
+                    citation=None,
+                )
+            )
+        db.session.add(version)
+        db.session.flush()
+        created.append(version.id)
+        return version
+
+    yield add
+    db.session.rollback()
+    if created:
+        db.session.execute(delete(Rule).where(Rule.version_id.in_(created)))
+        db.session.execute(delete(RuleSetVersion).where(RuleSetVersion.id.in_(created)))
+        db.session.commit()
+
+
+def test_the_seeds_are_one_published_version_per_program_and_idempotent():
+    assert load_rules() == 0
+    versions = db.session.scalars(select(RuleSetVersion).order_by(RuleSetVersion.label)).all()
+    assert [(v.label, v.status, v.effective_from, v.effective_until) for v in versions] == [
+        ("global_entry-2026-11-01", "published", dt.date(2008, 6, 10), None),
+        ("precheck-2026-11-01", "published", dt.date(2013, 12, 4), None),
+    ]
+    assert all(v.published_at == dt.datetime(2026, 11, 1, tzinfo=dt.UTC) for v in versions)
+    rules = {v.label: [r.code for r in v.rules] for v in versions}
+    assert rules == {
+        "precheck-2026-11-01": [
+            "precheck.citizenship",
+            "precheck.permanent_offense",
+            "precheck.interim_offense",
+            "precheck.pending_charge",
+            "precheck.other_felony_review",
+        ],
+        "global_entry-2026-11-01": [
+            "global_entry.citizenship",
+            "global_entry.criminal_history",
+            "global_entry.customs_immigration",
+            "global_entry.investigation",
+            "global_entry.inadmissible",
+            "global_entry.minor_consent",
+        ],
+    }
+    for rule in db.session.scalars(select(Rule)):
+        assert rule.message_en and rule.message_es and rule.citation, rule.code
+        assert rule.message_en != rule.message_es
+
+
+def test_check_eligibility_takes_python_values_and_returns_the_contract_body():
+    result = check_eligibility(
+        {
+            "date_of_birth": dt.date(2010, 1, 1),
+            "citizenships": ["US"],
+            "parent_member_or_applying": True,
+            "offenses": [{"category": "dui", "status": "convicted", "date": dt.date(2024, 1, 1), "released_on": None}],
+        },
+        as_of=AS_OF,
+        language="es",
+    )
+    assert set(result) == {"as_of", "programs", "recommended_program"}
+    assert result["as_of"] == "2025-06-15"
+    ge = result["programs"]["global_entry"]
+    assert set(ge) == {"outcome", "fee", "reasons", "rule_set"}
+    assert (ge["outcome"], ge["fee"]) == ("ineligible", "0.00")
+    assert [r["code"] for r in ge["reasons"]] == ["global_entry.criminal_history", "global_entry.minor_consent"]
+    assert ge["reasons"][1]["message"].startswith("Usted es menor")
+    assert result["recommended_program"] == "precheck"
+    assert check_eligibility(US_ADULT, as_of=AS_OF, language="es-MX")["recommended_program"] == "global_entry"
+
+
+def test_no_rules_in_force_is_a_domain_error():
+    with pytest.raises(NoRulesInForce) as caught:
+        check_eligibility(US_ADULT, as_of=dt.date(2008, 6, 9))
+    assert caught.value.as_of == dt.date(2008, 6, 9)
+    assert caught.value.status_code == 400
+    with pytest.raises(InvalidFacts):
+        check_eligibility({"citizenships": ["US"]}, as_of=AS_OF)
+
+
+def test_a_parameter_not_in_force_is_needed_only_when_a_rule_reaches_it():
+    # the first seeded partner-country list starts on 2018-11-01, after Global Entry's rule set
+    before = dt.date(2018, 10, 31)
+    assert check_eligibility(US_ADULT, as_of=before)["programs"]["global_entry"]["outcome"] == "eligible"
+    lpr = {"date_of_birth": dt.date(1990, 5, 17), "citizenships": ["FR"], "lawful_permanent_resident": True}
+    assert check_eligibility(lpr, as_of=before)["programs"]["global_entry"]["outcome"] == "eligible"
+    with pytest.raises(NoRulesInForce, match="partner_countries") as caught:
+        check_eligibility({"date_of_birth": dt.date(1990, 5, 17), "citizenships": ["GB"]}, as_of=before)
+    assert caught.value.program == "global_entry"
+
+
+def test_the_latest_published_version_in_force_wins(extra_versions):
+    global_entry = get_program("global_entry")
+    block_all = ("test.block", {"field": "age", "op": "gte", "value": 0}, "ineligible")
+    extra_versions(2, effective_from=dt.date(2025, 1, 1), effective_until=dt.date(2025, 7, 1), rules=[block_all])
+    extra_versions(3, status="draft", effective_from=dt.date(2025, 3, 1), rules=[block_all])
+    assert version_in_force(global_entry, dt.date(2024, 12, 31)).label == "global_entry-2026-11-01"
+    assert version_in_force(global_entry, dt.date(2025, 1, 1)).label == "test-global_entry-2"
+    assert version_in_force(global_entry, dt.date(2025, 6, 30)).label == "test-global_entry-2"
+    assert version_in_force(global_entry, dt.date(2025, 7, 1)).label == "global_entry-2026-11-01"  # until: exclusive
+    result = check_eligibility(US_ADULT, as_of=AS_OF)
+    assert result["programs"]["global_entry"]["rule_set"] == "test-global_entry-2"
+    assert result["programs"]["global_entry"]["outcome"] == "ineligible"
+    assert result["programs"]["global_entry"]["reasons"] == [
+        {"code": "test.block", "message": "test.block en", "citation": None}
+    ]
+
+
+def test_parameters_come_from_the_program_then_service_wide(extra_versions):
+    minor = ("test.minor", {"field": "age", "op": "lt", "value": {"param": "age_of_majority"}}, "condition")
+    extra_versions(2, effective_from=dt.date(2025, 1, 1), rules=[minor])
+    global_entry = get_program("global_entry")
+    db.session.add(Parameter(program_id=global_entry.id, key="age_of_majority", value=21, effective_from=AS_OF))
+    db.session.flush()
+    try:
+        twenty = {"date_of_birth": dt.date(2005, 1, 1), "citizenships": ["US"]}
+        assert check_eligibility(twenty, as_of=AS_OF)["programs"]["global_entry"]["reasons"][0]["code"] == "test.minor"
+        yesterday = AS_OF - dt.timedelta(days=1)
+        assert check_eligibility(twenty, as_of=yesterday)["programs"]["global_entry"]["reasons"] == []
+    finally:
+        db.session.rollback()
+    program_rows = select(func.count()).where(
+        Parameter.key == "age_of_majority", Parameter.program_id == global_entry.id
+    )
+    assert db.session.scalar(program_rows) == 0

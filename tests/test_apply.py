@@ -1,0 +1,159 @@
+"""Choosing programs: a live eligibility answer with reasons before any payment; the ineligible are told why and
+never asked to pay; minors with a member parent pay nothing; renewals open in their window; status pages show
+how long each step typically takes."""
+
+import datetime as dt
+
+from sqlalchemy import select
+
+from tests.factories import create_account, create_application, create_officer, create_profile, sign_in
+from trusted_traveler.casework import service as casework
+from trusted_traveler.casework.models import Application
+from trusted_traveler.extensions import db
+from trusted_traveler.memberships.service import memberships_for
+from trusted_traveler.payments.models import Payment
+
+
+def _traveler(app, client, email="apply@example.com", **profile):
+    with app.app_context():
+        create_profile(create_account(email), **profile)
+        db.session.commit()
+    sign_in(client, email)
+
+
+def _applications(app):
+    with app.app_context():
+        return {
+            a.program.code: (a.status, str(a.fee), a.kind, a.eligibility_snapshot)
+            for a in db.session.scalars(select(Application))
+        }
+
+
+def test_an_unfinished_profile_is_sent_back_to_the_intake(app, client):
+    _traveler(app, client, complete=False)
+    response = client.get("/apply")
+    assert response.headers["Location"] == "/profile"
+
+
+def test_both_programs_are_offered_with_fees_and_a_recommendation(app, client):
+    _traveler(app, client)
+    html = client.get("/apply").get_data(as_text=True)
+    assert "$78.00" in html and "$120.00" in html
+    assert "Recommended for you" in html
+    assert html.count("You can apply.") == 2
+
+
+def test_a_canadian_is_told_why_global_entry_and_precheck_are_closed_and_is_never_asked_to_pay(app, client):
+    _traveler(app, client, citizenship="CA")
+    html = client.get("/apply").get_data(as_text=True)
+    assert html.count("You cannot apply.") == 2
+    assert "NEXUS" in html and "8 CFR 235.12(b)(1)" in html
+    assert "you will not be asked to pay" in html
+    response = client.post("/apply", data={"programs": ["global_entry"]})
+    assert response.status_code == 400
+    assert "You cannot apply for Global Entry." in response.get_data(as_text=True)
+    assert _applications(app) == {}
+    assert client.get("/checkout").headers["Location"] == "/apply"
+
+
+def test_a_dui_closes_global_entry_but_not_precheck(app, client):
+    _traveler(app, client, offenses=[{"category": "dui", "status": "convicted", "date": dt.date(2020, 2, 1)}])
+    html = client.get("/apply").get_data(as_text=True)
+    assert html.count("You cannot apply.") == 1
+    client.post("/apply", data={"programs": ["precheck"]})
+    status, fee, kind, snapshot = _applications(app)["precheck"]
+    assert (status, fee, kind) == ("draft", "78.00", "new")
+    assert snapshot["outcome"] == "eligible" and snapshot["rule_set"] == "precheck-2026-11-01"
+    assert snapshot["as_of"] == dt.date.today().isoformat()
+
+
+def test_a_minor_whose_parent_is_applying_pays_no_global_entry_fee_and_submits_without_paying(app, client):
+    with app.app_context():
+        parent = create_profile(create_account("parent@example.com"), surname="Okoro")
+        parent_app = create_application("global_entry", profile=parent, submitted=True)
+        db.session.commit()
+        parent_reference = parent_app.reference
+    twelve = dt.date.today().replace(year=dt.date.today().year - 12, day=1)
+    _traveler(app, client, "kid@example.com", dob=twelve, surname="Okoro")
+    client.post(
+        "/profile/guardian",
+        data={
+            "guardian_given_names": "Ada",
+            "guardian_surname": "Okoro",
+            "guardian_relationship": "mother",
+            "guardian_email": "parent@example.com",
+            "guardian_reference": parent_reference.lower(),
+            "consent": "y",
+        },
+    )
+    html = client.get("/apply").get_data(as_text=True)
+    assert "$0.00" in html
+    assert "a parent or legal guardian must agree to your application" in html  # the rule's condition, shown
+    client.post("/apply", data={"programs": ["global_entry"]})
+    assert "Confirm and submit" in client.get("/checkout").get_data(as_text=True)
+    response = client.post("/checkout", data={"confirm": "yes"})
+    assert response.headers["Location"].startswith("/submitted?refs=")
+    status, fee, _, _ = _applications(app)["global_entry"]
+    assert (status, fee) == ("conditionally_approved", "0.00")
+    with app.app_context():
+        kid = db.session.scalar(
+            select(Application).where(Application.program.has(code="global_entry"), Application.fee == 0)
+        )
+        charged = db.session.scalars(select(Payment).where(Payment.account_id == kid.profile.account_id)).all()
+        assert charged == []  # nothing owed, nothing charged
+
+
+def _member(app, email, *, valid_until):
+    with app.app_context():
+        profile = create_profile(create_account(email))
+        application = create_application("precheck", profile=profile, submitted=True)
+        casework.record_biometrics(application, by=create_officer(f"officer.{email}"))
+        (member,) = memberships_for(profile.id)
+        member.valid_until = valid_until
+        db.session.commit()
+
+
+def test_a_member_cannot_renew_before_the_window_opens_and_is_told_when(app, client):
+    _member(app, "early@example.com", valid_until=dt.date.today() + dt.timedelta(days=400))
+    sign_in(client, "early@example.com")
+    html = client.get("/apply").get_data(as_text=True)
+    assert "You can renew from" in html
+    response = client.post("/apply", data={"programs": ["precheck"]})
+    assert response.status_code == 400 and "You can renew from" in response.get_data(as_text=True)
+
+
+def test_a_renewal_in_its_window_uses_the_renewal_fee_and_extends_from_the_old_expiry(app, client):
+    old_expiry = dt.date.today() + dt.timedelta(days=60)
+    _member(app, "renew@example.com", valid_until=old_expiry)
+    sign_in(client, "renew@example.com")
+    client.post("/apply", data={"programs": ["precheck"]})
+    with app.app_context():
+        renewal = db.session.scalar(select(Application).where(Application.kind == "renewal"))
+        assert str(renewal.fee) == "58.75" and renewal.renewal_of_id is not None
+        casework.attest(renewal, by=renewal.profile.account)
+        from trusted_traveler.payments import service as payments
+
+        payments.record_completed_payment(renewal, gateway="test", reference="r1", by=None)
+        casework.submit(renewal, by=renewal.profile.account)
+        casework.record_biometrics(renewal, by=create_officer("second.officer@example.com"))
+        newest = max(memberships_for(renewal.profile_id), key=lambda m: m.valid_until)
+        assert newest.valid_until == old_expiry.replace(year=old_expiry.year + 5)
+        db.session.rollback()
+
+
+def test_the_status_page_shows_the_typical_time_of_the_current_step_from_real_applications(app, client):
+    with app.app_context():
+        for i in range(6):
+            create_application("precheck", profile=create_profile(create_account(f"p{i}@example.com")), submitted=True)
+            db.session.commit()
+        for application in db.session.scalars(select(Application)):
+            casework.record_biometrics(application, by=create_officer(f"o{application.id}@example.com"))
+        db.session.commit()
+        profile = create_profile(create_account("waiting@example.com"))
+        mine = create_application("precheck", profile=profile, submitted=True)
+        db.session.commit()
+        reference = mine.reference
+    sign_in(client, "waiting@example.com")
+    html = client.get(f"/applications/{reference}").get_data(as_text=True)
+    assert 'data-testid="typical-time"' in html
+    assert "median and 75th percentile of 6 recent applications" in html

@@ -1,0 +1,274 @@
+"""The guided intake: one topic per page, saved at every step, resumable, with specific messages and nothing
+lost on an error; histories name their missing months."""
+
+import datetime as dt
+
+from sqlalchemy import select
+
+from tests.factories import create_account, sign_in
+from trusted_traveler.audit.models import AuditEvent
+from trusted_traveler.extensions import db
+from trusted_traveler.profiles.models import ApplicantProfile
+
+
+def _start(app, client, email="intake@example.com"):
+    with app.app_context():
+        create_account(email)
+        db.session.commit()
+    sign_in(client, email)
+
+
+class _Snapshot:
+    def __init__(self, profile):
+        self.__dict__.update({c.key: getattr(profile, c.key) for c in profile.__mapper__.column_attrs})
+        self.addresses = list(profile.addresses)
+        self.offenses = list(profile.offenses)
+
+
+def _profile(app):
+    """The stored profile's columns and a few lists, read in a context of its own."""
+    with app.app_context():
+        return _Snapshot(db.session.scalars(select(ApplicantProfile)).one())
+
+
+def test_a_new_traveler_starts_at_the_first_step_and_each_step_leads_to_the_next(app, client):
+    _start(app, client)
+    assert client.get("/profile").headers["Location"] == "/profile/names"
+    response = client.post("/profile/names", data={"given_names": "José", "surname": "D’Souza-Ng"})
+    assert response.headers["Location"] == "/profile/birth"
+    assert client.get("/profile").headers["Location"] == "/profile/birth"  # resume where they stopped
+    profile = _profile(app)
+    assert (profile.given_names, profile.surname) == ("José", "D’Souza-Ng")
+
+
+def test_errors_are_specific_and_nothing_typed_is_lost(app, client):
+    _start(app, client)
+    response = client.post(
+        "/profile/birth",
+        data={"date_of_birth": "2099-01-01", "birth_city": "Oaxaca", "height_feet": "12", "height_inches": "3"},
+    )
+    html = response.get_data(as_text=True)
+    assert response.status_code == 400
+    for message in (
+        "This date is in the future.",
+        "Choose the country where you were born.",
+        "Choose the sex shown on your passport.",
+        "Enter feet between 1 and 8.",
+        "Choose your eye color.",
+    ):
+        assert message in html
+    assert 'value="Oaxaca"' in html and 'value="3"' in html
+    assert "There is a problem" in html
+
+
+def test_phone_email_and_document_numbers_are_checked_by_their_libraries(app, client):
+    _start(app, client)
+    html = client.post(
+        "/profile/contact", data={"email": "nope@", "phone": "12", "mailing_same_as_residential": "yes"}
+    ).get_data(as_text=True)
+    assert "Enter a real e-mail address" in html
+    assert "phone number" in html
+    good = client.post(
+        "/profile/contact",
+        data={"email": "Ana@Example.com", "phone": "(202) 555-0123", "mailing_same_as_residential": "yes"},
+    )
+    assert good.status_code == 302
+    assert _profile(app).phone == "+12025550123"
+    html = client.post(
+        "/profile/documents",
+        data={
+            "passports-0-issuing_country": "US",
+            "passports-0-number": "12AB",
+            "passports-0-expires_on": "2001-01-01",
+        },
+    ).get_data(as_text=True)
+    assert "A passport number has 6 to 12 letters and digits." in html
+    assert "This document has expired." in html
+
+
+def test_rows_are_added_and_removed_without_losing_what_was_typed(app, client):
+    _start(app, client)
+    data = {
+        "given_names": "Ana",
+        "surname": "Lee",
+        "other_names-0-surname": "Park",
+        "other_names-0-kind": "maiden",
+        "action": "add:other_names",
+    }
+    html = client.post("/profile/names", data=data).get_data(as_text=True)
+    assert 'name="other_names-1-surname"' in html and 'value="Park"' in html
+    data["action"] = "remove:other_names:0"
+    html = client.post("/profile/names", data=data).get_data(as_text=True)
+    assert 'value="Park"' not in html and 'value="Lee"' in html
+
+
+def test_address_history_with_a_gap_is_saved_and_the_missing_months_are_named(app, client):
+    _start(app, client)
+    today = dt.date.today()
+    long_ago = f"01/{today.year - 6}"
+    until = dt.date(today.year - 2, 1, 1)
+    resumed = dt.date(today.year - 2, 5, 1)
+    response = client.post(
+        "/profile/addresses",
+        data={
+            "addresses-0-from_month": long_ago,
+            "addresses-0-to_month": until.strftime("%m/%Y"),
+            "addresses-0-line1": "1 Elm St",
+            "addresses-0-city": "Austin",
+            "addresses-0-country": "US",
+            "addresses-1-from_month": resumed.strftime("%m/%Y"),
+            "addresses-1-line1": "9 Oak Ave",
+            "addresses-1-city": "Denver",
+            "addresses-1-country": "US",
+        },
+    )
+    html = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert "Some months are missing" in html
+    assert f"February {today.year - 2} to April {today.year - 2}" in html
+    assert len(_profile(app).addresses) == 2  # saved as they go
+
+
+def test_unemployment_counts_in_the_employment_history(app, client):
+    _start(app, client)
+    today = dt.date.today()
+    response = client.post(
+        "/profile/employment",
+        data={
+            "employment-0-from_month": f"01/{today.year - 7}",
+            "employment-0-to_month": f"12/{today.year - 3}",
+            "employment-0-status": "employed",
+            "employment-0-employer": "Acme",
+            "employment-1-from_month": f"01/{today.year - 2}",
+            "employment-1-status": "unemployed",
+        },
+    )
+    html = response.get_data(as_text=True)
+    assert response.status_code == 302, html[:2000]
+
+
+def test_an_employer_is_required_when_employed_but_not_when_retired(app, client):
+    _start(app, client)
+    html = client.post(
+        "/profile/employment", data={"employment-0-from_month": "01/2015", "employment-0-status": "employed"}
+    ).get_data(as_text=True)
+    assert "Enter the employer or school." in html
+    ok = client.post(
+        "/profile/employment", data={"employment-0-from_month": "01/2015", "employment-0-status": "retired"}
+    )
+    assert ok.status_code == 302
+
+
+def test_background_answers_need_details_for_every_yes(app, client):
+    _start(app, client)
+    html = client.post(
+        "/profile/background",
+        data={
+            "has_offenses": "yes",
+            "customs_immigration_violation": "yes",
+            "under_investigation": "no",
+            "inadmissible_or_waiver": "no",
+        },
+    ).get_data(as_text=True)
+    assert "Add each arrest, charge or conviction." in html
+    assert "Tell us more about each question you answered" in html
+    ok = client.post(
+        "/profile/background",
+        data={
+            "has_offenses": "yes",
+            "offenses-0-category": "dui",
+            "offenses-0-status": "convicted",
+            "offenses-0-date": "2019-03-02",
+            "customs_immigration_violation": "no",
+            "under_investigation": "no",
+            "inadmissible_or_waiver": "no",
+        },
+    )
+    assert ok.status_code == 302
+    assert [o.category for o in _profile(app).offenses] == ["dui"]
+
+
+def test_save_and_come_back_later_goes_to_the_dashboard(app, client):
+    _start(app, client)
+    response = client.post("/profile/names", data={"given_names": "Ana", "surname": "Lee", "later": "1"})
+    assert response.headers["Location"] == "/dashboard"
+    assert "Continue my profile" in client.get("/dashboard").get_data(as_text=True)
+
+
+def test_a_change_link_returns_to_where_it_came_from(app, client):
+    _start(app, client)
+    response = client.post("/profile/names", data={"given_names": "Ana", "surname": "Lee", "return_to": "/checkout"})
+    assert response.headers["Location"] == "/checkout"
+    evil = client.post(
+        "/profile/names", data={"given_names": "Ana", "surname": "Lee", "return_to": "https://evil.example.com"}
+    )
+    assert evil.headers["Location"] == "/dashboard"
+
+
+def test_profile_changes_are_audited_by_field_name_never_by_value(app, client):
+    _start(app, client)
+    client.post("/profile/names", data={"given_names": "Ana", "surname": "Lee"})
+    with app.app_context():
+        event = db.session.scalars(select(AuditEvent).where(AuditEvent.action == "profile.updated")).first()
+        assert event.details == {"step": "names", "fields": ["given_names", "surname"]}
+        assert "Lee" not in str(event.details)
+
+
+def test_a_minor_is_asked_for_a_parent_or_guardian_and_their_consent(app, client):
+    _start(app, client)
+    minor_dob = dt.date.today().replace(year=dt.date.today().year - 12)
+    client.post(
+        "/profile/birth",
+        data={
+            "date_of_birth": minor_dob.isoformat(),
+            "birth_city": "Reno",
+            "birth_country": "US",
+            "sex": "F",
+            "height_feet": "4",
+            "height_inches": "6",
+            "eye_color": "Brown",
+        },
+    )
+    page = client.get("/profile/guardian")
+    assert page.status_code == 200
+    html = client.post(
+        "/profile/guardian",
+        data={
+            "guardian_given_names": "Kim",
+            "guardian_surname": "Lee",
+            "guardian_relationship": "mother",
+            "guardian_email": "kim@example.com",
+            "guardian_reference": "TT2-ZZZZ-ZZZZ",
+        },
+    ).get_data(as_text=True)
+    assert "Your parent or guardian must agree to this application." in html
+    assert "We could not find" not in html  # the form failed before the lookup; all messages come together
+    html = client.post(
+        "/profile/guardian",
+        data={
+            "guardian_given_names": "Kim",
+            "guardian_surname": "Lee",
+            "guardian_relationship": "mother",
+            "guardian_email": "kim@example.com",
+            "consent": "y",
+            "guardian_reference": "TT2-ZZZZ-ZZZZ",
+        },
+    ).get_data(as_text=True)
+    assert "We could not find a Global Entry application or membership with that number." in html
+
+
+def test_an_adult_never_sees_the_guardian_step(app, client):
+    _start(app, client)
+    client.post(
+        "/profile/birth",
+        data={
+            "date_of_birth": "1980-01-01",
+            "birth_city": "Reno",
+            "birth_country": "US",
+            "sex": "M",
+            "height_feet": "6",
+            "height_inches": "0",
+            "eye_color": "Blue",
+        },
+    )
+    assert client.get("/profile/guardian").headers["Location"] == "/profile"

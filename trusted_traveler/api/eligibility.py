@@ -1,0 +1,267 @@
+"""`POST /api/v1/eligibility/check` (CONTRACTS.md section 1): public, JSON in and out, no CSRF token, rate-limited.
+
+Bad input gets 400 ``{"errors": [{"field": "offenses[0].category", "message": "…"}]}`` naming every bad field.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import re
+
+import pycountry
+from flask import jsonify, make_response, request
+from marshmallow import Schema, ValidationError, fields, validate
+
+from trusted_traveler.api import bp
+from trusted_traveler.auth.policy import public
+from trusted_traveler.extensions import csrf, limiter
+from trusted_traveler.rules.conditions import OFFENSE_CATEGORIES, OFFENSE_STATUSES, flatten_errors
+from trusted_traveler.rules.service import NoRulesInForce, check_eligibility
+
+DATE_RE = re.compile(r"\d{4}-\d{2}-\d{2}")
+MAX_OFFENSES = 100
+MAX_CITIZENSHIPS = 20
+REQUIRED = {"required": "This field is required."}
+
+
+def parse_date(value) -> dt.date | None:
+    """A strict YYYY-MM-DD date, or None."""
+    if not isinstance(value, str) or not DATE_RE.fullmatch(value):
+        return None
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        return None
+
+
+class StrictDate(fields.Date):
+    """A real calendar date written exactly as YYYY-MM-DD."""
+
+    default_error_messages = {"invalid": "Use a real date written as YYYY-MM-DD."}
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        parsed = parse_date(value)
+        if parsed is None:
+            raise self.make_error("invalid")
+        return parsed
+
+
+class StrictBoolean(fields.Boolean):
+    """JSON true or false only (not "yes", 1 or "true")."""
+
+    default_error_messages = {"invalid": "Use true or false."}
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if not isinstance(value, bool):
+            raise self.make_error("invalid")
+        return value
+
+
+class CountryCode(fields.String):
+    default_error_messages = {
+        "invalid": "Use a two-letter ISO 3166-1 country code, such as US.",
+        "unknown": "{input!r} is not a known ISO 3166-1 alpha-2 country code. Use a code such as US or MX.",
+    }
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if not isinstance(value, str):
+            raise self.make_error("invalid")
+        code = value.strip().upper()
+        if len(code) != 2 or pycountry.countries.get(alpha_2=code) is None:
+            raise self.make_error("unknown", input=value)
+        return code
+
+
+def _flag(description: str, default: bool = False) -> StrictBoolean:
+    return StrictBoolean(
+        load_default=default,
+        allow_none=True,
+        metadata={"description": f"{description} Default: {str(default).lower()}."},
+    )
+
+
+class OffenseSchema(Schema):
+    error_messages = {"type": "Each offense must be a JSON object.", "unknown": "Unknown field."}
+
+    category = fields.String(
+        required=True,
+        error_messages=REQUIRED,
+        validate=validate.OneOf(OFFENSE_CATEGORIES, error="{input!r} is not a known offense category."),
+        metadata={"enum": list(OFFENSE_CATEGORIES), "description": "offense category code (CONTRACTS.md section 1)"},
+    )
+    status = fields.String(
+        required=True,
+        error_messages=REQUIRED,
+        validate=validate.OneOf(OFFENSE_STATUSES, error="Use 'convicted' or 'pending'."),
+        metadata={"enum": list(OFFENSE_STATUSES)},
+    )
+    date = StrictDate(
+        required=True,
+        error_messages=REQUIRED,
+        metadata={"description": "conviction date, or the charge date when pending"},
+    )
+    released_on = StrictDate(
+        allow_none=True, load_default=None, metadata={"description": "release from incarceration, if any"}
+    )
+
+
+class EligibilityCheckSchema(Schema):
+    as_of = StrictDate(
+        allow_none=True,
+        metadata={"description": "date on which rules, parameters and look-back windows apply; default today"},
+    )
+    date_of_birth = StrictDate(required=True, error_messages=REQUIRED)
+    citizenships = fields.List(
+        CountryCode(),
+        required=True,
+        error_messages=REQUIRED | {"invalid": 'Give a list of country codes, such as ["US"].'},
+        validate=validate.Length(
+            min=1, max=MAX_CITIZENSHIPS, error=f"Give between 1 and {MAX_CITIZENSHIPS} country codes."
+        ),
+        metadata={"description": 'ISO 3166-1 alpha-2 codes; "US" for U.S. citizens and nationals'},
+    )
+    lawful_permanent_resident = _flag("Holds a U.S. Permanent Resident Card.")
+    offenses = fields.List(
+        fields.Nested(OffenseSchema),
+        allow_none=True,
+        load_default=list,
+        error_messages={"invalid": "Give a list of offense objects."},
+        validate=validate.Length(max=MAX_OFFENSES, error=f"Give at most {MAX_OFFENSES} offenses."),
+    )
+    customs_immigration_violation = _flag("Ever found in violation of customs, immigration or agriculture law.")
+    under_investigation = _flag("Subject of a law-enforcement investigation, any country.")
+    inadmissible_or_waiver = _flag("Inadmissible, or ever granted a waiver of inadmissibility or parole.")
+    parent_member_or_applying = _flag("For a minor: a parent or guardian is a Global Entry member or applying.")
+    travels_internationally = _flag("Used only for the recommendation.", default=True)
+
+
+class ReasonSchema(Schema):
+    code = fields.String(required=True)
+    message = fields.String(required=True, metadata={"description": "plain language, in the request's language"})
+    citation = fields.String(allow_none=True)
+
+
+class ProgramCheckSchema(Schema):
+    outcome = fields.String(required=True, metadata={"enum": ["eligible", "ineligible", "needs_review"]})
+    fee = fields.String(required=True, metadata={"description": "U.S. dollars, e.g. 78.00", "example": "78.00"})
+    reasons = fields.List(fields.Nested(ReasonSchema), required=True)
+    rule_set = fields.String(required=True, metadata={"example": "precheck-2026-11-01"})
+
+
+class ProgramChecksSchema(Schema):
+    precheck = fields.Nested(ProgramCheckSchema, required=True)
+    global_entry = fields.Nested(ProgramCheckSchema, required=True)
+
+
+class EligibilityResultSchema(Schema):
+    as_of = fields.String(required=True, metadata={"format": "date"})
+    programs = fields.Nested(ProgramChecksSchema, required=True)
+    recommended_program = fields.String(
+        required=True, allow_none=True, metadata={"enum": ["global_entry", "precheck", None]}
+    )
+
+
+class FieldErrorSchema(Schema):
+    field = fields.String(required=True, metadata={"example": "offenses[0].category"})
+    message = fields.String(required=True)
+
+
+class EligibilityErrorsSchema(Schema):
+    errors = fields.List(fields.Nested(FieldErrorSchema), required=True)
+
+
+FIELD_ORDER = list(EligibilityCheckSchema._declared_fields) + list(OffenseSchema._declared_fields)
+
+
+def _sort_key(path: str):
+    parts = re.findall(r"[A-Za-z_]+|\[\d+\]", path)
+    return [
+        (0, int(p[1:-1]), "") if p.startswith("[") else (1, FIELD_ORDER.index(p) if p in FIELD_ORDER else 99, p)
+        for p in parts
+    ]
+
+
+def _cross_field_errors(body: dict, as_of: dt.date | None, today: dt.date) -> dict[str, str]:
+    """Dates in the future (as_of after today; the others after as_of) and released_on before date."""
+    errors: dict[str, str] = {}
+    limit = as_of or today
+    limit_text = f"the as_of date ({limit.isoformat()})" if as_of else "today"
+    if as_of and as_of > today:
+        errors["as_of"] = "as_of cannot be in the future."
+    dob = parse_date(body.get("date_of_birth"))
+    if dob and dob > limit:
+        errors["date_of_birth"] = f"date_of_birth cannot be after {limit_text}."
+    offenses = body.get("offenses")
+    for i, offense in enumerate(offenses if isinstance(offenses, list) else []):
+        if not isinstance(offense, dict):
+            continue
+        date, released = parse_date(offense.get("date")), parse_date(offense.get("released_on"))
+        if date and date > limit:
+            errors[f"offenses[{i}].date"] = f"date cannot be after {limit_text}."
+        if released and released > limit:
+            errors[f"offenses[{i}].released_on"] = f"released_on cannot be after {limit_text}."
+        elif released and date and released < date:
+            errors[f"offenses[{i}].released_on"] = "released_on cannot be before date."
+    return errors
+
+
+def _bad_request(errors: dict[str, list[str]]):
+    body = {
+        "errors": [
+            {"field": field, "message": " ".join(dict.fromkeys(messages))}
+            for field, messages in sorted(errors.items(), key=lambda item: _sort_key(item[0]))
+        ]
+    }
+    return make_response(jsonify(body), 400)
+
+
+def _read_json_body():
+    """The request body parsed as JSON whatever its Content-Type, or None when it is not JSON (or nested too deeply
+    to parse)."""
+    try:
+        return json.loads(request.get_data(cache=True) or b"null")
+    except (ValueError, RecursionError):
+        return None
+
+
+@csrf.exempt
+@bp.route("/eligibility/check", methods=["POST"])
+@limiter.limit("60/minute")
+@bp.doc(
+    summary="Check eligibility for TSA PreCheck and Global Entry",
+    requestBody={"required": True, "content": {"application/json": {"schema": EligibilityCheckSchema}}},
+)
+@bp.response(200, EligibilityResultSchema, description="The outcome, fee and reasons for each program")
+@bp.alt_response(400, schema=EligibilityErrorsSchema, description="Bad input: every bad field is named")
+@bp.alt_response(429, description="Too many requests; see Retry-After")
+@public
+def check_eligibility_view():
+    """Public eligibility check, applying the published rule set in force on `as_of` (default: today).
+
+    No sign-in and no CSRF token are needed; it changes nothing. Send `Accept-Language: es` for Spanish messages.
+    """
+    body = _read_json_body()
+    if not isinstance(body, dict):
+        return _bad_request({"body": ["Send a JSON object with the fields of the eligibility check."]})
+    errors: dict[str, list[str]] = {}
+    data = None
+    try:
+        data = EligibilityCheckSchema().load(body)
+    except ValidationError as err:
+        for path, message in flatten_errors(err.messages):
+            path = re.sub(r"^citizenships\[\d+\]$", "citizenships", path) or "body"
+            errors.setdefault(path, []).append(message)
+    today = dt.date.today()
+    for path, message in _cross_field_errors(body, parse_date(body.get("as_of")), today).items():
+        errors.setdefault(path, [message])
+    if errors:
+        return _bad_request(errors)
+    as_of = data.pop("as_of", None) or today
+    facts = {key: value for key, value in data.items() if value is not None}
+    facts["offenses"] = data.get("offenses") or []
+    language = request.accept_languages.best_match(["en", "es"]) or "en"
+    try:
+        return check_eligibility(facts, as_of=as_of, language=language)
+    except NoRulesInForce as err:
+        return _bad_request({"as_of": [err.message]})
