@@ -10,7 +10,7 @@ from tests.factories import create_account, create_application, create_officer, 
 from trusted_traveler.audit.models import AuditEvent
 from trusted_traveler.casework import service as casework
 from trusted_traveler.casework.models import Application
-from trusted_traveler.casework.states import PUBLIC_LABELS, TRANSITIONS, Status
+from trusted_traveler.casework.states import EXPLANATIONS, PUBLIC_LABELS, TRANSITIONS, Status
 from trusted_traveler.errors import BusinessRuleViolation, InvalidTransition, PermissionDenied
 from trusted_traveler.extensions import db
 from trusted_traveler.memberships.service import memberships_for, validity_until
@@ -23,6 +23,7 @@ pytestmark = pytest.mark.usefixtures("app_ctx")
 def test_every_state_has_a_public_label_and_every_target_is_a_state():
     for program, table in TRANSITIONS.items():
         assert set(table) == set(PUBLIC_LABELS[program])
+        assert set(table) - {Status.DRAFT} <= set(EXPLANATIONS)
         for targets in table.values():
             assert targets <= set(table)
 
@@ -128,3 +129,20 @@ def test_a_traveler_cannot_load_someone_elses_application():
 
     with pytest.raises(NotFound):
         casework.get_application_for_traveler(application.reference, stranger)
+
+
+def test_drafts_get_one_reminder_two_weeks_before_they_expire_and_close_after_180_days():
+    from trusted_traveler.db import utcnow
+
+    application = create_application("precheck")
+    start = utcnow()
+    application.created_at = start
+    assert casework.expire_drafts(start + dt.timedelta(days=100)) == (0, 0)
+    assert casework.expire_drafts(start + dt.timedelta(days=170)) == (1, 0)
+    assert casework.expire_drafts(start + dt.timedelta(days=171)) == (0, 0)  # once only
+    outbox = db.session.scalars(select(OutboxMessage).where(OutboxMessage.kind == "email.draft_expiring")).all()
+    assert len(outbox) == 1 and "will be deleted on" in outbox[0].payload["subject"]
+    assert casework.expire_drafts(start + dt.timedelta(days=181)) == (0, 1)
+    assert application.status == Status.WITHDRAWN
+    assert application.events[-1].reason_code == "draft_expired" and application.events[-1].actor_id is None
+    assert application.profile.given_names == "Luz"  # the profile is kept

@@ -77,6 +77,16 @@ def register_cli(app: Flask) -> None:
         db.session.commit()
         click.echo(f"Re-encrypted {count} document numbers with the newest key.")
 
+    @app.cli.command("expire-drafts")
+    def expire_drafts() -> None:
+        """Remind owners of drafts about to expire and close drafts older than 180 days (run daily)."""
+        from trusted_traveler.casework.service import expire_drafts as run
+        from trusted_traveler.db import utcnow
+
+        reminded, expired = run(utcnow())
+        db.session.commit()
+        click.echo(f"Reminded {reminded}, expired {expired} draft applications.")
+
     @app.cli.command("worker")
     @click.option("--once", is_flag=True, help="Deliver one batch and stop.")
     @click.option("--interval", default=2.0, show_default=True, help="Seconds to wait when there is nothing to do.")

@@ -6,4 +6,4 @@ from flask_smorest import Blueprint
 
 bp = Blueprint("api_v1", __name__, url_prefix="/api/v1", description="Trusted Traveler 2.0 API")
 
-from trusted_traveler.api import eligibility, programs  # noqa: E402,F401
+from trusted_traveler.api import eligibility, programs, traveler  # noqa: E402,F401

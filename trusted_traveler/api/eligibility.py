@@ -6,14 +6,14 @@ Bad input gets 400 ``{"errors": [{"field": "offenses[0].category", "message": "â
 from __future__ import annotations
 
 import datetime as dt
-import json
 import re
 
 import pycountry
-from flask import jsonify, make_response, request
+from flask import request
 from marshmallow import Schema, ValidationError, fields, validate
 
 from trusted_traveler.api import bp
+from trusted_traveler.api.common import ErrorsSchema, bad_request, read_json_body
 from trusted_traveler.auth.policy import public
 from trusted_traveler.extensions import csrf, limiter
 from trusted_traveler.rules.conditions import OFFENSE_CATEGORIES, OFFENSE_STATUSES, flatten_errors
@@ -162,15 +162,6 @@ class EligibilityResultSchema(Schema):
     )
 
 
-class FieldErrorSchema(Schema):
-    field = fields.String(required=True, metadata={"example": "offenses[0].category"})
-    message = fields.String(required=True)
-
-
-class EligibilityErrorsSchema(Schema):
-    errors = fields.List(fields.Nested(FieldErrorSchema), required=True)
-
-
 FIELD_ORDER = list(EligibilityCheckSchema._declared_fields) + list(OffenseSchema._declared_fields)
 
 
@@ -207,22 +198,7 @@ def _cross_field_errors(body: dict, as_of: dt.date | None, today: dt.date) -> di
 
 
 def _bad_request(errors: dict[str, list[str]]):
-    body = {
-        "errors": [
-            {"field": field, "message": " ".join(dict.fromkeys(messages))}
-            for field, messages in sorted(errors.items(), key=lambda item: _sort_key(item[0]))
-        ]
-    }
-    return make_response(jsonify(body), 400)
-
-
-def _read_json_body():
-    """The request body parsed as JSON whatever its Content-Type, or None when it is not JSON (or nested too deeply
-    to parse)."""
-    try:
-        return json.loads(request.get_data(cache=True) or b"null")
-    except (ValueError, RecursionError):
-        return None
+    return bad_request(errors, sort_key=_sort_key)
 
 
 @csrf.exempt
@@ -233,7 +209,7 @@ def _read_json_body():
     requestBody={"required": True, "content": {"application/json": {"schema": EligibilityCheckSchema}}},
 )
 @bp.response(200, EligibilityResultSchema, description="The outcome, fee and reasons for each program")
-@bp.alt_response(400, schema=EligibilityErrorsSchema, description="Bad input: every bad field is named")
+@bp.alt_response(400, schema=ErrorsSchema, description="Bad input: every bad field is named")
 @bp.alt_response(429, description="Too many requests; see Retry-After")
 @public
 def check_eligibility_view():
@@ -241,7 +217,7 @@ def check_eligibility_view():
 
     No sign-in and no CSRF token are needed; it changes nothing. Send `Accept-Language: es` for Spanish messages.
     """
-    body = _read_json_body()
+    body = read_json_body()
     if not isinstance(body, dict):
         return _bad_request({"body": ["Send a JSON object with the fields of the eligibility check."]})
     errors: dict[str, list[str]] = {}

@@ -13,6 +13,7 @@ from trusted_traveler.casework.models import Application, StatusEvent, VettingRe
 from trusted_traveler.casework.references import new_reference
 from trusted_traveler.casework.states import (
     AUTOMATIC,
+    EXPLANATIONS,
     OPEN,
     STAFF_ONLY,
     Status,
@@ -261,6 +262,41 @@ def submit(application: Application, *, by) -> None:
         run_vetting(application)
 
 
+DRAFT_RETENTION = dt.timedelta(days=180)
+DRAFT_REMINDER_BEFORE = dt.timedelta(days=14)
+
+
+def expire_drafts(now: dt.datetime) -> tuple[int, int]:
+    """Remind the owners of drafts that expire within two weeks (once), and close drafts older than the retention
+    period. The profile itself is kept. Returns (reminded, expired)."""
+    drafts = db.session.scalars(
+        select(Application)
+        .where(
+            Application.status == S.DRAFT.value, Application.created_at <= now - DRAFT_RETENTION + DRAFT_REMINDER_BEFORE
+        )
+        .order_by(Application.id)
+    ).all()
+    reminded = expired = 0
+    for draft in drafts:
+        expires_at = draft.created_at + DRAFT_RETENTION
+        if expires_at <= now:
+            transition(draft, S.WITHDRAWN, reason_code="draft_expired")
+            expired += 1
+        elif draft.draft_reminder_sent_at is None:
+            notify(
+                draft.profile.account,
+                kind="draft_expiring",
+                title=f"Your {draft.program.name} application will be deleted on {expires_at:%B %-d, %Y}",
+                body=f"You started a {draft.program.name} application ({draft.reference}) but have not submitted "
+                f"it. Finish and pay before {expires_at:%B %-d, %Y}, or it will be closed. Your profile is kept.",
+                link="/checkout",
+            )
+            draft.draft_reminder_sent_at = now
+            reminded += 1
+    db.session.flush()
+    return reminded, expired
+
+
 def withdraw(application: Application, *, by) -> None:
     transition(application, S.WITHDRAWN, by=by, reason_code="withdrawn_by_applicant")
 
@@ -330,7 +366,14 @@ def public_timeline(application: Application) -> list[dict]:
         label = public_label(code, event.to_status)
         if steps and steps[-1]["label"] == label:
             continue
-        steps.append({"label": label, "status": event.to_status, "at": event.created_at})
+        steps.append(
+            {
+                "label": label,
+                "status": event.to_status,
+                "at": event.created_at,
+                "explanation": EXPLANATIONS[Status(event.to_status)],
+            }
+        )
     return steps
 
 

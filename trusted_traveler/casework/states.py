@@ -68,6 +68,7 @@ AUTOMATIC = frozenset(
         (S.IN_VETTING, S.CONDITIONALLY_APPROVED),
         (S.IN_VETTING, S.OFFICER_REVIEW),
         (S.IN_VETTING, S.APPROVED),
+        (S.DRAFT, S.WITHDRAWN),  # an unsubmitted draft expires after the retention period
     }
 )
 
@@ -149,6 +150,25 @@ NEXT_STEPS: dict[str, dict[Status, str]] = {
         S.RECONSIDERATION_REQUESTED: "Nothing to do now. An officer will look at your request.",
         S.WITHDRAWN: "This application is closed.",
     },
+}
+
+
+# What each step means, in plain words, for the traveler's timeline.
+EXPLANATIONS: dict[Status, str] = {
+    S.SUBMITTED: "We received your application and your fee.",
+    S.ENROLLMENT_SCHEDULED: "You booked your enrollment visit.",
+    S.BIOMETRICS_CAPTURED: "We checked your documents and took your fingerprints.",
+    S.IN_VETTING: "We are checking your background with law enforcement and security records.",
+    S.OFFICER_REVIEW: "An officer is looking at your application more closely.",
+    S.INFO_REQUESTED: "We asked you for more information.",
+    S.PRELIMINARY_INELIGIBLE: "We found something that may make you ineligible. You can respond within 60 days.",
+    S.CONDITIONALLY_APPROVED: "Your background check is clear. The last step is a short interview.",
+    S.INTERVIEW_SCHEDULED: "You booked your interview.",
+    S.INTERVIEW_COMPLETED: "You had your interview. An officer will decide soon.",
+    S.APPROVED: "You are approved. Your Known Traveler Number is ready.",
+    S.DENIED: "Your application was not approved. Your letter says why and how to ask us to reconsider.",
+    S.RECONSIDERATION_REQUESTED: "You asked us to reconsider. An officer will review your case again.",
+    S.WITHDRAWN: "This application was closed.",
 }
 
 

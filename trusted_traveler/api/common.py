@@ -1,0 +1,34 @@
+"""Pieces every /api/v1 endpoint shares: reading a JSON body and answering bad input with one envelope,
+400 `{"errors": [{"field": ..., "message": ...}]}`, naming every bad field."""
+
+from __future__ import annotations
+
+import json
+
+from flask import jsonify, make_response, request
+from marshmallow import Schema, fields
+
+
+class FieldErrorSchema(Schema):
+    field = fields.String(required=True, metadata={"example": "offenses[0].category"})
+    message = fields.String(required=True)
+
+
+class ErrorsSchema(Schema):
+    errors = fields.List(fields.Nested(FieldErrorSchema), required=True)
+
+
+def read_json_body():
+    """The request body parsed as JSON whatever its Content-Type, or None when it is not JSON (or nested too
+    deeply to parse)."""
+    try:
+        return json.loads(request.get_data(cache=True) or b"null")
+    except (ValueError, RecursionError):
+        return None
+
+
+def bad_request(errors: dict[str, list[str]], *, sort_key=None):
+    """400 with one entry per field, duplicate messages merged, in `sort_key` order (default: as given)."""
+    items = sorted(errors.items(), key=lambda item: sort_key(item[0])) if sort_key else errors.items()
+    body = {"errors": [{"field": field, "message": " ".join(dict.fromkeys(messages))} for field, messages in items]}
+    return make_response(jsonify(body), 400)
