@@ -23,6 +23,7 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, ValidationError
 
+from trusted_traveler.rules.conditions import OFFENSE_CATEGORIES
 from trusted_traveler.web.forms import NAME_PATTERN, choices, clean_text, country_choices, validate_email_field
 
 YES_NO = choices([("yes", "Yes"), ("no", "No")])
@@ -428,35 +429,6 @@ class TravelForm(FlaskForm):
             raise ValidationError("You listed the same country twice. Remove one of them.")
 
 
-PERMANENT = (
-    "espionage",
-    "sedition",
-    "treason",
-    "terrorism",
-    "transportation_security_incident",
-    "hazmat_transport",
-    "explosives",
-    "murder",
-    "bomb_threat",
-    "rico_permanent",
-)
-INTERIM = (
-    "firearms",
-    "extortion",
-    "fraud",
-    "bribery",
-    "smuggling",
-    "immigration_violation",
-    "drug_distribution",
-    "arson",
-    "kidnapping",
-    "rape_sexual_abuse",
-    "assault_intent_to_kill",
-    "robbery",
-    "seaport_fraudulent_entry",
-    "rico_other",
-)
-OTHER = ("dui", "other_felony", "other_misdemeanor")
 CATEGORY_LABELS = {
     "espionage": "Espionage",
     "sedition": "Sedition",
@@ -491,7 +463,7 @@ CATEGORY_LABELS = {
 class OffenseEntry(Form):
     category = SelectField(
         "What was it?",
-        choices=choices([("", "Select"), *[(c, CATEGORY_LABELS[c]) for c in PERMANENT + INTERIM + OTHER]]),
+        choices=choices([("", "Select"), *[(c, CATEGORY_LABELS[c]) for c in OFFENSE_CATEGORIES]]),
         validators=[DataRequired("Choose what the arrest or charge was for.")],
     )
     status = SelectField(
