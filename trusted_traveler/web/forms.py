@@ -35,6 +35,21 @@ def country_choices(blank: str = "Select a country") -> list[SelectChoice]:
     return choices([("", blank), *countries])
 
 
+def apply_list_action(form, lists, action: str) -> bool:
+    """Handle an "Add another" / "Remove" button (`add:NAME` or `remove:NAME:INDEX`) on one of `lists`. Returns
+    True when the post was such a button: the page is shown again with a row more or less and nothing lost."""
+    kind, _, rest = (action or "").partition(":")
+    name, _, index = rest.partition(":")
+    if kind not in ("add", "remove") or name not in lists:
+        return False
+    field = getattr(form, name)
+    if kind == "add" and len(field.entries) < (field.max_entries or 100):
+        field.append_entry()
+    elif kind == "remove" and index.isdigit() and int(index) < len(field.entries):
+        field.entries.pop(int(index))
+    return True
+
+
 def validate_email_field(form, field):
     try:
         field.data = validate_email(field.data or "", check_deliverability=False).normalized.lower()

@@ -18,6 +18,7 @@ from trusted_traveler.db import utcnow
 from trusted_traveler.extensions import db
 from trusted_traveler.profiles import service as profiles
 from trusted_traveler.web.auth.views import safe_next
+from trusted_traveler.web.forms import apply_list_action
 from trusted_traveler.web.intake import bp
 from trusted_traveler.web.intake import forms as f
 
@@ -325,21 +326,6 @@ STEPS: dict[str, Step] = {
 }
 
 
-def _list_action(form, step: Step) -> bool:
-    """Handle an "Add another" / "Remove" button. Returns True when the post was one of those."""
-    action = request.form.get("action", "")
-    kind, _, rest = action.partition(":")
-    name, _, index = rest.partition(":")
-    if kind not in ("add", "remove") or name not in step.lists:
-        return False
-    field = getattr(form, name)
-    if kind == "add" and len(field.entries) < (field.max_entries or 100):
-        field.append_entry()
-    elif kind == "remove" and index.isdigit() and int(index) < len(field.entries):
-        field.entries.pop(int(index))
-    return True
-
-
 def _progress(profile, today):
     steps = profiles.applicable_steps(profile, today) if profile else list(profiles.STEPS[:-1])
     return [(s, TITLES[s], profile is not None and profiles.step_complete(profile, s, today)) for s in steps]
@@ -370,7 +356,7 @@ def step(name: str):
     status = 200
     if request.method == "POST":
         form = spec.form()
-        if _list_action(form, spec):
+        if apply_list_action(form, spec.lists, request.form.get("action", "")):
             return _render(name, form, profile, today, return_to)
         if form.validate_on_submit():
             try:

@@ -1,0 +1,94 @@
+"""The public eligibility questions: few, plain, and the same facts the rule engine uses everywhere."""
+
+from __future__ import annotations
+
+from flask_wtf import FlaskForm
+from wtforms import DateField, FieldList, FormField, RadioField, SelectField
+from wtforms.validators import DataRequired, InputRequired
+
+from trusted_traveler.web.forms import choices, country_choices
+from trusted_traveler.web.intake.forms import YES_NO, OffenseEntry, date_in_past
+
+
+class WhichProgramForm(FlaskForm):
+    date_of_birth = DateField(
+        "What is your date of birth?",
+        validators=[InputRequired("Enter your date of birth as a real date."), date_in_past],
+    )
+    citizenship = SelectField(
+        "Which country are you a citizen of?", validators=[DataRequired("Choose your country of citizenship.")]
+    )
+    second_citizenship = SelectField("Are you a citizen of another country too? (optional)")
+    lawful_permanent_resident = RadioField(
+        "Do you hold a U.S. Permanent Resident Card (green card)?",
+        choices=YES_NO,
+        validators=[DataRequired("Say whether you hold a U.S. Permanent Resident Card.")],
+    )
+    travels_internationally = RadioField(
+        "Do you travel to other countries?",
+        choices=YES_NO,
+        validators=[DataRequired("Say whether you travel to other countries.")],
+    )
+    has_offenses = RadioField(
+        "Have you ever been arrested for, charged with or convicted of a crime, in any country?",
+        choices=YES_NO,
+        validators=[DataRequired("Answer the question about arrests and convictions.")],
+    )
+    offenses = FieldList(FormField(OffenseEntry), label="Arrests, charges and convictions", max_entries=10)
+    customs_immigration_violation = RadioField(
+        "Have you ever broken customs, immigration or agriculture laws in any country?",
+        choices=YES_NO,
+        validators=[DataRequired("Answer the question about customs and immigration.")],
+    )
+    under_investigation = RadioField(
+        "Are you under investigation by any police or law enforcement agency?",
+        choices=YES_NO,
+        validators=[DataRequired("Answer the question about investigations.")],
+    )
+    inadmissible_or_waiver = RadioField(
+        "Have you ever been refused entry to the U.S., or given a waiver of inadmissibility or parole?",
+        choices=YES_NO,
+        validators=[DataRequired("Answer the question about entry to the U.S.")],
+    )
+    parent_member_or_applying = RadioField(
+        "If you are under 18: is a parent or guardian a Global Entry member, or applying now?",
+        choices=choices([("no", "No, or I am 18 or older"), ("yes", "Yes")]),
+        default="no",
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.citizenship.choices = country_choices()
+        self.second_citizenship.choices = country_choices("No other citizenship")
+
+    def validate(self, extra_validators=None):
+        if self.has_offenses.data == "no":
+            self.offenses.entries.clear()
+        ok = super().validate(extra_validators)
+        if self.has_offenses.data == "yes" and not self.offenses.entries:
+            self.offenses.errors = [*self.offenses.errors, "Add each arrest, charge or conviction."]
+            ok = False
+        return ok
+
+    def facts(self) -> dict:
+        yes = lambda field: field.data == "yes"  # noqa: E731
+        citizenships = [c for c in (self.citizenship.data, self.second_citizenship.data) if c]
+        return {
+            "date_of_birth": self.date_of_birth.data,
+            "citizenships": list(dict.fromkeys(citizenships)),
+            "lawful_permanent_resident": yes(self.lawful_permanent_resident),
+            "travels_internationally": yes(self.travels_internationally),
+            "offenses": [
+                {
+                    "category": e.category.data,
+                    "status": e.status.data,
+                    "date": e.date.data,
+                    "released_on": e.released_on.data,
+                }
+                for e in self.offenses
+            ],
+            "customs_immigration_violation": yes(self.customs_immigration_violation),
+            "under_investigation": yes(self.under_investigation),
+            "inadmissible_or_waiver": yes(self.inadmissible_or_waiver),
+            "parent_member_or_applying": yes(self.parent_member_or_applying),
+        }
