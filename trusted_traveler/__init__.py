@@ -87,9 +87,10 @@ def register_blueprints(app: Flask) -> None:
     from trusted_traveler.web.officer import bp as officer_bp
     from trusted_traveler.web.portal import bp as portal_bp
     from trusted_traveler.web.public import bp as public_bp
+    from trusted_traveler.web.rules_console import bp as rules_console_bp
     from trusted_traveler.web.sandbox_pay import bp as sandbox_pay_bp
 
-    for bp in (public_bp, auth_bp, portal_bp, intake_bp, officer_bp, admin_bp, sandbox_pay_bp):
+    for bp in (public_bp, auth_bp, portal_bp, intake_bp, officer_bp, admin_bp, rules_console_bp, sandbox_pay_bp):
         app.register_blueprint(bp)
     api.register_blueprint(api_bp)
     register_dev_sign_in(app)

@@ -27,6 +27,7 @@ def people(app):
     with app.app_context():
         create_officer("a11y.officer@example.com")
         create_account("a11y.admin@example.com", roles=("admin",))
+        create_account("a11y.lead@example.com", roles=("program_lead",))
         traveler = create_profile(create_account("a11y.traveler@example.com"))
         application = create_application("precheck", profile=traveler, submitted=True)
         create_application("global_entry", profile=traveler)
@@ -66,4 +67,6 @@ def test_staff_pages(page: Page, people):
     found = violations(page, "/officer/") + violations(page, f"/officer/cases/{people}")
     dev_sign_in(page, "a11y.admin@example.com")
     found += violations(page, "/admin/roles")
+    dev_sign_in(page, "a11y.lead@example.com")
+    found += violations(page, "/program-lead/") + violations(page, "/program-lead/versions/global_entry-2026-11-01")
     assert found == [], "\n".join(found)

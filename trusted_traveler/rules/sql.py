@@ -1,0 +1,327 @@
+"""Conditions compiled to SQL: the eligibility rules evaluated in the database, over stored applicant profiles.
+
+A program lead's impact preview ("how many of the stored applications would this draft rule set make
+ineligible?") cannot load a million profiles into Python. `compile_condition` turns a condition of the language in
+rules.conditions into a SQLAlchemy boolean expression over `ApplicantProfile` (correlated to the profile row), and
+`outcome_expression` turns a program's rules into a CASE giving the outcome `rules.engine.evaluate` would decide:
+
+    stmt = (
+        select(outcome, func.count())
+        .select_from(Application)
+        .join(ApplicantProfile, Application.profile_id == ApplicantProfile.id)
+        .group_by(outcome)
+    )
+
+The SQL agrees with the engine evaluated on ``profiles.service.eligibility_facts(profile, as_of)``:
+
+    fact / op                       SQL (p: the profile row; cut-offs are dates computed here, in Python)
+    age  gte N / gt N               p.date_of_birth <= cutoff(N) / cutoff(N + 1)
+    age  lt N / lte N               p.date_of_birth >  cutoff(N) / cutoff(N + 1)
+    age  eq N / ne N                cutoff(N + 1) < p.date_of_birth <= cutoff(N) / its negation
+    age  in L / not_in L            OR of eq / AND of ne (every age comparison also needs date_of_birth NOT NULL)
+    citizenships contains_any L     EXISTS (profile_citizenships c: c.profile_id = p.id AND upper(c.country_code)
+                                    IN L)
+    lawful_permanent_resident,      COALESCE(p.<column>, FALSE) for is_true / eq true, NOT COALESCE(...) for
+    customs_immigration_violation,  is_false / eq false (ne is eq of the opposite value)
+    under_investigation,
+    inadmissible_or_waiver
+    parent_member_or_applying       EXISTS (an active Global Entry membership of p.guardian_profile_id with
+                                    valid_until >= as_of) OR EXISTS (an open Global Entry application of it)
+    travels_internationally         TRUE (eligibility_facts always says so), so is_true is TRUE, is_false FALSE
+    exists offenses [where W]       EXISTS (offense_disclosures o: o.profile_id = p.id [AND W over o])
+    category / status eq ne in      o.<column> = v, <> v, IN L, NOT IN L (each with o.<column> NOT NULL)
+    not_in
+    date / released_on within_years o.<column> IS NOT NULL AND o.<column> BETWEEN years_before(as_of, N) AND as_of
+    all / any / not                 AND / OR / NOT
+
+Every comparison is two-valued: a NULL fact makes it FALSE (never SQL NULL), so NOT inverts it exactly as the
+engine's ``not`` does, whatever the nesting. ``cutoff(N)`` is the latest date of birth of someone at least N years
+old on `as_of` under `conditions.age_on` (the same month and day N years earlier, 29 February becoming 28
+February), so age needs no date arithmetic in SQL and a plain index on date_of_birth serves it.
+
+Where SQL cannot do what the engine does:
+
+* The engine refuses a profile without a date of birth, or born after `as_of` (FactsError: no outcome at all).
+  `compile_condition` never matches such a profile (see `assessable`) and `outcome_expression` gives NULL for it.
+* The engine asks for a dated parameter only when a comparison that uses it is reached, and raises MissingParameter
+  then. SQL evaluates every row at once, so a parameter the conditions refer to must be in `params` when compiling:
+  MissingParameter is raised here, before any query runs.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from sqlalchemy import ColumnElement, and_, case, false, func, not_, null, or_, select, true
+from sqlalchemy.orm import aliased
+
+from trusted_traveler.casework.models import Application
+from trusted_traveler.casework.states import OPEN
+from trusted_traveler.memberships.models import Membership
+from trusted_traveler.profiles.models import ApplicantProfile, Citizenship, OffenseDisclosure
+from trusted_traveler.programs.models import Program
+from trusted_traveler.rules.conditions import (
+    KIND_DESCRIPTIONS,
+    OPS_BY_TYPE,
+    SCOPES,
+    ConditionError,
+    MissingParameter,
+    is_param_ref,
+    validate_condition,
+    value_matches,
+    years_before,
+)
+from trusted_traveler.rules.engine import OUTCOMES
+
+Expr = ColumnElement[bool]
+
+BOOLEAN_COLUMNS = (
+    "lawful_permanent_resident",
+    "customs_immigration_violation",
+    "under_investigation",
+    "inadmissible_or_waiver",
+)
+OPEN_STATUSES = tuple(sorted(s.value for s in OPEN))
+GLOBAL_ENTRY = "global_entry"
+
+
+# --- age as ranges of dates of birth -----------------------------------------------------------------------------
+
+
+def age_cutoff(as_of: dt.date, years: int) -> dt.date | bool:
+    """The latest date of birth of a person at least `years` old on `as_of` (conditions.age_on), so that
+    ``age_on(dob, as_of) >= years`` exactly when ``dob <= age_cutoff(as_of, years)``.
+
+    That is `as_of` moved `years` calendar years back (29 February -> 28 February), as `years_before` does. Beyond
+    the dates a database can hold: False when no date of birth is old enough, True when every one is."""
+    year = as_of.year - years
+    if year < dt.MINYEAR:
+        return False
+    if year > dt.MAXYEAR:
+        return True
+    try:
+        return as_of.replace(year=year)
+    except ValueError:  # 29 February in a common year
+        return as_of.replace(year=year, day=28)
+
+
+def _at_least(dob, as_of: dt.date, years: int) -> Expr:
+    """age >= years, for a non-null date of birth."""
+    cutoff = age_cutoff(as_of, years)
+    if cutoff is True:
+        return true()
+    if cutoff is False:
+        return false()
+    return dob <= cutoff
+
+
+def _age_between(dob, as_of: dt.date, low: int | None, high: int | None) -> Expr:
+    """low <= age <= high (either end open when None); FALSE when the date of birth is missing."""
+    parts: list[Expr] = [dob.is_not(None)]
+    if low is not None:
+        parts.append(_at_least(dob, as_of, low))
+    if high is not None:
+        parts.append(not_(_at_least(dob, as_of, high + 1)))
+    return and_(*parts)
+
+
+def _age(dob, op: str, value: Any, as_of: dt.date) -> Expr:
+    if op == "gte":
+        return _age_between(dob, as_of, value, None)
+    if op == "gt":
+        return _age_between(dob, as_of, value + 1, None)
+    if op == "lt":
+        return _age_between(dob, as_of, None, value - 1)
+    if op == "lte":
+        return _age_between(dob, as_of, None, value)
+    if op == "eq":
+        return _age_between(dob, as_of, value, value)
+    if op == "ne":
+        return and_(dob.is_not(None), not_(_age_between(dob, as_of, value, value)))
+    ages = sorted(set(value))
+    any_of = or_(*(_age_between(dob, as_of, age, age) for age in ages))
+    if op == "in":
+        return any_of
+    if op == "not_in":
+        return and_(dob.is_not(None), not_(any_of))
+    raise ConditionError([("op", f"Unknown op {op!r} for age.")])  # unreachable for validated conditions
+
+
+# --- the compiler ------------------------------------------------------------------------------------------------
+
+
+def _resolve(value: Any, kind: str, params: Mapping[str, Any], path: str) -> Any:
+    """A literal, or the value of a parameter reference; as the engine resolves it, but for every reference."""
+    if not is_param_ref(value):
+        return value
+    key = value["param"]
+    if key not in params:
+        raise MissingParameter(key, path)
+    resolved = params[key]
+    if not value_matches(kind, resolved):
+        raise ConditionError([(path, f"The parameter {key!r} does not hold {KIND_DESCRIPTIONS[kind]}.")])
+    return resolved
+
+
+def _boolean(truth: Expr, op: str, value: Any) -> Expr:
+    """A boolean fact (already two-valued) against is_true / is_false / eq / ne."""
+    wanted = {"is_true": True, "is_false": False, "eq": value, "ne": not value}[op]
+    return truth if wanted else not_(truth)
+
+
+class _Compiler:
+    def __init__(self, profile, params: Mapping[str, Any], as_of: dt.date):
+        self.profile = profile
+        self.params = params
+        self.as_of = as_of
+
+    def node(self, condition: Mapping[str, Any], scope: str, path: str, row=None) -> Expr:
+        if "all" in condition:
+            return and_(*(self.node(c, scope, f"{path}.all[{i}]", row) for i, c in enumerate(condition["all"])))
+        if "any" in condition:
+            return or_(*(self.node(c, scope, f"{path}.any[{i}]", row) for i, c in enumerate(condition["any"])))
+        if "not" in condition:
+            return not_(self.node(condition["not"], scope, f"{path}.not", row))
+        if "exists" in condition:
+            return self.offenses(condition.get("where"), f"{path}.where")
+        field, op = condition["field"], condition["op"]
+        kind = OPS_BY_TYPE[SCOPES[scope][field]][op]
+        value = None if kind is None else _resolve(condition["value"], kind, self.params, f"{path}.value")
+        if scope == "offense":
+            return self.offense_comparison(row, field, op, value)
+        return self.fact_comparison(field, op, value)
+
+    # facts of the profile
+
+    def fact_comparison(self, field: str, op: str, value: Any) -> Expr:
+        p = self.profile
+        if field == "age":
+            return _age(p.date_of_birth, op, value, self.as_of)
+        if field == "citizenships":  # contains_any; derive_facts upper-cases the stored codes
+            c = aliased(Citizenship)
+            stmt = select(c.id).where(c.profile_id == p.id, func.upper(c.country_code).in_(sorted(set(value))))
+            return stmt.correlate(p).exists()
+        if field in BOOLEAN_COLUMNS:
+            return _boolean(func.coalesce(getattr(p, field), false()), op, value)
+        if field == "parent_member_or_applying":
+            return _boolean(self.guardian_member_or_applying(), op, value)
+        if field == "travels_internationally":
+            return _boolean(true(), op, value)
+        raise ConditionError([("field", f"Unknown field {field!r}.")])  # unreachable for validated conditions
+
+    def guardian_member_or_applying(self) -> Expr:
+        """profiles.service.guardian_is_member_or_applying in SQL (FALSE without a linked guardian)."""
+        p = self.profile
+        m, a, prog = aliased(Membership), aliased(Application), aliased(Program)
+        member = (
+            select(m.id)
+            .join(prog, prog.id == m.program_id)
+            .where(
+                m.profile_id == p.guardian_profile_id,
+                m.status == "active",
+                m.valid_until >= self.as_of,
+                prog.code == GLOBAL_ENTRY,
+            )
+            .correlate(p)
+        )
+        prog2 = aliased(Program)
+        applying = (
+            select(a.id)
+            .join(prog2, prog2.id == a.program_id)
+            .where(a.profile_id == p.guardian_profile_id, a.status.in_(OPEN_STATUSES), prog2.code == GLOBAL_ENTRY)
+            .correlate(p)
+        )
+        return or_(member.exists(), applying.exists())
+
+    # offense rows
+
+    def offenses(self, where: Mapping[str, Any] | None, path: str) -> Expr:
+        o = aliased(OffenseDisclosure)
+        stmt = select(o.id).where(o.profile_id == self.profile.id)
+        if where is not None:
+            stmt = stmt.where(self.node(where, "offense", path, row=o))
+        return stmt.correlate(self.profile).exists()
+
+    def offense_comparison(self, row, field: str, op: str, value: Any) -> Expr:
+        column = getattr(row, field)
+        if op == "within_years":
+            return and_(column.is_not(None), column.between(years_before(self.as_of, value), self.as_of))
+        compared = {
+            "eq": lambda: column == value,
+            "ne": lambda: column != value,
+            "in": lambda: column.in_(sorted(set(value))),
+            "not_in": lambda: column.not_in(sorted(set(value))),
+        }[op]()
+        return and_(column.is_not(None), compared)
+
+
+def assessable(as_of: dt.date, *, profile=ApplicantProfile) -> Expr:
+    """The profiles the engine can evaluate on `as_of`: derive_facts refuses a missing date of birth or one after
+    `as_of` (FactsError), whatever the rules."""
+    dob = profile.date_of_birth
+    return and_(dob.is_not(None), dob <= as_of)
+
+
+def _condition(
+    condition: Any, params: Mapping[str, Any], as_of: dt.date, profile, parameter_kinds: Mapping[str, str] | None
+) -> Expr:
+    validated = validate_condition(condition, parameters=parameter_kinds)
+    return _Compiler(profile, params, as_of).node(validated, "facts", "condition")
+
+
+def compile_condition(
+    condition: Mapping[str, Any],
+    params: Mapping[str, Any],
+    as_of: dt.date,
+    *,
+    profile=ApplicantProfile,
+    parameter_kinds: Mapping[str, str] | None = None,
+) -> Expr:
+    """A SQL boolean over `profile` (ApplicantProfile or an alias of it, which the enclosing query must select
+    from) that is TRUE exactly for the profiles on which the engine finds `condition` true on `as_of`, with the
+    dated parameter values `params`: ``evaluate_condition(condition, derive_facts(eligibility_facts(p, as_of),
+    as_of), ...)``. A profile the engine cannot evaluate (see `assessable`) never matches.
+
+    Raises ConditionError for a condition outside the language, MissingParameter when it refers to a parameter
+    that is not in `params` (even one that only some profiles would need)."""
+    return and_(assessable(as_of, profile=profile), _condition(condition, params, as_of, profile, parameter_kinds))
+
+
+def _attr(rule: Any, name: str):
+    return rule[name] if isinstance(rule, Mapping) else getattr(rule, name)
+
+
+def outcome_expression(
+    rules: Iterable[Any],
+    params: Mapping[str, Any],
+    as_of: dt.date,
+    *,
+    profile=ApplicantProfile,
+    parameter_kinds: Mapping[str, str] | None = None,
+):
+    """A SQL CASE giving, for each `profile` row, the outcome `engine.evaluate(rules, eligibility_facts(p, as_of),
+    as_of=as_of, params=params)` decides: 'ineligible' when an ineligible rule fires, else 'needs_review' when a
+    needs_review rule fires, else 'eligible' (condition rules never change it). NULL for a profile the engine
+    cannot evaluate (see `assessable`).
+
+    `rules` are RuleSpec, Rule rows or mappings (code, condition, outcome). Raises ValueError for an unknown
+    outcome, ConditionError (paths prefixed with the rule code, as the engine does) and MissingParameter as
+    `compile_condition` does."""
+    by_outcome: dict[str, list[Expr]] = {"ineligible": [], "needs_review": []}
+    for rule in rules:
+        code, outcome = _attr(rule, "code"), _attr(rule, "outcome")
+        if outcome not in OUTCOMES:
+            raise ValueError(f"rule {code}: outcome must be one of {', '.join(OUTCOMES)}, not {outcome!r}")
+        try:
+            expression = _condition(_attr(rule, "condition"), params, as_of, profile, parameter_kinds)
+        except MissingParameter:
+            raise
+        except ConditionError as err:
+            raise ConditionError([(f"{code}: {path}", message) for path, message in err.errors]) from None
+        if outcome in by_outcome:
+            by_outcome[outcome].append(expression)
+    whens = [(not_(assessable(as_of, profile=profile)), null())]
+    whens += [(or_(*exprs), outcome) for outcome, exprs in by_outcome.items() if exprs]
+    return case(*whens, else_="eligible")
