@@ -102,6 +102,16 @@ def _clean_tables(request, app):
     yield
     with app.app_context():
         db.session.rollback()
+        # What tests add to the reference tables goes too: versions a person created (the seeded ones were created
+        # by nobody), their rules and proposed settings; the seeded versions go back to how they were seeded.
+        db.session.execute(text("DELETE FROM parameters WHERE version_id IS NOT NULL"))
+        db.session.execute(
+            text(
+                "DELETE FROM rules WHERE version_id IN (SELECT id FROM rule_set_versions WHERE created_by_id IS NOT NULL)"
+            )
+        )
+        db.session.execute(text("DELETE FROM rule_set_versions WHERE created_by_id IS NOT NULL"))
+        db.session.execute(text("UPDATE rule_set_versions SET status = 'published', effective_until = NULL"))
         for table in reversed(db.metadata.sorted_tables):
             if table.name not in REFERENCE_TABLES:
                 db.session.execute(table.delete())

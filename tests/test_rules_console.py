@@ -70,3 +70,236 @@ def test_plain_words_for_each_shape():
     assert describe({"field": "under_investigation", "op": "is_false"}) == (
         "it is not true that the applicant is under investigation"
     )
+
+
+# --- Changing the rules: draft, edit through forms, try, submit, second-lead approval, effective dates ---------
+
+import datetime as dt  # noqa: E402
+import json  # noqa: E402
+
+from sqlalchemy import select  # noqa: E402
+
+from trusted_traveler.rules.conditions import validate_condition  # noqa: E402
+from trusted_traveler.rules.models import Rule, RuleSetVersion  # noqa: E402
+from trusted_traveler.rules.service import check_eligibility  # noqa: E402
+from trusted_traveler.web.rules_console.forms import RuleForm, build_condition, clauses_of  # noqa: E402
+
+INTERIM = [
+    "firearms",
+    "extortion",
+    "fraud",
+    "bribery",
+    "smuggling",
+    "immigration_violation",
+    "drug_distribution",
+    "arson",
+    "kidnapping",
+    "rape_sexual_abuse",
+    "assault_intent_to_kill",
+    "robbery",
+    "seaport_fraudulent_entry",
+    "rico_other",
+]
+
+
+def _normal(node):
+    """A condition with the children of all/any in a canonical order (their order never changes the result)."""
+    if isinstance(node, dict):
+        node = {k: _normal(v) for k, v in node.items()}
+        for key in ("all", "any"):
+            if key in node:
+                node[key] = sorted(node[key], key=lambda c: json.dumps(c, sort_keys=True))
+        return node
+    if isinstance(node, list):
+        return sorted((_normal(v) for v in node), key=lambda c: json.dumps(c, sort_keys=True))
+    return node
+
+
+def test_every_seeded_rule_can_be_edited_with_the_clause_form(app):
+    with app.test_request_context():
+        for rule in db.session.scalars(select(Rule)):
+            data = clauses_of(rule.condition)
+            assert data is not None, rule.code
+            form = RuleForm(data={**data, "code": rule.code}, meta={"csrf": False})
+            rebuilt = validate_condition(build_condition(form))
+            assert _normal(rebuilt) == _normal(rule.condition), rule.code
+
+
+def _interim_form(years: int) -> dict:
+    data = {
+        "code": "precheck.interim_offense",
+        "original_code": "precheck.interim_offense",
+        "outcome": "ineligible",
+        "negate": "no",
+        "combine": "all",
+        "clauses-0-kind": "offense",
+        "clauses-0-statuses": ["convicted"],
+        "clauses-0-categories": INTERIM,
+        "clauses-0-date_within_years": str(years),
+        "clauses-0-released_within_years": "5",
+        "clauses-0-field": "age",
+        "clauses-0-op": "is_true",
+        "message_en": "A serious crime in the last years.",
+        "message_es": "Un delito grave reciente.",
+        "citation": "49 CFR 1572.103(b)",
+    }
+    data.update({"clauses-0-parameter": "", "clauses-0-value": ""})  # a browser sends every select
+    return data
+
+
+@pytest.fixture
+def two_leads(app, client):
+    with app.app_context():
+        create_account("lead.a@example.com", roles=("program_lead",))
+        create_account("lead.b@example.com", roles=("program_lead",))
+        db.session.commit()
+    sign_in(client, "lead.a@example.com")
+    return client
+
+
+def _draft_label(client):
+    response = client.post("/program-lead/programs/precheck/drafts")
+    return response.headers["Location"].rsplit("/", 1)[1]
+
+
+def test_a_change_from_draft_to_future_dated_publication(app, client, two_leads):
+    label = _draft_label(client)
+    assert label == "precheck-draft-2"
+    assert "No changes yet" in client.get(f"/program-lead/versions/{label}").get_data(as_text=True)
+
+    # Edit the interim-offense look-back from 7 to 10 years, through the clause form.
+    response = client.post(
+        f"/program-lead/versions/{label}/rules/precheck.interim_offense/edit", data=_interim_form(10)
+    )
+    assert response.status_code == 302, response.get_data(as_text=True)[-3000:]
+    page = client.get(f"/program-lead/versions/{label}").get_data(as_text=True)
+    assert "Rule precheck.interim_offense now applies when" in page and "within the last 10 years" in page
+
+    # Propose a new fee, with its source.
+    bad = client.post(
+        f"/program-lead/versions/{label}/parameters", data={"key": "fee_new", "value": "lots", "reference": "x"}
+    )
+    assert bad.status_code == 400 and "Enter an amount in dollars" in bad.get_data(as_text=True)
+    client.post(
+        f"/program-lead/versions/{label}/parameters",
+        data={"key": "fee_new", "value": "80", "reference": "Federal Register 2027-00001"},
+    )
+    assert "becomes 80.00 (now 78.00)" in client.get(f"/program-lead/versions/{label}").get_data(as_text=True)
+
+    # Try it on one person: a robbery conviction eight years ago.
+    eight_years_ago = dt.date.today().replace(year=dt.date.today().year - 8).isoformat()
+    trial = client.post(
+        f"/program-lead/versions/{label}/try",
+        data={
+            "date_of_birth": "1980-01-01",
+            "citizenship": "US",
+            "lawful_permanent_resident": "no",
+            "travels_internationally": "no",
+            "has_offenses": "yes",
+            "offenses-0-category": "robbery",
+            "offenses-0-status": "convicted",
+            "second_citizenship": "",
+            "offenses-0-date": eight_years_ago,
+            "customs_immigration_violation": "no",
+            "under_investigation": "no",
+            "inadmissible_or_waiver": "no",
+            "parent_member_or_applying": "no",
+        },
+    )
+    html = trial.get_data(as_text=True)
+    assert "Rules in force: <strong>eligible</strong> ($78.00)" in html
+    assert 'data-testid="trial-draft">ineligible</strong> ($80.00)' in html
+
+    # Submit: a past date is refused; a date next month with a reason is accepted.
+    past = client.post(
+        f"/program-lead/versions/{label}/submit", data={"effective_from": "2020-01-01", "note": "Longer look-back"}
+    )
+    assert past.status_code == 400 and "cannot be in the past" in past.get_data(as_text=True)
+    starts = dt.date.today() + dt.timedelta(days=30)
+    client.post(
+        f"/program-lead/versions/{label}/submit",
+        data={"effective_from": starts.isoformat(), "note": "Longer look-back after the 2027 review"},
+    )
+
+    # The same lead cannot approve their own change; a second lead can.
+    refused = client.post(f"/program-lead/versions/{label}/approve", follow_redirects=True)
+    assert "A second program lead must approve" in refused.get_data(as_text=True)
+    sign_in(client, "lead.b@example.com")
+    published = client.post(f"/program-lead/versions/{label}/approve")
+    new_label = f"precheck-{starts.isoformat()}"
+    assert published.headers["Location"].endswith(new_label)
+
+    # Future-dated: today's answers are unchanged; from the effective date the new rules and fee apply.
+    robbery = {
+        "date_of_birth": dt.date(1980, 1, 1),
+        "citizenships": ["US"],
+        "offenses": [
+            {
+                "category": "robbery",
+                "status": "convicted",
+                "date": dt.date.fromisoformat(eight_years_ago),
+                "released_on": None,
+            }
+        ],
+    }
+    with app.app_context():
+        today = check_eligibility(robbery, as_of=dt.date.today())["programs"]["precheck"]
+        later = check_eligibility(robbery, as_of=starts)["programs"]["precheck"]
+    assert (today["outcome"], today["fee"], today["rule_set"]) == ("eligible", "78.00", "precheck-2026-11-01")
+    assert (later["outcome"], later["fee"], later["rule_set"]) == ("ineligible", "80.00", new_label)
+
+    # The history says who did what and why.
+    history = client.get(f"/program-lead/versions/{new_label}").get_data(as_text=True)
+    for action in ("draft started", "rule saved", "parameter proposed", "submitted", "published"):
+        assert action in history
+
+
+def test_bad_rules_are_refused_when_saved_with_the_reason(client, two_leads):
+    label = _draft_label(client)
+    response = client.post(
+        f"/program-lead/versions/{label}/rules/new",
+        data={
+            "code": "bad code!",
+            "outcome": "ineligible",
+            "negate": "no",
+            "combine": "all",
+            "clauses-0-kind": "fact",
+            "clauses-0-field": "age",
+            "clauses-0-op": "lt",
+            "clauses-0-value": "twelve",
+            "message_en": "",
+            "message_es": "",
+            "citation": "",
+            "clauses-0-parameter": "",
+        },
+    )
+    html = response.get_data(as_text=True)
+    assert response.status_code == 400
+    assert "Give the rule a code of letters, digits, dots and underscores" in html
+    assert "Write the message in English" in html and "Write the message in Spanish" in html
+    assert "condition" in html.lower() and 'value="twelve"' in html  # nothing typed is lost
+
+
+def test_a_published_version_cannot_be_edited_and_retiring_the_only_one_is_refused(client, two_leads):
+    edit = client.get(
+        "/program-lead/versions/precheck-2026-11-01/rules/precheck.citizenship/edit", follow_redirects=True
+    )
+    assert "Only a draft can be changed" in edit.get_data(as_text=True)
+    retire = client.post("/program-lead/versions/precheck-2026-11-01/retire", data={"note": "test"})
+    assert retire.status_code == 400
+    assert "no rules in force today" in retire.get_data(as_text=True)
+
+
+def test_two_versions_cannot_take_effect_on_the_same_day(app, client, two_leads):
+    starts = (dt.date.today() + dt.timedelta(days=10)).isoformat()
+    label = _draft_label(client)
+    client.post(f"/program-lead/versions/{label}/submit", data={"effective_from": starts, "note": "first"})
+    sign_in(client, "lead.b@example.com")
+    client.post(f"/program-lead/versions/{label}/approve")
+    second = _draft_label(client)
+    response = client.post(f"/program-lead/versions/{second}/submit", data={"effective_from": starts, "note": "x"})
+    assert response.status_code == 400
+    assert "already takes effect on" in response.get_data(as_text=True)
+    with app.app_context():
+        statuses = sorted(v.status for v in db.session.scalars(select(RuleSetVersion)))
+        assert statuses.count("published") == 3

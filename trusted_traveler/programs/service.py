@@ -5,12 +5,12 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 
 from trusted_traveler.errors import NotFound
 from trusted_traveler.extensions import db
 from trusted_traveler.programs.models import Program
-from trusted_traveler.rules.models import Parameter
+from trusted_traveler.rules.models import Parameter, RuleSetVersion
 
 
 def get_program(code: str) -> Program:
@@ -29,7 +29,9 @@ def parameter_value(program: Program | None, key: str, on: dt.date):
     stmt = (
         select(Parameter.value)
         .where(Parameter.key == key, Parameter.effective_from <= on)
-        .order_by(Parameter.effective_from.desc())
+        # a value proposed in a draft counts only once its version is published
+        .where(or_(Parameter.version_id.is_(None), Parameter.version.has(RuleSetVersion.status == "published")))
+        .order_by(Parameter.effective_from.desc(), Parameter.id.desc())
         .limit(1)
     )
     stmt = (

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import JSON, Date, ForeignKey, String, UniqueConstraint
+from sqlalchemy import JSON, Date, ForeignKey, Index, String, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from trusted_traveler.db import Base, utcnow
@@ -67,10 +67,32 @@ class Rule(Base):
 
 
 class Parameter(Base):
-    """A dated value (OpenFisca-style): a change is a new row with a new effective date; history is kept."""
+    """A dated value (OpenFisca-style): a change is a new row with a new effective date; history is kept.
+
+    A value proposed in a draft rule-set version belongs to that version (`version_id`) and counts only once the
+    version is published; established values have no version."""
 
     __tablename__ = "parameters"
-    __table_args__ = (UniqueConstraint("program_id", "key", "effective_from"),)
+    __table_args__ = (
+        # one established value per program, key and date (partial: NULLs would otherwise never collide)
+        Index(
+            "uq_parameters_established",
+            "program_id",
+            "key",
+            "effective_from",
+            unique=True,
+            sqlite_where=text("version_id IS NULL"),
+            postgresql_where=text("version_id IS NULL"),
+        ),
+        Index(
+            "uq_parameters_proposed",
+            "version_id",
+            "key",
+            unique=True,
+            sqlite_where=text("version_id IS NOT NULL"),
+            postgresql_where=text("version_id IS NOT NULL"),
+        ),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     program_id: Mapped[int | None] = mapped_column(ForeignKey("programs.id"), index=True)  # NULL: service-wide
@@ -78,7 +100,9 @@ class Parameter(Base):
     value: Mapped[dict | list | str | int | float] = mapped_column(JSON)
     effective_from: Mapped[dt.date] = mapped_column(Date)
     reference: Mapped[str | None] = mapped_column(String(500))
+    version_id: Mapped[int | None] = mapped_column(ForeignKey("rule_set_versions.id", ondelete="CASCADE"), index=True)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("accounts.id"))
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
 
     program = relationship("Program")
+    version = relationship("RuleSetVersion")

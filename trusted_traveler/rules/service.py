@@ -82,16 +82,24 @@ def resolve_params(program: Program, keys: set[str], as_of: dt.date) -> dict[str
     return params
 
 
-def fee(program: Program, facts: dict, as_of: dt.date) -> Decimal:
+def fee(program: Program, facts: dict, as_of: dt.date, overrides: dict[str, Any] | None = None) -> Decimal:
     """The new-enrollment fee on `as_of`; a Global Entry applicant under the age of majority whose parent or
-    guardian is a member or applying pays fee_minor_with_member_parent where that parameter is in force."""
+    guardian is a member or applying pays fee_minor_with_member_parent where that parameter is in force.
+    `overrides` are values proposed in a draft, used instead of the ones in force."""
+    overrides = overrides or {}
+
+    def value(key: str, *, program_only: bool = True):
+        if key in overrides:
+            return overrides[key]
+        return parameter_value(program, key, as_of) if program_only else _param(program, key, as_of)
+
     try:
-        amount = parameter_value(program, "fee_new", as_of)
+        amount = value("fee_new")
         if program.code == "global_entry" and facts.get("parent_member_or_applying"):
-            majority = _param(program, "age_of_majority", as_of)
+            majority = value("age_of_majority", program_only=False)
             if age_on(facts["date_of_birth"], as_of) < majority:
                 try:
-                    amount = parameter_value(program, "fee_minor_with_member_parent", as_of)
+                    amount = value("fee_minor_with_member_parent")
                 except NotFound:
                     pass  # before the waiver existed, minors paid the full fee
     except NotFound:
@@ -101,8 +109,18 @@ def fee(program: Program, facts: dict, as_of: dt.date) -> Decimal:
     return Decimal(str(amount)).quantize(CENT)
 
 
-def check_program(program: Program, facts: dict, *, as_of: dt.date, language: str) -> dict:
-    version = version_in_force(program, as_of)
+def check_program(
+    program: Program,
+    facts: dict,
+    *,
+    as_of: dt.date,
+    language: str,
+    version: RuleSetVersion | None = None,
+    overrides: dict[str, Any] | None = None,
+) -> dict:
+    """One program's answer by the version in force on `as_of`, or by `version` (a draft, say) with `overrides`
+    (the settings it proposes) in place of the values in force."""
+    version = version or version_in_force(program, as_of)
     if version is None:
         raise NoRulesInForce(
             f"No published {program.name} eligibility rules are in force on {as_of.isoformat()}.",
@@ -112,6 +130,7 @@ def check_program(program: Program, facts: dict, *, as_of: dt.date, language: st
     rules = rule_specs(rules_of(version))
     keys = set().union(*(parameters_used(r.condition) for r in rules)) if rules else set()
     params = resolve_params(program, keys, as_of)
+    params.update({key: value for key, value in (overrides or {}).items() if key in keys})
     try:
         result: ProgramResult = evaluate(
             rules, facts, as_of=as_of, params=params, language=language, parameter_kinds=PARAMETER_KINDS
@@ -127,7 +146,7 @@ def check_program(program: Program, facts: dict, *, as_of: dt.date, language: st
         ) from None
     return {
         "outcome": result.outcome,
-        "fee": str(fee(program, facts, as_of)),
+        "fee": str(fee(program, facts, as_of, overrides)),
         "reasons": [r.as_dict() for r in result.reasons],
         "rule_set": version.label,
     }

@@ -1,32 +1,62 @@
-"""The program lead's console: programs, rule-set versions, rules in plain words, and dated parameters."""
+"""The program lead's console: browse rules and settings; draft, edit, try, submit, approve, publish and retire."""
 
 from __future__ import annotations
 
 import datetime as dt
 
-from flask import abort, render_template
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user
 from sqlalchemy import select
 
 from trusted_traveler.auth.policy import require
 from trusted_traveler.auth.roles import Permission
+from trusted_traveler.errors import BusinessRuleViolation, DomainError
 from trusted_traveler.extensions import db
-from trusted_traveler.programs.service import list_programs
+from trusted_traveler.programs.service import get_program, list_programs
+from trusted_traveler.rules import authoring
 from trusted_traveler.rules.describe import describe
-from trusted_traveler.rules.models import Parameter, RuleSet, RuleSetVersion
-from trusted_traveler.rules.service import version_in_force
+from trusted_traveler.rules.diff import changes
+from trusted_traveler.rules.models import Parameter, RuleSet
+from trusted_traveler.rules.service import check_program, version_in_force
+from trusted_traveler.web.forms import apply_list_action
+from trusted_traveler.web.public.forms import WhichProgramForm
 from trusted_traveler.web.rules_console import bp
+from trusted_traveler.web.rules_console.forms import (
+    NoteForm,
+    ParameterForm,
+    RuleForm,
+    SubmitForm,
+    build_condition,
+    clauses_of,
+)
+
+MANAGE = require(Permission.MANAGE_RULES)
+
+
+def _today() -> dt.date:
+    return dt.date.today()
+
+
+@bp.errorhandler(BusinessRuleViolation)
+def _refused(err: BusinessRuleViolation):
+    """A refused action (a second lead's approval, a date that clashes, …) comes back with the reason."""
+    db.session.rollback()
+    flash(err.message, "error")
+    label = (request.view_args or {}).get("label")
+    return redirect(url_for("rules_console.version", label=label) if label else url_for("rules_console.overview"))
 
 
 @bp.get("/")
-@require(Permission.MANAGE_RULES)
+@MANAGE
 def overview():
-    today = dt.date.today()
+    today = _today()
     programs = []
     for program in list_programs():
         rule_set = db.session.scalar(select(RuleSet).where(RuleSet.program_id == program.id))
         parameters = db.session.scalars(
             select(Parameter)
             .where((Parameter.program_id == program.id) | Parameter.program_id.is_(None))
+            .where(Parameter.version_id.is_(None) | Parameter.version.has(status="published"))
             .order_by(Parameter.key, Parameter.effective_from.desc())
         ).all()
         history: dict[str, list[Parameter]] = {}
@@ -37,17 +67,244 @@ def overview():
                 "program": program,
                 "versions": rule_set.versions if rule_set else [],
                 "in_force": version_in_force(program, today),
+                "draft": authoring.open_draft(program),
                 "parameters": history,
             }
         )
-    return render_template("rules_console/overview.html", programs=programs, today=today)
+    return render_template("rules_console/overview.html", programs=programs, today=today, form=NoteForm())
+
+
+@bp.post("/programs/<code>/drafts")
+@MANAGE
+def start_draft(code: str):
+    draft = authoring.start_draft(get_program(code), by=current_user, today=_today())
+    db.session.commit()
+    return redirect(url_for("rules_console.version", label=draft.label))
+
+
+def _version_page(version, *, status=200, **forms):
+    today = _today()
+    program = version.rule_set.program
+    base = version_in_force(program, today)
+    proposals = authoring.proposals(version)
+    context = {
+        "version": version,
+        "rules": [{"rule": r, "plain": describe(r.condition)} for r in version.rules],
+        "proposals": proposals,
+        "changes": changes(base, version, proposals, today=today) if version.status in ("draft", "in_review") else [],
+        "base": base,
+        "history": authoring.history(version),
+        "parameter_form": forms.get("parameter_form") or ParameterForm(),
+        "submit_form": forms.get("submit_form") or SubmitForm(),
+        "note_form": forms.get("note_form") or NoteForm(),
+        "try_form": forms.get("try_form") or WhichProgramForm(),
+        "trial": forms.get("trial"),
+        "action_form": NoteForm(),
+    }
+    return render_template("rules_console/version.html", **context), status
 
 
 @bp.get("/versions/<label>")
-@require(Permission.MANAGE_RULES)
+@MANAGE
 def version(label: str):
-    found = db.session.scalar(select(RuleSetVersion).where(RuleSetVersion.label == label))
-    if found is None:
+    return _version_page(authoring.get_version(label))
+
+
+def _field_errors(form, exc: authoring.RuleError):
+    for name, message in exc.errors.items():
+        field = getattr(form, "clauses" if name == "condition" else name, None)
+        if field is not None:
+            field.errors = [*field.errors, message]
+        else:
+            flash(message, "error")
+
+
+@bp.route("/versions/<label>/rules/new", methods=["GET", "POST"])
+@bp.route("/versions/<label>/rules/<code>/edit", methods=["GET", "POST"])
+@MANAGE
+def edit_rule(label: str, code: str | None = None):
+    version = authoring.get_version(label)
+    if version.status != "draft":
+        flash("Only a draft can be changed. Start a new draft from the version in force.", "error")
+        return redirect(url_for("rules_console.version", label=label))
+    rule = next((r for r in version.rules if r.code == code), None) if code else None
+    if code and rule is None:
         abort(404)
-    rules = [{"rule": r, "plain": describe(r.condition)} for r in found.rules]
-    return render_template("rules_console/version.html", version=found, rules=rules)
+    fixed_condition = None
+    if request.method == "GET":
+        data = {"outcome": "ineligible", "negate": "no", "combine": "all", "clauses": [{}]}
+        if rule is not None:
+            structure = clauses_of(rule.condition)
+            fixed_condition = None if structure else rule.condition
+            data = {
+                **(structure or data),
+                "code": rule.code,
+                "outcome": rule.outcome,
+                "message_en": rule.message_en,
+                "message_es": rule.message_es,
+                "citation": rule.citation,
+                "original_code": rule.code,
+            }
+        form = RuleForm(data=data)
+    else:
+        form = RuleForm()
+        if rule is not None and clauses_of(rule.condition) is None:
+            fixed_condition = rule.condition
+        if apply_list_action(form, ("clauses",), request.form.get("action", "")):
+            return _render_rule(version, form, rule, fixed_condition)
+        if form.validate_on_submit():
+            condition = fixed_condition or build_condition(form)
+            try:
+                authoring.save_rule(
+                    version,
+                    by=current_user,
+                    code=form.code.data,
+                    condition=condition,
+                    outcome=form.outcome.data,
+                    message_en=form.message_en.data,
+                    message_es=form.message_es.data,
+                    citation=form.citation.data,
+                    replaces=rule.code if rule else None,
+                )
+            except authoring.RuleError as exc:
+                db.session.rollback()
+                _field_errors(form, exc)
+            else:
+                db.session.commit()
+                flash(f"Saved rule {form.code.data}.", "success")
+                return redirect(url_for("rules_console.version", label=label))
+        return _render_rule(version, form, rule, fixed_condition, status=400)
+    return _render_rule(version, form, rule, fixed_condition)
+
+
+def _render_rule(version, form, rule, fixed_condition, *, status=200):
+    return render_template(
+        "rules_console/rule.html",
+        version=version,
+        form=form,
+        rule=rule,
+        fixed_plain=describe(fixed_condition) if fixed_condition else None,
+    ), status
+
+
+@bp.post("/versions/<label>/rules/<code>/remove")
+@MANAGE
+def remove_rule(label: str, code: str):
+    authoring.remove_rule(authoring.get_version(label), code, by=current_user)
+    db.session.commit()
+    flash(f"Removed rule {code} from the draft.", "success")
+    return redirect(url_for("rules_console.version", label=label))
+
+
+@bp.post("/versions/<label>/parameters")
+@MANAGE
+def propose_parameter(label: str):
+    version = authoring.get_version(label)
+    form = ParameterForm()
+    if form.validate_on_submit():
+        try:
+            authoring.propose_parameter(
+                version, form.key.data, form.value.data, by=current_user, reference=form.reference.data
+            )
+        except authoring.RuleError as exc:
+            db.session.rollback()
+            _field_errors(form, exc)
+        else:
+            db.session.commit()
+            flash("The new value is part of the draft.", "success")
+            return redirect(url_for("rules_console.version", label=label))
+    return _version_page(version, status=400, parameter_form=form)
+
+
+@bp.post("/versions/<label>/parameters/<key>/withdraw")
+@MANAGE
+def withdraw_parameter(label: str, key: str):
+    authoring.withdraw_parameter(authoring.get_version(label), key, by=current_user)
+    db.session.commit()
+    return redirect(url_for("rules_console.version", label=label))
+
+
+@bp.post("/versions/<label>/try")
+@MANAGE
+def try_sample(label: str):
+    """Run the draft and the version in force on one sample person, side by side."""
+    version = authoring.get_version(label)
+    form = WhichProgramForm()
+    if apply_list_action(form, ("offenses",), request.form.get("action", "")):
+        return _version_page(version, try_form=form)
+    if not form.validate_on_submit():
+        return _version_page(version, status=400, try_form=form)
+    today = _today()
+    program = version.rule_set.program
+    overrides = {p.key: p.value for p in authoring.proposals(version)}
+    facts = form.facts()
+    try:
+        trial = {
+            "now": check_program(program, facts, as_of=today, language="en"),
+            "draft": check_program(program, facts, as_of=today, language="en", version=version, overrides=overrides),
+        }
+    except DomainError as exc:
+        trial = {"error": exc.message}
+    return _version_page(version, try_form=form, trial=trial)
+
+
+@bp.post("/versions/<label>/submit")
+@MANAGE
+def submit(label: str):
+    version = authoring.get_version(label)
+    form = SubmitForm()
+    if form.validate_on_submit():
+        try:
+            authoring.submit_for_review(
+                version,
+                by=current_user,
+                effective_from=form.effective_from.data,
+                effective_until=form.effective_until.data,
+                note=form.note.data,
+                today=_today(),
+            )
+        except authoring.RuleError as exc:
+            db.session.rollback()
+            _field_errors(form, exc)
+        else:
+            db.session.commit()
+            flash("Sent for review. A second program lead must approve it.", "success")
+            return redirect(url_for("rules_console.version", label=label))
+    return _version_page(version, status=400, submit_form=form)
+
+
+@bp.post("/versions/<label>/approve")
+@MANAGE
+def approve(label: str):
+    version = authoring.get_version(label)
+    authoring.approve_and_publish(version, by=current_user, today=_today())
+    db.session.commit()
+    flash(f"Published as {version.label}; it takes effect on {version.effective_from:%B %-d, %Y}.", "success")
+    return redirect(url_for("rules_console.version", label=version.label))
+
+
+@bp.post("/versions/<label>/return")
+@MANAGE
+def return_to_draft(label: str):
+    form = NoteForm()
+    version = authoring.get_version(label)
+    authoring.return_to_draft(version, by=current_user, note=form.note.data or "")
+    db.session.commit()
+    flash("Sent back to the draft.", "success")
+    return redirect(url_for("rules_console.version", label=label))
+
+
+@bp.post("/versions/<label>/retire")
+@MANAGE
+def retire(label: str):
+    version = authoring.get_version(label)
+    form = NoteForm()
+    try:
+        authoring.retire(version, by=current_user, note=form.note.data or "", today=_today())
+    except authoring.RuleError as exc:
+        db.session.rollback()
+        _field_errors(form, exc)
+        return _version_page(version, status=400, note_form=form)
+    db.session.commit()
+    flash(f"{label} is retired.", "success")
+    return redirect(url_for("rules_console.version", label=label))

@@ -1,0 +1,359 @@
+"""Changing eligibility rules and settings as a program lead: drafts, edits checked when saved, review by a second
+program lead, publication with an effective date, retirement. A published version never changes; every action
+leaves an audit record, which together with the versions is the history (who, when, why)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+import pycountry
+from sqlalchemy import func, select
+
+from trusted_traveler.audit.models import AuditEvent
+from trusted_traveler.audit.record import record_event
+from trusted_traveler.auth.roles import Permission
+from trusted_traveler.db import utcnow
+from trusted_traveler.errors import BusinessRuleViolation, NotFound, PermissionDenied
+from trusted_traveler.extensions import db
+from trusted_traveler.programs.models import Program
+from trusted_traveler.rules.conditions import PARAMETER_KINDS, ConditionError, validate_condition
+from trusted_traveler.rules.models import Parameter, Rule, RuleSet, RuleSetVersion
+from trusted_traveler.rules.service import version_in_force
+
+OUTCOMES = ("ineligible", "needs_review", "condition")
+
+# What each editable setting holds (checked when it is saved).
+PARAMETER_TYPES = {
+    "fee_new": "money",
+    "fee_renewal": "money",
+    "fee_minor_with_member_parent": "money",
+    "validity_years": "years",
+    "renewal_window_days": "days",
+    "grace_period_days": "days",
+    "partner_countries": "countries",
+    "age_of_majority": "years",
+}
+
+
+class RuleError(BusinessRuleViolation):
+    """A rule or setting cannot be saved; `errors` maps a field to its message."""
+
+    def __init__(self, errors: dict[str, str]):
+        self.errors = errors
+        super().__init__(" ".join(errors.values()))
+
+
+def _require_lead(by) -> None:
+    if by is None or not by.can(Permission.MANAGE_RULES):
+        raise PermissionDenied("Only a program lead can change eligibility rules and settings.")
+
+
+def _draft(version: RuleSetVersion) -> RuleSetVersion:
+    if version.status != "draft":
+        raise BusinessRuleViolation(f"{version.label} is {version.status.replace('_', ' ')}; only a draft can change.")
+    return version
+
+
+def get_version(label: str) -> RuleSetVersion:
+    version = db.session.scalar(select(RuleSetVersion).where(RuleSetVersion.label == label))
+    if version is None:
+        raise NotFound(f"There is no rule-set version {label!r}.")
+    return version
+
+
+def open_draft(program: Program) -> RuleSetVersion | None:
+    return db.session.scalar(
+        select(RuleSetVersion)
+        .join(RuleSet)
+        .where(RuleSet.program_id == program.id, RuleSetVersion.status.in_(("draft", "in_review")))
+    )
+
+
+def start_draft(program: Program, *, by, today: dt.date) -> RuleSetVersion:
+    """A new draft copying the version in force today (or the program's open draft, if there is one)."""
+    _require_lead(by)
+    existing = open_draft(program)
+    if existing is not None:
+        return existing
+    base = version_in_force(program, today)
+    if base is None:
+        raise BusinessRuleViolation(f"{program.name} has no published rules to start from.")
+    number = (
+        db.session.scalar(select(func.max(RuleSetVersion.number)).where(RuleSetVersion.rule_set_id == base.rule_set_id))
+        + 1
+    )
+    draft = RuleSetVersion(
+        rule_set_id=base.rule_set_id,
+        number=number,
+        label=f"{program.code}-draft-{number}",
+        status="draft",
+        created_by_id=by.id,
+    )
+    draft.rules = [
+        Rule(
+            code=r.code,
+            position=r.position,
+            condition=r.condition,
+            outcome=r.outcome,
+            message_en=r.message_en,
+            message_es=r.message_es,
+            citation=r.citation,
+        )
+        for r in base.rules
+    ]
+    db.session.add(draft)
+    db.session.flush()
+    record_event("rules.draft_started", "rule_set_version", draft.label, by=by, based_on=base.label)
+    return draft
+
+
+def save_rule(
+    version: RuleSetVersion,
+    *,
+    by,
+    code: str,
+    condition: Any,
+    outcome: str,
+    message_en: str,
+    message_es: str,
+    citation: str | None,
+    replaces: str | None = None,
+) -> Rule:
+    """Add a rule to a draft, or replace the rule called `replaces`. Everything is checked here, never later."""
+    _require_lead(by)
+    _draft(version)
+    errors: dict[str, str] = {}
+    code = (code or "").strip()
+    if not code or not all(part.replace("_", "").isalnum() for part in code.split(".")):
+        errors["code"] = "Give the rule a code of letters, digits, dots and underscores, like precheck.new_rule."
+    elif code != replaces and any(r.code == code for r in version.rules):
+        errors["code"] = f"This draft already has a rule called {code}."
+    if outcome not in OUTCOMES:
+        errors["outcome"] = "Choose what the rule does: ineligible, needs review, or a condition."
+    if not (message_en or "").strip():
+        errors["message_en"] = "Write the message in English that travelers will read."
+    if not (message_es or "").strip():
+        errors["message_es"] = "Write the message in Spanish that travelers will read."
+    try:
+        condition = validate_condition(condition, parameters=PARAMETER_KINDS)
+    except ConditionError as exc:
+        errors["condition"] = "; ".join(f"{path}: {message}" for path, message in exc.errors)
+    if errors:
+        raise RuleError(errors)
+    existing = next((r for r in version.rules if r.code == replaces), None) if replaces else None
+    if replaces and existing is None:
+        raise NotFound(f"This draft has no rule called {replaces}.")
+    if existing is None:
+        existing = Rule(position=max((r.position for r in version.rules), default=0) + 1)
+        version.rules.append(existing)
+    existing.code, existing.condition, existing.outcome = code, condition, outcome
+    existing.message_en, existing.message_es = message_en.strip(), message_es.strip()
+    existing.citation = (citation or "").strip() or None
+    db.session.flush()
+    record_event("rules.rule_saved", "rule_set_version", version.label, by=by, rule=code, replaced=replaces)
+    return existing
+
+
+def remove_rule(version: RuleSetVersion, code: str, *, by) -> None:
+    _require_lead(by)
+    _draft(version)
+    rule = next((r for r in version.rules if r.code == code), None)
+    if rule is None:
+        raise NotFound(f"This draft has no rule called {code}.")
+    version.rules.remove(rule)
+    db.session.flush()
+    record_event("rules.rule_removed", "rule_set_version", version.label, by=by, rule=code)
+
+
+def parse_parameter(key: str, raw: Any) -> Any:
+    """The typed value of a setting from what a person entered, or RuleError saying what is wrong."""
+    kind = PARAMETER_TYPES.get(key)
+    if kind is None:
+        raise RuleError({"key": f"{key!r} is not a setting that can be changed here."})
+    text = raw if not isinstance(raw, str) else raw.strip()
+    if kind == "money":
+        try:
+            amount = Decimal(str(text).lstrip("$")).quantize(Decimal("0.01"))
+        except (InvalidOperation, ValueError):
+            raise RuleError({"value": "Enter an amount in dollars, like 78.00."}) from None
+        if amount < 0 or amount > 10000:
+            raise RuleError({"value": "Enter an amount between 0.00 and 10000.00."})
+        return str(amount)
+    if kind in ("years", "days"):
+        try:
+            number = int(str(text))
+        except ValueError:
+            raise RuleError({"value": f"Enter a whole number of {kind}."}) from None
+        if not 0 <= number <= (150 if kind == "years" else 3650):
+            raise RuleError({"value": f"Enter a number of {kind} between 0 and {150 if kind == 'years' else 3650}."})
+        return number
+    codes = [c.strip().upper() for c in (text if isinstance(text, list) else str(text).replace(";", ",").split(","))]
+    codes = [c for c in codes if c]
+    unknown = [c for c in codes if pycountry.countries.get(alpha_2=c) is None]
+    if not codes or unknown:
+        raise RuleError(
+            {
+                "value": "Enter two-letter country codes separated by commas, like GB, MX"
+                + (f" ({', '.join(unknown)} is not a country code)." if unknown else ".")
+            }
+        )
+    return sorted(set(codes))
+
+
+def propose_parameter(version: RuleSetVersion, key: str, raw_value: Any, *, by, reference: str | None) -> Parameter:
+    """Propose a new value of a setting in a draft; it takes effect with the version, on its effective date."""
+    _require_lead(by)
+    _draft(version)
+    value = parse_parameter(key, raw_value)
+    if not (reference or "").strip():
+        raise RuleError({"reference": "Say where this value comes from (a regulation, notice or decision)."})
+    program_id = version.rule_set.program_id if key != "age_of_majority" else None
+    proposal = db.session.scalar(select(Parameter).where(Parameter.version_id == version.id, Parameter.key == key))
+    if proposal is None:
+        proposal = Parameter(version_id=version.id, key=key, program_id=program_id, effective_from=dt.date.max)
+        db.session.add(proposal)
+    proposal.value, proposal.reference, proposal.created_by_id = value, reference.strip(), by.id
+    db.session.flush()
+    record_event("rules.parameter_proposed", "rule_set_version", version.label, by=by, key=key, value=value)
+    return proposal
+
+
+def withdraw_parameter(version: RuleSetVersion, key: str, *, by) -> None:
+    _require_lead(by)
+    _draft(version)
+    proposal = db.session.scalar(select(Parameter).where(Parameter.version_id == version.id, Parameter.key == key))
+    if proposal is not None:
+        db.session.delete(proposal)
+        db.session.flush()
+        record_event("rules.parameter_withdrawn", "rule_set_version", version.label, by=by, key=key)
+
+
+def proposals(version: RuleSetVersion) -> list[Parameter]:
+    return list(db.session.scalars(select(Parameter).where(Parameter.version_id == version.id).order_by(Parameter.key)))
+
+
+def _published(rule_set_id: int, *, excluding: int | None = None) -> list[RuleSetVersion]:
+    stmt = select(RuleSetVersion).where(RuleSetVersion.rule_set_id == rule_set_id, RuleSetVersion.status == "published")
+    if excluding is not None:
+        stmt = stmt.where(RuleSetVersion.id != excluding)
+    return list(db.session.scalars(stmt.order_by(RuleSetVersion.effective_from)))
+
+
+def check_dates(
+    version: RuleSetVersion, effective_from: dt.date, effective_until: dt.date | None, today: dt.date
+) -> None:
+    """Refuse dates in the past, an empty window, a clash with another version, or a gap in time."""
+    if effective_from < today:
+        raise RuleError({"effective_from": "The effective date cannot be in the past: history is never rewritten."})
+    if effective_until is not None and effective_until <= effective_from:
+        raise RuleError({"effective_until": "The end date must be after the effective date."})
+    others = _published(version.rule_set_id, excluding=version.id)
+    for other in others:
+        if other.effective_from == effective_from:
+            raise RuleError(
+                {
+                    "effective_from": f"{other.label} already takes effect on {effective_from}. "
+                    "Choose another date, or retire that version first."
+                }
+            )
+        if other.effective_until and other.effective_from < effective_from < other.effective_until:
+            raise RuleError(
+                {
+                    "effective_from": f"{effective_from} falls inside {other.label}, which runs from "
+                    f"{other.effective_from} until {other.effective_until}."
+                }
+            )
+    if effective_until is not None:
+        later = [
+            o
+            for o in others
+            if o.effective_from <= effective_until
+            and (o.effective_until is None or o.effective_until > effective_until)
+        ]
+        if not later:
+            raise RuleError(
+                {
+                    "effective_until": f"No published version takes over on {effective_until}: the "
+                    "program would have no rules from then on. Leave the end date empty."
+                }
+            )
+
+
+def submit_for_review(
+    version: RuleSetVersion, *, by, effective_from: dt.date, effective_until: dt.date | None, note: str, today: dt.date
+) -> None:
+    _require_lead(by)
+    _draft(version)
+    if not (note or "").strip():
+        raise RuleError({"note": "Say why this change is being made; it goes into the history."})
+    if not version.rules:
+        raise RuleError({"rules": "A version needs at least one rule."})
+    check_dates(version, effective_from, effective_until, today)
+    version.status, version.effective_from, version.effective_until = "in_review", effective_from, effective_until
+    version.change_note, version.submitted_by_id = note.strip(), by.id
+    db.session.flush()
+    record_event(
+        "rules.submitted",
+        "rule_set_version",
+        version.label,
+        by=by,
+        effective_from=str(effective_from),
+        note=note.strip(),
+    )
+
+
+def return_to_draft(version: RuleSetVersion, *, by, note: str) -> None:
+    _require_lead(by)
+    if version.status != "in_review":
+        raise BusinessRuleViolation("Only a version in review can be sent back.")
+    version.status = "draft"
+    db.session.flush()
+    record_event("rules.returned", "rule_set_version", version.label, by=by, note=(note or "").strip())
+
+
+def approve_and_publish(version: RuleSetVersion, *, by, today: dt.date) -> None:
+    """The second program lead's approval publishes the version; it takes effect on its effective date."""
+    _require_lead(by)
+    if version.status != "in_review":
+        raise BusinessRuleViolation("Only a version in review can be approved.")
+    if version.submitted_by_id == by.id or version.created_by_id == by.id:
+        raise BusinessRuleViolation("A second program lead must approve: you cannot approve a change you made.")
+    check_dates(version, version.effective_from, version.effective_until, today)
+    program = version.rule_set.program
+    label = f"{program.code}-{version.effective_from:%Y-%m-%d}"
+    if db.session.scalar(select(RuleSetVersion.id).where(RuleSetVersion.label == label)) is not None:
+        label = f"{label}-v{version.number}"
+    for proposal in proposals(version):
+        proposal.effective_from = version.effective_from
+    version.label, version.status, version.approved_by_id, version.published_at = label, "published", by.id, utcnow()
+    db.session.flush()
+    record_event("rules.published", "rule_set_version", label, by=by, effective_from=str(version.effective_from))
+
+
+def retire(version: RuleSetVersion, *, by, note: str, today: dt.date) -> None:
+    """Withdraw a published version. Refused when it would leave the program with no rules today or later."""
+    _require_lead(by)
+    if version.status != "published":
+        raise BusinessRuleViolation("Only a published version can be retired.")
+    if not (note or "").strip():
+        raise RuleError({"note": "Say why this version is retired."})
+    version.status = "retired"
+    db.session.flush()
+    if version_in_force(version.rule_set.program, today) is None:
+        version.status = "published"
+        db.session.flush()
+        raise RuleError({"note": "Retiring this version would leave the program with no rules in force today."})
+    record_event("rules.retired", "rule_set_version", version.label, by=by, note=note.strip())
+
+
+def history(version: RuleSetVersion) -> list[AuditEvent]:
+    labels = {version.label, f"{version.rule_set.program.code}-draft-{version.number}"}
+    return list(
+        db.session.scalars(
+            select(AuditEvent)
+            .where(AuditEvent.object_type == "rule_set_version", AuditEvent.object_id.in_(labels))
+            .order_by(AuditEvent.id)
+        )
+    )

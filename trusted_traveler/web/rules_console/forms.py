@@ -1,0 +1,241 @@
+"""Forms for program leads. A rule's condition is edited as clauses (nobody types JSON): each clause tests one fact
+or asks whether the applicant has an offense matching categories, status and look-back windows; the clauses are
+combined with "all" or "any", optionally negated. `build_condition` and `clauses_of` convert both ways; a condition
+the form cannot express is left as it is and shown in plain words."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask_wtf import FlaskForm
+from wtforms import (
+    DateField,
+    FieldList,
+    Form,
+    FormField,
+    HiddenField,
+    IntegerField,
+    RadioField,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    TextAreaField,
+)
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
+
+from trusted_traveler.rules.authoring import OUTCOMES, PARAMETER_TYPES
+from trusted_traveler.rules.conditions import OFFENSE_CATEGORIES
+from trusted_traveler.web.forms import choices
+from trusted_traveler.web.intake.forms import CATEGORY_LABELS
+
+FLAGS = (
+    "lawful_permanent_resident",
+    "customs_immigration_violation",
+    "under_investigation",
+    "inadmissible_or_waiver",
+    "parent_member_or_applying",
+    "travels_internationally",
+)
+FACT_LABELS = {
+    "age": "Age in years",
+    "citizenships": "Citizenship",
+    "lawful_permanent_resident": "Holds a U.S. Permanent Resident Card",
+    "customs_immigration_violation": "Broke customs, immigration or agriculture law",
+    "under_investigation": "Under investigation",
+    "inadmissible_or_waiver": "Refused entry, or given a waiver or parole",
+    "parent_member_or_applying": "A parent or guardian is a Global Entry member or applying",
+    "travels_internationally": "Travels abroad",
+}
+OPS = {
+    "is_true": "is yes",
+    "is_false": "is no",
+    "lt": "is under",
+    "lte": "is at most",
+    "gt": "is over",
+    "gte": "is at least",
+    "eq": "is exactly",
+    "contains_any": "includes any of",
+}
+
+
+class ClauseForm(Form):
+    kind = SelectField(
+        "This clause tests",
+        choices=choices([("fact", "a fact about the applicant"), ("offense", "whether the applicant has an offense")]),
+    )
+    field = SelectField("Fact", choices=choices(FACT_LABELS.items()), default="age")
+    op = SelectField("Test", choices=choices(OPS.items()), default="is_true")
+    value = StringField(
+        "Value",
+        validators=[Optional(), Length(max=2000)],
+        description="A number for age; two-letter country codes separated by commas for citizenship.",
+    )
+    parameter = SelectField(
+        "Or use the setting",
+        choices=choices(
+            [
+                ("", "No setting: use the value above"),
+                ("age_of_majority", "age of majority"),
+                ("partner_countries", "partner countries"),
+            ]
+        ),
+    )
+    categories = SelectMultipleField(
+        "Offense categories (none chosen: any)", choices=choices([(c, CATEGORY_LABELS[c]) for c in OFFENSE_CATEGORIES])
+    )
+    statuses = SelectMultipleField(
+        "Status (none chosen: either)", choices=choices([("convicted", "Convicted"), ("pending", "Pending")])
+    )
+    date_within_years = IntegerField(
+        "Convicted or charged within this many years (optional)",
+        validators=[Optional(), NumberRange(0, 150, "Enter 0 to 150 years.")],
+    )
+    released_within_years = IntegerField(
+        "Or released within this many years (optional)",
+        validators=[Optional(), NumberRange(0, 150, "Enter 0 to 150 years.")],
+    )
+
+
+class RuleForm(FlaskForm):
+    code = StringField(
+        "Rule code",
+        validators=[DataRequired("Give the rule a code."), Length(max=80)],
+        description="Letters, digits, dots and underscores, like precheck.new_rule.",
+    )
+    outcome = SelectField(
+        "When it applies, the applicant is", choices=choices([(o, o.replace("_", " ")) for o in OUTCOMES])
+    )
+    negate = RadioField(
+        "The rule applies",
+        choices=choices([("no", "when the clauses below hold"), ("yes", "when the clauses below do NOT hold")]),
+        default="no",
+    )
+    combine = RadioField(
+        "Combine the clauses", choices=choices([("all", "all must hold"), ("any", "any may hold")]), default="all"
+    )
+    clauses = FieldList(FormField(ClauseForm), label="Clauses", min_entries=1, max_entries=12)
+    message_en = TextAreaField("Message in English", validators=[Length(max=1000)])
+    message_es = TextAreaField("Message in Spanish", validators=[Length(max=1000)])
+    citation = StringField("Legal citation", validators=[Length(max=200)])
+    original_code = HiddenField()
+
+
+def _number_or_codes(clause: ClauseForm) -> Any:
+    if clause.parameter.data:
+        return {"param": clause.parameter.data}
+    raw = (clause.value.data or "").strip()
+    if clause.field.data == "age":
+        return int(raw) if raw.lstrip("-").isdigit() else raw  # a non-number is reported by the validator
+    return [c.strip().upper() for c in raw.replace(";", ",").split(",") if c.strip()]
+
+
+def _clause_condition(clause: ClauseForm) -> dict:
+    if clause.kind.data == "offense":
+        parts: list[dict] = []
+        statuses = clause.statuses.data or []
+        if len(statuses) == 1:
+            parts.append({"field": "status", "op": "eq", "value": statuses[0]})
+        categories = clause.categories.data or []
+        if len(categories) == 1:
+            parts.append({"field": "category", "op": "eq", "value": categories[0]})
+        elif categories:
+            parts.append({"field": "category", "op": "in", "value": list(categories)})
+        windows = [
+            {"field": name, "op": "within_years", "value": getattr(clause, f"{name}_within_years").data}
+            for name in ("date", "released")
+            if getattr(clause, f"{name}_within_years").data is not None
+        ]
+        for window in windows:
+            window["field"] = "released_on" if window["field"] == "released" else "date"
+        if len(windows) == 2:
+            parts.append({"any": windows})
+        elif windows:
+            parts.append(windows[0])
+        if not parts:
+            return {"exists": "offenses"}
+        return {"exists": "offenses", "where": parts[0] if len(parts) == 1 else {"all": parts}}
+    field, op = clause.field.data, clause.op.data
+    if field in FLAGS:
+        return {"field": field, "op": op}
+    return {"field": field, "op": op, "value": _number_or_codes(clause)}
+
+
+def build_condition(form: RuleForm) -> dict:
+    items = [_clause_condition(entry.form) for entry in form.clauses]
+    body = items[0] if len(items) == 1 else {form.combine.data or "all": items}
+    return {"not": body} if form.negate.data == "yes" else body
+
+
+def _offense_clause(cond: dict) -> dict | None:
+    data: dict[str, Any] = {"kind": "offense", "categories": [], "statuses": []}
+    where = cond.get("where")
+    parts = [] if where is None else (where["all"] if "all" in where else [where])
+    for part in parts:
+        windows = part.get("any", [part]) if "any" in part else [part]
+        for p in windows:
+            field, op, value = p.get("field"), p.get("op"), p.get("value")
+            if field == "status" and op == "eq":
+                data["statuses"] = [value]
+            elif field == "category" and op in ("eq", "in"):
+                data["categories"] = [value] if op == "eq" else list(value)
+            elif field in ("date", "released_on") and op == "within_years" and isinstance(value, int):
+                data["date_within_years" if field == "date" else "released_within_years"] = value
+            else:
+                return None
+    return data
+
+
+def _fact_clause(cond: dict) -> dict | None:
+    field, op, value = cond.get("field"), cond.get("op"), cond.get("value")
+    if field not in FACT_LABELS or op not in OPS:
+        return None
+    data = {"kind": "fact", "field": field, "op": op, "parameter": "", "value": ""}
+    if isinstance(value, dict) and "param" in value:
+        data["parameter"] = value["param"]
+    elif isinstance(value, list):
+        data["value"] = ", ".join(value)
+    elif value is not None and not isinstance(value, bool):
+        data["value"] = str(value)
+    return data
+
+
+def clauses_of(condition: dict) -> dict | None:
+    """Form data for a condition, or None when the clause form cannot express it."""
+    negate = "not" in condition
+    body = condition["not"] if negate else condition
+    combine = "any" if "any" in body else "all"
+    items = body.get(combine) if combine in body else [body]
+    clauses = []
+    for item in items:
+        clause = _offense_clause(item) if "exists" in item else _fact_clause(item) if "field" in item else None
+        if clause is None:
+            return None
+        clauses.append(clause)
+    return {"negate": "yes" if negate else "no", "combine": combine, "clauses": clauses}
+
+
+class ParameterForm(FlaskForm):
+    key = SelectField(
+        "Setting",
+        choices=choices([("", "Choose a setting"), *[(k, k.replace("_", " ")) for k in PARAMETER_TYPES]]),
+        validators=[DataRequired("Choose the setting to change.")],
+    )
+    value = StringField(
+        "New value",
+        validators=[DataRequired("Enter the new value.")],
+        description="Dollars for fees (78.00); whole numbers for years and days; "
+        "country codes separated by commas for partner countries.",
+    )
+    reference = StringField("Source", validators=[DataRequired("Say where the new value comes from."), Length(max=500)])
+
+
+class SubmitForm(FlaskForm):
+    effective_from = DateField("Takes effect on", validators=[InputRequired("Enter the date it takes effect.")])
+    effective_until = DateField("Ends on (optional)", validators=[Optional()])
+    note = TextAreaField(
+        "Why this change", validators=[DataRequired("Say why this change is being made."), Length(max=2000)]
+    )
+
+
+class NoteForm(FlaskForm):
+    note = TextAreaField("Reason", validators=[Length(max=2000)])
