@@ -107,7 +107,8 @@ def _clean_tables(request, app):
         db.session.execute(text("DELETE FROM parameters WHERE version_id IS NOT NULL"))
         db.session.execute(
             text(
-                "DELETE FROM rules WHERE version_id IN (SELECT id FROM rule_set_versions WHERE created_by_id IS NOT NULL)"
+                "DELETE FROM rules WHERE version_id IN "
+                "(SELECT id FROM rule_set_versions WHERE created_by_id IS NOT NULL)"
             )
         )
         db.session.execute(text("DELETE FROM rule_set_versions WHERE created_by_id IS NOT NULL"))
