@@ -1,0 +1,60 @@
+"""Two program leads change a rule and a fee in a real browser: draft, edit through forms, try it, send for
+review, and the second lead approves; the change waits for its effective date."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+from playwright.sync_api import Page, expect
+
+from tests.browser.journeys import dev_sign_in
+from tests.browser.test_accessibility import violations
+from tests.factories import create_account
+from trusted_traveler.extensions import db
+
+
+def test_two_leads_change_the_interim_look_back_and_the_fee(app, page: Page):
+    with app.app_context():
+        create_account("lead.one@example.com", roles=("program_lead",))
+        create_account("lead.two@example.com", roles=("program_lead",))
+        db.session.commit()
+    dev_sign_in(page, "lead.one@example.com")
+    page.get_by_role("link", name="Rules and fees").click()
+    page.get_by_role("button", name="Start a change to TSA PreCheck").click()
+    expect(page.get_by_test_id("version-status")).to_have_text("draft")
+
+    # Edit the interim-offense rule: the look-back becomes 10 years.
+    page.get_by_test_id("rule-precheck.interim_offense").get_by_role("link", name=re.compile("Edit")).click()
+    page.get_by_label("Convicted or charged within this many years (optional)").fill("10")
+    page.get_by_role("button", name="Save rule").click()
+    expect(page.get_by_test_id("changes")).to_contain_text("within the last 10 years")
+
+    # Propose a new fee with its source.
+    page.get_by_label("Setting").select_option("fee_new")
+    page.get_by_label("New value").fill("80")
+    page.get_by_label("Source").fill("Federal Register 2027-00001")
+    page.get_by_role("button", name="Propose this value").click()
+    expect(page.get_by_test_id("changes")).to_contain_text("becomes 80.00 (now 78.00)")
+    assert violations(page, page.url.removeprefix(page.url.split("/program-lead")[0])) == []
+
+    # Send it for review, effective next month.
+    starts = dt.date.today() + dt.timedelta(days=31)
+    page.get_by_label("Takes effect on").fill(starts.isoformat())
+    page.get_by_label("Why this change").fill("Longer look-back after the annual review")
+    page.get_by_role("button", name="Send for review").click()
+    expect(page.get_by_test_id("version-status")).to_have_text("in review")
+    page.get_by_role("button", name="Approve and publish").click()
+    expect(page.get_by_role("alert").first).to_contain_text("A second program lead must approve")
+
+    # The second lead approves; it is published and waits for its date.
+    page.get_by_role("button", name="Sign out").click()
+    dev_sign_in(page, "lead.two@example.com")
+    page.goto("/program-lead/")
+    page.get_by_role("link", name=re.compile("Continue the open change")).first.click()
+    page.get_by_role("button", name="Approve and publish").click()
+    expect(page.get_by_test_id("version-status")).to_have_text("published")
+    expect(page.get_by_test_id("history")).to_contain_text("published")
+    page.goto("/program-lead/")
+    expect(page.get_by_role("link", name=f"precheck-{starts.isoformat()}")).to_be_visible()
+    expect(page.get_by_test_id("in-force").first).to_be_visible()
