@@ -303,3 +303,35 @@ def test_two_versions_cannot_take_effect_on_the_same_day(app, client, two_leads)
     with app.app_context():
         statuses = sorted(v.status for v in db.session.scalars(select(RuleSetVersion)))
         assert statuses.count("published") == 3
+
+
+def test_the_impact_preview_counts_pending_applications_whose_outcome_would_change(app, client, two_leads):
+    from tests.factories import create_application, create_profile
+
+    eight_years_ago = dt.date.today().replace(year=dt.date.today().year - 8)
+    with app.app_context():
+        for i in range(3):  # a robbery eight years ago: eligible now, ineligible with a 10-year look-back
+            create_application(
+                "precheck",
+                submitted=True,
+                profile=create_profile(
+                    create_account(f"past{i}@example.com"),
+                    offenses=[{"category": "robbery", "status": "convicted", "date": eight_years_ago}],
+                ),
+            )
+        for i in range(2):
+            create_application("precheck", submitted=True, profile=create_profile(create_account(f"clean{i}@x.com")))
+        create_application(
+            "precheck",
+            profile=create_profile(
+                create_account("draft@example.com"),
+                offenses=[{"category": "robbery", "status": "convicted", "date": eight_years_ago}],
+            ),
+        )
+        db.session.commit()
+    label = _draft_label(client)
+    client.post(f"/program-lead/versions/{label}/rules/precheck.interim_offense/edit", data=_interim_form(10))
+    html = client.get(f"/program-lead/versions/{label}/impact").get_data(as_text=True)
+    assert "<strong>3</strong> of <strong>5</strong> pending applications would change outcome." in html
+    assert '<td>eligible</td><td>ineligible</td><td class="text-right">3</td>' in html
+    assert "No center chosen yet" in html

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import time
 
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
@@ -16,6 +17,7 @@ from trusted_traveler.programs.service import get_program, list_programs
 from trusted_traveler.rules import authoring
 from trusted_traveler.rules.describe import describe
 from trusted_traveler.rules.diff import changes
+from trusted_traveler.rules.impact import preview
 from trusted_traveler.rules.models import Parameter, RuleSet
 from trusted_traveler.rules.service import check_program, version_in_force
 from trusted_traveler.web.forms import apply_list_action
@@ -246,6 +248,19 @@ def try_sample(label: str):
     except DomainError as exc:
         trial = {"error": exc.message}
     return _version_page(version, try_form=form, trial=trial)
+
+
+@bp.get("/versions/<label>/impact")
+@MANAGE
+def impact(label: str):
+    """How the draft would change the outcome of every pending application, counted in the database."""
+    version = authoring.get_version(label)
+    if version.status not in ("draft", "in_review"):
+        return redirect(url_for("rules_console.version", label=label))
+    started = time.perf_counter()
+    result = preview(version, as_of=_today())
+    seconds = time.perf_counter() - started
+    return render_template("rules_console/impact.html", version=version, impact=result, seconds=seconds)
 
 
 @bp.post("/versions/<label>/submit")
