@@ -1,0 +1,173 @@
+"""Benchmark: the impact preview over N synthetic applications on PostgreSQL, beside a hand-written SQL count of
+the same change (PreCheck's interim-offense look-back from 7 to 10 years). Target: within 2x of the hand-written
+query. Prints a Markdown section and writes it to BENCHMARKS.md."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import platform
+import statistics
+import sys
+import time
+import uuid
+from pathlib import Path
+
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+HAND_WRITTEN = """
+SELECT count(*) FROM applications a
+WHERE a.program_id = :program AND a.status IN :pending
+  AND EXISTS (SELECT 1 FROM applicant_profiles p WHERE p.id = a.profile_id AND p.date_of_birth <= :today)
+  AND EXISTS (SELECT 1 FROM profile_citizenships c WHERE c.profile_id = a.profile_id AND c.country_code = 'US'
+              UNION ALL SELECT 1 FROM applicant_profiles p WHERE p.id = a.profile_id AND p.lawful_permanent_resident)
+  AND NOT EXISTS (SELECT 1 FROM offense_disclosures o WHERE o.profile_id = a.profile_id AND (
+        (o.status = 'convicted' AND o.category IN :permanent)
+     OR (o.status = 'pending' AND o.category IN :serious)
+     OR (o.status = 'convicted' AND o.category IN :interim AND o.date BETWEEN :seven AND :today)))
+  AND EXISTS (SELECT 1 FROM offense_disclosures o WHERE o.profile_id = a.profile_id
+        AND o.status = 'convicted' AND o.category IN :interim AND o.date BETWEEN :ten AND :today)
+"""
+
+
+def with_look_back(node, years: int):
+    """The condition with every conviction-date window (`date within_years`) set to `years`."""
+    if isinstance(node, dict):
+        if node.get("field") == "date" and node.get("op") == "within_years":
+            return {**node, "value": years}
+        return {key: with_look_back(value, years) for key, value in node.items()}
+    if isinstance(node, list):
+        return [with_look_back(value, years) for value in node]
+    return node
+
+
+def timed(fn, repeat: int = 3) -> tuple[float, object]:
+    times, result = [], None
+    for _ in range(repeat):
+        started = time.perf_counter()
+        result = fn()
+        times.append(time.perf_counter() - started)
+    return statistics.median(times), result
+
+
+def main() -> int:
+    count = int(os.environ.get("BENCH_APPLICATIONS", "1000000"))
+    admin_url = make_url(os.environ.get("BENCH_ADMIN_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"))
+    name = f"tt_bench_{uuid.uuid4().hex[:8]}"
+    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    url = admin_url.set(database=name).render_as_string(hide_password=False)
+    try:
+        return run(url, count)
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+def run(url: str, count: int) -> int:
+    from flask_migrate import upgrade
+
+    from bench.synthetic import load
+    from seeds.centers import load_centers
+    from seeds.reference import load_reference
+    from seeds.rules import load_rules
+    from trusted_traveler import create_app
+    from trusted_traveler.auth.service import account_for_sign_in, grant_role
+    from trusted_traveler.extensions import db
+    from trusted_traveler.programs.service import get_program
+    from trusted_traveler.rules import authoring
+    from trusted_traveler.rules.conditions import INTERIM_OFFENSES, PERMANENT_OFFENSES
+    from trusted_traveler.rules.impact import PENDING, preview
+
+    app = create_app(
+        "production",
+        env={
+            "DATABASE_URL": url,
+            "SECRET_KEY": "bench",
+            "DOCUMENT_KEYS": "dGVzdC1vbmx5LWRvY3VtZW50LWtleS1ub3Qtc2VjcnQ=",
+            "LOG_JSON": "0",
+        },
+    )
+    with app.app_context():
+        upgrade()
+        load_reference(), load_rules(), load_centers()
+        db.session.commit()
+        precheck, global_entry = get_program("precheck"), get_program("global_entry")
+        started = time.perf_counter()
+        with db.engine.begin() as conn:
+            load(conn, count, precheck_id=precheck.id, global_entry_id=global_entry.id)
+        load_seconds = time.perf_counter() - started
+
+        lead = account_for_sign_in(issuer="urn:bench-staff", subject="lead", email="lead@bench.example.com")
+        grant_role(lead, "program_lead", by=None)
+        today = dt.date.today()
+        draft = authoring.start_draft(precheck, by=lead, today=today)
+        rule = next(r for r in draft.rules if r.code == "precheck.interim_offense")
+        authoring.save_rule(
+            draft,
+            by=lead,
+            code=rule.code,
+            condition=with_look_back(rule.condition, 10),
+            outcome=rule.outcome,
+            message_en=rule.message_en,
+            message_es=rule.message_es,
+            citation=rule.citation,
+            replaces=rule.code,
+        )
+        db.session.commit()
+
+        preview_seconds, impact = timed(lambda: preview(draft, as_of=today))
+        params = {
+            "program": precheck.id,
+            "pending": tuple(PENDING),
+            "today": today,
+            "seven": today.replace(year=today.year - 7),
+            "ten": today.replace(year=today.year - 10),
+            "permanent": tuple(PERMANENT_OFFENSES),
+            "interim": tuple(INTERIM_OFFENSES),
+            "serious": tuple(PERMANENT_OFFENSES + INTERIM_OFFENSES),
+        }
+        from sqlalchemy import bindparam
+
+        hand = text(HAND_WRITTEN).bindparams(
+            *(bindparam(k, expanding=True) for k in ("pending", "permanent", "interim", "serious"))
+        )
+        hand_seconds, hand_count = timed(lambda: db.session.execute(hand, params).scalar_one())
+
+    ratio = preview_seconds / hand_seconds if hand_seconds else float("inf")
+    agree = impact.directions.get(("eligible", "ineligible"), 0) == hand_count
+    section = f"""## Impact preview (issue 4)
+
+Measured {dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC on {platform.node() or "this machine"}
+({os.cpu_count()} cores, Python {platform.python_version()}, PostgreSQL), {count:,} synthetic applications
+(loaded in {load_seconds:.1f} s with generate_series).
+
+Change previewed: PreCheck's interim-offense look-back from 7 to 10 years.
+
+| measure | seconds (median of 3) |
+|---|---|
+| impact preview over {impact.pending:,} pending applications (compiled conditions) | {preview_seconds:.3f} |
+| hand-written SQL count of the same change | {hand_seconds:.3f} |
+| **ratio** (target: at most 2.0) | **{ratio:.2f}** |
+
+The preview found {impact.changed:,} applications changing outcome ({impact.directions}); the hand-written
+query counted {hand_count:,} becoming ineligible: {"they agree" if agree else "THEY DISAGREE"}.
+"""
+    print(section)
+    out = ROOT / "BENCHMARKS.md"
+    existing = out.read_text() if out.exists() else "# Benchmarks\n\nProduced by `make bench`.\n\n"
+    start = existing.find("## Impact preview (issue 4)")
+    if start >= 0:
+        end = existing.find("\n## ", start + 5)
+        existing = existing[:start] + existing[end + 1 :] if end >= 0 else existing[:start]
+    out.write_text(existing.rstrip() + "\n\n" + section)
+    return 0 if agree and ratio <= 2.0 else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
