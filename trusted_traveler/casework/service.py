@@ -15,7 +15,7 @@ from trusted_traveler.casework.states import (
     AUTOMATIC,
     EXPLANATIONS,
     OPEN,
-    STAFF_ONLY,
+    TRAVELER_MOVES,
     Status,
     allowed_moves,
     public_label,
@@ -82,7 +82,7 @@ def transition(
         )
     if by is None and (frm, to) not in AUTOMATIC:
         raise InvalidTransition(f"Moving from {frm} to {to} needs a person to do it.")
-    if by is not None and to in STAFF_ONLY and not by.can(Permission.DECIDE_CASES):
+    if by is not None and (frm, to) not in TRAVELER_MOVES and not by.can(Permission.DECIDE_CASES):
         raise PermissionDenied("Only an enrollment officer can make that decision.")
     _check_guards(application, to, by)
 

@@ -72,16 +72,18 @@ AUTOMATIC = frozenset(
     }
 )
 
-# Moves only staff may make (the traveler's own moves are submit, withdraw, answer, book, reconsider).
-STAFF_ONLY = frozenset(
+# Moves a traveler makes on their own application; every other move in the tables needs an officer (or the system).
+TRAVELER_MOVES = frozenset(
     {
-        S.CONDITIONALLY_APPROVED,
-        S.INFO_REQUESTED,
-        S.PRELIMINARY_INELIGIBLE,
-        S.BIOMETRICS_CAPTURED,
-        S.INTERVIEW_COMPLETED,
-        S.APPROVED,
-        S.DENIED,
+        (S.DRAFT, S.SUBMITTED),
+        (S.DRAFT, S.WITHDRAWN),
+        (S.SUBMITTED, S.ENROLLMENT_SCHEDULED),  # booking an enrollment visit
+        (S.ENROLLMENT_SCHEDULED, S.SUBMITTED),  # cancelling it
+        (S.CONDITIONALLY_APPROVED, S.INTERVIEW_SCHEDULED),  # booking an interview
+        (S.INTERVIEW_SCHEDULED, S.CONDITIONALLY_APPROVED),  # cancelling it
+        (S.INFO_REQUESTED, S.OFFICER_REVIEW),  # answering a request for information
+        (S.PRELIMINARY_INELIGIBLE, S.OFFICER_REVIEW),  # responding within 60 days
+        (S.DENIED, S.RECONSIDERATION_REQUESTED),
     }
 )
 

@@ -66,6 +66,10 @@ class EnrollmentCenter(TimestampMixin, Base):
     latitude: Mapped[float | None]
     longitude: Mapped[float | None]
     effective_date: Mapped[dt.date | None] = mapped_column(Date)
+    # Booking policies
+    min_notice_hours: Mapped[int] = mapped_column(default=2, server_default="2")  # book at least this far ahead
+    cancel_cutoff_hours: Mapped[int] = mapped_column(default=24, server_default="24")  # change online until then
+    max_reschedules: Mapped[int] = mapped_column(default=3, server_default="3")
 
     services: Mapped[list[SchedulerService]] = relationship(secondary=center_services, order_by=SchedulerService.id)
     capacity: Mapped[list[CapacityTemplate]] = relationship(back_populates="center", cascade="all, delete-orphan")
@@ -150,6 +154,7 @@ class Appointment(Base):
     booked_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     cancelled_at: Mapped[dt.datetime | None]
     checked_in_at: Mapped[dt.datetime | None]
+    reminder_sent_at: Mapped[dt.datetime | None]
 
     slot: Mapped[Slot] = relationship()
     application = relationship("Application")

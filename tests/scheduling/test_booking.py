@@ -1,0 +1,165 @@
+"""Booking, moving and cancelling: the right applications at the right times, policies kept, never overbooked."""
+
+import datetime as dt
+import threading
+
+import pytest
+from sqlalchemy import func, select
+
+from tests.factories import create_account, create_application, create_officer, create_profile
+from trusted_traveler.casework.states import Status
+from trusted_traveler.errors import BusinessRuleViolation
+from trusted_traveler.extensions import db
+from trusted_traveler.notifications.models import Notification
+from trusted_traveler.scheduling import service as scheduling
+from trusted_traveler.scheduling.ics import appointment_ics
+from trusted_traveler.scheduling.models import Appointment, Slot
+
+NOW = dt.datetime.now(dt.UTC).replace(microsecond=0)
+
+
+def _slot(center_id=8001, *, hours=72, capacity=1):
+    slot = Slot(center_id=center_id, starts_at=NOW + dt.timedelta(hours=hours), capacity=capacity)
+    db.session.add(slot)
+    db.session.flush()
+    return slot
+
+
+@pytest.fixture
+def ctx(app_ctx):
+    return None
+
+
+def test_global_entry_books_only_after_conditional_approval_and_moves_to_interview_scheduled(ctx):
+    application = create_application("global_entry", submitted=True)  # clean vetting: conditionally approved
+    slot = _slot(8001)  # an airport center offering Global Entry
+    appointment = scheduling.book(application, slot, by=application.profile.account, now=NOW)
+    assert application.status == Status.INTERVIEW_SCHEDULED and slot.booked == 1
+    assert appointment.status == "booked"
+    titles = db.session.scalars(select(Notification.title).where(Notification.kind == "appointment_booked")).all()
+    assert titles and "Your interview is booked" in titles[0]
+
+
+def test_precheck_books_once_submitted_but_not_a_draft(ctx):
+    draft = create_application("precheck")
+    with pytest.raises(BusinessRuleViolation, match="once your application is submitted"):
+        scheduling.book(draft, _slot(8001), by=draft.profile.account, now=NOW)
+
+
+def test_a_center_that_does_not_offer_the_program_is_refused(ctx):
+    application = create_application("precheck", submitted=True)
+    with pytest.raises(BusinessRuleViolation, match="does not offer TSA PreCheck"):
+        scheduling.book(application, _slot(5001), by=application.profile.account, now=NOW)  # a land port
+
+
+def test_too_soon_and_a_second_booking_are_refused(ctx):
+    application = create_application("precheck", submitted=True)
+    with pytest.raises(BusinessRuleViolation, match="too soon"):
+        scheduling.book(application, _slot(8001, hours=1), by=application.profile.account, now=NOW)
+    scheduling.book(application, _slot(8001, hours=50), by=application.profile.account, now=NOW)
+    with pytest.raises(BusinessRuleViolation, match="already has an appointment"):
+        scheduling.book(application, _slot(8001, hours=51), by=application.profile.account, now=NOW)
+
+
+def test_the_last_seat_goes_to_one_person_the_other_is_told_it_was_taken(ctx):
+    slot = _slot(8001, capacity=1)
+    first = create_application("precheck", submitted=True)
+    second = create_application("precheck", submitted=True)
+    scheduling.book(first, slot, by=first.profile.account, now=NOW)
+    with pytest.raises(scheduling.SlotTaken, match="just taken"):
+        scheduling.book(second, slot, by=second.profile.account, now=NOW)
+    assert second.status == Status.SUBMITTED and slot.booked == 1
+
+
+def test_cancel_frees_the_seat_and_returns_the_application_until_the_cutoff(ctx):
+    application = create_application("global_entry", submitted=True)
+    slot = _slot(8001, hours=72)
+    appointment = scheduling.book(application, slot, by=application.profile.account, now=NOW)
+    scheduling.cancel(appointment, by=application.profile.account, now=NOW)
+    assert slot.booked == 0 and application.status == Status.CONDITIONALLY_APPROVED
+    late = scheduling.book(application, _slot(8001, hours=20), by=application.profile.account, now=NOW)
+    with pytest.raises(BusinessRuleViolation, match="Online changes close 24 hours before"):
+        scheduling.cancel(late, by=application.profile.account, now=NOW)
+    scheduling.cancel(late, by=create_officer(), now=NOW, reason="cancelled_by_center")  # staff may
+
+
+def test_reschedule_moves_the_seat_and_stops_at_the_center_limit(ctx):
+    application = create_application("precheck", submitted=True)
+    slots = [_slot(8001, hours=48 + i) for i in range(5)]
+    appointment = scheduling.book(application, slots[0], by=application.profile.account, now=NOW)
+    for slot in slots[1:4]:
+        scheduling.reschedule(appointment, slot, by=application.profile.account, now=NOW)
+    assert [s.booked for s in slots] == [0, 0, 0, 1, 0]
+    with pytest.raises(BusinessRuleViolation, match="the most allowed online"):
+        scheduling.reschedule(appointment, slots[4], by=application.profile.account, now=NOW)
+
+
+def test_the_calendar_file_is_in_the_centers_time_zone(ctx):
+    application = create_application("precheck", submitted=True)
+    appointment = scheduling.book(application, _slot(8001, hours=72), by=application.profile.account, now=NOW)
+    ics = appointment_ics(appointment, visit="enrollment visit").decode()
+    assert "BEGIN:VEVENT" in ics and "TZID=America/New_York" in ics and application.reference in ics
+
+
+def test_reminders_go_once_in_the_two_days_before(ctx):
+    application = create_application("precheck", submitted=True)
+    scheduling.book(application, _slot(8001, hours=30), by=application.profile.account, now=NOW)
+    assert scheduling.send_reminders(NOW) == 1
+    assert scheduling.send_reminders(NOW) == 0
+
+
+def test_fifty_clients_racing_for_the_last_seats_never_overbook(app, database_url):
+    from trusted_traveler import create_app
+
+    racers_app = create_app(
+        "test",
+        overrides={
+            "SQLALCHEMY_DATABASE_URI": database_url,
+            "SQLALCHEMY_ENGINE_OPTIONS": {
+                "pool_size": 55,
+                "max_overflow": 0,
+                "pool_timeout": 60,
+                **({"connect_args": {"timeout": 60}} if database_url.startswith("sqlite") else {}),
+            },
+        },
+    )
+    """50 travelers in 50 threads, each with its own connection, try to book a slot with 3 seats at once (on
+    PostgreSQL in CI; on SQLite the writers queue, and the answer must be the same)."""
+    with app.app_context():
+        slot = _slot(8001, hours=72, capacity=3)
+        ids = [
+            create_application(
+                "precheck", submitted=True, profile=create_profile(create_account(f"racer{i}@example.com"))
+            ).id
+            for i in range(50)
+        ]
+        db.session.commit()
+        slot_id = slot.id
+    barrier = threading.Barrier(50)
+    outcomes = []
+
+    def race(application_id):
+        from trusted_traveler.casework.models import Application
+
+        with racers_app.app_context():
+            application = db.session.get(Application, application_id)
+            target = db.session.get(Slot, slot_id)
+            barrier.wait(timeout=60)
+            try:
+                scheduling.book(application, target, by=application.profile.account, now=NOW)
+                db.session.commit()
+                outcomes.append("booked")
+            except scheduling.SlotTaken:
+                db.session.rollback()
+                outcomes.append("taken")
+
+    threads = [threading.Thread(target=race, args=(i,)) for i in ids]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    with app.app_context():
+        booked = db.session.scalar(select(Slot.booked).where(Slot.id == slot_id))
+        active = db.session.scalar(select(func.count()).select_from(Appointment).where(Appointment.slot_id == slot_id))
+    assert sorted(outcomes).count("booked") == 3 and outcomes.count("taken") == 47
+    assert booked == active == 3

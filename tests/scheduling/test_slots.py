@@ -1,0 +1,76 @@
+"""Opening hours become slots in each center's own time; stored in UTC; holidays and closures stay shut."""
+
+import datetime as dt
+
+import pytest
+from sqlalchemy import select
+
+from trusted_traveler.extensions import db
+from trusted_traveler.scheduling.models import Closure, EnrollmentCenter, Slot
+from trusted_traveler.scheduling.slots import generate_slots, local_time, local_to_utc
+
+pytestmark = pytest.mark.usefixtures("app_ctx")
+UTC = dt.UTC
+
+
+def _slots(center_id, day):
+    start = dt.datetime.combine(day, dt.time(0), tzinfo=UTC) - dt.timedelta(hours=12)
+    return db.session.scalars(
+        select(Slot)
+        .where(Slot.center_id == center_id, Slot.starts_at >= start, Slot.starts_at < start + dt.timedelta(hours=48))
+        .order_by(Slot.starts_at)
+    ).all()
+
+
+def test_a_chicago_center_opens_at_eight_local_on_both_sides_of_the_fall_back():
+    hidalgo = db.session.get(EnrollmentCenter, 5001)  # America/Chicago; clocks go back on 2026-11-01
+    generate_slots(hidalgo, start=dt.date(2026, 10, 30), days=4)
+    friday = [
+        s
+        for s in _slots(5001, dt.date(2026, 10, 30))
+        if local_time(s.starts_at, hidalgo).date() == dt.date(2026, 10, 30)
+    ]
+    monday = [
+        s for s in _slots(5001, dt.date(2026, 11, 2)) if local_time(s.starts_at, hidalgo).date() == dt.date(2026, 11, 2)
+    ]
+    assert friday[0].starts_at == dt.datetime(2026, 10, 30, 13, 0, tzinfo=UTC)  # 8:00 CDT
+    assert monday[0].starts_at == dt.datetime(2026, 11, 2, 14, 0, tzinfo=UTC)  # 8:00 CST
+    assert len(friday) == len(monday) == 32  # 8:00 to 16:00 in 15-minute slots
+    assert {local_time(s.starts_at, hidalgo).hour for s in friday + monday} == set(range(8, 16))
+
+
+def test_arizona_keeps_the_same_offset_all_year():
+    nogales = db.session.get(EnrollmentCenter, 5007)  # America/Phoenix
+    generate_slots(nogales, start=dt.date(2026, 3, 6), days=4)  # clocks go forward elsewhere on 2026-03-08
+    firsts = {}
+    for slot in db.session.scalars(select(Slot).where(Slot.center_id == 5007).order_by(Slot.starts_at)):
+        firsts.setdefault(local_time(slot.starts_at, nogales).date(), slot.starts_at)
+    assert {at.hour for at in firsts.values()} == {15}  # 8:00 MST is always 15:00 UTC
+
+
+def test_a_federal_holiday_and_a_closure_have_no_slots_and_generation_is_idempotent():
+    center = db.session.get(EnrollmentCenter, 5001)
+    center.closures.append(Closure(starts_on=dt.date(2026, 12, 1), ends_on=dt.date(2026, 12, 2), reason="Repairs"))
+    created = generate_slots(center, start=dt.date(2026, 11, 23), days=14)  # includes Thanksgiving, 26 November
+    days = {
+        local_time(s.starts_at, center).date() for s in db.session.scalars(select(Slot).where(Slot.center_id == 5001))
+    }
+    assert dt.date(2026, 11, 26) not in days  # Thanksgiving
+    assert not days & {dt.date(2026, 12, 1), dt.date(2026, 12, 2)}
+    assert dt.date(2026, 11, 27) in days and dt.date(2026, 12, 3) in days
+    assert generate_slots(center, start=dt.date(2026, 11, 23), days=14) == 0 < created
+
+
+def test_a_canadian_center_follows_its_provinces_holidays():
+    fort_erie = db.session.get(EnrollmentCenter, 5022)  # Ontario: Family Day, 16 February 2026
+    generate_slots(fort_erie, start=dt.date(2026, 2, 16), days=1)
+    assert db.session.scalars(select(Slot).where(Slot.center_id == 5022)).all() == []
+
+
+def test_a_local_time_that_does_not_exist_is_skipped():
+    from zoneinfo import ZoneInfo
+
+    assert local_to_utc(dt.date(2026, 3, 8), dt.time(2, 30), ZoneInfo("America/Chicago")) is None
+    assert local_to_utc(dt.date(2026, 3, 8), dt.time(8, 0), ZoneInfo("America/Chicago")) == dt.datetime(
+        2026, 3, 8, 13, 0, tzinfo=UTC
+    )

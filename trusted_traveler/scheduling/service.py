@@ -1,0 +1,235 @@
+"""Booking, moving and cancelling appointments. Never overbooked: a seat is taken by one conditional UPDATE
+(`... WHERE booked + held < capacity`), which the database applies atomically whatever the concurrency, with a
+check constraint behind it; one active appointment per application is a unique index."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import func, select, update
+from sqlalchemy.exc import IntegrityError
+
+from trusted_traveler.casework import service as casework
+from trusted_traveler.casework.states import Status
+from trusted_traveler.errors import BusinessRuleViolation, NotFound
+from trusted_traveler.extensions import db
+from trusted_traveler.notifications.service import notify
+from trusted_traveler.scheduling.models import Appointment, EnrollmentCenter, Slot
+from trusted_traveler.scheduling.slots import local_time
+
+S = Status
+ACTIVE = ("booked", "checked_in")
+BOOKABLE = {"global_entry": S.CONDITIONALLY_APPROVED, "precheck": S.SUBMITTED}
+SCHEDULED = {"global_entry": S.INTERVIEW_SCHEDULED, "precheck": S.ENROLLMENT_SCHEDULED}
+VISIT = {"global_entry": "interview", "precheck": "enrollment visit"}
+
+
+class SlotTaken(BusinessRuleViolation):
+    code = "slot_taken"
+
+
+def describe_time(slot: Slot) -> str:
+    local = local_time(slot.starts_at, slot.center)
+    return f"{local:%A, %B %-d, %Y at %-I:%M %p} {local.tzname()}"
+
+
+def active_appointment(application) -> Appointment | None:
+    return db.session.scalar(
+        select(Appointment).where(Appointment.application_id == application.id, Appointment.status.in_(ACTIVE))
+    )
+
+
+def _offers_program(center: EnrollmentCenter, program) -> bool:
+    return any(service.id == program.scheduler_service_id for service in center.services)
+
+
+def _check_slot(application, slot: Slot, now: dt.datetime) -> None:
+    center = slot.center
+    if not center.operational:
+        raise BusinessRuleViolation(f"{center.name} is not taking appointments now.")
+    if not _offers_program(center, application.program):
+        raise BusinessRuleViolation(f"{center.name} does not offer {application.program.name}.")
+    if slot.starts_at < now + dt.timedelta(hours=center.min_notice_hours):
+        raise BusinessRuleViolation(
+            f"That time is too soon or has passed: {center.short_name} takes bookings at least "
+            f"{center.min_notice_hours} hours ahead."
+        )
+
+
+def _take_seat(slot: Slot) -> None:
+    taken = db.session.execute(
+        update(Slot)
+        .where(Slot.id == slot.id, Slot.booked + Slot.held < Slot.capacity)
+        .values(booked=Slot.booked + 1)
+        .execution_options(synchronize_session=False)
+    )
+    if taken.rowcount != 1:
+        raise SlotTaken("That time was just taken by someone else. Choose another time.")
+    db.session.refresh(slot)
+
+
+def _release_seat(slot: Slot) -> None:
+    db.session.execute(
+        update(Slot)
+        .where(Slot.id == slot.id, Slot.booked > 0)
+        .values(booked=Slot.booked - 1)
+        .execution_options(synchronize_session=False)
+    )
+    db.session.refresh(slot)
+
+
+def book(application, slot: Slot, *, by, now: dt.datetime) -> Appointment:
+    """Book `slot` for the application: Global Entry after conditional approval, PreCheck once submitted.
+
+    Raises:
+        SlotTaken: the last seat went to someone else first.
+        BusinessRuleViolation: the application cannot book now, already has an appointment, or the time is
+            not bookable (too soon, center closed, program not offered there).
+    """
+    code = application.program.code
+    if active_appointment(application) is not None:
+        raise BusinessRuleViolation("This application already has an appointment. Move it instead of booking again.")
+    if application.status != BOOKABLE[code]:
+        raise BusinessRuleViolation(
+            f"You can book your {VISIT[code]} once your application is "
+            f"{'conditionally approved' if code == 'global_entry' else 'submitted'}."
+        )
+    _check_slot(application, slot, now)
+    _take_seat(slot)
+    try:
+        with db.session.begin_nested():
+            appointment = Appointment(application_id=application.id, slot_id=slot.id, booked_at=now)
+            db.session.add(appointment)
+    except IntegrityError:  # a second tab booked for the same application at the same moment
+        _release_seat(slot)
+        raise BusinessRuleViolation("This application already has an appointment.") from None
+    casework.transition(application, SCHEDULED[code], by=by, reason_code="appointment_booked")
+    notify(
+        application.profile.account,
+        kind="appointment_booked",
+        title=f"Your {VISIT[code]} is booked: {describe_time(slot)}",
+        body=f"{slot.center.name}, {slot.center.address}, {slot.center.city}. {slot.center.notes or ''}".strip(),
+        link=f"/applications/{application.reference}",
+    )
+    return appointment
+
+
+def _check_change_allowed(appointment: Appointment, *, by, now: dt.datetime) -> None:
+    center = appointment.slot.center
+    is_staff = getattr(by, "is_staff", False)
+    if not is_staff and appointment.slot.starts_at - now < dt.timedelta(hours=center.cancel_cutoff_hours):
+        raise BusinessRuleViolation(
+            f"Online changes close {center.cancel_cutoff_hours} hours before the appointment. "
+            f"Contact {center.short_name} to change it."
+        )
+
+
+def cancel(appointment: Appointment, *, by, now: dt.datetime, reason: str = "cancelled_by_applicant") -> None:
+    if appointment.status not in ACTIVE:
+        raise BusinessRuleViolation("This appointment is not active.")
+    _check_change_allowed(appointment, by=by, now=now)
+    application = appointment.application
+    appointment.status, appointment.cancelled_at = "cancelled", now
+    _release_seat(appointment.slot)
+    casework.transition(application, BOOKABLE[application.program.code], by=by, reason_code=reason)
+    notify(
+        application.profile.account,
+        kind="appointment_cancelled",
+        title=f"Your appointment on {describe_time(appointment.slot)} is cancelled",
+        body="Book a new time whenever you are ready.",
+        link=f"/applications/{application.reference}",
+    )
+
+
+def reschedule(appointment: Appointment, new_slot: Slot, *, by, now: dt.datetime) -> Appointment:
+    if appointment.status != "booked":
+        raise BusinessRuleViolation("Only a booked appointment can be moved.")
+    _check_change_allowed(appointment, by=by, now=now)
+    center = appointment.slot.center
+    if appointment.reschedule_count >= center.max_reschedules and not getattr(by, "is_staff", False):
+        raise BusinessRuleViolation(
+            f"This appointment has been moved {appointment.reschedule_count} times, the most allowed online. "
+            f"Contact {center.short_name} to change it."
+        )
+    if new_slot.id == appointment.slot_id:
+        raise BusinessRuleViolation("That is the time you already have.")
+    _check_slot(appointment.application, new_slot, now)
+    old_slot = appointment.slot
+    _take_seat(new_slot)
+    _release_seat(old_slot)
+    appointment.slot_id, appointment.slot = new_slot.id, new_slot
+    appointment.reschedule_count += 1
+    notify(
+        appointment.application.profile.account,
+        kind="appointment_moved",
+        title=f"Your appointment moved to {describe_time(new_slot)}",
+        body=f"{new_slot.center.name}, {new_slot.center.address}, {new_slot.center.city}.",
+        link=f"/applications/{appointment.application.reference}",
+    )
+    db.session.flush()
+    return appointment
+
+
+def get_slot(slot_id: int) -> Slot:
+    slot = db.session.get(Slot, slot_id)
+    if slot is None:
+        raise NotFound("That appointment time does not exist.")
+    return slot
+
+
+def open_slots(center: EnrollmentCenter, *, since: dt.datetime, until: dt.datetime, limit: int = 500) -> list[Slot]:
+    return list(
+        db.session.scalars(
+            select(Slot)
+            .where(
+                Slot.center_id == center.id,
+                Slot.starts_at >= since,
+                Slot.starts_at < until,
+                Slot.booked + Slot.held < Slot.capacity,
+            )
+            .order_by(Slot.starts_at)
+            .limit(limit)
+        )
+    )
+
+
+def soonest_by_center(program, *, since: dt.datetime) -> dict[int, dt.datetime]:
+    """The soonest free slot per operational center offering the program, in one query."""
+    rows = db.session.execute(
+        select(Slot.center_id, func.min(Slot.starts_at))
+        .join(EnrollmentCenter, EnrollmentCenter.id == Slot.center_id)
+        .where(
+            EnrollmentCenter.operational.is_(True),
+            Slot.starts_at >= since,
+            Slot.booked + Slot.held < Slot.capacity,
+            EnrollmentCenter.services.any(id=program.scheduler_service_id),
+        )
+        .group_by(Slot.center_id)
+    ).all()
+    return dict(rows)
+
+
+def send_reminders(now: dt.datetime, *, ahead: dt.timedelta = dt.timedelta(hours=48)) -> int:
+    """Remind each traveler once, in the two days before an appointment."""
+    due = db.session.scalars(
+        select(Appointment)
+        .join(Slot)
+        .where(
+            Appointment.status == "booked",
+            Appointment.reminder_sent_at.is_(None),
+            Slot.starts_at > now,
+            Slot.starts_at <= now + ahead,
+        )
+    ).all()
+    for appointment in due:
+        application = appointment.application
+        notify(
+            application.profile.account,
+            kind="appointment_reminder",
+            title=f"Reminder: your {VISIT[application.program.code]} is {describe_time(appointment.slot)}",
+            body=f"{appointment.slot.center.name}. {appointment.slot.center.notes or ''}".strip(),
+            link=f"/applications/{application.reference}",
+        )
+        appointment.reminder_sent_at = now
+    db.session.flush()
+    return len(due)
