@@ -8,7 +8,6 @@ Create Date: 2026-11-22 08:08:02.116863
 import sqlalchemy as sa
 from alembic import op
 
-
 # revision identifiers, used by Alembic.
 revision = '0004'
 down_revision = '0003'
