@@ -87,6 +87,27 @@ def register_cli(app: Flask) -> None:
         db.session.commit()
         click.echo(f"Reminded {reminded}, expired {expired} draft applications.")
 
+    @app.cli.command("generate-slots")
+    @click.option("--weeks", default=8, show_default=True, help="How far ahead to open slots.")
+    def generate_slots(weeks: int) -> None:
+        """Open slots from each center's weekly hours for the coming weeks (idempotent; run daily)."""
+        import datetime as dt
+
+        from trusted_traveler.scheduling.slots import generate_all
+
+        created = generate_all(start=dt.date.today(), days=7 * weeks)
+        db.session.commit()
+        click.echo(f"Opened {created} new slots.")
+
+    @app.cli.command("send-reminders")
+    def send_reminders() -> None:
+        """Remind travelers of appointments in the next two days (once each; run hourly)."""
+        from trusted_traveler.db import utcnow
+        from trusted_traveler.scheduling.service import send_reminders as run
+
+        click.echo(f"Sent {run(utcnow())} appointment reminders.")
+        db.session.commit()
+
     @app.cli.command("worker")
     @click.option("--once", is_flag=True, help="Deliver one batch and stop.")
     @click.option("--interval", default=2.0, show_default=True, help="Seconds to wait when there is nothing to do.")

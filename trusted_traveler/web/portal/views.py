@@ -20,6 +20,7 @@ from trusted_traveler.memberships.service import memberships_for
 from trusted_traveler.notifications.models import Notification
 from trusted_traveler.payments import service as payments
 from trusted_traveler.profiles import service as profiles
+from trusted_traveler.scheduling import service as scheduling
 from trusted_traveler.web.forms import ApplyForm, AttestForm, LogoutForm
 from trusted_traveler.web.portal import bp
 
@@ -162,10 +163,14 @@ def application(reference: str):
     if application.status == Status.DRAFT:
         return redirect(url_for("portal.checkout"))
     membership = next((m for m in memberships_for(application.profile_id) if m.application_id == application.id), None)
+    appointment = scheduling.active_appointment(application)
     return render_template(
         "portal/application.html",
         application=application,
         membership=membership,
+        appointment=appointment,
+        appointment_time=scheduling.describe_time(appointment.slot) if appointment else None,
+        can_book=application.status == scheduling.BOOKABLE[application.program.code],
         timeline=casework.public_timeline(application),
         typical=typical_times(application.program_id),
         public_label=public_label,

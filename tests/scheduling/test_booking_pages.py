@@ -1,0 +1,98 @@
+"""The traveler's booking pages: find a center, choose a time, book, move, cancel, calendar file; the loser of a
+race is told the time was just taken and shown the next openings."""
+
+import datetime as dt
+import re
+
+import pytest
+
+from tests.factories import create_account, create_application, create_profile, sign_in
+from trusted_traveler.extensions import db
+from trusted_traveler.scheduling.models import EnrollmentCenter
+from trusted_traveler.scheduling.slots import generate_slots
+
+
+@pytest.fixture
+def conditionally_approved(app, client):
+    with app.app_context():
+        profile = create_profile(create_account("interview@example.com"))
+        application = create_application("global_entry", profile=profile, submitted=True)
+        for center_id in (8001, 8008):  # JFK (New York) and ORD (Chicago)
+            generate_slots(
+                db.session.get(EnrollmentCenter, center_id), start=dt.date.today() + dt.timedelta(days=3), days=7
+            )
+        db.session.commit()
+        reference = application.reference
+    sign_in(client, "interview@example.com")
+    return reference
+
+
+def _table(response) -> str:
+    return response.get_data(as_text=True).split('data-testid="centers"')[1].split("</table>")[0]
+
+
+def _first_time(client, reference, center_id=8001):
+    html = client.get(f"/applications/{reference}/appointment/{center_id}").get_data(as_text=True)
+    return re.findall(r'name="slot_id" value="(\d+)"', html), html
+
+
+def test_the_status_page_offers_booking_and_the_centers_list_soonest_first(client, conditionally_approved):
+    page = client.get(f"/applications/{conditionally_approved}").get_data(as_text=True)
+    assert "Book your interview" in page
+    html = client.get(f"/applications/{conditionally_approved}/appointment").get_data(as_text=True)
+    assert "John F. Kennedy International Enrollment Center" in html and "EST" in html
+    assert "Enrollment on Arrival" in html
+    il = _table(client.get(f"/applications/{conditionally_approved}/appointment?state=IL"))
+    assert "O&#39;Hare" in il and "Kennedy" not in il
+    near = _table(client.get(f"/applications/{conditionally_approved}/appointment?zip=60601"))
+    assert near.index("O&#39;Hare") < near.index("Kennedy")  # a Chicago ZIP lists Chicago first
+    bad = client.get(f"/applications/{conditionally_approved}/appointment?zip=abc")
+    assert bad.status_code == 400 and "Enter a 5-digit ZIP code" in bad.get_data(as_text=True)
+
+
+def test_book_move_calendar_and_cancel(client, conditionally_approved):
+    slots, html = _first_time(client, conditionally_approved)
+    assert "times are local" in html and slots
+    response = client.post(f"/applications/{conditionally_approved}/appointment/book", data={"slot_id": slots[0]})
+    assert response.status_code == 302
+    page = client.get(f"/applications/{conditionally_approved}").get_data(as_text=True)
+    assert "Your appointment" in page and "Interview scheduled" in page
+    ics = client.get(f"/applications/{conditionally_approved}/appointment.ics")
+    assert ics.mimetype == "text/calendar" and b"BEGIN:VEVENT" in ics.data
+    client.post(f"/applications/{conditionally_approved}/appointment/book", data={"slot_id": slots[1]})  # move
+    assert "Your appointment moved" in client.get("/dashboard").get_data(as_text=True)
+    client.post(f"/applications/{conditionally_approved}/appointment/cancel")
+    page = client.get(f"/applications/{conditionally_approved}").get_data(as_text=True)
+    assert "Book your interview" in page and "Conditionally Approved" in page
+
+
+def test_the_loser_of_a_race_is_told_and_shown_the_next_openings(app, client, conditionally_approved):
+    slots, _ = _first_time(client, conditionally_approved, 8008)
+    with app.app_context():
+        from trusted_traveler.scheduling.models import Slot
+
+        slot = db.session.get(Slot, int(slots[0]))
+        slot.booked = slot.capacity  # everyone else got there first
+        db.session.commit()
+    response = client.post(f"/applications/{conditionally_approved}/appointment/book", data={"slot_id": slots[0]})
+    html = response.get_data(as_text=True)
+    assert response.status_code == 409
+    assert "That time was just taken by someone else" in html
+    assert f'value="{slots[1]}"' in html and f'value="{slots[0]}"' not in html
+
+
+def test_someone_elses_application_and_bad_input_get_clear_answers(app, client, conditionally_approved):
+    with app.app_context():
+        other = create_application("precheck", submitted=True)
+        db.session.commit()
+        other_reference = other.reference
+    assert client.get(f"/applications/{other_reference}/appointment").status_code == 404
+    assert (
+        client.post(f"/applications/{conditionally_approved}/appointment/book", data={"slot_id": "x"}).status_code
+        == 409
+    )
+    assert (
+        client.post(f"/applications/{conditionally_approved}/appointment/book", data={"slot_id": "999999"}).status_code
+        == 404
+    )
+    assert client.get(f"/applications/{conditionally_approved}/appointment.ics").status_code == 404

@@ -1,0 +1,178 @@
+"""The traveler books, moves and cancels an appointment (Global Entry interview or PreCheck enrollment visit)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+from flask import Response, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+from sqlalchemy import select
+
+from trusted_traveler.auth.policy import signed_in
+from trusted_traveler.casework import service as casework
+from trusted_traveler.db import utcnow
+from trusted_traveler.errors import BusinessRuleViolation, NotFound
+from trusted_traveler.extensions import db
+from trusted_traveler.scheduling import service as scheduling
+from trusted_traveler.scheduling.ics import appointment_ics
+from trusted_traveler.scheduling.models import EnrollmentCenter
+from trusted_traveler.scheduling.slots import local_time
+from trusted_traveler.web.forms import LogoutForm
+from trusted_traveler.web.portal import bp
+
+DAYS_SHOWN = 60
+
+
+def _application(reference: str):
+    return casework.get_application_for_traveler(reference, current_user)
+
+
+def _centers_for(program) -> list[EnrollmentCenter]:
+    return list(
+        db.session.scalars(
+            select(EnrollmentCenter)
+            .where(
+                EnrollmentCenter.operational.is_(True), EnrollmentCenter.services.any(id=program.scheduler_service_id)
+            )
+            .order_by(EnrollmentCenter.state, EnrollmentCenter.city)
+        )
+    )
+
+
+def _zip_distance(center: EnrollmentCenter, zip_code: str) -> int:
+    """How far apart two U.S. ZIP codes' three-digit prefixes are: a rough nearness, not miles."""
+    theirs = re.sub(r"\D", "", center.postal_code or "")[:3]
+    return abs(int(theirs) - int(zip_code[:3])) if theirs.isdigit() and center.country_code == "US" else 10_000
+
+
+@bp.get("/applications/<reference>/appointment")
+@signed_in
+def find_center(reference: str):
+    application = _application(reference)
+    now = utcnow()
+    state = (request.args.get("state") or "").strip().upper()
+    city = (request.args.get("city") or "").strip()
+    zip_code = re.sub(r"\D", "", request.args.get("zip") or "")
+    errors = {}
+    if request.args.get("zip") and len(zip_code) != 5:
+        errors["zip"] = "Enter a 5-digit ZIP code, like 20001."
+    centers = _centers_for(application.program)
+    states = sorted({c.state for c in centers})
+    if state:
+        centers = [c for c in centers if c.state == state]
+    if city:
+        centers = [c for c in centers if city.lower() in c.city.lower()]
+    soonest = scheduling.soonest_by_center(application.program, since=now + dt.timedelta(hours=2))
+    if zip_code and not errors:
+        centers.sort(
+            key=lambda c: (_zip_distance(c, zip_code), soonest.get(c.id) or dt.datetime.max.replace(tzinfo=dt.UTC))
+        )
+    else:
+        centers.sort(key=lambda c: soonest.get(c.id) or dt.datetime.max.replace(tzinfo=dt.UTC))
+    rows = [{"center": c, "soonest": local_time(soonest[c.id], c) if c.id in soonest else None} for c in centers]
+    eoa = [c for c in _centers_for(application.program) if c.enrollment_on_arrival]
+    return render_template(
+        "portal/appointment_centers.html",
+        application=application,
+        rows=rows,
+        states=states,
+        state=state,
+        city=city,
+        zip=request.args.get("zip", ""),
+        errors=errors,
+        appointment=scheduling.active_appointment(application),
+        eoa=eoa,
+    ), (400 if errors else 200)
+
+
+def _times_page(application, center, day: dt.date | None, *, status=200, message=None):
+    now = utcnow()
+    since = now + dt.timedelta(hours=center.min_notice_hours)
+    upcoming = scheduling.open_slots(center, since=since, until=since + dt.timedelta(days=DAYS_SHOWN))
+    days: dict[dt.date, list] = {}
+    for slot in upcoming:
+        days.setdefault(local_time(slot.starts_at, center).date(), []).append(slot)
+    chosen = day if day in days else (next(iter(days)) if days else None)
+    times = [(slot, local_time(slot.starts_at, center)) for slot in days.get(chosen, [])]
+    return render_template(
+        "portal/appointment_times.html",
+        application=application,
+        center=center,
+        days=list(days),
+        chosen=chosen,
+        times=times,
+        appointment=scheduling.active_appointment(application),
+        message=message,
+        form=LogoutForm(),
+    ), status
+
+
+@bp.get("/applications/<reference>/appointment/<int:center_id>")
+@signed_in
+def choose_time(reference: str, center_id: int):
+    application = _application(reference)
+    center = db.session.get(EnrollmentCenter, center_id)
+    if center is None:
+        raise NotFound("We could not find that enrollment center.")
+    try:
+        day = dt.date.fromisoformat(request.args["day"]) if request.args.get("day") else None
+    except ValueError:
+        day = None
+    return _times_page(application, center, day)
+
+
+@bp.post("/applications/<reference>/appointment/book")
+@signed_in
+def book(reference: str):
+    application = _application(reference)
+    form = LogoutForm()
+    if not form.validate_on_submit() or not (request.form.get("slot_id") or "").isdigit():
+        raise BusinessRuleViolation("Choose a time to book.")
+    slot = scheduling.get_slot(int(request.form["slot_id"]))
+    current = scheduling.active_appointment(application)
+    try:
+        if current is not None:
+            scheduling.reschedule(current, slot, by=current_user, now=utcnow())
+        else:
+            scheduling.book(application, slot, by=current_user, now=utcnow())
+    except scheduling.SlotTaken as exc:
+        db.session.rollback()
+        return _times_page(
+            application, slot.center, local_time(slot.starts_at, slot.center).date(), status=409, message=exc.message
+        )
+    except BusinessRuleViolation as exc:
+        db.session.rollback()
+        return _times_page(application, slot.center, None, status=409, message=exc.message)
+    db.session.commit()
+    flash(f"Booked: {scheduling.describe_time(slot)} at {slot.center.name}.", "success")
+    return redirect(url_for("portal.application", reference=reference))
+
+
+@bp.post("/applications/<reference>/appointment/cancel")
+@signed_in
+def cancel_appointment(reference: str):
+    application = _application(reference)
+    form = LogoutForm()
+    appointment = scheduling.active_appointment(application)
+    if not form.validate_on_submit() or appointment is None:
+        raise BusinessRuleViolation("There is no appointment to cancel.")
+    scheduling.cancel(appointment, by=current_user, now=utcnow())
+    db.session.commit()
+    flash("Your appointment is cancelled. Book a new time when you are ready.", "success")
+    return redirect(url_for("portal.application", reference=reference))
+
+
+@bp.get("/applications/<reference>/appointment.ics")
+@signed_in
+def appointment_calendar(reference: str):
+    application = _application(reference)
+    appointment = scheduling.active_appointment(application)
+    if appointment is None:
+        raise NotFound("There is no booked appointment for this application.")
+    visit = scheduling.VISIT[application.program.code]
+    return Response(
+        appointment_ics(appointment, visit=visit),
+        mimetype="text/calendar",
+        headers={"Content-Disposition": f'attachment; filename="{reference}-{visit.replace(" ", "-")}.ics"'},
+    )
