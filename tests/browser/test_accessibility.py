@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import Page
@@ -9,6 +11,8 @@ from playwright.sync_api import Page
 from tests.browser.journeys import dev_sign_in
 from tests.factories import create_account, create_application, create_officer, create_profile
 from trusted_traveler.extensions import db
+from trusted_traveler.scheduling.models import EnrollmentCenter
+from trusted_traveler.scheduling.slots import generate_slots
 
 AXE_OPTIONS = {"runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]}}
 
@@ -31,6 +35,7 @@ def people(app):
         traveler = create_profile(create_account("a11y.traveler@example.com"))
         application = create_application("precheck", profile=traveler, submitted=True)
         create_application("global_entry", profile=traveler)
+        generate_slots(db.session.get(EnrollmentCenter, 8001), start=dt.date.today() + dt.timedelta(days=2), days=5)
         db.session.commit()
         return application.reference
 
@@ -65,6 +70,7 @@ def test_traveler_pages(page: Page, people):
 def test_staff_pages(page: Page, people):
     dev_sign_in(page, "a11y.officer@example.com")
     found = violations(page, "/officer/") + violations(page, f"/officer/cases/{people}")
+    found += violations(page, "/officer/centers") + violations(page, "/officer/centers/8001/day")
     dev_sign_in(page, "a11y.admin@example.com")
     found += violations(page, "/admin/roles")
     dev_sign_in(page, "a11y.lead@example.com")

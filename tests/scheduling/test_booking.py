@@ -14,6 +14,7 @@ from trusted_traveler.notifications.models import Notification
 from trusted_traveler.scheduling import service as scheduling
 from trusted_traveler.scheduling.ics import appointment_ics
 from trusted_traveler.scheduling.models import Appointment, Slot
+from trusted_traveler.scheduling.slots import local_time
 
 NOW = dt.datetime.now(dt.UTC).replace(microsecond=0)
 
@@ -163,3 +164,36 @@ def test_fifty_clients_racing_for_the_last_seats_never_overbook(app, database_ur
         active = db.session.scalar(select(func.count()).select_from(Appointment).where(Appointment.slot_id == slot_id))
     assert sorted(outcomes).count("booked") == 3 and outcomes.count("taken") == 47
     assert booked == active == 3
+
+
+def test_at_the_center_check_in_then_complete_a_precheck_visit_runs_vetting(ctx):
+    application = create_application("precheck", submitted=True)
+    slot = _slot(8001, hours=72)
+    appointment = scheduling.book(application, slot, by=application.profile.account, now=NOW)
+    officer = create_officer()
+    visit_time = slot.starts_at + dt.timedelta(minutes=1)
+    assert appointment in scheduling.day_schedule(slot.center, local_time(slot.starts_at, slot.center).date())
+    with pytest.raises(BusinessRuleViolation, match="Check the traveler in"):
+        scheduling.complete_visit(appointment, by=officer, now=visit_time)
+    scheduling.check_in(appointment, by=officer, now=visit_time)
+    scheduling.complete_visit(appointment, by=officer, now=visit_time)
+    assert appointment.status == "completed" and application.status == Status.APPROVED  # clean vetting
+
+
+def test_a_no_show_sends_global_entry_back_to_booking(ctx):
+    application = create_application("global_entry", submitted=True)
+    slot = _slot(8001, hours=72)
+    appointment = scheduling.book(application, slot, by=application.profile.account, now=NOW)
+    officer = create_officer()
+    with pytest.raises(BusinessRuleViolation, match="has not started yet"):
+        scheduling.mark_no_show(appointment, by=officer, now=NOW)
+    scheduling.mark_no_show(appointment, by=officer, now=slot.starts_at + dt.timedelta(minutes=30))
+    assert application.status == Status.CONDITIONALLY_APPROVED
+    assert db.session.scalars(select(Notification.kind).where(Notification.kind == "appointment_missed")).all()
+
+
+def test_enrollment_on_arrival_completes_the_interview_without_an_appointment(ctx):
+    application = create_application("global_entry", submitted=True)
+    scheduling.complete_on_arrival(application, by=create_officer())
+    assert application.status == Status.INTERVIEW_COMPLETED
+    assert application.events[-1].reason_code == "enrollment_on_arrival"

@@ -5,10 +5,12 @@ check constraint behind it; one active appointment per application is a unique i
 from __future__ import annotations
 
 import datetime as dt
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 
+from trusted_traveler.audit.record import record_event
 from trusted_traveler.casework import service as casework
 from trusted_traveler.casework.states import Status
 from trusted_traveler.errors import BusinessRuleViolation, NotFound
@@ -233,3 +235,71 @@ def send_reminders(now: dt.datetime, *, ahead: dt.timedelta = dt.timedelta(hours
         appointment.reminder_sent_at = now
     db.session.flush()
     return len(due)
+
+
+# --- At the center -------------------------------------------------------------------------------------------
+
+
+def day_schedule(center: EnrollmentCenter, day: dt.date) -> list[Appointment]:
+    """Every appointment at the center on a local calendar day, in time order."""
+    zone = ZoneInfo(center.tz_name)
+    start = dt.datetime.combine(day, dt.time(0), tzinfo=zone).astimezone(dt.UTC)
+    end = dt.datetime.combine(day + dt.timedelta(days=1), dt.time(0), tzinfo=zone).astimezone(dt.UTC)
+    return list(
+        db.session.scalars(
+            select(Appointment)
+            .join(Slot)
+            .where(
+                Slot.center_id == center.id,
+                Slot.starts_at >= start,
+                Slot.starts_at < end,
+                Appointment.status != "cancelled",
+            )
+            .order_by(Slot.starts_at, Appointment.id)
+        )
+    )
+
+
+def check_in(appointment: Appointment, *, by, now: dt.datetime) -> None:
+    if appointment.status != "booked":
+        raise BusinessRuleViolation("Only a booked appointment can be checked in.")
+    appointment.status, appointment.checked_in_at = "checked_in", now
+    record_event("appointment.checked_in", "application", appointment.application.reference, by=by)
+    db.session.flush()
+
+
+def mark_no_show(appointment: Appointment, *, by, now: dt.datetime) -> None:
+    """The traveler did not come: the application goes back to booking, and they are told."""
+    if appointment.status != "booked":
+        raise BusinessRuleViolation("Only a booked appointment that has not been checked in can be a no-show.")
+    if appointment.slot.starts_at > now:
+        raise BusinessRuleViolation("The appointment has not started yet.")
+    application = appointment.application
+    appointment.status = "no_show"
+    casework.transition(application, BOOKABLE[application.program.code], by=by, reason_code="no_show")
+    notify(
+        application.profile.account,
+        kind="appointment_missed",
+        title=f"You missed your {VISIT[application.program.code]} on {describe_time(appointment.slot)}",
+        body="Book a new time to keep your application going.",
+        link=f"/applications/{application.reference}",
+    )
+
+
+def complete_visit(appointment: Appointment, *, by, now: dt.datetime) -> None:
+    """Documents checked and fingerprints taken (PreCheck, vetting follows) or the interview held (Global Entry)."""
+    if appointment.status != "checked_in":
+        raise BusinessRuleViolation("Check the traveler in before completing the visit.")
+    application = appointment.application
+    appointment.status = "completed"
+    if application.program.code == "precheck":
+        casework.record_biometrics(application, by=by)
+    else:
+        casework.transition(application, S.INTERVIEW_COMPLETED, by=by, reason_code="interview_held")
+
+
+def complete_on_arrival(application, *, by) -> None:
+    """Enrollment on Arrival: a conditionally approved Global Entry applicant interviewed at the airport."""
+    if application.program.code != "global_entry":
+        raise BusinessRuleViolation("Enrollment on Arrival is for Global Entry.")
+    casework.transition(application, S.INTERVIEW_COMPLETED, by=by, reason_code="enrollment_on_arrival")

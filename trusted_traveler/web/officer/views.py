@@ -15,6 +15,7 @@ from trusted_traveler.casework.states import Status, allowed_moves, public_label
 from trusted_traveler.errors import Conflict
 from trusted_traveler.extensions import db
 from trusted_traveler.memberships.service import memberships_for
+from trusted_traveler.scheduling import service as scheduling
 from trusted_traveler.web.forms import ActionForm, DenyForm
 from trusted_traveler.web.officer import bp
 
@@ -88,6 +89,19 @@ def record_biometrics(reference: str):
         f"Enrollment visit recorded. Status: {public_label(application.program.code, application.status)}.",
         "success",
     )
+    return redirect(url_for("officer.case", reference=reference))
+
+
+@bp.post("/cases/<reference>/arrival-interview")
+@require(Permission.DECIDE_CASES)
+def arrival_interview(reference: str):
+    form = ActionForm()
+    if not form.validate_on_submit():
+        abort(400)
+    application = _load_for_action(reference, form)
+    scheduling.complete_on_arrival(application, by=current_user)
+    db.session.commit()
+    flash("Interview completed on arrival. Decide the application now.", "success")
     return redirect(url_for("officer.case", reference=reference))
 
 

@@ -1,0 +1,71 @@
+"""A center's day: the appointments in local time, check-in, no-show and completing the visit."""
+
+from __future__ import annotations
+
+import datetime as dt
+from zoneinfo import ZoneInfo
+
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+from sqlalchemy import select
+
+from trusted_traveler.auth.policy import require
+from trusted_traveler.auth.roles import Permission
+from trusted_traveler.db import utcnow
+from trusted_traveler.errors import BusinessRuleViolation
+from trusted_traveler.extensions import db
+from trusted_traveler.scheduling import service as scheduling
+from trusted_traveler.scheduling.models import Appointment, EnrollmentCenter
+from trusted_traveler.scheduling.slots import local_time
+from trusted_traveler.web.forms import LogoutForm
+from trusted_traveler.web.officer import bp
+
+
+@bp.get("/centers")
+@require(Permission.WORK_CASES)
+def centers():
+    rows = db.session.scalars(select(EnrollmentCenter).order_by(EnrollmentCenter.state, EnrollmentCenter.name)).all()
+    return render_template("officer/centers.html", centers=rows)
+
+
+@bp.get("/centers/<int:center_id>/day")
+@require(Permission.WORK_CASES)
+def day(center_id: int):
+    center = db.session.get(EnrollmentCenter, center_id) or abort(404)
+    today = utcnow().astimezone(ZoneInfo(center.tz_name)).date()
+    try:
+        chosen = dt.date.fromisoformat(request.args.get("date") or today.isoformat())
+    except ValueError:
+        chosen = today
+    appointments = [(a, local_time(a.slot.starts_at, center)) for a in scheduling.day_schedule(center, chosen)]
+    return render_template(
+        "officer/day.html",
+        center=center,
+        day=chosen,
+        appointments=appointments,
+        previous=chosen - dt.timedelta(days=1),
+        next=chosen + dt.timedelta(days=1),
+        form=LogoutForm(),
+    )
+
+
+ACTIONS = {"check-in": scheduling.check_in, "no-show": scheduling.mark_no_show, "complete": scheduling.complete_visit}
+
+
+@bp.post("/appointments/<int:appointment_id>/<action>")
+@require(Permission.DECIDE_CASES)
+def appointment_action(appointment_id: int, action: str):
+    appointment = db.session.get(Appointment, appointment_id) or abort(404)
+    if action not in ACTIONS or not LogoutForm().validate_on_submit():
+        abort(400)
+    center = appointment.slot.center
+    try:
+        ACTIONS[action](appointment, by=current_user, now=utcnow())
+    except BusinessRuleViolation as exc:
+        db.session.rollback()
+        flash(exc.message, "error")
+    else:
+        db.session.commit()
+        flash(f"{appointment.application.reference}: {action.replace('-', ' ')} recorded.", "success")
+    day = local_time(appointment.slot.starts_at, center).date()
+    return redirect(url_for("officer.day", center_id=center.id, date=day.isoformat()))
