@@ -102,6 +102,7 @@ PARAMETERS = [
         "Partner countries as seeded (CONTRACTS.md section 1); the current list is unconfirmed",
     ),
     (None, "age_of_majority", 18, D(2009, 1, 1), "Applicants under 18 need parental consent"),
+    (None, "waitlist_hold_minutes", 30, D(2026, 1, 1), "How long a seat offered from the waitlist is held"),
 ]
 
 

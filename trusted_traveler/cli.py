@@ -113,12 +113,16 @@ def register_cli(app: Flask) -> None:
     @click.option("--interval", default=2.0, show_default=True, help="Seconds to wait when there is nothing to do.")
     def worker(once: bool, interval: float) -> None:
         """Drain the outbox: deliver e-mail, retrying failures with backoff."""
+        from trusted_traveler.db import utcnow
         from trusted_traveler.notifications.worker import deliver_batch
+        from trusted_traveler.scheduling.waitlist import expire_offers
 
         while True:
+            expired = expire_offers(utcnow())  # waitlist offers past their hold go to the next person
+            db.session.commit()
             delivered, failed = deliver_batch()
-            if delivered or failed:
-                click.echo(f"delivered {delivered}, failed {failed}")
+            if delivered or failed or expired:
+                click.echo(f"delivered {delivered}, failed {failed}, waitlist offers expired {expired}")
             if once:
                 return
             if not delivered:

@@ -96,3 +96,48 @@ def test_someone_elses_application_and_bad_input_get_clear_answers(app, client, 
         == 404
     )
     assert client.get(f"/applications/{conditionally_approved}/appointment.ics").status_code == 404
+
+
+def test_join_the_waitlist_get_an_offer_and_take_it(app, client, conditionally_approved):
+    slots, _ = _first_time(client, conditionally_approved)
+    today = dt.date.today()
+    response = client.post(
+        f"/applications/{conditionally_approved}/waitlist",
+        data={
+            "center_ids": ["8001"],
+            "earliest": today.isoformat(),
+            "latest": (today + dt.timedelta(days=20)).isoformat(),
+        },
+    )
+    assert response.status_code == 302
+    assert "You are on the waitlist" in client.get(f"/applications/{conditionally_approved}").get_data(as_text=True)
+    with app.app_context():  # someone else cancels the first slot of the day: it frees up
+        from trusted_traveler.scheduling import service as scheduling
+        from trusted_traveler.scheduling.models import Slot
+
+        other = create_application("global_entry", submitted=True)
+        appointment = scheduling.book(
+            other, db.session.get(Slot, int(slots[0])), by=other.profile.account, now=dt.datetime.now(dt.UTC)
+        )
+        scheduling.cancel(appointment, by=other.profile.account, now=dt.datetime.now(dt.UTC))
+        db.session.commit()
+    page = client.get(f"/applications/{conditionally_approved}").get_data(as_text=True)
+    assert "An earlier time is held for you" in page
+    client.post(f"/applications/{conditionally_approved}/waitlist/accept")
+    page = client.get(f"/applications/{conditionally_approved}").get_data(as_text=True)
+    assert "Your appointment" in page and "Interview scheduled" in page
+
+
+def test_joining_the_waitlist_with_bad_dates_or_no_center_says_why(client, conditionally_approved):
+    response = client.post(
+        f"/applications/{conditionally_approved}/waitlist",
+        data={"center_ids": ["8001"], "earliest": "soon", "latest": ""},
+        follow_redirects=True,
+    )
+    assert "Enter the first and last days you could go" in response.get_data(as_text=True)
+    response = client.post(
+        f"/applications/{conditionally_approved}/waitlist",
+        data={"earliest": "2030-01-02", "latest": "2030-01-05"},
+        follow_redirects=True,
+    )
+    assert "Choose at least one center." in response.get_data(as_text=True)

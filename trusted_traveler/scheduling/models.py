@@ -181,3 +181,4 @@ class WaitlistEntry(Base):
     offer_expires_at: Mapped[dt.datetime | None]
 
     centers: Mapped[list[EnrollmentCenter]] = relationship(secondary=waitlist_entry_centers)
+    application = relationship("Application")

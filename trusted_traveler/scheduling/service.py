@@ -12,33 +12,16 @@ from sqlalchemy.exc import IntegrityError
 
 from trusted_traveler.audit.record import record_event
 from trusted_traveler.casework import service as casework
-from trusted_traveler.casework.states import Status
 from trusted_traveler.errors import BusinessRuleViolation, NotFound
 from trusted_traveler.extensions import db
 from trusted_traveler.notifications.service import notify
+from trusted_traveler.scheduling import waitlist
+from trusted_traveler.scheduling.lookups import ACTIVE, BOOKABLE, SCHEDULED, VISIT, S, active_appointment, describe_time
 from trusted_traveler.scheduling.models import Appointment, EnrollmentCenter, Slot
-from trusted_traveler.scheduling.slots import local_time
-
-S = Status
-ACTIVE = ("booked", "checked_in")
-BOOKABLE = {"global_entry": S.CONDITIONALLY_APPROVED, "precheck": S.SUBMITTED}
-SCHEDULED = {"global_entry": S.INTERVIEW_SCHEDULED, "precheck": S.ENROLLMENT_SCHEDULED}
-VISIT = {"global_entry": "interview", "precheck": "enrollment visit"}
 
 
 class SlotTaken(BusinessRuleViolation):
     code = "slot_taken"
-
-
-def describe_time(slot: Slot) -> str:
-    local = local_time(slot.starts_at, slot.center)
-    return f"{local:%A, %B %-d, %Y at %-I:%M %p} {local.tzname()}"
-
-
-def active_appointment(application) -> Appointment | None:
-    return db.session.scalar(
-        select(Appointment).where(Appointment.application_id == application.id, Appointment.status.in_(ACTIVE))
-    )
 
 
 def _offers_program(center: EnrollmentCenter, program) -> bool:
@@ -133,6 +116,7 @@ def cancel(appointment: Appointment, *, by, now: dt.datetime, reason: str = "can
     application = appointment.application
     appointment.status, appointment.cancelled_at = "cancelled", now
     _release_seat(appointment.slot)
+    waitlist.offer_free_seats(appointment.slot, now=now)
     casework.transition(application, BOOKABLE[application.program.code], by=by, reason_code=reason)
     notify(
         application.profile.account,
@@ -159,6 +143,7 @@ def reschedule(appointment: Appointment, new_slot: Slot, *, by, now: dt.datetime
     old_slot = appointment.slot
     _take_seat(new_slot)
     _release_seat(old_slot)
+    waitlist.offer_free_seats(old_slot, now=now)
     appointment.slot_id, appointment.slot = new_slot.id, new_slot
     appointment.reschedule_count += 1
     notify(
@@ -303,3 +288,15 @@ def complete_on_arrival(application, *, by) -> None:
     if application.program.code != "global_entry":
         raise BusinessRuleViolation("Enrollment on Arrival is for Global Entry.")
     casework.transition(application, S.INTERVIEW_COMPLETED, by=by, reason_code="enrollment_on_arrival")
+
+
+def accept_offer(entry, *, by, now: dt.datetime) -> Appointment:
+    """Book (or move to) the seat the waitlist holds for this traveler."""
+    slot = waitlist.take_held_seat(entry, now=now)
+    current = active_appointment(entry.application)
+    appointment = (
+        reschedule(current, slot, by=by, now=now) if current else book(entry.application, slot, by=by, now=now)
+    )
+    entry.status = "booked"
+    db.session.flush()
+    return appointment

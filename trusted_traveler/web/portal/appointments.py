@@ -15,6 +15,7 @@ from trusted_traveler.db import utcnow
 from trusted_traveler.errors import BusinessRuleViolation, NotFound
 from trusted_traveler.extensions import db
 from trusted_traveler.scheduling import service as scheduling
+from trusted_traveler.scheduling import waitlist
 from trusted_traveler.scheduling.ics import appointment_ics
 from trusted_traveler.scheduling.models import EnrollmentCenter
 from trusted_traveler.scheduling.slots import local_time
@@ -83,6 +84,9 @@ def find_center(reference: str):
         errors=errors,
         appointment=scheduling.active_appointment(application),
         eoa=eoa,
+        form=LogoutForm(),
+        waiting=waitlist.entry_for(application),
+        today=dt.date.today(),
     ), (400 if errors else 200)
 
 
@@ -176,3 +180,50 @@ def appointment_calendar(reference: str):
         mimetype="text/calendar",
         headers={"Content-Disposition": f'attachment; filename="{reference}-{visit.replace(" ", "-")}.ics"'},
     )
+
+
+@bp.post("/applications/<reference>/waitlist")
+@signed_in
+def join_waitlist(reference: str):
+    application = _application(reference)
+    if not LogoutForm().validate_on_submit():
+        raise BusinessRuleViolation("Your form expired. Reload the page and try again.")
+    ids = [int(i) for i in request.form.getlist("center_ids") if i.isdigit()]
+    centers = [c for c in _centers_for(application.program) if c.id in ids]
+    try:
+        earliest = dt.date.fromisoformat(request.form.get("earliest") or "")
+        latest = dt.date.fromisoformat(request.form.get("latest") or "")
+    except ValueError:
+        flash("Enter the first and last days you could go, as real dates.", "error")
+        return redirect(url_for("portal.find_center", reference=reference))
+    try:
+        waitlist.join(application, centers, earliest=earliest, latest=latest, by=current_user)
+    except BusinessRuleViolation as exc:
+        db.session.rollback()
+        flash(exc.message, "error")
+        return redirect(url_for("portal.find_center", reference=reference))
+    db.session.commit()
+    flash("You are on the waitlist. We will e-mail you if a time opens, and hold it for you for a while.", "success")
+    return redirect(url_for("portal.application", reference=reference))
+
+
+@bp.post("/applications/<reference>/waitlist/<action>")
+@signed_in
+def waitlist_action(reference: str, action: str):
+    application = _application(reference)
+    entry = waitlist.entry_for(application)
+    if entry is None or action not in ("accept", "leave") or not LogoutForm().validate_on_submit():
+        raise BusinessRuleViolation("You are not on the waitlist.")
+    if action == "leave":
+        waitlist.leave(entry, now=utcnow())
+        flash("You have left the waitlist.", "success")
+    else:
+        try:
+            scheduling.accept_offer(entry, by=current_user, now=utcnow())
+        except BusinessRuleViolation as exc:
+            db.session.rollback()
+            flash(exc.message, "error")
+            return redirect(url_for("portal.application", reference=reference))
+        flash("The earlier time is yours.", "success")
+    db.session.commit()
+    return redirect(url_for("portal.application", reference=reference))

@@ -21,6 +21,8 @@ from trusted_traveler.notifications.models import Notification
 from trusted_traveler.payments import service as payments
 from trusted_traveler.profiles import service as profiles
 from trusted_traveler.scheduling import service as scheduling
+from trusted_traveler.scheduling import waitlist
+from trusted_traveler.scheduling.models import Slot
 from trusted_traveler.web.forms import ApplyForm, AttestForm, LogoutForm
 from trusted_traveler.web.portal import bp
 
@@ -164,6 +166,8 @@ def application(reference: str):
         return redirect(url_for("portal.checkout"))
     membership = next((m for m in memberships_for(application.profile_id) if m.application_id == application.id), None)
     appointment = scheduling.active_appointment(application)
+    waiting = waitlist.entry_for(application)
+    offered = db.session.get(Slot, waiting.offered_slot_id) if waiting and waiting.offered_slot_id else None
     return render_template(
         "portal/application.html",
         application=application,
@@ -171,6 +175,8 @@ def application(reference: str):
         appointment=appointment,
         appointment_time=scheduling.describe_time(appointment.slot) if appointment else None,
         can_book=application.status == scheduling.BOOKABLE[application.program.code],
+        waiting=waiting,
+        offered_time=scheduling.describe_time(offered) if offered else None,
         timeline=casework.public_timeline(application),
         typical=typical_times(application.program_id),
         public_label=public_label,

@@ -1,0 +1,104 @@
+"""The waitlist: a freed seat is offered in joining order and held for that person; accepting books it; expiry
+passes it on; the state lives in the database, so a worker restart changes nothing."""
+
+import datetime as dt
+
+import pytest
+from sqlalchemy import select
+
+from tests.factories import create_account, create_application, create_profile
+from trusted_traveler.casework.states import Status
+from trusted_traveler.errors import BusinessRuleViolation
+from trusted_traveler.extensions import db
+from trusted_traveler.notifications.models import OutboxMessage
+from trusted_traveler.scheduling import service as scheduling
+from trusted_traveler.scheduling import waitlist
+from trusted_traveler.scheduling.models import EnrollmentCenter, Slot
+
+pytestmark = pytest.mark.usefixtures("app_ctx")
+NOW = dt.datetime.now(dt.UTC).replace(microsecond=0)
+
+
+def _slot(hours, capacity=1):
+    slot = Slot(center_id=8001, starts_at=NOW + dt.timedelta(hours=hours), capacity=capacity)
+    db.session.add(slot)
+    db.session.flush()
+    return slot
+
+
+def _person(name):
+    return create_application("precheck", submitted=True, profile=create_profile(create_account(f"{name}@example.com")))
+
+
+def _join(application):
+    jfk = db.session.get(EnrollmentCenter, 8001)
+    return waitlist.join(
+        application,
+        [jfk],
+        earliest=NOW.date(),
+        latest=NOW.date() + dt.timedelta(days=30),
+        by=application.profile.account,
+    )
+
+
+def test_a_freed_seat_is_offered_to_the_first_to_join_and_held_from_everyone_else():
+    soon = _slot(48)
+    holder = _person("holder")
+    appointment = scheduling.book(holder, soon, by=holder.profile.account, now=NOW)
+    first, second, outsider = _person("first"), _person("second"), _person("outsider")
+    first_entry, second_entry = _join(first), _join(second)
+    scheduling.cancel(appointment, by=holder.profile.account, now=NOW)  # the seat frees up
+    assert (first_entry.status, second_entry.status) == ("offered", "waiting")
+    assert soon.held == 1 and soon.booked == 0
+    with pytest.raises(scheduling.SlotTaken):
+        scheduling.book(outsider, soon, by=outsider.profile.account, now=NOW)  # held for the first in line
+    offers = db.session.scalars(select(OutboxMessage).where(OutboxMessage.kind == "email.waitlist_offer")).all()
+    assert [m.recipient for m in offers] == ["first@example.com"]
+    scheduling.accept_offer(first_entry, by=first.profile.account, now=NOW)
+    assert first.status == Status.ENROLLMENT_SCHEDULED and soon.booked == 1 and soon.held == 0
+    assert first_entry.status == "booked"
+
+
+def test_an_expired_offer_passes_to_the_next_person_even_after_a_worker_restart(app):
+    soon = _slot(48)
+    holder = _person("holder")
+    appointment = scheduling.book(holder, soon, by=holder.profile.account, now=NOW)
+    first, second = _person("first"), _person("second")
+    first_entry, second_entry = _join(first), _join(second)
+    scheduling.cancel(appointment, by=holder.profile.account, now=NOW)
+    db.session.commit()  # the worker that made the offer stops here
+    first_id, second_id, slot_id = first_entry.id, second_entry.id, soon.id
+    db.session.remove()
+
+    later = NOW + dt.timedelta(minutes=31)  # past the 30-minute hold
+    with app.app_context():  # a new worker process
+        assert waitlist.expire_offers(later) == 1
+        db.session.commit()
+        from trusted_traveler.scheduling.models import WaitlistEntry
+
+        first_entry, second_entry = db.session.get(WaitlistEntry, first_id), db.session.get(WaitlistEntry, second_id)
+        assert (first_entry.status, second_entry.status) == ("expired", "offered")
+        with pytest.raises(BusinessRuleViolation, match="expired"):
+            waitlist.take_held_seat(first_entry, now=later)
+        assert waitlist.expire_offers(later) == 0  # nothing offered twice
+        assert db.session.get(Slot, slot_id).held == 1
+
+
+def test_only_an_earlier_time_is_offered_to_someone_who_already_has_one():
+    early, late = _slot(40), _slot(200)
+    booked = _person("booked")
+    scheduling.book(booked, early, by=booked.profile.account, now=NOW)
+    entry = _join(booked)
+    other = _person("other")
+    appointment = scheduling.book(other, late, by=other.profile.account, now=NOW)
+    scheduling.cancel(appointment, by=other.profile.account, now=NOW)
+    assert entry.status == "waiting" and late.held == 0
+
+
+def test_one_place_in_the_queue_per_application_and_leaving_releases_a_hold():
+    application = _person("twice")
+    entry = _join(application)
+    with pytest.raises(BusinessRuleViolation, match="already on the waitlist"):
+        _join(application)
+    waitlist.leave(entry, now=NOW)
+    assert entry.status == "cancelled"

@@ -1,0 +1,152 @@
+"""A fair waitlist: "tell me if something earlier opens". A freed seat is offered to waiting travelers in the order
+they joined and held for them (the `held` seat count: nobody else can book it) until the offer expires; accepting
+books it, expiry passes it to the next person. Everything is in the database and every message goes through the
+outbox, so the worker can stop and restart at any point and nothing is lost or offered twice."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import select, update
+
+from trusted_traveler.casework.models import Application
+from trusted_traveler.errors import BusinessRuleViolation, NotFound
+from trusted_traveler.extensions import db
+from trusted_traveler.notifications.service import notify
+from trusted_traveler.programs.service import parameter_value
+from trusted_traveler.scheduling.lookups import BOOKABLE, SCHEDULED, active_appointment, describe_time
+from trusted_traveler.scheduling.models import EnrollmentCenter, Slot, WaitlistEntry, waitlist_entry_centers
+from trusted_traveler.scheduling.slots import local_time
+
+DEFAULT_HOLD = dt.timedelta(minutes=30)
+
+
+def hold_period(today: dt.date) -> dt.timedelta:
+    """How long an offered seat is held (the dated service-wide parameter waitlist_hold_minutes)."""
+    try:
+        return dt.timedelta(minutes=int(parameter_value(None, "waitlist_hold_minutes", today)))
+    except NotFound:
+        return DEFAULT_HOLD
+
+
+def join(
+    application: Application, centers: list[EnrollmentCenter], *, earliest: dt.date, latest: dt.date, by
+) -> WaitlistEntry:
+    code = application.program.code
+    if application.status not in (BOOKABLE[code], SCHEDULED[code]):
+        raise BusinessRuleViolation("You can join the waitlist once you can book an appointment.")
+    if not centers:
+        raise BusinessRuleViolation("Choose at least one center.")
+    if latest < earliest:
+        raise BusinessRuleViolation("The last day is before the first day.")
+    existing = db.session.scalar(
+        select(WaitlistEntry).where(
+            WaitlistEntry.application_id == application.id, WaitlistEntry.status.in_(("waiting", "offered"))
+        )
+    )
+    if existing is not None:
+        raise BusinessRuleViolation("You are already on the waitlist. Leave it first to change your choices.")
+    entry = WaitlistEntry(
+        application_id=application.id, earliest_date=earliest, latest_date=latest, centers=list(centers)
+    )
+    db.session.add(entry)
+    db.session.flush()
+    return entry
+
+
+def leave(entry: WaitlistEntry, *, now: dt.datetime) -> None:
+    if entry.status == "offered":
+        _release_hold(entry)
+    entry.status = "cancelled"
+    db.session.flush()
+
+
+def _release_hold(entry: WaitlistEntry) -> None:
+    db.session.execute(
+        update(Slot)
+        .where(Slot.id == entry.offered_slot_id, Slot.held > 0)
+        .values(held=Slot.held - 1)
+        .execution_options(synchronize_session=False)
+    )
+
+
+def _wants(entry: WaitlistEntry, slot: Slot) -> bool:
+    day = local_time(slot.starts_at, slot.center).date()
+    if not entry.earliest_date <= day <= entry.latest_date:
+        return False
+    current = active_appointment(entry.application)
+    return current is None or slot.starts_at < current.slot.starts_at  # only something earlier is an offer
+
+
+def offer_free_seats(slot: Slot, *, now: dt.datetime) -> int:
+    """Offer the slot's free seats to the earliest-joined waiting travelers who want it. Returns offers made."""
+    if slot.starts_at < now + dt.timedelta(hours=slot.center.min_notice_hours):
+        return 0
+    waiting = db.session.scalars(
+        select(WaitlistEntry)
+        .join(waitlist_entry_centers, waitlist_entry_centers.c.entry_id == WaitlistEntry.id)
+        .where(waitlist_entry_centers.c.center_id == slot.center_id, WaitlistEntry.status == "waiting")
+        .order_by(WaitlistEntry.joined_at, WaitlistEntry.id)
+    ).all()
+    made = 0
+    for entry in waiting:
+        if not _wants(entry, slot):
+            continue
+        held = db.session.execute(
+            update(Slot)
+            .where(Slot.id == slot.id, Slot.booked + Slot.held < Slot.capacity)
+            .values(held=Slot.held + 1)
+            .execution_options(synchronize_session=False)
+        )
+        if held.rowcount != 1:
+            break  # no free seat left
+        entry.status, entry.offered_slot_id = "offered", slot.id
+        entry.offer_expires_at = now + hold_period(now.date())
+        application = entry.application
+        notify(
+            application.profile.account,
+            kind="waitlist_offer",
+            title=f"An earlier time opened: {describe_time(slot)}",
+            body=f"{slot.center.name}. It is held for you until {entry.offer_expires_at:%H:%M} UTC. "
+            "Accept it on your application page before then.",
+            link=f"/applications/{application.reference}",
+        )
+        made += 1
+    db.session.flush()
+    db.session.refresh(slot)
+    return made
+
+
+def take_held_seat(entry: WaitlistEntry, *, now: dt.datetime) -> Slot:
+    """Release the hold so the offered traveler can book the seat in the same transaction."""
+    if entry.status == "expired" or (entry.status == "offered" and entry.offer_expires_at < now):
+        raise BusinessRuleViolation("This offer has expired and went to the next person on the waitlist.")
+    if entry.status != "offered":
+        raise BusinessRuleViolation("There is no offer to accept.")
+    _release_hold(entry)
+    slot = db.session.get(Slot, entry.offered_slot_id)
+    db.session.refresh(slot)
+    return slot
+
+
+def expire_offers(now: dt.datetime) -> int:
+    """Close offers past their hold and pass each seat on to the next person. Run by the worker."""
+    expired = db.session.scalars(
+        select(WaitlistEntry)
+        .where(WaitlistEntry.status == "offered", WaitlistEntry.offer_expires_at < now)
+        .order_by(WaitlistEntry.offer_expires_at)
+    ).all()
+    for entry in expired:
+        _release_hold(entry)
+        entry.status = "expired"
+        db.session.flush()
+        offer_free_seats(db.session.get(Slot, entry.offered_slot_id), now=now)
+    return len(expired)
+
+
+def entry_for(application: Application) -> WaitlistEntry | None:
+    return db.session.scalar(
+        select(WaitlistEntry).where(
+            WaitlistEntry.application_id == application.id, WaitlistEntry.status.in_(("waiting", "offered"))
+        )
+    )
