@@ -72,7 +72,9 @@ def test_staff_pages(page: Page, people):
     found = violations(page, "/officer/") + violations(page, f"/officer/cases/{people}")
     found += violations(page, "/officer/centers") + violations(page, "/officer/centers/8001/day")
     dev_sign_in(page, "a11y.admin@example.com")
-    found += violations(page, "/admin/roles")
+    found += (
+        violations(page, "/admin/roles") + violations(page, "/admin/centers") + violations(page, "/admin/centers/8001")
+    )
     dev_sign_in(page, "a11y.lead@example.com")
     found += violations(page, "/program-lead/") + violations(page, "/program-lead/versions/global_entry-2026-11-01")
     assert found == [], "\n".join(found)

@@ -1,0 +1,135 @@
+"""Administrators and program leads edit centers; cutting hours or adding a closure never drops a booking silently:
+the affected appointments are listed for a supervisor and their travelers are told."""
+
+import datetime as dt
+
+import pytest
+from sqlalchemy import select
+
+from tests.factories import create_account, create_application, sign_in
+from trusted_traveler.extensions import db
+from trusted_traveler.notifications.models import Notification
+from trusted_traveler.scheduling import service as scheduling
+from trusted_traveler.scheduling.models import EnrollmentCenter, Slot
+from trusted_traveler.scheduling.slots import generate_slots, local_time
+
+START = dt.date.today() + dt.timedelta(days=7)
+
+
+def _hours(open_="08:00", close="16:00", seats="2"):
+    data = {}
+    for d in range(7):
+        weekday_open = d < 5
+        data.update(
+            {
+                f"days-{d}-weekday": str(d),
+                f"days-{d}-opens_at": open_ if weekday_open else "",
+                f"days-{d}-closes_at": close if weekday_open else "",
+                f"days-{d}-slot_minutes": "15",
+                f"days-{d}-seats": seats,
+            }
+        )
+    return data
+
+
+@pytest.fixture
+def booked(app):
+    """A traveler booked at JFK at the first slot of a day a week from now."""
+    with app.app_context():
+        jfk = db.session.get(EnrollmentCenter, 8001)
+        generate_slots(jfk, start=START, days=3)
+        application = create_application("precheck", submitted=True)
+        slot = db.session.scalars(select(Slot).where(Slot.center_id == 8001).order_by(Slot.starts_at)).first()
+        scheduling.book(application, slot, by=application.profile.account, now=dt.datetime.now(dt.UTC))
+        create_account("centers.admin@example.com", roles=("admin",))
+        create_account("super@example.com", roles=("supervisor",))
+        db.session.commit()
+        return application.reference, local_time(slot.starts_at, jfk).date()
+
+
+def test_a_program_lead_and_an_admin_can_edit_but_an_officer_cannot(app, client):
+    with app.app_context():
+        create_account("o@example.com", roles=("officer",))
+        create_account("pl@example.com", roles=("program_lead",))
+        db.session.commit()
+    sign_in(client, "o@example.com")
+    assert client.get("/admin/centers/8001").status_code == 403
+    sign_in(client, "pl@example.com")
+    assert "Weekly hours" in client.get("/admin/centers/8001").get_data(as_text=True)
+
+
+def test_details_are_validated_and_saved(client, booked):
+    sign_in(client, "centers.admin@example.com")
+    page = client.get("/admin/centers/8001").get_data(as_text=True)
+    assert "America/New_York" in page
+    data = {
+        "name": "JFK Terminal 4",
+        "short_name": "JFK",
+        "location_type": "AIR",
+        "address": "Terminal 4",
+        "city": "Jamaica",
+        "state": "NY",
+        "postal_code": "11430",
+        "country_code": "US",
+        "tz_name": "Mars/Olympus",
+        "service_ids": ["1", "101"],
+        "operational": "y",
+        "enrollment_on_arrival": "y",
+        "min_notice_hours": "2",
+        "cancel_cutoff_hours": "24",
+        "max_reschedules": "3",
+    }
+    bad = client.post("/admin/centers/8001", data=data)
+    assert bad.status_code == 400 and "That is not a time zone name" in bad.get_data(as_text=True)
+    assert 'value="JFK Terminal 4"' in bad.get_data(as_text=True)
+    good = client.post("/admin/centers/8001", data={**data, "tz_name": "America/New_York"})
+    assert good.status_code == 302
+    assert "JFK Terminal 4" in client.get("/admin/centers").get_data(as_text=True)
+
+
+def test_shorter_hours_keep_the_booking_list_it_for_a_supervisor_and_tell_the_traveler(app, client, booked):
+    reference, day = booked
+    sign_in(client, "centers.admin@example.com")
+    response = client.post("/admin/centers/8001/hours", data=_hours(open_="12:00"), follow_redirects=True)
+    html = response.get_data(as_text=True)
+    assert "1 booked appointments no longer fit" in html and reference in html
+    with app.app_context():
+        notes = db.session.scalars(select(Notification.kind).where(Notification.kind == "appointment_affected")).all()
+        assert notes == ["appointment_affected"]
+        morning = db.session.scalars(select(Slot).where(Slot.center_id == 8001)).all()
+        jfk = db.session.get(EnrollmentCenter, 8001)
+        assert all(local_time(s.starts_at, jfk).hour >= 12 or s.booked for s in morning)  # only the booked one stays
+    sign_in(client, "super@example.com")
+    assert reference in client.get("/admin/centers/8001/conflicts").get_data(as_text=True)
+
+
+def test_a_closure_on_the_booked_day_is_a_conflict_and_removing_it_resolves_it(app, client, booked):
+    reference, day = booked
+    sign_in(client, "centers.admin@example.com")
+    bad = client.post(
+        "/admin/centers/8001/closures",
+        data={"starts_on": day.isoformat(), "ends_on": (day - dt.timedelta(days=1)).isoformat(), "reason": "Move"},
+    )
+    assert bad.status_code == 400 and "ends before it starts" in bad.get_data(as_text=True)
+    html = client.post(
+        "/admin/centers/8001/closures",
+        data={"starts_on": day.isoformat(), "ends_on": day.isoformat(), "reason": "Power work"},
+        follow_redirects=True,
+    ).get_data(as_text=True)
+    assert "1 booked appointments no longer fit" in html
+    with app.app_context():
+        closure_id = db.session.get(EnrollmentCenter, 8001).closures[0].id
+    html = client.post(f"/admin/centers/8001/closures/{closure_id}/remove", follow_redirects=True).get_data(
+        as_text=True
+    )
+    assert "No booked appointment is affected" in html
+
+
+def test_hours_must_make_sense(client, booked):
+    sign_in(client, "centers.admin@example.com")
+    data = _hours()
+    data.update({"days-0-opens_at": "17:00", "days-1-closes_at": "", "days-2-opens_at": "8am"})
+    html = client.post("/admin/centers/8001/hours", data=data).get_data(as_text=True)
+    assert "The center must close after it opens." in html
+    assert "Give both opening and closing times, or neither" in html
+    assert "Enter the opening time as HH:MM" in html

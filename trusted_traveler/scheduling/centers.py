@@ -1,0 +1,72 @@
+"""Editing enrollment centers: details, services, policies, weekly hours and closures. Changes to hours and
+closures re-plan the future slots (see capacity.replan); every change is audited."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import select
+
+from trusted_traveler.audit.record import record_event
+from trusted_traveler.errors import BusinessRuleViolation
+from trusted_traveler.extensions import db
+from trusted_traveler.scheduling.capacity import conflicts, replan
+from trusted_traveler.scheduling.models import CapacityTemplate, Closure, EnrollmentCenter, SchedulerService
+
+
+def update_details(center: EnrollmentCenter, *, by, fields: dict[str, Any], service_ids: list[int]) -> None:
+    changed = [name for name, value in fields.items() if getattr(center, name) != value]
+    for name in changed:
+        setattr(center, name, fields[name])
+    services = list(db.session.scalars(select(SchedulerService).where(SchedulerService.id.in_(service_ids))))
+    if not services:
+        raise BusinessRuleViolation("A center must offer at least one service.")
+    if sorted(s.id for s in center.services) != sorted(s.id for s in services):
+        center.services = services
+        changed.append("services")
+    db.session.flush()
+    if changed:
+        record_event("center.updated", "enrollment_center", center.id, by=by, fields=sorted(changed))
+
+
+def set_weekly_hours(center: EnrollmentCenter, rows: list[dict], *, by, now: dt.datetime):
+    """Replace the weekly hours from today on (earlier hours are kept as history), then re-plan the slots.
+    `rows`: weekday (0 = Monday), opens_at, closes_at, slot_minutes, seats. Returns the conflicts."""
+    today = now.date()
+    known = {a.id for a in conflicts(center, now)}
+    for template in list(center.capacity):
+        if template.valid_from >= today:
+            center.capacity.remove(template)
+        elif template.valid_until is None or template.valid_until >= today:
+            template.valid_until = today - dt.timedelta(days=1)
+    for row in rows:
+        center.capacity.append(CapacityTemplate(valid_from=today, **row))
+    db.session.flush()
+    record_event("center.hours_changed", "enrollment_center", center.id, by=by, weekdays=len(rows))
+    return replan(center, by=by, now=now, known=known)
+
+
+def add_closure(center: EnrollmentCenter, *, starts_on: dt.date, ends_on: dt.date, reason: str, by, now: dt.datetime):
+    if ends_on < starts_on:
+        raise BusinessRuleViolation("The closure ends before it starts.")
+    if not reason.strip():
+        raise BusinessRuleViolation("Give a reason for the closure; travelers will see it.")
+    known = {a.id for a in conflicts(center, now)}
+    center.closures.append(Closure(starts_on=starts_on, ends_on=ends_on, reason=reason.strip()))
+    db.session.flush()
+    record_event(
+        "center.closure_added", "enrollment_center", center.id, by=by, starts_on=str(starts_on), ends_on=str(ends_on)
+    )
+    return replan(center, by=by, now=now, known=known)
+
+
+def remove_closure(center: EnrollmentCenter, closure_id: int, *, by, now: dt.datetime):
+    closure = next((c for c in center.closures if c.id == closure_id), None)
+    if closure is None:
+        raise BusinessRuleViolation("That closure does not exist.")
+    known = {a.id for a in conflicts(center, now)}
+    center.closures.remove(closure)
+    db.session.flush()
+    record_event("center.closure_removed", "enrollment_center", center.id, by=by, closure=closure_id)
+    return replan(center, by=by, now=now, known=known)

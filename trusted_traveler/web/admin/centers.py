@@ -1,0 +1,181 @@
+"""Administrators and program leads edit enrollment centers; supervisors see appointments that changes affect."""
+
+from __future__ import annotations
+
+import datetime as dt
+import zoneinfo
+
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+from sqlalchemy import select
+
+from trusted_traveler.auth.policy import require
+from trusted_traveler.auth.roles import Permission
+from trusted_traveler.db import utcnow
+from trusted_traveler.errors import BusinessRuleViolation
+from trusted_traveler.extensions import db
+from trusted_traveler.scheduling import centers as center_service
+from trusted_traveler.scheduling.capacity import conflicts
+from trusted_traveler.scheduling.lookups import describe_time
+from trusted_traveler.scheduling.models import EnrollmentCenter, SchedulerService
+from trusted_traveler.web.admin import bp
+from trusted_traveler.web.admin.forms import CenterForm, ClosureForm, HoursForm, weekday_rows
+from trusted_traveler.web.forms import LogoutForm
+
+MANAGE = require(Permission.MANAGE_CENTERS)
+DETAILS = (
+    "name",
+    "short_name",
+    "location_type",
+    "address",
+    "address_additional",
+    "city",
+    "state",
+    "postal_code",
+    "country_code",
+    "tz_name",
+    "phone_number",
+    "notes",
+    "directions",
+    "operational",
+    "temporary",
+    "invite_only",
+    "enrollment_on_arrival",
+    "min_notice_hours",
+    "cancel_cutoff_hours",
+    "max_reschedules",
+)
+
+
+def _center(center_id: int) -> EnrollmentCenter:
+    return db.session.get(EnrollmentCenter, center_id) or abort(404)
+
+
+@bp.get("/centers")
+@MANAGE
+def centers():
+    rows = db.session.scalars(select(EnrollmentCenter).order_by(EnrollmentCenter.state, EnrollmentCenter.name))
+    return render_template("admin/centers.html", centers=rows.all())
+
+
+def _page(center, *, details=None, hours=None, closure=None, status=200):
+    services = db.session.scalars(select(SchedulerService).order_by(SchedulerService.id)).all()
+    if details is None:
+        details = CenterForm(obj=center)
+        details.service_ids.data = [s.id for s in center.services]
+    details.service_ids.choices = [(s.id, s.name) for s in services]
+    today = dt.date.today()
+    current = [
+        t for t in center.capacity if t.valid_from <= today and (t.valid_until is None or t.valid_until >= today)
+    ]
+    return render_template(
+        "admin/center.html",
+        center=center,
+        details=details,
+        hours=hours or HoursForm(data=weekday_rows(current)),
+        closure=closure or ClosureForm(),
+        conflicts=conflicts(center, utcnow()),
+        describe_time=describe_time,
+        remove_form=LogoutForm(),
+        zones=sorted(zoneinfo.available_timezones()),
+    ), status
+
+
+@bp.get("/centers/<int:center_id>")
+@MANAGE
+def center(center_id: int):
+    return _page(_center(center_id))
+
+
+@bp.post("/centers/<int:center_id>")
+@MANAGE
+def update_center(center_id: int):
+    center = _center(center_id)
+    form = CenterForm()
+    form.service_ids.choices = [(s.id, s.name) for s in db.session.scalars(select(SchedulerService))]
+    if not form.validate_on_submit():
+        return _page(center, details=form, status=400)
+    try:
+        center_service.update_details(
+            center,
+            by=current_user,
+            fields={n: getattr(form, n).data for n in DETAILS},
+            service_ids=form.service_ids.data,
+        )
+    except BusinessRuleViolation as exc:
+        db.session.rollback()
+        form.service_ids.errors = [exc.message]
+        return _page(center, details=form, status=400)
+    db.session.commit()
+    flash("Center details saved.", "success")
+    return redirect(url_for("admin.center", center_id=center_id))
+
+
+def _after_replan(center, found):
+    db.session.commit()
+    if found:
+        flash(
+            f"Saved. {len(found)} booked appointments no longer fit; their travelers have been told, and a "
+            "supervisor can see them below.",
+            "warning",
+        )
+    else:
+        flash("Saved. No booked appointment is affected.", "success")
+    return redirect(url_for("admin.center", center_id=center.id))
+
+
+@bp.post("/centers/<int:center_id>/hours")
+@MANAGE
+def update_hours(center_id: int):
+    center = _center(center_id)
+    form = HoursForm()
+    if not form.validate_on_submit():
+        return _page(center, hours=form, status=400)
+    found = center_service.set_weekly_hours(center, form.rows(), by=current_user, now=utcnow())
+    return _after_replan(center, found)
+
+
+@bp.post("/centers/<int:center_id>/closures")
+@MANAGE
+def add_closure(center_id: int):
+    center = _center(center_id)
+    form = ClosureForm()
+    if not form.validate_on_submit():
+        return _page(center, closure=form, status=400)
+    try:
+        found = center_service.add_closure(
+            center,
+            starts_on=form.starts_on.data,
+            ends_on=form.ends_on.data,
+            reason=form.reason.data,
+            by=current_user,
+            now=utcnow(),
+        )
+    except BusinessRuleViolation as exc:
+        db.session.rollback()
+        form.ends_on.errors = [exc.message]
+        return _page(center, closure=form, status=400)
+    return _after_replan(center, found)
+
+
+@bp.post("/centers/<int:center_id>/closures/<int:closure_id>/remove")
+@MANAGE
+def remove_closure(center_id: int, closure_id: int):
+    center = _center(center_id)
+    if not LogoutForm().validate_on_submit():
+        abort(400)
+    found = center_service.remove_closure(center, closure_id, by=current_user, now=utcnow())
+    return _after_replan(center, found)
+
+
+@bp.get("/centers/<int:center_id>/conflicts")
+@require(Permission.SUPERVISE)
+def center_conflicts(center_id: int):
+    center = _center(center_id)
+    return render_template(
+        "admin/conflicts.html",
+        center=center,
+        conflicts=conflicts(center, utcnow()),
+        describe_time=describe_time,
+        request_path=request.path,
+    )

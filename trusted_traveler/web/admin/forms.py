@@ -1,0 +1,137 @@
+"""Forms for administrators: enrollment centers, their weekly hours and closures."""
+
+from __future__ import annotations
+
+import datetime as dt
+import zoneinfo
+
+from flask_wtf import FlaskForm
+from wtforms import (
+    BooleanField,
+    DateField,
+    FieldList,
+    Form,
+    FormField,
+    HiddenField,
+    IntegerField,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    TextAreaField,
+)
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, ValidationError
+
+from trusted_traveler.web.forms import choices
+
+WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+
+
+class CenterForm(FlaskForm):
+    name = StringField("Name", validators=[DataRequired("Enter the center's name."), Length(max=200)])
+    short_name = StringField("Short name", validators=[DataRequired("Enter a short name."), Length(max=100)])
+    location_type = SelectField(
+        "Type",
+        choices=choices(
+            [("AIR", "Airport"), ("LND", "Land port or urban office"), ("TSA", "TSA PreCheck enrollment site")]
+        ),
+    )
+    address = StringField("Address", validators=[DataRequired("Enter the address."), Length(max=300)])
+    address_additional = StringField("More address (optional)", validators=[Optional(), Length(max=300)])
+    city = StringField("City", validators=[DataRequired("Enter the city."), Length(max=100)])
+    state = StringField("State or province", validators=[DataRequired("Enter the state or province."), Length(max=10)])
+    postal_code = StringField("ZIP or postal code", validators=[DataRequired("Enter the postal code."), Length(max=20)])
+    country_code = SelectField("Country", choices=choices([("US", "United States"), ("CA", "Canada")]))
+    tz_name = StringField("Time zone (IANA)", validators=[DataRequired("Enter the time zone, like America/Chicago.")])
+    phone_number = StringField("Phone (optional)", validators=[Optional(), Length(max=20)])
+    notes = TextAreaField("Notes for travelers (what to bring, walk-ins)", validators=[Optional(), Length(max=4000)])
+    directions = TextAreaField("Directions (optional)", validators=[Optional(), Length(max=2000)])
+    service_ids = SelectMultipleField("Services", coerce=int)
+    operational = BooleanField("Operational (taking appointments)")
+    temporary = BooleanField("Temporary")
+    invite_only = BooleanField("By invitation only")
+    enrollment_on_arrival = BooleanField("Enrollment on Arrival airport")
+    min_notice_hours = IntegerField(
+        "Book at least this many hours ahead",
+        validators=[InputRequired("Enter a number of hours."), NumberRange(0, 720)],
+    )
+    cancel_cutoff_hours = IntegerField(
+        "Online changes close this many hours before",
+        validators=[InputRequired("Enter a number of hours."), NumberRange(0, 720)],
+    )
+    max_reschedules = IntegerField(
+        "Most times an appointment can be moved online",
+        validators=[InputRequired("Enter a number."), NumberRange(0, 20)],
+    )
+
+    def validate_tz_name(self, field):
+        if (field.data or "").strip() not in zoneinfo.available_timezones():
+            raise ValidationError("That is not a time zone name. Use one like America/Chicago or America/Phoenix.")
+        field.data = field.data.strip()
+
+
+def _time(value: str) -> dt.time | None:
+    try:
+        return dt.time.fromisoformat(value.strip()) if value and value.strip() else None
+    except ValueError:
+        return None
+
+
+class DayHoursForm(Form):
+    weekday = HiddenField()
+    opens_at = StringField("Opens (HH:MM)")
+    closes_at = StringField("Closes (HH:MM)")
+    slot_minutes = IntegerField("Minutes per slot", validators=[Optional(), NumberRange(5, 240, "5 to 240 minutes.")])
+    seats = IntegerField("Seats per slot", validators=[Optional(), NumberRange(1, 100, "1 to 100 seats.")])
+
+    def validate_closes_at(self, field):
+        opens, closes = _time(self.opens_at.data), _time(field.data)
+        if bool(self.opens_at.data and self.opens_at.data.strip()) != bool(field.data and field.data.strip()):
+            raise ValidationError("Give both opening and closing times, or neither (closed).")
+        if self.opens_at.data and opens is None:
+            raise ValidationError("Enter the opening time as HH:MM, like 08:00.")
+        if field.data and closes is None:
+            raise ValidationError("Enter the closing time as HH:MM, like 16:00.")
+        if opens and closes and closes <= opens:
+            raise ValidationError("The center must close after it opens.")
+
+
+class HoursForm(FlaskForm):
+    days = FieldList(FormField(DayHoursForm), min_entries=7, max_entries=7)
+
+    def rows(self) -> list[dict]:
+        out = []
+        for entry in self.days:
+            opens, closes = _time(entry.opens_at.data), _time(entry.closes_at.data)
+            if opens and closes:
+                out.append(
+                    {
+                        "weekday": int(entry.weekday.data),
+                        "opens_at": opens,
+                        "closes_at": closes,
+                        "slot_minutes": entry.slot_minutes.data or 15,
+                        "seats": entry.seats.data or 1,
+                    }
+                )
+        return out
+
+
+def weekday_rows(templates) -> dict:
+    by_day = {t.weekday: t for t in templates}
+    return {
+        "days": [
+            {
+                "weekday": d,
+                "opens_at": by_day[d].opens_at.strftime("%H:%M") if d in by_day else "",
+                "closes_at": by_day[d].closes_at.strftime("%H:%M") if d in by_day else "",
+                "slot_minutes": by_day[d].slot_minutes if d in by_day else 15,
+                "seats": by_day[d].seats if d in by_day else 1,
+            }
+            for d in range(7)
+        ]
+    }
+
+
+class ClosureForm(FlaskForm):
+    starts_on = DateField("First day closed", validators=[InputRequired("Enter the first day.")])
+    ends_on = DateField("Last day closed", validators=[InputRequired("Enter the last day.")])
+    reason = StringField("Reason (travelers see it)", validators=[DataRequired("Give a reason."), Length(max=200)])
