@@ -78,11 +78,13 @@ def register_extensions(app: Flask) -> None:
 
 def register_blueprints(app: Flask) -> None:
     from trusted_traveler.api import bp as api_bp
+    from trusted_traveler.api.scheduler import bp as schedulerapi_bp
     from trusted_traveler.auth.policy import enforce_route_policy
     from trusted_traveler.extensions import api
     from trusted_traveler.web.admin import bp as admin_bp
     from trusted_traveler.web.auth import bp as auth_bp
     from trusted_traveler.web.auth.views import register_dev_sign_in
+    from trusted_traveler.web.availability import bp as availability_bp
     from trusted_traveler.web.intake import bp as intake_bp
     from trusted_traveler.web.officer import bp as officer_bp
     from trusted_traveler.web.portal import bp as portal_bp
@@ -90,7 +92,18 @@ def register_blueprints(app: Flask) -> None:
     from trusted_traveler.web.rules_console import bp as rules_console_bp
     from trusted_traveler.web.sandbox_pay import bp as sandbox_pay_bp
 
-    for bp in (public_bp, auth_bp, portal_bp, intake_bp, officer_bp, admin_bp, rules_console_bp, sandbox_pay_bp):
+    for bp in (
+        public_bp,
+        auth_bp,
+        portal_bp,
+        intake_bp,
+        officer_bp,
+        admin_bp,
+        rules_console_bp,
+        sandbox_pay_bp,
+        schedulerapi_bp,
+        availability_bp,
+    ):
         app.register_blueprint(bp)
     api.register_blueprint(api_bp)
     register_dev_sign_in(app)

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
+import datetime as dt
+
+from sqlalchemy import and_, or_, select
 
 from trusted_traveler.casework.states import Status
 from trusted_traveler.extensions import db
-from trusted_traveler.scheduling.models import Appointment, Slot
+from trusted_traveler.scheduling.models import Appointment, EnrollmentCenter, Slot
 from trusted_traveler.scheduling.slots import local_time
 
 S = Status
@@ -24,4 +26,13 @@ def describe_time(slot: Slot) -> str:
 def active_appointment(application) -> Appointment | None:
     return db.session.scalar(
         select(Appointment).where(Appointment.application_id == application.id, Appointment.status.in_(ACTIVE))
+    )
+
+
+def bookable_after(now: dt.datetime):
+    """SQL predicate: the slot starts late enough to book under its center's minimum notice (portable: one branch
+    per distinct notice period, which are few). Use with a join to EnrollmentCenter."""
+    hours = db.session.scalars(select(EnrollmentCenter.min_notice_hours).distinct()).all() or [0]
+    return or_(
+        *(and_(EnrollmentCenter.min_notice_hours == h, Slot.starts_at >= now + dt.timedelta(hours=h)) for h in hours)
     )

@@ -16,7 +16,16 @@ from trusted_traveler.errors import BusinessRuleViolation, NotFound
 from trusted_traveler.extensions import db
 from trusted_traveler.notifications.service import notify
 from trusted_traveler.scheduling import waitlist
-from trusted_traveler.scheduling.lookups import ACTIVE, BOOKABLE, SCHEDULED, VISIT, S, active_appointment, describe_time
+from trusted_traveler.scheduling.lookups import (
+    ACTIVE,
+    BOOKABLE,
+    SCHEDULED,
+    VISIT,
+    S,
+    active_appointment,
+    bookable_after,
+    describe_time,
+)
 from trusted_traveler.scheduling.models import Appointment, EnrollmentCenter, Slot
 
 
@@ -188,6 +197,7 @@ def soonest_by_center(program, *, since: dt.datetime) -> dict[int, dt.datetime]:
         .where(
             EnrollmentCenter.operational.is_(True),
             Slot.starts_at >= since,
+            bookable_after(since),
             Slot.booked + Slot.held < Slot.capacity,
             EnrollmentCenter.services.any(id=program.scheduler_service_id),
         )

@@ -64,7 +64,7 @@ def find_center(reference: str):
         centers = [c for c in centers if c.state == state]
     if city:
         centers = [c for c in centers if city.lower() in c.city.lower()]
-    soonest = scheduling.soonest_by_center(application.program, since=now + dt.timedelta(hours=2))
+    soonest = scheduling.soonest_by_center(application.program, since=now)
     if zip_code and not errors:
         centers.sort(
             key=lambda c: (_zip_distance(c, zip_code), soonest.get(c.id) or dt.datetime.max.replace(tzinfo=dt.UTC))

@@ -1,0 +1,102 @@
+"""GET /appointments/availability: the soonest open appointment at each operational enrollment center, in the
+center's own time, with optional program and state filters. The same rule as /schedulerapi decides what is open:
+a slot that starts after now with at least one free seat (capacity - booked - held)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from zoneinfo import ZoneInfo
+
+from babel.dates import format_date, format_time, get_timezone_name
+from flask import render_template, request
+from flask_babel import get_locale
+from flask_babel import gettext as _
+from sqlalchemy import and_, func, select
+
+from trusted_traveler.auth.policy import public
+from trusted_traveler.db import utcnow
+from trusted_traveler.extensions import db, limiter
+from trusted_traveler.programs.service import list_programs
+from trusted_traveler.scheduling.lookups import bookable_after
+from trusted_traveler.scheduling.models import EnrollmentCenter, Slot
+from trusted_traveler.web.availability import bp
+from trusted_traveler.web.availability.forms import AvailabilityFilterForm
+
+
+def now() -> dt.datetime:
+    """The current instant (a seam for tests)."""
+    return utcnow()
+
+
+def soonest_openings(*, service_id: int | None, state: str | None) -> list[tuple[EnrollmentCenter, dt.datetime, int]]:
+    """(center, soonest open slot start in UTC or None, free seats then) for every operational center matching the
+    filters, in one query: the soonest start per center, joined back to its slot for the free seats."""
+    free = Slot.capacity - Slot.booked - Slot.held
+    centers = [EnrollmentCenter.operational.is_(True)]
+    if service_id is not None:
+        centers.append(EnrollmentCenter.services.any(id=service_id))
+    if state:
+        centers.append(EnrollmentCenter.state == state)
+    soonest = (
+        select(Slot.center_id, func.min(Slot.starts_at).label("starts_at"))
+        .join(EnrollmentCenter, EnrollmentCenter.id == Slot.center_id)
+        .where(*centers, bookable_after(now()), free >= 1)
+        .group_by(Slot.center_id)
+        .subquery()
+    )
+    rows = db.session.execute(
+        select(EnrollmentCenter, Slot.starts_at, free)
+        .outerjoin(soonest, soonest.c.center_id == EnrollmentCenter.id)
+        .outerjoin(Slot, and_(Slot.center_id == soonest.c.center_id, Slot.starts_at == soonest.c.starts_at))
+        .where(*centers)
+    ).all()
+    return sorted(
+        ((center, starts_at, seats) for center, starts_at, seats in rows),
+        key=lambda row: (row[1] is None, row[1] or dt.datetime.min.replace(tzinfo=dt.UTC), row[0].name),
+    )
+
+
+def display_row(center: EnrollmentCenter, starts_at: dt.datetime | None, seats: int | None, locale: str) -> dict:
+    zone = ZoneInfo(center.tz_name)
+    row = {
+        "center": center,
+        "zone_name": get_timezone_name(zone, "long", locale=locale),
+        "opening": None,
+    }
+    if starts_at is not None:
+        local = starts_at.astimezone(zone)
+        row["opening"] = {
+            "iso": local.isoformat(timespec="minutes"),
+            "date": format_date(local, "full", locale=locale),
+            "time": format_time(local, "short", tzinfo=zone, locale=locale),
+            "abbreviation": local.tzname(),
+            "seats": seats,
+        }
+    return row
+
+
+@bp.get("/availability")
+@public
+@limiter.limit("60/minute")
+def soonest():
+    programs = list_programs()
+    states = db.session.scalars(
+        select(EnrollmentCenter.state)
+        .where(EnrollmentCenter.operational.is_(True))
+        .distinct()
+        .order_by(EnrollmentCenter.state)
+    ).all()
+    form = AvailabilityFilterForm(formdata=request.args)
+    form.program.choices = [("", _("All programs"))] + [(p.code, p.name) for p in programs]
+    form.state.choices = [("", _("All states and provinces"))] + [(s, s) for s in states]
+    if not form.validate():
+        return render_template("availability/soonest.html", form=form, rows=None, program=None), 400
+    program = next((p for p in programs if p.code == form.program.data), None)
+    locale = str(get_locale() or "en")
+    rows = [
+        display_row(center, starts_at, seats, locale)
+        for center, starts_at, seats in soonest_openings(
+            service_id=program.scheduler_service_id if program else None, state=form.state.data or None
+        )
+    ]
+    return render_template("availability/soonest.html", form=form, rows=rows, program=program)
