@@ -42,7 +42,15 @@ def people(app):
 
 def test_public_and_sign_in_pages(page: Page):
     found = []
-    for path in ("/", "/which-program", "/auth/sign-in", "/auth/dev", "/auth/signed-out", "/no-such-page"):
+    for path in (
+        "/",
+        "/which-program",
+        "/appointments/availability",
+        "/auth/sign-in",
+        "/auth/dev",
+        "/auth/signed-out",
+        "/no-such-page",
+    ):
         found += violations(page, path)
     assert found == [], "\n".join(found)
 
