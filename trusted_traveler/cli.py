@@ -111,13 +111,24 @@ def register_cli(app: Flask) -> None:
     @app.cli.command("worker")
     @click.option("--once", is_flag=True, help="Deliver one batch and stop.")
     @click.option("--interval", default=2.0, show_default=True, help="Seconds to wait when there is nothing to do.")
-    def worker(once: bool, interval: float) -> None:
-        """Drain the outbox: deliver e-mail, retrying failures with backoff."""
+    @click.option("--slot-weeks", default=8, show_default=True, help="Keep slots open this many weeks ahead.")
+    def worker(once: bool, interval: float, slot_weeks: int) -> None:
+        """Drain the outbox (e-mail, retried with backoff), expire waitlist offers, keep slots generated ahead."""
+        import datetime as dt
+
         from trusted_traveler.db import utcnow
         from trusted_traveler.notifications.worker import deliver_batch
+        from trusted_traveler.scheduling.slots import generate_all
         from trusted_traveler.scheduling.waitlist import expire_offers
 
+        slots_done_at = None
         while True:
+            if slots_done_at is None or utcnow() - slots_done_at > dt.timedelta(hours=1):
+                opened = generate_all(start=dt.date.today(), days=7 * slot_weeks)  # idempotent
+                db.session.commit()
+                slots_done_at = utcnow()
+                if opened:
+                    click.echo(f"opened {opened} new slots")
             expired = expire_offers(utcnow())  # waitlist offers past their hold go to the next person
             db.session.commit()
             delivered, failed = deliver_batch()

@@ -74,3 +74,13 @@ def test_a_local_time_that_does_not_exist_is_skipped():
     assert local_to_utc(dt.date(2026, 3, 8), dt.time(8, 0), ZoneInfo("America/Chicago")) == dt.datetime(
         2026, 3, 8, 13, 0, tzinfo=UTC
     )
+
+
+def test_the_worker_opens_slots_ahead_and_delivers(app):
+    """One pass of `flask worker --once`: slots for the coming weeks exist afterwards (and a second pass adds none)."""
+    runner = app.test_cli_runner()
+    result = runner.invoke(args=["worker", "--once", "--slot-weeks", "1"])
+    assert result.exit_code == 0, result.output
+    assert "opened" in result.output
+    again = runner.invoke(args=["worker", "--once", "--slot-weeks", "1"])
+    assert "opened" not in again.output
