@@ -79,27 +79,12 @@ import json  # noqa: E402
 
 from sqlalchemy import select  # noqa: E402
 
-from trusted_traveler.rules.conditions import validate_condition  # noqa: E402
+from trusted_traveler.rules.conditions import INTERIM_OFFENSES, validate_condition  # noqa: E402
 from trusted_traveler.rules.models import Rule, RuleSetVersion  # noqa: E402
 from trusted_traveler.rules.service import check_eligibility  # noqa: E402
 from trusted_traveler.web.rules_console.forms import RuleForm, build_condition, clauses_of  # noqa: E402
 
-INTERIM = [
-    "firearms",
-    "extortion",
-    "fraud",
-    "bribery",
-    "smuggling",
-    "immigration_violation",
-    "drug_distribution",
-    "arson",
-    "kidnapping",
-    "rape_sexual_abuse",
-    "assault_intent_to_kill",
-    "robbery",
-    "seaport_fraudulent_entry",
-    "rico_other",
-]
+INTERIM = list(INTERIM_OFFENSES)
 
 
 def _normal(node):

@@ -22,7 +22,7 @@ def test_which_program_is_right_for_me(page: Page):
         ("Do you travel to other countries?", "No"),
         ("Have you ever been arrested for, charged with or convicted of a crime, in any country?", "No"),
         ("Have you ever broken customs, immigration or agriculture laws in any country?", "No"),
-        ("Are you under investigation by any police or law enforcement agency?", "No"),
+        ("Are you under investigation by any police or law enforcement agency, in any country?", "No"),
         ("Have you ever been refused entry to the U.S., or given a waiver of inadmissibility or parole?", "No"),
     ):
         page.get_by_role("group", name=question).get_by_text(answer, exact=True).click()

@@ -482,39 +482,70 @@ class OffenseEntry(Form):
             raise ValidationError("The release date is before the conviction date.")
 
 
-class BackgroundForm(FlaskForm):
-    has_offenses = RadioField(
+# The background questions, asked the same way in the intake and in the public check (factories, so each form keeps
+# its own field order).
+def has_offenses_field():
+    return RadioField(
         "Have you ever been arrested for, charged with or convicted of a crime, in any country?",
         choices=YES_NO,
         validators=[DataRequired("Answer the question about arrests and convictions.")],
         description="Include expunged records and driving under the influence.",
     )
-    offenses = FieldList(FormField(OffenseEntry), label="Arrests, charges and convictions", max_entries=20)
-    customs_immigration_violation = RadioField(
+
+
+def offenses_field():
+    return FieldList(FormField(OffenseEntry), label="Arrests, charges and convictions", max_entries=20)
+
+
+def customs_field():
+    return RadioField(
         "Have you ever broken customs, immigration or agriculture laws in any country?",
         choices=YES_NO,
         validators=[DataRequired("Answer the question about customs and immigration.")],
     )
-    under_investigation = RadioField(
+
+
+def investigation_field():
+    return RadioField(
         "Are you under investigation by any police or law enforcement agency, in any country?",
         choices=YES_NO,
         validators=[DataRequired("Answer the question about investigations.")],
     )
-    inadmissible_or_waiver = RadioField(
+
+
+def inadmissible_field():
+    return RadioField(
         "Have you ever been refused entry to the U.S., or given a waiver of inadmissibility or parole?",
         choices=YES_NO,
         validators=[DataRequired("Answer the question about entry to the U.S.")],
     )
+
+
+def prepare_offenses(form) -> None:
+    """Before validation: rows left from an earlier "yes" are neither checked nor saved after a "no"."""
+    if form.has_offenses.data == "no":
+        form.offenses.entries.clear()
+
+
+def offenses_listed(form) -> bool:
+    """After validation: a "yes" needs at least one row."""
+    if form.has_offenses.data == "yes" and not form.offenses.entries:
+        form.offenses.errors = [*form.offenses.errors, "Add each arrest, charge or conviction."]
+        return False
+    return True
+
+
+class BackgroundForm(FlaskForm):
+    has_offenses = has_offenses_field()
+    offenses = offenses_field()
+    customs_immigration_violation = customs_field()
+    under_investigation = investigation_field()
+    inadmissible_or_waiver = inadmissible_field()
     background_details = TextAreaField("Tell us more about any 'yes' answer", validators=[Optional(), Length(max=4000)])
 
-    def validate_offenses(self, field):
-        if self.has_offenses.data == "yes" and not field.entries:
-            raise ValidationError("Add each arrest, charge or conviction.")
-
     def validate(self, extra_validators=None):
-        if self.has_offenses.data == "no":
-            self.offenses.entries.clear()  # rows left from an earlier "yes" are neither checked nor saved
-        ok = super().validate(extra_validators)
+        prepare_offenses(self)
+        ok = super().validate(extra_validators) & offenses_listed(self)
         flags = (self.customs_immigration_violation, self.under_investigation, self.inadmissible_or_waiver)
         return ok & require_when(
             self,

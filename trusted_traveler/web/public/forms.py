@@ -3,11 +3,21 @@
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
-from wtforms import DateField, FieldList, FormField, RadioField, SelectField
+from wtforms import DateField, RadioField, SelectField
 from wtforms.validators import DataRequired, InputRequired
 
 from trusted_traveler.web.forms import choices, country_choices
-from trusted_traveler.web.intake.forms import YES_NO, OffenseEntry, date_in_past
+from trusted_traveler.web.intake.forms import (
+    YES_NO,
+    customs_field,
+    date_in_past,
+    has_offenses_field,
+    inadmissible_field,
+    investigation_field,
+    offenses_field,
+    offenses_listed,
+    prepare_offenses,
+)
 
 
 class WhichProgramForm(FlaskForm):
@@ -29,27 +39,11 @@ class WhichProgramForm(FlaskForm):
         choices=YES_NO,
         validators=[DataRequired("Say whether you travel to other countries.")],
     )
-    has_offenses = RadioField(
-        "Have you ever been arrested for, charged with or convicted of a crime, in any country?",
-        choices=YES_NO,
-        validators=[DataRequired("Answer the question about arrests and convictions.")],
-    )
-    offenses = FieldList(FormField(OffenseEntry), label="Arrests, charges and convictions", max_entries=10)
-    customs_immigration_violation = RadioField(
-        "Have you ever broken customs, immigration or agriculture laws in any country?",
-        choices=YES_NO,
-        validators=[DataRequired("Answer the question about customs and immigration.")],
-    )
-    under_investigation = RadioField(
-        "Are you under investigation by any police or law enforcement agency?",
-        choices=YES_NO,
-        validators=[DataRequired("Answer the question about investigations.")],
-    )
-    inadmissible_or_waiver = RadioField(
-        "Have you ever been refused entry to the U.S., or given a waiver of inadmissibility or parole?",
-        choices=YES_NO,
-        validators=[DataRequired("Answer the question about entry to the U.S.")],
-    )
+    has_offenses = has_offenses_field()
+    offenses = offenses_field()
+    customs_immigration_violation = customs_field()
+    under_investigation = investigation_field()
+    inadmissible_or_waiver = inadmissible_field()
     parent_member_or_applying = RadioField(
         "If you are under 18: is a parent or guardian a Global Entry member, or applying now?",
         choices=choices([("no", "No, or I am 18 or older"), ("yes", "Yes")]),
@@ -62,13 +56,8 @@ class WhichProgramForm(FlaskForm):
         self.second_citizenship.choices = country_choices("No other citizenship")
 
     def validate(self, extra_validators=None):
-        if self.has_offenses.data == "no":
-            self.offenses.entries.clear()
-        ok = super().validate(extra_validators)
-        if self.has_offenses.data == "yes" and not self.offenses.entries:
-            self.offenses.errors = [*self.offenses.errors, "Add each arrest, charge or conviction."]
-            ok = False
-        return ok
+        prepare_offenses(self)
+        return super().validate(extra_validators) & offenses_listed(self)
 
     def facts(self) -> dict:
         yes = lambda field: field.data == "yes"  # noqa: E731
