@@ -18,7 +18,7 @@ STATEMENTS = [
     INSERT INTO applicant_profiles (id, account_id, surname, given_names, date_of_birth, email,
         mailing_same_as_residential, lawful_permanent_resident, customs_immigration_violation, under_investigation,
         inadmissible_or_waiver, intake_progress, created_at, updated_at)
-    SELECT g, g, 'Bench', 'Person ' || g, DATE '1940-01-01' + (g * 7919 % 25000),
+    SELECT g, g, 'Bench', 'Person ' || g, DATE '1940-01-01' + CAST(CAST(g AS bigint) * 7919 % 25000 AS integer),
         'bench' || g || '@example.com', true, g % 17 = 0, g % 97 = 0, g % 113 = 0, g % 131 = 0, '{}', now(), now()
     FROM generate_series(CAST(:first AS integer), CAST(:last AS integer)) g
     """,

@@ -320,3 +320,65 @@ def test_the_impact_preview_counts_pending_applications_whose_outcome_would_chan
     assert "<strong>3</strong> of <strong>5</strong> pending applications would change outcome." in html
     assert '<td>eligible</td><td>ineligible</td><td class="text-right">3</td>' in html
     assert "No center chosen yet" in html
+
+
+def test_the_impact_preview_equals_judging_every_pending_application_with_the_engine(app, two_leads):
+    """The preview compares outcomes only where a differing rule fires; that must equal comparing them all."""
+    from tests.factories import create_application, create_profile
+    from trusted_traveler.casework.models import Application
+    from trusted_traveler.profiles.service import eligibility_facts
+    from trusted_traveler.programs.service import get_program
+    from trusted_traveler.rules import authoring
+    from trusted_traveler.rules.impact import PENDING, preview
+    from trusted_traveler.rules.service import check_program
+
+    today = dt.date.today()
+    with app.app_context():
+        people = [
+            ({"citizenship": "US"}, []),
+            ({"citizenship": "GB"}, []),
+            ({"citizenship": "BH"}, []),
+            ({"citizenship": "US", "dob": today.replace(year=today.year - 17)}, []),
+            ({"citizenship": "US"}, [{"category": "dui", "status": "convicted", "date": dt.date(2020, 5, 1)}]),
+            ({"citizenship": "US"}, [{"category": "fraud", "status": "pending", "date": dt.date(2025, 1, 1)}]),
+            (
+                {"citizenship": "MX"},
+                [{"category": "robbery", "status": "convicted", "date": today.replace(year=today.year - 9)}],
+            ),
+        ]
+        for i, (kwargs, offenses) in enumerate(people):
+            create_application(
+                "global_entry",
+                submitted=True,
+                profile=create_profile(create_account(f"judge{i}@example.com"), offenses=offenses, **kwargs),
+            )
+        lead = create_account("impact.lead@example.com", roles=("program_lead",))
+        program = get_program("global_entry")
+        draft = authoring.start_draft(program, by=lead, today=today)
+        authoring.remove_rule(draft, "global_entry.investigation", by=lead)
+        authoring.save_rule(
+            draft,
+            by=lead,
+            code="global_entry.no_mexico",
+            outcome="needs_review",
+            condition={"field": "citizenships", "op": "contains_any", "value": ["MX"]},
+            message_en="Review.",
+            message_es="Revisar.",
+            citation=None,
+        )
+        authoring.propose_parameter(draft, "partner_countries", "GB, MX", by=lead, reference="test")
+        db.session.flush()
+
+        brute: dict = {}
+        overrides = {p.key: p.value for p in authoring.proposals(draft)}
+        for application in db.session.scalars(select(Application).where(Application.status.in_(PENDING))):
+            facts = eligibility_facts(application.profile, today)
+            old = check_program(program, facts, as_of=today, language="en")["outcome"]
+            new = check_program(program, facts, as_of=today, language="en", version=draft, overrides=overrides)[
+                "outcome"
+            ]
+            if old != new:
+                brute[(old, new)] = brute.get((old, new), 0) + 1
+        assert brute, "the scenario should change some outcomes"
+        assert preview(draft, as_of=today).directions == brute
+        db.session.rollback()
