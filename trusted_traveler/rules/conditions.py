@@ -431,7 +431,8 @@ class MissingParameter(ConditionError):
         super().__init__([(path, f"The parameter {key!r} has no value in force.")])
 
 
-def _resolve(value: Any, kind: str, params: Mapping[str, Any], path: str):
+def resolve_value(value: Any, kind: str, params: Mapping[str, Any], path: str):
+    """A literal, or the value of a parameter reference (the engine and the SQL compiler resolve alike)."""
     if not is_param_ref(value):
         return value
     key = value["param"]
@@ -509,5 +510,5 @@ def evaluate_condition(
     field, op = condition["field"], condition["op"]
     field_type = SCOPES[scope][field]
     kind = OPS_BY_TYPE[field_type][op]
-    expected = None if kind is None else _resolve(condition["value"], kind, params, f"{path}.value")
+    expected = None if kind is None else resolve_value(condition["value"], kind, params, f"{path}.value")
     return _compare(field_type, op, facts.get(field), expected, as_of)

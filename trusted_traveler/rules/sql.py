@@ -73,15 +73,13 @@ from trusted_traveler.memberships.models import Membership
 from trusted_traveler.profiles.models import ApplicantProfile, Citizenship, OffenseDisclosure
 from trusted_traveler.programs.models import Program
 from trusted_traveler.rules.conditions import (
-    KIND_DESCRIPTIONS,
     OPS_BY_TYPE,
     SCOPES,
     ConditionError,
     MissingParameter,
     canonical,
-    is_param_ref,
+    resolve_value,
     validate_condition,
-    value_matches,
     years_before,
 )
 from trusted_traveler.rules.engine import OUTCOMES
@@ -163,19 +161,6 @@ def _age(dob, op: str, value: Any, as_of: dt.date) -> Expr:
 # --- the compiler ------------------------------------------------------------------------------------------------
 
 
-def _resolve(value: Any, kind: str, params: Mapping[str, Any], path: str) -> Any:
-    """A literal, or the value of a parameter reference; as the engine resolves it, but for every reference."""
-    if not is_param_ref(value):
-        return value
-    key = value["param"]
-    if key not in params:
-        raise MissingParameter(key, path)
-    resolved = params[key]
-    if not value_matches(kind, resolved):
-        raise ConditionError([(path, f"The parameter {key!r} does not hold {KIND_DESCRIPTIONS[kind]}.")])
-    return resolved
-
-
 def _boolean(truth: Expr, op: str, value: Any) -> Expr:
     """A boolean fact (already two-valued) against is_true / is_false / eq / ne."""
     wanted = {"is_true": True, "is_false": False, "eq": value, "ne": not value}[op]
@@ -199,7 +184,7 @@ class _Compiler:
             return self.offenses(condition.get("where"), f"{path}.where")
         field, op = condition["field"], condition["op"]
         kind = OPS_BY_TYPE[SCOPES[scope][field]][op]
-        value = None if kind is None else _resolve(condition["value"], kind, self.params, f"{path}.value")
+        value = None if kind is None else resolve_value(condition["value"], kind, self.params, f"{path}.value")
         if scope == "offense":
             return self.offense_comparison(row, field, op, value)
         return self.fact_comparison(field, op, value)

@@ -121,6 +121,21 @@ def _field_errors(form, exc: authoring.RuleError):
             flash(message, "error")
 
 
+def _save(version, form, form_name: str, success: str, action):
+    """Validate `form`, run `action`; a refusal goes back onto the form's fields, success commits once."""
+    if form.validate_on_submit():
+        try:
+            action()
+        except authoring.RuleError as exc:
+            db.session.rollback()
+            _field_errors(form, exc)
+        else:
+            db.session.commit()
+            flash(success, "success")
+            return redirect(url_for("rules_console.version", label=version.label))
+    return _version_page(version, status=400, **{form_name: form})
+
+
 @bp.route("/versions/<label>/rules/new", methods=["GET", "POST"])
 @bp.route("/versions/<label>/rules/<code>/edit", methods=["GET", "POST"])
 @MANAGE
@@ -203,19 +218,15 @@ def remove_rule(label: str, code: str):
 def propose_parameter(label: str):
     version = authoring.get_version(label)
     form = ParameterForm()
-    if form.validate_on_submit():
-        try:
-            authoring.propose_parameter(
-                version, form.key.data, form.value.data, by=current_user, reference=form.reference.data
-            )
-        except authoring.RuleError as exc:
-            db.session.rollback()
-            _field_errors(form, exc)
-        else:
-            db.session.commit()
-            flash("The new value is part of the draft.", "success")
-            return redirect(url_for("rules_console.version", label=label))
-    return _version_page(version, status=400, parameter_form=form)
+    return _save(
+        version,
+        form,
+        "parameter_form",
+        "The new value is part of the draft.",
+        lambda: authoring.propose_parameter(
+            version, form.key.data, form.value.data, by=current_user, reference=form.reference.data
+        ),
+    )
 
 
 @bp.post("/versions/<label>/parameters/<key>/withdraw")
@@ -268,24 +279,20 @@ def impact(label: str):
 def submit(label: str):
     version = authoring.get_version(label)
     form = SubmitForm()
-    if form.validate_on_submit():
-        try:
-            authoring.submit_for_review(
-                version,
-                by=current_user,
-                effective_from=form.effective_from.data,
-                effective_until=form.effective_until.data,
-                note=form.note.data,
-                today=_today(),
-            )
-        except authoring.RuleError as exc:
-            db.session.rollback()
-            _field_errors(form, exc)
-        else:
-            db.session.commit()
-            flash("Sent for review. A second program lead must approve it.", "success")
-            return redirect(url_for("rules_console.version", label=label))
-    return _version_page(version, status=400, submit_form=form)
+    return _save(
+        version,
+        form,
+        "submit_form",
+        "Sent for review. A second program lead must approve it.",
+        lambda: authoring.submit_for_review(
+            version,
+            by=current_user,
+            effective_from=form.effective_from.data,
+            effective_until=form.effective_until.data,
+            note=form.note.data,
+            today=_today(),
+        ),
+    )
 
 
 @bp.post("/versions/<label>/approve")
