@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import and_, or_, select, update
 
 from trusted_traveler.casework.states import Status
 from trusted_traveler.extensions import db
@@ -35,4 +35,28 @@ def bookable_after(now: dt.datetime):
     hours = db.session.scalars(select(EnrollmentCenter.min_notice_hours).distinct()).all() or [0]
     return or_(
         *(and_(EnrollmentCenter.min_notice_hours == h, Slot.starts_at >= now + dt.timedelta(hours=h)) for h in hours)
+    )
+
+
+def claim_seat(slot_id: int, counter: str) -> bool:
+    """Count one more seat as `booked` or `held` if one is free. The whole never-overbook rule: a conditional
+    UPDATE the database applies atomically (with the booked <= capacity check constraint behind it)."""
+    column = getattr(Slot, counter)
+    claimed = db.session.execute(
+        update(Slot)
+        .where(Slot.id == slot_id, Slot.booked + Slot.held < Slot.capacity)
+        .values({counter: column + 1})
+        .execution_options(synchronize_session=False)
+    )
+    return claimed.rowcount == 1
+
+
+def release_seat(slot_id: int, counter: str) -> None:
+    """Count one seat fewer as `booked` or `held` (never below zero)."""
+    column = getattr(Slot, counter)
+    db.session.execute(
+        update(Slot)
+        .where(Slot.id == slot_id, column > 0)
+        .values({counter: column - 1})
+        .execution_options(synchronize_session=False)
     )

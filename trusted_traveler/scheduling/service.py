@@ -7,7 +7,7 @@ from __future__ import annotations
 import datetime as dt
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
 from trusted_traveler.audit.record import record_event
@@ -24,7 +24,9 @@ from trusted_traveler.scheduling.lookups import (
     S,
     active_appointment,
     bookable_after,
+    claim_seat,
     describe_time,
+    release_seat,
 )
 from trusted_traveler.scheduling.models import Appointment, EnrollmentCenter, Slot
 
@@ -51,24 +53,13 @@ def _check_slot(application, slot: Slot, now: dt.datetime) -> None:
 
 
 def _take_seat(slot: Slot) -> None:
-    taken = db.session.execute(
-        update(Slot)
-        .where(Slot.id == slot.id, Slot.booked + Slot.held < Slot.capacity)
-        .values(booked=Slot.booked + 1)
-        .execution_options(synchronize_session=False)
-    )
-    if taken.rowcount != 1:
+    if not claim_seat(slot.id, "booked"):
         raise SlotTaken("That time was just taken by someone else. Choose another time.")
     db.session.refresh(slot)
 
 
 def _release_seat(slot: Slot) -> None:
-    db.session.execute(
-        update(Slot)
-        .where(Slot.id == slot.id, Slot.booked > 0)
-        .values(booked=Slot.booked - 1)
-        .execution_options(synchronize_session=False)
-    )
+    release_seat(slot.id, "booked")
     db.session.refresh(slot)
 
 

@@ -7,14 +7,21 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 
 from trusted_traveler.casework.models import Application
 from trusted_traveler.errors import BusinessRuleViolation, NotFound
 from trusted_traveler.extensions import db
 from trusted_traveler.notifications.service import notify
 from trusted_traveler.programs.service import parameter_value
-from trusted_traveler.scheduling.lookups import BOOKABLE, SCHEDULED, active_appointment, describe_time
+from trusted_traveler.scheduling.lookups import (
+    BOOKABLE,
+    SCHEDULED,
+    active_appointment,
+    claim_seat,
+    describe_time,
+    release_seat,
+)
 from trusted_traveler.scheduling.models import EnrollmentCenter, Slot, WaitlistEntry, waitlist_entry_centers
 from trusted_traveler.scheduling.slots import local_time
 
@@ -62,12 +69,7 @@ def leave(entry: WaitlistEntry, *, now: dt.datetime) -> None:
 
 
 def _release_hold(entry: WaitlistEntry) -> None:
-    db.session.execute(
-        update(Slot)
-        .where(Slot.id == entry.offered_slot_id, Slot.held > 0)
-        .values(held=Slot.held - 1)
-        .execution_options(synchronize_session=False)
-    )
+    release_seat(entry.offered_slot_id, "held")
 
 
 def _wants(entry: WaitlistEntry, slot: Slot) -> bool:
@@ -92,13 +94,7 @@ def offer_free_seats(slot: Slot, *, now: dt.datetime) -> int:
     for entry in waiting:
         if not _wants(entry, slot):
             continue
-        held = db.session.execute(
-            update(Slot)
-            .where(Slot.id == slot.id, Slot.booked + Slot.held < Slot.capacity)
-            .values(held=Slot.held + 1)
-            .execution_options(synchronize_session=False)
-        )
-        if held.rowcount != 1:
+        if not claim_seat(slot.id, "held"):
             break  # no free seat left
         entry.status, entry.offered_slot_id = "offered", slot.id
         entry.offer_expires_at = now + hold_period(now.date())
