@@ -27,6 +27,7 @@ FIELDS = (
     "enrollment_on_arrival",
 )
 PRECHECK_SERVICE_ID = 101
+SEEDED_HOURS_FROM = dt.date(2026, 1, 1)
 
 
 def center_records() -> list[dict]:
@@ -56,7 +57,7 @@ def _default_capacity(center: EnrollmentCenter) -> list[CapacityTemplate]:
             closes_at=dt.time(16, 0),
             slot_minutes=15,
             seats=seats,
-            valid_from=dt.date(2026, 1, 1),
+            valid_from=SEEDED_HOURS_FROM,
         )
         for day in range(5)
     ]

@@ -16,6 +16,7 @@ from flask_migrate import upgrade
 from sqlalchemy import create_engine, text
 from werkzeug.serving import make_server
 
+from seeds.centers import SEEDED_HOURS_FROM, load_centers
 from trusted_traveler import create_app
 from trusted_traveler.extensions import db
 
@@ -76,7 +77,6 @@ def app(database_url):
     app = create_app("test", overrides={"SQLALCHEMY_DATABASE_URI": database_url, "SERVER_NAME": None})
     with app.app_context():
         upgrade()
-        from seeds.centers import load_centers
         from seeds.reference import load_reference
         from seeds.rules import load_rules
 
@@ -113,6 +113,16 @@ def _clean_tables(request, app):
         )
         db.session.execute(text("DELETE FROM rule_set_versions WHERE created_by_id IS NOT NULL"))
         db.session.execute(text("UPDATE rule_set_versions SET status = 'published', effective_until = NULL"))
+        # A test that edited a center (it leaves an audit event) gets the seeded centers and hours back.
+        edited = db.session.execute(
+            text("SELECT 1 FROM audit_events WHERE object_type = 'enrollment_center' LIMIT 1")
+        ).first()
+        if edited:
+            db.session.execute(
+                text("DELETE FROM capacity_templates WHERE valid_from <> :seeded"), {"seeded": SEEDED_HOURS_FROM}
+            )
+            db.session.execute(text("UPDATE capacity_templates SET valid_until = NULL"))
+            load_centers()
         for table in reversed(db.metadata.sorted_tables):
             if table.name not in REFERENCE_TABLES:
                 db.session.execute(table.delete())
