@@ -24,7 +24,7 @@ from trusted_traveler.db import utcnow
 from trusted_traveler.errors import BusinessRuleViolation, InvalidTransition, NotFound, PermissionDenied
 from trusted_traveler.extensions import db
 from trusted_traveler.memberships.service import current_membership, issue_membership, renewal_window
-from trusted_traveler.notifications.service import notify
+from trusted_traveler.notifications.service import notify, notify_about
 from trusted_traveler.payments.models import Payment, PaymentItem
 from trusted_traveler.profiles.service import eligibility_facts
 from trusted_traveler.programs.service import fee_for, list_programs
@@ -115,12 +115,11 @@ def transition(
         )
     old_label, new_label = public_label(program_code, frm), public_label(program_code, to)
     if old_label != new_label and to is not S.WITHDRAWN:
-        notify(
-            application.profile.account,
+        notify_about(
+            application,
             kind="status_changed",
             title=f"{application.program.name} application {application.reference}: {new_label}",
             body=f"Your {application.program.name} application is now: {new_label}.",
-            link=f"/applications/{application.reference}",
         )
     db.session.flush()
     return event

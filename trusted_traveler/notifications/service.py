@@ -18,3 +18,10 @@ def notify(account, *, kind: str, title: str, body: str, link: str | None = None
         )
     )
     return note
+
+
+def notify_about(application, *, kind: str, title: str, body: str) -> Notification:
+    """Tell the traveler something about one of their applications, linking to its page."""
+    return notify(
+        application.profile.account, kind=kind, title=title, body=body, link=f"/applications/{application.reference}"
+    )

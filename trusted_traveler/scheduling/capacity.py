@@ -10,7 +10,7 @@ from sqlalchemy import delete, select
 
 from trusted_traveler.audit.record import record_event
 from trusted_traveler.extensions import db
-from trusted_traveler.notifications.service import notify
+from trusted_traveler.notifications.service import notify_about
 from trusted_traveler.scheduling.lookups import ACTIVE, VISIT, describe_time
 from trusted_traveler.scheduling.models import Appointment, EnrollmentCenter, Slot
 from trusted_traveler.scheduling.slots import generate_slots, planned_slots
@@ -63,13 +63,12 @@ def replan(center: EnrollmentCenter, *, by, now: dt.datetime, known: set[int]) -
         if appointment.id in known:
             continue
         application = appointment.application
-        notify(
-            application.profile.account,
+        notify_about(
+            application,
             kind="appointment_affected",
             title=f"{center.short_name} changed its hours: your {VISIT[application.program.code]} is affected",
             body=f"Your appointment on {describe_time(appointment.slot)} may not go ahead. Choose another time, "
             "or the center will contact you.",
-            link=f"/applications/{application.reference}",
         )
     record_event(
         "center.capacity_changed",

@@ -14,7 +14,7 @@ from trusted_traveler.audit.record import record_event
 from trusted_traveler.casework import service as casework
 from trusted_traveler.errors import BusinessRuleViolation, NotFound
 from trusted_traveler.extensions import db
-from trusted_traveler.notifications.service import notify
+from trusted_traveler.notifications.service import notify_about
 from trusted_traveler.scheduling import waitlist
 from trusted_traveler.scheduling.lookups import (
     ACTIVE,
@@ -89,12 +89,11 @@ def book(application, slot: Slot, *, by, now: dt.datetime) -> Appointment:
         _release_seat(slot)
         raise BusinessRuleViolation("This application already has an appointment.") from None
     casework.transition(application, SCHEDULED[code], by=by, reason_code="appointment_booked")
-    notify(
-        application.profile.account,
+    notify_about(
+        application,
         kind="appointment_booked",
         title=f"Your {VISIT[code]} is booked: {describe_time(slot)}",
         body=f"{slot.center.name}, {slot.center.address}, {slot.center.city}. {slot.center.notes or ''}".strip(),
-        link=f"/applications/{application.reference}",
     )
     return appointment
 
@@ -118,12 +117,11 @@ def cancel(appointment: Appointment, *, by, now: dt.datetime, reason: str = "can
     _release_seat(appointment.slot)
     waitlist.offer_free_seats(appointment.slot, now=now)
     casework.transition(application, BOOKABLE[application.program.code], by=by, reason_code=reason)
-    notify(
-        application.profile.account,
+    notify_about(
+        application,
         kind="appointment_cancelled",
         title=f"Your appointment on {describe_time(appointment.slot)} is cancelled",
         body="Book a new time whenever you are ready.",
-        link=f"/applications/{application.reference}",
     )
 
 
@@ -146,12 +144,11 @@ def reschedule(appointment: Appointment, new_slot: Slot, *, by, now: dt.datetime
     waitlist.offer_free_seats(old_slot, now=now)
     appointment.slot_id, appointment.slot = new_slot.id, new_slot
     appointment.reschedule_count += 1
-    notify(
-        appointment.application.profile.account,
+    notify_about(
+        appointment.application,
         kind="appointment_moved",
         title=f"Your appointment moved to {describe_time(new_slot)}",
         body=f"{new_slot.center.name}, {new_slot.center.address}, {new_slot.center.city}.",
-        link=f"/applications/{appointment.application.reference}",
     )
     db.session.flush()
     return appointment
@@ -211,12 +208,11 @@ def send_reminders(now: dt.datetime, *, ahead: dt.timedelta = dt.timedelta(hours
     ).all()
     for appointment in due:
         application = appointment.application
-        notify(
-            application.profile.account,
+        notify_about(
+            application,
             kind="appointment_reminder",
             title=f"Reminder: your {VISIT[application.program.code]} is {describe_time(appointment.slot)}",
             body=f"{appointment.slot.center.name}. {appointment.slot.center.notes or ''}".strip(),
-            link=f"/applications/{application.reference}",
         )
         appointment.reminder_sent_at = now
     db.session.flush()
@@ -263,12 +259,11 @@ def mark_no_show(appointment: Appointment, *, by, now: dt.datetime) -> None:
     application = appointment.application
     appointment.status = "no_show"
     casework.transition(application, BOOKABLE[application.program.code], by=by, reason_code="no_show")
-    notify(
-        application.profile.account,
+    notify_about(
+        application,
         kind="appointment_missed",
         title=f"You missed your {VISIT[application.program.code]} on {describe_time(appointment.slot)}",
         body="Book a new time to keep your application going.",
-        link=f"/applications/{application.reference}",
     )
 
 

@@ -12,7 +12,7 @@ from sqlalchemy import select
 from trusted_traveler.casework.models import Application
 from trusted_traveler.errors import BusinessRuleViolation, NotFound
 from trusted_traveler.extensions import db
-from trusted_traveler.notifications.service import notify
+from trusted_traveler.notifications.service import notify_about
 from trusted_traveler.programs.service import parameter_value
 from trusted_traveler.scheduling.lookups import (
     BOOKABLE,
@@ -99,13 +99,12 @@ def offer_free_seats(slot: Slot, *, now: dt.datetime) -> int:
         entry.status, entry.offered_slot_id = "offered", slot.id
         entry.offer_expires_at = now + hold_period(now.date())
         application = entry.application
-        notify(
-            application.profile.account,
+        notify_about(
+            application,
             kind="waitlist_offer",
             title=f"An earlier time opened: {describe_time(slot)}",
             body=f"{slot.center.name}. It is held for you until {entry.offer_expires_at:%H:%M} UTC. "
             "Accept it on your application page before then.",
-            link=f"/applications/{application.reference}",
         )
         made += 1
     db.session.flush()
