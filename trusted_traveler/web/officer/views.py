@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import Response, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from trusted_traveler.auth.policy import require
@@ -76,46 +76,46 @@ def _load_for_action(reference: str, form: ActionForm):
     return application
 
 
-@bp.post("/cases/<reference>/biometrics")
-@require(Permission.DECIDE_CASES)
-def record_biometrics(reference: str):
+def _act(reference: str, action) -> Response:
+    """A case action: check the form and the version the officer saw, act, commit once, and say what happened."""
     form = ActionForm()
     if not form.validate_on_submit():
         abort(400)
     application = _load_for_action(reference, form)
-    casework.record_biometrics(application, by=current_user)
+    message = action(application, form)
     db.session.commit()
-    flash(
-        f"Enrollment visit recorded. Status: {public_label(application.program.code, application.status)}.",
-        "success",
-    )
+    flash(message, "success")
     return redirect(url_for("officer.case", reference=reference))
+
+
+@bp.post("/cases/<reference>/biometrics")
+@require(Permission.DECIDE_CASES)
+def record_biometrics(reference: str):
+    def act(application, form):
+        casework.record_biometrics(application, by=current_user)
+        return f"Enrollment visit recorded. Status: {public_label(application.program.code, application.status)}."
+
+    return _act(reference, act)
 
 
 @bp.post("/cases/<reference>/arrival-interview")
 @require(Permission.DECIDE_CASES)
 def arrival_interview(reference: str):
-    form = ActionForm()
-    if not form.validate_on_submit():
-        abort(400)
-    application = _load_for_action(reference, form)
-    scheduling.complete_on_arrival(application, by=current_user)
-    db.session.commit()
-    flash("Interview completed on arrival. Decide the application now.", "success")
-    return redirect(url_for("officer.case", reference=reference))
+    def act(application, form):
+        scheduling.complete_on_arrival(application, by=current_user)
+        return "Interview completed on arrival. Decide the application now."
+
+    return _act(reference, act)
 
 
 @bp.post("/cases/<reference>/approve")
 @require(Permission.DECIDE_CASES)
 def approve(reference: str):
-    form = ActionForm()
-    if not form.validate_on_submit():
-        abort(400)
-    application = _load_for_action(reference, form)
-    membership = casework.approve(application, by=current_user, today=dt.date.today(), note=form.note.data or None)
-    db.session.commit()
-    flash(f"Application approved. Known Traveler Number {membership.ktn} issued.", "success")
-    return redirect(url_for("officer.case", reference=reference))
+    def act(application, form):
+        membership = casework.approve(application, by=current_user, today=dt.date.today(), note=form.note.data or None)
+        return f"Application approved. Known Traveler Number {membership.ktn} issued."
+
+    return _act(reference, act)
 
 
 @bp.post("/cases/<reference>/deny")

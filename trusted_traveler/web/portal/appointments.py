@@ -58,7 +58,8 @@ def find_center(reference: str):
     errors = {}
     if request.args.get("zip") and len(zip_code) != 5:
         errors["zip"] = "Enter a 5-digit ZIP code, like 20001."
-    centers = _centers_for(application.program)
+    offering = _centers_for(application.program)
+    centers = list(offering)
     states = sorted({c.state for c in centers})
     if state:
         centers = [c for c in centers if c.state == state]
@@ -72,7 +73,7 @@ def find_center(reference: str):
     else:
         centers.sort(key=lambda c: soonest.get(c.id) or dt.datetime.max.replace(tzinfo=dt.UTC))
     rows = [{"center": c, "soonest": local_time(soonest[c.id], c) if c.id in soonest else None} for c in centers]
-    eoa = [c for c in _centers_for(application.program) if c.enrollment_on_arrival]
+    eoa = [c for c in offering if c.enrollment_on_arrival]
     return render_template(
         "portal/appointment_centers.html",
         application=application,
