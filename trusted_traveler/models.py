@@ -2,7 +2,14 @@
 
 from trusted_traveler.audit.models import AuditEvent
 from trusted_traveler.auth.models import Account, RoleGrant
-from trusted_traveler.casework.models import Application, StatusEvent, VettingResult
+from trusted_traveler.casework.models import (
+    Application,
+    CaseDocument,
+    DecisionLetter,
+    InfoRequest,
+    StatusEvent,
+    VettingResult,
+)
 from trusted_traveler.feedback.models import FeedbackResponse
 from trusted_traveler.memberships.models import Membership
 from trusted_traveler.notifications.models import Notification, OutboxMessage
@@ -37,13 +44,16 @@ __all__ = [
     "Appointment",
     "AuditEvent",
     "CapacityTemplate",
+    "CaseDocument",
     "Citizenship",
     "Closure",
     "CountryVisited",
+    "DecisionLetter",
     "EmploymentPeriod",
     "EnrollmentCenter",
     "FeedbackResponse",
     "IdentityDocument",
+    "InfoRequest",
     "Membership",
     "Notification",
     "OffenseDisclosure",

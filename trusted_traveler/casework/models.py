@@ -3,7 +3,7 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 
-from sqlalchemy import JSON, ForeignKey, Index, Integer, Numeric, String, text
+from sqlalchemy import JSON, Date, ForeignKey, Index, Integer, LargeBinary, Numeric, String, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from trusted_traveler.casework.states import CLOSED, Status
@@ -49,6 +49,9 @@ class Application(Base):
     attested_at: Mapped[dt.datetime | None]
     draft_reminder_sent_at: Mapped[dt.datetime | None]  # drafts are kept 180 days, with a reminder before expiry
     enrollment_center_id: Mapped[int | None] = mapped_column(ForeignKey("enrollment_centers.id"))
+    # The interview or enrollment visit as the officer recorded it: approval needs both.
+    documents_verified_at: Mapped[dt.datetime | None]
+    biometrics_captured_at: Mapped[dt.datetime | None]
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow, onupdate=utcnow)
     version: Mapped[int] = mapped_column(Integer, nullable=False, default=1)
@@ -64,6 +67,15 @@ class Application(Base):
     )
     vetting_results: Mapped[list[VettingResult]] = relationship(
         back_populates="application", order_by="VettingResult.id", cascade="all, delete-orphan"
+    )
+    info_requests: Mapped[list[InfoRequest]] = relationship(
+        back_populates="application", order_by="InfoRequest.id", cascade="all, delete-orphan"
+    )
+    documents: Mapped[list[CaseDocument]] = relationship(
+        back_populates="application", order_by="CaseDocument.id", cascade="all, delete-orphan"
+    )
+    letters: Mapped[list[DecisionLetter]] = relationship(
+        back_populates="application", order_by="DecisionLetter.id", cascade="all, delete-orphan"
     )
 
     @property
@@ -108,3 +120,64 @@ class VettingResult(Base):
     checked_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
 
     application: Mapped[Application] = relationship(back_populates="vetting_results")
+
+
+class InfoRequest(Base):
+    """An officer's request for more information, with a due date; the traveler answers in the portal."""
+
+    __tablename__ = "info_requests"
+    __table_args__ = (Index("ix_info_requests_open_due", "answered_at", "due_on"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    application_id: Mapped[int] = mapped_column(ForeignKey("applications.id"), index=True)
+    requested_by_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"))
+    message: Mapped[str] = mapped_column(String(4000))
+    due_on: Mapped[dt.date] = mapped_column(Date)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    answer: Mapped[str | None] = mapped_column(String(4000))
+    answered_at: Mapped[dt.datetime | None]
+
+    application: Mapped[Application] = relationship(back_populates="info_requests")
+    requested_by = relationship("Account")
+    documents: Mapped[list[CaseDocument]] = relationship(back_populates="info_request", order_by="CaseDocument.id")
+
+    def is_overdue(self, today: dt.date) -> bool:
+        return self.answered_at is None and self.due_on < today
+
+
+class CaseDocument(Base):
+    """A file a traveler sent with an answer or a reconsideration request. Its type was checked by content."""
+
+    __tablename__ = "case_documents"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    application_id: Mapped[int] = mapped_column(ForeignKey("applications.id"), index=True)
+    info_request_id: Mapped[int | None] = mapped_column(ForeignKey("info_requests.id"))
+    purpose: Mapped[str] = mapped_column(String(30))  # info_response, reconsideration
+    filename: Mapped[str] = mapped_column(String(255))
+    content_type: Mapped[str] = mapped_column(String(100))
+    size_bytes: Mapped[int] = mapped_column(Integer)
+    sha256: Mapped[str] = mapped_column(String(64))
+    data: Mapped[bytes] = mapped_column(LargeBinary)
+    uploaded_by_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"))
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+    application: Mapped[Application] = relationship(back_populates="documents")
+    info_request: Mapped[InfoRequest | None] = relationship(back_populates="documents")
+
+
+class DecisionLetter(Base):
+    """A letter explaining a decision (denial, revocation, preliminary ineligibility) and how to ask for
+    reconsideration. The reasons are stored as codes; the letter is rendered from them in the reader's language."""
+
+    __tablename__ = "decision_letters"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    application_id: Mapped[int] = mapped_column(ForeignKey("applications.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(30))  # denial, revocation, preliminary_ineligible
+    reason_codes: Mapped[list] = mapped_column(JSON)
+    note: Mapped[str | None] = mapped_column(String(4000))
+    issued_by_id: Mapped[int | None] = mapped_column(ForeignKey("accounts.id"))
+    issued_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+    application: Mapped[Application] = relationship(back_populates="letters")

@@ -23,6 +23,8 @@ class Membership(Base):
     application_id: Mapped[int] = mapped_column(ForeignKey("applications.id"), unique=True)
     revoked_at: Mapped[dt.datetime | None]
     revoked_reason: Mapped[str | None] = mapped_column(String(500))
+    # The last expiry reminder sent, in months before expiry (6, 3 or 1); NULL before the first.
+    last_reminder_months: Mapped[int | None]
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
 
     program = relationship("Program")
