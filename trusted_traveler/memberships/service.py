@@ -71,7 +71,8 @@ def memberships_for(profile_id: int) -> list[Membership]:
 
 def renewal_window(membership: Membership) -> tuple[dt.date, dt.date]:
     """The dates between which `membership` may be renewed (dated parameters: the renewal window before expiry and
-    the grace period after it)."""
+    the grace period after it, each the value in force on the expiry date, so a membership's window does not move
+    under it when a later change takes effect; no grace period parameter means none)."""
     program = membership.program
     before = int(parameter_value(program, "renewal_window_days", membership.valid_until))
     try:

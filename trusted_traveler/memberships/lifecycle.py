@@ -1,0 +1,166 @@
+"""The daily membership job: expiry reminders 6, 3 and 1 months before `valid_until`, then Expired on the day.
+
+Run by `flask memberships-daily` and once a day by `flask worker`. Idempotent and safe to run twice at once: each
+step is a conditional UPDATE (`last_reminder_months` lowered only if it is higher, `status` moved only from
+active), and the notification is written only by the run whose UPDATE changed the row, in the same transaction.
+Revoked memberships are never touched. Flushes; the caller commits.
+"""
+
+from __future__ import annotations
+
+import calendar
+import datetime as dt
+from dataclasses import dataclass
+
+from sqlalchemy import exists, or_, select, update
+from sqlalchemy.orm import aliased
+
+from trusted_traveler.casework.models import Application
+from trusted_traveler.casework.states import OPEN, Status
+from trusted_traveler.extensions import db
+from trusted_traveler.memberships.models import Membership
+from trusted_traveler.memberships.service import renewal_window
+from trusted_traveler.notifications.service import notify
+
+REMINDER_MONTHS = (6, 3, 1)  # largest first
+RENEW_LINK = "/apply"
+
+
+@dataclass
+class DailyResult:
+    reminded: int = 0
+    expired: int = 0
+
+
+def add_months(day: dt.date, months: int) -> dt.date:
+    """The same day of the month `months` later (or earlier, when negative), or that month's last day when it is
+    shorter (31 August minus six months is 28 or 29 February)."""
+    year, month = divmod(day.year * 12 + day.month - 1 + months, 12)
+    month += 1
+    return dt.date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
+
+
+def months_before(day: dt.date, months: int) -> dt.date:
+    return add_months(day, -months)
+
+
+def reminder_due(membership: Membership, today: dt.date) -> int | None:
+    """The reminder this membership is owed today (6, 3 or 1), or None. Only the nearest threshold passed counts,
+    so a member first seen two months before expiry gets the 3-month reminder once, not three."""
+    if today >= membership.valid_until:
+        return None
+    passed = [m for m in REMINDER_MONTHS if today >= months_before(membership.valid_until, m)]
+    if not passed:
+        return None
+    due = min(passed)
+    if membership.last_reminder_months is not None and membership.last_reminder_months <= due:
+        return None
+    return due
+
+
+def _superseded(membership: Membership):
+    """A later unrevoked membership of the same program (a renewal already approved)."""
+    later = aliased(Membership)
+    return exists().where(
+        later.profile_id == membership.profile_id,
+        later.program_id == membership.program_id,
+        later.id != membership.id,
+        later.valid_until > membership.valid_until,
+        later.status != "revoked",
+    )
+
+
+def _renewal_under_way(membership: Membership):
+    """A submitted renewal of this membership that has not been decided yet."""
+    return exists().where(
+        Application.renewal_of_id == membership.application_id,
+        Application.status.in_([s.value for s in OPEN if s != Status.DRAFT]),
+    )
+
+
+def _fmt(day: dt.date) -> str:
+    return f"{day:%B} {day.day}, {day.year}"
+
+
+def _remind(membership: Membership, months: int, today: dt.date) -> bool:
+    if db.session.scalar(select(or_(_superseded(membership), _renewal_under_way(membership)))):
+        return False  # already renewed or renewing: a reminder to renew would only confuse
+    # Conditional, so two runs at once cannot both send it: the second one's UPDATE matches no row.
+    claimed = db.session.execute(
+        update(Membership)
+        .where(
+            Membership.id == membership.id,
+            Membership.status == "active",
+            or_(Membership.last_reminder_months.is_(None), Membership.last_reminder_months > months),
+        )
+        .values(last_reminder_months=months)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    if not claimed:
+        return False
+    membership.last_reminder_months = months
+    opens, _closes = renewal_window(membership)
+    program = membership.program.name
+    renew = (
+        "You can renew now."
+        if opens <= today
+        else f"You can renew from {_fmt(opens)}; we will remind you again before it expires."
+    )
+    notify(
+        membership.profile.account,
+        kind="membership_expiring",
+        title=f"Your {program} membership expires on {_fmt(membership.valid_until)}",
+        body=(
+            f"Your {program} membership expires on {_fmt(membership.valid_until)}. {renew} "
+            "Renewing reuses your profile; check it is up to date, then choose to renew."
+        ),
+        link=RENEW_LINK,
+    )
+    return True
+
+
+def _expire(membership: Membership) -> bool:
+    claimed = db.session.execute(
+        update(Membership)
+        .where(Membership.id == membership.id, Membership.status == "active")
+        .values(status="expired")
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    if not claimed:
+        return False
+    membership.status = "expired"
+    if db.session.scalar(select(_superseded(membership))):
+        return True  # the renewal carries on from here; nothing for the member to do
+    program = membership.program.name
+    _opens, closes = renewal_window(membership)
+    if closes > membership.valid_until:
+        next_step = f"You can still renew it until {_fmt(closes)}; after that you would apply again as new."
+    else:
+        next_step = "To keep it, apply again."
+    notify(
+        membership.profile.account,
+        kind="membership_expired",
+        title=f"Your {program} membership has expired",
+        body=f"Your {program} membership expired on {_fmt(membership.valid_until)}. {next_step}",
+        link=RENEW_LINK,
+    )
+    return True
+
+
+def run_daily(today: dt.date) -> DailyResult:
+    """Send the expiry reminders due today and expire memberships whose `valid_until` is today or earlier."""
+    result = DailyResult()
+    # a few days' slack for month ends (31 August's six-month reminder is due on 28 February); reminder_due decides
+    horizon = add_months(today, max(REMINDER_MONTHS)) + dt.timedelta(days=4)
+    candidates = db.session.scalars(
+        select(Membership)
+        .where(Membership.status == "active", Membership.valid_until <= horizon)
+        .order_by(Membership.valid_until, Membership.id)
+    )
+    for membership in list(candidates):
+        if membership.valid_until <= today:
+            result.expired += _expire(membership)
+        elif (months := reminder_due(membership, today)) is not None:
+            result.reminded += _remind(membership, months, today)
+    db.session.flush()
+    return result
