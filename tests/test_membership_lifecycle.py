@@ -180,3 +180,14 @@ def test_an_expired_global_entry_member_within_the_grace_period_is_offered_renew
     option = casework.program_options(profile, today=later)["global_entry"]
     assert option["action"] == "renew" and option["membership"] is membership
     assert current_membership(profile.id, membership.program_id, later + dt.timedelta(days=700)) is None
+
+
+def test_the_daily_command_commits_its_reminders_and_running_it_twice_sends_nothing_twice(app, ctx):
+    """`flask memberships-daily` run twice on one day: the reminder goes once, and it is committed."""
+    _member(valid_until=add_months(dt.date.today(), 1))
+    db.session.commit()
+    runner = app.test_cli_runner()
+    assert "Sent 1 expiry reminders" in runner.invoke(args=["memberships-daily"]).output
+    assert "Sent 0 expiry reminders" in runner.invoke(args=["memberships-daily"]).output
+    db.session.rollback()
+    assert len(_notes("membership_expiring")) == 1

@@ -1,8 +1,7 @@
-"""Command-line tasks: `flask seed`, `flask roles …`, `flask rotate-document-keys`, `flask worker`."""
+"""Command-line tasks: `flask seed`, `flask roles …`, `flask rotate-document-keys`, `flask worker`,
+`flask memberships-daily`, `flask outbox …`."""
 
 from __future__ import annotations
-
-import time
 
 import click
 from flask import Flask
@@ -108,33 +107,126 @@ def register_cli(app: Flask) -> None:
         click.echo(f"Sent {run(utcnow())} appointment reminders.")
         db.session.commit()
 
+    @app.cli.command("memberships-daily")
+    def memberships_daily() -> None:
+        """Send membership expiry reminders (6, 3 and 1 months before) and expire memberships on the day (run
+        daily; idempotent)."""
+        import datetime as dt
+
+        from trusted_traveler.memberships.lifecycle import run_daily
+
+        result = run_daily(dt.date.today())
+        db.session.commit()
+        click.echo(f"Sent {result.reminded} expiry reminders, expired {result.expired} memberships.")
+
+    outbox = AppGroup("outbox", help="Look at and retry outbox messages that could not be delivered.")
+    app.cli.add_command(outbox)
+
+    @outbox.command("failed")
+    def outbox_failed() -> None:
+        """List messages that used all their delivery attempts (kept, never deleted)."""
+        from trusted_traveler.notifications.worker import failed_messages
+
+        messages = failed_messages()
+        for message in messages:
+            click.echo(f"{message.id}\t{message.kind}\t{message.recipient}\t{message.attempts}\t{message.last_error}")
+        click.echo(f"{len(messages)} failed messages.")
+
+    @outbox.command("retry")
+    @click.argument("message_id", type=int)
+    def outbox_retry(message_id: int) -> None:
+        """Give failed message MESSAGE_ID a fresh set of delivery attempts, starting now."""
+        from trusted_traveler.db import utcnow
+        from trusted_traveler.notifications.models import OutboxMessage
+        from trusted_traveler.notifications.worker import retry_message
+
+        message = db.session.get(OutboxMessage, message_id)
+        if message is None or message.delivered_at is not None:
+            raise click.ClickException(f"There is no undelivered message {message_id}.")
+        retry_message(message, now=utcnow())
+        db.session.commit()
+        click.echo(f"Message {message_id} will be tried again.")
+
     @app.cli.command("worker")
     @click.option("--once", is_flag=True, help="Deliver one batch and stop.")
     @click.option("--interval", default=2.0, show_default=True, help="Seconds to wait when there is nothing to do.")
     @click.option("--slot-weeks", default=8, show_default=True, help="Keep slots open this many weeks ahead.")
     def worker(once: bool, interval: float, slot_weeks: int) -> None:
-        """Drain the outbox (e-mail, retried with backoff), expire waitlist offers, keep slots generated ahead."""
+        """Drain the outbox (e-mail, retried with backoff), expire waitlist offers, keep slots generated ahead, run
+        the daily membership job. SIGTERM or Ctrl-C: finish the message being sent, then stop."""
         import datetime as dt
+        import os
+        import signal
+        import threading
 
         from trusted_traveler.db import utcnow
+        from trusted_traveler.memberships.lifecycle import run_daily
         from trusted_traveler.notifications.worker import deliver_batch
         from trusted_traveler.scheduling.slots import generate_all
         from trusted_traveler.scheduling.waitlist import expire_offers
 
+        stopping = threading.Event()
+
+        def stop(signum, _frame):
+            click.echo(f"{signal.Signals(signum).name}: finishing the current message, then stopping")
+            stopping.set()
+
+        signal.signal(signal.SIGTERM, stop)
+        signal.signal(signal.SIGINT, stop)
+        if not _single_sqlite_worker(stopping, interval):
+            click.echo("worker stopped before it started")
+            return
+        click.echo(f"worker {os.getpid()} started")
+
         slots_done_at = None
-        while True:
+        daily_done_on = None
+        while not stopping.is_set():
             if slots_done_at is None or utcnow() - slots_done_at > dt.timedelta(hours=1):
                 opened = generate_all(start=dt.date.today(), days=7 * slot_weeks)  # idempotent
                 db.session.commit()
                 slots_done_at = utcnow()
                 if opened:
                     click.echo(f"opened {opened} new slots")
+            if daily_done_on != dt.date.today():
+                daily = run_daily(dt.date.today())  # idempotent, and safe beside another worker or the command
+                db.session.commit()
+                daily_done_on = dt.date.today()
+                if daily.reminded or daily.expired:
+                    click.echo(f"sent {daily.reminded} expiry reminders, expired {daily.expired} memberships")
             expired = expire_offers(utcnow())  # waitlist offers past their hold go to the next person
             db.session.commit()
-            delivered, failed = deliver_batch()
+            delivered, failed = deliver_batch(should_stop=stopping.is_set)
             if delivered or failed or expired:
                 click.echo(f"delivered {delivered}, failed {failed}, waitlist offers expired {expired}")
             if once:
                 return
             if not delivered:
-                time.sleep(interval)
+                stopping.wait(interval)
+        click.echo("worker stopped")
+
+
+_held_locks: list = []
+
+
+def _single_sqlite_worker(stopping, interval: float) -> bool:
+    """SQLite has no SKIP LOCKED, so two workers could send the same message: on SQLite, hold an exclusive lock on a
+    file beside the database for the worker's lifetime, and wait while another worker holds it. Returns False if
+    told to stop while waiting. (PostgreSQL needs none of this.)"""
+    import fcntl
+
+    url = db.engine.url
+    if url.get_backend_name() != "sqlite" or not url.database or url.database == ":memory:":
+        return True
+    lock = open(f"{url.database}.worker-lock", "w")
+    _held_locks.append(lock)  # kept open (and locked) until the process ends, however it ends
+    announced = False
+    while True:
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            return True
+        except BlockingIOError:
+            if not announced:
+                click.echo("another worker is running on this SQLite database; waiting for it to stop")
+                announced = True
+            if stopping.wait(interval):
+                return False

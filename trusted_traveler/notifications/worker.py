@@ -1,7 +1,21 @@
 """The outbox worker: delivers e-mail for outbox messages written in the same transaction as their cause.
 
-On PostgreSQL each batch is claimed with `FOR UPDATE SKIP LOCKED`, so several workers can run; a failed send is
-retried with exponential backoff. A message is marked delivered in the same transaction that claimed it.
+Each message is delivered in its own short transaction: claim it (`FOR UPDATE SKIP LOCKED` on PostgreSQL, so
+several workers can run side by side; on SQLite one worker, which `flask worker` enforces with a lock file), send it,
+mark it delivered, commit. The row lock is held while sending, so no other worker can take the message meanwhile,
+and a worker that dies before its commit leaves nothing claimed: the database rolls the transaction back and the
+message is simply due again.
+
+The guarantee is therefore **at least once, and exactly once except in one window**: between the SMTP server's
+acceptance of the message (its 250 reply to DATA) and the commit that records `delivered_at`. A crash, kill or
+lost database connection inside that window (microseconds on a healthy database) makes the next attempt send the
+message again. The resend carries the same `Message-ID` (`<outbox.{id}@{host}>`), so mail servers and clients that
+deduplicate by Message-ID, and anyone reading the logs, can tell it is the same message. Outside that window a
+message is never sent twice: killed before acceptance, nothing was accepted; killed after the commit, it is done.
+
+A failed send (server down, refused, timed out) is retried with exponential backoff (30 s doubling, at most 6 h
+between tries). After MAX_ATTEMPTS it is left undelivered with its last error for a person to look at
+(`flask outbox failed`, `flask outbox retry ID`); messages are never deleted.
 """
 
 from __future__ import annotations
@@ -9,7 +23,10 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import smtplib
+from collections.abc import Callable
 from email.message import EmailMessage
+from email.utils import format_datetime
+from urllib.parse import urlsplit
 
 from flask import current_app
 from sqlalchemy import select
@@ -19,55 +36,129 @@ from trusted_traveler.extensions import db
 from trusted_traveler.notifications.models import OutboxMessage
 
 log = logging.getLogger(__name__)
+
+FIRST_BACKOFF = dt.timedelta(seconds=30)
 MAX_BACKOFF = dt.timedelta(hours=6)
+MAX_ATTEMPTS = 12  # about 14 hours of tries in all: outlasts a night-long mail outage
+SMTP_TIMEOUT = 10  # seconds; bounds how long a row lock is held while sending
 
 
-def _claim(batch_size: int) -> list[OutboxMessage]:
-    stmt = (
-        select(OutboxMessage)
-        .where(OutboxMessage.delivered_at.is_(None), OutboxMessage.next_attempt_at <= utcnow())
-        .order_by(OutboxMessage.id)
-        .limit(batch_size)
-    )
-    if db.engine.dialect.name == "postgresql":
-        stmt = stmt.with_for_update(skip_locked=True)
-    return list(db.session.scalars(stmt))
+def max_attempts() -> int:
+    return int(current_app.config.get("OUTBOX_MAX_ATTEMPTS", MAX_ATTEMPTS))
 
 
-def _send(message: OutboxMessage) -> None:
+def backoff(attempts: int) -> dt.timedelta:
+    """How long to wait after the `attempts`-th failed try: 30 s, 1 min, 2 min, … at most 6 h."""
+    return min(FIRST_BACKOFF * 2 ** (attempts - 1), MAX_BACKOFF)
+
+
+def message_id(message: OutboxMessage) -> str:
+    """A Message-ID derived from the outbox id, the same on every attempt, so a resend is recognisably a resend."""
+    host = urlsplit(current_app.config["BASE_URL"]).hostname or "trustedtraveler.invalid"
+    return f"<outbox.{message.id}@{host}>"
+
+
+def build_email(message: OutboxMessage) -> EmailMessage:
     cfg = current_app.config
     email = EmailMessage()
     email["From"] = cfg["MAIL_SENDER"]
     email["To"] = message.recipient
     email["Subject"] = message.payload.get("subject", "Trusted Traveler")
+    email["Message-ID"] = message_id(message)
+    email["Date"] = format_datetime(message.created_at)
+    email["Auto-Submitted"] = "auto-generated"  # RFC 3834: no vacation replies
     body = message.payload.get("body", "")
     if message.payload.get("link"):
         body += f"\n\nSee the details: {cfg['BASE_URL']}{message.payload['link']}"
     email.set_content(body)
-    with smtplib.SMTP(cfg["MAIL_SERVER"], cfg["MAIL_PORT"], timeout=10) as smtp:
+    return email
+
+
+def send_email(message: OutboxMessage) -> None:
+    """Hand one message to the SMTP server; returns once the server has accepted it."""
+    cfg = current_app.config
+    with smtplib.SMTP(cfg["MAIL_SERVER"], cfg["MAIL_PORT"], timeout=SMTP_TIMEOUT) as smtp:
         if cfg.get("MAIL_USE_TLS"):
             smtp.starttls()
         if cfg.get("MAIL_USERNAME"):
             smtp.login(cfg["MAIL_USERNAME"], cfg["MAIL_PASSWORD"] or "")
-        smtp.send_message(email)
+        smtp.send_message(build_email(message))
 
 
-def deliver_batch(batch_size: int = 50) -> tuple[int, int]:
-    """Deliver one batch; returns (delivered, failed). Commits once per batch."""
-    delivered = failed = 0
-    for message in _claim(batch_size):
-        message.attempts += 1
-        try:
-            if message.kind.startswith("email."):
-                _send(message)
-        except (OSError, smtplib.SMTPException) as exc:
-            failed += 1
-            message.last_error = f"{type(exc).__name__}: {exc}"[:1000]
-            backoff = min(dt.timedelta(seconds=30 * 2 ** (message.attempts - 1)), MAX_BACKOFF)
-            message.next_attempt_at = utcnow() + backoff
-            log.warning("delivery failed", extra={"outbox_id": message.id, "attempts": message.attempts})
+def pending_filter(now: dt.datetime):
+    return (
+        OutboxMessage.delivered_at.is_(None),
+        OutboxMessage.next_attempt_at <= now,
+        OutboxMessage.attempts < max_attempts(),
+    )
+
+
+def _claim_next(now: dt.datetime) -> OutboxMessage | None:
+    stmt = select(OutboxMessage).where(*pending_filter(now)).order_by(OutboxMessage.id).limit(1)
+    if db.engine.dialect.name == "postgresql":
+        # the lock lasts until this message's commit: another worker skips it instead of sending it too
+        stmt = stmt.with_for_update(skip_locked=True)
+    return db.session.scalar(stmt)
+
+
+def deliver_one(*, now: dt.datetime | None = None) -> str | None:
+    """Claim, send and record one due message in its own transaction. Returns "delivered", "failed" (will be
+    retried, or has used its attempts) or None when nothing is due."""
+    now = now or utcnow()
+    message = _claim_next(now)
+    if message is None:
+        db.session.rollback()  # end the (read-only) transaction
+        return None
+    message.attempts += 1
+    try:
+        if message.kind.startswith("email."):
+            send_email(message)
+    except Exception as exc:  # any failure to send (down, refused, a bad payload) is recorded and retried
+        message.last_error = f"{type(exc).__name__}: {exc}"[:1000]
+        message.next_attempt_at = now + backoff(message.attempts)
+        if message.attempts >= max_attempts():
+            log.error("delivery failed for good", extra={"outbox_id": message.id, "attempts": message.attempts})
         else:
-            delivered += 1
-            message.delivered_at = utcnow()
+            log.warning("delivery failed", extra={"outbox_id": message.id, "attempts": message.attempts})
+        db.session.commit()
+        return "failed"
+    # The window: the server has accepted the message; until this commit returns, a crash means a resend.
+    message.delivered_at = now
     db.session.commit()
+    return "delivered"
+
+
+def deliver_batch(
+    batch_size: int = 50, *, now: dt.datetime | None = None, should_stop: Callable[[], bool] | None = None
+) -> tuple[int, int]:
+    """Deliver up to `batch_size` due messages, one transaction each; returns (delivered, failed). Stops early when
+    nothing more is due or `should_stop()` says so (checked between messages, never during one)."""
+    delivered = failed = 0
+    for _ in range(batch_size):
+        if should_stop is not None and should_stop():
+            break
+        outcome = deliver_one(now=now)
+        if outcome is None:
+            break
+        if outcome == "delivered":
+            delivered += 1
+        else:
+            failed += 1
     return delivered, failed
+
+
+def failed_messages() -> list[OutboxMessage]:
+    """Messages that used all their attempts without being delivered, for a person to look at."""
+    return list(
+        db.session.scalars(
+            select(OutboxMessage)
+            .where(OutboxMessage.delivered_at.is_(None), OutboxMessage.attempts >= max_attempts())
+            .order_by(OutboxMessage.id)
+        )
+    )
+
+
+def retry_message(message: OutboxMessage, *, now: dt.datetime) -> None:
+    """Give a failed message a fresh set of attempts, starting now (kept, never deleted)."""
+    message.attempts = 0
+    message.next_attempt_at = now

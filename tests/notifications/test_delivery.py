@@ -1,0 +1,242 @@
+"""E-mail delivery from the outbox, against a real SMTP server on loopback (aiosmtpd).
+
+What holds (see trusted_traveler/notifications/worker.py): every message is delivered at least once, and exactly
+once unless the worker dies in the window between the SMTP server's acceptance (its 250 reply to DATA) and the
+commit that records the delivery; a message resent after such a death carries the same Message-ID. The tests below
+kill a real worker at the moment most likely to cause harm outside that window (mid-send, with messages before and
+after it), prove nothing is lost or sent twice, and prove separately, in process, what the window does.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import signal
+import time
+
+import pytest
+from sqlalchemy import func, select, update
+
+from tests.factories import create_account, create_application
+from tests.notifications.conftest import wait_until
+from trusted_traveler.casework import service as casework
+from trusted_traveler.db import utcnow
+from trusted_traveler.extensions import db
+from trusted_traveler.notifications.models import OutboxMessage
+from trusted_traveler.notifications.service import notify
+from trusted_traveler.notifications.worker import backoff, deliver_batch, failed_messages
+
+
+def _queue(count: int, email: str = "queued@example.com") -> list[int]:
+    account = create_account(email)
+    for i in range(count):
+        notify(account, kind="test", title=f"Message {i}", body="Hello.", link="/dashboard")
+    db.session.commit()
+    return list(db.session.scalars(select(OutboxMessage.id).order_by(OutboxMessage.id)))
+
+
+def _delivered_count() -> int:
+    db.session.rollback()  # a fresh snapshot: another process is writing
+    return db.session.scalar(select(func.count()).where(OutboxMessage.delivered_at.is_not(None)))
+
+
+def _expected_ids(app, ids: list[int]) -> set[str]:
+    host = app.config["BASE_URL"].split("//")[1].split(":")[0]
+    return {f"<outbox.{i}@{host}>" for i in ids}
+
+
+def test_a_status_change_sends_exactly_one_email_with_its_subject_and_link(app, app_ctx, smtp):
+    """Submitting an application (a traveler-visible status change) e-mails the traveler once, with the status in
+    the subject and a link to the application's page."""
+    application = create_application("precheck", paid=True)
+    db.session.commit()
+    deliver_batch()
+    smtp.accepted.clear()
+
+    casework.submit(application, by=application.profile.account)
+    db.session.commit()
+    assert deliver_batch() == (1, 0)
+    assert deliver_batch() == (0, 0)
+
+    [email] = smtp.accepted
+    assert email["To"] == application.profile.account.email
+    assert email["Subject"] == f"TSA PreCheck application {application.reference}: Visit an enrollment center"
+    assert f"{app.config['BASE_URL']}/applications/{application.reference}" in email.get_content()
+    outbox_id = db.session.scalar(select(OutboxMessage.id).where(OutboxMessage.delivered_at.is_not(None)))
+    assert email["Message-ID"] == f"<outbox.{outbox_id}@127.0.0.1>"
+
+
+def test_nothing_is_sent_for_a_change_that_rolls_back(app_ctx, smtp):
+    """The outbox message is written in the cause's transaction: if that rolls back, there is nothing to send."""
+    account = create_account("rolled.back@example.com")
+    db.session.commit()
+    notify(account, kind="test", title="Never", body="This change rolls back.")
+    db.session.rollback()
+    assert deliver_batch() == (0, 0)
+    assert smtp.accepted == []
+
+
+def test_smtp_down_is_retried_with_growing_backoff_and_delivered_once_when_back(app_ctx, mailbox):
+    """With the mail server down each try fails and the next waits twice as long; nothing is lost, and once the
+    server is back the message goes exactly once."""
+    [outbox_id] = _queue(1)
+    now = utcnow()
+    waits = []
+    for attempt in range(1, 5):
+        assert deliver_batch(now=now) == (0, 1)
+        message = db.session.get(OutboxMessage, outbox_id)
+        assert message.attempts == attempt and message.delivered_at is None
+        assert "ConnectionRefusedError" in message.last_error
+        waits.append(message.next_attempt_at - now)
+        assert deliver_batch(now=message.next_attempt_at - dt.timedelta(seconds=1)) == (0, 0)  # not due yet
+        now = message.next_attempt_at
+    assert waits == [dt.timedelta(seconds=s) for s in (30, 60, 120, 240)]
+    assert backoff(30) == dt.timedelta(hours=6)  # capped
+
+    mailbox.start()
+    assert deliver_batch(now=now) == (1, 0)
+    assert deliver_batch(now=now + dt.timedelta(days=1)) == (0, 0)
+    assert len(mailbox.accepted) == 1
+    assert db.session.get(OutboxMessage, outbox_id).attempts == 5
+
+
+def test_a_server_that_refuses_for_now_is_retried(app_ctx, smtp):
+    """A temporary refusal (451) is a failed try like any other: kept and retried after the backoff."""
+    smtp.before_accept = lambda box, envelope: "451 4.3.0 Try again later"
+    [outbox_id] = _queue(1)
+    now = utcnow()
+    assert deliver_batch(now=now) == (0, 1)
+    assert "451" in db.session.get(OutboxMessage, outbox_id).last_error
+    smtp.before_accept = None
+    assert deliver_batch(now=now + dt.timedelta(seconds=30)) == (1, 0)
+    assert len(smtp.accepted) == 1
+
+
+def test_after_its_last_attempt_a_message_is_kept_as_failed_for_a_person_to_retry(app, app_ctx, mailbox, monkeypatch):
+    """After the last attempt the worker stops trying; the message stays (never deleted), is listed by `flask
+    outbox failed`, and `flask outbox retry` gives it fresh attempts."""
+    monkeypatch.setitem(app.config, "OUTBOX_MAX_ATTEMPTS", 3)
+    [outbox_id] = _queue(1)
+    now = utcnow()
+    for _ in range(3):
+        assert deliver_batch(now=now) == (0, 1)
+        now = db.session.get(OutboxMessage, outbox_id).next_attempt_at
+    assert deliver_batch(now=now + dt.timedelta(days=30)) == (0, 0)
+    assert [m.id for m in failed_messages()] == [outbox_id]
+
+    runner = app.test_cli_runner()
+    listed = runner.invoke(args=["outbox", "failed"])
+    assert f"{outbox_id}\temail.test\tqueued@example.com\t3\tConnectionRefusedError" in listed.output
+    db.session.rollback()
+    assert runner.invoke(args=["outbox", "retry", str(outbox_id)]).exit_code == 0
+    db.session.rollback()
+    mailbox.start()
+    assert deliver_batch() == (1, 0)
+    assert failed_messages() == []
+
+
+def test_a_crash_between_acceptance_and_commit_resends_it_with_the_same_message_id(app_ctx, smtp, monkeypatch):
+    """The one window: the server accepted the message but the worker died before recording it. The message is
+    sent again, recognisably the same (same Message-ID); this is the only way a message goes twice."""
+    [outbox_id] = _queue(1)
+
+    def power_cut():
+        raise RuntimeError("power cut before the commit")
+
+    with monkeypatch.context() as patch, pytest.raises(RuntimeError):
+        patch.setattr(db.session, "commit", power_cut)
+        deliver_batch()
+    db.session.rollback()  # what the database does to a dead worker's transaction
+
+    assert deliver_batch() == (1, 0)
+    assert smtp.message_ids() == {f"<outbox.{outbox_id}@127.0.0.1>": 2}
+
+
+def test_a_worker_killed_mid_batch_and_restarted_delivers_every_message_exactly_once(app, app_ctx, smtp, start_worker):
+    """A real `flask worker` process is killed with SIGKILL while sending the 13th of 40 messages (12 delivered and
+    committed before it, 27 queued after it). A new worker delivers the rest: all 40 arrive, each exactly once,
+    counted by Message-ID at the SMTP server."""
+    ids = _queue(40)
+    first = start_worker(smtp.port)
+    killed = []
+
+    def kill_while_sending_the_13th(box, envelope):
+        # The 13th message has been transmitted but not accepted: kill the worker before the server says 250, as a
+        # crash or `kill -9` mid-send would. The server then never accepted it, so it must be sent again, once.
+        if len(box.accepted) == 12 and not killed:
+            first.proc.send_signal(signal.SIGKILL)
+            first.proc.wait(10)
+            killed.append(True)
+            return "421 4.3.0 Connection lost"
+        return None
+
+    smtp.before_accept = kill_while_sending_the_13th
+    wait_until(lambda: killed and first.proc.poll() is not None)
+    assert first.proc.returncode == -signal.SIGKILL
+    assert len(smtp.accepted) == 12
+    assert _delivered_count() == 12  # every message the server accepted was committed; the 13th was not
+
+    smtp.before_accept = None
+    second = start_worker(smtp.port)
+    wait_until(lambda: _delivered_count() == 40)
+    assert second.terminate() == 0
+
+    counts = smtp.message_ids()
+    assert set(counts) == _expected_ids(app, ids)
+    assert max(counts.values()) == 1, [mid for mid, n in counts.items() if n > 1]
+    assert len(smtp.accepted) == 40
+
+
+def test_sigterm_lets_the_worker_finish_the_message_it_is_sending_then_stop(app_ctx, smtp, start_worker):
+    """SIGTERM while a message is being sent: that message is delivered and recorded, then the worker stops (exit 0)
+    without starting another."""
+    _queue(10)
+    worker = start_worker(smtp.port)
+    signalled = []
+
+    def terminate_while_sending_the_4th(box, envelope):
+        if len(box.accepted) == 3 and not signalled:
+            worker.proc.send_signal(signal.SIGTERM)
+            signalled.append(True)
+            time.sleep(0.3)  # a slow server: the worker must wait for the answer, not drop the message
+        return None
+
+    smtp.before_accept = terminate_while_sending_the_4th
+    assert worker.proc.wait(30) == 0
+    assert len(smtp.accepted) == 4
+    assert _delivered_count() == 4
+    assert "worker stopped" in worker.lines[-1]
+
+
+def test_two_workers_at_once_never_send_the_same_message_twice(app, app_ctx, smtp, start_worker, database_url):
+    """Two workers drain one outbox at the same time. On PostgreSQL both send at once (each message claimed with
+    FOR UPDATE SKIP LOCKED); on SQLite the second waits for the first (a lock file), since SQLite cannot skip
+    locked rows. Either way every message arrives exactly once."""
+    ids = _queue(60)
+    db.session.execute(update(OutboxMessage).values(next_attempt_at=utcnow() + dt.timedelta(hours=1)))
+    db.session.commit()
+    workers = [start_worker(smtp.port), start_worker(smtp.port)]
+    postgres = database_url.startswith("postgresql")
+    if postgres:
+        for worker in workers:
+            worker.wait_for_line("started")
+    else:
+        wait_until(lambda: sum(any("started" in line for line in w.lines) for w in workers) == 1)
+        wait_until(lambda: sum(any("waiting" in line for line in w.lines) for w in workers) == 1)
+
+    async def slow_server(box, envelope):  # slow enough for the two workers to overlap
+        await asyncio.sleep(0.02)
+
+    smtp.before_accept = slow_server
+    db.session.execute(update(OutboxMessage).values(next_attempt_at=utcnow()))  # all due at once, for both
+    db.session.commit()
+    wait_until(lambda: _delivered_count() == 60)
+    assert [worker.terminate() for worker in workers] == [0, 0]
+
+    counts = smtp.message_ids()
+    assert set(counts) == _expected_ids(app, ids)
+    assert max(counts.values()) == 1, [mid for mid, n in counts.items() if n > 1]
+    if postgres:
+        assert smtp.most_at_once == 2  # the two really did send side by side
+    else:
+        assert smtp.most_at_once == 1
