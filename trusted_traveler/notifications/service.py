@@ -1,10 +1,16 @@
 """Tell a traveler something: an in-app notification and an e-mail through the outbox, in the caller's
-transaction (nothing is sent for a change that rolls back)."""
+transaction (nothing is sent for a change that rolls back). Also what the traveler's notifications page reads."""
 
 from __future__ import annotations
 
+import datetime as dt
+
+from sqlalchemy import func, select, update
+
 from trusted_traveler.extensions import db
 from trusted_traveler.notifications.models import Notification, OutboxMessage
+
+PAGE_SIZE = 50
 
 
 def notify(account, *, kind: str, title: str, body: str, link: str | None = None) -> Notification:
@@ -25,3 +31,25 @@ def notify_about(application, *, kind: str, title: str, body: str) -> Notificati
     return notify(
         application.profile.account, kind=kind, title=title, body=body, link=f"/applications/{application.reference}"
     )
+
+
+def notifications_for(account_id: int, *, before_id: int | None = None, limit: int = PAGE_SIZE) -> list[Notification]:
+    """One account's notifications, newest first; `before_id` pages back through older ones."""
+    stmt = select(Notification).where(Notification.account_id == account_id)
+    if before_id is not None:
+        stmt = stmt.where(Notification.id < before_id)
+    return list(db.session.scalars(stmt.order_by(Notification.id.desc()).limit(limit)))
+
+
+def unread_count(account_id: int) -> int:
+    unread = select(func.count()).select_from(Notification).where(Notification.read_at.is_(None))
+    return db.session.scalar(unread.where(Notification.account_id == account_id))
+
+
+def mark_all_read(account_id: int, *, now: dt.datetime, up_to_id: int | None = None) -> int:
+    """Mark one account's unread notifications as read (only those up to `up_to_id`, the newest the person saw,
+    when given: one that arrived since stays unread). Returns how many were marked."""
+    stmt = update(Notification).where(Notification.account_id == account_id, Notification.read_at.is_(None))
+    if up_to_id is not None:
+        stmt = stmt.where(Notification.id <= up_to_id)
+    return db.session.execute(stmt.values(read_at=now).execution_options(synchronize_session=False)).rowcount
