@@ -23,3 +23,14 @@ def record_event(action: str, obj_type: str, obj_id: Any, *, by=None, **details:
         event.request_id = g.get("request_id")
     db.session.add(event)
     return event
+
+
+def record_audit_search(filters: dict[str, str], *, by, page: str | None = None) -> AuditEvent:
+    """A search of the audit log is itself audited: who looked, for what, and which page."""
+    extra = {"page": page} if page else {}
+    return record_event("audit.searched", "audit_log", "audit_events", by=by, filters=filters, **extra)
+
+
+def record_audit_export(filters: dict[str, str], *, by) -> AuditEvent:
+    """A CSV export of the audit log is itself audited, before the first line is sent."""
+    return record_event("audit.exported", "audit_log", "audit_events", by=by, filters=filters)

@@ -2,4 +2,4 @@ from flask import Blueprint
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
-from trusted_traveler.web.admin import centers, views  # noqa: E402,F401
+from trusted_traveler.web.admin import audit, centers, views  # noqa: E402,F401

@@ -1,0 +1,62 @@
+"""The audit log as CSV, one line at a time (for a streamed download), safe to open in a spreadsheet."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Iterable, Iterator
+
+from sqlalchemy import Row
+
+HEADER = (
+    "event_id",
+    "when_utc",
+    "actor_email",
+    "action",
+    "object_type",
+    "object_id",
+    "source_address",
+    "request_id",
+    "details",
+)
+# A spreadsheet runs a cell that starts with one of these as a formula (CSV injection); OWASP adds tab and CR.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def spreadsheet_safe(value: str) -> str:
+    """`value`, with a leading single quote when a spreadsheet would otherwise read it as a formula."""
+    return f"'{value}" if value.startswith(FORMULA_STARTS) else value
+
+
+def csv_row(row: Row) -> tuple[str, ...]:
+    cells = (
+        str(row.id),
+        row.created_at.strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
+        row.actor_email or "system",
+        row.action,
+        row.object_type,
+        row.object_id,
+        row.source_address or "",
+        row.request_id or "",
+        json.dumps(row.details or {}, sort_keys=True, ensure_ascii=False, default=str),
+    )
+    return tuple(spreadsheet_safe(cell) for cell in cells)
+
+
+def csv_lines(rows: Iterable[Row]) -> Iterator[str]:
+    """The header line, then one line per event (RFC 4180: CRLF line ends, quotes where needed)."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(HEADER)
+    yield _take(buffer)
+    for row in rows:
+        writer.writerow(csv_row(row))
+        yield _take(buffer)
+
+
+def _take(buffer: io.StringIO) -> str:
+    text = buffer.getvalue()
+    buffer.seek(0)
+    buffer.truncate()
+    return text
