@@ -170,6 +170,7 @@ def register_cli(app: Flask) -> None:
         def stop(signum, _frame):
             click.echo(f"{signal.Signals(signum).name}: finishing the current message, then stopping")
             stopping.set()
+            signal.signal(signum, signal.SIG_DFL)  # a second signal stops it at once
 
         signal.signal(signal.SIGTERM, stop)
         signal.signal(signal.SIGINT, stop)
