@@ -50,7 +50,7 @@ from trusted_traveler.rules.service import (
     rules_of,
     version_in_force,
 )
-from trusted_traveler.rules.sql import age_cutoff, compile_condition, outcome_expression
+from trusted_traveler.rules.sql import age_cutoff, candidate_profiles, compile_condition, outcome_expression
 
 pytestmark = pytest.mark.usefixtures("app_ctx")
 
@@ -156,11 +156,25 @@ def sql_matches(condition, profiles, *, as_of=AS_OF, params=PARAMS) -> set[int]:
     return set(db.session.scalars(stmt))
 
 
+def within(profiles):
+    """The `within` of rules.sql listing `profiles`: sub-queries restricted to them and their guardians."""
+    ids = [p.id for p in profiles]
+    return (
+        select(ApplicantProfile.id.label("profile_id"), ApplicantProfile.guardian_profile_id)
+        .where(ApplicantProfile.id.in_(ids))
+        .cte("within")
+    )
+
+
 def agree_on_all(conditions_, profiles, *, as_of=AS_OF, params=PARAMS) -> list[set[int]]:
-    """Like `both` for many conditions at once: one query, each condition (and its negation) a column."""
+    """Like `both` for many conditions at once: one query, each condition (and its negation) a column, compiled
+    both with uncorrelated sub-queries over whole tables and restricted to the profiles (`within`); and the
+    candidate profiles of each condition, where it has some, include every profile it matches."""
     facts = {p.id: engine_facts(p, as_of) for p in profiles}
     checked = [*conditions_, *({"not": c} for c in conditions_)]
+    restricted = within(profiles)
     columns = [compile_condition(c, params, as_of).label(f"c{i}") for i, c in enumerate(checked)]
+    columns += [compile_condition(c, params, as_of, within=restricted).label(f"w{i}") for i, c in enumerate(checked)]
     rows = db.session.execute(
         select(ApplicantProfile.id, *columns).where(ApplicantProfile.id.in_([p.id for p in profiles]))
     ).all()
@@ -173,6 +187,11 @@ def agree_on_all(conditions_, profiles, *, as_of=AS_OF, params=PARAMS) -> list[s
             "sql only": in_sql - in_engine,
             "engine only": in_engine - in_sql,
         }
+        assert {row[0] for row in rows if row[len(checked) + i + 1]} == in_engine, {"within": condition}
+        candidates = candidate_profiles(condition, params, as_of)
+        if candidates is not None:
+            found = set().union(*(db.session.scalars(q) for q in candidates))
+            assert in_engine <= found, {"candidates": condition}
         matched.append(in_sql)
     return matched[: len(conditions_)]
 
@@ -200,9 +219,14 @@ def engine_outcomes(rules, profiles, *, as_of=AS_OF, params=PARAMS) -> dict[int,
 
 
 def sql_outcomes(rules, profiles, *, as_of=AS_OF, params=PARAMS) -> dict[int, str | None]:
-    outcome = outcome_expression(rules, params, as_of)
-    stmt = select(ApplicantProfile.id, outcome).where(ApplicantProfile.id.in_([p.id for p in profiles]))
-    return dict(db.session.execute(stmt).all())
+    """The outcomes in SQL; the same with the sub-queries restricted to the profiles (`within`), or it fails."""
+    found = []
+    for restricted in (None, within(profiles)):
+        outcome = outcome_expression(rules, params, as_of, within=restricted)
+        stmt = select(ApplicantProfile.id, outcome).where(ApplicantProfile.id.in_([p.id for p in profiles]))
+        found.append(dict(db.session.execute(stmt).all()))
+    assert found[0] == found[1], "restricting the sub-queries to the profiles changed an outcome"
+    return found[0]
 
 
 def rule(code, condition, outcome="ineligible") -> RuleSpec:

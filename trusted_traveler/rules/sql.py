@@ -39,6 +39,18 @@ Subqueries are uncorrelated (`p.id IN (SELECT ...)`), not correlated EXISTS: ins
 correlated EXISTS once per row, while an uncorrelated IN is evaluated once and hashed, which made the impact preview
 about 15 times faster at 20,000 applications. The subqueries select NOT NULL ids, so IN is never NULL.
 
+An uncorrelated subquery reads its whole table, though, however few profiles are evaluated. When the caller knows
+those profiles (the impact preview's candidates), it passes them as `within`: a CTE or subquery with the columns
+``profile_id`` and ``guardian_profile_id``. Every subquery is then restricted to them (``c.profile_id IN (SELECT
+profile_id FROM within)``; the guardian's memberships and applications to ``guardian_profile_id``), so the database
+reads only their rows through the profile_id indexes, and hashes a few rows instead of whole tables. The result is
+the same for every profile listed in `within`; the expression must not be evaluated on any other.
+
+`candidate_profiles` gives, for a condition, a query of profile ids that includes every profile the condition can
+be true for (a superset), read from the offense and citizenship tables only, or None when the condition cannot be
+narrowed that way (a `not`, an age, a flag): what the impact preview uses to find its candidates without scanning
+every profile.
+
 Every comparison is two-valued: a NULL fact makes it FALSE (never SQL NULL), so NOT inverts it exactly as the
 engine's ``not`` does, whatever the nesting. ``cutoff(N)`` is the latest date of birth of someone at least N years
 old on `as_of` under `conditions.age_on` (the same month and day N years earlier, 29 February becoming 28
@@ -92,6 +104,7 @@ BOOLEAN_COLUMNS = (
     "under_investigation",
     "inadmissible_or_waiver",
 )
+FACT_COLUMNS = ("date_of_birth", "guardian_profile_id", *BOOLEAN_COLUMNS)  # the profile columns the compiler reads
 OPEN_STATUSES = tuple(sorted(s.value for s in OPEN))
 GLOBAL_ENTRY = "global_entry"
 
@@ -168,10 +181,17 @@ def _boolean(truth: Expr, op: str, value: Any) -> Expr:
 
 
 class _Compiler:
-    def __init__(self, profile, params: Mapping[str, Any], as_of: dt.date):
+    def __init__(self, profile, params: Mapping[str, Any], as_of: dt.date, within=None):
         self.profile = profile
         self.params = params
         self.as_of = as_of
+        self.within = within
+
+    def restricted(self, stmt, column, within_column: str):
+        """`stmt` (selecting `column`, a profile id) limited to the profiles of `within`, if any."""
+        if self.within is None:
+            return stmt
+        return stmt.where(column.in_(select(self.within.c[within_column])))
 
     def node(self, condition: Mapping[str, Any], scope: str, path: str, row=None) -> Expr:
         if "all" in condition:
@@ -197,8 +217,7 @@ class _Compiler:
             return _age(p.date_of_birth, op, value, self.as_of)
         if field == "citizenships":  # contains_any; derive_facts upper-cases the stored codes
             c = aliased(Citizenship)
-            holders = select(c.profile_id).where(func.upper(c.country_code).in_(sorted(set(value))))
-            return p.id.in_(holders)
+            return p.id.in_(self.restricted(self.holders(c, value), c.profile_id, "profile_id"))
         if field in BOOLEAN_COLUMNS:
             return _boolean(func.coalesce(getattr(p, field), false()), op, value)
         if field == "parent_member_or_applying":
@@ -206,6 +225,11 @@ class _Compiler:
         if field == "travels_internationally":
             return _boolean(true(), op, value)
         raise ConditionError([("field", f"Unknown field {field!r}.")])  # unreachable for validated conditions
+
+    @staticmethod
+    def holders(c, countries) -> Any:
+        """The profiles holding a citizenship of `countries` (derive_facts upper-cases the stored codes)."""
+        return select(c.profile_id).where(func.upper(c.country_code).in_(sorted(set(countries))))
 
     def guardian_member_or_applying(self) -> Expr:
         """profiles.service.guardian_is_member_or_applying in SQL (FALSE without a linked guardian)."""
@@ -222,6 +246,8 @@ class _Compiler:
             .join(prog2, prog2.id == a.program_id)
             .where(a.status.in_(OPEN_STATUSES), prog2.code == GLOBAL_ENTRY)
         )
+        members = self.restricted(members, m.profile_id, "guardian_profile_id")
+        applying = self.restricted(applying, a.profile_id, "guardian_profile_id")
         guardian = p.guardian_profile_id
         return and_(guardian.is_not(None), or_(guardian.in_(members), guardian.in_(applying)))
 
@@ -229,10 +255,36 @@ class _Compiler:
 
     def offenses(self, where: Mapping[str, Any] | None, path: str) -> Expr:
         o = aliased(OffenseDisclosure)
+        stmt = self.offenders(o, where, path)
+        return self.profile.id.in_(self.restricted(stmt, o.profile_id, "profile_id"))
+
+    def offenders(self, o, where: Mapping[str, Any] | None, path: str):
+        """The profiles with an offense row (`o`) matching `where`."""
         stmt = select(o.profile_id)
         if where is not None:
             stmt = stmt.where(self.node(where, "offense", path, row=o))
-        return self.profile.id.in_(stmt)
+        return stmt
+
+    # candidates: a superset of the profiles a condition can be true for, without reading applicant_profiles
+
+    def candidates(self, condition: Mapping[str, Any], path: str) -> list | None:
+        """Queries of profile ids whose union includes every profile `condition` is true for, or None."""
+        if "all" in condition:  # any conjunct's candidates include the conjunction's
+            for i, part in enumerate(condition["all"]):
+                found = self.candidates(part, f"{path}.all[{i}]")
+                if found is not None:
+                    return found
+            return None
+        if "any" in condition:
+            parts = [self.candidates(part, f"{path}.any[{i}]") for i, part in enumerate(condition["any"])]
+            return None if any(p is None for p in parts) else [q for part in parts for q in part]
+        if "exists" in condition:
+            return [self.offenders(aliased(OffenseDisclosure), condition.get("where"), f"{path}.where")]
+        if condition.get("field") == "citizenships":  # contains_any
+            kind = OPS_BY_TYPE[SCOPES["facts"]["citizenships"]]["contains_any"]
+            value = resolve_value(condition["value"], kind, self.params, f"{path}.value")
+            return [self.holders(aliased(Citizenship), value)]
+        return None  # not, age, flags, the guardian: no index narrows them
 
     def offense_comparison(self, row, field: str, op: str, value: Any) -> Expr:
         column = getattr(row, field)
@@ -260,12 +312,21 @@ def _validated(condition_json: str, parameters_json: str | None) -> Mapping[str,
     return validate_condition(json.loads(condition_json), parameters=parameters)
 
 
-def _condition(
-    condition: Any, params: Mapping[str, Any], as_of: dt.date, profile, parameter_kinds: Mapping[str, str] | None
-) -> Expr:
+def _checked(condition: Any, parameter_kinds: Mapping[str, str] | None) -> Mapping[str, Any]:
     kinds_json = None if parameter_kinds is None else json.dumps(dict(parameter_kinds), sort_keys=True)
-    validated = _validated(canonical(condition), kinds_json)
-    return _Compiler(profile, params, as_of).node(validated, "facts", "condition")
+    return _validated(canonical(condition), kinds_json)
+
+
+def _condition(
+    condition: Any,
+    params: Mapping[str, Any],
+    as_of: dt.date,
+    profile,
+    parameter_kinds: Mapping[str, str] | None,
+    within=None,
+) -> Expr:
+    validated = _checked(condition, parameter_kinds)
+    return _Compiler(profile, params, as_of, within).node(validated, "facts", "condition")
 
 
 def compile_condition(
@@ -275,15 +336,35 @@ def compile_condition(
     *,
     profile=ApplicantProfile,
     parameter_kinds: Mapping[str, str] | None = None,
+    within=None,
 ) -> Expr:
     """A SQL boolean over `profile` (ApplicantProfile or an alias of it, which the enclosing query must select
     from) that is TRUE exactly for the profiles on which the engine finds `condition` true on `as_of`, with the
     dated parameter values `params`: ``evaluate_condition(condition, derive_facts(eligibility_facts(p, as_of),
-    as_of), ...)``. A profile the engine cannot evaluate (see `assessable`) never matches.
+    as_of), ...)``. A profile the engine cannot evaluate (see `assessable`) never matches. With `within` (see the
+    module's docstring), exact only for the profiles it lists.
 
     Raises ConditionError for a condition outside the language, MissingParameter when it refers to a parameter
     that is not in `params` (even one that only some profiles would need)."""
-    return and_(assessable(as_of, profile=profile), _condition(condition, params, as_of, profile, parameter_kinds))
+    return and_(
+        assessable(as_of, profile=profile), _condition(condition, params, as_of, profile, parameter_kinds, within)
+    )
+
+
+def candidate_profiles(
+    condition: Mapping[str, Any],
+    params: Mapping[str, Any],
+    as_of: dt.date,
+    *,
+    parameter_kinds: Mapping[str, str] | None = None,
+):
+    """Queries of profile ids whose union includes every profile `condition` is true for on `as_of` (and maybe
+    others), read from offense_disclosures and profile_citizenships only; None when the condition cannot be
+    narrowed so. A list, so that callers union them all at one level (SQLite refuses nested compound selects).
+    Raises as `compile_condition` does."""
+    validated = _checked(condition, parameter_kinds)
+    _Compiler(ApplicantProfile, params, as_of).node(validated, "facts", "condition")  # every parameter is known
+    return _Compiler(ApplicantProfile, params, as_of).candidates(validated, "condition")
 
 
 def _attr(rule: Any, name: str):
@@ -297,6 +378,7 @@ def outcome_expression(
     *,
     profile=ApplicantProfile,
     parameter_kinds: Mapping[str, str] | None = None,
+    within=None,
 ):
     """A SQL CASE giving, for each `profile` row, the outcome `engine.evaluate(rules, eligibility_facts(p, as_of),
     as_of=as_of, params=params)` decides: 'ineligible' when an ineligible rule fires, else 'needs_review' when a
@@ -305,20 +387,52 @@ def outcome_expression(
 
     `rules` are RuleSpec, Rule rows or mappings (code, condition, outcome). Raises ValueError for an unknown
     outcome, ConditionError (paths prefixed with the rule code, as the engine does) and MissingParameter as
-    `compile_condition` does."""
-    by_outcome: dict[str, list[Expr]] = {"ineligible": [], "needs_review": []}
+    `compile_condition` does. With `within` (see the module's docstring), exact only for the profiles it lists."""
+    fired = []
     for rule in rules:
-        code, outcome = _attr(rule, "code"), _attr(rule, "outcome")
-        if outcome not in OUTCOMES:
-            raise ValueError(f"rule {code}: outcome must be one of {', '.join(OUTCOMES)}, not {outcome!r}")
-        try:
-            expression = _condition(_attr(rule, "condition"), params, as_of, profile, parameter_kinds)
-        except MissingParameter:
-            raise
-        except ConditionError as err:
-            raise ConditionError([(f"{code}: {path}", message) for path, message in err.errors]) from None
-        if outcome in by_outcome:
-            by_outcome[outcome].append(expression)
+        outcome = rule_outcome(rule)
+        expression = rule_condition(
+            rule, params, as_of, profile=profile, parameter_kinds=parameter_kinds, within=within
+        )
+        if outcome != "condition":  # condition rules never change the outcome
+            fired.append((outcome, expression))
+    return outcome_case(fired, as_of, profile=profile)
+
+
+def rule_outcome(rule: Any) -> str:
+    """The rule's outcome, checked (ValueError for an unknown one)."""
+    code, outcome = _attr(rule, "code"), _attr(rule, "outcome")
+    if outcome not in OUTCOMES:
+        raise ValueError(f"rule {code}: outcome must be one of {', '.join(OUTCOMES)}, not {outcome!r}")
+    return outcome
+
+
+def rule_condition(
+    rule: Any,
+    params: Mapping[str, Any],
+    as_of: dt.date,
+    *,
+    profile=ApplicantProfile,
+    parameter_kinds: Mapping[str, str] | None = None,
+    within=None,
+) -> Expr:
+    """The rule's condition compiled (without the `assessable` test), error paths prefixed with the rule code."""
+    try:
+        return _condition(_attr(rule, "condition"), params, as_of, profile, parameter_kinds, within)
+    except MissingParameter:
+        raise
+    except ConditionError as err:
+        code = _attr(rule, "code")
+        raise ConditionError([(f"{code}: {path}", message) for path, message in err.errors]) from None
+
+
+def outcome_case(fired: Iterable[tuple[str, Expr]], as_of: dt.date, *, profile=ApplicantProfile):
+    """The engine's outcome as a CASE, from (outcome, compiled condition) pairs of the rules that decide one:
+    NULL where the engine refuses the profile, 'ineligible' when one of those fires, else 'needs_review' when one
+    of those fires, else 'eligible'."""
+    by_outcome: dict[str, list[Expr]] = {"ineligible": [], "needs_review": []}
+    for outcome, expression in fired:
+        by_outcome[outcome].append(expression)
     whens = [(not_(assessable(as_of, profile=profile)), null())]
     whens += [(or_(*exprs), outcome) for outcome, exprs in by_outcome.items() if exprs]
     return case(*whens, else_="eligible")
