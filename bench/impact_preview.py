@@ -34,6 +34,18 @@ WHERE a.program_id = :program AND a.status IN :pending
 """
 
 
+HISTORY = """How the preview got here, measured the same way: with correlated EXISTS inside the CASE, 211x the
+hand-written query at 20,000 applications; with uncorrelated `IN (subquery)`, 16x at 1,000,000 (3.3 s); comparing
+outcomes only for applications where a rule that differs between the versions fires, 10x (1.8 s), the rest being
+hashed subplans of both complete rule sets over whole tables (all 500,000 US citizenships, twice) and JIT
+compilation (up to 1.4 s when the estimated cost passed jit_optimize_above_cost). Now: the candidates are found
+from the offense and citizenship rows of the differing rules (a union of profile ids, hash-joined to the pending
+applications) and materialized; each distinct condition of the two versions is evaluated once per candidate, its
+sub-queries restricted to the candidates so that they read a few rows through the profile_id indexes; counts and
+samples come from the same statement; JIT is off for it. What remains is mostly two passes over the applications
+table (the count of pending applications, and finding the candidates among them)."""
+
+
 def with_look_back(node, years: int):
     """The condition with every conviction-date window (`date within_years`) set to `years`."""
     if isinstance(node, dict):
@@ -102,6 +114,8 @@ def run(url: str, count: int) -> int:
         with db.engine.begin() as conn:
             load(conn, count, precheck_id=precheck.id, global_entry_id=global_entry.id)
         load_seconds = time.perf_counter() - started
+        with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            conn.execute(text("VACUUM ANALYZE"))  # what autovacuum does to tables this size; for both queries
 
         lead = account_for_sign_in(issuer="urn:bench-staff", subject="lead", email="lead@bench.example.com")
         grant_role(lead, "program_lead", by=None)
@@ -137,10 +151,20 @@ def run(url: str, count: int) -> int:
         hand = text(HAND_WRITTEN).bindparams(
             *(bindparam(k, expanding=True) for k in ("pending", "permanent", "interim", "serious"))
         )
-        hand_seconds, hand_count = timed(lambda: db.session.execute(hand, params).scalar_one())
+        hand_default, hand_count = timed(lambda: db.session.execute(hand, params).scalar_one())
 
+        def without_jit():  # as the preview runs its statement
+            db.session.execute(text("SET LOCAL jit = off"))
+            try:
+                return db.session.execute(hand, params).scalar_one()
+            finally:
+                db.session.rollback()
+
+        hand_no_jit, hand_count_no_jit = timed(without_jit)
+
+    hand_seconds = min(hand_default, hand_no_jit)  # the faster of the two is the comparison
     ratio = preview_seconds / hand_seconds if hand_seconds else float("inf")
-    agree = impact.directions.get(("eligible", "ineligible"), 0) == hand_count
+    agree = impact.directions.get(("eligible", "ineligible"), 0) == hand_count == hand_count_no_jit
     section = f"""## Impact preview (issue 4)
 
 Measured {dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC on {platform.node() or "this machine"}
@@ -152,11 +176,15 @@ Change previewed: PreCheck's interim-offense look-back from 7 to 10 years.
 | measure | seconds (median of 3) |
 |---|---|
 | impact preview over {impact.pending:,} pending applications (compiled conditions) | {preview_seconds:.3f} |
-| hand-written SQL count of the same change | {hand_seconds:.3f} |
-| **ratio** (target: at most 2.0) | **{ratio:.2f}** |
+| hand-written SQL count of the same change, server defaults | {hand_default:.3f} |
+| hand-written SQL count of the same change, JIT off (as the preview runs) | {hand_no_jit:.3f} |
+| **ratio** to the faster hand-written count (target: at most 2.0) | **{ratio:.2f}** |
 
 The preview found {impact.changed:,} applications changing outcome ({impact.directions}); the hand-written
-query counted {hand_count:,} becoming ineligible: {"they agree" if agree else "THEY DISAGREE"}.
+query counted {hand_count:,} becoming ineligible: {"they agree" if agree else "THEY DISAGREE"}. Both are measured
+after `VACUUM ANALYZE` of the loaded tables.
+
+{HISTORY}
 """
     print(section)
     out = ROOT / "BENCHMARKS.md"
