@@ -11,7 +11,6 @@ from sqlalchemy import select
 from trusted_traveler.auth import service as accounts
 from trusted_traveler.auth.models import Account
 from trusted_traveler.casework import service as casework
-from trusted_traveler.casework.states import Status
 from trusted_traveler.db import utcnow
 from trusted_traveler.extensions import db
 from trusted_traveler.payments import service as payments
@@ -178,7 +177,7 @@ def load_personas() -> int:
         fill_profile(profile, account, surname=surname, citizenship=citizenship)
         application = _paid_submission(profile, program, account)
         if stage == "member":
-            casework.transition(application, Status.INTERVIEW_COMPLETED, by=officer, reason_code="interview_passed")
+            casework.record_interview(application, by=officer, documents_verified=True, biometrics_captured=True)
             casework.approve(application, by=officer, today=dt.date.today())
     db.session.flush()
     return created

@@ -85,7 +85,7 @@ def test_global_entry_approval_issues_a_passid_ending_on_the_birthday_in_year_fi
     profile = create_profile(dob=dt.date(1985, 8, 20))
     application = create_application("global_entry", profile=profile, submitted=True)
     officer = create_officer()
-    casework.transition(application, Status.INTERVIEW_COMPLETED, by=officer, reason_code="enrollment_on_arrival")
+    casework.record_interview(application, by=officer, documents_verified=True, biometrics_captured=True)
     member = casework.approve(application, by=officer, today=dt.date(2026, 11, 22))
     assert re.fullmatch(r"(15|98|99)\d{7}", member.ktn)
     assert member.valid_until == dt.date(2031, 8, 20)

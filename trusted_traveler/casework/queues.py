@@ -1,35 +1,241 @@
-"""Read-only queue queries for officers."""
+"""Read-only queue queries for officers: named queues, filters, and keyset pagination (no OFFSET, so page 10,000
+costs what page 1 does), sorted by priority, then by how long the case has waited in its present state."""
 
 from __future__ import annotations
 
-from sqlalchemy import select
+import datetime as dt
+from dataclasses import dataclass
 
-from trusted_traveler.casework.models import Application
-from trusted_traveler.casework.states import Status
+from sqlalchemy import and_, exists, func, or_, select
+from sqlalchemy.orm import selectinload
+
+from trusted_traveler.auth.models import Account, RoleGrant
+from trusted_traveler.auth.roles import Role
+from trusted_traveler.casework.models import Application, InfoRequest
+from trusted_traveler.casework.states import AWAITING_APPLICANT, CLOSED, NEEDS_OFFICER, Status
 from trusted_traveler.extensions import db
-
-# Statuses an officer can act on, per queue.
-WORKABLE = {
-    "enrollment": (Status.SUBMITTED, Status.ENROLLMENT_SCHEDULED),
-    "review": (Status.OFFICER_REVIEW, Status.RECONSIDERATION_REQUESTED),
-    "interview": (Status.CONDITIONALLY_APPROVED, Status.INTERVIEW_SCHEDULED, Status.INTERVIEW_COMPLETED),
-    "awaiting_applicant": (Status.INFO_REQUESTED, Status.PRELIMINARY_INELIGIBLE),
-}
+from trusted_traveler.programs.models import Program
+from trusted_traveler.scheduling.models import Appointment, Slot
+from trusted_traveler.scheduling.slots import local_time
 
 QUEUE_LABELS = {
-    "enrollment": "Awaiting enrollment visit",
-    "review": "Officer review",
-    "interview": "Interview and decision",
+    "unassigned": "Unassigned",
+    "mine": "Assigned to me",
     "awaiting_applicant": "Awaiting the applicant",
+    "today": "Today's interviews",
 }
+PAGE_SIZE = 50
+_WORKING = [s.value for s in Status if s not in CLOSED and s is not Status.DRAFT]
 
 
-def list_queue(name: str, *, limit: int = 50) -> list[Application]:
-    statuses = [s.value for s in WORKABLE[name]]
-    stmt = (
-        select(Application)
-        .where(Application.status.in_(statuses))
-        .order_by(Application.priority.desc(), Application.status_entered_at, Application.id)
-        .limit(limit)
+@dataclass(frozen=True)
+class QueueFilters:
+    program: str | None = None
+    center_id: int | None = None
+    status: str | None = None
+    min_days: int | None = None
+    overdue_only: bool = False
+
+
+@dataclass
+class QueuePage:
+    rows: list[QueueRow]
+    next_cursor: str | None
+
+
+@dataclass(frozen=True)
+class QueueRow:
+    application: Application
+    days_waiting: int
+    overdue_since: dt.date | None
+    appointment_at: dt.datetime | None = None
+
+
+def _overdue_clause(today: dt.date):
+    return exists().where(
+        InfoRequest.application_id == Application.id, InfoRequest.answered_at.is_(None), InfoRequest.due_on < today
     )
-    return list(db.session.scalars(stmt))
+
+
+def encode_cursor(application: Application) -> str:
+    at = application.status_entered_at
+    return f"{application.priority}.{int(at.timestamp() * 1_000_000)}.{application.id}"
+
+
+def decode_cursor(cursor: str | None) -> tuple[int, dt.datetime, int] | None:
+    """A page cursor, or None for the first page (a malformed cursor also starts from the first page)."""
+    try:
+        priority, micros, ident = (int(part) for part in (cursor or "").split("."))
+        return priority, dt.datetime.fromtimestamp(micros / 1_000_000, dt.UTC), ident
+    except (ValueError, OverflowError, OSError):
+        return None
+
+
+def _apply_filters(stmt, filters: QueueFilters, today: dt.date):
+    if filters.program:
+        program_id = select(Program.id).where(Program.code == filters.program).scalar_subquery()
+        stmt = stmt.where(Application.program_id == program_id)
+    if filters.center_id:
+        stmt = stmt.where(Application.enrollment_center_id == filters.center_id)
+    if filters.status:
+        stmt = stmt.where(Application.status == filters.status)
+    if filters.min_days:
+        cutoff = dt.datetime.combine(today - dt.timedelta(days=filters.min_days), dt.time.max, tzinfo=dt.UTC)
+        stmt = stmt.where(Application.status_entered_at <= cutoff)
+    if filters.overdue_only:
+        stmt = stmt.where(_overdue_clause(today))
+    return stmt
+
+
+def list_queue(
+    name: str, *, officer, filters: QueueFilters, today: dt.date, cursor: str | None = None, limit: int = PAGE_SIZE
+) -> QueuePage:
+    """One page of a named queue. Raises KeyError for an unknown queue name."""
+    if name == "today":
+        return _todays_interviews(filters=filters, today=today)
+    base = {
+        "unassigned": and_(
+            Application.status.in_([s.value for s in NEEDS_OFFICER]), Application.assigned_officer_id.is_(None)
+        ),
+        "mine": and_(Application.status.in_(_WORKING), Application.assigned_officer_id == officer.id),
+        "awaiting_applicant": Application.status.in_([s.value for s in AWAITING_APPLICANT]),
+    }[name]
+    stmt = _apply_filters(select(Application).where(base), filters, today)
+    after = decode_cursor(cursor)
+    if after is not None:
+        priority, at, ident = after
+        stmt = stmt.where(
+            or_(
+                Application.priority < priority,
+                and_(
+                    Application.priority == priority,
+                    or_(
+                        Application.status_entered_at > at,
+                        and_(Application.status_entered_at == at, Application.id > ident),
+                    ),
+                ),
+            )
+        )
+    stmt = (
+        stmt.options(
+            selectinload(Application.profile),
+            selectinload(Application.program),
+            selectinload(Application.assigned_officer),
+        )
+        .order_by(Application.priority.desc(), Application.status_entered_at, Application.id)
+        .limit(limit + 1)
+    )
+    applications = list(db.session.scalars(stmt))
+    more = len(applications) > limit
+    applications = applications[:limit]
+    overdue = _overdue_dates([a.id for a in applications], today)
+    rows = [QueueRow(a, (today - a.status_entered_at.date()).days, overdue.get(a.id)) for a in applications]
+    return QueuePage(rows, encode_cursor(applications[-1]) if more else None)
+
+
+def _overdue_dates(application_ids: list[int], today: dt.date) -> dict[int, dt.date]:
+    if not application_ids:
+        return {}
+    rows = db.session.execute(
+        select(InfoRequest.application_id, func.min(InfoRequest.due_on))
+        .where(
+            InfoRequest.application_id.in_(application_ids),
+            InfoRequest.answered_at.is_(None),
+            InfoRequest.due_on < today,
+        )
+        .group_by(InfoRequest.application_id)
+    )
+    return dict(rows.all())
+
+
+def _todays_interviews(*, filters: QueueFilters, today: dt.date) -> QueuePage:
+    """Booked or checked-in appointments on today's date in each center's own time zone."""
+    start = dt.datetime.combine(today, dt.time.min, tzinfo=dt.UTC) - dt.timedelta(hours=14)
+    end = dt.datetime.combine(today, dt.time.max, tzinfo=dt.UTC) + dt.timedelta(hours=14)
+    stmt = (
+        select(Appointment)
+        .join(Slot, Appointment.slot_id == Slot.id)
+        .join(Application, Appointment.application_id == Application.id)
+        .where(Appointment.status.in_(("booked", "checked_in")), Slot.starts_at.between(start, end))
+        .options(
+            selectinload(Appointment.slot).selectinload(Slot.center),
+            selectinload(Appointment.application).selectinload(Application.profile),
+            selectinload(Appointment.application).selectinload(Application.program),
+        )
+        .order_by(Slot.starts_at, Appointment.id)
+    )
+    if filters.center_id:
+        stmt = stmt.where(Slot.center_id == filters.center_id)
+    stmt = _apply_filters(stmt, QueueFilters(program=filters.program, status=filters.status), today)
+    rows = []
+    for appointment in db.session.scalars(stmt):
+        local = local_time(appointment.slot.starts_at, appointment.slot.center)
+        if local.date() == today:
+            application = appointment.application
+            days = (today - application.status_entered_at.date()).days
+            rows.append(QueueRow(application, days, None, local))
+    return QueuePage(rows, None)
+
+
+def queue_counts(*, officer, today: dt.date) -> dict[str, int]:
+    """How many cases each list holds (the tabs show them)."""
+    counts = {
+        "unassigned": select(func.count()).where(
+            Application.status.in_([s.value for s in NEEDS_OFFICER]), Application.assigned_officer_id.is_(None)
+        ),
+        "mine": select(func.count()).where(
+            Application.status.in_(_WORKING), Application.assigned_officer_id == officer.id
+        ),
+        "awaiting_applicant": select(func.count()).where(Application.status.in_([s.value for s in AWAITING_APPLICANT])),
+    }
+    return {name: db.session.scalar(stmt.select_from(Application)) or 0 for name, stmt in counts.items()}
+
+
+@dataclass(frozen=True)
+class Workload:
+    officer: Account
+    open_cases: int
+    needs_decision: int
+    oldest: dt.datetime | None
+
+
+def workload() -> list[Workload]:
+    """For supervisors: each officer's open assigned cases, how many need a decision, and the oldest waiting."""
+    needs = Application.status.in_([s.value for s in NEEDS_OFFICER])
+    counts = (
+        select(
+            Application.assigned_officer_id.label("officer_id"),
+            func.count().label("open_cases"),
+            func.count().filter(needs).label("needs_decision"),
+            func.min(Application.status_entered_at).label("oldest"),
+        )
+        .where(Application.status.in_(_WORKING), Application.assigned_officer_id.is_not(None))
+        .group_by(Application.assigned_officer_id)
+        .subquery()
+    )
+    officers = (
+        select(Account.id)
+        .join(RoleGrant, RoleGrant.account_id == Account.id)
+        .where(RoleGrant.role.in_((Role.OFFICER.value, Role.SUPERVISOR.value)))
+        .distinct()
+        .subquery()
+    )
+    rows = db.session.execute(
+        select(Account, counts.c.open_cases, counts.c.needs_decision, counts.c.oldest)
+        .join(officers, officers.c.id == Account.id)
+        .outerjoin(counts, counts.c.officer_id == Account.id)
+        .order_by(func.coalesce(counts.c.open_cases, 0).desc(), Account.email)
+    ).all()
+    return [Workload(account, open_ or 0, needs_ or 0, oldest) for account, open_, needs_, oldest in rows]
+
+
+def officers_for_assignment() -> list[Account]:
+    return list(
+        db.session.scalars(
+            select(Account)
+            .join(RoleGrant, RoleGrant.account_id == Account.id)
+            .where(RoleGrant.role.in_((Role.OFFICER.value, Role.SUPERVISOR.value)))
+            .distinct()
+            .order_by(Account.email)
+        )
+    )

@@ -5,124 +5,31 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from trusted_traveler.audit.record import record_event
 from trusted_traveler.auth.roles import Permission
-from trusted_traveler.casework.models import Application, StatusEvent, VettingResult
-from trusted_traveler.casework.references import new_reference
-from trusted_traveler.casework.states import (
-    AUTOMATIC,
-    EXPLANATIONS,
-    OPEN,
-    TRAVELER_MOVES,
-    Status,
-    allowed_moves,
-    public_label,
+from trusted_traveler.casework.decisions import (  # noqa: F401 (the officer actions, re-exported for callers)
+    approve,
+    deny,
+    record_biometrics,
+    record_interview,
+    run_vetting,
 )
+from trusted_traveler.casework.models import Application, StatusEvent
+from trusted_traveler.casework.references import new_reference
+from trusted_traveler.casework.states import EXPLANATIONS, OPEN, Status, public_label
+from trusted_traveler.casework.transitions import amount_paid, transition  # noqa: F401 (re-exported)
 from trusted_traveler.db import utcnow
-from trusted_traveler.errors import BusinessRuleViolation, InvalidTransition, NotFound, PermissionDenied
+from trusted_traveler.errors import BusinessRuleViolation, NotFound, PermissionDenied
 from trusted_traveler.extensions import db
-from trusted_traveler.memberships.service import current_membership, issue_membership, renewal_window
-from trusted_traveler.notifications.service import notify, notify_about
-from trusted_traveler.payments.models import Payment, PaymentItem
+from trusted_traveler.memberships.service import current_membership, renewal_window
+from trusted_traveler.notifications.service import notify
 from trusted_traveler.profiles.service import eligibility_facts
 from trusted_traveler.programs.service import fee_for, list_programs
 from trusted_traveler.rules.service import check_eligibility
-from trusted_traveler.vetting.sandbox import get_provider
 
 S = Status
-
-
-def amount_paid(application: Application) -> Decimal:
-    total = db.session.scalar(
-        select(func.coalesce(func.sum(PaymentItem.amount), 0))
-        .join(Payment)
-        .where(PaymentItem.application_id == application.id, Payment.status == "completed")
-    )
-    return Decimal(str(total))
-
-
-def _check_guards(application: Application, to: Status, by) -> None:
-    if to is S.SUBMITTED and application.status == S.DRAFT:
-        if application.fee is None:
-            raise BusinessRuleViolation("The fee for this application has not been set.")
-        if amount_paid(application) < application.fee:
-            raise BusinessRuleViolation("The fee must be paid before the application is submitted.")
-        if application.attested_at is None:
-            raise BusinessRuleViolation("The applicant must confirm the declaration before submitting.")
-
-
-def transition(
-    application: Application,
-    to: Status | str,
-    *,
-    by=None,
-    reason_code: str | None = None,
-    note: str | None = None,
-) -> StatusEvent:
-    """Move an application to `to`, or raise.
-
-    Checks the program's transition table and the guards (fee paid, declaration, staff-only moves), stamps the
-    state's entry time, appends a status event, audits staff moves and tells the traveler when the label they
-    see changes.
-
-    Raises:
-        InvalidTransition: the move is not in the program's table, or only the system may make it.
-        PermissionDenied: a staff-only move attempted by someone without the permission.
-        BusinessRuleViolation: a guard failed (for example the fee is unpaid).
-    """
-    to = Status(to)
-    frm = Status(application.status)
-    program_code = application.program.code
-    if to not in allowed_moves(program_code, frm):
-        raise InvalidTransition(
-            f"An application that is {public_label(program_code, frm)!r} cannot move to "
-            f"{public_label(program_code, to)!r}."
-        )
-    if by is None and (frm, to) not in AUTOMATIC:
-        raise InvalidTransition(f"Moving from {frm} to {to} needs a person to do it.")
-    if by is not None and (frm, to) not in TRAVELER_MOVES and not by.can(Permission.DECIDE_CASES):
-        raise PermissionDenied("Only an enrollment officer can make that decision.")
-    _check_guards(application, to, by)
-
-    now = utcnow()
-    application.status = to.value
-    application.status_entered_at = now
-    if to is S.SUBMITTED and application.submitted_at is None:
-        application.submitted_at = now
-    if to in (S.APPROVED, S.DENIED):
-        application.decided_at = now
-    event = StatusEvent(
-        application=application,
-        from_status=frm.value,
-        to_status=to.value,
-        actor_id=getattr(by, "id", None),
-        reason_code=reason_code,
-        note=note,
-        created_at=now,
-    )
-    db.session.add(event)
-    if by is not None and by.is_staff:
-        record_event(
-            "application.transition",
-            "application",
-            application.reference,
-            by=by,
-            from_status=frm.value,
-            to_status=to.value,
-            reason_code=reason_code,
-        )
-    old_label, new_label = public_label(program_code, frm), public_label(program_code, to)
-    if old_label != new_label and to is not S.WITHDRAWN:
-        notify_about(
-            application,
-            kind="status_changed",
-            title=f"{application.program.name} application {application.reference}: {new_label}",
-            body=f"Your {application.program.name} application is now: {new_label}.",
-        )
-    db.session.flush()
-    return event
 
 
 # --- Traveler actions ---------------------------------------------------------------------------------------
@@ -255,10 +162,9 @@ def attest(application: Application, *, by) -> None:
 
 
 def submit(application: Application, *, by) -> None:
-    """Submit a paid, attested draft; Global Entry goes straight on to vetting."""
+    """Submit a paid, attested draft; vetting runs at once (see decisions.run_vetting for where each goes)."""
     transition(application, S.SUBMITTED, by=by)
-    if application.program.code == "global_entry":
-        run_vetting(application)
+    run_vetting(application)
 
 
 DRAFT_RETENTION = dt.timedelta(days=180)
@@ -300,61 +206,6 @@ def withdraw(application: Application, *, by) -> None:
     transition(application, S.WITHDRAWN, by=by, reason_code="withdrawn_by_applicant")
 
 
-# --- Vetting and officer actions ----------------------------------------------------------------------------
-
-
-def run_vetting(application: Application) -> list[VettingResult]:
-    """Check the applicant with the vetting provider, store what it found, and route the case."""
-    transition(application, S.IN_VETTING)
-    profile = application.profile
-    provider = get_provider()
-    findings = provider.check(
-        surname=profile.surname or "",
-        given_names=profile.given_names or "",
-        date_of_birth=profile.date_of_birth,
-    )
-    results = [
-        VettingResult(
-            application=application,
-            source=f.source,
-            outcome=f.outcome,
-            detail=f.detail,
-            provider=provider.name,
-        )
-        for f in findings
-    ]
-    db.session.add_all(results)
-    if any(f.outcome == "hit" for f in findings):
-        transition(application, S.OFFICER_REVIEW, reason_code="vetting_hit")
-    elif application.program.code == "global_entry":
-        transition(application, S.CONDITIONALLY_APPROVED, reason_code="vetting_clear")
-    else:
-        approve(application, by=None, today=dt.date.today(), automatic=True)
-    return results
-
-
-def record_biometrics(application: Application, *, by) -> None:
-    """PreCheck enrollment visit: documents checked and fingerprints taken; vetting follows."""
-    transition(application, S.BIOMETRICS_CAPTURED, by=by, reason_code="enrollment_visit")
-    run_vetting(application)
-
-
-def approve(application: Application, *, by, today: dt.date, automatic: bool = False, note: str | None = None):
-    if automatic:
-        # The all-clear route from vetting is a system move (in the AUTOMATIC table).
-        transition(application, S.APPROVED, reason_code="vetting_clear")
-    else:
-        transition(application, S.APPROVED, by=by, reason_code="officer_approved", note=note)
-    membership = issue_membership(application, today=today)
-    db.session.flush()
-    record_event("membership.issued", "membership", membership.ktn, by=by, application=application.reference)
-    return membership
-
-
-def deny(application: Application, *, by, reason_code: str, note: str | None = None) -> None:
-    transition(application, S.DENIED, by=by, reason_code=reason_code, note=note)
-
-
 def public_timeline(application: Application) -> list[dict]:
     """The steps a traveler sees: one entry each time the public label changed (drafting is not shown)."""
     code = application.program.code
@@ -387,11 +238,14 @@ def get_application_for_traveler(reference: str, account) -> Application:
     return application
 
 
-def get_case_for_officer(reference: str, officer) -> Application:
+def get_case_for_officer(reference: str, officer, *, viewing: bool = True) -> Application:
+    """The case for a staff member, recording the view of the applicant's personal data when `viewing` (an action
+    on the case records the decision instead)."""
     if not officer.can(Permission.WORK_CASES):
         raise PermissionDenied("Only enrollment officers can open cases.")
     application = db.session.scalar(select(Application).where(Application.reference == reference))
     if application is None or application.status == S.DRAFT:
         raise NotFound("We could not find that case.")
-    record_event("profile.viewed", "application", application.reference, by=officer)
+    if viewing:
+        record_event("profile.viewed", "application", application.reference, by=officer)
     return application

@@ -24,6 +24,7 @@ class Status(StrEnum):
     APPROVED = "approved"
     DENIED = "denied"
     RECONSIDERATION_REQUESTED = "reconsideration_requested"
+    REVOKED = "revoked"
     WITHDRAWN = "withdrawn"
 
 
@@ -39,23 +40,27 @@ TRANSITIONS: dict[str, dict[Status, frozenset[Status]]] = {
         S.CONDITIONALLY_APPROVED: frozenset({S.INTERVIEW_SCHEDULED, S.INTERVIEW_COMPLETED}),
         S.INTERVIEW_SCHEDULED: frozenset({S.INTERVIEW_COMPLETED, S.CONDITIONALLY_APPROVED}),
         S.INTERVIEW_COMPLETED: frozenset({S.APPROVED, S.DENIED}),
-        S.APPROVED: frozenset(),
+        S.APPROVED: frozenset({S.REVOKED}),
         S.DENIED: frozenset({S.RECONSIDERATION_REQUESTED}),
         S.RECONSIDERATION_REQUESTED: frozenset({S.OFFICER_REVIEW}),
+        S.REVOKED: frozenset({S.RECONSIDERATION_REQUESTED}),
         S.WITHDRAWN: frozenset(),
     },
     "precheck": {
         S.DRAFT: frozenset({S.SUBMITTED, S.WITHDRAWN}),
-        S.SUBMITTED: frozenset({S.ENROLLMENT_SCHEDULED, S.BIOMETRICS_CAPTURED}),
+        # Vetting runs on submission: a clean application goes on to its enrollment visit, a hit to an officer,
+        # who may clear it to enroll (back to submitted) or act on it.
+        S.SUBMITTED: frozenset({S.ENROLLMENT_SCHEDULED, S.BIOMETRICS_CAPTURED, S.OFFICER_REVIEW}),
         S.ENROLLMENT_SCHEDULED: frozenset({S.BIOMETRICS_CAPTURED, S.SUBMITTED}),
         S.BIOMETRICS_CAPTURED: frozenset({S.IN_VETTING}),
         S.IN_VETTING: frozenset({S.APPROVED, S.OFFICER_REVIEW}),
-        S.OFFICER_REVIEW: frozenset({S.APPROVED, S.INFO_REQUESTED, S.PRELIMINARY_INELIGIBLE}),
+        S.OFFICER_REVIEW: frozenset({S.APPROVED, S.INFO_REQUESTED, S.PRELIMINARY_INELIGIBLE, S.SUBMITTED}),
         S.INFO_REQUESTED: frozenset({S.OFFICER_REVIEW}),
         S.PRELIMINARY_INELIGIBLE: frozenset({S.OFFICER_REVIEW, S.DENIED}),
-        S.APPROVED: frozenset(),
+        S.APPROVED: frozenset({S.REVOKED}),
         S.DENIED: frozenset({S.RECONSIDERATION_REQUESTED}),
         S.RECONSIDERATION_REQUESTED: frozenset({S.OFFICER_REVIEW}),
+        S.REVOKED: frozenset({S.RECONSIDERATION_REQUESTED}),
         S.WITHDRAWN: frozenset(),
     },
 }
@@ -68,6 +73,8 @@ AUTOMATIC = frozenset(
         (S.IN_VETTING, S.CONDITIONALLY_APPROVED),
         (S.IN_VETTING, S.OFFICER_REVIEW),
         (S.IN_VETTING, S.APPROVED),
+        (S.SUBMITTED, S.OFFICER_REVIEW),  # PreCheck: a vetting hit on submission
+        (S.PRELIMINARY_INELIGIBLE, S.DENIED),  # no response within the 60 days
         (S.DRAFT, S.WITHDRAWN),  # an unsubmitted draft expires after the retention period
     }
 )
@@ -84,10 +91,17 @@ TRAVELER_MOVES = frozenset(
         (S.INFO_REQUESTED, S.OFFICER_REVIEW),  # answering a request for information
         (S.PRELIMINARY_INELIGIBLE, S.OFFICER_REVIEW),  # responding within 60 days
         (S.DENIED, S.RECONSIDERATION_REQUESTED),
+        (S.REVOKED, S.RECONSIDERATION_REQUESTED),
     }
 )
 
-CLOSED = frozenset({S.APPROVED, S.DENIED, S.WITHDRAWN})
+# Statuses in which an officer has something to decide (the work queues), and those waiting on the traveler.
+NEEDS_OFFICER = frozenset({S.OFFICER_REVIEW, S.RECONSIDERATION_REQUESTED, S.INTERVIEW_COMPLETED})
+AWAITING_APPLICANT = frozenset({S.INFO_REQUESTED, S.PRELIMINARY_INELIGIBLE})
+# Decisions a traveler can ask us to look at again (a preliminary determination is answered the same way).
+RECONSIDERABLE = frozenset({S.DENIED, S.REVOKED, S.PRELIMINARY_INELIGIBLE})
+
+CLOSED = frozenset({S.APPROVED, S.DENIED, S.REVOKED, S.WITHDRAWN})
 # Statuses that count as an open application (at most one per profile and program).
 OPEN = frozenset(set(Status) - CLOSED)
 
@@ -104,6 +118,7 @@ PUBLIC_LABELS: dict[str, dict[Status, str]] = {
         S.APPROVED: "Approved",
         S.DENIED: "Denied",
         S.RECONSIDERATION_REQUESTED: "Reconsideration requested",
+        S.REVOKED: "Revoked",
         S.WITHDRAWN: "Withdrawn",
     },
     "precheck": {
@@ -118,6 +133,7 @@ PUBLIC_LABELS: dict[str, dict[Status, str]] = {
         S.APPROVED: "Approved",
         S.DENIED: "Denied",
         S.RECONSIDERATION_REQUESTED: "Reconsideration requested",
+        S.REVOKED: "Revoked",
         S.WITHDRAWN: "Withdrawn",
     },
 }
@@ -136,6 +152,7 @@ NEXT_STEPS: dict[str, dict[Status, str]] = {
         S.APPROVED: "You are a member. Use your Known Traveler Number when you book flights.",
         S.DENIED: "Read your decision letter. You can ask us to reconsider.",
         S.RECONSIDERATION_REQUESTED: "Nothing to do now. An officer will look at your request.",
+        S.REVOKED: "Read your letter. You can ask us to reconsider.",
         S.WITHDRAWN: "This application is closed.",
     },
     "precheck": {
@@ -150,6 +167,7 @@ NEXT_STEPS: dict[str, dict[Status, str]] = {
         S.APPROVED: "You are a member. Use your Known Traveler Number when you book flights.",
         S.DENIED: "Read your decision letter. You can ask us to reconsider.",
         S.RECONSIDERATION_REQUESTED: "Nothing to do now. An officer will look at your request.",
+        S.REVOKED: "Read your letter. You can ask us to reconsider.",
         S.WITHDRAWN: "This application is closed.",
     },
 }
@@ -170,6 +188,7 @@ EXPLANATIONS: dict[Status, str] = {
     S.APPROVED: "You are approved. Your Known Traveler Number is ready.",
     S.DENIED: "Your application was not approved. Your letter says why and how to ask us to reconsider.",
     S.RECONSIDERATION_REQUESTED: "You asked us to reconsider. An officer will review your case again.",
+    S.REVOKED: "Your membership was taken away. Your letter says why and how to ask us to reconsider.",
     S.WITHDRAWN: "This application was closed.",
 }
 

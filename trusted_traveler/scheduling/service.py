@@ -21,7 +21,6 @@ from trusted_traveler.scheduling.lookups import (
     BOOKABLE,
     SCHEDULED,
     VISIT,
-    S,
     active_appointment,
     bookable_after,
     claim_seat,
@@ -271,19 +270,21 @@ def complete_visit(appointment: Appointment, *, by, now: dt.datetime) -> None:
     """Documents checked and fingerprints taken (PreCheck, vetting follows) or the interview held (Global Entry)."""
     if appointment.status != "checked_in":
         raise BusinessRuleViolation("Check the traveler in before completing the visit.")
-    application = appointment.application
     appointment.status = "completed"
-    if application.program.code == "precheck":
-        casework.record_biometrics(application, by=by)
-    else:
-        casework.transition(application, S.INTERVIEW_COMPLETED, by=by, reason_code="interview_held")
+    casework.record_interview(appointment.application, by=by, documents_verified=True, biometrics_captured=True)
 
 
-def complete_on_arrival(application, *, by) -> None:
+def complete_on_arrival(application, *, by, documents_verified: bool = True, biometrics_captured: bool = True) -> None:
     """Enrollment on Arrival: a conditionally approved Global Entry applicant interviewed at the airport."""
     if application.program.code != "global_entry":
         raise BusinessRuleViolation("Enrollment on Arrival is for Global Entry.")
-    casework.transition(application, S.INTERVIEW_COMPLETED, by=by, reason_code="enrollment_on_arrival")
+    casework.record_interview(
+        application,
+        by=by,
+        documents_verified=documents_verified,
+        biometrics_captured=biometrics_captured,
+        reason_code="enrollment_on_arrival",
+    )
 
 
 def accept_offer(entry, *, by, now: dt.datetime) -> Appointment:

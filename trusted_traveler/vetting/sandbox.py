@@ -1,6 +1,7 @@
 """Vetting providers. The real agencies are out of reach, so the service talks to a small interface; the
-embedded **sandbox** provider answers deterministically from a fixed list of test records, matched on surname
-and date of birth, the way the real checks match on identity."""
+embedded **sandbox** provider answers deterministically from a fixed list of test records, matched the way the
+real checks match on identity: surname and date of birth (and the document number, where the record has one), or
+the document number alone (a document reported lost or stolen)."""
 
 from __future__ import annotations
 
@@ -21,37 +22,61 @@ class Finding:
 class VettingProvider(Protocol):
     name: str
 
-    def check(self, *, surname: str, given_names: str, date_of_birth: dt.date | None) -> list[Finding]: ...
+    def check(
+        self, *, surname: str, given_names: str, date_of_birth: dt.date | None, document_numbers: tuple[str, ...] = ()
+    ) -> list[Finding]: ...
 
 
-# (surname, date of birth) -> (source, detail). Documented in README.md so demo users can trigger hits.
-SANDBOX_RECORDS: dict[tuple[str, str], tuple[str, str]] = {
-    ("HITMAN", "1980-01-01"): (
-        "criminal_history",
-        "Sandbox record: 2019 conviction, robbery (interim offense).",
+@dataclass(frozen=True)
+class SandboxRecord:
+    surname: str | None
+    date_of_birth: str | None
+    document: str | None
+    source: str
+    detail: str
+
+    def matches(self, surname: str, date_of_birth: str, documents: set[str]) -> bool:
+        if self.surname is None:  # a document-only record
+            return self.document in documents
+        same_person = self.surname == surname and self.date_of_birth == date_of_birth
+        return same_person and (self.document is None or self.document in documents)
+
+
+# Documented in README.md so demo users can trigger hits.
+SANDBOX_RECORDS: tuple[SandboxRecord, ...] = (
+    SandboxRecord("HITMAN", "1980-01-01", None, "criminal_history", "Sandbox record: 2019 conviction, robbery."),
+    SandboxRecord("WATCHLIST", "1975-05-05", None, "watchlist", "Sandbox record: possible match on a watchlist entry."),
+    SandboxRecord(
+        "BORDERS", "1990-09-09", None, "immigration_customs", "Sandbox record: 2021 customs seizure, undeclared goods."
     ),
-    ("WATCHLIST", "1975-05-05"): ("watchlist", "Sandbox record: possible match on a watchlist entry."),
-    ("BORDERS", "1990-09-09"): (
-        "immigration_customs",
-        "Sandbox record: 2021 customs seizure, undeclared goods.",
+    SandboxRecord(
+        "PATEL", "1985-03-14", None, "watchlist", "Sandbox record: name and date of birth resemble a watchlist entry."
     ),
-    ("PATEL", "1985-03-14"): (
-        "watchlist",
-        "Sandbox record: name and date of birth resemble a watchlist entry.",
+    # Only this document of a person of this name and birth date: another Mendez born that day is clear.
+    SandboxRecord(
+        "MENDEZ", "1970-07-07", "P70707070", "criminal_history", "Sandbox record: 2020 arrest, smuggling, pending."
     ),
-}
+    SandboxRecord(
+        None, None, "L05T00000", "immigration_customs", "Sandbox record: this passport was reported lost or stolen."
+    ),
+)
 
 
 class SandboxVettingProvider:
     name = "sandbox"
 
-    def check(self, *, surname: str, given_names: str, date_of_birth: dt.date | None) -> list[Finding]:
-        key = ((surname or "").strip().upper(), date_of_birth.isoformat() if date_of_birth else "")
-        hit = SANDBOX_RECORDS.get(key)
-        return [
-            Finding(source, "hit", hit[1]) if hit and hit[0] == source else Finding(source, "clear")
-            for source in SOURCES
-        ]
+    def check(
+        self, *, surname: str, given_names: str, date_of_birth: dt.date | None, document_numbers: tuple[str, ...] = ()
+    ) -> list[Finding]:
+        name = (surname or "").strip().upper()
+        born = date_of_birth.isoformat() if date_of_birth else ""
+        documents = {d.replace(" ", "").upper() for d in document_numbers}
+        hits = [r for r in SANDBOX_RECORDS if r.matches(name, born, documents)]
+        findings = []
+        for source in SOURCES:
+            details = [r.detail for r in hits if r.source == source]
+            findings.append(Finding(source, "hit", " ".join(details)) if details else Finding(source, "clear"))
+        return findings
 
 
 def get_provider() -> VettingProvider:

@@ -8,7 +8,17 @@ import unicodedata
 import pycountry
 from email_validator import EmailNotValidError, validate_email
 from flask_wtf import FlaskForm
-from wtforms import HiddenField, RadioField, SelectChoice, SelectField, SelectMultipleField, StringField, TextAreaField
+from wtforms import (
+    DateField,
+    HiddenField,
+    MultipleFileField,
+    RadioField,
+    SelectChoice,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    TextAreaField,
+)
 from wtforms.validators import DataRequired, Length, Optional, Regexp, ValidationError
 
 from trusted_traveler.auth.roles import ROLE_LABELS, STAFF_ROLES
@@ -57,6 +67,16 @@ def validate_email_field(form, field):
         raise ValidationError(f"Enter a real e-mail address, like name@example.com ({exc}).") from exc
 
 
+class PlainDateField(DateField):
+    """A date typed as YYYY-MM-DD (or picked), with a message that says how to write it."""
+
+    def process_formdata(self, valuelist):
+        try:
+            super().process_formdata(valuelist)
+        except ValueError as exc:
+            raise ValueError("Enter the date as year-month-day, like 2027-01-15.") from exc
+
+
 class DevSignInForm(FlaskForm):
     email = StringField("E-mail address", validators=[DataRequired("Enter an e-mail address."), validate_email_field])
     next = HiddenField()
@@ -73,20 +93,26 @@ class ActionForm(FlaskForm):
     note = TextAreaField("Note (optional)", validators=[Optional(), Length(max=2000)])
 
 
-class DenyForm(ActionForm):
-    reason_code = SelectField(
-        "Reason",
-        choices=choices(
-            [
-                ("", "Select a reason"),
-                ("false_information", "False or incomplete information"),
-                ("criminal_history", "Criminal history"),
-                ("customs_immigration", "Customs, immigration or agriculture violation"),
-                ("not_low_risk", "Could not establish low-risk status"),
-            ]
-        ),
-        validators=[DataRequired("Choose a reason for the denial.")],
+FILES_HINT = "PDF, Word (DOCX), PNG or JPEG. Up to 5 files, 5 MB each."
+
+
+class AnswerForm(FlaskForm):
+    answer = TextAreaField(
+        "Your answer",
+        validators=[DataRequired("Write your answer."), Length(max=4000, message="Keep it under 4,000 characters.")],
     )
+    files = MultipleFileField("Documents (optional)")
+
+
+class ReconsiderForm(FlaskForm):
+    statement = TextAreaField(
+        "Why should we look at this again?",
+        validators=[
+            DataRequired("Tell us why we should look at your case again."),
+            Length(max=4000, message="Keep it under 4,000 characters."),
+        ],
+    )
+    files = MultipleFileField("Documents that support your request (optional)")
 
 
 class ApplyForm(FlaskForm):

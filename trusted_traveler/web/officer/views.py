@@ -1,135 +1,102 @@
-"""Officer queues and the case page. Every case view and decision is audited by the services."""
+"""Officer queues, bulk assignment and the supervisor's workload view."""
 
 from __future__ import annotations
 
 import datetime as dt
 
-from flask import Response, abort, flash, redirect, render_template, request, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
+from sqlalchemy import select
 
+from trusted_traveler.auth.models import Account
 from trusted_traveler.auth.policy import require
 from trusted_traveler.auth.roles import Permission
-from trusted_traveler.casework import service as casework
-from trusted_traveler.casework.queues import QUEUE_LABELS, WORKABLE, list_queue
-from trusted_traveler.casework.states import Status, allowed_moves, public_label
-from trusted_traveler.errors import Conflict
+from trusted_traveler.casework import assignment
+from trusted_traveler.casework.queues import (
+    QUEUE_LABELS,
+    QueueFilters,
+    list_queue,
+    officers_for_assignment,
+    queue_counts,
+    workload,
+)
+from trusted_traveler.casework.states import PUBLIC_LABELS, Status, public_label
 from trusted_traveler.extensions import db
-from trusted_traveler.memberships.service import memberships_for
-from trusted_traveler.scheduling import service as scheduling
-from trusted_traveler.web.forms import ActionForm, DenyForm
+from trusted_traveler.scheduling.models import EnrollmentCenter
+from trusted_traveler.web.forms import choices
 from trusted_traveler.web.officer import bp
+from trusted_traveler.web.officer.forms import BulkAssignForm, QueueFilterForm
 
 
-@bp.errorhandler(Conflict)
-def _case_changed(err: Conflict):
-    """Two officers acted at once: the second sees the case as it is now, with the reason."""
-    db.session.rollback()
-    flash(err.message, "error")
-    return redirect(url_for("officer.case", reference=request.view_args["reference"]))
+def _filter_form() -> QueueFilterForm:
+    form = QueueFilterForm(request.args)
+    centers = db.session.execute(
+        select(EnrollmentCenter.id, EnrollmentCenter.name).order_by(EnrollmentCenter.name)
+    ).all()
+    form.center_id.choices = choices([("", "Any"), *[(str(i), n) for i, n in centers]])
+    statuses = sorted({s for table in PUBLIC_LABELS.values() for s in table} - {Status.DRAFT})
+    form.status.choices = choices([("", "Any"), *[(s.value, s.value.replace("_", " ").capitalize()) for s in statuses]])
+    return form
 
 
 @bp.get("/")
 @require(Permission.WORK_CASES)
 def queues():
-    name = request.args.get("queue", "enrollment")
-    if name not in WORKABLE:
+    name = request.args.get("queue", "unassigned")
+    if name not in QUEUE_LABELS:
         abort(404)
+    form = _filter_form()
+    valid = form.validate()  # bad filters are shown with their message; the list then ignores them
+    filters = QueueFilters()
+    if valid:
+        filters = QueueFilters(
+            program=form.program.data or None,
+            center_id=int(form.center_id.data) if form.center_id.data else None,
+            status=form.status.data or None,
+            min_days=form.min_days.data,
+            overdue_only=bool(form.overdue_only.data),
+        )
+    today = dt.date.today()
+    page = list_queue(name, officer=current_user, filters=filters, today=today, cursor=request.args.get("after"))
+    args = {k: v for k, v in request.args.items() if k not in ("after",)}
     return render_template(
         "officer/queues.html",
         queue=name,
         labels=QUEUE_LABELS,
-        cases=list_queue(name),
+        counts=queue_counts(officer=current_user, today=today),
+        page=page,
+        form=form,
+        next_url=url_for("officer.queues", **args, after=page.next_cursor) if page.next_cursor else None,
+        first_url=url_for("officer.queues", **args) if request.args.get("after") else None,
+        assign_form=BulkAssignForm(queue=name),
+        officers=officers_for_assignment() if current_user.can(Permission.SUPERVISE) else [],
         public_label=public_label,
     )
 
 
-def _case_context(application):
-    moves = allowed_moves(application.program.code, application.status)
-    return {
-        "application": application,
-        "profile": application.profile,
-        "moves": moves,
-        "Status": Status,
-        "public_label": public_label,
-        "memberships": memberships_for(application.profile_id),
-        "action_form": ActionForm(version=application.version),
-        "deny_form": DenyForm(version=application.version),
-    }
-
-
-@bp.get("/cases/<reference>")
+@bp.post("/assign")
 @require(Permission.WORK_CASES)
-def case(reference: str):
-    application = casework.get_case_for_officer(reference, current_user)
-    context = _case_context(application)
-    db.session.commit()  # the audit record of this view
-    return render_template("officer/case.html", **context)
-
-
-def _load_for_action(reference: str, form: ActionForm):
-    application = casework.get_case_for_officer(reference, current_user)
-    if str(application.version) != (form.version.data or ""):
-        raise Conflict(
-            "This case changed while you were looking at it. The page now shows its current state; "
-            "check it before you act."
-        )
-    return application
-
-
-def _act(reference: str, action) -> Response:
-    """A case action: check the form and the version the officer saw, act, commit once, and say what happened."""
-    form = ActionForm()
+def bulk_assign():
+    form = BulkAssignForm()
+    queue = form.queue.data if form.queue.data in QUEUE_LABELS else "unassigned"
     if not form.validate_on_submit():
-        abort(400)
-    application = _load_for_action(reference, form)
-    message = action(application, form)
+        flash("Tick at least one case to assign.", "error")
+        return redirect(url_for("officer.queues", queue=queue))
+    officer = current_user
+    if form.officer_id.data and form.officer_id.data != str(current_user.id):
+        officer = db.session.get(Account, int(form.officer_id.data)) if form.officer_id.data.isdigit() else None
+        if officer is None:
+            abort(404)
+    result = assignment.bulk_assign(form.application_ids.data, officer, by=current_user)
     db.session.commit()
-    flash(message, "success")
-    return redirect(url_for("officer.case", reference=reference))
+    if result.assigned:
+        flash(f"Assigned to {officer.label}: {', '.join(result.assigned)}.", "success")
+    for reference, why in result.refused:
+        flash(f"{reference} was not assigned: {why}.", "error")
+    return redirect(url_for("officer.queues", queue=queue))
 
 
-@bp.post("/cases/<reference>/biometrics")
-@require(Permission.DECIDE_CASES)
-def record_biometrics(reference: str):
-    def act(application, form):
-        casework.record_biometrics(application, by=current_user)
-        return f"Enrollment visit recorded. Status: {public_label(application.program.code, application.status)}."
-
-    return _act(reference, act)
-
-
-@bp.post("/cases/<reference>/arrival-interview")
-@require(Permission.DECIDE_CASES)
-def arrival_interview(reference: str):
-    def act(application, form):
-        scheduling.complete_on_arrival(application, by=current_user)
-        return "Interview completed on arrival. Decide the application now."
-
-    return _act(reference, act)
-
-
-@bp.post("/cases/<reference>/approve")
-@require(Permission.DECIDE_CASES)
-def approve(reference: str):
-    def act(application, form):
-        membership = casework.approve(application, by=current_user, today=dt.date.today(), note=form.note.data or None)
-        return f"Application approved. Known Traveler Number {membership.ktn} issued."
-
-    return _act(reference, act)
-
-
-@bp.post("/cases/<reference>/deny")
-@require(Permission.DECIDE_CASES)
-def deny(reference: str):
-    form = DenyForm()
-    if not form.validate_on_submit():
-        application = casework.get_case_for_officer(reference, current_user)
-        context = _case_context(application)
-        context["deny_form"] = form
-        db.session.commit()
-        return render_template("officer/case.html", **context), 400
-    application = _load_for_action(reference, form)
-    casework.deny(application, by=current_user, reason_code=form.reason_code.data, note=form.note.data or None)
-    db.session.commit()
-    flash("Application denied.", "success")
-    return redirect(url_for("officer.case", reference=reference))
+@bp.get("/workload")
+@require(Permission.SUPERVISE)
+def workload_view():
+    return render_template("officer/workload.html", rows=workload(), today=dt.date.today())

@@ -10,9 +10,10 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from trusted_traveler.auth.policy import signed_in
+from trusted_traveler.casework import decisions
 from trusted_traveler.casework import service as casework
 from trusted_traveler.casework.models import Application
-from trusted_traveler.casework.states import NEXT_STEPS, Status, public_label
+from trusted_traveler.casework.states import NEXT_STEPS, RECONSIDERABLE, Status, public_label
 from trusted_traveler.casework.stats import typical_times
 from trusted_traveler.errors import BusinessRuleViolation
 from trusted_traveler.extensions import db
@@ -23,7 +24,7 @@ from trusted_traveler.profiles import service as profiles
 from trusted_traveler.scheduling import service as scheduling
 from trusted_traveler.scheduling import waitlist
 from trusted_traveler.scheduling.models import Slot
-from trusted_traveler.web.forms import ApplyForm, AttestForm, LogoutForm
+from trusted_traveler.web.forms import FILES_HINT, AnswerForm, ApplyForm, AttestForm, LogoutForm, ReconsiderForm
 from trusted_traveler.web.portal import bp
 
 
@@ -164,10 +165,23 @@ def application(reference: str):
     application = casework.get_application_for_traveler(reference, current_user)
     if application.status == Status.DRAFT:
         return redirect(url_for("portal.checkout"))
+    return application_page(application)
+
+
+LETTER_TITLES = {
+    "denial": "Decision letter",
+    "revocation": "Revocation letter",
+    "preliminary_ineligible": "Preliminary determination of ineligibility",
+}
+
+
+def application_page(application, status: int = 200, **extra):
+    """The traveler's page for one application; `extra` carries a form shown again with its errors."""
     membership = next((m for m in memberships_for(application.profile_id) if m.application_id == application.id), None)
     appointment = scheduling.active_appointment(application)
     waiting = waitlist.entry_for(application)
     offered = db.session.get(Slot, waiting.offered_slot_id) if waiting and waiting.offered_slot_id else None
+    open_request = decisions.open_info_request(application)
     return render_template(
         "portal/application.html",
         application=application,
@@ -181,4 +195,12 @@ def application(reference: str):
         typical=typical_times(application.program_id),
         public_label=public_label,
         next_steps=NEXT_STEPS,
-    )
+        open_request=open_request if application.status == Status.INFO_REQUESTED else None,
+        can_reconsider=application.status in RECONSIDERABLE,
+        answer_form=extra.get("answer_form") or AnswerForm(formdata=None),
+        reconsider_form=extra.get("reconsider_form") or ReconsiderForm(formdata=None),
+        problem=extra.get("problem"),
+        files_hint=FILES_HINT,
+        letter_titles=LETTER_TITLES,
+        today=dt.date.today(),
+    ), status

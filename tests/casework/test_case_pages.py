@@ -1,0 +1,189 @@
+"""The officer's queues and case page, and the traveler's answers, through the web as people use them: only the
+allowed actions are offered, bad input keeps what was typed, two officers at once lose nothing, and nobody sees
+another traveler's letters."""
+
+import datetime as dt
+import io
+import re
+
+import pytest
+from sqlalchemy import select
+
+from tests.factories import create_account, create_application, create_profile, sign_in
+from trusted_traveler.audit.models import AuditEvent
+from trusted_traveler.casework import decisions
+from trusted_traveler.casework.models import Application
+from trusted_traveler.extensions import db
+
+PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+TODAY = dt.date.today()
+
+
+@pytest.fixture
+def case(app):
+    """A Global Entry case in officer review after a sandbox hit, and an officer signed in elsewhere."""
+    with app.app_context():
+        create_account("olga.officer@example.com", roles=("officer",))
+        profile = create_profile(create_account("hit@example.com"), surname="Hitman", dob=dt.date(1980, 1, 1))
+        application = create_application("global_entry", profile=profile, submitted=True)
+        db.session.commit()
+        return application.reference
+
+
+def _version(html: str) -> str:
+    return re.search(r'name="version" type="hidden" value="(\d+)"', html).group(1)
+
+
+def test_the_case_page_shows_the_hit_and_offers_only_the_actions_of_this_state(client, case):
+    sign_in(client, "olga.officer@example.com")
+    html = client.get(f"/officer/cases/{case}").get_data(as_text=True)
+    assert "Sandbox record: 2019 conviction" in html
+    assert "Conditionally approve" in html and "Ask the applicant for information" in html
+    assert 'data-testid="approve"' not in html and "Revoke the membership" not in html
+    with client.application.app_context():
+        viewed = db.session.scalar(select(AuditEvent).where(AuditEvent.action == "profile.viewed"))
+        assert viewed.object_id == case and viewed.source_address == "127.0.0.1"
+
+
+def test_a_request_with_a_past_date_is_refused_and_keeps_what_the_officer_wrote(client, case):
+    sign_in(client, "olga.officer@example.com")
+    version = _version(client.get(f"/officer/cases/{case}").get_data(as_text=True))
+    response = client.post(
+        f"/officer/cases/{case}/request-info",
+        data={"version": version, "message": "Send the court record for 2019.", "due_on": "2001-01-01"},
+    )
+    html = response.get_data(as_text=True)
+    assert response.status_code == 400
+    assert "The due date must be after today." in html and "Send the court record for 2019." in html
+    response = client.post(
+        f"/officer/cases/{case}/request-info", data={"version": version, "message": "x", "due_on": "soon"}
+    )
+    assert response.status_code == 400 and "Enter the date as year-month-day" in response.get_data(as_text=True)
+
+
+def test_the_traveler_answers_in_the_portal_with_a_file_and_the_officer_sees_it(client, case, app):
+    with app.app_context():
+        application = db.session.scalar(select(Application).where(Application.reference == case))
+        officer = create_account("olga.officer@example.com")
+        decisions.request_info(
+            application, by=officer, message="Send the record.", due_on=TODAY + dt.timedelta(days=10), today=TODAY
+        )
+        db.session.commit()
+    sign_in(client, "hit@example.com")
+    page = client.get(f"/applications/{case}").get_data(as_text=True)
+    assert "Send the record." in page and "Answer by" in page
+    refused = client.post(
+        f"/applications/{case}/answer",
+        data={"answer": "Here it is.", "files": (io.BytesIO(b"MZ not a pdf"), "record.pdf")},
+        content_type="multipart/form-data",
+    )
+    assert refused.status_code == 400
+    html = refused.get_data(as_text=True)
+    assert "record.pdf is not a file type we accept" in html and "Here it is." in html
+    done = client.post(
+        f"/applications/{case}/answer",
+        data={"answer": "Here it is.", "files": (io.BytesIO(PDF), "record.pdf")},
+        content_type="multipart/form-data",
+    )
+    assert done.status_code == 302
+    sign_in(client, "olga.officer@example.com")
+    html = client.get(f"/officer/cases/{case}").get_data(as_text=True)
+    assert "Here it is." in html and "record.pdf" in html
+    document_id = re.search(r"/documents/(\d+)", html).group(1)
+    download = client.get(f"/officer/cases/{case}/documents/{document_id}")
+    assert download.data == PDF and download.headers["Cache-Control"] == "no-store"
+
+
+def test_when_two_officers_act_at_once_the_second_is_told_and_sees_the_new_state(client, case, app):
+    with app.app_context():
+        create_account("second.officer@example.com", roles=("officer",))
+        db.session.commit()
+    sign_in(client, "olga.officer@example.com")
+    version = _version(client.get(f"/officer/cases/{case}").get_data(as_text=True))
+    first = client.post(f"/officer/cases/{case}/conditionally-approve", data={"version": version})
+    assert first.status_code == 302
+    sign_in(client, "second.officer@example.com")
+    second = client.post(
+        f"/officer/cases/{case}/deny",
+        data={"version": version, "reason_codes": ["not_low_risk"]},
+        follow_redirects=True,
+    )
+    html = second.get_data(as_text=True)
+    assert "This case changed while you were looking at it" in html
+    assert 'data-testid="case-status">Conditionally Approved' in html
+
+
+def test_a_denial_needs_a_reason_then_gives_the_traveler_a_letter_and_a_pdf_nobody_else_can_read(client, case, app):
+    sign_in(client, "olga.officer@example.com")
+    version = _version(client.get(f"/officer/cases/{case}").get_data(as_text=True))
+    missing = client.post(f"/officer/cases/{case}/deny", data={"version": version, "note": "Kept text"})
+    assert missing.status_code == 400
+    assert "Choose at least one reason." in missing.get_data(as_text=True)
+    assert "Kept text" in missing.get_data(as_text=True)
+    client.post(f"/officer/cases/{case}/deny", data={"version": version, "reason_codes": ["criminal_history"]})
+    sign_in(client, "hit@example.com")
+    page = client.get(f"/applications/{case}").get_data(as_text=True)
+    assert "Decision letter" in page and "Ask us to reconsider" in page
+    letter_url = re.search(r'href="(/applications/[^"]+/letters/\d+)"', page).group(1)
+    letter = client.get(letter_url).get_data(as_text=True)
+    assert "arrest, a conviction" in letter and "DHS TRIP" in letter
+    pdf = client.get(letter_url + ".pdf")
+    assert pdf.mimetype == "application/pdf" and pdf.data.startswith(b"%PDF-")
+    sign_in(client, "someone.else@example.com")
+    assert client.get(letter_url).status_code == 404
+    assert client.get(letter_url + ".pdf").status_code == 404
+
+
+def test_reconsideration_with_an_empty_statement_is_refused_then_reopens_the_case(client, case, app):
+    with app.app_context():
+        application = db.session.scalar(select(Application).where(Application.reference == case))
+        decisions.deny(application, by=create_account("olga.officer@example.com"), reason_codes=["not_low_risk"])
+        db.session.commit()
+    sign_in(client, "hit@example.com")
+    empty = client.post(f"/applications/{case}/reconsideration", data={"statement": "  "})
+    assert empty.status_code == 400 and "Tell us why we should look at your case again." in empty.get_data(as_text=True)
+    client.post(
+        f"/applications/{case}/reconsideration",
+        data={"statement": "The charge was dismissed.", "files": (io.BytesIO(PDF), "dismissal.pdf")},
+        content_type="multipart/form-data",
+    )
+    assert "Reconsideration requested" in client.get(f"/applications/{case}").get_data(as_text=True)
+
+
+def test_queues_list_unassigned_cases_and_bulk_assignment_checks_each_row(client, case, app):
+    with app.app_context():
+        other = create_profile(create_account("watch@example.com"), surname="Watchlist", dob=dt.date(1975, 5, 5))
+        second = create_application("global_entry", profile=other, submitted=True)
+        second.assigned_officer_id = create_account("busy@example.com", roles=("officer",)).id
+        db.session.commit()
+        ids = {a.reference: a.id for a in db.session.scalars(select(Application))}
+    sign_in(client, "olga.officer@example.com")
+    html = client.get("/officer/?queue=unassigned").get_data(as_text=True)
+    assert case in html and second.reference not in html  # the assigned one is not unassigned
+    response = client.post(
+        "/officer/assign", data={"application_ids": [ids[case], ids[second.reference]], "queue": "unassigned"}
+    )
+    assert response.status_code == 302
+    page = client.get("/officer/?queue=mine").get_data(as_text=True)
+    assert f"Assigned to olga.officer@example.com: {case}" in page
+    assert f"{second.reference} was not assigned: it is assigned to busy@example.com" in page
+    assert case in page.split('data-testid="queue"')[1]
+
+
+def test_bad_queue_filters_get_a_message_and_the_list_still_shows(client, case):
+    sign_in(client, "olga.officer@example.com")
+    response = client.get("/officer/?queue=unassigned&min_days=-3")
+    html = response.get_data(as_text=True)
+    assert response.status_code == 200 and "Enter a number of days from 0 to 3650." in html and case in html
+    assert client.get("/officer/?queue=nope").status_code == 404
+
+
+def test_the_workload_view_is_for_supervisors(client, case, app):
+    with app.app_context():
+        create_account("sue.supervisor@example.com", roles=("supervisor",))
+        db.session.commit()
+    sign_in(client, "olga.officer@example.com")
+    assert client.get("/officer/workload").status_code == 403
+    sign_in(client, "sue.supervisor@example.com")
+    html = client.get("/officer/workload").get_data(as_text=True)
+    assert "olga.officer@example.com" in html and "sue.supervisor@example.com" in html

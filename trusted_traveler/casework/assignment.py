@@ -1,0 +1,92 @@
+"""Who works a case: claiming, releasing, (bulk) assignment and a supervisor's reassignment. Each row is checked
+on its own, and every change is audited. Services flush; the request commits once."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from sqlalchemy import select
+
+from trusted_traveler.audit.record import record_event
+from trusted_traveler.auth.models import Account
+from trusted_traveler.auth.roles import Permission
+from trusted_traveler.casework.models import Application
+from trusted_traveler.casework.states import CLOSED, Status
+from trusted_traveler.errors import BusinessRuleViolation, PermissionDenied
+from trusted_traveler.extensions import db
+
+
+@dataclass
+class AssignmentResult:
+    assigned: list[str] = field(default_factory=list)
+    refused: list[tuple[str, str]] = field(default_factory=list)  # (reference or id, why)
+
+
+def _refusal(application: Application, officer: Account, *, by: Account) -> str | None:
+    if application.status_enum in CLOSED or application.status_enum is Status.DRAFT:
+        return "it is closed"
+    if application.assigned_officer_id == officer.id:
+        return f"it is already assigned to {officer.label}"
+    if application.assigned_officer_id is not None and not by.can(Permission.SUPERVISE):
+        return f"it is assigned to {application.assigned_officer.label}; only a supervisor can reassign it"
+    return None
+
+
+def assign(application: Application, officer: Account, *, by: Account) -> None:
+    """Give one case to `officer` (yourself, or anyone when `by` is a supervisor).
+
+    Raises:
+        PermissionDenied: assigning to someone else without being a supervisor, or to someone who is not an officer.
+        BusinessRuleViolation: the case is closed or already someone else's.
+    """
+    if officer.id != by.id and not by.can(Permission.SUPERVISE):
+        raise PermissionDenied("Only a supervisor can assign cases to someone else.")
+    if not officer.can(Permission.WORK_CASES):
+        raise PermissionDenied(f"{officer.label} is not an enrollment officer.")
+    why = _refusal(application, officer, by=by)
+    if why:
+        raise BusinessRuleViolation(f"{application.reference} was not assigned: {why}.")
+    previous = application.assigned_officer_id
+    application.assigned_officer_id = officer.id
+    record_event(
+        "case.assigned", "application", application.reference, by=by, to_officer=officer.id, from_officer=previous
+    )
+    db.session.flush()
+
+
+def release(application: Application, *, by: Account) -> None:
+    """Hand a case back to the unassigned queue (its officer, or a supervisor)."""
+    if application.assigned_officer_id != by.id and not by.can(Permission.SUPERVISE):
+        raise PermissionDenied("Only the assigned officer or a supervisor can release this case.")
+    record_event(
+        "case.released", "application", application.reference, by=by, from_officer=application.assigned_officer_id
+    )
+    application.assigned_officer_id = None
+    db.session.flush()
+
+
+def bulk_assign(application_ids: list[int], officer: Account, *, by: Account) -> AssignmentResult:
+    """Assign many cases, checking each row: a row that cannot be assigned is reported, never silently skipped."""
+    if officer.id != by.id and not by.can(Permission.SUPERVISE):
+        raise PermissionDenied("Only a supervisor can assign cases to someone else.")
+    if not officer.can(Permission.WORK_CASES):
+        raise PermissionDenied(f"{officer.label} is not an enrollment officer.")
+    found = {
+        a.id: a
+        for a in db.session.scalars(
+            select(Application).where(Application.id.in_(application_ids)).with_for_update(of=Application)
+        )
+    }
+    result = AssignmentResult()
+    for ident in dict.fromkeys(application_ids):
+        application = found.get(ident)
+        if application is None:
+            result.refused.append((str(ident), "there is no such case"))
+            continue
+        why = _refusal(application, officer, by=by)
+        if why:
+            result.refused.append((application.reference, why))
+            continue
+        assign(application, officer, by=by)
+        result.assigned.append(application.reference)
+    return result

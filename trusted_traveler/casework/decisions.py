@@ -1,0 +1,354 @@
+"""Vetting and the officer's decisions on a case, and the traveler's answers to them. Every status change goes
+through `transition`; services flush, the request commits once."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import select
+
+from trusted_traveler.audit.record import record_event
+from trusted_traveler.auth.roles import Permission
+from trusted_traveler.casework.documents import check_files
+from trusted_traveler.casework.models import Application, CaseDocument, DecisionLetter, InfoRequest, VettingResult
+from trusted_traveler.casework.reasons import BY_CODE
+from trusted_traveler.casework.states import OPEN, RECONSIDERABLE, Status, allowed_moves
+from trusted_traveler.casework.transitions import _interview_recorded, transition
+from trusted_traveler.db import utcnow
+from trusted_traveler.errors import BusinessRuleViolation
+from trusted_traveler.extensions import db
+from trusted_traveler.memberships.models import Membership
+from trusted_traveler.memberships.service import issue_membership
+from trusted_traveler.notifications.service import notify_about
+from trusted_traveler.vetting.sandbox import get_provider
+
+S = Status
+RESPONSE_DAYS = 60  # a preliminary determination of ineligibility may be answered within 60 days (BRIEF.md 1.3)
+CLEARED_TO_ENROLL = "cleared_to_enroll"
+
+
+# --- Vetting ------------------------------------------------------------------------------------------------
+
+
+def _check_with_provider(application: Application) -> list[VettingResult]:
+    profile = application.profile
+    provider = get_provider()
+    findings = provider.check(
+        surname=profile.surname or "",
+        given_names=profile.given_names or "",
+        date_of_birth=profile.date_of_birth,
+        document_numbers=tuple(d.number for d in profile.documents),
+    )
+    results = [
+        VettingResult(
+            application=application, source=f.source, outcome=f.outcome, detail=f.detail, provider=provider.name
+        )
+        for f in findings
+    ]
+    db.session.add_all(results)
+    return results
+
+
+def _hits_cleared_before(application: Application) -> set[tuple[str, str | None]]:
+    """Hits an officer already reviewed and cleared on this application (PreCheck: cleared to enroll)."""
+    if not any(e.reason_code == CLEARED_TO_ENROLL for e in application.events):
+        return set()
+    return {(r.source, r.detail) for r in application.vetting_results if r.outcome == "hit"}
+
+
+def run_vetting(application: Application) -> list[VettingResult]:
+    """Check the applicant with the vetting provider, store what it found, and route the case.
+
+    Global Entry (on submission): all clear → Conditionally Approved; any hit → officer review.
+    PreCheck on submission: all clear → stays "visit an enrollment center"; any hit → officer review.
+    PreCheck after the enrollment visit (fingerprints): all clear, or only hits an officer already cleared →
+    approved with a Known Traveler Number; a new hit → officer review.
+    """
+    code, status = application.program.code, application.status_enum
+    cleared = _hits_cleared_before(application) if status is S.BIOMETRICS_CAPTURED else set()
+    if status is not S.SUBMITTED or code == "global_entry":
+        transition(application, S.IN_VETTING)
+    results = _check_with_provider(application)
+    new_hits = [r for r in results if r.outcome == "hit" and (r.source, r.detail) not in cleared]
+    if new_hits:
+        transition(application, S.OFFICER_REVIEW, reason_code="vetting_hit")
+        application.priority = max(application.priority, 1)
+    elif code == "global_entry":
+        transition(application, S.CONDITIONALLY_APPROVED, reason_code="vetting_clear")
+    elif application.status_enum is S.IN_VETTING:
+        approve(application, by=None, today=dt.date.today(), automatic=True)
+    return results
+
+
+# --- Interview and enrollment visit -------------------------------------------------------------------------
+
+
+def record_interview(
+    application: Application,
+    *,
+    by,
+    documents_verified: bool,
+    biometrics_captured: bool,
+    reason_code: str = "interview_held",
+) -> None:
+    """The interview (Global Entry) or enrollment visit (PreCheck) as the officer records it. Both checks must be
+    done; PreCheck then goes on to the fingerprint-based background check, Global Entry to the officer's decision.
+
+    Raises:
+        BusinessRuleViolation: a check is missing (naming it).
+    """
+    missing = [
+        label
+        for done, label in ((documents_verified, "the documents were verified"), (biometrics_captured, "fingerprints"))
+        if not done
+    ]
+    if missing:
+        raise BusinessRuleViolation(
+            "The interview can only be recorded as complete when "
+            + " and ".join(missing).replace("fingerprints", "the fingerprints were taken")
+            + ". If it could not be finished, leave the case as it is and book another visit."
+        )
+    now = utcnow()
+    application.documents_verified_at = application.documents_verified_at or now
+    application.biometrics_captured_at = application.biometrics_captured_at or now
+    if application.program.code == "precheck":
+        transition(application, S.BIOMETRICS_CAPTURED, by=by, reason_code="enrollment_visit")
+        run_vetting(application)
+    else:
+        transition(application, S.INTERVIEW_COMPLETED, by=by, reason_code=reason_code)
+
+
+def record_biometrics(application: Application, *, by) -> None:
+    """PreCheck enrollment visit: documents checked and fingerprints taken; vetting follows."""
+    record_interview(application, by=by, documents_verified=True, biometrics_captured=True)
+
+
+# --- Officer decisions --------------------------------------------------------------------------------------
+
+
+def _claim_if_unassigned(application: Application, by) -> None:
+    if by is not None and application.assigned_officer_id is None and by.can(Permission.WORK_CASES):
+        application.assigned_officer_id = by.id
+
+
+def _letter(application: Application, kind: str, reason_codes: list[str], note: str | None, by) -> DecisionLetter:
+    program = application.program.code
+    unknown = [c for c in reason_codes if c not in BY_CODE or program not in BY_CODE[c].programs]
+    if not reason_codes or unknown:
+        raise BusinessRuleViolation(
+            "Choose at least one reason." if not reason_codes else f"These reasons do not apply here: {unknown}."
+        )
+    letter = DecisionLetter(application=application, kind=kind, reason_codes=list(reason_codes), note=note)
+    letter.issued_by_id = getattr(by, "id", None)
+    db.session.add(letter)
+    record_event(f"letter.{kind}", "application", application.reference, by=by, reasons=list(reason_codes))
+    return letter
+
+
+def approve(application: Application, *, by, today: dt.date, automatic: bool = False, note: str | None = None):
+    """Approve and issue the membership with its Known Traveler Number (a revoked membership reconsidered and
+    approved is reinstated with its number)."""
+    if automatic:
+        # The all-clear route from vetting is a system move (in the AUTOMATIC table).
+        transition(application, S.APPROVED, reason_code="vetting_clear")
+    else:
+        _claim_if_unassigned(application, by)
+        transition(application, S.APPROVED, by=by, reason_code="officer_approved", note=note)
+    membership = db.session.scalar(select(Membership).where(Membership.application_id == application.id))
+    if membership is not None:
+        membership.status, membership.revoked_at, membership.revoked_reason = "active", None, None
+        record_event("membership.reinstated", "membership", membership.ktn, by=by, application=application.reference)
+    else:
+        membership = issue_membership(application, today=today)
+        db.session.flush()
+        record_event("membership.issued", "membership", membership.ktn, by=by, application=application.reference)
+    return membership
+
+
+def conditionally_approve(application: Application, *, by, note: str | None = None) -> None:
+    """Global Entry: the officer finds the vetting hits do not disqualify; the applicant may book an interview."""
+    _claim_if_unassigned(application, by)
+    transition(application, S.CONDITIONALLY_APPROVED, by=by, reason_code="officer_cleared", note=note)
+
+
+def clear_to_enroll(application: Application, *, by, note: str | None = None) -> None:
+    """PreCheck: the officer finds the hits on submission do not disqualify; the applicant goes on to enroll."""
+    _claim_if_unassigned(application, by)
+    transition(application, S.SUBMITTED, by=by, reason_code=CLEARED_TO_ENROLL, note=note)
+
+
+def request_info(application: Application, *, by, message: str, due_on: dt.date, today: dt.date) -> InfoRequest:
+    """Ask the traveler for more information by a date; they answer in the portal.
+
+    Raises:
+        BusinessRuleViolation: an empty question or a due date that is not in the future.
+    """
+    if not (message or "").strip():
+        raise BusinessRuleViolation("Write what you need from the applicant.")
+    if due_on <= today:
+        raise BusinessRuleViolation("The due date must be after today.")
+    _claim_if_unassigned(application, by)
+    request = InfoRequest(application=application, requested_by_id=by.id, message=message.strip(), due_on=due_on)
+    db.session.add(request)
+    transition(application, S.INFO_REQUESTED, by=by, reason_code="info_requested", note=message.strip())
+    notify_about(
+        application,
+        kind="info_requested",
+        title=f"We need more information for {application.reference} by {due_on:%B %-d, %Y}",
+        body=f"An officer asked: {message.strip()}\n\nAnswer on your application page by {due_on:%B %-d, %Y}.",
+    )
+    return request
+
+
+def open_info_request(application: Application) -> InfoRequest | None:
+    return next((r for r in reversed(application.info_requests) if r.answered_at is None), None)
+
+
+def _attach(application: Application, files, *, purpose: str, by, info_request: InfoRequest | None = None) -> None:
+    for f in check_files(files):
+        db.session.add(
+            CaseDocument(
+                application=application,
+                info_request=info_request,
+                purpose=purpose,
+                filename=f.filename,
+                content_type=f.content_type,
+                size_bytes=len(f.data),
+                sha256=f.sha256,
+                data=f.data,
+                uploaded_by_id=by.id,
+            )
+        )
+
+
+def answer_info_request(application: Application, *, by, answer: str, files=()) -> None:
+    """The traveler answers the open request (with optional documents); the case goes back to the officer.
+
+    Raises:
+        BusinessRuleViolation: nothing is waiting for an answer, the answer is empty, or a file is refused.
+    """
+    request = open_info_request(application)
+    if request is None or application.status_enum is not S.INFO_REQUESTED:
+        raise BusinessRuleViolation("There is no request waiting for your answer.")
+    if not (answer or "").strip():
+        raise BusinessRuleViolation("Write your answer.")
+    _attach(application, files, purpose="info_response", by=by, info_request=request)
+    request.answer, request.answered_at = answer.strip(), utcnow()
+    transition(application, S.OFFICER_REVIEW, by=by, reason_code="info_answered")
+
+
+def preliminary_ineligible(application: Application, *, by, reason_codes: list[str], note: str | None = None):
+    """PreCheck: a preliminary determination of ineligibility; the traveler has 60 days to respond."""
+    _claim_if_unassigned(application, by)
+    letter = _letter(application, "preliminary_ineligible", reason_codes, note, by)
+    transition(application, S.PRELIMINARY_INELIGIBLE, by=by, reason_code=",".join(reason_codes)[:64], note=note)
+    return letter
+
+
+def deny(application: Application, *, by, reason_codes: list[str], note: str | None = None) -> DecisionLetter:
+    """Deny with reasons; the letter explains them and how to ask for reconsideration."""
+    _claim_if_unassigned(application, by)
+    letter = _letter(application, "denial", reason_codes, note, by)
+    transition(application, S.DENIED, by=by, reason_code=",".join(reason_codes)[:64], note=note)
+    return letter
+
+
+def revoke(application: Application, *, by, reason_codes: list[str], note: str | None = None) -> DecisionLetter:
+    """Take away an approved membership, with reasons and a letter; the Known Traveler Number stops working."""
+    letter = _letter(application, "revocation", reason_codes, note, by)
+    transition(application, S.REVOKED, by=by, reason_code=",".join(reason_codes)[:64], note=note)
+    membership = db.session.scalar(select(Membership).where(Membership.application_id == application.id))
+    if membership is not None:
+        membership.status, membership.revoked_at = "revoked", utcnow()
+        membership.revoked_reason = ", ".join(BY_CODE[c].label for c in reason_codes)[:500]
+        record_event("membership.revoked", "membership", membership.ktn, by=by, reasons=list(reason_codes))
+    return letter
+
+
+def request_reconsideration(application: Application, *, by, statement: str, files=()) -> None:
+    """The traveler asks for a denial or revocation (or a preliminary determination) to be looked at again, with
+    documents; the case reopens for an officer.
+
+    Raises:
+        BusinessRuleViolation: nothing to reconsider, an empty statement, another open application for the
+            program, or a file refused.
+    """
+    status = application.status_enum
+    if status not in RECONSIDERABLE:
+        raise BusinessRuleViolation("Only a denial, a revocation or a preliminary determination can be reconsidered.")
+    if not (statement or "").strip():
+        raise BusinessRuleViolation("Tell us why we should look at your case again.")
+    other_open = db.session.scalar(
+        select(Application.reference).where(
+            Application.profile_id == application.profile_id,
+            Application.program_id == application.program_id,
+            Application.id != application.id,
+            Application.status.in_([s.value for s in OPEN]),
+        )
+    )
+    if other_open:
+        raise BusinessRuleViolation(
+            f"You have another {application.program.name} application open ({other_open}). Finish or withdraw it "
+            "before you ask us to reconsider this one."
+        )
+    _attach(application, files, purpose="reconsideration", by=by)
+    if status is S.PRELIMINARY_INELIGIBLE:
+        transition(application, S.OFFICER_REVIEW, by=by, reason_code="determination_answered", note=statement.strip())
+    else:
+        transition(application, S.RECONSIDERATION_REQUESTED, by=by, reason_code="reconsideration", note=statement)
+    application.priority = max(application.priority, 1)
+
+
+def reopen_for_review(application: Application, *, by, note: str | None = None) -> None:
+    """An officer takes up a reconsideration request: the case is back in officer review."""
+    _claim_if_unassigned(application, by)
+    transition(application, S.OFFICER_REVIEW, by=by, reason_code="reconsideration_opened", note=note)
+
+
+def close_unanswered_determinations(today: dt.date) -> int:
+    """Preliminary determinations not answered within 60 days become final denials (a system move)."""
+    cutoff = dt.datetime.combine(today - dt.timedelta(days=RESPONSE_DAYS), dt.time.min, tzinfo=dt.UTC)
+    overdue = db.session.scalars(
+        select(Application).where(
+            Application.status == S.PRELIMINARY_INELIGIBLE.value, Application.status_entered_at < cutoff
+        )
+    ).all()
+    for application in overdue:
+        previous = application.letters[-1] if application.letters else None
+        reasons = previous.reason_codes if previous else ["no_response"]
+        db.session.add(DecisionLetter(application=application, kind="denial", reason_codes=[*reasons, "no_response"]))
+        transition(application, S.DENIED, reason_code="no_response")
+    return len(overdue)
+
+
+# --- What an officer may do now -----------------------------------------------------------------------------
+
+
+def available_actions(application: Application, officer) -> list[str]:
+    """The actions this officer may take on this case in its present state (the case page offers only these)."""
+    if not officer.can(Permission.DECIDE_CASES):
+        return []
+    if application.assigned_officer_id not in (None, officer.id) and not officer.can(Permission.SUPERVISE):
+        return []
+    code, status = application.program.code, application.status_enum
+    moves = allowed_moves(code, status)
+    actions = []
+    if S.INFO_REQUESTED in moves:
+        actions.append("request_info")
+    if code == "global_entry" and status is S.OFFICER_REVIEW:
+        actions.append("conditionally_approve")
+    if code == "precheck" and status is S.OFFICER_REVIEW and not _interview_recorded(application):
+        actions.append("clear_to_enroll")
+    if S.INTERVIEW_COMPLETED in moves or (code == "precheck" and S.BIOMETRICS_CAPTURED in moves):
+        actions.append("record_interview")
+    if S.APPROVED in moves and status is not S.IN_VETTING and _interview_recorded(application):
+        actions.append("approve")
+    if S.PRELIMINARY_INELIGIBLE in moves:
+        actions.append("preliminary_ineligible")
+    if S.DENIED in moves:
+        actions.append("deny")
+    if S.REVOKED in moves:
+        actions.append("revoke")
+    if status is S.RECONSIDERATION_REQUESTED:
+        actions.append("reopen")
+    return actions

@@ -1,0 +1,87 @@
+"""Files a traveler sends with an answer or a reconsideration request: the type is checked by content, never by
+the name, and size and count are limited. The file types are the ones CBP asks for (BRIEF.md section 3.2)."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import zipfile
+from dataclasses import dataclass
+
+import filetype
+
+from trusted_traveler.errors import BusinessRuleViolation
+
+MAX_BYTES = 5 * 1024 * 1024  # each file
+MAX_TOTAL = 9 * 1024 * 1024  # all files of one answer (the request limit is 10 MB)
+MAX_FILES = 5
+DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+ACCEPTED = {
+    "application/pdf": "PDF",
+    "image/png": "PNG",
+    "image/jpeg": "JPEG",
+    DOCX: "Word (DOCX)",
+}
+ACCEPTED_DESCRIPTION = "PDF, Word (DOCX), PNG or JPEG"
+
+
+@dataclass(frozen=True)
+class CheckedFile:
+    filename: str
+    content_type: str
+    data: bytes
+    sha256: str
+
+
+def _is_docx(data: bytes) -> bool:
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            names = set(archive.namelist())
+    except (zipfile.BadZipFile, ValueError):
+        return False
+    return "[Content_Types].xml" in names and "word/document.xml" in names
+
+
+def sniff(data: bytes) -> str | None:
+    """The accepted type these bytes really are, or None."""
+    kind = filetype.guess(data)
+    if kind is None:
+        return None
+    if kind.mime in ("application/zip", DOCX):  # a DOCX is a zip archive: look inside for a Word document
+        return DOCX if _is_docx(data) else None
+    return kind.mime if kind.mime in ACCEPTED else None
+
+
+def check_files(files: list[tuple[str, bytes]]) -> list[CheckedFile]:
+    """Check uploads (name, bytes); empty file inputs are skipped.
+
+    Raises:
+        BusinessRuleViolation: too many files, a file too large or empty, or a type we do not accept (saying which).
+    """
+    files = [(name, data) for name, data in files if name or data]
+    if len(files) > MAX_FILES:
+        raise BusinessRuleViolation(f"Send at most {MAX_FILES} files at a time. You chose {len(files)}.")
+    total = sum(len(data) for _, data in files)
+    if total > MAX_TOTAL:
+        raise BusinessRuleViolation(
+            f"Your files add up to {total / 1024 / 1024:.1f} MB. Send at most {MAX_TOTAL // 1024 // 1024} MB at a "
+            "time: send the rest with another answer."
+        )
+    checked = []
+    for name, data in files:
+        shown = (name or "file").rsplit("/", 1)[-1].rsplit("\\", 1)[-1][:200]
+        if not data:
+            raise BusinessRuleViolation(f"{shown} is empty. Choose the file again.")
+        if len(data) > MAX_BYTES:
+            raise BusinessRuleViolation(
+                f"{shown} is {len(data) / 1024 / 1024:.1f} MB. Each file must be {MAX_BYTES // 1024 // 1024} MB "
+                "or smaller."
+            )
+        content_type = sniff(data)
+        if content_type is None:
+            raise BusinessRuleViolation(
+                f"{shown} is not a file type we accept. Send a {ACCEPTED_DESCRIPTION} file (we check what is "
+                "inside the file, not its name)."
+            )
+        checked.append(CheckedFile(shown, content_type, data, hashlib.sha256(data).hexdigest()))
+    return checked

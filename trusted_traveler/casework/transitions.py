@@ -1,0 +1,128 @@
+"""The one function every status change goes through, with the guards the transition tables cannot express."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from sqlalchemy import func, select
+
+from trusted_traveler.audit.record import record_event
+from trusted_traveler.auth.roles import Permission
+from trusted_traveler.casework.models import Application, StatusEvent
+from trusted_traveler.casework.states import AUTOMATIC, TRAVELER_MOVES, Status, allowed_moves, public_label
+from trusted_traveler.db import utcnow
+from trusted_traveler.errors import BusinessRuleViolation, InvalidTransition, PermissionDenied
+from trusted_traveler.extensions import db
+from trusted_traveler.notifications.service import notify_about
+from trusted_traveler.payments.models import Payment, PaymentItem
+
+S = Status
+
+
+def amount_paid(application: Application) -> Decimal:
+    total = db.session.scalar(
+        select(func.coalesce(func.sum(PaymentItem.amount), 0))
+        .join(Payment)
+        .where(PaymentItem.application_id == application.id, Payment.status == "completed")
+    )
+    return Decimal(str(total))
+
+
+def _interview_recorded(application: Application) -> bool:
+    return application.documents_verified_at is not None and application.biometrics_captured_at is not None
+
+
+def _check_guards(application: Application, frm: Status, to: Status, by) -> None:
+    if to is S.SUBMITTED and frm is S.DRAFT:
+        if application.fee is None:
+            raise BusinessRuleViolation("The fee for this application has not been set.")
+        if amount_paid(application) < application.fee:
+            raise BusinessRuleViolation("The fee must be paid before the application is submitted.")
+        if application.attested_at is None:
+            raise BusinessRuleViolation("The applicant must confirm the declaration before submitting.")
+    if to in (S.INTERVIEW_COMPLETED, S.BIOMETRICS_CAPTURED) and not _interview_recorded(application):
+        raise BusinessRuleViolation("Record that the documents were verified and the fingerprints taken first.")
+    if to is S.APPROVED and frm is not S.IN_VETTING and not _interview_recorded(application):
+        raise BusinessRuleViolation(
+            "An application can only be approved after the documents were verified and the fingerprints taken."
+        )
+    staff_move = by is not None and (frm, to) not in TRAVELER_MOVES
+    if staff_move and application.assigned_officer_id not in (None, by.id) and not by.can(Permission.SUPERVISE):
+        officer = application.assigned_officer
+        raise PermissionDenied(
+            f"This case is assigned to {officer.label if officer else 'another officer'}. "
+            "Ask them or a supervisor to reassign it before you act on it."
+        )
+
+
+def transition(
+    application: Application,
+    to: Status | str,
+    *,
+    by=None,
+    reason_code: str | None = None,
+    note: str | None = None,
+) -> StatusEvent:
+    """Move an application to `to`, or raise.
+
+    Checks the program's transition table and the guards (fee paid, declaration, interview recorded, staff-only
+    moves, the case's assignment), stamps the state's entry time, appends a status event, audits staff moves and
+    tells the traveler when the label they see changes.
+
+    Raises:
+        InvalidTransition: the move is not in the program's table, or only the system may make it.
+        PermissionDenied: a staff-only move attempted by someone without the permission, or on a case assigned to
+            another officer.
+        BusinessRuleViolation: a guard failed (for example the fee is unpaid).
+    """
+    to = Status(to)
+    frm = Status(application.status)
+    program_code = application.program.code
+    if to not in allowed_moves(program_code, frm):
+        raise InvalidTransition(
+            f"An application that is {public_label(program_code, frm)!r} cannot move to "
+            f"{public_label(program_code, to)!r}."
+        )
+    if by is None and (frm, to) not in AUTOMATIC:
+        raise InvalidTransition(f"Moving from {frm} to {to} needs a person to do it.")
+    if by is not None and (frm, to) not in TRAVELER_MOVES and not by.can(Permission.DECIDE_CASES):
+        raise PermissionDenied("Only an enrollment officer can make that decision.")
+    _check_guards(application, frm, to, by)
+
+    now = utcnow()
+    application.status = to.value
+    application.status_entered_at = now
+    if to is S.SUBMITTED and application.submitted_at is None:
+        application.submitted_at = now
+    if to in (S.APPROVED, S.DENIED, S.REVOKED):
+        application.decided_at = now
+    event = StatusEvent(
+        application=application,
+        from_status=frm.value,
+        to_status=to.value,
+        actor_id=getattr(by, "id", None),
+        reason_code=reason_code,
+        note=note,
+        created_at=now,
+    )
+    db.session.add(event)
+    if by is not None and by.is_staff:
+        record_event(
+            "application.transition",
+            "application",
+            application.reference,
+            by=by,
+            from_status=frm.value,
+            to_status=to.value,
+            reason_code=reason_code,
+        )
+    old_label, new_label = public_label(program_code, frm), public_label(program_code, to)
+    if old_label != new_label and to is not S.WITHDRAWN:
+        notify_about(
+            application,
+            kind="status_changed",
+            title=f"{application.program.name} application {application.reference}: {new_label}",
+            body=f"Your {application.program.name} application is now: {new_label}.",
+        )
+    db.session.flush()
+    return event

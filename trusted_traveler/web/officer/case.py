@@ -1,0 +1,299 @@
+"""The case page and the officer's actions on a case. Viewing is audited (casework.get_case_for_officer); every
+action goes through casework.decisions, which records the decision. Only the actions this officer may take in the
+case's present state are offered (decisions.available_actions) — and the services check again."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+
+from flask import Response, abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+
+from trusted_traveler.audit.record import record_event
+from trusted_traveler.auth.models import Account
+from trusted_traveler.auth.policy import require
+from trusted_traveler.auth.roles import Permission
+from trusted_traveler.casework import assignment, decisions
+from trusted_traveler.casework import service as casework
+from trusted_traveler.casework.queues import officers_for_assignment
+from trusted_traveler.casework.states import public_label
+from trusted_traveler.errors import BusinessRuleViolation, Conflict
+from trusted_traveler.extensions import db
+from trusted_traveler.memberships.service import memberships_for
+from trusted_traveler.profiles.service import address_gaps, employment_gaps
+from trusted_traveler.scheduling import service as scheduling
+from trusted_traveler.web.forms import ActionForm, choices
+from trusted_traveler.web.letters import letter_response
+from trusted_traveler.web.officer import bp
+from trusted_traveler.web.officer.forms import DecisionForm, InterviewForm, ReassignForm, RequestInfoForm
+
+FORMS = {
+    "action_form": ActionForm,
+    "info_form": RequestInfoForm,
+    "interview_form": InterviewForm,
+    "deny_form": DecisionForm,
+    "revoke_form": DecisionForm,
+    "pdi_form": DecisionForm,
+    "reassign_form": ReassignForm,
+}
+
+
+@bp.errorhandler(Conflict)
+def _case_changed(err: Conflict):
+    """Two officers acted at once: the second sees the case as it is now, with the reason."""
+    db.session.rollback()
+    flash(err.message, "error")
+    return redirect(url_for("officer.case", reference=request.view_args["reference"]))
+
+
+def _forms(application, **given) -> dict:
+    forms = {}
+    for name, form_class in FORMS.items():
+        form = given.get(name) or form_class(formdata=None, version=application.version)
+        if isinstance(form, DecisionForm):
+            form.for_program(application.program.code)
+        forms[name] = form
+    forms["reassign_form"].officer_id.choices = choices(
+        [("", "Choose an officer"), *[(str(o.id), o.label) for o in officers_for_assignment()]]
+    )
+    forms["info_form"].due_on.data = forms["info_form"].due_on.data or dt.date.today() + dt.timedelta(days=30)
+    return forms
+
+
+def _render(application, status: int = 200, problem: str | None = None, **forms):
+    profile = application.profile
+    appointment = scheduling.active_appointment(application)
+    context = {
+        "application": application,
+        "profile": profile,
+        "actions": decisions.available_actions(application, current_user),
+        "public_label": public_label,
+        "memberships": memberships_for(application.profile_id),
+        "appointment": appointment,
+        "appointment_time": scheduling.describe_time(appointment.slot) if appointment else None,
+        "address_gaps": address_gaps(profile, dt.date.today()),
+        "employment_gaps": employment_gaps(profile, dt.date.today()),
+        "open_request": decisions.open_info_request(application),
+        "today": dt.date.today(),
+        "problem": problem,
+        **_forms(application, **forms),
+    }
+    return render_template("officer/case.html", **context), status
+
+
+@bp.get("/cases/<reference>")
+@require(Permission.WORK_CASES)
+def case(reference: str):
+    application = casework.get_case_for_officer(reference, current_user)
+    page = _render(application)
+    db.session.commit()  # the audit record of this view
+    return page
+
+
+def _act(reference: str, form_name: str, action: Callable) -> Response | tuple:
+    """A case action: check the form and the version the officer saw, act, commit once, and say what happened.
+    A form or rule problem shows the case again with the message and everything the officer typed."""
+    application = casework.get_case_for_officer(reference, current_user, viewing=False)
+    form = FORMS[form_name]()
+    if isinstance(form, DecisionForm):
+        form.for_program(application.program.code)
+    if form_name == "reassign_form":
+        form.officer_id.choices = choices([(str(o.id), o.label) for o in officers_for_assignment()])
+    if not form.validate_on_submit():
+        return _render(application, 400, **{form_name: form})
+    if str(application.version) != (form.version.data or ""):
+        raise Conflict(
+            "This case changed while you were looking at it. The page now shows its current state; "
+            "check it before you act."
+        )
+    try:
+        message = action(application, form)
+    except BusinessRuleViolation as exc:
+        db.session.rollback()
+        application = casework.get_case_for_officer(reference, current_user, viewing=False)
+        return _render(application, 400, problem=exc.message, **{form_name: form})
+    db.session.commit()
+    flash(message, "success")
+    return redirect(url_for("officer.case", reference=reference))
+
+
+def _label(application) -> str:
+    return public_label(application.program.code, application.status)
+
+
+@bp.post("/cases/<reference>/claim")
+@require(Permission.WORK_CASES)
+def claim(reference: str):
+    def act(application, form):
+        assignment.assign(application, current_user, by=current_user)
+        return "The case is assigned to you."
+
+    return _act(reference, "action_form", act)
+
+
+@bp.post("/cases/<reference>/release")
+@require(Permission.WORK_CASES)
+def release(reference: str):
+    def act(application, form):
+        assignment.release(application, by=current_user)
+        return "The case is back in the unassigned queue."
+
+    return _act(reference, "action_form", act)
+
+
+@bp.post("/cases/<reference>/reassign")
+@require(Permission.SUPERVISE)
+def reassign(reference: str):
+    def act(application, form):
+        officer = db.session.get(Account, int(form.officer_id.data)) or abort(404)
+        assignment.assign(application, officer, by=current_user)
+        return f"The case is assigned to {officer.label}."
+
+    return _act(reference, "reassign_form", act)
+
+
+@bp.post("/cases/<reference>/request-info")
+@require(Permission.DECIDE_CASES)
+def request_info(reference: str):
+    def act(application, form):
+        decisions.request_info(
+            application, by=current_user, message=form.message.data, due_on=form.due_on.data, today=dt.date.today()
+        )
+        return f"Request sent. The answer is due by {form.due_on.data:%B %-d, %Y}."
+
+    return _act(reference, "info_form", act)
+
+
+@bp.post("/cases/<reference>/conditionally-approve")
+@require(Permission.DECIDE_CASES)
+def conditionally_approve(reference: str):
+    def act(application, form):
+        decisions.conditionally_approve(application, by=current_user, note=form.note.data or None)
+        return "Conditionally approved. The applicant can now book an interview."
+
+    return _act(reference, "action_form", act)
+
+
+@bp.post("/cases/<reference>/clear-to-enroll")
+@require(Permission.DECIDE_CASES)
+def clear_to_enroll(reference: str):
+    def act(application, form):
+        decisions.clear_to_enroll(application, by=current_user, note=form.note.data or None)
+        return "Cleared. The applicant can now visit an enrollment center."
+
+    return _act(reference, "action_form", act)
+
+
+@bp.post("/cases/<reference>/interview")
+@require(Permission.DECIDE_CASES)
+def record_interview(reference: str):
+    def act(application, form):
+        decisions.record_interview(
+            application,
+            by=current_user,
+            documents_verified=form.documents_verified.data,
+            biometrics_captured=form.biometrics_captured.data,
+        )
+        return f"Interview recorded. Status: {_label(application)}."
+
+    return _act(reference, "interview_form", act)
+
+
+@bp.post("/cases/<reference>/arrival-interview")
+@require(Permission.DECIDE_CASES)
+def arrival_interview(reference: str):
+    def act(application, form):
+        scheduling.complete_on_arrival(
+            application,
+            by=current_user,
+            documents_verified=form.documents_verified.data,
+            biometrics_captured=form.biometrics_captured.data,
+        )
+        return "Interview completed on arrival. Decide the application now."
+
+    return _act(reference, "interview_form", act)
+
+
+@bp.post("/cases/<reference>/biometrics")
+@require(Permission.DECIDE_CASES)
+def record_biometrics(reference: str):
+    return record_interview(reference)
+
+
+@bp.post("/cases/<reference>/approve")
+@require(Permission.DECIDE_CASES)
+def approve(reference: str):
+    def act(application, form):
+        membership = decisions.approve(application, by=current_user, today=dt.date.today(), note=form.note.data or None)
+        return f"Application approved. Known Traveler Number {membership.ktn} issued."
+
+    return _act(reference, "action_form", act)
+
+
+@bp.post("/cases/<reference>/deny")
+@require(Permission.DECIDE_CASES)
+def deny(reference: str):
+    def act(application, form):
+        decisions.deny(application, by=current_user, reason_codes=form.reason_codes.data, note=form.note.data or None)
+        return "Application denied. The applicant can read the letter and ask for reconsideration."
+
+    return _act(reference, "deny_form", act)
+
+
+@bp.post("/cases/<reference>/preliminary-ineligible")
+@require(Permission.DECIDE_CASES)
+def preliminary_ineligible(reference: str):
+    def act(application, form):
+        decisions.preliminary_ineligible(
+            application, by=current_user, reason_codes=form.reason_codes.data, note=form.note.data or None
+        )
+        return "Preliminary determination sent. The applicant has 60 days to respond."
+
+    return _act(reference, "pdi_form", act)
+
+
+@bp.post("/cases/<reference>/revoke")
+@require(Permission.DECIDE_CASES)
+def revoke(reference: str):
+    def act(application, form):
+        decisions.revoke(application, by=current_user, reason_codes=form.reason_codes.data, note=form.note.data or None)
+        return "Membership revoked. The Known Traveler Number no longer works."
+
+    return _act(reference, "revoke_form", act)
+
+
+@bp.post("/cases/<reference>/reopen")
+@require(Permission.DECIDE_CASES)
+def reopen(reference: str):
+    def act(application, form):
+        decisions.reopen_for_review(application, by=current_user, note=form.note.data or None)
+        return "Reconsideration opened. The case is in officer review."
+
+    return _act(reference, "action_form", act)
+
+
+@bp.get("/cases/<reference>/documents/<int:document_id>")
+@require(Permission.WORK_CASES)
+def document(reference: str, document_id: int):
+    application = casework.get_case_for_officer(reference, current_user, viewing=False)
+    found = next((d for d in application.documents if d.id == document_id), None) or abort(404)
+    record_event("document.viewed", "application", application.reference, by=current_user, document=found.id)
+    db.session.commit()
+    return Response(
+        found.data,
+        mimetype=found.content_type,
+        headers={
+            "Content-Disposition": f'attachment; filename="case-document-{found.id}"',
+            "Cache-Control": "no-store",
+        },
+    )
+
+
+@bp.get("/cases/<reference>/letters/<int:letter_id>.pdf")
+@require(Permission.WORK_CASES)
+def letter_pdf(reference: str, letter_id: int):
+    application = casework.get_case_for_officer(reference, current_user)
+    letter = next((x for x in application.letters if x.id == letter_id), None) or abort(404)
+    db.session.commit()
+    return letter_response(letter)

@@ -1,0 +1,72 @@
+"""Officer forms: shape and required fields only; the rules live in casework.decisions."""
+
+from __future__ import annotations
+
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, HiddenField, IntegerField, SelectField, SelectMultipleField, TextAreaField
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
+from wtforms.widgets import CheckboxInput, ListWidget
+
+from trusted_traveler.casework.reasons import reasons_for
+from trusted_traveler.web.forms import ActionForm, PlainDateField, choices
+
+
+class RequestInfoForm(ActionForm):
+    message = TextAreaField(
+        "What do you need from the applicant?",
+        validators=[DataRequired("Write what you need from the applicant."), Length(max=3000)],
+    )
+    due_on = PlainDateField(
+        "Answer due by",
+        validators=[InputRequired("Enter the date the answer is due, like 2027-01-15.")],
+    )
+
+
+class InterviewForm(ActionForm):
+    documents_verified = BooleanField("Identity and travel documents verified")
+    biometrics_captured = BooleanField("Fingerprints and photo taken")
+
+
+class DecisionForm(ActionForm):
+    """Denial, revocation or preliminary determination: one or more reasons and an explanation for the letter."""
+
+    reason_codes = SelectMultipleField(
+        "Reasons (the letter explains each in plain words)",
+        widget=ListWidget(prefix_label=False),
+        option_widget=CheckboxInput(),
+        validators=[DataRequired("Choose at least one reason.")],
+    )
+
+    def for_program(self, program_code: str) -> DecisionForm:
+        self.reason_codes.choices = choices([(r.code, r.label) for r in reasons_for(program_code)])
+        return self
+
+
+class ReassignForm(ActionForm):
+    officer_id = SelectField("Assign to", coerce=str, validators=[DataRequired("Choose an officer.")])
+
+
+class BulkAssignForm(FlaskForm):
+    """Assign the ticked cases to an officer (yourself, or anyone when you are a supervisor)."""
+
+    application_ids = SelectMultipleField(
+        "Cases", coerce=int, validate_choice=False, validators=[DataRequired("Tick at least one case.")]
+    )
+    officer_id = HiddenField()
+    queue = HiddenField()
+
+
+class QueueFilterForm(FlaskForm):
+    class Meta:
+        csrf = False  # a GET search: it changes nothing
+
+    program = SelectField(
+        "Program", choices=choices([("", "Any"), ("precheck", "TSA PreCheck"), ("global_entry", "Global Entry")])
+    )
+    center_id = SelectField("Enrollment center", coerce=str, validators=[Optional()])
+    status = SelectField("Status", coerce=str, validators=[Optional()])
+    min_days = IntegerField(
+        "Waiting at least (days)",
+        validators=[Optional(), NumberRange(min=0, max=3650, message="Enter a number of days from 0 to 3650.")],
+    )
+    overdue_only = BooleanField("Only overdue answers")

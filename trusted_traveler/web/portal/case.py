@@ -1,0 +1,85 @@
+"""The traveler's side of casework: answering a request for information, asking for reconsideration (with
+documents, checked by content) and reading decision letters. Another person's application is a 404."""
+
+from __future__ import annotations
+
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+
+from trusted_traveler.auth.policy import signed_in
+from trusted_traveler.casework import decisions
+from trusted_traveler.casework import service as casework
+from trusted_traveler.casework.letters import letter_content
+from trusted_traveler.errors import BusinessRuleViolation
+from trusted_traveler.extensions import db
+from trusted_traveler.web.forms import AnswerForm, ReconsiderForm
+from trusted_traveler.web.letters import letter_response
+from trusted_traveler.web.portal import bp
+from trusted_traveler.web.portal.views import application_page
+
+
+def _uploads(form) -> list[tuple[str, bytes]]:
+    return [(f.filename or "", f.read()) for f in request.files.getlist(form.files.name) if f and f.filename]
+
+
+def _respond(reference: str, form_name: str, form, action, done: str):
+    application = casework.get_application_for_traveler(reference, current_user)
+    if not form.validate_on_submit():
+        return application_page(application, 400, **{form_name: form})
+    try:
+        action(application, form)
+    except BusinessRuleViolation as exc:
+        db.session.rollback()
+        application = casework.get_application_for_traveler(reference, current_user)
+        return application_page(application, 400, problem=exc.message, **{form_name: form})
+    db.session.commit()
+    flash(done, "success")
+    return redirect(url_for("portal.application", reference=reference))
+
+
+@bp.post("/applications/<reference>/answer")
+@signed_in
+def answer_request(reference: str):
+    form = AnswerForm()
+    return _respond(
+        reference,
+        "answer_form",
+        form,
+        lambda application, f: decisions.answer_info_request(
+            application, by=current_user, answer=f.answer.data, files=_uploads(f)
+        ),
+        "Thank you. We sent your answer to the officer.",
+    )
+
+
+@bp.post("/applications/<reference>/reconsideration")
+@signed_in
+def request_reconsideration(reference: str):
+    form = ReconsiderForm()
+    return _respond(
+        reference,
+        "reconsider_form",
+        form,
+        lambda application, f: decisions.request_reconsideration(
+            application, by=current_user, statement=f.statement.data, files=_uploads(f)
+        ),
+        "We received your request. An officer will look at your case again.",
+    )
+
+
+def _letter_for_traveler(reference: str, letter_id: int):
+    application = casework.get_application_for_traveler(reference, current_user)
+    return next((x for x in application.letters if x.id == letter_id), None) or abort(404)
+
+
+@bp.get("/applications/<reference>/letters/<int:letter_id>")
+@signed_in
+def letter(reference: str, letter_id: int):
+    found = _letter_for_traveler(reference, letter_id)
+    return render_template("portal/letter.html", letter=found, content=letter_content(found))
+
+
+@bp.get("/applications/<reference>/letters/<int:letter_id>.pdf")
+@signed_in
+def letter_pdf(reference: str, letter_id: int):
+    return letter_response(_letter_for_traveler(reference, letter_id))
