@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import contextlib
+
 import click
 from flask import Flask
 from flask.cli import AppGroup
@@ -172,54 +174,52 @@ def register_cli(app: Flask) -> None:
             stopping.set()
             signal.signal(signum, signal.SIG_DFL)  # a second signal stops it at once
 
-        signal.signal(signal.SIGTERM, stop)
-        signal.signal(signal.SIGINT, stop)
-        if not _single_sqlite_worker(stopping, interval):
-            click.echo("worker stopped before it started")
-            return
-        click.echo(f"worker {os.getpid()} started")
-
-        slots_done_at = None
-        daily_done_on = None
-        while not stopping.is_set():
-            if slots_done_at is None or utcnow() - slots_done_at > dt.timedelta(hours=1):
-                opened = generate_all(start=dt.date.today(), days=7 * slot_weeks)  # idempotent
-                db.session.commit()
-                slots_done_at = utcnow()
-                if opened:
-                    click.echo(f"opened {opened} new slots")
-            if daily_done_on != dt.date.today():
-                daily = run_daily(dt.date.today())  # idempotent, and safe beside another worker or the command
-                db.session.commit()
-                daily_done_on = dt.date.today()
-                if daily.reminded or daily.expired:
-                    click.echo(f"sent {daily.reminded} expiry reminders, expired {daily.expired} memberships")
-            expired = expire_offers(utcnow())  # waitlist offers past their hold go to the next person
-            db.session.commit()
-            delivered, failed = deliver_batch(should_stop=stopping.is_set)
-            if delivered or failed or expired:
-                click.echo(f"delivered {delivered}, failed {failed}, waitlist offers expired {expired}")
-            if once:
+        with contextlib.ExitStack() as cleanup:
+            for signum in (signal.SIGTERM, signal.SIGINT):  # restored on the way out (it may run inside a test)
+                cleanup.callback(signal.signal, signum, signal.signal(signum, stop))
+            if not _single_sqlite_worker(stopping, interval, cleanup):
+                click.echo("worker stopped before it started")
                 return
-            if not delivered:
-                stopping.wait(interval)
-        click.echo("worker stopped")
+            click.echo(f"worker {os.getpid()} started")
+
+            slots_done_at = None
+            daily_done_on = None
+            while not stopping.is_set():
+                if slots_done_at is None or utcnow() - slots_done_at > dt.timedelta(hours=1):
+                    opened = generate_all(start=dt.date.today(), days=7 * slot_weeks)  # idempotent
+                    db.session.commit()
+                    slots_done_at = utcnow()
+                    if opened:
+                        click.echo(f"opened {opened} new slots")
+                if daily_done_on != dt.date.today():
+                    daily = run_daily(dt.date.today())  # idempotent, and safe beside another worker or the command
+                    db.session.commit()
+                    daily_done_on = dt.date.today()
+                    if daily.reminded or daily.expired:
+                        click.echo(f"sent {daily.reminded} expiry reminders, expired {daily.expired} memberships")
+                expired = expire_offers(utcnow())  # waitlist offers past their hold go to the next person
+                db.session.commit()
+                delivered, failed = deliver_batch(should_stop=stopping.is_set)
+                if delivered or failed or expired:
+                    click.echo(f"delivered {delivered}, failed {failed}, waitlist offers expired {expired}")
+                if once:
+                    return
+                if not delivered:
+                    stopping.wait(interval)
+            click.echo("worker stopped")
 
 
-_held_locks: list = []
-
-
-def _single_sqlite_worker(stopping, interval: float) -> bool:
+def _single_sqlite_worker(stopping, interval: float, cleanup: contextlib.ExitStack) -> bool:
     """SQLite has no SKIP LOCKED, so two workers could send the same message: on SQLite, hold an exclusive lock on a
-    file beside the database for the worker's lifetime, and wait while another worker holds it. Returns False if
-    told to stop while waiting. (PostgreSQL needs none of this.)"""
+    file beside the database while the worker runs (released by `cleanup`, or by the system when the process dies),
+    and wait while another worker holds it. Returns False if told to stop while waiting. (PostgreSQL needs none of
+    this.)"""
     import fcntl
 
     url = db.engine.url
     if url.get_backend_name() != "sqlite" or not url.database or url.database == ":memory:":
         return True
-    lock = open(f"{url.database}.worker-lock", "w")
-    _held_locks.append(lock)  # kept open (and locked) until the process ends, however it ends
+    lock = cleanup.enter_context(open(f"{url.database}.worker-lock", "w"))  # closing it releases the lock
     announced = False
     while True:
         try:

@@ -242,3 +242,14 @@ def test_two_workers_at_once_never_send_the_same_message_twice(app, app_ctx, smt
         assert smtp.most_at_once == 2  # the two really did send side by side
     else:
         assert smtp.most_at_once == 1
+
+
+def test_a_worker_run_in_process_gives_back_its_lock_and_signal_handlers(app, smtp):
+    """`flask worker --once` run twice in one process (as a test or a script would): the second run is not kept
+    waiting by the first's SQLite lock, and the process's own SIGTERM and SIGINT handlers are restored."""
+    before = signal.getsignal(signal.SIGTERM), signal.getsignal(signal.SIGINT)
+    runner = app.test_cli_runner()
+    for _ in range(2):
+        result = runner.invoke(args=["worker", "--once", "--slot-weeks", "0", "--interval", "0.05"])
+        assert "started" in result.output and "waiting" not in result.output, result.output
+    assert (signal.getsignal(signal.SIGTERM), signal.getsignal(signal.SIGINT)) == before
