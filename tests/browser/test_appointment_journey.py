@@ -52,7 +52,7 @@ def test_book_an_interview_check_in_interview_and_approve(app, page: Page):
     expect(page.get_by_test_id("schedule")).to_contain_text("completed")
     page.get_by_role("link", name="Ines Okafor").click()
     expect(page.get_by_test_id("case-status")).to_have_text("Interview completed")
-    page.get_by_role("button", name="Approve and issue Known Traveler Number").click()
+    page.get_by_test_id("approve").click()
     expect(page.get_by_test_id("case-status")).to_have_text("Approved")
     sign_out(page)
 

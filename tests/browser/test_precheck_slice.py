@@ -7,7 +7,7 @@ import re
 
 from playwright.sync_api import Page, expect
 
-from tests.browser.journeys import apply_and_confirm, dev_sign_in, pay, sign_out
+from tests.browser.journeys import apply_and_confirm, choose, dev_sign_in, pay, sign_out
 from tests.factories import create_account, create_officer, create_profile
 from trusted_traveler.extensions import db
 
@@ -30,8 +30,11 @@ def test_traveler_applies_officer_approves_traveler_sees_known_traveler_number(a
     # Officer: find it in the queue, record the enrollment visit; vetting is clear, so it is approved.
     dev_sign_in(page, "olivia@example.com")
     page.get_by_role("link", name="Officer queues").click()
-    page.get_by_role("link", name=reference).click()
-    page.get_by_role("button", name=re.compile("Record enrollment visit")).click()
+    page.get_by_label("Find a case by reference").fill(reference)
+    page.get_by_role("button", name="Find a case").click()
+    choose(page, "Identity and travel documents verified")
+    choose(page, "Fingerprints and photo taken")
+    page.get_by_role("button", name="Record", exact=True).click()
     expect(page.get_by_test_id("case-status")).to_have_text("Approved")
     sign_out(page)
 

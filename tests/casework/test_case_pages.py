@@ -187,3 +187,11 @@ def test_the_workload_view_is_for_supervisors(client, case, app):
     sign_in(client, "sue.supervisor@example.com")
     html = client.get("/officer/workload").get_data(as_text=True)
     assert "olga.officer@example.com" in html and "sue.supervisor@example.com" in html
+
+
+def test_an_officer_finds_a_case_by_reference_and_a_typo_gets_a_message(client, case):
+    sign_in(client, "olga.officer@example.com")
+    found = client.get(f"/officer/find?reference={case.lower()}")
+    assert found.status_code == 302 and found.headers["Location"].endswith(f"/officer/cases/{case}")
+    missing = client.get("/officer/find?reference=TT2-XXXX-0000", follow_redirects=True)
+    assert "No submitted application has the reference 'TT2-XXXX-0000'" in missing.get_data(as_text=True)

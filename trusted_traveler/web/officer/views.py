@@ -12,6 +12,7 @@ from trusted_traveler.auth.models import Account
 from trusted_traveler.auth.policy import require
 from trusted_traveler.auth.roles import Permission
 from trusted_traveler.casework import assignment
+from trusted_traveler.casework.models import Application
 from trusted_traveler.casework.queues import (
     QUEUE_LABELS,
     QueueFilters,
@@ -74,6 +75,20 @@ def queues():
     )
 
 
+@bp.get("/find")
+@require(Permission.WORK_CASES)
+def find_case():
+    """Go straight to a case by its reference (a walk-in, a phone call); a typo gets a message, not a 404 page."""
+    reference = (request.args.get("reference") or "").strip().upper().replace(" ", "")
+    found = db.session.scalar(
+        select(Application.reference).where(Application.reference == reference, Application.status != "draft")
+    )
+    if found:
+        return redirect(url_for("officer.case", reference=found))
+    flash(f"No submitted application has the reference {reference!r}. Check it and try again.", "error")
+    return redirect(url_for("officer.queues", queue=request.args.get("queue", "unassigned")))
+
+
 @bp.post("/assign")
 @require(Permission.WORK_CASES)
 def bulk_assign():
@@ -93,7 +108,7 @@ def bulk_assign():
         flash(f"Assigned to {officer.label}: {', '.join(result.assigned)}.", "success")
     for reference, why in result.refused:
         flash(f"{reference} was not assigned: {why}.", "error")
-    return redirect(url_for("officer.queues", queue=queue))
+    return redirect(url_for("officer.queues", queue="mine" if officer.id == current_user.id else queue))
 
 
 @bp.get("/workload")

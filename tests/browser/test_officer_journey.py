@@ -1,0 +1,126 @@
+"""The enrollment officer's journeys in a real browser: claim a case from the queue, review the hit, ask the
+traveler for information, the traveler answers with a document, conditional approval, the interview and the
+approval with a Known Traveler Number; and a denial with its letter, then the traveler's reconsideration."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+from playwright.sync_api import Page, expect
+
+from tests.browser.journeys import choose, dev_sign_in, sign_out
+from tests.browser.test_accessibility import violations
+from tests.factories import create_account, create_application, create_profile
+from trusted_traveler.extensions import db
+
+PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+
+
+def _case_with_a_hit(app, email: str) -> str:
+    with app.app_context():
+        create_account("officer.journey@example.com", roles=("officer",))
+        profile = create_profile(create_account(email), surname="Hitman", dob=dt.date(1980, 1, 1))
+        application = create_application("global_entry", profile=profile, submitted=True)
+        db.session.commit()
+        return application.reference
+
+
+def _open_panel(page: Page, title: str) -> None:
+    button = page.get_by_role("button", name=title)
+    if button.get_attribute("aria-expanded") != "true":
+        button.click()
+
+
+def test_officer_claims_reviews_asks_for_information_and_approves_after_the_interview(app, page: Page, tmp_path):
+    reference = _case_with_a_hit(app, "hit.journey@example.com")
+    dev_sign_in(page, "officer.journey@example.com")
+    page.goto("/officer/")
+    queue = page.get_by_test_id("queue")
+    expect(queue).to_contain_text(reference)
+    assert violations(page, "/officer/?queue=unassigned") == []
+    queue.locator("label").filter(has_text=reference).click()
+    page.get_by_test_id("assign-to-me").click()
+    expect(page.get_by_text(f"Assigned to officer.journey@example.com: {reference}")).to_be_visible()
+    page.get_by_role("link", name=reference).click()
+    expect(page.get_by_test_id("vetting")).to_contain_text("Sandbox record: 2019 conviction")
+    assert violations(page, f"/officer/cases/{reference}") == []
+
+    _open_panel(page, "Ask the applicant for information")
+    page.get_by_label("What do you need from the applicant?").fill("Send the court record of the 2019 case.")
+    page.get_by_label("Answer due by").fill((dt.date.today() + dt.timedelta(days=30)).isoformat())
+    page.get_by_role("button", name="Send the request").click()
+    expect(page.get_by_test_id("case-status")).to_have_text("Action needed")
+    sign_out(page)
+
+    dev_sign_in(page, "hit.journey@example.com")
+    page.goto(f"/applications/{reference}")
+    expect(page.get_by_test_id("info-request")).to_contain_text("Send the court record of the 2019 case.")
+    assert violations(page, f"/applications/{reference}") == []
+    record = tmp_path / "court-record.pdf"
+    record.write_bytes(PDF)
+    page.get_by_label("Your answer").fill("The case was about someone else; the record is attached.")
+    page.locator("#answer-files").set_input_files(str(record))
+    page.get_by_role("button", name="Send my answer").click()
+    expect(page.get_by_text("We sent your answer to the officer")).to_be_visible()
+    sign_out(page)
+
+    dev_sign_in(page, "officer.journey@example.com")
+    page.goto(f"/officer/cases/{reference}")
+    expect(page.get_by_test_id("answer")).to_contain_text("someone else")
+    expect(page.get_by_test_id("documents")).to_contain_text("court-record.pdf")
+    _open_panel(page, "Conditionally approve (hits reviewed, not disqualifying)")
+    page.get_by_test_id("conditionally_approve").click()
+    expect(page.get_by_test_id("case-status")).to_have_text("Conditionally Approved")
+
+    # The interview (Enrollment on Arrival here): both checks are needed.
+    choose(page, "Identity and travel documents verified")
+    page.get_by_role("button", name="Record", exact=True).click()
+    expect(page.get_by_test_id("problem")).to_contain_text("the fingerprints were taken")
+    expect(page.get_by_label("Identity and travel documents verified")).to_be_checked()  # kept
+    choose(page, "Fingerprints and photo taken")
+    page.get_by_role("button", name="Record", exact=True).click()
+    expect(page.get_by_test_id("case-status")).to_have_text("Interview completed")
+    _open_panel(page, "Approve and issue the Known Traveler Number")
+    page.get_by_test_id("approve").click()
+    expect(page.get_by_text(re.compile(r"Known Traveler Number \d{9} issued"))).to_be_visible()
+    expect(page.get_by_test_id("case-status")).to_have_text("Approved")
+    expect(page.get_by_test_id("history")).to_contain_text("officer.journey@example.com")
+
+
+def test_denial_with_a_letter_then_the_traveler_asks_for_reconsideration(app, page: Page, tmp_path):
+    reference = _case_with_a_hit(app, "denied.journey@example.com")
+    dev_sign_in(page, "officer.journey@example.com")
+    page.goto(f"/officer/cases/{reference}")
+    _open_panel(page, "Deny")
+    page.get_by_role("button", name="Deny", exact=True).last.click()
+    expect(page.get_by_text("Choose at least one reason.").first).to_be_visible()
+    choose(page, "Criminal history (arrest, conviction, pending charge or warrant)")
+    page.get_by_label("Explanation for the applicant (appears in the letter; optional)").fill(
+        "The 2019 robbery conviction."
+    )
+    page.get_by_role("button", name="Deny", exact=True).last.click()
+    expect(page.get_by_test_id("case-status")).to_have_text("Denied")
+    sign_out(page)
+
+    dev_sign_in(page, "denied.journey@example.com")
+    page.goto(f"/applications/{reference}")
+    page.get_by_test_id("letters").get_by_role("link", name=re.compile("Decision letter")).click()
+    expect(page.get_by_test_id("letter")).to_contain_text("The 2019 robbery conviction.")
+    expect(page.get_by_test_id("letter")).to_contain_text("Ask us to reconsider")
+    assert violations(page, page.url.removeprefix(page.url.split("/applications")[0])) == []
+    page.get_by_role("link", name="Back to your application").click()
+    evidence = tmp_path / "dismissal.png"
+    evidence.write_bytes(b"\x89PNG\r\n\x1a\n" + b"\x00" * 64)
+    page.get_by_label("Why should we look at this again?").fill("The conviction was vacated in 2022.")
+    page.locator("#reconsider-files").set_input_files(str(evidence))
+    page.get_by_role("button", name="Ask us to reconsider").click()
+    expect(page.get_by_test_id("status")).to_have_text("Reconsideration requested")
+    sign_out(page)
+
+    dev_sign_in(page, "officer.journey@example.com")
+    page.goto(f"/officer/cases/{reference}")
+    expect(page.get_by_test_id("documents")).to_contain_text("dismissal.png")
+    _open_panel(page, "Open the reconsideration for review")
+    page.get_by_test_id("reopen").click()
+    expect(page.get_by_test_id("case-status")).to_have_text("Pending Review")
