@@ -194,4 +194,4 @@ def test_an_officer_finds_a_case_by_reference_and_a_typo_gets_a_message(client, 
     found = client.get(f"/officer/find?reference={case.lower()}")
     assert found.status_code == 302 and found.headers["Location"].endswith(f"/officer/cases/{case}")
     missing = client.get("/officer/find?reference=TT2-XXXX-0000", follow_redirects=True)
-    assert "No submitted application has the reference 'TT2-XXXX-0000'" in missing.get_data(as_text=True)
+    assert "No submitted application has the reference" in missing.get_data(as_text=True)
