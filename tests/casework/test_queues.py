@@ -1,0 +1,107 @@
+"""Queues: the right cases in each list, filters that narrow them, keyset pages that neither skip nor repeat, and
+bulk assignment that checks every row."""
+
+import datetime as dt
+
+import pytest
+
+from tests.factories import create_account, create_application, create_officer, create_profile
+from trusted_traveler.casework import assignment, decisions
+from trusted_traveler.casework.queues import QueueFilters, decode_cursor, list_queue, workload
+from trusted_traveler.db import utcnow
+from trusted_traveler.extensions import db
+
+pytestmark = pytest.mark.usefixtures("app_ctx")
+TODAY = dt.date.today()
+
+
+def hit_case(n: int, program="global_entry", *, days_ago=0):
+    profile = create_profile(create_account(f"hit{n}@example.com"), surname="Hitman", dob=dt.date(1980, 1, 1))
+    application = create_application(program, profile=profile, submitted=True)
+    application.status_entered_at = utcnow() - dt.timedelta(days=days_ago, minutes=n)
+    return application
+
+
+def refs(page):
+    return [row.application.reference for row in page.rows]
+
+
+def test_unassigned_lists_cases_needing_an_officer_by_priority_then_longest_waiting():
+    officer = create_officer()
+    old, new = hit_case(1, days_ago=10), hit_case(2, days_ago=1)
+    urgent = hit_case(3, days_ago=0)
+    urgent.priority = 5
+    clean = create_application("global_entry", submitted=True)  # conditionally approved: nothing to decide
+    db.session.flush()
+    page = list_queue("unassigned", officer=officer, filters=QueueFilters(), today=TODAY)
+    assert refs(page) == [urgent.reference, old.reference, new.reference]
+    assert clean.reference not in refs(page)
+    assert page.rows[1].days_waiting == 10
+
+
+def test_keyset_pages_cover_every_case_once_in_order():
+    officer = create_officer()
+    cases = [hit_case(n, days_ago=n % 4) for n in range(7)]
+    cases[2].priority = 1
+    db.session.flush()
+    seen, cursor = [], None
+    while True:
+        page = list_queue("unassigned", officer=officer, filters=QueueFilters(), today=TODAY, cursor=cursor, limit=3)
+        seen += refs(page)
+        cursor = page.next_cursor
+        if cursor is None:
+            break
+    whole = refs(list_queue("unassigned", officer=officer, filters=QueueFilters(), today=TODAY, limit=100))
+    assert seen == whole and sorted(seen) == sorted(c.reference for c in cases)
+    assert decode_cursor("garbage") is None  # a bad cursor starts from the first page
+
+
+def test_filters_by_program_status_days_and_overdue():
+    officer = create_officer()
+    ge, pc = hit_case(1, days_ago=8), hit_case(2, "precheck", days_ago=2)
+    db.session.flush()
+
+    def listed(**filters):
+        return refs(list_queue("unassigned", officer=officer, filters=QueueFilters(**filters), today=TODAY))
+
+    assert listed(program="precheck") == [pc.reference]
+    assert listed(min_days=5) == [ge.reference]
+    assert listed(status="officer_review") == [ge.reference, pc.reference]
+    decisions.request_info(ge, by=officer, message="?", due_on=TODAY + dt.timedelta(days=3), today=TODAY)
+    later = TODAY + dt.timedelta(days=4)
+    waiting = list_queue("awaiting_applicant", officer=officer, filters=QueueFilters(overdue_only=True), today=later)
+    assert refs(waiting) == [ge.reference] and waiting.rows[0].overdue_since == TODAY + dt.timedelta(days=3)
+    assert (
+        refs(list_queue("awaiting_applicant", officer=officer, filters=QueueFilters(overdue_only=True), today=TODAY))
+        == []
+    )
+
+
+def test_bulk_assignment_checks_each_row_and_reports_each_refusal():
+    me, other = create_officer("me@example.com"), create_officer("other@example.com")
+    free, taken = hit_case(1), hit_case(2)
+    closed = create_application("precheck", submitted=True)
+    closed.status = "withdrawn"
+    assignment.assign(taken, other, by=other)
+    result = assignment.bulk_assign([free.id, taken.id, closed.id, 999999], me, by=me)
+    assert result.assigned == [free.reference]
+    assert dict(result.refused) == {
+        taken.reference: "it is assigned to other@example.com; only a supervisor can reassign it",
+        closed.reference: "it is closed",
+        "999999": "there is no such case",
+    }
+    mine = list_queue("mine", officer=me, filters=QueueFilters(), today=TODAY)
+    assert refs(mine) == [free.reference]
+
+
+def test_a_supervisor_reassigns_and_sees_each_officers_workload():
+    boss = create_account("boss@example.com", roles=("supervisor",))
+    a, b = create_officer("a@example.com"), create_officer("b@example.com")
+    case = hit_case(1, days_ago=3)
+    assignment.assign(case, a, by=a)
+    with pytest.raises(Exception, match="Only a supervisor"):
+        assignment.assign(case, b, by=a)
+    assignment.assign(case, b, by=boss)
+    rows = {w.officer.email: w for w in workload()}
+    assert rows["b@example.com"].open_cases == 1 and rows["b@example.com"].needs_decision == 1
+    assert rows["a@example.com"].open_cases == 0
