@@ -195,3 +195,18 @@ def test_an_officer_finds_a_case_by_reference_and_a_typo_gets_a_message(client, 
     assert found.status_code == 302 and found.headers["Location"].endswith(f"/officer/cases/{case}")
     missing = client.get("/officer/find?reference=TT2-XXXX-0000", follow_redirects=True)
     assert "No submitted application has the reference" in missing.get_data(as_text=True)
+
+
+def test_a_member_whose_membership_ran_out_sees_expired(client, app):
+    with app.app_context():
+        profile = create_profile(create_account("lapsed@example.com"))
+        application = create_application("global_entry", profile=profile, submitted=True)
+        officer = create_account("olga.officer@example.com", roles=("officer",))
+        decisions.record_interview(application, by=officer, documents_verified=True, biometrics_captured=True)
+        membership = decisions.approve(application, by=officer, today=TODAY)
+        membership.status = "expired"
+        db.session.commit()
+        reference = application.reference
+    sign_in(client, "lapsed@example.com")
+    html = client.get(f"/applications/{reference}").get_data(as_text=True)
+    assert 'data-testid="status">Expired' in html and "Expired on" in html
