@@ -88,6 +88,17 @@ def register_cli(app: Flask) -> None:
         db.session.commit()
         click.echo(f"Reminded {reminded}, expired {expired} draft applications.")
 
+    @app.cli.command("close-determinations")
+    def close_determinations() -> None:
+        """Preliminary determinations of ineligibility not answered within 60 days become denials (run daily)."""
+        import datetime as dt
+
+        from trusted_traveler.casework.decisions import close_unanswered_determinations
+
+        closed = close_unanswered_determinations(dt.date.today())
+        db.session.commit()
+        click.echo(f"Closed {closed} unanswered preliminary determinations as denials.")
+
     @app.cli.command("generate-slots")
     @click.option("--weeks", default=8, show_default=True, help="How far ahead to open slots.")
     def generate_slots(weeks: int) -> None:
@@ -161,6 +172,7 @@ def register_cli(app: Flask) -> None:
         import signal
         import threading
 
+        from trusted_traveler.casework.decisions import close_unanswered_determinations
         from trusted_traveler.db import utcnow
         from trusted_traveler.memberships.lifecycle import run_daily
         from trusted_traveler.notifications.worker import deliver_batch
@@ -193,10 +205,14 @@ def register_cli(app: Flask) -> None:
                         click.echo(f"opened {opened} new slots")
                 if daily_done_on != dt.date.today():
                     daily = run_daily(dt.date.today())  # idempotent, and safe beside another worker or the command
+                    closed = close_unanswered_determinations(dt.date.today())
                     db.session.commit()
                     daily_done_on = dt.date.today()
-                    if daily.reminded or daily.expired:
-                        click.echo(f"sent {daily.reminded} expiry reminders, expired {daily.expired} memberships")
+                    if daily.reminded or daily.expired or closed:
+                        click.echo(
+                            f"sent {daily.reminded} expiry reminders, expired {daily.expired} memberships, "
+                            f"closed {closed} unanswered determinations"
+                        )
                 expired = expire_offers(utcnow())  # waitlist offers past their hold go to the next person
                 db.session.commit()
                 delivered, failed = deliver_batch(should_stop=stopping.is_set)

@@ -197,3 +197,15 @@ def test_every_decision_leaves_an_audit_record_with_who_and_what():
     decisions.deny(application, by=officer, reason_codes=["not_low_risk"])
     actions = db.session.scalars(select(AuditEvent.action).where(AuditEvent.actor_id == officer.id)).all()
     assert {"letter.denial", "application.transition"} <= set(actions)
+
+
+def test_the_daily_command_closes_unanswered_determinations(app):
+    """`flask close-determinations` commits the denials it makes (the worker runs the same job daily)."""
+    application = in_review("precheck")
+    decisions.preliminary_ineligible(application, by=create_officer(), reason_codes=["security_threat"])
+    application.status_entered_at -= dt.timedelta(days=61)
+    db.session.commit()
+    result = app.test_cli_runner().invoke(args=["close-determinations"])
+    assert "Closed 1 unanswered" in result.output
+    db.session.expire_all()
+    assert db.session.get(type(application), application.id).status == Status.DENIED
