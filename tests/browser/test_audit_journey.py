@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
+from pathlib import Path
 
 from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import Page, expect
@@ -54,7 +55,7 @@ def test_a_supervisor_finds_who_viewed_a_case_and_downloads_it(app, page: Page):
         page.get_by_role("button", name="Download all matching events (CSV)").click()
     download = download_info.value
     assert download.suggested_filename.startswith("audit-events-")
-    rows = list(csv.reader(io.StringIO(open(download.path(), encoding="utf-8").read())))  # noqa: SIM115
+    rows = list(csv.reader(io.StringIO(Path(download.path()).read_text(encoding="utf-8"))))
     assert rows[0][:4] == ["event_id", "when_utc", "actor_email", "action"]
     assert [(r[2], r[3], r[5]) for r in rows[1:]] == [("olive.officer@example.com", "profile.viewed", reference)]
 
