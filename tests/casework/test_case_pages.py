@@ -210,3 +210,16 @@ def test_a_member_whose_membership_ran_out_sees_expired(client, app):
     sign_in(client, "lapsed@example.com")
     html = client.get(f"/applications/{reference}").get_data(as_text=True)
     assert 'data-testid="status">Expired' in html and "Expired on" in html
+
+
+def test_a_supervisor_can_see_who_viewed_the_case(client, case, app):
+    with app.app_context():
+        create_account("sue.supervisor@example.com", roles=("supervisor",))
+        db.session.commit()
+    sign_in(client, "olga.officer@example.com")
+    assert "Who viewed or acted on this case" not in client.get(f"/officer/cases/{case}").get_data(as_text=True)
+    sign_in(client, "sue.supervisor@example.com")
+    html = client.get(f"/officer/cases/{case}").get_data(as_text=True)
+    link = re.search(r'href="(/admin/audit\?object_id=[^"]+)"', html).group(1)
+    log = client.get(link.replace("&amp;", "&")).get_data(as_text=True)
+    assert "olga.officer@example.com" in log and "profile.viewed" in log
