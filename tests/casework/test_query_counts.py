@@ -1,0 +1,57 @@
+"""The officer's queue and case pages run a bounded number of queries, whatever the number of rows (no N+1)."""
+
+import contextlib
+import datetime as dt
+
+from sqlalchemy import event
+
+from tests.factories import create_account, create_application, create_profile, sign_in
+from trusted_traveler.extensions import db
+
+
+@contextlib.contextmanager
+def count_queries(app):
+    with app.app_context():
+        engine = db.engine
+    seen: list[str] = []
+
+    def before(conn, cursor, statement, parameters, context, executemany):
+        seen.append(statement)
+
+    event.listen(engine, "before_cursor_execute", before)
+    try:
+        yield seen
+    finally:
+        event.remove(engine, "before_cursor_execute", before)
+
+
+def _cases(app, start: int, count: int) -> str:
+    with app.app_context():
+        create_account("olga.officer@example.com", roles=("officer",))
+        reference = None
+        for n in range(start, start + count):
+            profile = create_profile(create_account(f"q{n}@example.com"), surname="Hitman", dob=dt.date(1980, 1, 1))
+            reference = create_application("global_entry", profile=profile, submitted=True).reference
+        db.session.commit()
+        return reference
+
+
+def test_the_queue_page_runs_the_same_number_of_queries_for_3_or_30_cases(client, app):
+    _cases(app, 0, 3)
+    sign_in(client, "olga.officer@example.com")
+    client.get("/officer/")  # warm up (the signed-in account, reference data)
+    with count_queries(app) as few:
+        assert client.get("/officer/").status_code == 200
+    _cases(app, 3, 27)
+    with count_queries(app) as many:
+        html = client.get("/officer/").get_data(as_text=True)
+    assert html.count('name="application_ids"') == 30
+    assert len(many) == len(few) <= 15, many
+
+
+def test_the_case_page_runs_a_bounded_number_of_queries(client, app):
+    reference = _cases(app, 0, 1)
+    sign_in(client, "olga.officer@example.com")
+    with count_queries(app) as seen:
+        assert client.get(f"/officer/cases/{reference}").status_code == 200
+    assert len(seen) <= 25, seen  # 23 today: the profile's parts, results, requests, letters, history, memberships
