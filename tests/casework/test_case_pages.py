@@ -100,11 +100,11 @@ def test_when_two_officers_act_at_once_the_second_is_told_and_sees_the_new_state
         db.session.commit()
     sign_in(client, "olga.officer@example.com")
     version = _version(client.get(f"/officer/cases/{case}").get_data(as_text=True))
-    first = client.post(f"/officer/cases/{case}/conditionally-approve", data={"version": version})
+    first = client.post(f"/officer/cases/{case}/decide/conditionally_approve", data={"version": version})
     assert first.status_code == 302
     sign_in(client, "second.officer@example.com")
     second = client.post(
-        f"/officer/cases/{case}/deny",
+        f"/officer/cases/{case}/decide/deny",
         data={"version": version, "reason_codes": ["not_low_risk"]},
         follow_redirects=True,
     )
@@ -116,11 +116,11 @@ def test_when_two_officers_act_at_once_the_second_is_told_and_sees_the_new_state
 def test_a_denial_needs_a_reason_then_gives_the_traveler_a_letter_and_a_pdf_nobody_else_can_read(client, case, app):
     sign_in(client, "olga.officer@example.com")
     version = _version(client.get(f"/officer/cases/{case}").get_data(as_text=True))
-    missing = client.post(f"/officer/cases/{case}/deny", data={"version": version, "note": "Kept text"})
+    missing = client.post(f"/officer/cases/{case}/decide/deny", data={"version": version, "note": "Kept text"})
     assert missing.status_code == 400
     assert "Choose at least one reason." in missing.get_data(as_text=True)
     assert "Kept text" in missing.get_data(as_text=True)
-    client.post(f"/officer/cases/{case}/deny", data={"version": version, "reason_codes": ["criminal_history"]})
+    client.post(f"/officer/cases/{case}/decide/deny", data={"version": version, "reason_codes": ["criminal_history"]})
     sign_in(client, "hit@example.com")
     page = client.get(f"/applications/{case}").get_data(as_text=True)
     assert "Decision letter" in page and "Ask us to reconsider" in page

@@ -165,26 +165,6 @@ def request_info(reference: str):
     return _act(reference, "info_form", act)
 
 
-@bp.post("/cases/<reference>/conditionally-approve")
-@require(Permission.DECIDE_CASES)
-def conditionally_approve(reference: str):
-    def act(application, form):
-        decisions.conditionally_approve(application, by=current_user, note=form.note.data or None)
-        return "Conditionally approved. The applicant can now book an interview."
-
-    return _act(reference, "action_form", act)
-
-
-@bp.post("/cases/<reference>/clear-to-enroll")
-@require(Permission.DECIDE_CASES)
-def clear_to_enroll(reference: str):
-    def act(application, form):
-        decisions.clear_to_enroll(application, by=current_user, note=form.note.data or None)
-        return "Cleared. The applicant can now visit an enrollment center."
-
-    return _act(reference, "action_form", act)
-
-
 @bp.post("/cases/<reference>/interview")
 @require(Permission.DECIDE_CASES)
 def record_interview(reference: str):
@@ -221,56 +201,59 @@ def record_biometrics(reference: str):
     return record_interview(reference)
 
 
-@bp.post("/cases/<reference>/approve")
+def _approve(application, form) -> str:
+    membership = decisions.approve(application, by=current_user, today=dt.date.today(), note=form.note.data or None)
+    return f"Application approved. Known Traveler Number {membership.ktn} issued."
+
+
+# Decisions that take an optional note: action -> (service, what to tell the officer).
+NOTED = {
+    "conditionally_approve": (
+        decisions.conditionally_approve,
+        "Conditionally approved. The applicant can now book an interview.",
+    ),
+    "clear_to_enroll": (decisions.clear_to_enroll, "Cleared. The applicant can now visit an enrollment center."),
+    "reopen": (decisions.reopen_for_review, "Reconsideration opened. The case is in officer review."),
+}
+# Decisions with reasons that become a letter: action -> (form, service, what to tell the officer).
+REASONED = {
+    "deny": (
+        "deny_form",
+        decisions.deny,
+        "Application denied. The applicant can read the letter and ask for reconsideration.",
+    ),
+    "preliminary_ineligible": (
+        "pdi_form",
+        decisions.preliminary_ineligible,
+        "Preliminary determination sent. The applicant has 60 days to respond.",
+    ),
+    "revoke": ("revoke_form", decisions.revoke, "Membership revoked. The Known Traveler Number no longer works."),
+}
+
+
+@bp.post("/cases/<reference>/decide/<action>")
 @require(Permission.DECIDE_CASES)
-def approve(reference: str):
-    def act(application, form):
-        membership = decisions.approve(application, by=current_user, today=dt.date.today(), note=form.note.data or None)
-        return f"Application approved. Known Traveler Number {membership.ktn} issued."
+def decide(reference: str, action: str):
+    """Approve, or one of the NOTED and REASONED decisions (the case page offers only those allowed now)."""
+    if action == "approve":
+        return _act(reference, "action_form", _approve)
+    if action in NOTED:
+        service, message = NOTED[action]
 
-    return _act(reference, "action_form", act)
+        def noted(application, form):
+            service(application, by=current_user, note=form.note.data or None)
+            return message
 
+        return _act(reference, "action_form", noted)
+    if action in REASONED:
+        form_name, service, message = REASONED[action]
 
-@bp.post("/cases/<reference>/deny")
-@require(Permission.DECIDE_CASES)
-def deny(reference: str):
-    def act(application, form):
-        decisions.deny(application, by=current_user, reason_codes=form.reason_codes.data, note=form.note.data or None)
-        return "Application denied. The applicant can read the letter and ask for reconsideration."
+        def reasoned(application, form):
+            service(application, by=current_user, reason_codes=form.reason_codes.data, note=form.note.data or None)
+            return message
 
-    return _act(reference, "deny_form", act)
-
-
-@bp.post("/cases/<reference>/preliminary-ineligible")
-@require(Permission.DECIDE_CASES)
-def preliminary_ineligible(reference: str):
-    def act(application, form):
-        decisions.preliminary_ineligible(
-            application, by=current_user, reason_codes=form.reason_codes.data, note=form.note.data or None
-        )
-        return "Preliminary determination sent. The applicant has 60 days to respond."
-
-    return _act(reference, "pdi_form", act)
-
-
-@bp.post("/cases/<reference>/revoke")
-@require(Permission.DECIDE_CASES)
-def revoke(reference: str):
-    def act(application, form):
-        decisions.revoke(application, by=current_user, reason_codes=form.reason_codes.data, note=form.note.data or None)
-        return "Membership revoked. The Known Traveler Number no longer works."
-
-    return _act(reference, "revoke_form", act)
-
-
-@bp.post("/cases/<reference>/reopen")
-@require(Permission.DECIDE_CASES)
-def reopen(reference: str):
-    def act(application, form):
-        decisions.reopen_for_review(application, by=current_user, note=form.note.data or None)
-        return "Reconsideration opened. The case is in officer review."
-
-    return _act(reference, "action_form", act)
+        return _act(reference, form_name, reasoned)
+    abort(404)
 
 
 @bp.get("/cases/<reference>/documents/<int:document_id>")
