@@ -27,6 +27,8 @@ class Application(Base):
             postgresql_where=text(_OPEN_SQL),
         ),
         Index("ix_applications_queue", "status", "priority", "status_entered_at"),
+        # Counting a program's pending applications (the rule impact preview) reads this index only; migration 0007.
+        Index("ix_applications_program_status", "program_id", "status"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
