@@ -50,7 +50,13 @@ from trusted_traveler.rules.service import (
     rules_of,
     version_in_force,
 )
-from trusted_traveler.rules.sql import age_cutoff, candidate_profiles, compile_condition, outcome_expression
+from trusted_traveler.rules.sql import (
+    age_cutoff,
+    candidate_profiles,
+    compile_condition,
+    offense_flags,
+    outcome_expression,
+)
 
 pytestmark = pytest.mark.usefixtures("app_ctx")
 
@@ -166,17 +172,33 @@ def within(profiles):
     )
 
 
+def with_offense_flags(columns, flags):
+    """`columns` selected from the profiles LEFT JOINed to the grouped offense pass, as the impact preview does."""
+    stmt = select(ApplicantProfile.id, *columns)
+    if flags.table is None:
+        return stmt.select_from(ApplicantProfile)
+    return stmt.select_from(
+        ApplicantProfile.__table__.outerjoin(flags.table, flags.table.c.profile_id == ApplicantProfile.id)
+    )
+
+
 def agree_on_all(conditions_, profiles, *, as_of=AS_OF, params=PARAMS) -> list[set[int]]:
     """Like `both` for many conditions at once: one query, each condition (and its negation) a column, compiled
-    both with uncorrelated sub-queries over whole tables and restricted to the profiles (`within`); and the
-    candidate profiles of each condition, where it has some, include every profile it matches."""
+    with uncorrelated sub-queries over whole tables, restricted to the profiles (`within`), and with the offense
+    rows read in one grouped pass (`offense_flags`) restricted to the profiles; and the candidate profiles of each
+    condition, where it has some, include every profile it matches."""
     facts = {p.id: engine_facts(p, as_of) for p in profiles}
     checked = [*conditions_, *({"not": c} for c in conditions_)]
     restricted = within(profiles)
+    flags = offense_flags([(c, params) for c in checked], as_of, within=restricted)
     columns = [compile_condition(c, params, as_of).label(f"c{i}") for i, c in enumerate(checked)]
     columns += [compile_condition(c, params, as_of, within=restricted).label(f"w{i}") for i, c in enumerate(checked)]
+    columns += [
+        compile_condition(c, params, as_of, within=restricted, offense_flags=flags).label(f"g{i}")
+        for i, c in enumerate(checked)
+    ]
     rows = db.session.execute(
-        select(ApplicantProfile.id, *columns).where(ApplicantProfile.id.in_([p.id for p in profiles]))
+        with_offense_flags(columns, flags).where(ApplicantProfile.id.in_([p.id for p in profiles]))
     ).all()
     matched = []
     for i, condition in enumerate(checked):
@@ -188,6 +210,7 @@ def agree_on_all(conditions_, profiles, *, as_of=AS_OF, params=PARAMS) -> list[s
             "engine only": in_engine - in_sql,
         }
         assert {row[0] for row in rows if row[len(checked) + i + 1]} == in_engine, {"within": condition}
+        assert {row[0] for row in rows if row[2 * len(checked) + i + 1]} == in_engine, {"offense_flags": condition}
         candidates = candidate_profiles(condition, params, as_of)
         if candidates is not None:
             found = set().union(*(db.session.scalars(q) for q in candidates))
@@ -219,13 +242,24 @@ def engine_outcomes(rules, profiles, *, as_of=AS_OF, params=PARAMS) -> dict[int,
 
 
 def sql_outcomes(rules, profiles, *, as_of=AS_OF, params=PARAMS) -> dict[int, str | None]:
-    """The outcomes in SQL; the same with the sub-queries restricted to the profiles (`within`), or it fails."""
+    """The outcomes in SQL; the same with the sub-queries restricted to the profiles (`within`), and with the offense
+    rows read in one grouped pass (`offense_flags`, over all offenses and restricted to the profiles), or it fails."""
     found = []
-    for restricted in (None, within(profiles)):
-        outcome = outcome_expression(rules, params, as_of, within=restricted)
-        stmt = select(ApplicantProfile.id, outcome).where(ApplicantProfile.id.in_([p.id for p in profiles]))
+    restricted = within(profiles)
+    conditions_ = [(r.condition, params) for r in rules]
+    for limit, flags in (
+        (None, None),
+        (restricted, None),
+        (None, offense_flags(conditions_, as_of)),
+        (restricted, offense_flags(conditions_, as_of, within=restricted)),
+    ):
+        outcome = outcome_expression(rules, params, as_of, within=limit, offense_flags=flags)
+        stmt = select(ApplicantProfile.id, outcome) if flags is None else with_offense_flags([outcome], flags)
+        stmt = stmt.where(ApplicantProfile.id.in_([p.id for p in profiles]))
         found.append(dict(db.session.execute(stmt).all()))
-    assert found[0] == found[1], "restricting the sub-queries to the profiles changed an outcome"
+    assert found[1] == found[0], "restricting the sub-queries to the profiles changed an outcome"
+    assert found[2] == found[0], "reading the offenses in one grouped pass changed an outcome"
+    assert found[3] == found[0], "the grouped pass restricted to the profiles changed an outcome"
     return found[0]
 
 

@@ -46,6 +46,12 @@ profile_id FROM within)``; the guardian's memberships and applications to ``guar
 reads only their rows through the profile_id indexes, and hashes a few rows instead of whole tables. The result is
 the same for every profile listed in `within`; the expression must not be evaluated on any other.
 
+With many conditions over the same profiles (the impact preview judges every rule of two versions), one sub-query
+per `exists` still reads each profile's offense rows once per condition. `offense_flags` reads them once: one grouped
+pass over the offense rows (of the profiles of `within`, when given) with a 0/1 column per distinct `exists`, ``max(CASE
+WHEN <where> THEN 1 ELSE 0 END)``, which the enclosing query LEFT JOINs on the profile id; the conditions compiled with
+``offense_flags=`` read ``coalesce(flag, 0) = 1`` instead of a sub-query (no offense row: no flag row, FALSE).
+
 `candidate_profiles` gives, for a condition, a query of profile ids that includes every profile the condition can
 be true for (a superset), read from the offense and citizenship tables only, or None when the condition cannot be
 narrowed that way (a `not`, an age, a flag): what the impact preview uses to find its candidates without scanning
@@ -76,7 +82,7 @@ import json
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, case, false, func, not_, null, or_, select, true
+from sqlalchemy import ColumnElement, and_, case, false, func, literal, not_, null, or_, select, true
 from sqlalchemy.orm import aliased
 
 from trusted_traveler.casework.models import Application
@@ -90,6 +96,7 @@ from trusted_traveler.rules.conditions import (
     ConditionError,
     MissingParameter,
     canonical,
+    parameters_used,
     resolve_value,
     validate_condition,
     years_before,
@@ -181,11 +188,12 @@ def _boolean(truth: Expr, op: str, value: Any) -> Expr:
 
 
 class _Compiler:
-    def __init__(self, profile, params: Mapping[str, Any], as_of: dt.date, within=None):
+    def __init__(self, profile, params: Mapping[str, Any], as_of: dt.date, within=None, offense_flags=None):
         self.profile = profile
         self.params = params
         self.as_of = as_of
         self.within = within
+        self.offense_flags = offense_flags
 
     def restricted(self, stmt, column, within_column: str):
         """`stmt` (selecting `column`, a profile id) limited to the profiles of `within`, if any."""
@@ -254,6 +262,8 @@ class _Compiler:
     # offense rows
 
     def offenses(self, where: Mapping[str, Any] | None, path: str) -> Expr:
+        if self.offense_flags is not None:
+            return self.offense_flags.exists(where, self.params)
         o = aliased(OffenseDisclosure)
         stmt = self.offenders(o, where, path)
         return self.profile.id.in_(self.restricted(stmt, o.profile_id, "profile_id"))
@@ -306,6 +316,71 @@ def assessable(as_of: dt.date, *, profile=ApplicantProfile) -> Expr:
     return and_(dob.is_not(None), dob <= as_of)
 
 
+def _exists_nodes(condition: Mapping[str, Any]) -> Iterable[tuple[Mapping[str, Any] | None, str]]:
+    """Every `exists` of a validated condition, with the path of its `where`, as `_Compiler.node` names it."""
+
+    def walk(node, path):
+        for key in ("all", "any"):
+            if key in node:
+                for i, child in enumerate(node[key]):
+                    yield from walk(child, f"{path}.{key}[{i}]")
+        if "not" in node:
+            yield from walk(node["not"], f"{path}.not")
+        if "exists" in node:
+            yield node.get("where"), f"{path}.where"
+
+    return walk(condition, "condition")
+
+
+def _offense_key(where: Mapping[str, Any] | None, params: Mapping[str, Any]) -> str:
+    """Equal for two `where`s exactly when they, with the parameter values they use, are equal."""
+    used = {} if where is None else {k: params.get(k) for k in sorted(parameters_used(where))}
+    return canonical(where) + json.dumps(used, sort_keys=True, default=str)
+
+
+class OffenseFlags:
+    """The `exists` of many conditions in one grouped pass over the offense rows (see the module's docstring):
+    `table` has ``profile_id`` and one 0/1 column per distinct `exists` (None when there is none); the enclosing
+    query must LEFT JOIN it on the compiled profile's id."""
+
+    def __init__(self, table, labels: Mapping[str, str]):
+        self.table = table
+        self.labels = dict(labels)
+
+    def exists(self, where: Mapping[str, Any] | None, params: Mapping[str, Any]) -> Expr:
+        label = self.labels[_offense_key(where, params)]  # KeyError: a condition not given to offense_flags
+        return func.coalesce(self.table.c[label], literal(0)) == literal(1)
+
+
+def offense_flags(
+    conditions: Iterable[tuple[Any, Mapping[str, Any]]],
+    as_of: dt.date,
+    *,
+    within=None,
+    parameter_kinds: Mapping[str, str] | None = None,
+) -> OffenseFlags:
+    """The grouped pass for every `exists` of `conditions`, pairs of (condition, the parameter values it is compiled
+    with), restricted to the profiles of `within` when given (then exact only for those). Compile the same
+    conditions with ``offense_flags=`` the result. Raises as `compile_condition` does."""
+    o = aliased(OffenseDisclosure, name="flagged_offenses")
+    labels: dict[str, str] = {}
+    columns = []
+    for condition, params in conditions:
+        for where, path in _exists_nodes(_checked(condition, parameter_kinds)):
+            key = _offense_key(where, params)
+            if key in labels:
+                continue
+            labels[key] = f"e{len(labels)}"
+            test = true() if where is None else _Compiler(None, params, as_of).node(where, "offense", path, row=o)
+            columns.append(func.max(case((test, literal(1)), else_=literal(0))).label(labels[key]))
+    if not columns:
+        return OffenseFlags(None, labels)
+    stmt = select(o.profile_id, *columns).group_by(o.profile_id)
+    if within is not None:
+        stmt = stmt.where(o.profile_id.in_(select(within.c.profile_id)))
+    return OffenseFlags(stmt.subquery("offense_flags"), labels)
+
+
 @functools.lru_cache(maxsize=512)
 def _validated(condition_json: str, parameters_json: str | None) -> Mapping[str, Any]:
     parameters = None if parameters_json is None else json.loads(parameters_json)
@@ -324,9 +399,10 @@ def _condition(
     profile,
     parameter_kinds: Mapping[str, str] | None,
     within=None,
+    offense_flags: OffenseFlags | None = None,
 ) -> Expr:
     validated = _checked(condition, parameter_kinds)
-    return _Compiler(profile, params, as_of, within).node(validated, "facts", "condition")
+    return _Compiler(profile, params, as_of, within, offense_flags).node(validated, "facts", "condition")
 
 
 def compile_condition(
@@ -337,17 +413,20 @@ def compile_condition(
     profile=ApplicantProfile,
     parameter_kinds: Mapping[str, str] | None = None,
     within=None,
+    offense_flags: OffenseFlags | None = None,
 ) -> Expr:
     """A SQL boolean over `profile` (ApplicantProfile or an alias of it, which the enclosing query must select
     from) that is TRUE exactly for the profiles on which the engine finds `condition` true on `as_of`, with the
     dated parameter values `params`: ``evaluate_condition(condition, derive_facts(eligibility_facts(p, as_of),
     as_of), ...)``. A profile the engine cannot evaluate (see `assessable`) never matches. With `within` (see the
-    module's docstring), exact only for the profiles it lists.
+    module's docstring), exact only for the profiles it lists; with `offense_flags` (see `offense_flags`), the
+    enclosing query must LEFT JOIN its table.
 
     Raises ConditionError for a condition outside the language, MissingParameter when it refers to a parameter
     that is not in `params` (even one that only some profiles would need)."""
     return and_(
-        assessable(as_of, profile=profile), _condition(condition, params, as_of, profile, parameter_kinds, within)
+        assessable(as_of, profile=profile),
+        _condition(condition, params, as_of, profile, parameter_kinds, within, offense_flags),
     )
 
 
@@ -379,6 +458,7 @@ def outcome_expression(
     profile=ApplicantProfile,
     parameter_kinds: Mapping[str, str] | None = None,
     within=None,
+    offense_flags: OffenseFlags | None = None,
 ):
     """A SQL CASE giving, for each `profile` row, the outcome `engine.evaluate(rules, eligibility_facts(p, as_of),
     as_of=as_of, params=params)` decides: 'ineligible' when an ineligible rule fires, else 'needs_review' when a
@@ -387,12 +467,18 @@ def outcome_expression(
 
     `rules` are RuleSpec, Rule rows or mappings (code, condition, outcome). Raises ValueError for an unknown
     outcome, ConditionError (paths prefixed with the rule code, as the engine does) and MissingParameter as
-    `compile_condition` does. With `within` (see the module's docstring), exact only for the profiles it lists."""
+    `compile_condition` does. With `within` and `offense_flags`, as `compile_condition`."""
     fired = []
     for rule in rules:
         outcome = rule_outcome(rule)
         expression = rule_condition(
-            rule, params, as_of, profile=profile, parameter_kinds=parameter_kinds, within=within
+            rule,
+            params,
+            as_of,
+            profile=profile,
+            parameter_kinds=parameter_kinds,
+            within=within,
+            offense_flags=offense_flags,
         )
         if outcome != "condition":  # condition rules never change the outcome
             fired.append((outcome, expression))
@@ -415,10 +501,11 @@ def rule_condition(
     profile=ApplicantProfile,
     parameter_kinds: Mapping[str, str] | None = None,
     within=None,
+    offense_flags: OffenseFlags | None = None,
 ) -> Expr:
     """The rule's condition compiled (without the `assessable` test), error paths prefixed with the rule code."""
     try:
-        return _condition(_attr(rule, "condition"), params, as_of, profile, parameter_kinds, within)
+        return _condition(_attr(rule, "condition"), params, as_of, profile, parameter_kinds, within, offense_flags)
     except MissingParameter:
         raise
     except ConditionError as err:
