@@ -24,7 +24,7 @@ import json
 from dataclasses import dataclass, field
 from types import SimpleNamespace
 
-from sqlalchemy import and_, func, literal, null, or_, select, text, union, union_all
+from sqlalchemy import and_, any_, func, literal, null, or_, select, text, union, union_all
 
 from trusted_traveler.casework.models import Application
 from trusted_traveler.casework.states import OPEN, Status
@@ -39,6 +39,7 @@ from trusted_traveler.rules.sql import (
     assessable,
     candidate_profiles,
     compile_condition,
+    offense_flags,
     outcome_case,
     rule_condition,
     rule_outcome,
@@ -133,7 +134,14 @@ def preview(draft: RuleSetVersion, *, as_of: dt.date, samples: int = 5) -> Impac
     narrowed = [candidate_profiles(rule.condition, params, as_of, parameter_kinds=kinds) for rule, params in differing]
     if all(q is not None for q in narrowed):
         queries = [q for found in narrowed for q in found]
-        restriction = Application.profile_id.in_(queries[0] if len(queries) == 1 else union(*queries))
+        profile_ids = queries[0] if len(queries) == 1 else union(*queries)
+        if db.session.get_bind().dialect.name == "postgresql":
+            # = ANY(ARRAY(...)): PostgreSQL cannot estimate the array, so it looks the few profile ids up through
+            # the profile_id index of applications; with IN it hashed them and read every application instead
+            # (at 1,000,000 applications, 14,260 ids: about 110 ms against 200 to 300 ms).
+            restriction = Application.profile_id == any_(func.array(profile_ids.scalar_subquery()))
+        else:
+            restriction = Application.profile_id.in_(profile_ids)
     else:
         restriction = or_(
             *(compile_condition(rule.condition, params, as_of, parameter_kinds=kinds) for rule, params in differing)
@@ -153,16 +161,30 @@ def preview(draft: RuleSetVersion, *, as_of: dt.date, samples: int = 5) -> Impac
     )
     within = candidates if all(q is not None for q in narrowed) else None
 
-    # 2. every distinct condition of both versions, once per candidate
+    # 2. every distinct condition of both versions, once per candidate; their offense rows read in one grouped pass
     profile = SimpleNamespace(id=candidates.c.profile_id, **{name: candidates.c[name] for name in FACT_COLUMNS})
-    flags: dict[str, tuple[str, object]] = {}  # condition key -> (column name, compiled condition)
-    for rules, params in ((old_rules, old_params), (new_rules, new_params)):
+    versions = ((old_rules, old_params), (new_rules, new_params))
+    for rules, _ in versions:
         for rule in rules:
             rule_outcome(rule)
+    offenses = offense_flags(
+        [(rule.condition, params) for rules, params in versions for rule in rules],
+        as_of,
+        within=within,
+        parameter_kinds=kinds,
+    )
+    flags: dict[str, tuple[str, object]] = {}  # condition key -> (column name, compiled condition)
+    for rules, params in versions:
+        for rule in rules:
             key = _same_condition(rule, params)
             if key not in flags:
-                compiled = rule_condition(rule, params, as_of, profile=profile, parameter_kinds=kinds, within=within)
+                compiled = rule_condition(
+                    rule, params, as_of, profile=profile, parameter_kinds=kinds, within=within, offense_flags=offenses
+                )
                 flags[key] = (f"r{len(flags)}", compiled)
+    judged_from = candidates
+    if offenses.table is not None:
+        judged_from = candidates.outerjoin(offenses.table, offenses.table.c.profile_id == candidates.c.profile_id)
     judged = (
         select(
             candidates.c.application_id,
@@ -171,6 +193,7 @@ def preview(draft: RuleSetVersion, *, as_of: dt.date, samples: int = 5) -> Impac
             candidates.c.date_of_birth,
             *(compiled.label(name) for name, compiled in flags.values()),
         )
+        .select_from(judged_from)
         .cte("judged")
         .prefix_with("MATERIALIZED")
     )
