@@ -38,12 +38,18 @@ HISTORY = """How the preview got here, measured the same way: with correlated EX
 hand-written query at 20,000 applications; with uncorrelated `IN (subquery)`, 16x at 1,000,000 (3.3 s); comparing
 outcomes only for applications where a rule that differs between the versions fires, 10x (1.8 s), the rest being
 hashed subplans of both complete rule sets over whole tables (all 500,000 US citizenships, twice) and JIT
-compilation (up to 1.4 s when the estimated cost passed jit_optimize_above_cost). Now: the candidates are found
-from the offense and citizenship rows of the differing rules (a union of profile ids, hash-joined to the pending
-applications) and materialized; each distinct condition of the two versions is evaluated once per candidate, its
-sub-queries restricted to the candidates so that they read a few rows through the profile_id indexes; counts and
-samples come from the same statement; JIT is off for it. What remains is mostly two passes over the applications
-table (the count of pending applications, and finding the candidates among them)."""
+compilation (up to 1.4 s when the estimated cost passed jit_optimize_above_cost). Then 2.45x (0.455 s against
+0.186 s, median of 3 run one after the other): the candidates found from the offense and citizenship rows of the
+differing rules (a union of profile ids) and materialized; each distinct condition of the two versions evaluated
+once per candidate, its sub-queries restricted to the candidates so that they read a few rows through the
+profile_id indexes; counts and samples from the same statement; JIT off for it. That left two passes over the
+applications table (the count of pending applications, and the hash join finding the candidates among them) and
+one sub-query per offense rule. Now: the count reads an index on applications (program_id, status) only (migration
+0007: about 72 ms to 21-32 ms); the candidates' applications are looked up through the profile_id index
+(`= ANY(ARRAY(...))`, which PostgreSQL does not hash against every application as it did the `IN`: about 200-300 ms
+to 110 ms); and every offense rule of both versions is judged in one grouped pass over the candidates' offense
+rows (five sub-queries of 10-18 ms each to one of about 18 ms). Component times are from EXPLAIN ANALYZE and psql
+on the same data, with a load average of 2 to 3 from other work on the machine."""
 
 
 def with_look_back(node, years: int):
@@ -57,13 +63,24 @@ def with_look_back(node, years: int):
     return node
 
 
-def timed(fn, repeat: int = 3) -> tuple[float, object]:
-    times, result = [], None
-    for _ in range(repeat):
-        started = time.perf_counter()
-        result = fn()
-        times.append(time.perf_counter() - started)
-    return statistics.median(times), result
+ROUNDS = 5
+
+
+def timed_rounds(fns: dict, rounds: int = ROUNDS) -> dict[str, tuple[float, object]]:
+    """Each function run once per round, in turn, so that a change of load on a shared machine falls on all of
+    them alike; the median of each, with its last result."""
+    times: dict[str, list[float]] = {name: [] for name in fns}
+    results: dict[str, object] = {}
+    for _ in range(rounds):
+        for name, fn in fns.items():
+            started = time.perf_counter()
+            results[name] = fn()
+            times[name].append(time.perf_counter() - started)
+    return {name: (statistics.median(times[name]), results[name]) for name in fns}
+
+
+def _load(averages) -> str:
+    return ", ".join(f"{a:.2f}" for a in averages)
 
 
 def main() -> int:
@@ -135,7 +152,6 @@ def run(url: str, count: int) -> int:
         )
         db.session.commit()
 
-        preview_seconds, impact = timed(lambda: preview(draft, as_of=today))
         params = {
             "program": precheck.id,
             "pending": tuple(PENDING),
@@ -151,7 +167,12 @@ def run(url: str, count: int) -> int:
         hand = text(HAND_WRITTEN).bindparams(
             *(bindparam(k, expanding=True) for k in ("pending", "permanent", "interim", "serious"))
         )
-        hand_default, hand_count = timed(lambda: db.session.execute(hand, params).scalar_one())
+
+        def with_defaults():
+            try:
+                return db.session.execute(hand, params).scalar_one()
+            finally:
+                db.session.rollback()
 
         def without_jit():  # as the preview runs its statement
             db.session.execute(text("SET LOCAL jit = off"))
@@ -160,7 +181,17 @@ def run(url: str, count: int) -> int:
             finally:
                 db.session.rollback()
 
-        hand_no_jit, hand_count_no_jit = timed(without_jit)
+        def previewed():
+            try:
+                return preview(draft, as_of=today)
+            finally:
+                db.session.rollback()
+
+        load_before = os.getloadavg()
+        measured = timed_rounds({"preview": previewed, "hand": with_defaults, "hand_no_jit": without_jit})
+        load_after = os.getloadavg()
+        (preview_seconds, impact), (hand_default, hand_count) = measured["preview"], measured["hand"]
+        hand_no_jit, hand_count_no_jit = measured["hand_no_jit"]
 
     hand_seconds = min(hand_default, hand_no_jit)  # the faster of the two is the comparison
     ratio = preview_seconds / hand_seconds if hand_seconds else float("inf")
@@ -173,7 +204,7 @@ Measured {dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC on {platform.node() or "th
 
 Change previewed: PreCheck's interim-offense look-back from 7 to 10 years.
 
-| measure | seconds (median of 3) |
+| measure | seconds (median of {ROUNDS}) |
 |---|---|
 | impact preview over {impact.pending:,} pending applications (compiled conditions) | {preview_seconds:.3f} |
 | hand-written SQL count of the same change, server defaults | {hand_default:.3f} |
@@ -182,7 +213,8 @@ Change previewed: PreCheck's interim-offense look-back from 7 to 10 years.
 
 The preview found {impact.changed:,} applications changing outcome ({impact.directions}); the hand-written
 query counted {hand_count:,} becoming ineligible: {"they agree" if agree else "THEY DISAGREE"}. Both are measured
-after `VACUUM ANALYZE` of the loaded tables.
+after `VACUUM ANALYZE` of the loaded tables, in {ROUNDS} rounds of the three in turn. Load average (1, 5, 15 min) when
+measuring began: {_load(load_before)}; when it ended: {_load(load_after)}.
 
 {HISTORY}
 """

@@ -5,12 +5,14 @@ Only an application whose profile some differing rule (of either version) fires 
 rule is the same on both sides. So the preview works in one statement, in three steps:
 
 1. candidates (a materialized CTE): the pending applications of the program, joined to their profiles, whose
-   profile is among `rules.sql.candidate_profiles` of the differing rules (offense or citizenship rows, read through
-   their indexes); when a differing rule cannot be narrowed so (an age, a flag, a `not`), those whose profile a
-   differing rule fires for, which reads the whole tables;
+   profile is among `rules.sql.candidate_profiles` of the differing rules (offense or citizenship rows; on
+   PostgreSQL as ``= ANY(ARRAY(...))`` so that their applications are looked up through the profile_id index);
+   when a differing rule cannot be narrowed so (an age, a flag, a `not`), those whose profile a differing rule
+   fires for, which reads the whole tables;
 2. judged: each distinct rule condition of the two versions evaluated once per candidate, its sub-queries
    restricted to the candidates (`within`, see rules.sql), so that a few rows are read through the profile_id
-   indexes rather than whole tables hashed;
+   indexes rather than whole tables hashed; every `exists` over offenses of both versions read in one grouped pass
+   over the candidates' offense rows (`rules.sql.offense_flags`), LEFT JOINed to them;
 3. both outcomes from those flags; the candidates whose outcome changes are counted by direction and center, and
    the first references of each direction (by application id) taken as samples.
 
