@@ -143,7 +143,7 @@ def release(reference: str):
 
 
 @bp.post("/cases/<reference>/reassign")
-@require(Permission.SUPERVISE)
+@require(Permission.WORK_CASES, Permission.SUPERVISE)  # a supervisor; an administrator does not work cases
 def reassign(reference: str):
     def act(application, form):
         officer = db.session.get(Account, int(form.officer_id.data)) or abort(404)
