@@ -85,8 +85,10 @@ def register_blueprints(app: Flask) -> None:
     from trusted_traveler.web.auth import bp as auth_bp
     from trusted_traveler.web.auth.views import register_dev_sign_in
     from trusted_traveler.web.availability import bp as availability_bp
+    from trusted_traveler.web.feedback import bp as feedback_bp
     from trusted_traveler.web.intake import bp as intake_bp
     from trusted_traveler.web.officer import bp as officer_bp
+    from trusted_traveler.web.performance import bp as performance_bp
     from trusted_traveler.web.portal import bp as portal_bp
     from trusted_traveler.web.public import bp as public_bp
     from trusted_traveler.web.rules_console import bp as rules_console_bp
@@ -103,6 +105,8 @@ def register_blueprints(app: Flask) -> None:
         sandbox_pay_bp,
         schedulerapi_bp,
         availability_bp,
+        feedback_bp,
+        performance_bp,
     ):
         app.register_blueprint(bp)
     api.register_blueprint(api_bp)

@@ -17,6 +17,7 @@ from trusted_traveler.casework.states import NEXT_STEPS, RECONSIDERABLE, Status,
 from trusted_traveler.casework.stats import typical_times
 from trusted_traveler.errors import BusinessRuleViolation
 from trusted_traveler.extensions import db
+from trusted_traveler.feedback.service import survey_touchpoint_for
 from trusted_traveler.memberships.service import memberships_for
 from trusted_traveler.notifications.models import Notification
 from trusted_traveler.payments import service as payments
@@ -193,6 +194,7 @@ def application_page(application, status: int = 200, **extra):
         offered_time=scheduling.describe_time(offered) if offered else None,
         timeline=casework.public_timeline(application),
         typical=typical_times(application.program_id),
+        survey_touchpoint=survey_touchpoint_for(application),
         public_label=public_label,
         next_steps=NEXT_STEPS,
         open_request=open_request if application.status == Status.INFO_REQUESTED else None,

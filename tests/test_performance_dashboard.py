@@ -1,0 +1,281 @@
+"""The public performance dashboard: figures computed from known data (weekly counts, median and 75th percentile
+processing times, days to the soonest appointment, A-11 agreement), the same numbers in the table, the CSV and the
+JSON, a short cache, and no error on an empty database."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+from html.parser import HTMLParser
+from zoneinfo import ZoneInfo
+
+import pytest
+from sqlalchemy import select
+
+from tests.factories import create_profile
+from trusted_traveler.casework.models import Application, StatusEvent
+from trusted_traveler.casework.references import new_reference
+from trusted_traveler.db import utcnow
+from trusted_traveler.extensions import db
+from trusted_traveler.feedback import performance
+from trusted_traveler.feedback.service import record_response
+from trusted_traveler.programs.service import get_program
+from trusted_traveler.scheduling.models import EnrollmentCenter, Slot
+from trusted_traveler.scheduling.slots import generate_slots
+
+DAY = dt.timedelta(days=1)
+
+
+@pytest.fixture(autouse=True)
+def _empty_cache():
+    performance.cache.clear()
+    yield
+    performance.cache.clear()
+
+
+def application(profile, program: str, *, submitted_at, decided_at=None, outcome="approved", events=()):
+    """A closed (or submitted) application whose status events happened at the given times."""
+    decided = decided_at is not None
+    record = Application(
+        reference=new_reference(),
+        profile_id=profile.id,
+        program_id=get_program(program).id,
+        status=outcome if decided else "withdrawn",  # closed either way: one profile can hold many
+        submitted_at=submitted_at,
+        decided_at=decided_at,
+    )
+    db.session.add(record)
+    db.session.flush()
+    moves = [("draft", "submitted", submitted_at)] + ([("in_vetting", outcome, decided_at)] if decided else [])
+    for before, after, at in [*moves, *events]:
+        db.session.add(StatusEvent(application_id=record.id, from_status=before, to_status=after, created_at=at))
+    db.session.flush()
+    return record
+
+
+class Tables(HTMLParser):
+    """Each <table data-testid=...>'s rows as lists of cell texts."""
+
+    def __init__(self, html: str):
+        super().__init__()
+        self.tables: dict[str, list[list[str]]] = {}
+        self._table = self._row = self._cell = None
+        self.feed(html)
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        if tag == "table":
+            self._table = self.tables.setdefault(attrs.get("data-testid", ""), [])
+        elif tag == "tr" and self._table is not None:
+            self._row = []
+        elif tag in ("td", "th") and self._row is not None:
+            self._cell = []
+
+    def handle_endtag(self, tag):
+        if tag in ("td", "th") and self._cell is not None:
+            self._row.append(" ".join("".join(self._cell).split()))
+            self._cell = None
+        elif tag == "tr" and self._row is not None:
+            self._table.append(self._row)
+            self._row = None
+        elif tag == "table":
+            self._table = None
+
+    def handle_data(self, data):
+        if self._cell is not None:
+            self._cell.append(data)
+
+
+def test_applications_received_per_week_by_program_over_26_weeks(app_ctx):
+    """Counted by the week of submission (Mondays, UTC); the current week is the last row; older ones drop out."""
+    now = utcnow()
+    weeks = performance.week_starts(now)
+    profile = create_profile()
+    application(profile, "precheck", submitted_at=weeks[-1] + dt.timedelta(minutes=1))
+    application(profile, "precheck", submitted_at=weeks[-1] + dt.timedelta(minutes=2))
+    application(profile, "precheck", submitted_at=weeks[-1] + dt.timedelta(minutes=3))
+    application(profile, "global_entry", submitted_at=weeks[-4] + 3 * DAY)
+    application(profile, "precheck", submitted_at=weeks[0])  # the first instant counted
+    application(profile, "precheck", submitted_at=weeks[0] - dt.timedelta(seconds=1))  # 27 weeks ago
+    figure = performance.applications_per_week(now)
+    assert [c.key for c in figure.columns] == ["week_starting", "precheck", "global_entry"]
+    assert len(figure.rows) == 26 and weeks[-1].weekday() == 0
+    assert figure.rows[-1] == (weeks[-1].date().isoformat(), 3, 0)
+    assert figure.rows[-4] == (weeks[-4].date().isoformat(), 0, 1)
+    assert figure.rows[0] == (weeks[0].date().isoformat(), 1, 0)
+    assert sum(sum(row[1:]) for row in figure.rows) == 5
+    assert figure.enough  # five applications: enough to draw
+
+
+def test_processing_time_is_the_median_and_75th_percentile_from_submission_to_decision(app_ctx):
+    """From the first "submitted" event to the first approval or denial, over the last 365 days; a program with
+    fewer than five decisions shows no figure."""
+    now = utcnow()
+    profile = create_profile()
+    for days, outcome in ((1, "approved"), (2, "denied"), (3, "approved"), (4, "approved"), (10, "denied")):
+        start = now - 30 * DAY
+        application(profile, "precheck", submitted_at=start, decided_at=start + days * DAY, outcome=outcome)
+    start = now - 60 * DAY
+    application(  # cleared back to "submitted" after review, and decided again on reconsideration: first ones count
+        profile,
+        "precheck",
+        submitted_at=start,
+        decided_at=start + 3 * DAY,
+        outcome="denied",
+        events=[("officer_review", "submitted", start + DAY), ("officer_review", "approved", start + 50 * DAY)],
+    )
+    application(profile, "precheck", submitted_at=now - 500 * DAY, decided_at=now - 400 * DAY)  # over a year ago
+    application(profile, "precheck", submitted_at=now - 5 * DAY)  # not decided yet
+    for _ in range(4):
+        application(profile, "global_entry", submitted_at=now - 20 * DAY, decided_at=now - 15 * DAY)
+    times = performance.processing_times(now)
+    precheck, global_entry = get_program("precheck").id, get_program("global_entry").id
+    n, median, p75 = times[precheck]
+    assert n == 6  # durations 1, 2, 3, 3, 4, 10
+    assert median == pytest.approx(3.0)
+    assert p75 == pytest.approx(3.75)  # linear between the 4th (3) and 5th (4) of six
+    assert times[global_entry] == (4, None, None)
+    figure = performance.processing_time(now)
+    assert figure.rows == (("TSA PreCheck", 6, 3.0, 3.8), ("Global Entry", 4, None, None))
+    assert '"submitted" status event' in figure.note and figure.enough
+
+
+def open_day(center, after: dt.date) -> dt.date:
+    """Generate the slots of the first day on or after `after` that the center is open; return that day."""
+    day = after
+    while not generate_slots(center, start=day, days=1):
+        day += DAY
+    return day
+
+
+def test_days_to_the_soonest_open_appointment_by_center(app_ctx):
+    """Counted in the center's local days from today, from the first slot with a free seat; centers without
+    openings are listed last, with none."""
+    now = utcnow()
+    centers = db.session.scalars(
+        select(EnrollmentCenter).where(EnrollmentCenter.operational.is_(True)).order_by(EnrollmentCenter.id)
+    ).all()
+    first, second = centers[0], centers[1]
+    full_day = open_day(first, dt.date.today() + 3 * DAY)
+    next_day = open_day(first, full_day + DAY)
+    for slot in db.session.scalars(select(Slot).where(Slot.center_id == first.id)):
+        if slot.starts_at.astimezone(ZoneInfo(first.tz_name)).date() == full_day:
+            slot.booked = slot.capacity  # the first open day is fully booked: the next one counts
+    other_day = open_day(second, dt.date.today() + 10 * DAY)
+    db.session.flush()
+
+    def days_from_today(center, day):
+        return (day - now.astimezone(ZoneInfo(center.tz_name)).date()).days
+
+    figure = performance.soonest_appointment(now)
+    by_name = {row[0]: row for row in figure.rows}
+    assert by_name[first.name][2:] == (next_day.isoformat(), days_from_today(first, next_day))
+    assert by_name[second.name][2:] == (other_day.isoformat(), days_from_today(second, other_day))
+    opened = [row for row in figure.rows if row[3] is not None]
+    assert len(opened) == 2 and list(figure.rows[:2]) == sorted(opened, key=lambda r: r[3])
+    assert all(row[2] is None and row[3] is None for row in figure.rows[2:])
+    assert len(figure.rows) == len(centers)
+
+
+def test_satisfaction_and_trust_show_agreement_and_mean_by_touchpoint_from_five_answers(app_ctx):
+    """Agreement is 4 or 5; fewer than five answers to a statement show no figure."""
+    for satisfaction, trust in ((5, 5), (5, 4), (4, None), (2, None), (1, None)):
+        record_response("submission", scores={"satisfaction": satisfaction, "trust": trust})
+    record_response("decision", scores={"satisfaction": 5})
+    figure = performance.satisfaction_trust(utcnow())
+    submission, appointment, decision = figure.rows
+    assert submission == ("After submitting an application", 5, 5, 60.0, 3.4, 2, None, None)
+    assert appointment == ("After an appointment", 0, 0, None, None, 0, None, None)
+    assert decision == ("After a decision", 1, 1, None, None, 0, None, None)
+    assert figure.enough
+
+
+def test_an_empty_database_shows_not_enough_data_yet_never_an_error(client):
+    """Every figure says so; the tables, CSV and JSON still answer."""
+    response = client.get("/dashboard/performance")
+    assert response.status_code == 200
+    page = response.get_data(as_text=True)
+    for key in performance.FIGURES:
+        assert f'data-testid="not-enough-{key}"' in page
+        assert f'data-testid="table-{key}"' in page
+        assert f'data-testid="note-{key}"' in page
+        assert client.get(f"/dashboard/performance/{key}.csv").status_code == 200
+    assert "Not enough data yet." in page and "at least 5 cases" in page
+    data = client.get("/dashboard/performance.json").get_json()
+    assert set(data["figures"]) == set(performance.FIGURES)
+    assert all(not f["enough"] for f in data["figures"].values())
+
+
+def test_the_dashboard_is_public_and_linked_from_home_and_every_footer(client):
+    """No sign-in; the home page and the footer link to it."""
+    home = client.get("/").get_data(as_text=True)
+    assert home.count('href="/dashboard/performance"') == 2
+    assert client.get("/dashboard/performance").status_code == 200
+    assert client.get("/dashboard/performance/no-such-figure.csv").status_code == 404
+
+
+@pytest.fixture
+def known_data(app):
+    with app.app_context():
+        now = utcnow()
+        profile = create_profile()
+        for days in (1, 2, 3, 4, 10):
+            application(profile, "precheck", submitted_at=now - 20 * DAY, decided_at=now - (20 - days) * DAY)
+        for score in (5, 4, 4, 3, 1):
+            record_response("appointment", scores={"satisfaction": score, "trust": score})
+        generate_slots(db.session.get(EnrollmentCenter, 8001), start=dt.date.today() + 3 * DAY, days=7)
+        db.session.commit()
+
+
+def test_the_table_the_csv_and_the_json_carry_the_same_numbers(client, known_data):
+    """For every figure: same columns, same rows, same values; a value not shown is empty in the CSV and null in
+    the JSON."""
+    page = client.get("/dashboard/performance").get_data(as_text=True)
+    tables = Tables(page).tables
+    data = client.get("/dashboard/performance.json").get_json()["figures"]
+    for key, figure in data.items():
+        assert f'data-testid="chart-{key}"' in page
+        parsed = list(csv.reader(io.StringIO(client.get(f"/dashboard/performance/{key}.csv").get_data(as_text=True))))
+        header, rows = parsed[0], parsed[1:]
+        table = tables[f"table-{key}"]
+        assert header == figure["columns"]
+        assert table[0] == figure["labels"]
+        assert len(rows) == len(figure["rows"]) == len(table) - 1
+        for json_row, csv_row, html_row in zip(figure["rows"], rows, table[1:], strict=True):
+            for value, csv_value, cell in zip(json_row, csv_row, html_row, strict=True):
+                if value is None:
+                    assert csv_value == "" and cell in ("Too few to show", "No openings")
+                else:
+                    assert str(value) == csv_value == cell
+    assert data["processing-time"]["rows"][0] == ["TSA PreCheck", 5, 3.0, 4.0]
+    assert data["satisfaction-trust"]["rows"][1][:5] == ["After an appointment", 5, 5, 60.0, 3.4]
+    assert data["soonest-appointment"]["rows"][0][3] >= 3
+
+
+def test_figures_are_cached_for_a_few_minutes_then_recomputed(client, app):
+    """A new application shows once the cached figure expires (here: when the cache is emptied)."""
+
+    def weekly_total():
+        rows = client.get("/dashboard/performance.json").get_json()["figures"]["applications-per-week"]["rows"]
+        return sum(sum(row[1:]) for row in rows)
+
+    assert weekly_total() == 0
+    with app.app_context():
+        application(create_profile(), "precheck", submitted_at=utcnow())
+        db.session.commit()
+    assert weekly_total() == 0  # still the cached figure
+    performance.cache.clear()
+    assert weekly_total() == 1
+
+
+def test_the_cache_keeps_an_entry_for_its_time_to_live_only():
+    """Entries expire after the given seconds, per key."""
+    clock = [100.0]
+    cache = performance.TTLCache(clock=lambda: clock[0])
+    assert cache.get("a", 300, lambda: 1) == 1
+    clock[0] += 299
+    assert cache.get("a", 300, lambda: 2) == 1
+    assert cache.get("b", 300, lambda: "other") == "other"
+    clock[0] += 2
+    assert cache.get("a", 300, lambda: 3) == 3

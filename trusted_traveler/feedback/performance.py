@@ -1,0 +1,334 @@
+"""The figures of the public performance dashboard, computed from live data and kept for a few minutes in a small
+in-process cache (one entry per figure). Each figure is plain data (no ORM objects): the same columns and rows make
+the chart, the accessible table, the CSV and the JSON. Read-only.
+
+Small samples are not shown (casework.stats.MIN_SAMPLE): a median of three decisions would mislead."""
+
+from __future__ import annotations
+
+import datetime as dt
+import statistics
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from zoneinfo import ZoneInfo
+
+from flask import current_app
+from sqlalchemy import and_, case, func, select
+
+from trusted_traveler.casework.models import Application, StatusEvent
+from trusted_traveler.casework.states import Status
+from trusted_traveler.casework.stats import LOOKBACK, MIN_SAMPLE
+from trusted_traveler.db import utcnow
+from trusted_traveler.extensions import db
+from trusted_traveler.feedback.results import summarize
+from trusted_traveler.feedback.service import TOUCHPOINT_LABELS, TOUCHPOINTS
+from trusted_traveler.programs.service import list_programs
+from trusted_traveler.scheduling.models import EnrollmentCenter
+from trusted_traveler.scheduling.service import soonest_by_center
+
+WEEKS = 26
+DECISIONS = (Status.APPROVED.value, Status.DENIED.value)
+CACHE_SECONDS = 300  # PERFORMANCE_CACHE_SECONDS in the app config overrides it
+
+
+@dataclass(frozen=True)
+class Column:
+    key: str  # CSV header and JSON key
+    label: str  # table header
+
+
+@dataclass(frozen=True)
+class Figure:
+    key: str
+    title: str
+    note: str  # how it is computed
+    columns: tuple[Column, ...]
+    rows: tuple[tuple, ...]  # values: str, int, float (rounded) or None (not shown: too few)
+    enough: bool  # False: "Not enough data yet"
+    computed_at: str  # ISO 8601, UTC
+
+    def as_dict(self) -> dict:
+        data = asdict(self)
+        data["columns"] = [c.key for c in self.columns]
+        data["labels"] = [c.label for c in self.columns]
+        data["rows"] = [list(r) for r in self.rows]
+        data["min_sample"] = MIN_SAMPLE
+        return data
+
+
+def _days(seconds: float) -> float:
+    return seconds / 86400
+
+
+# --- (a) applications received per week ------------------------------------------------------------------------
+
+
+def week_starts(now: dt.datetime, weeks: int = WEEKS) -> list[dt.datetime]:
+    """The Mondays (00:00 UTC) starting the last `weeks` weeks, oldest first; the last is the current week."""
+    monday = dt.datetime.combine(now.astimezone(dt.UTC).date(), dt.time(), dt.UTC) - dt.timedelta(
+        days=now.astimezone(dt.UTC).weekday()
+    )
+    return [monday - dt.timedelta(weeks=k) for k in range(weeks - 1, -1, -1)]
+
+
+def applications_per_week(now: dt.datetime) -> Figure:
+    starts = week_starts(now)
+    week = dt.timedelta(weeks=1)
+    # One conditional count per week in a single grouped query: portable, and it reads only the 26-week range.
+    counts = [
+        func.count(case((and_(Application.submitted_at >= s, Application.submitted_at < s + week), 1))) for s in starts
+    ]
+    found = {
+        row[0]: row[1:]
+        for row in db.session.execute(
+            select(Application.program_id, *counts)
+            .where(Application.submitted_at >= starts[0])
+            .group_by(Application.program_id)
+        ).all()
+    }
+    programs = list_programs()
+    rows = tuple(
+        (start.date().isoformat(), *(int(found.get(p.id, [0] * len(starts))[i]) for p in programs))
+        for i, start in enumerate(starts)
+    )
+    total = sum(sum(r[1:]) for r in rows)
+    return Figure(
+        key="applications-per-week",
+        title="Applications received per week",
+        note=(
+            f"The number of applications submitted in each of the last {WEEKS} weeks, by program, counted on the day "
+            "the application was submitted (paid and attested), not the day it was started. Weeks start on Monday "
+            "at 00:00 UTC; the last row is the current week so far. Withdrawn drafts are never submitted, so they "
+            "are not counted. An application for both programs counts once in each. With fewer than "
+            f"{MIN_SAMPLE} applications in the period the chart is not drawn."
+        ),
+        columns=(Column("week_starting", "Week starting"), *(Column(p.code, p.name) for p in programs)),
+        rows=rows,
+        enough=total >= MIN_SAMPLE,
+        computed_at=now.isoformat(timespec="seconds"),
+    )
+
+
+# --- (b) processing time ------------------------------------------------------------------------------------------
+
+
+def _first_submission_and_decision():
+    """Per application, its first "submitted" event and its first decision ("approved" or "denied") event."""
+    at = StatusEvent.created_at
+    return (
+        select(
+            StatusEvent.application_id.label("application_id"),
+            func.min(case((StatusEvent.to_status == Status.SUBMITTED.value, at)), type_=at.type).label("submitted"),
+            func.min(case((StatusEvent.to_status.in_(DECISIONS), at)), type_=at.type).label("decided"),
+        )
+        .where(StatusEvent.to_status.in_((Status.SUBMITTED.value, *DECISIONS)))
+        .group_by(StatusEvent.application_id)
+        .subquery()
+    )
+
+
+def processing_times(now: dt.datetime) -> dict[int, tuple[int, float | None, float | None]]:
+    """program id -> (decisions, median days, 75th percentile days) for decisions in the last 365 days; the median
+    and percentile are None below MIN_SAMPLE. Linear interpolation between ranks (PostgreSQL's percentile_cont, or
+    Python's statistics.quantiles(method="inclusive"), as casework.stats uses): the two give the same answer."""
+    pairs = _first_submission_and_decision()
+    where = (pairs.c.submitted.is_not(None), pairs.c.decided >= now - LOOKBACK, pairs.c.decided >= pairs.c.submitted)
+    joined = Application.__table__.join(pairs, pairs.c.application_id == Application.id)
+    result: dict[int, tuple[int, float | None, float | None]] = {}
+    if db.session.get_bind().dialect.name == "postgresql":
+        days = func.extract("epoch", pairs.c.decided - pairs.c.submitted) / 86400
+        stmt = (
+            select(
+                Application.program_id,
+                func.count(),
+                func.percentile_cont(0.5).within_group(days),
+                func.percentile_cont(0.75).within_group(days),
+            )
+            .select_from(joined)
+            .where(*where)
+            .group_by(Application.program_id)
+        )
+        for program_id, n, median, p75 in db.session.execute(stmt).all():
+            enough = n >= MIN_SAMPLE
+            result[program_id] = (n, float(median) if enough else None, float(p75) if enough else None)
+        return result
+    # SQLite (development and tests): the durations of a year's decisions, summarised here.
+    durations: dict[int, list[float]] = {}
+    stmt = select(Application.program_id, pairs.c.submitted, pairs.c.decided).select_from(joined).where(*where)
+    for program_id, submitted, decided in db.session.execute(stmt).all():
+        durations.setdefault(program_id, []).append(_days((decided - submitted).total_seconds()))
+    for program_id, values in durations.items():
+        if len(values) >= MIN_SAMPLE:
+            quartiles = statistics.quantiles(values, n=4, method="inclusive")
+            result[program_id] = (len(values), statistics.median(values), quartiles[2])
+        else:
+            result[program_id] = (len(values), None, None)
+    return result
+
+
+def processing_time(now: dt.datetime) -> Figure:
+    times = processing_times(now)
+    rows = []
+    for program in list_programs():
+        n, median, p75 = times.get(program.id, (0, None, None))
+        rows.append((program.name, n, _round(median), _round(p75)))
+    return Figure(
+        key="processing-time",
+        title="Processing time, from submission to decision",
+        note=(
+            'For every application decided in the last 365 days: the time from its first "submitted" status '
+            'event to its first decision event ("approved" or "denied"), in days. It includes the time spent '
+            "waiting for the traveler (answering a request for information, booking and attending the interview "
+            "or enrollment visit). Half of the applications were decided within the median; three in four within "
+            f"the 75th percentile. A program with fewer than {MIN_SAMPLE} decisions shows no figure. "
+            "Reconsiderations and revocations are not counted again."
+        ),
+        columns=(
+            Column("program", "Program"),
+            Column("decisions", "Decisions"),
+            Column("median_days", "Median (days)"),
+            Column("p75_days", "75th percentile (days)"),
+        ),
+        rows=tuple(rows),
+        enough=any(r[2] is not None for r in rows),
+        computed_at=now.isoformat(timespec="seconds"),
+    )
+
+
+# --- (c) days to the soonest appointment -------------------------------------------------------------------------
+
+
+def soonest_appointment(now: dt.datetime) -> Figure:
+    soonest: dict[int, dt.datetime] = {}
+    for program in list_programs():
+        for center_id, starts_at in soonest_by_center(program, since=now).items():
+            if center_id not in soonest or starts_at < soonest[center_id]:
+                soonest[center_id] = starts_at
+    centers = db.session.scalars(select(EnrollmentCenter).where(EnrollmentCenter.operational.is_(True))).all()
+    rows = []
+    for center in centers:
+        zone = ZoneInfo(center.tz_name)
+        starts_at = soonest.get(center.id)
+        if starts_at is None:
+            rows.append((center.name, f"{center.city}, {center.state}", None, None))
+            continue
+        local = starts_at.astimezone(zone)
+        days = (local.date() - now.astimezone(zone).date()).days
+        rows.append((center.name, f"{center.city}, {center.state}", local.date().isoformat(), days))
+    rows.sort(key=lambda r: (r[3] is None, r[3] if r[3] is not None else 0, r[0]))
+    return Figure(
+        key="soonest-appointment",
+        title="Days to the soonest open appointment, by enrollment center",
+        note=(
+            "For each operational enrollment center: the first appointment, for either program, that starts late "
+            "enough to book under the center's notice period and still has a free seat (the same rule as booking "
+            "and the public availability page). Days are counted in the center's local time: 0 is today, 1 is "
+            "tomorrow. A center with no open appointment in its published schedule shows none. The chart shows "
+            "the 10 soonest and the 10 slowest centers; the table lists every center."
+        ),
+        columns=(
+            Column("center", "Enrollment center"),
+            Column("location", "City"),
+            Column("soonest_date", "Soonest opening (local date)"),
+            Column("days", "Days away"),
+        ),
+        rows=tuple(rows),
+        enough=any(r[3] is not None for r in rows),
+        computed_at=now.isoformat(timespec="seconds"),
+    )
+
+
+# --- (d) satisfaction and trust -----------------------------------------------------------------------------------
+
+
+def satisfaction_trust(now: dt.datetime) -> Figure:
+    groups = {g.touchpoint: g for g in summarize(by_language=False, since=now - LOOKBACK)}
+    rows = []
+    for touchpoint in TOUCHPOINTS:
+        group = groups.get(touchpoint)
+        row: list = [TOUCHPOINT_LABELS[touchpoint], group.responses if group else 0]
+        for driver in ("satisfaction", "trust"):
+            summary = group.drivers[driver] if group else None
+            answers = summary.answers if summary else 0
+            enough = answers >= MIN_SAMPLE
+            row += [answers, _round(summary.pct_agree) if enough else None, _round(summary.mean, 2) if enough else None]
+        rows.append(tuple(row))
+    return Figure(
+        key="satisfaction-trust",
+        title="Satisfaction and trust (OMB Circular A-11 section 280 survey)",
+        note=(
+            "From the optional survey offered after a submission, an appointment and a decision, over the last "
+            '365 days. Satisfaction: "I am satisfied with the service I received from Trusted Traveler." Trust: '
+            '"This interaction increased my confidence in Trusted Traveler." Each is answered on a 5-point scale '
+            'from 1 (strongly disagree) to 5 (strongly agree). "Agree" is the share answering 4 or 5; the mean is '
+            f"the average score. Fewer than {MIN_SAMPLE} answers show no figure. People who choose to answer are "
+            "not a random sample."
+        ),
+        columns=(
+            Column("touchpoint", "When"),
+            Column("responses", "Responses"),
+            Column("satisfaction_answers", "Satisfaction answers"),
+            Column("satisfaction_pct_agree", "Satisfaction: agree (%)"),
+            Column("satisfaction_mean", "Satisfaction: mean (1–5)"),
+            Column("trust_answers", "Trust answers"),
+            Column("trust_pct_agree", "Trust: agree (%)"),
+            Column("trust_mean", "Trust: mean (1–5)"),
+        ),
+        rows=tuple(rows),
+        enough=any(r[3] is not None or r[6] is not None for r in rows),
+        computed_at=now.isoformat(timespec="seconds"),
+    )
+
+
+def _round(value: float | None, digits: int = 1) -> float | None:
+    return None if value is None else round(value, digits)
+
+
+FIGURES: dict[str, Callable[[dt.datetime], Figure]] = {
+    "applications-per-week": applications_per_week,
+    "processing-time": processing_time,
+    "soonest-appointment": soonest_appointment,
+    "satisfaction-trust": satisfaction_trust,
+}
+
+
+# --- the cache ------------------------------------------------------------------------------------------------------
+
+
+class TTLCache:
+    """A tiny thread-safe cache whose entries expire `seconds` after they were computed. Computing holds the lock,
+    so a burst of requests after expiry computes a figure once, not once per request."""
+
+    def __init__(self, clock: Callable[[], float] = time.monotonic):
+        self._clock = clock
+        self._entries: dict[str, tuple[float, object]] = {}
+        self._lock = threading.Lock()
+
+    def get(self, key: str, seconds: float, compute: Callable[[], object]):
+        with self._lock:
+            entry = self._entries.get(key)
+            if entry is not None and self._clock() < entry[0]:
+                return entry[1]
+            value = compute()
+            self._entries[key] = (self._clock() + seconds, value)
+            return value
+
+    def clear(self) -> None:
+        with self._lock:
+            self._entries.clear()
+
+
+cache = TTLCache()
+
+
+def figure(key: str, *, now: dt.datetime | None = None) -> Figure:
+    """The figure, from the cache when computed less than PERFORMANCE_CACHE_SECONDS ago. KeyError: no such figure."""
+    compute = FIGURES[key]
+    seconds = current_app.config.get("PERFORMANCE_CACHE_SECONDS", CACHE_SECONDS)
+    return cache.get(key, seconds, lambda: compute(now or utcnow()))
+
+
+def all_figures(*, now: dt.datetime | None = None) -> list[Figure]:
+    return [figure(key, now=now) for key in FIGURES]

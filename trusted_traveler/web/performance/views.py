@@ -1,0 +1,118 @@
+"""The public performance dashboard (no sign-in): four figures as charts with their data tables, each downloadable
+as CSV, and all of them as JSON. Figures come from feedback.performance (live data, cached a few minutes)."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+
+from flask import Response, abort, jsonify, render_template
+
+from trusted_traveler.auth.policy import public
+from trusted_traveler.extensions import limiter
+from trusted_traveler.feedback import performance
+from trusted_traveler.feedback.performance import Figure
+from trusted_traveler.web.performance import bp
+from trusted_traveler.web.performance.charts import bar_chart, line_chart
+
+CHARTED_CENTERS = 10  # the soonest and the slowest this many centers are drawn; the table has them all
+MISSING = {"soonest-appointment": "No openings"}
+
+
+def chart(fig: Figure):
+    """The SVG for a figure that has enough data, else None."""
+    if not fig.enough:
+        return None
+    labels = [c.label for c in fig.columns]
+    if fig.key == "applications-per-week":
+        weeks = [dt.date.fromisoformat(r[0]).strftime("%b %-d") for r in fig.rows]
+        series = [(labels[i], [r[i] for r in fig.rows]) for i in range(1, len(labels))]
+        totals = ", ".join(f"{name} {sum(values):,}" for name, values in series)
+        desc = f"Line chart, one line per program, of applications submitted each week. Totals: {totals}."
+        return line_chart(fig.key, fig.title, desc, weeks, series)
+    if fig.key == "processing-time":
+        shown = [r for r in fig.rows if r[2] is not None]
+        desc = "Bar chart of the median and 75th percentile days from submission to decision. " + "; ".join(
+            f"{r[0]}: median {r[2]} days, 75th percentile {r[3]} days" for r in shown
+        )
+        return bar_chart(
+            fig.key,
+            fig.title,
+            desc,
+            [r[0] for r in fig.rows],
+            [("Median", [r[2] for r in fig.rows]), ("75th percentile", [r[3] for r in fig.rows])],
+            " d",
+        )
+    if fig.key == "soonest-appointment":
+        open_rows = [r for r in fig.rows if r[3] is not None]
+        if len(open_rows) > 2 * CHARTED_CENTERS:
+            open_rows = open_rows[:CHARTED_CENTERS] + open_rows[-CHARTED_CENTERS:]
+        desc = (
+            f"Bar chart of days to the soonest open appointment at {len(open_rows)} centers, soonest first: from "
+            f"{open_rows[0][3]} days at {open_rows[0][0]} to {open_rows[-1][3]} days at {open_rows[-1][0]}."
+        )
+        return bar_chart(
+            fig.key, fig.title, desc, [r[0] for r in open_rows], [("Days away", [r[3] for r in open_rows])], " d"
+        )
+    if fig.key == "satisfaction-trust":
+        desc = (
+            "Bar chart of the share agreeing with the satisfaction and trust statements, by touchpoint. "
+            + "; ".join(f"{r[0]}: satisfaction {_or(r[3])}, trust {_or(r[6])}" for r in fig.rows)
+        )
+        return bar_chart(
+            fig.key,
+            fig.title,
+            desc,
+            [r[0] for r in fig.rows],
+            [("Satisfaction: agree", [r[3] for r in fig.rows]), ("Trust: agree", [r[6] for r in fig.rows])],
+            "%",
+        )
+    return None
+
+
+def _or(value) -> str:
+    return "no figure yet" if value is None else f"{value}%"
+
+
+def _figure_or_404(key: str) -> Figure:
+    if key not in performance.FIGURES:
+        abort(404)
+    return performance.figure(key)
+
+
+@bp.get("/dashboard/performance")
+@public
+@limiter.limit("60/minute")
+def dashboard():
+    figures = performance.all_figures()
+    return render_template(
+        "public/performance.html",
+        figures=[(fig, chart(fig)) for fig in figures],
+        missing=MISSING,
+        min_sample=performance.MIN_SAMPLE,
+        cache_minutes=round(performance.CACHE_SECONDS / 60),
+    )
+
+
+@bp.get("/dashboard/performance.json")
+@public
+@limiter.limit("60/minute")
+def dashboard_json():
+    return jsonify(figures={fig.key: fig.as_dict() for fig in performance.all_figures()})
+
+
+@bp.get("/dashboard/performance/<key>.csv")
+@public
+@limiter.limit("60/minute")
+def figure_csv(key: str):
+    fig = _figure_or_404(key)
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow([c.key for c in fig.columns])
+    writer.writerows(["" if v is None else v for v in row] for row in fig.rows)
+    return Response(
+        out.getvalue(),
+        mimetype="text/csv",
+        headers={"Content-Disposition": f'attachment; filename="trusted-traveler-{fig.key}.csv"'},
+    )
