@@ -6,9 +6,10 @@ BIN := $(VENV)/bin
 FLASK := TT_CONFIG=development FLASK_APP=wsgi $(BIN)/flask
 STAMP := $(VENV)/.installed-stamp
 OIDC_PROVIDER := tests/oidc_provider/node_modules/.package-lock.json
+CATALOG := trusted_traveler/translations/es/LC_MESSAGES/messages
 
 .DEFAULT_GOAL := help
-.PHONY: help install migrate seed run test lint format bench worker clean
+.PHONY: help install translations migrate seed run test lint format bench worker clean
 
 help: ## Show the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -19,7 +20,18 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
-install: $(STAMP) ## Create the virtual environment and install the app with its test tools
+install: $(STAMP) $(CATALOG).mo ## Create the virtual environment and install the app with its test tools
+
+$(CATALOG).mo: $(CATALOG).po $(STAMP)
+	$(BIN)/pybabel compile -d trusted_traveler/translations --statistics
+
+translations: install ## Extract the strings to translate, update messages.po (then translate it), compile
+	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext -k N_ --no-location --sort-output \
+		-o trusted_traveler/translations/messages.pot .
+	$(BIN)/pybabel update -i trusted_traveler/translations/messages.pot -d trusted_traveler/translations \
+		--no-fuzzy-matching --ignore-obsolete
+	rm trusted_traveler/translations/messages.pot
+	$(BIN)/pybabel compile -d trusted_traveler/translations --statistics
 
 migrate: install ## Apply the database migrations (the embedded SQLite file unless DATABASE_URL is set)
 	$(FLASK) db upgrade

@@ -1,0 +1,57 @@
+"""Languages: English (the default) and Spanish. Dates in the reader's language, and text made later, in the
+language of the person who will read it (an e-mail is written in the recipient's language, not the sender's).
+
+In English the formats are exactly the strftime ones the pages always used; in Spanish they are CLDR's (Babel)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from babel.dates import format_date, format_skeleton
+from flask_babel import LazyString, get_locale, gettext
+
+LANGUAGES = ("en", "es")
+
+# strftime format (English) → CLDR date format or skeleton (other languages)
+_DATE_FORMATS = {
+    "%B %-d, %Y": "long",
+    "%A, %B %-d, %Y": "full",
+    "%B %-d": "MMMMd",
+    "%a %b %-d": "MMMEd",
+    "%B %Y": "yMMMM",
+    "%Y-%m-%d": "yMMdd",
+}
+_TIME_FORMATS = ("%-I:%M %p", "%H:%M")
+
+
+def _language():
+    locale = get_locale()
+    return locale if locale is not None and locale.language != "en" else None
+
+
+def format_day(value: dt.date | dt.datetime | None, fmt: str = "%B %-d, %Y") -> str:
+    """A date (or the date and time of a datetime, in its own time zone) in the reader's language."""
+    if value is None:
+        return ""
+    locale = _language()
+    if locale is None:
+        return value.strftime(fmt)
+    if fmt in _TIME_FORMATS:
+        return format_skeleton("Hm", value, locale=locale)
+    if fmt.endswith((" at %H:%M UTC", " at %-I:%M %p")):
+        day = format_day(value, fmt.split(" at ")[0])
+        return gettext("%(date)s at %(time)s", date=day, time=format_skeleton("Hm", value, locale=locale)) + (
+            " UTC" if fmt.endswith("UTC") else ""
+        )
+    if fmt.endswith(", %-I:%M %p"):
+        return f"{format_day(value, fmt.rsplit(', ', 1)[0])}, {format_skeleton('Hm', value, locale=locale)}"
+    pattern = _DATE_FORMATS.get(fmt, "long")
+    day = value.date() if isinstance(value, dt.datetime) else value
+    if pattern in ("long", "full"):
+        return format_date(day, pattern, locale=locale)
+    return format_skeleton(pattern, day, locale=locale)
+
+
+def later(func, *args, **kwargs) -> LazyString:
+    """`func(*args)` made when the text is read, so in the reader's language (see notifications.service.notify)."""
+    return LazyString(func, *args, **kwargs)
