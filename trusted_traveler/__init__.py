@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import os
 
-from flask import Flask, request, session
+from flask import Flask, has_request_context, request, session
+from flask_babel import get_locale
+from flask_babel.speaklater import LazyString
 from flask_login import current_user
 
 from config import CONFIGS, INSTANCE_DIR, ConfigError
+from trusted_traveler.i18n import format_day
 
 
 def create_app(config_name: str | None = None, overrides: dict | None = None, env=None) -> Flask:
@@ -44,6 +47,8 @@ def create_app(config_name: str | None = None, overrides: dict | None = None, en
 
 
 def select_locale() -> str:
+    if not has_request_context():  # a CLI command or the worker: English, unless force_locale says otherwise
+        return "en"
     lang = session.get("lang")
     if lang in ("en", "es"):
         return lang
@@ -130,20 +135,24 @@ def register_template_helpers(app: Flask) -> None:
             attrs["aria-invalid"] = "true"
         return attrs
 
+    def is_message(value) -> bool:
+        """An error message: a string or a lazily translated one (not a row's dict or list of errors)."""
+        return isinstance(value, str | LazyString)
+
     def error_list(form) -> list[tuple[str, str]]:
         """Every error in a form as (field id, message), including rows of lists, in page order."""
         found: list[tuple[str, str]] = []
 
         def walk(field):
             if field.type == "FieldList":
-                found.extend((field.id, m) for m in field.errors if isinstance(m, str))
+                found.extend((field.id, m) for m in field.errors if is_message(m))
                 for entry in field.entries:
                     walk(entry)
             elif field.type == "FormField":
                 for sub in field.form:
                     walk(sub)
             elif field.type != "CSRFTokenField":
-                found.extend((field.id, m) for m in field.errors if isinstance(m, str))
+                found.extend((field.id, m) for m in field.errors if is_message(m))
 
         for field in form:
             walk(field)
@@ -151,6 +160,9 @@ def register_template_helpers(app: Flask) -> None:
 
     app.jinja_env.globals["field_attrs"] = field_attrs
     app.jinja_env.globals["error_list"] = error_list
+    app.jinja_env.tests["message"] = is_message
+    app.jinja_env.filters["day"] = format_day  # dates in the reader's language
+    app.jinja_env.globals["get_locale"] = get_locale  # <html lang> and the language switch
 
     @app.context_processor
     def _globals():

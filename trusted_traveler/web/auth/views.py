@@ -31,9 +31,15 @@ def safe_next(target: str | None) -> str:
 
 
 def _start_session(account) -> None:
+    lang = session.get("lang")
     session.clear()  # a fresh session on every sign-in (no fixation)
     login_user(account)
     session.permanent = True
+    if lang in ("en", "es"):  # a language chosen before signing in is kept, and becomes the account's
+        session["lang"] = lang
+        if account.preferred_language != lang:
+            account.preferred_language = lang
+            db.session.commit()
 
 
 @bp.get("/sign-in")

@@ -2,8 +2,9 @@ from __future__ import annotations
 
 import datetime as dt
 
-from flask import jsonify, render_template, request
+from flask import abort, jsonify, redirect, render_template, request, session, url_for
 from flask_babel import get_locale
+from flask_login import current_user
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -11,6 +12,7 @@ from trusted_traveler.auth.policy import public
 from trusted_traveler.extensions import db, limiter
 from trusted_traveler.programs.service import list_programs
 from trusted_traveler.rules.service import check_eligibility
+from trusted_traveler.web.auth.views import safe_next
 from trusted_traveler.web.forms import apply_list_action
 from trusted_traveler.web.public import bp
 from trusted_traveler.web.public.forms import WhichProgramForm
@@ -20,6 +22,26 @@ from trusted_traveler.web.public.forms import WhichProgramForm
 @public
 def home():
     return render_template("public/home.html", programs=list_programs())
+
+
+LANGUAGES = ("en", "es")
+
+
+@bp.get("/language/<code>")
+@public
+@limiter.limit("60/minute")
+def choose_language(code: str):
+    """The header's English / Español switch: kept in the session (this visit) and, when signed in, on the account
+    (every later sign-in). Changing a display preference is harmless, so a plain link does it; `next` is same-site."""
+    if code not in LANGUAGES:
+        abort(404)
+    session["lang"] = code
+    session.permanent = True  # remembered on the next visit too
+    if current_user.is_authenticated and current_user.preferred_language != code:
+        current_user.preferred_language = code
+        db.session.commit()
+    target = request.args.get("next") or "/"
+    return redirect(target if safe_next(target) == target else url_for("public.home"))
 
 
 @bp.route("/which-program", methods=["GET", "POST"])
