@@ -5,12 +5,18 @@ from __future__ import annotations
 import logging
 
 from flask import Flask, jsonify, render_template, request
+from flask_babel import gettext
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import HTTPException
 
 log = logging.getLogger(__name__)
+
+
+def N_(message: str) -> str:
+    """Marks a string for translation; it is translated (gettext) when the page is made."""
+    return message
 
 
 class DomainError(Exception):
@@ -50,28 +56,30 @@ class Conflict(DomainError):
 
 
 TITLES = {
-    400: "We could not understand that request",
-    403: "You do not have access to this page",
-    404: "Page not found",
-    405: "That action is not allowed here",
-    409: "This changed while you were working",
-    413: "That upload is too large",
-    429: "Too many requests",
-    500: "Something went wrong on our side",
-    503: "The service is temporarily unavailable",
+    400: N_("We could not understand that request"),
+    403: N_("You do not have access to this page"),
+    404: N_("Page not found"),
+    405: N_("That action is not allowed here"),
+    409: N_("This changed while you were working"),
+    413: N_("That upload is too large"),
+    429: N_("Too many requests"),
+    500: N_("Something went wrong on our side"),
+    503: N_("The service is temporarily unavailable"),
 }
 
 EXPLANATIONS = {
-    400: "Something in the request was missing or not in the form we expected. Go back and try again.",
-    403: "Your account is not allowed to see this page. If you think it should be, contact your administrator.",
-    404: "We could not find that page. Check the address, or go to the home page.",
-    405: "That action cannot be used on this page. Go back and try again.",
-    409: "Someone or something else changed this record since you opened it. Reload the page to see the "
-    "latest version, then try again.",
-    413: "The file or form you sent is larger than we accept. Send a smaller one.",
-    429: "You have made too many requests in a short time. Wait a little and try again.",
-    500: "We could not finish your request. Nothing you entered has been lost. Try again in a few minutes.",
-    503: "We cannot reach part of our system right now. Nothing you entered has been lost. Try again soon.",
+    400: N_("Something in the request was missing or not in the form we expected. Go back and try again."),
+    403: N_("Your account is not allowed to see this page. If you think it should be, contact your administrator."),
+    404: N_("We could not find that page. Check the address, or go to the home page."),
+    405: N_("That action cannot be used on this page. Go back and try again."),
+    409: N_(
+        "Someone or something else changed this record since you opened it. Reload the page to see the "
+        "latest version, then try again."
+    ),
+    413: N_("The file or form you sent is larger than we accept. Send a smaller one."),
+    429: N_("You have made too many requests in a short time. Wait a little and try again."),
+    500: N_("We could not finish your request. Nothing you entered has been lost. Try again in a few minutes."),
+    503: N_("We cannot reach part of our system right now. Nothing you entered has been lost. Try again soon."),
 }
 
 
@@ -83,12 +91,14 @@ def wants_json() -> bool:
 
 
 def error_response(status: int, message: str | None = None, *, code: str | None = None, headers=None):
-    message = message or EXPLANATIONS.get(status, TITLES.get(status, "Error"))
+    message = message or gettext(EXPLANATIONS.get(status, TITLES.get(status, "Error")))
     if wants_json():
         body = {"errors": [{"error": code or TITLES.get(status, "error"), "message": message}]}
         resp = jsonify(body)
     else:
-        resp = render_template("errors/error.html", status=status, title=TITLES.get(status, "Error"), message=message)
+        resp = render_template(
+            "errors/error.html", status=status, title=gettext(TITLES.get(status, "Error")), message=message
+        )
     return resp, status, headers or {}
 
 
@@ -99,7 +109,9 @@ def register_error_handlers(app: Flask) -> None:
 
     @app.errorhandler(CSRFError)
     def _csrf(err: CSRFError):
-        return error_response(400, "Your form expired or was sent from another page. Go back, reload it and try again.")
+        return error_response(
+            400, gettext("Your form expired or was sent from another page. Go back, reload it and try again.")
+        )
 
     @app.errorhandler(StaleDataError)
     def _stale(err):
@@ -117,7 +129,7 @@ def register_error_handlers(app: Flask) -> None:
             headers = {k: v for k, v in headers.items() if k.lower() == "retry-after"}
         message = None
         if err.code == 429 and headers and "Retry-After" in headers:
-            message = f"Too many requests. Try again in {headers['Retry-After']} seconds."
+            message = gettext("Too many requests. Try again in %(seconds)s seconds.", seconds=headers["Retry-After"])
         return error_response(err.code or 500, message, headers=headers)
 
     @app.errorhandler(Exception)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+from flask_babel import gettext
 from flask_login import current_user
 from marshmallow import Schema, ValidationError, fields, validate
 from sqlalchemy import select
@@ -139,14 +140,17 @@ def _application_json(application: Application, *, detail: bool = False) -> dict
         "program": application.program,
         "kind": application.kind,
         "status": application.status,
-        "public_status": public_label(application.program.code, application.status),
+        "public_status": gettext(public_label(application.program.code, application.status)),
         "fee": application.fee,
         "submitted_at": application.submitted_at,
         "decided_at": application.decided_at,
     }
     if detail:
-        data["next_step"] = NEXT_STEPS[application.program.code][application.status_enum]
-        data["timeline"] = casework.public_timeline(application)
+        data["next_step"] = gettext(NEXT_STEPS[application.program.code][application.status_enum])
+        data["timeline"] = [
+            {**step, "label": gettext(step["label"]), "explanation": gettext(step["explanation"])}
+            for step in casework.public_timeline(application)
+        ]
         data["eligibility_snapshot"] = application.eligibility_snapshot
         data["membership"] = next(
             (m for m in memberships_for(application.profile_id) if m.application_id == application.id), None

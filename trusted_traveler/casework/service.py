@@ -5,6 +5,8 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from trusted_traveler.audit.record import record_event
@@ -23,6 +25,7 @@ from trusted_traveler.casework.transitions import amount_paid, transition  # noq
 from trusted_traveler.db import utcnow
 from trusted_traveler.errors import BusinessRuleViolation, NotFound, PermissionDenied
 from trusted_traveler.extensions import db
+from trusted_traveler.i18n import format_day, later
 from trusted_traveler.memberships.service import current_membership, renewal_window
 from trusted_traveler.notifications.service import notify
 from trusted_traveler.profiles.service import eligibility_facts
@@ -110,7 +113,7 @@ def apply_for(profile, program_codes: list[str], *, by, today: dt.date, language
         BusinessRuleViolation: a chosen program is one this person cannot apply for now (with the reason).
     """
     if not program_codes:
-        raise BusinessRuleViolation("Choose at least one program.")
+        raise BusinessRuleViolation(_("Choose at least one program."))
     options = program_options(profile, today=today, language=language)
     drafts = []
     for code in program_codes:
@@ -157,7 +160,7 @@ def open_drafts(profile) -> list[Application]:
 
 def attest(application: Application, *, by) -> None:
     if application.status != S.DRAFT:
-        raise BusinessRuleViolation("This application has already been submitted.")
+        raise BusinessRuleViolation(_("This application has already been submitted."))
     application.attested_at = utcnow()
 
 
@@ -191,9 +194,18 @@ def expire_drafts(now: dt.datetime) -> tuple[int, int]:
             notify(
                 draft.profile.account,
                 kind="draft_expiring",
-                title=f"Your {draft.program.name} application will be deleted on {expires_at:%B %-d, %Y}",
-                body=f"You started a {draft.program.name} application ({draft.reference}) but have not submitted "
-                f"it. Finish and pay before {expires_at:%B %-d, %Y}, or it will be closed. Your profile is kept.",
+                title=_l(
+                    "Your %(program)s application will be deleted on %(date)s",
+                    program=draft.program.name,
+                    date=later(format_day, expires_at),
+                ),
+                body=_l(
+                    "You started a %(program)s application (%(reference)s) but have not submitted it. Finish and pay "
+                    "before %(date)s, or it will be closed. Your profile is kept.",
+                    program=draft.program.name,
+                    reference=draft.reference,
+                    date=later(format_day, expires_at),
+                ),
                 link="/checkout",
             )
             draft.draft_reminder_sent_at = now
@@ -234,7 +246,7 @@ def get_application_for_traveler(reference: str, account) -> Application:
     """The traveler's own application, or NotFound (another person's is indistinguishable from none)."""
     application = db.session.scalar(select(Application).where(Application.reference == reference))
     if application is None or application.profile.account_id != account.id:
-        raise NotFound("We could not find that application.")
+        raise NotFound(_("We could not find that application."))
     return application
 
 

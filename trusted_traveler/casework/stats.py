@@ -7,6 +7,7 @@ import datetime as dt
 import statistics
 from dataclasses import dataclass
 
+from flask_babel import gettext
 from sqlalchemy import func, select
 
 from trusted_traveler.casework.models import Application, StatusEvent
@@ -26,10 +27,10 @@ class TypicalTime:
     def describe(self) -> str:
         low, high = round(self.median_days), round(self.p75_days)
         if high <= 1:
-            return "usually about a day"
+            return gettext("usually about a day")
         if low == high:
-            return f"usually about {low} days"
-        return f"usually {low} to {high} days"
+            return gettext("usually about %(days)s days", days=low)
+        return gettext("usually %(low)s to %(high)s days", low=low, high=high)
 
 
 def typical_times(program_id: int, *, now: dt.datetime | None = None) -> dict[str, TypicalTime]:

@@ -8,6 +8,7 @@ import hashlib
 import secrets
 from decimal import Decimal
 
+from flask_babel import gettext as _
 from sqlalchemy import select
 
 from trusted_traveler.audit.record import record_event
@@ -23,14 +24,14 @@ from trusted_traveler.payments.models import Payment, PaymentItem
 
 def _check_payable(applications: list[Application], by) -> None:
     if not applications:
-        raise BusinessRuleViolation("Choose at least one application to pay for.")
+        raise BusinessRuleViolation(_("Choose at least one application to pay for."))
     for application in applications:
         if application.profile.account_id != by.id:
-            raise NotFound("We could not find that application.")
+            raise NotFound(_("We could not find that application."))
         if application.status != Status.DRAFT:
             raise BusinessRuleViolation(f"Application {application.reference} has already been submitted.")
         if application.attested_at is None:
-            raise BusinessRuleViolation("Confirm the declaration before paying.")
+            raise BusinessRuleViolation(_("Confirm the declaration before paying."))
 
 
 def _open_checkout(applications: list[Application]) -> Payment | None:
@@ -87,7 +88,7 @@ def finish_checkout(token: str, *, by) -> Payment:
     result = get_gateway().complete(token)
     payment = db.session.scalar(select(Payment).where(Payment.idempotency_key == result.tracking_id))
     if payment is None or payment.account_id != by.id:
-        raise NotFound("We could not find that payment.")
+        raise NotFound(_("We could not find that payment."))
     if result.status == "completed":
         if payment.status != "completed":
             payment.status = "completed"
@@ -103,7 +104,7 @@ def finish_checkout(token: str, *, by) -> Payment:
         payment.status = result.status
         payment.failure_message = result.message
         db.session.flush()
-    raise BusinessRuleViolation(result.message or "The payment did not go through. You have not been charged.")
+    raise BusinessRuleViolation(result.message or _("The payment did not go through. You have not been charged."))
 
 
 def record_completed_payment(application: Application, *, gateway: str, reference: str, by) -> Payment:

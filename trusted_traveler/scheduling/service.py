@@ -7,6 +7,8 @@ from __future__ import annotations
 import datetime as dt
 from zoneinfo import ZoneInfo
 
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
@@ -14,6 +16,7 @@ from trusted_traveler.audit.record import record_event
 from trusted_traveler.casework import service as casework
 from trusted_traveler.errors import BusinessRuleViolation, NotFound
 from trusted_traveler.extensions import db
+from trusted_traveler.i18n import later
 from trusted_traveler.notifications.service import notify_about
 from trusted_traveler.scheduling import waitlist
 from trusted_traveler.scheduling.lookups import (
@@ -72,7 +75,7 @@ def book(application, slot: Slot, *, by, now: dt.datetime) -> Appointment:
     """
     code = application.program.code
     if active_appointment(application) is not None:
-        raise BusinessRuleViolation("This application already has an appointment. Move it instead of booking again.")
+        raise BusinessRuleViolation(_("This application already has an appointment. Move it instead of booking again."))
     if application.status != BOOKABLE[code]:
         raise BusinessRuleViolation(
             f"You can book your {VISIT[code]} once your application is "
@@ -86,12 +89,12 @@ def book(application, slot: Slot, *, by, now: dt.datetime) -> Appointment:
             db.session.add(appointment)
     except IntegrityError:  # a second tab booked for the same application at the same moment
         _release_seat(slot)
-        raise BusinessRuleViolation("This application already has an appointment.") from None
+        raise BusinessRuleViolation(_("This application already has an appointment.")) from None
     casework.transition(application, SCHEDULED[code], by=by, reason_code="appointment_booked")
     notify_about(
         application,
         kind="appointment_booked",
-        title=f"Your {VISIT[code]} is booked: {describe_time(slot)}",
+        title=_l("Your %(visit)s is booked: %(when)s", visit=VISIT[code], when=later(describe_time, slot)),
         body=f"{slot.center.name}, {slot.center.address}, {slot.center.city}. {slot.center.notes or ''}".strip(),
     )
     return appointment
@@ -109,7 +112,7 @@ def _check_change_allowed(appointment: Appointment, *, by, now: dt.datetime) -> 
 
 def cancel(appointment: Appointment, *, by, now: dt.datetime, reason: str = "cancelled_by_applicant") -> None:
     if appointment.status not in ACTIVE:
-        raise BusinessRuleViolation("This appointment is not active.")
+        raise BusinessRuleViolation(_("This appointment is not active."))
     _check_change_allowed(appointment, by=by, now=now)
     application = appointment.application
     appointment.status, appointment.cancelled_at = "cancelled", now
@@ -119,14 +122,14 @@ def cancel(appointment: Appointment, *, by, now: dt.datetime, reason: str = "can
     notify_about(
         application,
         kind="appointment_cancelled",
-        title=f"Your appointment on {describe_time(appointment.slot)} is cancelled",
-        body="Book a new time whenever you are ready.",
+        title=_l("Your appointment on %(when)s is cancelled", when=later(describe_time, appointment.slot)),
+        body=_l("Book a new time whenever you are ready."),
     )
 
 
 def reschedule(appointment: Appointment, new_slot: Slot, *, by, now: dt.datetime) -> Appointment:
     if appointment.status != "booked":
-        raise BusinessRuleViolation("Only a booked appointment can be moved.")
+        raise BusinessRuleViolation(_("Only a booked appointment can be moved."))
     _check_change_allowed(appointment, by=by, now=now)
     center = appointment.slot.center
     if appointment.reschedule_count >= center.max_reschedules and not getattr(by, "is_staff", False):
@@ -135,7 +138,7 @@ def reschedule(appointment: Appointment, new_slot: Slot, *, by, now: dt.datetime
             f"Contact {center.short_name} to change it."
         )
     if new_slot.id == appointment.slot_id:
-        raise BusinessRuleViolation("That is the time you already have.")
+        raise BusinessRuleViolation(_("That is the time you already have."))
     _check_slot(appointment.application, new_slot, now)
     old_slot = appointment.slot
     _take_seat(new_slot)
@@ -156,7 +159,7 @@ def reschedule(appointment: Appointment, new_slot: Slot, *, by, now: dt.datetime
 def get_slot(slot_id: int) -> Slot:
     slot = db.session.get(Slot, slot_id)
     if slot is None:
-        raise NotFound("That appointment time does not exist.")
+        raise NotFound(_("That appointment time does not exist."))
     return slot
 
 
@@ -210,7 +213,11 @@ def send_reminders(now: dt.datetime, *, ahead: dt.timedelta = dt.timedelta(hours
         notify_about(
             application,
             kind="appointment_reminder",
-            title=f"Reminder: your {VISIT[application.program.code]} is {describe_time(appointment.slot)}",
+            title=_l(
+                "Reminder: your %(visit)s is %(when)s",
+                visit=VISIT[application.program.code],
+                when=later(describe_time, appointment.slot),
+            ),
             body=f"{appointment.slot.center.name}. {appointment.slot.center.notes or ''}".strip(),
         )
         appointment.reminder_sent_at = now
@@ -261,8 +268,12 @@ def mark_no_show(appointment: Appointment, *, by, now: dt.datetime) -> None:
     notify_about(
         application,
         kind="appointment_missed",
-        title=f"You missed your {VISIT[application.program.code]} on {describe_time(appointment.slot)}",
-        body="Book a new time to keep your application going.",
+        title=_l(
+            "You missed your %(visit)s on %(when)s",
+            visit=VISIT[application.program.code],
+            when=later(describe_time, appointment.slot),
+        ),
+        body=_l("Book a new time to keep your application going."),
     )
 
 

@@ -7,11 +7,14 @@ from __future__ import annotations
 
 import datetime as dt
 
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from trusted_traveler.casework.models import Application
 from trusted_traveler.errors import BusinessRuleViolation, NotFound
 from trusted_traveler.extensions import db
+from trusted_traveler.i18n import later
 from trusted_traveler.notifications.service import notify_about
 from trusted_traveler.programs.service import parameter_value
 from trusted_traveler.scheduling.lookups import (
@@ -41,18 +44,18 @@ def join(
 ) -> WaitlistEntry:
     code = application.program.code
     if application.status not in (BOOKABLE[code], SCHEDULED[code]):
-        raise BusinessRuleViolation("You can join the waitlist once you can book an appointment.")
+        raise BusinessRuleViolation(_("You can join the waitlist once you can book an appointment."))
     if not centers:
-        raise BusinessRuleViolation("Choose at least one center.")
+        raise BusinessRuleViolation(_("Choose at least one center."))
     if latest < earliest:
-        raise BusinessRuleViolation("The last day is before the first day.")
+        raise BusinessRuleViolation(_("The last day is before the first day."))
     existing = db.session.scalar(
         select(WaitlistEntry).where(
             WaitlistEntry.application_id == application.id, WaitlistEntry.status.in_(("waiting", "offered"))
         )
     )
     if existing is not None:
-        raise BusinessRuleViolation("You are already on the waitlist. Leave it first to change your choices.")
+        raise BusinessRuleViolation(_("You are already on the waitlist. Leave it first to change your choices."))
     entry = WaitlistEntry(
         application_id=application.id, earliest_date=earliest, latest_date=latest, centers=list(centers)
     )
@@ -102,9 +105,12 @@ def offer_free_seats(slot: Slot, *, now: dt.datetime) -> int:
         notify_about(
             application,
             kind="waitlist_offer",
-            title=f"An earlier time opened: {describe_time(slot)}",
-            body=f"{slot.center.name}. It is held for you until {entry.offer_expires_at:%H:%M} UTC. "
-            "Accept it on your application page before then.",
+            title=_l("An earlier time opened: %(when)s", when=later(describe_time, slot)),
+            body=_l(
+                "%(center)s. It is held for you until %(time)s UTC. Accept it on your application page before then.",
+                center=slot.center.name,
+                time=f"{entry.offer_expires_at:%H:%M}",
+            ),
         )
         made += 1
     db.session.flush()
@@ -115,9 +121,9 @@ def offer_free_seats(slot: Slot, *, now: dt.datetime) -> int:
 def take_held_seat(entry: WaitlistEntry, *, now: dt.datetime) -> Slot:
     """Release the hold so the offered traveler can book the seat in the same transaction."""
     if entry.status == "expired" or (entry.status == "offered" and entry.offer_expires_at < now):
-        raise BusinessRuleViolation("This offer has expired and went to the next person on the waitlist.")
+        raise BusinessRuleViolation(_("This offer has expired and went to the next person on the waitlist."))
     if entry.status != "offered":
-        raise BusinessRuleViolation("There is no offer to accept.")
+        raise BusinessRuleViolation(_("There is no offer to accept."))
     _release_hold(entry)
     slot = db.session.get(Slot, entry.offered_slot_id)
     db.session.refresh(slot)

@@ -7,6 +7,8 @@ import unicodedata
 
 import pycountry
 from email_validator import EmailNotValidError, validate_email
+from flask_babel import get_locale
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
     DateField,
@@ -25,7 +27,7 @@ from trusted_traveler.auth.roles import ROLE_LABELS, STAFF_ROLES
 
 NAME_PATTERN = Regexp(
     r"^[^\W\d_]+(?:[ '’ʼ\-.][^\W\d_]+)*\.?$",
-    message="Use letters only, with spaces, hyphens or apostrophes between names.",
+    message=_l("Use letters only, with spaces, hyphens or apostrophes between names."),
 )
 
 
@@ -38,9 +40,13 @@ def choices(pairs) -> list[SelectChoice]:
     return [SelectChoice(value, label) for value, label in pairs]
 
 
-def country_choices(blank: str = "Select a country") -> list[SelectChoice]:
+def country_choices(blank: str = _l("Select a country")) -> list[SelectChoice]:
+    """Every country, named and sorted in the traveler's language (Babel's CLDR names; pycountry's in English)."""
+    locale = get_locale()
+    names = locale.territories if locale is not None and locale.language != "en" else {}
     countries = sorted(
-        ((c.alpha_2, getattr(c, "common_name", c.name)) for c in pycountry.countries), key=lambda x: x[1]
+        ((c.alpha_2, names.get(c.alpha_2) or getattr(c, "common_name", c.name)) for c in pycountry.countries),
+        key=lambda x: x[1] if not names else unicodedata.normalize("NFKD", x[1]).casefold(),
     )
     return choices([("", blank), *countries])
 
@@ -64,7 +70,7 @@ def validate_email_field(form, field):
     try:
         field.data = validate_email(field.data or "", check_deliverability=False).normalized.lower()
     except EmailNotValidError as exc:
-        raise ValidationError(f"Enter a real e-mail address, like name@example.com ({exc}).") from exc
+        raise ValidationError(_l("Enter a real e-mail address, like name@example.com.")) from exc
 
 
 class PlainDateField(DateField):
@@ -74,11 +80,13 @@ class PlainDateField(DateField):
         try:
             super().process_formdata(valuelist)
         except ValueError as exc:
-            raise ValueError("Enter the date as year-month-day, like 2027-01-15.") from exc
+            raise ValueError(_l("Enter the date as year-month-day, like 2027-01-15.")) from exc
 
 
 class DevSignInForm(FlaskForm):
-    email = StringField("E-mail address", validators=[DataRequired("Enter an e-mail address."), validate_email_field])
+    email = StringField(
+        _l("E-mail address"), validators=[DataRequired(_l("Enter an e-mail address.")), validate_email_field]
+    )
     next = HiddenField()
 
 
@@ -90,70 +98,75 @@ class ActionForm(FlaskForm):
     """A button that changes something: CSRF plus the version the person saw (optimistic locking)."""
 
     version = HiddenField(validators=[DataRequired()])
-    note = TextAreaField("Note (optional)", validators=[Optional(), Length(max=2000)])
+    note = TextAreaField(_l("Note (optional)"), validators=[Optional(), Length(max=2000)])
 
 
-FILES_HINT = "PDF, Word (DOCX), PNG or JPEG. Up to 5 files, 5 MB each."
+FILES_HINT = _l("PDF, Word (DOCX), PNG or JPEG. Up to 5 files, 5 MB each.")
 
 
 class AnswerForm(FlaskForm):
     answer = TextAreaField(
-        "Your answer",
-        validators=[DataRequired("Write your answer."), Length(max=4000, message="Keep it under 4,000 characters.")],
+        _l("Your answer"),
+        validators=[
+            DataRequired(_l("Write your answer.")),
+            Length(max=4000, message=_l("Keep it under 4,000 characters.")),
+        ],
     )
-    files = MultipleFileField("Documents (optional)")
+    files = MultipleFileField(_l("Documents (optional)"))
 
 
 class ReconsiderForm(FlaskForm):
     statement = TextAreaField(
-        "Why should we look at this again?",
+        _l("Why should we look at this again?"),
         validators=[
-            DataRequired("Tell us why we should look at your case again."),
-            Length(max=4000, message="Keep it under 4,000 characters."),
+            DataRequired(_l("Tell us why we should look at your case again.")),
+            Length(max=4000, message=_l("Keep it under 4,000 characters.")),
         ],
     )
-    files = MultipleFileField("Documents that support your request (optional)")
+    files = MultipleFileField(_l("Documents that support your request (optional)"))
 
 
 class ApplyForm(FlaskForm):
     programs = SelectMultipleField(
-        "Which programs do you want to apply for?",
+        _l("Which programs do you want to apply for?"),
         choices=choices([("precheck", "TSA PreCheck"), ("global_entry", "Global Entry")]),
-        validators=[DataRequired("Choose at least one program.")],
+        validators=[DataRequired(_l("Choose at least one program."))],
     )
 
 
 class AttestForm(FlaskForm):
     confirm = RadioField(
-        "Declaration",
-        choices=choices([("yes", "I confirm that the information I have given is true and complete.")]),
-        validators=[DataRequired("Confirm the declaration to continue.")],
+        _l("Declaration"),
+        choices=choices([("yes", _l("I confirm that the information I have given is true and complete."))]),
+        validators=[DataRequired(_l("Confirm the declaration to continue."))],
     )
 
 
 class SandboxCardForm(FlaskForm):
-    cardholder = StringField("Name on card", validators=[DataRequired("Enter the name on the card."), Length(max=100)])
+    cardholder = StringField(
+        _l("Name on card"), validators=[DataRequired(_l("Enter the name on the card.")), Length(max=100)]
+    )
     card_number = StringField(
-        "Card number",
+        _l("Card number"),
         validators=[
-            DataRequired("Enter the card number."),
-            Regexp(r"^[0-9 ]{12,23}$", message="Enter the card number using digits only."),
+            DataRequired(_l("Enter the card number.")),
+            Regexp(r"^[0-9 ]{12,23}$", message=_l("Enter the card number using digits only.")),
         ],
         render_kw={"autocomplete": "cc-number", "inputmode": "numeric"},
     )
     expiry = StringField(
-        "Expiry date (MM/YY)",
+        _l("Expiry date (MM/YY)"),
         validators=[
-            DataRequired("Enter the expiry date."),
-            Regexp(r"^(0[1-9]|1[0-2])/\d{2}$", message="Enter the expiry date as MM/YY, like 04/29."),
+            DataRequired(_l("Enter the expiry date.")),
+            Regexp(r"^(0[1-9]|1[0-2])/\d{2}$", message=_l("Enter the expiry date as MM/YY, like 04/29.")),
         ],
         render_kw={"autocomplete": "cc-exp"},
     )
     security_code = StringField(
-        "Security code",
+        _l("Security code"),
         validators=[
-            DataRequired("Enter the security code."),
-            Regexp(r"^\d{3,4}$", message="Enter the 3 or 4 digit security code."),
+            DataRequired(_l("Enter the security code.")),
+            Regexp(r"^\d{3,4}$", message=_l("Enter the 3 or 4 digit security code.")),
         ],
         render_kw={"autocomplete": "cc-csc", "inputmode": "numeric"},
     )
@@ -163,7 +176,7 @@ class SandboxCardForm(FlaskForm):
             month, year = int(field.data[:2]), 2000 + int(field.data[3:])
             today = dt.date.today()
             if (year, month) < (today.year, today.month):
-                raise ValidationError("This card has expired. Use a card with a future expiry date.")
+                raise ValidationError(_l("This card has expired. Use a card with a future expiry date."))
 
 
 class GrantRoleForm(FlaskForm):

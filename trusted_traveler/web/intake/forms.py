@@ -8,6 +8,7 @@ import re
 
 import phonenumbers
 import pycountry
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
@@ -26,7 +27,7 @@ from wtforms.validators import DataRequired, InputRequired, Length, NumberRange,
 from trusted_traveler.rules.conditions import OFFENSE_CATEGORIES
 from trusted_traveler.web.forms import NAME_PATTERN, choices, clean_text, country_choices, validate_email_field
 
-YES_NO = choices([("yes", "Yes"), ("no", "No")])
+YES_NO = choices([("yes", _l("Yes")), ("no", _l("No"))])
 MONTH_RE = re.compile(r"^\s*(\d{1,2})\s*/\s*(\d{4})\s*$|^\s*(\d{4})-(\d{2})\s*$")
 
 
@@ -34,7 +35,7 @@ def us_state_choices() -> list:
     states = sorted(
         ((s.code.split("-")[1], s.name) for s in pycountry.subdivisions.get(country_code="US")), key=lambda x: x[1]
     )
-    return choices([("", "Select a state"), *states])
+    return choices([("", _l("Select a state")), *states])
 
 
 def today() -> dt.date:
@@ -70,11 +71,11 @@ class MonthField(StringField):
 
 def month_required(form, field):
     if not (field.data or "").strip():
-        raise ValidationError("Enter the month, like 04/2023.")
+        raise ValidationError(_l("Enter the month, like 04/2023."))
     if field.month is None:
-        raise ValidationError("Enter the month as MM/YYYY, like 04/2023.")
+        raise ValidationError(_l("Enter the month as MM/YYYY, like 04/2023."))
     if field.month > today().replace(day=1):
-        raise ValidationError("This month is in the future. Enter a month up to this one.")
+        raise ValidationError(_l("This month is in the future. Enter a month up to this one."))
 
 
 def month_optional(form, field):
@@ -84,23 +85,23 @@ def month_optional(form, field):
 
 def date_in_past(form, field):
     if field.data and field.data > today():
-        raise ValidationError("This date is in the future. Enter a date up to today.")
+        raise ValidationError(_l("This date is in the future. Enter a date up to today."))
     if field.data and field.data.year < 1900:
-        raise ValidationError("Enter a year after 1900.")
+        raise ValidationError(_l("Enter a year after 1900."))
 
 
 def date_in_future(form, field):
     if field.data and field.data <= today():
-        raise ValidationError("This document has expired. Enter a document that is still valid.")
+        raise ValidationError(_l("This document has expired. Enter a document that is still valid."))
 
 
 def valid_phone(form, field):
     try:
         number = phonenumbers.parse(field.data or "", "US")
     except phonenumbers.NumberParseException as exc:
-        raise ValidationError("Enter a phone number, like 202-555-0123 or +44 20 7946 0958.") from exc
+        raise ValidationError(_l("Enter a phone number, like 202-555-0123 or +44 20 7946 0958.")) from exc
     if not phonenumbers.is_valid_number(number):
-        raise ValidationError("This is not a valid phone number. Check the digits and the country code.")
+        raise ValidationError(_l("This is not a valid phone number. Check the digits and the country code."))
     field.data = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
@@ -136,68 +137,90 @@ def text(label, *, required=None, max_length=100, **kwargs):
 
 class OtherNameForm(Form):
     given_names = StringField(
-        "Given names", filters=[clean_text], validators=[Optional(), Length(max=100), NAME_PATTERN]
+        _l("Given names"), filters=[clean_text], validators=[Optional(), Length(max=100), NAME_PATTERN]
     )
     surname = StringField(
-        "Surname", filters=[clean_text], validators=[DataRequired("Enter the surname."), Length(max=100), NAME_PATTERN]
+        _l("Surname"),
+        filters=[clean_text],
+        validators=[DataRequired(_l("Enter the surname.")), Length(max=100), NAME_PATTERN],
     )
     kind = SelectField(
-        "Kind of name",
-        choices=choices([("previous", "Previous name"), ("maiden", "Maiden name"), ("alias", "Other name or alias")]),
+        _l("Kind of name"),
+        choices=choices(
+            [("previous", _l("Previous name")), ("maiden", _l("Maiden name")), ("alias", _l("Other name or alias"))]
+        ),
     )
 
 
 class NamesForm(FlaskForm):
     given_names = StringField(
-        "Given names (as on your passport)",
+        _l("Given names (as on your passport)"),
         filters=[clean_text],
-        validators=[DataRequired("Enter your given names."), Length(max=100), NAME_PATTERN],
+        validators=[DataRequired(_l("Enter your given names.")), Length(max=100), NAME_PATTERN],
     )
     middle_names = StringField(
-        "Middle names (optional)", filters=[clean_text], validators=[Optional(), Length(max=100), NAME_PATTERN]
+        _l("Middle names (optional)"), filters=[clean_text], validators=[Optional(), Length(max=100), NAME_PATTERN]
     )
     surname = StringField(
-        "Surname (as on your passport)",
+        _l("Surname (as on your passport)"),
         filters=[clean_text],
-        validators=[DataRequired("Enter your surname."), Length(max=100), NAME_PATTERN],
+        validators=[DataRequired(_l("Enter your surname.")), Length(max=100), NAME_PATTERN],
     )
-    other_names = FieldList(FormField(OtherNameForm), label="Other names you have used", max_entries=10)
+    other_names = FieldList(FormField(OtherNameForm), label=_l("Other names you have used"), max_entries=10)
+
+
+EYE_COLORS = {  # the stored value stays English; the label is the traveler's language
+    "Black": _l("Black"),
+    "Blue": _l("Blue"),
+    "Brown": _l("Brown"),
+    "Gray": _l("Gray"),
+    "Green": _l("Green"),
+    "Hazel": _l("Hazel"),
+    "Maroon": _l("Maroon"),
+    "Multicolored": _l("Multicolored"),
+    "Pink": _l("Pink"),
+}
 
 
 class BirthForm(FlaskForm):
     date_of_birth = DateField(
-        "Date of birth", validators=[InputRequired("Enter your date of birth as a real date."), date_in_past]
+        _l("Date of birth"), validators=[InputRequired(_l("Enter your date of birth as a real date.")), date_in_past]
     )
-    birth_city = text("City or town of birth", required="Enter the city or town where you were born.")
-    birth_region = text("State or province of birth (optional)")
+    birth_city = text(_l("City or town of birth"), required=_l("Enter the city or town where you were born."))
+    birth_region = text(_l("State or province of birth (optional)"))
     birth_country = SelectField(
-        "Country of birth", validators=[DataRequired("Choose the country where you were born.")]
+        _l("Country of birth"), validators=[DataRequired(_l("Choose the country where you were born."))]
     )
     sex = RadioField(
-        "Sex (as on your passport)",
-        choices=choices([("F", "Female"), ("M", "Male"), ("X", "X (unspecified or another gender identity)")]),
-        validators=[DataRequired("Choose the sex shown on your passport.")],
+        _l("Sex (as on your passport)"),
+        choices=choices(
+            [("F", _l("Female")), ("M", _l("Male")), ("X", _l("X (unspecified or another gender identity)"))]
+        ),
+        validators=[DataRequired(_l("Choose the sex shown on your passport."))],
     )
     height_feet = IntegerField(
-        "Height: feet",
-        validators=[InputRequired("Enter your height in feet."), NumberRange(1, 8, "Enter feet between 1 and 8.")],
+        _l("Height: feet"),
+        validators=[
+            InputRequired(_l("Enter your height in feet.")),
+            NumberRange(1, 8, _l("Enter feet between 1 and 8.")),
+        ],
     )
     height_inches = IntegerField(
-        "Height: inches",
-        validators=[InputRequired("Enter inches (0 if none)."), NumberRange(0, 11, "Enter inches between 0 and 11.")],
+        _l("Height: inches"),
+        validators=[
+            InputRequired(_l("Enter inches (0 if none).")),
+            NumberRange(0, 11, _l("Enter inches between 0 and 11.")),
+        ],
     )
     eye_color = SelectField(
-        "Eye color",
+        _l("Eye color"),
         choices=choices(
             [
-                ("", "Select"),
-                *[
-                    (c, c)
-                    for c in ("Black", "Blue", "Brown", "Gray", "Green", "Hazel", "Maroon", "Multicolored", "Pink")
-                ],
+                ("", _l("Select")),
+                *[(c, EYE_COLORS[c]) for c in EYE_COLORS],
             ]
         ),
-        validators=[DataRequired("Choose your eye color.")],
+        validators=[DataRequired(_l("Choose your eye color."))],
     )
 
     def __init__(self, *args, **kwargs):
@@ -206,7 +229,7 @@ class BirthForm(FlaskForm):
 
 
 class CitizenshipEntry(Form):
-    country = SelectField("Country", validators=[DataRequired("Choose a country or remove this row.")])
+    country = SelectField(_l("Country"), validators=[DataRequired(_l("Choose a country or remove this row."))])
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -215,32 +238,34 @@ class CitizenshipEntry(Form):
 
 class CitizenshipForm(FlaskForm):
     citizenships = FieldList(
-        FormField(CitizenshipEntry), label="Countries of citizenship", min_entries=1, max_entries=6
+        FormField(CitizenshipEntry), label=_l("Countries of citizenship"), min_entries=1, max_entries=6
     )
     lawful_permanent_resident = RadioField(
-        "Do you hold a U.S. Permanent Resident Card (green card)?",
+        _l("Do you hold a U.S. Permanent Resident Card (green card)?"),
         choices=YES_NO,
-        validators=[DataRequired("Say whether you hold a U.S. Permanent Resident Card.")],
+        validators=[DataRequired(_l("Say whether you hold a U.S. Permanent Resident Card."))],
     )
 
     def validate_citizenships(self, field):
         codes = [entry.country.data for entry in field if entry.country.data]
         if not codes:
-            raise ValidationError("Choose at least one country of citizenship.")
+            raise ValidationError(_l("Choose at least one country of citizenship."))
         if len(codes) != len(set(codes)):
-            raise ValidationError("You listed the same country twice. Remove one of them.")
+            raise ValidationError(_l("You listed the same country twice. Remove one of them."))
 
 
 class PassportEntry(Form):
-    issuing_country = SelectField("Issuing country", validators=[DataRequired("Choose the country that issued it.")])
+    issuing_country = SelectField(
+        _l("Issuing country"), validators=[DataRequired(_l("Choose the country that issued it."))]
+    )
     number = StringField(
-        "Passport number",
+        _l("Passport number"),
         validators=[
-            DataRequired("Enter the passport number."),
-            document_number(r"[A-Z0-9]{6,12}", "A passport number has 6 to 12 letters and digits."),
+            DataRequired(_l("Enter the passport number.")),
+            document_number(r"[A-Z0-9]{6,12}", _l("A passport number has 6 to 12 letters and digits.")),
         ],
     )
-    expires_on = DateField("Expiry date", validators=[InputRequired("Enter the expiry date."), date_in_future])
+    expires_on = DateField(_l("Expiry date"), validators=[InputRequired(_l("Enter the expiry date.")), date_in_future])
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -248,29 +273,32 @@ class PassportEntry(Form):
 
     def validate_number(self, field):
         if self.issuing_country.data == "US" and field.data and not re.fullmatch(r"[A-Z]?\d{8,9}", field.data):
-            raise ValidationError("A U.S. passport number is 9 characters: 9 digits, or a letter and 8 digits.")
+            raise ValidationError(_l("A U.S. passport number is 9 characters: 9 digits, or a letter and 8 digits."))
 
 
 class DocumentsForm(FlaskForm):
-    passports = FieldList(FormField(PassportEntry), label="Passports", max_entries=6)
+    passports = FieldList(FormField(PassportEntry), label=_l("Passports"), max_entries=6)
     green_card_number = StringField(
-        "Permanent Resident Card number (optional)",
+        _l("Permanent Resident Card number (optional)"),
         validators=[
             Optional(),
             document_number(
                 r"(A\d{8,9}|[A-Z]{3}\d{10})",
-                "Enter the A-number (A and 8 or 9 digits) or the 13-character card number.",
+                _l("Enter the A-number (A and 8 or 9 digits) or the 13-character card number."),
             ),
         ],
     )
-    green_card_expires = DateField("Card expiry date", validators=[Optional(), date_in_future])
-    license_state = SelectField("Driver's license: state (optional)", validators=[Optional()])
+    green_card_expires = DateField(_l("Card expiry date"), validators=[Optional(), date_in_future])
+    license_state = SelectField(_l("Driver's license: state (optional)"), validators=[Optional()])
     license_number = StringField(
-        "Driver's license number",
-        validators=[Optional(), document_number(r"[A-Z0-9]{4,20}", "A license number has 4 to 20 letters and digits.")],
+        _l("Driver's license number"),
+        validators=[
+            Optional(),
+            document_number(r"[A-Z0-9]{4,20}", _l("A license number has 4 to 20 letters and digits.")),
+        ],
     )
-    license_expires = DateField("License expiry date", validators=[Optional(), date_in_future])
-    license_enhanced = BooleanField("This is an Enhanced Driver's License (EDL)")
+    license_expires = DateField(_l("License expiry date"), validators=[Optional(), date_in_future])
+    license_enhanced = BooleanField(_l("This is an Enhanced Driver's License (EDL)"))
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -279,41 +307,46 @@ class DocumentsForm(FlaskForm):
     def validate(self, extra_validators=None):
         ok = super().validate(extra_validators)
         ok &= require_when(
-            self, bool(self.license_state.data), self.license_number, "Enter the license number, or clear the state."
+            self,
+            bool(self.license_state.data),
+            self.license_number,
+            _l("Enter the license number, or clear the state."),
         )
         ok &= require_when(
-            self, bool(self.license_number.data), self.license_state, "Choose the state that issued the license."
+            self, bool(self.license_number.data), self.license_state, _l("Choose the state that issued the license.")
         )
         ok &= require_when(
-            self, bool(self.green_card_number.data), self.green_card_expires, "Enter the card's expiry date."
+            self, bool(self.green_card_number.data), self.green_card_expires, _l("Enter the card's expiry date.")
         )
         if not self.passports.entries and not self.green_card_number.data and not self.license_number.data:
             self.passports.errors = [
                 *self.passports.errors,
-                "Add at least one document: a passport, a Permanent Resident Card or a license.",
+                _l("Add at least one document: a passport, a Permanent Resident Card or a license."),
             ]
             ok = False
         return ok
 
 
 class ContactForm(FlaskForm):
-    email = StringField("E-mail address", validators=[DataRequired("Enter your e-mail address."), validate_email_field])
+    email = StringField(
+        _l("E-mail address"), validators=[DataRequired(_l("Enter your e-mail address.")), validate_email_field]
+    )
     phone = StringField(
-        "Phone number",
-        validators=[DataRequired("Enter a phone number."), valid_phone],
-        description="Include the country code if it is not a U.S. number.",
+        _l("Phone number"),
+        validators=[DataRequired(_l("Enter a phone number.")), valid_phone],
+        description=_l("Include the country code if it is not a U.S. number."),
     )
     mailing_same_as_residential = RadioField(
-        "Is your mailing address the same as your home address?",
+        _l("Is your mailing address the same as your home address?"),
         choices=YES_NO,
-        validators=[DataRequired("Say whether your mailing address is your home address.")],
+        validators=[DataRequired(_l("Say whether your mailing address is your home address."))],
     )
-    mailing_line1 = text("Mailing address line 1", max_length=200)
-    mailing_line2 = text("Mailing address line 2 (optional)", max_length=200)
-    mailing_city = text("City")
-    mailing_region = text("State, province or region")
-    mailing_postal_code = text("ZIP or postal code", max_length=20)
-    mailing_country = SelectField("Country", validators=[Optional()])
+    mailing_line1 = text(_l("Mailing address line 1"), max_length=200)
+    mailing_line2 = text(_l("Mailing address line 2 (optional)"), max_length=200)
+    mailing_city = text(_l("City"))
+    mailing_region = text(_l("State, province or region"))
+    mailing_postal_code = text(_l("ZIP or postal code"), max_length=20)
+    mailing_country = SelectField(_l("Country"), validators=[Optional()])
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -323,19 +356,24 @@ class ContactForm(FlaskForm):
         ok = super().validate(extra_validators)
         different = self.mailing_same_as_residential.data == "no"
         for field in (self.mailing_line1, self.mailing_city, self.mailing_country):
-            ok &= require_when(self, different, field, f"Enter the {field.label.text.lower()} of your mailing address.")
+            ok &= require_when(
+                self,
+                different,
+                field,
+                _l("Enter the %(field)s of your mailing address.", field=str(field.label.text).lower()),
+            )
         return ok
 
 
 class AddressEntry(Form):
-    from_month = MonthField("From (MM/YYYY)", validators=[month_required])
-    to_month = MonthField("To (MM/YYYY), or leave empty if you live there now", validators=[month_optional])
-    line1 = text("Street address", required="Enter the street address.", max_length=200)
-    line2 = text("Apartment, suite (optional)", max_length=200)
-    city = text("City or town", required="Enter the city or town.")
-    region = text("State, province or region")
-    postal_code = text("ZIP or postal code", max_length=20)
-    country = SelectField("Country", validators=[DataRequired("Choose the country.")])
+    from_month = MonthField(_l("From (MM/YYYY)"), validators=[month_required])
+    to_month = MonthField(_l("To (MM/YYYY), or leave empty if you live there now"), validators=[month_optional])
+    line1 = text(_l("Street address"), required=_l("Enter the street address."), max_length=200)
+    line2 = text(_l("Apartment, suite (optional)"), max_length=200)
+    city = text(_l("City or town"), required=_l("Enter the city or town."))
+    region = text(_l("State, province or region"))
+    postal_code = text(_l("ZIP or postal code"), max_length=20)
+    country = SelectField(_l("Country"), validators=[DataRequired(_l("Choose the country."))])
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -343,40 +381,40 @@ class AddressEntry(Form):
 
     def validate_to_month(self, field):
         if field.month and self.from_month.month and field.month < self.from_month.month:
-            raise ValidationError("The end month is before the start month.")
+            raise ValidationError(_l("The end month is before the start month."))
 
 
 class AddressesForm(FlaskForm):
-    addresses = FieldList(FormField(AddressEntry), label="Addresses", min_entries=1, max_entries=30)
+    addresses = FieldList(FormField(AddressEntry), label=_l("Addresses"), min_entries=1, max_entries=30)
 
     def validate_addresses(self, field):
         current = [e for e in field if not (e.to_month.data or "").strip()]
         if len(current) > 1:
-            raise ValidationError("Only one address can be where you live now. Add an end month to the others.")
+            raise ValidationError(_l("Only one address can be where you live now. Add an end month to the others."))
 
 
 EMPLOYMENT_STATUSES = [
-    ("employed", "Employed"),
-    ("self_employed", "Self-employed"),
-    ("unemployed", "Not working"),
-    ("student", "Student"),
-    ("retired", "Retired"),
+    ("employed", _l("Employed")),
+    ("self_employed", _l("Self-employed")),
+    ("unemployed", _l("Not working")),
+    ("student", _l("Student")),
+    ("retired", _l("Retired")),
 ]
 
 
 class EmploymentEntry(Form):
-    from_month = MonthField("From (MM/YYYY)", validators=[month_required])
-    to_month = MonthField("To (MM/YYYY), or leave empty if this is now", validators=[month_optional])
+    from_month = MonthField(_l("From (MM/YYYY)"), validators=[month_required])
+    to_month = MonthField(_l("To (MM/YYYY), or leave empty if this is now"), validators=[month_optional])
     status = SelectField(
-        "What were you doing?",
-        choices=choices([("", "Select"), *EMPLOYMENT_STATUSES]),
-        validators=[DataRequired("Choose what you were doing.")],
+        _l("What were you doing?"),
+        choices=choices([("", _l("Select")), *EMPLOYMENT_STATUSES]),
+        validators=[DataRequired(_l("Choose what you were doing."))],
     )
-    employer = text("Employer or school", max_length=200)
-    occupation = text("Job title (optional)", max_length=200)
-    city = text("City")
-    country = SelectField("Country", validators=[Optional()])
-    phone = StringField("Employer phone (optional)", validators=[Optional(), valid_phone])
+    employer = text(_l("Employer or school"), max_length=200)
+    occupation = text(_l("Job title (optional)"), max_length=200)
+    city = text(_l("City"))
+    country = SelectField(_l("Country"), validators=[Optional()])
+    phone = StringField(_l("Employer phone (optional)"), validators=[Optional(), valid_phone])
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -388,20 +426,20 @@ class EmploymentEntry(Form):
             self,
             self.status.data in ("employed", "self_employed", "student"),
             self.employer,
-            "Enter the employer or school.",
+            _l("Enter the employer or school."),
         )
 
     def validate_to_month(self, field):
         if field.month and self.from_month.month and field.month < self.from_month.month:
-            raise ValidationError("The end month is before the start month.")
+            raise ValidationError(_l("The end month is before the start month."))
 
 
 class EmploymentForm(FlaskForm):
-    employment = FieldList(FormField(EmploymentEntry), label="Work and study", min_entries=1, max_entries=30)
+    employment = FieldList(FormField(EmploymentEntry), label=_l("Work and study"), min_entries=1, max_entries=30)
 
 
 class CountryEntry(Form):
-    country = SelectField("Country", validators=[DataRequired("Choose a country or remove this row.")])
+    country = SelectField(_l("Country"), validators=[DataRequired(_l("Choose a country or remove this row."))])
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -410,11 +448,11 @@ class CountryEntry(Form):
 
 class TravelForm(FlaskForm):
     travelled = RadioField(
-        "Have you been to any country other than the United States in the last 5 years?",
+        _l("Have you been to any country other than the United States in the last 5 years?"),
         choices=YES_NO,
-        validators=[DataRequired("Say whether you have travelled abroad in the last 5 years.")],
+        validators=[DataRequired(_l("Say whether you have travelled abroad in the last 5 years."))],
     )
-    countries = FieldList(FormField(CountryEntry), label="Countries you visited", max_entries=60)
+    countries = FieldList(FormField(CountryEntry), label=_l("Countries you visited"), max_entries=60)
 
     def validate(self, extra_validators=None):
         if self.travelled.data == "no":
@@ -424,100 +462,100 @@ class TravelForm(FlaskForm):
     def validate_countries(self, field):
         codes = [e.country.data for e in field if e.country.data]
         if self.travelled.data == "yes" and not codes:
-            raise ValidationError("Add the countries you visited.")
+            raise ValidationError(_l("Add the countries you visited."))
         if len(codes) != len(set(codes)):
-            raise ValidationError("You listed the same country twice. Remove one of them.")
+            raise ValidationError(_l("You listed the same country twice. Remove one of them."))
 
 
 CATEGORY_LABELS = {
-    "espionage": "Espionage",
-    "sedition": "Sedition",
-    "treason": "Treason",
-    "terrorism": "Terrorism",
-    "transportation_security_incident": "A transportation security incident",
-    "hazmat_transport": "Improper transport of hazardous materials",
-    "explosives": "Unlawful use of explosives",
-    "murder": "Murder",
-    "bomb_threat": "A bomb threat",
-    "rico_permanent": "Racketeering (RICO) tied to these crimes",
-    "firearms": "Unlawful firearms or weapons",
-    "extortion": "Extortion",
-    "fraud": "Fraud or dishonesty",
-    "bribery": "Bribery",
-    "smuggling": "Smuggling",
-    "immigration_violation": "Immigration violation",
-    "drug_distribution": "Selling or importing drugs",
-    "arson": "Arson",
-    "kidnapping": "Kidnapping or hostage taking",
-    "rape_sexual_abuse": "Rape or sexual abuse",
-    "assault_intent_to_kill": "Assault with intent to kill",
-    "robbery": "Robbery",
-    "seaport_fraudulent_entry": "Entering a seaport by fraud",
-    "rico_other": "Other racketeering",
-    "dui": "Driving under the influence (DUI)",
-    "other_felony": "Another felony",
-    "other_misdemeanor": "Another misdemeanor",
+    "espionage": _l("Espionage"),
+    "sedition": _l("Sedition"),
+    "treason": _l("Treason"),
+    "terrorism": _l("Terrorism"),
+    "transportation_security_incident": _l("A transportation security incident"),
+    "hazmat_transport": _l("Improper transport of hazardous materials"),
+    "explosives": _l("Unlawful use of explosives"),
+    "murder": _l("Murder"),
+    "bomb_threat": _l("A bomb threat"),
+    "rico_permanent": _l("Racketeering (RICO) tied to these crimes"),
+    "firearms": _l("Unlawful firearms or weapons"),
+    "extortion": _l("Extortion"),
+    "fraud": _l("Fraud or dishonesty"),
+    "bribery": _l("Bribery"),
+    "smuggling": _l("Smuggling"),
+    "immigration_violation": _l("Immigration violation"),
+    "drug_distribution": _l("Selling or importing drugs"),
+    "arson": _l("Arson"),
+    "kidnapping": _l("Kidnapping or hostage taking"),
+    "rape_sexual_abuse": _l("Rape or sexual abuse"),
+    "assault_intent_to_kill": _l("Assault with intent to kill"),
+    "robbery": _l("Robbery"),
+    "seaport_fraudulent_entry": _l("Entering a seaport by fraud"),
+    "rico_other": _l("Other racketeering"),
+    "dui": _l("Driving under the influence (DUI)"),
+    "other_felony": _l("Another felony"),
+    "other_misdemeanor": _l("Another misdemeanor"),
 }
 
 
 class OffenseEntry(Form):
     category = SelectField(
-        "What was it?",
-        choices=choices([("", "Select"), *[(c, CATEGORY_LABELS[c]) for c in OFFENSE_CATEGORIES]]),
-        validators=[DataRequired("Choose what the arrest or charge was for.")],
+        _l("What was it?"),
+        choices=choices([("", _l("Select")), *[(c, CATEGORY_LABELS[c]) for c in OFFENSE_CATEGORIES]]),
+        validators=[DataRequired(_l("Choose what the arrest or charge was for."))],
     )
     status = SelectField(
-        "Where does it stand?",
-        choices=choices([("", "Select"), ("convicted", "Convicted"), ("pending", "Charge still pending")]),
-        validators=[DataRequired("Say whether you were convicted or the charge is pending.")],
+        _l("Where does it stand?"),
+        choices=choices([("", _l("Select")), ("convicted", _l("Convicted")), ("pending", _l("Charge still pending"))]),
+        validators=[DataRequired(_l("Say whether you were convicted or the charge is pending."))],
     )
     date = DateField(
-        "Date of conviction (or of the charge)", validators=[InputRequired("Enter the date."), date_in_past]
+        _l("Date of conviction (or of the charge)"), validators=[InputRequired(_l("Enter the date.")), date_in_past]
     )
-    released_on = DateField("Date released from prison or jail (if any)", validators=[Optional(), date_in_past])
-    details = TextAreaField("Details (optional)", validators=[Optional(), Length(max=2000)])
+    released_on = DateField(_l("Date released from prison or jail (if any)"), validators=[Optional(), date_in_past])
+    details = TextAreaField(_l("Details (optional)"), validators=[Optional(), Length(max=2000)])
 
     def validate_released_on(self, field):
         if field.data and self.date.data and field.data < self.date.data:
-            raise ValidationError("The release date is before the conviction date.")
+            raise ValidationError(_l("The release date is before the conviction date."))
 
 
 # The background questions, asked the same way in the intake and in the public check (factories, so each form keeps
 # its own field order).
 def has_offenses_field():
     return RadioField(
-        "Have you ever been arrested for, charged with or convicted of a crime, in any country?",
+        _l("Have you ever been arrested for, charged with or convicted of a crime, in any country?"),
         choices=YES_NO,
-        validators=[DataRequired("Answer the question about arrests and convictions.")],
-        description="Include expunged records and driving under the influence.",
+        validators=[DataRequired(_l("Answer the question about arrests and convictions."))],
+        description=_l("Include expunged records and driving under the influence."),
     )
 
 
 def offenses_field():
-    return FieldList(FormField(OffenseEntry), label="Arrests, charges and convictions", max_entries=20)
+    return FieldList(FormField(OffenseEntry), label=_l("Arrests, charges and convictions"), max_entries=20)
 
 
 def customs_field():
     return RadioField(
-        "Have you ever broken customs, immigration or agriculture laws in any country?",
+        _l("Have you ever broken customs, immigration or agriculture laws in any country?"),
         choices=YES_NO,
-        validators=[DataRequired("Answer the question about customs and immigration.")],
+        validators=[DataRequired(_l("Answer the question about customs and immigration."))],
     )
 
 
 def investigation_field():
     return RadioField(
-        "Are you under investigation by any police or law enforcement agency, in any country?",
+        _l("Are you under investigation by any police or law enforcement agency, in any country?"),
         choices=YES_NO,
-        validators=[DataRequired("Answer the question about investigations.")],
+        validators=[DataRequired(_l("Answer the question about investigations."))],
     )
 
 
 def inadmissible_field():
     return RadioField(
-        "Have you ever been refused entry to the U.S., or given a waiver of inadmissibility or parole?",
+        _l("Have you ever been refused entry to the U.S., or given a waiver of inadmissibility or parole?"),
         choices=YES_NO,
-        validators=[DataRequired("Answer the question about entry to the U.S.")],
+        validators=[DataRequired(_l("Answer the question about entry to the U.S."))],
     )
 
 
@@ -530,7 +568,7 @@ def prepare_offenses(form) -> None:
 def offenses_listed(form) -> bool:
     """After validation: a "yes" needs at least one row."""
     if form.has_offenses.data == "yes" and not form.offenses.entries:
-        form.offenses.errors = [*form.offenses.errors, "Add each arrest, charge or conviction."]
+        form.offenses.errors = [*form.offenses.errors, _l("Add each arrest, charge or conviction.")]
         return False
     return True
 
@@ -541,7 +579,9 @@ class BackgroundForm(FlaskForm):
     customs_immigration_violation = customs_field()
     under_investigation = investigation_field()
     inadmissible_or_waiver = inadmissible_field()
-    background_details = TextAreaField("Tell us more about any 'yes' answer", validators=[Optional(), Length(max=4000)])
+    background_details = TextAreaField(
+        _l("Tell us more about any 'yes' answer"), validators=[Optional(), Length(max=4000)]
+    )
 
     def validate(self, extra_validators=None):
         prepare_offenses(self)
@@ -551,47 +591,47 @@ class BackgroundForm(FlaskForm):
             self,
             any(f.data == "yes" for f in flags),
             self.background_details,
-            "Tell us more about each question you answered 'yes'.",
+            _l("Tell us more about each question you answered 'yes'."),
         )
 
 
 class GuardianForm(FlaskForm):
     guardian_given_names = StringField(
-        "Parent or guardian's given names",
+        _l("Parent or guardian's given names"),
         filters=[clean_text],
-        validators=[DataRequired("Enter your parent or guardian's given names."), Length(max=100), NAME_PATTERN],
+        validators=[DataRequired(_l("Enter your parent or guardian's given names.")), Length(max=100), NAME_PATTERN],
     )
     guardian_surname = StringField(
-        "Parent or guardian's surname",
+        _l("Parent or guardian's surname"),
         filters=[clean_text],
-        validators=[DataRequired("Enter your parent or guardian's surname."), Length(max=100), NAME_PATTERN],
+        validators=[DataRequired(_l("Enter your parent or guardian's surname.")), Length(max=100), NAME_PATTERN],
     )
     guardian_relationship = SelectField(
-        "Relationship",
+        _l("Relationship"),
         choices=choices(
             [
-                ("", "Select"),
-                ("mother", "Mother"),
-                ("father", "Father"),
-                ("parent", "Parent"),
-                ("legal_guardian", "Legal guardian"),
+                ("", _l("Select")),
+                ("mother", _l("Mother")),
+                ("father", _l("Father")),
+                ("parent", _l("Parent")),
+                ("legal_guardian", _l("Legal guardian")),
             ]
         ),
-        validators=[DataRequired("Choose how they are related to you.")],
+        validators=[DataRequired(_l("Choose how they are related to you."))],
     )
     guardian_email = StringField(
-        "Parent or guardian's e-mail address",
-        validators=[DataRequired("Enter their e-mail address."), validate_email_field],
+        _l("Parent or guardian's e-mail address"),
+        validators=[DataRequired(_l("Enter their e-mail address.")), validate_email_field],
     )
     guardian_reference = StringField(
-        "Their Global Entry application reference or Known Traveler Number (optional)",
+        _l("Their Global Entry application reference or Known Traveler Number (optional)"),
         filters=[clean_text],
         validators=[Optional(), Length(max=20)],
         description=(
-            "If your parent or guardian is a Global Entry member or is applying now, you pay no Global Entry fee."
+            _l("If your parent or guardian is a Global Entry member or is applying now, you pay no Global Entry fee.")
         ),
     )
     consent = BooleanField(
-        "My parent or guardian agrees to this application",
-        validators=[DataRequired("Your parent or guardian must agree to this application.")],
+        _l("My parent or guardian agrees to this application"),
+        validators=[DataRequired(_l("Your parent or guardian must agree to this application."))],
     )

@@ -11,6 +11,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from flask import abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from trusted_traveler.auth.policy import signed_in
@@ -23,16 +25,16 @@ from trusted_traveler.web.intake import bp
 from trusted_traveler.web.intake import forms as f
 
 TITLES = {
-    "names": "Your name",
-    "birth": "Birth and description",
-    "citizenship": "Citizenship",
-    "documents": "Identity documents",
-    "contact": "Contact details",
-    "addresses": "Where you have lived",
-    "employment": "Work and study",
-    "travel": "Travel abroad",
-    "background": "Background questions",
-    "guardian": "Parent or guardian",
+    "names": _l("Your name"),
+    "birth": _l("Birth and description"),
+    "citizenship": _l("Citizenship"),
+    "documents": _l("Identity documents"),
+    "contact": _l("Contact details"),
+    "addresses": _l("Where you have lived"),
+    "employment": _l("Work and study"),
+    "travel": _l("Travel abroad"),
+    "background": _l("Background questions"),
+    "guardian": _l("Parent or guardian"),
 }
 
 
@@ -297,10 +299,13 @@ def _save_guardian(p, form):
     if reference and guardian is None:
         raise ValueError(
             "guardian_reference",
-            "We could not find a Global Entry application or membership with that number. Check it, or leave it empty.",
+            _(
+                "We could not find a Global Entry application or membership with that number. "
+                "Check it, or leave it empty."
+            ),
         )
     if guardian is not None and guardian.id == p.id:
-        raise ValueError("guardian_reference", "Enter your parent or guardian's number, not your own.")
+        raise ValueError("guardian_reference", _("Enter your parent or guardian's number, not your own."))
     return {
         "guardian_given_names": form.guardian_given_names.data,
         "guardian_surname": form.guardian_surname.data,
@@ -371,7 +376,7 @@ def step(name: str):
                 if gaps:  # saved, but the history is not whole yet: say which months are missing
                     return _render(name, spec.form(data=spec.load(profile)), profile, today, return_to, gaps=gaps)
                 if request.form.get("later"):
-                    flash("Your answers are saved. Come back any time to carry on.", "success")
+                    flash(_("Your answers are saved. Come back any time to carry on."), "success")
                     return redirect(url_for("portal.dashboard"))
                 return redirect(_next_url(profile, name, today, return_to))
         status = 400
@@ -403,7 +408,7 @@ def _next_url(profile, current: str, today, return_to: str | None) -> str:
 
 def _render(name, form, profile, today, return_to, *, gaps=(), status=200):
     progress = _progress(profile, today)
-    names = [s for s, _, _ in progress]
+    names = [s for s, _title, _done in progress]
     return render_template(
         "intake/step.html",
         step=name,

@@ -6,6 +6,7 @@ import datetime as dt
 import re
 
 from flask import Response, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 
@@ -57,7 +58,7 @@ def find_center(reference: str):
     zip_code = re.sub(r"\D", "", request.args.get("zip") or "")
     errors = {}
     if request.args.get("zip") and len(zip_code) != 5:
-        errors["zip"] = "Enter a 5-digit ZIP code, like 20001."
+        errors["zip"] = _("Enter a 5-digit ZIP code, like 20001.")
     offering = _centers_for(application.program)
     centers = list(offering)
     states = sorted({c.state for c in centers})
@@ -119,7 +120,7 @@ def choose_time(reference: str, center_id: int):
     application = _application(reference)
     center = db.session.get(EnrollmentCenter, center_id)
     if center is None:
-        raise NotFound("We could not find that enrollment center.")
+        raise NotFound(_("We could not find that enrollment center."))
     try:
         day = dt.date.fromisoformat(request.args["day"]) if request.args.get("day") else None
     except ValueError:
@@ -133,7 +134,7 @@ def book(reference: str):
     application = _application(reference)
     form = LogoutForm()
     if not form.validate_on_submit() or not (request.form.get("slot_id") or "").isdigit():
-        raise BusinessRuleViolation("Choose a time to book.")
+        raise BusinessRuleViolation(_("Choose a time to book."))
     slot = scheduling.get_slot(int(request.form["slot_id"]))
     current = scheduling.active_appointment(application)
     try:
@@ -161,10 +162,10 @@ def cancel_appointment(reference: str):
     form = LogoutForm()
     appointment = scheduling.active_appointment(application)
     if not form.validate_on_submit() or appointment is None:
-        raise BusinessRuleViolation("There is no appointment to cancel.")
+        raise BusinessRuleViolation(_("There is no appointment to cancel."))
     scheduling.cancel(appointment, by=current_user, now=utcnow())
     db.session.commit()
-    flash("Your appointment is cancelled. Book a new time when you are ready.", "success")
+    flash(_("Your appointment is cancelled. Book a new time when you are ready."), "success")
     return redirect(url_for("portal.application", reference=reference))
 
 
@@ -174,7 +175,7 @@ def appointment_calendar(reference: str):
     application = _application(reference)
     appointment = scheduling.active_appointment(application)
     if appointment is None:
-        raise NotFound("There is no booked appointment for this application.")
+        raise NotFound(_("There is no booked appointment for this application."))
     visit = scheduling.VISIT[application.program.code]
     return Response(
         appointment_ics(appointment, visit=visit),
@@ -188,14 +189,14 @@ def appointment_calendar(reference: str):
 def join_waitlist(reference: str):
     application = _application(reference)
     if not LogoutForm().validate_on_submit():
-        raise BusinessRuleViolation("Your form expired. Reload the page and try again.")
+        raise BusinessRuleViolation(_("Your form expired. Reload the page and try again."))
     ids = [int(i) for i in request.form.getlist("center_ids") if i.isdigit()]
     centers = [c for c in _centers_for(application.program) if c.id in ids]
     try:
         earliest = dt.date.fromisoformat(request.form.get("earliest") or "")
         latest = dt.date.fromisoformat(request.form.get("latest") or "")
     except ValueError:
-        flash("Enter the first and last days you could go, as real dates.", "error")
+        flash(_("Enter the first and last days you could go, as real dates."), "error")
         return redirect(url_for("portal.find_center", reference=reference))
     try:
         waitlist.join(application, centers, earliest=earliest, latest=latest, by=current_user)
@@ -204,7 +205,7 @@ def join_waitlist(reference: str):
         flash(exc.message, "error")
         return redirect(url_for("portal.find_center", reference=reference))
     db.session.commit()
-    flash("You are on the waitlist. We will e-mail you if a time opens, and hold it for you for a while.", "success")
+    flash(_("You are on the waitlist. We will e-mail you if a time opens, and hold it for you for a while."), "success")
     return redirect(url_for("portal.application", reference=reference))
 
 
@@ -214,10 +215,10 @@ def waitlist_action(reference: str, action: str):
     application = _application(reference)
     entry = waitlist.entry_for(application)
     if entry is None or action not in ("accept", "leave") or not LogoutForm().validate_on_submit():
-        raise BusinessRuleViolation("You are not on the waitlist.")
+        raise BusinessRuleViolation(_("You are not on the waitlist."))
     if action == "leave":
         waitlist.leave(entry, now=utcnow())
-        flash("You have left the waitlist.", "success")
+        flash(_("You have left the waitlist."), "success")
     else:
         try:
             scheduling.accept_offer(entry, by=current_user, now=utcnow())
@@ -225,6 +226,6 @@ def waitlist_action(reference: str, action: str):
             db.session.rollback()
             flash(exc.message, "error")
             return redirect(url_for("portal.application", reference=reference))
-        flash("The earlier time is yours.", "success")
+        flash(_("The earlier time is yours."), "success")
     db.session.commit()
     return redirect(url_for("portal.application", reference=reference))

@@ -6,6 +6,8 @@ import datetime as dt
 
 from flask import flash, redirect, render_template, request, url_for
 from flask_babel import get_locale
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import select
 
@@ -63,7 +65,7 @@ def dashboard():
 def _profile_or_intake():
     profile = profiles.profile_for(current_user)
     if not profiles.profile_complete(profile, dt.date.today()):
-        flash("Finish your profile first. You only do this once, for every program.", "info")
+        flash(_("Finish your profile first. You only do this once, for every program."), "info")
         return None, redirect(url_for("intake.start"))
     return profile, None
 
@@ -170,9 +172,9 @@ def application(reference: str):
 
 
 LETTER_TITLES = {
-    "denial": "Decision letter",
-    "revocation": "Revocation letter",
-    "preliminary_ineligible": "Preliminary determination of ineligibility",
+    "denial": _l("Decision letter"),
+    "revocation": _l("Revocation letter"),
+    "preliminary_ineligible": _l("Preliminary determination of ineligibility"),
 }
 
 

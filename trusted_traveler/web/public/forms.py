@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import DateField, RadioField, SelectField
 from wtforms.validators import DataRequired, InputRequired
@@ -22,22 +23,22 @@ from trusted_traveler.web.intake.forms import (
 
 class WhichProgramForm(FlaskForm):
     date_of_birth = DateField(
-        "What is your date of birth?",
-        validators=[InputRequired("Enter your date of birth as a real date."), date_in_past],
+        _l("What is your date of birth?"),
+        validators=[InputRequired(_l("Enter your date of birth as a real date.")), date_in_past],
     )
     citizenship = SelectField(
-        "Which country are you a citizen of?", validators=[DataRequired("Choose your country of citizenship.")]
+        _l("Which country are you a citizen of?"), validators=[DataRequired(_l("Choose your country of citizenship."))]
     )
-    second_citizenship = SelectField("Are you a citizen of another country too? (optional)")
+    second_citizenship = SelectField(_l("Are you a citizen of another country too? (optional)"))
     lawful_permanent_resident = RadioField(
-        "Do you hold a U.S. Permanent Resident Card (green card)?",
+        _l("Do you hold a U.S. Permanent Resident Card (green card)?"),
         choices=YES_NO,
-        validators=[DataRequired("Say whether you hold a U.S. Permanent Resident Card.")],
+        validators=[DataRequired(_l("Say whether you hold a U.S. Permanent Resident Card."))],
     )
     travels_internationally = RadioField(
-        "Do you travel to other countries?",
+        _l("Do you travel to other countries?"),
         choices=YES_NO,
-        validators=[DataRequired("Say whether you travel to other countries.")],
+        validators=[DataRequired(_l("Say whether you travel to other countries."))],
     )
     has_offenses = has_offenses_field()
     offenses = offenses_field()
@@ -45,15 +46,15 @@ class WhichProgramForm(FlaskForm):
     under_investigation = investigation_field()
     inadmissible_or_waiver = inadmissible_field()
     parent_member_or_applying = RadioField(
-        "If you are under 18: is a parent or guardian a Global Entry member, or applying now?",
-        choices=choices([("no", "No, or I am 18 or older"), ("yes", "Yes")]),
+        _l("If you are under 18: is a parent or guardian a Global Entry member, or applying now?"),
+        choices=choices([("no", _l("No, or I am 18 or older")), ("yes", _l("Yes"))]),
         default="no",
     )
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.citizenship.choices = country_choices()
-        self.second_citizenship.choices = country_choices("No other citizenship")
+        self.second_citizenship.choices = country_choices(_l("No other citizenship"))
 
     def validate(self, extra_validators=None):
         prepare_offenses(self)
