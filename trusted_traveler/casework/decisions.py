@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import datetime as dt
 
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from trusted_traveler.audit.record import record_event
@@ -17,6 +19,7 @@ from trusted_traveler.casework.transitions import _interview_recorded, transitio
 from trusted_traveler.db import utcnow
 from trusted_traveler.errors import BusinessRuleViolation
 from trusted_traveler.extensions import db
+from trusted_traveler.i18n import format_day, later
 from trusted_traveler.memberships.models import Membership
 from trusted_traveler.memberships.service import issue_membership
 from trusted_traveler.notifications.service import notify_about
@@ -194,8 +197,16 @@ def request_info(application: Application, *, by, message: str, due_on: dt.date,
     notify_about(
         application,
         kind="info_requested",
-        title=f"We need more information for {application.reference} by {due_on:%B %-d, %Y}",
-        body=f"An officer asked: {message.strip()}\n\nAnswer on your application page by {due_on:%B %-d, %Y}.",
+        title=_l(
+            "We need more information for %(reference)s by %(date)s",
+            reference=application.reference,
+            date=later(format_day, due_on),
+        ),
+        body=_l(
+            "An officer asked: %(question)s\n\nAnswer on your application page by %(date)s.",
+            question=message.strip(),
+            date=later(format_day, due_on),
+        ),
     )
     return request
 
@@ -229,9 +240,9 @@ def answer_info_request(application: Application, *, by, answer: str, files=()) 
     """
     request = open_info_request(application)
     if request is None or application.status_enum is not S.INFO_REQUESTED:
-        raise BusinessRuleViolation("There is no request waiting for your answer.")
+        raise BusinessRuleViolation(_("There is no request waiting for your answer."))
     if not (answer or "").strip():
-        raise BusinessRuleViolation("Write your answer.")
+        raise BusinessRuleViolation(_("Write your answer."))
     _attach(application, files, purpose="info_response", by=by, info_request=request)
     request.answer, request.answered_at = answer.strip(), utcnow()
     transition(application, S.OFFICER_REVIEW, by=by, reason_code="info_answered")
@@ -275,9 +286,11 @@ def request_reconsideration(application: Application, *, by, statement: str, fil
     """
     status = application.status_enum
     if status not in RECONSIDERABLE:
-        raise BusinessRuleViolation("Only a denial, a revocation or a preliminary determination can be reconsidered.")
+        raise BusinessRuleViolation(
+            _("Only a denial, a revocation or a preliminary determination can be reconsidered.")
+        )
     if not (statement or "").strip():
-        raise BusinessRuleViolation("Tell us why we should look at your case again.")
+        raise BusinessRuleViolation(_("Tell us why we should look at your case again."))
     other_open = db.session.scalar(
         select(Application.reference).where(
             Application.profile_id == application.profile_id,

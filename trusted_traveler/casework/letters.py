@@ -7,23 +7,34 @@ import datetime as dt
 import unicodedata
 from dataclasses import dataclass
 
+from flask_babel import force_locale, gettext
 from fpdf import FPDF
 
 from trusted_traveler.casework.decisions import RESPONSE_DAYS
 from trusted_traveler.casework.models import DecisionLetter
 from trusted_traveler.casework.reasons import BY_CODE
+from trusted_traveler.i18n import format_day
+
+
+def N_(message: str) -> str:
+    """Marks a string for translation; letter_content translates it into the letter's language."""
+    return message
+
 
 TITLES = {
-    "denial": "Decision on your {program} application",
-    "revocation": "Your {program} membership has been revoked",
-    "preliminary_ineligible": "Preliminary determination of ineligibility for {program}",
+    "denial": N_("Decision on your %(program)s application"),
+    "revocation": N_("Your %(program)s membership has been revoked"),
+    "preliminary_ineligible": N_("Preliminary determination of ineligibility for %(program)s"),
 }
 OPENINGS = {
-    "denial": "We have decided not to approve your {program} application {reference}.",
-    "revocation": "We have revoked your {program} membership. Your Known Traveler Number no longer works for "
-    "{program} and you must not use it when you book flights.",
-    "preliminary_ineligible": "We have found something that may make you ineligible for {program}. This is not yet "
-    "a final decision.",
+    "denial": N_("We have decided not to approve your %(program)s application %(reference)s."),
+    "revocation": N_(
+        "We have revoked your %(program)s membership. Your Known Traveler Number no longer works for "
+        "%(program)s and you must not use it when you book flights."
+    ),
+    "preliminary_ineligible": N_(
+        "We have found something that may make you ineligible for %(program)s. This is not yet a final decision."
+    ),
 }
 
 
@@ -31,6 +42,7 @@ OPENINGS = {
 class LetterContent:
     title: str
     date: dt.date
+    date_text: str
     to: str
     reference: str
     opening: str
@@ -39,7 +51,13 @@ class LetterContent:
     next_steps: list[str]
 
 
-def letter_content(letter: DecisionLetter) -> LetterContent:
+def letter_content(letter: DecisionLetter, language: str = "en") -> LetterContent:
+    """The letter in `language` ("en" or "es"; the traveler's preferred language on their pages)."""
+    with force_locale(language if language in ("en", "es") else "en"):
+        return _content(letter)
+
+
+def _content(letter: DecisionLetter) -> LetterContent:
     application = letter.application
     program = application.program.name
     issued = letter.issued_at.date()
@@ -47,33 +65,48 @@ def letter_content(letter: DecisionLetter) -> LetterContent:
     if letter.kind == "preliminary_ineligible":
         deadline = issued + dt.timedelta(days=RESPONSE_DAYS)
         steps.append(
-            f"You have {RESPONSE_DAYS} days, until {deadline:%B %-d, %Y}, to answer. Sign in, open application "
-            f'{application.reference} and choose "Respond to this determination". Send a corrected record or court '
-            "documents if our records are wrong or incomplete."
+            gettext(
+                "You have %(days)s days, until %(date)s, to answer. Sign in, open application %(reference)s and "
+                'choose "Respond to this determination". Send a corrected record or court documents if our records '
+                "are wrong or incomplete.",
+                days=RESPONSE_DAYS,
+                date=format_day(deadline),
+                reference=application.reference,
+            )
         )
-        steps.append(f"If we do not hear from you by {deadline:%B %-d, %Y}, this becomes a final denial.")
+        steps.append(
+            gettext("If we do not hear from you by %(date)s, this becomes a final denial.", date=format_day(deadline))
+        )
     else:
         steps.append(
-            f'You can ask us to reconsider. Sign in, open application {application.reference} and choose "Ask us to '
-            'reconsider". Say why the decision should change and attach documents that show it, such as court '
-            "records (PDF), even for records that were sealed or expunged."
+            gettext(
+                'You can ask us to reconsider. Sign in, open application %(reference)s and choose "Ask us to '
+                'reconsider". Say why the decision should change and attach documents that show it, such as court '
+                "records (PDF), even for records that were sealed or expunged.",
+                reference=application.reference,
+            )
         )
         steps.append(
-            "If you think you were confused with someone else, you can also ask the DHS Traveler Redress Inquiry "
-            "Program (DHS TRIP) at www.dhs.gov/trip."
+            gettext(
+                "If you think you were confused with someone else, you can also ask the DHS Traveler Redress Inquiry "
+                "Program (DHS TRIP) at www.dhs.gov/trip."
+            )
         )
         if application.program.code == "global_entry":
             steps.append(
-                "You can also write to the CBP Trusted Traveler Ombudsman, P.O. Box 946, Williston, VT 05495 "
-                "(8 CFR 235.12(k))."
+                gettext(
+                    "You can also write to the CBP Trusted Traveler Ombudsman, P.O. Box 946, Williston, VT 05495 "
+                    "(8 CFR 235.12(k))."
+                )
             )
     return LetterContent(
-        title=TITLES[letter.kind].format(program=program),
+        title=gettext(TITLES[letter.kind], program=program),
         date=issued,
+        date_text=format_day(issued),
         to=application.profile.full_name,
         reference=application.reference,
-        opening=OPENINGS[letter.kind].format(program=program, reference=application.reference),
-        reasons=[(BY_CODE[c].letter, BY_CODE[c].citation) for c in letter.reason_codes if c in BY_CODE],
+        opening=gettext(OPENINGS[letter.kind], program=program, reference=application.reference),
+        reasons=[(gettext(BY_CODE[c].letter), BY_CODE[c].citation) for c in letter.reason_codes if c in BY_CODE],
         note=letter.note,
         next_steps=steps,
     )
@@ -92,12 +125,17 @@ def _latin1(text: str) -> str:
     return "".join(out)
 
 
-def render_pdf(letter: DecisionLetter) -> bytes:
-    content = letter_content(letter)
+def render_pdf(letter: DecisionLetter, language: str = "en") -> bytes:
+    content = letter_content(letter, language)
+    with force_locale(language if language in ("en", "es") else "en"):
+        return _pdf(content, language)
+
+
+def _pdf(content: LetterContent, language: str) -> bytes:
     pdf = FPDF(format="Letter")
     pdf.set_title(_latin1(content.title))
     pdf.set_author("Trusted Traveler 2.0")
-    pdf.set_lang("en-US")
+    pdf.set_lang("es-US" if language == "es" else "en-US")
     pdf.add_page()
     pdf.set_margins(25, 25, 25)
     pdf.set_font("Helvetica", size=9)
@@ -107,22 +145,26 @@ def render_pdf(letter: DecisionLetter) -> bytes:
     pdf.multi_cell(0, 8, _latin1(content.title), new_x="LMARGIN", new_y="NEXT")
     pdf.set_font("Helvetica", size=11)
     pdf.ln(2)
-    header = f"{content.date:%B %-d, %Y}\nTo: {content.to}\nApplication: {content.reference}"
+    header = "\n".join(
+        (content.date_text, gettext("To") + f": {content.to}", gettext("Application") + f": {content.reference}")
+    )
     pdf.multi_cell(0, 6, _latin1(header), new_x="LMARGIN", new_y="NEXT")
     pdf.ln(4)
     pdf.multi_cell(0, 6, _latin1(content.opening), new_x="LMARGIN", new_y="NEXT")
     pdf.ln(3)
     pdf.set_font("Helvetica", "B", 12)
-    pdf.multi_cell(0, 7, "Why", new_x="LMARGIN", new_y="NEXT")
+    pdf.multi_cell(0, 7, _latin1(gettext("Why")), new_x="LMARGIN", new_y="NEXT")
     pdf.set_font("Helvetica", size=11)
     for words, citation in content.reasons:
         pdf.multi_cell(0, 6, _latin1(f"- {words} ({citation})"), new_x="LMARGIN", new_y="NEXT")
     if content.note:
         pdf.ln(2)
-        pdf.multi_cell(0, 6, _latin1(f"The officer adds: {content.note}"), new_x="LMARGIN", new_y="NEXT")
+        pdf.multi_cell(
+            0, 6, _latin1(gettext("The officer adds: %(note)s", note=content.note)), new_x="LMARGIN", new_y="NEXT"
+        )
     pdf.ln(3)
     pdf.set_font("Helvetica", "B", 12)
-    pdf.multi_cell(0, 7, "What you can do", new_x="LMARGIN", new_y="NEXT")
+    pdf.multi_cell(0, 7, _latin1(gettext("What you can do")), new_x="LMARGIN", new_y="NEXT")
     pdf.set_font("Helvetica", size=11)
     for step in content.next_steps:
         pdf.multi_cell(0, 6, _latin1(f"- {step}"), new_x="LMARGIN", new_y="NEXT")

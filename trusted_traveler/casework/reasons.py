@@ -5,6 +5,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+
+def N_(message: str) -> str:
+    """Marks the traveler's words for translation; casework.letters translates them into the letter's language."""
+    return message
+
+
 GE = "global_entry"
 PC = "precheck"
 
@@ -22,79 +28,85 @@ REASONS: tuple[Reason, ...] = (
     Reason(
         "false_information",
         "False or incomplete information",
-        "Some information on your application was false or incomplete.",
+        N_("Some information on your application was false or incomplete."),
         "8 CFR 235.12(b)(2)(i); 49 CFR 1540.103",
         frozenset({GE, PC}),
     ),
     Reason(
         "criminal_history",
         "Criminal history (arrest, conviction, pending charge or warrant)",
-        "Our records show an arrest, a conviction, a pending charge or a warrant, in the United States or another "
-        "country.",
+        N_(
+            "Our records show an arrest, a conviction, a pending charge or a warrant, in the United States or another "
+            "country."
+        ),
         "8 CFR 235.12(b)(2)(ii)",
         frozenset({GE}),
     ),
     Reason(
         "disqualifying_offense",
         "Disqualifying criminal offense",
-        "Our records show a criminal offense that disqualifies a person from TSA PreCheck.",
+        N_("Our records show a criminal offense that disqualifies a person from TSA PreCheck."),
         "49 CFR 1572.103",
         frozenset({PC}),
     ),
     Reason(
         "customs_immigration",
         "Customs, immigration or agriculture violation",
-        "Our records show a violation of customs, immigration or agriculture rules in the United States or another "
-        "country.",
+        N_(
+            "Our records show a violation of customs, immigration or agriculture rules in the United States or another "
+            "country."
+        ),
         "8 CFR 235.12(b)(2)(iii)",
         frozenset({GE}),
     ),
     Reason(
         "under_investigation",
         "Subject of a law-enforcement investigation",
-        "You are the subject of an investigation by a law-enforcement agency.",
+        N_("You are the subject of an investigation by a law-enforcement agency."),
         "8 CFR 235.12(b)(2)(iv)",
         frozenset({GE}),
     ),
     Reason(
         "inadmissible",
         "Inadmissible, or granted a waiver or parole",
-        "You cannot be admitted to the United States, or you were once given a waiver of inadmissibility or parole.",
+        N_(
+            "You cannot be admitted to the United States, or you were once given a waiver of inadmissibility or parole."
+        ),
         "8 CFR 235.12(b)(2)(v)",
         frozenset({GE}),
     ),
     Reason(
         "security_threat",
         "Security threat assessment not passed",
-        "The security threat assessment found that you may pose a risk to transportation security.",
+        N_("The security threat assessment found that you may pose a risk to transportation security."),
         "49 CFR 1560.1; 49 U.S.C. 114(f)",
         frozenset({PC}),
     ),
     Reason(
         "citizenship_not_established",
         "Citizenship or residence not shown",
-        "We could not confirm that you are a U.S. citizen, a U.S. national or a lawful permanent resident.",
+        N_("We could not confirm that you are a U.S. citizen, a U.S. national or a lawful permanent resident."),
         "49 U.S.C. 44919",
         frozenset({PC}),
     ),
     Reason(
         "not_low_risk",
         "Could not establish low-risk status",
-        "We could not confirm that you are a low-risk traveler.",
+        N_("We could not confirm that you are a low-risk traveler."),
         "8 CFR 235.12(b)(2)(vii)",
         frozenset({GE}),
     ),
     Reason(
         "no_response",
         "No answer by the due date",
-        "You did not answer our request by the date we gave you.",
+        N_("You did not answer our request by the date we gave you."),
         "8 CFR 235.12(b)(2)(vii); 49 CFR 1572.15",
         frozenset({GE, PC}),
     ),
     Reason(
         "program_violation",
         "Broke the program's rules (revocation)",
-        "You did not follow the program's rules, for example by carrying goods you did not declare.",
+        N_("You did not follow the program's rules, for example by carrying goods you did not declare."),
         "8 CFR 235.12(j)",
         frozenset({GE, PC}),
     ),

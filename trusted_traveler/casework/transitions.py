@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 
 from trusted_traveler.audit.record import record_event
@@ -121,8 +122,17 @@ def transition(
         notify_about(
             application,
             kind="status_changed",
-            title=f"{application.program.name} application {application.reference}: {new_label}",
-            body=f"Your {application.program.name} application is now: {new_label}.",
+            title=_l(
+                "%(program)s application %(reference)s: %(status)s",
+                program=application.program.name,
+                reference=application.reference,
+                status=_l(new_label),
+            ),
+            body=_l(
+                "Your %(program)s application is now: %(status)s.",
+                program=application.program.name,
+                status=_l(new_label),
+            ),
         )
     db.session.flush()
     return event

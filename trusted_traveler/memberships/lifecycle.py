@@ -12,12 +12,14 @@ import calendar
 import datetime as dt
 from dataclasses import dataclass
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import exists, or_, select, update
 from sqlalchemy.orm import aliased
 
 from trusted_traveler.casework.models import Application
 from trusted_traveler.casework.states import OPEN, Status
 from trusted_traveler.extensions import db
+from trusted_traveler.i18n import format_day, later
 from trusted_traveler.memberships.models import Membership
 from trusted_traveler.memberships.service import renewal_window
 from trusted_traveler.notifications.service import notify
@@ -78,8 +80,9 @@ def _renewal_under_way(membership: Membership):
     )
 
 
-def _fmt(day: dt.date) -> str:
-    return f"{day:%B} {day.day}, {day.year}"
+def _fmt(day: dt.date):
+    """The date as the member will read it, in their language (written when the message is)."""
+    return later(format_day, day)
 
 
 def _remind(membership: Membership, months: int, today: dt.date) -> bool:
@@ -102,17 +105,20 @@ def _remind(membership: Membership, months: int, today: dt.date) -> bool:
     opens, _closes = renewal_window(membership)
     program = membership.program.name
     renew = (
-        "You can renew now."
+        _l("You can renew now.")
         if opens <= today
-        else f"You can renew from {_fmt(opens)}; we will remind you again before it expires."
+        else _l("You can renew from %(date)s; we will remind you again before it expires.", date=_fmt(opens))
     )
     notify(
         membership.profile.account,
         kind="membership_expiring",
-        title=f"Your {program} membership expires on {_fmt(membership.valid_until)}",
-        body=(
-            f"Your {program} membership expires on {_fmt(membership.valid_until)}. {renew} "
-            "Renewing reuses your profile; check it is up to date, then choose to renew."
+        title=_l("Your %(program)s membership expires on %(date)s", program=program, date=_fmt(membership.valid_until)),
+        body=_l(
+            "Your %(program)s membership expires on %(date)s. %(renew)s Renewing reuses your profile; check it is up "
+            "to date, then choose to renew.",
+            program=program,
+            date=_fmt(membership.valid_until),
+            renew=renew,
         ),
         link=RENEW_LINK,
     )
@@ -134,14 +140,21 @@ def _expire(membership: Membership) -> bool:
     program = membership.program.name
     _opens, closes = renewal_window(membership)
     if closes > membership.valid_until:
-        next_step = f"You can still renew it until {_fmt(closes)}; after that you would apply again as new."
+        next_step = _l(
+            "You can still renew it until %(date)s; after that you would apply again as new.", date=_fmt(closes)
+        )
     else:
-        next_step = "To keep it, apply again."
+        next_step = _l("To keep it, apply again.")
     notify(
         membership.profile.account,
         kind="membership_expired",
-        title=f"Your {program} membership has expired",
-        body=f"Your {program} membership expired on {_fmt(membership.valid_until)}. {next_step}",
+        title=_l("Your %(program)s membership has expired", program=program),
+        body=_l(
+            "Your %(program)s membership expired on %(date)s. %(next_step)s",
+            program=program,
+            date=_fmt(membership.valid_until),
+            next_step=next_step,
+        ),
         link=RENEW_LINK,
     )
     return True

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+from flask_babel import force_locale
 from sqlalchemy import func, select, update
 
 from trusted_traveler.extensions import db
@@ -13,7 +14,18 @@ from trusted_traveler.notifications.models import Notification, OutboxMessage
 PAGE_SIZE = 50
 
 
+def in_language_of(account, text) -> str:
+    """`text` (a string, or a lazy string made with lazy_gettext / i18n.later) in the account's language. Outside an
+    app context there is no catalog, and the text stays English."""
+    language = account.preferred_language if account.preferred_language in ("en", "es") else "en"
+    with force_locale(language):
+        return str(text)
+
+
 def notify(account, *, kind: str, title: str, body: str, link: str | None = None) -> Notification:
+    """Tell `account` something, in its preferred language: pass `title` and `body` as lazy strings
+    (`lazy_gettext("... %(x)s", x=...)`) so they are written in the recipient's language, not the sender's."""
+    title, body = in_language_of(account, title), in_language_of(account, body)
     note = Notification(account_id=account.id, kind=kind, title=title, body=body, link=link)
     db.session.add(note)
     db.session.add(

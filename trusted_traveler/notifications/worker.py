@@ -29,6 +29,7 @@ from email.utils import format_datetime
 from urllib.parse import urlsplit
 
 from flask import current_app
+from flask_babel import force_locale, gettext
 from sqlalchemy import select
 
 from trusted_traveler.db import utcnow
@@ -68,9 +69,13 @@ def build_email(message: OutboxMessage) -> EmailMessage:
     email["Date"] = format_datetime(message.created_at)
     email["Auto-Submitted"] = "auto-generated"  # RFC 3834: no vacation replies
     body = message.payload.get("body", "")
+    language = message.payload.get("language") if message.payload.get("language") in ("en", "es") else "en"
     if message.payload.get("link"):
-        body += f"\n\nSee the details: {cfg['BASE_URL']}{message.payload['link']}"
+        with force_locale(language):  # the worker has no request: the recipient's language, kept in the payload
+            see = gettext("See the details: %(url)s", url=f"{cfg['BASE_URL']}{message.payload['link']}")
+        body += f"\n\n{see}"
     email.set_content(body)
+    email["Content-Language"] = language  # after set_content, which replaces the Content-* headers
     return email
 
 

@@ -6,10 +6,12 @@ from __future__ import annotations
 
 import datetime as dt
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import delete, select
 
 from trusted_traveler.audit.record import record_event
 from trusted_traveler.extensions import db
+from trusted_traveler.i18n import later
 from trusted_traveler.notifications.service import notify_about
 from trusted_traveler.scheduling.lookups import ACTIVE, VISIT, describe_time
 from trusted_traveler.scheduling.models import Appointment, EnrollmentCenter, Slot
@@ -66,9 +68,15 @@ def replan(center: EnrollmentCenter, *, by, now: dt.datetime, known: set[int]) -
         notify_about(
             application,
             kind="appointment_affected",
-            title=f"{center.short_name} changed its hours: your {VISIT[application.program.code]} is affected",
-            body=f"Your appointment on {describe_time(appointment.slot)} may not go ahead. Choose another time, "
-            "or the center will contact you.",
+            title=_l(
+                "%(center)s changed its hours: your %(visit)s is affected",
+                center=center.short_name,
+                visit=VISIT[application.program.code],
+            ),
+            body=_l(
+                "Your appointment on %(when)s may not go ahead. Choose another time, or the center will contact you.",
+                when=later(describe_time, appointment.slot),
+            ),
         )
     record_event(
         "center.capacity_changed",

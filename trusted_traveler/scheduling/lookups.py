@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import datetime as dt
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, or_, select, update
 
 from trusted_traveler.casework.states import Status
 from trusted_traveler.extensions import db
+from trusted_traveler.i18n import format_day
 from trusted_traveler.scheduling.models import Appointment, EnrollmentCenter, Slot
 from trusted_traveler.scheduling.slots import local_time
 
@@ -15,12 +17,12 @@ S = Status
 ACTIVE = ("booked", "checked_in")
 BOOKABLE = {"global_entry": S.CONDITIONALLY_APPROVED, "precheck": S.SUBMITTED}
 SCHEDULED = {"global_entry": S.INTERVIEW_SCHEDULED, "precheck": S.ENROLLMENT_SCHEDULED}
-VISIT = {"global_entry": "interview", "precheck": "enrollment visit"}
+VISIT = {"global_entry": _l("interview"), "precheck": _l("enrollment visit")}
 
 
 def describe_time(slot: Slot) -> str:
     local = local_time(slot.starts_at, slot.center)
-    return f"{local:%A, %B %-d, %Y at %-I:%M %p} {local.tzname()}"
+    return f"{format_day(local, '%A, %B %-d, %Y at %-I:%M %p')} {local.tzname()}"
 
 
 def active_appointment(application) -> Appointment | None:

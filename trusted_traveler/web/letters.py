@@ -7,10 +7,11 @@ from flask import Response
 from trusted_traveler.casework.letters import letter_content, render_pdf
 
 
-def letter_response(letter) -> Response:
+def letter_response(letter, language: str = "en") -> Response:
+    """The PDF in `language` (the traveler's page passes theirs; the officer's page keeps English)."""
     content = letter_content(letter)
     return Response(
-        render_pdf(letter),
+        render_pdf(letter, language),
         mimetype="application/pdf",
         headers={
             "Content-Disposition": f'inline; filename="{content.reference}-{letter.kind}-{letter.id}.pdf"',

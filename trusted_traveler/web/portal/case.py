@@ -4,6 +4,8 @@ documents, checked by content) and reading decision letters. Another person's ap
 from __future__ import annotations
 
 from flask import abort, flash, redirect, render_template, request, url_for
+from flask_babel import get_locale
+from flask_babel import gettext as _
 from flask_login import current_user
 
 from trusted_traveler.auth.policy import signed_in
@@ -48,7 +50,7 @@ def answer_request(reference: str):
         lambda application, f: decisions.answer_info_request(
             application, by=current_user, answer=f.answer.data, files=_uploads(f)
         ),
-        "Thank you. We sent your answer to the officer.",
+        _("Thank you. We sent your answer to the officer."),
     )
 
 
@@ -63,7 +65,7 @@ def request_reconsideration(reference: str):
         lambda application, f: decisions.request_reconsideration(
             application, by=current_user, statement=f.statement.data, files=_uploads(f)
         ),
-        "We received your request. An officer will look at your case again.",
+        _("We received your request. An officer will look at your case again."),
     )
 
 
@@ -76,10 +78,11 @@ def _letter_for_traveler(reference: str, letter_id: int):
 @signed_in
 def letter(reference: str, letter_id: int):
     found = _letter_for_traveler(reference, letter_id)
-    return render_template("portal/letter.html", letter=found, content=letter_content(found))
+    content = letter_content(found, language=str(get_locale() or "en"))
+    return render_template("portal/letter.html", letter=found, content=content)
 
 
 @bp.get("/applications/<reference>/letters/<int:letter_id>.pdf")
 @signed_in
 def letter_pdf(reference: str, letter_id: int):
-    return letter_response(_letter_for_traveler(reference, letter_id))
+    return letter_response(_letter_for_traveler(reference, letter_id), language=str(get_locale() or "en"))
