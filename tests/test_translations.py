@@ -1,0 +1,248 @@
+"""Spanish for everything a traveler sees: every string on the traveler's pages, forms, messages, e-mails and letters
+has a Spanish translation, and the language chosen is the one used."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from pathlib import Path
+
+import pytest
+from babel.messages.extract import extract_from_dir
+from babel.messages.pofile import read_po
+from flask_babel import force_locale
+
+from tests.factories import create_account, sign_in
+
+ROOT = Path(__file__).resolve().parent.parent
+CATALOG = ROOT / "trusted_traveler/translations/es/LC_MESSAGES/messages.po"
+# The same keywords as `make translations` (babel.cfg says where to look).
+KEYWORDS = {"_": None, "_l": None, "gettext": None, "lazy_gettext": None, "ngettext": (1, 2), "N_": None}
+
+# Staff pages stay English for now; everything else under templates/ is what a traveler can see. (feedback/ and
+# public/performance.html are being built alongside and are checked once they land.)
+STAFF_TEMPLATES = ("officer/", "admin/", "rules_console/", "feedback/", "public/performance.html")
+TRAVELER_MODULES = (
+    "api/traveler.py",
+    "casework/decisions.py",
+    "casework/letters.py",
+    "casework/reasons.py",
+    "casework/service.py",
+    "casework/states.py",
+    "casework/stats.py",
+    "casework/transitions.py",
+    "errors.py",
+    "i18n.py",
+    "memberships/lifecycle.py",
+    "notifications/service.py",
+    "notifications/worker.py",
+    "payments/service.py",
+    "scheduling/capacity.py",
+    "scheduling/lookups.py",
+    "scheduling/service.py",
+    "scheduling/waitlist.py",
+    "web/auth/views.py",
+    "web/availability/forms.py",
+    "web/availability/views.py",
+    "web/forms.py",
+    "web/intake/forms.py",
+    "web/intake/views.py",
+    "web/portal/appointments.py",
+    "web/portal/case.py",
+    "web/portal/notifications.py",
+    "web/portal/views.py",
+    "web/public/forms.py",
+    "web/public/views.py",
+)
+
+
+def traveler_facing_messages() -> dict[str, str]:
+    """Every msgid a traveler can meet, with where it comes from, extracted the way pybabel does."""
+    found: dict[str, str] = {}
+
+    def collect(directory: Path, method_map, wanted):
+        for filename, _lineno, message, _comments, _context in extract_from_dir(
+            str(directory), method_map, keywords=KEYWORDS
+        ):
+            if wanted(filename):
+                for msgid in message if isinstance(message, tuple) else (message,):
+                    if msgid:
+                        found.setdefault(msgid, filename)
+
+    collect(ROOT / "templates", [("**.html", "jinja2")], lambda f: not f.startswith(STAFF_TEMPLATES))
+    collect(ROOT / "trusted_traveler", [("**.py", "python")], lambda f: f in TRAVELER_MODULES)
+    return found
+
+
+@pytest.fixture(scope="module")
+def catalog():
+    with CATALOG.open("rb") as fh:
+        return read_po(fh, locale="es")
+
+
+def test_every_traveler_facing_string_has_a_spanish_translation(catalog):
+    """The test that fails when someone adds a traveler-facing string without translating it."""
+    missing = []
+    for msgid, source in sorted(traveler_facing_messages().items()):
+        entry = catalog.get(msgid)
+        strings = (entry.string if isinstance(entry.string, tuple) else (entry.string,)) if entry else ()
+        if entry is None or entry.fuzzy or not all(strings):
+            missing.append(f"{source}: {msgid!r}")
+    assert not missing, (
+        f"{len(missing)} traveler-facing strings have no Spanish translation. Run `make translations`, translate "
+        "them in trusted_traveler/translations/es/LC_MESSAGES/messages.po, and run `make translations` again:\n"
+        + "\n".join(missing[:50])
+    )
+
+
+PLACEHOLDER = re.compile(r"%\((\w+)\)[sd]|%[sd]")
+
+
+def test_translations_keep_every_placeholder(catalog):
+    wrong = [
+        entry.id
+        for entry in catalog
+        if entry.id
+        and entry.string
+        and not isinstance(entry.id, tuple)
+        and sorted(PLACEHOLDER.findall(entry.id)) != sorted(PLACEHOLDER.findall(entry.string))
+    ]
+    assert not wrong, f"These translations lost or changed a %(name)s placeholder: {wrong}"
+
+
+def test_the_compiled_catalog_is_up_to_date():
+    mo = CATALOG.with_suffix(".mo")
+    assert mo.exists() and mo.stat().st_mtime >= CATALOG.stat().st_mtime, "Run `make translations` (or `make install`)"
+
+
+def test_accept_language_es_gives_the_home_page_in_spanish(client):
+    html = client.get("/", headers={"Accept-Language": "es-MX,es;q=0.9,en;q=0.5"}).get_data(as_text=True)
+    assert '<html lang="es">' in html
+    assert "TSA PreCheck y Global Entry en un solo lugar" in html
+    assert 'lang="en" hreflang="en">English</a>' in html
+
+
+def test_english_by_default(client):
+    html = client.get("/").get_data(as_text=True)
+    assert '<html lang="en">' in html
+    assert "TSA PreCheck and Global Entry in one place" in html
+    assert 'lang="es" hreflang="es">Español</a>' in html
+
+
+def _language_of(app, email: str) -> str:
+    from trusted_traveler.auth.models import Account
+    from trusted_traveler.extensions import db
+
+    with app.app_context():
+        return db.session.query(Account).filter_by(email=email).one().preferred_language
+
+
+def test_the_switch_is_remembered_in_the_session_and_on_the_account(app, client):
+    response = client.get("/language/es?next=/which-program")
+    assert response.status_code == 302 and response.headers["Location"] == "/which-program"
+    assert '<html lang="es">' in client.get("/which-program").get_data(as_text=True)
+    with client.session_transaction() as session:
+        assert session["lang"] == "es" and session.permanent
+
+    # chosen before signing in: kept through sign-in, and saved on the account
+    sign_in(client, "lucia@example.com")
+    assert '<html lang="es">' in client.get("/dashboard").get_data(as_text=True)
+    assert _language_of(app, "lucia@example.com") == "es"
+
+    # another browser, asking for English: the account remembers Spanish
+    other = app.test_client()
+    sign_in(other, "lucia@example.com")
+    with other.session_transaction() as session:
+        session.pop("lang", None)
+    html = other.get("/dashboard", headers={"Accept-Language": "en"}).get_data(as_text=True)
+    assert '<html lang="es">' in html and "Mis solicitudes" in html
+
+    other.get("/language/en")
+    assert _language_of(app, "lucia@example.com") == "en"
+
+
+def test_only_english_and_spanish_and_only_same_site_next(client):
+    assert client.get("/language/fr").status_code == 404
+    assert client.get("/language/es?next=//evil.example/").headers["Location"] == "/"
+    assert client.get("/language/es?next=https://evil.example/").headers["Location"] == "/"
+
+
+def test_a_form_error_in_spanish(client):
+    client.get("/language/es")
+    html = client.post("/which-program", data={}).get_data(as_text=True)
+    assert "Hay un problema" in html
+    assert "Escriba su fecha de nacimiento como una fecha real." in html
+
+
+def test_a_notification_and_an_email_for_a_spanish_speaking_traveler(app):
+    """Written in the recipient's language, whatever the language of the request that caused it (an officer's)."""
+    from flask_babel import lazy_gettext
+
+    from trusted_traveler.extensions import db
+    from trusted_traveler.notifications.models import OutboxMessage
+    from trusted_traveler.notifications.service import notify
+    from trusted_traveler.notifications.worker import build_email
+
+    with app.test_request_context("/", headers={"Accept-Language": "en"}):
+        traveler = create_account("sofia@example.com")
+        traveler.preferred_language = "es"
+        english = create_account("sam@example.com")
+        note = notify(
+            traveler,
+            kind="test",
+            title=lazy_gettext("Your %(visit)s is booked: %(when)s", visit=lazy_gettext("interview"), when="x"),
+            body=lazy_gettext("Book a new time whenever you are ready."),
+            link="/dashboard",
+        )
+        kept = notify(english, kind="test", title=lazy_gettext("Book a new time whenever you are ready."), body="")
+        assert note.title == "Su entrevista está reservada: x"
+        assert note.body == "Reserve una nueva hora cuando quiera."
+        assert kept.title == "Book a new time whenever you are ready."
+        db.session.flush()
+        message = db.session.query(OutboxMessage).filter_by(recipient="sofia@example.com").one()
+        assert message.payload["subject"] == note.title
+        email = build_email(message)
+        db.session.rollback()
+    assert email["Subject"] == "Su entrevista está reservada: x"
+    assert email["Content-Language"] == "es"
+    assert "Vea los detalles:" in email.get_content()
+
+
+def test_status_change_notifications_speak_the_travelers_language(app):
+    from trusted_traveler.casework.states import public_label
+
+    with app.test_request_context("/"), force_locale("es"):
+        from flask_babel import gettext
+
+        assert gettext(public_label("global_entry", "conditionally_approved")) == "Aprobación condicional"
+
+
+def test_dates_in_spanish(app):
+    from trusted_traveler.i18n import format_day
+
+    with app.test_request_context("/"):
+        assert format_day(dt.date(2027, 3, 4)) == "March 4, 2027"
+        with force_locale("es"):
+            assert format_day(dt.date(2027, 3, 4)) == "4 de marzo de 2027"
+
+
+def test_a_decision_letter_in_spanish(app_ctx):
+    from tests.casework.test_decisions import in_review
+    from tests.factories import create_officer
+    from trusted_traveler.casework import decisions
+    from trusted_traveler.casework.letters import letter_content, render_pdf
+
+    application = in_review()
+    letter = decisions.deny(application, by=create_officer(), reason_codes=["criminal_history"], note="Ver registro.")
+    content = letter_content(letter, language="es")
+    assert content.title == "Decisión sobre su solicitud de Global Entry"
+    assert content.opening.startswith("Decidimos no aprobar su solicitud de Global Entry")
+    assert content.reasons[0] == (
+        "Nuestros registros muestran un arresto, una condena, un cargo pendiente o una orden de arresto, en Estados "
+        "Unidos o en otro país.",
+        "8 CFR 235.12(b)(2)(ii)",
+    )
+    assert any("Pídanos que reconsideremos" in step for step in content.next_steps)
+    assert " de 20" in content.date_text  # "4 de marzo de 2027"
+    assert letter_content(letter).title == "Decision on your Global Entry application"
+    assert render_pdf(letter, "es").startswith(b"%PDF-")
