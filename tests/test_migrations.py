@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import os
+import warnings
 import re
 import uuid
 from pathlib import Path
@@ -49,6 +50,14 @@ def test_revisions_are_numbered_and_linear():
         assert f"down_revision = {expected_down}" in source, f"{name} must follow {number - 1:04d}"
 
 
+def _comparable(dialect: str):
+    def include(obj, name, type_, reflected, compare_to):
+        expression_index = type_ == "index" and any(not hasattr(e, "name") for e in getattr(obj, "expressions", ()))
+        return not (dialect == "sqlite" and expression_index)
+
+    return include
+
+
 def test_upgrade_downgrade_upgrade_and_models_match_migrations(tmp_path):
     ran = []
     for dialect, url in _scratch_databases(tmp_path):
@@ -59,8 +68,14 @@ def test_upgrade_downgrade_upgrade_and_models_match_migrations(tmp_path):
             downgrade(revision="base")
             assert set(inspect(db.engine).get_table_names()) <= {"alembic_version"}
             upgrade()
-            with db.engine.connect() as conn:
-                diff = compare_metadata(MigrationContext.configure(conn, opts={"compare_type": True}), db.metadata)
+            with db.engine.connect() as conn, warnings.catch_warnings():
+                # SQLite's reflection cannot read expression indexes (the officer queues'); they are compared on
+                # PostgreSQL, and created by the same migration on both.
+                warnings.filterwarnings("ignore", "Skipped unsupported reflection of expression-based index")
+                context = MigrationContext.configure(
+                    conn, opts={"compare_type": True, "include_object": _comparable(dialect)}
+                )
+                diff = compare_metadata(context, db.metadata)
             assert diff == [], f"models and migrations disagree on {dialect}: {diff}"
             db.engine.dispose()
         ran.append(dialect)

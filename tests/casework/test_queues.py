@@ -105,3 +105,18 @@ def test_a_supervisor_reassigns_and_sees_each_officers_workload():
     rows = {w.officer.email: w for w in workload()}
     assert rows["b@example.com"].open_cases == 1 and rows["b@example.com"].needs_decision == 1
     assert rows["a@example.com"].open_cases == 0
+
+
+def test_the_queue_indexes_list_the_same_statuses_as_the_status_machines():
+    """The partial indexes' literal status lists (casework/models.py) must not drift from casework/states.py."""
+    import re
+
+    from trusted_traveler.casework import models
+    from trusted_traveler.casework.states import AWAITING_APPLICANT, CLOSED, NEEDS_OFFICER, Status
+
+    def listed(sql):
+        return set(re.findall(r"'(\w+)'", sql))
+
+    assert listed(models.NEEDS_OFFICER_SQL) == {s.value for s in NEEDS_OFFICER}
+    assert listed(models.AWAITING_SQL) == {s.value for s in AWAITING_APPLICANT}
+    assert listed(models.WORKING_SQL) == {s.value for s in CLOSED} | {Status.DRAFT.value}

@@ -6,13 +6,20 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from sqlalchemy import and_, exists, func, select, tuple_
+from sqlalchemy import and_, exists, func, select, text, tuple_
 from sqlalchemy.orm import selectinload
 
 from trusted_traveler.auth.models import Account, RoleGrant
 from trusted_traveler.auth.roles import Role
-from trusted_traveler.casework.models import Application, InfoRequest
-from trusted_traveler.casework.states import AWAITING_APPLICANT, CLOSED, NEEDS_OFFICER, Status
+from trusted_traveler.casework.models import (
+    AWAITING_SQL,
+    NEEDS_OFFICER_SQL,
+    QUEUE_ORDER,
+    WORKING_SQL,
+    Application,
+    InfoRequest,
+)
+from trusted_traveler.casework.states import NEEDS_OFFICER
 from trusted_traveler.extensions import db
 from trusted_traveler.programs.models import Program
 from trusted_traveler.scheduling.models import Appointment, Slot
@@ -25,7 +32,14 @@ QUEUE_LABELS = {
     "today": "Today's interviews",
 }
 PAGE_SIZE = 50
-_WORKING = [s.value for s in Status if s not in CLOSED and s is not Status.DRAFT]
+# Each queue's rows, written as the literal SQL of its partial index (casework/models.py) so the planner uses it.
+_QUEUE_WHERE = {
+    "unassigned": lambda officer: text(
+        f"applications.assigned_officer_id IS NULL AND applications.{NEEDS_OFFICER_SQL}"
+    ),
+    "mine": lambda officer: and_(Application.assigned_officer_id == officer.id, text(f"applications.{WORKING_SQL}")),
+    "awaiting_applicant": lambda officer: text(f"applications.{AWAITING_SQL}"),
+}
 
 
 @dataclass(frozen=True)
@@ -93,29 +107,21 @@ def list_queue(
     """One page of a named queue. Raises KeyError for an unknown queue name."""
     if name == "today":
         return _todays_interviews(filters=filters, today=today)
-    base = {
-        "unassigned": and_(
-            Application.status.in_([s.value for s in NEEDS_OFFICER]), Application.assigned_officer_id.is_(None)
-        ),
-        "mine": and_(Application.status.in_(_WORKING), Application.assigned_officer_id == officer.id),
-        "awaiting_applicant": Application.status.in_([s.value for s in AWAITING_APPLICANT]),
-    }[name]
+    base = _QUEUE_WHERE[name](officer)
     stmt = _apply_filters(select(Application).where(base), filters, today)
     after = decode_cursor(cursor)
     if after is not None:
         priority, at, ident = after
         # One row comparison in the index's own order (-priority, entered, id): the scan starts at the cursor, so a
         # page 10,000 deep costs what the first does.
-        stmt = stmt.where(
-            tuple_(-Application.priority, Application.status_entered_at, Application.id) > (-priority, at, ident)
-        )
+        stmt = stmt.where(tuple_(*QUEUE_ORDER) > (-priority, at, ident))
     stmt = (
         stmt.options(
             selectinload(Application.profile),
             selectinload(Application.program),
             selectinload(Application.assigned_officer),
         )
-        .order_by(-Application.priority, Application.status_entered_at, Application.id)
+        .order_by(*QUEUE_ORDER)
         .limit(limit + 1)
     )
     applications = list(db.session.scalars(stmt))
@@ -172,16 +178,10 @@ def _todays_interviews(*, filters: QueueFilters, today: dt.date) -> QueuePage:
 
 def queue_counts(*, officer, today: dt.date) -> dict[str, int]:
     """How many cases each list holds (the tabs show them)."""
-    counts = {
-        "unassigned": select(func.count()).where(
-            Application.status.in_([s.value for s in NEEDS_OFFICER]), Application.assigned_officer_id.is_(None)
-        ),
-        "mine": select(func.count()).where(
-            Application.status.in_(_WORKING), Application.assigned_officer_id == officer.id
-        ),
-        "awaiting_applicant": select(func.count()).where(Application.status.in_([s.value for s in AWAITING_APPLICANT])),
+    return {
+        name: db.session.scalar(select(func.count()).select_from(Application).where(where(officer))) or 0
+        for name, where in _QUEUE_WHERE.items()
     }
-    return {name: db.session.scalar(stmt.select_from(Application)) or 0 for name, stmt in counts.items()}
 
 
 @dataclass(frozen=True)
@@ -202,7 +202,7 @@ def workload() -> list[Workload]:
             func.count().filter(needs).label("needs_decision"),
             func.min(Application.status_entered_at).label("oldest"),
         )
-        .where(Application.status.in_(_WORKING), Application.assigned_officer_id.is_not(None))
+        .where(text(f"applications.{WORKING_SQL}"), Application.assigned_officer_id.is_not(None))
         .group_by(Application.assigned_officer_id)
         .subquery()
     )
