@@ -4,9 +4,9 @@
 from __future__ import annotations
 
 import os
-import warnings
 import re
 import uuid
+import warnings
 from pathlib import Path
 
 from alembic.autogenerate import compare_metadata
