@@ -120,6 +120,38 @@ def register_cli(app: Flask) -> None:
         click.echo(f"Sent {run(utcnow())} appointment reminders.")
         db.session.commit()
 
+    @app.cli.command("seed-synthetic")
+    @click.option("--applicants", type=click.IntRange(min=1), required=True, help="How many applicants to add.")
+    @click.option("--seed", default=1, show_default=True, help="The same seed gives the same people.")
+    @click.option("--batch", type=click.IntRange(min=1), default=10_000, show_default=True, help="Applicants a commit.")
+    @click.option(
+        "--i-know-this-is-not-production",
+        "not_production",
+        is_flag=True,
+        help="Allow it under TT_CONFIG=production, for a load-test copy that holds no real travelers.",
+    )
+    def seed_synthetic(applicants: int, seed: int, batch: int, not_production: bool) -> None:
+        """Add a realistic synthetic population (profiles, applications in every status, events, vetting,
+        memberships, appointments) by bulk loading into PostgreSQL, for performance work at national scale."""
+        from trusted_traveler import synthetic
+
+        # Fake people beside real ones would reach officers' queues, statistics and the outbox: refuse by default.
+        if app.config["NAME"] == "production" and not not_production:
+            raise click.ClickException(
+                "This is the production configuration: synthetic travelers must never mix with real ones. On a "
+                "load-test copy with no real data, add --i-know-this-is-not-production."
+            )
+        if db.engine.dialect.name != "postgresql":
+            raise click.ClickException(synthetic.POSTGRES_ONLY)
+        try:
+            with click.progressbar(length=applicants, label="Synthetic applicants") as bar:
+                result = synthetic.load(applicants, seed=seed, batch=batch, on_batch=bar.update)
+        except synthetic.SyntheticError as exc:
+            raise click.ClickException(str(exc)) from exc
+        for table, count in result.rows.items():
+            click.echo(f"{table:22} {count:>12,}")
+        click.echo(f"{applicants:,} applicants in {result.seconds:.1f} s")
+
     @app.cli.command("memberships-daily")
     def memberships_daily() -> None:
         """Send membership expiry reminders (6, 3 and 1 months before) and expire memberships on the day (run
