@@ -124,9 +124,9 @@ def register_error_handlers(app: Flask) -> None:
 
     @app.errorhandler(HTTPException)
     def _http(err: HTTPException):
-        headers = dict(err.get_response().headers) if err.code == 429 else None
-        if headers:
-            headers = {k: v for k, v in headers.items() if k.lower() == "retry-after"}
+        # Keep the headers the status promises: Retry-After with 429, Allow with 405 (RFC 9110).
+        kept = {"retry-after", "allow"}
+        headers = {k: v for k, v in err.get_response().headers.items() if k.lower() in kept} or None
         message = None
         if err.code == 429 and headers and "Retry-After" in headers:
             message = gettext("Too many requests. Try again in %(seconds)s seconds.", seconds=headers["Retry-After"])

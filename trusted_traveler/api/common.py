@@ -10,8 +10,12 @@ from marshmallow import Schema, fields
 
 
 class FieldErrorSchema(Schema):
-    field = fields.String(required=True, metadata={"example": "offenses[0].category"})
-    message = fields.String(required=True)
+    """One problem: bad input names its `field`; any other error (not found, not allowed, too many requests) gives
+    a short `error` title instead."""
+
+    field = fields.String(metadata={"example": "offenses[0].category", "description": "the field at fault"})
+    error = fields.String(metadata={"example": "Not found", "description": "what went wrong, when no field did"})
+    message = fields.String(required=True, metadata={"description": "plain words: what to do about it"})
 
 
 class ErrorsSchema(Schema):
