@@ -17,7 +17,7 @@ from trusted_traveler.auth.roles import Permission
 from trusted_traveler.casework import assignment, decisions
 from trusted_traveler.casework import service as casework
 from trusted_traveler.casework.queues import officers_for_assignment
-from trusted_traveler.casework.states import public_label
+from trusted_traveler.casework.states import Status, public_label
 from trusted_traveler.errors import BusinessRuleViolation, Conflict
 from trusted_traveler.extensions import db
 from trusted_traveler.memberships.service import memberships_for
@@ -168,37 +168,21 @@ def request_info(reference: str):
 @bp.post("/cases/<reference>/interview")
 @require(Permission.DECIDE_CASES)
 def record_interview(reference: str):
+    """The interview or enrollment visit; for a conditionally approved Global Entry applicant with no appointment,
+    Enrollment on Arrival."""
+
     def act(application, form):
-        decisions.record_interview(
-            application,
-            by=current_user,
-            documents_verified=form.documents_verified.data,
-            biometrics_captured=form.biometrics_captured.data,
-        )
+        checks = {
+            "documents_verified": form.documents_verified.data,
+            "biometrics_captured": form.biometrics_captured.data,
+        }
+        if application.status == Status.CONDITIONALLY_APPROVED:
+            scheduling.complete_on_arrival(application, by=current_user, **checks)
+            return "Interview completed on arrival. Decide the application now."
+        decisions.record_interview(application, by=current_user, **checks)
         return f"Interview recorded. Status: {_label(application)}."
 
     return _act(reference, "interview_form", act)
-
-
-@bp.post("/cases/<reference>/arrival-interview")
-@require(Permission.DECIDE_CASES)
-def arrival_interview(reference: str):
-    def act(application, form):
-        scheduling.complete_on_arrival(
-            application,
-            by=current_user,
-            documents_verified=form.documents_verified.data,
-            biometrics_captured=form.biometrics_captured.data,
-        )
-        return "Interview completed on arrival. Decide the application now."
-
-    return _act(reference, "interview_form", act)
-
-
-@bp.post("/cases/<reference>/biometrics")
-@require(Permission.DECIDE_CASES)
-def record_biometrics(reference: str):
-    return record_interview(reference)
 
 
 def _approve(application, form) -> str:
