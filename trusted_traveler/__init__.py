@@ -117,6 +117,9 @@ def register_blueprints(app: Flask) -> None:
     api.register_blueprint(api_bp)
     register_dev_sign_in(app)
     app.before_request(enforce_route_policy)
+    from trusted_traveler.web.input_guard import install as refuse_control_characters
+
+    refuse_control_characters()
 
 
 def register_template_helpers(app: Flask) -> None:

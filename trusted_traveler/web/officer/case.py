@@ -100,9 +100,10 @@ def _act(reference: str, form_name: str, action: Callable) -> Response | tuple:
         form.for_program(application.program.code)
     if form_name == "reassign_form":
         form.officer_id.choices = choices([(str(o.id), o.label) for o in officers_for_assignment()])
-    if not form.validate_on_submit():
+    valid = form.validate_on_submit()
+    if not valid and not form.version.errors:
         return _render(application, 400, **{form_name: form})
-    if str(application.version) != (form.version.data or ""):
+    if form.version.errors or str(application.version) != (form.version.data or ""):
         raise Conflict(
             "This case changed while you were looking at it. The page now shows its current state; "
             "check it before you act."
