@@ -29,6 +29,10 @@ Anonymous and read-only. Choices made where the contract is silent:
   for GET and HEAD, and preflight `OPTIONS` is answered. Each client address may make 120 requests a minute across
   the whole API; beyond that `429` (JSON, with `Retry-After`).
 - Every answer is computed in at most three queries, with filtering, ordering and limits in SQL.
+- Each worker keeps a `200` answer for `RESPONSE_CACHE_SECONDS` (5; the setting SCHEDULERAPI_CACHE_SECONDS, 0 under
+  test), keyed by path and query string: watchers poll the same few questions (issue 8: public slots API at 70% of
+  the framework's ceiling). A seat taken or freed shows within those seconds; booking re-checks the seat anyway.
+  The rate limit still counts every request.
 """
 
 from __future__ import annotations
@@ -36,10 +40,11 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import re
-from functools import lru_cache
+import time
+from functools import lru_cache, wraps
 from zoneinfo import ZoneInfo
 
-from flask import Blueprint, jsonify, request
+from flask import Blueprint, Response, current_app, jsonify, request
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
@@ -65,6 +70,33 @@ _HEADER_LIST = re.compile(r"[A-Za-z0-9!#$%&'*+.^_`|~-]+(\s*,\s*[A-Za-z0-9!#$%&'*
 
 # One rate limit shared by every endpoint below, per client address. Preflight requests are not counted.
 rate_limit = limiter.shared_limit(RATE_LIMIT, scope="schedulerapi", methods=["GET", "HEAD"])
+
+RESPONSE_CACHE_SECONDS = 5
+RESPONSE_CACHE_ENTRIES = 2048  # bounded whatever query strings clients invent: full, it starts again empty
+_responses: dict[str, tuple[float, bytes]] = {}  # app and full path: (when, body)
+
+
+def cached(view):
+    """Keep the view's 200 answers for a few seconds in this worker, keyed by path and query string."""
+
+    @wraps(view)
+    def wrapper(*args, **kwargs):
+        default = 0 if current_app.testing else RESPONSE_CACHE_SECONDS
+        seconds = current_app.config.get("SCHEDULERAPI_CACHE_SECONDS", default)
+        if not seconds:
+            return view(*args, **kwargs)
+        key = f"{id(current_app._get_current_object())} {request.full_path}"  # apps apart (tests build several)
+        kept = _responses.get(key)
+        if kept is not None and time.monotonic() - kept[0] < seconds:
+            return Response(kept[1], mimetype="application/json")
+        response = current_app.make_response(view(*args, **kwargs))
+        if response.status_code == 200:
+            if len(_responses) >= RESPONSE_CACHE_ENTRIES:
+                _responses.clear()
+            _responses[key] = (time.monotonic(), response.get_data())
+        return response
+
+    return wrapper
 
 
 def now() -> dt.datetime:
@@ -269,6 +301,7 @@ def _headers(response):
 @bp.get("/locations/", strict_slashes=False)
 @public
 @rate_limit
+@cached
 def locations():
     q = Query(request.args)
     filters = [
@@ -292,6 +325,7 @@ def locations():
 @bp.get("/slots")
 @public
 @rate_limit
+@cached
 def slots():
     q = Query(request.args)
     order_by = request.args.get("orderBy")
@@ -308,6 +342,7 @@ def slots():
 @bp.get("/slot-availability")
 @public
 @rate_limit
+@cached
 def slot_availability():
     q = Query(request.args)
     location_id = q.integer("locationId", required=True)
@@ -328,6 +363,7 @@ def slot_availability():
 @bp.get("/locations/<location_id>/slots")
 @public
 @rate_limit
+@cached
 def capacity_grid(location_id: str):
     q = Query(request.args)
     center_id = q.integer("locationId", value=location_id)

@@ -1,0 +1,140 @@
+"""The traveler's status page and dashboard, the public slots API and the eligibility check API run a bounded number
+of queries, whatever the number of rows (no N+1); issue 8. The officer pages have theirs in
+tests/casework/test_query_counts.py."""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+
+from sqlalchemy import event
+
+from tests.factories import create_account, create_application, create_profile, sign_in
+from tests.scheduler.conftest import add_slot
+from trusted_traveler.extensions import db
+from trusted_traveler.notifications.service import notify_about
+
+HIDALGO = 5001
+ELIGIBILITY = {"date_of_birth": "1984-06-02", "citizenships": ["US"], "travels_internationally": True}
+
+
+@contextlib.contextmanager
+def count_queries(app):
+    with app.app_context():
+        engine = db.engine
+    seen: list[str] = []
+
+    def before(conn, cursor, statement, parameters, context, executemany):
+        seen.append(statement)
+
+    event.listen(engine, "before_cursor_execute", before)
+    try:
+        yield seen
+    finally:
+        event.remove(engine, "before_cursor_execute", before)
+
+
+def _others(app, start: int, count: int) -> None:
+    """Other travelers' submitted applications: rows the traveler's pages must not read one by one."""
+    with app.app_context():
+        for n in range(start, start + count):
+            profile = create_profile(create_account(f"other{n}@example.com"), surname="Other")
+            create_application("global_entry", profile=profile, submitted=True)
+        db.session.commit()
+
+
+def _traveler(app, *, both: bool = False) -> str:
+    with app.app_context():
+        profile = create_profile(create_account("tess.traveler@example.com"))
+        reference = create_application("precheck", profile=profile, submitted=True).reference
+        if both:
+            create_application("global_entry", profile=profile, submitted=True)
+        db.session.commit()
+        return reference
+
+
+def test_the_status_page_runs_the_same_number_of_queries_for_3_or_30_other_applications(client, app):
+    reference = _traveler(app)
+    _others(app, 0, 3)
+    sign_in(client, "tess.traveler@example.com")
+    client.get(f"/applications/{reference}")  # warm up (the signed-in account, reference data)
+    with count_queries(app) as few:
+        assert client.get(f"/applications/{reference}").status_code == 200
+    _others(app, 3, 27)
+    with count_queries(app) as many:
+        assert client.get(f"/applications/{reference}").status_code == 200
+    assert len(many) == len(few) <= 30, many
+
+
+def test_the_dashboard_runs_the_same_number_of_queries_for_1_or_11_notifications_and_more_applications(client, app):
+    reference = _traveler(app, both=True)  # one application to each program: each program is read once
+    sign_in(client, "tess.traveler@example.com")
+    client.get("/dashboard")
+    with count_queries(app) as few:
+        assert client.get("/dashboard").status_code == 200
+    with app.app_context():
+        from trusted_traveler.casework.models import Application
+
+        application = db.session.query(Application).filter_by(reference=reference).one()
+        for n in range(10):
+            notify_about(application, kind="bench", title=f"Notice {n}", body="Body")
+        db.session.commit()
+    _others(app, 0, 10)
+    with count_queries(app) as many:
+        html = client.get("/dashboard").get_data(as_text=True)
+    assert "Notice 9" in html
+    assert len(many) == len(few) <= 20, many
+
+
+def _slots(app, count: int, offset: int = 0) -> None:
+    start = dt.datetime.now(dt.UTC).replace(minute=0, second=0, microsecond=0) + dt.timedelta(days=30)
+    with app.app_context():
+        for n in range(offset, offset + count):
+            add_slot(HIDALGO, start + dt.timedelta(minutes=15 * n), capacity=2)
+        db.session.commit()
+
+
+def test_the_slots_api_runs_the_same_number_of_queries_for_3_or_300_slots(client, app):
+    _slots(app, 3)
+    path = f"/schedulerapi/slots?orderBy=soonest&limit=500&locationId={HIDALGO}&minimum=1"
+    client.get(path)
+    with count_queries(app) as few:
+        assert len(client.get(path).get_json()) == 3
+    _slots(app, 297, offset=3)
+    with count_queries(app) as many:
+        assert len(client.get(path).get_json()) == 300
+    assert len(many) == len(few) <= 3, many
+
+
+def test_a_repeated_slots_question_is_answered_from_the_workers_cache_without_a_query(client, app):
+    _slots(app, 3)
+    app.config["SCHEDULERAPI_CACHE_SECONDS"] = 5
+    try:
+        path = f"/schedulerapi/slots?orderBy=soonest&limit=5&locationId={HIDALGO}"
+        first = client.get(path)
+        with count_queries(app) as seen:
+            again = client.get(path)
+        assert seen == []
+        assert again.get_json() == first.get_json()
+        assert again.headers["ETag"] == first.headers["ETag"]
+        assert again.headers["Cache-Control"] == "public, max-age=30"
+        assert client.get(path, headers={"If-None-Match": first.headers["ETag"]}).status_code == 304
+        with count_queries(app) as other:  # another question is asked of the database
+            client.get(f"/schedulerapi/slots?orderBy=soonest&limit=6&locationId={HIDALGO}")
+        assert other
+        bad = client.get("/schedulerapi/slots?limit=zero")  # errors are never kept
+        assert bad.status_code == 400
+    finally:
+        app.config.pop("SCHEDULERAPI_CACHE_SECONDS")
+
+
+def test_the_eligibility_check_runs_the_same_number_of_queries_for_0_or_40_offenses(client):
+    client.post("/api/v1/eligibility/check", json=ELIGIBILITY)  # warm up
+    app = client.application
+    with count_queries(app) as few:
+        assert client.post("/api/v1/eligibility/check", json=ELIGIBILITY).status_code == 200
+    offenses = [{"category": "dui", "status": "convicted", "date": f"{1990 + n % 30}-03-01"} for n in range(40)]
+    with count_queries(app) as many:
+        answer = client.post("/api/v1/eligibility/check", json=ELIGIBILITY | {"offenses": offenses})
+    assert answer.status_code == 200, answer.get_json()
+    assert len(many) == len(few) <= 12, many  # 11 today: both programs' rule sets in force, rules and parameters
