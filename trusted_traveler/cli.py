@@ -123,7 +123,7 @@ def register_cli(app: Flask) -> None:
     @app.cli.command("seed-synthetic")
     @click.option("--applicants", type=click.IntRange(min=1), required=True, help="How many applicants to add.")
     @click.option("--seed", default=1, show_default=True, help="The same seed gives the same people.")
-    @click.option("--batch", type=click.IntRange(min=1), default=10_000, show_default=True, help="Applicants a commit.")
+    @click.option("--batch", type=click.IntRange(min=1), default=20_000, show_default=True, help="Applicants a commit.")
     @click.option(
         "--i-know-this-is-not-production",
         "not_production",

@@ -3,8 +3,8 @@ complete profiles, applications to both programs in every status with the status
 letters, information requests, memberships and appointments they would have, bulk loaded into PostgreSQL.
 
 journeys.py (paths through the status machines and their shares) · pools.py (names, places) · generate.py (rows
-of a batch, pure) · load.py (reference data, slots, ids, COPY in batches, sequences)."""
+of a batch, pure) · loader.py (reference data, slots, ids, COPY in batches, sequences)."""
 
-from trusted_traveler.synthetic.load import POSTGRES_ONLY, Result, SyntheticError, load
+from trusted_traveler.synthetic.loader import POSTGRES_ONLY, Result, SyntheticError, load
 
 __all__ = ["POSTGRES_ONLY", "Result", "SyntheticError", "load"]

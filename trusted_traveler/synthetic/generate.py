@@ -7,6 +7,7 @@ import datetime as dt
 import json
 import random
 from dataclasses import dataclass, field
+from decimal import Decimal
 
 from trusted_traveler.casework.reasons import BY_CODE
 from trusted_traveler.casework.states import AUTOMATIC, TRAVELER_MOVES, Status
@@ -223,6 +224,15 @@ def _birthday_in_year(born: dt.date, year: int) -> dt.date:
 
 def _fee(ctx: Context, code: str, day: dt.date) -> str:
     return next((value for since, value in ctx.fees[code] if since <= day), ctx.fees[code][-1][1])
+
+
+_DECIMALS: dict[str, Decimal] = {}
+
+
+def _decimal(value: str) -> Decimal:
+    if value not in _DECIMALS:
+        _DECIMALS[value] = Decimal(value)
+    return _DECIMALS[value]
 
 
 _CUMULATIVE = {
@@ -445,10 +455,10 @@ def _write_application(rng, ctx, ids, rows, code, profile_id, account_id, born, 
         }
     )
     hit = S.OFFICER_REVIEW in path
+    # casework.service.expire_drafts reminds two weeks before a draft's 180 days are up
+    last_seen_open = ctx.now if status is S.DRAFT else entered
     reminder = (
-        created + dt.timedelta(days=166)
-        if status in (S.DRAFT, S.WITHDRAWN) and entered - created > dt.timedelta(days=166)
-        else None
+        created + 166 * DAY if status in (S.DRAFT, S.WITHDRAWN) and last_seen_open - created > 166 * DAY else None
     )
     rows["applications"].append(
         (
@@ -463,7 +473,7 @@ def _write_application(rng, ctx, ids, rows, code, profile_id, account_id, born, 
             decided,
             1 if hit else 0,
             assigned,
-            fee,
+            _decimal(fee),
             snapshot,
             submitted - dt.timedelta(minutes=3) if submitted else None,
             reminder,

@@ -59,7 +59,7 @@ class Result:
 
 
 def load(
-    applicants: int, *, seed: int = 1, batch: int = 10_000, on_batch: Callable[[int], None] | None = None
+    applicants: int, *, seed: int = 1, batch: int = 20_000, on_batch: Callable[[int], None] | None = None
 ) -> Result:
     """Add `applicants` synthetic applicants (PostgreSQL only).
 
@@ -85,6 +85,9 @@ def load(
         for rows, taken in _batches(rng, ctx, ids, applicants, batch):
             with conn.transaction():
                 _avoid_taken_numbers(conn, rows)
+                # Historic timestamps land all over the (to_status, created_at) index: in that order, each of its
+                # pages is visited once a batch instead of at random, which is most of what COPY costs here.
+                rows["status_events"].sort(key=lambda e: (e[3], e[7]))
                 with conn.cursor() as cur:
                     for table in TABLES:
                         _copy(cur, table, COLUMNS[table], rows[table])
@@ -273,12 +276,23 @@ def _move_sequences(conn, ids: Ids) -> None:
 
 
 def _copy(cur, table: str, columns: tuple[str, ...], rows: list[tuple]) -> None:
+    """COPY in PostgreSQL's binary format, which the server reads with less work than text (`write_row` needs the
+    column types for it). A json column is sent as text: its binary form is the text itself, so values dumped once
+    in Python go as they are."""
     if not rows:
         return
-    statement = sql.SQL("COPY {} ({}) FROM STDIN").format(
+    types = dict(
+        cur.execute(
+            "SELECT attname, CASE WHEN t.typname = 'json' THEN 'text' ELSE t.typname END FROM pg_attribute a "
+            "JOIN pg_type t ON t.oid = a.atttypid WHERE a.attrelid = CAST(%s AS regclass) AND a.attnum > 0",
+            (table,),
+        ).fetchall()
+    )
+    statement = sql.SQL("COPY {} ({}) FROM STDIN (FORMAT BINARY)").format(
         sql.Identifier(table), sql.SQL(", ").join(map(sql.Identifier, columns))
     )
     with cur.copy(statement) as copy:
+        copy.set_types([types[c] for c in columns])
         for row in rows:
             copy.write_row(row)
 
