@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import logging
 
-from flask import Flask, jsonify, render_template, request
+from flask import Flask, current_app, g, jsonify, render_template, request
 from flask_babel import gettext
 from flask_wtf.csrf import CSRFError
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import OperationalError, SQLAlchemyError
 from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import HTTPException
 
@@ -120,6 +120,15 @@ def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(OperationalError)
     def _db_down(err):
         log.error("database unavailable", extra={"error": type(err).__name__})
+        from trusted_traveler.extensions import db
+
+        try:
+            db.session.rollback()  # the pool has already dropped the dead connection; the next request reconnects
+        except SQLAlchemyError:
+            pass
+        # The page must not need the database: whoever is signed in (their account cannot be loaded now) is shown
+        # the signed-out layout for this one response. Their session is untouched.
+        g._login_user = current_app.login_manager.anonymous_user()
         return error_response(503)
 
     @app.errorhandler(HTTPException)
