@@ -29,10 +29,11 @@ Anonymous and read-only. Choices made where the contract is silent:
   for GET and HEAD, and preflight `OPTIONS` is answered. Each client address may make 120 requests a minute across
   the whole API; beyond that `429` (JSON, with `Retry-After`).
 - Every answer is computed in at most three queries, with filtering, ordering and limits in SQL.
-- Each worker keeps a `200` answer for `RESPONSE_CACHE_SECONDS` (5; the setting SCHEDULERAPI_CACHE_SECONDS, 0 under
-  test), keyed by path and query string: watchers poll the same few questions (issue 8: public slots API at 70% of
-  the framework's ceiling). A seat taken or freed shows within those seconds; booking re-checks the seat anyway.
-  The rate limit still counts every request.
+- Each worker keeps a `200` answer for `RESPONSE_CACHE_SECONDS` (30, the `max-age` every answer already allows any
+  cache; the setting SCHEDULERAPI_CACHE_SECONDS, 0 under test), keyed by path and query string, with its ETag:
+  watchers poll the same few questions (issue 8: the public slots API at 70% of the framework's ceiling). A seat
+  taken or freed shows within those seconds; booking re-checks the seat anyway. The rate limit still counts every
+  request. `make_conditional` runs only when the request sends a conditional or range header.
 """
 
 from __future__ import annotations
@@ -71,9 +72,10 @@ _HEADER_LIST = re.compile(r"[A-Za-z0-9!#$%&'*+.^_`|~-]+(\s*,\s*[A-Za-z0-9!#$%&'*
 # One rate limit shared by every endpoint below, per client address. Preflight requests are not counted.
 rate_limit = limiter.shared_limit(RATE_LIMIT, scope="schedulerapi", methods=["GET", "HEAD"])
 
-RESPONSE_CACHE_SECONDS = 5
+RESPONSE_CACHE_SECONDS = CACHE_SECONDS  # what Cache-Control already lets any cache on the way keep it
 RESPONSE_CACHE_ENTRIES = 2048  # bounded whatever query strings clients invent: full, it starts again empty
-_responses: dict[str, tuple[float, bytes]] = {}  # app and full path: (when, body)
+_responses: dict[str, tuple[float, bytes, str]] = {}  # app and full path: (when, body, ETag)
+CONDITIONAL_HEADERS = ("If-None-Match", "If-Modified-Since", "If-Match", "If-Unmodified-Since", "Range", "If-Range")
 
 
 def cached(view):
@@ -88,12 +90,15 @@ def cached(view):
         key = f"{id(current_app._get_current_object())} {request.full_path}"  # apps apart (tests build several)
         kept = _responses.get(key)
         if kept is not None and time.monotonic() - kept[0] < seconds:
-            return Response(kept[1], mimetype="application/json")
+            response = Response(kept[1], mimetype="application/json")
+            response.set_etag(kept[2])
+            return response
         response = current_app.make_response(view(*args, **kwargs))
         if response.status_code == 200:
             if len(_responses) >= RESPONSE_CACHE_ENTRIES:
                 _responses.clear()
-            _responses[key] = (time.monotonic(), response.get_data())
+            body = response.get_data()
+            _responses[key] = (time.monotonic(), body, hashlib.sha256(body).hexdigest())
         return response
 
     return wrapper
@@ -292,7 +297,10 @@ def _headers(response):
         return response
     if response.status_code == 200 and request.method in ("GET", "HEAD"):
         response.headers["Cache-Control"] = f"public, max-age={CACHE_SECONDS}"
-        response.set_etag(hashlib.sha256(response.get_data()).hexdigest())
+        if "ETag" not in response.headers:  # a kept answer brings its own
+            response.set_etag(hashlib.sha256(response.get_data()).hexdigest())
+        if not any(name in request.headers for name in CONDITIONAL_HEADERS):
+            return response  # nothing to compare: make_conditional would change nothing, at a cost per request
         return response.make_conditional(request)
     response.headers["Cache-Control"] = "no-store"  # errors, including 429
     return response
