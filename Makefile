@@ -63,8 +63,8 @@ lint: install ## ruff check and format check
 format: install ## Apply ruff's formatting
 	$(BIN)/ruff format trusted_traveler tests seeds config.py wsgi.py
 
-bench: install ## Benchmarks on PostgreSQL (BENCH_APPLICATIONS, default 1,000,000); writes BENCHMARKS.md
-	$(BIN)/python bench/impact_preview.py
+bench: install ## Benchmarks: gunicorn + wrk on PostgreSQL, 1,000,000 applications (BENCH_APPLICATIONS); BENCHMARKS.md
+	$(BIN)/python bench/run.py
 
 worker: migrate ## Run the outbox worker (delivers e-mail through MAIL_SERVER)
 	$(FLASK) worker
