@@ -17,6 +17,7 @@ _DATE_FORMATS = {
     "%B %-d, %Y": "long",
     "%A, %B %-d, %Y": "full",
     "%B %-d": "MMMMd",
+    "%b %-d": "MMMd",
     "%a %b %-d": "MMMEd",
     "%B %Y": "yMMMM",
     "%Y-%m-%d": "yMMdd",

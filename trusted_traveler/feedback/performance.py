@@ -2,7 +2,10 @@
 in-process cache (one entry per figure). Each figure is plain data (no ORM objects): the same columns and rows make
 the chart, the accessible table, the CSV and the JSON. Read-only.
 
-Small samples are not shown (casework.stats.MIN_SAMPLE): a median of three decisions would mislead."""
+Small samples are not shown (casework.stats.MIN_SAMPLE): a median of three decisions would mislead.
+
+Titles, column labels, notes and touchpoint names are lazy strings, so one cached figure reads in each reader's
+language; the column keys (the CSV header and the JSON keys) stay English, for machines."""
 
 from __future__ import annotations
 
@@ -15,6 +18,7 @@ from dataclasses import asdict, dataclass
 from zoneinfo import ZoneInfo
 
 from flask import current_app
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, case, func, select
 
 from trusted_traveler.casework.models import Application, StatusEvent
@@ -35,14 +39,14 @@ CACHE_SECONDS = 300  # PERFORMANCE_CACHE_SECONDS in the app config overrides it
 
 @dataclass(frozen=True)
 class Column:
-    key: str  # CSV header and JSON key
-    label: str  # table header
+    key: str  # CSV header and JSON key (English, for machines)
+    label: str  # table header (lazy: in the reader's language)
 
 
 @dataclass(frozen=True)
 class Figure:
     key: str
-    title: str
+    title: str  # lazy, like the note and the labels
     note: str  # how it is computed
     columns: tuple[Column, ...]
     rows: tuple[tuple, ...]  # values: str, int, float (rounded) or None (not shown: too few)
@@ -51,9 +55,10 @@ class Figure:
 
     def as_dict(self) -> dict:
         data = asdict(self)
+        data["title"], data["note"] = str(self.title), str(self.note)
         data["columns"] = [c.key for c in self.columns]
-        data["labels"] = [c.label for c in self.columns]
-        data["rows"] = [list(r) for r in self.rows]
+        data["labels"] = [str(c.label) for c in self.columns]
+        data["rows"] = [[str(v) if hasattr(v, "__html__") else v for v in r] for r in self.rows]
         data["min_sample"] = MIN_SAMPLE
         return data
 
@@ -96,15 +101,17 @@ def applications_per_week(now: dt.datetime) -> Figure:
     total = sum(sum(r[1:]) for r in rows)
     return Figure(
         key="applications-per-week",
-        title="Applications received per week",
-        note=(
-            f"The number of applications submitted in each of the last {WEEKS} weeks, by program, counted on the day "
-            "the application was submitted (paid and attested), not the day it was started. Weeks start on Monday "
-            "at 00:00 UTC; the last row is the current week so far. Withdrawn drafts are never submitted, so they "
-            "are not counted. An application for both programs counts once in each. With fewer than "
-            f"{MIN_SAMPLE} applications in the period the chart is not drawn."
+        title=_l("Applications received per week"),
+        note=_l(
+            "The number of applications submitted in each of the last %(weeks)s weeks, by program, counted on the "
+            "day the application was submitted (paid and attested), not the day it was started. Weeks start on "
+            "Monday at 00:00 Coordinated Universal Time (UTC); the last row is the current week so far. Withdrawn "
+            "drafts are never submitted, so they are not counted. An application for both programs counts once in "
+            "each. With fewer than %(n)s applications in the period the chart is not drawn.",
+            weeks=WEEKS,
+            n=MIN_SAMPLE,
         ),
-        columns=(Column("week_starting", "Week starting"), *(Column(p.code, p.name) for p in programs)),
+        columns=(Column("week_starting", _l("Week starting")), *(Column(p.code, p.name) for p in programs)),
         rows=rows,
         enough=total >= MIN_SAMPLE,
         computed_at=now.isoformat(timespec="seconds"),
@@ -176,20 +183,21 @@ def processing_time(now: dt.datetime) -> Figure:
         rows.append((program.name, n, _round(median), _round(p75)))
     return Figure(
         key="processing-time",
-        title="Processing time, from submission to decision",
-        note=(
+        title=_l("Processing time, from submission to decision"),
+        note=_l(
             'For every application decided in the last 365 days: the time from its first "submitted" status '
             'event to its first decision event ("approved" or "denied"), in days. It includes the time spent '
             "waiting for the traveler (answering a request for information, booking and attending the interview "
             "or enrollment visit). Half of the applications were decided within the median; three in four within "
-            f"the 75th percentile. A program with fewer than {MIN_SAMPLE} decisions shows no figure. "
-            "Reconsiderations and revocations are not counted again."
+            "the 75th percentile. A program with fewer than %(n)s decisions shows no figure. Reconsiderations and "
+            "revocations are not counted again.",
+            n=MIN_SAMPLE,
         ),
         columns=(
-            Column("program", "Program"),
-            Column("decisions", "Decisions"),
-            Column("median_days", "Median (days)"),
-            Column("p75_days", "75th percentile (days)"),
+            Column("program", _l("Program")),
+            Column("decisions", _l("Decisions")),
+            Column("median_days", _l("Median (days)")),
+            Column("p75_days", _l("75th percentile (days)")),
         ),
         rows=tuple(rows),
         enough=any(r[2] is not None for r in rows),
@@ -220,19 +228,20 @@ def soonest_appointment(now: dt.datetime) -> Figure:
     rows.sort(key=lambda r: (r[3] is None, r[3] if r[3] is not None else 0, r[0]))
     return Figure(
         key="soonest-appointment",
-        title="Days to the soonest open appointment, by enrollment center",
-        note=(
+        title=_l("Days to the soonest open appointment, by enrollment center"),
+        note=_l(
             "For each operational enrollment center: the first appointment, for either program, that starts late "
             "enough to book under the center's notice period and still has a free seat (the same rule as booking "
             "and the public availability page). Days are counted in the center's local time: 0 is today, 1 is "
             "tomorrow. A center with no open appointment in its published schedule shows none. The chart shows "
-            "the 10 soonest and the 10 slowest centers; the table lists every center."
+            "the %(n)s soonest and the %(n)s slowest centers; the table lists every center.",
+            n=10,
         ),
         columns=(
-            Column("center", "Enrollment center"),
-            Column("location", "City"),
-            Column("soonest_date", "Soonest opening (local date)"),
-            Column("days", "Days away"),
+            Column("center", _l("Enrollment center")),
+            Column("location", _l("City")),
+            Column("soonest_date", _l("Soonest opening (local date)")),
+            Column("days", _l("Days away")),
         ),
         rows=tuple(rows),
         enough=any(r[3] is not None for r in rows),
@@ -248,7 +257,7 @@ def satisfaction_trust(now: dt.datetime) -> Figure:
     rows = []
     for touchpoint in TOUCHPOINTS:
         group = groups.get(touchpoint)
-        row: list = [TOUCHPOINT_LABELS[touchpoint], group.responses if group else 0]
+        row: list = [_l(TOUCHPOINT_LABELS[touchpoint]), group.responses if group else 0]
         for driver in ("satisfaction", "trust"):
             summary = group.drivers[driver] if group else None
             answers = summary.answers if summary else 0
@@ -257,24 +266,25 @@ def satisfaction_trust(now: dt.datetime) -> Figure:
         rows.append(tuple(row))
     return Figure(
         key="satisfaction-trust",
-        title="Satisfaction and trust (OMB Circular A-11 section 280 survey)",
-        note=(
-            "From the optional survey offered after a submission, an appointment and a decision, over the last "
-            '365 days. Satisfaction: "I am satisfied with the service I received from Trusted Traveler." Trust: '
-            '"This interaction increased my confidence in Trusted Traveler." Each is answered on a 5-point scale '
-            'from 1 (strongly disagree) to 5 (strongly agree). "Agree" is the share answering 4 or 5; the mean is '
-            f"the average score. Fewer than {MIN_SAMPLE} answers show no figure. People who choose to answer are "
-            "not a random sample."
+        title=_l("Satisfaction and trust (OMB Circular A-11 section 280 survey)"),
+        note=_l(
+            "From the optional survey of the Office of Management and Budget (OMB) Circular A-11, offered after a "
+            'submission, an appointment and a decision, over the last 365 days. Satisfaction: "I am satisfied '
+            'with the service I received from Trusted Traveler." Trust: "This interaction increased my confidence '
+            'in Trusted Traveler." Each is answered on a 5-point scale from 1 (strongly disagree) to 5 (strongly '
+            'agree). "Agree" is the share answering 4 or 5; the mean is the average score. Fewer than %(n)s '
+            "answers show no figure. People who choose to answer are not a random sample.",
+            n=MIN_SAMPLE,
         ),
         columns=(
-            Column("touchpoint", "When"),
-            Column("responses", "Responses"),
-            Column("satisfaction_answers", "Satisfaction answers"),
-            Column("satisfaction_pct_agree", "Satisfaction: agree (%)"),
-            Column("satisfaction_mean", "Satisfaction: mean (1–5)"),
-            Column("trust_answers", "Trust answers"),
-            Column("trust_pct_agree", "Trust: agree (%)"),
-            Column("trust_mean", "Trust: mean (1–5)"),
+            Column("touchpoint", _l("When")),
+            Column("responses", _l("Responses")),
+            Column("satisfaction_answers", _l("Satisfaction answers")),
+            Column("satisfaction_pct_agree", _l("Satisfaction: agree (%)")),
+            Column("satisfaction_mean", _l("Satisfaction: mean (1–5)")),
+            Column("trust_answers", _l("Trust answers")),
+            Column("trust_pct_agree", _l("Trust: agree (%)")),
+            Column("trust_mean", _l("Trust: mean (1–5)")),
         ),
         rows=tuple(rows),
         enough=any(r[3] is not None or r[6] is not None for r in rows),

@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from flask_babel import gettext as _
 from sqlalchemy import select
 
 from trusted_traveler.casework.states import Status
@@ -15,51 +16,60 @@ from trusted_traveler.extensions import db
 from trusted_traveler.feedback.models import FeedbackResponse
 from trusted_traveler.scheduling.models import Appointment
 
+
+def N_(message: str) -> str:
+    """Marks a string for translation (pybabel finds it); it is translated where it is shown."""
+    return message
+
+
 TOUCHPOINTS = ("submission", "appointment", "decision")
 TOUCHPOINT_LABELS = {
-    "submission": "After submitting an application",
-    "appointment": "After an appointment",
-    "decision": "After a decision",
+    "submission": N_("After submitting an application"),
+    "appointment": N_("After an appointment"),
+    "decision": N_("After a decision"),
 }
 SERVICE_NAME = "Trusted Traveler"  # "[Program/Service]" when the response is about no one program
 SCALE = {
-    1: "Strongly disagree",
-    2: "Disagree",
-    3: "Neither agree nor disagree",
-    4: "Agree",
-    5: "Strongly agree",
+    1: N_("Strongly disagree"),
+    2: N_("Disagree"),
+    3: N_("Neither agree nor disagree"),
+    4: N_("Agree"),
+    5: N_("Strongly agree"),
 }
 AGREE = (4, 5)
 MAX_FREE_TEXT = 2000
-EMPTY_MESSAGE = "Answer at least one question or skip the survey"
-SCORE_MESSAGE = "Choose one of the five answers, from strongly disagree to strongly agree"
+EMPTY_MESSAGE = N_("Answer at least one question or skip the survey")
+SCORE_MESSAGE = N_("Choose one of the five answers, from strongly disagree to strongly agree")
 
 
 @dataclass(frozen=True)
 class Question:
     key: str  # the driver, the key in FeedbackResponse.scores
     driver: str
-    statement: str  # the A-11 standard wording; "{service}" is the "[Program/Service]" placeholder
+    statement: str  # the A-11 standard wording; "%(service)s" is the "[Program/Service]" placeholder
     touchpoints: tuple[str, ...] = TOUCHPOINTS
 
 
-# The A-11 items, worded exactly as the standard (only the service name filled in). Satisfaction and trust come
-# first and are never modified. Nobody meets an employee when submitting online, so that item waits for the
-# appointment and the decision.
+# The A-11 items, worded exactly as the standard (only the service name filled in), translated where shown.
+# Satisfaction and trust come first and are never modified. Nobody meets an employee when submitting online, so that
+# item waits for the appointment and the decision.
 QUESTIONS = (
-    Question("satisfaction", "Satisfaction", "I am satisfied with the service I received from {service}."),
-    Question("trust", "Trust", "This interaction increased my confidence in {service}."),
-    Question("effectiveness", "Effectiveness", "My need was addressed."),
-    Question("ease", "Ease", "It was easy to complete what I needed to do."),
-    Question("efficiency", "Efficiency", "It took a reasonable amount of time to do what I needed to do."),
-    Question("equity", "Equity", "I was treated fairly."),
+    Question("satisfaction", N_("Satisfaction"), N_("I am satisfied with the service I received from %(service)s.")),
+    Question("trust", N_("Trust"), N_("This interaction increased my confidence in %(service)s.")),
+    Question("effectiveness", N_("Effectiveness"), N_("My need was addressed.")),
+    Question("ease", N_("Ease"), N_("It was easy to complete what I needed to do.")),
+    Question("efficiency", N_("Efficiency"), N_("It took a reasonable amount of time to do what I needed to do.")),
+    Question("equity", N_("Equity"), N_("I was treated fairly.")),
     Question(
-        "employees", "Employee helpfulness", "Employees I interacted with were helpful.", ("appointment", "decision")
+        "employees",
+        N_("Employee helpfulness"),
+        N_("Employees I interacted with were helpful."),
+        ("appointment", "decision"),
     ),
 )
 DRIVERS = tuple(q.key for q in QUESTIONS)
 DRIVER_LABELS = {q.key: q.driver for q in QUESTIONS}
-FREE_TEXT_PROMPT = "Any additional feedback on your scores above?"
+FREE_TEXT_PROMPT = N_("Any additional feedback on your scores above?")
 # The scale items, the free-text item and the choice to stay anonymous: A-11 allows at most 15.
 QUESTION_COUNT = len(QUESTIONS) + 2
 assert QUESTION_COUNT <= 15
@@ -76,8 +86,9 @@ class SurveyInvalid(DomainError):
 
 
 def questions_for(touchpoint: str, service: str = SERVICE_NAME) -> list[tuple[str, str]]:
-    """(driver, statement) for each scale item offered at the touchpoint, with the service name filled in."""
-    return [(q.key, q.statement.format(service=service)) for q in QUESTIONS if touchpoint in q.touchpoints]
+    """(driver, statement) for each scale item offered at the touchpoint, in the reader's language, with the
+    service name filled in."""
+    return [(q.key, _(q.statement, service=service)) for q in QUESTIONS if touchpoint in q.touchpoints]
 
 
 def service_name(application=None) -> str:
@@ -100,27 +111,33 @@ def _score(value) -> int | None:
 def validate_response(touchpoint: str, scores: Mapping[str, object], free_text: str | None) -> dict[str, int]:
     """The scores worth keeping (driver -> 1..5), or SurveyInvalid naming every bad field."""
     if touchpoint not in TOUCHPOINTS:
-        raise SurveyInvalid({"touchpoint": "This survey is offered after a submission, an appointment or a decision."})
+        raise SurveyInvalid(
+            {"touchpoint": _("This survey is offered after a submission, an appointment or a decision.")}
+        )
     offered = {key for key, _ in questions_for(touchpoint)}
     errors: dict[str, str] = {}
     kept: dict[str, int] = {}
     for key, value in scores.items():
         if key not in offered:
             if value not in (None, ""):
-                errors[key] = "This question is not part of this survey."
+                errors[key] = _("This question is not part of this survey.")
             continue
         try:
             number = _score(value)
         except (TypeError, ValueError):
-            errors[key] = SCORE_MESSAGE
+            errors[key] = _(SCORE_MESSAGE)
             continue
         if number is not None:
             kept[key] = number
     text = (free_text or "").strip()
     if len(text) > MAX_FREE_TEXT:
-        errors["free_text"] = f"Keep your feedback to {MAX_FREE_TEXT:,} characters or fewer (you wrote {len(text):,})"
+        errors["free_text"] = _(
+            "Keep your feedback to %(max)s characters or fewer (you wrote %(n)s)",
+            max=format(MAX_FREE_TEXT, ","),
+            n=format(len(text), ","),
+        )
     if not errors and not kept and not text:
-        errors["form"] = EMPTY_MESSAGE
+        errors["form"] = _(EMPTY_MESSAGE)
     if errors:
         raise SurveyInvalid(errors)
     return kept

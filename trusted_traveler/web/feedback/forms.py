@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import HiddenField, RadioField, TextAreaField
 
 from trusted_traveler.feedback.service import DRIVERS, FREE_TEXT_PROMPT, SCALE
 from trusted_traveler.web.forms import choices
 
-SCALE_CHOICES = choices((str(score), label) for score, label in SCALE.items())
+SCALE_CHOICES = choices((str(score), _l(label)) for score, label in SCALE.items())
 
 
 class SurveyForm(FlaskForm):
@@ -20,10 +21,10 @@ class SurveyForm(FlaskForm):
     efficiency = RadioField(choices=SCALE_CHOICES, validate_choice=False)
     equity = RadioField(choices=SCALE_CHOICES, validate_choice=False)
     employees = RadioField(choices=SCALE_CHOICES, validate_choice=False)
-    free_text = TextAreaField(FREE_TEXT_PROMPT)
+    free_text = TextAreaField(_l(FREE_TEXT_PROMPT))
     identify = RadioField(
-        "Do you want to link your answers to your application?",
-        choices=choices([("no", "No, answer anonymously"), ("yes", "Yes, link my answers to my application")]),
+        _l("Do you want to link your answers to your application?"),
+        choices=choices([("no", _l("No, answer anonymously")), ("yes", _l("Yes, link my answers to my application"))]),
         default="no",
         validate_choice=False,
     )

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import math
 
+from flask_babel import gettext
 from markupsafe import Markup, escape
 
 WIDTH = 440
@@ -22,7 +23,8 @@ def _svg(chart_id: str, height: int, title: str, desc: str, body: list[str]) -> 
         f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {WIDTH} {height}" width="100%" role="img" '
         f'aria-labelledby="{chart_id}-title {chart_id}-desc" class="tt-chart" data-testid="chart-{chart_id}" '
         f'preserveAspectRatio="xMinYMin meet" {FONT} font-size="12">'
-        f'<title id="{chart_id}-title">{escape(title)}</title><desc id="{chart_id}-desc">{escape(desc)}</desc>'
+        f'<title id="{chart_id}-title">{escape(str(title))}</title>'
+        f'<desc id="{chart_id}-desc">{escape(str(desc))}</desc>'
     )
     # every text from data went through escape(); ids, numbers and colours are ours
     return Markup(head + "".join(body) + "</svg>")  # noqa: S704
@@ -55,7 +57,7 @@ def _legend(names: list[str], y: int, *, lines: bool) -> list[str]:
             )
         else:
             parts.append(f'<rect x="{x}" y="{y - 14}" width="28" height="12" fill="{colour}"/>')
-        parts.append(f'<text x="{x + 36}" y="{y}" fill="{TEXT}">{escape(name)}</text>')
+        parts.append(f'<text x="{x + 36}" y="{y}" fill="{TEXT}">{escape(str(name))}</text>')
         x += 36 + 7 * len(name) + 20
     return parts
 
@@ -109,6 +111,7 @@ def bar_chart(
     body = _legend([name for name, _ in series], 16, lines=False) if len(series) > 1 else []
     for c, category in enumerate(categories):
         y0 = top + c * group_h
+        category = str(category)  # str(): a lazy string would skip escape() (it claims to be safe HTML)
         name = category if len(category) <= 23 else category[:22] + "…"
         body.append(
             f'<text x="{label_w - 8}" y="{y0 + group_h / 2 - gap / 2 + 5:.1f}" text-anchor="end" fill="{TEXT}">'
@@ -118,7 +121,8 @@ def bar_chart(
             value, y = values[c], y0 + s * bar_h
             colour = COLOURS[s % len(COLOURS)]
             if value is None:
-                body.append(f'<text x="{label_w + 4}" y="{y + 11}" fill="{TEXT}">no figure</text>')
+                none = escape(gettext("no figure"))
+                body.append(f'<text x="{label_w + 4}" y="{y + 11}" fill="{TEXT}">{none}</text>')
                 continue
             w = plot_w * value / top_value
             body.append(f'<rect x="{label_w}" y="{y + 1}" width="{w:.1f}" height="{bar_h - 2}" fill="{colour}"/>')
