@@ -301,8 +301,12 @@ def request_reconsideration(application: Application, *, by, statement: str, fil
     )
     if other_open:
         raise BusinessRuleViolation(
-            f"You have another {application.program.name} application open ({other_open}). Finish or withdraw it "
-            "before you ask us to reconsider this one."
+            _(
+                "You have another %(program)s application open (%(reference)s). Finish or withdraw it before you "
+                "ask us to reconsider this one.",
+                program=application.program.name,
+                reference=other_open,
+            )
         )
     _attach(application, files, purpose="reconsideration", by=by)
     if status is S.PRELIMINARY_INELIGIBLE:

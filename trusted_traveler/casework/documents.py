@@ -9,6 +9,7 @@ import zipfile
 from dataclasses import dataclass
 
 import filetype
+from flask_babel import gettext as _
 
 from trusted_traveler.errors import BusinessRuleViolation
 
@@ -22,7 +23,6 @@ ACCEPTED = {
     "image/jpeg": "JPEG",
     DOCX: "Word (DOCX)",
 }
-ACCEPTED_DESCRIPTION = "PDF, Word (DOCX), PNG or JPEG"
 
 
 @dataclass(frozen=True)
@@ -52,6 +52,10 @@ def sniff(data: bytes) -> str | None:
     return kind.mime if kind.mime in ACCEPTED else None
 
 
+def _megabytes(size: int) -> str:
+    return format(size / 1024 / 1024, ".1f")
+
+
 def check_files(files: list[tuple[str, bytes]]) -> list[CheckedFile]:
     """Check uploads (name, bytes); empty file inputs are skipped.
 
@@ -60,28 +64,41 @@ def check_files(files: list[tuple[str, bytes]]) -> list[CheckedFile]:
     """
     files = [(name, data) for name, data in files if name or data]
     if len(files) > MAX_FILES:
-        raise BusinessRuleViolation(f"Send at most {MAX_FILES} files at a time. You chose {len(files)}.")
+        raise BusinessRuleViolation(
+            _("Send at most %(max)s files at a time. You chose %(n)s.", max=MAX_FILES, n=len(files))
+        )
     total = sum(len(data) for _, data in files)
     if total > MAX_TOTAL:
         raise BusinessRuleViolation(
-            f"Your files add up to {total / 1024 / 1024:.1f} MB. Send at most {MAX_TOTAL // 1024 // 1024} MB at a "
-            "time: send the rest with another answer."
+            _(
+                "Your files add up to %(size)s MB. Send at most %(max)s MB at a time: send the rest with another "
+                "answer.",
+                size=_megabytes(total),
+                max=MAX_TOTAL // 1024 // 1024,
+            )
         )
     checked = []
     for name, data in files:
         shown = (name or "file").rsplit("/", 1)[-1].rsplit("\\", 1)[-1][:200]
         if not data:
-            raise BusinessRuleViolation(f"{shown} is empty. Choose the file again.")
+            raise BusinessRuleViolation(_("%(name)s is empty. Choose the file again.", name=shown))
         if len(data) > MAX_BYTES:
             raise BusinessRuleViolation(
-                f"{shown} is {len(data) / 1024 / 1024:.1f} MB. Each file must be {MAX_BYTES // 1024 // 1024} MB "
-                "or smaller."
+                _(
+                    "%(name)s is %(size)s MB. Each file must be %(max)s MB or smaller.",
+                    name=shown,
+                    size=_megabytes(len(data)),
+                    max=MAX_BYTES // 1024 // 1024,
+                )
             )
         content_type = sniff(data)
         if content_type is None:
             raise BusinessRuleViolation(
-                f"{shown} is not a file type we accept. Send a {ACCEPTED_DESCRIPTION} file (we check what is "
-                "inside the file, not its name)."
+                _(
+                    "%(name)s is not a file type we accept. Send a PDF, Word (DOCX), PNG or JPEG file (we check "
+                    "what is inside the file, not its name).",
+                    name=shown,
+                )
             )
         checked.append(CheckedFile(shown, content_type, data, hashlib.sha256(data).hexdigest()))
     return checked

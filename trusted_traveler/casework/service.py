@@ -119,15 +119,19 @@ def apply_for(profile, program_codes: list[str], *, by, today: dt.date, language
     for code in program_codes:
         option = options.get(code)
         if option is None or code in ("recommended", "as_of"):
-            raise BusinessRuleViolation(f"There is no program called {code!r}.")
+            raise BusinessRuleViolation(_("There is no program called %(code)s.", code=repr(code)))
         name = option["program"].name
         if option["action"] == "ineligible":
             reasons = " ".join(r["message"] for r in option["eligibility"]["reasons"])
-            raise BusinessRuleViolation(f"You cannot apply for {name}. {reasons}")
+            raise BusinessRuleViolation(_("You cannot apply for %(program)s.", program=name) + f" {reasons}")
         if option["action"] == "member":
             raise BusinessRuleViolation(
-                f"You are a {name} member until {option['membership'].valid_until:%B %-d, %Y}. "
-                f"You can renew from {option['renewal_opens']:%B %-d, %Y}."
+                _(
+                    "You are a %(program)s member until %(until)s. You can renew from %(renew)s.",
+                    program=name,
+                    until=format_day(option["membership"].valid_until),
+                    renew=format_day(option["renewal_opens"]),
+                )
             )
         if option["action"] == "open":
             drafts.append(option["application"])

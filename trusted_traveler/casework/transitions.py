@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 
@@ -38,9 +39,9 @@ def _check_guards(application: Application, frm: Status, to: Status, by) -> None
         if application.fee is None:
             raise BusinessRuleViolation("The fee for this application has not been set.")
         if amount_paid(application) < application.fee:
-            raise BusinessRuleViolation("The fee must be paid before the application is submitted.")
+            raise BusinessRuleViolation(_("The fee must be paid before the application is submitted."))
         if application.attested_at is None:
-            raise BusinessRuleViolation("The applicant must confirm the declaration before submitting.")
+            raise BusinessRuleViolation(_("The applicant must confirm the declaration before submitting."))
     if to in (S.INTERVIEW_COMPLETED, S.BIOMETRICS_CAPTURED) and not _interview_recorded(application):
         raise BusinessRuleViolation("Record that the documents were verified and the fingerprints taken first.")
     if to is S.APPROVED and frm is not S.IN_VETTING and not _interview_recorded(application):
@@ -81,8 +82,11 @@ def transition(
     program_code = application.program.code
     if to not in allowed_moves(program_code, frm):
         raise InvalidTransition(
-            f"An application that is {public_label(program_code, frm)!r} cannot move to "
-            f"{public_label(program_code, to)!r}."
+            _(
+                "An application that is '%(current)s' cannot move to '%(wanted)s'.",
+                current=_(public_label(program_code, frm)),
+                wanted=_(public_label(program_code, to)),
+            )
         )
     if by is None and (frm, to) not in AUTOMATIC:
         raise InvalidTransition(f"Moving from {frm} to {to} needs a person to do it.")

@@ -29,7 +29,9 @@ def _check_payable(applications: list[Application], by) -> None:
         if application.profile.account_id != by.id:
             raise NotFound(_("We could not find that application."))
         if application.status != Status.DRAFT:
-            raise BusinessRuleViolation(f"Application {application.reference} has already been submitted.")
+            raise BusinessRuleViolation(
+                _("Application %(reference)s has already been submitted.", reference=application.reference)
+            )
         if application.attested_at is None:
             raise BusinessRuleViolation(_("Confirm the declaration before paying."))
 

@@ -44,19 +44,24 @@ def _offers_program(center: EnrollmentCenter, program) -> bool:
 def _check_slot(application, slot: Slot, now: dt.datetime) -> None:
     center = slot.center
     if not center.operational:
-        raise BusinessRuleViolation(f"{center.name} is not taking appointments now.")
+        raise BusinessRuleViolation(_("%(center)s is not taking appointments now.", center=center.name))
     if not _offers_program(center, application.program):
-        raise BusinessRuleViolation(f"{center.name} does not offer {application.program.name}.")
+        raise BusinessRuleViolation(
+            _("%(center)s does not offer %(program)s.", center=center.name, program=application.program.name)
+        )
     if slot.starts_at < now + dt.timedelta(hours=center.min_notice_hours):
         raise BusinessRuleViolation(
-            f"That time is too soon or has passed: {center.short_name} takes bookings at least "
-            f"{center.min_notice_hours} hours ahead."
+            _(
+                "That time is too soon or has passed: %(center)s takes bookings at least %(hours)s hours ahead.",
+                center=center.short_name,
+                hours=center.min_notice_hours,
+            )
         )
 
 
 def _take_seat(slot: Slot) -> None:
     if not claim_seat(slot.id, "booked"):
-        raise SlotTaken("That time was just taken by someone else. Choose another time.")
+        raise SlotTaken(_("That time was just taken by someone else. Choose another time."))
     db.session.refresh(slot)
 
 
@@ -78,8 +83,9 @@ def book(application, slot: Slot, *, by, now: dt.datetime) -> Appointment:
         raise BusinessRuleViolation(_("This application already has an appointment. Move it instead of booking again."))
     if application.status != BOOKABLE[code]:
         raise BusinessRuleViolation(
-            f"You can book your {VISIT[code]} once your application is "
-            f"{'conditionally approved' if code == 'global_entry' else 'submitted'}."
+            _("You can book your interview once your application is conditionally approved.")
+            if code == "global_entry"
+            else _("You can book your enrollment visit once your application is submitted.")
         )
     _check_slot(application, slot, now)
     _take_seat(slot)
@@ -105,8 +111,11 @@ def _check_change_allowed(appointment: Appointment, *, by, now: dt.datetime) -> 
     is_staff = getattr(by, "is_staff", False)
     if not is_staff and appointment.slot.starts_at - now < dt.timedelta(hours=center.cancel_cutoff_hours):
         raise BusinessRuleViolation(
-            f"Online changes close {center.cancel_cutoff_hours} hours before the appointment. "
-            f"Contact {center.short_name} to change it."
+            _(
+                "Online changes close %(hours)s hours before the appointment. Contact %(center)s to change it.",
+                hours=center.cancel_cutoff_hours,
+                center=center.short_name,
+            )
         )
 
 
@@ -134,8 +143,12 @@ def reschedule(appointment: Appointment, new_slot: Slot, *, by, now: dt.datetime
     center = appointment.slot.center
     if appointment.reschedule_count >= center.max_reschedules and not getattr(by, "is_staff", False):
         raise BusinessRuleViolation(
-            f"This appointment has been moved {appointment.reschedule_count} times, the most allowed online. "
-            f"Contact {center.short_name} to change it."
+            _(
+                "This appointment has been moved %(n)s times, the most allowed online. Contact %(center)s to "
+                "change it.",
+                n=appointment.reschedule_count,
+                center=center.short_name,
+            )
         )
     if new_slot.id == appointment.slot_id:
         raise BusinessRuleViolation(_("That is the time you already have."))
