@@ -17,7 +17,7 @@ from sqlalchemy import create_engine, text
 from werkzeug.serving import make_server
 
 from seeds.centers import SEEDED_HOURS_FROM, load_centers
-from trusted_traveler import create_app
+from trusted_traveler import caching, create_app
 from trusted_traveler.extensions import db
 
 REFERENCE_TABLES = {
@@ -129,6 +129,7 @@ def _clean_tables(request, app):
             elif table.name not in REFERENCE_TABLES:
                 db.session.execute(table.delete())
         db.session.commit()
+    caching.clear_all()  # figures cached from this test's data must not reach the next test
 
 
 def _empty_audit_events() -> None:

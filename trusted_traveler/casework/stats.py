@@ -8,8 +8,9 @@ import statistics
 from dataclasses import dataclass
 
 from flask_babel import gettext
-from sqlalchemy import func, select
+from sqlalchemy import and_, func, select
 
+from trusted_traveler.caching import TTLCache
 from trusted_traveler.casework.models import Application, StatusEvent
 from trusted_traveler.db import utcnow
 from trusted_traveler.extensions import db
@@ -33,9 +34,19 @@ class TypicalTime:
         return gettext("usually %(low)s to %(high)s days", low=low, high=high)
 
 
+CACHE_SECONDS = 3600  # a typical time over a year of applications moves slowly; reading it costs a scan
+_cache = TTLCache()
+
+
 def typical_times(program_id: int, *, now: dt.datetime | None = None) -> dict[str, TypicalTime]:
-    """For each status, how long recent applications of the program stayed in it before moving on."""
-    now = now or utcnow()
+    """For each status, how long recent applications of the program stayed in it before moving on. Without `now`
+    the figure is computed at most once an hour per program and process (it reads a year of status events)."""
+    if now is None:
+        return _cache.get(program_id, CACHE_SECONDS, lambda: _typical_times(program_id, utcnow()))
+    return _typical_times(program_id, now)
+
+
+def _typical_times(program_id: int, now: dt.datetime) -> dict[str, TypicalTime]:
     # type_ given explicitly: SQLite does not carry the column's type through LAG()
     entered = func.lag(StatusEvent.created_at, type_=StatusEvent.created_at.type).over(
         partition_by=StatusEvent.application_id, order_by=StatusEvent.id
@@ -50,15 +61,25 @@ def typical_times(program_id: int, *, now: dt.datetime | None = None) -> dict[st
         .where(Application.program_id == program_id)
         .subquery()
     )
-    rows = db.session.execute(
-        select(moves.c.status, moves.c.entered_at, moves.c.left_at).where(
-            moves.c.status.is_not(None), moves.c.left_at >= now - LOOKBACK
-        )
-    ).all()
+    recent = and_(moves.c.status.is_not(None), moves.c.entered_at.is_not(None), moves.c.left_at >= now - LOOKBACK)
+    if db.engine.dialect.name == "postgresql":
+        # The median and 75th percentile in the database: a year of status events never leaves it.
+        days = func.extract("epoch", moves.c.left_at - moves.c.entered_at) / 86400.0
+        rows = db.session.execute(
+            select(
+                moves.c.status,
+                func.percentile_cont(0.5).within_group(days),
+                func.percentile_cont(0.75).within_group(days),
+                func.count(),
+            )
+            .where(recent)
+            .group_by(moves.c.status)
+            .having(func.count() >= MIN_SAMPLE)
+        ).all()
+        return {status: TypicalTime(float(median), float(p75), count) for status, median, p75, count in rows}
+    rows = db.session.execute(select(moves.c.status, moves.c.entered_at, moves.c.left_at).where(recent)).all()
     durations: dict[str, list[float]] = {}
     for status, entered_at, left_at in rows:
-        if entered_at is None:
-            continue
         durations.setdefault(status, []).append((left_at - entered_at).total_seconds() / 86400)
     result = {}
     for status, values in durations.items():

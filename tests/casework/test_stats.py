@@ -1,0 +1,55 @@
+"""Typical time per step: the median and 75th percentile of how long recent applications stayed in each status,
+the same on SQLite (in Python) and PostgreSQL (in the database), cached for an hour when asked for "now"."""
+
+import datetime as dt
+
+import pytest
+
+from tests.factories import create_application
+from trusted_traveler.casework import stats
+from trusted_traveler.casework.models import StatusEvent
+from trusted_traveler.db import utcnow
+from trusted_traveler.extensions import db
+
+pytestmark = pytest.mark.usefixtures("app_ctx")
+
+
+def _stayed(days: list[float]) -> int:
+    """Applications that each stayed `d` days in 'submitted' before moving on, ending a week ago."""
+    left = utcnow() - dt.timedelta(days=7)
+    program_id = None
+    for n, d in enumerate(days):
+        application = create_application("precheck")
+        program_id = application.program_id
+        db.session.add_all(
+            [
+                StatusEvent(application=application, from_status="draft", to_status="submitted",
+                            created_at=left - dt.timedelta(days=d, minutes=n)),
+                StatusEvent(application=application, from_status="submitted", to_status="enrollment_scheduled",
+                            created_at=left - dt.timedelta(minutes=n)),
+            ]
+        )  # fmt: skip
+    db.session.flush()
+    return program_id
+
+
+def test_median_and_75th_percentile_of_the_days_spent_in_a_status():
+    program_id = _stayed([1, 2, 3, 4, 5, 6])
+    figure = stats.typical_times(program_id, now=utcnow())["submitted"]
+    assert figure.sample == 6
+    assert figure.median_days == pytest.approx(3.5, abs=0.01)
+    assert figure.p75_days == pytest.approx(4.75, abs=0.01)
+    assert figure.describe() == "usually 4 to 5 days"
+
+
+def test_fewer_than_five_cases_give_no_figure_rather_than_a_misleading_one():
+    program_id = _stayed([1, 2, 3, 4])
+    assert "submitted" not in stats.typical_times(program_id, now=utcnow())
+
+
+def test_the_figure_for_now_is_computed_once_an_hour_not_on_every_status_page():
+    program_id = _stayed([1, 2, 3, 4, 5])
+    first = stats.typical_times(program_id)
+    _stayed([30, 30, 30, 30, 30])
+    assert stats.typical_times(program_id) is first  # cached
+    assert stats.typical_times(program_id, now=utcnow())["submitted"].sample == 10  # an explicit time is fresh
