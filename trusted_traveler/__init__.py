@@ -120,6 +120,9 @@ def register_blueprints(app: Flask) -> None:
         app.register_blueprint(bench_hello_bp)
     api.register_blueprint(api_bp)
     register_dev_sign_in(app)
+    from trusted_traveler.auth.sessions import register_session_rules
+
+    register_session_rules(app)  # before the route policy: an expired staff session is signed out first
     app.before_request(enforce_route_policy)
     from trusted_traveler.web.input_guard import install as refuse_control_characters
 

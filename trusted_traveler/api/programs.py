@@ -6,6 +6,7 @@ from marshmallow import Schema, fields
 
 from trusted_traveler.api import bp
 from trusted_traveler.auth.policy import public
+from trusted_traveler.extensions import limiter
 from trusted_traveler.programs.service import fee_for, list_programs
 
 
@@ -19,7 +20,9 @@ class ProgramSchema(Schema):
 
 
 @bp.route("/programs")
+@limiter.limit("60/minute")
 @bp.response(200, ProgramSchema(many=True))
+@bp.alt_response(429, description="Too many requests; see Retry-After")
 @public
 def programs():
     """The programs, what each includes and the fee in force today."""

@@ -16,6 +16,7 @@ from trusted_traveler.auth import oidc
 from trusted_traveler.auth import service as accounts
 from trusted_traveler.auth.policy import public
 from trusted_traveler.auth.roles import ROLE_LABELS
+from trusted_traveler.auth.sessions import PENDING_ACTION
 from trusted_traveler.extensions import db, limiter
 from trusted_traveler.web.auth import bp
 from trusted_traveler.web.forms import DevSignInForm, LogoutForm
@@ -32,8 +33,11 @@ def safe_next(target: str | None) -> str:
 
 def _start_session(account) -> None:
     lang = session.get("lang")
+    pending = session.get(PENDING_ACTION)  # a staff decision waiting for this sign-in (auth/sessions.py)
     session.clear()  # a fresh session on every sign-in (no fixation)
     login_user(account)
+    if pending:
+        session[PENDING_ACTION] = pending
     session.permanent = True
     if lang in ("en", "es"):  # a language chosen before signing in is kept, and becomes the account's
         session["lang"] = lang

@@ -11,6 +11,7 @@ from flask import Response, abort, flash, redirect, render_template, request, ur
 from flask_login import current_user
 
 from trusted_traveler.audit.record import record_event
+from trusted_traveler.auth import sessions
 from trusted_traveler.auth.models import Account
 from trusted_traveler.auth.policy import require
 from trusted_traveler.auth.roles import Permission
@@ -61,7 +62,7 @@ def _forms(application, **given) -> dict:
     return forms
 
 
-def _render(application, status: int = 200, problem: str | None = None, **forms):
+def _render(application, status: int = 200, problem: str | None = None, reauth_url: str | None = None, **forms):
     profile = application.profile
     appointment = scheduling.active_appointment(application)
     context = {
@@ -77,6 +78,7 @@ def _render(application, status: int = 200, problem: str | None = None, **forms)
         "open_request": decisions.open_info_request(application),
         "today": dt.date.today(),
         "problem": problem,
+        "reauth_url": reauth_url,
         **_forms(application, **forms),
     }
     return render_template("officer/case.html", **context), status
@@ -86,9 +88,21 @@ def _render(application, status: int = 200, problem: str | None = None, **forms)
 @require(Permission.WORK_CASES)
 def case(reference: str):
     application = casework.get_case_for_officer(reference, current_user)
-    page = _render(application)
+    pending = sessions.take_pending_action(reference)
+    if pending:  # back from signing in again: what the officer typed, to check and send
+        form_name, formdata = pending
+        page = _render(application, problem=RESTORED, **{form_name: FORMS[form_name](formdata=formdata)})
+    else:
+        page = _render(application)
     db.session.commit()  # the audit record of this view
     return page
+
+
+REAUTHENTICATE = (
+    "For your security, a decision needs a sign-in from the last 15 minutes. Nothing was done yet, and what you "
+    "typed is kept: sign in again and this case opens with it filled in, ready to send."
+)
+RESTORED = "You signed in again. Check what you typed below, then send it."
 
 
 def _act(reference: str, form_name: str, action: Callable) -> Response | tuple:
@@ -108,6 +122,10 @@ def _act(reference: str, form_name: str, action: Callable) -> Response | tuple:
             "This case changed while you were looking at it. The page now shows its current state; "
             "check it before you act."
         )
+    if not sessions.signed_in_recently():
+        sessions.keep_pending_action(reference, form_name, request.form)
+        reauth_url = url_for("auth.sign_in", next=url_for("officer.case", reference=reference))
+        return _render(application, 401, problem=REAUTHENTICATE, reauth_url=reauth_url, **{form_name: form})
     try:
         message = action(application, form)
     except BusinessRuleViolation as exc:
