@@ -9,16 +9,29 @@ OIDC_PROVIDER := tests/oidc_provider/node_modules/.package-lock.json
 CATALOG := trusted_traveler/translations/es/LC_MESSAGES/messages
 
 .DEFAULT_GOAL := help
-.PHONY: help install translations migrate seed run test lint format bench worker clean
+.PHONY: help install lock audit translations migrate seed run test lint format bench worker clean
 
 help: ## Show the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
 
-$(STAMP): pyproject.toml
+# Installs the pinned, hashed lock (requirements-dev.lock, from pyproject.toml by `make lock`), then the app alone.
+$(STAMP): pyproject.toml requirements-dev.lock
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[dev]'
+	$(BIN)/pip install --quiet --require-hashes -r requirements-dev.lock
+	$(BIN)/pip install --quiet --no-deps -e .
 	touch $(STAMP)
+
+lock: ## Re-pin requirements.lock and requirements-dev.lock (with hashes) from pyproject.toml, with pip-tools
+	$(PYTHON) -m venv .venv-lock && .venv-lock/bin/pip install --quiet pip-tools
+	.venv-lock/bin/pip-compile --quiet --allow-unsafe --generate-hashes --strip-extras --no-emit-index-url \
+		--no-emit-find-links -o requirements.lock pyproject.toml
+	.venv-lock/bin/pip-compile --quiet --allow-unsafe --generate-hashes --strip-extras --no-emit-index-url \
+		--no-emit-find-links --extra dev -o requirements-dev.lock pyproject.toml
+	rm -rf .venv-lock
+
+audit: install ## pip-audit against the lock and a secret scan against .secrets.baseline (CI runs it)
+	BIN=$(BIN) scripts/audit.sh
 
 install: $(STAMP) $(CATALOG).mo ## Create the virtual environment and install the app with its test tools
 
