@@ -19,12 +19,13 @@ CATALOG = ROOT / "trusted_traveler/translations/es/LC_MESSAGES/messages.po"
 # The same keywords as `make translations` (babel.cfg says where to look).
 KEYWORDS = {"_": None, "_l": None, "gettext": None, "lazy_gettext": None, "ngettext": (1, 2), "N_": None}
 
-# Staff pages stay English for now; everything else under templates/ is what a traveler can see. (feedback/ and
-# public/performance.html are being built alongside and are checked once they land.)
-STAFF_TEMPLATES = ("officer/", "admin/", "rules_console/", "feedback/", "public/performance.html")
+# Staff pages stay English for now (the survey results are for program leads); everything else under templates/ is
+# what a traveler or the public can see.
+STAFF_TEMPLATES = ("officer/", "admin/", "rules_console/", "feedback/results.html")
 TRAVELER_MODULES = (
     "api/traveler.py",
     "casework/decisions.py",
+    "casework/documents.py",
     "casework/letters.py",
     "casework/reasons.py",
     "casework/service.py",
@@ -32,6 +33,8 @@ TRAVELER_MODULES = (
     "casework/stats.py",
     "casework/transitions.py",
     "errors.py",
+    "feedback/performance.py",
+    "feedback/service.py",
     "i18n.py",
     "memberships/lifecycle.py",
     "notifications/service.py",
@@ -45,8 +48,12 @@ TRAVELER_MODULES = (
     "web/availability/forms.py",
     "web/availability/views.py",
     "web/forms.py",
+    "web/feedback/forms.py",
+    "web/feedback/views.py",
     "web/intake/forms.py",
     "web/intake/views.py",
+    "web/performance/charts.py",
+    "web/performance/views.py",
     "web/portal/appointments.py",
     "web/portal/case.py",
     "web/portal/notifications.py",
@@ -246,3 +253,65 @@ def test_a_decision_letter_in_spanish(app_ctx):
     assert " de 20" in content.date_text  # "4 de marzo de 2027"
     assert letter_content(letter).title == "Decision on your Global Entry application"
     assert render_pdf(letter, "es").startswith(b"%PDF-")
+
+
+def test_the_survey_in_spanish(client):
+    """The A-11 items, the scale, the choices and the service's own error, in Spanish."""
+    client.get("/language/es")
+    html = client.get("/feedback/appointment").get_data(as_text=True)
+    assert "Estoy satisfecho con el servicio que recibí de Trusted Traveler." in html
+    assert "Los empleados con los que traté me ayudaron." in html
+    assert "Muy en desacuerdo" in html and "Ni de acuerdo ni en desacuerdo" in html
+    assert "Después de una cita" in html and "Enviar mis respuestas" in html
+    html = client.post("/feedback/appointment", data={"satisfaction": "9"}).get_data(as_text=True)
+    assert "Elija una de las cinco respuestas, de muy en desacuerdo a muy de acuerdo" in html
+
+
+def test_the_performance_dashboard_in_spanish_with_english_download_keys(client):
+    """Titles, column names, notes and "not enough data" in Spanish; the CSV header and JSON keys stay English."""
+    from trusted_traveler.feedback import performance
+
+    performance.cache.clear()
+    client.get("/language/es")
+    html = client.get("/dashboard/performance").get_data(as_text=True)
+    assert "Cómo le va a Trusted Traveler" in html
+    assert "Tiempo de trámite, desde el envío hasta la decisión" in html and "Mediana (días)" in html
+    assert "Todavía no hay suficientes datos." in html and "Tiempo Universal Coordinado (UTC)" in html
+    assert 'Descargar una hoja de cálculo (<abbr title="valores separados por comas">CSV</abbr>)' in html
+    assert "Después de enviar una solicitud" in html
+    header = client.get("/dashboard/performance/processing-time.csv").get_data(as_text=True).splitlines()[0]
+    assert header == "program,decisions,median_days,p75_days"
+    figure = client.get("/dashboard/performance.json").get_json()["figures"]["processing-time"]
+    assert figure["columns"] == ["program", "decisions", "median_days", "p75_days"]
+    assert figure["labels"][2] == "Mediana (días)"
+    # the same cached figure, read in English by the next reader
+    client.get("/language/en")
+    assert "Processing time, from submission to decision" in client.get("/dashboard/performance").get_data(as_text=True)
+    performance.cache.clear()
+
+
+def test_messages_built_from_data_are_in_spanish(app):
+    """Upload, application, booking and status messages that name a file, a program or a center."""
+    from trusted_traveler.casework.documents import check_files
+    from trusted_traveler.errors import BusinessRuleViolation
+
+    with app.test_request_context("/"), force_locale("es"):
+        with pytest.raises(BusinessRuleViolation, match="nota.txt no es un tipo de archivo que aceptamos"):
+            check_files([("nota.txt", b"just text")])
+        with pytest.raises(BusinessRuleViolation, match="Envíe como máximo 5 archivos a la vez. Usted eligió 6."):
+            check_files([(f"{n}.pdf", b"%PDF-1.4") for n in range(6)])
+    with app.test_request_context("/"):  # English by default, and outside a request too
+        with pytest.raises(BusinessRuleViolation, match="nota.txt is not a file type we accept"):
+            check_files([("nota.txt", b"just text")])
+    with pytest.raises(BusinessRuleViolation, match="nota.txt is not a file type we accept"):
+        check_files([("nota.txt", b"just text")])
+
+
+def test_an_invalid_move_names_both_statuses_in_spanish(app_ctx):
+    from tests.factories import create_application
+    from trusted_traveler.casework.transitions import transition
+    from trusted_traveler.errors import InvalidTransition
+
+    application = create_application("global_entry", submitted=True)
+    with force_locale("es"), pytest.raises(InvalidTransition, match="no puede pasar a «Aprobada»"):
+        transition(application, "approved", by=None)
