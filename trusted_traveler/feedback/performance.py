@@ -11,8 +11,6 @@ from __future__ import annotations
 
 import datetime as dt
 import statistics
-import threading
-import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from zoneinfo import ZoneInfo
@@ -21,6 +19,7 @@ from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, case, func, select
 
+from trusted_traveler.caching import TTLCache
 from trusted_traveler.casework.models import Application, StatusEvent
 from trusted_traveler.casework.states import Status
 from trusted_traveler.casework.stats import LOOKBACK, MIN_SAMPLE
@@ -306,31 +305,7 @@ FIGURES: dict[str, Callable[[dt.datetime], Figure]] = {
 
 # --- the cache ------------------------------------------------------------------------------------------------------
 
-
-class TTLCache:
-    """A tiny thread-safe cache whose entries expire `seconds` after they were computed. Computing holds the lock,
-    so a burst of requests after expiry computes a figure once, not once per request."""
-
-    def __init__(self, clock: Callable[[], float] = time.monotonic):
-        self._clock = clock
-        self._entries: dict[str, tuple[float, object]] = {}
-        self._lock = threading.Lock()
-
-    def get(self, key: str, seconds: float, compute: Callable[[], object]):
-        with self._lock:
-            entry = self._entries.get(key)
-            if entry is not None and self._clock() < entry[0]:
-                return entry[1]
-            value = compute()
-            self._entries[key] = (self._clock() + seconds, value)
-            return value
-
-    def clear(self) -> None:
-        with self._lock:
-            self._entries.clear()
-
-
-cache = TTLCache()
+cache = TTLCache()  # trusted_traveler/caching.py
 
 
 def figure(key: str, *, now: dt.datetime | None = None) -> Figure:
