@@ -46,7 +46,7 @@ SCORE_MESSAGE = N_("Choose one of the five answers, from strongly disagree to st
 class Question:
     key: str  # the driver, the key in FeedbackResponse.scores
     driver: str
-    statement: str  # the A-11 standard wording; "%(service)s" is the "[Program/Service]" placeholder
+    statement: str  # the A-11 standard wording; "%(service)s" stands where A-11 writes "[Program/Service]"
     touchpoints: tuple[str, ...] = TOUCHPOINTS
 
 
