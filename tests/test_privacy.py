@@ -60,3 +60,102 @@ def test_representative_requests_log_no_personal_data(app, client, captured):
     assert captured, "nothing was logged: the capture is not working"
     for secret in (EMAIL, EMAIL.split("@")[0], PASSPORT, PASSPORT[-4:], SURNAME, DOB.isoformat(), "1984"):
         assert secret not in text, f"{secret!r} appears in the logs"
+
+
+# --- Personal data export and deleting a draft ----------------------------------------------------------------------
+
+
+@pytest.fixture
+def two_travelers(app):
+    """Maria with a submitted Global Entry case (a sandbox hit: vetting detail and an officer's request), a
+    membership-free draft, a notification; and someone else with their own application."""
+    from trusted_traveler.casework import decisions
+
+    with app.app_context():
+        officer = create_account("olga.officer@example.com", roles=("officer",))
+        maria = create_profile(create_account(EMAIL), surname="Hitman", given_names="Maria", dob=dt.date(1980, 1, 1))
+        submitted = create_application("global_entry", profile=maria, submitted=True)
+        decisions.request_info(
+            submitted,
+            by=officer,
+            message="Send the court record.",
+            due_on=dt.date.today() + dt.timedelta(days=9),
+            today=dt.date.today(),
+        )
+        draft = create_application("precheck", profile=maria)
+        other = create_profile(create_account("someone.else@example.com"), surname="Otherperson")
+        theirs = create_application("precheck", profile=other, submitted=True)
+        db.session.commit()
+        return {"submitted": submitted.reference, "draft": draft.reference, "theirs": theirs.reference}
+
+
+def test_a_traveler_downloads_everything_we_hold_about_them_and_nothing_else(app, client, two_travelers):
+    from sqlalchemy import select
+
+    from trusted_traveler.audit.models import AuditEvent
+
+    sign_in(client, EMAIL)
+    assert 'data-testid="your-data"' in client.get("/dashboard").get_data(as_text=True)
+    response = client.get("/privacy/my-data.json")
+    assert response.status_code == 200 and response.mimetype == "application/json"
+    assert "attachment" in response.headers["Content-Disposition"]
+    assert response.headers["Cache-Control"] == "no-store"
+    data = response.get_json()
+    assert data["account"]["email"] == EMAIL
+    assert data["profile"]["surname"] == "Hitman" and data["profile"]["date_of_birth"] == "1980-01-01"
+    assert data["profile"]["documents"] and data["profile"]["addresses"] and data["profile"]["employment"]
+    references = {a["reference"] for a in data["applications"]}
+    assert references == {two_travelers["submitted"], two_travelers["draft"]}
+    submitted = next(a for a in data["applications"] if a["reference"] == two_travelers["submitted"])
+    assert [r["message"] for r in submitted["information_requests"]] == ["Send the court record."]
+    assert submitted["status_history"] and data["notifications"]
+    text = response.get_data(as_text=True)
+    # never someone else's records, never officer-only vetting detail or who worked the case
+    for absent in (
+        two_travelers["theirs"],
+        "Otherperson",
+        "someone.else",
+        "Sandbox record",
+        "vetting_results",
+        "olga.officer",
+        "assigned_officer",
+        "actor_id",
+        "priority",
+    ):
+        assert absent not in text, absent
+    with app.app_context():
+        events = db.session.scalars(select(AuditEvent).where(AuditEvent.action == "privacy.exported")).all()
+        assert len(events) == 1 and events[0].actor_id is not None
+
+
+def test_a_traveler_deletes_their_own_draft_but_not_a_submitted_application(app, client, two_travelers):
+    from sqlalchemy import select
+
+    from trusted_traveler.audit.models import AuditEvent
+    from trusted_traveler.casework.models import Application
+
+    sign_in(client, EMAIL)
+    page = client.get("/privacy").get_data(as_text=True)
+    assert "records-retention rules" in page and two_travelers["draft"] in page
+    assert two_travelers["submitted"] not in page  # only drafts are offered
+    kept = client.post(f"/privacy/drafts/{two_travelers['submitted']}/delete")
+    assert kept.status_code == 409 and "records-retention" in kept.get_data(as_text=True)
+    assert client.post(f"/privacy/drafts/{two_travelers['theirs']}/delete").status_code == 404  # not theirs
+    done = client.post(f"/privacy/drafts/{two_travelers['draft']}/delete")
+    assert done.status_code == 302
+    assert 'data-testid="no-drafts"' in client.get("/privacy").get_data(as_text=True)
+    with app.app_context():
+        remaining = set(db.session.scalars(select(Application.reference)))
+        assert remaining == {two_travelers["submitted"], two_travelers["theirs"]}
+        deleted = db.session.scalars(select(AuditEvent).where(AuditEvent.action == "privacy.draft_deleted")).one()
+        assert deleted.object_id == two_travelers["draft"]
+
+
+@pytest.mark.csrf
+def test_deleting_a_draft_needs_the_forms_csrf_token(client, two_travelers):
+    sign_in_response = client.get("/auth/dev")  # CSRF is on: sign in through the form's token
+    import re
+
+    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', sign_in_response.get_data(as_text=True))
+    client.post("/auth/dev", data={"email": EMAIL, "csrf_token": token.group(1)})
+    assert client.post(f"/privacy/drafts/{two_travelers['draft']}/delete").status_code == 400

@@ -2,4 +2,4 @@ from flask import Blueprint
 
 bp = Blueprint("portal", __name__)
 
-from trusted_traveler.web.portal import appointments, case, notifications, views  # noqa: E402,F401
+from trusted_traveler.web.portal import appointments, case, notifications, privacy, views  # noqa: E402,F401

@@ -1,0 +1,132 @@
+"""Everything we hold about a traveler, for them to download, and deleting a draft they no longer want.
+
+The export is the traveler's own records only: account, profile (with their own document numbers), applications
+with the status history, requests for information and letters they were sent, memberships and notifications. It
+never holds officer-only matter: vetting results, officers' notes and identities, assignment or priority. Both
+actions are audited. Submitted applications are kept under the records-retention rules, so only drafts can go.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import select
+
+from trusted_traveler.audit.record import record_event
+from trusted_traveler.casework.models import Application
+from trusted_traveler.casework.states import Status
+from trusted_traveler.errors import BusinessRuleViolation
+from trusted_traveler.extensions import db
+from trusted_traveler.memberships.service import memberships_for
+from trusted_traveler.notifications.models import Notification
+from trusted_traveler.payments.models import PaymentItem
+from trusted_traveler.profiles import service as profiles
+
+FORMAT_VERSION = 1
+# Columns of the profile that are bookkeeping, not about the person.
+PROFILE_SKIP = {"id", "account_id", "guardian_profile_id", "intake_progress"}
+
+
+def _row(obj, skip=()) -> dict[str, Any]:
+    return {c.key: getattr(obj, c.key) for c in obj.__mapper__.column_attrs if c.key not in skip}
+
+
+def _children(rows, skip=("id", "profile_id")) -> list[dict]:
+    return [_row(r, skip) for r in rows]
+
+
+def export_for(account, *, today: dt.date | None = None) -> dict[str, Any]:
+    """The traveler's data as a JSON-ready dict (dates and decimals become strings when dumped). Audited."""
+    profile = profiles.profile_for(account)
+    data: dict[str, Any] = {
+        "format_version": FORMAT_VERSION,
+        "exported_at": dt.datetime.now(dt.UTC),
+        "account": {
+            "email": account.email,
+            "name": account.display_name,
+            "preferred_language": account.preferred_language,
+            "created_at": account.created_at,
+            "last_sign_in_at": account.last_sign_in_at,
+        },
+        "profile": None,
+        "applications": [],
+        "memberships": [],
+        "notifications": [
+            {"title": n.title, "body": n.body, "link": n.link, "created_at": n.created_at, "read_at": n.read_at}
+            for n in db.session.scalars(
+                select(Notification).where(Notification.account_id == account.id).order_by(Notification.id)
+            )
+        ],
+    }
+    if profile is not None:
+        data["profile"] = {
+            **_row(profile, PROFILE_SKIP),
+            "other_names": _children(profile.other_names),
+            "citizenships": [c.country_code for c in profile.citizenships],
+            "documents": _children(profile.documents, ("id", "profile_id", "number_encrypted")),
+            "addresses": _children(profile.addresses),
+            "employment": _children(profile.employment),
+            "countries_visited": [c.country_code for c in profile.countries_visited],
+            "offenses": _children(profile.offenses),
+        }
+        applications = db.session.scalars(
+            select(Application).where(Application.profile_id == profile.id).order_by(Application.id)
+        )
+        data["applications"] = [_application(a) for a in applications]
+        data["memberships"] = [
+            {
+                "known_traveler_number": m.ktn,
+                "program": m.program.code,
+                "valid_from": m.valid_from,
+                "valid_until": m.valid_until,
+                "status": m.status,
+            }
+            for m in memberships_for(profile.id)
+        ]
+    record_event("privacy.exported", "account", account.id, by=account)
+    return data
+
+
+def _application(application: Application) -> dict[str, Any]:
+    return {
+        "reference": application.reference,
+        "program": application.program.code,
+        "kind": application.kind,
+        "status": application.status,
+        "fee": application.fee,
+        "fee_waiver_reason": application.fee_waiver_reason,
+        "created_at": application.created_at,
+        "attested_at": application.attested_at,
+        "submitted_at": application.submitted_at,
+        "decided_at": application.decided_at,
+        "eligibility": application.eligibility_snapshot,
+        # the history of statuses, without who acted or their notes (officers' working papers)
+        "status_history": [{"status": e.to_status, "at": e.created_at} for e in application.events],
+        "information_requests": [
+            {"message": r.message, "due_on": r.due_on, "answer": r.answer, "answered_at": r.answered_at}
+            for r in application.info_requests
+        ],
+        "letters": [
+            {"kind": x.kind, "reason_codes": x.reason_codes, "issued_at": x.issued_at} for x in application.letters
+        ],
+    }
+
+
+def delete_draft(application: Application, *, by) -> None:
+    """Delete the traveler's own draft (nothing submitted or paid for). Audited by reference.
+
+    Raises:
+        BusinessRuleViolation: the application is not a draft, or a payment for it has started.
+    """
+    if application.status != Status.DRAFT:
+        raise BusinessRuleViolation(
+            "Only a draft can be deleted. Submitted applications are kept under the federal records-retention "
+            "rules; you can still withdraw one that is open."
+        )
+    if db.session.scalar(select(PaymentItem).where(PaymentItem.application_id == application.id).limit(1)):
+        raise BusinessRuleViolation("A payment for this draft has started, so it is kept with the payment record.")
+    reference = application.reference
+    db.session.delete(application)  # its status events go with it (cascade)
+    record_event("privacy.draft_deleted", "application", reference, by=by)
+    db.session.flush()
