@@ -29,8 +29,14 @@ def _now() -> float:
     return time.time()
 
 
+STAFF = "staff"
+
+
 def _stamp_sign_in(sender, user, **extra) -> None:
     session[SIGNED_IN_AT] = session[LAST_SEEN] = _now()
+    # Whether the rules apply is decided at sign-in, so no request has to load the account to enforce them (a role
+    # granted during a session applies from the next sign-in; the route policy checks permissions on every request).
+    session[STAFF] = bool(user.is_staff)
 
 
 def signed_in_at() -> float | None:
@@ -39,7 +45,7 @@ def signed_in_at() -> float | None:
 
 def expired_reason(now: float | None = None) -> str | None:
     """Why this staff session must end now, or None while it may go on (and for every traveler)."""
-    if not current_user.is_authenticated or not current_user.is_staff:
+    if "_user_id" not in session or not session.get(STAFF):  # nobody signed in, or a traveler
         return None
     now = _now() if now is None else now
     started = session.get(SIGNED_IN_AT)
@@ -62,7 +68,7 @@ def signed_in_recently() -> bool:
 def enforce_session_rules():
     reason = expired_reason()
     if reason is None:
-        if current_user.is_authenticated:
+        if "_user_id" in session:
             session[LAST_SEEN] = _now()
         return None
     lang = session.get("lang")
