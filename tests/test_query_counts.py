@@ -4,34 +4,16 @@ tests/casework/test_query_counts.py."""
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
-
-from sqlalchemy import event
 
 from tests.factories import create_account, create_application, create_profile, sign_in
 from tests.scheduler.conftest import add_slot
+from tests.support.queries import count_queries
 from trusted_traveler.extensions import db
 from trusted_traveler.notifications.service import notify_about
 
 HIDALGO = 5001
 ELIGIBILITY = {"date_of_birth": "1984-06-02", "citizenships": ["US"], "travels_internationally": True}
-
-
-@contextlib.contextmanager
-def count_queries(app):
-    with app.app_context():
-        engine = db.engine
-    seen: list[str] = []
-
-    def before(conn, cursor, statement, parameters, context, executemany):
-        seen.append(statement)
-
-    event.listen(engine, "before_cursor_execute", before)
-    try:
-        yield seen
-    finally:
-        event.remove(engine, "before_cursor_execute", before)
 
 
 def _others(app, start: int, count: int) -> None:

@@ -1,28 +1,10 @@
 """The officer's queue and case pages run a bounded number of queries, whatever the number of rows (no N+1)."""
 
-import contextlib
 import datetime as dt
 
-from sqlalchemy import event
-
 from tests.factories import create_account, create_application, create_profile, sign_in
+from tests.support.queries import count_queries
 from trusted_traveler.extensions import db
-
-
-@contextlib.contextmanager
-def count_queries(app):
-    with app.app_context():
-        engine = db.engine
-    seen: list[str] = []
-
-    def before(conn, cursor, statement, parameters, context, executemany):
-        seen.append(statement)
-
-    event.listen(engine, "before_cursor_execute", before)
-    try:
-        yield seen
-    finally:
-        event.remove(engine, "before_cursor_execute", before)
 
 
 def _cases(app, start: int, count: int) -> str:
