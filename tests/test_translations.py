@@ -315,3 +315,21 @@ def test_an_invalid_move_names_both_statuses_in_spanish(app_ctx):
     application = create_application("global_entry", submitted=True)
     with force_locale("es"), pytest.raises(InvalidTransition, match="no puede pasar a «Aprobada»"):
         transition(application, "approved", by=None)
+
+
+def test_traveler_templates_show_no_text_outside_the_catalog():
+    """Visible words written straight into a traveler template (not through `_()`) would escape the check above and
+    stay English: there are none, except language names in their own language and the site's address."""
+    allowed = {"TSA", "PreCheck", "Global", "Entry", "English", "Español", "UTC", "trustedtraveler.example.gov"}
+    found = {}
+    for path in sorted((ROOT / "templates").rglob("*.html")):
+        relative = str(path.relative_to(ROOT / "templates"))
+        if relative.startswith(STAFF_TEMPLATES):
+            continue
+        text = path.read_text()
+        for pattern in (r"\{#.*?#\}", r"\{%.*?%\}", r"\{\{.*?\}\}", r"<(script|style)[^>]*>.*?</\1>", r"<[^>]+>"):
+            text = re.sub(pattern, " ", text, flags=re.S)
+        words = [w for w in re.findall(r"[A-Za-zÀ-ÿ][\w'’.-]*", text) if w.strip(".") not in allowed]
+        if words:
+            found[relative] = words[:8]
+    assert found == {}, f"untranslatable text in traveler templates: {found}"

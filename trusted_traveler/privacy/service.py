@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+from flask_babel import gettext
 from sqlalchemy import select
 
 from trusted_traveler.audit.record import record_event
@@ -121,11 +122,15 @@ def delete_draft(application: Application, *, by) -> None:
     """
     if application.status != Status.DRAFT:
         raise BusinessRuleViolation(
-            "Only a draft can be deleted. Submitted applications are kept under the federal records-retention "
-            "rules; you can still withdraw one that is open."
+            gettext(
+                "Only a draft can be deleted. Submitted applications are kept under the federal records-retention "
+                "rules; you can still withdraw one that is open."
+            )
         )
     if db.session.scalar(select(PaymentItem).where(PaymentItem.application_id == application.id).limit(1)):
-        raise BusinessRuleViolation("A payment for this draft has started, so it is kept with the payment record.")
+        raise BusinessRuleViolation(
+            gettext("A payment for this draft has started, so it is kept with the payment record.")
+        )
     reference = application.reference
     db.session.delete(application)  # its status events go with it (cascade)
     record_event("privacy.draft_deleted", "application", reference, by=by)

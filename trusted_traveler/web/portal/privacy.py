@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 from flask import Response, flash, redirect, render_template, url_for
+from flask_babel import gettext
 from flask_login import current_user
 
 from trusted_traveler.auth.policy import signed_in
@@ -60,5 +61,5 @@ def delete_draft(reference: str):
         db.session.rollback()
         return render_template("portal/privacy.html", drafts=_drafts(), form=form, problem=exc.message), 409
     db.session.commit()
-    flash(f"Your draft {reference} is deleted.", "success")
+    flash(gettext("Your draft %(reference)s is deleted.", reference=reference), "success")
     return redirect(url_for("portal.privacy_page"))
