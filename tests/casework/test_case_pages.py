@@ -158,6 +158,8 @@ def test_queues_list_unassigned_cases_and_bulk_assignment_checks_each_row(client
         db.session.commit()
         ids = {a.reference: a.id for a in db.session.scalars(select(Application))}
     sign_in(client, "olga.officer@example.com")
+    for first_visit in ("/officer/", "/officer/?queue=unassigned"):
+        assert "There is a problem" not in client.get(first_visit).get_data(as_text=True)  # no filters: no error
     html = client.get("/officer/?queue=unassigned").get_data(as_text=True)
     assert case in html and second.reference not in html  # the assigned one is not unassigned
     response = client.post(
