@@ -10,14 +10,14 @@ import platform
 import statistics
 import sys
 import time
-import uuid
 from pathlib import Path
 
-from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
+from sqlalchemy import text
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
+from bench.database import scratch_database  # noqa: E402
 
 HAND_WRITTEN = """
 SELECT count(*) FROM applications a
@@ -93,18 +93,8 @@ def main() -> int:
 def in_own_database(count: int) -> tuple[str, bool, dict]:
     """The measurement in a database of its own, created, loaded with generate_series and dropped: the section,
     whether it met the target, and the figures."""
-    admin_url = make_url(os.environ.get("BENCH_ADMIN_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"))
-    name = f"tt_bench_{uuid.uuid4().hex[:8]}"
-    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    url = admin_url.set(database=name).render_as_string(hide_password=False)
-    try:
+    with scratch_database() as url:
         return run(url, count)
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
 
 
 def run(url: str, count: int) -> tuple[str, bool, dict]:

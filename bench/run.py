@@ -24,16 +24,15 @@ import platform
 import subprocess
 import sys
 import time
-import uuid
 from pathlib import Path
 
 from sqlalchemy import create_engine, event, text
-from sqlalchemy.engine import make_url
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench import booking, impact_preview  # noqa: E402
+from bench.database import scratch_database  # noqa: E402
 from bench.serving import Endpoint, Server, ensure_wrk  # noqa: E402
 
 ENV = {
@@ -72,18 +71,8 @@ def setting(name: str, default: int) -> int:
 
 def main() -> int:
     count = setting("BENCH_APPLICATIONS", 1_000_000)
-    admin_url = make_url(os.environ.get("BENCH_ADMIN_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"))
-    name = f"tt_bench_{uuid.uuid4().hex[:8]}"
-    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    url = admin_url.set(database=name).render_as_string(hide_password=False)
-    try:
+    with scratch_database() as url:
         return Suite(url, count).run()
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
 
 
 class Suite:
