@@ -18,7 +18,7 @@ from werkzeug.serving import make_server
 
 from seeds.centers import SEEDED_HOURS_FROM, load_centers
 from trusted_traveler import caching, create_app
-from trusted_traveler.extensions import db
+from trusted_traveler.extensions import db, limiter
 
 REFERENCE_TABLES = {
     "alembic_version",
@@ -150,6 +150,25 @@ def _empty_audit_events() -> None:
     conn.exec_driver_sql("DELETE FROM audit_events")
     for _, sql in triggers:
         conn.exec_driver_sql(sql)
+
+
+@pytest.fixture
+def rate_limited_app(app):
+    """A second app over the same database with rate limits on (memory storage) and no CSRF check. Flask-Limiter
+    keeps `enabled` and its storage on the one shared instance, so the suite's app gets its state back afterwards."""
+    was_enabled = limiter.enabled
+    limited = create_app(
+        "test",
+        overrides={
+            "SQLALCHEMY_DATABASE_URI": app.config["SQLALCHEMY_DATABASE_URI"],
+            "RATELIMIT_ENABLED": True,
+            "WTF_CSRF_ENABLED": False,
+        },
+    )
+    limiter.reset()
+    yield limited
+    limiter.reset()
+    limiter.enabled = was_enabled
 
 
 @pytest.fixture

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
+import re
 
 from seeds.personas import fill_profile
 from trusted_traveler.auth import service as accounts
@@ -59,6 +60,18 @@ def create_application(program="precheck", *, profile=None, paid=False, submitte
     if submitted:
         casework.submit(application, by=profile.account)
     return application
+
+
+def create_hit_case(officer_email: str = "olga.officer@example.com", traveler_email: str = "hit@example.com") -> str:
+    """An officer, and a Global Entry case in officer review after a sandbox vetting hit; returns its reference."""
+    create_account(officer_email, roles=("officer",))
+    profile = create_profile(create_account(traveler_email), surname="Hitman", dob=dt.date(1980, 1, 1))
+    return create_application("global_entry", profile=profile, submitted=True).reference
+
+
+def form_version(html: str) -> str:
+    """The application version a case page's action forms carry (optimistic locking)."""
+    return re.search(r'name="version" type="hidden" value="(\d+)"', html).group(1)
 
 
 def sign_in(client, email: str) -> None:

@@ -137,26 +137,6 @@ def test_forbidden_page_uses_the_service_layout(app, client):
     assert "You do not have access to this page" in response.get_data(as_text=True)
 
 
-@pytest.fixture
-def rate_limited_app(app):
-    """A second app with rate limits on. Flask-Limiter keeps `enabled` and its storage on the one shared instance,
-    so the session app's state is restored afterwards."""
-    from trusted_traveler.extensions import limiter
-
-    was_enabled = limiter.enabled
-    limited = create_app(
-        "test",
-        overrides={
-            "SQLALCHEMY_DATABASE_URI": app.config["SQLALCHEMY_DATABASE_URI"],
-            "RATELIMIT_ENABLED": True,
-            "WTF_CSRF_ENABLED": False,
-        },
-    )
-    yield limited
-    limiter.reset()
-    limiter.enabled = was_enabled
-
-
 def test_too_many_sign_in_attempts_get_429_with_retry_after(rate_limited_app):
     client = rate_limited_app.test_client()
     statuses = [client.post("/auth/dev", data={"email": "not-valid"}).status_code for _ in range(31)]

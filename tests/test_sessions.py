@@ -13,7 +13,7 @@ import uuid
 import pytest
 from sqlalchemy import select
 
-from tests.factories import create_account, create_application, create_profile, sign_in
+from tests.factories import create_account, create_hit_case, create_profile, form_version, sign_in
 from trusted_traveler import create_app
 from trusted_traveler.auth import sessions
 from trusted_traveler.casework.models import Application, InfoRequest
@@ -36,16 +36,11 @@ def clock(monkeypatch):
 
 @pytest.fixture
 def case(app):
+    """A Global Entry case in officer review after a sandbox hit, and an officer to work it."""
     with app.app_context():
-        create_account("olga.officer@example.com", roles=("officer",))
-        profile = create_profile(create_account("hit@example.com"), surname="Hitman", dob=dt.date(1980, 1, 1))
-        application = create_application("global_entry", profile=profile, submitted=True)
+        reference = create_hit_case()
         db.session.commit()
-        return application.reference
-
-
-def _version(html: str) -> str:
-    return re.search(r'name="version" type="hidden" value="(\d+)"', html).group(1)
+        return reference
 
 
 def test_a_staff_session_ends_after_30_minutes_without_activity(client, case, clock):
@@ -106,7 +101,7 @@ def test_a_session_from_before_these_rules_has_to_sign_in_again(client, case):
 def test_a_decision_needs_a_recent_sign_in_and_keeps_what_the_officer_typed(app, client, case, clock):
     sign_in(client, "olga.officer@example.com")
     clock(10)
-    version = _version(client.get(f"/officer/cases/{case}").get_data(as_text=True))
+    version = form_version(client.get(f"/officer/cases/{case}").get_data(as_text=True))
     clock(10)  # 20 minutes since signing in, 10 since the last page: not idle, but not a fresh sign-in
     typed = "Send the court record for 2019, with the judge's order."
     due = (dt.date.today() + dt.timedelta(days=20)).isoformat()
@@ -144,7 +139,7 @@ def test_what_an_officer_typed_is_never_shown_to_someone_else_who_signs_in(app, 
         create_account("other.officer@example.com", roles=("officer",))
         db.session.commit()
     sign_in(client, "olga.officer@example.com")
-    version = _version(client.get(f"/officer/cases/{case}").get_data(as_text=True))
+    version = form_version(client.get(f"/officer/cases/{case}").get_data(as_text=True))
     clock(16)
     data = {"version": version, "message": "Private note for the record.", "due_on": "2099-01-01"}
     assert client.post(f"/officer/cases/{case}/request-info", data=data).status_code == 401
@@ -153,23 +148,6 @@ def test_what_an_officer_typed_is_never_shown_to_someone_else_who_signs_in(app, 
 
 
 # --- Abuse limits -------------------------------------------------------------------------------------------------
-
-
-@pytest.fixture
-def limited(app):
-    """A second app with rate limits on (memory storage); the shared limiter is put back afterwards."""
-    was_enabled = limiter.enabled
-    limited = create_app(
-        "test",
-        overrides={
-            "SQLALCHEMY_DATABASE_URI": app.config["SQLALCHEMY_DATABASE_URI"],
-            "RATELIMIT_ENABLED": True,
-            "WTF_CSRF_ENABLED": False,
-        },
-    )
-    yield limited
-    limiter.reset()
-    limiter.enabled = was_enabled
 
 
 def _flood(send, limit: int):
@@ -181,27 +159,27 @@ def _flood(send, limit: int):
     return response
 
 
-def test_form_posts_without_a_limit_of_their_own_get_the_default_of_60_a_minute(app, limited):
+def test_form_posts_without_a_limit_of_their_own_get_the_default_of_60_a_minute(app, rate_limited_app):
     with app.app_context():
         create_account("busy@example.com")
         db.session.commit()
-    client = limited.test_client()
+    client = rate_limited_app.test_client()
     client.post("/auth/dev", data={"email": "busy@example.com"})
     response = _flood(lambda: client.post("/profile/names", data={"given_names": "Ana", "surname": "Lee"}), 60)
     assert "Too many requests" in response.get_data(as_text=True)
     assert client.get("/profile/names").status_code == 200  # reading is not limited by default
 
 
-def test_the_public_apis_are_limited(limited):
-    client = limited.test_client()
+def test_the_public_apis_are_limited(rate_limited_app):
+    client = rate_limited_app.test_client()
     response = _flood(lambda: client.get("/api/v1/programs"), 60)
     assert response.is_json and response.get_json()["errors"][0]["message"]
     body = {"date_of_birth": "1990-05-17", "citizenships": ["US"]}
     _flood(lambda: client.post("/api/v1/eligibility/check", json=body), 60)
 
 
-def test_sign_in_is_limited(limited):
-    client = limited.test_client()
+def test_sign_in_is_limited(rate_limited_app):
+    client = rate_limited_app.test_client()
     _flood(lambda: client.get("/auth/login"), 20)  # 404 here (no provider configured), then 429
     _flood(lambda: client.post("/auth/dev", data={"email": "x"}), 30)
 

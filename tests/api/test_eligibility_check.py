@@ -6,7 +6,6 @@ import datetime as dt
 
 import pytest
 
-from trusted_traveler import create_app
 from trusted_traveler.rules.conditions import INTERIM_OFFENSES, PERMANENT_OFFENSES
 from trusted_traveler.rules.conditions import years_before as _years_before
 
@@ -480,20 +479,6 @@ def test_no_csrf_token_or_sign_in_is_needed(client):
     response = client.post(URL, json={"as_of": AS_OF.isoformat(), "date_of_birth": ADULT_DOB, "citizenships": ["US"]})
     assert response.status_code == 200
     assert response.is_json
-
-
-@pytest.fixture
-def rate_limited_app(app):
-    from trusted_traveler.extensions import limiter
-
-    was_enabled = limiter.enabled
-    limited = create_app(
-        "test",
-        overrides={"SQLALCHEMY_DATABASE_URI": app.config["SQLALCHEMY_DATABASE_URI"], "RATELIMIT_ENABLED": True},
-    )
-    yield limited
-    limiter.reset()
-    limiter.enabled = was_enabled
 
 
 def test_the_check_is_rate_limited_at_60_a_minute(rate_limited_app):

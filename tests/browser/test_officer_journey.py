@@ -11,7 +11,7 @@ from playwright.sync_api import Page, expect
 
 from tests.browser.journeys import choose, dev_sign_in, sign_out
 from tests.browser.test_accessibility import violations
-from tests.factories import create_account, create_application, create_profile
+from tests.factories import create_hit_case
 from trusted_traveler.extensions import db
 
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
@@ -19,11 +19,9 @@ PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 
 def _case_with_a_hit(app, email: str) -> str:
     with app.app_context():
-        create_account("officer.journey@example.com", roles=("officer",))
-        profile = create_profile(create_account(email), surname="Hitman", dob=dt.date(1980, 1, 1))
-        application = create_application("global_entry", profile=profile, submitted=True)
+        reference = create_hit_case("officer.journey@example.com", email)
         db.session.commit()
-        return application.reference
+        return reference
 
 
 def _open_panel(page: Page, title: str) -> None:

@@ -9,7 +9,7 @@ import re
 import pytest
 from sqlalchemy import select
 
-from tests.factories import create_account, create_application, create_profile, sign_in
+from tests.factories import create_account, create_application, create_hit_case, create_profile, form_version, sign_in
 from trusted_traveler.audit.models import AuditEvent
 from trusted_traveler.casework import decisions
 from trusted_traveler.casework.models import Application
@@ -21,17 +21,11 @@ TODAY = dt.date.today()
 
 @pytest.fixture
 def case(app):
-    """A Global Entry case in officer review after a sandbox hit, and an officer signed in elsewhere."""
+    """A Global Entry case in officer review after a sandbox hit, and an officer to work it."""
     with app.app_context():
-        create_account("olga.officer@example.com", roles=("officer",))
-        profile = create_profile(create_account("hit@example.com"), surname="Hitman", dob=dt.date(1980, 1, 1))
-        application = create_application("global_entry", profile=profile, submitted=True)
+        reference = create_hit_case()
         db.session.commit()
-        return application.reference
-
-
-def _version(html: str) -> str:
-    return re.search(r'name="version" type="hidden" value="(\d+)"', html).group(1)
+        return reference
 
 
 def test_the_case_page_shows_the_hit_and_offers_only_the_actions_of_this_state(client, case):
@@ -47,7 +41,7 @@ def test_the_case_page_shows_the_hit_and_offers_only_the_actions_of_this_state(c
 
 def test_a_request_with_a_past_date_is_refused_and_keeps_what_the_officer_wrote(client, case):
     sign_in(client, "olga.officer@example.com")
-    version = _version(client.get(f"/officer/cases/{case}").get_data(as_text=True))
+    version = form_version(client.get(f"/officer/cases/{case}").get_data(as_text=True))
     response = client.post(
         f"/officer/cases/{case}/request-info",
         data={"version": version, "message": "Send the court record for 2019.", "due_on": "2001-01-01"},
@@ -99,7 +93,7 @@ def test_when_two_officers_act_at_once_the_second_is_told_and_sees_the_new_state
         create_account("second.officer@example.com", roles=("officer",))
         db.session.commit()
     sign_in(client, "olga.officer@example.com")
-    version = _version(client.get(f"/officer/cases/{case}").get_data(as_text=True))
+    version = form_version(client.get(f"/officer/cases/{case}").get_data(as_text=True))
     first = client.post(f"/officer/cases/{case}/decide/conditionally_approve", data={"version": version})
     assert first.status_code == 302
     sign_in(client, "second.officer@example.com")
@@ -115,7 +109,7 @@ def test_when_two_officers_act_at_once_the_second_is_told_and_sees_the_new_state
 
 def test_a_denial_needs_a_reason_then_gives_the_traveler_a_letter_and_a_pdf_nobody_else_can_read(client, case, app):
     sign_in(client, "olga.officer@example.com")
-    version = _version(client.get(f"/officer/cases/{case}").get_data(as_text=True))
+    version = form_version(client.get(f"/officer/cases/{case}").get_data(as_text=True))
     missing = client.post(f"/officer/cases/{case}/decide/deny", data={"version": version, "note": "Kept text"})
     assert missing.status_code == 400
     assert "Choose at least one reason." in missing.get_data(as_text=True)

@@ -17,7 +17,6 @@ from hypothesis import strategies as st
 from sqlalchemy import event, func, select
 
 from tests.scheduler.conftest import FROZEN_NOW, UTC, add_slot, at
-from trusted_traveler import create_app
 from trusted_traveler.extensions import db
 from trusted_traveler.scheduling.models import EnrollmentCenter, Slot
 
@@ -674,23 +673,6 @@ def test_an_unknown_path_under_the_api_is_a_json_404(client):
 
 
 # --- rate limit ----------------------------------------------------------------------------------------------------
-
-
-@pytest.fixture
-def rate_limited_app(app):
-    """A second app with rate limits on (as in tests/test_security_and_errors.py). Flask-Limiter keeps `enabled`
-    and its storage on the one shared instance, so the session app's state is restored afterwards."""
-    from trusted_traveler.extensions import limiter
-
-    was_enabled = limiter.enabled
-    limited = create_app(
-        "test",
-        overrides={"SQLALCHEMY_DATABASE_URI": app.config["SQLALCHEMY_DATABASE_URI"], "RATELIMIT_ENABLED": True},
-    )
-    limiter.reset()
-    yield limited
-    limiter.reset()
-    limiter.enabled = was_enabled
 
 
 def test_too_many_requests_get_a_json_429_with_retry_after(rate_limited_app):
