@@ -107,6 +107,7 @@ FILES_HINT = _l("PDF, Word (DOCX), PNG or JPEG. Up to 5 files, 5 MB each.")
 class AnswerForm(FlaskForm):
     answer = TextAreaField(
         _l("Your answer"),
+        filters=[clean_text],
         validators=[
             DataRequired(_l("Write your answer.")),
             Length(max=4000, message=_l("Keep it under 4,000 characters.")),
@@ -118,6 +119,7 @@ class AnswerForm(FlaskForm):
 class ReconsiderForm(FlaskForm):
     statement = TextAreaField(
         _l("Why should we look at this again?"),
+        filters=[clean_text],
         validators=[
             DataRequired(_l("Tell us why we should look at your case again.")),
             Length(max=4000, message=_l("Keep it under 4,000 characters.")),
