@@ -331,9 +331,8 @@ def close_unanswered_determinations(today: dt.date) -> int:
         )
     ).all()
     for application in overdue:
-        previous = application.letters[-1] if application.letters else None
-        reasons = previous.reason_codes if previous else ["no_response"]
-        db.session.add(DecisionLetter(application=application, kind="denial", reason_codes=[*reasons, "no_response"]))
+        earlier = application.letters[-1].reason_codes if application.letters else []
+        _letter(application, "denial", list(dict.fromkeys([*earlier, "no_response"])), None, by=None)
         transition(application, S.DENIED, reason_code="no_response")
     return len(overdue)
 
