@@ -167,3 +167,42 @@ def test_parameters_come_from_the_program_then_service_wide(extra_versions):
         Parameter.key == "age_of_majority", Parameter.program_id == global_entry.id
     )
     assert db.session.scalar(program_rows) == 0
+
+
+def test_a_worker_reads_the_rules_once_and_answers_later_checks_without_a_query(app):
+    from tests.support.queries import count_queries
+
+    check_eligibility(US_ADULT, as_of=AS_OF)
+    with count_queries(app) as seen:
+        again = check_eligibility(US_ADULT | {"citizenships": ["MX"]}, as_of=AS_OF)
+    assert seen == []
+    assert again["programs"]["precheck"]["outcome"] == "ineligible"  # a fresh answer from the kept rules
+
+
+def test_a_rule_change_counts_at_once_in_its_own_worker_and_a_rollback_takes_it_back(extra_versions):
+    assert check_eligibility(US_ADULT, as_of=AS_OF)["programs"]["global_entry"]["outcome"] == "eligible"
+    block_all = ("test.block", {"field": "age", "op": "gte", "value": 0}, "ineligible")
+    extra_versions(2, effective_from=dt.date(2025, 1, 1), rules=[block_all])  # flushed, not committed
+    assert check_eligibility(US_ADULT, as_of=AS_OF)["programs"]["global_entry"]["outcome"] == "ineligible"
+    db.session.rollback()
+    assert check_eligibility(US_ADULT, as_of=AS_OF)["programs"]["global_entry"]["outcome"] == "eligible"
+
+
+def test_a_change_made_by_another_worker_counts_within_a_minute(monkeypatch):
+    from sqlalchemy import insert
+
+    from trusted_traveler.rules import service
+
+    now = [1000.0]
+    monkeypatch.setattr(service._books, "_clock", lambda: now[0])
+    before = check_eligibility(US_ADULT, as_of=AS_OF)["programs"]["precheck"]["fee"]
+    # Written without the ORM, as another process's change looks to this one: no flush here to forget the book by.
+    precheck = get_program("precheck")
+    db.session.execute(insert(Parameter).values(program_id=precheck.id, key="fee_new", value=99, effective_from=AS_OF))
+    try:
+        now[0] += service.BOOK_SECONDS - 1
+        assert check_eligibility(US_ADULT, as_of=AS_OF)["programs"]["precheck"]["fee"] == before
+        now[0] += 2
+        assert check_eligibility(US_ADULT, as_of=AS_OF)["programs"]["precheck"]["fee"] == "99.00"
+    finally:
+        db.session.rollback()

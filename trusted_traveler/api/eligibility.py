@@ -162,6 +162,7 @@ class EligibilityResultSchema(Schema):
     )
 
 
+CHECK_SCHEMA = EligibilityCheckSchema()  # built once: a schema holds no state between loads
 FIELD_ORDER = list(EligibilityCheckSchema._declared_fields) + list(OffenseSchema._declared_fields)
 
 
@@ -223,7 +224,7 @@ def check_eligibility_view():
     errors: dict[str, list[str]] = {}
     data = None
     try:
-        data = EligibilityCheckSchema().load(body)
+        data = CHECK_SCHEMA.load(body)
     except ValidationError as err:
         for path, message in flatten_errors(err.messages):
             path = re.sub(r"^citizenships\[\d+\]$", "citizenships", path) or "body"

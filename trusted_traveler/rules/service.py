@@ -2,26 +2,38 @@
 
 `check_eligibility` answers with exactly the body of CONTRACTS.md section 1 (`POST /api/v1/eligibility/check`);
 the application flow stores its per-program parts as an application's eligibility snapshot.
+
+What a check needs from the database (the version in force, its rules, the settings they read, the fees) is read
+once per program and date into a `RuleBook` of plain values, and each worker keeps it for up to a minute
+(`BOOK_SECONDS`): the public check then runs no query at all. A flush that touches a program, rule set, version,
+rule or parameter forgets the books of its own process at once; other workers pick the change up within the
+minute. A version is published for a date, so the minute only matters for a change that takes effect the same day.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import or_, select
+from sqlalchemy import event, or_, select
+from sqlalchemy.orm import Session
 
+from trusted_traveler.caching import TTLCache
 from trusted_traveler.errors import DomainError, NotFound
 from trusted_traveler.extensions import db
 from trusted_traveler.programs.models import Program
 from trusted_traveler.programs.service import get_program, parameter_value
 from trusted_traveler.rules.conditions import PARAMETER_KINDS, MissingParameter, parameters_used
-from trusted_traveler.rules.engine import FactsError, ProgramResult, age_on, evaluate, recommend, rule_specs
-from trusted_traveler.rules.models import Rule, RuleSet, RuleSetVersion
+from trusted_traveler.rules.engine import FactsError, ProgramResult, RuleSpec, age_on, evaluate, recommend, rule_specs
+from trusted_traveler.rules.models import Parameter, Rule, RuleSet, RuleSetVersion
 
 PROGRAM_CODES = ("precheck", "global_entry")
 CENT = Decimal("0.01")
+FEE_KEYS = ("fee_new", "fee_minor_with_member_parent")  # the program's own values only
+BOOK_SECONDS = 60
+_books = TTLCache()
 
 
 class NoRulesInForce(DomainError):
@@ -82,31 +94,112 @@ def resolve_params(program: Program, keys: set[str], as_of: dt.date) -> dict[str
     return params
 
 
-def fee(program: Program, facts: dict, as_of: dt.date, overrides: dict[str, Any] | None = None) -> Decimal:
+@dataclass(frozen=True)
+class RuleBook:
+    """Everything one program's answer needs on a date, read from the database once: plain values, no ORM rows."""
+
+    program_code: str
+    program_name: str
+    label: str
+    rules: tuple[RuleSpec, ...]
+    params: dict[str, Any]  # the settings the rules read (the program's, else the service-wide one)
+    fees: dict[str, Any]  # FEE_KEYS in force; a key with no value in force is left out
+
+
+def _read_book(program: Program, version: RuleSetVersion, as_of: dt.date, overrides: dict[str, Any]) -> RuleBook:
+    rules = tuple(rule_specs(rules_of(version)))
+    keys = set().union(*(parameters_used(r.condition) for r in rules)) if rules else set()
+    params = resolve_params(program, keys | {"age_of_majority"}, as_of)
+    params.update({key: value for key, value in overrides.items() if key in keys | {"age_of_majority"}})
+    fees = {}
+    for key in FEE_KEYS:
+        try:
+            fees[key] = overrides[key] if key in overrides else parameter_value(program, key, as_of)
+        except NotFound:
+            continue
+    return RuleBook(program.code, program.name, version.label, rules, params, fees)
+
+
+def _no_rules(program_name: str, program_code: str, as_of: dt.date) -> NoRulesInForce:
+    return NoRulesInForce(
+        f"No published {program_name} eligibility rules are in force on {as_of.isoformat()}.",
+        program=program_code,
+        as_of=as_of,
+    )
+
+
+def book_in_force(program_code: str, as_of: dt.date) -> RuleBook:
+    """The program's rule book on `as_of`, kept by this worker for up to BOOK_SECONDS."""
+
+    def read() -> RuleBook:
+        program = get_program(program_code)
+        version = version_in_force(program, as_of)
+        if version is None:  # raised, not kept: rules published later count at once
+            raise _no_rules(program.name, program.code, as_of)
+        return _read_book(program, version, as_of, {})
+
+    return _books.get((program_code, as_of), BOOK_SECONDS, read)
+
+
+@event.listens_for(Session, "after_flush")
+def _forget_changed_books(session, _context) -> None:
+    """A flush that writes rules, settings or programs makes this worker read its books again, and again when that
+    transaction ends: a book read inside it may hold what a rollback then takes back."""
+    kinds = (Program, RuleSet, RuleSetVersion, Rule, Parameter)
+    if any(isinstance(obj, kinds) for obj in (*session.new, *session.dirty, *session.deleted)):
+        session.info["rule_books_stale"] = True
+        _books.clear()
+
+
+@event.listens_for(Session, "after_commit")
+@event.listens_for(Session, "after_soft_rollback")
+def _forget_books_read_in_transaction(session, *_args) -> None:
+    if session.info.pop("rule_books_stale", False):
+        _books.clear()
+
+
+def fee(book: RuleBook, facts: dict, as_of: dt.date) -> Decimal:
     """The new-enrollment fee on `as_of`; a Global Entry applicant under the age of majority whose parent or
-    guardian is a member or applying pays fee_minor_with_member_parent where that parameter is in force.
-    `overrides` are values proposed in a draft, used instead of the ones in force."""
-    overrides = overrides or {}
-
-    def value(key: str, *, program_only: bool = True):
-        if key in overrides:
-            return overrides[key]
-        return parameter_value(program, key, as_of) if program_only else _param(program, key, as_of)
-
-    try:
-        amount = value("fee_new")
-        if program.code == "global_entry" and facts.get("parent_member_or_applying"):
-            majority = value("age_of_majority", program_only=False)
-            if age_on(facts["date_of_birth"], as_of) < majority:
-                try:
-                    amount = value("fee_minor_with_member_parent")
-                except NotFound:
-                    pass  # before the waiver existed, minors paid the full fee
-    except NotFound:
+    guardian is a member or applying pays fee_minor_with_member_parent where that parameter is in force."""
+    if "fee_new" not in book.fees:
         raise NoRulesInForce(
-            f"No {program.name} fee is in force on {as_of.isoformat()}.", program=program.code, as_of=as_of
-        ) from None
+            f"No {book.program_name} fee is in force on {as_of.isoformat()}.", program=book.program_code, as_of=as_of
+        )
+    amount = book.fees["fee_new"]
+    if book.program_code == "global_entry" and facts.get("parent_member_or_applying"):
+        majority = book.params.get("age_of_majority")
+        if majority is None:
+            raise NoRulesInForce(
+                f"No {book.program_name} fee is in force on {as_of.isoformat()}.",
+                program=book.program_code,
+                as_of=as_of,
+            )
+        if age_on(facts["date_of_birth"], as_of) < majority:
+            amount = book.fees.get("fee_minor_with_member_parent", amount)  # before the waiver, the full fee
     return Decimal(str(amount)).quantize(CENT)
+
+
+def answer(book: RuleBook, facts: dict, *, as_of: dt.date, language: str) -> dict:
+    """One program's answer (the CONTRACTS.md section 1 per-program body) by the rules and settings of `book`."""
+    try:
+        result: ProgramResult = evaluate(
+            list(book.rules), facts, as_of=as_of, params=book.params, language=language, parameter_kinds=PARAMETER_KINDS
+        )
+    except FactsError as err:
+        raise InvalidFacts(str(err)) from None
+    except MissingParameter as err:
+        raise NoRulesInForce(
+            f"The {book.program_name} rules need the setting {err.key!r}, which has no value in force on "
+            f"{as_of.isoformat()}.",
+            program=book.program_code,
+            as_of=as_of,
+        ) from None
+    return {
+        "outcome": result.outcome,
+        "fee": str(fee(book, facts, as_of)),
+        "reasons": [r.as_dict() for r in result.reasons],
+        "rule_set": book.label,
+    }
 
 
 def check_program(
@@ -119,37 +212,12 @@ def check_program(
     overrides: dict[str, Any] | None = None,
 ) -> dict:
     """One program's answer by the version in force on `as_of`, or by `version` (a draft, say) with `overrides`
-    (the settings it proposes) in place of the values in force."""
+    (the settings it proposes) in place of the values in force. Read afresh: the rules console compares them."""
     version = version or version_in_force(program, as_of)
     if version is None:
-        raise NoRulesInForce(
-            f"No published {program.name} eligibility rules are in force on {as_of.isoformat()}.",
-            program=program.code,
-            as_of=as_of,
-        )
-    rules = rule_specs(rules_of(version))
-    keys = set().union(*(parameters_used(r.condition) for r in rules)) if rules else set()
-    params = resolve_params(program, keys, as_of)
-    params.update({key: value for key, value in (overrides or {}).items() if key in keys})
-    try:
-        result: ProgramResult = evaluate(
-            rules, facts, as_of=as_of, params=params, language=language, parameter_kinds=PARAMETER_KINDS
-        )
-    except FactsError as err:
-        raise InvalidFacts(str(err)) from None
-    except MissingParameter as err:
-        raise NoRulesInForce(
-            f"The {program.name} rules need the setting {err.key!r}, which has no value in force on "
-            f"{as_of.isoformat()}.",
-            program=program.code,
-            as_of=as_of,
-        ) from None
-    return {
-        "outcome": result.outcome,
-        "fee": str(fee(program, facts, as_of, overrides)),
-        "reasons": [r.as_dict() for r in result.reasons],
-        "rule_set": version.label,
-    }
+        raise _no_rules(program.name, program.code, as_of)
+    book = _read_book(program, version, as_of, overrides or {})
+    return answer(book, facts, as_of=as_of, language=language)
 
 
 def _language(language: str | None) -> str:
@@ -165,7 +233,7 @@ def check_eligibility(facts: dict, *, as_of: dt.date, language: str = "en") -> d
     if not facts.get("citizenships"):
         raise InvalidFacts("citizenships needs at least one country.")
     lang = _language(language)
-    programs = {code: check_program(get_program(code), facts, as_of=as_of, language=lang) for code in PROGRAM_CODES}
+    programs = {code: answer(book_in_force(code, as_of), facts, as_of=as_of, language=lang) for code in PROGRAM_CODES}
     travels = facts.get("travels_internationally")
     recommended = recommend(
         {code: result["outcome"] for code, result in programs.items()},
