@@ -156,6 +156,7 @@ def test_queues_list_unassigned_cases_and_bulk_assignment_checks_each_row(client
         assert "There is a problem" not in client.get(first_visit).get_data(as_text=True)  # no filters: no error
     html = client.get("/officer/?queue=unassigned").get_data(as_text=True)
     assert case in html and second.reference not in html  # the assigned one is not unassigned
+    assert "Unassigned (1)" in html and "Assigned to me (0)" in html  # the tabs count their cases
     response = client.post(
         "/officer/assign", data={"application_ids": [ids[case], ids[second.reference]], "queue": "unassigned"}
     )

@@ -7,7 +7,15 @@ import pytest
 
 from tests.factories import create_account, create_application, create_officer, create_profile
 from trusted_traveler.casework import assignment, decisions
-from trusted_traveler.casework.queues import QueueFilters, decode_cursor, list_queue, workload
+from trusted_traveler.casework import queues
+from trusted_traveler.casework.queues import (
+    QueueFilters,
+    count_label,
+    decode_cursor,
+    list_queue,
+    queue_counts,
+    workload,
+)
 from trusted_traveler.db import utcnow
 from trusted_traveler.extensions import db
 
@@ -37,6 +45,20 @@ def test_unassigned_lists_cases_needing_an_officer_by_priority_then_longest_wait
     assert refs(page) == [urgent.reference, old.reference, new.reference]
     assert clean.reference not in refs(page)
     assert page.rows[1].days_waiting == 10
+
+
+def test_the_tabs_count_each_queue_up_to_the_cap_then_say_more(monkeypatch):
+    officer = create_officer()
+    cases = [hit_case(n) for n in range(5)]
+    assignment.assign(cases[0], officer, by=officer)
+    db.session.flush()
+    assert queue_counts(officer=officer, today=TODAY) == {"unassigned": 4, "mine": 1, "awaiting_applicant": 0}
+    monkeypatch.setattr(queues, "COUNT_CAP", 3)
+    counts = queue_counts(officer=officer, today=TODAY)
+    assert counts["unassigned"] == 4 and counts["mine"] == 1  # read no further than one past the cap
+    assert count_label(counts["unassigned"]) == "3+" and count_label(counts["mine"]) == "1"
+    monkeypatch.setattr(queues, "COUNT_CAP", 1000)
+    assert count_label(1001) == "1,000+" and count_label(1000) == "1,000"
 
 
 def test_keyset_pages_cover_every_case_once_in_order():

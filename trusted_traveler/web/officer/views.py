@@ -16,6 +16,7 @@ from trusted_traveler.casework.models import Application
 from trusted_traveler.casework.queues import (
     QUEUE_LABELS,
     QueueFilters,
+    count_label,
     list_queue,
     officers_for_assignment,
     queue_counts,
@@ -64,7 +65,7 @@ def queues():
         "officer/queues.html",
         queue=name,
         labels=QUEUE_LABELS,
-        counts=queue_counts(officer=current_user, today=today),
+        counts={key: count_label(n) for key, n in queue_counts(officer=current_user, today=today).items()},
         page=page,
         form=form,
         next_url=url_for("officer.queues", **args, after=page.next_cursor) if page.next_cursor else None,
