@@ -25,6 +25,16 @@ def _bool(env: Mapping[str, str], name: str, default: bool = False) -> bool:
     return value.strip().lower() in {"1", "true", "yes", "on"}
 
 
+def _count(env: Mapping[str, str], name: str) -> int:
+    """A whole number of 0 or more; unset or empty is 0."""
+    value = (env.get(name) or "").strip()
+    if not value:
+        return 0
+    if not (value.isascii() and value.isdigit()):
+        raise ConfigError(f"{name} must be a whole number, 0 or more (got {value!r})")
+    return int(value)
+
+
 class BaseConfig:
     NAME = "base"
     SQLALCHEMY_ENGINE_OPTIONS: dict = {"pool_pre_ping": True}
@@ -74,6 +84,10 @@ class BaseConfig:
         self.MAIL_USE_TLS = _bool(env, "MAIL_USE_TLS")
         self.MAIL_SENDER = env.get("MAIL_SENDER", "Trusted Traveler <no-reply@trustedtraveler.example.gov>")
         self.RATELIMIT_STORAGE_URI = env.get("REDIS_URL", "memory://")
+        # How many proxies in front of the app append to X-Forwarded-For and set X-Forwarded-Proto (werkzeug's
+        # ProxyFix, wired in create_app): rate limits and the audit log then see the traveler's address. 0 (the
+        # default) ignores those headers, which anyone can forge when no proxy stands in front.
+        self.TRUSTED_PROXY_HOPS = _count(env, "TRUSTED_PROXY_HOPS")
         self._env = env
 
     def check(self) -> None:

@@ -8,6 +8,7 @@ from flask import Flask, has_request_context, request, session
 from flask_babel import get_locale
 from flask_babel.speaklater import LazyString
 from flask_login import current_user
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from config import CONFIGS, INSTANCE_DIR, ConfigError
 from trusted_traveler.i18n import format_day
@@ -24,6 +25,8 @@ def create_app(config_name: str | None = None, overrides: dict | None = None, en
     app = Flask(__name__, template_folder="../templates", static_folder="../static", instance_path=str(INSTANCE_DIR))
     app.config.from_object(config)
     app.config.update(overrides or {})
+    if hops := app.config["TRUSTED_PROXY_HOPS"]:  # behind a load balancer: the traveler's address and scheme
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)
     os.makedirs(app.instance_path, exist_ok=True)
 
     from trusted_traveler.crypto import keyring

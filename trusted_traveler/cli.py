@@ -78,6 +78,21 @@ def register_cli(app: Flask) -> None:
         db.session.commit()
         click.echo(f"Re-encrypted {count} document numbers with the newest key.")
 
+    @app.cli.command("db-grant-app-role")
+    @click.argument("role")
+    def db_grant_app_role(role: str) -> None:
+        """PostgreSQL: create or update ROLE, the app's own login (rows only; the audit log append-only). Run as the
+        tables' owner after every `flask db upgrade`; idempotent."""
+        from trusted_traveler.app_role import AppRoleError, grant_app_role
+
+        try:
+            with db.engine.begin() as conn:
+                done = grant_app_role(conn, role)
+        except AppRoleError as exc:
+            raise click.ClickException(str(exc)) from exc
+        for line in done:
+            click.echo(line)
+
     @app.cli.command("expire-drafts")
     def expire_drafts() -> None:
         """Remind owners of drafts about to expire and close drafts older than 180 days (run daily)."""
