@@ -76,9 +76,14 @@ def register_extensions(app: Flask) -> None:
 
     @login_manager.user_loader
     def load_account(account_id: str):
+        from sqlalchemy.orm import joinedload
+
         from trusted_traveler.auth.models import Account
 
-        return db.session.get(Account, int(account_id)) if account_id.isdigit() else None
+        if not account_id.isdigit():
+            return None
+        # every page asks what the account may do: its role grants come with it
+        return db.session.get(Account, int(account_id), options=[joinedload(Account.role_grants)])
 
     init_oidc(app)
     api.init_app(app)

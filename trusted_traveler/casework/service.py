@@ -8,6 +8,7 @@ from decimal import Decimal
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
+from sqlalchemy.orm import joinedload
 
 from trusted_traveler.audit.record import record_event
 from trusted_traveler.auth.roles import Permission
@@ -248,7 +249,11 @@ def public_timeline(application: Application) -> list[dict]:
 
 def get_application_for_traveler(reference: str, account) -> Application:
     """The traveler's own application, or NotFound (another person's is indistinguishable from none)."""
-    application = db.session.scalar(select(Application).where(Application.reference == reference))
+    application = db.session.scalar(
+        select(Application)
+        .where(Application.reference == reference)
+        .options(joinedload(Application.profile), joinedload(Application.program))
+    )
     if application is None or application.profile.account_id != account.id:
         raise NotFound(_("We could not find that application."))
     return application
