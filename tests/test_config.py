@@ -5,12 +5,24 @@ from cryptography.fernet import Fernet
 
 from config import ConfigError
 from trusted_traveler import create_app
+from trusted_traveler.extensions import limiter
 
 PROD_ENV = {
     "DATABASE_URL": "sqlite:///:memory:",
     "SECRET_KEY": "a-real-secret-from-the-environment",
     "DOCUMENT_KEYS": Fernet.generate_key().decode(),
 }
+
+
+@pytest.fixture(autouse=True)
+def _limiter_state_restored():
+    """Flask-Limiter keeps `enabled` on the one shared `limiter`, and init_app sets it from the app being built: a
+    production app here would switch rate limits on for every later test's app too (test_audit_log's posts then get
+    "Too many requests"). Each test gives the suite's setting back. (The storage it may have swapped in is unused
+    while limits are off, and an app that switches them on builds a fresh one.)"""
+    was_enabled = limiter.enabled
+    yield
+    limiter.enabled = was_enabled
 
 
 @pytest.mark.parametrize("missing", ["DATABASE_URL", "SECRET_KEY", "DOCUMENT_KEYS"])
