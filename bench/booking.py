@@ -45,6 +45,7 @@ def _app(url: str, env: dict, threads: int):
 
 def _booker(app, application_ids: list[int], deadline_at: float, totals: dict, lock: threading.Lock) -> None:
     from sqlalchemy import select
+    from sqlalchemy.orm import joinedload
 
     from trusted_traveler.auth.models import Account
     from trusted_traveler.casework.models import Application
@@ -64,9 +65,16 @@ def _booker(app, application_ids: list[int], deadline_at: float, totals: dict, l
                 break
             for _ in range(MAX_CONFLICTS_PER_BOOKING):
                 try:
-                    application = db.session.get(Application, application_id)
+                    # What the booking page has in hand: the signed-in account with its role grants (the
+                    # user loader), the application with its profile and program (get_application_for_traveler).
+                    application = db.session.get(
+                        Application,
+                        application_id,
+                        options=[joinedload(Application.profile), joinedload(Application.program)],
+                    )
                     account = db.session.scalar(
                         select(Account)
+                        .options(joinedload(Account.role_grants))
                         .join(ApplicantProfile, ApplicantProfile.account_id == Account.id)
                         .where(ApplicantProfile.id == application.profile_id)
                     )

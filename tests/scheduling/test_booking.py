@@ -67,9 +67,12 @@ def test_the_last_seat_goes_to_one_person_the_other_is_told_it_was_taken(ctx):
     first = create_application("precheck", submitted=True)
     second = create_application("precheck", submitted=True)
     scheduling.book(first, slot, by=first.profile.account, now=NOW)
+    db.session.commit()
     with pytest.raises(scheduling.SlotTaken, match="just taken"):
         scheduling.book(second, slot, by=second.profile.account, now=NOW)
+    db.session.rollback()  # as the booking page does: the seat is taken last, and its refusal undoes the rest
     assert second.status == Status.SUBMITTED and slot.booked == 1
+    assert scheduling.active_appointment(second) is None and scheduling.active_appointment(first) is not None
 
 
 def test_cancel_frees_the_seat_and_returns_the_application_until_the_cutoff(ctx):

@@ -103,9 +103,7 @@ class ApplicationSchema(Schema):
     kind = fields.String()
     status = fields.String(metadata={"description": "internal status"})
     public_status = fields.String(metadata={"description": "the label the traveler sees"})
-    fee = fields.Decimal(
-        as_string=True, places=2, metadata={"type": "string", "format": "decimal", "example": "78.00"}
-    )
+    fee = fields.Decimal(as_string=True, places=2, metadata={"type": "string", "format": "decimal", "example": "78.00"})
     submitted_at = fields.DateTime(allow_none=True)
     decided_at = fields.DateTime(allow_none=True)
 

@@ -64,12 +64,14 @@ def transition(
     by=None,
     reason_code: str | None = None,
     note: str | None = None,
+    notify: bool = True,
 ) -> StatusEvent:
     """Move an application to `to`, or raise.
 
     Checks the program's transition table and the guards (fee paid, declaration, interview recorded, staff-only
     moves, the case's assignment), stamps the state's entry time, appends a status event, audits staff moves and
-    tells the traveler when the label they see changes.
+    tells the traveler when the label they see changes (unless `notify` is False: the caller sends a notice of its
+    own that says more, as booking does).
 
     Raises:
         InvalidTransition: the move is not in the program's table, or only the system may make it.
@@ -122,7 +124,7 @@ def transition(
             reason_code=reason_code,
         )
     old_label, new_label = public_label(program_code, frm), public_label(program_code, to)
-    if old_label != new_label and to is not S.WITHDRAWN:
+    if notify and old_label != new_label and to is not S.WITHDRAWN:
         notify_about(
             application,
             kind="status_changed",

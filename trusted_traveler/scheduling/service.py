@@ -62,16 +62,20 @@ def _check_slot(application, slot: Slot, now: dt.datetime) -> None:
 def _take_seat(slot: Slot) -> None:
     if not claim_seat(slot.id, "booked"):
         raise SlotTaken(_("That time was just taken by someone else. Choose another time."))
-    db.session.refresh(slot)
+    db.session.refresh(slot, attribute_names=("booked", "held"))  # the counts only: slot.center stays loaded
 
 
 def _release_seat(slot: Slot) -> None:
     release_seat(slot.id, "booked")
-    db.session.refresh(slot)
+    db.session.refresh(slot, attribute_names=("booked", "held"))
 
 
 def book(application, slot: Slot, *, by, now: dt.datetime) -> Appointment:
     """Book `slot` for the application: Global Entry after conditional approval, PreCheck once submitted.
+
+    The seat is taken last, just before the caller commits: everyone after the same time waits on that slot's row
+    lock, so it is held for the commit only, not for the appointment, status change and notice written before it.
+    On SlotTaken or BusinessRuleViolation the caller rolls the whole transaction back.
 
     Raises:
         SlotTaken: the last seat went to someone else first.
@@ -79,8 +83,9 @@ def book(application, slot: Slot, *, by, now: dt.datetime) -> Appointment:
             not bookable (too soon, center closed, program not offered there).
     """
     code = application.program.code
-    if active_appointment(application) is not None:
-        raise BusinessRuleViolation(_("This application already has an appointment. Move it instead of booking again."))
+    already = _("This application already has an appointment. Move it instead of booking again.")
+    if application.status == SCHEDULED[code]:
+        raise BusinessRuleViolation(already)
     if application.status != BOOKABLE[code]:
         raise BusinessRuleViolation(
             _("You can book your interview once your application is conditionally approved.")
@@ -88,21 +93,21 @@ def book(application, slot: Slot, *, by, now: dt.datetime) -> Appointment:
             else _("You can book your enrollment visit once your application is submitted.")
         )
     _check_slot(application, slot, now)
-    _take_seat(slot)
+    appointment = Appointment(application_id=application.id, slot_id=slot.id, booked_at=now)
+    db.session.add(appointment)
     try:
-        with db.session.begin_nested():
-            appointment = Appointment(application_id=application.id, slot_id=slot.id, booked_at=now)
-            db.session.add(appointment)
-    except IntegrityError:  # a second tab booked for the same application at the same moment
-        _release_seat(slot)
-        raise BusinessRuleViolation(_("This application already has an appointment.")) from None
-    casework.transition(application, SCHEDULED[code], by=by, reason_code="appointment_booked")
+        db.session.flush()
+    except IntegrityError:  # one active appointment per application (a unique index): a second tab, say
+        raise BusinessRuleViolation(already) from None
+    # The booking notice below says what the status change would, with the time and place: one message, not two.
+    casework.transition(application, SCHEDULED[code], by=by, reason_code="appointment_booked", notify=False)
     notify_about(
         application,
         kind="appointment_booked",
         title=_l("Your %(visit)s is booked: %(when)s", visit=VISIT[code], when=later(describe_time, slot)),
         body=f"{slot.center.name}, {slot.center.address}, {slot.center.city}. {slot.center.notes or ''}".strip(),
     )
+    _take_seat(slot)
     return appointment
 
 
