@@ -2,7 +2,10 @@
 
 1. `start(...)` registers a collection and returns a token (idempotent on the agency tracking id);
 2. the traveler is redirected to `redirect_url(token)` and pays on the gateway's own page;
-3. the gateway sends them back to our return URL; we call `complete(token)` to learn the outcome.
+3. the gateway sends them back to our return URL; we call `complete(token)` to learn the outcome;
+4. `refund(tracking_id)` gives a collected payment's whole amount back, when what it paid for can no longer be
+   submitted (the checkout changed while the traveler was on the gateway's page). Refunding is idempotent: a
+   second refund of the same collection changes nothing and answers "refunded" again.
 
 Pay.gov itself is out of reach here, so the service ships a **sandbox** gateway (payments.sandbox) that behaves
 the same way and serves its own card form.
@@ -17,7 +20,7 @@ from typing import Protocol
 
 @dataclass(frozen=True)
 class CompletionResult:
-    status: str  # completed, declined, failed, pending
+    status: str  # completed, declined, failed, pending, refunded
     tracking_id: str  # the agency tracking id given to start(): our payment's idempotency key
     reference: str | None  # the gateway's own reference when completed
     message: str | None = None
@@ -31,6 +34,11 @@ class PaymentGateway(Protocol):
     def redirect_url(self, token: str) -> str: ...
 
     def complete(self, token: str) -> CompletionResult: ...
+
+    def refund(self, tracking_id: str) -> CompletionResult:
+        """Refund the whole collected amount of the collection started with `tracking_id`; answers status
+        "refunded". Raises when nothing was collected (there is nothing to give back)."""
+        ...
 
 
 def get_gateway() -> PaymentGateway:

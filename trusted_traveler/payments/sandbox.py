@@ -8,6 +8,10 @@ a card form at /sandbox/pay/<token>. Test cards (any future expiry, any 3-digit 
 | 4000 0000 0000 0119 | processor error    |
 
 Any other number is declined as invalid. Card numbers are never stored, only the last four digits.
+
+Refunds (the sandbox's behaviour, standing in for a Pay.gov refund): `refund(tracking_id)` marks a completed
+transaction "refunded", at once and for the whole amount; refunding it again changes nothing. A refunded session is
+closed: its card page cannot charge it again, and `complete(token)` answers "refunded" from then on.
 """
 
 from __future__ import annotations
@@ -21,7 +25,7 @@ from sqlalchemy import Numeric, String, select
 from sqlalchemy.orm import Mapped, mapped_column
 
 from trusted_traveler.db import Base, utcnow
-from trusted_traveler.errors import NotFound
+from trusted_traveler.errors import Conflict, NotFound
 from trusted_traveler.extensions import db
 from trusted_traveler.payments.gateway import CompletionResult
 
@@ -44,7 +48,8 @@ class SandboxTransaction(Base):
     amount: Mapped[Decimal] = mapped_column(Numeric(10, 2))
     description: Mapped[str] = mapped_column(String(200))
     return_url: Mapped[str] = mapped_column(String(500))
-    status: Mapped[str] = mapped_column(String(12), default="pending")  # pending, completed, declined, failed
+    # pending, completed, declined, failed, refunded
+    status: Mapped[str] = mapped_column(String(12), default="pending")
     gateway_reference: Mapped[str | None] = mapped_column(String(64), unique=True)
     card_last4: Mapped[str | None] = mapped_column(String(4))
     message: Mapped[str | None] = mapped_column(String(300))
@@ -75,9 +80,26 @@ class SandboxGateway:
 
     def complete(self, token: str) -> CompletionResult:
         txn = self.transaction(token)
-        if txn.status == "completed":
-            return CompletionResult("completed", txn.tracking_id, txn.gateway_reference)
+        if txn.status in ("completed", "refunded"):
+            return CompletionResult(txn.status, txn.tracking_id, txn.gateway_reference)
         return CompletionResult(txn.status, txn.tracking_id, None, txn.message)
+
+    def refund(self, tracking_id: str) -> CompletionResult:
+        """Give a completed transaction's whole amount back; a refunded one stays as it is (idempotent).
+
+        Raises:
+            NotFound: no transaction has this tracking id.
+            Conflict: nothing was collected (pending, declined or failed), so there is nothing to refund.
+        """
+        txn = db.session.scalar(select(SandboxTransaction).where(SandboxTransaction.tracking_id == tracking_id))
+        if txn is None:
+            raise NotFound("That payment session does not exist.")
+        if txn.status == "completed":
+            txn.status = "refunded"
+            db.session.flush()
+        elif txn.status != "refunded":
+            raise Conflict(f"The sandbox cannot refund a {txn.status} transaction: nothing was collected.")
+        return CompletionResult("refunded", txn.tracking_id, txn.gateway_reference)
 
     # The sandbox's own card page uses these.
     def transaction(self, token: str) -> SandboxTransaction:
@@ -87,8 +109,8 @@ class SandboxGateway:
         return txn
 
     def charge(self, txn: SandboxTransaction, card_number: str) -> SandboxTransaction:
-        """Charge a test card once; paying an already-paid session changes nothing."""
-        if txn.status == "completed":
+        """Charge a test card once; paying an already-paid (or refunded) session changes nothing."""
+        if txn.status in ("completed", "refunded"):
             return txn
         digits = "".join(ch for ch in card_number if ch.isdigit())
         status, message = TEST_CARDS.get(digits, ("declined", "That card number is not valid. Check it and try again."))

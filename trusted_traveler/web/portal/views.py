@@ -132,7 +132,7 @@ def remove_from_checkout(reference: str):
     if application.status == Status.DRAFT:
         casework.withdraw(application, by=current_user)
         db.session.commit()
-        flash(f"Removed {application.program.name} from this checkout.", "success")
+        flash(_("Removed %(program)s from this checkout.", program=application.program.name), "success")
     return redirect(url_for("portal.checkout"))
 
 
@@ -146,6 +146,10 @@ def payment_return():
         flash(exc.message, "error")
         return redirect(url_for("portal.checkout"))
     db.session.commit()
+    if payment.status == "refunded":  # the checkout changed while they were paying: refunded, nothing submitted
+        explanation = payments.explain_refund(payment)
+        flash(str(explanation.message), "warning")
+        return redirect(url_for("portal.checkout" if explanation.drafts_remain else "portal.dashboard"))
     refs = ",".join(item.application.reference for item in payment.items)
     return redirect(url_for("portal.confirmation", refs=refs))
 
