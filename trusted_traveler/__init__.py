@@ -11,7 +11,7 @@ from flask_login import current_user
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from config import CONFIGS, INSTANCE_DIR, ConfigError
-from trusted_traveler.i18n import format_day
+from trusted_traveler.i18n import format_day, template_translations
 
 
 def create_app(config_name: str | None = None, overrides: dict | None = None, env=None) -> Flask:
@@ -181,6 +181,8 @@ def register_template_helpers(app: Flask) -> None:
     app.jinja_env.tests["message"] = is_message
     app.jinja_env.filters["day"] = format_day  # dates in the reader's language
     app.jinja_env.globals["get_locale"] = get_locale  # <html lang> and the language switch
+
+    app.context_processor(template_translations)
 
     @app.context_processor
     def _globals():

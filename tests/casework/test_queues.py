@@ -6,8 +6,7 @@ import datetime as dt
 import pytest
 
 from tests.factories import create_account, create_application, create_officer, create_profile
-from trusted_traveler.casework import assignment, decisions
-from trusted_traveler.casework import queues
+from trusted_traveler.casework import assignment, decisions, queues
 from trusted_traveler.casework.queues import (
     QueueFilters,
     count_label,
