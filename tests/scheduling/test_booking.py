@@ -10,7 +10,7 @@ from tests.factories import create_account, create_application, create_officer, 
 from trusted_traveler.casework.states import Status
 from trusted_traveler.errors import BusinessRuleViolation
 from trusted_traveler.extensions import db
-from trusted_traveler.notifications.models import Notification
+from trusted_traveler.notifications.models import Notification, OutboxMessage
 from trusted_traveler.scheduling import service as scheduling
 from trusted_traveler.scheduling.ics import appointment_ics
 from trusted_traveler.scheduling.models import Appointment, Slot
@@ -39,6 +39,25 @@ def test_global_entry_books_only_after_conditional_approval_and_moves_to_intervi
     assert appointment.status == "booked"
     titles = db.session.scalars(select(Notification.title).where(Notification.kind == "appointment_booked")).all()
     assert titles and "Your interview is booked" in titles[0]
+
+
+def test_booking_and_cancelling_each_send_the_traveler_one_notice_and_one_email(ctx):
+    application = create_application("precheck", submitted=True)
+    before = {
+        "notices": db.session.scalar(select(func.count()).select_from(Notification)),
+        "emails": db.session.scalar(select(func.count()).select_from(OutboxMessage)),
+    }
+
+    def sent():
+        notices = db.session.scalars(select(Notification.kind).order_by(Notification.id)).all()[before["notices"] :]
+        emails = db.session.scalar(select(func.count()).select_from(OutboxMessage)) - before["emails"]
+        return notices, emails
+
+    appointment = scheduling.book(application, _slot(8001, hours=72), by=application.profile.account, now=NOW)
+    assert sent() == (["appointment_booked"], 1)  # with the time and place; no separate "status changed" notice
+    scheduling.cancel(appointment, by=application.profile.account, now=NOW)
+    assert sent() == (["appointment_booked", "appointment_cancelled"], 2)
+    assert application.status == Status.SUBMITTED
 
 
 def test_precheck_books_once_submitted_but_not_a_draft(ctx):

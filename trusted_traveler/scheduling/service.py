@@ -132,7 +132,8 @@ def cancel(appointment: Appointment, *, by, now: dt.datetime, reason: str = "can
     appointment.status, appointment.cancelled_at = "cancelled", now
     _release_seat(appointment.slot)
     waitlist.offer_free_seats(appointment.slot, now=now)
-    casework.transition(application, BOOKABLE[application.program.code], by=by, reason_code=reason)
+    # The cancellation notice says what the status change would, and what to do next: one message, not two.
+    casework.transition(application, BOOKABLE[application.program.code], by=by, reason_code=reason, notify=False)
     notify_about(
         application,
         kind="appointment_cancelled",
