@@ -19,7 +19,7 @@ from trusted_traveler.casework.models import (
     Application,
     InfoRequest,
 )
-from trusted_traveler.casework.states import NEEDS_OFFICER
+from trusted_traveler.casework.states import AWAITING_APPLICANT, NEEDS_OFFICER
 from trusted_traveler.extensions import db
 from trusted_traveler.profiles.models import ApplicantProfile
 from trusted_traveler.programs.models import Program
@@ -142,7 +142,8 @@ def list_queue(
     applications = list(db.session.scalars(stmt))
     more = len(applications) > limit
     applications = applications[:limit]
-    overdue = _overdue_dates([a.id for a in applications], today)
+    # Only a case waiting on the applicant has an unanswered request (answering, or deciding, moves it on).
+    overdue = _overdue_dates([a.id for a in applications if a.status in AWAITING_APPLICANT], today)
     rows = [QueueRow(a, (today - a.status_entered_at.date()).days, overdue.get(a.id)) for a in applications]
     return QueuePage(rows, encode_cursor(applications[-1]) if more else None)
 
