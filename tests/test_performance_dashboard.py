@@ -279,3 +279,13 @@ def test_the_cache_keeps_an_entry_for_its_time_to_live_only():
     assert cache.get("b", 300, lambda: "other") == "other"
     clock[0] += 2
     assert cache.get("a", 300, lambda: 3) == 3
+
+
+def test_the_cache_holds_at_most_maxsize_entries_dropping_the_oldest():
+    """Keys a caller chooses (an as_of date in the public eligibility check, say) cannot grow it without bound."""
+    cache = performance.TTLCache(maxsize=3)
+    for key in "abcd":
+        cache.get(key, 300, lambda key=key: key.upper())
+    assert cache.get("a", 300, lambda: "again") == "again"  # "a" was the oldest: dropped for "d"
+    assert cache.get("d", 300, lambda: "new") == "D"
+    assert len(cache._entries) == 3

@@ -14,8 +14,9 @@ class TTLCache:
     """A tiny thread-safe cache whose entries expire `seconds` after they were computed. Computing holds the lock,
     so a burst of requests after expiry computes a figure once, not once per request."""
 
-    def __init__(self, clock: Callable[[], float] = time.monotonic):
+    def __init__(self, clock: Callable[[], float] = time.monotonic, *, maxsize: int = 256):
         self._clock = clock
+        self._maxsize = maxsize
         self._entries: dict[object, tuple[float, object]] = {}
         self._lock = threading.Lock()
         _registry.append(self)
@@ -26,8 +27,19 @@ class TTLCache:
             if entry is not None and self._clock() < entry[0]:
                 return entry[1]
             value = compute()
+            self._entries.pop(key, None)
             self._entries[key] = (self._clock() + seconds, value)
+            if len(self._entries) > self._maxsize:  # keys a caller chooses (a date, say) cannot grow it for ever
+                self._evict()
             return value
+
+    def _evict(self) -> None:
+        """Drop the expired entries, then the oldest computed until `maxsize` are left."""
+        now = self._clock()
+        for key in [key for key, (expires, _) in self._entries.items() if expires <= now]:
+            del self._entries[key]
+        while len(self._entries) > self._maxsize:
+            del self._entries[next(iter(self._entries))]
 
     def clear(self) -> None:
         with self._lock:

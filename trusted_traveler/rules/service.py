@@ -33,7 +33,7 @@ PROGRAM_CODES = ("precheck", "global_entry")
 CENT = Decimal("0.01")
 FEE_KEYS = ("fee_new", "fee_minor_with_member_parent")  # the program's own values only
 BOOK_SECONDS = 60
-_books = TTLCache()
+_books = TTLCache(maxsize=64)  # keyed by program and date: a caller chooses the date
 
 
 class NoRulesInForce(DomainError):
