@@ -1,13 +1,15 @@
 """Typical time per step: the median and 75th percentile of how long recent applications stayed in each status,
-the same on SQLite (in Python) and PostgreSQL (in the database), cached for an hour when asked for "now"."""
+the same on SQLite (in Python) and PostgreSQL (in the database); computed hourly by the worker into typical_times,
+which pages read."""
 
 import datetime as dt
 
 import pytest
+from sqlalchemy import select
 
 from tests.factories import create_application
 from trusted_traveler.casework import stats
-from trusted_traveler.casework.models import StatusEvent
+from trusted_traveler.casework.models import StatusEvent, TypicalTimeFigure
 from trusted_traveler.db import utcnow
 from trusted_traveler.extensions import db
 
@@ -53,3 +55,35 @@ def test_the_figure_for_now_is_computed_once_an_hour_not_on_every_status_page():
     _stayed([30, 30, 30, 30, 30])
     assert stats.typical_times(program_id) is first  # cached
     assert stats.typical_times(program_id, now=utcnow())["submitted"].sample == 10  # an explicit time is fresh
+
+
+def test_pages_read_the_figures_the_worker_stored_not_the_status_events():
+    program_id = _stayed([1, 2, 3, 4, 5, 6])
+    assert stats.refresh_typical_times(utcnow()) >= 1
+    stored = db.session.scalar(
+        select(TypicalTimeFigure).where(
+            TypicalTimeFigure.program_id == program_id, TypicalTimeFigure.status == "submitted"
+        )
+    )
+    assert (stored.sample, round(stored.median_days, 2)) == (6, 3.5)
+    _stayed([30, 30, 30, 30, 30])  # not seen until the next refresh
+    figure = stats.typical_times(program_id)["submitted"]
+    assert (figure.sample, figure.describe()) == (6, "usually 4 to 5 days")
+    stats.refresh_typical_times(utcnow())  # the next hour: replaced, and this worker reads them at once
+    assert stats.typical_times(program_id)["submitted"].sample == 11
+    assert len(db.session.scalars(select(TypicalTimeFigure).where(TypicalTimeFigure.status == "submitted")).all()) == 1
+
+
+def test_before_the_first_refresh_a_page_computes_the_figures_itself():
+    program_id = _stayed([1, 2, 3, 4, 5])
+    assert db.session.scalar(select(TypicalTimeFigure)) is None
+    assert stats.typical_times(program_id)["submitted"].sample == 5
+
+
+def test_the_command_computes_and_stores_the_figures(app):
+    _stayed([1, 2, 3, 4, 5, 6])
+    db.session.commit()
+    result = app.test_cli_runner().invoke(args=["refresh-typical-times"])
+    stored = db.session.scalars(select(TypicalTimeFigure)).all()
+    assert result.exit_code == 0 and f"Stored {len(stored)} typical-time figures." in result.output
+    assert {f.status: f.sample for f in stored}["submitted"] == 6

@@ -3,7 +3,7 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 
-from sqlalchemy import JSON, Date, ForeignKey, Index, Integer, LargeBinary, Numeric, String, text
+from sqlalchemy import JSON, Date, Float, ForeignKey, Index, Integer, LargeBinary, Numeric, String, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from trusted_traveler.casework.states import CLOSED, Status
@@ -131,6 +131,20 @@ class StatusEvent(Base):
 
     application: Mapped[Application] = relationship(back_populates="events")
     actor = relationship("Account")
+
+
+class TypicalTimeFigure(Base):
+    """How long a program's applications typically stayed in a status over the past year (casework/stats.py): a
+    figure computed hourly by the worker from a year of status events, so no page pays for that scan."""
+
+    __tablename__ = "typical_times"
+
+    program_id: Mapped[int] = mapped_column(ForeignKey("programs.id"), primary_key=True)
+    status: Mapped[str] = mapped_column(String(32), primary_key=True)
+    median_days: Mapped[float] = mapped_column(Float)
+    p75_days: Mapped[float] = mapped_column(Float)
+    sample: Mapped[int]
+    computed_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
 
 
 class VettingResult(Base):

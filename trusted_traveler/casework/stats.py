@@ -1,5 +1,9 @@
 """Typical time spent in each status, read from the status events of recent applications (never promised, only
-shown as a range). Uses a window function (LAG), available on SQLite 3.25+ and PostgreSQL."""
+shown as a range). Uses a window function (LAG), available on SQLite 3.25+ and PostgreSQL.
+
+Reading a year of status events costs seconds at national scale, so the worker computes the figures once an hour
+into `typical_times` (`refresh_typical_times`) and pages read those rows, kept five minutes per process. Before the
+first refresh (a new database) a page computes them itself, as it did before the table existed."""
 
 from __future__ import annotations
 
@@ -8,12 +12,13 @@ import statistics
 from dataclasses import dataclass
 
 from flask_babel import gettext
-from sqlalchemy import and_, func, select
+from sqlalchemy import and_, delete, func, select
 
 from trusted_traveler.caching import TTLCache
-from trusted_traveler.casework.models import Application, StatusEvent
+from trusted_traveler.casework.models import Application, StatusEvent, TypicalTimeFigure
 from trusted_traveler.db import utcnow
 from trusted_traveler.extensions import db
+from trusted_traveler.programs.models import Program
 
 MIN_SAMPLE = 5  # fewer finished steps than this: no figure, rather than a misleading one
 LOOKBACK = dt.timedelta(days=365)
@@ -34,16 +39,53 @@ class TypicalTime:
         return gettext("usually %(low)s to %(high)s days", low=low, high=high)
 
 
-CACHE_SECONDS = 3600  # a typical time over a year of applications moves slowly; reading it costs a scan
+CACHE_SECONDS = 300  # the rows change once an hour
+COMPUTED_CACHE_SECONDS = 3600  # before the first refresh, a figure a page computed itself
 _cache = TTLCache()
 
 
 def typical_times(program_id: int, *, now: dt.datetime | None = None) -> dict[str, TypicalTime]:
-    """For each status, how long recent applications of the program stayed in it before moving on. Without `now`
-    the figure is computed at most once an hour per program and process (it reads a year of status events)."""
-    if now is None:
-        return _cache.get(program_id, CACHE_SECONDS, lambda: _typical_times(program_id, utcnow()))
-    return _typical_times(program_id, now)
+    """For each status, how long recent applications of the program stayed in it before moving on. Without `now`,
+    the figures the worker stored (`refresh_typical_times`); with `now`, computed from the status events."""
+    if now is not None:
+        return _typical_times(program_id, now)
+    stored = _cache.get(program_id, CACHE_SECONDS, lambda: _stored(program_id))
+    if stored is not None:
+        return stored
+    return _cache.get(("computed", program_id), COMPUTED_CACHE_SECONDS, lambda: _typical_times(program_id, utcnow()))
+
+
+def _stored(program_id: int) -> dict[str, TypicalTime] | None:
+    """The stored figures, or None when none have been computed for the program yet."""
+    rows = db.session.scalars(select(TypicalTimeFigure).where(TypicalTimeFigure.program_id == program_id)).all()
+    if not rows:
+        return None
+    return {r.status: TypicalTime(r.median_days, r.p75_days, r.sample) for r in rows}
+
+
+def refresh_typical_times(now: dt.datetime) -> int:
+    """Compute every program's figures from the status events and store them (replacing the last ones); the
+    worker runs it hourly. Returns the number of figures stored. (A program with too few finished steps for any
+    figure stores none, and its pages compute them: cheap, with so few events.)"""
+    stored = 0
+    for program_id in db.session.scalars(select(Program.id).order_by(Program.id)).all():
+        figures = _typical_times(program_id, now)
+        db.session.execute(delete(TypicalTimeFigure).where(TypicalTimeFigure.program_id == program_id))
+        db.session.add_all(
+            TypicalTimeFigure(
+                program_id=program_id,
+                status=status,
+                median_days=f.median_days,
+                p75_days=f.p75_days,
+                sample=f.sample,
+                computed_at=now,
+            )
+            for status, f in figures.items()
+        )
+        stored += len(figures)
+    db.session.flush()
+    _cache.clear()
+    return stored
 
 
 def _typical_times(program_id: int, now: dt.datetime) -> dict[str, TypicalTime]:
