@@ -1,35 +1,15 @@
 """The JSON API fuzzed from its own OpenAPI document with schemathesis, in process against the suite's app: every
 operation, as a signed-in traveler, with generated inputs (valid and invalid), answers without a 500, and every
-response matches its declared status codes, content type and schema."""
+response matches its declared status codes, content type and schema. The fixtures are in conftest.py; the
+stateful run, which follows the document's links, is test_schemathesis_stateful.py."""
 
 from __future__ import annotations
 
-import pytest
 import schemathesis
 from hypothesis import HealthCheck, settings
 from schemathesis.specs.openapi.checks import positive_data_acceptance
 
-from tests.factories import create_account, create_application, create_profile, sign_in
-from trusted_traveler.extensions import db
-
-
-@pytest.fixture
-def api_schema(app):
-    return schemathesis.openapi.from_wsgi("/api/v1/openapi.json", app)
-
-
 schema = schemathesis.pytest.from_fixture("api_schema")
-
-
-@pytest.fixture
-def traveler_cookie(app):
-    with app.app_context():
-        profile = create_profile(create_account("fuzz@example.com"))
-        create_application("precheck", profile=profile, submitted=True)
-        db.session.commit()
-    client = app.test_client()
-    sign_in(client, "fuzz@example.com")
-    return {app.config["SESSION_COOKIE_NAME"]: client.get_cookie(app.config["SESSION_COOKIE_NAME"]).value}
 
 
 @schema.parametrize()

@@ -22,6 +22,15 @@ class ErrorsSchema(Schema):
     errors = fields.List(fields.Nested(FieldErrorSchema), required=True)
 
 
+def operation_ref(path: str, method: str) -> str:
+    """An OpenAPI link's `operationRef` to one of this API's operations, e.g. ("/applications/{reference}", "get");
+    the operations carry no operationId, so links point at them by their place in the document."""
+    from trusted_traveler.api import bp
+
+    pointer = f"{bp.url_prefix}{path}".replace("~", "~0").replace("/", "~1")
+    return f"#/paths/{pointer}/{method}"
+
+
 def read_json_body():
     """The request body parsed as JSON whatever its Content-Type, or None when it is not JSON (or nested too
     deeply to parse)."""

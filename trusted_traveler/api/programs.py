@@ -5,6 +5,7 @@ import datetime as dt
 from marshmallow import Schema, fields
 
 from trusted_traveler.api import bp
+from trusted_traveler.api.common import operation_ref
 from trusted_traveler.auth.policy import public
 from trusted_traveler.extensions import limiter
 from trusted_traveler.programs.service import fee_for, list_programs
@@ -22,6 +23,19 @@ class ProgramSchema(Schema):
 @bp.route("/programs")
 @limiter.limit("60/minute")
 @bp.response(200, ProgramSchema(many=True))
+@bp.doc(
+    responses={
+        200: {
+            "links": {
+                "ApplyForFirstProgram": {
+                    "operationRef": operation_ref("/applications", "post"),
+                    "requestBody": {"programs": ["$response.body#/0/code"]},
+                    "description": "Start an application for the first program listed (signed in)",
+                }
+            }
+        }
+    }
+)
 @bp.alt_response(429, description="Too many requests; see Retry-After")
 @public
 def programs():

@@ -11,7 +11,7 @@ from marshmallow import Schema, ValidationError, fields, validate
 from sqlalchemy import select
 
 from trusted_traveler.api import bp
-from trusted_traveler.api.common import ErrorsSchema, bad_request, read_json_body
+from trusted_traveler.api.common import ErrorsSchema, bad_request, operation_ref, read_json_body
 from trusted_traveler.auth.policy import signed_in
 from trusted_traveler.casework import service as casework
 from trusted_traveler.casework.models import Application
@@ -123,6 +123,14 @@ class ApplyRequestSchema(Schema):
     )
 
 
+# OpenAPI links: where a response hands the client an application reference, the document says which operation
+# takes it, so a client (or schemathesis' stateful run) can follow it.
+APPLICATION_LINK = {
+    "operationRef": operation_ref("/applications/{reference}", "get"),
+    "parameters": {"reference": "$response.body#/0/reference"},
+}
+
+
 def _gaps(gaps):
     return [{"start": g.start, "end": g.end, "description": g.describe()} for g in gaps]
 
@@ -183,6 +191,11 @@ def get_profile():
 
 @bp.route("/applications")
 @bp.response(200, ApplicationSchema(many=True))
+@bp.doc(
+    responses={
+        200: {"links": {"GetNewestApplication": {**APPLICATION_LINK, "description": "The newest application listed"}}}
+    }
+)
 @signed_in
 def list_applications():
     """The signed-in traveler's applications, newest first."""
@@ -201,6 +214,9 @@ def list_applications():
     description="Judged by the rules in force today; refused with 409 and the reasons when the traveler cannot "
     "apply. Send the CSRF token of the signed-in session in the X-CSRFToken header.",
     requestBody={"required": True, "content": {"application/json": {"schema": ApplyRequestSchema}}},
+    responses={
+        201: {"links": {"GetFirstApplication": {**APPLICATION_LINK, "description": "The first application started"}}}
+    },
 )
 @bp.response(201, ApplicationDetailSchema(many=True))
 @bp.alt_response(400, schema=ErrorsSchema, description="Bad input: every bad field is named")
