@@ -1,5 +1,5 @@
 """Command-line tasks: `flask seed`, `flask roles …`, `flask rotate-document-keys`, `flask worker`,
-`flask memberships-daily`, `flask outbox …`."""
+`flask memberships-daily`, `flask reconcile-payments`, `flask outbox …`."""
 
 from __future__ import annotations
 
@@ -179,6 +179,28 @@ def register_cli(app: Flask) -> None:
         db.session.commit()
         click.echo(f"Sent {result.reminded} expiry reminders, expired {result.expired} memberships.")
 
+    @app.cli.command("reconcile-payments")
+    @click.option(
+        "--older-than",
+        default=30,
+        show_default=True,
+        type=click.IntRange(min=0),
+        help="Only payments begun this many minutes ago or earlier (the traveler has left the card page).",
+    )
+    def reconcile_payments(older_than: int) -> None:
+        """Settle payments whose return from the gateway never arrived: ask the gateway about each one and submit,
+        refund, record the decline or abandon it, as the return would have (idempotent; the worker runs it every
+        ten minutes)."""
+        import datetime as dt
+
+        from trusted_traveler.db import utcnow
+        from trusted_traveler.payments.service import reconcile
+
+        result = reconcile(utcnow(), older_than=dt.timedelta(minutes=older_than))  # commits each payment
+        click.echo(f"Reconciled payments: {result}.")
+        if result.errors:
+            raise click.ClickException(f"{result.errors} payments could not be settled; the next run tries again.")
+
     outbox = AppGroup("outbox", help="Look at and retry outbox messages that could not be delivered.")
     app.cli.add_command(outbox)
 
@@ -223,6 +245,7 @@ def register_cli(app: Flask) -> None:
         from trusted_traveler.db import utcnow
         from trusted_traveler.memberships.lifecycle import run_daily
         from trusted_traveler.notifications.worker import deliver_batch
+        from trusted_traveler.payments.service import reconcile
         from trusted_traveler.scheduling.slots import generate_all
         from trusted_traveler.scheduling.waitlist import expire_offers
 
@@ -242,6 +265,7 @@ def register_cli(app: Flask) -> None:
             click.echo(f"worker {os.getpid()} started")
 
             slots_done_at = None
+            reconciled_at = None
             daily_done_on = None
             while not stopping.is_set():
                 if slots_done_at is None or utcnow() - slots_done_at > dt.timedelta(hours=1):
@@ -250,6 +274,11 @@ def register_cli(app: Flask) -> None:
                     slots_done_at = utcnow()
                     if opened:
                         click.echo(f"opened {opened} new slots")
+                if reconciled_at is None or utcnow() - reconciled_at > dt.timedelta(minutes=10):
+                    settled = reconcile(utcnow())  # payments whose return never came; commits each one
+                    reconciled_at = utcnow()
+                    if settled.submitted or settled.refunded or settled.declined or settled.abandoned or settled.errors:
+                        click.echo(f"reconciled payments: {settled}")
                 if daily_done_on != dt.date.today():
                     daily = run_daily(dt.date.today())  # idempotent, and safe beside another worker or the command
                     closed = close_unanswered_determinations(dt.date.today())

@@ -21,7 +21,8 @@ class Payment(Base):
     gateway: Mapped[str] = mapped_column(String(32))
     gateway_reference: Mapped[str | None] = mapped_column(String(64), unique=True)
     idempotency_key: Mapped[str] = mapped_column(String(64), unique=True)
-    status: Mapped[str] = mapped_column(String(12), default="started")  # started, completed, declined, failed, refunded
+    # started, completed, declined, failed, refunded, abandoned (never paid; its gateway session is over)
+    status: Mapped[str] = mapped_column(String(12), default="started")
     failure_message: Mapped[str | None] = mapped_column(String(500))
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     completed_at: Mapped[dt.datetime | None]

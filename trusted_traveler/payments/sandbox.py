@@ -12,6 +12,13 @@ Any other number is declined as invalid. Card numbers are never stored, only the
 Refunds (the sandbox's behaviour, standing in for a Pay.gov refund): `refund(tracking_id)` marks a completed
 transaction "refunded", at once and for the whole amount; refunding it again changes nothing. A refunded session is
 closed: its card page cannot charge it again, and `complete(token)` answers "refunded" from then on.
+
+Looking a collection up (the sandbox's behaviour, standing in for a Pay.gov lookup by agency tracking id):
+`status_of(tracking_id)` answers from the sandbox's own transaction row exactly what `complete(token)` answers for
+its token, so the reconciliation sweep learns what a lost return would have said.
+
+Sessions expire: a transaction not paid within `SESSION_LIFETIME` (24 hours) of its start is closed. Its card page
+takes no charge and sends the traveler back, and `complete` / `status_of` answer "expired".
 """
 
 from __future__ import annotations
@@ -27,7 +34,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 from trusted_traveler.db import Base, utcnow
 from trusted_traveler.errors import Conflict, NotFound
 from trusted_traveler.extensions import db
-from trusted_traveler.payments.gateway import CompletionResult
+from trusted_traveler.payments.gateway import SESSION_LIFETIME, CompletionResult
 
 TEST_CARDS = {
     "4111111111111111": ("completed", None),
@@ -37,6 +44,7 @@ TEST_CARDS = {
         "The payment processor had an error. You have not been charged. Try again.",
     ),
 }
+EXPIRED = "This payment session has expired. You have not been charged. Start the payment again."
 
 
 class SandboxTransaction(Base):
@@ -79,9 +87,25 @@ class SandboxGateway:
         return url_for("sandbox_pay.pay", token=token)
 
     def complete(self, token: str) -> CompletionResult:
-        txn = self.transaction(token)
+        return self._result(self.transaction(token))
+
+    def status_of(self, tracking_id: str) -> CompletionResult:
+        """Look a collection up by our tracking id: the same answer its return would give.
+
+        Raises:
+            NotFound: no transaction has this tracking id.
+        """
+        txn = db.session.scalar(select(SandboxTransaction).where(SandboxTransaction.tracking_id == tracking_id))
+        if txn is None:
+            raise NotFound("That payment session does not exist.")
+        return self._result(txn)
+
+    @staticmethod
+    def _result(txn: SandboxTransaction) -> CompletionResult:
         if txn.status in ("completed", "refunded"):
             return CompletionResult(txn.status, txn.tracking_id, txn.gateway_reference)
+        if is_expired(txn):
+            return CompletionResult("expired", txn.tracking_id, None, EXPIRED)
         return CompletionResult(txn.status, txn.tracking_id, None, txn.message)
 
     def refund(self, tracking_id: str) -> CompletionResult:
@@ -109,8 +133,8 @@ class SandboxGateway:
         return txn
 
     def charge(self, txn: SandboxTransaction, card_number: str) -> SandboxTransaction:
-        """Charge a test card once; paying an already-paid (or refunded) session changes nothing."""
-        if txn.status in ("completed", "refunded"):
+        """Charge a test card once; paying an already-paid (or refunded, or expired) session changes nothing."""
+        if is_closed(txn):
             return txn
         digits = "".join(ch for ch in card_number if ch.isdigit())
         status, message = TEST_CARDS.get(digits, ("declined", "That card number is not valid. Check it and try again."))
@@ -122,3 +146,14 @@ class SandboxGateway:
             txn.paid_at = utcnow()
         db.session.flush()
         return txn
+
+
+def is_expired(txn: SandboxTransaction, now: dt.datetime | None = None) -> bool:
+    """Nothing was collected and the session's lifetime is over: it can no longer be paid."""
+    unpaid = txn.status not in ("completed", "refunded")
+    return unpaid and txn.created_at <= (now or utcnow()) - SESSION_LIFETIME
+
+
+def is_closed(txn: SandboxTransaction) -> bool:
+    """The card page takes no charge: the session was paid (and perhaps refunded since), or it expired."""
+    return txn.status in ("completed", "refunded") or is_expired(txn)

@@ -5,20 +5,26 @@ for the same applications is resumed, and completing a payment is idempotent.
 The card is charged on the gateway's own page, so by the time its return reaches us the money is collected. A
 return that arrives late, after the checkout changed under it (an application in it was removed, expired, or was
 paid for and submitted by another payment), gets the whole payment refunded through the gateway and submits
-nothing: the traveler pays again for what remains. A return that arrives again changes nothing."""
+nothing: the traveler pays again for what remains. A return that arrives again changes nothing.
+
+A return that never arrives (the tab closed before the redirect, a network drop) loses nothing: `reconcile` asks
+the gateway about every unfinished payment older than half an hour and settles it exactly as its return would have
+(`settle`, the one code path for both), then tells the traveler. A return that comes after the sweep is a repeat."""
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
+import logging
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from decimal import Decimal
 
 from babel.lists import format_list
 from flask_babel import LazyString, get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
+from sqlalchemy import and_, or_, select, update
 
 from trusted_traveler.audit.record import record_event
 from trusted_traveler.casework import service as casework
@@ -29,8 +35,15 @@ from trusted_traveler.errors import BusinessRuleViolation, NotFound
 from trusted_traveler.extensions import db
 from trusted_traveler.i18n import later
 from trusted_traveler.notifications.service import notify
-from trusted_traveler.payments.gateway import get_gateway
+from trusted_traveler.payments.gateway import SESSION_LIFETIME, CompletionResult, PaymentGateway, get_gateway
 from trusted_traveler.payments.models import Payment, PaymentItem
+
+log = logging.getLogger(__name__)
+
+SETTLED = ("completed", "refunded")  # the money's story is over: nothing about the payment changes again
+# Nothing collected as far as we know, but the gateway's page may still take (or have taken) a charge.
+UNSETTLED = ("started", "declined", "failed")
+RECONCILE_AFTER = dt.timedelta(minutes=30)  # long enough that the traveler is no longer on the card page
 
 
 def _check_payable(applications: list[Application], by) -> None:
@@ -53,7 +66,11 @@ def _open_checkout(applications: list[Application]) -> Payment | None:
     candidates = db.session.scalars(
         select(Payment)
         .join(PaymentItem)
-        .where(Payment.status == "started", PaymentItem.application_id.in_(wanted))
+        .where(
+            Payment.status == "started",
+            Payment.created_at > utcnow() - SESSION_LIFETIME,  # its card page can still be paid
+            PaymentItem.application_id.in_(wanted),
+        )
         .distinct()
     )
     return next((p for p in candidates if sorted(i.application_id for i in p.items) == wanted), None)
@@ -107,40 +124,106 @@ def finish_checkout(token: str, *, by) -> Payment:
     """
     gateway = get_gateway()
     result = gateway.complete(token)
-    payment = db.session.scalar(
-        select(Payment)
-        .where(Payment.idempotency_key == result.tracking_id)
-        .with_for_update()  # two returns at once: the second waits for the first, then finds the payment handled
-        .execution_options(populate_existing=True)
-    )
+    # Two returns at once, or a return beside the sweep: the second waits for the first, then finds it handled.
+    payment = _locked_payment(Payment.idempotency_key == result.tracking_id)
     if payment is None or payment.account_id != by.id:
         raise NotFound(_("We could not find that payment."))
-    if payment.status in ("completed", "refunded"):
+    settle(payment, result, gateway=gateway, by=by, now=utcnow())
+    if payment.status in SETTLED:
         return payment
+    raise BusinessRuleViolation(result.message or _("The payment did not go through. You have not been charged."))
+
+
+def settle(
+    payment: Payment, result: CompletionResult, *, gateway: PaymentGateway, by, now: dt.datetime, **context
+) -> None:
+    """Record once what the gateway says became of `payment`: the one code path for a return (`by` is the traveler)
+    and for the reconciliation sweep (`by` is None, the system; `context` adds via="reconciliation" to its audit
+    events). The caller holds the payment's row lock and commits. A settled payment (completed or refunded) is
+    left as it is, so a repeated return, or a return after the sweep, changes nothing.
+
+    - completed, and every application is still a draft: the payment is completed and they are submitted (by the
+      traveler, whose checkout it is, even when the sweep finishes it for them);
+    - completed, but the checkout changed meanwhile: the whole amount is refunded through the gateway;
+    - refunded already at the gateway (our record of it was lost): recorded, without refunding again;
+    - declined or failed: recorded, the drafts untouched (the card page may still take another card);
+    - expired, or still unpaid when the session's lifetime is over: a started payment is abandoned.
+    """
+    if payment.status in SETTLED:
+        return
     if result.status == "refunded":
         # The gateway refunded it but our record of that was lost (its refund and our commit are not one
         # transaction): record it now, without refunding again.
-        _record_refund(payment, result.reference, by=by)
-        return payment
-    if result.status == "completed":
+        _record_refund(payment, result.reference, by=by, **context)
+    elif result.status == "completed":
         gone, paid_elsewhere = _changed_since_started(payment)
         if gone or paid_elsewhere:
             refund = gateway.refund(payment.idempotency_key)
-            _record_refund(payment, refund.reference or result.reference, by=by)
-            return payment
-        payment.status = "completed"
-        payment.gateway_reference = result.reference
-        payment.completed_at = utcnow()
-        record_event("payment.completed", "payment", payment.id, by=by, amount=str(payment.amount))
-        for item in payment.items:
-            casework.submit(item.application, by=by)
-        db.session.flush()
-        return payment
-    if result.status in ("declined", "failed"):
+            _record_refund(payment, refund.reference or result.reference, by=by, **context)
+        else:
+            _record_completion(payment, result.reference, by=by, **context)
+    elif result.status in ("declined", "failed"):
+        if payment.status != result.status:
+            record_event(
+                f"payment.{result.status}", "payment", payment.id, by=by, amount=str(payment.amount), **context
+            )
         payment.status = result.status
         payment.failure_message = result.message
-        db.session.flush()
-    raise BusinessRuleViolation(result.message or _("The payment did not go through. You have not been charged."))
+    elif payment.status == "started" and (
+        result.status == "expired" or (result.status == "pending" and payment.created_at <= now - SESSION_LIFETIME)
+    ):
+        payment.status = "abandoned"  # never paid, and its card page can no longer be: not asked about again
+        record_event("payment.abandoned", "payment", payment.id, by=by, amount=str(payment.amount), **context)
+    db.session.flush()
+
+
+def _locked_payment(*where, skip_locked: bool = False) -> Payment | None:
+    """The payment matching `where`, read afresh and locked until the commit: on PostgreSQL its row (FOR UPDATE;
+    with `skip_locked`, a payment someone else holds is passed over, as None). SQLite has no row locks: a no-op
+    UPDATE takes the database's write lock first, so the next settler waits for this commit and then reads it."""
+    if db.engine.dialect.name == "sqlite":
+        claim = update(Payment).where(*where).values(status=Payment.status)
+        db.session.execute(claim.execution_options(synchronize_session=False))
+    stmt = select(Payment).where(*where).execution_options(populate_existing=True)
+    if db.engine.dialect.name != "sqlite":
+        stmt = stmt.with_for_update(skip_locked=skip_locked)
+    return db.session.scalar(stmt)
+
+
+def _payer(payment: Payment):
+    """The traveler whose checkout this is (the account that started it)."""
+    return payment.items[0].application.profile.account
+
+
+def _record_completion(payment: Payment, reference: str | None, *, by, **context) -> None:
+    payment.status = "completed"
+    payment.gateway_reference = reference
+    payment.completed_at = utcnow()
+    record_event("payment.completed", "payment", payment.id, by=by, amount=str(payment.amount), **context)
+    payer = _payer(payment)
+    for item in payment.items:
+        casework.submit(item.application, by=by or payer)  # submitting is the traveler's move, paid for by them
+    if by is None:  # the traveler left before the return: they never saw the confirmation page
+        notify(
+            payer,
+            kind="payment_received",
+            title=_l("We received your payment of $%(amount)s", amount=str(payment.amount)),
+            body=later(
+                _receipt_message,
+                amount=str(payment.amount),
+                programs=[item.application.program.name for item in payment.items],
+            ),
+            link="/dashboard",
+        )
+
+
+def _receipt_message(*, amount: str, programs: list[str]) -> str:
+    return _(
+        "Your payment of $%(amount)s went through after you left the payment page. We finished your checkout for "
+        "you and submitted what it paid for: %(programs)s.",
+        amount=amount,
+        programs=_programs(programs),
+    )
 
 
 def _changed_since_started(payment: Payment) -> tuple[list[Application], list[Application]]:
@@ -153,7 +236,7 @@ def _changed_since_started(payment: Payment) -> tuple[list[Application], list[Ap
     return gone, paid_elsewhere
 
 
-def _record_refund(payment: Payment, reference: str | None, *, by) -> None:
+def _record_refund(payment: Payment, reference: str | None, *, by, **context) -> None:
     gone, paid_elsewhere = _changed_since_started(payment)
     payment.status = "refunded"
     payment.gateway_reference = reference
@@ -165,10 +248,11 @@ def _record_refund(payment: Payment, reference: str | None, *, by) -> None:
         amount=str(payment.amount),
         reason="checkout_changed" if gone or paid_elsewhere else "refunded_by_gateway",
         applications={a.reference: a.status for a in gone + paid_elsewhere},
+        **context,
     )
     explanation = explain_refund(payment)
     notify(
-        by,
+        _payer(payment),
         kind="payment_refunded",
         title=_l("We refunded your payment of $%(amount)s", amount=str(payment.amount)),
         body=explanation.message,
@@ -224,6 +308,78 @@ def _refund_message(*, amount: str, gone: list[str], paid_elsewhere: list[str], 
         )
     then = _("Pay again for what remains in your checkout.") if drafts_remain else _("Nothing is left to pay for.")
     return f"{what} {then}"
+
+
+@dataclass
+class ReconcileResult:
+    """What one sweep did, a count of payments each."""
+
+    submitted: int = 0  # collected: completed, and their applications submitted
+    refunded: int = 0  # collected after the checkout changed (or refunded at the gateway): refunded
+    declined: int = 0  # declined or failed
+    abandoned: int = 0  # never paid, and the session is over
+    unchanged: int = 0  # still open on the gateway's page, or a decline still a decline: asked again next time
+    skipped: int = 0  # being settled meanwhile by a return or another worker
+    errors: int = 0  # the gateway did not answer, or settling failed: rolled back, asked again next time
+
+    def __str__(self) -> str:
+        return ", ".join(f"{f.name} {getattr(self, f.name)}" for f in fields(self))
+
+
+def reconcile(now: dt.datetime, *, older_than: dt.timedelta = RECONCILE_AFTER) -> ReconcileResult:
+    """Settle payments whose return never reached us: ask the gateway about each unfinished payment started more
+    than `older_than` ago (started ones; declined or failed ones while their card page could still take another
+    card) and settle it as its return would have (`settle`). Abandons started payments nobody paid in the
+    session's lifetime, so they are not asked about again.
+
+    Each payment is its own transaction, committed here (a refund at the gateway is recorded at once, and one
+    gateway error does not undo the others), under its row lock: on PostgreSQL a payment locked by a return or
+    another worker is skipped (SKIP LOCKED), so two sweeps at once, or a sweep beside a return, settle it once.
+    Idempotent: a second run finds nothing more to do."""
+    gateway = get_gateway()
+    due = db.session.scalars(
+        select(Payment.id)
+        .where(
+            Payment.gateway == gateway.name,
+            Payment.created_at <= now - older_than,
+            or_(
+                Payment.status == "started",
+                and_(
+                    Payment.status.in_(("declined", "failed")),
+                    Payment.created_at > now - SESSION_LIFETIME - older_than,  # one last look after it expired
+                ),
+            ),
+        )
+        .order_by(Payment.id)
+    ).all()
+    db.session.commit()  # end the reading transaction: each payment gets its own
+    result = ReconcileResult()
+    for payment_id in due:
+        try:
+            outcome = _reconcile_one(payment_id, gateway, now)
+            db.session.commit()
+        except Exception:  # any failure (the gateway down, a refund refused) is retried on the next run
+            db.session.rollback()
+            log.exception("payment reconciliation failed", extra={"payment_id": payment_id})
+            outcome = "errors"
+        setattr(result, outcome, getattr(result, outcome) + 1)
+    return result
+
+
+def _reconcile_one(payment_id: int, gateway: PaymentGateway, now: dt.datetime) -> str:
+    # A return holding this row (or another worker) settles it; this sweep moves on instead of waiting.
+    payment = _locked_payment(Payment.id == payment_id, Payment.status.in_(UNSETTLED), skip_locked=True)
+    if payment is None:
+        return "skipped"
+    before = payment.status
+    try:
+        answer = gateway.status_of(payment.idempotency_key)
+    except NotFound:  # the gateway never registered it: nothing can have been collected
+        answer = CompletionResult("pending", payment.idempotency_key, None)
+    settle(payment, answer, gateway=gateway, by=None, now=now, via="reconciliation")
+    if payment.status == before:
+        return "unchanged"
+    return {"completed": "submitted", "failed": "declined"}.get(payment.status, payment.status)
 
 
 def record_completed_payment(application: Application, *, gateway: str, reference: str, by) -> Payment:

@@ -1,4 +1,6 @@
-"""The sandbox payment gateway's own card page (stands in for Pay.gov's hosted page)."""
+"""The sandbox payment gateway's own card page (stands in for Pay.gov's hosted page). A session that can take no
+charge (paid, refunded since, or expired) sends the traveler straight back to the return URL, whose answer says
+which; only an open session shows the card form."""
 
 from __future__ import annotations
 
@@ -8,7 +10,7 @@ from flask import Blueprint, redirect, render_template
 
 from trusted_traveler.auth.policy import public
 from trusted_traveler.extensions import db, limiter
-from trusted_traveler.payments.sandbox import TEST_CARDS, SandboxGateway
+from trusted_traveler.payments.sandbox import TEST_CARDS, SandboxGateway, is_closed
 from trusted_traveler.web.forms import SandboxCardForm
 
 bp = Blueprint("sandbox_pay", __name__, url_prefix="/sandbox/pay")
@@ -21,7 +23,7 @@ def pay(token: str):
     gateway = SandboxGateway()
     txn = gateway.transaction(token)
     form = SandboxCardForm()
-    if txn.status == "completed":
+    if is_closed(txn):
         return redirect(f"{txn.return_url}?{urlencode({'token': token})}")
     if form.validate_on_submit():
         gateway.charge(txn, form.card_number.data)
