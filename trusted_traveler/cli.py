@@ -114,6 +114,16 @@ def register_cli(app: Flask) -> None:
         db.session.commit()
         click.echo(f"Closed {closed} unanswered preliminary determinations as denials.")
 
+    @app.cli.command("refresh-typical-times")
+    def refresh_typical_times_command() -> None:
+        """Compute how long each step typically takes, from a year of status events (the worker does it hourly)."""
+        from trusted_traveler.casework.stats import refresh_typical_times
+        from trusted_traveler.db import utcnow
+
+        stored = refresh_typical_times(utcnow())
+        db.session.commit()
+        click.echo(f"Stored {stored} typical-time figures.")
+
     @app.cli.command("generate-slots")
     @click.option("--weeks", default=8, show_default=True, help="How far ahead to open slots.")
     def generate_slots(weeks: int) -> None:
@@ -166,6 +176,12 @@ def register_cli(app: Flask) -> None:
         for table, count in result.rows.items():
             click.echo(f"{table:22} {count:>12,}")
         click.echo(f"{applicants:,} applicants in {result.seconds:.1f} s")
+        from trusted_traveler.casework.stats import refresh_typical_times
+        from trusted_traveler.db import utcnow
+
+        stored = refresh_typical_times(utcnow())  # as the worker would within the hour: no page computes them
+        db.session.commit()
+        click.echo(f"Stored {stored} typical-time figures.")
 
     @app.cli.command("memberships-daily")
     def memberships_daily() -> None:
@@ -234,14 +250,16 @@ def register_cli(app: Flask) -> None:
     @click.option("--interval", default=2.0, show_default=True, help="Seconds to wait when there is nothing to do.")
     @click.option("--slot-weeks", default=8, show_default=True, help="Keep slots open this many weeks ahead.")
     def worker(once: bool, interval: float, slot_weeks: int) -> None:
-        """Drain the outbox (e-mail, retried with backoff), expire waitlist offers, keep slots generated ahead, run
-        the daily membership job. SIGTERM or Ctrl-C: finish the message being sent, then stop."""
+        """Drain the outbox (e-mail, retried with backoff), expire waitlist offers, settle payments whose return
+        never came (every ten minutes), keep slots generated ahead and the typical times fresh (hourly), run the
+        daily membership job. SIGTERM or Ctrl-C: finish the message being sent, then stop."""
         import datetime as dt
         import os
         import signal
         import threading
 
         from trusted_traveler.casework.decisions import close_unanswered_determinations
+        from trusted_traveler.casework.stats import refresh_typical_times
         from trusted_traveler.db import utcnow
         from trusted_traveler.memberships.lifecycle import run_daily
         from trusted_traveler.notifications.worker import deliver_batch
@@ -270,6 +288,8 @@ def register_cli(app: Flask) -> None:
             while not stopping.is_set():
                 if slots_done_at is None or utcnow() - slots_done_at > dt.timedelta(hours=1):
                     opened = generate_all(start=dt.date.today(), days=7 * slot_weeks)  # idempotent
+                    db.session.commit()
+                    refresh_typical_times(utcnow())  # one scan of the year's status events for every page
                     db.session.commit()
                     slots_done_at = utcnow()
                     if opened:
