@@ -3,7 +3,7 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 
-from sqlalchemy import ForeignKey, Numeric, String
+from sqlalchemy import ForeignKey, Index, Numeric, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from trusted_traveler.db import Base, utcnow
@@ -14,6 +14,8 @@ class Payment(Base):
     one payment). No card data is ever stored here."""
 
     __tablename__ = "payments"
+    # The reconciliation sweep's look-up (payments.service.reconcile): started, and recent declines; migration 0010.
+    __table_args__ = (Index("ix_payments_status_created_at", "status", "created_at"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     account_id: Mapped[int | None] = mapped_column(ForeignKey("accounts.id"), index=True)
