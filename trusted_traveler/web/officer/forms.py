@@ -60,14 +60,14 @@ class QueueFilterForm(FlaskForm):
     class Meta:
         csrf = False  # a GET search: it changes nothing
 
-    # default "": a queue opened with no filters is "any", not an invalid choice
+    # default "": a queue opened with no filters is "any", not an invalid choice; a blank typed in is not a choice
     program = SelectField(
         "Program",
         choices=choices([("", "Any"), ("precheck", "TSA PreCheck"), ("global_entry", "Global Entry")]),
         default="",
     )
-    center_id = SelectField("Enrollment center", coerce=str, default="", validators=[Optional()])
-    status = SelectField("Status", coerce=str, default="", validators=[Optional()])
+    center_id = SelectField("Enrollment center", coerce=str, default="")
+    status = SelectField("Status", coerce=str, default="")
     min_days = IntegerField(
         "Waiting at least (days)",
         validators=[Optional(), NumberRange(min=0, max=3650, message="Enter a number of days from 0 to 3650.")],

@@ -17,17 +17,39 @@ from trusted_traveler.casework.queues import (
     QUEUE_LABELS,
     QueueFilters,
     count_label,
+    decode_cursor,
     list_queue,
     officers_for_assignment,
     queue_counts,
     workload,
 )
 from trusted_traveler.casework.states import PUBLIC_LABELS, Status, public_label
+from trusted_traveler.errors import PermissionDenied
 from trusted_traveler.extensions import db
 from trusted_traveler.scheduling.models import EnrollmentCenter
 from trusted_traveler.web.forms import choices
 from trusted_traveler.web.officer import bp
 from trusted_traveler.web.officer.forms import BulkAssignForm, QueueFilterForm
+
+MAX_ID = 2**31 - 1  # ids are 32-bit integers
+
+
+def _cursor(text: str | None) -> str | None:
+    """The page cursor of a link, or None (the first page) when its numbers are more than a database integer holds:
+    an edited link, which SQLite could not even compare."""
+    decoded = decode_cursor(text)
+    if decoded is None or not all(abs(n) < 2**63 for n in (decoded[0], decoded[2])):
+        return None
+    return text
+
+
+def _account(text: str) -> Account | None:
+    """The account a hidden id names, or None (an edited page)."""
+    try:
+        ident = int(text)
+    except ValueError:
+        return None
+    return db.session.get(Account, ident) if 0 < ident <= MAX_ID else None
 
 
 def _filter_form() -> QueueFilterForm:
@@ -59,7 +81,9 @@ def queues():
             overdue_only=bool(form.overdue_only.data),
         )
     today = dt.date.today()
-    page = list_queue(name, officer=current_user, filters=filters, today=today, cursor=request.args.get("after"))
+    page = list_queue(
+        name, officer=current_user, filters=filters, today=today, cursor=_cursor(request.args.get("after"))
+    )
     args = {k: v for k, v in request.args.items() if k not in ("after",)}
     return render_template(
         "officer/queues.html",
@@ -81,12 +105,15 @@ def queues():
 def find_case():
     """Go straight to a case by its reference (a walk-in, a phone call); a typo gets a message, not a 404 page."""
     reference = (request.args.get("reference") or "").strip().upper().replace(" ", "")
-    found = db.session.scalar(
-        select(Application.reference).where(Application.reference == reference, Application.status != "draft")
-    )
+    found = None
+    if len(reference) <= 16 and reference.isprintable():  # longer, or with control characters, it is none
+        found = db.session.scalar(
+            select(Application.reference).where(Application.reference == reference, Application.status != "draft")
+        )
     if found:
         return redirect(url_for("officer.case", reference=found))
-    flash(f"No submitted application has the reference {reference!r}. Check it and try again.", "error")
+    shown = reference if len(reference) <= 40 else f"{reference[:40]}…"  # the message travels in the session cookie
+    flash(f"No submitted application has the reference {shown!r}. Check it and try again.", "error")
     return redirect(url_for("officer.queues", queue=request.args.get("queue", "unassigned")))
 
 
@@ -100,10 +127,19 @@ def bulk_assign():
         return redirect(url_for("officer.queues", queue=queue))
     officer = current_user
     if form.officer_id.data and form.officer_id.data != str(current_user.id):
-        officer = db.session.get(Account, int(form.officer_id.data)) if form.officer_id.data.isdigit() else None
+        officer = _account(form.officer_id.data)
         if officer is None:
-            abort(404)
-    result = assignment.bulk_assign(form.application_ids.data, officer, by=current_user)
+            flash("Nothing was assigned: there is no such officer. Choose one from the list.", "error")
+            return redirect(url_for("officer.queues", queue=queue))
+    ids = [i for i in form.application_ids.data if 0 < i <= MAX_ID]
+    if len(ids) < len(form.application_ids.data):
+        flash("A ticked row is not a case (the page may be out of date), so it was not assigned.", "error")
+    try:
+        result = assignment.bulk_assign(ids, officer, by=current_user)
+    except PermissionDenied as exc:
+        db.session.rollback()
+        flash(f"Nothing was assigned: {exc.message}", "error")
+        return redirect(url_for("officer.queues", queue=queue))
     db.session.commit()
     if result.assigned:
         flash(f"Assigned to {officer.label}: {', '.join(result.assigned)}.", "success")
