@@ -175,9 +175,12 @@ def parse_parameter(key: str, raw: Any) -> Any:
     text = raw if not isinstance(raw, str) else raw.strip()
     if kind == "money":
         try:
-            amount = Decimal(str(text).lstrip("$")).quantize(Decimal("0.01"))
+            typed = Decimal(str(text).lstrip("$"))
+            amount = typed.quantize(Decimal("0.01"))
         except (InvalidOperation, ValueError):
             raise RuleError({"value": "Enter an amount in dollars, like 78.00."}) from None
+        if not typed.is_finite() or amount != typed:  # NaN; or fractions of a cent, which would be rounded away
+            raise RuleError({"value": "Enter an amount in dollars and cents, like 78.00."})
         if amount < 0 or amount > 10000:
             raise RuleError({"value": "Enter an amount between 0.00 and 10000.00."})
         return str(amount)

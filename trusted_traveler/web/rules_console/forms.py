@@ -5,6 +5,7 @@ the form cannot express is left as it is and shown in plain words."""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from flask_wtf import FlaskForm
@@ -125,7 +126,8 @@ def _number_or_codes(clause: ClauseForm) -> Any:
         return {"param": clause.parameter.data}
     raw = (clause.value.data or "").strip()
     if clause.field.data == "age":
-        return int(raw) if raw.lstrip("-").isdigit() else raw  # a non-number is reported by the validator
+        # a non-number is reported by the validator; \d is what int() reads (str.isdigit also takes "²")
+        return int(raw) if re.fullmatch(r"-?\d+", raw) else raw
     return [c.strip().upper() for c in raw.replace(";", ",").split(",") if c.strip()]
 
 

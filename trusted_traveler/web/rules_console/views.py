@@ -321,6 +321,8 @@ def return_to_draft(label: str):
 def retire(label: str):
     version = authoring.get_version(label)
     form = NoteForm()
+    if not form.validate_on_submit():  # too long, or with control characters: said beside the reason
+        return _version_page(version, status=400, note_form=form)
     try:
         authoring.retire(version, by=current_user, note=form.note.data or "", today=_today())
     except authoring.RuleError as exc:
