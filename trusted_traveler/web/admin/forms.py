@@ -70,10 +70,12 @@ class CenterForm(FlaskForm):
 
 
 def _time(value: str) -> dt.time | None:
+    """A wall-clock time in the center's own zone; one with a UTC offset ("08:00Z") is not one."""
     try:
-        return dt.time.fromisoformat(value.strip()) if value and value.strip() else None
+        parsed = dt.time.fromisoformat(value.strip()) if value and value.strip() else None
     except ValueError:
         return None
+    return parsed if parsed is None or parsed.tzinfo is None else None
 
 
 class DayHoursForm(Form):
@@ -97,6 +99,13 @@ class DayHoursForm(Form):
 
 class HoursForm(FlaskForm):
     days = FieldList(FormField(DayHoursForm), min_entries=7, max_entries=7)
+
+    def validate_days(self, field):
+        # the rows are Monday to Sunday, each naming its day: another day there would move or drop a day's hours
+        if [entry.weekday.data for entry in field.entries] != [str(d) for d in range(7)]:
+            raise ValidationError(
+                "The days of the week were changed on the way. Reload the page and enter the hours again."
+            )
 
     def rows(self) -> list[dict]:
         out = []

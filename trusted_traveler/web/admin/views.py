@@ -7,7 +7,7 @@ from flask_login import current_user
 
 from trusted_traveler.auth import service as accounts
 from trusted_traveler.auth.policy import require
-from trusted_traveler.auth.roles import ROLE_LABELS, Permission, Role
+from trusted_traveler.auth.roles import ROLE_LABELS, STAFF_ROLES, Permission, Role
 from trusted_traveler.errors import DomainError
 from trusted_traveler.extensions import db
 from trusted_traveler.web.admin import bp
@@ -32,12 +32,17 @@ def roles():
             return redirect(url_for("admin.roles"))
     elif form.errors:
         status = 400
+    return _page(form, status)
+
+
+def _page(form: GrantRoleForm, status: int, problem: str | None = None):
     return render_template(
         "admin/roles.html",
         form=form,
         staff=accounts.list_staff(),
         role_labels=ROLE_LABELS,
         revoke_form=RevokeRoleForm(),
+        problem=problem,
     ), status
 
 
@@ -45,9 +50,16 @@ def roles():
 @require(Permission.MANAGE_ROLES)
 def revoke_role():
     form = RevokeRoleForm()
-    if form.validate_on_submit():
-        account = accounts.find_account_by_email(form.email.data)
-        accounts.revoke_role(account, form.role.data, by=current_user)
-        db.session.commit()
-        flash(f"Removed the {ROLE_LABELS[Role(form.role.data)].lower()} role from {account.email}.", "success")
-    return redirect(url_for("admin.roles"))
+    problem = "Nothing was removed: the form was changed on the way. Use a Remove button below."
+    if form.validate_on_submit() and form.role.data in {r.value for r in STAFF_ROLES}:
+        try:
+            account = accounts.find_account_by_email(form.email.data)
+            accounts.revoke_role(account, form.role.data, by=current_user)
+        except DomainError as exc:
+            db.session.rollback()
+            problem = f"Nothing was removed: {exc.message}"
+        else:
+            db.session.commit()
+            flash(f"Removed the {ROLE_LABELS[Role(form.role.data)].lower()} role from {account.email}.", "success")
+            return redirect(url_for("admin.roles"))
+    return _page(GrantRoleForm(formdata=None), 400, problem)
