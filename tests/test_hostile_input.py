@@ -56,9 +56,9 @@ def normalized(value: str) -> str:
     return unicodedata.normalize("NFC", value).strip()
 
 
-def check_response(response, value: str) -> str:
-    """Never a 500; markup never echoed; a refusal names the field at fault on the page."""
-    HOSTILE_REQUESTS[response.status_code] += 1
+def check_response(response, value: str, tally: collections.Counter = HOSTILE_REQUESTS) -> str:
+    """Never a 500; markup never echoed; a refusal names the field at fault on the page. Counted in `tally`."""
+    tally[response.status_code] += 1
     assert response.status_code in (200, 302, 400), response.status_code
     html = response.get_data(as_text=True)
     for fragment in HTML:
