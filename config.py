@@ -37,7 +37,8 @@ def _count(env: Mapping[str, str], name: str) -> int:
 
 class BaseConfig:
     NAME = "base"
-    SQLALCHEMY_ENGINE_OPTIONS: dict = {"pool_pre_ping": True}
+    # hide_parameters: a failed statement's error (and so the log) names the SQL, never the values: no personal data.
+    SQLALCHEMY_ENGINE_OPTIONS: dict = {"pool_pre_ping": True, "hide_parameters": True}
     DEV_SIGN_IN = False
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"

@@ -116,6 +116,14 @@ def test_a_bad_card_gets_field_messages_and_keeps_the_name(client, drafts):
     assert re.search(r'value="Luz Rivera"', html)
 
 
+def test_an_expired_card_is_refused_even_with_a_pasted_newline_and_a_pasted_number_is_trimmed(client, drafts):
+    pay_url = client.post("/checkout", data={"confirm": "yes"}).headers["Location"]
+    pasted = {**CARD, "card_number": " 4111 1111 1111 1111\n", "expiry": "01/20\n", "security_code": "123\n"}
+    html = client.post(pay_url, data=pasted).get_data(as_text=True)
+    assert "This card has expired" in html and "Enter the card number using digits only." not in html
+    assert "Enter the 3 or 4 digit security code." not in html
+
+
 def test_removing_a_program_from_the_checkout_lowers_the_total(app, client, drafts):
     with app.app_context():
         ge = db.session.scalar(select(Application).where(Application.program.has(code="global_entry")))

@@ -86,6 +86,37 @@ def test_an_unexpected_error_is_a_friendly_500_without_a_stack_trace(app, client
     assert "secret internals" not in html and "Traceback" not in html
 
 
+def test_a_failed_statement_still_gets_the_friendly_500_page_for_a_signed_in_person(app, capfd):
+    """The page reads the database (the header's notice count): the failed transaction is rolled back first. The
+    error is logged with its SQL but not the values it carried (they may be personal data)."""
+    from tests.factories import create_account, sign_in
+    from trusted_traveler.auth.policy import signed_in
+    from trusted_traveler.extensions import db
+    from trusted_traveler.programs.models import Program
+
+    def fails():
+        db.session.add(Program(code="precheck", name="Maria Hidalgo-Secret", agency="TSA"))  # the code is unique
+        db.session.flush()  # IntegrityError: the session can do nothing more until it is rolled back
+        return "unreachable"
+
+    fresh = create_app(
+        "test",
+        overrides={"SQLALCHEMY_DATABASE_URI": app.config["SQLALCHEMY_DATABASE_URI"], "WTF_CSRF_ENABLED": False},
+    )
+    fresh.add_url_rule("/fails", "fails", signed_in(fails))
+    with fresh.app_context():
+        create_account("failing@example.com")
+        db.session.commit()
+    client = fresh.test_client()
+    sign_in(client, "failing@example.com")
+    response = client.get("/fails")
+    html = response.get_data(as_text=True)
+    assert response.status_code == 500
+    assert "Something went wrong on our side" in html and "failing@example.com" in html  # the signed-in layout
+    logged = capfd.readouterr().err
+    assert "INSERT INTO programs" in logged and "Maria Hidalgo-Secret" not in logged
+
+
 def test_healthz_reports_the_database(client):
     response = client.get("/healthz")
     assert response.status_code == 200

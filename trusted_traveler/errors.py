@@ -144,4 +144,10 @@ def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(Exception)
     def _unexpected(err: Exception):
         log.exception("unhandled error")
+        from trusted_traveler.extensions import db
+
+        try:  # a failed statement leaves the transaction unusable, and the page reads the header's notice count
+            db.session.rollback()
+        except SQLAlchemyError:
+            pass
         return error_response(500)

@@ -152,24 +152,27 @@ class SandboxCardForm(FlaskForm):
         _l("Card number"),
         validators=[
             DataRequired(_l("Enter the card number.")),
-            Regexp(r"^[0-9 ]{12,23}$", message=_l("Enter the card number using digits only.")),
+            Regexp(r"^[0-9 ]{12,23}\Z", message=_l("Enter the card number using digits only.")),
         ],
+        filters=[clean_text],  # a pasted number's trailing space or newline is not part of it
         render_kw={"autocomplete": "cc-number", "inputmode": "numeric"},
     )
     expiry = StringField(
         _l("Expiry date (MM/YY)"),
         validators=[
             DataRequired(_l("Enter the expiry date.")),
-            Regexp(r"^(0[1-9]|1[0-2])/\d{2}$", message=_l("Enter the expiry date as MM/YY, like 04/29.")),
+            Regexp(r"^(0[1-9]|1[0-2])/\d{2}\Z", message=_l("Enter the expiry date as MM/YY, like 04/29.")),
         ],
+        filters=[clean_text],
         render_kw={"autocomplete": "cc-exp"},
     )
     security_code = StringField(
         _l("Security code"),
         validators=[
             DataRequired(_l("Enter the security code.")),
-            Regexp(r"^\d{3,4}$", message=_l("Enter the 3 or 4 digit security code.")),
+            Regexp(r"^\d{3,4}\Z", message=_l("Enter the 3 or 4 digit security code.")),
         ],
+        filters=[clean_text],
         render_kw={"autocomplete": "cc-csc", "inputmode": "numeric"},
     )
 
