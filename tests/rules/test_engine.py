@@ -102,6 +102,8 @@ INVALID = [
     ({"field": "age", "op": "contains_any", "value": [1]}, "condition.op", "cannot be used with 'age'"),
     ({"field": "age", "op": "eq", "value": "18"}, "condition.value", "expected a whole number"),
     ({"field": "age", "op": "eq", "value": True}, "condition.value", "expected a whole number"),
+    ({"field": "age", "op": "gte", "value": 10**19}, "condition.value", "from -1,000,000,000 to 1,000,000,000"),
+    ({"field": "age", "op": "in", "value": [18, -(10**10)]}, "condition.value", "whole numbers from"),
     ({"field": "age", "op": "eq"}, "condition.value", "needs a value"),
     ({"field": "age", "op": "in", "value": []}, "condition.value", "non-empty list"),
     ({"field": "under_investigation", "op": "is_true", "value": True}, "condition.value", "takes no value"),

@@ -157,11 +157,12 @@ PARAMETER_KINDS: dict[str, str] = {"partner_countries": "country_list", "age_of_
 """Dated parameters a condition may refer to with {"param": KEY}, and the kind of value each holds."""
 
 MAX_YEARS = 150
+MAX_INTEGER = 10**9  # ages in rules; far beyond any date of birth either way (rules/sql.py compares such ages too)
 MAX_LIST = 500
 
 KIND_DESCRIPTIONS = {
-    "integer": "a whole number",
-    "integer_list": "a non-empty list of whole numbers",
+    "integer": f"a whole number from -{MAX_INTEGER:,} to {MAX_INTEGER:,}",
+    "integer_list": f"a non-empty list of whole numbers from -{MAX_INTEGER:,} to {MAX_INTEGER:,}",
     "boolean": "true or false",
     "country_list": "a non-empty list of ISO 3166-1 alpha-2 country codes such as 'US'",
     "category": "an offense category code",
@@ -182,7 +183,8 @@ def is_country_code(code: object) -> bool:
 
 
 def _is_int(v: object) -> bool:
-    return isinstance(v, int) and not isinstance(v, bool)
+    """Bounded, so no rule holds a number a database cannot compare (10**19 is past SQLite's integers)."""
+    return isinstance(v, int) and not isinstance(v, bool) and -MAX_INTEGER <= v <= MAX_INTEGER
 
 
 def _list_of(v: object, item_ok) -> bool:
