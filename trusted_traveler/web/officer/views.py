@@ -11,6 +11,7 @@ from sqlalchemy import select
 from trusted_traveler.auth.models import Account
 from trusted_traveler.auth.policy import require
 from trusted_traveler.auth.roles import Permission
+from trusted_traveler.caching import TTLCache
 from trusted_traveler.casework import assignment
 from trusted_traveler.casework.models import Application
 from trusted_traveler.casework.queues import (
@@ -52,14 +53,33 @@ def _account(text: str) -> Account | None:
     return db.session.get(Account, ident) if 0 < ident <= MAX_ID else None
 
 
+CENTER_CHOICES_SECONDS = 60  # a new or renamed center reaches every worker's filter within the minute
+_center_choices = TTLCache(maxsize=1)
+STATUS_CHOICES = choices(
+    [
+        ("", "Any"),
+        *[
+            (s.value, s.value.replace("_", " ").capitalize())
+            for s in sorted({s for table in PUBLIC_LABELS.values() for s in table} - {Status.DRAFT})
+        ],
+    ]
+)
+
+
+def _centers() -> list:
+    """The center filter's choices, read once a minute per worker rather than on every queue page."""
+
+    def read():
+        rows = db.session.execute(select(EnrollmentCenter.id, EnrollmentCenter.name).order_by(EnrollmentCenter.name))
+        return choices([("", "Any"), *[(str(i), n) for i, n in rows]])
+
+    return _center_choices.get("centers", CENTER_CHOICES_SECONDS, read)
+
+
 def _filter_form() -> QueueFilterForm:
     form = QueueFilterForm(request.args)
-    centers = db.session.execute(
-        select(EnrollmentCenter.id, EnrollmentCenter.name).order_by(EnrollmentCenter.name)
-    ).all()
-    form.center_id.choices = choices([("", "Any"), *[(str(i), n) for i, n in centers]])
-    statuses = sorted({s for table in PUBLIC_LABELS.values() for s in table} - {Status.DRAFT})
-    form.status.choices = choices([("", "Any"), *[(s.value, s.value.replace("_", " ").capitalize()) for s in statuses]])
+    form.center_id.choices = _centers()
+    form.status.choices = STATUS_CHOICES
     return form
 
 
