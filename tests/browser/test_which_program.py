@@ -14,6 +14,7 @@ def assert_accessible(page: Page) -> None:
 def test_which_program_is_right_for_me(page: Page):
     page.goto("/")
     page.get_by_role("link", name="Answer a few questions to find out").click()
+    expect(page.get_by_role("heading", level=1)).to_be_visible()  # the new page, not the moment between two
     assert_accessible(page)
     page.get_by_label("What is your date of birth?").fill("1990-02-03")
     page.get_by_label("Which country are you a citizen of?").select_option("US")
