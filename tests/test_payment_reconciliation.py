@@ -13,6 +13,7 @@ import pytest
 from sqlalchemy import func, select
 
 from tests.factories import create_account, create_profile, sign_in
+from tests.test_payments import _payments, _sandbox, _statuses
 from trusted_traveler.audit.models import AuditEvent
 from trusted_traveler.casework.models import Application, StatusEvent
 from trusted_traveler.db import utcnow
@@ -71,21 +72,6 @@ def _sweep(app, **kwargs) -> ReconcileResult:
 
 def _done(**counts) -> ReconcileResult:
     return ReconcileResult(**counts)
-
-
-def _payments(app):
-    with app.app_context():
-        return sorted((str(p.amount), p.status) for p in db.session.scalars(select(Payment)))
-
-
-def _sandbox(app):
-    with app.app_context():
-        return sorted((str(t.amount), t.status) for t in db.session.scalars(select(SandboxTransaction)))
-
-
-def _statuses(app):
-    with app.app_context():
-        return {a.program.code: a.status for a in db.session.scalars(select(Application))}
 
 
 def _reference(app, code):
