@@ -289,7 +289,8 @@ def register_cli(app: Flask) -> None:
                 if slots_done_at is None or utcnow() - slots_done_at > dt.timedelta(hours=1):
                     opened = generate_all(start=dt.date.today(), days=7 * slot_weeks)  # idempotent
                     db.session.commit()
-                    refresh_typical_times(utcnow())  # one scan of the year's status events for every page
+                    # one scan of the year's status events for every page, by one worker of several
+                    refresh_typical_times(utcnow(), unless_fresher_than=dt.timedelta(minutes=50))
                     db.session.commit()
                     slots_done_at = utcnow()
                     if opened:

@@ -87,3 +87,13 @@ def test_the_command_computes_and_stores_the_figures(app):
     stored = db.session.scalars(select(TypicalTimeFigure)).all()
     assert result.exit_code == 0 and f"Stored {len(stored)} typical-time figures." in result.output
     assert {f.status: f.sample for f in stored}["submitted"] == 6
+
+
+def test_a_second_worker_within_the_hour_leaves_the_fresh_figures_alone():
+    program_id = _stayed([1, 2, 3, 4, 5, 6])
+    assert stats.refresh_typical_times(utcnow()) >= 1
+    _stayed([30, 30, 30, 30, 30])
+    assert stats.refresh_typical_times(utcnow(), unless_fresher_than=dt.timedelta(minutes=50)) == 0
+    assert stats.typical_times(program_id)["submitted"].sample == 6
+    later = utcnow() + dt.timedelta(hours=1)
+    assert stats.refresh_typical_times(later, unless_fresher_than=dt.timedelta(minutes=50)) >= 1

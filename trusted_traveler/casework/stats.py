@@ -63,12 +63,21 @@ def _stored(program_id: int) -> dict[str, TypicalTime] | None:
     return {r.status: TypicalTime(r.median_days, r.p75_days, r.sample) for r in rows}
 
 
-def refresh_typical_times(now: dt.datetime) -> int:
+def refresh_typical_times(now: dt.datetime, *, unless_fresher_than: dt.timedelta | None = None) -> int:
     """Compute every program's figures from the status events and store them (replacing the last ones); the
-    worker runs it hourly. Returns the number of figures stored. (A program with too few finished steps for any
-    figure stores none, and its pages compute them: cheap, with so few events.)"""
+    workers run it hourly. Returns the number of figures stored. (A program with too few finished steps for any
+    figure stores none, and its pages compute them: cheap, with so few events.)
+
+    Several workers at once take turns (the programs' rows are locked until the commit: two replacing the same
+    rows at once would collide), and with `unless_fresher_than` a worker whose turn comes after another's fresh
+    figures stores nothing (returns 0) rather than reading the year's events again."""
+    program_ids = db.session.scalars(select(Program.id).order_by(Program.id).with_for_update()).all()
+    if unless_fresher_than is not None:
+        last = db.session.scalar(select(func.max(TypicalTimeFigure.computed_at)))
+        if last is not None and now - last < unless_fresher_than:
+            return 0
     stored = 0
-    for program_id in db.session.scalars(select(Program.id).order_by(Program.id)).all():
+    for program_id in program_ids:
         figures = _typical_times(program_id, now)
         db.session.execute(delete(TypicalTimeFigure).where(TypicalTimeFigure.program_id == program_id))
         db.session.add_all(
