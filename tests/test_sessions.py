@@ -134,6 +134,31 @@ def test_a_decision_needs_a_recent_sign_in_and_keeps_what_the_officer_typed(app,
     assert "You signed in again" not in client.get(f"/officer/cases/{case}").get_data(as_text=True)
 
 
+def test_a_note_on_a_decision_sharing_a_form_comes_back_under_that_decision_after_signing_in_again(
+    app, client, case, clock
+):
+    """Conditionally approve, approve, clear to enroll and reopen share one form: the kept note must come back in
+    the decision it was typed for, not in none of them."""
+    sign_in(client, "olga.officer@example.com")
+    version = form_version(client.get(f"/officer/cases/{case}").get_data(as_text=True))
+    clock(16)
+    typed = "Hit was a namesake; date of birth and passport differ."
+    decide = f"/officer/cases/{case}/decide/conditionally_approve"
+    refused = client.post(decide, data={"version": version, "note": typed})
+    assert refused.status_code == 401
+    sign_in(client, "olga.officer@example.com")
+    html = client.get(f"/officer/cases/{case}").get_data(as_text=True)
+    assert "You signed in again. Check what you typed below" in html
+    textarea = re.search(r'<textarea[^>]*id="note-conditionally_approve"[^>]*>([^<]*)</textarea>', html)
+    assert textarea and textarea.group(1) == typed.replace("'", "&#39;")
+    sent = client.post(decide, data={"version": version, "note": typed})
+    assert sent.status_code == 302
+    with app.app_context():
+        application = db.session.scalar(select(Application).where(Application.reference == case))
+        assert application.status == "conditionally_approved"
+        assert application.events[-1].note == typed
+
+
 def test_what_an_officer_typed_is_never_shown_to_someone_else_who_signs_in(app, client, case, clock):
     with app.app_context():
         create_account("other.officer@example.com", roles=("officer",))

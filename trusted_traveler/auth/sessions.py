@@ -101,16 +101,24 @@ def register_session_rules(app: Flask) -> None:
 PENDING_ACTION = "pending_action"
 
 
-def keep_pending_action(reference: str, form_name: str, formdata) -> None:
-    """Keep what the officer typed (never the CSRF token) through the sign-in, for this account and case only."""
+def keep_pending_action(reference: str, form_name: str, formdata, action: str | None = None) -> None:
+    """Keep what the officer typed (never the CSRF token) through the sign-in, for this account and case only, with
+    the decision it was for when several decisions share one form (approve, conditionally approve, reopen...)."""
     data = [(key, value) for key, value in formdata.items(multi=True) if key != "csrf_token"]
-    session[PENDING_ACTION] = {"account_id": current_user.id, "reference": reference, "form": form_name, "data": data}
+    session[PENDING_ACTION] = {
+        "account_id": current_user.id,
+        "reference": reference,
+        "form": form_name,
+        "action": action,
+        "data": data,
+    }
 
 
 def take_pending_action(reference: str):
-    """(form name, form data) kept for this case by this account, removed from the session; else None."""
+    """(form name, form data, decision or None) kept for this case by this account, removed from the session;
+    else None."""
     pending = session.get(PENDING_ACTION)
     if not pending or pending.get("reference") != reference or pending.get("account_id") != current_user.id:
         return None
     session.pop(PENDING_ACTION)
-    return pending["form"], MultiDict([tuple(pair) for pair in pending["data"]])
+    return pending["form"], MultiDict([tuple(pair) for pair in pending["data"]]), pending.get("action")

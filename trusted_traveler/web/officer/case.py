@@ -62,7 +62,15 @@ def _forms(application, **given) -> dict:
     return forms
 
 
-def _render(application, status: int = 200, problem: str | None = None, reauth_url: str | None = None, **forms):
+def _render(
+    application,
+    status: int = 200,
+    problem: str | None = None,
+    reauth_url: str | None = None,
+    sent_action: str | None = None,
+    **forms,
+):
+    """The case page. `sent_action`: the decision whose note to show again (by default, the one just posted)."""
     profile = application.profile
     appointment = scheduling.active_appointment(application)
     context = {
@@ -79,6 +87,7 @@ def _render(application, status: int = 200, problem: str | None = None, reauth_u
         "today": dt.date.today(),
         "problem": problem,
         "reauth_url": reauth_url,
+        "sent_action": sent_action or (request.view_args or {}).get("action"),
         **_forms(application, **forms),
     }
     return render_template("officer/case.html", **context), status
@@ -90,8 +99,9 @@ def case(reference: str):
     application = casework.get_case_for_officer(reference, current_user)
     pending = sessions.take_pending_action(reference)
     if pending:  # back from signing in again: what the officer typed, to check and send
-        form_name, formdata = pending
-        page = _render(application, problem=RESTORED, **{form_name: FORMS[form_name](formdata=formdata)})
+        form_name, formdata, action = pending
+        form = FORMS[form_name](formdata=formdata)
+        page = _render(application, problem=RESTORED, sent_action=action, **{form_name: form})
     else:
         page = _render(application)
     db.session.commit()  # the audit record of this view
@@ -123,7 +133,7 @@ def _act(reference: str, form_name: str, action: Callable) -> Response | tuple:
             "check it before you act."
         )
     if not sessions.signed_in_recently():
-        sessions.keep_pending_action(reference, form_name, request.form)
+        sessions.keep_pending_action(reference, form_name, request.form, action=request.view_args.get("action"))
         reauth_url = url_for("auth.sign_in", next=url_for("officer.case", reference=reference))
         return _render(application, 401, problem=REAUTHENTICATE, reauth_url=reauth_url, **{form_name: form})
     try:
