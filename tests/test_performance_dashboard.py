@@ -19,6 +19,7 @@ from trusted_traveler.casework.references import new_reference
 from trusted_traveler.db import utcnow
 from trusted_traveler.extensions import db
 from trusted_traveler.feedback import performance
+from trusted_traveler.feedback.models import DashboardFigure
 from trusted_traveler.feedback.service import record_response
 from trusted_traveler.programs.service import get_program
 from trusted_traveler.scheduling.models import EnrollmentCenter, Slot
@@ -253,20 +254,21 @@ def test_the_table_the_csv_and_the_json_carry_the_same_numbers(client, known_dat
     assert data["soonest-appointment"]["rows"][0][3] >= 3
 
 
+def weekly_total(client) -> int:
+    rows = client.get("/dashboard/performance.json").get_json()["figures"]["applications-per-week"]["rows"]
+    return sum(sum(row[1:]) for row in rows)
+
+
 def test_figures_are_cached_for_a_few_minutes_then_recomputed(client, app):
-    """A new application shows once the cached figure expires (here: when the cache is emptied)."""
-
-    def weekly_total():
-        rows = client.get("/dashboard/performance.json").get_json()["figures"]["applications-per-week"]["rows"]
-        return sum(sum(row[1:]) for row in rows)
-
-    assert weekly_total() == 0
+    """Before the worker stored any: a new application shows once the cached figure expires (here: when the cache
+    is emptied)."""
+    assert weekly_total(client) == 0
     with app.app_context():
         application(create_profile(), "precheck", submitted_at=utcnow())
         db.session.commit()
-    assert weekly_total() == 0  # still the cached figure
+    assert weekly_total(client) == 0  # still the cached figure
     performance.cache.clear()
-    assert weekly_total() == 1
+    assert weekly_total(client) == 1
 
 
 def test_the_cache_keeps_an_entry_for_its_time_to_live_only():
@@ -289,3 +291,50 @@ def test_the_cache_holds_at_most_maxsize_entries_dropping_the_oldest():
     assert cache.get("a", 300, lambda: "again") == "again"  # "a" was the oldest: dropped for "d"
     assert cache.get("d", 300, lambda: "new") == "D"
     assert len(cache._entries) == 3
+
+
+# --- figures the worker stored ---------------------------------------------------------------------------------------
+
+
+def test_pages_read_the_figures_the_worker_stored_until_it_stores_them_again(client, app, known_data):
+    """The worker's refresh stores the four figures; every page (after its minute of cache) reads those rows, not
+    the status events, until the next refresh replaces them."""
+    with app.app_context():
+        assert performance.refresh_dashboard_figures(utcnow()) == len(performance.FIGURES)
+        db.session.commit()
+        stored = {f.key: f for f in db.session.scalars(select(DashboardFigure))}
+        assert set(stored) == set(performance.FIGURES)
+        assert stored["processing-time"].rows[0] == ["TSA PreCheck", 5, 3.0, 4.0]
+        assert stored["satisfaction-trust"].rows[1][:2] == ["appointment", 5]  # the code: read in any language
+        application(create_profile(), "precheck", submitted_at=utcnow())
+        db.session.commit()
+    performance.cache.clear()
+    assert weekly_total(client) == 5  # the stored figure, not the new application
+    data = client.get("/dashboard/performance.json").get_json()["figures"]
+    assert data["processing-time"]["rows"][0] == ["TSA PreCheck", 5, 3.0, 4.0]
+    assert data["satisfaction-trust"]["rows"][1][:5] == ["After an appointment", 5, 5, 60.0, 3.4]
+    client.get("/language/es")
+    page = client.get("/dashboard/performance").get_data(as_text=True)
+    assert "Después de una cita" in page and "Mediana (días)" in page
+    client.get("/language/en")
+    with app.app_context():
+        performance.refresh_dashboard_figures(utcnow())  # five minutes later: replaced, read at once by this worker
+        db.session.commit()
+    assert weekly_total(client) == 6
+
+
+def test_a_second_worker_within_five_minutes_leaves_the_fresh_figures_alone(app_ctx):
+    now = utcnow()
+    assert performance.refresh_dashboard_figures(now) == len(performance.FIGURES)
+    fresh = dt.timedelta(minutes=4)
+    assert performance.refresh_dashboard_figures(now + dt.timedelta(minutes=1), unless_fresher_than=fresh) == 0
+    later = now + dt.timedelta(minutes=5)
+    assert performance.refresh_dashboard_figures(later, unless_fresher_than=fresh) == len(performance.FIGURES)
+    assert {f.computed_at for f in db.session.scalars(select(DashboardFigure))} == {later}
+
+
+def test_one_pass_of_the_worker_stores_the_dashboard_figures(app):
+    result = app.test_cli_runner().invoke(args=["worker", "--once", "--slot-weeks", "0"])
+    assert result.exit_code == 0, result.output
+    with app.app_context():
+        assert {f.key for f in db.session.scalars(select(DashboardFigure))} == set(performance.FIGURES)

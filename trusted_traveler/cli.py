@@ -178,10 +178,12 @@ def register_cli(app: Flask) -> None:
         click.echo(f"{applicants:,} applicants in {result.seconds:.1f} s")
         from trusted_traveler.casework.stats import refresh_typical_times
         from trusted_traveler.db import utcnow
+        from trusted_traveler.feedback.performance import refresh_dashboard_figures
 
         stored = refresh_typical_times(utcnow())  # as the worker would within the hour: no page computes them
+        refresh_dashboard_figures(utcnow())  # and within five minutes, the public dashboard's
         db.session.commit()
-        click.echo(f"Stored {stored} typical-time figures.")
+        click.echo(f"Stored {stored} typical-time figures and the public dashboard's figures.")
 
     @app.cli.command("memberships-daily")
     def memberships_daily() -> None:
@@ -251,8 +253,9 @@ def register_cli(app: Flask) -> None:
     @click.option("--slot-weeks", default=8, show_default=True, help="Keep slots open this many weeks ahead.")
     def worker(once: bool, interval: float, slot_weeks: int) -> None:
         """Drain the outbox (e-mail, retried with backoff), expire waitlist offers, settle payments whose return
-        never came (every ten minutes), keep slots generated ahead and the typical times fresh (hourly), run the
-        daily membership job. SIGTERM or Ctrl-C: finish the message being sent, then stop."""
+        never came (every ten minutes), keep the public dashboard's figures fresh (every five minutes), keep slots
+        generated ahead and the typical times fresh (hourly), run the daily membership job. SIGTERM or Ctrl-C:
+        finish the message being sent, then stop."""
         import datetime as dt
         import os
         import signal
@@ -261,6 +264,7 @@ def register_cli(app: Flask) -> None:
         from trusted_traveler.casework.decisions import close_unanswered_determinations
         from trusted_traveler.casework.stats import refresh_typical_times
         from trusted_traveler.db import utcnow
+        from trusted_traveler.feedback.performance import REFRESH_EVERY, refresh_dashboard_figures
         from trusted_traveler.memberships.lifecycle import run_daily
         from trusted_traveler.notifications.worker import deliver_batch
         from trusted_traveler.payments.service import reconcile
@@ -284,6 +288,7 @@ def register_cli(app: Flask) -> None:
 
             slots_done_at = None
             reconciled_at = None
+            figures_done_at = None
             daily_done_on = None
             while not stopping.is_set():
                 if slots_done_at is None or utcnow() - slots_done_at > dt.timedelta(hours=1):
@@ -295,6 +300,11 @@ def register_cli(app: Flask) -> None:
                     slots_done_at = utcnow()
                     if opened:
                         click.echo(f"opened {opened} new slots")
+                if figures_done_at is None or utcnow() - figures_done_at > REFRESH_EVERY:
+                    # the public dashboard's figures, for every web worker: by one worker of several
+                    refresh_dashboard_figures(utcnow(), unless_fresher_than=REFRESH_EVERY - dt.timedelta(minutes=1))
+                    db.session.commit()
+                    figures_done_at = utcnow()
                 if reconciled_at is None or utcnow() - reconciled_at > dt.timedelta(minutes=10):
                     settled = reconcile(utcnow())  # payments whose return never came; commits each one
                     reconciled_at = utcnow()

@@ -20,3 +20,15 @@ class FeedbackResponse(Base):
     language: Mapped[str] = mapped_column(String(8), default="en")
     application_id: Mapped[int | None] = mapped_column(ForeignKey("applications.id"))
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
+class DashboardFigure(Base):
+    """One figure of the public performance dashboard as the worker last computed it (feedback/performance.py):
+    its column keys and rows as plain JSON, so no page pays for reading a year of status events."""
+
+    __tablename__ = "dashboard_figures"
+
+    key: Mapped[str] = mapped_column(String(40), primary_key=True)
+    columns: Mapped[list] = mapped_column(JSON)
+    rows: Mapped[list] = mapped_column(JSON)
+    computed_at: Mapped[dt.datetime] = mapped_column(default=utcnow)

@@ -1,6 +1,10 @@
-"""The figures of the public performance dashboard, computed from live data and kept for a few minutes in a small
-in-process cache (one entry per figure). Each figure is plain data (no ORM objects): the same columns and rows make
-the chart, the accessible table, the CSV and the JSON. Read-only.
+"""The figures of the public performance dashboard. Each figure is plain data (no ORM objects): the same columns and
+rows make the chart, the accessible table, the CSV and the JSON.
+
+The processing time reads every submission and decision event of the year, seconds at national scale, so the worker
+computes the four figures every five minutes into `dashboard_figures` (`refresh_dashboard_figures`, one row each) and
+pages read those rows, kept a minute per process. Before the first refresh (a new database, or development without
+the worker) a page computes a figure itself and keeps it PERFORMANCE_CACHE_SECONDS.
 
 Small samples are not shown (casework.stats.MIN_SAMPLE): a median of three decisions would mislead.
 
@@ -17,7 +21,7 @@ from zoneinfo import ZoneInfo
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import and_, case, func, select
+from sqlalchemy import and_, case, func, select, text
 
 from trusted_traveler.caching import TTLCache
 from trusted_traveler.casework.models import Application, StatusEvent
@@ -25,15 +29,18 @@ from trusted_traveler.casework.states import Status
 from trusted_traveler.casework.stats import LOOKBACK, MIN_SAMPLE
 from trusted_traveler.db import utcnow
 from trusted_traveler.extensions import db
+from trusted_traveler.feedback.models import DashboardFigure
 from trusted_traveler.feedback.results import summarize
 from trusted_traveler.feedback.service import TOUCHPOINT_LABELS, TOUCHPOINTS
-from trusted_traveler.programs.service import list_programs
+from trusted_traveler.programs.service import get_program, list_programs
 from trusted_traveler.scheduling.models import EnrollmentCenter
 from trusted_traveler.scheduling.service import soonest_by_center
 
 WEEKS = 26
 DECISIONS = (Status.APPROVED.value, Status.DENIED.value)
-CACHE_SECONDS = 300  # PERFORMANCE_CACHE_SECONDS in the app config overrides it
+CACHE_SECONDS = 300  # a figure a page computed itself (PERFORMANCE_CACHE_SECONDS in the app config overrides it)
+STORED_CACHE_SECONDS = 60  # a figure the worker stored: read again after a minute (the worker replaces it every 5)
+REFRESH_EVERY = dt.timedelta(minutes=5)
 
 
 @dataclass(frozen=True)
@@ -97,24 +104,12 @@ def applications_per_week(now: dt.datetime) -> Figure:
         (start.date().isoformat(), *(int(found.get(p.id, [0] * len(starts))[i]) for p in programs))
         for i, start in enumerate(starts)
     )
-    total = sum(sum(r[1:]) for r in rows)
-    return Figure(
-        key="applications-per-week",
-        title=_l("Applications received per week"),
-        note=_l(
-            "The number of applications submitted in each of the last %(weeks)s weeks, by program, counted on the "
-            "day the application was submitted (paid and attested), not the day it was started. Weeks start on "
-            "Monday at 00:00 Coordinated Universal Time (UTC); the last row is the current week so far. Withdrawn "
-            "drafts are never submitted, so they are not counted. An application for both programs counts once in "
-            "each. With fewer than %(n)s applications in the period the chart is not drawn.",
-            weeks=WEEKS,
-            n=MIN_SAMPLE,
-        ),
-        columns=(Column("week_starting", _l("Week starting")), *(Column(p.code, p.name) for p in programs)),
-        rows=rows,
-        enough=total >= MIN_SAMPLE,
-        computed_at=now.isoformat(timespec="seconds"),
-    )
+    return _dress("applications-per-week", ("week_starting", *(p.code for p in programs)), rows, now)
+
+
+def _program_columns(keys: tuple[str, ...]) -> tuple[Column, ...]:
+    """The week column, then one column per program code, labelled with the program's name."""
+    return (Column("week_starting", _l("Week starting")), *(Column(code, get_program(code).name) for code in keys[1:]))
 
 
 # --- (b) processing time ------------------------------------------------------------------------------------------
@@ -180,28 +175,7 @@ def processing_time(now: dt.datetime) -> Figure:
     for program in list_programs():
         n, median, p75 = times.get(program.id, (0, None, None))
         rows.append((program.name, n, _round(median), _round(p75)))
-    return Figure(
-        key="processing-time",
-        title=_l("Processing time, from submission to decision"),
-        note=_l(
-            'For every application decided in the last 365 days: the time from its first "submitted" status '
-            'event to its first decision event ("approved" or "denied"), in days. It includes the time spent '
-            "waiting for the traveler (answering a request for information, booking and attending the interview "
-            "or enrollment visit). Half of the applications were decided within the median; three in four within "
-            "the 75th percentile. A program with fewer than %(n)s decisions shows no figure. Reconsiderations and "
-            "revocations are not counted again.",
-            n=MIN_SAMPLE,
-        ),
-        columns=(
-            Column("program", _l("Program")),
-            Column("decisions", _l("Decisions")),
-            Column("median_days", _l("Median (days)")),
-            Column("p75_days", _l("75th percentile (days)")),
-        ),
-        rows=tuple(rows),
-        enough=any(r[2] is not None for r in rows),
-        computed_at=now.isoformat(timespec="seconds"),
-    )
+    return _dress("processing-time", ("program", "decisions", "median_days", "p75_days"), tuple(rows), now)
 
 
 # --- (c) days to the soonest appointment -------------------------------------------------------------------------
@@ -225,70 +199,38 @@ def soonest_appointment(now: dt.datetime) -> Figure:
         days = (local.date() - now.astimezone(zone).date()).days
         rows.append((center.name, f"{center.city}, {center.state}", local.date().isoformat(), days))
     rows.sort(key=lambda r: (r[3] is None, r[3] if r[3] is not None else 0, r[0]))
-    return Figure(
-        key="soonest-appointment",
-        title=_l("Days to the soonest open appointment, by enrollment center"),
-        note=_l(
-            "For each operational enrollment center: the first appointment, for either program, that starts late "
-            "enough to book under the center's notice period and still has a free seat (the same rule as booking "
-            "and the public availability page). Days are counted in the center's local time: 0 is today, 1 is "
-            "tomorrow. A center with no open appointment in its published schedule shows none. The chart shows "
-            "the %(n)s soonest and the %(n)s slowest centers; the table lists every center.",
-            n=10,
-        ),
-        columns=(
-            Column("center", _l("Enrollment center")),
-            Column("location", _l("City")),
-            Column("soonest_date", _l("Soonest opening (local date)")),
-            Column("days", _l("Days away")),
-        ),
-        rows=tuple(rows),
-        enough=any(r[3] is not None for r in rows),
-        computed_at=now.isoformat(timespec="seconds"),
-    )
+    return _dress("soonest-appointment", ("center", "location", "soonest_date", "days"), tuple(rows), now)
 
 
 # --- (d) satisfaction and trust -----------------------------------------------------------------------------------
 
 
+SATISFACTION_COLUMNS = (
+    "touchpoint",
+    "responses",
+    "satisfaction_answers",
+    "satisfaction_pct_agree",
+    "satisfaction_mean",
+    "trust_answers",
+    "trust_pct_agree",
+    "trust_mean",
+)
+
+
 def satisfaction_trust(now: dt.datetime) -> Figure:
+    """Rows start with the touchpoint's code; _dress puts its name, in the reader's language, in its place."""
     groups = {g.touchpoint: g for g in summarize(by_language=False, since=now - LOOKBACK)}
     rows = []
     for touchpoint in TOUCHPOINTS:
         group = groups.get(touchpoint)
-        row: list = [_l(TOUCHPOINT_LABELS[touchpoint]), group.responses if group else 0]
+        row: list = [touchpoint, group.responses if group else 0]
         for driver in ("satisfaction", "trust"):
             summary = group.drivers[driver] if group else None
             answers = summary.answers if summary else 0
             enough = answers >= MIN_SAMPLE
             row += [answers, _round(summary.pct_agree) if enough else None, _round(summary.mean, 2) if enough else None]
         rows.append(tuple(row))
-    return Figure(
-        key="satisfaction-trust",
-        title=_l("Satisfaction and trust (OMB Circular A-11 section 280 survey)"),
-        note=_l(
-            "From the optional survey of the Office of Management and Budget (OMB) Circular A-11, offered after a "
-            'submission, an appointment and a decision, over the last 365 days. Satisfaction: "I am satisfied '
-            'with the service I received from Trusted Traveler." Trust: "This interaction increased my confidence '
-            'in Trusted Traveler." Each is answered on a 5-point scale from 1 (strongly disagree) to 5 (strongly '
-            'agree). "Agree" is the share answering 4 or 5; the mean is the average score. Fewer than %(n)s '
-            "answers show no figure. People who choose to answer are not a random sample.",
-            n=MIN_SAMPLE,
-        ),
-        columns=(
-            Column("touchpoint", _l("When")),
-            Column("responses", _l("Responses")),
-            Column("satisfaction_answers", _l("Satisfaction answers")),
-            Column("satisfaction_pct_agree", _l("Satisfaction: agree (%)")),
-            Column("satisfaction_mean", _l("Satisfaction: mean (1–5)")),
-            Column("trust_answers", _l("Trust answers")),
-            Column("trust_pct_agree", _l("Trust: agree (%)")),
-            Column("trust_mean", _l("Trust: mean (1–5)")),
-        ),
-        rows=tuple(rows),
-        enough=any(r[3] is not None or r[6] is not None for r in rows),
-        computed_at=now.isoformat(timespec="seconds"),
-    )
+    return _dress("satisfaction-trust", SATISFACTION_COLUMNS, tuple(rows), now)
 
 
 def _round(value: float | None, digits: int = 1) -> float | None:
@@ -303,14 +245,145 @@ FIGURES: dict[str, Callable[[dt.datetime], Figure]] = {
 }
 
 
-# --- the cache ------------------------------------------------------------------------------------------------------
+# --- how each figure reads: title, note and column labels in the reader's language ------------------------------
+
+TITLES = {
+    "applications-per-week": _l("Applications received per week"),
+    "processing-time": _l("Processing time, from submission to decision"),
+    "soonest-appointment": _l("Days to the soonest open appointment, by enrollment center"),
+    "satisfaction-trust": _l("Satisfaction and trust (OMB Circular A-11 section 280 survey)"),
+}
+NOTES = {
+    "applications-per-week": _l(
+        "The number of applications submitted in each of the last %(weeks)s weeks, by program, counted on the "
+        "day the application was submitted (paid and attested), not the day it was started. Weeks start on "
+        "Monday at 00:00 Coordinated Universal Time (UTC); the last row is the current week so far. Withdrawn "
+        "drafts are never submitted, so they are not counted. An application for both programs counts once in "
+        "each. With fewer than %(n)s applications in the period the chart is not drawn.",
+        weeks=WEEKS,
+        n=MIN_SAMPLE,
+    ),
+    "processing-time": _l(
+        'For every application decided in the last 365 days: the time from its first "submitted" status '
+        'event to its first decision event ("approved" or "denied"), in days. It includes the time spent '
+        "waiting for the traveler (answering a request for information, booking and attending the interview "
+        "or enrollment visit). Half of the applications were decided within the median; three in four within "
+        "the 75th percentile. A program with fewer than %(n)s decisions shows no figure. Reconsiderations and "
+        "revocations are not counted again.",
+        n=MIN_SAMPLE,
+    ),
+    "soonest-appointment": _l(
+        "For each operational enrollment center: the first appointment, for either program, that starts late "
+        "enough to book under the center's notice period and still has a free seat (the same rule as booking "
+        "and the public availability page). Days are counted in the center's local time: 0 is today, 1 is "
+        "tomorrow. A center with no open appointment in its published schedule shows none. The chart shows "
+        "the %(n)s soonest and the %(n)s slowest centers; the table lists every center.",
+        n=10,
+    ),
+    "satisfaction-trust": _l(
+        "From the optional survey of the Office of Management and Budget (OMB) Circular A-11, offered after a "
+        'submission, an appointment and a decision, over the last 365 days. Satisfaction: "I am satisfied '
+        'with the service I received from Trusted Traveler." Trust: "This interaction increased my confidence '
+        'in Trusted Traveler." Each is answered on a 5-point scale from 1 (strongly disagree) to 5 (strongly '
+        'agree). "Agree" is the share answering 4 or 5; the mean is the average score. Fewer than %(n)s '
+        "answers show no figure. People who choose to answer are not a random sample.",
+        n=MIN_SAMPLE,
+    ),
+}
+LABELS = {
+    "program": _l("Program"),
+    "decisions": _l("Decisions"),
+    "median_days": _l("Median (days)"),
+    "p75_days": _l("75th percentile (days)"),
+    "center": _l("Enrollment center"),
+    "location": _l("City"),
+    "soonest_date": _l("Soonest opening (local date)"),
+    "days": _l("Days away"),
+    "touchpoint": _l("When"),
+    "responses": _l("Responses"),
+    "satisfaction_answers": _l("Satisfaction answers"),
+    "satisfaction_pct_agree": _l("Satisfaction: agree (%)"),
+    "satisfaction_mean": _l("Satisfaction: mean (1–5)"),
+    "trust_answers": _l("Trust answers"),
+    "trust_pct_agree": _l("Trust: agree (%)"),
+    "trust_mean": _l("Trust: mean (1–5)"),
+}
+ENOUGH: dict[str, Callable[[tuple[tuple, ...]], bool]] = {
+    "applications-per-week": lambda rows: sum(sum(r[1:]) for r in rows) >= MIN_SAMPLE,
+    "processing-time": lambda rows: any(r[2] is not None for r in rows),
+    "soonest-appointment": lambda rows: any(r[3] is not None for r in rows),
+    "satisfaction-trust": lambda rows: any(r[3] is not None or r[6] is not None for r in rows),
+}
+
+
+def _dress(key: str, columns: tuple[str, ...] | list[str], rows, computed_at: dt.datetime) -> Figure:
+    """A figure from its column keys and plain rows (as computed, or as stored in JSON), with its words in the
+    reader's language: the same for a figure computed now and one the worker stored."""
+    columns = tuple(columns)
+    rows = tuple(tuple(r) for r in rows)
+    if key == "applications-per-week":
+        labelled = _program_columns(columns)
+    else:
+        labelled = tuple(Column(c, LABELS[c]) for c in columns)
+    if key == "satisfaction-trust":
+        rows = tuple((_l(TOUCHPOINT_LABELS[r[0]]), *r[1:]) for r in rows)
+    return Figure(
+        key=key,
+        title=TITLES[key],
+        note=NOTES[key],
+        columns=labelled,
+        rows=rows,
+        enough=ENOUGH[key](rows),
+        computed_at=computed_at.isoformat(timespec="seconds"),
+    )
+
+
+# --- stored by the worker, and the cache ----------------------------------------------------------------------------
 
 cache = TTLCache()  # trusted_traveler/caching.py
+_REFRESH_LOCK = 0x7474_6467  # PostgreSQL advisory lock: one worker of several replaces the figures at a time
+
+
+def refresh_dashboard_figures(now: dt.datetime, *, unless_fresher_than: dt.timedelta | None = None) -> int:
+    """Compute every figure and store it (replacing the last); the workers run it every five minutes. Returns the
+    number of figures stored: 0 when, with `unless_fresher_than`, another worker stored them that recently."""
+    if db.session.get_bind().dialect.name == "postgresql":  # SQLite runs one worker (cli._single_sqlite_worker)
+        db.session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _REFRESH_LOCK})
+    if unless_fresher_than is not None:
+        last = db.session.scalar(select(func.min(DashboardFigure.computed_at)))
+        stored = db.session.scalar(select(func.count()).select_from(DashboardFigure))
+        if stored == len(FIGURES) and last is not None and now - last < unless_fresher_than:
+            return 0
+    for key, compute in FIGURES.items():
+        fig = compute(now)
+        columns, rows = [c.key for c in fig.columns], [list(r) for r in _plain_rows(key, fig.rows)]
+        db.session.merge(DashboardFigure(key=key, columns=columns, rows=rows, computed_at=now))
+    db.session.flush()
+    cache.clear()
+    return len(FIGURES)
+
+
+def _plain_rows(key: str, rows: tuple[tuple, ...]) -> tuple[tuple, ...]:
+    """The rows as JSON keeps them: the satisfaction rows' touchpoint back to its code."""
+    if key != "satisfaction-trust":
+        return rows
+    return tuple((touchpoint, *r[1:]) for touchpoint, r in zip(TOUCHPOINTS, rows, strict=True))
+
+
+def _stored(key: str) -> Figure | None:
+    found = db.session.get(DashboardFigure, key)
+    if found is None:
+        return None
+    return _dress(key, found.columns, found.rows, found.computed_at)
 
 
 def figure(key: str, *, now: dt.datetime | None = None) -> Figure:
-    """The figure, from the cache when computed less than PERFORMANCE_CACHE_SECONDS ago. KeyError: no such figure."""
+    """The figure the worker stored (read again after STORED_CACHE_SECONDS) or, before it stored any, computed here
+    and kept PERFORMANCE_CACHE_SECONDS. KeyError: no such figure."""
     compute = FIGURES[key]
+    stored = cache.get(("stored", key), STORED_CACHE_SECONDS, lambda: _stored(key))
+    if stored is not None:
+        return stored
     seconds = current_app.config.get("PERFORMANCE_CACHE_SECONDS", CACHE_SECONDS)
     return cache.get(key, seconds, lambda: compute(now or utcnow()))
 
