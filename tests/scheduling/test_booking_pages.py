@@ -123,6 +123,16 @@ def test_join_the_waitlist_get_an_offer_and_take_it(app, client, conditionally_a
         db.session.commit()
     page = client.get(f"/applications/{conditionally_approved}").get_data(as_text=True)
     assert "An earlier time is held for you" in page
+    with app.test_request_context("/"):  # the hold ends at the center's local time, as the traveler reads it
+        from sqlalchemy import select
+
+        from trusted_traveler.scheduling.lookups import describe_moment
+        from trusted_traveler.scheduling.models import WaitlistEntry
+
+        entry = db.session.scalar(select(WaitlistEntry).where(WaitlistEntry.status == "offered"))
+        held = describe_moment(entry.offer_expires_at, db.session.get(EnrollmentCenter, 8001))
+    assert held.endswith(("EST", "EDT")) and f"held for you until {held}" in page
+    assert f"It is held for you until {held}. Accept it" in client.get("/notifications").get_data(as_text=True)
     client.post(f"/applications/{conditionally_approved}/waitlist/accept")
     page = client.get(f"/applications/{conditionally_approved}").get_data(as_text=True)
     assert "Your appointment" in page and "Interview scheduled" in page

@@ -21,7 +21,12 @@ VISIT = {"global_entry": _l("interview"), "precheck": _l("enrollment visit")}
 
 
 def describe_time(slot: Slot) -> str:
-    local = local_time(slot.starts_at, slot.center)
+    return describe_moment(slot.starts_at, slot.center)
+
+
+def describe_moment(at: dt.datetime, center: EnrollmentCenter) -> str:
+    """A moment in the center's local time, in the reader's language: "Tuesday, December 1, 2026 at 9:30 AM EST"."""
+    local = local_time(at, center)
     return f"{format_day(local, '%A, %B %-d, %Y at %-I:%M %p')} {local.tzname()}"
 
 

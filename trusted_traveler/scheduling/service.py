@@ -168,7 +168,7 @@ def reschedule(appointment: Appointment, new_slot: Slot, *, by, now: dt.datetime
     notify_about(
         appointment.application,
         kind="appointment_moved",
-        title=f"Your appointment moved to {describe_time(new_slot)}",
+        title=_l("Your appointment moved to %(when)s", when=later(describe_time, new_slot)),
         body=f"{new_slot.center.name}, {new_slot.center.address}, {new_slot.center.city}.",
     )
     db.session.flush()

@@ -22,6 +22,7 @@ from trusted_traveler.scheduling.lookups import (
     SCHEDULED,
     active_appointment,
     claim_seat,
+    describe_moment,
     describe_time,
     release_seat,
 )
@@ -107,9 +108,9 @@ def offer_free_seats(slot: Slot, *, now: dt.datetime) -> int:
             kind="waitlist_offer",
             title=_l("An earlier time opened: %(when)s", when=later(describe_time, slot)),
             body=_l(
-                "%(center)s. It is held for you until %(time)s UTC. Accept it on your application page before then.",
+                "%(center)s. It is held for you until %(time)s. Accept it on your application page before then.",
                 center=slot.center.name,
-                time=f"{entry.offer_expires_at:%H:%M}",
+                time=later(describe_moment, entry.offer_expires_at, slot.center),
             ),
         )
         made += 1

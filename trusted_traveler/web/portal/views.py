@@ -26,6 +26,7 @@ from trusted_traveler.payments import service as payments
 from trusted_traveler.profiles import service as profiles
 from trusted_traveler.scheduling import service as scheduling
 from trusted_traveler.scheduling import waitlist
+from trusted_traveler.scheduling.lookups import describe_moment
 from trusted_traveler.scheduling.models import Slot
 from trusted_traveler.web.forms import FILES_HINT, AnswerForm, ApplyForm, AttestForm, LogoutForm, ReconsiderForm
 from trusted_traveler.web.portal import bp
@@ -198,6 +199,7 @@ def application_page(application, status: int = 200, **extra):
         can_book=application.status == scheduling.BOOKABLE[application.program.code],
         waiting=waiting,
         offered_time=scheduling.describe_time(offered) if offered else None,
+        held_until=describe_moment(waiting.offer_expires_at, offered.center) if offered else None,
         timeline=casework.public_timeline(application),
         typical=typical_times(application.program_id),
         survey_touchpoint=survey_touchpoint_for(application),
