@@ -122,6 +122,17 @@ def test_references_are_safe_to_read_aloud():
     assert re.fullmatch(r"TT2-[2-9A-HJKMNP-TV-Z]{4}-[2-9A-HJKMNP-TV-Z]{4}", application.reference)
 
 
+def test_a_new_application_never_gets_a_reference_another_already_has(monkeypatch):
+    """Drawn again on a collision (a few a month at national scale), never an error for the traveler."""
+    taken = create_application("precheck").reference
+    draws = iter([taken, taken, "TT2-ZZZZ-2222"])
+    monkeypatch.setattr(casework, "new_reference", lambda: next(draws))
+    profile = create_profile()
+    program = get_program("precheck")
+    application = casework.start_application(profile, program, by=profile.account, today=dt.date.today())
+    assert application.reference == "TT2-ZZZZ-2222"
+
+
 def test_a_traveler_cannot_load_someone_elses_application():
     application = create_application("precheck")
     stranger = create_account("stranger@example.com")

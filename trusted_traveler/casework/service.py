@@ -39,6 +39,16 @@ S = Status
 # --- Traveler actions ---------------------------------------------------------------------------------------
 
 
+def _unused_reference() -> str:
+    """A reference no application has yet. One draw in 656 billion repeats a given one, but with tens of millions
+    of applications kept, a few new ones a month would collide: draw again (as Known Traveler Numbers do)."""
+    for _attempt in range(20):
+        candidate = new_reference()
+        if db.session.scalar(select(Application.id).where(Application.reference == candidate)) is None:
+            return candidate
+    raise RuntimeError("could not find a free application reference")  # 20 collisions: the space is exhausted
+
+
 def start_application(
     profile, program, *, by, today: dt.date, kind: str = "new", renewal_of=None, eligibility: dict | None = None
 ) -> Application:
@@ -57,7 +67,7 @@ def start_application(
     if eligibility is not None and kind == "new":
         fee = Decimal(eligibility["fee"])
     application = Application(
-        reference=new_reference(),
+        reference=_unused_reference(),
         profile=profile,
         program=program,
         kind=kind,
