@@ -7,6 +7,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+import logging
 from html.parser import HTMLParser
 from zoneinfo import ZoneInfo
 
@@ -333,8 +334,41 @@ def test_a_second_worker_within_five_minutes_leaves_the_fresh_figures_alone(app_
     assert {f.computed_at for f in db.session.scalars(select(DashboardFigure))} == {later}
 
 
+def test_stored_figures_too_old_or_from_another_release_are_computed_again(app_ctx):
+    """No worker for 15 minutes (stopped, or a database loaded without one), or rows of another shape during a
+    deploy: the page computes the figure rather than show a frozen or broken one."""
+    application(create_profile(), "precheck", submitted_at=utcnow())
+    performance.refresh_dashboard_figures(utcnow() - performance.STALE_AFTER - dt.timedelta(minutes=1))
+    application(create_profile(), "precheck", submitted_at=utcnow())
+    assert sum(sum(r[1:]) for r in performance.figure("applications-per-week").rows) == 2  # computed now
+    performance.refresh_dashboard_figures(utcnow())
+    stored = db.session.get(DashboardFigure, "processing-time")
+    stored.columns = ["program", "decisions", "median", "p75"]  # as another release named them
+    db.session.flush()
+    performance.cache.clear()
+    assert [c.key for c in performance.figure("processing-time").columns][2:] == ["median_days", "p75_days"]
+
+
 def test_one_pass_of_the_worker_stores_the_dashboard_figures(app):
     result = app.test_cli_runner().invoke(args=["worker", "--once", "--slot-weeks", "0"])
     assert result.exit_code == 0, result.output
     with app.app_context():
         assert {f.key for f in db.session.scalars(select(DashboardFigure))} == set(performance.FIGURES)
+
+
+def test_a_failed_refresh_is_logged_and_the_worker_goes_on_delivering(app, monkeypatch):
+    def broken(now, **kwargs):
+        raise RuntimeError("statement timeout")
+
+    monkeypatch.setattr(performance, "refresh_dashboard_figures", broken)
+    logged: list[logging.LogRecord] = []
+    handler = logging.Handler()
+    handler.emit = logged.append
+    logging.getLogger("trusted_traveler.cli").addHandler(handler)
+    try:
+        result = app.test_cli_runner().invoke(args=["worker", "--once", "--slot-weeks", "0"])
+    finally:
+        logging.getLogger("trusted_traveler.cli").removeHandler(handler)
+    assert result.exit_code == 0, result.output
+    assert [r.getMessage() for r in logged] == ["the dashboard figures could not be refreshed"]
+    assert "statement timeout" in str(logged[0].exc_info[1])

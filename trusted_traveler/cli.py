@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import contextlib
+import logging
 
 import click
 from flask import Flask
@@ -302,8 +303,12 @@ def register_cli(app: Flask) -> None:
                         click.echo(f"opened {opened} new slots")
                 if figures_done_at is None or utcnow() - figures_done_at > REFRESH_EVERY:
                     # the public dashboard's figures, for every web worker: by one worker of several
-                    refresh_dashboard_figures(utcnow(), unless_fresher_than=REFRESH_EVERY - dt.timedelta(minutes=1))
-                    db.session.commit()
+                    try:
+                        refresh_dashboard_figures(utcnow(), unless_fresher_than=REFRESH_EVERY - dt.timedelta(minutes=1))
+                        db.session.commit()
+                    except Exception:  # a failed figure must not stop the e-mail: pages compute their own meanwhile
+                        db.session.rollback()
+                        logging.getLogger(__name__).exception("the dashboard figures could not be refreshed")
                     figures_done_at = utcnow()
                 if reconciled_at is None or utcnow() - reconciled_at > dt.timedelta(minutes=10):
                     settled = reconcile(utcnow())  # payments whose return never came; commits each one

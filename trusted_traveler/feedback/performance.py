@@ -14,6 +14,7 @@ language; the column keys (the CSV header and the JSON keys) stay English, for m
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import statistics
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
@@ -28,6 +29,7 @@ from trusted_traveler.casework.models import Application, StatusEvent
 from trusted_traveler.casework.states import Status
 from trusted_traveler.casework.stats import LOOKBACK, MIN_SAMPLE
 from trusted_traveler.db import utcnow
+from trusted_traveler.errors import NotFound
 from trusted_traveler.extensions import db
 from trusted_traveler.feedback.models import DashboardFigure
 from trusted_traveler.feedback.results import summarize
@@ -41,6 +43,9 @@ DECISIONS = (Status.APPROVED.value, Status.DENIED.value)
 CACHE_SECONDS = 300  # a figure a page computed itself (PERFORMANCE_CACHE_SECONDS in the app config overrides it)
 STORED_CACHE_SECONDS = 60  # a figure the worker stored: read again after a minute (the worker replaces it every 5)
 REFRESH_EVERY = dt.timedelta(minutes=5)
+STALE_AFTER = 3 * REFRESH_EVERY  # stored figures older than this: the worker is behind; pages compute them again
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -346,9 +351,14 @@ _REFRESH_LOCK = 0x7474_6467  # PostgreSQL advisory lock: one worker of several r
 
 def refresh_dashboard_figures(now: dt.datetime, *, unless_fresher_than: dt.timedelta | None = None) -> int:
     """Compute every figure and store it (replacing the last); the workers run it every five minutes. Returns the
-    number of figures stored: 0 when, with `unless_fresher_than`, another worker stored them that recently."""
+    number of figures stored: 0 when, with `unless_fresher_than`, another worker stored them that recently or is
+    storing them now (it does not wait for that one: its e-mail would wait too)."""
     if db.session.get_bind().dialect.name == "postgresql":  # SQLite runs one worker (cli._single_sqlite_worker)
-        db.session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _REFRESH_LOCK})
+        locked = db.session.scalar(text("SELECT pg_try_advisory_xact_lock(:key)"), {"key": _REFRESH_LOCK})
+        if not locked and unless_fresher_than is not None:
+            return 0
+        if not locked:  # by hand (seed-synthetic): wait for the worker's turn to end
+            db.session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _REFRESH_LOCK})
     if unless_fresher_than is not None:
         last = db.session.scalar(select(func.min(DashboardFigure.computed_at)))
         stored = db.session.scalar(select(func.count()).select_from(DashboardFigure))
@@ -370,18 +380,27 @@ def _plain_rows(key: str, rows: tuple[tuple, ...]) -> tuple[tuple, ...]:
     return tuple((touchpoint, *r[1:]) for touchpoint, r in zip(TOUCHPOINTS, rows, strict=True))
 
 
-def _stored(key: str) -> Figure | None:
+def _stored(key: str, now: dt.datetime) -> Figure | None:
+    """The figure as the worker stored it; None when there is none, when it is older than STALE_AFTER (no worker is
+    refreshing them) or when it does not fit this release's figure (stored by another version during a deploy)."""
     found = db.session.get(DashboardFigure, key)
     if found is None:
         return None
-    return _dress(key, found.columns, found.rows, found.computed_at)
+    if now - found.computed_at > STALE_AFTER:
+        log.warning("dashboard figure %s was stored at %s: is the worker running?", key, found.computed_at.isoformat())
+        return None
+    try:
+        return _dress(key, found.columns, found.rows, found.computed_at)
+    except (KeyError, IndexError, TypeError, NotFound):
+        log.warning("dashboard figure %s as stored does not fit this release: computed instead", key)
+        return None
 
 
 def figure(key: str, *, now: dt.datetime | None = None) -> Figure:
-    """The figure the worker stored (read again after STORED_CACHE_SECONDS) or, before it stored any, computed here
-    and kept PERFORMANCE_CACHE_SECONDS. KeyError: no such figure."""
+    """The figure the worker stored (read again after STORED_CACHE_SECONDS) or, when there is none fresh, computed
+    here (at `now`) and kept PERFORMANCE_CACHE_SECONDS. KeyError: no such figure."""
     compute = FIGURES[key]
-    stored = cache.get(("stored", key), STORED_CACHE_SECONDS, lambda: _stored(key))
+    stored = cache.get(("stored", key), STORED_CACHE_SECONDS, lambda: _stored(key, utcnow()))
     if stored is not None:
         return stored
     seconds = current_app.config.get("PERFORMANCE_CACHE_SECONDS", CACHE_SECONDS)

@@ -1,5 +1,5 @@
 """The public performance dashboard (no sign-in): four figures as charts with their data tables, each downloadable
-as CSV, and all of them as JSON. Figures come from feedback.performance (live data, cached a few minutes)."""
+as CSV, and all of them as JSON. Figures come from feedback.performance (stored by the worker every five minutes)."""
 
 from __future__ import annotations
 
