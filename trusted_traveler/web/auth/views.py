@@ -36,7 +36,7 @@ def _start_session(account) -> None:
     pending = session.get(PENDING_ACTION)  # a staff decision waiting for this sign-in (auth/sessions.py)
     session.clear()  # a fresh session on every sign-in (no fixation)
     login_user(account)
-    if pending:
+    if pending and pending.get("account_id") == account.id:  # what one officer typed never rides in another's cookie
         session[PENDING_ACTION] = pending
     session.permanent = True
     if lang in ("en", "es"):  # a language chosen before signing in is kept, and becomes the account's
