@@ -45,25 +45,30 @@ def bookable_after(now: dt.datetime):
     )
 
 
-def claim_seat(slot_id: int, counter: str) -> bool:
+def claim_seat(slot_id: int, counter: str) -> tuple[int, int] | None:
     """Count one more seat as `booked` or `held` if one is free. The whole never-overbook rule: a conditional
-    UPDATE the database applies atomically (with the booked <= capacity check constraint behind it)."""
+    UPDATE the database applies atomically (with the booked <= capacity check constraint behind it). Returns the
+    slot's new (booked, held), or None when no seat was free."""
     column = getattr(Slot, counter)
     claimed = db.session.execute(
         update(Slot)
         .where(Slot.id == slot_id, Slot.booked + Slot.held < Slot.capacity)
         .values({counter: column + 1})
+        .returning(Slot.booked, Slot.held)
         .execution_options(synchronize_session=False)
-    )
-    return claimed.rowcount == 1
+    ).first()
+    return None if claimed is None else (claimed.booked, claimed.held)
 
 
-def release_seat(slot_id: int, counter: str) -> None:
-    """Count one seat fewer as `booked` or `held` (never below zero)."""
+def release_seat(slot_id: int, counter: str) -> tuple[int, int] | None:
+    """Count one seat fewer as `booked` or `held` (never below zero). Returns the slot's new (booked, held), or None
+    when there was none to release."""
     column = getattr(Slot, counter)
-    db.session.execute(
+    released = db.session.execute(
         update(Slot)
         .where(Slot.id == slot_id, column > 0)
         .values({counter: column - 1})
+        .returning(Slot.booked, Slot.held)
         .execution_options(synchronize_session=False)
-    )
+    ).first()
+    return None if released is None else (released.booked, released.held)

@@ -11,6 +11,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm.attributes import set_committed_value
 
 from trusted_traveler.audit.record import record_event
 from trusted_traveler.casework import service as casework
@@ -60,14 +61,24 @@ def _check_slot(application, slot: Slot, now: dt.datetime) -> None:
 
 
 def _take_seat(slot: Slot) -> None:
-    if not claim_seat(slot.id, "booked"):
+    counts = claim_seat(slot.id, "booked")
+    if counts is None:
         raise SlotTaken(_("That time was just taken by someone else. Choose another time."))
-    db.session.refresh(slot, attribute_names=("booked", "held"))  # the counts only: slot.center stays loaded
+    _set_counts(slot, counts)
 
 
 def _release_seat(slot: Slot) -> None:
-    release_seat(slot.id, "booked")
-    db.session.refresh(slot, attribute_names=("booked", "held"))
+    counts = release_seat(slot.id, "booked")
+    if counts is None:  # nothing to release: read the counts as they are
+        db.session.refresh(slot, attribute_names=("booked", "held"))
+    else:
+        _set_counts(slot, counts)
+
+
+def _set_counts(slot: Slot, counts: tuple[int, int]) -> None:
+    """The slot's counts as the UPDATE returned them (no second read; slot.center stays loaded)."""
+    set_committed_value(slot, "booked", counts[0])
+    set_committed_value(slot, "held", counts[1])
 
 
 def book(application, slot: Slot, *, by, now: dt.datetime) -> Appointment:
