@@ -18,14 +18,20 @@ from wtforms import (
     FormField,
     IntegerField,
     RadioField,
-    SelectField,
     StringField,
     TextAreaField,
 )
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, ValidationError
 
 from trusted_traveler.rules.conditions import OFFENSE_CATEGORIES
-from trusted_traveler.web.forms import NAME_PATTERN, choices, clean_text, country_choices, validate_email_field
+from trusted_traveler.web.forms import (
+    NAME_PATTERN,
+    SelectField,
+    choices,
+    clean_text,
+    country_choices,
+    validate_email_field,
+)
 
 YES_NO = choices([("yes", _l("Yes")), ("no", _l("No"))])
 MONTH_RE = re.compile(r"^\s*(\d{1,2})\s*/\s*(\d{4})\s*$|^\s*(\d{4})-(\d{2})\s*$")

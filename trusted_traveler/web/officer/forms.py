@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, HiddenField, IntegerField, SelectField, SelectMultipleField, TextAreaField
+from wtforms import BooleanField, HiddenField, IntegerField, SelectMultipleField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from trusted_traveler.casework.reasons import reasons_for
-from trusted_traveler.web.forms import ActionForm, PlainDateField, choices
+from trusted_traveler.web.forms import ActionForm, PlainDateField, SelectField, choices
 
 
 class RequestInfoForm(ActionForm):

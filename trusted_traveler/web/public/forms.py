@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import DateField, RadioField, SelectField
+from wtforms import DateField, RadioField
 from wtforms.validators import DataRequired, InputRequired
 
-from trusted_traveler.web.forms import choices, country_choices
+from trusted_traveler.web.forms import SelectField, choices, country_choices
 from trusted_traveler.web.intake.forms import (
     YES_NO,
     customs_field,

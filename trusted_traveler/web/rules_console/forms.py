@@ -17,7 +17,6 @@ from wtforms import (
     HiddenField,
     IntegerField,
     RadioField,
-    SelectField,
     SelectMultipleField,
     StringField,
     TextAreaField,
@@ -26,7 +25,7 @@ from wtforms.validators import DataRequired, InputRequired, Length, NumberRange,
 
 from trusted_traveler.rules.authoring import OUTCOMES, PARAMETER_TYPES
 from trusted_traveler.rules.conditions import OFFENSE_CATEGORIES
-from trusted_traveler.web.forms import choices
+from trusted_traveler.web.forms import SelectField, choices
 from trusted_traveler.web.intake.forms import CATEGORY_LABELS
 
 FLAGS = (
