@@ -30,7 +30,7 @@ def hit_case(n: int, program="global_entry", *, days_ago=0):
 
 
 def refs(page):
-    return [row.application.reference for row in page.rows]
+    return [row.reference for row in page.rows]
 
 
 def test_unassigned_lists_cases_needing_an_officer_by_priority_then_longest_waiting():
@@ -141,3 +141,32 @@ def test_the_queue_indexes_list_the_same_statuses_as_the_status_machines():
     assert listed(models.NEEDS_OFFICER_SQL) == {s.value for s in NEEDS_OFFICER}
     assert listed(models.AWAITING_SQL) == {s.value for s in AWAITING_APPLICANT}
     assert listed(models.WORKING_SQL) == {s.value for s in CLOSED} | {Status.DRAFT.value}
+
+
+def test_todays_interviews_list_each_booked_case_at_its_centers_local_time_with_its_officer():
+    """The rows carry what the page shows: name, program, status, officer and the local time of the visit."""
+    from zoneinfo import ZoneInfo
+
+    from trusted_traveler.scheduling import service as scheduling
+    from trusted_traveler.scheduling.models import EnrollmentCenter, Slot
+
+    officer = create_officer()
+    center = db.session.get(EnrollmentCenter, 8001)
+    zone = ZoneInfo(center.tz_name)
+    day = dt.datetime.now(zone).date() + dt.timedelta(days=3)  # the list is for a given day: three days on
+    visit_at = dt.datetime.combine(day, dt.time(23, 0), tzinfo=zone)  # the next day in UTC, that day at the center
+    slot = Slot(center_id=center.id, starts_at=visit_at.astimezone(dt.UTC), capacity=1)
+    db.session.add(slot)
+    profile = create_profile(create_account("visit@example.com"), surname="Visitor")
+    application = create_application("precheck", profile=profile, submitted=True)
+    db.session.flush()
+    scheduling.book(application, slot, by=profile.account, now=utcnow())
+    assignment.assign(application, officer, by=officer)
+    db.session.flush()
+    page = list_queue("today", officer=officer, filters=QueueFilters(), today=day)
+    [row] = [r for r in page.rows if r.reference == application.reference]
+    assert row.applicant.endswith("Visitor") and row.program_code == "precheck"
+    assert row.officer == officer.label and row.status == application.status
+    assert row.appointment_at == visit_at and row.appointment_at.tzname() in ("EST", "EDT")
+    assert list_queue("today", officer=officer, filters=QueueFilters(program="global_entry"), today=day).rows == []
+    assert list_queue("today", officer=officer, filters=QueueFilters(), today=day + dt.timedelta(days=1)).rows == []

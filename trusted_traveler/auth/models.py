@@ -59,7 +59,7 @@ class Account(Base):
 
     @property
     def label(self) -> str:
-        return self.display_name or self.email
+        return account_label(self.display_name, self.email)
 
 
 class RoleGrant(Base):
@@ -76,3 +76,8 @@ class RoleGrant(Base):
     granted_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
 
     account: Mapped[Account] = relationship(back_populates="role_grants", foreign_keys=[account_id])
+
+
+def account_label(display_name: str | None, email: str) -> str:
+    """How staff pages name an account (the account's, or a queue row's columns)."""
+    return display_name or email

@@ -7,9 +7,8 @@ import datetime as dt
 from dataclasses import dataclass
 
 from sqlalchemy import and_, exists, func, select, text, tuple_
-from sqlalchemy.orm import joinedload, load_only, selectinload
 
-from trusted_traveler.auth.models import Account, RoleGrant
+from trusted_traveler.auth.models import Account, RoleGrant, account_label
 from trusted_traveler.auth.roles import Role
 from trusted_traveler.casework.models import (
     AWAITING_SQL,
@@ -21,9 +20,9 @@ from trusted_traveler.casework.models import (
 )
 from trusted_traveler.casework.states import AWAITING_APPLICANT, NEEDS_OFFICER
 from trusted_traveler.extensions import db
-from trusted_traveler.profiles.models import ApplicantProfile
+from trusted_traveler.profiles.models import ApplicantProfile, full_name
 from trusted_traveler.programs.models import Program
-from trusted_traveler.scheduling.models import Appointment, Slot
+from trusted_traveler.scheduling.models import Appointment, EnrollmentCenter, Slot
 from trusted_traveler.scheduling.slots import local_time
 
 QUEUE_LABELS = {
@@ -61,31 +60,62 @@ class QueuePage:
 
 @dataclass(frozen=True)
 class QueueRow:
-    application: Application
+    """What a queue row shows, as plain values (no ORM objects: 50 rows of them cost a fifth of the page)."""
+
+    id: int
+    reference: str
+    priority: int
+    applicant: str
+    program_code: str
+    program_name: str
+    status: str
+    officer: str | None  # the assigned officer's label
     days_waiting: int
     overdue_since: dt.date | None
     appointment_at: dt.datetime | None = None
 
 
-# What a queue row shows, in the same statement (many-to-one joins): not the eligibility snapshot or the profile's
-# other fields, which the case page reads.
+# What a queue row shows, in one joined statement of those columns only: not the eligibility snapshot or the
+# profile's other fields, which the case page reads.
 _ROW_COLUMNS = (
-    load_only(
-        Application.reference,
-        Application.profile_id,
-        Application.program_id,
-        Application.status,
-        Application.status_entered_at,
-        Application.priority,
-        Application.assigned_officer_id,
-        Application.version,
-    ),
-    joinedload(Application.profile).load_only(
-        ApplicantProfile.given_names, ApplicantProfile.middle_names, ApplicantProfile.surname
-    ),
-    joinedload(Application.program),
-    joinedload(Application.assigned_officer).load_only(Account.display_name, Account.email),
+    Application.id,
+    Application.reference,
+    Application.priority,
+    Application.status,
+    Application.status_entered_at,
+    Program.code.label("program_code"),
+    Program.name.label("program_name"),
+    ApplicantProfile.given_names,
+    ApplicantProfile.middle_names,
+    ApplicantProfile.surname,
+    Account.display_name,
+    Account.email,
 )
+
+
+def _joined(stmt):
+    """A statement of _ROW_COLUMNS from applications, joined to what they show."""
+    return (
+        stmt.join(ApplicantProfile, ApplicantProfile.id == Application.profile_id)
+        .join(Program, Program.id == Application.program_id)
+        .outerjoin(Account, Account.id == Application.assigned_officer_id)
+    )
+
+
+def _row(found, today: dt.date, overdue_since=None, appointment_at=None) -> QueueRow:
+    return QueueRow(
+        id=found.id,
+        reference=found.reference,
+        priority=found.priority,
+        applicant=full_name(found.given_names, found.middle_names, found.surname),
+        program_code=found.program_code,
+        program_name=found.program_name,
+        status=found.status,
+        officer=account_label(found.display_name, found.email) if found.email else None,
+        days_waiting=(today - found.status_entered_at.date()).days,
+        overdue_since=overdue_since,
+        appointment_at=appointment_at,
+    )
 
 
 def _overdue_clause(today: dt.date):
@@ -94,7 +124,8 @@ def _overdue_clause(today: dt.date):
     )
 
 
-def encode_cursor(application: Application) -> str:
+def encode_cursor(application) -> str:
+    """The cursor after `application` (an Application or a queue row with its priority, entered time and id)."""
     at = application.status_entered_at
     return f"{application.priority}.{int(at.timestamp() * 1_000_000)}.{application.id}"
 
@@ -131,21 +162,20 @@ def list_queue(
     if name == "today":
         return _todays_interviews(filters=filters, today=today)
     base = _QUEUE_WHERE[name](officer)
-    stmt = _apply_filters(select(Application).where(base), filters, today)
+    stmt = _apply_filters(_joined(select(*_ROW_COLUMNS)).where(base), filters, today)
     after = decode_cursor(cursor)
     if after is not None:
         priority, at, ident = after
         # One row comparison in the index's own order (-priority, entered, id): the scan starts at the cursor, so a
         # page 10,000 deep costs what the first does.
         stmt = stmt.where(tuple_(*QUEUE_ORDER) > (-priority, at, ident))
-    stmt = stmt.options(*_ROW_COLUMNS).order_by(*QUEUE_ORDER).limit(limit + 1)
-    applications = list(db.session.scalars(stmt))
-    more = len(applications) > limit
-    applications = applications[:limit]
+    found = db.session.execute(stmt.order_by(*QUEUE_ORDER).limit(limit + 1)).all()
+    more = len(found) > limit
+    found = found[:limit]
     # Only a case waiting on the applicant has an unanswered request (answering, or deciding, moves it on).
-    overdue = _overdue_dates([a.id for a in applications if a.status in AWAITING_APPLICANT], today)
-    rows = [QueueRow(a, (today - a.status_entered_at.date()).days, overdue.get(a.id)) for a in applications]
-    return QueuePage(rows, encode_cursor(applications[-1]) if more else None)
+    overdue = _overdue_dates([f.id for f in found if f.status in AWAITING_APPLICANT], today)
+    rows = [_row(f, today, overdue.get(f.id)) for f in found]
+    return QueuePage(rows, encode_cursor(found[-1]) if more else None)
 
 
 def _overdue_dates(application_ids: list[int], today: dt.date) -> dict[int, dt.date]:
@@ -168,27 +198,24 @@ def _todays_interviews(*, filters: QueueFilters, today: dt.date) -> QueuePage:
     start = dt.datetime.combine(today, dt.time.min, tzinfo=dt.UTC) - dt.timedelta(hours=14)
     end = dt.datetime.combine(today, dt.time.max, tzinfo=dt.UTC) + dt.timedelta(hours=14)
     stmt = (
-        select(Appointment)
-        .join(Slot, Appointment.slot_id == Slot.id)
-        .join(Application, Appointment.application_id == Application.id)
-        .where(Appointment.status.in_(("booked", "checked_in")), Slot.starts_at.between(start, end))
-        .options(
-            selectinload(Appointment.slot).selectinload(Slot.center),
-            selectinload(Appointment.application).selectinload(Application.profile),
-            selectinload(Appointment.application).selectinload(Application.program),
+        _joined(
+            select(*_ROW_COLUMNS, Slot.starts_at, EnrollmentCenter)
+            .select_from(Appointment)
+            .join(Slot, Appointment.slot_id == Slot.id)
+            .join(EnrollmentCenter, EnrollmentCenter.id == Slot.center_id)
+            .join(Application, Appointment.application_id == Application.id)
         )
+        .where(Appointment.status.in_(("booked", "checked_in")), Slot.starts_at.between(start, end))
         .order_by(Slot.starts_at, Appointment.id)
     )
     if filters.center_id:
         stmt = stmt.where(Slot.center_id == filters.center_id)
     stmt = _apply_filters(stmt, QueueFilters(program=filters.program, status=filters.status), today)
     rows = []
-    for appointment in db.session.scalars(stmt):
-        local = local_time(appointment.slot.starts_at, appointment.slot.center)
+    for found in db.session.execute(stmt):
+        local = local_time(found.starts_at, found.EnrollmentCenter)  # the center's own day
         if local.date() == today:
-            application = appointment.application
-            days = (today - application.status_entered_at.date()).days
-            rows.append(QueueRow(application, days, None, local))
+            rows.append(_row(found, today, appointment_at=local))
     return QueuePage(rows, None)
 
 

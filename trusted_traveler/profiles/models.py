@@ -87,7 +87,7 @@ class ApplicantProfile(TimestampMixin, Base):
 
     @property
     def full_name(self) -> str:
-        return " ".join(p for p in (self.given_names, self.middle_names, self.surname) if p)
+        return full_name(self.given_names, self.middle_names, self.surname)
 
     @property
     def citizenship_codes(self) -> list[str]:
@@ -197,3 +197,8 @@ class OffenseDisclosure(Base):
     details: Mapped[str | None] = mapped_column(String(2000))
 
     profile: Mapped[ApplicantProfile] = relationship(back_populates="offenses")
+
+
+def full_name(given_names: str | None, middle_names: str | None, surname: str | None) -> str:
+    """A person's names in order, the missing ones left out (the profile's, or a queue row's columns)."""
+    return " ".join(p for p in (given_names, middle_names, surname) if p)
