@@ -140,9 +140,9 @@ def decode_cursor(cursor: str | None) -> tuple[int, dt.datetime, int] | None:
 
 
 def _apply_filters(stmt, filters: QueueFilters, today: dt.date):
+    """`stmt` reads applications joined to their programs (_joined)."""
     if filters.program:
-        program_id = select(Program.id).where(Program.code == filters.program).scalar_subquery()
-        stmt = stmt.where(Application.program_id == program_id)
+        stmt = stmt.where(Program.code == filters.program)
     if filters.center_id:
         stmt = stmt.where(Application.enrollment_center_id == filters.center_id)
     if filters.status:
