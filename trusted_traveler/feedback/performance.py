@@ -29,12 +29,11 @@ from trusted_traveler.casework.models import Application, StatusEvent
 from trusted_traveler.casework.states import Status
 from trusted_traveler.casework.stats import LOOKBACK, MIN_SAMPLE
 from trusted_traveler.db import utcnow
-from trusted_traveler.errors import NotFound
 from trusted_traveler.extensions import db
 from trusted_traveler.feedback.models import DashboardFigure
 from trusted_traveler.feedback.results import summarize
 from trusted_traveler.feedback.service import TOUCHPOINT_LABELS, TOUCHPOINTS
-from trusted_traveler.programs.service import get_program, list_programs
+from trusted_traveler.programs.service import list_programs
 from trusted_traveler.scheduling.models import EnrollmentCenter
 from trusted_traveler.scheduling.service import soonest_by_center
 
@@ -113,8 +112,10 @@ def applications_per_week(now: dt.datetime) -> Figure:
 
 
 def _program_columns(keys: tuple[str, ...]) -> tuple[Column, ...]:
-    """The week column, then one column per program code, labelled with the program's name."""
-    return (Column("week_starting", _l("Week starting")), *(Column(code, get_program(code).name) for code in keys[1:]))
+    """The week column, then one column per program code, labelled with the program's name (KeyError: a code no
+    program has)."""
+    names = {p.code: p.name for p in list_programs()}
+    return (Column("week_starting", _l("Week starting")), *(Column(code, names[code]) for code in keys[1:]))
 
 
 # --- (b) processing time ------------------------------------------------------------------------------------------
@@ -360,8 +361,7 @@ def refresh_dashboard_figures(now: dt.datetime, *, unless_fresher_than: dt.timed
         if not locked:  # by hand (seed-synthetic): wait for the worker's turn to end
             db.session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _REFRESH_LOCK})
     if unless_fresher_than is not None:
-        last = db.session.scalar(select(func.min(DashboardFigure.computed_at)))
-        stored = db.session.scalar(select(func.count()).select_from(DashboardFigure))
+        last, stored = db.session.execute(select(func.min(DashboardFigure.computed_at), func.count())).one()
         if stored == len(FIGURES) and last is not None and now - last < unless_fresher_than:
             return 0
     for key, compute in FIGURES.items():
@@ -391,7 +391,7 @@ def _stored(key: str, now: dt.datetime) -> Figure | None:
         return None
     try:
         return _dress(key, found.columns, found.rows, found.computed_at)
-    except (KeyError, IndexError, TypeError, NotFound):
+    except (KeyError, IndexError, TypeError):
         log.warning("dashboard figure %s as stored does not fit this release: computed instead", key)
         return None
 
