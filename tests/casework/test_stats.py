@@ -97,3 +97,28 @@ def test_a_second_worker_within_the_hour_leaves_the_fresh_figures_alone():
     assert stats.typical_times(program_id)["submitted"].sample == 6
     later = utcnow() + dt.timedelta(hours=1)
     assert stats.refresh_typical_times(later, unless_fresher_than=dt.timedelta(minutes=50)) >= 1
+
+
+def test_a_step_that_began_before_the_year_counts_in_full_and_one_that_ended_before_it_not_at_all():
+    now = utcnow()
+
+    def moved(entered_days_ago: int, left_days_ago: int) -> int:
+        application = create_application("precheck")
+        application.status_entered_at = now - dt.timedelta(days=left_days_ago)  # its last move, as transitions stamp
+        db.session.add_all(
+            [
+                StatusEvent(application=application, from_status="draft", to_status="submitted",
+                            created_at=now - dt.timedelta(days=entered_days_ago)),
+                StatusEvent(application=application, from_status="submitted", to_status="enrollment_scheduled",
+                            created_at=now - dt.timedelta(days=left_days_ago)),
+            ]
+        )  # fmt: skip
+        return application.program_id
+
+    for _ in range(5):
+        program_id = moved(entered_days_ago=400, left_days_ago=10)  # submitted for 390 days, the last 10 in the year
+    for _ in range(5):
+        moved(entered_days_ago=800, left_days_ago=500)  # all of it longer ago than a year
+    db.session.flush()
+    figure = stats.typical_times(program_id, now=now)["submitted"]
+    assert (figure.sample, round(figure.median_days)) == (5, 390)

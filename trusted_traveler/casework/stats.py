@@ -109,7 +109,10 @@ def _typical_times(program_id: int, now: dt.datetime) -> dict[str, TypicalTime]:
             entered.label("entered_at"),
         )
         .join(Application, Application.id == StatusEvent.application_id)
-        .where(Application.program_id == program_id)
+        # Only applications that moved within the year: the others have no step in it. (An application's last
+        # move is when it entered its status, so this keeps every event that can count, and the earlier events
+        # LAG needs to know when those steps began.) The year's work stays flat as years of history pile up.
+        .where(Application.program_id == program_id, Application.status_entered_at >= now - LOOKBACK)
         .subquery()
     )
     recent = and_(moves.c.status.is_not(None), moves.c.entered_at.is_not(None), moves.c.left_at >= now - LOOKBACK)
