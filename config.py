@@ -65,6 +65,11 @@ class BaseConfig:
         self.SQLALCHEMY_DATABASE_URI = (
             env.get("DATABASE_URL") or f"sqlite:///{INSTANCE_DIR / 'trusted_traveler.sqlite'}"
         )
+        # A PostgreSQL read replica for the reads that tolerate a moment's lag (officer queues, workload, the
+        # dashboard and typical-times figures): trusted_traveler/replica.py. Unset, they read DATABASE_URL.
+        replica_url = env.get("DATABASE_REPLICA_URL")
+        self.SQLALCHEMY_BINDS = {"replica": replica_url} if replica_url else {}
+        self.REPLICA_DELAY_SECONDS = 2.0  # after a person's write, their reads stay on the primary this long
         self.BASE_URL = env.get("BASE_URL", "http://127.0.0.1:5000").rstrip("/")
         # Document numbers are encrypted at rest: comma-separated Fernet keys, newest first. Rotate by putting a
         # new key first and running `flask rotate-document-keys`, then dropping the old key.
@@ -119,6 +124,7 @@ class TestConfig(BaseConfig):
         self.SECRET_KEY = "test-not-secret"  # noqa: S105 - tests only
         self.SQLALCHEMY_DATABASE_URI = self._env.get("TEST_DATABASE_URL") or f"sqlite:///{INSTANCE_DIR / 'test.sqlite'}"
         self.DOCUMENT_KEYS = "dGVzdC1vbmx5LWRvY3VtZW50LWtleS1ub3Qtc2VjcnQ="
+        self.SQLALCHEMY_BINDS = {}  # a test that wants a replica names one (tests/test_replica.py)
 
 
 class ProductionConfig(BaseConfig):

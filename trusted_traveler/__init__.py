@@ -61,7 +61,7 @@ def select_locale() -> str:
 
 
 def register_extensions(app: Flask) -> None:
-    from trusted_traveler import models  # noqa: F401  (complete metadata)
+    from trusted_traveler import models, replica  # noqa: F401  (models: complete metadata)
     from trusted_traveler.auth.oidc import init_oidc
     from trusted_traveler.extensions import api, babel, csrf, db, limiter, login_manager, migrate
 
@@ -87,6 +87,7 @@ def register_extensions(app: Flask) -> None:
 
     init_oidc(app)
     api.init_app(app)
+    replica.init_app(app)
 
 
 def register_blueprints(app: Flask) -> None:

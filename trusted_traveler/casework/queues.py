@@ -22,6 +22,7 @@ from trusted_traveler.casework.states import AWAITING_APPLICANT, NEEDS_OFFICER
 from trusted_traveler.extensions import db
 from trusted_traveler.profiles.models import ApplicantProfile, full_name
 from trusted_traveler.programs.models import Program
+from trusted_traveler.replica import replica
 from trusted_traveler.scheduling.models import Appointment, EnrollmentCenter, Slot
 from trusted_traveler.scheduling.slots import local_time
 
@@ -169,7 +170,7 @@ def list_queue(
         # One row comparison in the index's own order (-priority, entered, id): the scan starts at the cursor, so a
         # page 10,000 deep costs what the first does.
         stmt = stmt.where(tuple_(*QUEUE_ORDER) > (-priority, at, ident))
-    found = db.session.execute(stmt.order_by(*QUEUE_ORDER).limit(limit + 1)).all()
+    found = db.session.execute(stmt.order_by(*QUEUE_ORDER).limit(limit + 1), bind_arguments=replica()).all()
     more = len(found) > limit
     found = found[:limit]
     # Only a case waiting on the applicant has an unanswered request (answering, or deciding, moves it on).
@@ -188,7 +189,8 @@ def _overdue_dates(application_ids: list[int], today: dt.date) -> dict[int, dt.d
             InfoRequest.answered_at.is_(None),
             InfoRequest.due_on < today,
         )
-        .group_by(InfoRequest.application_id)
+        .group_by(InfoRequest.application_id),
+        bind_arguments=replica(),
     )
     return dict(rows.all())
 
@@ -212,7 +214,7 @@ def _todays_interviews(*, filters: QueueFilters, today: dt.date) -> QueuePage:
         stmt = stmt.where(Slot.center_id == filters.center_id)
     stmt = _apply_filters(stmt, QueueFilters(program=filters.program, status=filters.status), today)
     rows = []
-    for found in db.session.execute(stmt):
+    for found in db.session.execute(stmt, bind_arguments=replica()):
         local = local_time(found.starts_at, found.EnrollmentCenter)  # the center's own day
         if local.date() == today:
             rows.append(_row(found, today, appointment_at=local))
@@ -229,7 +231,7 @@ def queue_counts(*, officer, today: dt.date) -> dict[str, int]:
         .label(name)
         for name, where in _QUEUE_WHERE.items()
     }
-    return dict(db.session.execute(select(*capped.values())).one()._mapping)
+    return dict(db.session.execute(select(*capped.values()), bind_arguments=replica()).one()._mapping)
 
 
 def count_label(count: int) -> str:
@@ -270,7 +272,8 @@ def workload() -> list[Workload]:
         select(Account, counts.c.open_cases, counts.c.needs_decision, counts.c.oldest)
         .join(officers, officers.c.id == Account.id)
         .outerjoin(counts, counts.c.officer_id == Account.id)
-        .order_by(func.coalesce(counts.c.open_cases, 0).desc(), Account.email)
+        .order_by(func.coalesce(counts.c.open_cases, 0).desc(), Account.email),
+        bind_arguments=replica(),
     ).all()
     return [Workload(account, open_ or 0, needs_ or 0, oldest) for account, open_, needs_, oldest in rows]
 

@@ -19,6 +19,7 @@ from trusted_traveler.casework.models import Application, StatusEvent, TypicalTi
 from trusted_traveler.db import utcnow
 from trusted_traveler.extensions import db
 from trusted_traveler.programs.models import Program
+from trusted_traveler.replica import replica
 
 MIN_SAMPLE = 5  # fewer finished steps than this: no figure, rather than a misleading one
 LOOKBACK = dt.timedelta(days=365)
@@ -128,10 +129,13 @@ def _typical_times(program_id: int, now: dt.datetime) -> dict[str, TypicalTime]:
             )
             .where(recent)
             .group_by(moves.c.status)
-            .having(func.count() >= MIN_SAMPLE)
+            .having(func.count() >= MIN_SAMPLE),
+            bind_arguments=replica(),
         ).all()
         return {status: TypicalTime(float(median), float(p75), count) for status, median, p75, count in rows}
-    rows = db.session.execute(select(moves.c.status, moves.c.entered_at, moves.c.left_at).where(recent)).all()
+    rows = db.session.execute(
+        select(moves.c.status, moves.c.entered_at, moves.c.left_at).where(recent), bind_arguments=replica()
+    ).all()
     durations: dict[str, list[float]] = {}
     for status, entered_at, left_at in rows:
         durations.setdefault(status, []).append((left_at - entered_at).total_seconds() / 86400)

@@ -1,0 +1,59 @@
+"""Reads that tolerate a moment's lag from a PostgreSQL read replica, when DATABASE_REPLICA_URL names one.
+
+Which reads: the officer queues and their counts, the supervisor's workload, and the worker's computing of the public
+dashboard figures and typical times (docs/SCALING.md). Each passes `bind_arguments=replica()` to `session.execute` or
+`session.scalars`; every other query, and every write, goes to the primary (DATABASE_URL). Without a replica,
+`replica()` is empty and those reads go to the primary too.
+
+Reading your own writes, as Rails' database selector does it: a signed-in person's request that may write (any
+method but GET, HEAD and OPTIONS) reads the primary, and records the moment in their session; for
+REPLICA_DELAY_SECONDS after it (2 s, longer than a healthy replica lags) their pages read the primary too. So an
+officer who assigns cases and lands back on the queue sees them assigned. Outside a request (the worker) there is
+no one to surprise, and the replica is read.
+"""
+
+from __future__ import annotations
+
+import time
+
+from flask import Flask, current_app, has_request_context, request, session
+from flask_login import current_user
+
+from trusted_traveler.extensions import db
+
+BIND = "replica"
+LAST_WRITE = "_wrote_at"
+READS = frozenset({"GET", "HEAD", "OPTIONS"})
+DEFAULT_DELAY_SECONDS = 2.0
+
+
+def replica() -> dict:
+    """`bind_arguments` for a read that may come from the replica: the replica's engine when there is one and
+    this moment may read it, else nothing (the primary)."""
+    engine = db.engines.get(BIND)
+    if engine is None or _reads_primary():
+        return {}
+    return {"bind": engine}
+
+
+def _reads_primary() -> bool:
+    if not has_request_context():
+        return False
+    if request.method not in READS:
+        return True
+    wrote_at = session.get(LAST_WRITE)
+    return wrote_at is not None and time.time() - wrote_at < _delay()
+
+
+def _delay() -> float:
+    return float(current_app.config.get("REPLICA_DELAY_SECONDS", DEFAULT_DELAY_SECONDS))
+
+
+def init_app(app: Flask) -> None:
+    @app.after_request
+    def _remember_writes(response):
+        """After a signed-in person's request that may have written, their reads stay on the primary a while."""
+        if BIND in app.config.get("SQLALCHEMY_BINDS", {}) and request.method not in READS:
+            if current_user.is_authenticated:
+                session[LAST_WRITE] = time.time()
+        return response
