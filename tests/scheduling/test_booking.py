@@ -72,6 +72,23 @@ def test_a_center_that_does_not_offer_the_program_is_refused(ctx):
         scheduling.book(application, _slot(5001), by=application.profile.account, now=NOW)  # a land port
 
 
+def test_each_centers_soonest_is_its_first_free_seat_far_enough_ahead(ctx):
+    from trusted_traveler.programs.service import get_program
+    from trusted_traveler.scheduling.models import EnrollmentCenter
+
+    _slot(8001, hours=1)  # inside the two hours' notice
+    _slot(8001, hours=30).booked = 1  # full
+    _slot(8001, hours=50)
+    _slot(8001, hours=70)
+    _slot(8002, hours=26, capacity=2).held = 2  # both seats held for waitlist offers
+    _slot(5001, hours=30)  # a land port: no PreCheck
+    db.session.get(EnrollmentCenter, 8003).operational = False
+    _slot(8003, hours=30)
+    db.session.flush()
+    soonest = scheduling.soonest_by_center(get_program("precheck"), since=NOW)
+    assert soonest == {8001: NOW + dt.timedelta(hours=50)}
+
+
 def test_too_soon_and_a_second_booking_are_refused(ctx):
     application = create_application("precheck", submitted=True)
     with pytest.raises(BusinessRuleViolation, match="too soon"):
