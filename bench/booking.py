@@ -61,6 +61,7 @@ def _booker(app, application_ids: list[int], deadline_at: float, totals: dict, l
     from trusted_traveler.profiles.models import ApplicantProfile
     from trusted_traveler.scheduling.models import EnrollmentCenter
     from trusted_traveler.scheduling.service import SlotTaken, book, open_slots, soonest_by_center
+    from trusted_traveler.web.portal.appointments import DAYS_SHOWN
 
     rng = random.Random(application_ids[0] if application_ids else 0)  # noqa: S311 - not security
     booked = conflicts = failed = 0
@@ -92,7 +93,7 @@ def _booker(app, application_ids: list[int], deadline_at: float, totals: dict, l
                         break
                     center = db.session.get(EnrollmentCenter, min(centers, key=lambda c: (centers[c], c)))
                     since = now + dt.timedelta(hours=center.min_notice_hours)
-                    soonest = open_slots(center, since=since, until=since + dt.timedelta(days=60), limit=10)
+                    soonest = open_slots(center, since=since, until=since + dt.timedelta(days=DAYS_SHOWN), limit=10)
                     if not soonest:
                         failed += 1
                         break

@@ -269,6 +269,7 @@ def register_cli(app: Flask) -> None:
         from trusted_traveler.memberships.lifecycle import run_daily
         from trusted_traveler.notifications.worker import deliver_batch
         from trusted_traveler.payments.service import reconcile
+        from trusted_traveler.replica import reading_replica
         from trusted_traveler.scheduling.slots import generate_all
         from trusted_traveler.scheduling.waitlist import expire_offers
 
@@ -296,15 +297,22 @@ def register_cli(app: Flask) -> None:
                     opened = generate_all(start=dt.date.today(), days=7 * slot_weeks)  # idempotent
                     db.session.commit()
                     # one scan of the year's status events for every page, by one worker of several
-                    refresh_typical_times(utcnow(), unless_fresher_than=dt.timedelta(minutes=50))
-                    db.session.commit()
+                    try:
+                        with reading_replica():
+                            refresh_typical_times(utcnow(), unless_fresher_than=dt.timedelta(minutes=50))
+                        db.session.commit()
+                    except Exception:  # nor a failed one (a replica away): pages keep the last figures
+                        db.session.rollback()
+                        logging.getLogger(__name__).exception("the typical times could not be refreshed")
                     slots_done_at = utcnow()
                     if opened:
                         click.echo(f"opened {opened} new slots")
                 if figures_done_at is None or utcnow() - figures_done_at > REFRESH_EVERY:
                     # the public dashboard's figures, for every web worker: by one worker of several
                     try:
-                        refresh_dashboard_figures(utcnow(), unless_fresher_than=REFRESH_EVERY - dt.timedelta(minutes=1))
+                        fresh_enough = REFRESH_EVERY - dt.timedelta(minutes=1)
+                        with reading_replica():
+                            refresh_dashboard_figures(utcnow(), unless_fresher_than=fresh_enough)
                         db.session.commit()
                     except Exception:  # a failed figure must not stop the e-mail: pages compute their own meanwhile
                         db.session.rollback()

@@ -8,16 +8,20 @@ dashboard figures and typical times (docs/SCALING.md). Each passes `bind_argumen
 Reading your own writes, as Rails' database selector does it: a signed-in person's request that may write (any
 method but GET, HEAD and OPTIONS) reads the primary, and records the moment in their session; for
 REPLICA_DELAY_SECONDS after it (2 s, longer than a healthy replica lags) their pages read the primary too. So an
-officer who assigns cases and lands back on the queue sees them assigned. Outside a request (the worker) there is
-no one to surprise, and the replica is read.
+officer who assigns cases and lands back on the queue sees them assigned.
+
+Outside a request only the worker's periodic refreshes read the replica (`with reading_replica():`); a command that
+has just written (seed-synthetic's refresh after its bulk load, say) reads the primary, which has what it wrote.
 """
 
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 
 from flask import Flask, current_app, has_request_context, request, session
-from flask_login import current_user
 
 from trusted_traveler.extensions import db
 
@@ -25,6 +29,17 @@ BIND = "replica"
 LAST_WRITE = "_wrote_at"
 READS = frozenset({"GET", "HEAD", "OPTIONS"})
 DEFAULT_DELAY_SECONDS = 2.0
+_outside_requests: ContextVar[bool] = ContextVar("reading_replica", default=False)
+
+
+@contextmanager
+def reading_replica() -> Iterator[None]:
+    """Outside a request, let the reads inside read the replica (the worker's periodic refreshes)."""
+    token = _outside_requests.set(True)
+    try:
+        yield
+    finally:
+        _outside_requests.reset(token)
 
 
 def replica() -> dict:
@@ -38,7 +53,7 @@ def replica() -> dict:
 
 def _reads_primary() -> bool:
     if not has_request_context():
-        return False
+        return not _outside_requests.get()
     if request.method not in READS:
         return True
     wrote_at = session.get(LAST_WRITE)
@@ -53,7 +68,8 @@ def init_app(app: Flask) -> None:
     @app.after_request
     def _remember_writes(response):
         """After a signed-in person's request that may have written, their reads stay on the primary a while."""
-        if BIND in app.config.get("SQLALCHEMY_BINDS", {}) and request.method not in READS:
-            if current_user.is_authenticated:
-                session[LAST_WRITE] = time.time()
+        # "_user_id": Flask-Login's key for a signed-in session (no account query here, which could fail after a
+        # database error the response already reports)
+        if BIND in app.config.get("SQLALCHEMY_BINDS", {}) and request.method not in READS and "_user_id" in session:
+            session[LAST_WRITE] = time.time()
         return response

@@ -72,7 +72,9 @@ def refresh_typical_times(now: dt.datetime, *, unless_fresher_than: dt.timedelta
     Several workers at once take turns (the programs' rows are locked until the commit: two replacing the same
     rows at once would collide), and with `unless_fresher_than` a worker whose turn comes after another's fresh
     figures stores nothing (returns 0) rather than reading the year's events again."""
-    program_ids = db.session.scalars(select(Program.id).order_by(Program.id).with_for_update()).all()
+    # FOR NO KEY UPDATE: it still makes workers take turns, but does not hold up the foreign-key checks of
+    # applications and memberships being written meanwhile (FOR UPDATE would, for the whole refresh)
+    program_ids = db.session.scalars(select(Program.id).order_by(Program.id).with_for_update(key_share=True)).all()
     if unless_fresher_than is not None:
         last = db.session.scalar(select(func.max(TypicalTimeFigure.computed_at)))
         if last is not None and now - last < unless_fresher_than:

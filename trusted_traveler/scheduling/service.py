@@ -228,16 +228,13 @@ def soonest_by_center(program, *, since: dt.datetime) -> dict[int, dt.datetime]:
         .correlate(EnrollmentCenter)
         .scalar_subquery()
     )
-    found = (
-        select(EnrollmentCenter.id, soonest.label("soonest"))
-        .where(
+    rows = db.session.execute(
+        select(EnrollmentCenter.id, soonest).where(
             EnrollmentCenter.operational.is_(True),
             EnrollmentCenter.services.any(id=program.scheduler_service_id),
         )
-        .subquery()
-    )
-    rows = db.session.execute(select(found.c.id, found.c.soonest).where(found.c.soonest.is_not(None))).all()
-    return dict(rows)
+    ).all()
+    return {center_id: starts_at for center_id, starts_at in rows if starts_at is not None}  # None: no free seat
 
 
 def send_reminders(now: dt.datetime, *, ahead: dt.timedelta = dt.timedelta(hours=48)) -> int:
