@@ -213,8 +213,8 @@ def soonest_by_center(program, *, since: dt.datetime) -> dict[int, dt.datetime]:
     """The soonest free slot per operational center offering the program, in one query.
 
     Each center's soonest is its own short walk of the slots' (center, start) index from `since`, stopping at the
-    first slot with a free seat: grouping every future slot of every center and taking the minimum read them all
-    (27,806 slots and 15 ms for PreCheck's 24 centers with 60 days of slots, against about 1 ms)."""
+    first slot with a free seat. Grouping every future slot of every center and taking the minimum read them all:
+    27,806 slots for PreCheck's 24 centers with 60 days of slots, 17.5 ms in-process against 3 to 4.5 ms."""
     soonest = (
         select(Slot.starts_at)
         .where(
