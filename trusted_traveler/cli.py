@@ -288,6 +288,17 @@ def register_cli(app: Flask) -> None:
                 return
             click.echo(f"worker {os.getpid()} started")
 
+            def refresh_figures(what: str, refresh, unless_fresher_than: dt.timedelta) -> None:
+                """Figures for every web worker, read from the replica when there is one. A failed refresh (a replica
+                away, say) is logged and skipped: the e-mail goes on, and pages keep or compute their figures."""
+                try:
+                    with reading_replica():
+                        refresh(utcnow(), unless_fresher_than=unless_fresher_than)
+                    db.session.commit()
+                except Exception:
+                    db.session.rollback()
+                    logging.getLogger(__name__).exception("the %s could not be refreshed", what)
+
             slots_done_at = None
             reconciled_at = None
             figures_done_at = None
@@ -297,26 +308,15 @@ def register_cli(app: Flask) -> None:
                     opened = generate_all(start=dt.date.today(), days=7 * slot_weeks)  # idempotent
                     db.session.commit()
                     # one scan of the year's status events for every page, by one worker of several
-                    try:
-                        with reading_replica():
-                            refresh_typical_times(utcnow(), unless_fresher_than=dt.timedelta(minutes=50))
-                        db.session.commit()
-                    except Exception:  # nor a failed one (a replica away): pages keep the last figures
-                        db.session.rollback()
-                        logging.getLogger(__name__).exception("the typical times could not be refreshed")
+                    refresh_figures("typical times", refresh_typical_times, dt.timedelta(minutes=50))
                     slots_done_at = utcnow()
                     if opened:
                         click.echo(f"opened {opened} new slots")
                 if figures_done_at is None or utcnow() - figures_done_at > REFRESH_EVERY:
                     # the public dashboard's figures, for every web worker: by one worker of several
-                    try:
-                        fresh_enough = REFRESH_EVERY - dt.timedelta(minutes=1)
-                        with reading_replica():
-                            refresh_dashboard_figures(utcnow(), unless_fresher_than=fresh_enough)
-                        db.session.commit()
-                    except Exception:  # a failed figure must not stop the e-mail: pages compute their own meanwhile
-                        db.session.rollback()
-                        logging.getLogger(__name__).exception("the dashboard figures could not be refreshed")
+                    refresh_figures(
+                        "dashboard figures", refresh_dashboard_figures, REFRESH_EVERY - dt.timedelta(minutes=1)
+                    )
                     figures_done_at = utcnow()
                 if reconciled_at is None or utcnow() - reconciled_at > dt.timedelta(minutes=10):
                     settled = reconcile(utcnow())  # payments whose return never came; commits each one
