@@ -76,14 +76,22 @@ def register_extensions(app: Flask) -> None:
 
     @login_manager.user_loader
     def load_account(account_id: str):
-        from sqlalchemy.orm import joinedload
+        from sqlalchemy.orm import joinedload, with_expression
 
         from trusted_traveler.auth.models import Account
+        from trusted_traveler.notifications.service import unread_count_of
 
         if not account_id.isdigit():
             return None
-        # every page asks what the account may do: its role grants come with it
-        return db.session.get(Account, int(account_id), options=[joinedload(Account.role_grants)])
+        # every page asks what the account may do, and the header shows the unread count: both come with it
+        return db.session.get(
+            Account,
+            int(account_id),
+            options=[
+                joinedload(Account.role_grants),
+                with_expression(Account.unread_notifications, unread_count_of(Account.id)),
+            ],
+        )
 
     init_oidc(app)
     api.init_app(app)

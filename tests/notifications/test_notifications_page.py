@@ -8,6 +8,7 @@ import pytest
 from sqlalchemy import select
 
 from tests.factories import create_account, sign_in
+from tests.support.queries import count_queries
 from trusted_traveler.auth.models import Account
 from trusted_traveler.extensions import db
 from trusted_traveler.notifications.models import Notification
@@ -65,6 +66,35 @@ def test_the_header_shows_how_many_notifications_are_unread(app, client):
     html = client.get("/dashboard").get_data(as_text=True)
     assert _unread_badge(html) is None
     assert 'href="/notifications"' in html
+
+
+def test_the_header_count_is_read_with_the_signed_in_account_not_by_a_query_of_its_own(app, client):
+    """Every signed-in page shows the badge: the user loader reads the count in the account's own query."""
+    with app.app_context():
+        _notify("one-query@example.com", "One", "Two")
+    sign_in(client, "one-query@example.com")
+    client.get("/")
+    with count_queries(app) as seen:
+        html = client.get("/").get_data(as_text=True)
+    assert _unread_badge(html) == "2"
+    reading_notifications = [s for s in seen if "FROM notifications" in s]
+    assert len(reading_notifications) == 1, seen
+    assert "FROM accounts" in reading_notifications[0]
+
+
+def test_an_account_loaded_any_other_way_still_gets_its_count(app):
+    """Without the count read beside it (an account loaded by its id, say), the badge asks the database."""
+    from flask_login import login_user
+
+    from trusted_traveler.web.portal.notifications import _unread_notifications
+
+    with app.app_context():
+        _notify("plain@example.com", "One")
+        account = db.session.scalar(select(Account).where(Account.email == "plain@example.com"))
+        assert account.unread_notifications is None
+        with app.test_request_context("/"):
+            login_user(account)
+            assert _unread_notifications()["unread_notifications"]() == 1
 
 
 @pytest.mark.csrf

@@ -3,7 +3,7 @@ from __future__ import annotations
 import datetime as dt
 
 from sqlalchemy import ForeignKey, String, UniqueConstraint
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, mapped_column, query_expression, relationship
 
 from trusted_traveler.auth.roles import ROLE_PERMISSIONS, Permission, Role
 from trusted_traveler.db import Base, utcnow
@@ -27,6 +27,9 @@ class Account(Base):
     role_grants: Mapped[list[RoleGrant]] = relationship(
         back_populates="account", foreign_keys="RoleGrant.account_id", cascade="all, delete-orphan"
     )
+    # The header badge's count, read in the same query as the account when a request loads the signed-in person
+    # (the user loader); None when the account was loaded any other way or has been refreshed since.
+    unread_notifications: Mapped[int | None] = query_expression()
 
     # Flask-Login protocol
     is_active = True

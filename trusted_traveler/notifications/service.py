@@ -53,9 +53,17 @@ def notifications_for(account_id: int, *, before_id: int | None = None, limit: i
     return list(db.session.scalars(stmt.order_by(Notification.id.desc()).limit(limit)))
 
 
+def _unread(account_id):
+    return select(func.count()).where(Notification.account_id == account_id, Notification.read_at.is_(None))
+
+
 def unread_count(account_id: int) -> int:
-    unread = select(func.count()).select_from(Notification).where(Notification.read_at.is_(None))
-    return db.session.scalar(unread.where(Notification.account_id == account_id))
+    return db.session.scalar(_unread(account_id))
+
+
+def unread_count_of(account_id_column):
+    """The unread count as a subquery correlated to `account_id_column`, to read beside an account."""
+    return _unread(account_id_column).scalar_subquery()
 
 
 def mark_all_read(account_id: int, *, now: dt.datetime, up_to_id: int | None = None) -> int:

@@ -56,6 +56,8 @@ def _unread_notifications():
         transaction has failed, so the error page itself still renders."""
         if not current_user.is_authenticated:
             return None
+        if current_user.unread_notifications is not None:  # read with the account by the user loader
+            return current_user.unread_notifications
         try:
             return notifications.unread_count(current_user.id)
         except SQLAlchemyError:
