@@ -63,3 +63,15 @@ def test_development_default_database_is_a_sqlite_file_under_instance():
     assert app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite:///")
     assert app.config["SQLALCHEMY_DATABASE_URI"].endswith("instance/trusted_traveler.sqlite")
     assert "auth.dev_sign_in" in app.view_functions
+
+
+def test_a_postgresql_replica_gives_up_connecting_after_two_seconds():
+    """An unreachable replica must fail fast for its reads to fall back to the primary (trusted_traveler/replica.py);
+    libpq's default waits on TCP for minutes."""
+    replica_url = "postgresql+psycopg://reader@replica.internal:5432/tt"
+    app = create_app("production", env={**PROD_ENV, "DATABASE_REPLICA_URL": replica_url})
+    assert app.config["SQLALCHEMY_BINDS"] == {"replica": {"url": replica_url, "connect_args": {"connect_timeout": 2}}}
+    with app.app_context():
+        from trusted_traveler.extensions import db
+
+        assert db.engines["replica"].url.host == "replica.internal"

@@ -6,11 +6,12 @@ Here the "replica" is a second engine on the suite's own database: what it prove
 goes to, not replication."""
 
 import datetime as dt
+import logging
 
 import pytest
 from sqlalchemy import event
 
-from tests.factories import create_account, create_application, sign_in
+from tests.factories import create_account, create_application, create_profile, sign_in
 from trusted_traveler import create_app
 from trusted_traveler.casework.stats import refresh_typical_times
 from trusted_traveler.db import utcnow
@@ -149,3 +150,97 @@ def test_without_a_replica_every_read_goes_to_the_primary(app):
     with app.test_request_context("/officer/"):
         assert "replica" not in db.engines
         assert replica() == {}
+
+
+def _unassigned_case(app) -> str:
+    """A case in the unassigned queue: the sandbox vetting flags the surname Hitman for an officer's review."""
+    with app.app_context():
+        create_account("ruth.officer@example.com", roles=("officer", "supervisor"))
+        profile = create_profile(create_account("hit@example.com"), surname="Hitman", dob=dt.date(1980, 1, 1))
+        reference = create_application("global_entry", profile=profile, submitted=True).reference
+        db.session.commit()
+    return reference
+
+
+UNREACHABLE = "postgresql+psycopg://postgres@127.0.0.1:1/none"  # nothing listens on port 1: refused at once
+
+
+@pytest.fixture
+def unreachable_replica(app):
+    """A second app over the suite's database whose replica cannot be reached; yields the app and a list that
+    grows by one at each attempt to connect to the replica."""
+    from trusted_traveler import replica as replica_module
+
+    second = create_app(
+        "test",
+        overrides={
+            "SQLALCHEMY_DATABASE_URI": app.config["SQLALCHEMY_DATABASE_URI"],
+            "SQLALCHEMY_BINDS": {"replica": {"url": UNREACHABLE, "connect_args": {"connect_timeout": 2}}},
+            "SERVER_NAME": None,
+            "REPLICA_DELAY_SECONDS": 0,  # signing in is a write: no wait after it here
+        },
+    )
+    second.config["WTF_CSRF_ENABLED"] = False
+    attempts: list[int] = []
+    with second.app_context():
+        engine = db.engines["replica"]
+
+        def attempt(*args):
+            attempts.append(1)
+
+        event.listen(engine, "do_connect", attempt)
+        replica_module._resting_until = 0.0
+        yield second, attempts
+        replica_module._resting_until = 0.0  # the next test starts with a replica worth trying
+        event.remove(engine, "do_connect", attempt)
+        for bound in db.engines.values():
+            bound.dispose()
+
+
+def test_when_the_replica_cannot_be_reached_the_queue_reads_the_primary_and_the_replica_rests(
+    unreachable_replica, caplog
+):
+    second, attempts = unreachable_replica
+    reference = _unassigned_case(second)
+    client = second.test_client()
+    sign_in(client, "ruth.officer@example.com")
+
+    logger = logging.getLogger("trusted_traveler.replica")  # the app's loggers do not propagate to the root
+    logger.addHandler(caplog.handler)
+    try:
+        page = client.get("/officer/?queue=unassigned")
+    finally:
+        logger.removeHandler(caplog.handler)
+    assert page.status_code == 200
+    assert reference in page.get_data(as_text=True)  # read from the primary
+    assert attempts  # the replica was tried first
+    assert "replica unreachable, reading the primary for 30 s" in caplog.text  # operators are told
+
+    tried = len(attempts)
+    for path in ("/officer/?queue=unassigned", "/officer/workload"):
+        assert client.get(path).status_code == 200
+    assert len(attempts) == tried  # resting: the next pages go straight to the primary
+
+
+def test_after_the_rest_the_replica_is_tried_again(unreachable_replica):
+    second, attempts = unreachable_replica
+    second.config["REPLICA_RETRY_SECONDS"] = 0  # the rest is over at once
+    reference = _unassigned_case(second)
+    client = second.test_client()
+    sign_in(client, "ruth.officer@example.com")
+    assert reference in client.get("/officer/?queue=unassigned").get_data(as_text=True)
+    tried = len(attempts)
+    assert reference in client.get("/officer/?queue=unassigned").get_data(as_text=True)
+    assert len(attempts) > tried
+
+
+def test_the_worker_computes_its_figures_from_the_primary_when_the_replica_cannot_be_reached(unreachable_replica):
+    second, attempts = unreachable_replica
+    _waiting_case(second)
+    with second.app_context():
+        with reading_replica():
+            figures = refresh_dashboard_figures(utcnow())
+            refresh_typical_times(utcnow())
+        db.session.commit()
+    assert attempts
+    assert figures > 0  # computed and stored

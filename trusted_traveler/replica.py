@@ -1,9 +1,13 @@
 """Reads that tolerate a moment's lag from a PostgreSQL read replica, when DATABASE_REPLICA_URL names one.
 
 Which reads: the officer queues and their counts, the supervisor's workload, and the worker's computing of the public
-dashboard figures and typical times (docs/SCALING.md). Each passes `bind_arguments=replica()` to `session.execute` or
-`session.scalars`; every other query, and every write, goes to the primary (DATABASE_URL). Without a replica,
-`replica()` is empty and those reads go to the primary too.
+dashboard figures and typical times (docs/SCALING.md). Each runs through `read(statement)`; every other query, and
+every write, goes to the primary (DATABASE_URL). Without a replica those reads go to the primary too.
+
+When the replica cannot be reached (it is down, restarting or cut off), the read goes to the primary instead, and so
+do this process's replica reads for the next REPLICA_RETRY_SECONDS (30 s); then the replica is tried again. The page
+is a little slower while it rests, never an error page. A replica connection lost in the middle of a request fails
+that request (its transaction cannot be finished), and the replica rests as after a failed connection.
 
 Reading your own writes, as Rails' database selector does it: a signed-in person's request that may write (any
 method but GET, HEAD and OPTIONS) reads the primary, and records the moment in their session; for
@@ -16,12 +20,15 @@ has just written (seed-synthetic's refresh after its bulk load, say) reads the p
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 
 from flask import Flask, current_app, has_request_context, request, session
+from sqlalchemy import Executable, Result
+from sqlalchemy.exc import DBAPIError
 
 from trusted_traveler.extensions import db
 
@@ -29,7 +36,10 @@ BIND = "replica"
 LAST_WRITE = "_wrote_at"
 READS = frozenset({"GET", "HEAD", "OPTIONS"})
 DEFAULT_DELAY_SECONDS = 2.0
+DEFAULT_RETRY_SECONDS = 30.0
 _outside_requests: ContextVar[bool] = ContextVar("reading_replica", default=False)
+_resting_until = 0.0  # time.monotonic() before which this process reads the primary: the replica was unreachable
+log = logging.getLogger(__name__)
 
 
 @contextmanager
@@ -42,13 +52,37 @@ def reading_replica() -> Iterator[None]:
         _outside_requests.reset(token)
 
 
+def read(statement: Executable) -> Result:
+    """Run a read that tolerates a moment's lag: on the replica when there is one and this moment may read it,
+    else on the primary; on the primary too when the replica cannot be reached (and for a while after)."""
+    bind = replica()
+    if not bind:
+        return db.session.execute(statement)
+    try:
+        return db.session.execute(statement, bind_arguments=bind)
+    except DBAPIError as exc:
+        if exc.statement is not None and not exc.connection_invalidated:
+            raise  # the statement itself failed: the primary would fail it too
+        _rest(exc)
+        if exc.connection_invalidated:
+            raise  # lost mid-transaction: the session must roll back before it can go on
+        return db.session.execute(statement)  # no connection was made: the session is as it was
+
+
 def replica() -> dict:
-    """`bind_arguments` for a read that may come from the replica: the replica's engine when there is one and
-    this moment may read it, else nothing (the primary)."""
+    """`bind_arguments` for a read that may come from the replica: the replica's engine when there is one, this
+    moment may read it and it is not resting after a failure, else nothing (the primary)."""
     engine = db.engines.get(BIND)
-    if engine is None or _reads_primary():
+    if engine is None or _reads_primary() or time.monotonic() < _resting_until:
         return {}
     return {"bind": engine}
+
+
+def _rest(exc: DBAPIError) -> None:
+    global _resting_until
+    seconds = float(current_app.config.get("REPLICA_RETRY_SECONDS", DEFAULT_RETRY_SECONDS))
+    _resting_until = time.monotonic() + seconds
+    log.warning("replica unreachable, reading the primary for %.0f s: %s", seconds, exc.orig)
 
 
 def _reads_primary() -> bool:

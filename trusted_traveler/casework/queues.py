@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import and_, exists, func, select, text, tuple_
 
+from trusted_traveler import replica
 from trusted_traveler.auth.models import Account, RoleGrant, account_label
 from trusted_traveler.auth.roles import Role
 from trusted_traveler.casework.models import (
@@ -22,7 +23,6 @@ from trusted_traveler.casework.states import AWAITING_APPLICANT, NEEDS_OFFICER
 from trusted_traveler.extensions import db
 from trusted_traveler.profiles.models import ApplicantProfile, full_name
 from trusted_traveler.programs.models import Program
-from trusted_traveler.replica import replica
 from trusted_traveler.scheduling.models import Appointment, EnrollmentCenter, Slot
 from trusted_traveler.scheduling.slots import local_time
 
@@ -170,7 +170,7 @@ def list_queue(
         # One row comparison in the index's own order (-priority, entered, id): the scan starts at the cursor, so a
         # page 10,000 deep costs what the first does.
         stmt = stmt.where(tuple_(*QUEUE_ORDER) > (-priority, at, ident))
-    found = db.session.execute(stmt.order_by(*QUEUE_ORDER).limit(limit + 1), bind_arguments=replica()).all()
+    found = replica.read(stmt.order_by(*QUEUE_ORDER).limit(limit + 1)).all()
     more = len(found) > limit
     found = found[:limit]
     # Only a case waiting on the applicant has an unanswered request (answering, or deciding, moves it on).
@@ -182,15 +182,14 @@ def list_queue(
 def _overdue_dates(application_ids: list[int], today: dt.date) -> dict[int, dt.date]:
     if not application_ids:
         return {}
-    rows = db.session.execute(
+    rows = replica.read(
         select(InfoRequest.application_id, func.min(InfoRequest.due_on))
         .where(
             InfoRequest.application_id.in_(application_ids),
             InfoRequest.answered_at.is_(None),
             InfoRequest.due_on < today,
         )
-        .group_by(InfoRequest.application_id),
-        bind_arguments=replica(),
+        .group_by(InfoRequest.application_id)
     )
     return dict(rows.all())
 
@@ -201,7 +200,7 @@ def _todays_interviews(*, filters: QueueFilters, today: dt.date) -> QueuePage:
     end = dt.datetime.combine(today, dt.time.max, tzinfo=dt.UTC) + dt.timedelta(hours=14)
     stmt = (
         _joined(
-            select(*_ROW_COLUMNS, Slot.starts_at, EnrollmentCenter)
+            select(*_ROW_COLUMNS, Slot.starts_at, EnrollmentCenter.tz_name)
             .select_from(Appointment)
             .join(Slot, Appointment.slot_id == Slot.id)
             .join(EnrollmentCenter, EnrollmentCenter.id == Slot.center_id)
@@ -214,8 +213,8 @@ def _todays_interviews(*, filters: QueueFilters, today: dt.date) -> QueuePage:
         stmt = stmt.where(Slot.center_id == filters.center_id)
     stmt = _apply_filters(stmt, QueueFilters(program=filters.program, status=filters.status), today)
     rows = []
-    for found in db.session.execute(stmt, bind_arguments=replica()):
-        local = local_time(found.starts_at, found.EnrollmentCenter)  # the center's own day
+    for found in replica.read(stmt):
+        local = local_time(found.starts_at, found)  # the center's own day (the row carries its tz_name)
         if local.date() == today:
             rows.append(_row(found, today, appointment_at=local))
     return QueuePage(rows, None)
@@ -231,7 +230,7 @@ def queue_counts(*, officer, today: dt.date) -> dict[str, int]:
         .label(name)
         for name, where in _QUEUE_WHERE.items()
     }
-    return dict(db.session.execute(select(*capped.values()), bind_arguments=replica()).one()._mapping)
+    return dict(replica.read(select(*capped.values())).one()._mapping)
 
 
 def count_label(count: int) -> str:
@@ -241,7 +240,8 @@ def count_label(count: int) -> str:
 
 @dataclass(frozen=True)
 class Workload:
-    officer: Account
+    officer_id: int
+    officer: str  # how staff pages name the officer (account_label)
     open_cases: int
     needs_decision: int
     oldest: dt.datetime | None
@@ -268,14 +268,29 @@ def workload() -> list[Workload]:
         .distinct()
         .subquery()
     )
-    rows = db.session.execute(
-        select(Account, counts.c.open_cases, counts.c.needs_decision, counts.c.oldest)
+    rows = replica.read(
+        select(
+            Account.id,
+            Account.display_name,
+            Account.email,
+            counts.c.open_cases,
+            counts.c.needs_decision,
+            counts.c.oldest,
+        )
         .join(officers, officers.c.id == Account.id)
         .outerjoin(counts, counts.c.officer_id == Account.id)
-        .order_by(func.coalesce(counts.c.open_cases, 0).desc(), Account.email),
-        bind_arguments=replica(),
+        .order_by(func.coalesce(counts.c.open_cases, 0).desc(), Account.email)
     ).all()
-    return [Workload(account, open_ or 0, needs_ or 0, oldest) for account, open_, needs_, oldest in rows]
+    return [
+        Workload(
+            officer_id=row.id,
+            officer=account_label(row.display_name, row.email),
+            open_cases=row.open_cases or 0,
+            needs_decision=row.needs_decision or 0,
+            oldest=row.oldest,
+        )
+        for row in rows
+    ]
 
 
 def officers_for_assignment() -> list[Account]:

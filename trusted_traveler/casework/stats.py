@@ -14,12 +14,12 @@ from dataclasses import dataclass
 from flask_babel import gettext
 from sqlalchemy import and_, delete, func, select
 
+from trusted_traveler import replica
 from trusted_traveler.caching import TTLCache
 from trusted_traveler.casework.models import Application, StatusEvent, TypicalTimeFigure
 from trusted_traveler.db import utcnow
 from trusted_traveler.extensions import db
 from trusted_traveler.programs.models import Program
-from trusted_traveler.replica import replica
 
 MIN_SAMPLE = 5  # fewer finished steps than this: no figure, rather than a misleading one
 LOOKBACK = dt.timedelta(days=365)
@@ -122,7 +122,7 @@ def _typical_times(program_id: int, now: dt.datetime) -> dict[str, TypicalTime]:
     if db.engine.dialect.name == "postgresql":
         # The median and 75th percentile in the database: a year of status events never leaves it.
         days = func.extract("epoch", moves.c.left_at - moves.c.entered_at) / 86400.0
-        rows = db.session.execute(
+        rows = replica.read(
             select(
                 moves.c.status,
                 func.percentile_cont(0.5).within_group(days),
@@ -131,13 +131,10 @@ def _typical_times(program_id: int, now: dt.datetime) -> dict[str, TypicalTime]:
             )
             .where(recent)
             .group_by(moves.c.status)
-            .having(func.count() >= MIN_SAMPLE),
-            bind_arguments=replica(),
+            .having(func.count() >= MIN_SAMPLE)
         ).all()
         return {status: TypicalTime(float(median), float(p75), count) for status, median, p75, count in rows}
-    rows = db.session.execute(
-        select(moves.c.status, moves.c.entered_at, moves.c.left_at).where(recent), bind_arguments=replica()
-    ).all()
+    rows = replica.read(select(moves.c.status, moves.c.entered_at, moves.c.left_at).where(recent)).all()
     durations: dict[str, list[float]] = {}
     for status, entered_at, left_at in rows:
         durations.setdefault(status, []).append((left_at - entered_at).total_seconds() / 86400)

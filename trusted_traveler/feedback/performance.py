@@ -24,6 +24,7 @@ from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, case, func, select, text
 
+from trusted_traveler import replica
 from trusted_traveler.caching import TTLCache
 from trusted_traveler.casework.models import Application, StatusEvent
 from trusted_traveler.casework.states import Status
@@ -34,7 +35,6 @@ from trusted_traveler.feedback.models import DashboardFigure
 from trusted_traveler.feedback.results import summarize
 from trusted_traveler.feedback.service import TOUCHPOINT_LABELS, TOUCHPOINTS
 from trusted_traveler.programs.service import list_programs
-from trusted_traveler.replica import replica
 from trusted_traveler.scheduling.models import EnrollmentCenter
 from trusted_traveler.scheduling.service import soonest_by_center
 
@@ -98,11 +98,10 @@ def applications_per_week(now: dt.datetime) -> Figure:
     ]
     found = {
         row[0]: row[1:]
-        for row in db.session.execute(
+        for row in replica.read(
             select(Application.program_id, *counts)
             .where(Application.submitted_at >= starts[0])
-            .group_by(Application.program_id),
-            bind_arguments=replica(),
+            .group_by(Application.program_id)
         ).all()
     }
     programs = list_programs()
@@ -159,14 +158,14 @@ def processing_times(now: dt.datetime) -> dict[int, tuple[int, float | None, flo
             .where(*where)
             .group_by(Application.program_id)
         )
-        for program_id, n, median, p75 in db.session.execute(stmt, bind_arguments=replica()).all():
+        for program_id, n, median, p75 in replica.read(stmt).all():
             enough = n >= MIN_SAMPLE
             result[program_id] = (n, float(median) if enough else None, float(p75) if enough else None)
         return result
     # SQLite (development and tests): the durations of a year's decisions, summarised here.
     durations: dict[int, list[float]] = {}
     stmt = select(Application.program_id, pairs.c.submitted, pairs.c.decided).select_from(joined).where(*where)
-    for program_id, submitted, decided in db.session.execute(stmt, bind_arguments=replica()).all():
+    for program_id, submitted, decided in replica.read(stmt).all():
         durations.setdefault(program_id, []).append(_days((decided - submitted).total_seconds()))
     for program_id, values in durations.items():
         if len(values) >= MIN_SAMPLE:
