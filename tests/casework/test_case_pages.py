@@ -55,6 +55,24 @@ def test_a_request_with_a_past_date_is_refused_and_keeps_what_the_officer_wrote(
     assert response.status_code == 400 and "Enter the date as year-month-day" in response.get_data(as_text=True)
 
 
+def test_the_longest_request_an_officer_may_write_reaches_the_traveler_whole(client, case, app):
+    """3,000 characters, the form's limit: the notice quoting it holds it all (PostgreSQL enforces the column's
+    length; a notice body of 2,000 turned this into an error page)."""
+    question = ("Send the court record for 2019, every page of it. " * 60)[:3000].strip()
+    sign_in(client, "olga.officer@example.com")
+    version = form_version(client.get(f"/officer/cases/{case}").get_data(as_text=True))
+    due_on = (TODAY + dt.timedelta(days=20)).isoformat()
+    response = client.post(
+        f"/officer/cases/{case}/request-info", data={"version": version, "message": question, "due_on": due_on}
+    )
+    assert response.status_code == 302
+    with app.app_context():
+        from trusted_traveler.notifications.models import Notification
+
+        notice = db.session.scalar(select(Notification).where(Notification.kind == "info_requested"))
+        assert question in notice.body
+
+
 def test_the_traveler_answers_in_the_portal_with_a_file_and_the_officer_sees_it(client, case, app):
     with app.app_context():
         application = db.session.scalar(select(Application).where(Application.reference == case))

@@ -60,6 +60,20 @@ def test_booking_and_cancelling_each_send_the_traveler_one_notice_and_one_email(
     assert application.status == Status.SUBMITTED
 
 
+def test_a_center_with_the_longest_notes_still_books_and_the_notice_carries_them(ctx):
+    """A center's notes for travelers may be 4,000 characters (the admin form's limit); the booking notice quotes
+    them with the address (PostgreSQL enforces the column's length: a notice body of 2,000 refused the booking)."""
+    from trusted_traveler.scheduling.models import EnrollmentCenter
+
+    center = db.session.get(EnrollmentCenter, 8001)
+    center.notes = ("Bring your passport and a second photo ID. " * 100)[:4000].strip()
+    application = create_application("precheck", submitted=True)
+    scheduling.book(application, _slot(8001), by=application.profile.account, now=NOW)
+    db.session.flush()
+    body = db.session.scalar(select(Notification.body).where(Notification.kind == "appointment_booked"))
+    assert center.notes in body and center.address in body
+
+
 def test_precheck_books_once_submitted_but_not_a_draft(ctx):
     draft = create_application("precheck")
     with pytest.raises(BusinessRuleViolation, match="once your application is submitted"):
