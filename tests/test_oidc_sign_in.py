@@ -128,6 +128,23 @@ def test_signing_in_again_finds_the_same_account(database_url, provider, rp_key)
         assert len(accounts) == 1
 
 
+def test_an_address_too_long_to_write_to_is_refused_with_what_to_do(database_url, provider, rp_key):
+    """Login.gov may hold an address longer than mail allows (254 characters): the traveler is told to change it
+    there, and no account is made that could never be written to."""
+    app = make_rp(database_url, provider, "private_key_jwt", rp_key)
+    client = app.test_client()
+    login = "a" * 250 + "@example.com"
+    _, response = sign_in_through_provider(client, login)
+    html = response.get_data(as_text=True)
+    assert response.status_code == 400
+    assert "longer than 254 characters" in html and "Change the e-mail address on your Login.gov account" in html
+    assert client.get("/dashboard").status_code == 302  # not signed in
+    with app.app_context():
+        assert db.session.scalar(select(Account).where(Account.subject == account_sub(login))) is None
+    _, response = sign_in_through_provider(client, "a" * 242 + "@example.com")  # 254 exactly: welcome
+    assert response.status_code == 302
+
+
 def test_a_callback_with_a_state_we_did_not_issue_is_refused(database_url, provider, rp_key):
     app = make_rp(database_url, provider, "private_key_jwt", rp_key)
     client = app.test_client()

@@ -113,6 +113,22 @@ def test_behind_one_proxy_the_audit_log_records_the_travelers_address(app, behin
         assert (viewed.object_id, viewed.source_address) == (reference, "203.0.113.9")
 
 
+def test_a_forwarded_address_too_long_for_the_audit_log_is_cut_not_an_error_page(app, behind_one_proxy):
+    """With a hop count larger than the proxies that append, the forwarded address is what the client wrote: the
+    officer's page still opens, and the audit row keeps the first 64 characters."""
+    with app.app_context():
+        reference = create_hit_case()
+        db.session.commit()
+    client = behind_one_proxy.test_client()
+    junk = "x" * 500
+    client.post("/auth/dev", data={"email": "olga.officer@example.com"}, headers={"X-Forwarded-For": junk})
+    page = client.get(f"/officer/cases/{reference}", headers={"X-Forwarded-For": junk})
+    assert page.status_code == 200
+    with app.app_context():
+        viewed = db.session.scalar(select(AuditEvent).where(AuditEvent.action == "profile.viewed"))
+        assert viewed.source_address == "x" * 64
+
+
 def test_without_a_trusted_proxy_x_forwarded_for_is_ignored(rate_limited_app):
     """TRUSTED_PROXY_HOPS=0 (the default): a client that changes its X-Forwarded-For on every request is still one
     address, and is limited like anyone else."""

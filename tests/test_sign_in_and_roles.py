@@ -97,3 +97,12 @@ def test_staff_roles_never_come_from_the_sign_in_provider():
 
     account = account_for_sign_in(issuer="https://idp.example.gov", subject="abc", email="olivia.officer@example.com")
     assert account.roles == {"traveler"}  # same e-mail as a seeded officer, but a different (issuer, sub)
+
+
+def test_a_name_from_the_provider_longer_than_the_account_keeps_is_cut_to_fit(app_ctx):
+    from trusted_traveler.auth.service import account_for_sign_in
+
+    name = "Maria " + "de la Concepcion " * 20
+    account = account_for_sign_in(issuer="https://idp.example.gov", subject="long", email="m@example.com", name=name)
+    db.session.flush()
+    assert account.display_name == name[:200]

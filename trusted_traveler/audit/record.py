@@ -19,7 +19,8 @@ def record_event(action: str, obj_type: str, obj_id: Any, *, by=None, **details:
         details=details,
     )
     if has_request_context():
-        event.source_address = request.remote_addr
+        # as the proxies reported it (ProxyFix): with a misconfigured hop count that can be what the client sent
+        event.source_address = (request.remote_addr or "")[:64] or None
         event.request_id = g.get("request_id")
     db.session.add(event)
     return event

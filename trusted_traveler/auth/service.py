@@ -19,7 +19,8 @@ def account_for_sign_in(*, issuer: str, subject: str, email: str, name: str | No
     Roles never come from the provider's claims: only an administrator grants them."""
     account = db.session.scalar(select(Account).where(Account.issuer == issuer, Account.subject == subject))
     if account is None:
-        account = Account(issuer=issuer, subject=subject, email=email, display_name=name)
+        # a name from the provider's claims, cut to the column (display only; the profile holds the legal name)
+        account = Account(issuer=issuer, subject=subject, email=email, display_name=name[:200] if name else None)
         db.session.add(account)
         db.session.flush()
         record_event("account.created", "account", account.id, by=account, issuer=issuer)

@@ -22,6 +22,8 @@ from trusted_traveler.web.auth import bp
 from trusted_traveler.web.forms import DevSignInForm, LogoutForm
 
 log = logging.getLogger(__name__)
+EMAIL_MAX = 254  # the longest address mail can be sent to (RFC 5321's path limit, less its angle brackets)
+SUBJECT_MAX = 255  # accounts.subject
 
 
 def safe_next(target: str | None) -> str:
@@ -95,6 +97,9 @@ def callback():
             email = ""
     if not claims.get("sub") or not email:
         return render_template("auth/sign_in_failed.html", missing_email=not email), 400
+    if len(email) > EMAIL_MAX or len(claims["sub"]) > SUBJECT_MAX:  # no mail server takes a longer address
+        log.warning("sign-in refused", extra={"error": "claim too long", "email_length": len(email)})
+        return render_template("auth/sign_in_failed.html", email_too_long=len(email) > EMAIL_MAX), 400
     after = session.get("after_sign_in")
     account = accounts.account_for_sign_in(
         issuer=claims["iss"],
