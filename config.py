@@ -68,10 +68,8 @@ class BaseConfig:
         # A PostgreSQL read replica for the reads that tolerate a moment's lag (officer queues, workload, the
         # dashboard and typical-times figures): trusted_traveler/replica.py. Unset, they read DATABASE_URL.
         replica_url = env.get("DATABASE_REPLICA_URL")
+        # (its engine gets SQLALCHEMY_ENGINE_OPTIONS too, and a short connect timeout: replica.engine_options)
         self.SQLALCHEMY_BINDS = {"replica": replica_url} if replica_url else {}
-        if replica_url and replica_url.startswith("postgresql"):  # unreachable, it must fail fast: its reads then
-            # go to the primary (libpq's connect_timeout, in seconds; the default waits on TCP for minutes)
-            self.SQLALCHEMY_BINDS = {"replica": {"url": replica_url, "connect_args": {"connect_timeout": 2}}}
         self.REPLICA_DELAY_SECONDS = 2.0  # after a person's write, their reads stay on the primary this long
         self.REPLICA_RETRY_SECONDS = 30.0  # after the replica could not be reached, its reads go to the primary
         self.BASE_URL = env.get("BASE_URL", "http://127.0.0.1:5000").rstrip("/")

@@ -65,13 +65,19 @@ def test_development_default_database_is_a_sqlite_file_under_instance():
     assert "auth.dev_sign_in" in app.view_functions
 
 
-def test_a_postgresql_replica_gives_up_connecting_after_two_seconds():
-    """An unreachable replica must fail fast for its reads to fall back to the primary (trusted_traveler/replica.py);
-    libpq's default waits on TCP for minutes."""
+def test_the_replica_engine_has_the_primarys_options_and_gives_up_connecting_after_two_seconds():
+    """Flask-SQLAlchemy gives SQLALCHEMY_ENGINE_OPTIONS to the primary's engine only. The replica's needs them too:
+    pre-ping replaces a connection that died with a replica restart instead of failing a page on it, and its
+    statements' values stay out of the logs. And an unreachable replica must fail fast for its reads to go to
+    the primary (trusted_traveler/replica.py); libpq's default waits on TCP for minutes."""
     replica_url = "postgresql+psycopg://reader@replica.internal:5432/tt"
     app = create_app("production", env={**PROD_ENV, "DATABASE_REPLICA_URL": replica_url})
-    assert app.config["SQLALCHEMY_BINDS"] == {"replica": {"url": replica_url, "connect_args": {"connect_timeout": 2}}}
+    options = app.config["SQLALCHEMY_BINDS"]["replica"]
+    assert options["url"] == replica_url and options["connect_args"] == {"connect_timeout": 2}
     with app.app_context():
         from trusted_traveler.extensions import db
 
-        assert db.engines["replica"].url.host == "replica.internal"
+        engine = db.engines["replica"]
+        assert engine.url.host == "replica.internal"
+        assert engine.pool._pre_ping is True
+        assert engine.hide_parameters is True

@@ -31,15 +31,20 @@ def with_replica(app):
     )
     second.config["WTF_CSRF_ENABLED"] = False
     on_replica: list[str] = []
-    with second.app_context():
+    with second.app_context():  # only to reach the engine: each request gets its own context, as in production
         engine = db.engines["replica"]
 
-        def record(conn, cursor, statement, *args):
-            on_replica.append(statement)
+    def record(conn, cursor, statement, *args):
+        on_replica.append(statement)
 
-        event.listen(engine, "before_cursor_execute", record)
-        yield second, on_replica
-        event.remove(engine, "before_cursor_execute", record)
+    event.listen(engine, "before_cursor_execute", record)
+    yield second, on_replica
+    event.remove(engine, "before_cursor_execute", record)
+    _dispose(second)
+
+
+def _dispose(app) -> None:
+    with app.app_context():
         for bound in db.engines.values():
             bound.dispose()
 
@@ -182,19 +187,18 @@ def unreachable_replica(app):
     )
     second.config["WTF_CSRF_ENABLED"] = False
     attempts: list[int] = []
-    with second.app_context():
+    with second.app_context():  # only to reach the engine: each request gets its own context, as in production
         engine = db.engines["replica"]
 
-        def attempt(*args):
-            attempts.append(1)
+    def attempt(*args):
+        attempts.append(1)
 
-        event.listen(engine, "do_connect", attempt)
-        replica_module._resting_until = 0.0
-        yield second, attempts
-        replica_module._resting_until = 0.0  # the next test starts with a replica worth trying
-        event.remove(engine, "do_connect", attempt)
-        for bound in db.engines.values():
-            bound.dispose()
+    event.listen(engine, "do_connect", attempt)
+    replica_module._resting_until = 0.0
+    yield second, attempts
+    replica_module._resting_until = 0.0  # the next test starts with a replica worth trying
+    event.remove(engine, "do_connect", attempt)
+    _dispose(second)
 
 
 def test_when_the_replica_cannot_be_reached_the_queue_reads_the_primary_and_the_replica_rests(
@@ -244,3 +248,28 @@ def test_the_worker_computes_its_figures_from_the_primary_when_the_replica_canno
         db.session.commit()
     assert attempts
     assert figures > 0  # computed and stored
+
+
+def test_a_replica_connection_that_died_between_requests_is_replaced_not_used(with_replica):
+    """A replica restart kills the connections pooled in every web process: the next page's checkout notices (the
+    pool's pre-ping, which the replica's engine has as the primary's does) and connects again, and the page
+    reads the replica as before, with no error page and no rest."""
+    from trusted_traveler import replica as replica_module
+
+    second, on_replica = with_replica
+    second.config["REPLICA_DELAY_SECONDS"] = 0
+    reference = _unassigned_case(second)
+    client = second.test_client()
+    sign_in(client, "ruth.officer@example.com")
+    assert reference in client.get("/officer/?queue=unassigned").get_data(as_text=True)
+    with second.app_context():
+        pooled = list(db.engines["replica"].pool._pool.queue)  # the connections waiting in the pool
+    assert pooled
+    for record in pooled:
+        record.dbapi_connection.close()  # as a restart leaves them: closed under the pool's feet
+
+    on_replica.clear()
+    page = client.get("/officer/?queue=unassigned")
+    assert page.status_code == 200 and reference in page.get_data(as_text=True)
+    assert any("FROM applications" in s for s in on_replica)  # still the replica
+    assert replica_module._resting_until == 0.0

@@ -65,6 +65,7 @@ def register_extensions(app: Flask) -> None:
     from trusted_traveler.auth.oidc import init_oidc
     from trusted_traveler.extensions import api, babel, csrf, db, limiter, login_manager, migrate
 
+    replica.engine_options(app)
     db.init_app(app)
     migrate.init_app(app, db, directory=os.path.join(os.path.dirname(app.root_path), "migrations"))
     csrf.init_app(app)

@@ -58,11 +58,15 @@ def read(statement: Executable) -> Result:
     bind = replica()
     if not bind:
         return db.session.execute(statement)
+    db.session.flush()  # pending writes go to the primary first: their failure is not the replica's
     try:
         return db.session.execute(statement, bind_arguments=bind)
     except DBAPIError as exc:
         if exc.statement is not None and not exc.connection_invalidated:
-            raise  # the statement itself failed: the primary would fail it too
+            # The statement failed on a live connection: a mistake of ours, or a hot standby cancelling it for a
+            # change it was replaying (docs/SCALING.md: hot_standby_feedback). Either way the transaction on
+            # that connection is aborted, so the session cannot simply go on without it.
+            raise
         _rest(exc)
         if exc.connection_invalidated:
             raise  # lost mid-transaction: the session must roll back before it can go on
@@ -96,6 +100,22 @@ def _reads_primary() -> bool:
 
 def _delay() -> float:
     return float(current_app.config.get("REPLICA_DELAY_SECONDS", DEFAULT_DELAY_SECONDS))
+
+
+def engine_options(app: Flask) -> None:
+    """Before the engines are made: Flask-SQLAlchemy gives SQLALCHEMY_ENGINE_OPTIONS to the primary's engine only.
+    The replica's gets them too (pre-ping, so a connection that died with a replica restart is replaced, not
+    used; parameters hidden from logs; the pool's size), and on PostgreSQL a 2 s connect timeout, so an
+    unreachable replica fails fast and its reads go to the primary (libpq's default waits on TCP for minutes)."""
+    binds = dict(app.config.get("SQLALCHEMY_BINDS") or {})
+    if BIND not in binds:
+        return
+    given = binds[BIND] if isinstance(binds[BIND], dict) else {"url": binds[BIND]}
+    options = {**app.config.get("SQLALCHEMY_ENGINE_OPTIONS", {}), **given}
+    if str(options["url"]).startswith("postgresql"):
+        options.setdefault("connect_args", {"connect_timeout": 2})
+    binds[BIND] = options
+    app.config["SQLALCHEMY_BINDS"] = binds
 
 
 def init_app(app: Flask) -> None:
