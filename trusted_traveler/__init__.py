@@ -36,6 +36,9 @@ def create_app(config_name: str | None = None, overrides: dict | None = None, en
 
     configure_logging(app)  # first, so every later hook (CSRF included) runs with a request id
     register_extensions(app)
+    from trusted_traveler.web import routing
+
+    routing.install(app)  # before the routes: `<int:...>` is a row id
     register_blueprints(app)
     from trusted_traveler.errors import register_error_handlers
     from trusted_traveler.security import register_security_headers

@@ -16,6 +16,9 @@ NAMING_CONVENTION = {
 }
 
 
+ID_MAX = 2**31 - 1  # the largest id an Integer primary key holds (PostgreSQL's integer); a larger one is no row
+
+
 def utcnow() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
 

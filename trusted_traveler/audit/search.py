@@ -12,11 +12,11 @@ from sqlalchemy import Row, or_, select
 
 from trusted_traveler.audit.models import AuditEvent
 from trusted_traveler.auth.models import Account
+from trusted_traveler.db import ID_MAX
 from trusted_traveler.extensions import db
 
 PAGE_SIZE = 50
 EXPORT_BATCH = 1000
-MAX_ID = 2**31 - 1  # audit_events.id is a 32-bit integer; a larger number in a link would make PostgreSQL fail
 _EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 
 
@@ -52,7 +52,7 @@ class Cursor:
         micros, _, event_id = (text or "").partition("-")
         if not (micros.isdigit() and event_id.isdigit() and len(micros) <= 17 and len(event_id) <= 10):
             return None
-        if int(event_id) > MAX_ID:
+        if int(event_id) > ID_MAX:  # a larger number in a link would make PostgreSQL fail
             return None
         try:
             return cls(_EPOCH + dt.timedelta(microseconds=int(micros)), int(event_id))

@@ -25,14 +25,13 @@ from trusted_traveler.casework.queues import (
     workload,
 )
 from trusted_traveler.casework.states import PUBLIC_LABELS, Status, public_label
+from trusted_traveler.db import ID_MAX
 from trusted_traveler.errors import PermissionDenied
 from trusted_traveler.extensions import db
 from trusted_traveler.scheduling.models import EnrollmentCenter
 from trusted_traveler.web.forms import choices
 from trusted_traveler.web.officer import bp
 from trusted_traveler.web.officer.forms import BulkAssignForm, QueueFilterForm
-
-MAX_ID = 2**31 - 1  # ids are 32-bit integers
 
 
 def _cursor(text: str | None) -> str | None:
@@ -50,7 +49,7 @@ def _account(text: str) -> Account | None:
         ident = int(text)
     except ValueError:
         return None
-    return db.session.get(Account, ident) if 0 < ident <= MAX_ID else None
+    return db.session.get(Account, ident) if 0 < ident <= ID_MAX else None
 
 
 CENTER_CHOICES_SECONDS = 60  # a new or renamed center reaches every worker's filter within the minute
@@ -151,7 +150,7 @@ def bulk_assign():
         if officer is None:
             flash("Nothing was assigned: there is no such officer. Choose one from the list.", "error")
             return redirect(url_for("officer.queues", queue=queue))
-    ids = [i for i in form.application_ids.data if 0 < i <= MAX_ID]
+    ids = [i for i in form.application_ids.data if 0 < i <= ID_MAX]
     if len(ids) < len(form.application_ids.data):
         flash("A ticked row is not a case (the page may be out of date), so it was not assigned.", "error")
     try:
