@@ -20,6 +20,7 @@ from trusted_traveler.casework.models import (
     InfoRequest,
 )
 from trusted_traveler.casework.states import AWAITING_APPLICANT, NEEDS_OFFICER
+from trusted_traveler.db import ID_MAX
 from trusted_traveler.extensions import db
 from trusted_traveler.profiles.models import ApplicantProfile, full_name
 from trusted_traveler.programs.models import Program
@@ -132,9 +133,12 @@ def encode_cursor(application) -> str:
 
 
 def decode_cursor(cursor: str | None) -> tuple[int, dt.datetime, int] | None:
-    """A page cursor, or None for the first page (a malformed cursor also starts from the first page)."""
+    """A page cursor, or None for the first page: a malformed cursor also starts from the first page, and so does
+    one whose numbers the database's integers cannot hold (an edited link, which PostgreSQL would refuse)."""
     try:
         priority, micros, ident = (int(part) for part in (cursor or "").split("."))
+        if abs(priority) > ID_MAX or not 0 < ident <= ID_MAX:
+            return None
         return priority, dt.datetime.fromtimestamp(micros / 1_000_000, dt.UTC), ident
     except (ValueError, OverflowError, OSError):
         return None

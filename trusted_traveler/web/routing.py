@@ -15,5 +15,15 @@ class RowIdConverter(IntegerConverter):
         super().__init__(map, fixed_digits=fixed_digits, min=min, max=max, signed=signed)
 
 
+def row_id(text: str | None) -> int | None:
+    """The row id a form field or query parameter names, or None: not a whole number, or one no row can have (an
+    edited page or link; a larger number would make PostgreSQL fail)."""
+    text = (text or "").strip()
+    if not text.isascii() or not text.isdigit():
+        return None
+    ident = int(text)
+    return ident if 0 < ident <= ID_MAX else None
+
+
 def install(app: Flask) -> None:
     app.url_map.converters["int"] = RowIdConverter

@@ -28,6 +28,7 @@ from trusted_traveler.web.forms import ActionForm, choices
 from trusted_traveler.web.letters import letter_response
 from trusted_traveler.web.officer import bp
 from trusted_traveler.web.officer.forms import DecisionForm, InterviewForm, ReassignForm, RequestInfoForm
+from trusted_traveler.web.routing import row_id
 
 FORMS = {
     "action_form": ActionForm,
@@ -175,7 +176,8 @@ def release(reference: str):
 @require(Permission.WORK_CASES, Permission.SUPERVISE)  # a supervisor; an administrator does not work cases
 def reassign(reference: str):
     def act(application, form):
-        officer = db.session.get(Account, int(form.officer_id.data)) or abort(404)
+        ident = row_id(form.officer_id.data)
+        officer = (db.session.get(Account, ident) if ident else None) or abort(404)
         assignment.assign(application, officer, by=current_user)
         return f"The case is assigned to {officer.label}."
 

@@ -18,7 +18,6 @@ from trusted_traveler.casework.queues import (
     QUEUE_LABELS,
     QueueFilters,
     count_label,
-    decode_cursor,
     list_queue,
     officers_for_assignment,
     queue_counts,
@@ -32,24 +31,13 @@ from trusted_traveler.scheduling.models import EnrollmentCenter
 from trusted_traveler.web.forms import choices
 from trusted_traveler.web.officer import bp
 from trusted_traveler.web.officer.forms import BulkAssignForm, QueueFilterForm
-
-
-def _cursor(text: str | None) -> str | None:
-    """The page cursor of a link, or None (the first page) when its numbers are more than a database integer holds:
-    an edited link, which SQLite could not even compare."""
-    decoded = decode_cursor(text)
-    if decoded is None or not all(abs(n) < 2**63 for n in (decoded[0], decoded[2])):
-        return None
-    return text
+from trusted_traveler.web.routing import row_id
 
 
 def _account(text: str) -> Account | None:
     """The account a hidden id names, or None (an edited page)."""
-    try:
-        ident = int(text)
-    except ValueError:
-        return None
-    return db.session.get(Account, ident) if 0 < ident <= ID_MAX else None
+    ident = row_id(text)
+    return db.session.get(Account, ident) if ident else None
 
 
 CENTER_CHOICES_SECONDS = 60  # a new or renamed center reaches every worker's filter within the minute
@@ -100,9 +88,7 @@ def queues():
             overdue_only=bool(form.overdue_only.data),
         )
     today = dt.date.today()
-    page = list_queue(
-        name, officer=current_user, filters=filters, today=today, cursor=_cursor(request.args.get("after"))
-    )
+    page = list_queue(name, officer=current_user, filters=filters, today=today, cursor=request.args.get("after"))
     args = {k: v for k, v in request.args.items() if k not in ("after",)}
     return render_template(
         "officer/queues.html",

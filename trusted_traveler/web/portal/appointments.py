@@ -22,6 +22,7 @@ from trusted_traveler.scheduling.models import EnrollmentCenter
 from trusted_traveler.scheduling.slots import local_time
 from trusted_traveler.web.forms import LogoutForm
 from trusted_traveler.web.portal import bp
+from trusted_traveler.web.routing import row_id
 
 DAYS_SHOWN = 60
 
@@ -133,9 +134,10 @@ def choose_time(reference: str, center_id: int):
 def book(reference: str):
     application = _application(reference)
     form = LogoutForm()
-    if not form.validate_on_submit() or not (request.form.get("slot_id") or "").isdigit():
+    slot_id = row_id(request.form.get("slot_id"))
+    if not form.validate_on_submit() or slot_id is None:
         raise BusinessRuleViolation(_("Choose a time to book."))
-    slot = scheduling.get_slot(int(request.form["slot_id"]))
+    slot = scheduling.get_slot(slot_id)
     current = scheduling.active_appointment(application)
     try:
         if current is not None:

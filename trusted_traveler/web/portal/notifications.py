@@ -14,6 +14,7 @@ from trusted_traveler.db import utcnow
 from trusted_traveler.extensions import db
 from trusted_traveler.notifications import service as notifications
 from trusted_traveler.web.portal import bp
+from trusted_traveler.web.routing import row_id
 
 
 class MarkAllReadForm(FlaskForm):
@@ -23,7 +24,7 @@ class MarkAllReadForm(FlaskForm):
 @bp.get("/notifications")
 @signed_in
 def notifications_page():
-    before = request.args.get("before", type=int)
+    before = row_id(request.args.get("before"))  # an edited link shows the newest
     items = notifications.notifications_for(current_user.id, before_id=before, limit=notifications.PAGE_SIZE + 1)
     older = len(items) > notifications.PAGE_SIZE
     items = items[: notifications.PAGE_SIZE]
@@ -43,7 +44,7 @@ def notifications_page():
 def mark_notifications_read():
     form = MarkAllReadForm()
     if form.validate_on_submit():
-        up_to = int(form.up_to.data) if (form.up_to.data or "").isdigit() else None
+        up_to = row_id(form.up_to.data)
         notifications.mark_all_read(current_user.id, now=utcnow(), up_to_id=up_to)
         db.session.commit()
     return redirect(url_for("portal.notifications_page"))

@@ -1,5 +1,6 @@
-"""An id in a URL is a row id: one larger than the database holds (PostgreSQL's integer) is "not found", like any
-missing row, never a database error (trusted_traveler/web/routing.py)."""
+"""An id in a URL, a link's parameters or a form is a row id: one larger than the database holds (PostgreSQL's
+integer) is treated as no row, "not found" or the first page, never a database error (trusted_traveler/web/routing.py).
+On PostgreSQL each of these was an error page; SQLite, with 64-bit integers, never noticed."""
 
 from __future__ import annotations
 
@@ -7,9 +8,10 @@ import pytest
 from werkzeug.exceptions import MethodNotAllowed, NotFound
 from werkzeug.routing import IntegerConverter
 
-from tests.factories import create_account, sign_in
+from tests.factories import create_account, create_application, create_profile, sign_in
 from trusted_traveler.db import ID_MAX
 from trusted_traveler.extensions import db
+from trusted_traveler.web.routing import row_id
 
 TOO_BIG = 99_999_999_999
 
@@ -61,3 +63,31 @@ def test_a_staff_page_for_an_id_too_large_is_not_found(app, client, method, path
     response = getattr(client, method)(path)
     assert response.status_code == 404
     assert "Page not found" in response.get_data(as_text=True)
+
+
+def test_a_row_id_is_a_whole_number_a_row_can_have():
+    assert row_id("42") == 42 and row_id(" 7 ") == 7 and row_id(str(ID_MAX)) == ID_MAX
+    for text in (None, "", "0", "-3", "4.5", "x", "٣", str(ID_MAX + 1), str(TOO_BIG)):
+        assert row_id(text) is None, text
+
+
+def test_ids_too_large_in_links_and_forms_are_no_row_not_an_error_page(app, client):
+    with app.app_context():
+        create_account("ruth.officer@example.com", roles=("officer", "supervisor"))
+        reference = create_application(
+            "global_entry", profile=create_profile(create_account("tess@example.com")), submitted=True
+        ).reference
+        db.session.commit()
+    sign_in(client, "ruth.officer@example.com")
+    for cursor in (f"1.1700000000000000.{TOO_BIG}", f"{TOO_BIG}.1700000000000000.5", f"-{TOO_BIG}.1.5"):
+        page = client.get(f"/officer/?queue=unassigned&after={cursor}")  # an edited link: the first page
+        assert page.status_code == 200 and 'data-testid="queue"' in page.get_data(as_text=True)
+    reassigned = client.post(f"/officer/cases/{reference}/reassign", data={"officer_id": str(TOO_BIG)})
+    assert reassigned.status_code in (302, 400, 404)
+
+    client.post("/auth/logout")
+    sign_in(client, "tess@example.com")
+    assert client.get(f"/notifications?before={TOO_BIG}").status_code == 200  # the newest, as with no link
+    assert client.post("/notifications/read", data={"up_to": str(TOO_BIG)}).status_code == 302
+    booked = client.post(f"/applications/{reference}/appointment/book", data={"slot_id": str(TOO_BIG)})
+    assert booked.status_code == 409 and "Choose a time to book." in booked.get_data(as_text=True)
