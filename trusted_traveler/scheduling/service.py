@@ -11,10 +11,12 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import contains_eager, joinedload
 from sqlalchemy.orm.attributes import set_committed_value
 
 from trusted_traveler.audit.record import record_event
 from trusted_traveler.casework import service as casework
+from trusted_traveler.casework.models import Application
 from trusted_traveler.errors import BusinessRuleViolation, NotFound
 from trusted_traveler.extensions import db
 from trusted_traveler.i18n import later
@@ -283,6 +285,11 @@ def day_schedule(center: EnrollmentCenter, day: dt.date) -> list[Appointment]:
                 Slot.starts_at >= start,
                 Slot.starts_at < end,
                 Appointment.status != "cancelled",
+            )
+            .options(  # what the day's list shows of each, in this one statement
+                contains_eager(Appointment.slot),
+                joinedload(Appointment.application).joinedload(Application.profile),
+                joinedload(Appointment.application).joinedload(Application.program),
             )
             .order_by(Slot.starts_at, Appointment.id)
         )

@@ -28,14 +28,25 @@ def centers():
     return render_template("officer/centers.html", centers=rows)
 
 
+DAYS_REACHABLE = 3653  # ten years either way: appointments are booked months ahead and kept for years
+
+
 @bp.get("/centers/<int:center_id>/day")
 @require(Permission.WORK_CASES)
 def day(center_id: int):
     center = db.session.get(EnrollmentCenter, center_id) or abort(404)
     today = utcnow().astimezone(ZoneInfo(center.tz_name)).date()
+    asked = request.args.get("date") or ""
     try:
-        chosen = dt.date.fromisoformat(request.args.get("date") or today.isoformat())
+        chosen = dt.date.fromisoformat(asked) if asked else today
     except ValueError:
+        chosen = None
+    if chosen is None or abs((chosen - today).days) > DAYS_REACHABLE:  # 9999-12-31 has no next day to link to
+        flash(
+            f"{asked[:40]!r} is not a day this schedule can show. Use a date like {today.isoformat()}, within ten "
+            "years of today. Here is today.",
+            "error",
+        )
         chosen = today
     appointments = [(a, local_time(a.slot.starts_at, center)) for a in scheduling.day_schedule(center, chosen)]
     return render_template(

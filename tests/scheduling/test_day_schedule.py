@@ -1,0 +1,64 @@
+"""The officer's day at a center (/officer/centers/<id>/day): the day's appointments in local time, with a bounded
+number of queries however full the day, and a day it cannot show (mistyped, or years away) answered with today and
+a message, not an error page."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from tests.factories import create_account, create_application, sign_in
+from tests.support.queries import count_queries
+from trusted_traveler.extensions import db
+from trusted_traveler.scheduling import service as scheduling
+from trusted_traveler.scheduling.models import EnrollmentCenter, Slot
+from trusted_traveler.scheduling.slots import local_time
+
+JFK = 8001
+NOW = dt.datetime.now(dt.UTC).replace(microsecond=0)
+DAY_START = (NOW + dt.timedelta(days=10)).replace(hour=14, minute=0, second=0)  # 9 or 10 a.m. in New York
+
+
+def _book(app, count: int, *, offset: int = 0) -> dt.date:
+    """`count` PreCheck visits booked at JFK on one day; returns that day in the center's time zone."""
+    with app.app_context():
+        center = db.session.get(EnrollmentCenter, JFK)
+        for n in range(offset, offset + count):
+            slot = Slot(center_id=JFK, starts_at=DAY_START + dt.timedelta(minutes=10 * n), capacity=1)
+            db.session.add(slot)
+            db.session.flush()
+            application = create_application("precheck", submitted=True)
+            scheduling.book(application, slot, by=application.profile.account, now=NOW)
+        db.session.commit()
+        return local_time(DAY_START, center).date()
+
+
+def _officer(app, client) -> None:
+    with app.app_context():
+        create_account("dana.officer@example.com", roles=("officer",))
+        db.session.commit()
+    sign_in(client, "dana.officer@example.com")
+
+
+def test_the_day_lists_its_appointments_in_local_time_with_the_same_queries_for_2_or_12(app, client):
+    day = _book(app, 2)
+    _officer(app, client)
+    path = f"/officer/centers/{JFK}/day?date={day.isoformat()}"
+    client.get(path)
+    with count_queries(app) as few:
+        html = client.get(path).get_data(as_text=True)
+    assert "2 appointments" in html and ("EST" in html or "EDT" in html)
+    _book(app, 10, offset=2)
+    with count_queries(app) as many:
+        html = client.get(path).get_data(as_text=True)
+    assert "12 appointments" in html
+    assert len(many) == len(few) <= 12, many
+
+
+def test_a_day_the_schedule_cannot_show_is_answered_with_today_and_why(app, client):
+    _officer(app, client)
+    for asked in ("9999-12-31", "0001-01-01", "next tuesday"):
+        response = client.get(f"/officer/centers/{JFK}/day?date={asked}")
+        html = response.get_data(as_text=True)
+        assert response.status_code == 200, asked
+        assert f"&#39;{asked}&#39; is not a day this schedule can show" in html
+        assert "Previous day" in html and "Next day" in html  # today's, with its neighbours
