@@ -360,6 +360,42 @@ def test_the_officers_request_for_information_answers_hostile_values(app, client
     run()
 
 
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/checkout/return?token=abc%00def",  # read straight from the link, outside any form
+        "/submitted?refs=TT2-AAAA-AAAA%00",
+        "/applications/TT2-AAAA%00AAAA",  # in the path itself
+        "/applications/TT2-AAAA%00AAAA/appointment",
+        "/notifications?before=1%00",
+    ],
+)
+def test_a_nul_in_a_links_address_or_parameters_is_not_found_not_an_error_page(app, client, path):
+    """PostgreSQL cannot compare text holding NUL: a reference or token read outside WTForms (which refuses it per
+    field, with a message) that reached a query was an error page. No reference or token holds NUL: not found."""
+    with app.app_context():
+        create_profile(create_account("nul@example.com"))
+        db.session.commit()
+    sign_in(client, "nul@example.com")
+    response = client.get(path)
+    assert response.status_code in (200, 404), response.status_code  # the notifications: as with no link
+    if response.status_code == 404:
+        assert (
+            "could not find" in response.get_data(as_text=True).lower()
+            or "not found" in response.get_data(as_text=True).lower()
+        )
+
+
+def test_a_nul_in_any_part_of_a_pages_address_is_not_found(app, client):
+    """The rule at the door (web/input_guard.py), for every route with a text part: here an officer's case."""
+    with app.app_context():
+        create_account("nul.officer@example.com", roles=("officer",))
+        db.session.commit()
+    sign_in(client, "nul.officer@example.com")
+    response = client.get("/officer/cases/TT2-AAAA%00AAAA")
+    assert response.status_code == 404 and "Page not found" in response.get_data(as_text=True)
+
+
 def test_zz_report_the_tally(capsys):
     """Prints how many hostile requests were sent and how they were answered (docs/RELIABILITY.md)."""
     with capsys.disabled():

@@ -146,8 +146,10 @@ def register_blueprints(app: Flask) -> None:
     register_session_rules(app)  # before the route policy: an expired staff session is signed out first
     app.before_request(enforce_route_policy)
     from trusted_traveler.web.input_guard import install as refuse_control_characters
+    from trusted_traveler.web.input_guard import refuse_nul
 
     refuse_control_characters()
+    refuse_nul(app)
 
 
 def register_template_helpers(app: Flask) -> None:

@@ -10,6 +10,7 @@ import pytest
 from sqlalchemy import select
 
 from tests.factories import create_account, create_application, create_hit_case, create_profile, form_version, sign_in
+from tests.support.queries import count_queries
 from trusted_traveler.audit.models import AuditEvent
 from trusted_traveler.casework import decisions
 from trusted_traveler.casework.models import Application
@@ -99,8 +100,10 @@ def test_the_traveler_answers_in_the_portal_with_a_file_and_the_officer_sees_it(
     )
     assert done.status_code == 302
     sign_in(client, "olga.officer@example.com")
-    html = client.get(f"/officer/cases/{case}").get_data(as_text=True)
+    with count_queries(app) as seen:
+        html = client.get(f"/officer/cases/{case}").get_data(as_text=True)
     assert "Here it is." in html and "record.pdf" in html
+    assert not any("case_documents.data" in s for s in seen)  # listing the files does not read their bytes
     document_id = re.search(r"/documents/(\d+)", html).group(1)
     download = client.get(f"/officer/cases/{case}/documents/{document_id}")
     assert download.data == PDF and download.headers["Cache-Control"] == "no-store"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from sqlalchemy import select
+from sqlalchemy.orm import selectinload
 
 from trusted_traveler.audit.record import record_event
 from trusted_traveler.auth.models import Account, RoleGrant
@@ -66,4 +67,11 @@ def revoke_role(account: Account, role: Role | str, *, by: Account | None) -> No
 
 
 def list_staff() -> list[Account]:
-    return list(db.session.scalars(select(Account).where(Account.role_grants.any()).order_by(Account.email)))
+    return list(
+        db.session.scalars(
+            select(Account)
+            .where(Account.role_grants.any())
+            .options(selectinload(Account.role_grants))  # the page lists each one's roles
+            .order_by(Account.email)
+        )
+    )

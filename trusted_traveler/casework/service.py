@@ -259,6 +259,8 @@ def public_timeline(application: Application) -> list[dict]:
 
 def get_application_for_traveler(reference: str, account) -> Application:
     """The traveler's own application, or NotFound (another person's is indistinguishable from none)."""
+    if not reference.isprintable() or len(reference) > 40:  # an edited link (a reference is 13 characters)
+        raise NotFound(_("We could not find that application."))
     application = db.session.scalar(
         select(Application)
         .where(Application.reference == reference)

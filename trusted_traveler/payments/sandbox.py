@@ -127,6 +127,8 @@ class SandboxGateway:
 
     # The sandbox's own card page uses these.
     def transaction(self, token: str) -> SandboxTransaction:
+        if not (token or "").isprintable() or len(token) > 100:  # an edited link: no session has such a token
+            raise NotFound("That payment session does not exist.")
         txn = db.session.scalar(select(SandboxTransaction).where(SandboxTransaction.token == token))
         if txn is None:
             raise NotFound("That payment session does not exist.")

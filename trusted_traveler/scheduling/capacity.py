@@ -8,11 +8,14 @@ import datetime as dt
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import delete, select
+from sqlalchemy.orm import contains_eager, joinedload
 
 from trusted_traveler.audit.record import record_event
+from trusted_traveler.casework.models import Application
 from trusted_traveler.extensions import db
 from trusted_traveler.i18n import later
 from trusted_traveler.notifications.service import notify_about
+from trusted_traveler.profiles.models import ApplicantProfile
 from trusted_traveler.scheduling.lookups import ACTIVE, VISIT, describe_time
 from trusted_traveler.scheduling.models import Appointment, EnrollmentCenter, Slot
 from trusted_traveler.scheduling.slots import generate_slots, planned_slots
@@ -38,6 +41,13 @@ def conflicts(center: EnrollmentCenter, now: dt.datetime) -> list[Appointment]:
             select(Appointment)
             .where(Appointment.slot_id.in_([s.id for s in over]), Appointment.status.in_(ACTIVE))
             .join(Slot)
+            .options(  # what the conflicts list shows and the notice needs, for every row in this one statement
+                contains_eager(Appointment.slot),
+                joinedload(Appointment.application)
+                .joinedload(Application.profile)
+                .joinedload(ApplicantProfile.account),
+                joinedload(Appointment.application).joinedload(Application.program),
+            )
             .order_by(Slot.starts_at, Appointment.id)
         )
     )

@@ -1,15 +1,21 @@
-"""One rule for every text field of every form: no control characters.
+"""One rule for every text field of every form: no control characters. And for every request: no NUL.
 
 Typed text never needs them (a tab and line breaks excepted, which a text area may hold), PostgreSQL cannot store NUL
 at all, and the others hide text from the person reading it. So every `StringField` (and its kinds: text areas,
 hidden fields, e-mail and month fields) refuses them after its own validators, with a message beside the field,
 instead of a database error or a silent clean-up. Installed once by create_app; tests/test_hostile_input.py proves it.
+
+A page address meets a second rule: a NUL in any part of its path (`/applications/TT2-%00...`) is "not found" before
+the view runs. PostgreSQL cannot compare text holding NUL, so such a reference reaching a query was an error page.
+Values read from a link's parameters outside WTForms are checked where they are read (a payment token, the
+confirmation page's references; ids through web.routing.row_id).
 """
 
 from __future__ import annotations
 
 import re
 
+from flask import Flask, abort, request
 from flask_babel import lazy_gettext as _l
 from wtforms import StringField
 from wtforms.validators import ValidationError
@@ -31,3 +37,10 @@ def _refuse_control_characters(self, form, validation_stopped) -> None:
 def install() -> None:
     """Idempotent: every app built in the process shares the rule."""
     StringField.post_validate = _refuse_control_characters
+
+
+def refuse_nul(app: Flask) -> None:
+    @app.before_request
+    def _refuse_nul():
+        if any(isinstance(part, str) and "\x00" in part for part in (request.view_args or {}).values()):
+            abort(404)  # no reference, code or name holds NUL: no such page

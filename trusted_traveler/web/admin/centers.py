@@ -8,6 +8,7 @@ import zoneinfo
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
+from sqlalchemy.orm import selectinload
 
 from trusted_traveler.auth.policy import require
 from trusted_traveler.auth.roles import Permission
@@ -54,7 +55,11 @@ def _center(center_id: int) -> EnrollmentCenter:
 @bp.get("/centers")
 @MANAGE
 def centers():
-    rows = db.session.scalars(select(EnrollmentCenter).order_by(EnrollmentCenter.state, EnrollmentCenter.name))
+    rows = db.session.scalars(
+        select(EnrollmentCenter)
+        .options(selectinload(EnrollmentCenter.services))  # each row names its programs
+        .order_by(EnrollmentCenter.state, EnrollmentCenter.name)
+    )
     return render_template("admin/centers.html", centers=rows.all())
 
 
