@@ -95,6 +95,30 @@ def test_only_an_earlier_time_is_offered_to_someone_who_already_has_one():
     assert entry.status == "waiting" and late.held == 0
 
 
+
+def test_a_freed_seat_is_offered_with_the_same_queries_for_3_or_30_people_waiting(app):
+    """Each waiting person is judged (their dates, any earlier appointment they hold) without queries of their own:
+    a popular center's waitlist runs to hundreds, and the traveler who cancels waits for this."""
+    from tests.support.queries import count_queries
+
+    def freed_with_waiting(count: int, tag: str, hours: int):
+        for n in range(count - 1):  # each already holds a time earlier than the one that frees up
+            person = _person(f"{tag}{n}")
+            scheduling.book(person, _slot(hours + n), by=person.profile.account, now=NOW)
+            _join(person)
+        last = _join(_person(f"{tag}-last"))  # the one who wants it, last in the queue
+        holder = _person(f"{tag}-holder")
+        appointment = scheduling.book(holder, _slot(hours + 200), by=holder.profile.account, now=NOW)
+        db.session.flush()
+        with count_queries(app) as seen:
+            scheduling.cancel(appointment, by=holder.profile.account, now=NOW)
+            db.session.flush()
+        assert last.status == "offered"
+        return seen
+
+    few, many = freed_with_waiting(3, "few", 30), freed_with_waiting(30, "many", 100)
+    assert len(many) == len(few), many
+
 def test_one_place_in_the_queue_per_application_and_leaving_releases_a_hold():
     application = _person("twice")
     entry = _join(application)

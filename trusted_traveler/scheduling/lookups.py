@@ -6,6 +6,7 @@ import datetime as dt
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, or_, select, update
+from sqlalchemy.orm import contains_eager
 
 from trusted_traveler.casework.states import Status
 from trusted_traveler.extensions import db
@@ -34,6 +35,19 @@ def active_appointment(application) -> Appointment | None:
     return db.session.scalar(
         select(Appointment).where(Appointment.application_id == application.id, Appointment.status.in_(ACTIVE))
     )
+
+
+def active_appointments(application_ids: list[int]) -> dict[int, Appointment]:
+    """The active appointment (with its slot) of each of these applications that has one, in one statement."""
+    if not application_ids:
+        return {}
+    found = db.session.scalars(
+        select(Appointment)
+        .join(Slot, Slot.id == Appointment.slot_id)
+        .where(Appointment.application_id.in_(application_ids), Appointment.status.in_(ACTIVE))
+        .options(contains_eager(Appointment.slot))
+    )
+    return {appointment.application_id: appointment for appointment in found}
 
 
 def bookable_after(now: dt.datetime):
