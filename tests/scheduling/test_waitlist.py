@@ -95,7 +95,6 @@ def test_only_an_earlier_time_is_offered_to_someone_who_already_has_one():
     assert entry.status == "waiting" and late.held == 0
 
 
-
 def test_a_freed_seat_is_offered_with_the_same_queries_for_3_or_30_people_waiting(app):
     """Each waiting person is judged (their dates, any earlier appointment they hold) without queries of their own:
     a popular center's waitlist runs to hundreds, and the traveler who cancels waits for this."""
@@ -118,6 +117,7 @@ def test_a_freed_seat_is_offered_with_the_same_queries_for_3_or_30_people_waitin
 
     few, many = freed_with_waiting(3, "few", 30), freed_with_waiting(30, "many", 100)
     assert len(many) == len(few), many
+
 
 def test_one_place_in_the_queue_per_application_and_leaving_releases_a_hold():
     application = _person("twice")
