@@ -191,3 +191,29 @@ def test_the_daily_command_commits_its_reminders_and_running_it_twice_sends_noth
     assert "Sent 0 expiry reminders" in runner.invoke(args=["memberships-daily"]).output
     db.session.rollback()
     assert len(_notes("membership_expiring")) == 1
+
+
+def test_the_daily_job_reads_only_the_memberships_that_may_be_owed_something_today(ctx):
+    """At national scale millions of memberships expire within six months; the job must not read them all each day
+    to remind a few thousand. Every membership reminder_due owes something, and every expired one, is read; one
+    already reminded at its threshold is not (a few days' slack at month ends aside)."""
+    from trusted_traveler.memberships.lifecycle import owed_something
+    from trusted_traveler.memberships.models import Membership
+
+    today = D(2027, 3, 31)  # a month end, where six and three months back are shorter months
+    made = []
+    for offset in range(-2, 200, 3):
+        for last in (None, 6, 3, 1):
+            membership = _member(valid_until=today + dt.timedelta(days=offset))
+            membership.last_reminder_months = last
+            made.append(membership)
+    db.session.flush()
+    read = set(db.session.scalars(select(Membership.id).where(owed_something(today))))
+    owed = {m.id for m in made if m.valid_until <= today or reminder_due(m, today) is not None}
+    assert owed <= read
+    extra = [m for m in made if m.id in read - owed]
+    near_a_threshold = [add_months(today, months) for months in (6, 3, 1)]
+    assert all(any(0 <= (m.valid_until - t).days <= 4 for t in near_a_threshold) for m in extra), [
+        (m.valid_until, m.last_reminder_months) for m in extra
+    ]
+    assert len(read) < len(made) / 2  # most are owed nothing today

@@ -162,6 +162,27 @@ def test_reminders_go_once_in_the_two_days_before(ctx):
     assert scheduling.send_reminders(NOW) == 0
 
 
+def test_reminders_run_the_same_queries_for_3_or_30_appointments(app, ctx):
+    """The worker reminds every traveler with an appointment in the next two days, nationwide (about 30,000 on a
+    busy day): each reminder reads nothing of its own."""
+    from tests.support.queries import count_queries
+
+    def remind(count: int, hours: int):
+        slot = _slot(8001, hours=hours, capacity=count)
+        for _ in range(count):
+            application = create_application("precheck", submitted=True)
+            scheduling.book(application, slot, by=application.profile.account, now=NOW)
+        db.session.flush()
+        with count_queries(app) as seen:
+            assert scheduling.send_reminders(NOW) == count
+            db.session.flush()
+        return seen
+
+    few, many = remind(3, 30), remind(30, 40)
+    reads = [[q for q in seen if q.lstrip().upper().startswith("SELECT")] for seen in (few, many)]
+    assert len(reads[1]) == len(reads[0]), reads[1]  # what it writes, a notice and an e-mail each, it must write
+
+
 def test_fifty_clients_racing_for_the_last_seats_never_overbook(app, database_url):
     from trusted_traveler import create_app
 

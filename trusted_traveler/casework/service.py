@@ -29,6 +29,7 @@ from trusted_traveler.extensions import db
 from trusted_traveler.i18n import format_day, later
 from trusted_traveler.memberships.service import current_membership, renewal_window
 from trusted_traveler.notifications.service import notify
+from trusted_traveler.profiles.models import ApplicantProfile
 from trusted_traveler.profiles.service import eligibility_facts
 from trusted_traveler.programs.service import fee_for, list_programs
 from trusted_traveler.rules.service import check_eligibility
@@ -197,6 +198,7 @@ def expire_drafts(now: dt.datetime) -> tuple[int, int]:
         .where(
             Application.status == S.DRAFT.value, Application.created_at <= now - DRAFT_RETENTION + DRAFT_REMINDER_BEFORE
         )
+        .options(joinedload(Application.profile).joinedload(ApplicantProfile.account))  # each notice's addressee
         .order_by(Application.id)
     ).all()
     reminded = expired = 0

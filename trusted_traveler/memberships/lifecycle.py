@@ -13,8 +13,8 @@ import datetime as dt
 from dataclasses import dataclass
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import exists, or_, select, update
-from sqlalchemy.orm import aliased
+from sqlalchemy import and_, exists, or_, select, update
+from sqlalchemy.orm import aliased, joinedload
 
 from trusted_traveler.casework.models import Application
 from trusted_traveler.casework.states import OPEN, Status
@@ -23,6 +23,7 @@ from trusted_traveler.i18n import format_day, later
 from trusted_traveler.memberships.models import Membership
 from trusted_traveler.memberships.service import renewal_window
 from trusted_traveler.notifications.service import notify
+from trusted_traveler.profiles.models import ApplicantProfile
 
 REMINDER_MONTHS = (6, 3, 1)  # largest first
 RENEW_LINK = "/apply"
@@ -58,6 +59,23 @@ def reminder_due(membership: Membership, today: dt.date) -> int | None:
     if membership.last_reminder_months is not None and membership.last_reminder_months <= due:
         return None
     return due
+
+
+def owed_something(today: dt.date):
+    """SQL: the active memberships that expire today or earlier, or may be owed a reminder today: inside a
+    threshold's window and not yet reminded at that threshold. reminder_due decides; this only keeps the job from
+    reading every membership of the next six months each day (millions at national scale) to remind a few
+    thousand. A few days' slack for month ends: 31 August's six-month reminder is due on 28 February."""
+    slack = dt.timedelta(days=4)
+    last = Membership.last_reminder_months
+    within = [
+        and_(
+            Membership.valid_until <= add_months(today, months) + slack,
+            or_(last.is_(None), last > months),
+        )
+        for months in REMINDER_MONTHS
+    ]
+    return and_(Membership.status == "active", or_(Membership.valid_until <= today, *within))
 
 
 def _superseded(membership: Membership):
@@ -163,11 +181,10 @@ def _expire(membership: Membership) -> bool:
 def run_daily(today: dt.date) -> DailyResult:
     """Send the expiry reminders due today and expire memberships whose `valid_until` is today or earlier."""
     result = DailyResult()
-    # a few days' slack for month ends (31 August's six-month reminder is due on 28 February); reminder_due decides
-    horizon = add_months(today, max(REMINDER_MONTHS)) + dt.timedelta(days=4)
     candidates = db.session.scalars(
         select(Membership)
-        .where(Membership.status == "active", Membership.valid_until <= horizon)
+        .where(owed_something(today))
+        .options(joinedload(Membership.profile).joinedload(ApplicantProfile.account))  # each notice's addressee
         .order_by(Membership.valid_until, Membership.id)
     )
     for membership in list(candidates):

@@ -21,6 +21,7 @@ from trusted_traveler.errors import BusinessRuleViolation, NotFound
 from trusted_traveler.extensions import db
 from trusted_traveler.i18n import later
 from trusted_traveler.notifications.service import notify_about
+from trusted_traveler.profiles.models import ApplicantProfile
 from trusted_traveler.scheduling import waitlist
 from trusted_traveler.scheduling.lookups import (
     ACTIVE,
@@ -249,6 +250,10 @@ def send_reminders(now: dt.datetime, *, ahead: dt.timedelta = dt.timedelta(hours
             Appointment.reminder_sent_at.is_(None),
             Slot.starts_at > now,
             Slot.starts_at <= now + ahead,
+        )
+        .options(  # each reminder goes to the traveler's account, with the slot's time: all in this statement
+            contains_eager(Appointment.slot),
+            joinedload(Appointment.application).joinedload(Application.profile).joinedload(ApplicantProfile.account),
         )
     ).all()
     for appointment in due:
