@@ -87,15 +87,12 @@ def register_extensions(app: Flask) -> None:
 
         if not account_id.isdigit():
             return None
-        # every page asks what the account may do, and the header shows the unread count: both come with it
-        return db.session.get(
-            Account,
-            int(account_id),
-            options=[
-                joinedload(Account.role_grants),
-                with_expression(Account.unread_notifications, unread_count_of(Account.id)),
-            ],
-        )
+        # every page asks what the account may do: its role grants come with it; and a page's header shows the
+        # unread count, read here too (not for a form's post, which redirects, or an API call)
+        options = [joinedload(Account.role_grants)]
+        if request.method == "GET" and not request.path.startswith("/api/"):
+            options.append(with_expression(Account.unread_notifications, unread_count_of(Account.id)))
+        return db.session.get(Account, int(account_id), options=options)
 
     init_oidc(app)
     api.init_app(app)

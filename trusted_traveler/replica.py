@@ -74,8 +74,8 @@ def read(statement: Executable) -> Result:
 
 
 def replica() -> dict:
-    """`bind_arguments` for a read that may come from the replica: the replica's engine when there is one, this
-    moment may read it and it is not resting after a failure, else nothing (the primary)."""
+    """The `bind_arguments` read() uses: the replica's engine when there is one, this moment may read it and it is
+    not resting after a failure, else nothing (the primary)."""
     engine = db.engines.get(BIND)
     if engine is None or _reads_primary() or time.monotonic() < _resting_until:
         return {}

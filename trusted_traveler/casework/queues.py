@@ -244,7 +244,6 @@ def count_label(count: int) -> str:
 
 @dataclass(frozen=True)
 class Workload:
-    officer_id: int
     officer: str  # how staff pages name the officer (account_label)
     open_cases: int
     needs_decision: int
@@ -274,7 +273,6 @@ def workload() -> list[Workload]:
     )
     rows = replica.read(
         select(
-            Account.id,
             Account.display_name,
             Account.email,
             counts.c.open_cases,
@@ -287,7 +285,6 @@ def workload() -> list[Workload]:
     ).all()
     return [
         Workload(
-            officer_id=row.id,
             officer=account_label(row.display_name, row.email),
             open_cases=row.open_cases or 0,
             needs_decision=row.needs_decision or 0,

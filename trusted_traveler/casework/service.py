@@ -7,7 +7,7 @@ from decimal import Decimal
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import joinedload
 
 from trusted_traveler.audit.record import record_event
@@ -196,7 +196,10 @@ def expire_drafts(now: dt.datetime) -> tuple[int, int]:
     drafts = db.session.scalars(
         select(Application)
         .where(
-            Application.status == S.DRAFT.value, Application.created_at <= now - DRAFT_RETENTION + DRAFT_REMINDER_BEFORE
+            Application.status == S.DRAFT.value,
+            Application.created_at <= now - DRAFT_RETENTION + DRAFT_REMINDER_BEFORE,
+            # reminded already: read again only once it is due to close
+            or_(Application.draft_reminder_sent_at.is_(None), Application.created_at <= now - DRAFT_RETENTION),
         )
         .options(joinedload(Application.profile).joinedload(ApplicantProfile.account))  # each notice's addressee
         .order_by(Application.id)

@@ -19,7 +19,7 @@ def row_id(text: str | None) -> int | None:
     """The row id a form field or query parameter names, or None: not a whole number, or one no row can have (an
     edited page or link; a larger number would make PostgreSQL fail)."""
     text = (text or "").strip()
-    if not text.isascii() or not text.isdigit():
+    if not text.isascii() or not text.isdigit() or len(text) > len(str(ID_MAX)):  # int() refuses 4,301 digits
         return None
     ident = int(text)
     return ident if 0 < ident <= ID_MAX else None

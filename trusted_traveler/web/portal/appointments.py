@@ -192,7 +192,7 @@ def join_waitlist(reference: str):
     application = _application(reference)
     if not LogoutForm().validate_on_submit():
         raise BusinessRuleViolation(_("Your form expired. Reload the page and try again."))
-    ids = [int(i) for i in request.form.getlist("center_ids") if i.isdigit()]
+    ids = [i for i in map(row_id, request.form.getlist("center_ids")) if i]
     centers = [c for c in _centers_for(application.program) if c.id in ids]
     try:
         earliest = dt.date.fromisoformat(request.form.get("earliest") or "")

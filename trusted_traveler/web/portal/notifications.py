@@ -34,7 +34,7 @@ def notifications_page():
         items=items,
         older_before=items[-1].id if older else None,
         newer=before is not None,
-        unread=notifications.unread_count(current_user.id),
+        unread=unread_notifications(),
         form=form,
     )
 
@@ -50,18 +50,19 @@ def mark_notifications_read():
     return redirect(url_for("portal.notifications_page"))
 
 
+def unread_notifications() -> int | None:
+    """The signed-in person's unread count, for the header badge and the notifications page; None (no badge) if it
+    cannot be read, e.g. on an error page whose transaction has failed, so the error page itself still renders."""
+    if not current_user.is_authenticated:
+        return None
+    if current_user.unread_notifications is not None:  # read with the account by the user loader
+        return current_user.unread_notifications
+    try:
+        return notifications.unread_count(current_user.id)
+    except SQLAlchemyError:
+        return None
+
+
 @bp.app_context_processor
 def _unread_notifications():
-    def unread_notifications() -> int | None:
-        """For the header badge; None (no badge) if the count cannot be read, e.g. on an error page whose
-        transaction has failed, so the error page itself still renders."""
-        if not current_user.is_authenticated:
-            return None
-        if current_user.unread_notifications is not None:  # read with the account by the user loader
-            return current_user.unread_notifications
-        try:
-            return notifications.unread_count(current_user.id)
-        except SQLAlchemyError:
-            return None
-
     return {"unread_notifications": unread_notifications}
