@@ -127,6 +127,8 @@ class TestConfig(BaseConfig):
         self.SQLALCHEMY_DATABASE_URI = self._env.get("TEST_DATABASE_URL") or f"sqlite:///{INSTANCE_DIR / 'test.sqlite'}"
         self.DOCUMENT_KEYS = "dGVzdC1vbmx5LWRvY3VtZW50LWtleS1ub3Qtc2VjcnQ="
         self.SQLALCHEMY_BINDS = {}  # a test that wants a replica names one (tests/test_replica.py)
+        # the test client's own address, unless a test names one (a live server sets its own)
+        self.BASE_URL = self._env.get("BASE_URL", "http://localhost").rstrip("/")
 
 
 class ProductionConfig(BaseConfig):

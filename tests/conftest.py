@@ -183,6 +183,9 @@ def live_url(app):
     server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
+    url, base_url = f"http://127.0.0.1:{server.server_port}", app.config["BASE_URL"]
+    app.config["BASE_URL"] = url  # the service's own address, as production sets it
+    yield url
+    app.config["BASE_URL"] = base_url
     server.shutdown()
     thread.join(timeout=5)

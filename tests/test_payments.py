@@ -63,6 +63,18 @@ def test_both_programs_are_one_payment_of_both_fees(app, client, drafts):
         assert sorted(str(i.amount) for i in payment.items) == ["120.00", "78.00"]
 
 
+def test_the_gateway_sends_the_traveler_back_to_the_services_own_address_whatever_host_was_asked(app, client, drafts):
+    """The return address given to the payment gateway is BASE_URL's, as the sign-in's redirect is: a request that
+    named another host (a forged Host header) cannot send a paying traveler there."""
+    session_cookie = client.get_cookie(app.config["SESSION_COOKIE_NAME"])
+    client.set_cookie(session_cookie.key, session_cookie.value, domain="evil.example")  # the same browser
+    response = client.post("/checkout", data={"confirm": "yes"}, base_url="http://evil.example")
+    assert response.status_code == 302 and response.headers["Location"].startswith("/sandbox/pay/")
+    with app.app_context():
+        (txn,) = db.session.scalars(select(SandboxTransaction)).all()
+        assert txn.return_url == f"{app.config['BASE_URL']}/checkout/return"
+
+
 def test_a_declined_card_returns_to_check_your_answers_with_the_drafts_intact(app, client, drafts):
     response = client.get(_pay(client, "4000 0000 0000 0002"), follow_redirects=True)
     html = response.get_data(as_text=True)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from flask import flash, redirect, render_template, request, url_for
+from flask import current_app, flash, redirect, render_template, request, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -104,7 +104,8 @@ def checkout():
     if form.validate_on_submit():
         for application in drafts:
             casework.attest(application, by=current_user)
-        return_url = url_for("portal.payment_return", _external=True)
+        # the service's own address (BASE_URL), as the sign-in's redirect: never one made from the request's Host
+        return_url = current_app.config["BASE_URL"] + url_for("portal.payment_return")
         try:
             target = payments.begin_checkout(drafts, by=current_user, return_url=return_url)
         except BusinessRuleViolation as exc:
