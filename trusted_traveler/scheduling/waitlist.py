@@ -100,6 +100,7 @@ def offer_free_seats(slot: Slot, *, now: dt.datetime) -> int:
         .order_by(WaitlistEntry.joined_at, WaitlistEntry.id)
     ).all()
     held = active_appointments([entry.application_id for entry in waiting])
+    expires_at = now + hold_period(now.date())  # the same for every offer of this seat
     made = 0
     for entry in waiting:
         current = held.get(entry.application_id)
@@ -108,7 +109,7 @@ def offer_free_seats(slot: Slot, *, now: dt.datetime) -> int:
         if not claim_seat(slot.id, "held"):
             break  # no free seat left
         entry.status, entry.offered_slot_id = "offered", slot.id
-        entry.offer_expires_at = now + hold_period(now.date())
+        entry.offer_expires_at = expires_at
         application = entry.application
         notify_about(
             application,
