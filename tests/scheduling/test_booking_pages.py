@@ -57,13 +57,27 @@ def test_book_move_calendar_and_cancel(client, conditionally_approved):
     assert response.status_code == 302
     page = client.get(f"/applications/{conditionally_approved}").get_data(as_text=True)
     assert "Your appointment" in page and "Interview scheduled" in page
+    assert "Booked: " in page and " at John F. Kennedy International Enrollment Center." in page
     ics = client.get(f"/applications/{conditionally_approved}/appointment.ics")
     assert ics.mimetype == "text/calendar" and b"BEGIN:VEVENT" in ics.data
     client.post(f"/applications/{conditionally_approved}/appointment/book", data={"slot_id": slots[1]})  # move
+    page = client.get(f"/applications/{conditionally_approved}").get_data(as_text=True)
+    assert "Moved: your appointment is now " in page and "Booked: " not in page
     assert "Your appointment moved" in client.get("/dashboard").get_data(as_text=True)
     client.post(f"/applications/{conditionally_approved}/appointment/cancel")
     page = client.get(f"/applications/{conditionally_approved}").get_data(as_text=True)
     assert "Book your interview" in page and "Conditionally Approved" in page
+
+
+def test_booking_and_moving_are_confirmed_in_spanish(client, conditionally_approved):
+    client.get("/language/es")
+    slots, _ = _first_time(client, conditionally_approved)
+    client.post(f"/applications/{conditionally_approved}/appointment/book", data={"slot_id": slots[0]})
+    page = client.get(f"/applications/{conditionally_approved}").get_data(as_text=True)
+    assert re.search(r"Reservada: [a-zé]+, \d+ de [a-z]+ de \d{4}", page) and "Booked:" not in page
+    client.post(f"/applications/{conditionally_approved}/appointment/book", data={"slot_id": slots[1]})
+    page = client.get(f"/applications/{conditionally_approved}").get_data(as_text=True)
+    assert "Cambiada: su cita es ahora el " in page and "Moved:" not in page
 
 
 def test_the_loser_of_a_race_is_told_and_shown_the_next_openings(app, client, conditionally_approved):

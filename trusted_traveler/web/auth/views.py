@@ -9,6 +9,7 @@ from urllib.parse import urlencode
 
 from authlib.integrations.base_client.errors import OAuthError
 from flask import abort, current_app, flash, jsonify, redirect, render_template, request, session, url_for
+from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
 from joserfc.errors import JoseError
 
@@ -180,7 +181,7 @@ def dev_sign_in():
         db.session.commit()
         _start_session(account)
         session["signed_in_with"] = "dev"
-        flash(f"Signed in as {email} (development sign-in).", "success")
+        flash(_("Signed in as %(email)s (development sign-in).", email=email), "success")
         return redirect(safe_next(form.next.data))
     if request.method == "GET":
         form.next.data = request.args.get("next", "")

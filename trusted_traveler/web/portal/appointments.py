@@ -153,7 +153,11 @@ def book(reference: str):
         db.session.rollback()
         return _times_page(application, slot.center, None, status=409, message=exc.message)
     db.session.commit()
-    flash(f"Booked: {scheduling.describe_time(slot)} at {slot.center.name}.", "success")
+    when, where = scheduling.describe_time(slot), slot.center.name
+    if current is not None:
+        flash(_("Moved: your appointment is now %(when)s at %(center)s.", when=when, center=where), "success")
+    else:
+        flash(_("Booked: %(when)s at %(center)s.", when=when, center=where), "success")
     return redirect(url_for("portal.application", reference=reference))
 
 
