@@ -4,8 +4,10 @@
 Each booker takes its own submitted PreCheck applications one by one and, as a traveler on the booking pages would,
 finds the center with the soonest free seat (`soonest_by_center`, the find-a-center page) and books one of its ten
 first free times (`open_slots`, the times page): the seats every traveler wants. When another booker took the seat
-first (`SlotTaken`) it looks again. (Until this session the harness chose among the ten soonest free slots of all
-PreCheck centers with a query of its own, one no page runs, which sorted every future slot: 15 ms an attempt.)
+first (`SlotTaken`) it chooses again among that center's free times, which is what the portal then shows it (until
+stop 16 it went back to the centers, a look-up no traveler makes at that point). (Until stop 13 the harness chose
+among the ten soonest free slots of all PreCheck centers with a query of its own, one no page runs, which sorted
+every future slot: 15 ms an attempt.)
 
 Afterwards: overbooks (slots with more seats booked or held than their capacity, and
 slots whose `booked` differs from their active appointments) must be 0.
@@ -13,6 +15,7 @@ slots whose `booked` differs from their active appointments) must be 0.
 
 from __future__ import annotations
 
+import gc
 import multiprocessing
 import random
 import threading
@@ -69,6 +72,7 @@ def _booker(app, application_ids: list[int], deadline_at: float, totals: dict, l
         for application_id in application_ids:
             if time.time() >= deadline_at:
                 break
+            center_id = None
             for _ in range(MAX_CONFLICTS_PER_BOOKING):
                 try:
                     # What the booking page has in hand: the signed-in account with its role grants (the
@@ -86,17 +90,21 @@ def _booker(app, application_ids: list[int], deadline_at: float, totals: dict, l
                     )
                     # Then what the traveler saw on the way: the centers, soonest first (the find-a-center page),
                     # and the first free times at the soonest (the times page). Everyone wants the same ten seats.
+                    # A traveler whose time was taken is shown that center's times again (the portal's answer to
+                    # SlotTaken), not the centers.
                     now = utcnow()
-                    centers = soonest_by_center(application.program, since=now)
-                    if not centers:
-                        failed += 1
-                        break
-                    center = db.session.get(EnrollmentCenter, min(centers, key=lambda c: (centers[c], c)))
+                    if center_id is None:
+                        centers = soonest_by_center(application.program, since=now)
+                        if not centers:
+                            failed += 1
+                            break
+                        center_id = min(centers, key=lambda c: (centers[c], c))
+                    center = db.session.get(EnrollmentCenter, center_id)
                     since = now + dt.timedelta(hours=center.min_notice_hours)
                     soonest = open_slots(center, since=since, until=since + dt.timedelta(days=DAYS_SHOWN), limit=10)
-                    if not soonest:
-                        failed += 1
-                        break
+                    if not soonest:  # none left there: back to the centers
+                        center_id = None
+                        continue
                     book(application, rng.choice(soonest), by=account, now=now)
                     db.session.commit()
                     booked += 1
@@ -126,6 +134,8 @@ def _process(url: str, env: dict, chunks: list[list[int]], ready, go, seconds: f
 
         db.session.query(Program).all()
         db.session.remove()
+    gc.collect()  # as gunicorn.conf.py's post_worker_init does in each worker: start-up's objects out of the
+    gc.freeze()  # collector's sight
     ready.put(1)
     go.wait(120)
     deadline_at = time.time() + seconds

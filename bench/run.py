@@ -536,8 +536,8 @@ Each gunicorn worker's largest resident set (MB, /proc VmRSS, sampled before and
 {b.bookers} bookers at once (5 processes x 10 threads) calling the booking service (`scheduling.service.book`, then
 commit) against PostgreSQL for up to {self.booking_seconds} s. Each chooses as a traveler on the booking pages
 does, with the pages' own look-ups: the center with the soonest free PreCheck seat (`soonest_by_center`), then one
-of its ten first free times (`open_slots`); all 50 want the same ten seats, and look again when another booker took
-theirs first (bench/booking.py).
+of its ten first free times (`open_slots`); all 50 want the same ten seats. When another booker took theirs first,
+each chooses again among that center's free times, as the portal's times page then shows them (bench/booking.py).
 
 | measure | value |
 |---|---|
