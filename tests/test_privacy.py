@@ -159,3 +159,89 @@ def test_deleting_a_draft_needs_the_forms_csrf_token(client, two_travelers):
     token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', sign_in_response.get_data(as_text=True))
     client.post("/auth/dev", data={"email": EMAIL, "csrf_token": token.group(1)})
     assert client.post(f"/privacy/drafts/{two_travelers['draft']}/delete").status_code == 400
+
+
+def _booked_traveler(app, email: str, programs: tuple[str, ...]) -> None:
+    """A traveler with a submitted application to each program, each with a booked visit at JFK, a waitlist place,
+    a file sent in answer to a question and a survey answer given by name."""
+    from trusted_traveler.casework.models import CaseDocument
+    from trusted_traveler.feedback.service import questions_for, record_response
+    from trusted_traveler.scheduling import service as scheduling
+    from trusted_traveler.scheduling import waitlist
+    from trusted_traveler.scheduling.models import EnrollmentCenter, Slot
+    from trusted_traveler.scheduling.slots import generate_slots
+
+    with app.app_context():
+        profile = create_profile(create_account(email))
+        jfk = db.session.get(EnrollmentCenter, 8001)
+        generate_slots(jfk, start=dt.date.today() + dt.timedelta(days=5), days=7)
+        free = iter(db.session.scalars(db.select(Slot).where(Slot.center_id == 8001).order_by(Slot.starts_at)).all())
+        now = dt.datetime.now(dt.UTC)
+        for program in programs:
+            application = create_application(program, profile=profile, submitted=True)
+            scheduling.book(application, next(free), by=profile.account, now=now)
+            later = dt.date.today() + dt.timedelta(days=2)
+            waitlist.join(application, [jfk], earliest=later, latest=later, by=profile.account)
+            db.session.add(
+                CaseDocument(
+                    application_id=application.id,
+                    purpose="info_response",
+                    filename="court-record.pdf",
+                    content_type="application/pdf",
+                    size_bytes=1234,
+                    sha256="0" * 64,
+                    data=b"%PDF-1.4",
+                    uploaded_by_id=profile.account_id,
+                )
+            )
+            scores = {key: 4 for key, _text in questions_for("appointment")}
+            record_response(
+                "appointment", scores=scores, free_text="Quick visit.", application=application, anonymous=False
+            )
+        db.session.commit()
+
+
+def test_the_export_holds_appointments_waitlist_places_files_surveys_and_payments(app, client):
+    _booked_traveler(app, "booked.traveler@example.com", ("precheck",))
+    sign_in(client, "booked.traveler@example.com")
+    data = client.get("/privacy/my-data.json").get_json()
+    [application] = data["applications"]
+    [appointment] = application["appointments"]
+    assert appointment["center"] == "John F. Kennedy International Enrollment Center"
+    assert appointment["status"] == "booked" and appointment["starts_at"] and appointment["times_moved"] == 0
+    [place] = application["waitlist"]
+    assert place["centers"] == ["John F. Kennedy International Enrollment Center"] and place["status"] == "waiting"
+    assert application["files_uploaded"] == [
+        {
+            "filename": "court-record.pdf",
+            "purpose": "info_response",
+            "size_bytes": 1234,
+            "uploaded_at": application["files_uploaded"][0]["uploaded_at"],
+        }
+    ]
+    [answer] = application["survey_answers"]
+    assert (
+        answer["about"] == "appointment"
+        and answer["comment"] == "Quick visit."
+        and set(answer["scores"].values()) == {4}
+    )
+    [payment] = data["payments"]
+    assert payment["status"] == "completed" and payment["receipt_number"] == application["reference"]
+    assert payment["items"] == [{"application": application["reference"], "amount": payment["amount"]}]
+    assert "%PDF" not in client.get("/privacy/my-data.json").get_data(as_text=True)  # names, not the files
+
+
+def test_the_export_reads_the_same_statements_for_one_application_or_two(app, client):
+    from tests.support.queries import count_queries
+
+    _booked_traveler(app, "one@example.com", ("precheck",))
+    _booked_traveler(app, "two@example.com", ("precheck", "global_entry"))
+    counts = []
+    for email, applications in (("one@example.com", 1), ("two@example.com", 2)):
+        sign_in(client, email)
+        client.get("/dashboard")
+        with count_queries(app) as seen:
+            data = client.get("/privacy/my-data.json").get_json()
+        assert len(data["applications"]) == applications and len(data["payments"]) == applications
+        counts.append(len(seen))
+    assert counts[0] == counts[1], counts

@@ -1,9 +1,11 @@
 """Everything we hold about a traveler, for them to download, and deleting a draft they no longer want.
 
 The export is the traveler's own records only: account, profile (with their own document numbers), applications
-with the status history, requests for information and letters they were sent, memberships and notifications. It
-never holds officer-only matter: vetting results, officers' notes and identities, assignment or priority. Both
-actions are audited. Submitted applications are kept under the records-retention rules, so only drafts can go.
+with the status history, requests for information and letters they were sent, the files they uploaded (names, not
+contents), their appointments and waitlist places, their survey answers, payments, memberships and notifications.
+It never holds officer-only matter: vetting results, officers' notes and identities, assignment or priority. Both
+actions are audited; the export reads a fixed number of statements whatever the number of applications. Submitted
+applications are kept under the records-retention rules, so only drafts can go.
 """
 
 from __future__ import annotations
@@ -13,16 +15,19 @@ from typing import Any
 
 from flask_babel import gettext
 from sqlalchemy import select
+from sqlalchemy.orm import joinedload, selectinload
 
 from trusted_traveler.audit.record import record_event
 from trusted_traveler.casework.models import Application
 from trusted_traveler.casework.states import Status
 from trusted_traveler.errors import BusinessRuleViolation
 from trusted_traveler.extensions import db
+from trusted_traveler.feedback.models import FeedbackResponse
 from trusted_traveler.memberships.service import memberships_for
 from trusted_traveler.notifications.models import Notification
-from trusted_traveler.payments.models import PaymentItem
+from trusted_traveler.payments.models import Payment, PaymentItem
 from trusted_traveler.profiles import service as profiles
+from trusted_traveler.scheduling.models import Appointment, Slot, WaitlistEntry
 
 FORMAT_VERSION = 1
 # Columns of the profile that are bookkeeping, not about the person.
@@ -52,6 +57,23 @@ def export_for(account, *, today: dt.date | None = None) -> dict[str, Any]:
         },
         "profile": None,
         "applications": [],
+        "payments": [
+            {
+                "amount": p.amount,
+                "status": p.status,
+                "receipt_number": p.gateway_reference,
+                "started_at": p.created_at,
+                "completed_at": p.completed_at,
+                "failure_message": p.failure_message,
+                "items": [{"application": i.application.reference, "amount": i.amount} for i in p.items],
+            }
+            for p in db.session.scalars(
+                select(Payment)
+                .where(Payment.account_id == account.id)
+                .options(selectinload(Payment.items).joinedload(PaymentItem.application))
+                .order_by(Payment.id)
+            )
+        ],
         "memberships": [],
         "notifications": [
             {"title": n.title, "body": n.body, "link": n.link, "created_at": n.created_at, "read_at": n.read_at}
@@ -72,9 +94,19 @@ def export_for(account, *, today: dt.date | None = None) -> dict[str, Any]:
             "offenses": _children(profile.offenses),
         }
         applications = db.session.scalars(
-            select(Application).where(Application.profile_id == profile.id).order_by(Application.id)
-        )
-        data["applications"] = [_application(a) for a in applications]
+            select(Application)
+            .where(Application.profile_id == profile.id)
+            .options(
+                joinedload(Application.program),
+                selectinload(Application.events),
+                selectinload(Application.info_requests),
+                selectinload(Application.letters),
+                selectinload(Application.documents),
+            )
+            .order_by(Application.id)
+        ).all()
+        theirs = _theirs(a.id for a in applications)
+        data["applications"] = [_application(a, theirs) for a in applications]
         data["memberships"] = [
             {
                 "known_traveler_number": m.ktn,
@@ -89,7 +121,35 @@ def export_for(account, *, today: dt.date | None = None) -> dict[str, Any]:
     return data
 
 
-def _application(application: Application) -> dict[str, Any]:
+def _theirs(application_ids) -> dict[str, dict[int, list]]:
+    """The appointments, waitlist places and survey answers of these applications, by application, in three
+    statements."""
+    ids = list(application_ids)
+    found: dict[str, dict[int, list]] = {"appointments": {}, "waitlist": {}, "surveys": {}}
+    if not ids:
+        return found
+    for appointment in db.session.scalars(
+        select(Appointment)
+        .where(Appointment.application_id.in_(ids))
+        .options(joinedload(Appointment.slot).joinedload(Slot.center))
+        .order_by(Appointment.id)
+    ):
+        found["appointments"].setdefault(appointment.application_id, []).append(appointment)
+    for entry in db.session.scalars(
+        select(WaitlistEntry)
+        .where(WaitlistEntry.application_id.in_(ids))
+        .options(selectinload(WaitlistEntry.centers))
+        .order_by(WaitlistEntry.id)
+    ):
+        found["waitlist"].setdefault(entry.application_id, []).append(entry)
+    for response in db.session.scalars(
+        select(FeedbackResponse).where(FeedbackResponse.application_id.in_(ids)).order_by(FeedbackResponse.id)
+    ):
+        found["surveys"].setdefault(response.application_id, []).append(response)
+    return found
+
+
+def _application(application: Application, theirs: dict[str, dict[int, list]]) -> dict[str, Any]:
     return {
         "reference": application.reference,
         "program": application.program.code,
@@ -110,6 +170,36 @@ def _application(application: Application) -> dict[str, Any]:
         ],
         "letters": [
             {"kind": x.kind, "reason_codes": x.reason_codes, "issued_at": x.issued_at} for x in application.letters
+        ],
+        "files_uploaded": [
+            {"filename": d.filename, "purpose": d.purpose, "size_bytes": d.size_bytes, "uploaded_at": d.created_at}
+            for d in application.documents
+        ],
+        "appointments": [
+            {
+                "center": a.slot.center.name,
+                "starts_at": a.slot.starts_at,
+                "status": a.status,
+                "booked_at": a.booked_at,
+                "times_moved": a.reschedule_count,
+                "checked_in_at": a.checked_in_at,
+                "cancelled_at": a.cancelled_at,
+            }
+            for a in theirs["appointments"].get(application.id, [])
+        ],
+        "waitlist": [
+            {
+                "centers": [c.name for c in w.centers],
+                "earliest_date": w.earliest_date,
+                "latest_date": w.latest_date,
+                "status": w.status,
+                "joined_at": w.joined_at,
+            }
+            for w in theirs["waitlist"].get(application.id, [])
+        ],
+        "survey_answers": [
+            {"about": r.touchpoint, "scores": r.scores, "comment": r.free_text, "at": r.created_at}
+            for r in theirs["surveys"].get(application.id, [])
         ],
     }
 
