@@ -35,7 +35,7 @@ def _join(application):
     return waitlist.join(
         application,
         [jfk],
-        earliest=NOW.date(),
+        earliest=NOW.date() - dt.timedelta(days=1),  # JFK's today, whatever the hour in UTC
         latest=NOW.date() + dt.timedelta(days=30),
         by=application.profile.account,
     )
@@ -126,3 +126,57 @@ def test_one_place_in_the_queue_per_application_and_leaving_releases_a_hold():
         _join(application)
     waitlist.leave(entry, now=NOW)
     assert entry.status == "cancelled"
+
+
+def test_the_traveler_who_cancels_is_not_offered_back_the_seat_they_let_go():
+    soon = _slot(48)
+    canceller, next_in_line = _person("canceller"), _person("next")
+    appointment = scheduling.book(canceller, soon, by=canceller.profile.account, now=NOW)
+    own_entry = _join(canceller)  # joined first, hoping for something earlier still
+    next_entry = _join(next_in_line)
+    scheduling.cancel(appointment, by=canceller.profile.account, now=NOW)
+    assert (own_entry.status, next_entry.status) == ("waiting", "offered")
+
+
+def test_a_traveler_whose_application_moved_on_leaves_the_queue_instead_of_being_offered():
+    soon = _slot(48)
+    holder, moved_on, waiting = _person("holder"), _person("moved-on"), _person("waiting")
+    appointment = scheduling.book(holder, soon, by=holder.profile.account, now=NOW)
+    moved_on_entry, waiting_entry = _join(moved_on), _join(waiting)
+    moved_on.status = Status.WITHDRAWN  # withdrawn (or visited, or decided) since joining
+    scheduling.cancel(appointment, by=holder.profile.account, now=NOW)
+    assert (moved_on_entry.status, waiting_entry.status) == ("cancelled", "offered")
+
+
+def test_no_offer_to_someone_who_could_not_move_their_appointment_online():
+    soon = _slot(10)
+    holder = _person("holder")
+    appointment = scheduling.book(holder, soon, by=holder.profile.account, now=NOW)
+    inside_cutoff = _person("inside-cutoff")  # their visit is 20 hours away: online changes close 24 hours before
+    scheduling.book(inside_cutoff, _slot(20), by=inside_cutoff.profile.account, now=NOW)
+    moved_enough = _person("moved-three-times")
+    theirs = scheduling.book(moved_enough, _slot(30), by=moved_enough.profile.account, now=NOW)
+    theirs.reschedule_count = 3  # the most JFK allows online
+    free = _person("free")  # nothing booked yet
+    entries = [_join(inside_cutoff), _join(moved_enough), _join(free)]
+    officer = create_account("center.officer@example.com", roles=("officer",))  # inside the cut-off: staff cancel
+    scheduling.cancel(appointment, by=officer, now=NOW)
+    assert [e.status for e in entries] == ["waiting", "waiting", "offered"]
+
+
+def test_an_offer_ends_by_the_centers_minimum_notice_and_a_seat_too_close_is_not_offered():
+    holder, waiting = _person("holder"), _person("waiting")
+    entry = _join(waiting)
+    close = _slot(2 + 1 / 3)  # JFK's minimum notice is 2 hours: 20 minutes left to accept
+    appointment = scheduling.book(holder, close, by=holder.profile.account, now=NOW - dt.timedelta(hours=1))
+    scheduling.cancel(appointment, by=create_account("staff.canceller@example.com", roles=("officer",)), now=NOW)
+    assert entry.status == "offered"
+    assert entry.offer_expires_at == close.starts_at - dt.timedelta(hours=2)  # not the 30-minute hold
+    waitlist.leave(entry, now=NOW)
+
+    other = _person("other")
+    other_entry = _join(other)
+    too_close = _slot(2 + 0.2)  # 12 minutes to accept: no offer
+    appointment = scheduling.book(holder, too_close, by=holder.profile.account, now=NOW - dt.timedelta(hours=1))
+    scheduling.cancel(appointment, by=create_account("staff.two@example.com", roles=("officer",)), now=NOW)
+    assert other_entry.status == "waiting" and too_close.held == 0

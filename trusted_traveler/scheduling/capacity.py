@@ -17,23 +17,26 @@ from trusted_traveler.i18n import later
 from trusted_traveler.notifications.service import notify_about
 from trusted_traveler.profiles.models import ApplicantProfile
 from trusted_traveler.scheduling.lookups import ACTIVE, VISIT, describe_time
-from trusted_traveler.scheduling.models import Appointment, EnrollmentCenter, Slot
-from trusted_traveler.scheduling.slots import generate_slots, planned_slots
+from trusted_traveler.scheduling.models import Appointment, EnrollmentCenter, Slot, WaitlistEntry
+from trusted_traveler.scheduling.slots import generate_slots, local_time, planned_slots
 
 HORIZON_DAYS = 56
 
 
-def _planned_seats(center: EnrollmentCenter, now: dt.datetime) -> dict[dt.datetime, int]:
-    return {at: seats for at, _, seats in planned_slots(center, now.date(), HORIZON_DAYS + 1)}
+def _plan(center: EnrollmentCenter, now: dt.datetime) -> dict[dt.datetime, tuple[int, int]]:
+    """(minutes, seats) of each slot the center's hours open from its own today (not UTC's: at 14:30 in Honolulu
+    it is already tomorrow in UTC, and today's remaining slots would look unplanned)."""
+    today = local_time(now, center).date()
+    return {at: (minutes, seats) for at, minutes, seats in planned_slots(center, today, HORIZON_DAYS + 1)}
 
 
 def conflicts(center: EnrollmentCenter, now: dt.datetime) -> list[Appointment]:
     """Future active appointments at slots that the center's hours no longer give enough seats for."""
-    planned = _planned_seats(center, now)
+    plan = _plan(center, now)
     slots = db.session.scalars(
         select(Slot).where(Slot.center_id == center.id, Slot.starts_at > now, Slot.booked > 0).order_by(Slot.starts_at)
     ).all()
-    over = [s for s in slots if s.booked > planned.get(s.starts_at, 0)]
+    over = [s for s in slots if s.booked > plan.get(s.starts_at, (0, 0))[1]]
     if not over:
         return []
     return list(
@@ -56,20 +59,36 @@ def conflicts(center: EnrollmentCenter, now: dt.datetime) -> list[Appointment]:
 def replan(center: EnrollmentCenter, *, by, now: dt.datetime, known: set[int]) -> list[Appointment]:
     """Bring future slots in line with the center's (already changed) hours; returns the appointments now in
     conflict and tells their travelers, except those in `known` (in conflict before this change)."""
-    planned = _planned_seats(center, now)
+    plan = _plan(center, now)
     future = db.session.scalars(select(Slot).where(Slot.center_id == center.id, Slot.starts_at > now)).all()
-    empty_and_gone = []
+    # An empty slot the hours no longer open goes, unless a cancelled appointment or a past waitlist offer still
+    # names it (their history stays whole): that one is closed in place, with no seats.
+    referenced = set(
+        db.session.scalars(
+            select(Appointment.slot_id).join(Slot).where(Slot.center_id == center.id, Slot.starts_at > now)
+        )
+    ) | set(
+        db.session.scalars(
+            select(WaitlistEntry.offered_slot_id)
+            .join(Slot, Slot.id == WaitlistEntry.offered_slot_id)
+            .where(Slot.center_id == center.id, Slot.starts_at > now)
+        )
+    )
+    gone, closed = [], 0
     for slot in future:
-        seats = planned.get(slot.starts_at, 0)
+        minutes, seats = plan.get(slot.starts_at, (slot.duration_minutes, 0))
         taken = slot.booked + slot.held
-        if seats == 0 and taken == 0:
-            empty_and_gone.append(slot.id)
-        else:
-            slot.capacity = max(seats, taken)  # never below what is booked or held
-    if empty_and_gone:
-        db.session.execute(delete(Slot).where(Slot.id.in_(empty_and_gone)))
+        if seats == 0 and taken == 0 and slot.id not in referenced:
+            gone.append(slot.id)
+            continue
+        closed += seats == 0 and taken == 0
+        slot.duration_minutes = minutes  # a new slot length applies to the slots that keep their start
+        slot.capacity = max(seats, taken)  # never below what is booked or held
+        slot.kept_seats = max(0, taken - seats)  # given up as they are released
+    if gone:
+        db.session.execute(delete(Slot).where(Slot.id.in_(gone)))
     db.session.flush()
-    generate_slots(center, start=now.date(), days=HORIZON_DAYS)
+    generate_slots(center, start=local_time(now, center).date(), days=HORIZON_DAYS, after=now)
     found = conflicts(center, now)
     for appointment in found:
         if appointment.id in known:
@@ -94,6 +113,7 @@ def replan(center: EnrollmentCenter, *, by, now: dt.datetime, known: set[int]) -
         center.id,
         by=by,
         conflicts=len(found),
-        slots_removed=len(empty_and_gone),
+        slots_removed=len(gone),
+        slots_closed=closed,
     )
     return found

@@ -13,6 +13,7 @@ from trusted_traveler.errors import BusinessRuleViolation
 from trusted_traveler.extensions import db
 from trusted_traveler.scheduling.capacity import conflicts, replan
 from trusted_traveler.scheduling.models import CapacityTemplate, Closure, EnrollmentCenter, SchedulerService
+from trusted_traveler.scheduling.slots import local_time
 
 
 def update_details(center: EnrollmentCenter, *, by, fields: dict[str, Any], service_ids: list[int]) -> None:
@@ -33,7 +34,7 @@ def update_details(center: EnrollmentCenter, *, by, fields: dict[str, Any], serv
 def set_weekly_hours(center: EnrollmentCenter, rows: list[dict], *, by, now: dt.datetime):
     """Replace the weekly hours from today on (earlier hours are kept as history), then re-plan the slots.
     `rows`: weekday (0 = Monday), opens_at, closes_at, slot_minutes, seats. Returns the conflicts."""
-    today = now.date()
+    today = local_time(now, center).date()  # the center's today: its evening is already tomorrow in UTC
     known = {a.id for a in conflicts(center, now)}
     for template in list(center.capacity):
         if template.valid_from >= today:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import and_, case, or_, select, update
 from sqlalchemy.orm import contains_eager
 
 from trusted_traveler.casework.states import Status
@@ -38,16 +38,29 @@ def active_appointment(application) -> Appointment | None:
 
 
 def active_appointments(application_ids: list[int]) -> dict[int, Appointment]:
-    """The active appointment (with its slot) of each of these applications that has one, in one statement."""
+    """The active appointment (with its slot and center) of each of these applications that has one, in one
+    statement."""
     if not application_ids:
         return {}
     found = db.session.scalars(
         select(Appointment)
         .join(Slot, Slot.id == Appointment.slot_id)
+        .join(EnrollmentCenter, EnrollmentCenter.id == Slot.center_id)
         .where(Appointment.application_id.in_(application_ids), Appointment.status.in_(ACTIVE))
-        .options(contains_eager(Appointment.slot))
+        .options(contains_eager(Appointment.slot).contains_eager(Slot.center))
     )
     return {appointment.application_id: appointment for appointment in found}
+
+
+def online_changes_closed(appointment: Appointment, now: dt.datetime) -> bool:
+    """Inside the center's cut-off before the appointment: a traveler can no longer move or cancel it online."""
+    center = appointment.slot.center
+    return appointment.slot.starts_at - now < dt.timedelta(hours=center.cancel_cutoff_hours)
+
+
+def moves_used_up(appointment: Appointment) -> bool:
+    """Moved online as many times as its center allows."""
+    return appointment.reschedule_count >= appointment.slot.center.max_reschedules
 
 
 def bookable_after(now: dt.datetime):
@@ -59,30 +72,37 @@ def bookable_after(now: dt.datetime):
     )
 
 
-def claim_seat(slot_id: int, counter: str) -> tuple[int, int] | None:
+def claim_seat(slot_id: int, counter: str) -> tuple[int, int, int, int] | None:
     """Count one more seat as `booked` or `held` if one is free. The whole never-overbook rule: a conditional
     UPDATE the database applies atomically (with the booked <= capacity check constraint behind it). Returns the
-    slot's new (booked, held), or None when no seat was free."""
+    slot's new (booked, held, capacity, kept_seats), or None when no seat was free."""
     column = getattr(Slot, counter)
     claimed = db.session.execute(
         update(Slot)
         .where(Slot.id == slot_id, Slot.booked + Slot.held < Slot.capacity)
         .values({counter: column + 1})
-        .returning(Slot.booked, Slot.held)
+        .returning(Slot.booked, Slot.held, Slot.capacity, Slot.kept_seats)
         .execution_options(synchronize_session=False)
     ).first()
-    return None if claimed is None else (claimed.booked, claimed.held)
+    return None if claimed is None else tuple(claimed)
 
 
-def release_seat(slot_id: int, counter: str) -> tuple[int, int] | None:
-    """Count one seat fewer as `booked` or `held` (never below zero). Returns the slot's new (booked, held), or None
-    when there was none to release."""
+def release_seat(slot_id: int, counter: str) -> tuple[int, int, int, int] | None:
+    """Count one seat fewer as `booked` or `held` (never below zero). Returns the slot's new (booked, held,
+    capacity, kept_seats), or None when there was none to release."""
     column = getattr(Slot, counter)
+    kept = Slot.kept_seats > 0  # a seat kept for a conflict is given up, not freed (capacity.replan)
     released = db.session.execute(
         update(Slot)
         .where(Slot.id == slot_id, column > 0)
-        .values({counter: column - 1})
-        .returning(Slot.booked, Slot.held)
+        .values(
+            {
+                counter: column - 1,
+                Slot.capacity: case((kept, Slot.capacity - 1), else_=Slot.capacity),
+                Slot.kept_seats: case((kept, Slot.kept_seats - 1), else_=0),
+            }
+        )
+        .returning(Slot.booked, Slot.held, Slot.capacity, Slot.kept_seats)
         .execution_options(synchronize_session=False)
     ).first()
-    return None if released is None else (released.booked, released.held)
+    return None if released is None else tuple(released)

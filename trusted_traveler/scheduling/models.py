@@ -124,6 +124,9 @@ class Slot(Base):
     capacity: Mapped[int] = mapped_column(default=1)
     booked: Mapped[int] = mapped_column(default=0)
     held: Mapped[int] = mapped_column(default=0)  # seats held for waitlist offers
+    # Seats kept above the center's hours for appointments in conflict (after a closure or fewer seats): each one
+    # released is given up, not booked again (capacity.replan sets it, lookups.release_seat spends it).
+    kept_seats: Mapped[int] = mapped_column(default=0, server_default="0")
     remote: Mapped[bool] = mapped_column(default=False)
 
     center: Mapped[EnrollmentCenter] = relationship()

@@ -32,6 +32,8 @@ from trusted_traveler.scheduling.lookups import (
     bookable_after,
     claim_seat,
     describe_time,
+    moves_used_up,
+    online_changes_closed,
     release_seat,
 )
 from trusted_traveler.scheduling.models import Appointment, EnrollmentCenter, Slot
@@ -73,15 +75,15 @@ def _take_seat(slot: Slot) -> None:
 def _release_seat(slot: Slot) -> None:
     counts = release_seat(slot.id, "booked")
     if counts is None:  # nothing to release: read the counts as they are
-        db.session.refresh(slot, attribute_names=("booked", "held"))
+        db.session.refresh(slot, attribute_names=("booked", "held", "capacity", "kept_seats"))
     else:
         _set_counts(slot, counts)
 
 
-def _set_counts(slot: Slot, counts: tuple[int, int]) -> None:
+def _set_counts(slot: Slot, counts: tuple[int, int, int, int]) -> None:
     """The slot's counts as the UPDATE returned them (no second read; slot.center stays loaded)."""
-    set_committed_value(slot, "booked", counts[0])
-    set_committed_value(slot, "held", counts[1])
+    for name, value in zip(("booked", "held", "capacity", "kept_seats"), counts, strict=True):
+        set_committed_value(slot, name, value)
 
 
 def book(application, slot: Slot, *, by, now: dt.datetime) -> Appointment:
@@ -128,7 +130,7 @@ def book(application, slot: Slot, *, by, now: dt.datetime) -> Appointment:
 def _check_change_allowed(appointment: Appointment, *, by, now: dt.datetime) -> None:
     center = appointment.slot.center
     is_staff = getattr(by, "is_staff", False)
-    if not is_staff and appointment.slot.starts_at - now < dt.timedelta(hours=center.cancel_cutoff_hours):
+    if not is_staff and online_changes_closed(appointment, now):
         raise BusinessRuleViolation(
             _(
                 "Online changes close %(hours)s hours before the appointment. Contact %(center)s to change it.",
@@ -145,7 +147,7 @@ def cancel(appointment: Appointment, *, by, now: dt.datetime, reason: str = "can
     application = appointment.application
     appointment.status, appointment.cancelled_at = "cancelled", now
     _release_seat(appointment.slot)
-    waitlist.offer_free_seats(appointment.slot, now=now)
+    waitlist.offer_free_seats(appointment.slot, now=now, not_to=application.id)  # not back to who just let it go
     # The cancellation notice says what the status change would, and what to do next: one message, not two.
     casework.transition(application, BOOKABLE[application.program.code], by=by, reason_code=reason, notify=False)
     notify_about(
@@ -161,7 +163,7 @@ def reschedule(appointment: Appointment, new_slot: Slot, *, by, now: dt.datetime
         raise BusinessRuleViolation(_("Only a booked appointment can be moved."))
     _check_change_allowed(appointment, by=by, now=now)
     center = appointment.slot.center
-    if appointment.reschedule_count >= center.max_reschedules and not getattr(by, "is_staff", False):
+    if moves_used_up(appointment) and not getattr(by, "is_staff", False):
         raise BusinessRuleViolation(
             _(
                 "This appointment has been moved %(n)s times, the most allowed online. Contact %(center)s to "
@@ -176,9 +178,10 @@ def reschedule(appointment: Appointment, new_slot: Slot, *, by, now: dt.datetime
     old_slot = appointment.slot
     _take_seat(new_slot)
     _release_seat(old_slot)
-    waitlist.offer_free_seats(old_slot, now=now)
+    waitlist.offer_free_seats(old_slot, now=now, not_to=appointment.application_id)
     appointment.slot_id, appointment.slot = new_slot.id, new_slot
     appointment.reschedule_count += 1
+    appointment.reminder_sent_at = None  # the new time gets its own reminder
     notify_about(
         appointment.application,
         kind="appointment_moved",

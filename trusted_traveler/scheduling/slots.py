@@ -69,13 +69,13 @@ def planned_slots(center: EnrollmentCenter, start: dt.date, days: int) -> list[t
     return planned
 
 
-def generate_slots(center: EnrollmentCenter, *, start: dt.date, days: int) -> int:
-    """Create the slots the center's hours open in the period; existing slots are left as they are. Returns how
-    many were created."""
-    planned = planned_slots(center, start, days)
+def generate_slots(center: EnrollmentCenter, *, start: dt.date, days: int, after: dt.datetime | None = None) -> int:
+    """Create the slots the center's hours open in the period (only those starting after `after`, if given);
+    existing slots are left as they are. Returns how many were created."""
+    planned = [p for p in planned_slots(center, start, days) if after is None or p[0] > after]
     if not planned:
         return 0
-    first, last = planned[0][0], planned[-1][0]
+    first, last = min(at for at, _, _ in planned), max(at for at, _, _ in planned)
     existing = set(
         db.session.scalars(
             select(Slot.starts_at).where(Slot.center_id == center.id, Slot.starts_at >= first, Slot.starts_at <= last)

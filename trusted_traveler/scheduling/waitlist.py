@@ -26,12 +26,16 @@ from trusted_traveler.scheduling.lookups import (
     claim_seat,
     describe_moment,
     describe_time,
+    moves_used_up,
+    online_changes_closed,
     release_seat,
 )
 from trusted_traveler.scheduling.models import EnrollmentCenter, Slot, WaitlistEntry, waitlist_entry_centers
 from trusted_traveler.scheduling.slots import local_time
 
 DEFAULT_HOLD = dt.timedelta(minutes=30)
+# An offer shorter than this is no offer: nobody reads the e-mail and accepts in time.
+SHORTEST_HOLD = dt.timedelta(minutes=15)
 
 
 def hold_period(today: dt.date) -> dt.timedelta:
@@ -78,11 +82,16 @@ def _release_hold(entry: WaitlistEntry) -> None:
     release_seat(entry.offered_slot_id, "held")
 
 
-def offer_free_seats(slot: Slot, *, now: dt.datetime) -> int:
-    """Offer the slot's free seats to the earliest-joined waiting travelers who want it: its day is within their
-    dates, and it is earlier than any appointment they hold. Returns offers made. A fixed number of queries however
-    long the waitlist: the entries with their travelers, then their appointments, each in one statement."""
-    if slot.starts_at < now + dt.timedelta(hours=slot.center.min_notice_hours):
+def offer_free_seats(slot: Slot, *, now: dt.datetime, not_to: int | None = None) -> int:
+    """Offer the slot's free seats to the earliest-joined waiting travelers who want it and can take it: its day is
+    within their dates; their application can still book (an entry whose application moved on is closed); and any
+    appointment they hold is later and can still be moved online. Never to application `not_to` (the traveler who
+    just let this seat go). The hold ends by the center's minimum notice before the time, so an offer can always be
+    accepted while it lasts. Returns offers made. A fixed number of queries however long the waitlist: the entries
+    with their travelers, then their appointments, each in one statement."""
+    last_chance = slot.starts_at - dt.timedelta(hours=slot.center.min_notice_hours)
+    expires_at = min(now + hold_period(now.date()), last_chance)  # the same for every offer of this seat
+    if expires_at - now < SHORTEST_HOLD:
         return 0
     day = local_time(slot.starts_at, slot.center).date()
     waiting = db.session.scalars(
@@ -94,18 +103,28 @@ def offer_free_seats(slot: Slot, *, now: dt.datetime) -> int:
             WaitlistEntry.earliest_date <= day,
             WaitlistEntry.latest_date >= day,
         )
-        .options(  # the notice goes to each one's account
-            joinedload(WaitlistEntry.application).joinedload(Application.profile).joinedload(ApplicantProfile.account)
+        .options(  # the notice goes to each one's account; the program says what "can book" is
+            joinedload(WaitlistEntry.application).joinedload(Application.profile).joinedload(ApplicantProfile.account),
+            joinedload(WaitlistEntry.application).joinedload(Application.program),
         )
         .order_by(WaitlistEntry.joined_at, WaitlistEntry.id)
     ).all()
     held = active_appointments([entry.application_id for entry in waiting])
-    expires_at = now + hold_period(now.date())  # the same for every offer of this seat
     made = 0
     for entry in waiting:
+        if entry.application_id == not_to:
+            continue
+        code = entry.application.program.code
+        if entry.application.status not in (BOOKABLE[code], SCHEDULED[code]):
+            entry.status = "cancelled"  # visited, decided or withdrawn since joining: no longer waiting
+            continue
         current = held.get(entry.application_id)
-        if current is not None and slot.starts_at >= current.slot.starts_at:
-            continue  # only something earlier is an offer
+        if current is not None and (
+            slot.starts_at >= current.slot.starts_at  # only something earlier is an offer
+            or online_changes_closed(current, now)
+            or moves_used_up(current)
+        ):
+            continue
         if not claim_seat(slot.id, "held"):
             break  # no free seat left
         entry.status, entry.offered_slot_id = "offered", slot.id
