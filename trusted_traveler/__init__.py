@@ -201,6 +201,6 @@ def register_template_helpers(app: Flask) -> None:
         return {
             "Permission": Permission,
             "Role": Role,
-            "logout_form": LogoutForm(),
+            "logout_form": LogoutForm(formdata=None),  # never the request's body: on a 413 reading it fails again
             "dev_sign_in_enabled": app.config.get("DEV_SIGN_IN"),
         }

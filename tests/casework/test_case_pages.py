@@ -74,6 +74,25 @@ def test_the_longest_request_an_officer_may_write_reaches_the_traveler_whole(cli
         assert question in notice.body
 
 
+def test_an_upload_over_the_request_limit_gets_the_too_large_page_in_the_travelers_language(
+    client, case, app, monkeypatch
+):
+    """Over 10 MB the body is refused before the view runs; the error page must not read it again (it did, for the
+    header's sign-out form, and the traveler got a bare server error instead)."""
+    monkeypatch.setitem(app.config, "PROPAGATE_EXCEPTIONS", False)  # as in production: an escaped error is a 500
+    sign_in(client, "hit@example.com")
+    client.get("/language/es")
+    response = client.post(
+        f"/applications/{case}/answer",
+        data={"answer": "Aquí está.", "files": (io.BytesIO(b"%PDF-1.4" + b"0" * (11 * 1024 * 1024)), "big.pdf")},
+        content_type="multipart/form-data",
+    )
+    assert response.status_code == 413
+    html = response.get_data(as_text=True)
+    assert "El archivo o formulario que envió es más grande de lo que aceptamos" in html
+    assert "Cerrar sesión" in html  # the page's whole header, its sign-out form included
+
+
 def test_the_traveler_answers_in_the_portal_with_a_file_and_the_officer_sees_it(client, case, app):
     with app.app_context():
         application = db.session.scalar(select(Application).where(Application.reference == case))
