@@ -119,6 +119,20 @@ def test_a_traveler_signs_in_with_each_client_authentication_method(database_url
         assert account.roles == {"traveler"}
 
 
+def test_a_spanish_browser_is_sent_to_the_provider_in_spanish_and_its_account_is_spanish(
+    database_url, provider, rp_key
+):
+    app = make_rp(database_url, provider, "private_key_jwt", rp_key)
+    client = app.test_client()
+    client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "es-US,es;q=0.9"
+    authorize_url, response = sign_in_through_provider(client, "lucia.oidc@example.com")
+    assert parse_qs(urlsplit(authorize_url).query)["locale"] == ["es"]
+    assert response.status_code == 302
+    with app.app_context():
+        account = db.session.scalar(select(Account).where(Account.subject == account_sub("lucia.oidc@example.com")))
+        assert account.preferred_language == "es"
+
+
 def test_signing_in_again_finds_the_same_account(database_url, provider, rp_key):
     app = make_rp(database_url, provider, "private_key_jwt", rp_key)
     sign_in_through_provider(app.test_client(), "returning@example.com")

@@ -23,6 +23,23 @@ def test_dev_sign_in_lists_the_personas_and_signs_in_a_new_traveler(app, client)
         assert account.roles == {"traveler"}
 
 
+def test_a_first_sign_in_from_a_spanish_browser_makes_a_spanish_account(app):
+    """The account keeps the language the person was reading in: their pages after signing in, and every message and
+    e-mail we send them, stay Spanish without their finding the switch (English was the default for everyone)."""
+    spanish, english = app.test_client(), app.test_client()
+    spanish.environ_base["HTTP_ACCEPT_LANGUAGE"] = "es-MX,es;q=0.9,en;q=0.5"
+    english.environ_base["HTTP_ACCEPT_LANGUAGE"] = "en-US,en;q=0.9"
+    sign_in(spanish, "lucia.navegador@example.com")
+    sign_in(english, "lucy.browser@example.com")
+    assert '<html lang="es">' in spanish.get("/dashboard").get_data(as_text=True)
+    with app.app_context():
+        languages = dict(db.session.execute(select(Account.email, Account.preferred_language)).all())
+    assert languages["lucia.navegador@example.com"] == "es" and languages["lucy.browser@example.com"] == "en"
+    other = app.test_client()  # another browser, English: the account's Spanish wins over the browser's
+    sign_in(other, "lucia.navegador@example.com")
+    assert '<html lang="es">' in other.get("/dashboard").get_data(as_text=True)
+
+
 def test_dev_sign_in_rejects_a_bad_email_and_keeps_what_was_typed(client):
     response = client.post("/auth/dev", data={"email": "not-an-email"})
     html = response.get_data(as_text=True)

@@ -15,13 +15,22 @@ from trusted_traveler.extensions import db
 DEV_ISSUER = "urn:trusted-traveler:development"
 
 
-def account_for_sign_in(*, issuer: str, subject: str, email: str, name: str | None = None) -> Account:
-    """The account keyed by (issuer, subject); the first sign-in creates a traveler account.
+def account_for_sign_in(
+    *, issuer: str, subject: str, email: str, name: str | None = None, language: str = "en"
+) -> Account:
+    """The account keyed by (issuer, subject); the first sign-in creates a traveler account, in `language` (the one
+    the person was reading the site in), which its messages and e-mails then use until they switch.
     Roles never come from the provider's claims: only an administrator grants them."""
     account = db.session.scalar(select(Account).where(Account.issuer == issuer, Account.subject == subject))
     if account is None:
         # a name from the provider's claims, cut to the column (display only; the profile holds the legal name)
-        account = Account(issuer=issuer, subject=subject, email=email, display_name=name[:200] if name else None)
+        account = Account(
+            issuer=issuer,
+            subject=subject,
+            email=email,
+            display_name=name[:200] if name else None,
+            preferred_language=language if language in ("en", "es") else "en",
+        )
         db.session.add(account)
         db.session.flush()
         record_event("account.created", "account", account.id, by=account, issuer=issuer)

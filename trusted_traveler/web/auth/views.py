@@ -9,8 +9,9 @@ from urllib.parse import urlencode
 
 from authlib.integrations.base_client.errors import OAuthError
 from flask import abort, current_app, flash, jsonify, redirect, render_template, request, session, url_for
+from flask_babel import get_locale
 from flask_babel import gettext as _
-from flask_login import current_user, login_user, logout_user
+from flask_login import login_user, logout_user
 from joserfc.errors import JoseError
 
 from trusted_traveler.auth import oidc
@@ -73,7 +74,7 @@ def login():
         "prompt": "select_account",
         "acr_values": current_app.config["OIDC_ACR_VALUES"],
     }
-    if getattr(current_user, "preferred_language", None) == "es" or session.get("lang") == "es":
+    if str(get_locale()) == "es":  # chosen, remembered on the account, or the browser's own
         params["locale"] = "es"
     return oidc.client().authorize_redirect(current_app.config["BASE_URL"] + "/auth/callback", **params)
 
@@ -107,6 +108,7 @@ def callback():
         subject=claims["sub"],
         email=email,
         name=" ".join(p for p in (claims.get("given_name"), claims.get("family_name")) if p) or None,
+        language=str(get_locale()),  # a first sign-in keeps the language the person was reading in
     )
     db.session.commit()
     _start_session(account)
@@ -177,7 +179,9 @@ def dev_sign_in():
     form = DevSignInForm()
     if form.validate_on_submit():
         email = form.email.data.strip().lower()
-        account = accounts.account_for_sign_in(issuer=accounts.DEV_ISSUER, subject=email, email=email)
+        account = accounts.account_for_sign_in(
+            issuer=accounts.DEV_ISSUER, subject=email, email=email, language=str(get_locale())
+        )
         db.session.commit()
         _start_session(account)
         session["signed_in_with"] = "dev"
