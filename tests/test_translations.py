@@ -24,6 +24,7 @@ KEYWORDS = {"_": None, "_l": None, "gettext": None, "lazy_gettext": None, "ngett
 STAFF_TEMPLATES = ("officer/", "admin/", "rules_console/", "feedback/results.html")
 TRAVELER_MODULES = (
     "api/traveler.py",
+    "auth/policy.py",
     "casework/decisions.py",
     "casework/documents.py",
     "casework/letters.py",
@@ -39,9 +40,11 @@ TRAVELER_MODULES = (
     "memberships/lifecycle.py",
     "notifications/service.py",
     "notifications/worker.py",
+    "payments/sandbox.py",
     "payments/service.py",
     "privacy/service.py",
     "scheduling/capacity.py",
+    "scheduling/ics.py",
     "scheduling/lookups.py",
     "scheduling/service.py",
     "scheduling/waitlist.py",
@@ -74,10 +77,10 @@ def traveler_facing_messages() -> dict[str, str]:
         for filename, _lineno, message, _comments, _context in extract_from_dir(
             str(directory), method_map, keywords=KEYWORDS
         ):
-            if wanted(filename):
-                for msgid in message if isinstance(message, tuple) else (message,):
-                    if msgid:
-                        found.setdefault(msgid, filename)
+            # ngettext's (singular, plural): the catalog knows the pair by its singular
+            msgid = message[0] if isinstance(message, tuple) else message
+            if wanted(filename) and msgid:
+                found.setdefault(msgid, filename)
 
     collect(ROOT / "templates", [("**.html", "jinja2")], lambda f: not f.startswith(STAFF_TEMPLATES))
     collect(ROOT / "trusted_traveler", [("**.py", "python")], lambda f: f in TRAVELER_MODULES)

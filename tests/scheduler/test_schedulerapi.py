@@ -458,14 +458,28 @@ def test_capacity_grid_lists_every_slot_in_the_local_window(client, slots, froze
 
 def test_capacity_grid_reports_started_slots_as_not_bookable(client, slots, frozen):
     slots(HIDALGO, FROZEN_NOW - dt.timedelta(hours=1))
-    slots(HIDALGO, FROZEN_NOW + dt.timedelta(hours=1))
+    slots(HIDALGO, FROZEN_NOW + dt.timedelta(hours=3))
     body = get_json(
         client, "/schedulerapi/locations/5001/slots?startTimestamp=2026-10-15T00:00&endTimestamp=2026-10-16T00:00"
     )
     assert [(e["timestamp"], e["active"], e["total"]) for e in body] == [
         ("2026-10-15T06:00", 0, 1),
-        ("2026-10-15T08:00", 1, 1),
+        ("2026-10-15T10:00", 1, 1),
     ]
+
+
+def test_capacity_grid_counts_no_free_seats_inside_the_minimum_notice(client, slots, center_flags, frozen):
+    """The grid agrees with /slots: a free seat the booking service would refuse (the slot starts sooner than the
+    center's minimum notice) is not reported as one, whatever that notice is."""
+    for hours in (1, 2, 3, 23, 24, 25):
+        slots(HIDALGO, FROZEN_NOW + dt.timedelta(hours=hours), capacity=2)
+    url = "/schedulerapi/locations/5001/slots?startTimestamp=2026-10-15T00:00&endTimestamp=2026-10-17T00:00"
+    assert [e["active"] for e in get_json(client, url)] == [0, 2, 2, 2, 2, 2]  # 2 hours' notice, as seeded
+    assert [s["startTimestamp"] for s in get_json(client, "/schedulerapi/slots?locationId=5001&limit=10")] == [
+        e["timestamp"] for e in get_json(client, url) if e["active"]
+    ]
+    center_flags(HIDALGO, min_notice_hours=24)
+    assert [e["active"] for e in get_json(client, url)] == [0, 0, 0, 0, 2, 2]
 
 
 def test_capacity_grid_window_is_local_time_across_daylight_saving(client, slots, frozen):

@@ -266,6 +266,22 @@ def test_a_no_show_sends_global_entry_back_to_booking(ctx):
     assert db.session.scalars(select(Notification.kind).where(Notification.kind == "appointment_missed")).all()
 
 
+def test_a_no_show_sends_the_traveler_one_notice_and_one_email(ctx):
+    """The missed-appointment notice says what the status change would, and what to do next: one message, not two
+    (as booking and cancelling)."""
+    application = create_application("global_entry", submitted=True)
+    slot = _slot(8001, hours=72)
+    appointment = scheduling.book(application, slot, by=application.profile.account, now=NOW)
+    notices = db.session.scalar(select(func.count()).select_from(Notification))
+    emails = db.session.scalar(select(func.count()).select_from(OutboxMessage))
+    scheduling.mark_no_show(appointment, by=create_officer(), now=slot.starts_at + dt.timedelta(minutes=30))
+    db.session.flush()
+    kinds = db.session.scalars(select(Notification.kind).order_by(Notification.id)).all()[notices:]
+    assert kinds == ["appointment_missed"]
+    assert db.session.scalar(select(func.count()).select_from(OutboxMessage)) - emails == 1
+    assert application.events[-1].reason_code == "no_show"  # the status change is still recorded, just not sent
+
+
 def test_enrollment_on_arrival_completes_the_interview_without_an_appointment(ctx):
     application = create_application("global_entry", submitted=True)
     scheduling.complete_on_arrival(application, by=create_officer())

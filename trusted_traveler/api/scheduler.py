@@ -16,8 +16,9 @@ Anonymous and read-only. Choices made where the contract is silent:
   (local time) of the latest slot that exists there, taken or not; `null` when there is none. An unknown or
   non-operational location gives `{"availableSlots": [], "lastPublishedDate": null}`.
 - `GET /locations/{id}/slots`: `startTimestamp` and `endTimestamp` are required, as `YYYY-MM-DDTHH:MM`,
-  `YYYY-MM-DDTHH:MM:SS` or `YYYY-MM-DD` (midnight), and both ends are inclusive. Slots that have started report
-  `"active": 0` (they cannot be booked). An unknown or non-operational location gives `[]`.
+  `YYYY-MM-DDTHH:MM:SS` or `YYYY-MM-DD` (midnight), and both ends are inclusive. Slots that start sooner than the
+  location's minimum notice (or have started) report `"active": 0`: they cannot be booked, and `/slots` leaves
+  them out. An unknown or non-operational location gives `[]`.
 - `GET /locations/`: every location (operational or not) unless filtered; `serviceName` matches a service name
   case-insensitively (an unknown name matches nothing, `[]`). Sorted by id. Fields CBP has that we do not keep
   (alternate phone, fax, map file, access code, who updated) are `null`.
@@ -381,9 +382,14 @@ def capacity_grid(location_id: str):
         q.fail("endTimestamp", "Must not be before startTimestamp.")
     if q.errors:
         return bad_request(q.errors)
-    tz_name = operational_zone(center_id)
-    if tz_name is None:
+    center = db.session.execute(
+        select(EnrollmentCenter.tz_name, EnrollmentCenter.min_notice_hours).where(
+            EnrollmentCenter.id == center_id, EnrollmentCenter.operational.is_(True)
+        )
+    ).first()
+    if center is None:
         return jsonify([])
+    tz_name, notice_hours = center
     tz = zone(tz_name)
     rows = db.session.execute(
         select(Slot.starts_at, Slot.duration_minutes, Slot.capacity, Slot.held, Slot.remote, free_seats())
@@ -394,11 +400,11 @@ def capacity_grid(location_id: str):
         )
         .order_by(Slot.starts_at)
     )
-    current = now()
+    bookable_from = now() + dt.timedelta(hours=notice_hours)  # as /slots and booking: no phantom free seats
     return jsonify(
         [
             {
-                "active": max(free, 0) if starts_at > current else 0,
+                "active": max(free, 0) if starts_at >= bookable_from else 0,
                 "total": capacity,
                 "pending": held,
                 "conflicts": 0,

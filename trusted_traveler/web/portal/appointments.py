@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
+import io
 import re
 
-from flask import Response, flash, redirect, render_template, request, url_for
+from flask import flash, redirect, render_template, request, send_file, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
@@ -15,6 +16,7 @@ from trusted_traveler.casework import service as casework
 from trusted_traveler.db import utcnow
 from trusted_traveler.errors import BusinessRuleViolation, NotFound
 from trusted_traveler.extensions import db
+from trusted_traveler.i18n import format_day
 from trusted_traveler.scheduling import service as scheduling
 from trusted_traveler.scheduling import waitlist
 from trusted_traveler.scheduling.ics import appointment_ics
@@ -94,25 +96,51 @@ def find_center(reference: str):
 
 
 def _times_page(application, center, day: dt.date | None, *, status=200, message=None):
+    """Every local day with openings in the next DAYS_SHOWN days, a month at a time, and the chosen day's times.
+
+    The days come from one query and the times from another, for that day only: taking the first free times of the
+    whole period and grouping them reached about two weeks at an airport. A day asked for that has no openings
+    (taken since, a weekend, past the period) shows the next day that has some, and says so."""
     now = utcnow()
     since = now + dt.timedelta(hours=center.min_notice_hours)
-    upcoming = scheduling.open_slots(center, since=since, until=since + dt.timedelta(days=DAYS_SHOWN))
-    days: dict[dt.date, list] = {}
-    for slot in upcoming:
-        days.setdefault(local_time(slot.starts_at, center).date(), []).append(slot)
-    chosen = day if day in days else (next(iter(days)) if days else None)
-    times = [(slot, local_time(slot.starts_at, center)) for slot in days.get(chosen, [])]
+    days = scheduling.open_days(center, since=since, until=since + dt.timedelta(days=DAYS_SHOWN))
+    chosen = _nearest_day(days, day)
+    note = None
+    if day is not None and chosen is not None and chosen != day:
+        note = _(
+            "There are no open times on %(day)s. Here are the times for %(shown)s.",
+            day=format_day(day, "%A, %B %-d, %Y"),
+            shown=format_day(chosen, "%A, %B %-d, %Y"),
+        )
+    months: dict[dt.date, list[dt.date]] = {}
+    for open_day in days:
+        months.setdefault(open_day.replace(day=1), []).append(open_day)
+    month = chosen.replace(day=1) if chosen else None
+    slots = scheduling.open_slots_on(center, chosen, since=since) if chosen else []
     return render_template(
         "portal/appointment_times.html",
         application=application,
         center=center,
-        days=list(days),
+        days=days,
+        months=[(first_of, in_month[0]) for first_of, in_month in months.items()],  # each links to its first day
+        month=month,
+        month_days=months.get(month, []),
         chosen=chosen,
-        times=times,
+        times=[(slot, local_time(slot.starts_at, center)) for slot in slots],
         appointment=scheduling.active_appointment(application),
         message=message,
+        note=note,
         form=LogoutForm(),
     ), status
+
+
+def _nearest_day(days: list[dt.date], wanted: dt.date | None) -> dt.date | None:
+    """`wanted` if it has openings, else the next day that has, else the last (a day after the period)."""
+    if not days:
+        return None
+    if wanted is None:
+        return days[0]
+    return next((day for day in days if day >= wanted), days[-1])
 
 
 @bp.get("/applications/<reference>/appointment/<int:center_id>")
@@ -182,12 +210,17 @@ def appointment_calendar(reference: str):
     appointment = scheduling.active_appointment(application)
     if appointment is None:
         raise NotFound(_("There is no booked appointment for this application."))
-    visit = scheduling.VISIT[application.program.code]
-    return Response(
-        appointment_ics(appointment, visit=visit),
+    visit = str(scheduling.VISIT[application.program.code])
+    # The name is in the reader's language ("visita de inscripción"): send_file gives an ASCII `filename` for old
+    # browsers and the real name as RFC 6266 `filename*=UTF-8''...`, which a bare non-ASCII header is not.
+    response = send_file(
+        io.BytesIO(appointment_ics(appointment, visit=visit)),
         mimetype="text/calendar",
-        headers={"Content-Disposition": f'attachment; filename="{reference}-{visit.replace(" ", "-")}.ics"'},
+        as_attachment=True,
+        download_name=f"{reference}-{visit.replace(' ', '-')}.ics",
     )
+    response.headers["Cache-Control"] = "no-store"  # the traveler's appointment, like their letters and export
+    return response
 
 
 @bp.post("/applications/<reference>/waitlist")
