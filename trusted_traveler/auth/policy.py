@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from flask import Flask, current_app, redirect, request, url_for
+from flask_babel import gettext
 from flask_login import current_user
 
 from trusted_traveler.auth.roles import Permission
@@ -50,13 +51,13 @@ def enforce_route_policy():
         return None
     policy = policy_of(current_app, request.endpoint)
     if policy is None:
-        raise PermissionDenied("This page has no access policy, so nobody may use it.")
+        raise PermissionDenied(gettext("This page has no access policy, so nobody may use it."))
     if policy[0] == "public":
         return None
     if not current_user.is_authenticated:
         if wants_json():
-            return error_response(401, "Sign in to use this.", code="unauthorized")
+            return error_response(401, gettext("Sign in to use this."), code="unauthorized")
         return redirect(url_for("auth.sign_in", next=request.full_path if request.query_string else request.path))
     if policy[0] == "permission" and not all(current_user.can(p) for p in policy[1]):
-        raise PermissionDenied("Your account does not have the role this page needs.")
+        raise PermissionDenied(gettext("Your account does not have the role this page needs."))
     return None

@@ -21,6 +21,7 @@ from dataclasses import asdict, dataclass
 from zoneinfo import ZoneInfo
 
 from flask import current_app
+from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, case, func, select, text
 
@@ -34,6 +35,7 @@ from trusted_traveler.extensions import db
 from trusted_traveler.feedback.models import DashboardFigure
 from trusted_traveler.feedback.results import summarize
 from trusted_traveler.feedback.service import TOUCHPOINT_LABELS, TOUCHPOINTS
+from trusted_traveler.i18n import format_day
 from trusted_traveler.programs.service import list_programs
 from trusted_traveler.scheduling.models import EnrollmentCenter
 from trusted_traveler.scheduling.service import soonest_by_center
@@ -46,6 +48,10 @@ REFRESH_EVERY = dt.timedelta(minutes=5)
 STALE_AFTER = 3 * REFRESH_EVERY  # stored figures older than this: the worker is behind; pages compute them again
 
 log = logging.getLogger(__name__)
+
+# Columns whose values are dates: ISO 8601 in the rows (the CSV, the JSON and the charts read them), written in the
+# reader's language in the page's tables.
+DATE_COLUMNS = frozenset({"week_starting", "soonest_date"})
 
 
 @dataclass(frozen=True)
@@ -72,6 +78,27 @@ class Figure:
         data["rows"] = [[str(v) if hasattr(v, "__html__") else v for v in r] for r in self.rows]
         data["min_sample"] = MIN_SAMPLE
         return data
+
+    @property
+    def table_rows(self) -> tuple[tuple, ...]:
+        """The rows as the page's table shows them: dates in the reader's language (the ISO date in English, so the
+        table reads as the downloads do), everything else as it is."""
+        dates = [i for i, c in enumerate(self.columns) if c.key in DATE_COLUMNS]
+        if not dates:
+            return self.rows
+        return tuple(
+            tuple(
+                format_day(dt.date.fromisoformat(v), "%Y-%m-%d") if i in dates and isinstance(v, str) else v
+                for i, v in enumerate(row)
+            )
+            for row in self.rows
+        )
+
+    @property
+    def computed_at_text(self) -> str:
+        """When the figure was computed (UTC), in the reader's language: "May 4, 2026 at 14:05"."""
+        at = dt.datetime.fromisoformat(self.computed_at)
+        return gettext("%(date)s at %(time)s", date=format_day(at), time=format_day(at, "%H:%M"))
 
 
 def _days(seconds: float) -> float:

@@ -28,23 +28,27 @@ import secrets
 from decimal import Decimal
 
 from flask import url_for
+from flask_babel import gettext
 from sqlalchemy import Numeric, String, select
 from sqlalchemy.orm import Mapped, mapped_column
 
 from trusted_traveler.db import Base, utcnow
-from trusted_traveler.errors import Conflict, NotFound
+from trusted_traveler.errors import N_, Conflict, NotFound
 from trusted_traveler.extensions import db
 from trusted_traveler.payments.gateway import SESSION_LIFETIME, CompletionResult
 
+# The gateway's own words, kept (in English) on its transaction and handed back with the outcome, as Pay.gov's
+# would be: its card page shows them in the reader's language; our pages say it in our own words (payments.service).
 TEST_CARDS = {
     "4111111111111111": ("completed", None),
-    "4000000000000002": ("declined", "Your card was declined. Try another card or contact your bank."),
+    "4000000000000002": ("declined", N_("Your card was declined. Try another card or contact your bank.")),
     "4000000000000119": (
         "failed",
-        "The payment processor had an error. You have not been charged. Try again.",
+        N_("The payment processor had an error. You have not been charged. Try again."),
     ),
 }
-EXPIRED = "This payment session has expired. You have not been charged. Start the payment again."
+INVALID_CARD = N_("That card number is not valid. Check it and try again.")
+EXPIRED = N_("This payment session has expired. You have not been charged. Start the payment again.")
 
 
 class SandboxTransaction(Base):
@@ -60,9 +64,14 @@ class SandboxTransaction(Base):
     status: Mapped[str] = mapped_column(String(12), default="pending")
     gateway_reference: Mapped[str | None] = mapped_column(String(64), unique=True)
     card_last4: Mapped[str | None] = mapped_column(String(4))
-    message: Mapped[str | None] = mapped_column(String(300))
+    gateway_message: Mapped[str | None] = mapped_column("message", String(300))  # as the gateway words it
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     paid_at: Mapped[dt.datetime | None]
+
+    @property
+    def message(self) -> str | None:
+        """The gateway's message as its card page shows it: in the reader's language."""
+        return gettext(self.gateway_message) if self.gateway_message else None
 
 
 class SandboxGateway:
@@ -97,7 +106,7 @@ class SandboxGateway:
         """
         txn = db.session.scalar(select(SandboxTransaction).where(SandboxTransaction.tracking_id == tracking_id))
         if txn is None:
-            raise NotFound("That payment session does not exist.")
+            raise NotFound(gettext("That payment session does not exist."))
         return self._result(txn)
 
     @staticmethod
@@ -106,7 +115,7 @@ class SandboxGateway:
             return CompletionResult(txn.status, txn.tracking_id, txn.gateway_reference)
         if is_expired(txn):
             return CompletionResult("expired", txn.tracking_id, None, EXPIRED)
-        return CompletionResult(txn.status, txn.tracking_id, None, txn.message)
+        return CompletionResult(txn.status, txn.tracking_id, None, txn.gateway_message)
 
     def refund(self, tracking_id: str) -> CompletionResult:
         """Give a completed transaction's whole amount back; a refunded one stays as it is (idempotent).
@@ -117,7 +126,7 @@ class SandboxGateway:
         """
         txn = db.session.scalar(select(SandboxTransaction).where(SandboxTransaction.tracking_id == tracking_id))
         if txn is None:
-            raise NotFound("That payment session does not exist.")
+            raise NotFound(gettext("That payment session does not exist."))
         if txn.status == "completed":
             txn.status = "refunded"
             db.session.flush()
@@ -128,10 +137,10 @@ class SandboxGateway:
     # The sandbox's own card page uses these.
     def transaction(self, token: str) -> SandboxTransaction:
         if not (token or "").isprintable() or len(token) > 100:  # an edited link: no session has such a token
-            raise NotFound("That payment session does not exist.")
+            raise NotFound(gettext("That payment session does not exist."))
         txn = db.session.scalar(select(SandboxTransaction).where(SandboxTransaction.token == token))
         if txn is None:
-            raise NotFound("That payment session does not exist.")
+            raise NotFound(gettext("That payment session does not exist."))
         return txn
 
     def charge(self, txn: SandboxTransaction, card_number: str) -> SandboxTransaction:
@@ -139,9 +148,9 @@ class SandboxGateway:
         if is_closed(txn):
             return txn
         digits = "".join(ch for ch in card_number if ch.isdigit())
-        status, message = TEST_CARDS.get(digits, ("declined", "That card number is not valid. Check it and try again."))
+        status, message = TEST_CARDS.get(digits, ("declined", INVALID_CARD))
         txn.status = status
-        txn.message = message
+        txn.gateway_message = message
         txn.card_last4 = digits[-4:] if digits else None
         if status == "completed":
             txn.gateway_reference = "SBX" + secrets.token_hex(8).upper()

@@ -98,11 +98,14 @@ def begin_checkout(applications: list[Application], *, by, return_url: str) -> s
         db.session.add(payment)
         db.session.flush()
     gateway = get_gateway()
-    names = " and ".join(f"{a.program.name} {a.reference}" for a in applications)
     token = gateway.start(
         amount=payment.amount,
         tracking_id=payment.idempotency_key,
-        description=f"Fee for {names}",
+        # shown to the traveler on the gateway's page, so in their language
+        description=_(
+            "Fee for %(applications)s",
+            applications=_programs([f"{a.program.name} {a.reference}" for a in applications]),
+        ),
         return_url=return_url,
     )
     return gateway.redirect_url(token)
@@ -131,7 +134,19 @@ def finish_checkout(token: str, *, by) -> Payment:
     settle(payment, result, gateway=gateway, by=by, now=utcnow())
     if payment.status in SETTLED:
         return payment
-    raise BusinessRuleViolation(result.message or _("The payment did not go through. You have not been charged."))
+    raise BusinessRuleViolation(failure_message(result.status))
+
+
+def failure_message(status: str) -> str:
+    """What we tell the traveler when the gateway answers `status` instead of "completed", in our own words and
+    their language. The gateway's own message (`CompletionResult.message`) is kept on the payment, for staff."""
+    if status == "declined":
+        return _("Your card was declined. Try another card or contact your bank.")
+    if status == "failed":
+        return _("The payment processor had an error. You have not been charged. Try again.")
+    if status == "expired":
+        return _("This payment session has expired. You have not been charged. Start the payment again.")
+    return _("The payment did not go through. You have not been charged.")
 
 
 def settle(

@@ -1,5 +1,6 @@
 """Forms for the guided intake. They check shape and required fields with specific messages; the services own the
-rules. Sub-forms (one row of a list) are plain `wtforms.Form`, so only the page form carries the CSRF token."""
+rules. Sub-forms (one row of a list) are `RowForm`s: plain `wtforms.Form`, so only the page form carries the CSRF
+token, but with the page form's translations of WTForms' own messages."""
 
 from __future__ import annotations
 
@@ -8,8 +9,10 @@ import re
 
 import phonenumbers
 import pycountry
+from flask import current_app
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
+from flask_wtf.i18n import translations as wtforms_translations
 from wtforms import (
     BooleanField,
     DateField,
@@ -138,10 +141,22 @@ def text(label, *, required=None, max_length=100, **kwargs):
     return StringField(label, filters=[clean_text], validators=[*validators, Length(max=max_length)], **kwargs)
 
 
+class RowForm(Form):
+    """One row of a list on a page (a `FormField` in a `FieldList`). A sub-form makes its own meta, not the page
+    form's, so without this WTForms' built-in messages ("Not a valid date value.") would stay English: here they come
+    from the same translations FlaskForm uses (Flask-WTF's, in the request's language)."""
+
+    class Meta:
+        def get_translations(self, form):
+            if not current_app.config.get("WTF_I18N_ENABLED", True):
+                return super().get_translations(form)
+            return wtforms_translations
+
+
 # --- Step forms ------------------------------------------------------------------------------------------------
 
 
-class OtherNameForm(Form):
+class OtherNameForm(RowForm):
     given_names = StringField(
         _l("Given names"), filters=[clean_text], validators=[Optional(), Length(max=100), NAME_PATTERN]
     )
@@ -234,7 +249,7 @@ class BirthForm(FlaskForm):
         self.birth_country.choices = country_choices()
 
 
-class CitizenshipEntry(Form):
+class CitizenshipEntry(RowForm):
     country = SelectField(_l("Country"), validators=[DataRequired(_l("Choose a country or remove this row."))])
 
     def __init__(self, *args, **kwargs):
@@ -260,7 +275,7 @@ class CitizenshipForm(FlaskForm):
             raise ValidationError(_l("You listed the same country twice. Remove one of them."))
 
 
-class PassportEntry(Form):
+class PassportEntry(RowForm):
     issuing_country = SelectField(
         _l("Issuing country"), validators=[DataRequired(_l("Choose the country that issued it."))]
     )
@@ -371,7 +386,7 @@ class ContactForm(FlaskForm):
         return ok
 
 
-class AddressEntry(Form):
+class AddressEntry(RowForm):
     from_month = MonthField(_l("From (MM/YYYY)"), validators=[month_required])
     to_month = MonthField(_l("To (MM/YYYY), or leave empty if you live there now"), validators=[month_optional])
     line1 = text(_l("Street address"), required=_l("Enter the street address."), max_length=200)
@@ -408,7 +423,7 @@ EMPLOYMENT_STATUSES = [
 ]
 
 
-class EmploymentEntry(Form):
+class EmploymentEntry(RowForm):
     from_month = MonthField(_l("From (MM/YYYY)"), validators=[month_required])
     to_month = MonthField(_l("To (MM/YYYY), or leave empty if this is now"), validators=[month_optional])
     status = SelectField(
@@ -444,7 +459,7 @@ class EmploymentForm(FlaskForm):
     employment = FieldList(FormField(EmploymentEntry), label=_l("Work and study"), min_entries=1, max_entries=30)
 
 
-class CountryEntry(Form):
+class CountryEntry(RowForm):
     country = SelectField(_l("Country"), validators=[DataRequired(_l("Choose a country or remove this row."))])
 
     def __init__(self, *args, **kwargs):
@@ -504,7 +519,7 @@ CATEGORY_LABELS = {
 }
 
 
-class OffenseEntry(Form):
+class OffenseEntry(RowForm):
     category = SelectField(
         _l("What was it?"),
         choices=choices([("", _l("Select")), *[(c, CATEGORY_LABELS[c]) for c in OFFENSE_CATEGORIES]]),
