@@ -121,7 +121,7 @@ class ActionForm(FlaskForm):
     note = TextAreaField(_l("Note (optional)"), validators=[Optional(), Length(max=2000)])
 
 
-FILES_HINT = _l("PDF, Word (DOCX), PNG or JPEG. Up to 5 files, 5 MB each.")
+FILES_HINT = _l("PDF, Word (DOCX), PNG or JPEG. Up to 5 files, 5 MB each and 9 MB in all.")
 
 
 class AnswerForm(FlaskForm):
