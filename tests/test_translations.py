@@ -135,6 +135,28 @@ def test_accept_language_es_gives_the_home_page_in_spanish(client):
     assert 'lang="en" hreflang="en">English</a>' in html
 
 
+@pytest.mark.parametrize(
+    ("accept", "lang"),
+    [
+        ("es-US,en;q=0.5", "es"),  # werkzeug's best_match preferred the exact "en" over the preferred "es-US"
+        ("en-US,es;q=0.9", "en"),
+        ("fr,es;q=0.8,en;q=0.7", "es"),
+        ("es;q=0,en", "en"),
+        ("*", "en"),
+    ],
+)
+def test_the_browsers_first_language_we_speak_wins_in_its_own_order(client, accept, lang):
+    html = client.get("/", headers={"Accept-Language": accept}).get_data(as_text=True)
+    assert f'<html lang="{lang}">' in html
+    answer = client.post(  # a Canadian child: Global Entry's reasons, in the chosen language
+        "/api/v1/eligibility/check",
+        json={"date_of_birth": "2016-06-02", "citizenships": ["CA"]},
+        headers={"Accept-Language": accept},
+    ).get_json()
+    message = answer["programs"]["global_entry"]["reasons"][0]["message"]
+    assert ("Global Entry es para" in message) == (lang == "es")
+
+
 def test_english_by_default(client):
     html = client.get("/").get_data(as_text=True)
     assert '<html lang="en">' in html

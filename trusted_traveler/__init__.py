@@ -11,7 +11,7 @@ from flask_login import current_user
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from config import CONFIGS, INSTANCE_DIR, ConfigError
-from trusted_traveler.i18n import format_day, template_translations
+from trusted_traveler.i18n import browser_language, format_day, template_translations
 
 
 def create_app(config_name: str | None = None, overrides: dict | None = None, env=None) -> Flask:
@@ -60,7 +60,7 @@ def select_locale() -> str:
         return lang
     if getattr(current_user, "is_authenticated", False) and current_user.preferred_language in ("en", "es"):
         return current_user.preferred_language
-    return request.accept_languages.best_match(["en", "es"]) or "en"
+    return browser_language(request.accept_languages)
 
 
 def register_extensions(app: Flask) -> None:

@@ -27,6 +27,19 @@ _DATE_FORMATS = {
 _TIME_FORMATS = ("%-I:%M %p", "%H:%M")
 
 
+def browser_language(accept_languages) -> str:
+    """The first of the browser's languages, in its own order of preference, that we speak ("en" if none).
+    Matched on the primary tag: werkzeug's best_match ranks an exact "en" above a preferred "es-US", so
+    "es-US,en;q=0.5" got English."""
+    for tag, quality in accept_languages:  # werkzeug keeps them sorted by quality, the browser's order for ties
+        if quality <= 0:  # "es;q=0": not acceptable
+            continue
+        primary = tag.split("-")[0].split("_")[0].lower()
+        if primary in LANGUAGES:
+            return primary
+    return "en"
+
+
 def _language():
     locale = get_locale()
     return locale if locale is not None and locale.language != "en" else None

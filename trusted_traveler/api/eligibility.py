@@ -16,6 +16,7 @@ from trusted_traveler.api import bp
 from trusted_traveler.api.common import ErrorsSchema, bad_request, read_json_body
 from trusted_traveler.auth.policy import public
 from trusted_traveler.extensions import csrf, limiter
+from trusted_traveler.i18n import browser_language
 from trusted_traveler.rules.conditions import OFFENSE_CATEGORIES, OFFENSE_STATUSES, flatten_errors
 from trusted_traveler.rules.service import NoRulesInForce, check_eligibility
 
@@ -237,7 +238,7 @@ def check_eligibility_view():
     as_of = data.pop("as_of", None) or today
     facts = {key: value for key, value in data.items() if value is not None}
     facts["offenses"] = data.get("offenses") or []
-    language = request.accept_languages.best_match(["en", "es"]) or "en"
+    language = browser_language(request.accept_languages)
     try:
         return check_eligibility(facts, as_of=as_of, language=language)
     except NoRulesInForce as err:
