@@ -265,14 +265,60 @@ def test_bad_rules_are_refused_when_saved_with_the_reason(client, two_leads):
     assert "condition" in html.lower() and 'value="twelve"' in html  # nothing typed is lost
 
 
-def test_a_published_version_cannot_be_edited_and_retiring_the_only_one_is_refused(client, two_leads):
+def test_a_published_version_cannot_be_edited_nor_retired_once_it_has_taken_effect(client, two_leads):
     edit = client.get(
         "/program-lead/versions/precheck-2026-11-01/rules/precheck.citizenship/edit", follow_redirects=True
     )
     assert "Only a draft can be changed" in edit.get_data(as_text=True)
+    page = client.get("/program-lead/versions/precheck-2026-11-01").get_data(as_text=True)
+    assert 'data-testid="cannot-retire"' in page and "Retire this version" not in page
     retire = client.post("/program-lead/versions/precheck-2026-11-01/retire", data={"note": "test"})
     assert retire.status_code == 400
-    assert "no rules in force today" in retire.get_data(as_text=True)
+    assert "took effect on 2013-12-04: retiring it would rewrite history" in retire.get_data(as_text=True)
+
+
+def test_a_lead_who_edited_a_colleagues_draft_cannot_approve_it(app, client, two_leads):
+    label = _draft_label(client)  # lead A's draft
+    sign_in(client, "lead.b@example.com")
+    client.post(f"/program-lead/versions/{label}/rules/precheck.citizenship/remove")
+    client.post(f"/program-lead/versions/{label}/parameters", data={"key": "fee_new", "value": "1", "reference": "x"})
+    sign_in(client, "lead.a@example.com")
+    starts = (dt.date.today() + dt.timedelta(days=10)).isoformat()
+    client.post(f"/program-lead/versions/{label}/submit", data={"effective_from": starts, "note": "A's change"})
+    sign_in(client, "lead.b@example.com")
+    refused = client.post(f"/program-lead/versions/{label}/approve", follow_redirects=True)
+    assert "you edited this version, so you cannot approve it" in refused.get_data(as_text=True)
+    with app.app_context():
+        assert db.session.scalar(select(RuleSetVersion.status).where(RuleSetVersion.label == label)) == "in_review"
+
+
+def test_a_draft_after_a_future_dated_version_builds_on_it_and_says_what_it_is_compared_with(client, two_leads):
+    starts = dt.date.today() + dt.timedelta(days=10)
+    label = _draft_label(client)
+    client.post(f"/program-lead/versions/{label}/rules/precheck.citizenship/remove")
+    client.post(f"/program-lead/versions/{label}/submit", data={"effective_from": starts.isoformat(), "note": "x"})
+    sign_in(client, "lead.b@example.com")
+    client.post(f"/program-lead/versions/{label}/approve")
+    published = f"precheck-{starts.isoformat()}"
+
+    later = _draft_label(client)
+    page = client.get(f"/program-lead/versions/{later}").get_data(as_text=True)
+    assert "precheck.citizenship" not in page  # copied from the removal, not from today's rules
+    assert "No changes yet" in page
+    assert f"Compared with <strong>{published}</strong>, the latest published version (in force from {starts})" in page
+    assert "in force today: precheck-2026-11-01" in page
+
+    # Sent for review to take effect before the removal: it replaces today's version, and says so.
+    sooner = (dt.date.today() + dt.timedelta(days=5)).isoformat()
+    client.post(f"/program-lead/versions/{later}/submit", data={"effective_from": sooner, "note": "y"})
+    page = client.get(f"/program-lead/versions/{later}").get_data(as_text=True)
+    assert (
+        "Compared with <strong>precheck-2026-11-01</strong>, the version this one replaces on its effective date, "
+        f"{sooner}." in page
+    )
+    assert "Rule precheck.citizenship is removed." in page
+    impact = client.get(f"/program-lead/versions/{later}/impact").get_data(as_text=True)
+    assert f"compared with precheck-2026-11-01, the version it replaces on {sooner}" in impact
 
 
 def test_two_versions_cannot_take_effect_on_the_same_day(app, client, two_leads):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 
-from sqlalchemy import or_, select
+from sqlalchemy import and_, or_, select
 
 from trusted_traveler.errors import NotFound
 from trusted_traveler.extensions import db
@@ -25,12 +25,19 @@ def list_programs() -> list[Program]:
 
 
 def parameter_value(program: Program | None, key: str, on: dt.date):
-    """The value of a dated parameter in force on `on` (the latest effective_from not after it)."""
+    """The value of a dated parameter in force on `on` (the latest effective_from not after it).
+
+    A value proposed in a rule-set version counts only once the version is published, and ends with it: not on
+    the day a later version takes over (a later version that does not change the value keeps it), but on the
+    version's own end date, when a temporary version has one; the value before it is in force again from then."""
+    in_force = and_(
+        RuleSetVersion.status == "published",
+        or_(RuleSetVersion.effective_until.is_(None), RuleSetVersion.effective_until > on),
+    )
     stmt = (
         select(Parameter.value)
         .where(Parameter.key == key, Parameter.effective_from <= on)
-        # a value proposed in a draft counts only once its version is published
-        .where(or_(Parameter.version_id.is_(None), Parameter.version.has(RuleSetVersion.status == "published")))
+        .where(or_(Parameter.version_id.is_(None), Parameter.version.has(in_force)))
         .order_by(Parameter.effective_from.desc(), Parameter.id.desc())
         .limit(1)
     )

@@ -23,6 +23,15 @@ from trusted_traveler.rules.models import Parameter, Rule, RuleSet, RuleSetVersi
 from trusted_traveler.rules.service import version_in_force
 
 OUTCOMES = ("ineligible", "needs_review", "condition")
+# The audit actions that change what a version says; whoever did one of them cannot approve it.
+EDITS = (
+    "rules.draft_started",
+    "rules.rule_saved",
+    "rules.rule_removed",
+    "rules.parameter_proposed",
+    "rules.parameter_withdrawn",
+    "rules.submitted",
+)
 
 # What each editable setting holds (checked when it is saved).
 PARAMETER_TYPES = {
@@ -71,13 +80,39 @@ def open_draft(program: Program) -> RuleSetVersion | None:
     )
 
 
+def latest_published(program: Program) -> RuleSetVersion | None:
+    """The version in force once every published version has taken effect: the open-ended one with the latest
+    effective date. A new change builds on it, not on today's version: a published future-dated change would
+    otherwise be undone when the new one takes effect. A temporary version (with an end date) is left out: its
+    changes end with it, and a later change must not carry them on; only when every version ends (data seeded
+    so) is it the one with the latest effective date, so that a draft can still be started to follow them."""
+    return version_in_force(program, dt.date.max) or db.session.scalar(
+        select(RuleSetVersion)
+        .join(RuleSet)
+        .where(RuleSet.program_id == program.id, RuleSetVersion.status == "published")
+        .order_by(RuleSetVersion.effective_from.desc(), RuleSetVersion.number.desc())
+        .limit(1)
+    )
+
+
+def replaced_version(version: RuleSetVersion, *, today: dt.date) -> tuple[RuleSetVersion | None, dt.date]:
+    """The published version that `version` takes over from, and the date it does: on its effective date once it
+    has one (from today on); until then the latest published version, which a draft is copied from, from the day
+    that one takes effect (or today). What a draft changes is measured against it, never against today's rules."""
+    program = version.rule_set.program
+    if version.effective_from is not None and version.effective_from >= today:
+        return version_in_force(program, version.effective_from), version.effective_from
+    base = latest_published(program)
+    return base, max(today, base.effective_from) if base is not None else today
+
+
 def start_draft(program: Program, *, by, today: dt.date) -> RuleSetVersion:
-    """A new draft copying the version in force today (or the program's open draft, if there is one)."""
+    """A new draft copying the latest published version (or the program's open draft, if there is one)."""
     _require_lead(by)
     existing = open_draft(program)
     if existing is not None:
         return existing
-    base = version_in_force(program, today)
+    base = latest_published(program)
     if base is None:
         raise BusinessRuleViolation(f"{program.name} has no published rules to start from.")
     number = (
@@ -323,6 +358,11 @@ def approve_and_publish(version: RuleSetVersion, *, by, today: dt.date) -> None:
         raise BusinessRuleViolation("Only a version in review can be approved.")
     if version.submitted_by_id == by.id or version.created_by_id == by.id:
         raise BusinessRuleViolation("A second program lead must approve: you cannot approve a change you made.")
+    if by.id in editors(version):
+        raise BusinessRuleViolation(
+            "A second program lead must approve: you edited this version, so you cannot approve it. "
+            "Ask a program lead who has not changed it."
+        )
     check_dates(version, version.effective_from, version.effective_until, today)
     program = version.rule_set.program
     label = f"{program.code}-{version.effective_from:%Y-%m-%d}"
@@ -336,27 +376,60 @@ def approve_and_publish(version: RuleSetVersion, *, by, today: dt.date) -> None:
 
 
 def retire(version: RuleSetVersion, *, by, note: str, today: dt.date) -> None:
-    """Withdraw a published version. Refused when it would leave the program with no rules today or later."""
+    """Withdraw a published version that has not taken effect yet. One that has is refused: its rules and settings
+    gave answers and fees on the days behind us, and later versions build on it; a new version changes what it says
+    from a new date instead. Refused too when the program would have no rules on some day from today on: in force
+    is constant between the dates versions start and end, so checking those dates (and today) checks every day."""
     _require_lead(by)
     if version.status != "published":
         raise BusinessRuleViolation("Only a published version can be retired.")
+    if version.effective_from <= today:
+        raise RuleError(
+            {
+                "note": f"{version.label} took effect on {version.effective_from}: retiring it would rewrite "
+                "history. Publish a new version that changes what you need from a new date instead."
+            }
+        )
     if not (note or "").strip():
         raise RuleError({"note": "Say why this version is retired."})
+    others = _published(version.rule_set_id, excluding=version.id)
+    boundaries = {today} | {d for o in (*others, version) for d in (o.effective_from, o.effective_until) if d}
+    for day in sorted(d for d in boundaries if d >= today):
+        if not any(o.effective_from <= day and (o.effective_until is None or day < o.effective_until) for o in others):
+            raise RuleError(
+                {"note": f"Retiring this version would leave the program with no rules in force from {day}."}
+            )
     version.status = "retired"
     db.session.flush()
-    if version_in_force(version.rule_set.program, today) is None:
-        version.status = "published"
-        db.session.flush()
-        raise RuleError({"note": "Retiring this version would leave the program with no rules in force today."})
     record_event("rules.retired", "rule_set_version", version.label, by=by, note=note.strip())
 
 
+def _labels(version: RuleSetVersion) -> set[str]:
+    """Every label the version has had: its draft label, and the one it was published under."""
+    return {version.label, f"{version.rule_set.program.code}-draft-{version.number}"}
+
+
 def history(version: RuleSetVersion) -> list[AuditEvent]:
-    labels = {version.label, f"{version.rule_set.program.code}-draft-{version.number}"}
     return list(
         db.session.scalars(
             select(AuditEvent)
-            .where(AuditEvent.object_type == "rule_set_version", AuditEvent.object_id.in_(labels))
+            .where(AuditEvent.object_type == "rule_set_version", AuditEvent.object_id.in_(_labels(version)))
             .order_by(AuditEvent.id)
+        )
+    )
+
+
+def editors(version: RuleSetVersion) -> set[int]:
+    """The accounts that changed what the version says (started it, saved or removed a rule, proposed or withdrew a
+    setting, or sent it for review), read from the audit log, which records every edit. None of them may approve
+    it: otherwise a lead could edit a colleague's draft, let the colleague submit it, and approve their own edits."""
+    return set(
+        db.session.scalars(
+            select(AuditEvent.actor_id).where(
+                AuditEvent.object_type == "rule_set_version",
+                AuditEvent.object_id.in_(_labels(version)),
+                AuditEvent.action.in_(EDITS),
+                AuditEvent.actor_id.is_not(None),
+            )
         )
     )

@@ -35,7 +35,7 @@ from trusted_traveler.profiles.models import ApplicantProfile
 from trusted_traveler.rules import authoring
 from trusted_traveler.rules.conditions import PARAMETER_KINDS, canonical, parameters_used
 from trusted_traveler.rules.models import RuleSetVersion
-from trusted_traveler.rules.service import resolve_params, rules_of, version_in_force
+from trusted_traveler.rules.service import resolve_params, rules_of
 from trusted_traveler.rules.sql import (
     FACT_COLUMNS,
     assessable,
@@ -54,7 +54,8 @@ NO_CENTER = "No center chosen yet"
 
 @dataclass
 class Impact:
-    base_label: str
+    base_label: str  # the version the draft replaces ...
+    replaces_on: dt.date | None = None  # ... and the date it does (authoring.replaced_version)
     pending: int = 0
     changed: int = 0
     directions: dict[tuple[str, str], int] = field(default_factory=dict)  # (before, after) -> count
@@ -62,10 +63,11 @@ class Impact:
     samples: dict[tuple[str, str], list[str]] = field(default_factory=dict)  # (before, after) -> references
 
 
-def _rules_and_params(version: RuleSetVersion, as_of: dt.date, overrides: dict | None = None):
+def _rules_and_params(version: RuleSetVersion, params_on: dt.date, overrides: dict | None = None):
+    """The version's rules, and the values in force on `params_on` of the settings they read."""
     rules = rules_of(version)
     keys = set().union(*(parameters_used(r.condition) for r in rules)) if rules else set()
-    params = resolve_params(version.rule_set.program, keys, as_of)
+    params = resolve_params(version.rule_set.program, keys, params_on)
     params.update({k: v for k, v in (overrides or {}).items() if k in keys})
     return rules, params
 
@@ -111,11 +113,16 @@ def _restore_jit(session, previous) -> None:
 
 def preview(draft: RuleSetVersion, *, as_of: dt.date, samples: int = 5) -> Impact:
     """Counts of pending applications whose outcome the draft would change, by direction and by center, with the
-    first `samples` references of each direction. Equal to comparing both outcomes of every pending application."""
+    first `samples` references of each direction. Equal to comparing both outcomes of every pending application.
+
+    The draft is compared with the version it replaces on its effective date (authoring.replaced_version), with
+    the settings in force on that date, not with today's: a published future-dated change in between would
+    otherwise be counted as the draft's, or the draft's undoing of it missed. The applications are judged as they
+    stand on `as_of` (ages and look-backs from today)."""
     program = draft.rule_set.program
-    base = version_in_force(program, as_of)
-    old_rules, old_params = _rules_and_params(base, as_of)
-    new_rules, new_params = _rules_and_params(draft, as_of, {p.key: p.value for p in authoring.proposals(draft)})
+    base, replaces_on = authoring.replaced_version(draft, today=as_of)
+    old_rules, old_params = _rules_and_params(base, replaces_on)
+    new_rules, new_params = _rules_and_params(draft, replaces_on, {p.key: p.value for p in authoring.proposals(draft)})
     differing = [
         (rule, params)
         for rules, params, other_rules, other_params in (
@@ -126,7 +133,7 @@ def preview(draft: RuleSetVersion, *, as_of: dt.date, samples: int = 5) -> Impac
         if rule.outcome != "condition"
     ]
     scope = and_(Application.program_id == program.id, Application.status.in_(PENDING))
-    impact = Impact(base_label=base.label)
+    impact = Impact(base_label=base.label, replaces_on=replaces_on)
     impact.pending = db.session.scalar(select(func.count()).select_from(Application).where(scope))
     if not differing:
         return impact

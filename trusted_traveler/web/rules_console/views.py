@@ -85,16 +85,25 @@ def start_draft(code: str):
 
 
 def _version_page(version, *, status=200, **forms):
+    """A version with what it changes: a draft or a version in review is compared with the version it replaces on
+    its effective date (before it has one, the latest published version it was copied from), which is not today's
+    when a future-dated version is published; the page says which, and on what date."""
     today = _today()
     program = version.rule_set.program
-    base = version_in_force(program, today)
     proposals = authoring.proposals(version)
+    replaced, replaces_on, lines = None, None, []
+    if version.status in ("draft", "in_review"):
+        replaced, replaces_on = authoring.replaced_version(version, today=today)
+        lines = changes(replaced, version, proposals, today=replaces_on)
     context = {
         "version": version,
         "rules": [{"rule": r, "plain": describe(r.condition)} for r in version.rules],
         "proposals": proposals,
-        "changes": changes(base, version, proposals, today=today) if version.status in ("draft", "in_review") else [],
-        "base": base,
+        "changes": lines,
+        "base": version_in_force(program, today),
+        "replaced": replaced,
+        "replaces_on": replaces_on,
+        "today": today,
         "history": authoring.history(version),
         "parameter_form": forms.get("parameter_form") or ParameterForm(),
         "submit_form": forms.get("submit_form") or SubmitForm(),
@@ -142,7 +151,7 @@ def _save(version, form, form_name: str, success: str, action):
 def edit_rule(label: str, code: str | None = None):
     version = authoring.get_version(label)
     if version.status != "draft":
-        flash("Only a draft can be changed. Start a new draft from the version in force.", "error")
+        flash("Only a draft can be changed. Start a new draft from the latest published version.", "error")
         return redirect(url_for("rules_console.version", label=label))
     rule = next((r for r in version.rules if r.code == code), None) if code else None
     if code and rule is None:
