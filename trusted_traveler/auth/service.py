@@ -7,7 +7,9 @@ from sqlalchemy.orm import selectinload
 
 from trusted_traveler.audit.record import record_event
 from trusted_traveler.auth.models import Account, RoleGrant
-from trusted_traveler.auth.roles import STAFF_ROLES, Role
+from trusted_traveler.auth.roles import STAFF_ROLES, Permission, Role
+from trusted_traveler.casework.models import Application
+from trusted_traveler.casework.states import CLOSED, Status
 from trusted_traveler.db import utcnow
 from trusted_traveler.errors import BusinessRuleViolation, NotFound
 from trusted_traveler.extensions import db
@@ -65,6 +67,8 @@ def grant_role(account: Account, role: Role | str, *, by: Account | None, center
 
 
 def revoke_role(account: Account, role: Role | str, *, by: Account | None) -> None:
+    """Take a staff role away. When it was the last role that lets the person work cases, the open cases assigned to
+    them go back to the unassigned queue (each release audited), so none waits on someone who can no longer open it."""
     role = Role(role)
     grants = [g for g in account.role_grants if g.role == role]
     if not grants:
@@ -73,6 +77,24 @@ def revoke_role(account: Account, role: Role | str, *, by: Account | None) -> No
         account.role_grants.remove(grant)
     db.session.flush()
     record_event("role.revoked", "account", account.id, by=by, role=role.value)
+    if not account.can(Permission.WORK_CASES):
+        release_cases_of(account, by=by, why=f"{role.value} role revoked")
+
+
+def release_cases_of(account: Account, *, by: Account | None, why: str) -> list[str]:
+    """Put every open case assigned to `account` back in the unassigned queue, recording each release; returns
+    their references."""
+    still_open = [s.value for s in Status if s not in CLOSED and s is not Status.DRAFT]
+    cases = db.session.scalars(
+        select(Application)
+        .where(Application.assigned_officer_id == account.id, Application.status.in_(still_open))
+        .order_by(Application.id)
+    ).all()
+    for application in cases:
+        record_event("case.released", "application", application.reference, by=by, from_officer=account.id, reason=why)
+        application.assigned_officer_id = None
+    db.session.flush()
+    return [a.reference for a in cases]
 
 
 def list_staff() -> list[Account]:

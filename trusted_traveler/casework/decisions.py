@@ -21,8 +21,9 @@ from trusted_traveler.errors import BusinessRuleViolation
 from trusted_traveler.extensions import db
 from trusted_traveler.i18n import format_day, later
 from trusted_traveler.memberships.models import Membership
-from trusted_traveler.memberships.service import issue_membership
+from trusted_traveler.memberships.service import issue_membership, renewed_membership, unrevoked_memberships
 from trusted_traveler.notifications.service import notify_about
+from trusted_traveler.scheduling.lookups import active_appointment
 from trusted_traveler.vetting.sandbox import get_provider
 
 S = Status
@@ -96,6 +97,8 @@ def record_interview(
 ) -> None:
     """The interview (Global Entry) or enrollment visit (PreCheck) as the officer records it. Both checks must be
     done; PreCheck then goes on to the fingerprint-based background check, Global Entry to the officer's decision.
+    The visit the traveler booked is completed with it, whichever page it is recorded from (the center's day or the
+    case page), so it no longer holds the traveler's one active appointment or shows as still to come.
 
     Raises:
         BusinessRuleViolation: a check is missing (naming it).
@@ -112,6 +115,9 @@ def record_interview(
             + ". If it could not be finished, leave the case as it is and book another visit."
         )
     now = utcnow()
+    appointment = active_appointment(application)
+    if appointment is not None:  # recorded from the case page (the day view's complete_visit completes it first)
+        appointment.status = "completed"
     application.documents_verified_at = application.documents_verified_at or now
     application.biometrics_captured_at = application.biometrics_captured_at or now
     if application.program.code == "precheck":
@@ -149,8 +155,11 @@ def _letter(application: Application, kind: str, reason_codes: list[str], note: 
 
 
 def approve(application: Application, *, by, today: dt.date, automatic: bool = False, note: str | None = None):
-    """Approve and issue the membership with its Known Traveler Number (a revoked membership reconsidered and
-    approved is reinstated with its number)."""
+    """Approve and issue the membership with its Known Traveler Number. A renewal keeps the member's number and
+    extends their membership (memberships.service.issue_membership); an application approved before, revoked,
+    reconsidered and approved again gets its revoked number back, never a second one."""
+    approved_before = any(e.to_status == S.APPROVED.value for e in application.events)
+    renewing = renewed_membership(application)
     if automatic:
         # The all-clear route from vetting is a system move (in the AUTOMATIC table).
         transition(application, S.APPROVED, reason_code="vetting_clear")
@@ -158,9 +167,34 @@ def approve(application: Application, *, by, today: dt.date, automatic: bool = F
         _claim_if_unassigned(application, by)
         transition(application, S.APPROVED, by=by, reason_code="officer_approved", note=note)
     membership = db.session.scalar(select(Membership).where(Membership.application_id == application.id))
+    if membership is None and approved_before:
+        # Revoked from an application whose membership a later renewal had taken over: that number comes back.
+        membership = db.session.scalar(
+            select(Membership)
+            .where(
+                Membership.profile_id == application.profile_id,
+                Membership.program_id == application.program_id,
+                Membership.status == "revoked",
+            )
+            .order_by(Membership.valid_until.desc(), Membership.id.desc())
+            .limit(1)
+        )
     if membership is not None:
         membership.status, membership.revoked_at, membership.revoked_reason = "active", None, None
         record_event("membership.reinstated", "membership", membership.ktn, by=by, application=application.reference)
+    elif renewing is not None:
+        previous_until = renewing.valid_until
+        membership = issue_membership(application, today=today)
+        db.session.flush()
+        record_event(
+            "membership.renewed",
+            "membership",
+            membership.ktn,
+            by=by,
+            application=application.reference,
+            previous_valid_until=previous_until.isoformat(),
+            valid_until=membership.valid_until.isoformat(),
+        )
     else:
         membership = issue_membership(application, today=today)
         db.session.flush()
@@ -248,32 +282,63 @@ def answer_info_request(application: Application, *, by, answer: str, files=()) 
     transition(application, S.OFFICER_REVIEW, by=by, reason_code="info_answered")
 
 
+def _closing_unanswered(application: Application, reason_codes: list[str]) -> list[str]:
+    """A decision taken while a request for information waits (allowed once it is overdue: the guard in
+    casework.transitions) rests on the missing answer: "no_response" joins the officer's reasons, as when an
+    unanswered determination closes."""
+    if application.status_enum is not S.INFO_REQUESTED or not reason_codes:
+        return list(reason_codes)
+    return list(dict.fromkeys([*reason_codes, "no_response"]))
+
+
+def _close_open_request(application: Application) -> None:
+    """The request the case was waiting on is closed when the case is decided without its answer: answered_at
+    marks it closed and the answer stays empty (a real answer never is), so the overdue lists and the traveler's
+    page stop showing it as waiting."""
+    request = open_info_request(application)
+    if request is not None:
+        request.answered_at = utcnow()
+
+
 def preliminary_ineligible(application: Application, *, by, reason_codes: list[str], note: str | None = None):
-    """PreCheck: a preliminary determination of ineligibility; the traveler has 60 days to respond."""
+    """PreCheck: a preliminary determination of ineligibility; the traveler has 60 days to respond. From an
+    overdue request for information, it closes the request and cites the missing answer."""
     _claim_if_unassigned(application, by)
+    reason_codes = _closing_unanswered(application, reason_codes)
     letter = _letter(application, "preliminary_ineligible", reason_codes, note, by)
     transition(application, S.PRELIMINARY_INELIGIBLE, by=by, reason_code=",".join(reason_codes)[:64], note=note)
+    _close_open_request(application)
     return letter
 
 
 def deny(application: Application, *, by, reason_codes: list[str], note: str | None = None) -> DecisionLetter:
-    """Deny with reasons; the letter explains them and how to ask for reconsideration."""
+    """Deny with reasons; the letter explains them and how to ask for reconsideration. From an overdue request for
+    information (Global Entry), it closes the request and cites the missing answer."""
     _claim_if_unassigned(application, by)
+    reason_codes = _closing_unanswered(application, reason_codes)
     letter = _letter(application, "denial", reason_codes, note, by)
     transition(application, S.DENIED, by=by, reason_code=",".join(reason_codes)[:64], note=note)
+    _close_open_request(application)
     return letter
 
 
 def revoke(application: Application, *, by, reason_codes: list[str], note: str | None = None) -> DecisionLetter:
-    """Take away an approved membership, with reasons and a letter; the Known Traveler Number stops working."""
+    """Take away an approved membership, with reasons and a letter; the Known Traveler Number stops working. Every
+    unrevoked membership of the member in the program is revoked, whichever application the officer acts from: a
+    renewal approved before renewals kept the number left a second membership with a number of its own."""
     letter = _letter(application, "revocation", reason_codes, note, by)
     transition(application, S.REVOKED, by=by, reason_code=",".join(reason_codes)[:64], note=note)
-    membership = db.session.scalar(select(Membership).where(Membership.application_id == application.id))
-    if membership is not None:
-        membership.status, membership.revoked_at = "revoked", utcnow()
-        membership.revoked_reason = ", ".join(BY_CODE[c].label for c in reason_codes)[:500]
+    reason = ", ".join(BY_CODE[c].label for c in reason_codes)[:500]
+    for membership in unrevoked_memberships(application.profile_id, application.program_id):
+        membership.status, membership.revoked_at, membership.revoked_reason = "revoked", utcnow(), reason
         record_event("membership.revoked", "membership", membership.ktn, by=by, reasons=list(reason_codes))
     return letter
+
+
+def response_deadline(application: Application) -> dt.date:
+    """The last day a preliminary determination may be answered: RESPONSE_DAYS after it was sent, the date its
+    letter gives (close_unanswered_determinations makes it final the day after)."""
+    return application.status_entered_at.date() + dt.timedelta(days=RESPONSE_DAYS)
 
 
 def request_reconsideration(application: Application, *, by, statement: str, files=()) -> None:
@@ -281,14 +346,25 @@ def request_reconsideration(application: Application, *, by, statement: str, fil
     documents; the case reopens for an officer.
 
     Raises:
-        BusinessRuleViolation: nothing to reconsider, an empty statement, another open application for the
-            program, or a file refused.
+        BusinessRuleViolation: nothing to reconsider, a preliminary determination past its 60 days (even before the
+            daily job has made it final), an empty statement, another open application for the program, or a file
+            refused.
     """
     status = application.status_enum
     if status not in RECONSIDERABLE:
         raise BusinessRuleViolation(
             _("Only a denial, a revocation or a preliminary determination can be reconsidered.")
         )
+    if status is S.PRELIMINARY_INELIGIBLE:
+        last_day = response_deadline(application)
+        if dt.date.today() > last_day:
+            raise BusinessRuleViolation(
+                _(
+                    "The time to respond to this determination ended on %(date)s. It becomes a final denial, and "
+                    "then you can ask us to reconsider it.",
+                    date=format_day(last_day),
+                )
+            )
     if not (statement or "").strip():
         raise BusinessRuleViolation(_("Tell us why we should look at your case again."))
     other_open = db.session.scalar(
@@ -340,14 +416,20 @@ def close_unanswered_determinations(today: dt.date) -> int:
 # --- What an officer may do now -----------------------------------------------------------------------------
 
 
-def available_actions(application: Application, officer) -> list[str]:
-    """The actions this officer may take on this case in its present state (the case page offers only these)."""
+def available_actions(application: Application, officer, today: dt.date | None = None) -> list[str]:
+    """The actions this officer may take on this case in its present state (the case page offers only these). A
+    case waiting on an answer can be decided without it only once the answer is overdue: Global Entry denies,
+    PreCheck sends a preliminary determination (MODEL.md)."""
     if not officer.can(Permission.DECIDE_CASES):
         return []
     if application.assigned_officer_id not in (None, officer.id) and not officer.can(Permission.SUPERVISE):
         return []
     code, status = application.program.code, application.status_enum
     moves = allowed_moves(code, status)
+    if status is S.INFO_REQUESTED:
+        request = open_info_request(application)
+        if request is not None and not request.is_overdue(today or dt.date.today()):
+            return []
     actions = []
     if S.INFO_REQUESTED in moves:
         actions.append("request_info")

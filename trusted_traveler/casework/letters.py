@@ -106,7 +106,11 @@ def _content(letter: DecisionLetter) -> LetterContent:
         to=application.profile.full_name,
         reference=application.reference,
         opening=gettext(OPENINGS[letter.kind], program=program, reference=application.reference),
-        reasons=[(gettext(BY_CODE[c].letter), BY_CODE[c].citation) for c in letter.reason_codes if c in BY_CODE],
+        reasons=[
+            (gettext(BY_CODE[c].letter), BY_CODE[c].citations.get(application.program.code, BY_CODE[c].citation))
+            for c in letter.reason_codes
+            if c in BY_CODE
+        ],
         note=letter.note,
         next_steps=steps,
     )

@@ -3,7 +3,7 @@ with the plain words the traveler reads in the letter and the rule it rests on. 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 
 def N_(message: str) -> str:
@@ -17,11 +17,26 @@ PC = "precheck"
 
 @dataclass(frozen=True)
 class Reason:
+    """One reason, with the rule it rests on in each program it applies to: a PreCheck letter cites TSA's rules (49
+    CFR 1540, 1572), a Global Entry letter CBP's (8 CFR 235.12), never the other program's."""
+
     code: str
     label: str  # what the officer picks
     letter: str  # what the traveler reads (plain language)
-    citation: str
-    programs: frozenset[str]
+    citations: dict[str, str] = field(hash=False)  # program code -> the rule it rests on there
+
+    @property
+    def programs(self) -> frozenset[str]:
+        return frozenset(self.citations)
+
+    def citation_for(self, program_code: str) -> str:
+        """The rule this reason rests on in `program_code` (KeyError for a program it does not apply to)."""
+        return self.citations[program_code]
+
+    @property
+    def citation(self) -> str:
+        """Every program's citation, for a reader that does not know the program; a letter uses citation_for."""
+        return "; ".join(self.citations.values())
 
 
 REASONS: tuple[Reason, ...] = (
@@ -29,8 +44,7 @@ REASONS: tuple[Reason, ...] = (
         "false_information",
         "False or incomplete information",
         N_("Some information on your application was false or incomplete."),
-        "8 CFR 235.12(b)(2)(i); 49 CFR 1540.103",
-        frozenset({GE, PC}),
+        {GE: "8 CFR 235.12(b)(2)(i)", PC: "49 CFR 1540.103"},
     ),
     Reason(
         "criminal_history",
@@ -39,15 +53,13 @@ REASONS: tuple[Reason, ...] = (
             "Our records show an arrest, a conviction, a pending charge or a warrant, in the United States or another "
             "country."
         ),
-        "8 CFR 235.12(b)(2)(ii)",
-        frozenset({GE}),
+        {GE: "8 CFR 235.12(b)(2)(ii)"},
     ),
     Reason(
         "disqualifying_offense",
         "Disqualifying criminal offense",
         N_("Our records show a criminal offense that disqualifies a person from TSA PreCheck."),
-        "49 CFR 1572.103",
-        frozenset({PC}),
+        {PC: "49 CFR 1572.103"},
     ),
     Reason(
         "customs_immigration",
@@ -56,15 +68,13 @@ REASONS: tuple[Reason, ...] = (
             "Our records show a violation of customs, immigration or agriculture rules in the United States or another "
             "country."
         ),
-        "8 CFR 235.12(b)(2)(iii)",
-        frozenset({GE}),
+        {GE: "8 CFR 235.12(b)(2)(iii)"},
     ),
     Reason(
         "under_investigation",
         "Subject of a law-enforcement investigation",
         N_("You are the subject of an investigation by a law-enforcement agency."),
-        "8 CFR 235.12(b)(2)(iv)",
-        frozenset({GE}),
+        {GE: "8 CFR 235.12(b)(2)(iv)"},
     ),
     Reason(
         "inadmissible",
@@ -72,43 +82,38 @@ REASONS: tuple[Reason, ...] = (
         N_(
             "You cannot be admitted to the United States, or you were once given a waiver of inadmissibility or parole."
         ),
-        "8 CFR 235.12(b)(2)(v)",
-        frozenset({GE}),
+        {GE: "8 CFR 235.12(b)(2)(v)"},
     ),
     Reason(
         "security_threat",
         "Security threat assessment not passed",
         N_("The security threat assessment found that you may pose a risk to transportation security."),
-        "49 CFR 1560.1; 49 U.S.C. 114(f)",
-        frozenset({PC}),
+        {PC: "49 CFR 1560.1; 49 U.S.C. 114(f)"},
     ),
     Reason(
         "citizenship_not_established",
         "Citizenship or residence not shown",
         N_("We could not confirm that you are a U.S. citizen, a U.S. national or a lawful permanent resident."),
-        "49 U.S.C. 44919",
-        frozenset({PC}),
+        {PC: "49 U.S.C. 44919"},
     ),
     Reason(
         "not_low_risk",
         "Could not establish low-risk status",
         N_("We could not confirm that you are a low-risk traveler."),
-        "8 CFR 235.12(b)(2)(vii)",
-        frozenset({GE}),
+        {GE: "8 CFR 235.12(b)(2)(vii)"},
     ),
     Reason(
         "no_response",
         "No answer by the due date",
         N_("You did not answer our request by the date we gave you."),
-        "8 CFR 235.12(b)(2)(vii); 49 CFR 1572.15",
-        frozenset({GE, PC}),
+        {GE: "8 CFR 235.12(b)(2)(vii)", PC: "49 CFR 1572.15"},
     ),
     Reason(
         "program_violation",
         "Broke the program's rules (revocation)",
         N_("You did not follow the program's rules, for example by carrying goods you did not declare."),
-        "8 CFR 235.12(j)",
-        frozenset({GE, PC}),
+        # PreCheck: TSA's rules for passengers and others (weapons, screening, interference), 49 CFR 1540 subpart B.
+        {GE: "8 CFR 235.12(j)", PC: "49 CFR 1540, subpart B"},
     ),
 )
 

@@ -41,7 +41,7 @@ TRANSITIONS: dict[str, dict[Status, frozenset[Status]]] = {
         S.SUBMITTED: frozenset({S.IN_VETTING}),
         S.IN_VETTING: frozenset({S.CONDITIONALLY_APPROVED, S.OFFICER_REVIEW}),
         S.OFFICER_REVIEW: frozenset({S.CONDITIONALLY_APPROVED, S.INFO_REQUESTED, S.DENIED}),
-        S.INFO_REQUESTED: frozenset({S.OFFICER_REVIEW, S.DENIED}),
+        S.INFO_REQUESTED: frozenset({S.OFFICER_REVIEW, S.DENIED}),  # denied: only once overdue (the guard)
         S.CONDITIONALLY_APPROVED: frozenset({S.INTERVIEW_SCHEDULED, S.INTERVIEW_COMPLETED}),
         S.INTERVIEW_SCHEDULED: frozenset({S.INTERVIEW_COMPLETED, S.CONDITIONALLY_APPROVED}),
         S.INTERVIEW_COMPLETED: frozenset({S.APPROVED, S.DENIED}),
@@ -60,7 +60,9 @@ TRANSITIONS: dict[str, dict[Status, frozenset[Status]]] = {
         S.BIOMETRICS_CAPTURED: frozenset({S.IN_VETTING}),
         S.IN_VETTING: frozenset({S.APPROVED, S.OFFICER_REVIEW}),
         S.OFFICER_REVIEW: frozenset({S.APPROVED, S.INFO_REQUESTED, S.PRELIMINARY_INELIGIBLE, S.SUBMITTED}),
-        S.INFO_REQUESTED: frozenset({S.OFFICER_REVIEW}),
+        # An overdue request may close with a preliminary determination (reason no_response; the guard in
+        # casework.transitions refuses it before the due date has passed).
+        S.INFO_REQUESTED: frozenset({S.OFFICER_REVIEW, S.PRELIMINARY_INELIGIBLE}),
         S.PRELIMINARY_INELIGIBLE: frozenset({S.OFFICER_REVIEW, S.DENIED}),
         S.APPROVED: frozenset({S.REVOKED}),
         S.DENIED: frozenset({S.RECONSIDERATION_REQUESTED}),

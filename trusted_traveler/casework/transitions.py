@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from decimal import Decimal
 
 from flask_babel import gettext as _
@@ -10,7 +11,7 @@ from sqlalchemy import func, select
 
 from trusted_traveler.audit.record import record_event
 from trusted_traveler.auth.roles import Permission
-from trusted_traveler.casework.models import Application, StatusEvent
+from trusted_traveler.casework.models import Application, InfoRequest, StatusEvent
 from trusted_traveler.casework.states import AUTOMATIC, TRAVELER_MOVES, Status, allowed_moves, public_label
 from trusted_traveler.db import utcnow
 from trusted_traveler.errors import BusinessRuleViolation, InvalidTransition, PermissionDenied
@@ -34,6 +35,13 @@ def _interview_recorded(application: Application) -> bool:
     return application.documents_verified_at is not None and application.biometrics_captured_at is not None
 
 
+def _unanswered_request_not_yet_due(application: Application, today: dt.date) -> InfoRequest | None:
+    """The open request for information whose due date has not passed, if there is one (MODEL.md: a case waiting
+    on an answer is decided without it only once the answer is overdue)."""
+    request = next((r for r in reversed(application.info_requests) if r.answered_at is None), None)
+    return request if request is not None and not request.is_overdue(today) else None
+
+
 def _check_guards(application: Application, frm: Status, to: Status, by) -> None:
     if to is S.SUBMITTED and frm is S.DRAFT:
         if application.fee is None:
@@ -48,6 +56,13 @@ def _check_guards(application: Application, frm: Status, to: Status, by) -> None
         raise BusinessRuleViolation(
             "An application can only be approved after the documents were verified and the fingerprints taken."
         )
+    if frm is S.INFO_REQUESTED and to is not S.OFFICER_REVIEW:
+        waiting = _unanswered_request_not_yet_due(application, dt.date.today())
+        if waiting is not None:
+            raise BusinessRuleViolation(
+                f"The applicant has until {waiting.due_on:%B %-d, %Y} to answer. A case can be decided without "
+                "the answer only once it is overdue."
+            )
     staff_move = by is not None and (frm, to) not in TRAVELER_MOVES
     if staff_move and application.assigned_officer_id not in (None, by.id) and not by.can(Permission.SUPERVISE):
         officer = application.assigned_officer

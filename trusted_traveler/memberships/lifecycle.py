@@ -79,7 +79,9 @@ def owed_something(today: dt.date):
 
 
 def _superseded(membership: Membership):
-    """A later unrevoked membership of the same program (a renewal already approved)."""
+    """A later unrevoked membership of the same program. A renewal now extends the membership it renews and keeps
+    its number (service.issue_membership); a later row is one an early renewal left before that, or a new
+    membership after a lapse."""
     later = aliased(Membership)
     return exists().where(
         later.profile_id == membership.profile_id,

@@ -41,24 +41,63 @@ def validity_until(program, date_of_birth: dt.date | None, start: dt.date) -> dt
     return _birthday_in_year(start, start.year + years)
 
 
+def renewed_membership(application) -> Membership | None:
+    """The membership a renewal application carries on: the one held by the application it renews, unless that
+    was revoked (a revoked number stays stopped; only reconsidering the revocation brings it back). None for a new
+    application."""
+    if application.renewal_of_id is None:
+        return None
+    return db.session.scalar(
+        select(Membership).where(Membership.application_id == application.renewal_of_id, Membership.status != "revoked")
+    )
+
+
 def issue_membership(application, *, today: dt.date) -> Membership:
-    """Create the membership an approved application earns. A renewal extends from the old expiry."""
+    """The membership an approved application earns.
+
+    A renewal keeps the member's Known Traveler Number (BRIEF.md 2: the KTN is kept on renewal): the membership it
+    renews is extended in place rather than joined by a second one, so a member never holds two numbers that both
+    work, and revoking one membership row stops the number. The new term runs on from the old expiry when that is
+    still ahead (early renewal loses nothing), else from today; the row then belongs to the renewal application
+    (the application that last issued or renewed it, which the next renewal points at), is active again (a Global
+    Entry renewal may come inside the grace period, after the daily job marked it expired) and owes the new term's
+    reminders afresh.
+    """
     program = application.program
-    start = today
-    if application.renewal_of is not None:
-        previous = db.session.scalar(select(Membership).where(Membership.application_id == application.renewal_of_id))
-        if previous is not None and previous.valid_until > today:
-            start = previous.valid_until
+    previous = renewed_membership(application)
+    if previous is not None:
+        start = max(previous.valid_until, today)
+        previous.valid_until = validity_until(program, application.profile.date_of_birth, start)
+        previous.application_id = application.id
+        previous.status = "active"
+        previous.last_reminder_months = None
+        return previous
     membership = Membership(
         profile_id=application.profile_id,
         program_id=program.id,
         ktn=new_ktn(program.code),
         valid_from=today,
-        valid_until=validity_until(program, application.profile.date_of_birth, start),
+        valid_until=validity_until(program, application.profile.date_of_birth, today),
         application_id=application.id,
     )
     db.session.add(membership)
     return membership
+
+
+def unrevoked_memberships(profile_id: int, program_id: int) -> list[Membership]:
+    """Every membership of a profile in a program that has not been revoked (a revocation stops them all: before
+    renewals kept the number, an early renewal left a second membership with its own number)."""
+    return list(
+        db.session.scalars(
+            select(Membership)
+            .where(
+                Membership.profile_id == profile_id,
+                Membership.program_id == program_id,
+                Membership.status != "revoked",
+            )
+            .order_by(Membership.id)
+        )
+    )
 
 
 def memberships_for(profile_id: int) -> list[Membership]:

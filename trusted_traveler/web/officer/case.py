@@ -116,6 +116,16 @@ REAUTHENTICATE = (
 RESTORED = "You signed in again. Check what you typed below, then send it."
 
 
+def _shown_again(reference: str, status: int, **render_args) -> tuple:
+    """The full case page again after an action was not taken. It shows the applicant's personal data as opening
+    the page does, so the view is recorded the same way (casework.get_case_for_officer) and committed: nothing else
+    of the request is."""
+    application = casework.get_case_for_officer(reference, current_user)
+    page = _render(application, status, **render_args)
+    db.session.commit()  # the audit record of this view
+    return page
+
+
 def _act(reference: str, form_name: str, action: Callable) -> Response | tuple:
     """A case action: check the form and the version the officer saw, act, commit once, and say what happened.
     A form or rule problem shows the case again with the message and everything the officer typed."""
@@ -127,7 +137,7 @@ def _act(reference: str, form_name: str, action: Callable) -> Response | tuple:
         form.officer_id.choices = choices([(str(o.id), o.label) for o in officers_for_assignment()])
     valid = form.validate_on_submit()
     if not valid and not form.version.errors:
-        return _render(application, 400, **{form_name: form})
+        return _shown_again(reference, 400, **{form_name: form})
     if form.version.errors or str(application.version) != (form.version.data or ""):
         raise Conflict(
             "This case changed while you were looking at it. The page now shows its current state; "
@@ -136,13 +146,12 @@ def _act(reference: str, form_name: str, action: Callable) -> Response | tuple:
     if not sessions.signed_in_recently():
         sessions.keep_pending_action(reference, form_name, request.form, action=request.view_args.get("action"))
         reauth_url = url_for("auth.sign_in", next=url_for("officer.case", reference=reference))
-        return _render(application, 401, problem=REAUTHENTICATE, reauth_url=reauth_url, **{form_name: form})
+        return _shown_again(reference, 401, problem=REAUTHENTICATE, reauth_url=reauth_url, **{form_name: form})
     try:
         message = action(application, form)
     except BusinessRuleViolation as exc:
         db.session.rollback()
-        application = casework.get_case_for_officer(reference, current_user, viewing=False)
-        return _render(application, 400, problem=exc.message, **{form_name: form})
+        return _shown_again(reference, 400, problem=exc.message, **{form_name: form})
     db.session.commit()
     flash(message, "success")
     return redirect(url_for("officer.case", reference=reference))

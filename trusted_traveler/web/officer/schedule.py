@@ -12,7 +12,7 @@ from sqlalchemy import select
 from trusted_traveler.auth.policy import require
 from trusted_traveler.auth.roles import Permission
 from trusted_traveler.db import utcnow
-from trusted_traveler.errors import BusinessRuleViolation
+from trusted_traveler.errors import DomainError
 from trusted_traveler.extensions import db
 from trusted_traveler.scheduling import service as scheduling
 from trusted_traveler.scheduling.models import Appointment, EnrollmentCenter
@@ -72,7 +72,9 @@ def appointment_action(appointment_id: int, action: str):
     center = appointment.slot.center
     try:
         ACTIONS[action](appointment, by=current_user, now=utcnow())
-    except BusinessRuleViolation as exc:
+    except DomainError as exc:
+        # A rule refused it, or the page was stale (the case moved on: InvalidTransition; another officer took it:
+        # PermissionDenied): the day again with the reason, not an error page.
         db.session.rollback()
         flash(exc.message, "error")
     else:

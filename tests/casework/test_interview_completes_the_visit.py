@@ -1,0 +1,66 @@
+"""Recording the interview completes the visit the traveler booked, from the case page as from the center's day;
+and an action the day view can no longer take is answered on the day view with the reason, not an error page."""
+
+import datetime as dt
+
+from tests.factories import create_account, create_application, form_version, sign_in
+from trusted_traveler.casework import assignment
+from trusted_traveler.casework.states import Status
+from trusted_traveler.extensions import db
+from trusted_traveler.scheduling import service as scheduling
+from trusted_traveler.scheduling.models import Appointment, Slot
+
+JFK = 8001
+NOW = dt.datetime.now(dt.UTC).replace(microsecond=0)
+
+
+def _booked_interview(app) -> tuple[str, int]:
+    """A conditionally approved Global Entry applicant with an interview booked at JFK, and an officer; returns the
+    case reference and the appointment id."""
+    with app.app_context():
+        create_account("olga.officer@example.com", roles=("officer",))
+        application = create_application("global_entry", submitted=True)
+        slot = Slot(center_id=JFK, starts_at=NOW + dt.timedelta(days=5), capacity=1)
+        db.session.add(slot)
+        db.session.flush()
+        appointment = scheduling.book(application, slot, by=application.profile.account, now=NOW)
+        db.session.commit()
+        return application.reference, appointment.id
+
+
+def test_recording_the_interview_on_the_case_page_completes_the_booked_appointment(app, client):
+    reference, appointment_id = _booked_interview(app)
+    sign_in(client, "olga.officer@example.com")
+    version = form_version(client.get(f"/officer/cases/{reference}").get_data(as_text=True))
+    response = client.post(
+        f"/officer/cases/{reference}/interview",
+        data={"version": version, "documents_verified": "y", "biometrics_captured": "y"},
+    )
+    assert response.status_code == 302
+    with app.app_context():
+        appointment = db.session.get(Appointment, appointment_id)
+        assert appointment.status == "completed"
+        assert appointment.application.status == Status.INTERVIEW_COMPLETED
+        assert scheduling.active_appointment(appointment.application) is None
+    html = client.get(f"/officer/cases/{reference}").get_data(as_text=True)
+    assert 'data-testid="appointment"' not in html  # nothing booked any more
+
+
+def test_the_day_view_answers_an_action_on_another_officers_case_with_the_reason(app, client):
+    """Completing the interview of a case another officer holds is refused (PermissionDenied): the center's day
+    again with why, not an error page, and nothing changed."""
+    reference, appointment_id = _booked_interview(app)
+    with app.app_context():
+        other = create_account("omar.officer@example.com", roles=("officer",))
+        appointment = db.session.get(Appointment, appointment_id)
+        assignment.assign(appointment.application, other, by=other)
+        db.session.commit()
+    sign_in(client, "olga.officer@example.com")
+    assert client.post(f"/officer/appointments/{appointment_id}/check-in").status_code == 302
+    response = client.post(f"/officer/appointments/{appointment_id}/complete", follow_redirects=True)
+    html = response.get_data(as_text=True)
+    assert response.status_code == 200 and 'data-testid="schedule"' in html
+    assert "This case is assigned to omar.officer@example.com" in html
+    with app.app_context():
+        appointment = db.session.get(Appointment, appointment_id)
+        assert appointment.status == "checked_in" and appointment.application.status == Status.INTERVIEW_SCHEDULED
