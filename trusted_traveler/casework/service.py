@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import replace
 from decimal import Decimal
 
 from flask_babel import gettext as _
@@ -30,9 +31,10 @@ from trusted_traveler.i18n import format_day, later
 from trusted_traveler.memberships.service import current_membership, renewal_window
 from trusted_traveler.notifications.service import notify
 from trusted_traveler.profiles.models import ApplicantProfile
-from trusted_traveler.profiles.service import eligibility_facts
+from trusted_traveler.profiles.service import eligibility_facts, guardian_is_member_or_applying
 from trusted_traveler.programs.service import fee_for, list_programs
-from trusted_traveler.rules.service import check_eligibility
+from trusted_traveler.rules.service import book_in_force, check_eligibility
+from trusted_traveler.rules.service import fee as rules_fee
 
 S = Status
 
@@ -50,11 +52,59 @@ def _unused_reference() -> str:
     raise RuntimeError("could not find a free application reference")  # 20 collisions: the space is exhausted
 
 
+FEE_WAIVER = "minor_with_member_parent"
+
+
+def fee_in_force(profile, program, *, kind: str, today: dt.date, paying_with=()) -> tuple[Decimal, str | None]:
+    """What a `kind` ("new" or "renewal") application by `profile` for `program` costs on `today`, and the waiver
+    reason when a waiver lowers it. A Global Entry applicant under the age of majority whose parent or guardian is
+    a member or applying at the same time (profiles.service.guardian_is_member_or_applying; `paying_with` is the
+    checkout being paid) pays fee_minor_with_member_parent where it is in force, for a renewal as for a new
+    application: the rule engine's own fee rule (rules.service.fee), with the program's fee for `kind`."""
+    full = fee_for(program, today, kind=kind)
+    if (
+        program.code != "global_entry"
+        or profile.date_of_birth is None
+        or not guardian_is_member_or_applying(profile, today, paying_with=paying_with)
+    ):
+        return full, None
+    book = book_in_force(program.code, today)
+    facts = {"date_of_birth": profile.date_of_birth, "parent_member_or_applying": True}
+    amount = rules_fee(replace(book, fees={**book.fees, "fee_new": full}), facts, today)
+    return amount, (FEE_WAIVER if amount < full else None)
+
+
+def reprice(application: Application, *, today: dt.date, paying_with=(), by=None) -> bool:
+    """Set a draft's fee and waiver to the values in force on `today` (`fee_in_force`): a fee is not fixed when
+    the draft is opened, since drafts are kept for months and fees, settings and a parent's application change
+    meanwhile. Returns whether the fee changed (the change is audited); anything but a draft is left alone."""
+    if application.status != S.DRAFT:
+        return False
+    fee, waiver = fee_in_force(
+        application.profile, application.program, kind=application.kind, today=today, paying_with=paying_with
+    )
+    changed = application.fee is None or fee != application.fee
+    if changed:
+        record_event(
+            "application.fee_changed",
+            "application",
+            application.reference,
+            by=by,
+            old=None if application.fee is None else str(application.fee),
+            new=str(fee),
+            old_waiver=application.fee_waiver_reason,
+            new_waiver=waiver,
+        )
+    application.fee, application.fee_waiver_reason = fee, waiver
+    return changed
+
+
 def start_application(
     profile, program, *, by, today: dt.date, kind: str = "new", renewal_of=None, eligibility: dict | None = None
 ) -> Application:
     """Open a draft for `program`, or return the open one the profile already has. `eligibility` is the rule
-    engine's answer for this program (kept as the application's snapshot; its fee includes any waiver)."""
+    engine's answer for this program (kept as the application's snapshot). The fee, with any waiver, is the one in
+    force `today` (`fee_in_force`), worked out again at checkout and at submission."""
     existing = db.session.scalar(
         select(Application).where(
             Application.profile_id == profile.id,
@@ -64,9 +114,7 @@ def start_application(
     )
     if existing is not None:
         return existing
-    fee = fee_for(program, today, kind=kind)
-    if eligibility is not None and kind == "new":
-        fee = Decimal(eligibility["fee"])
+    fee, waiver = fee_in_force(profile, program, kind=kind, today=today)
     application = Application(
         reference=_unused_reference(),
         profile=profile,
@@ -74,7 +122,7 @@ def start_application(
         kind=kind,
         renewal_of_id=renewal_of.id if renewal_of is not None else None,
         fee=fee,
-        fee_waiver_reason="minor_with_member_parent" if fee == 0 and kind == "new" else None,
+        fee_waiver_reason=waiver,
         eligibility_snapshot=eligibility,
     )
     db.session.add(application)
@@ -109,7 +157,7 @@ def program_options(profile, *, today: dt.date, language: str = "en") -> dict:
             opens, closes = renewal_window(membership)
             option.update(membership=membership, renewal_opens=opens, renewal_closes=closes)
             if opens <= today:
-                option.update(action="renew", fee=fee_for(program, today, kind="renewal"))
+                option.update(action="renew", fee=fee_in_force(profile, program, kind="renewal", today=today)[0])
             else:
                 option["action"] = "member"
         options[program.code] = option
@@ -180,8 +228,13 @@ def attest(application: Application, *, by) -> None:
     application.attested_at = utcnow()
 
 
-def submit(application: Application, *, by) -> None:
-    """Submit a paid, attested draft; vetting runs at once (see decisions.run_vetting for where each goes)."""
+def submit(application: Application, *, by, today: dt.date | None = None, paying_with=()) -> None:
+    """Submit a paid, attested draft; vetting runs at once (see decisions.run_vetting for where each goes).
+
+    Its fee is worked out again first, from the values in force `today` (`reprice`; `paying_with` is the checkout
+    that paid for it), so a waiver whose condition no longer holds does not survive: the transition's guard then
+    refuses a draft paid less than it now costs. Callers that took the money check the fee before (payments)."""
+    reprice(application, today=today or dt.date.today(), paying_with=paying_with, by=by)
     transition(application, S.SUBMITTED, by=by)
     run_vetting(application)
 

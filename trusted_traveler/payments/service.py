@@ -7,6 +7,11 @@ return that arrives late, after the checkout changed under it (an application in
 paid for and submitted by another payment), gets the whole payment refunded through the gateway and submits
 nothing: the traveler pays again for what remains. A return that arrives again changes nothing.
 
+Fees are not fixed when a draft is opened (drafts are kept for months): each is worked out again from the values
+in force that day when checkout begins and again when the payment returns, before anything is submitted. A fee that
+changed since the traveler last saw it is never charged silently: checkout stops and says so (`FeeChanged`), and a
+return paid at the old amount is refunded in full, as above, with the new amount named.
+
 A return that never arrives (the tab closed before the redirect, a network drop) loses nothing: `reconcile` asks
 the gateway about every unfinished payment older than half an hour and settles it exactly as its return would have
 (`settle`, the one code path for both), then tells the traveler. A return that comes after the sweep is a repeat."""
@@ -37,6 +42,7 @@ from trusted_traveler.i18n import later
 from trusted_traveler.notifications.service import notify
 from trusted_traveler.payments.gateway import SESSION_LIFETIME, CompletionResult, PaymentGateway, get_gateway
 from trusted_traveler.payments.models import Payment, PaymentItem
+from trusted_traveler.programs.service import parameter_value
 
 log = logging.getLogger(__name__)
 
@@ -61,29 +67,55 @@ def _check_payable(applications: list[Application], by) -> None:
 
 
 def _open_checkout(applications: list[Application]) -> Payment | None:
-    """A started payment covering exactly these applications, if there is one."""
-    wanted = sorted(a.id for a in applications)
+    """A started payment covering exactly these applications at their fees, if there is one."""
+    wanted = sorted((a.id, a.fee) for a in applications)
     candidates = db.session.scalars(
         select(Payment)
         .join(PaymentItem)
         .where(
             Payment.status == "started",
             Payment.created_at > utcnow() - SESSION_LIFETIME,  # its card page can still be paid
-            PaymentItem.application_id.in_(wanted),
+            PaymentItem.application_id.in_([application_id for application_id, _fee in wanted]),
         )
         .distinct()
     )
-    return next((p for p in candidates if sorted(i.application_id for i in p.items) == wanted), None)
+    return next((p for p in candidates if sorted((i.application_id, i.amount) for i in p.items) == wanted), None)
 
 
-def begin_checkout(applications: list[Application], *, by, return_url: str) -> str | None:
+class FeeChanged(BusinessRuleViolation):
+    """A fee in the checkout is not the one the traveler last saw: nothing was charged or submitted, and the message
+    names the new amounts."""
+
+
+def begin_checkout(applications: list[Application], *, by, return_url: str, today: dt.date | None = None) -> str | None:
     """Start (or resume) paying for `applications`; returns the gateway URL to send the traveler to, or None when
-    nothing is owed (every fee is waived) and the applications were submitted straight away."""
+    nothing is owed (every fee is waived) and the applications were submitted straight away.
+
+    Each fee is worked out again first, from the values in force `today` (casework.reprice), with this checkout as
+    the one a parent's application may be paid in. When one differs from the fee the traveler was shown (the
+    application's fee until now), nothing is charged or submitted: the new fees are flushed and FeeChanged says what
+    changed; the caller commits them (so the checkout shows them) rather than rolling back.
+
+    Raises:
+        FeeChanged: a fee changed since the traveler last saw it.
+        BusinessRuleViolation: nothing to pay for, or a draft that cannot be paid for (submitted, not attested).
+    """
     _check_payable(applications, by)
+    today = today or dt.date.today()
+    before = {a.id: (a.fee, a.fee_waiver_reason) for a in applications}
+    changed = [a for a in applications if casework.reprice(a, today=today, paying_with=applications, by=by)]
+    if changed:
+        message = _fee_change_message(
+            [(a.program.name, before[a.id][0], a.fee) for a in changed],
+            waiver_lost=any(before[a.id][1] is not None and a.fee_waiver_reason is None for a in changed),
+            today=today,
+        )
+        db.session.flush()
+        raise FeeChanged(message)
     total = sum((a.fee for a in applications), Decimal("0.00"))
     if total == 0:
         for application in applications:
-            casework.submit(application, by=by)
+            casework.submit(application, by=by, today=today, paying_with=applications)
         return None
     payment = _open_checkout(applications)
     if payment is None:
@@ -159,20 +191,24 @@ def settle(
 
     - completed, and every application is still a draft: the payment is completed and they are submitted (by the
       traveler, whose checkout it is, even when the sweep finishes it for them);
-    - completed, but the checkout changed meanwhile: the whole amount is refunded through the gateway;
+    - completed, but the checkout changed meanwhile, or a fee is no longer what it paid (each draft's fee is worked
+      out again first, from the values in force today: a waiver whose condition no longer holds is gone): the
+      whole amount is refunded through the gateway;
     - refunded already at the gateway (our record of it was lost): recorded, without refunding again;
     - declined or failed: recorded, the drafts untouched (the card page may still take another card);
     - expired, or still unpaid when the session's lifetime is over: a started payment is abandoned.
     """
     if payment.status in SETTLED:
         return
+    if result.status in ("completed", "refunded"):
+        _reprice(payment, by=by, today=dt.date.today())  # what each draft costs now, before anything is submitted
     if result.status == "refunded":
         # The gateway refunded it but our record of that was lost (its refund and our commit are not one
         # transaction): record it now, without refunding again.
         _record_refund(payment, result.reference, by=by, **context)
     elif result.status == "completed":
-        gone, paid_elsewhere = _changed_since_started(payment)
-        if gone or paid_elsewhere:
+        gone, paid_elsewhere, repriced = _changed_since_started(payment)
+        if gone or paid_elsewhere or repriced:
             refund = gateway.refund(payment.idempotency_key)
             _record_refund(payment, refund.reference or result.reference, by=by, **context)
         else:
@@ -216,8 +252,9 @@ def _record_completion(payment: Payment, reference: str | None, *, by, **context
     payment.completed_at = utcnow()
     record_event("payment.completed", "payment", payment.id, by=by, amount=str(payment.amount), **context)
     payer = _payer(payment)
-    for item in payment.items:
-        casework.submit(item.application, by=by or payer)  # submitting is the traveler's move, paid for by them
+    applications = [item.application for item in payment.items]
+    for application in applications:  # submitting is the traveler's move, paid for by them
+        casework.submit(application, by=by or payer, today=dt.date.today(), paying_with=applications)
     if by is None:  # the traveler left before the return: they never saw the confirmation page
         notify(
             payer,
@@ -241,27 +278,40 @@ def _receipt_message(*, amount: str, programs: list[str]) -> str:
     )
 
 
-def _changed_since_started(payment: Payment) -> tuple[list[Application], list[Application]]:
+def _reprice(payment: Payment, *, by, today: dt.date) -> None:
+    """Bring the fee of each draft this payment is for to the value in force `today` (casework.reprice), with the
+    payment's own applications as the checkout a parent's application may be paid in."""
+    applications = [item.application for item in payment.items]
+    for application in applications:
+        casework.reprice(application, today=today, paying_with=applications, by=by)
+
+
+def _changed_since_started(payment: Payment) -> tuple[list[Application], list[Application], list[PaymentItem]]:
     """What this payment can no longer submit: the applications that left the checkout (withdrawn: removed by the
-    traveler, or expired) and those already submitted (paid for by another payment). Only an unfinished payment is
-    asked: one this payment submitted itself is completed already."""
+    traveler, or expired), those already submitted (paid for by another payment), and the items of drafts whose fee
+    is no longer the amount paid for them (see `_reprice`). Only an unfinished payment is asked: one this payment
+    submitted itself is completed already."""
     applications = [item.application for item in payment.items]
     gone = [a for a in applications if a.status == Status.WITHDRAWN]
     paid_elsewhere = [a for a in applications if a.status not in (Status.DRAFT, Status.WITHDRAWN)]
-    return gone, paid_elsewhere
+    repriced = [i for i in payment.items if i.application.status == Status.DRAFT and i.amount != i.application.fee]
+    return gone, paid_elsewhere, repriced
 
 
 def _record_refund(payment: Payment, reference: str | None, *, by, **context) -> None:
-    gone, paid_elsewhere = _changed_since_started(payment)
+    gone, paid_elsewhere, repriced = _changed_since_started(payment)
     payment.status = "refunded"
     payment.gateway_reference = reference
+    if repriced:  # what each was paid at, and what it costs now
+        fees = {i.application.reference: {"paid": str(i.amount), "now": str(i.application.fee)} for i in repriced}
+        context = {"fees": fees, **context}
     record_event(
         "payment.refunded",
         "payment",
         payment.id,
         by=by,
         amount=str(payment.amount),
-        reason="checkout_changed" if gone or paid_elsewhere else "refunded_by_gateway",
+        reason="checkout_changed" if gone or paid_elsewhere else "fee_changed" if repriced else "refunded_by_gateway",
         applications={a.reference: a.status for a in gone + paid_elsewhere},
         **context,
     )
@@ -285,13 +335,15 @@ class RefundExplanation:
 def explain_refund(payment: Payment) -> RefundExplanation:
     """What the traveler is told about a refunded payment: what changed, that the whole amount went back and
     nothing was submitted, and whether to pay again for what remains in the checkout."""
-    gone, paid_elsewhere = _changed_since_started(payment)
+    gone, paid_elsewhere, repriced = _changed_since_started(payment)
     drafts_remain = bool(casework.open_drafts(payment.items[0].application.profile))
     message = later(
         _refund_message,
         amount=str(payment.amount),
         gone=[a.program.name for a in gone],
         paid_elsewhere=[a.program.name for a in paid_elsewhere],
+        repriced=[(i.application.program.name, str(i.amount), str(i.application.fee)) for i in repriced],
+        waiver_age=_age_of_majority(dt.date.today()) if any(_waiver_lost(i) for i in repriced) else None,
         drafts_remain=drafts_remain,
     )
     return RefundExplanation(message, drafts_remain)
@@ -302,7 +354,53 @@ def _programs(names: list[str]) -> str:
     return format_list(names, locale=str(get_locale() or "en"))
 
 
-def _refund_message(*, amount: str, gone: list[str], paid_elsewhere: list[str], drafts_remain: bool) -> str:
+def _waiver_lost(item: PaymentItem) -> bool:
+    """A minor's fee paid at less than it now costs, with no waiver now: the waiver's condition no longer holds."""
+    application = item.application
+    return (
+        application.fee_waiver_reason is None
+        and item.amount < application.fee
+        and application.profile.guardian_profile_id is not None
+    )
+
+
+def _age_of_majority(today: dt.date) -> int:
+    return int(parameter_value(None, "age_of_majority", today))
+
+
+def _fee_changes(changes: list[tuple[str, object, object]]) -> str:
+    """'Global Entry is now $120.00 (it was $0.00)', one for each (program, old fee, new fee), as a list."""
+    return _programs(
+        [_("%(program)s is now $%(new)s (it was $%(old)s)", program=p, new=new, old=old) for p, old, new in changes]
+    )
+
+
+def _waiver_rule(age_of_majority: int) -> str:
+    return _(
+        "The fee is waived only for applicants under %(age)s whose parent or guardian is a Global Entry member or "
+        "has already submitted and paid for their own application.",
+        age=age_of_majority,
+    )
+
+
+def _fee_change_message(changes: list[tuple[str, object, object]], *, waiver_lost: bool, today: dt.date) -> str:
+    """What begin_checkout tells the traveler when a fee changed since they last saw it."""
+    parts = [_("The fee changed since you last saw it: %(changes)s.", changes=_fee_changes(changes))]
+    if waiver_lost:
+        parts.append(_waiver_rule(_age_of_majority(today)))
+    parts.append(_("You have not been charged. Check the new total and confirm again."))
+    return " ".join(parts)
+
+
+def _refund_message(
+    *,
+    amount: str,
+    gone: list[str],
+    paid_elsewhere: list[str],
+    drafts_remain: bool,
+    repriced: list[tuple[str, str, str]] = (),
+    waiver_age: int | None = None,
+) -> str:
     if gone:
         what = _(
             "Your checkout changed while you were paying: it no longer includes %(programs)s. We refunded the full "
@@ -317,6 +415,15 @@ def _refund_message(*, amount: str, gone: list[str], paid_elsewhere: list[str], 
             programs=_programs(paid_elsewhere),
             amount=amount,
         )
+    elif repriced:
+        what = _(
+            "While you were paying, the fee changed: %(changes)s. We refunded the full amount of $%(amount)s to your "
+            "card and did not submit any application.",
+            changes=_fee_changes(repriced),
+            amount=amount,
+        )
+        if waiver_age is not None:  # the fee was waived: say when it is
+            what = f"{what} {_waiver_rule(waiver_age)}"
     else:
         what = _(
             "We refunded the full amount of $%(amount)s to your card and did not submit any application.", amount=amount

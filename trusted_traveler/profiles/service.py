@@ -10,7 +10,7 @@ from sqlalchemy import select
 from trusted_traveler.audit.record import record_event
 from trusted_traveler.casework.models import Application
 from trusted_traveler.casework.references import normalize_reference
-from trusted_traveler.casework.states import OPEN
+from trusted_traveler.casework.states import OPEN, Status
 from trusted_traveler.db import utcnow
 from trusted_traveler.errors import BusinessRuleViolation
 from trusted_traveler.extensions import db
@@ -50,6 +50,8 @@ COLLECTIONS = {
     "offenses": OffenseDisclosure,
 }
 AGE_OF_MAJORITY = 18
+# A guardian's Global Entry application under way after its fee was paid (see guardian_is_member_or_applying).
+SUBMITTED_AND_OPEN = OPEN - {Status.DRAFT}
 
 
 def profile_for(account) -> ApplicantProfile | None:
@@ -169,9 +171,19 @@ def resolve_guardian(reference: str | None) -> ApplicantProfile | None:
     return application.profile if application is not None else None
 
 
-def guardian_is_member_or_applying(profile: ApplicantProfile, today: dt.date) -> bool:
-    """The linked parent or guardian holds an active Global Entry membership or has an open Global Entry
-    application (the condition for a minor's fee waiver)."""
+def guardian_is_member_or_applying(profile: ApplicantProfile, today: dt.date, *, paying_with=()) -> bool:
+    """Whether the linked parent or guardian is a Global Entry member or is applying at the same time: the condition
+    of a minor's fee waiver (BRIEF.md section 2). The parent's application ID or Known Traveler Number, entered by
+    the minor, is the proof, so it counts only for what it shows on `today`:
+
+    - a member: the guardian holds an active Global Entry membership still valid on `today`;
+    - applying: the guardian has a Global Entry application that was submitted, so its fee was paid, and is still
+      under way (any open status but draft); or an attested draft of theirs is in `paying_with`, the applications
+      paid for in the same checkout, which are submitted together with the minor's or not at all.
+
+    An unpaid draft does not count: it is only an intention, which its owner can drop or let expire at any time, so
+    a waiver resting on it could outlive it. The waiver is worked out again at checkout and at submission
+    (casework.service.fee_in_force), so one whose condition no longer holds is never kept."""
     guardian_id = profile.guardian_profile_id
     if guardian_id is None:
         return False
@@ -184,9 +196,19 @@ def guardian_is_member_or_applying(profile: ApplicantProfile, today: dt.date) ->
     )
     if member is not None:
         return True
+    if any(
+        a.profile_id == guardian_id
+        and a.program.code == "global_entry"
+        and a.status == Status.DRAFT
+        and a.attested_at is not None
+        for a in paying_with
+    ):
+        return True
     applying = db.session.scalar(
         select(Application.id)
-        .where(Application.profile_id == guardian_id, Application.status.in_([s.value for s in OPEN]))
+        .where(
+            Application.profile_id == guardian_id, Application.status.in_(sorted(s.value for s in SUBMITTED_AND_OPEN))
+        )
         .where(Application.program.has(code="global_entry"))
         .limit(1)
     )

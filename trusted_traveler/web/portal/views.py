@@ -108,6 +108,10 @@ def checkout():
         return_url = current_app.config["BASE_URL"] + url_for("portal.payment_return")
         try:
             target = payments.begin_checkout(drafts, by=current_user, return_url=return_url)
+        except payments.FeeChanged as exc:
+            db.session.commit()  # nothing charged or submitted; the new fees stand, for the checkout to show
+            flash(exc.message, "error")
+            return redirect(url_for("portal.checkout"))
         except BusinessRuleViolation as exc:
             db.session.rollback()
             flash(exc.message, "error")
