@@ -149,3 +149,24 @@ def test_a_moved_appointment_is_reminded_of_its_new_time():
     scheduling.reschedule(appointment, later, by=appointment.application.profile.account, now=now)
     assert appointment.reminder_sent_at is None
     assert scheduling.send_reminders(later.starts_at - dt.timedelta(hours=30)) == 1
+
+
+def test_an_offer_made_before_its_day_closed_can_still_be_accepted():
+    """The held seat is kept for its traveler like a booked one (a conflict for a supervisor); accepting passes it
+    to them rather than giving it up, and once they cancel it is given up."""
+    now = dt.datetime.now(dt.UTC)
+    jfk = db.session.get(EnrollmentCenter, JFK)
+    _hours(jfk, now, seats=1)
+    day = _weekday_ahead(10)
+    slot = _slots_on(jfk, day)[0]
+    holder = _book(slot, now)
+    waiting = create_application("precheck", submitted=True)
+    entry = waitlist.join(waiting, [jfk], earliest=day, latest=day, by=waiting.profile.account)
+    scheduling.cancel(holder, by=holder.application.profile.account, now=now)
+    assert entry.status == "offered" and slot.held == 1
+    _close(jfk, day, now)
+    assert (slot.capacity, slot.held, slot.kept_seats) == (1, 1, 1)
+    appointment = scheduling.accept_offer(entry, by=waiting.profile.account, now=now)
+    assert appointment.slot_id == slot.id and (slot.capacity, slot.booked, slot.held, slot.kept_seats) == (1, 1, 0, 1)
+    scheduling.cancel(appointment, by=waiting.profile.account, now=now)
+    assert (slot.capacity, slot.booked, slot.kept_seats) == (0, 0, 0)

@@ -87,21 +87,20 @@ def claim_seat(slot_id: int, counter: str) -> tuple[int, int, int, int] | None:
     return None if claimed is None else tuple(claimed)
 
 
-def release_seat(slot_id: int, counter: str) -> tuple[int, int, int, int] | None:
+def release_seat(slot_id: int, counter: str, *, give_up_kept: bool = True) -> tuple[int, int, int, int] | None:
     """Count one seat fewer as `booked` or `held` (never below zero). Returns the slot's new (booked, held,
-    capacity, kept_seats), or None when there was none to release."""
+    capacity, kept_seats), or None when there was none to release. A seat kept for a conflict is given up with it,
+    unless `give_up_kept` is False: a hold released for its own traveler to book the seat at once."""
     column = getattr(Slot, counter)
-    kept = Slot.kept_seats > 0  # a seat kept for a conflict is given up, not freed (capacity.replan)
+    values = {counter: column - 1}
+    if give_up_kept:  # a seat kept for a conflict is given up, not freed (capacity.replan)
+        kept = Slot.kept_seats > 0
+        values[Slot.capacity] = case((kept, Slot.capacity - 1), else_=Slot.capacity)
+        values[Slot.kept_seats] = case((kept, Slot.kept_seats - 1), else_=Slot.kept_seats)
     released = db.session.execute(
         update(Slot)
         .where(Slot.id == slot_id, column > 0)
-        .values(
-            {
-                counter: column - 1,
-                Slot.capacity: case((kept, Slot.capacity - 1), else_=Slot.capacity),
-                Slot.kept_seats: case((kept, Slot.kept_seats - 1), else_=0),
-            }
-        )
+        .values(values)
         .returning(Slot.booked, Slot.held, Slot.capacity, Slot.kept_seats)
         .execution_options(synchronize_session=False)
     ).first()

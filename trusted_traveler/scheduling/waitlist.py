@@ -78,8 +78,10 @@ def leave(entry: WaitlistEntry, *, now: dt.datetime) -> None:
     db.session.flush()
 
 
-def _release_hold(entry: WaitlistEntry) -> None:
-    release_seat(entry.offered_slot_id, "held")
+def _release_hold(entry: WaitlistEntry, *, to_book: bool = False) -> None:
+    """Free the seat held for `entry`; `to_book`: for its traveler to book now, so a seat the slot keeps for a
+    conflict (a closure since the offer) passes to them rather than being given up."""
+    release_seat(entry.offered_slot_id, "held", give_up_kept=not to_book)
 
 
 def offer_free_seats(slot: Slot, *, now: dt.datetime, not_to: int | None = None) -> int:
@@ -152,7 +154,7 @@ def take_held_seat(entry: WaitlistEntry, *, now: dt.datetime) -> Slot:
         raise BusinessRuleViolation(_("This offer has expired and went to the next person on the waitlist."))
     if entry.status != "offered":
         raise BusinessRuleViolation(_("There is no offer to accept."))
-    _release_hold(entry)
+    _release_hold(entry, to_book=True)
     slot = db.session.get(Slot, entry.offered_slot_id)
     db.session.refresh(slot)
     return slot
