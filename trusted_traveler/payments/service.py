@@ -200,7 +200,7 @@ def settle(
     """
     if payment.status in SETTLED:
         return
-    if result.status in ("completed", "refunded"):
+    if result.status == "completed":
         _reprice(payment, by=by, today=dt.date.today())  # what each draft costs now, before anything is submitted
     if result.status == "refunded":
         # The gateway refunded it but our record of that was lost (its refund and our commit are not one

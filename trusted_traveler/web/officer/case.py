@@ -19,7 +19,7 @@ from trusted_traveler.casework import assignment, decisions
 from trusted_traveler.casework import service as casework
 from trusted_traveler.casework.queues import officers_for_assignment
 from trusted_traveler.casework.states import Status, public_label
-from trusted_traveler.errors import BusinessRuleViolation, Conflict
+from trusted_traveler.errors import BusinessRuleViolation, Conflict, InvalidTransition
 from trusted_traveler.extensions import db
 from trusted_traveler.memberships.service import memberships_for
 from trusted_traveler.profiles.service import address_gaps, employment_gaps
@@ -149,7 +149,7 @@ def _act(reference: str, form_name: str, action: Callable) -> Response | tuple:
         return _shown_again(reference, 401, problem=REAUTHENTICATE, reauth_url=reauth_url, **{form_name: form})
     try:
         message = action(application, form)
-    except BusinessRuleViolation as exc:
+    except (BusinessRuleViolation, InvalidTransition) as exc:  # refused: the case again, with why, and what was typed
         db.session.rollback()
         return _shown_again(reference, 400, problem=exc.message, **{form_name: form})
     db.session.commit()
