@@ -8,8 +8,7 @@ from sqlalchemy.orm import selectinload
 from trusted_traveler.audit.record import record_event
 from trusted_traveler.auth.models import Account, RoleGrant
 from trusted_traveler.auth.roles import STAFF_ROLES, Permission, Role
-from trusted_traveler.casework.models import Application
-from trusted_traveler.casework.states import CLOSED, Status
+from trusted_traveler.casework import assignment
 from trusted_traveler.db import utcnow
 from trusted_traveler.errors import BusinessRuleViolation, NotFound
 from trusted_traveler.extensions import db
@@ -78,23 +77,7 @@ def revoke_role(account: Account, role: Role | str, *, by: Account | None) -> No
     db.session.flush()
     record_event("role.revoked", "account", account.id, by=by, role=role.value)
     if not account.can(Permission.WORK_CASES):
-        release_cases_of(account, by=by, why=f"{role.value} role revoked")
-
-
-def release_cases_of(account: Account, *, by: Account | None, why: str) -> list[str]:
-    """Put every open case assigned to `account` back in the unassigned queue, recording each release; returns
-    their references."""
-    still_open = [s.value for s in Status if s not in CLOSED and s is not Status.DRAFT]
-    cases = db.session.scalars(
-        select(Application)
-        .where(Application.assigned_officer_id == account.id, Application.status.in_(still_open))
-        .order_by(Application.id)
-    ).all()
-    for application in cases:
-        record_event("case.released", "application", application.reference, by=by, from_officer=account.id, reason=why)
-        application.assigned_officer_id = None
-    db.session.flush()
-    return [a.reference for a in cases]
+        assignment.release_all(account, by=by, why=f"{role.value} role revoked")
 
 
 def list_staff() -> list[Account]:

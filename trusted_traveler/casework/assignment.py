@@ -11,7 +11,7 @@ from trusted_traveler.audit.record import record_event
 from trusted_traveler.auth.models import Account
 from trusted_traveler.auth.roles import Permission
 from trusted_traveler.casework.models import Application
-from trusted_traveler.casework.states import CLOSED, Status
+from trusted_traveler.casework.states import CLOSED, UNDER_WAY, Status
 from trusted_traveler.errors import BusinessRuleViolation, PermissionDenied
 from trusted_traveler.extensions import db
 
@@ -63,6 +63,21 @@ def release(application: Application, *, by: Account) -> None:
     )
     application.assigned_officer_id = None
     db.session.flush()
+
+
+def release_all(officer: Account, *, by: Account | None, why: str) -> list[str]:
+    """Put every case under way that is assigned to `officer` back in the unassigned queue, each release recorded
+    (their last casework role was removed); returns the references."""
+    cases = db.session.scalars(
+        select(Application)
+        .where(Application.assigned_officer_id == officer.id, Application.status.in_([s.value for s in UNDER_WAY]))
+        .order_by(Application.id)
+    ).all()
+    for application in cases:
+        record_event("case.released", "application", application.reference, by=by, from_officer=officer.id, reason=why)
+        application.assigned_officer_id = None
+    db.session.flush()
+    return [a.reference for a in cases]
 
 
 def bulk_assign(application_ids: list[int], officer: Account, *, by: Account) -> AssignmentResult:

@@ -111,6 +111,8 @@ RECONSIDERABLE = frozenset({S.DENIED, S.REVOKED, S.PRELIMINARY_INELIGIBLE})
 CLOSED = frozenset({S.APPROVED, S.DENIED, S.REVOKED, S.WITHDRAWN})
 # Statuses that count as an open application (at most one per profile and program).
 OPEN = frozenset(set(Status) - CLOSED)
+# Open and past the draft: submitted, so paid for, and still under way.
+UNDER_WAY = frozenset(OPEN - {S.DRAFT})
 
 PUBLIC_LABELS: dict[str, dict[Status, str]] = {
     "global_entry": {

@@ -17,7 +17,7 @@ from sqlalchemy import and_, exists, or_, select, update
 from sqlalchemy.orm import aliased, joinedload
 
 from trusted_traveler.casework.models import Application
-from trusted_traveler.casework.states import OPEN, Status
+from trusted_traveler.casework.states import UNDER_WAY
 from trusted_traveler.extensions import db
 from trusted_traveler.i18n import format_day, later
 from trusted_traveler.memberships.models import Membership
@@ -96,7 +96,7 @@ def _renewal_under_way(membership: Membership):
     """A submitted renewal of this membership that has not been decided yet."""
     return exists().where(
         Application.renewal_of_id == membership.application_id,
-        Application.status.in_([s.value for s in OPEN if s != Status.DRAFT]),
+        Application.status.in_([s.value for s in UNDER_WAY]),
     )
 
 

@@ -10,7 +10,7 @@ from sqlalchemy import select
 from trusted_traveler.audit.record import record_event
 from trusted_traveler.casework.models import Application
 from trusted_traveler.casework.references import normalize_reference
-from trusted_traveler.casework.states import OPEN, Status
+from trusted_traveler.casework.states import UNDER_WAY, Status
 from trusted_traveler.db import utcnow
 from trusted_traveler.errors import BusinessRuleViolation
 from trusted_traveler.extensions import db
@@ -50,8 +50,6 @@ COLLECTIONS = {
     "offenses": OffenseDisclosure,
 }
 AGE_OF_MAJORITY = 18
-# A guardian's Global Entry application under way after its fee was paid (see guardian_is_member_or_applying).
-SUBMITTED_AND_OPEN = OPEN - {Status.DRAFT}
 
 
 def profile_for(account) -> ApplicantProfile | None:
@@ -206,9 +204,7 @@ def guardian_is_member_or_applying(profile: ApplicantProfile, today: dt.date, *,
         return True
     applying = db.session.scalar(
         select(Application.id)
-        .where(
-            Application.profile_id == guardian_id, Application.status.in_(sorted(s.value for s in SUBMITTED_AND_OPEN))
-        )
+        .where(Application.profile_id == guardian_id, Application.status.in_(sorted(s.value for s in UNDER_WAY)))
         .where(Application.program.has(code="global_entry"))
         .limit(1)
     )

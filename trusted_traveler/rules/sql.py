@@ -86,7 +86,7 @@ from sqlalchemy import ColumnElement, and_, case, false, func, literal, not_, nu
 from sqlalchemy.orm import aliased
 
 from trusted_traveler.casework.models import Application
-from trusted_traveler.casework.states import OPEN, Status
+from trusted_traveler.casework.states import OPEN, UNDER_WAY
 from trusted_traveler.memberships.models import Membership
 from trusted_traveler.profiles.models import ApplicantProfile, Citizenship, OffenseDisclosure
 from trusted_traveler.programs.models import Program
@@ -113,7 +113,7 @@ BOOLEAN_COLUMNS = (
 )
 FACT_COLUMNS = ("date_of_birth", "guardian_profile_id", *BOOLEAN_COLUMNS)  # the profile columns the compiler reads
 OPEN_STATUSES = tuple(sorted(s.value for s in OPEN))
-SUBMITTED_OPEN_STATUSES = tuple(status for status in OPEN_STATUSES if status != Status.DRAFT.value)
+UNDER_WAY_STATUSES = tuple(sorted(s.value for s in UNDER_WAY))
 GLOBAL_ENTRY = "global_entry"
 
 
@@ -253,7 +253,7 @@ class _Compiler:
         applying = (
             select(a.profile_id)
             .join(prog2, prog2.id == a.program_id)
-            .where(a.status.in_(SUBMITTED_OPEN_STATUSES), prog2.code == GLOBAL_ENTRY)  # an unpaid draft is no proof
+            .where(a.status.in_(UNDER_WAY_STATUSES), prog2.code == GLOBAL_ENTRY)  # an unpaid draft is no proof
         )
         members = self.restricted(members, m.profile_id, "guardian_profile_id")
         applying = self.restricted(applying, a.profile_id, "guardian_profile_id")
