@@ -260,3 +260,15 @@ def test_a_supervisor_can_see_who_viewed_the_case(client, case, app):
     link = re.search(r'href="(/admin/audit\?object_id=[^"]+)"', html).group(1)
     log = client.get(link.replace("&amp;", "&")).get_data(as_text=True)
     assert "olga.officer@example.com" in log and "profile.viewed" in log
+
+
+def test_a_decision_the_case_cannot_take_now_is_explained_on_the_case_page(client, case):
+    """An approval posted from an old page (the case is in review, not interviewed): the case again, saying why, not
+    an error page."""
+    sign_in(client, "olga.officer@example.com")
+    version = form_version(client.get(f"/officer/cases/{case}").get_data(as_text=True))
+    response = client.post(f"/officer/cases/{case}/decide/approve", data={"version": version})
+    html = response.get_data(as_text=True)
+    assert response.status_code == 400
+    assert "That could not be done" in html and "cannot move to &#39;Approved&#39;" in html
+    assert 'data-testid="case-status">Pending Review' in html
