@@ -21,7 +21,12 @@ from trusted_traveler.errors import BusinessRuleViolation
 from trusted_traveler.extensions import db
 from trusted_traveler.i18n import format_day, later
 from trusted_traveler.memberships.models import Membership
-from trusted_traveler.memberships.service import issue_membership, renewed_membership, unrevoked_memberships
+from trusted_traveler.memberships.service import (
+    extend_membership,
+    issue_membership,
+    renewed_membership,
+    unrevoked_memberships,
+)
 from trusted_traveler.notifications.service import notify_about
 from trusted_traveler.scheduling.lookups import active_appointment
 from trusted_traveler.vetting.sandbox import get_provider
@@ -184,7 +189,7 @@ def approve(application: Application, *, by, today: dt.date, automatic: bool = F
         record_event("membership.reinstated", "membership", membership.ktn, by=by, application=application.reference)
     elif renewing is not None:
         previous_until = renewing.valid_until
-        membership = issue_membership(application, today=today)
+        membership = extend_membership(renewing, application, today=today)  # already looked up: not again
         db.session.flush()
         record_event(
             "membership.renewed",

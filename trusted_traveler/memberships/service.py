@@ -66,12 +66,7 @@ def issue_membership(application, *, today: dt.date) -> Membership:
     program = application.program
     previous = renewed_membership(application)
     if previous is not None:
-        start = max(previous.valid_until, today)
-        previous.valid_until = validity_until(program, application.profile.date_of_birth, start)
-        previous.application_id = application.id
-        previous.status = "active"
-        previous.last_reminder_months = None
-        return previous
+        return extend_membership(previous, application, today=today)
     membership = Membership(
         profile_id=application.profile_id,
         program_id=program.id,
@@ -81,6 +76,16 @@ def issue_membership(application, *, today: dt.date) -> Membership:
         application_id=application.id,
     )
     db.session.add(membership)
+    return membership
+
+
+def extend_membership(membership: Membership, application, *, today: dt.date) -> Membership:
+    """The renewal `application`'s new term on the `membership` it renews (its renewed_membership), same number."""
+    start = max(membership.valid_until, today)
+    membership.valid_until = validity_until(application.program, application.profile.date_of_birth, start)
+    membership.application_id = application.id
+    membership.status = "active"
+    membership.last_reminder_months = None
     return membership
 
 
