@@ -12,6 +12,8 @@ from pathlib import Path
 
 BASE_DIR = Path(__file__).resolve().parent
 INSTANCE_DIR = BASE_DIR / "instance"
+# The service's day is the program's (a U.S. federal one), not the server's UTC date: trusted_traveler.db.service_today
+DEFAULT_SERVICE_TIMEZONE = "America/New_York"
 
 
 class ConfigError(RuntimeError):
@@ -96,6 +98,9 @@ class BaseConfig:
         # ProxyFix, wired in create_app): rate limits and the audit log then see the traveler's address. 0 (the
         # default) ignores those headers, which anyone can forge when no proxy stands in front.
         self.TRUSTED_PROXY_HOPS = _count(env, "TRUSTED_PROXY_HOPS")
+        # The zone whose calendar date is the service's "today": which rules and fees are in force, when a request
+        # is overdue, what the daily jobs do (trusted_traveler.db.service_today). create_app checks the name.
+        self.SERVICE_TIMEZONE = (env.get("SERVICE_TIMEZONE") or "").strip() or DEFAULT_SERVICE_TIMEZONE
         self._env = env
 
     def check(self) -> None:

@@ -9,6 +9,7 @@ import re
 from seeds.personas import fill_profile
 from trusted_traveler.auth import service as accounts
 from trusted_traveler.casework import service as casework
+from trusted_traveler.db import service_today
 from trusted_traveler.payments import service as payments
 from trusted_traveler.profiles import service as profiles
 from trusted_traveler.programs.service import get_program
@@ -53,7 +54,7 @@ def create_profile(
 
 def create_application(program="precheck", *, profile=None, paid=False, submitted=False):
     profile = profile or create_profile()
-    application = casework.start_application(profile, get_program(program), by=profile.account, today=dt.date.today())
+    application = casework.start_application(profile, get_program(program), by=profile.account, today=service_today())
     if paid or submitted:
         casework.attest(application, by=profile.account)
         payments.record_completed_payment(application, gateway="test", reference=application.reference, by=None)

@@ -9,13 +9,14 @@ from sqlalchemy import select
 
 from tests.factories import create_account, create_application, sign_in
 from tests.support.queries import count_queries
+from trusted_traveler.db import service_today
 from trusted_traveler.extensions import db
 from trusted_traveler.scheduling import service as scheduling
 from trusted_traveler.scheduling.models import EnrollmentCenter, Slot
 from trusted_traveler.scheduling.slots import generate_slots, local_time
 
 JFK = 8001
-DAY = dt.date.today() + dt.timedelta(days=8)
+DAY = service_today() + dt.timedelta(days=8)
 
 
 def _admin(app, client) -> None:

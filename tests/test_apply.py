@@ -9,6 +9,7 @@ from sqlalchemy import select
 from tests.factories import create_account, create_application, create_officer, create_profile, sign_in
 from trusted_traveler.casework import service as casework
 from trusted_traveler.casework.models import Application
+from trusted_traveler.db import service_today
 from trusted_traveler.extensions import db
 from trusted_traveler.memberships.service import memberships_for
 from trusted_traveler.payments.models import Payment
@@ -64,7 +65,7 @@ def test_a_dui_closes_global_entry_but_not_precheck(app, client):
     status, fee, kind, snapshot = _applications(app)["precheck"]
     assert (status, fee, kind) == ("draft", "78.00", "new")
     assert snapshot["outcome"] == "eligible" and snapshot["rule_set"] == "precheck-2026-11-01"
-    assert snapshot["as_of"] == dt.date.today().isoformat()
+    assert snapshot["as_of"] == service_today().isoformat()
 
 
 def test_a_minor_whose_parent_is_applying_pays_no_global_entry_fee_and_submits_without_paying(app, client):
@@ -73,7 +74,7 @@ def test_a_minor_whose_parent_is_applying_pays_no_global_entry_fee_and_submits_w
         parent_app = create_application("global_entry", profile=parent, submitted=True)
         db.session.commit()
         parent_reference = parent_app.reference
-    twelve = dt.date.today().replace(year=dt.date.today().year - 12, day=1)
+    twelve = service_today().replace(year=service_today().year - 12, day=1)
     _traveler(app, client, "kid@example.com", dob=twelve, surname="Okoro")
     client.post(
         "/profile/guardian",
@@ -114,7 +115,7 @@ def _member(app, email, *, valid_until):
 
 
 def test_a_member_cannot_renew_before_the_window_opens_and_is_told_when(app, client):
-    _member(app, "early@example.com", valid_until=dt.date.today() + dt.timedelta(days=400))
+    _member(app, "early@example.com", valid_until=service_today() + dt.timedelta(days=400))
     sign_in(client, "early@example.com")
     html = client.get("/apply").get_data(as_text=True)
     assert "You can renew from" in html
@@ -123,7 +124,7 @@ def test_a_member_cannot_renew_before_the_window_opens_and_is_told_when(app, cli
 
 
 def test_a_renewal_in_its_window_uses_the_renewal_fee_and_extends_from_the_old_expiry(app, client):
-    old_expiry = dt.date.today() + dt.timedelta(days=60)
+    old_expiry = service_today() + dt.timedelta(days=60)
     _member(app, "renew@example.com", valid_until=old_expiry)
     sign_in(client, "renew@example.com")
     client.post("/apply", data={"programs": ["precheck"]})

@@ -11,6 +11,7 @@ from trusted_traveler.audit.models import AuditEvent
 from trusted_traveler.casework import service as casework
 from trusted_traveler.casework.models import Application
 from trusted_traveler.casework.states import EXPLANATIONS, PUBLIC_LABELS, TRANSITIONS, Status
+from trusted_traveler.db import service_today
 from trusted_traveler.errors import BusinessRuleViolation, InvalidTransition, PermissionDenied
 from trusted_traveler.extensions import db
 from trusted_traveler.memberships.service import memberships_for, validity_until
@@ -75,8 +76,8 @@ def test_precheck_enrollment_visit_then_clear_vetting_approves_and_issues_a_ktn(
     assert application.status == Status.APPROVED
     (member,) = memberships_for(application.profile_id)
     assert re.fullmatch(r"TT\d{7}", member.ktn)
-    assert member.valid_until == validity_until(get_program("precheck"), None, dt.date.today())
-    assert (member.valid_until - dt.date.today()).days in (1825, 1826, 1827)
+    assert member.valid_until == validity_until(get_program("precheck"), None, service_today())
+    assert (member.valid_until - service_today()).days in (1825, 1826, 1827)
     audit = db.session.scalars(select(AuditEvent.action).where(AuditEvent.actor_id == officer.id)).all()
     assert "application.transition" in audit
 
@@ -108,7 +109,7 @@ def test_every_visible_status_change_tells_the_traveler_in_app_and_by_email():
 def test_only_one_open_application_per_program():
     profile = create_profile()
     first = create_application("precheck", profile=profile)
-    again = casework.start_application(profile, get_program("precheck"), by=profile.account, today=dt.date.today())
+    again = casework.start_application(profile, get_program("precheck"), by=profile.account, today=service_today())
     assert again.id == first.id
     # The database enforces it too, whatever the code path.
     db.session.add(Application(reference="TT2-AAAA-BBBB", profile_id=profile.id, program_id=first.program_id))
@@ -129,7 +130,7 @@ def test_a_new_application_never_gets_a_reference_another_already_has(monkeypatc
     monkeypatch.setattr(casework, "new_reference", lambda: next(draws))
     profile = create_profile()
     program = get_program("precheck")
-    application = casework.start_application(profile, program, by=profile.account, today=dt.date.today())
+    application = casework.start_application(profile, program, by=profile.account, today=service_today())
     assert application.reference == "TT2-ZZZZ-2222"
 
 

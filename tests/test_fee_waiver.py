@@ -14,6 +14,7 @@ from trusted_traveler.auth.models import Account
 from trusted_traveler.casework import decisions
 from trusted_traveler.casework import service as casework
 from trusted_traveler.casework.models import Application
+from trusted_traveler.db import service_today
 from trusted_traveler.errors import BusinessRuleViolation
 from trusted_traveler.extensions import db
 from trusted_traveler.memberships.models import Membership
@@ -23,7 +24,7 @@ from trusted_traveler.profiles import service as profiles
 from trusted_traveler.profiles.models import ApplicantProfile
 from trusted_traveler.programs.service import get_program
 
-TODAY = dt.date.today()
+TODAY = service_today()
 CARD = {"cardholder": "Tayo Okoro", "expiry": "12/39", "security_code": "123", "card_number": "4111111111111111"}
 WAIVER_RULE = (
     "The fee is waived only for applicants under 18 whose parent or guardian is a Global Entry member or has already "

@@ -23,10 +23,11 @@ from tests.factories import create_account, create_application, create_profile, 
 from tests.test_which_program import CLEAN
 from trusted_traveler.casework import decisions
 from trusted_traveler.casework.models import Application, InfoRequest
+from trusted_traveler.db import service_today
 from trusted_traveler.extensions import db
 from trusted_traveler.feedback.models import FeedbackResponse
 
-TODAY = dt.date.today()
+TODAY = service_today()
 FUTURE = (TODAY + dt.timedelta(days=900)).isoformat()
 EXAMPLES = 20
 HOSTILE_REQUESTS: collections.Counter = collections.Counter()

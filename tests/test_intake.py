@@ -7,6 +7,7 @@ from sqlalchemy import select
 
 from tests.factories import create_account, sign_in
 from trusted_traveler.audit.models import AuditEvent
+from trusted_traveler.db import service_today
 from trusted_traveler.extensions import db
 from trusted_traveler.profiles.models import ApplicantProfile
 
@@ -104,7 +105,7 @@ def test_rows_are_added_and_removed_without_losing_what_was_typed(app, client):
 
 def test_address_history_with_a_gap_is_saved_and_the_missing_months_are_named(app, client):
     _start(app, client)
-    today = dt.date.today()
+    today = service_today()
     long_ago = f"01/{today.year - 6}"
     until = dt.date(today.year - 2, 1, 1)
     resumed = dt.date(today.year - 2, 5, 1)
@@ -131,7 +132,7 @@ def test_address_history_with_a_gap_is_saved_and_the_missing_months_are_named(ap
 
 def test_unemployment_counts_in_the_employment_history(app, client):
     _start(app, client)
-    today = dt.date.today()
+    today = service_today()
     response = client.post(
         "/profile/employment",
         data={
@@ -216,7 +217,7 @@ def test_profile_changes_are_audited_by_field_name_never_by_value(app, client):
 
 def test_a_minor_is_asked_for_a_parent_or_guardian_and_their_consent(app, client):
     _start(app, client)
-    minor_dob = dt.date.today().replace(year=dt.date.today().year - 12)
+    minor_dob = service_today().replace(year=service_today().year - 12)
     client.post(
         "/profile/birth",
         data={

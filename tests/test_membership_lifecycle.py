@@ -10,6 +10,7 @@ from sqlalchemy import select
 
 from tests.factories import create_application, create_officer, create_profile
 from trusted_traveler.casework import service as casework
+from trusted_traveler.db import service_today
 from trusted_traveler.extensions import db
 from trusted_traveler.memberships.lifecycle import add_months, reminder_due, run_daily
 from trusted_traveler.memberships.service import current_membership, issue_membership, renewal_window
@@ -184,7 +185,7 @@ def test_an_expired_global_entry_member_within_the_grace_period_is_offered_renew
 
 def test_the_daily_command_commits_its_reminders_and_running_it_twice_sends_nothing_twice(app, ctx):
     """`flask memberships-daily` run twice on one day: the reminder goes once, and it is committed."""
-    _member(valid_until=add_months(dt.date.today(), 1))
+    _member(valid_until=add_months(service_today(), 1))
     db.session.commit()
     runner = app.test_cli_runner()
     assert "Sent 1 expiry reminders" in runner.invoke(args=["memberships-daily"]).output

@@ -17,7 +17,7 @@ from sqlalchemy import select
 from tests.factories import create_profile
 from trusted_traveler.casework.models import Application, StatusEvent
 from trusted_traveler.casework.references import new_reference
-from trusted_traveler.db import utcnow
+from trusted_traveler.db import service_today, utcnow
 from trusted_traveler.extensions import db
 from trusted_traveler.feedback import performance
 from trusted_traveler.feedback.models import DashboardFigure
@@ -159,12 +159,12 @@ def test_days_to_the_soonest_open_appointment_by_center(app_ctx):
         select(EnrollmentCenter).where(EnrollmentCenter.operational.is_(True)).order_by(EnrollmentCenter.id)
     ).all()
     first, second = centers[0], centers[1]
-    full_day = open_day(first, dt.date.today() + 3 * DAY)
+    full_day = open_day(first, service_today() + 3 * DAY)
     next_day = open_day(first, full_day + DAY)
     for slot in db.session.scalars(select(Slot).where(Slot.center_id == first.id)):
         if slot.starts_at.astimezone(ZoneInfo(first.tz_name)).date() == full_day:
             slot.booked = slot.capacity  # the first open day is fully booked: the next one counts
-    other_day = open_day(second, dt.date.today() + 10 * DAY)
+    other_day = open_day(second, service_today() + 10 * DAY)
     db.session.flush()
 
     def days_from_today(center, day):
@@ -226,7 +226,7 @@ def known_data(app):
             application(profile, "precheck", submitted_at=now - 20 * DAY, decided_at=now - (20 - days) * DAY)
         for score in (5, 4, 4, 3, 1):
             record_response("appointment", scores={"satisfaction": score, "trust": score})
-        generate_slots(db.session.get(EnrollmentCenter, 8001), start=dt.date.today() + 3 * DAY, days=7)
+        generate_slots(db.session.get(EnrollmentCenter, 8001), start=service_today() + 3 * DAY, days=7)
         db.session.commit()
 
 

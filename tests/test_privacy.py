@@ -8,6 +8,7 @@ import logging
 import pytest
 
 from tests.factories import create_account, create_application, create_profile, sign_in
+from trusted_traveler.db import service_today
 from trusted_traveler.extensions import db
 from trusted_traveler.observability import JSONFormatter
 
@@ -48,7 +49,7 @@ def test_representative_requests_log_no_personal_data(app, client, captured):
     captured.clear()  # only what requests log
     sign_in(client, EMAIL)
     client.post("/auth/dev", data={"email": "not-an-email@"})  # a refused sign-in echoes nothing either
-    future = (dt.date.today() + dt.timedelta(days=900)).isoformat()
+    future = (service_today() + dt.timedelta(days=900)).isoformat()
     documents = {"passports-0-issuing_country": "US", "passports-0-number": PASSPORT, "passports-0-expires_on": future}
     assert client.post("/profile/documents", data=documents).status_code == 302
     client.post("/profile/names", data={"given_names": "Maria", "surname": SURNAME, "middle_names": "<b>"})
@@ -79,8 +80,8 @@ def two_travelers(app):
             submitted,
             by=officer,
             message="Send the court record.",
-            due_on=dt.date.today() + dt.timedelta(days=9),
-            today=dt.date.today(),
+            due_on=service_today() + dt.timedelta(days=9),
+            today=service_today(),
         )
         draft = create_application("precheck", profile=maria)
         other = create_profile(create_account("someone.else@example.com"), surname="Otherperson")
@@ -174,13 +175,13 @@ def _booked_traveler(app, email: str, programs: tuple[str, ...]) -> None:
     with app.app_context():
         profile = create_profile(create_account(email))
         jfk = db.session.get(EnrollmentCenter, 8001)
-        generate_slots(jfk, start=dt.date.today() + dt.timedelta(days=5), days=7)
+        generate_slots(jfk, start=service_today() + dt.timedelta(days=5), days=7)
         free = iter(db.session.scalars(db.select(Slot).where(Slot.center_id == 8001).order_by(Slot.starts_at)).all())
         now = dt.datetime.now(dt.UTC)
         for program in programs:
             application = create_application(program, profile=profile, submitted=True)
             scheduling.book(application, next(free), by=profile.account, now=now)
-            later = dt.date.today() + dt.timedelta(days=2)
+            later = service_today() + dt.timedelta(days=2)
             waitlist.join(application, [jfk], earliest=later, latest=later, by=profile.account)
             db.session.add(
                 CaseDocument(

@@ -25,6 +25,7 @@ from trusted_traveler import create_app
 from trusted_traveler.audit.models import AuditEvent
 from trusted_traveler.casework.models import Application
 from trusted_traveler.casework.states import Status
+from trusted_traveler.db import service_today
 from trusted_traveler.extensions import db, limiter
 from trusted_traveler.notifications.models import Notification, OutboxMessage
 
@@ -259,7 +260,7 @@ def test_the_app_runs_as_its_role_and_its_writes_work(app, app_role):
         client = as_role.test_client()
         sign_in(client, "olga.officer@example.com")
         version = form_version(client.get(f"/officer/cases/{reference}").get_data(as_text=True))
-        due_on = (dt.date.today() + dt.timedelta(days=14)).isoformat()
+        due_on = (service_today() + dt.timedelta(days=14)).isoformat()
         response = client.post(
             f"/officer/cases/{reference}/request-info",
             data={"version": version, "message": "Send the court record for 2019.", "due_on": due_on},

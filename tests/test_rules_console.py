@@ -4,6 +4,7 @@ messages and citations, and every dated setting with its history."""
 import pytest
 
 from tests.factories import create_account, sign_in
+from trusted_traveler.db import service_today
 from trusted_traveler.extensions import db
 from trusted_traveler.rules.describe import describe
 
@@ -172,7 +173,7 @@ def test_a_change_from_draft_to_future_dated_publication(app, client, two_leads)
     assert "becomes 80.00 (now 78.00)" in client.get(f"/program-lead/versions/{label}").get_data(as_text=True)
 
     # Try it on one person: a robbery conviction eight years ago.
-    eight_years_ago = dt.date.today().replace(year=dt.date.today().year - 8).isoformat()
+    eight_years_ago = service_today().replace(year=service_today().year - 8).isoformat()
     trial = client.post(
         f"/program-lead/versions/{label}/try",
         data={
@@ -200,7 +201,7 @@ def test_a_change_from_draft_to_future_dated_publication(app, client, two_leads)
         f"/program-lead/versions/{label}/submit", data={"effective_from": "2020-01-01", "note": "Longer look-back"}
     )
     assert past.status_code == 400 and "cannot be in the past" in past.get_data(as_text=True)
-    starts = dt.date.today() + dt.timedelta(days=30)
+    starts = service_today() + dt.timedelta(days=30)
     client.post(
         f"/program-lead/versions/{label}/submit",
         data={"effective_from": starts.isoformat(), "note": "Longer look-back after the 2027 review"},
@@ -228,7 +229,7 @@ def test_a_change_from_draft_to_future_dated_publication(app, client, two_leads)
         ],
     }
     with app.app_context():
-        today = check_eligibility(robbery, as_of=dt.date.today())["programs"]["precheck"]
+        today = check_eligibility(robbery, as_of=service_today())["programs"]["precheck"]
         later = check_eligibility(robbery, as_of=starts)["programs"]["precheck"]
     assert (today["outcome"], today["fee"], today["rule_set"]) == ("eligible", "78.00", "precheck-2026-11-01")
     assert (later["outcome"], later["fee"], later["rule_set"]) == ("ineligible", "80.00", new_label)
@@ -283,7 +284,7 @@ def test_a_lead_who_edited_a_colleagues_draft_cannot_approve_it(app, client, two
     client.post(f"/program-lead/versions/{label}/rules/precheck.citizenship/remove")
     client.post(f"/program-lead/versions/{label}/parameters", data={"key": "fee_new", "value": "1", "reference": "x"})
     sign_in(client, "lead.a@example.com")
-    starts = (dt.date.today() + dt.timedelta(days=10)).isoformat()
+    starts = (service_today() + dt.timedelta(days=10)).isoformat()
     client.post(f"/program-lead/versions/{label}/submit", data={"effective_from": starts, "note": "A's change"})
     sign_in(client, "lead.b@example.com")
     refused = client.post(f"/program-lead/versions/{label}/approve", follow_redirects=True)
@@ -293,7 +294,7 @@ def test_a_lead_who_edited_a_colleagues_draft_cannot_approve_it(app, client, two
 
 
 def test_a_draft_after_a_future_dated_version_builds_on_it_and_says_what_it_is_compared_with(client, two_leads):
-    starts = dt.date.today() + dt.timedelta(days=10)
+    starts = service_today() + dt.timedelta(days=10)
     label = _draft_label(client)
     client.post(f"/program-lead/versions/{label}/rules/precheck.citizenship/remove")
     client.post(f"/program-lead/versions/{label}/submit", data={"effective_from": starts.isoformat(), "note": "x"})
@@ -309,7 +310,7 @@ def test_a_draft_after_a_future_dated_version_builds_on_it_and_says_what_it_is_c
     assert "in force today: precheck-2026-11-01" in page
 
     # Sent for review to take effect before the removal: it replaces today's version, and says so.
-    sooner = (dt.date.today() + dt.timedelta(days=5)).isoformat()
+    sooner = (service_today() + dt.timedelta(days=5)).isoformat()
     client.post(f"/program-lead/versions/{later}/submit", data={"effective_from": sooner, "note": "y"})
     page = client.get(f"/program-lead/versions/{later}").get_data(as_text=True)
     assert (
@@ -322,7 +323,7 @@ def test_a_draft_after_a_future_dated_version_builds_on_it_and_says_what_it_is_c
 
 
 def test_two_versions_cannot_take_effect_on_the_same_day(app, client, two_leads):
-    starts = (dt.date.today() + dt.timedelta(days=10)).isoformat()
+    starts = (service_today() + dt.timedelta(days=10)).isoformat()
     label = _draft_label(client)
     client.post(f"/program-lead/versions/{label}/submit", data={"effective_from": starts, "note": "first"})
     sign_in(client, "lead.b@example.com")
@@ -339,7 +340,7 @@ def test_two_versions_cannot_take_effect_on_the_same_day(app, client, two_leads)
 def test_the_impact_preview_counts_pending_applications_whose_outcome_would_change(app, client, two_leads):
     from tests.factories import create_application, create_profile
 
-    eight_years_ago = dt.date.today().replace(year=dt.date.today().year - 8)
+    eight_years_ago = service_today().replace(year=service_today().year - 8)
     with app.app_context():
         for i in range(3):  # a robbery eight years ago: eligible now, ineligible with a 10-year look-back
             create_application(
@@ -378,7 +379,7 @@ def test_the_impact_preview_equals_judging_every_pending_application_with_the_en
     from trusted_traveler.rules.impact import PENDING, preview
     from trusted_traveler.rules.service import check_program
 
-    today = dt.date.today()
+    today = service_today()
     with app.app_context():
         people = [
             ({"citizenship": "US"}, []),

@@ -17,6 +17,7 @@ from tests.factories import create_account, create_hit_case, create_profile, for
 from trusted_traveler import create_app
 from trusted_traveler.auth import sessions
 from trusted_traveler.casework.models import Application, InfoRequest
+from trusted_traveler.db import service_today
 from trusted_traveler.extensions import db, limiter
 
 MINUTE = 60
@@ -104,7 +105,7 @@ def test_a_decision_needs_a_recent_sign_in_and_keeps_what_the_officer_typed(app,
     version = form_version(client.get(f"/officer/cases/{case}").get_data(as_text=True))
     clock(10)  # 20 minutes since signing in, 10 since the last page: not idle, but not a fresh sign-in
     typed = "Send the court record for 2019, with the judge's order."
-    due = (dt.date.today() + dt.timedelta(days=20)).isoformat()
+    due = (service_today() + dt.timedelta(days=20)).isoformat()
     response = client.post(
         f"/officer/cases/{case}/request-info", data={"version": version, "message": typed, "due_on": due}
     )

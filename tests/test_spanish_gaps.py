@@ -12,6 +12,7 @@ import pytest
 from sqlalchemy import select
 
 from tests.factories import create_account, create_application, create_profile, sign_in
+from trusted_traveler.db import service_today
 from trusted_traveler.extensions import db
 from trusted_traveler.payments.models import Payment
 
@@ -142,7 +143,7 @@ def test_waitlist_dates_are_written_out_in_spanish(app, client):
     with app.app_context():
         profile = create_profile(create_account("espera@example.com"))
         reference = create_application("global_entry", profile=profile, submitted=True).reference
-        generate_slots(db.session.get(EnrollmentCenter, 8001), start=dt.date.today() + dt.timedelta(days=3), days=7)
+        generate_slots(db.session.get(EnrollmentCenter, 8001), start=service_today() + dt.timedelta(days=3), days=7)
         db.session.commit()
     sign_in(client, "espera@example.com")
     client.get("/language/es")
@@ -194,7 +195,7 @@ def test_the_dashboards_dates_are_in_spanish_and_its_downloads_stay_iso(app, cli
     from trusted_traveler.scheduling.slots import generate_slots
 
     with app.app_context():
-        generate_slots(db.session.get(EnrollmentCenter, 8001), start=dt.date.today() + dt.timedelta(days=3), days=7)
+        generate_slots(db.session.get(EnrollmentCenter, 8001), start=service_today() + dt.timedelta(days=3), days=7)
         db.session.commit()
     performance.cache.clear()
     client.get("/language/es")

@@ -25,6 +25,9 @@ def create_app(config_name: str | None = None, overrides: dict | None = None, en
     app = Flask(__name__, template_folder="../templates", static_folder="../static", instance_path=str(INSTANCE_DIR))
     app.config.from_object(config)
     app.config.update(overrides or {})
+    from trusted_traveler.db import service_zone
+
+    service_zone(app.config["SERVICE_TIMEZONE"])  # a name that is no time zone stops the start, with what to set
     if hops := app.config["TRUSTED_PROXY_HOPS"]:  # behind a load balancer: the traveler's address and scheme
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)
     os.makedirs(app.instance_path, exist_ok=True)

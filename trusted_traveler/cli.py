@@ -107,11 +107,10 @@ def register_cli(app: Flask) -> None:
     @app.cli.command("close-determinations")
     def close_determinations() -> None:
         """Preliminary determinations of ineligibility not answered within 60 days become denials (run daily)."""
-        import datetime as dt
-
         from trusted_traveler.casework.decisions import close_unanswered_determinations
+        from trusted_traveler.db import service_today
 
-        closed = close_unanswered_determinations(dt.date.today())
+        closed = close_unanswered_determinations(service_today())
         db.session.commit()
         click.echo(f"Closed {closed} unanswered preliminary determinations as denials.")
 
@@ -129,11 +128,10 @@ def register_cli(app: Flask) -> None:
     @click.option("--weeks", default=8, show_default=True, help="How far ahead to open slots.")
     def generate_slots(weeks: int) -> None:
         """Open slots from each center's weekly hours for the coming weeks (idempotent; run daily)."""
-        import datetime as dt
-
+        from trusted_traveler.db import service_today
         from trusted_traveler.scheduling.slots import generate_all
 
-        created = generate_all(start=dt.date.today(), days=7 * weeks)
+        created = generate_all(start=service_today(), days=7 * weeks)
         db.session.commit()
         click.echo(f"Opened {created} new slots.")
 
@@ -190,11 +188,10 @@ def register_cli(app: Flask) -> None:
     def memberships_daily() -> None:
         """Send membership expiry reminders (6, 3 and 1 months before) and expire memberships on the day (run
         daily; idempotent)."""
-        import datetime as dt
-
+        from trusted_traveler.db import service_today
         from trusted_traveler.memberships.lifecycle import run_daily
 
-        result = run_daily(dt.date.today())
+        result = run_daily(service_today())
         db.session.commit()
         click.echo(f"Sent {result.reminded} expiry reminders, expired {result.expired} memberships.")
 
@@ -264,7 +261,7 @@ def register_cli(app: Flask) -> None:
 
         from trusted_traveler.casework.decisions import close_unanswered_determinations
         from trusted_traveler.casework.stats import refresh_typical_times
-        from trusted_traveler.db import utcnow
+        from trusted_traveler.db import service_today, utcnow
         from trusted_traveler.feedback.performance import REFRESH_EVERY, refresh_dashboard_figures
         from trusted_traveler.memberships.lifecycle import run_daily
         from trusted_traveler.notifications.worker import deliver_batch
@@ -305,7 +302,7 @@ def register_cli(app: Flask) -> None:
             daily_done_on = None
             while not stopping.is_set():
                 if slots_done_at is None or utcnow() - slots_done_at > dt.timedelta(hours=1):
-                    opened = generate_all(start=dt.date.today(), days=7 * slot_weeks)  # idempotent
+                    opened = generate_all(start=service_today(), days=7 * slot_weeks)  # idempotent
                     db.session.commit()
                     # one scan of the year's status events for every page, by one worker of several
                     refresh_figures("typical times", refresh_typical_times, dt.timedelta(minutes=50))
@@ -323,11 +320,12 @@ def register_cli(app: Flask) -> None:
                     reconciled_at = utcnow()
                     if settled.submitted or settled.refunded or settled.declined or settled.abandoned or settled.errors:
                         click.echo(f"reconciled payments: {settled}")
-                if daily_done_on != dt.date.today():
-                    daily = run_daily(dt.date.today())  # idempotent, and safe beside another worker or the command
-                    closed = close_unanswered_determinations(dt.date.today())
+                today = service_today()  # the service's day: the daily jobs run after midnight in its zone, not UTC's
+                if daily_done_on != today:
+                    daily = run_daily(today)  # idempotent, and safe beside another worker or the command
+                    closed = close_unanswered_determinations(today)
                     db.session.commit()
-                    daily_done_on = dt.date.today()
+                    daily_done_on = today
                     if daily.reminded or daily.expired or closed:
                         click.echo(
                             f"sent {daily.reminded} expiry reminders, expired {daily.expired} memberships, "

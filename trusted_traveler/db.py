@@ -3,9 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
+from functools import cache
+from zoneinfo import ZoneInfo
 
+from flask import current_app, has_app_context
 from sqlalchemy import DateTime, MetaData, TypeDecorator
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, registry
+
+from config import DEFAULT_SERVICE_TIMEZONE, ConfigError
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -21,6 +26,38 @@ ID_MAX = 2**31 - 1  # the largest id an Integer primary key holds (PostgreSQL's 
 
 def utcnow() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
+
+
+@cache
+def _zone_named(name: str) -> ZoneInfo:
+    try:
+        return ZoneInfo(name)
+    except (KeyError, ValueError, TypeError, OSError):  # ZoneInfoNotFoundError is a KeyError
+        raise ConfigError(
+            f"SERVICE_TIMEZONE must be an IANA time zone name such as {DEFAULT_SERVICE_TIMEZONE} (got {name!r})"
+        ) from None
+
+
+def service_zone(name: str | None = None) -> ZoneInfo:
+    """The zone named `name`; by default the configured SERVICE_TIMEZONE, or America/New_York outside an app (a
+    script). create_app asks for the configured name first, so one that is no zone stops the app from starting
+    (ConfigError) rather than failing its first page."""
+    if name is None and has_app_context():
+        name = current_app.config.get("SERVICE_TIMEZONE")
+    return _zone_named(name or DEFAULT_SERVICE_TIMEZONE)
+
+
+def service_date(instant: dt.datetime) -> dt.date:
+    """The service's calendar date at `instant` (an aware datetime): the date in SERVICE_TIMEZONE, not UTC's."""
+    return instant.astimezone(service_zone()).date()
+
+
+def service_today() -> dt.date:
+    """The service's today: the date in SERVICE_TIMEZONE (America/New_York by default). It decides the rule version
+    and fees in force, due dates and deadlines, and what the daily jobs do. Not the server's UTC date, which at
+    20:00 in New York is already tomorrow. (A center's own day, for its hours and slots, is its own zone's:
+    scheduling.slots.local_time.) Tests set the clock by patching `trusted_traveler.db.utcnow`."""
+    return service_date(utcnow())
 
 
 class UTCDateTime(TypeDecorator):

@@ -6,6 +6,7 @@ import datetime as dt
 
 import pytest
 
+from trusted_traveler.db import service_today
 from trusted_traveler.rules.conditions import INTERIM_OFFENSES, PERMANENT_OFFENSES
 from trusted_traveler.rules.conditions import years_before as _years_before
 
@@ -271,11 +272,11 @@ def test_fees_come_from_the_dated_parameters_in_force_on_as_of(client):
 def test_as_of_defaults_to_today(client):
     response = client.post(URL, json={"date_of_birth": ADULT_DOB, "citizenships": ["US"]})
     assert response.status_code == 200
-    assert response.get_json()["as_of"] == dt.date.today().isoformat()
+    assert response.get_json()["as_of"] == service_today().isoformat()
 
 
 def test_as_of_today_is_accepted(client):
-    assert check(client, as_of=dt.date.today().isoformat())["as_of"] == dt.date.today().isoformat()
+    assert check(client, as_of=service_today().isoformat())["as_of"] == service_today().isoformat()
 
 
 def test_optional_fields_may_be_null(client):
@@ -381,7 +382,7 @@ def test_bad_offense_fields_are_named_with_their_index(client):
 
 
 def test_dates_in_the_future_are_refused(client):
-    tomorrow = (dt.date.today() + dt.timedelta(days=1)).isoformat()
+    tomorrow = (service_today() + dt.timedelta(days=1)).isoformat()
     errors = bad(client, {"as_of": tomorrow, "date_of_birth": ADULT_DOB, "citizenships": ["US"]})
     assert set(errors) == {"as_of"}
     errors = bad(client, {"date_of_birth": tomorrow, "citizenships": ["US"]})

@@ -10,6 +10,7 @@ from playwright.sync_api import Page
 
 from tests.browser.journeys import dev_sign_in
 from tests.factories import create_account, create_application, create_officer, create_profile
+from trusted_traveler.db import service_today
 from trusted_traveler.extensions import db
 from trusted_traveler.scheduling.models import EnrollmentCenter
 from trusted_traveler.scheduling.slots import generate_slots
@@ -35,7 +36,7 @@ def people(app):
         traveler = create_profile(create_account("a11y.traveler@example.com"))
         application = create_application("precheck", profile=traveler, submitted=True)
         create_application("global_entry", profile=traveler)
-        generate_slots(db.session.get(EnrollmentCenter, 8001), start=dt.date.today() + dt.timedelta(days=2), days=5)
+        generate_slots(db.session.get(EnrollmentCenter, 8001), start=service_today() + dt.timedelta(days=2), days=5)
         db.session.commit()
         return application.reference
 

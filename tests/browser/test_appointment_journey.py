@@ -10,6 +10,7 @@ from playwright.sync_api import Page, expect
 
 from tests.browser.journeys import dev_sign_in, sign_out
 from tests.factories import create_account, create_application, create_officer, create_profile
+from trusted_traveler.db import service_today
 from trusted_traveler.extensions import db
 from trusted_traveler.scheduling.models import EnrollmentCenter, Slot
 from trusted_traveler.scheduling.slots import generate_slots, local_time
@@ -21,7 +22,7 @@ def test_book_an_interview_check_in_interview_and_approve(app, page: Page):
         profile = create_profile(create_account("flyer@example.com"), given_names="Ines", surname="Okafor")
         reference = create_application("global_entry", profile=profile, submitted=True).reference
         jfk = db.session.get(EnrollmentCenter, 8001)
-        generate_slots(jfk, start=dt.date.today() + dt.timedelta(days=2), days=7)
+        generate_slots(jfk, start=service_today() + dt.timedelta(days=2), days=7)
         db.session.commit()
 
     dev_sign_in(page, "flyer@example.com")

@@ -15,7 +15,7 @@ from tests.browser.journeys import apply_and_confirm, dev_sign_in, pay
 from tests.browser.test_accessibility import AXE_OPTIONS, violations
 from tests.factories import create_account, create_profile
 from tests.test_performance_dashboard import application
-from trusted_traveler.db import utcnow
+from trusted_traveler.db import service_today, utcnow
 from trusted_traveler.extensions import db
 from trusted_traveler.feedback import performance
 from trusted_traveler.feedback.models import FeedbackResponse
@@ -114,7 +114,7 @@ def test_the_dashboard_fits_the_screen_from_phone_to_desktop(app, page: Page, wi
         for center_id in (8001, 5140):
             center = db.session.get(EnrollmentCenter, center_id)
             if center is not None:
-                generate_slots(center, start=dt.date.today() + dt.timedelta(days=4), days=7)
+                generate_slots(center, start=service_today() + dt.timedelta(days=4), days=7)
         db.session.commit()
     page.set_viewport_size({"width": width, "height": 900})
     page.goto("/dashboard/performance")

@@ -13,6 +13,7 @@ from sqlalchemy import select
 
 from seeds.personas import load_personas
 from trusted_traveler.auth.models import Account
+from trusted_traveler.db import service_today
 from trusted_traveler.extensions import db
 from trusted_traveler.memberships.lifecycle import run_daily
 from trusted_traveler.memberships.models import Membership
@@ -30,8 +31,8 @@ def test_a_member_reads_the_expiry_reminder_marks_all_read_and_goes_to_renew(app
         membership = db.session.scalar(
             select(Membership).join(ApplicantProfile).join(Account).where(Account.email == CARLA)
         )
-        membership.valid_until = dt.date.today() + dt.timedelta(days=20)
-        assert run_daily(dt.date.today()).reminded == 1
+        membership.valid_until = service_today() + dt.timedelta(days=20)
+        assert run_daily(service_today()).reminded == 1
         db.session.commit()
         expires = f"{membership.valid_until:%B} {membership.valid_until.day}, {membership.valid_until.year}"
 

@@ -12,6 +12,7 @@ from playwright.sync_api import Page, expect
 from tests.browser.journeys import choose, dev_sign_in, sign_out
 from tests.browser.test_accessibility import violations
 from tests.factories import create_hit_case
+from trusted_traveler.db import service_today
 from trusted_traveler.extensions import db
 
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
@@ -46,7 +47,7 @@ def test_officer_claims_reviews_asks_for_information_and_approves_after_the_inte
 
     _open_panel(page, "Ask the applicant for information")
     page.get_by_label("What do you need from the applicant?").fill("Send the court record of the 2019 case.")
-    page.get_by_label("Answer due by").fill((dt.date.today() + dt.timedelta(days=30)).isoformat())
+    page.get_by_label("Answer due by").fill((service_today() + dt.timedelta(days=30)).isoformat())
     page.get_by_role("button", name="Send the request").click()
     expect(page.get_by_test_id("case-status")).to_have_text("Action needed")
     sign_out(page)

@@ -11,6 +11,7 @@ from playwright.sync_api import Page, expect
 from tests.browser.journeys import dev_sign_in
 from tests.browser.test_accessibility import violations
 from tests.factories import create_account
+from trusted_traveler.db import service_today
 from trusted_traveler.extensions import db
 
 
@@ -39,7 +40,7 @@ def test_two_leads_change_the_interim_look_back_and_the_fee(app, page: Page):
     assert violations(page, page.url.removeprefix(page.url.split("/program-lead")[0])) == []
 
     # Send it for review, effective next month.
-    starts = dt.date.today() + dt.timedelta(days=31)
+    starts = service_today() + dt.timedelta(days=31)
     page.get_by_label("Takes effect on").fill(starts.isoformat())
     page.get_by_label("Why this change").fill("Longer look-back after the annual review")
     page.get_by_role("button", name="Send for review").click()

@@ -13,6 +13,7 @@ from tests.browser.journeys import apply_and_confirm, choose, dev_sign_in, pay, 
 from tests.factories import create_account, create_application, create_officer, create_profile
 from trusted_traveler.casework import service as casework
 from trusted_traveler.casework.states import Status
+from trusted_traveler.db import service_today
 from trusted_traveler.extensions import db
 from trusted_traveler.memberships.service import memberships_for
 
@@ -61,7 +62,7 @@ def key_submit(page: Page, name: str) -> None:
 
 
 def test_whole_profile_by_keyboard_with_the_gap_detector_and_a_resume(app, page: Page):
-    today = dt.date.today()
+    today = service_today()
     dev_sign_in(page, "keys@example.com")
     page.goto("/profile")
     expect(page.get_by_role("heading", level=1, name=re.compile("Your name"))).to_be_visible()
@@ -176,7 +177,7 @@ def test_a_renewal_is_pre_filled_and_asks_only_to_confirm(app, page: Page):
         casework.record_biometrics(application, by=officer)
         assert application.status == Status.APPROVED
         (member,) = memberships_for(profile.id)
-        member.valid_until = dt.date.today() + dt.timedelta(days=90)  # inside the 180-day renewal window
+        member.valid_until = service_today() + dt.timedelta(days=90)  # inside the 180-day renewal window
         db.session.commit()
     dev_sign_in(page, "renew@example.com")
     page.goto("/apply")

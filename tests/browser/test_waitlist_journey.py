@@ -9,6 +9,7 @@ from playwright.sync_api import Page, expect
 
 from tests.browser.journeys import choose, dev_sign_in
 from tests.factories import create_account, create_application, create_profile
+from trusted_traveler.db import service_today
 from trusted_traveler.extensions import db
 from trusted_traveler.scheduling import service as scheduling
 from trusted_traveler.scheduling.models import EnrollmentCenter, Slot
@@ -20,12 +21,12 @@ def test_join_the_waitlist_and_take_a_freed_time(app, page: Page):
         reference = create_application(
             "precheck", submitted=True, profile=create_profile(create_account("patient@example.com"))
         ).reference
-        generate_slots(db.session.get(EnrollmentCenter, 8001), start=dt.date.today() + dt.timedelta(days=3), days=1)
+        generate_slots(db.session.get(EnrollmentCenter, 8001), start=service_today() + dt.timedelta(days=3), days=1)
         db.session.commit()
     dev_sign_in(page, "patient@example.com")
     page.goto(f"/applications/{reference}/appointment?state=NY")
     choose(page, "John F. Kennedy International Enrollment Center")
-    page.get_by_label("Last day I could go").fill((dt.date.today() + dt.timedelta(days=30)).isoformat())
+    page.get_by_label("Last day I could go").fill((service_today() + dt.timedelta(days=30)).isoformat())
     page.get_by_role("button", name="Join the waitlist").click()
     expect(page.get_by_test_id("waitlist")).to_contain_text("You are on the waitlist")
 

@@ -14,10 +14,11 @@ from tests.support.queries import count_queries
 from trusted_traveler.audit.models import AuditEvent
 from trusted_traveler.casework import decisions
 from trusted_traveler.casework.models import Application
+from trusted_traveler.db import service_today
 from trusted_traveler.extensions import db
 
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
-TODAY = dt.date.today()
+TODAY = service_today()
 
 
 @pytest.fixture

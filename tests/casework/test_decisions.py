@@ -11,13 +11,14 @@ from trusted_traveler.audit.models import AuditEvent
 from trusted_traveler.casework import decisions
 from trusted_traveler.casework.letters import letter_content, render_pdf
 from trusted_traveler.casework.states import Status
+from trusted_traveler.db import service_date, service_today
 from trusted_traveler.errors import BusinessRuleViolation, InvalidTransition, PermissionDenied
 from trusted_traveler.extensions import db
 from trusted_traveler.memberships.models import Membership
 from trusted_traveler.notifications.models import Notification
 
 pytestmark = pytest.mark.usefixtures("app_ctx")
-TODAY = dt.date.today()
+TODAY = service_today()
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 
 
@@ -170,7 +171,7 @@ def test_a_preliminary_determination_not_answered_in_60_days_becomes_a_final_den
     officer = create_officer()
     decisions.preliminary_ineligible(application, by=officer, reason_codes=["disqualifying_offense"])
     assert application.status == Status.PRELIMINARY_INELIGIBLE
-    day = application.status_entered_at.date()  # its own clock, not the module's TODAY (a run across midnight)
+    day = service_date(application.status_entered_at)  # its own clock, not the module's TODAY (a run across midnight)
     assert decisions.close_unanswered_determinations(day + dt.timedelta(days=59)) == 0
     assert decisions.close_unanswered_determinations(day + dt.timedelta(days=61)) == 1
     assert application.status == Status.DENIED and application.events[-1].actor_id is None

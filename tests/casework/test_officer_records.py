@@ -14,10 +14,11 @@ from trusted_traveler.auth import service as accounts
 from trusted_traveler.casework import assignment, decisions
 from trusted_traveler.casework.reasons import GE, PC, REASONS, reasons_for
 from trusted_traveler.casework.states import Status
+from trusted_traveler.db import service_today
 from trusted_traveler.errors import BusinessRuleViolation
 from trusted_traveler.extensions import db
 
-TODAY = dt.date.today()
+TODAY = service_today()
 
 
 def _views(app, reference: str) -> int:

@@ -15,11 +15,11 @@ from trusted_traveler.casework.queues import (
     queue_counts,
     workload,
 )
-from trusted_traveler.db import utcnow
+from trusted_traveler.db import service_today, utcnow
 from trusted_traveler.extensions import db
 
 pytestmark = pytest.mark.usefixtures("app_ctx")
-TODAY = dt.date.today()
+TODAY = service_today()
 
 
 def hit_case(n: int, program="global_entry", *, days_ago=0):

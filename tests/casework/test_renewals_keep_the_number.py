@@ -11,6 +11,7 @@ from trusted_traveler.audit.models import AuditEvent
 from trusted_traveler.casework import decisions
 from trusted_traveler.casework import service as casework
 from trusted_traveler.casework.states import Status
+from trusted_traveler.db import service_today
 from trusted_traveler.extensions import db
 from trusted_traveler.memberships.models import Membership
 from trusted_traveler.memberships.service import issue_membership
@@ -18,7 +19,7 @@ from trusted_traveler.payments import service as payments
 from trusted_traveler.programs.service import get_program
 
 pytestmark = pytest.mark.usefixtures("app_ctx")
-TODAY = dt.date.today()
+TODAY = service_today()
 
 
 def _member(program: str, officer):

@@ -10,10 +10,11 @@ from tests.factories import create_application, create_officer, create_profile
 from trusted_traveler.casework import decisions
 from trusted_traveler.casework.queues import QueueFilters, list_queue
 from trusted_traveler.casework.states import Status
+from trusted_traveler.db import service_today
 from trusted_traveler.errors import BusinessRuleViolation
 
 pytestmark = pytest.mark.usefixtures("app_ctx")
-TODAY = dt.date.today()
+TODAY = service_today()
 
 
 def _waiting_on_an_answer(program: str):

@@ -10,6 +10,7 @@ from decimal import Decimal
 import pytest
 
 from tests.factories import create_account, create_application, create_profile
+from trusted_traveler.db import service_today
 from trusted_traveler.errors import BusinessRuleViolation
 from trusted_traveler.extensions import db
 from trusted_traveler.programs.service import fee_for, get_program
@@ -19,7 +20,7 @@ from trusted_traveler.rules.service import check_eligibility, version_in_force
 
 pytestmark = pytest.mark.usefixtures("app_ctx")
 
-TODAY = dt.date.today()
+TODAY = service_today()
 GB_CITIZEN = {"date_of_birth": dt.date(1980, 1, 1), "citizenships": ["GB"]}
 
 

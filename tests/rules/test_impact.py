@@ -11,6 +11,7 @@ from sqlalchemy import select
 
 from tests.factories import create_account, create_application, create_profile
 from trusted_traveler.casework.models import Application
+from trusted_traveler.db import service_today
 from trusted_traveler.extensions import db
 from trusted_traveler.profiles.service import eligibility_facts
 from trusted_traveler.programs.service import get_program
@@ -42,7 +43,7 @@ def brute_force(program, draft, today) -> tuple[dict, dict]:
 
 
 def test_a_longer_look_back_and_a_new_citizenship_rule_equal_judging_every_application():
-    today = dt.date.today()
+    today = service_today()
     robbery = {"category": "robbery", "status": "convicted"}
     people = [
         ({"citizenship": "US"}, []),
@@ -115,7 +116,7 @@ def test_a_longer_look_back_and_a_new_citizenship_rule_equal_judging_every_appli
 def test_no_differing_rule_counts_only_the_pending():
     lead = create_account("impact.same.lead@example.com", roles=("program_lead",))
     create_application("precheck", submitted=True, profile=create_profile(create_account("same@example.com")))
-    draft = authoring.start_draft(get_program("precheck"), by=lead, today=dt.date.today())
-    impact = preview(draft, as_of=dt.date.today())
+    draft = authoring.start_draft(get_program("precheck"), by=lead, today=service_today())
+    impact = preview(draft, as_of=service_today())
     assert (impact.pending, impact.changed, impact.directions) == (1, 0, {})
     db.session.rollback()

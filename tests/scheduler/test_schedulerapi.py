@@ -17,6 +17,7 @@ from hypothesis import strategies as st
 from sqlalchemy import event, func, select
 
 from tests.scheduler.conftest import FROZEN_NOW, UTC, add_slot, at
+from trusted_traveler.db import service_today
 from trusted_traveler.extensions import db
 from trusted_traveler.scheduling.models import EnrollmentCenter, Slot
 
@@ -742,8 +743,8 @@ def test_a_watcher_finds_an_opening_over_http(app, live_url):
     assert list(found) == [HIDALGO]
     assert found[HIDALGO].replace(tzinfo=ZoneInfo(zones[HIDALGO])) == soon
 
-    start = dt.date.today().isoformat()
-    end = (dt.date.today() + dt.timedelta(days=30)).isoformat()
+    start = service_today().isoformat()
+    end = (service_today() + dt.timedelta(days=30)).isoformat()
     grid = requests.get(
         f"{live_url}/schedulerapi/locations/{HIDALGO}/slots?startTimestamp={start}T00%3A00%3A00"
         f"&endTimestamp={end}T00%3A00%3A00",

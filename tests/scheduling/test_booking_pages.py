@@ -7,6 +7,7 @@ import re
 import pytest
 
 from tests.factories import create_account, create_application, create_profile, sign_in
+from trusted_traveler.db import service_today
 from trusted_traveler.extensions import db
 from trusted_traveler.scheduling.models import EnrollmentCenter
 from trusted_traveler.scheduling.slots import generate_slots
@@ -19,7 +20,7 @@ def conditionally_approved(app, client):
         application = create_application("global_entry", profile=profile, submitted=True)
         for center_id in (8001, 8008):  # JFK (New York) and ORD (Chicago)
             generate_slots(
-                db.session.get(EnrollmentCenter, center_id), start=dt.date.today() + dt.timedelta(days=3), days=7
+                db.session.get(EnrollmentCenter, center_id), start=service_today() + dt.timedelta(days=3), days=7
             )
         db.session.commit()
         reference = application.reference
@@ -114,7 +115,7 @@ def test_someone_elses_application_and_bad_input_get_clear_answers(app, client, 
 
 def test_join_the_waitlist_get_an_offer_and_take_it(app, client, conditionally_approved):
     slots, _ = _first_time(client, conditionally_approved)
-    today = dt.date.today()
+    today = service_today()
     response = client.post(
         f"/applications/{conditionally_approved}/waitlist",
         data={

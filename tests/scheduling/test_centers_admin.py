@@ -7,13 +7,14 @@ import pytest
 from sqlalchemy import select
 
 from tests.factories import create_account, create_application, sign_in
+from trusted_traveler.db import service_today
 from trusted_traveler.extensions import db
 from trusted_traveler.notifications.models import Notification
 from trusted_traveler.scheduling import service as scheduling
 from trusted_traveler.scheduling.models import EnrollmentCenter, Slot
 from trusted_traveler.scheduling.slots import generate_slots, local_time
 
-START = dt.date.today() + dt.timedelta(days=7)
+START = service_today() + dt.timedelta(days=7)
 
 
 def _hours(open_="08:00", close="16:00", seats="2"):

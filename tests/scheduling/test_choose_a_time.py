@@ -9,6 +9,7 @@ import pytest
 from sqlalchemy import select
 
 from tests.factories import create_account, create_application, create_profile, sign_in
+from trusted_traveler.db import service_today
 from trusted_traveler.extensions import db
 from trusted_traveler.scheduling import service as scheduling
 from trusted_traveler.scheduling.models import EnrollmentCenter, Slot
@@ -70,7 +71,7 @@ def test_every_day_with_openings_in_the_next_60_days_can_be_reached(app, client,
     """At a busy airport center the first 500 free times end after about two weeks; the days after must still be
     offered, month by month."""
     with app.app_context():
-        generate_slots(db.session.get(EnrollmentCenter, JFK), start=dt.date.today(), days=DAYS_SHOWN + 2)
+        generate_slots(db.session.get(EnrollmentCenter, JFK), start=service_today(), days=DAYS_SHOWN + 2)
         db.session.commit()
     expected = _open_days(app, JFK)
     assert max(expected) - min(expected) > dt.timedelta(days=50)  # the schedule really is two months long
@@ -84,10 +85,10 @@ def test_every_day_with_openings_in_the_next_60_days_can_be_reached(app, client,
 
 def test_a_day_45_days_out_shows_that_days_times_and_only_those(app, client, traveler):
     with app.app_context():
-        generate_slots(db.session.get(EnrollmentCenter, JFK), start=dt.date.today(), days=DAYS_SHOWN)
+        generate_slots(db.session.get(EnrollmentCenter, JFK), start=service_today(), days=DAYS_SHOWN)
         db.session.commit()
     expected = _open_days(app, JFK)
-    later = min(day for day in expected if day >= dt.date.today() + dt.timedelta(days=45))
+    later = min(day for day in expected if day >= service_today() + dt.timedelta(days=45))
     html = _page(client, traveler, JFK, later)
     assert later.strftime("%A, %B %-d, %Y") in html
     assert _times(html) == expected[later]
@@ -97,7 +98,7 @@ def test_a_day_45_days_out_shows_that_days_times_and_only_those(app, client, tra
 
 def test_a_day_is_the_centers_local_day(app, client, traveler):
     """23:30 in Chicago is already the next day in UTC: it is listed, and booked, on the Chicago day."""
-    day = dt.date.today() + dt.timedelta(days=10)
+    day = service_today() + dt.timedelta(days=10)
     with app.app_context():
         late = Slot(center_id=ORD, starts_at=dt.datetime.combine(day, dt.time(23, 30), tzinfo=CHICAGO), capacity=2)
         db.session.add(late)
@@ -111,7 +112,7 @@ def test_a_day_is_the_centers_local_day(app, client, traveler):
 
 def test_a_day_without_openings_says_so_and_shows_the_next_day_that_has_some(app, client, traveler):
     with app.app_context():
-        generate_slots(db.session.get(EnrollmentCenter, JFK), start=dt.date.today() + dt.timedelta(days=3), days=21)
+        generate_slots(db.session.get(EnrollmentCenter, JFK), start=service_today() + dt.timedelta(days=3), days=21)
         db.session.commit()
     expected = _open_days(app, JFK)
     sunday = next(day for day in sorted(expected) if day.weekday() == 4) + dt.timedelta(days=2)  # closed weekends
@@ -134,8 +135,8 @@ def test_the_times_page_reads_the_same_statements_for_a_week_or_two_months_of_op
         return [q for q in seen if "FROM slots" in q]
 
     with app.app_context():
-        generate_slots(db.session.get(EnrollmentCenter, ORD), start=dt.date.today(), days=7)
-        generate_slots(db.session.get(EnrollmentCenter, JFK), start=dt.date.today(), days=DAYS_SHOWN)
+        generate_slots(db.session.get(EnrollmentCenter, ORD), start=service_today(), days=7)
+        generate_slots(db.session.get(EnrollmentCenter, JFK), start=service_today(), days=DAYS_SHOWN)
         db.session.commit()
     assert len(slot_reads(ORD)) == len(slot_reads(JFK)) == 2
 

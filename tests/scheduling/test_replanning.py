@@ -10,6 +10,7 @@ import pytest
 from sqlalchemy import select
 
 from tests.factories import create_application
+from trusted_traveler.db import service_today
 from trusted_traveler.extensions import db
 from trusted_traveler.scheduling import capacity, centers, waitlist
 from trusted_traveler.scheduling import service as scheduling
@@ -35,7 +36,7 @@ def _hours(center, now, *, seats=2, minutes=15, opens="08:00", closes="16:00"):
 
 
 def _weekday_ahead(days: int) -> dt.date:
-    day = dt.date.today() + dt.timedelta(days=days)
+    day = service_today() + dt.timedelta(days=days)
     while day.weekday() >= 5:
         day += dt.timedelta(days=1)
     return day

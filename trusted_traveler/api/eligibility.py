@@ -15,6 +15,7 @@ from marshmallow import Schema, ValidationError, fields, validate
 from trusted_traveler.api import bp
 from trusted_traveler.api.common import ErrorsSchema, bad_request, read_json_body
 from trusted_traveler.auth.policy import public
+from trusted_traveler.db import service_today
 from trusted_traveler.extensions import csrf, limiter
 from trusted_traveler.i18n import browser_language
 from trusted_traveler.rules.conditions import OFFENSE_CATEGORIES, OFFENSE_STATUSES, flatten_errors
@@ -110,7 +111,10 @@ class OffenseSchema(Schema):
 class EligibilityCheckSchema(Schema):
     as_of = StrictDate(
         allow_none=True,
-        metadata={"description": "date on which rules, parameters and look-back windows apply; default today"},
+        metadata={
+            "description": "date on which rules, parameters and look-back windows apply; default today, the "
+            "service's date (U.S. Eastern time unless configured otherwise), not UTC's"
+        },
     )
     date_of_birth = StrictDate(required=True, error_messages=REQUIRED)
     citizenships = fields.List(
@@ -215,7 +219,8 @@ def _bad_request(errors: dict[str, list[str]]):
 @bp.alt_response(429, description="Too many requests; see Retry-After")
 @public
 def check_eligibility_view():
-    """Public eligibility check, applying the published rule set in force on `as_of` (default: today).
+    """Public eligibility check, applying the published rule set in force on `as_of` (default: today, the service's
+    date: U.S. Eastern time unless configured otherwise).
 
     No sign-in and no CSRF token are needed; it changes nothing. Send `Accept-Language: es` for Spanish messages.
     """
@@ -230,7 +235,7 @@ def check_eligibility_view():
         for path, message in flatten_errors(err.messages):
             path = re.sub(r"^citizenships\[\d+\]$", "citizenships", path) or "body"
             errors.setdefault(path, []).append(message)
-    today = dt.date.today()
+    today = service_today()
     for path, message in _cross_field_errors(body, parse_date(body.get("as_of")), today).items():
         errors.setdefault(path, [message])
     if errors:

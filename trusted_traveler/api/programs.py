@@ -1,12 +1,11 @@
 from __future__ import annotations
 
-import datetime as dt
-
 from marshmallow import Schema, fields
 
 from trusted_traveler.api import bp
 from trusted_traveler.api.common import operation_ref
 from trusted_traveler.auth.policy import public
+from trusted_traveler.db import service_today
 from trusted_traveler.extensions import limiter
 from trusted_traveler.programs.service import fee_for, list_programs
 
@@ -40,7 +39,7 @@ class ProgramSchema(Schema):
 @public
 def programs():
     """The programs, what each includes and the fee in force today."""
-    today = dt.date.today()
+    today = service_today()
     return [
         {
             "code": p.code,

@@ -3,8 +3,6 @@ records; anyone else's answer 404, exactly like a record that does not exist."""
 
 from __future__ import annotations
 
-import datetime as dt
-
 from flask_babel import gettext
 from flask_login import current_user
 from marshmallow import Schema, ValidationError, fields, validate
@@ -16,6 +14,7 @@ from trusted_traveler.auth.policy import signed_in
 from trusted_traveler.casework import service as casework
 from trusted_traveler.casework.models import Application
 from trusted_traveler.casework.states import NEXT_STEPS, public_label
+from trusted_traveler.db import service_today
 from trusted_traveler.errors import NotFound
 from trusted_traveler.extensions import db
 from trusted_traveler.memberships.service import memberships_for
@@ -172,7 +171,7 @@ def _application_json(application: Application, *, detail: bool = False) -> dict
 @signed_in
 def get_profile():
     """The signed-in traveler's profile, with what is still missing and any gaps in the five-year histories."""
-    today = dt.date.today()
+    today = service_today()
     profile = _profile_or_404()
     return {
         **{c.key: getattr(profile, c.key) for c in profile.__mapper__.column_attrs},
@@ -234,7 +233,7 @@ def start_applications():
             errors.setdefault(path or "body", []).append(message)
         return bad_request(errors)
     profile = _profile_or_404()
-    today = dt.date.today()
+    today = service_today()
     if not profiles.profile_complete(profile, today):
         return bad_request(
             {"programs": ["Finish your profile first: " + ", ".join(profiles.missing_steps(profile, today))]}

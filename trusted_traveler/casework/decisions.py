@@ -16,7 +16,7 @@ from trusted_traveler.casework.models import Application, CaseDocument, Decision
 from trusted_traveler.casework.reasons import BY_CODE
 from trusted_traveler.casework.states import OPEN, RECONSIDERABLE, Status, allowed_moves
 from trusted_traveler.casework.transitions import _interview_recorded, transition
-from trusted_traveler.db import utcnow
+from trusted_traveler.db import service_date, service_today, service_zone, utcnow
 from trusted_traveler.errors import BusinessRuleViolation
 from trusted_traveler.extensions import db
 from trusted_traveler.i18n import format_day, later
@@ -85,7 +85,7 @@ def run_vetting(application: Application) -> list[VettingResult]:
     elif code == "global_entry":
         transition(application, S.CONDITIONALLY_APPROVED, reason_code="vetting_clear")
     elif application.status_enum is S.IN_VETTING:
-        approve(application, by=None, today=dt.date.today(), automatic=True)
+        approve(application, by=None, today=service_today(), automatic=True)
     return results
 
 
@@ -343,7 +343,7 @@ def revoke(application: Application, *, by, reason_codes: list[str], note: str |
 def response_deadline(application: Application) -> dt.date:
     """The last day a preliminary determination may be answered: RESPONSE_DAYS after it was sent, the date its
     letter gives (close_unanswered_determinations makes it final the day after)."""
-    return application.status_entered_at.date() + dt.timedelta(days=RESPONSE_DAYS)
+    return service_date(application.status_entered_at) + dt.timedelta(days=RESPONSE_DAYS)  # the service's days
 
 
 def request_reconsideration(application: Application, *, by, statement: str, files=()) -> None:
@@ -362,7 +362,7 @@ def request_reconsideration(application: Application, *, by, statement: str, fil
         )
     if status is S.PRELIMINARY_INELIGIBLE:
         last_day = response_deadline(application)
-        if dt.date.today() > last_day:
+        if service_today() > last_day:
             raise BusinessRuleViolation(
                 _(
                     "The time to respond to this determination ended on %(date)s. It becomes a final denial, and "
@@ -405,7 +405,8 @@ def reopen_for_review(application: Application, *, by, note: str | None = None) 
 
 def close_unanswered_determinations(today: dt.date) -> int:
     """Preliminary determinations not answered within 60 days become final denials (a system move)."""
-    cutoff = dt.datetime.combine(today - dt.timedelta(days=RESPONSE_DAYS), dt.time.min, tzinfo=dt.UTC)
+    # sent before that service day began (in SERVICE_TIMEZONE): its response_deadline is before `today`
+    cutoff = dt.datetime.combine(today - dt.timedelta(days=RESPONSE_DAYS), dt.time.min, tzinfo=service_zone())
     overdue = db.session.scalars(
         select(Application).where(
             Application.status == S.PRELIMINARY_INELIGIBLE.value, Application.status_entered_at < cutoff
@@ -433,7 +434,7 @@ def available_actions(application: Application, officer, today: dt.date | None =
     moves = allowed_moves(code, status)
     if status is S.INFO_REQUESTED:
         request = open_info_request(application)
-        if request is not None and not request.is_overdue(today or dt.date.today()):
+        if request is not None and not request.is_overdue(today or service_today()):
             return []
     actions = []
     if S.INFO_REQUESTED in moves:

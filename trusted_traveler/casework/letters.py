@@ -13,6 +13,7 @@ from fpdf import FPDF
 from trusted_traveler.casework.decisions import RESPONSE_DAYS
 from trusted_traveler.casework.models import DecisionLetter
 from trusted_traveler.casework.reasons import BY_CODE
+from trusted_traveler.db import service_date
 from trusted_traveler.i18n import format_day
 
 
@@ -60,7 +61,7 @@ def letter_content(letter: DecisionLetter, language: str = "en") -> LetterConten
 def _content(letter: DecisionLetter) -> LetterContent:
     application = letter.application
     program = application.program.name
-    issued = letter.issued_at.date()
+    issued = service_date(letter.issued_at)  # the service's day it was sent, as response_deadline counts from
     steps: list[str] = []
     if letter.kind == "preliminary_ineligible":
         deadline = issued + dt.timedelta(days=RESPONSE_DAYS)

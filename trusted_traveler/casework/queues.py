@@ -20,7 +20,7 @@ from trusted_traveler.casework.models import (
     InfoRequest,
 )
 from trusted_traveler.casework.states import AWAITING_APPLICANT, NEEDS_OFFICER
-from trusted_traveler.db import ID_MAX
+from trusted_traveler.db import ID_MAX, service_date, service_zone
 from trusted_traveler.extensions import db
 from trusted_traveler.profiles.models import ApplicantProfile, full_name
 from trusted_traveler.programs.models import Program
@@ -114,7 +114,7 @@ def _row(found, today: dt.date, overdue_since=None, appointment_at=None) -> Queu
         program_name=found.program_name,
         status=found.status,
         officer=account_label(found.display_name, found.email) if found.email else None,
-        days_waiting=(today - found.status_entered_at.date()).days,
+        days_waiting=(today - service_date(found.status_entered_at)).days,  # both the service's days
         overdue_since=overdue_since,
         appointment_at=appointment_at,
     )
@@ -153,7 +153,8 @@ def _apply_filters(stmt, filters: QueueFilters, today: dt.date):
     if filters.status:
         stmt = stmt.where(Application.status == filters.status)
     if filters.min_days:
-        cutoff = dt.datetime.combine(today - dt.timedelta(days=filters.min_days), dt.time.max, tzinfo=dt.UTC)
+        # the end of that service day (in SERVICE_TIMEZONE, as days_waiting counts), not of the UTC day
+        cutoff = dt.datetime.combine(today - dt.timedelta(days=filters.min_days), dt.time.max, tzinfo=service_zone())
         stmt = stmt.where(Application.status_entered_at <= cutoff)
     if filters.overdue_only:
         stmt = stmt.where(_overdue_clause(today))

@@ -24,7 +24,7 @@ from trusted_traveler.casework.models import Application, StatusEvent
 from trusted_traveler.casework.references import new_reference
 from trusted_traveler.casework.states import EXPLANATIONS, OPEN, Status, public_label
 from trusted_traveler.casework.transitions import amount_paid, transition  # noqa: F401 (re-exported)
-from trusted_traveler.db import utcnow
+from trusted_traveler.db import service_today, utcnow
 from trusted_traveler.errors import BusinessRuleViolation, NotFound, PermissionDenied
 from trusted_traveler.extensions import db
 from trusted_traveler.i18n import format_day, later
@@ -234,7 +234,7 @@ def submit(application: Application, *, by, today: dt.date | None = None, paying
     Its fee is worked out again first, from the values in force `today` (`reprice`; `paying_with` is the checkout
     that paid for it), so a waiver whose condition no longer holds does not survive: the transition's guard then
     refuses a draft paid less than it now costs. Callers that took the money check the fee before (payments)."""
-    reprice(application, today=today or dt.date.today(), paying_with=paying_with, by=by)
+    reprice(application, today=today or service_today(), paying_with=paying_with, by=by)
     transition(application, S.SUBMITTED, by=by)
     run_vetting(application)
 

@@ -13,7 +13,7 @@ from trusted_traveler.audit.record import record_event
 from trusted_traveler.auth.roles import Permission
 from trusted_traveler.casework.models import Application, InfoRequest, StatusEvent
 from trusted_traveler.casework.states import AUTOMATIC, TRAVELER_MOVES, Status, allowed_moves, public_label
-from trusted_traveler.db import utcnow
+from trusted_traveler.db import service_today, utcnow
 from trusted_traveler.errors import BusinessRuleViolation, InvalidTransition, PermissionDenied
 from trusted_traveler.extensions import db
 from trusted_traveler.notifications.service import notify_about
@@ -57,7 +57,7 @@ def _check_guards(application: Application, frm: Status, to: Status, by) -> None
             "An application can only be approved after the documents were verified and the fingerprints taken."
         )
     if frm is S.INFO_REQUESTED and to is not S.OFFICER_REVIEW:
-        waiting = _unanswered_request_not_yet_due(application, dt.date.today())
+        waiting = _unanswered_request_not_yet_due(application, service_today())
         if waiting is not None:
             raise BusinessRuleViolation(
                 f"The applicant has until {waiting.due_on:%B %-d, %Y} to answer. A case can be decided without "

@@ -35,7 +35,7 @@ from trusted_traveler.audit.record import record_event
 from trusted_traveler.casework import service as casework
 from trusted_traveler.casework.models import Application
 from trusted_traveler.casework.states import Status
-from trusted_traveler.db import utcnow
+from trusted_traveler.db import service_today, utcnow
 from trusted_traveler.errors import BusinessRuleViolation, NotFound
 from trusted_traveler.extensions import db
 from trusted_traveler.i18n import later
@@ -101,7 +101,7 @@ def begin_checkout(applications: list[Application], *, by, return_url: str, toda
         BusinessRuleViolation: nothing to pay for, or a draft that cannot be paid for (submitted, not attested).
     """
     _check_payable(applications, by)
-    today = today or dt.date.today()
+    today = today or service_today()
     before = {a.id: (a.fee, a.fee_waiver_reason) for a in applications}
     changed = [a for a in applications if casework.reprice(a, today=today, paying_with=applications, by=by)]
     if changed:
@@ -201,7 +201,7 @@ def settle(
     if payment.status in SETTLED:
         return
     if result.status == "completed":
-        _reprice(payment, by=by, today=dt.date.today())  # what each draft costs now, before anything is submitted
+        _reprice(payment, by=by, today=service_today())  # what each draft costs now, before anything is submitted
     if result.status == "refunded":
         # The gateway refunded it but our record of that was lost (its refund and our commit are not one
         # transaction): record it now, without refunding again.
@@ -254,7 +254,7 @@ def _record_completion(payment: Payment, reference: str | None, *, by, **context
     payer = _payer(payment)
     applications = [item.application for item in payment.items]
     for application in applications:  # submitting is the traveler's move, paid for by them
-        casework.submit(application, by=by or payer, today=dt.date.today(), paying_with=applications)
+        casework.submit(application, by=by or payer, today=service_today(), paying_with=applications)
     if by is None:  # the traveler left before the return: they never saw the confirmation page
         notify(
             payer,
@@ -343,7 +343,7 @@ def explain_refund(payment: Payment) -> RefundExplanation:
         gone=[a.program.name for a in gone],
         paid_elsewhere=[a.program.name for a in paid_elsewhere],
         repriced=[(i.application.program.name, str(i.amount), str(i.application.fee)) for i in repriced],
-        waiver_age=_age_of_majority(dt.date.today()) if any(_waiver_lost(i) for i in repriced) else None,
+        waiver_age=_age_of_majority(service_today()) if any(_waiver_lost(i) for i in repriced) else None,
         drafts_remain=drafts_remain,
     )
     return RefundExplanation(message, drafts_remain)

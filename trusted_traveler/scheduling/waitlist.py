@@ -13,6 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
 from trusted_traveler.casework.models import Application
+from trusted_traveler.db import service_date
 from trusted_traveler.errors import BusinessRuleViolation, NotFound
 from trusted_traveler.extensions import db
 from trusted_traveler.i18n import later
@@ -92,7 +93,7 @@ def offer_free_seats(slot: Slot, *, now: dt.datetime, not_to: int | None = None)
     accepted while it lasts. Returns offers made. A fixed number of queries however long the waitlist: the entries
     with their travelers, then their appointments, each in one statement."""
     last_chance = slot.starts_at - dt.timedelta(hours=slot.center.min_notice_hours)
-    expires_at = min(now + hold_period(now.date()), last_chance)  # the same for every offer of this seat
+    expires_at = min(now + hold_period(service_date(now)), last_chance)  # the same for every offer of this seat
     if expires_at - now < SHORTEST_HOLD:
         return 0
     day = local_time(slot.starts_at, slot.center).date()

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import unicodedata
 
 import pycountry
@@ -26,6 +25,7 @@ from wtforms.validators import DataRequired, Length, Optional, Regexp, Validatio
 from wtforms.widgets import Select
 
 from trusted_traveler.auth.roles import ROLE_LABELS, STAFF_ROLES
+from trusted_traveler.db import service_today
 
 NAME_PATTERN = Regexp(
     r"^[^\W\d_]+(?:[ '’ʼ\-.][^\W\d_]+)*\.?$",
@@ -199,7 +199,7 @@ class SandboxCardForm(FlaskForm):
     def validate_expiry(self, field):
         if field.data and len(field.data) == 5 and field.data[:2].isdigit() and field.data[3:].isdigit():
             month, year = int(field.data[:2]), 2000 + int(field.data[3:])
-            today = dt.date.today()
+            today = service_today()
             if (year, month) < (today.year, today.month):
                 raise ValidationError(_l("This card has expired. Use a card with a future expiry date."))
 

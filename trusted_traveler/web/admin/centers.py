@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import zoneinfo
 
 from flask import abort, flash, redirect, render_template, request, url_for
@@ -19,6 +18,7 @@ from trusted_traveler.scheduling import centers as center_service
 from trusted_traveler.scheduling.capacity import conflicts
 from trusted_traveler.scheduling.lookups import describe_time
 from trusted_traveler.scheduling.models import EnrollmentCenter, SchedulerService
+from trusted_traveler.scheduling.slots import local_time
 from trusted_traveler.web.admin import bp
 from trusted_traveler.web.admin.forms import CenterForm, ClosureForm, HoursForm, weekday_rows
 from trusted_traveler.web.forms import LogoutForm
@@ -69,7 +69,7 @@ def _page(center, *, details=None, hours=None, closure=None, status=200):
         details = CenterForm(obj=center)
         details.service_ids.data = [s.id for s in center.services]
     details.service_ids.choices = [(s.id, s.name) for s in services]
-    today = dt.date.today()
+    today = local_time(utcnow(), center).date()  # the center's own day, as set_weekly_hours dates its hours
     current = [
         t for t in center.capacity if t.valid_from <= today and (t.valid_until is None or t.valid_until >= today)
     ]

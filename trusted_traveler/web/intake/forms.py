@@ -26,6 +26,7 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, ValidationError
 
+from trusted_traveler.db import service_today
 from trusted_traveler.rules.conditions import OFFENSE_CATEGORIES
 from trusted_traveler.web.forms import (
     NAME_PATTERN,
@@ -45,10 +46,6 @@ def us_state_choices() -> list:
         ((s.code.split("-")[1], s.name) for s in pycountry.subdivisions.get(country_code="US")), key=lambda x: x[1]
     )
     return choices([("", _l("Select a state")), *states])
-
-
-def today() -> dt.date:
-    return dt.date.today()
 
 
 def parse_month(text: str | None) -> dt.date | None:
@@ -83,7 +80,7 @@ def month_required(form, field):
         raise ValidationError(_l("Enter the month, like 04/2023."))
     if field.month is None:
         raise ValidationError(_l("Enter the month as MM/YYYY, like 04/2023."))
-    if field.month > today().replace(day=1):
+    if field.month > service_today().replace(day=1):
         raise ValidationError(_l("This month is in the future. Enter a month up to this one."))
 
 
@@ -93,14 +90,14 @@ def month_optional(form, field):
 
 
 def date_in_past(form, field):
-    if field.data and field.data > today():
+    if field.data and field.data > service_today():
         raise ValidationError(_l("This date is in the future. Enter a date up to today."))
     if field.data and field.data.year < 1900:
         raise ValidationError(_l("Enter a year after 1900."))
 
 
 def date_in_future(form, field):
-    if field.data and field.data <= today():
+    if field.data and field.data <= service_today():
         raise ValidationError(_l("This document has expired. Enter a document that is still valid."))
 
 

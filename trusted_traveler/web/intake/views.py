@@ -6,7 +6,6 @@ removed with buttons that post the whole page, so nothing typed is lost and no J
 
 from __future__ import annotations
 
-import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
@@ -16,7 +15,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from trusted_traveler.auth.policy import signed_in
-from trusted_traveler.db import utcnow
+from trusted_traveler.db import service_today, utcnow
 from trusted_traveler.extensions import db
 from trusted_traveler.profiles import service as profiles
 from trusted_traveler.web.auth.views import safe_next
@@ -341,7 +340,7 @@ def _progress(profile, today):
 def start():
     """Resume where the person stopped: the first unfinished step, or the summary when all are done."""
     profile = profiles.profile_for(current_user)
-    missing = profiles.missing_steps(profile, dt.date.today())
+    missing = profiles.missing_steps(profile, service_today())
     if missing:
         return redirect(url_for("intake.step", name=missing[0]))
     return redirect(url_for("intake.summary"))
@@ -352,7 +351,7 @@ def start():
 def step(name: str):
     if name not in STEPS:
         abort(404)
-    today = dt.date.today()
+    today = service_today()
     profile = profiles.get_or_create_profile(current_user)
     if name not in profiles.applicable_steps(profile, today):
         return redirect(url_for("intake.start"))
@@ -427,7 +426,7 @@ def _render(name, form, profile, today, return_to, *, gaps=(), status=200):
 @bp.get("/summary")
 @signed_in
 def summary():
-    today = dt.date.today()
+    today = service_today()
     profile = profiles.profile_for(current_user)
     if profile is None:
         return redirect(url_for("intake.start"))

@@ -19,6 +19,7 @@ from trusted_traveler.casework import assignment, decisions
 from trusted_traveler.casework import service as casework
 from trusted_traveler.casework.queues import officers_for_assignment
 from trusted_traveler.casework.states import Status, public_label
+from trusted_traveler.db import service_today
 from trusted_traveler.errors import BusinessRuleViolation, Conflict, InvalidTransition
 from trusted_traveler.extensions import db
 from trusted_traveler.memberships.service import memberships_for
@@ -59,7 +60,7 @@ def _forms(application, **given) -> dict:
     forms["reassign_form"].officer_id.choices = choices(
         [("", "Choose an officer"), *[(str(o.id), o.label) for o in officers_for_assignment()]]
     )
-    forms["info_form"].due_on.data = forms["info_form"].due_on.data or dt.date.today() + dt.timedelta(days=30)
+    forms["info_form"].due_on.data = forms["info_form"].due_on.data or service_today() + dt.timedelta(days=30)
     return forms
 
 
@@ -82,10 +83,10 @@ def _render(
         "memberships": memberships_for(application.profile_id),
         "appointment": appointment,
         "appointment_time": scheduling.describe_time(appointment.slot) if appointment else None,
-        "address_gaps": address_gaps(profile, dt.date.today()),
-        "employment_gaps": employment_gaps(profile, dt.date.today()),
+        "address_gaps": address_gaps(profile, service_today()),
+        "employment_gaps": employment_gaps(profile, service_today()),
         "open_request": decisions.open_info_request(application),
-        "today": dt.date.today(),
+        "today": service_today(),
         "problem": problem,
         "reauth_url": reauth_url,
         "sent_action": sent_action or (request.view_args or {}).get("action"),
@@ -198,7 +199,7 @@ def reassign(reference: str):
 def request_info(reference: str):
     def act(application, form):
         decisions.request_info(
-            application, by=current_user, message=form.message.data, due_on=form.due_on.data, today=dt.date.today()
+            application, by=current_user, message=form.message.data, due_on=form.due_on.data, today=service_today()
         )
         return f"Request sent. The answer is due by {form.due_on.data:%B %-d, %Y}."
 
@@ -226,7 +227,7 @@ def record_interview(reference: str):
 
 
 def _approve(application, form) -> str:
-    membership = decisions.approve(application, by=current_user, today=dt.date.today(), note=form.note.data or None)
+    membership = decisions.approve(application, by=current_user, today=service_today(), note=form.note.data or None)
     return f"Application approved. Known Traveler Number {membership.ktn} issued."
 
 

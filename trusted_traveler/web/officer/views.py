@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
-
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
@@ -24,7 +22,7 @@ from trusted_traveler.casework.queues import (
     workload,
 )
 from trusted_traveler.casework.states import PUBLIC_LABELS, Status, public_label
-from trusted_traveler.db import ID_MAX
+from trusted_traveler.db import ID_MAX, service_date, service_today
 from trusted_traveler.errors import PermissionDenied
 from trusted_traveler.extensions import db
 from trusted_traveler.scheduling.models import EnrollmentCenter
@@ -87,7 +85,7 @@ def queues():
             min_days=form.min_days.data,
             overdue_only=bool(form.overdue_only.data),
         )
-    today = dt.date.today()
+    today = service_today()
     page = list_queue(name, officer=current_user, filters=filters, today=today, cursor=request.args.get("after"))
     args = {k: v for k, v in request.args.items() if k not in ("after",)}
     return render_template(
@@ -156,4 +154,4 @@ def bulk_assign():
 @bp.get("/workload")
 @require(Permission.SUPERVISE)
 def workload_view():
-    return render_template("officer/workload.html", rows=workload(), today=dt.date.today())
+    return render_template("officer/workload.html", rows=workload(), today=service_today(), service_date=service_date)

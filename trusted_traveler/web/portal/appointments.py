@@ -13,7 +13,7 @@ from sqlalchemy import select
 
 from trusted_traveler.auth.policy import signed_in
 from trusted_traveler.casework import service as casework
-from trusted_traveler.db import utcnow
+from trusted_traveler.db import service_today, utcnow
 from trusted_traveler.errors import BusinessRuleViolation, NotFound
 from trusted_traveler.extensions import db
 from trusted_traveler.i18n import format_day
@@ -91,7 +91,7 @@ def find_center(reference: str):
         eoa=eoa,
         form=LogoutForm(),
         waiting=waitlist.entry_for(application),
-        today=dt.date.today(),
+        today=service_today(),
     ), (400 if errors else 200)
 
 

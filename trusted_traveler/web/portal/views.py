@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
-
 from flask import current_app, flash, redirect, render_template, request, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
@@ -17,6 +15,7 @@ from trusted_traveler.casework import service as casework
 from trusted_traveler.casework.models import Application
 from trusted_traveler.casework.states import NEXT_STEPS, RECONSIDERABLE, Status, public_label
 from trusted_traveler.casework.stats import typical_times
+from trusted_traveler.db import service_today
 from trusted_traveler.errors import BusinessRuleViolation
 from trusted_traveler.extensions import db
 from trusted_traveler.feedback.service import survey_touchpoint_for
@@ -39,7 +38,7 @@ def _language() -> str:
 @bp.get("/dashboard")
 @signed_in
 def dashboard():
-    today = dt.date.today()
+    today = service_today()
     profile = profiles.profile_for(current_user)
     applications, memberships = [], []
     if profile is not None:
@@ -65,7 +64,7 @@ def dashboard():
 
 def _profile_or_intake():
     profile = profiles.profile_for(current_user)
-    if not profiles.profile_complete(profile, dt.date.today()):
+    if not profiles.profile_complete(profile, service_today()):
         flash(_("Finish your profile first. You only do this once, for every program."), "info")
         return None, redirect(url_for("intake.start"))
     return profile, None
@@ -77,7 +76,7 @@ def apply():
     profile, detour = _profile_or_intake()
     if detour:
         return detour
-    today = dt.date.today()
+    today = service_today()
     options = casework.program_options(profile, today=today, language=_language())
     form = ApplyForm()
     if form.validate_on_submit():
@@ -217,5 +216,5 @@ def application_page(application, status: int = 200, **extra):
         problem=extra.get("problem"),
         files_hint=FILES_HINT,
         letter_titles=LETTER_TITLES,
-        today=dt.date.today(),
+        today=service_today(),
     ), status

@@ -1,7 +1,5 @@
 from __future__ import annotations
 
-import datetime as dt
-
 from flask import abort, jsonify, redirect, render_template, request, session, url_for
 from flask_babel import get_locale
 from flask_login import current_user
@@ -9,6 +7,7 @@ from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
 from trusted_traveler.auth.policy import public
+from trusted_traveler.db import service_today
 from trusted_traveler.extensions import db, limiter
 from trusted_traveler.programs.service import list_programs
 from trusted_traveler.rules.service import check_eligibility
@@ -55,7 +54,7 @@ def which_program():
         pass  # a row was added or removed: show the page again
     elif form.validate_on_submit():
         language = str(get_locale() or "en")
-        answer = check_eligibility(form.facts(), as_of=dt.date.today(), language=language)
+        answer = check_eligibility(form.facts(), as_of=service_today(), language=language)
     return render_template("public/which_program.html", form=form, answer=answer, programs=list_programs()), (
         400 if form.errors else 200
     )

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import time
 
 from flask import abort, flash, redirect, render_template, request, url_for
@@ -11,6 +10,7 @@ from sqlalchemy import select
 
 from trusted_traveler.auth.policy import require
 from trusted_traveler.auth.roles import Permission
+from trusted_traveler.db import service_today
 from trusted_traveler.errors import BusinessRuleViolation, DomainError
 from trusted_traveler.extensions import db
 from trusted_traveler.programs.service import get_program, list_programs
@@ -35,10 +35,6 @@ from trusted_traveler.web.rules_console.forms import (
 MANAGE = require(Permission.MANAGE_RULES)
 
 
-def _today() -> dt.date:
-    return dt.date.today()
-
-
 @bp.errorhandler(BusinessRuleViolation)
 def _refused(err: BusinessRuleViolation):
     """A refused action (a second lead's approval, a date that clashes, …) comes back with the reason."""
@@ -51,7 +47,7 @@ def _refused(err: BusinessRuleViolation):
 @bp.get("/")
 @MANAGE
 def overview():
-    today = _today()
+    today = service_today()
     programs = []
     for program in list_programs():
         rule_set = db.session.scalar(select(RuleSet).where(RuleSet.program_id == program.id))
@@ -79,7 +75,7 @@ def overview():
 @bp.post("/programs/<code>/drafts")
 @MANAGE
 def start_draft(code: str):
-    draft = authoring.start_draft(get_program(code), by=current_user, today=_today())
+    draft = authoring.start_draft(get_program(code), by=current_user, today=service_today())
     db.session.commit()
     return redirect(url_for("rules_console.version", label=draft.label))
 
@@ -88,7 +84,7 @@ def _version_page(version, *, status=200, **forms):
     """A version with what it changes: a draft or a version in review is compared with the version it replaces on
     its effective date (before it has one, the latest published version it was copied from), which is not today's
     when a future-dated version is published; the page says which, and on what date."""
-    today = _today()
+    today = service_today()
     program = version.rule_set.program
     proposals = authoring.proposals(version)
     replaced, replaces_on, lines = None, None, []
@@ -256,7 +252,7 @@ def try_sample(label: str):
         return _version_page(version, try_form=form)
     if not form.validate_on_submit():
         return _version_page(version, status=400, try_form=form)
-    today = _today()
+    today = service_today()
     program = version.rule_set.program
     overrides = {p.key: p.value for p in authoring.proposals(version)}
     facts = form.facts()
@@ -278,7 +274,7 @@ def impact(label: str):
     if version.status not in ("draft", "in_review"):
         return redirect(url_for("rules_console.version", label=label))
     started = time.perf_counter()
-    result = preview(version, as_of=_today())
+    result = preview(version, as_of=service_today())
     seconds = time.perf_counter() - started
     return render_template("rules_console/impact.html", version=version, impact=result, seconds=seconds)
 
@@ -299,7 +295,7 @@ def submit(label: str):
             effective_from=form.effective_from.data,
             effective_until=form.effective_until.data,
             note=form.note.data,
-            today=_today(),
+            today=service_today(),
         ),
     )
 
@@ -308,7 +304,7 @@ def submit(label: str):
 @MANAGE
 def approve(label: str):
     version = authoring.get_version(label)
-    authoring.approve_and_publish(version, by=current_user, today=_today())
+    authoring.approve_and_publish(version, by=current_user, today=service_today())
     db.session.commit()
     flash(f"Published as {version.label}; it takes effect on {version.effective_from:%B %-d, %Y}.", "success")
     return redirect(url_for("rules_console.version", label=version.label))
@@ -333,7 +329,7 @@ def retire(label: str):
     if not form.validate_on_submit():  # too long, or with control characters: said beside the reason
         return _version_page(version, status=400, note_form=form)
     try:
-        authoring.retire(version, by=current_user, note=form.note.data or "", today=_today())
+        authoring.retire(version, by=current_user, note=form.note.data or "", today=service_today())
     except authoring.RuleError as exc:
         db.session.rollback()
         _field_errors(form, exc)
