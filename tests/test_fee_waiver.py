@@ -17,6 +17,7 @@ from trusted_traveler.casework.models import Application
 from trusted_traveler.errors import BusinessRuleViolation
 from trusted_traveler.extensions import db
 from trusted_traveler.memberships.models import Membership
+from trusted_traveler.payments import service as payments
 from trusted_traveler.payments.models import Payment
 from trusted_traveler.payments.sandbox import SandboxTransaction
 from trusted_traveler.profiles import service as profiles
@@ -210,6 +211,35 @@ def test_a_return_paid_before_the_waiver_ended_is_refunded_in_full_and_submits_n
         "precheck": "submitted",
         "global_entry": "conditionally_approved",
     }
+
+
+def test_a_minor_whose_parent_has_only_an_unpaid_draft_is_told_what_paying_it_would_change(app, client):
+    reference = _parent(app, how="draft")
+    _minor(app, client, reference)
+    html = client.get("/apply").get_data(as_text=True)
+    assert (
+        "Your parent or guardian has started a Global Entry application but has not paid for it yet. Once they have, "
+        "your fee is $0.00: come back then, or pay $120.00 now."
+    ) in html
+    with app.app_context():  # the parent pays: the waiver holds and the note goes
+        draft = db.session.scalar(select(Application).where(Application.reference == reference))
+        payments.record_completed_payment(draft, gateway="test", reference=draft.reference, by=None)
+        casework.attest(draft, by=draft.profile.account)
+        casework.submit(draft, by=draft.profile.account, today=TODAY)
+        db.session.commit()
+    html = client.get("/apply").get_data(as_text=True)
+    assert "no fee: your parent or guardian is a member or is applying" in html
+    assert 'data-testid="guardian-draft"' not in html
+
+
+def test_an_adult_whose_linked_guardian_has_a_draft_sees_no_waiver_note(app, client):
+    reference = _parent(app, how="draft")
+    _minor(app, client, reference)
+    with app.app_context():  # the "minor" is in fact 30: no waiver could apply
+        kid = db.session.scalar(select(ApplicantProfile).where(ApplicantProfile.account.has(email="kid@example.com")))
+        kid.date_of_birth = TODAY.replace(year=TODAY.year - 30, day=1)
+        db.session.commit()
+    assert 'data-testid="guardian-draft"' not in client.get("/apply").get_data(as_text=True)
 
 
 def test_a_waiver_still_holding_at_submission_is_kept(app, client):

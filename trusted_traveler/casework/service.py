@@ -31,7 +31,11 @@ from trusted_traveler.i18n import format_day, later
 from trusted_traveler.memberships.service import current_membership, renewal_window
 from trusted_traveler.notifications.service import notify
 from trusted_traveler.profiles.models import ApplicantProfile
-from trusted_traveler.profiles.service import eligibility_facts, guardian_is_member_or_applying
+from trusted_traveler.profiles.service import (
+    eligibility_facts,
+    guardian_has_unpaid_draft,
+    guardian_is_member_or_applying,
+)
 from trusted_traveler.programs.service import fee_for, list_programs
 from trusted_traveler.rules.service import book_in_force, check_eligibility
 from trusted_traveler.rules.service import fee as rules_fee
@@ -68,10 +72,16 @@ def fee_in_force(profile, program, *, kind: str, today: dt.date, paying_with=())
         or not guardian_is_member_or_applying(profile, today, paying_with=paying_with)
     ):
         return full, None
+    amount = _fee_with_guardian(profile, program, full, today)
+    return amount, (FEE_WAIVER if amount < full else None)
+
+
+def _fee_with_guardian(profile, program, full: Decimal, today: dt.date) -> Decimal:
+    """What `profile` would pay for `program` (whose full fee for the kind is `full`) with a parent or guardian who
+    is a member or applying: the rule engine's own fee rule, with `full` as the program's fee."""
     book = book_in_force(program.code, today)
     facts = {"date_of_birth": profile.date_of_birth, "parent_member_or_applying": True}
-    amount = rules_fee(replace(book, fees={**book.fees, "fee_new": full}), facts, today)
-    return amount, (FEE_WAIVER if amount < full else None)
+    return rules_fee(replace(book, fees={**book.fees, "fee_new": full}), facts, today)
 
 
 def reprice(application: Application, *, today: dt.date, paying_with=(), by=None) -> bool:
@@ -160,6 +170,16 @@ def program_options(profile, *, today: dt.date, language: str = "en") -> dict:
                 option.update(action="renew", fee=fee_in_force(profile, program, kind="renewal", today=today)[0])
             else:
                 option["action"] = "member"
+        if (
+            program.code == "global_entry"
+            and option["action"] in ("apply", "renew")
+            and option["fee"] > 0
+            and profile.date_of_birth is not None
+            and guardian_has_unpaid_draft(profile)
+        ):  # the parent's draft waives nothing yet: say what paying it would change, before the minor pays in full
+            with_guardian = _fee_with_guardian(profile, program, option["fee"], today)
+            if with_guardian < option["fee"]:
+                option["fee_once_guardian_pays"] = with_guardian
         options[program.code] = option
     options["recommended"] = answer["recommended_program"]
     options["as_of"] = answer["as_of"]

@@ -211,6 +211,21 @@ def guardian_is_member_or_applying(profile: ApplicantProfile, today: dt.date, *,
     return applying is not None
 
 
+def guardian_has_unpaid_draft(profile: ApplicantProfile) -> bool:
+    """Whether the linked parent or guardian has started a Global Entry application but not yet paid for it: it
+    does not waive the minor's fee (guardian_is_member_or_applying), but it will once it is paid, which the minor
+    is told before paying in full."""
+    if profile.guardian_profile_id is None:
+        return False
+    draft = db.session.scalar(
+        select(Application.id)
+        .where(Application.profile_id == profile.guardian_profile_id, Application.status == Status.DRAFT)
+        .where(Application.program.has(code="global_entry"))
+        .limit(1)
+    )
+    return draft is not None
+
+
 def eligibility_facts(profile: ApplicantProfile, today: dt.date) -> dict[str, Any]:
     """The profile as the facts of an eligibility check (CONTRACTS.md section 1 field names)."""
     return {
