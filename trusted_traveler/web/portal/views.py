@@ -19,7 +19,7 @@ from trusted_traveler.casework.states import NEXT_STEPS, RECONSIDERABLE, Status,
 from trusted_traveler.casework.stats import typical_times
 from trusted_traveler.errors import BusinessRuleViolation
 from trusted_traveler.extensions import db
-from trusted_traveler.feedback.service import survey_touchpoint_for
+from trusted_traveler.feedback.service import record_offer, survey_touchpoint_for
 from trusted_traveler.memberships.service import memberships_for
 from trusted_traveler.notifications.models import Notification
 from trusted_traveler.payments import service as payments
@@ -167,9 +167,12 @@ def confirmation():
     applications = [casework.get_application_for_traveler(r, current_user) for r in refs]
     if not applications:
         return redirect(url_for("portal.dashboard"))
-    return render_template(
+    page = render_template(
         "portal/confirmation.html", applications=applications, public_label=public_label, next_steps=NEXT_STEPS
     )
+    record_offer(applications, "submission")  # the page invites to the survey after a submission
+    db.session.commit()
+    return page
 
 
 @bp.get("/applications/<reference>")
@@ -178,7 +181,9 @@ def application(reference: str):
     application = casework.get_application_for_traveler(reference, current_user)
     if application.status == Status.DRAFT:
         return redirect(url_for("portal.checkout"))
-    return application_page(application)
+    page = application_page(application)
+    db.session.commit()  # the survey offer the page may record
+    return page
 
 
 LETTER_TITLES = {
@@ -195,6 +200,9 @@ def application_page(application, status: int = 200, **extra):
     waiting = waitlist.entry_for(application)
     offered = db.session.get(Slot, waiting.offered_slot_id) if waiting and waiting.offered_slot_id else None
     open_request = decisions.open_info_request(application)
+    survey_touchpoint = survey_touchpoint_for(application)
+    if survey_touchpoint:  # the page invites to the survey: A-11 counts the people offered it
+        record_offer([application], survey_touchpoint)
     return render_template(
         "portal/application.html",
         application=application,
@@ -207,7 +215,7 @@ def application_page(application, status: int = 200, **extra):
         held_until=describe_moment(waiting.offer_expires_at, offered.center) if offered else None,
         timeline=casework.public_timeline(application),
         typical=typical_times(application.program_id),
-        survey_touchpoint=survey_touchpoint_for(application),
+        survey_touchpoint=survey_touchpoint,
         public_label=public_label,
         next_steps=NEXT_STEPS,
         open_request=open_request if application.status == Status.INFO_REQUESTED else None,
