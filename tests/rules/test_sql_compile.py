@@ -42,6 +42,7 @@ from trusted_traveler.rules.conditions import (
     years_before,
 )
 from trusted_traveler.rules.engine import FactsError, RuleSpec, derive_facts, evaluate
+from trusted_traveler.rules.models import Parameter
 from trusted_traveler.rules.service import (
     InvalidFacts,
     check_eligibility,
@@ -718,8 +719,21 @@ def test_impact_preview_groups_applications_by_outcome():
 
 
 def test_seeded_global_entry_before_the_partner_list_existed():
-    """Before 2018-11-01 no partner_countries value is in force. The engine fails only for people who reach that
-    comparison; compiling the rules needs the value for everyone, so it fails up front."""
+    """With a partner-country list that starts on 2018-11-01 (in place of the seeded one), no partner_countries value
+    is in force before. The engine fails only for people who reach that comparison; compiling the rules needs the
+    value for everyone, so it fails up front."""
+    for seeded in db.session.scalars(select(Parameter).where(Parameter.key == "partner_countries")).all():
+        db.session.add(
+            Parameter(
+                program_id=seeded.program_id,
+                key="partner_countries",
+                value=seeded.value,
+                effective_from=D(2018, 11, 1),
+                reference="test",
+            )
+        )
+        db.session.delete(seeded)
+    db.session.flush()
     as_of = D(2015, 6, 15)
     rules, params = _seeded_program("global_entry", as_of)
     assert "partner_countries" not in params
