@@ -247,12 +247,6 @@ def test_the_consent_checkbox_in_error_is_invalid_and_described_by_its_message(a
 # --- 4. Spanish for the form macros' own words --------------------------------------------------------------------
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="pybabel (`make translations`) and tests/test_translations.py skip directories starting with '_', so "
-    "templates/_macros/forms.html's strings never reach messages.po: add them (and pass --ignore-dirs '.*'), then "
-    "remove this mark",
-)
 def test_the_form_macros_words_have_spanish():
     from babel.messages.extract import extract_from_file
 
