@@ -261,3 +261,16 @@ def test_the_form_macros_words_have_spanish():
         if not (catalog.get(msgid) and catalog.get(msgid).string)
     ]
     assert missing == []
+
+
+def test_the_other_forms_with_rows_also_save_on_enter(app, client):
+    """The public "which program" check (rows of offenses) and the rule editor (rows of clauses) have the same
+    default button first, so Enter in a row's field does not press "Remove"."""
+    assert _step_form(client.get("/which-program").get_data(as_text=True)).buttons[0]["text"].strip() == "Check"
+    with app.app_context():
+        create_account("lead@example.com", roles=("program_lead",))
+        db.session.commit()
+    sign_in(client, "lead@example.com")
+    label = client.post("/program-lead/programs/precheck/drafts").headers["Location"].rsplit("/", 1)[1]
+    html = client.get(f"/program-lead/versions/{label}/rules/new").get_data(as_text=True)
+    assert _step_form(html).buttons[0]["text"].strip() == "Save rule"
