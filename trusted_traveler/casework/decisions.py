@@ -65,13 +65,23 @@ def _hits_cleared_before(application: Application) -> set[tuple[str, str | None]
     return {(r.source, r.detail) for r in application.vetting_results if r.outcome == "hit"}
 
 
+def _worse_since_submission_unreviewed(application: Application) -> bool:
+    """Whether the applicant changed an answer after submitting so that the rules now judge them worse
+    (casework.changes), and no officer has cleared the case to enroll since."""
+    since = application.eligibility_worse_since
+    if since is None:
+        return False
+    return not any(e.reason_code == CLEARED_TO_ENROLL and e.created_at >= since for e in application.events)
+
+
 def run_vetting(application: Application) -> list[VettingResult]:
     """Check the applicant with the vetting provider, store what it found, and route the case.
 
     Global Entry (on submission): all clear → Conditionally Approved; any hit → officer review.
     PreCheck on submission: all clear → stays "visit an enrollment center"; any hit → officer review.
     PreCheck after the enrollment visit (fingerprints): all clear, or only hits an officer already cleared →
-    approved with a Known Traveler Number; a new hit → officer review.
+    approved with a Known Traveler Number; a new hit → officer review, and so does an eligibility that got worse
+    since submission (casework.changes) unless an officer cleared the case to enroll after it did.
     """
     code, status = application.program.code, application.status_enum
     cleared = _hits_cleared_before(application) if status is S.BIOMETRICS_CAPTURED else set()
@@ -79,8 +89,8 @@ def run_vetting(application: Application) -> list[VettingResult]:
         transition(application, S.IN_VETTING)
     results = _check_with_provider(application)
     new_hits = [r for r in results if r.outcome == "hit" and (r.source, r.detail) not in cleared]
-    if new_hits:
-        transition(application, S.OFFICER_REVIEW, reason_code="vetting_hit")
+    if new_hits or _worse_since_submission_unreviewed(application):
+        transition(application, S.OFFICER_REVIEW, reason_code="vetting_hit" if new_hits else "eligibility_changed")
         application.priority = max(application.priority, 1)
     elif code == "global_entry":
         transition(application, S.CONDITIONALLY_APPROVED, reason_code="vetting_clear")

@@ -35,6 +35,7 @@ from trusted_traveler.profiles.service import (
     eligibility_facts,
     guardian_has_unpaid_draft,
     guardian_is_member_or_applying,
+    profile_record,
 )
 from trusted_traveler.programs.service import fee_for, list_programs
 from trusted_traveler.rules.service import book_in_force, check_eligibility
@@ -253,9 +254,14 @@ def submit(application: Application, *, by, today: dt.date | None = None, paying
 
     Its fee is worked out again first, from the values in force `today` (`reprice`; `paying_with` is the checkout
     that paid for it), so a waiver whose condition no longer holds does not survive: the transition's guard then
-    refuses a draft paid less than it now costs. Callers that took the money check the fee before (payments)."""
-    reprice(application, today=today or dt.date.today(), paying_with=paying_with, by=by)
+    refuses a draft paid less than it now costs. Callers that took the money check the fee before (payments).
+
+    The profile as submitted is kept on the application (`submitted_profile`): the profile stays editable and
+    shared, and the case page shows what changed since (casework.changes)."""
+    today = today or dt.date.today()
+    reprice(application, today=today, paying_with=paying_with, by=by)
     transition(application, S.SUBMITTED, by=by)
+    application.submitted_profile = profile_record(application.profile, today)
     run_vetting(application)
 
 

@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import select
 
 from trusted_traveler.audit.record import record_event
+from trusted_traveler.casework.changes import recheck, under_way
 from trusted_traveler.casework.models import Application
 from trusted_traveler.casework.references import normalize_reference
 from trusted_traveler.casework.states import UNDER_WAY, Status
@@ -50,6 +51,19 @@ COLLECTIONS = {
     "offenses": OffenseDisclosure,
 }
 AGE_OF_MAJORITY = 18
+# The profile fields the eligibility rules read (eligibility_facts). Changing one after submission has the rules
+# answer again for each application under way (casework.changes.recheck).
+RULE_FIELDS = frozenset(
+    {
+        "date_of_birth",
+        "citizenships",
+        "lawful_permanent_resident",
+        "offenses",
+        "customs_immigration_violation",
+        "under_investigation",
+        "inadmissible_or_waiver",
+    }
+)
 
 
 def profile_for(account) -> ApplicantProfile | None:
@@ -126,7 +140,9 @@ def save_step(
     collections: dict[str, list[dict[str, Any]]] | None = None,
 ) -> list[str]:
     """Save one intake step: set scalar fields, replace whole child collections, stamp "last saved", remember the
-    step was saved, and audit which fields changed (names only, never values). Returns the changed field names."""
+    step was saved, and audit which fields changed (names only, never values). A change to a field the eligibility
+    rules read has them answer again for each submitted application still open (casework.changes.recheck; what was
+    submitted is kept on the application). Returns the changed field names."""
     if step not in STEPS:
         raise BusinessRuleViolation(f"There is no intake step called {step!r}.")
     changed: list[str] = []
@@ -150,6 +166,16 @@ def save_step(
     if changed:
         record_event("profile.updated", "profile", profile.id, by=by, step=step, fields=changed)
     db.session.flush()
+    if RULE_FIELDS.intersection(changed):
+        today = dt.date.today()
+        recheck(
+            under_way(profile.id),
+            lambda: eligibility_facts(profile, today),
+            step=step,
+            fields=changed,
+            by=by,
+            today=today,
+        )
     return changed
 
 
@@ -242,6 +268,47 @@ def eligibility_facts(profile: ApplicantProfile, today: dt.date) -> dict[str, An
         "parent_member_or_applying": guardian_is_member_or_applying(profile, today),
         "travels_internationally": True,
     }
+
+
+def profile_record(profile: ApplicantProfile, today: dt.date) -> dict[str, Any]:
+    """The profile as an application keeps it when submitted (Application.submitted_profile), in JSON values: the
+    facts the eligibility rules read (eligibility_facts), the names, the identity documents as the case page shows
+    them (kind, issuer, last four digits, expiry: never the whole number) and the background explanation."""
+    return _json_values(
+        {
+            "facts": eligibility_facts(profile, today),
+            "name": {
+                "given_names": profile.given_names,
+                "middle_names": profile.middle_names,
+                "surname": profile.surname,
+            },
+            "other_names": [
+                {"given_names": n.given_names, "surname": n.surname, "kind": n.kind} for n in profile.other_names
+            ],
+            "documents": [
+                {
+                    "kind": d.kind,
+                    "issuing_country": d.issuing_country,
+                    "issuing_region": d.issuing_region,
+                    "number_last4": d.number_last4,
+                    "expires_on": d.expires_on,
+                }
+                for d in profile.documents
+            ],
+            "background_details": profile.background_details,
+        }
+    )
+
+
+def _json_values(value: Any) -> Any:
+    """`value` with its dates as ISO text (a JSON column holds no dates)."""
+    if isinstance(value, dict):
+        return {k: _json_values(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_json_values(v) for v in value]
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    return value
 
 
 def update_identity(

@@ -16,6 +16,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from trusted_traveler.auth.policy import signed_in
+from trusted_traveler.casework.changes import under_way
 from trusted_traveler.db import utcnow
 from trusted_traveler.extensions import db
 from trusted_traveler.profiles import service as profiles
@@ -421,6 +422,7 @@ def _render(name, form, profile, today, return_to, *, gaps=(), status=200):
         gaps=gaps,
         profile=profile,
         lists=STEPS[name].lists,
+        under_way=under_way(profile.id),  # submitted and open: a change reaches the officer handling each
     ), status
 
 
@@ -439,4 +441,5 @@ def summary():
         progress=_progress(profile, today),
         category_labels=f.CATEGORY_LABELS,
         statuses=dict(f.EMPLOYMENT_STATUSES),
+        under_way=under_way(profile.id),
     )

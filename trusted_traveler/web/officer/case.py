@@ -15,14 +15,14 @@ from trusted_traveler.auth import sessions
 from trusted_traveler.auth.models import Account
 from trusted_traveler.auth.policy import require
 from trusted_traveler.auth.roles import Permission
-from trusted_traveler.casework import assignment, decisions
+from trusted_traveler.casework import assignment, changes, decisions
 from trusted_traveler.casework import service as casework
 from trusted_traveler.casework.queues import officers_for_assignment
 from trusted_traveler.casework.states import Status, public_label
 from trusted_traveler.errors import BusinessRuleViolation, Conflict, InvalidTransition
 from trusted_traveler.extensions import db
 from trusted_traveler.memberships.service import memberships_for
-from trusted_traveler.profiles.service import address_gaps, employment_gaps
+from trusted_traveler.profiles.service import address_gaps, employment_gaps, profile_record
 from trusted_traveler.scheduling import service as scheduling
 from trusted_traveler.web.forms import ActionForm, choices
 from trusted_traveler.web.letters import letter_response
@@ -74,6 +74,10 @@ def _render(
     """The case page. `sent_action`: the decision whose note to show again (by default, the one just posted)."""
     profile = application.profile
     appointment = scheduling.active_appointment(application)
+    today = dt.date.today()
+    # The profile is live and shared: what the applicant changed since submitting, and the sensitive items as
+    # submitted beside their values now (casework.changes).
+    now_record = profile_record(profile, today) if application.submitted_profile else None
     context = {
         "application": application,
         "profile": profile,
@@ -82,10 +86,11 @@ def _render(
         "memberships": memberships_for(application.profile_id),
         "appointment": appointment,
         "appointment_time": scheduling.describe_time(appointment.slot) if appointment else None,
-        "address_gaps": address_gaps(profile, dt.date.today()),
-        "employment_gaps": employment_gaps(profile, dt.date.today()),
+        "address_gaps": address_gaps(profile, today),
+        "employment_gaps": employment_gaps(profile, today),
         "open_request": decisions.open_info_request(application),
-        "today": dt.date.today(),
+        "since_submission": changes.since_submission(application, now_record),
+        "today": today,
         "problem": problem,
         "reauth_url": reauth_url,
         "sent_action": sent_action or (request.view_args or {}).get("action"),
