@@ -10,6 +10,7 @@ from sqlalchemy import select
 from trusted_traveler.errors import NotFound
 from trusted_traveler.extensions import db
 from trusted_traveler.memberships.models import Membership
+from trusted_traveler.programs.models import program_includes
 from trusted_traveler.programs.service import parameter_value
 
 
@@ -137,3 +138,23 @@ def current_membership(profile_id: int, program_id: int, today: dt.date) -> Memb
     if latest is None or renewal_window(latest)[1] < today:
         return None
     return latest
+
+
+def including_membership(profile_id: int, program, today: dt.date) -> Membership | None:
+    """A membership the person holds on `today` in a program that includes `program` (Global Entry includes TSA
+    PreCheck, BRIEF.md section 2: its Known Traveler Number works for both), the one that lasts longest: active,
+    begun, and not yet at its `valid_until` (the day it expires). An application under way gives nothing yet, and
+    neither does a membership in its grace period: it has expired."""
+    return db.session.scalar(
+        select(Membership)
+        .join(program_includes, program_includes.c.program_id == Membership.program_id)
+        .where(
+            program_includes.c.included_program_id == program.id,
+            Membership.profile_id == profile_id,
+            Membership.status == "active",
+            Membership.valid_from <= today,
+            Membership.valid_until > today,
+        )
+        .order_by(Membership.valid_until.desc(), Membership.id)
+        .limit(1)
+    )

@@ -108,8 +108,9 @@ def checkout():
         return_url = current_app.config["BASE_URL"] + url_for("portal.payment_return")
         try:
             target = payments.begin_checkout(drafts, by=current_user, return_url=return_url)
-        except payments.FeeChanged as exc:
-            db.session.commit()  # nothing charged or submitted; the new fees stand, for the checkout to show
+        except (payments.FeeChanged, casework.NoLongerEligible) as exc:
+            # nothing charged or submitted; the new fees and eligibility answers stand, for the checkout to show
+            db.session.commit()
             flash(exc.message, "error")
             return redirect(url_for("portal.checkout"))
         except BusinessRuleViolation as exc:
