@@ -24,6 +24,7 @@ from trusted_traveler.memberships.models import Membership
 from trusted_traveler.memberships.service import (
     extend_membership,
     issue_membership,
+    latest_membership,
     renewed_membership,
     unrevoked_memberships,
 )
@@ -183,7 +184,8 @@ def approve(application: Application, *, by, today: dt.date, automatic: bool = F
         transition(application, S.APPROVED, by=by, reason_code="officer_approved", note=note)
     membership = db.session.scalar(select(Membership).where(Membership.application_id == application.id))
     if membership is None and approved_before:
-        # Revoked from an application whose membership a later renewal had taken over: that number comes back.
+        # Revoked (before revoke() refused it) from an application whose membership a later renewal had taken
+        # over: that number comes back.
         membership = db.session.scalar(
             select(Membership)
             .where(
@@ -337,10 +339,41 @@ def deny(application: Application, *, by, reason_codes: list[str], note: str | N
     return letter
 
 
+def membership_moved_to(application: Application) -> Membership | None:
+    """The member's current membership of the program when an approved `application` no longer holds it: a renewal
+    extended it and now holds it (or, before renewals kept the number, a later application issued another). Its
+    application is the one a revocation is decided on. None when `application` holds it (or is not approved)."""
+    if application.status_enum is not S.APPROVED:
+        return None
+    latest = latest_membership(application.profile_id, application.program_id)
+    if latest is None or latest.application_id == application.id:
+        return None
+    return latest
+
+
 def revoke(application: Application, *, by, reason_codes: list[str], note: str | None = None) -> DecisionLetter:
     """Take away an approved membership, with reasons and a letter; the Known Traveler Number stops working. Every
-    unrevoked membership of the member in the program is revoked, whichever application the officer acts from: a
-    renewal approved before renewals kept the number left a second membership with a number of its own."""
+    unrevoked membership of the member in the program is revoked: a renewal approved before renewals kept the number
+    left a second membership with a number of its own.
+
+    It is decided on the application that holds the member's current membership, so that application is the one
+    marked Revoked, with the status event, the letter and the reconsideration. From an older application whose
+    membership a renewal took over it is refused, naming that renewal: revoking there left the renewal Approved
+    with a stopped number.
+
+    Raises:
+        BusinessRuleViolation: another application holds the membership now (named), or a reason is missing.
+    """
+    moved = membership_moved_to(application)
+    if moved is not None:
+        raise BusinessRuleViolation(
+            _(
+                "This application no longer holds the membership: application %(reference)s renewed it and now "
+                "holds Known Traveler Number %(ktn)s. Revoke the membership from %(reference)s.",
+                reference=moved.application.reference,
+                ktn=moved.ktn,
+            )
+        )
     letter = _letter(application, "revocation", reason_codes, note, by)
     transition(application, S.REVOKED, by=by, reason_code=",".join(reason_codes)[:64], note=note)
     reason = ", ".join(BY_CODE[c].label for c in reason_codes)[:500]
@@ -460,7 +493,7 @@ def available_actions(application: Application, officer, today: dt.date | None =
         actions.append("preliminary_ineligible")
     if S.DENIED in moves:
         actions.append("deny")
-    if S.REVOKED in moves:
+    if S.REVOKED in moves and membership_moved_to(application) is None:
         actions.append("revoke")
     if status is S.RECONSIDERATION_REQUESTED:
         actions.append("reopen")

@@ -21,7 +21,7 @@ from trusted_traveler.casework.queues import officers_for_assignment
 from trusted_traveler.casework.states import Status, public_label
 from trusted_traveler.errors import BusinessRuleViolation, Conflict, InvalidTransition
 from trusted_traveler.extensions import db
-from trusted_traveler.memberships.service import memberships_for
+from trusted_traveler.memberships.service import memberships_for, pending_renewals
 from trusted_traveler.profiles.service import address_gaps, employment_gaps, profile_record
 from trusted_traveler.scheduling import service as scheduling
 from trusted_traveler.web.forms import ActionForm, choices
@@ -78,12 +78,15 @@ def _render(
     # The profile is live and shared: what the applicant changed since submitting, and the sensitive items as
     # submitted beside their values now (casework.changes).
     now_record = profile_record(profile, today) if application.submitted_profile else None
+    memberships = memberships_for(application.profile_id)
     context = {
         "application": application,
         "profile": profile,
         "actions": decisions.available_actions(application, current_user),
         "public_label": public_label,
-        "memberships": memberships_for(application.profile_id),
+        "memberships": memberships,
+        "pending_renewals": pending_renewals(memberships, dt.date.today()),
+        "membership_moved_to": decisions.membership_moved_to(application),
         "appointment": appointment,
         "appointment_time": scheduling.describe_time(appointment.slot) if appointment else None,
         "address_gaps": address_gaps(profile, today),

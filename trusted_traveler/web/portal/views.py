@@ -20,7 +20,7 @@ from trusted_traveler.casework.stats import typical_times
 from trusted_traveler.errors import BusinessRuleViolation
 from trusted_traveler.extensions import db
 from trusted_traveler.feedback.service import record_offer, survey_touchpoint_for
-from trusted_traveler.memberships.service import memberships_for
+from trusted_traveler.memberships.service import memberships_for, pending_renewals
 from trusted_traveler.notifications.models import Notification
 from trusted_traveler.payments import service as payments
 from trusted_traveler.profiles import service as profiles
@@ -58,6 +58,7 @@ def dashboard():
         missing=profiles.missing_steps(profile, today),
         applications=applications,
         memberships=memberships,
+        pending_renewals=pending_renewals(memberships, today),
         notifications=notifications,
         public_label=public_label,
     )
@@ -195,8 +196,13 @@ LETTER_TITLES = {
 
 
 def application_page(application, status: int = 200, **extra):
-    """The traveler's page for one application; `extra` carries a form shown again with its errors."""
-    membership = next((m for m in memberships_for(application.profile_id) if m.application_id == application.id), None)
+    """The traveler's page for one application; `extra` carries a form shown again with its errors. The page of
+    the application holding a membership, or of the renewal of it, says when a pending renewal keeps it in use."""
+    memberships = memberships_for(application.profile_id)
+    membership = next((m for m in memberships if m.application_id == application.id), None)
+    renewed = next((m for m in memberships if m.application_id == application.renewal_of_id), None)
+    shown = membership or renewed
+    renewal_pending = pending_renewals([shown], dt.date.today()).get(shown.id) if shown is not None else None
     appointment = scheduling.active_appointment(application)
     waiting = waitlist.entry_for(application)
     offered = db.session.get(Slot, waiting.offered_slot_id) if waiting and waiting.offered_slot_id else None
@@ -208,6 +214,8 @@ def application_page(application, status: int = 200, **extra):
         "portal/application.html",
         application=application,
         membership=membership,
+        renewed=renewed,
+        renewal_pending=renewal_pending,
         appointment=appointment,
         appointment_time=scheduling.describe_time(appointment.slot) if appointment else None,
         can_book=application.status == scheduling.BOOKABLE[application.program.code],
