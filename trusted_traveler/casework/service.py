@@ -235,7 +235,7 @@ def program_options(profile, *, today: dt.date, language: str = "en") -> dict:
             and option["action"] in ("apply", "renew")
             and option["fee"] > 0
             and profile.date_of_birth is not None
-            and guardian_has_unpaid_draft(profile)
+            and guardian_has_unpaid_draft(profile, today)
         ):  # the parent's draft waives nothing yet: say what paying it would change, before the minor pays in full
             with_guardian = _fee_with_guardian(profile, program, option["fee"], today)
             if with_guardian < option["fee"]:

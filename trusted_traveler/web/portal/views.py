@@ -55,7 +55,7 @@ def dashboard():
     return render_template(
         "portal/dashboard.html",
         profile=profile,
-        missing=profiles.missing_steps(profile, today),
+        missing=_unanswered(profile, today),
         applications=applications,
         memberships=memberships,
         pending_renewals=pending_renewals(memberships, today),
@@ -64,12 +64,23 @@ def dashboard():
     )
 
 
+def _unanswered(profile, today) -> list[str]:
+    """The steps still to answer. Answers that are out of date (an expired document, an old travel answer) are not
+    among them: the dashboard still offers to apply or renew, and applying asks to update them first."""
+    missing = profiles.missing_steps(profile, today)
+    return [s for s in missing if s not in profiles.out_of_date_steps(profile, today)] if profile else missing
+
+
 def _profile_or_intake():
-    profile = profiles.profile_for(current_user)
-    if not profiles.profile_complete(profile, dt.date.today()):
+    profile, today = profiles.profile_for(current_user), dt.date.today()
+    missing = profiles.missing_steps(profile, today)
+    if not missing:
+        return profile, None
+    if profile is not None and set(missing) <= set(profiles.out_of_date_steps(profile, today)):
+        flash(_("Some answers in your profile are out of date. Update them before you apply."), "info")
+    else:
         flash(_("Finish your profile first. You only do this once, for every program."), "info")
-        return None, redirect(url_for("intake.start"))
-    return profile, None
+    return None, redirect(url_for("intake.start"))
 
 
 @bp.route("/apply", methods=["GET", "POST"])
