@@ -39,7 +39,7 @@ $(CATALOG).mo: $(CATALOG).po $(STAMP)
 	$(BIN)/pybabel compile -d trusted_traveler/translations --statistics
 
 translations: install ## Extract the strings to translate, update messages.po (then translate it), compile
-	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext -k N_ --no-location --sort-output -w 120 \
+	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext -k N_ --no-location --sort-output -w 120 --ignore-dirs '.*' \
 		-o trusted_traveler/translations/messages.pot .
 	$(BIN)/pybabel update -i trusted_traveler/translations/messages.pot -d trusted_traveler/translations \
 		--no-fuzzy-matching --ignore-obsolete -w 120

@@ -144,15 +144,34 @@ class ProductionConfig(BaseConfig):
     def __init__(self, env=None):
         super().__init__(env)
         self.DEV_SIGN_IN = _bool(self._env, "DEV_SIGN_IN")
+        # CONTRACTS.md section 4: only SECRET_KEY is required. Without DOCUMENT_KEYS, document numbers are encrypted
+        # with a key derived from SECRET_KEY; with them, that key stays last in the ring (decrypting only, as
+        # MultiFernet encrypts with the first), so setting DOCUMENT_KEYS later and running `flask
+        # rotate-document-keys` moves every stored number to the new key. create_app logs a warning for each default.
+        self.DEFAULTED = [name for name in ("DATABASE_URL", "DOCUMENT_KEYS") if not self._env.get(name)]
+        if self.SECRET_KEY:
+            derived = derived_document_key(self.SECRET_KEY)
+            self.DOCUMENT_KEYS = ",".join(k for k in (self.DOCUMENT_KEYS, derived) if k)
 
     def check(self) -> None:
-        missing = [name for name in ("DATABASE_URL", "SECRET_KEY", "DOCUMENT_KEYS") if not self._env.get(name)]
-        if missing:
-            raise ConfigError(f"the production configuration needs {', '.join(missing)} set in the environment")
+        if not self._env.get("SECRET_KEY"):
+            raise ConfigError("the production configuration needs SECRET_KEY set in the environment")
         if self.DEV_SIGN_IN:
             raise ConfigError("the development sign-in cannot be enabled in production: unset DEV_SIGN_IN")
         if _bool(self._env, "FLASK_DEBUG"):
             raise ConfigError("debug mode is never allowed in production: unset FLASK_DEBUG")
+
+
+def derived_document_key(secret_key: str) -> str:
+    """A Fernet key derived from SECRET_KEY (HKDF-SHA256, its own purpose string): the document key of a production
+    configuration given no DOCUMENT_KEYS."""
+    from base64 import urlsafe_b64encode
+
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+
+    hkdf = HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=b"trusted-traveler document keys v1")
+    return urlsafe_b64encode(hkdf.derive(secret_key.encode())).decode()
 
 
 CONFIGS: dict[str, type[BaseConfig]] = {

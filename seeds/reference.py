@@ -90,16 +90,10 @@ PARAMETERS = [
     (
         "global_entry",
         "partner_countries",
-        ["AR", "CH", "CO", "DE", "GB", "IN", "KR", "MX", "PA", "SG", "TW"],
-        D(2018, 11, 1),
-        "The 11 partner countries of November 2018 (BRIEF.md section 1.1); earlier lists are unconfirmed",
-    ),
-    (
-        "global_entry",
-        "partner_countries",
         ["AR", "BH", "BR", "CH", "CO", "DE", "GB", "IN", "KR", "MX", "NL", "PA", "SG", "TW"],
-        D(2022, 1, 1),
-        "Partner countries as seeded (CONTRACTS.md section 1); the current list is unconfirmed",
+        D(2008, 6, 10),
+        "Partner countries as seeded (CONTRACTS.md section 1), from the start of Global Entry's rule set: the "
+        "dates countries joined are unconfirmed (BRIEF.md section 1.1): program leads add dated lists as confirmed",
     ),
     (None, "age_of_majority", 18, D(2009, 1, 1), "Applicants under 18 need parental consent"),
     (None, "waitlist_hold_minutes", 30, D(2026, 1, 1), "How long a seat offered from the waitlist is held"),

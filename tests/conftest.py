@@ -17,6 +17,8 @@ from sqlalchemy import create_engine, text
 from werkzeug.serving import make_server
 
 from seeds.centers import SEEDED_HOURS_FROM, load_centers
+from seeds.reference import PARAMETERS as SEEDED_PARAMETERS
+from seeds.reference import load_reference
 from trusted_traveler import caching, create_app
 from trusted_traveler.extensions import db, limiter
 
@@ -77,7 +79,6 @@ def app(database_url):
     app = create_app("test", overrides={"SQLALCHEMY_DATABASE_URI": database_url, "SERVER_NAME": None})
     with app.app_context():
         upgrade()
-        from seeds.reference import load_reference
         from seeds.rules import load_rules
 
         load_reference()
@@ -105,6 +106,12 @@ def _clean_tables(request, app):
         # What tests add to the reference tables goes too: versions a person created (the seeded ones were created
         # by nobody), their rules and proposed settings; the seeded versions go back to how they were seeded.
         db.session.execute(text("DELETE FROM parameters WHERE version_id IS NOT NULL"))
+        # Dated settings a test wrote in place of the seeded ones (reference "test") go, and the seeded ones it
+        # removed come back.
+        db.session.execute(text("DELETE FROM parameters WHERE version_id IS NULL AND reference = 'test'"))
+        seeded = db.session.execute(text("SELECT count(*) FROM parameters WHERE version_id IS NULL")).scalar_one()
+        if seeded < len(SEEDED_PARAMETERS):
+            load_reference()
         db.session.execute(
             text(
                 "DELETE FROM rules WHERE version_id IN "

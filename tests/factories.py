@@ -52,13 +52,20 @@ def create_profile(
     return profile
 
 
-def create_application(program="precheck", *, profile=None, paid=False, submitted=False):
+def create_application(program="precheck", *, profile=None, paid=False, submitted=False, judged_earlier=False):
+    """A draft, paid for when `paid`, submitted when `submitted`. Submission judges the person by today's rules and
+    refuses one who cannot apply; `judged_earlier` submits without that, as an application the person could still
+    apply for when they submitted it, before their profile or the rules changed (pending cases the rules console's
+    impact preview counts)."""
     profile = profile or create_profile()
     application = casework.start_application(profile, get_program(program), by=profile.account, today=service_today())
     if paid or submitted:
         casework.attest(application, by=profile.account)
         payments.record_completed_payment(application, gateway="test", reference=application.reference, by=None)
-    if submitted:
+    if submitted and judged_earlier:
+        casework.transition(application, "submitted", by=profile.account)
+        casework.run_vetting(application)
+    elif submitted:
         casework.submit(application, by=profile.account)
     return application
 

@@ -158,3 +158,82 @@ def test_the_status_page_shows_the_typical_time_of_the_current_step_from_real_ap
     html = client.get(f"/applications/{reference}").get_data(as_text=True)
     assert 'data-testid="typical-time"' in html
     assert "median and 75th percentile of 6 recent applications" in html
+
+
+# --- A renewal rests on answers that still stand: a valid document, a recent travel answer -------------------------
+
+
+def _expire_passport(app, email, *, days_ago=400):
+    with app.app_context():
+        profile = db.session.scalar(select(ApplicantProfile).where(ApplicantProfile.account.has(email=email)))
+        (passport,) = profile.documents
+        passport.expires_on = service_today() - dt.timedelta(days=days_ago)
+        db.session.commit()
+
+
+def test_a_renewal_with_an_expired_passport_is_sent_to_update_it_first(app, client):
+    _member(app, "renew@example.com", valid_until=service_today() + dt.timedelta(days=60))
+    sign_in(client, "renew@example.com")
+    client.post("/apply", data={"programs": ["precheck"]})  # a renewal draft, opened while the passport was valid
+    _expire_passport(app, "renew@example.com")
+
+    response = client.get("/checkout", follow_redirects=True)
+
+    html = response.get_data(as_text=True)
+    assert response.request.path == "/profile/documents"
+    assert "Some answers in your profile are out of date. Update them before you apply." in html
+    assert "This document has expired. Enter a document that is still valid." in html  # on its expiry date
+    assert client.post("/checkout", data={"confirm": "yes"}).headers["Location"] == "/profile"
+    assert client.get("/apply").headers["Location"] == "/profile"
+    with app.app_context():
+        assert db.session.scalars(select(Payment).where(Payment.gateway != "test")).all() == []
+        renewal = db.session.scalar(select(Application).where(Application.kind == "renewal"))
+        assert (renewal.status, renewal.attested_at) == ("draft", None)  # nothing confirmed, paid or submitted
+
+    renewed = (service_today() + dt.timedelta(days=3650)).isoformat()
+    passport = {"passports-0-issuing_country": "US", "passports-0-number": "123456789"}
+    client.post("/profile/documents", data={**passport, "passports-0-expires_on": renewed})
+    assert client.get("/checkout").status_code == 200
+
+
+def test_a_passport_that_expires_today_is_expired_as_the_documents_page_says(app, client):
+    _traveler(app, client, "today@example.com")
+    _expire_passport(app, "today@example.com", days_ago=0)
+    assert client.get("/apply").headers["Location"] == "/profile"
+    assert client.get("/profile").headers["Location"] == "/profile/documents"
+
+
+def _answer_travel_on(app, email, day):
+    with app.app_context():
+        profile = db.session.scalar(select(ApplicantProfile).where(ApplicantProfile.account.has(email=email)))
+        progress = dict(profile.intake_progress)
+        progress["saved_on"] = {**progress["saved_on"], "travel": day.isoformat()}
+        profile.intake_progress = progress
+        db.session.commit()
+
+
+def test_a_renewal_asks_again_which_countries_were_visited_in_the_last_5_years(app, client):
+    _member(app, "renew@example.com", valid_until=service_today() + dt.timedelta(days=60))
+    answered = service_today() - dt.timedelta(days=5 * 365)  # when they first applied
+    _answer_travel_on(app, "renew@example.com", answered)
+    sign_in(client, "renew@example.com")
+    assert "Apply or renew" in client.get("/dashboard").get_data(as_text=True)  # their profile is not unfinished
+
+    response = client.get("/apply", follow_redirects=True)
+
+    html = response.get_data(as_text=True)
+    assert response.request.path == "/profile/travel"
+    assert "Some answers in your profile are out of date. Update them before you apply." in html
+    assert "Check the countries you have visited in the last 5 years, then save this page again." in html
+    assert 'value="MX"' in html  # what they said before, to confirm or change
+    client.post("/profile/travel", data={"travelled": "yes", "countries-0-country": "MX", "countries-1-country": "JP"})
+    assert "Renew now; the new 5 years start when the old ones end." in client.get("/apply").get_data(as_text=True)
+
+
+def test_a_travel_answer_stands_for_180_days(app, client):
+    _traveler(app, client, "recent@example.com")
+    _answer_travel_on(app, "recent@example.com", service_today() - dt.timedelta(days=180))
+    assert client.get("/apply").status_code == 200
+    _answer_travel_on(app, "recent@example.com", service_today() - dt.timedelta(days=181))
+    assert client.get("/apply").headers["Location"] == "/profile"
+    assert client.get("/profile").headers["Location"] == "/profile/travel"

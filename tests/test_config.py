@@ -3,7 +3,7 @@
 import pytest
 from cryptography.fernet import Fernet
 
-from config import ConfigError
+from config import ConfigError, derived_document_key
 from trusted_traveler import create_app
 from trusted_traveler.extensions import limiter
 
@@ -25,11 +25,37 @@ def _limiter_state_restored():
     limiter.enabled = was_enabled
 
 
-@pytest.mark.parametrize("missing", ["DATABASE_URL", "SECRET_KEY", "DOCUMENT_KEYS"])
-def test_production_refuses_to_start_without_required_settings(missing):
-    env = {k: v for k, v in PROD_ENV.items() if k != missing}
-    with pytest.raises(ConfigError, match=missing):
+def test_production_refuses_to_start_without_a_secret_key():
+    env = {k: v for k, v in PROD_ENV.items() if k != "SECRET_KEY"}
+    with pytest.raises(ConfigError, match="SECRET_KEY"):
         create_app("production", env=env)
+
+
+def test_production_needs_only_a_secret_key_and_says_which_defaults_it_took(capfd):
+    """CONTRACTS.md section 4: DATABASE_URL defaults to a SQLite file under instance/; SECRET_KEY alone is required.
+    Document numbers are then encrypted with a key derived from SECRET_KEY."""
+    app = create_app("production", env={"SECRET_KEY": PROD_ENV["SECRET_KEY"]})
+    assert (
+        app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite:///")
+        and "instance" in app.config["SQLALCHEMY_DATABASE_URI"]
+    )
+    assert app.config["DOCUMENT_KEYS"] == derived_document_key(PROD_ENV["SECRET_KEY"])
+    warned = capfd.readouterr().err  # the app's log (JSON lines on stderr in production)
+    assert "DATABASE_URL is not set" in warned and "DOCUMENT_KEYS is not set" in warned
+    assert derived_document_key("another secret") != app.config["DOCUMENT_KEYS"]
+
+
+def test_document_numbers_written_under_the_derived_key_are_read_once_document_keys_are_set():
+    """Setting DOCUMENT_KEYS later loses nothing: the derived key stays in the ring, last, for reading."""
+    from trusted_traveler.crypto import keyring
+
+    create_app("production", env={"SECRET_KEY": PROD_ENV["SECRET_KEY"]})
+    stored = keyring.encrypt("P1234567")
+    app = create_app("production", env=PROD_ENV)
+    assert app.config["DOCUMENT_KEYS"].split(",")[0] == PROD_ENV["DOCUMENT_KEYS"]
+    assert keyring.decrypt(stored) == "P1234567"
+    assert keyring.decrypt(keyring.rotate(stored)) == "P1234567"
+    create_app("test")  # the suite's own keys back for the tests after this one
 
 
 def test_production_refuses_to_start_with_the_development_sign_in():

@@ -18,11 +18,12 @@ from trusted_traveler.db import service_today
 from trusted_traveler.errors import BusinessRuleViolation
 from trusted_traveler.extensions import db
 from trusted_traveler.memberships.models import Membership
+from trusted_traveler.payments import service as payments
 from trusted_traveler.payments.models import Payment
 from trusted_traveler.payments.sandbox import SandboxTransaction
 from trusted_traveler.profiles import service as profiles
 from trusted_traveler.profiles.models import ApplicantProfile
-from trusted_traveler.programs.service import get_program
+from trusted_traveler.programs.service import fee_for, get_program
 
 TODAY = service_today()
 CARD = {"cardholder": "Tayo Okoro", "expiry": "12/39", "security_code": "123", "card_number": "4111111111111111"}
@@ -213,6 +214,35 @@ def test_a_return_paid_before_the_waiver_ended_is_refunded_in_full_and_submits_n
     }
 
 
+def test_a_minor_whose_parent_has_only_an_unpaid_draft_is_told_what_paying_it_would_change(app, client):
+    reference = _parent(app, how="draft")
+    _minor(app, client, reference)
+    html = client.get("/apply").get_data(as_text=True)
+    assert (
+        "Your parent or guardian has started a Global Entry application but has not paid for it yet. Once they have, "
+        "your fee is $0.00: come back then, or pay $120.00 now."
+    ) in html
+    with app.app_context():  # the parent pays: the waiver holds and the note goes
+        draft = db.session.scalar(select(Application).where(Application.reference == reference))
+        payments.record_completed_payment(draft, gateway="test", reference=draft.reference, by=None)
+        casework.attest(draft, by=draft.profile.account)
+        casework.submit(draft, by=draft.profile.account, today=TODAY)
+        db.session.commit()
+    html = client.get("/apply").get_data(as_text=True)
+    assert "no fee: your parent or guardian is a member or is applying" in html
+    assert 'data-testid="guardian-draft"' not in html
+
+
+def test_an_adult_whose_linked_guardian_has_a_draft_sees_no_waiver_note(app, client):
+    reference = _parent(app, how="draft")
+    _minor(app, client, reference)
+    with app.app_context():  # the "minor" is in fact 30: no waiver could apply
+        kid = db.session.scalar(select(ApplicantProfile).where(ApplicantProfile.account.has(email="kid@example.com")))
+        kid.date_of_birth = TODAY.replace(year=TODAY.year - 30, day=1)
+        db.session.commit()
+    assert 'data-testid="guardian-draft"' not in client.get("/apply").get_data(as_text=True)
+
+
 def test_a_waiver_still_holding_at_submission_is_kept(app, client):
     _minor(app, client, _parent(app, how="submitted"))
     client.post("/apply", data={"programs": ["global_entry"]})
@@ -291,3 +321,80 @@ def test_a_minor_renewing_global_entry_without_a_member_parent_pays_the_renewal_
     assert "no fee: your parent or guardian" not in client.get("/apply").get_data(as_text=True)
     client.post("/apply", data={"programs": ["global_entry"]})
     assert _kid_applications(app)["global_entry"] == ("draft", "120.00", None, "renewal")
+
+
+# --- A parent or guardian is an adult, and someone else ------------------------------------------------------------
+
+
+def _sibling(app) -> str:
+    """A 15-year-old brother or sister with a submitted Global Entry application; returns its reference."""
+    with app.app_context():
+        sister = create_profile(create_account("sister@example.com"), dob=TODAY.replace(year=TODAY.year - 15, day=1))
+        reference = create_application("global_entry", profile=sister, submitted=True).reference
+        db.session.commit()
+        return reference
+
+
+def _name_guardian(client, reference: str):
+    return client.post(
+        "/profile/guardian",
+        data={
+            "guardian_given_names": "Ada",
+            "guardian_surname": "Okoro",
+            "guardian_relationship": "mother",
+            "guardian_email": "parent@example.com",
+            "guardian_reference": reference,
+            "consent": "y",
+        },
+    )
+
+
+def test_a_brother_or_sisters_application_is_refused_as_a_parent_and_waives_nothing(app, client):
+    reference = _sibling(app)
+    with app.app_context():
+        create_profile(create_account("kid@example.com"), dob=TODAY.replace(year=TODAY.year - 12, day=1))
+        db.session.commit()
+    sign_in(client, "kid@example.com")
+
+    response = _name_guardian(client, reference)
+
+    html = response.get_data(as_text=True)
+    assert response.status_code == 400
+    assert (
+        "That number is not an adult&#39;s. A parent or guardian must be 18 or older: enter their own application "
+        "reference or Known Traveler Number, or leave it empty."
+    ) in html
+    assert f'value="{reference}"' in html and 'value="Ada"' in html  # nothing typed is lost
+    with app.app_context():
+        kid = db.session.scalar(select(ApplicantProfile).where(ApplicantProfile.account.has(email="kid@example.com")))
+        assert kid.guardian_profile_id is None and kid.guardian_given_names == "Pat"  # the earlier answer stands
+    html = client.get("/apply").get_data(as_text=True)
+    assert "$120.00" in html and "no fee: your parent or guardian" not in html
+
+
+def test_a_minor_cannot_name_themself_as_their_parent_or_guardian(app, client):
+    with app.app_context():
+        kid = create_profile(create_account("kid@example.com"), dob=TODAY.replace(year=TODAY.year - 12, day=1))
+        own = create_application("global_entry", profile=kid).reference
+        db.session.commit()
+    sign_in(client, "kid@example.com")
+    response = _name_guardian(client, own)
+    assert response.status_code == 400
+    assert "Enter your parent or guardian&#39;s number, not your own." in response.get_data(as_text=True)
+
+
+def test_a_guardian_under_the_age_of_majority_never_counts_as_member_or_applying(app_ctx):
+    """A link made before the guardian page refused it (or written by anything else) waives nothing either."""
+    sister = create_profile(create_account("sister@example.com"), dob=TODAY.replace(year=TODAY.year - 15, day=1))
+    create_application("global_entry", profile=sister, submitted=True)
+    kid = create_profile(create_account("kid@example.com"), dob=TODAY.replace(year=TODAY.year - 12, day=1))
+    kid.guardian_profile_id = sister.id
+    assert not profiles.guardian_is_member_or_applying(kid, TODAY)
+    global_entry = get_program("global_entry")
+    assert casework.fee_in_force(kid, global_entry, kind="new", today=TODAY) == (fee_for(global_entry, TODAY), None)
+    kid.guardian_profile_id = kid.id  # themself
+    create_application("global_entry", profile=kid, submitted=True)
+    assert not profiles.guardian_is_member_or_applying(kid, TODAY)
+    # the day the sister comes of age, her application is an adult's
+    kid.guardian_profile_id = sister.id
+    assert profiles.guardian_is_member_or_applying(kid, TODAY.replace(year=TODAY.year + 3, day=1))

@@ -5,10 +5,13 @@ import datetime as dt
 
 from sqlalchemy import select
 
-from tests.factories import create_account, sign_in
+from tests.factories import create_account, create_application, create_profile, sign_in
 from trusted_traveler.audit.models import AuditEvent
 from trusted_traveler.db import service_today
 from trusted_traveler.extensions import db
+from trusted_traveler.notifications.models import OutboxMessage
+from trusted_traveler.notifications.worker import build_email
+from trusted_traveler.profiles import service as profiles
 from trusted_traveler.profiles.models import ApplicantProfile
 
 
@@ -273,3 +276,197 @@ def test_an_adult_never_sees_the_guardian_step(app, client):
         },
     )
     assert client.get("/profile/guardian").headers["Location"] == "/profile"
+
+
+# --- A young child's history starts at birth; no month before it is accepted ----------------------------------------
+
+
+def _born(client, dob: dt.date):
+    response = client.post(
+        "/profile/birth",
+        data={
+            "date_of_birth": dob.isoformat(),
+            "birth_city": "Reno",
+            "birth_country": "US",
+            "sex": "F",
+            "height_feet": "2",
+            "height_inches": "10",
+            "eye_color": "Brown",
+        },
+    )
+    assert response.status_code == 302
+
+
+def _two_years_old() -> dt.date:
+    """A date of birth two years ago, on the 10th of its month."""
+    today = service_today()
+    return dt.date(today.year - 2, today.month, 10)
+
+
+def test_a_two_year_old_at_one_address_since_birth_finishes_the_histories(app, client):
+    _start(app, client)
+    dob = _two_years_old()
+    _born(client, dob)
+    since_birth = dob.strftime("%m/%Y")
+    addresses = client.post(
+        "/profile/addresses",
+        data={
+            "addresses-0-from_month": since_birth,
+            "addresses-0-line1": "1 Elm St",
+            "addresses-0-city": "Reno",
+            "addresses-0-country": "US",
+        },
+    )
+    assert addresses.status_code == 302, addresses.get_data(as_text=True)[:2000]  # no months before birth asked for
+    work = client.post(
+        "/profile/employment",
+        data={"employment-0-from_month": since_birth, "employment-0-status": "unemployed"},  # "Not working"
+    )
+    assert work.status_code == 302, work.get_data(as_text=True)[:2000]
+    with app.app_context():
+        profile = db.session.scalars(select(ApplicantProfile)).one()
+        assert profiles.step_complete(profile, "addresses", service_today())
+        assert profiles.step_complete(profile, "employment", service_today())
+
+
+def test_a_history_month_before_the_date_of_birth_is_refused_and_nothing_typed_is_lost(app, client):
+    _start(app, client)
+    dob = _two_years_old()
+    _born(client, dob)
+    response = client.post(
+        "/profile/addresses",
+        data={
+            "addresses-0-from_month": "01/1950",
+            "addresses-0-line1": "1 Elm St",
+            "addresses-0-city": "Reno",
+            "addresses-0-country": "US",
+        },
+    )
+    html = response.get_data(as_text=True)
+    assert response.status_code == 400
+    assert f"This month is before your date of birth. Enter {dob.strftime('%m/%Y')} or a later month." in html
+    assert 'value="01/1950"' in html and 'value="1 Elm St"' in html
+    assert _profile(app).addresses == []
+    work = client.post(
+        "/profile/employment", data={"employment-0-from_month": "01/1950", "employment-0-status": "unemployed"}
+    )
+    assert work.status_code == 400
+    assert "This month is before your date of birth." in work.get_data(as_text=True)
+
+
+def test_save_and_come_back_later_goes_to_the_dashboard_even_with_months_missing(app, client):
+    _start(app, client)
+    today = service_today()
+    response = client.post(
+        "/profile/addresses",
+        data={
+            "addresses-0-from_month": f"01/{today.year - 1}",
+            "addresses-0-line1": "9 Oak Ave",
+            "addresses-0-city": "Denver",
+            "addresses-0-country": "US",
+            "later": "1",
+        },
+    )
+    assert response.headers["Location"] == "/dashboard"
+    assert len(_profile(app).addresses) == 1  # saved; the missing months are named when they come back
+    assert "Some months are missing" in client.post(
+        "/profile/addresses",
+        data={
+            "addresses-0-from_month": f"01/{today.year - 1}",
+            "addresses-0-line1": "9 Oak Ave",
+            "addresses-0-city": "Denver",
+            "addresses-0-country": "US",
+        },
+    ).get_data(as_text=True)
+
+
+def test_a_remove_button_with_a_digit_that_is_not_ascii_removes_nothing_and_keeps_the_page(app, client):
+    _start(app, client)
+    data = {"addresses-0-from_month": "01/2015", "addresses-0-line1": "1 Elm St", "action": "remove:addresses:²"}
+    response = client.post("/profile/addresses", data=data)
+    assert response.status_code == 200
+    assert 'value="1 Elm St"' in response.get_data(as_text=True)
+
+
+# --- A parent or guardian's consent is theirs: a new guardian consents afresh, and is told ------------------------
+
+LONG_AGO = dt.datetime(2020, 1, 1, tzinfo=dt.UTC)
+GUARDIAN = {  # as the factory's complete profile of a minor names them
+    "guardian_given_names": "Pat",
+    "guardian_surname": "Rivera",
+    "guardian_relationship": "parent",
+    "guardian_email": "parent@example.com",
+    "consent": "y",
+}
+
+
+def _minor_with_a_guardian(app, client):
+    """A signed-in 12-year-old, Sam Rivera, whose parent Pat consented long ago."""
+    with app.app_context():
+        today = service_today()
+        kid = create_profile(
+            create_account("kid@example.com"), given_names="Sam", dob=today.replace(year=today.year - 12, day=1)
+        )
+        kid.guardian_consent_at = LONG_AGO
+        db.session.commit()
+    sign_in(client, "kid@example.com")
+
+
+def _consent_events(app):
+    with app.app_context():
+        return [e.details for e in db.session.scalars(select(AuditEvent).where(AuditEvent.action.like("%consent%")))]
+
+
+def _mails(app):
+    with app.app_context():
+        return [(m.recipient, m.kind, m.payload) for m in db.session.scalars(select(OutboxMessage))]
+
+
+def test_saving_the_same_guardian_again_keeps_their_consent_and_tells_no_one(app, client):
+    _minor_with_a_guardian(app, client)
+    response = client.post("/profile/guardian", data={**GUARDIAN, "guardian_relationship": "mother"})
+    assert response.status_code == 302
+    profile = _profile(app)
+    assert (profile.guardian_relationship, profile.guardian_consent_at) == ("mother", LONG_AGO)
+    assert _consent_events(app) == [] and _mails(app) == []
+
+
+def test_a_different_guardian_consents_afresh_is_told_by_email_and_the_change_is_audited(app, client):
+    _minor_with_a_guardian(app, client)
+    before = dt.datetime.now(dt.UTC)
+
+    kim = {"guardian_given_names": "Kim", "guardian_surname": "Lee", "guardian_email": "kim@example.com"}
+    response = client.post("/profile/guardian", data={**GUARDIAN, **kim})
+
+    assert response.status_code == 302
+    assert _profile(app).guardian_consent_at >= before  # taken afresh, not carried over from Pat
+    assert _consent_events(app) == [{"linked_guardian": False}]  # audited, without names or addresses
+    ((recipient, kind, payload),) = _mails(app)
+    assert (recipient, kind) == ("kim@example.com", "email.guardian_consent")
+    assert payload["subject"] == "Sam Rivera named you as their parent or guardian"
+    assert payload["body"].startswith(
+        "Sam Rivera named you as their parent or guardian on an application for Trusted Traveler (TSA PreCheck or "
+        "Global Entry), and confirmed that you consent to it on their behalf. Applicants under 18 need the consent "
+        "of a parent or legal guardian."
+    )
+    assert (
+        "If it is wrong (you are not their parent or guardian, or you do not consent), ask Sam Rivera to correct the "
+        '"Parent or guardian" page of their Trusted Traveler profile, or to withdraw the application.'
+    ) in payload["body"]
+    with app.app_context():  # what the outbox worker sends
+        mail = build_email(db.session.scalar(select(OutboxMessage)))
+        assert (mail["To"], mail["Subject"]) == ("kim@example.com", "Sam Rivera named you as their parent or guardian")
+
+
+def test_a_new_guardian_email_or_linked_application_is_a_new_consent_too(app, client):
+    _minor_with_a_guardian(app, client)
+    with app.app_context():
+        parent = create_profile(create_account("pat@example.com"), given_names="Pat")
+        reference = create_application("global_entry", profile=parent).reference
+        db.session.commit()
+    client.post("/profile/guardian", data={**GUARDIAN, "guardian_email": "pat@example.com"})
+    client.post(
+        "/profile/guardian", data={**GUARDIAN, "guardian_email": "pat@example.com", "guardian_reference": reference}
+    )
+    assert [recipient for recipient, _kind, _payload in _mails(app)] == ["pat@example.com", "pat@example.com"]
+    assert _consent_events(app) == [{"linked_guardian": False}, {"linked_guardian": True}]

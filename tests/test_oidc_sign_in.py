@@ -211,3 +211,37 @@ def test_the_jwks_serves_the_public_half_of_the_signing_key(rp_key):
 def test_login_without_a_configured_provider_is_not_found(client):
     assert client.get("/auth/login").status_code == 404
     assert "not set up on this server" in client.get("/auth/sign-in").get_data(as_text=True)
+
+
+class _ProviderAnswering:
+    """A provider whose ID token names `sub` with no e-mail (as Login.gov's) and whose userinfo endpoint answers
+    `info`: the one step a real provider cannot be made to get wrong."""
+
+    def __init__(self, sub, info):
+        self.sub, self.info = sub, info
+
+    def authorize_access_token(self):
+        return {"userinfo": {"iss": "https://idp.example.gov", "sub": self.sub}}
+
+    def userinfo(self, token):
+        return self.info
+
+
+@pytest.mark.parametrize(
+    ("info", "signed_in"),
+    [
+        ({"sub": "person-1", "email": "Person.One@example.com"}, True),
+        ({"sub": "person-2", "email": "someone.else@example.com"}, False),  # OIDC Core 5.3.2
+        ({"email": "no.subject@example.com"}, False),
+    ],
+)
+def test_the_userinfo_answer_counts_only_for_the_subject_of_the_id_token(app, monkeypatch, info, signed_in):
+    from trusted_traveler.auth import oidc
+
+    app.config["OIDC_ISSUER"] = "https://idp.example.gov"
+    monkeypatch.setattr(oidc, "client", lambda: _ProviderAnswering("person-1", info))
+    answer = app.test_client().get("/auth/callback?code=c&state=s")
+    assert answer.status_code == (302 if signed_in else 400)
+    with app.app_context():
+        emails = db.session.scalars(select(Account.email).where(Account.subject.in_(("person-1", "person-2")))).all()
+    assert emails == (["person.one@example.com"] if signed_in else [])

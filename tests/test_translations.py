@@ -69,13 +69,19 @@ TRAVELER_MODULES = (
 )
 
 
+def _not_hidden(path: str) -> bool:
+    """The directories pybabel reads (`make translations` passes --ignore-dirs '.*'): all but hidden ones, so
+    templates/_macros is read too (Babel's default also skips names starting with '_')."""
+    return not Path(path).name.startswith(".")
+
+
 def traveler_facing_messages() -> dict[str, str]:
     """Every msgid a traveler can meet, with where it comes from, extracted the way pybabel does."""
     found: dict[str, str] = {}
 
     def collect(directory: Path, method_map, wanted):
         for filename, _lineno, message, _comments, _context in extract_from_dir(
-            str(directory), method_map, keywords=KEYWORDS
+            str(directory), method_map, keywords=KEYWORDS, directory_filter=_not_hidden
         ):
             # ngettext's (singular, plural): the catalog knows the pair by its singular
             msgid = message[0] if isinstance(message, tuple) else message

@@ -38,6 +38,15 @@ def create_app(config_name: str | None = None, overrides: dict | None = None, en
     from trusted_traveler.observability import configure_logging
 
     configure_logging(app)  # first, so every later hook (CSRF included) runs with a request id
+    for name in app.config.get("DEFAULTED", ()):  # production settings left to their defaults (config.py)
+        app.logger.warning(
+            "%s is not set: %s",
+            name,
+            "using the SQLite file under instance/ (production runs on PostgreSQL: set DATABASE_URL)"
+            if name == "DATABASE_URL"
+            else "document numbers are encrypted with a key derived from SECRET_KEY (set DOCUMENT_KEYS, then run "
+            "`flask rotate-document-keys`, to keep them apart)",
+        )
     register_extensions(app)
     from trusted_traveler.web import routing
 

@@ -7,8 +7,10 @@ from functools import cache
 from zoneinfo import ZoneInfo
 
 from flask import current_app, has_app_context
-from sqlalchemy import DateTime, MetaData, TypeDecorator
+from sqlalchemy import Date, DateTime, MetaData, TypeDecorator
+from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, registry
+from sqlalchemy.sql.functions import GenericFunction
 
 from config import DEFAULT_SERVICE_TIMEZONE, ConfigError
 
@@ -79,6 +81,24 @@ class UTCDateTime(TypeDecorator):
         if value.tzinfo is None:
             return value.replace(tzinfo=dt.UTC)
         return value.astimezone(dt.UTC)
+
+
+class utc_day(GenericFunction):  # lower case, as SQL functions are named (func.utc_day)
+    """SQL: the calendar day, in UTC, of a `UTCDateTime` column, to compare with a `Date` column on either database
+    (PostgreSQL would otherwise turn the date into a time in the session's zone)."""
+
+    type = Date()
+    inherit_cache = True
+
+
+@compiles(utc_day)
+def _utc_day(element, compiler, **kw) -> str:
+    return f"date({compiler.process(element.clauses, **kw)})"  # SQLite keeps UTC times as ISO text
+
+
+@compiles(utc_day, "postgresql")
+def _utc_day_postgresql(element, compiler, **kw) -> str:
+    return f"CAST(({compiler.process(element.clauses, **kw)}) AT TIME ZONE 'UTC' AS DATE)"
 
 
 class Base(DeclarativeBase):

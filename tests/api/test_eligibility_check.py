@@ -5,10 +5,13 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+from sqlalchemy import select
 
 from trusted_traveler.db import service_today
+from trusted_traveler.extensions import db
 from trusted_traveler.rules.conditions import INTERIM_OFFENSES, PERMANENT_OFFENSES
 from trusted_traveler.rules.conditions import years_before as _years_before
+from trusted_traveler.rules.models import Parameter
 
 URL = "/api/v1/eligibility/check"
 AS_OF = dt.date(2025, 6, 15)
@@ -449,23 +452,41 @@ def test_as_of_before_any_rule_set_is_refused_naming_as_of(client):
     assert set(errors) == {"as_of"}  # PreCheck started on 2013-12-04
 
 
-def test_as_of_before_the_partner_country_list_is_refused_only_when_it_is_needed(client):
-    # the first seeded list starts on 2018-11-01; U.S. citizens and permanent residents do not need it
-    assert outcomes(check(client, as_of="2018-10-31")) == ("eligible", "eligible")
-    errors = bad(client, {"as_of": "2018-10-31", "date_of_birth": ADULT_DOB, "citizenships": ["GB"]})
-    assert set(errors) == {"as_of"}
-    assert "partner_countries" in errors["as_of"]
+def test_the_seeded_partner_countries_answer_for_any_date_of_global_entrys_rules(client):
+    # CONTRACTS.md section 1: the partner countries as seeded, for every as_of the rule set is in force
+    def global_entry(countries, as_of):
+        body = client.post(URL, json={"as_of": as_of, "date_of_birth": ADULT_DOB, "citizenships": countries})
+        assert body.status_code == 200, body.get_json()
+        return body.get_json()["programs"]["global_entry"]["outcome"]
+
+    for as_of in ("2015-06-01", "2020-06-01", "2021-06-01", AS_OF.isoformat()):
+        assert [global_entry([c], as_of) for c in ("BR", "NL", "BH", "MX", "GB")] == ["eligible"] * 5
+        assert global_entry(["CA"], as_of) == "ineligible"  # Canadians use NEXUS
+        assert global_entry(["CA", "MX"], as_of) == "eligible"
 
 
-def test_partner_countries_are_judged_by_the_list_in_force_on_as_of(client):
-    # Bahrain joined in 2022; the United Kingdom was on the 2018 list
+def test_partner_countries_are_judged_by_the_list_in_force_on_as_of(app, client):
+    # a program lead adds France from 2026-01-01 (a dated setting): earlier dates keep the list in force then
+    with app.app_context():
+        seeded = db.session.scalar(select(Parameter).where(Parameter.key == "partner_countries"))
+        db.session.add(
+            Parameter(
+                program_id=seeded.program_id,
+                key="partner_countries",
+                value=[*seeded.value, "FR"],
+                effective_from=dt.date(2026, 1, 1),
+                reference="test",
+            )
+        )
+        db.session.commit()
+
     def global_entry(country, as_of):
         body = client.post(URL, json={"as_of": as_of, "date_of_birth": ADULT_DOB, "citizenships": [country]})
         return body.get_json()["programs"]["global_entry"]["outcome"]
 
-    assert global_entry("BH", "2021-06-01") == "ineligible"
-    assert global_entry("BH", "2022-06-01") == "eligible"
-    assert global_entry("GB", "2021-06-01") == "eligible"
+    assert global_entry("FR", "2025-12-31") == "ineligible"
+    assert global_entry("FR", "2026-01-01") == "eligible"
+    assert global_entry("GB", "2025-12-31") == "eligible"
 
 
 def test_only_post_is_allowed(client):

@@ -13,9 +13,11 @@ from tests.factories import create_account, create_application, create_hit_case,
 from tests.support.queries import count_queries
 from trusted_traveler.audit.models import AuditEvent
 from trusted_traveler.casework import decisions
+from trusted_traveler.casework import service as casework
 from trusted_traveler.casework.models import Application
 from trusted_traveler.db import service_today
 from trusted_traveler.extensions import db
+from trusted_traveler.payments import service as payments
 
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 TODAY = service_today()
@@ -273,3 +275,55 @@ def test_a_decision_the_case_cannot_take_now_is_explained_on_the_case_page(clien
     assert response.status_code == 400
     assert "That could not be done" in html and "cannot move to &#39;Approved&#39;" in html
     assert 'data-testid="case-status">Pending Review' in html
+
+
+def test_the_case_a_renewal_took_over_links_to_the_renewal_and_a_revocation_posted_there_is_explained(client, app):
+    """After an early renewal the membership (and its number) belongs to the renewal. The first application's
+    case does not offer to revoke; it names the renewal and links to it, where revoking is offered. A revocation
+    posted to the first case anyway (an old page) is refused with the renewal's reference, nothing changed."""
+    with app.app_context():
+        from trusted_traveler.memberships.models import Membership
+        from trusted_traveler.programs.service import get_program
+
+        officer = create_account("olga.officer@example.com", roles=("officer",))
+        first = create_application("global_entry", submitted=True)
+        decisions.record_interview(first, by=officer, documents_verified=True, biometrics_captured=True)
+        membership = decisions.approve(first, by=officer, today=TODAY)
+        membership.valid_until = TODAY + dt.timedelta(days=100)
+        renewal = casework.start_application(
+            first.profile,
+            get_program("global_entry"),
+            by=first.profile.account,
+            today=TODAY,
+            kind="renewal",
+            renewal_of=first,
+        )
+        casework.attest(renewal, by=first.profile.account)
+        payments.record_completed_payment(renewal, gateway="test", reference=renewal.reference, by=None)
+        casework.submit(renewal, by=first.profile.account)
+        decisions.record_interview(renewal, by=officer, documents_verified=True, biometrics_captured=True)
+        decisions.approve(renewal, by=officer, today=TODAY)
+        first_ref, renewal_ref, number = first.reference, renewal.reference, membership.ktn
+        db.session.commit()
+
+    sign_in(client, "olga.officer@example.com")
+    html = client.get(f"/officer/cases/{first_ref}").get_data(as_text=True)
+    moved = (
+        f"This application no longer holds the membership: application {renewal_ref} renewed it and now holds "
+        f"Known Traveler Number {number}. Revoke the membership from {renewal_ref}."
+    )
+    assert moved in html and f'href="/officer/cases/{renewal_ref}"' in html
+    assert "Revoke the membership" not in html.replace(moved, "")
+    assert "Revoke the membership</button>" in client.get(f"/officer/cases/{renewal_ref}").get_data(as_text=True)
+
+    refused = client.post(
+        f"/officer/cases/{first_ref}/decide/revoke",
+        data={"version": form_version(html), "reason_codes": ["program_violation"], "note": "Kept text"},
+    )
+    page = refused.get_data(as_text=True)
+    assert refused.status_code == 400
+    assert f'data-testid="problem">{moved}' in page and f'href="/officer/cases/{renewal_ref}"' in page
+    with app.app_context():
+        assert db.session.scalar(select(Membership.status).where(Membership.ktn == number)) == "active"
+        statuses = dict(db.session.execute(select(Application.reference, Application.status)).all())
+        assert statuses == {first_ref: "approved", renewal_ref: "approved"}

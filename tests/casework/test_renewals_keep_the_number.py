@@ -12,6 +12,7 @@ from trusted_traveler.casework import decisions
 from trusted_traveler.casework import service as casework
 from trusted_traveler.casework.states import Status
 from trusted_traveler.db import service_today
+from trusted_traveler.errors import BusinessRuleViolation
 from trusted_traveler.extensions import db
 from trusted_traveler.memberships.models import Membership
 from trusted_traveler.memberships.service import issue_membership
@@ -91,41 +92,86 @@ def test_a_precheck_renewal_approved_by_its_background_check_keeps_the_number():
     assert (until.year, until.month) == (old_expiry.year + 5, old_expiry.month)  # five years from the old expiry
 
 
-def test_revoking_a_renewed_member_stops_their_number_whichever_application_the_officer_acts_from():
-    officer = create_officer()
+def _renewed_member(officer):
+    """A Global Entry member who renewed early: (the first application, the approved renewal, the membership)."""
     membership = _member("global_entry", officer)
     first_application = membership.application
     membership.valid_until = TODAY + dt.timedelta(days=100)
     renewal = _renewal(membership)
     decisions.record_interview(renewal, by=officer, documents_verified=True, biometrics_captured=True)
     decisions.approve(renewal, by=officer, today=TODAY)
+    return first_application, renewal, membership
 
-    decisions.revoke(first_application, by=officer, reason_codes=["program_violation"])
+
+def test_a_renewed_membership_is_revoked_from_the_renewal_that_holds_it_which_then_reads_revoked():
+    """Revoking is about the member's number, and the number now belongs to the renewal: revoking from the renewal
+    stops it and marks the renewal Revoked through the one transition (a status event and an audit record), with
+    the letter; the first application stays Approved, the decision it was. Reconsidered and approved again, the
+    renewal gets the member's own number back, not a second one."""
+    officer = create_officer()
+    first_application, renewal, membership = _renewed_member(officer)
+    assert "revoke" in decisions.available_actions(renewal, officer)
+
+    decisions.revoke(renewal, by=officer, reason_codes=["program_violation"])
     assert [m.status for m in _memberships_of(membership)] == ["revoked"]
+    assert renewal.status == Status.REVOKED and first_application.status == Status.APPROVED
+    event = renewal.events[-1]
+    assert (event.from_status, event.to_status, event.actor_id) == ("approved", "revoked", officer.id)
+    assert [letter.kind for letter in renewal.letters] == ["revocation"] and first_application.letters == []
+    audit = {
+        (a.action, a.object_id)
+        for a in db.session.scalars(
+            select(AuditEvent).where(AuditEvent.action.in_(["application.transition", "membership.revoked"]))
+        )
+    }
+    assert {("application.transition", renewal.reference), ("membership.revoked", membership.ktn)} <= audit
 
-    # Reconsidered and approved again: the member's own number comes back, not a second one.
-    decisions.request_reconsideration(first_application, by=membership.profile.account, statement="Declared.")
-    decisions.reopen_for_review(first_application, by=officer)
-    decisions.conditionally_approve(first_application, by=officer)
-    decisions.record_interview(first_application, by=officer, documents_verified=True, biometrics_captured=True)
-    again = decisions.approve(first_application, by=officer, today=TODAY)
-    assert again.id == membership.id and again.status == "active"
+    decisions.request_reconsideration(renewal, by=membership.profile.account, statement="Declared.")
+    decisions.reopen_for_review(renewal, by=officer)
+    decisions.conditionally_approve(renewal, by=officer)
+    decisions.record_interview(renewal, by=officer, documents_verified=True, biometrics_captured=True)
+    again = decisions.approve(renewal, by=officer, today=TODAY)
+    assert again.id == membership.id and again.status == "active" and again.application_id == renewal.id
     assert len(_memberships_of(membership)) == 1
+
+
+def test_revoking_from_the_application_a_renewal_took_over_is_refused_naming_the_renewal_and_changes_nothing():
+    """The first application no longer holds the membership: revoking from it used to stop the number while the
+    renewal holding it still read Approved. It is refused with the renewal's reference and the number, and not
+    offered on the case; nothing is written."""
+    officer = create_officer()
+    first_application, renewal, membership = _renewed_member(officer)
+    events_before = len(first_application.events)
+    assert "revoke" not in decisions.available_actions(first_application, officer)
+    assert decisions.membership_moved_to(first_application) is membership
+    assert decisions.membership_moved_to(renewal) is None
+
+    with pytest.raises(BusinessRuleViolation) as refused:
+        decisions.revoke(first_application, by=officer, reason_codes=["program_violation"])
+    assert renewal.reference in refused.value.message and membership.ktn in refused.value.message
+    assert "Revoke the membership from " + renewal.reference in refused.value.message
+    assert membership.status == "active" and first_application.status == renewal.status == Status.APPROVED
+    assert len(first_application.events) == events_before and first_application.letters == []
+    assert db.session.scalar(select(AuditEvent).where(AuditEvent.action == "membership.revoked")) is None
 
 
 def test_a_revocation_also_stops_a_second_number_left_by_an_earlier_renewal():
     """Before renewals kept the number, an early renewal left a second active membership with its own number:
-    revoking either application must stop both."""
+    revoking from the application holding the later one (the member's current membership) stops both; from the
+    older one it is refused, naming the later application, as for a renewal that took the membership over."""
     officer = create_officer()
     old = _member("global_entry", officer)
     second = create_application("global_entry", profile=old.profile, submitted=True)
     decisions.record_interview(second, by=officer, documents_verified=True, biometrics_captured=True)
     second.status = Status.APPROVED.value  # set-up only: the shape such a renewal left behind
     newer = issue_membership(second, today=TODAY)
+    newer.valid_until = old.valid_until + dt.timedelta(days=365)  # the early renewal's term ran on from the old one
     db.session.flush()
     assert newer.ktn != old.ktn
 
-    decisions.revoke(old.application, by=officer, reason_codes=["program_violation"])
+    with pytest.raises(BusinessRuleViolation, match=second.reference):
+        decisions.revoke(old.application, by=officer, reason_codes=["program_violation"])
+    decisions.revoke(second, by=officer, reason_codes=["program_violation"])
     assert (old.status, newer.status) == ("revoked", "revoked")
     revoked = db.session.scalars(select(AuditEvent.object_id).where(AuditEvent.action == "membership.revoked"))
     assert set(revoked) == {old.ktn, newer.ktn}

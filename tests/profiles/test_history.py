@@ -1,4 +1,5 @@
-"""The gap detector names every month of the last five years that no period covers."""
+"""The gap detector names every month of the last five years (or, for someone younger, since their birth) that no
+period covers."""
 
 import datetime as dt
 
@@ -35,6 +36,24 @@ def test_overlapping_periods_count_once_and_nothing_is_empty():
     assert find_gaps([], today=TODAY)[0].months == 61
     overlapping = [(dt.date(2020, 1, 1), dt.date(2024, 1, 1)), (dt.date(2023, 1, 1), None)]
     assert find_gaps(overlapping, today=TODAY) == []
+
+
+def test_a_two_year_old_accounts_only_for_the_months_since_their_birth():
+    born = dt.date(2024, 11, 3)
+    assert find_gaps([(dt.date(2024, 11, 1), None)], today=TODAY, born=born) == []
+    (gap,) = find_gaps([(dt.date(2025, 2, 1), None)], today=TODAY, born=born)
+    assert gap.describe() == "November 2024 to January 2025"
+
+
+def test_someone_born_before_the_window_still_accounts_for_five_years():
+    gaps = find_gaps([(dt.date(2021, 12, 1), None)], today=TODAY, born=dt.date(1990, 5, 17))
+    assert [g.describe() for g in gaps] == ["November 2021"]
+
+
+def test_a_baby_born_this_month_accounts_for_this_month_only():
+    (gap,) = find_gaps([], today=TODAY, born=dt.date(2026, 11, 2))
+    assert gap.describe() == "November 2026"
+    assert find_gaps([(dt.date(2026, 11, 1), None)], today=TODAY, born=dt.date(2026, 11, 2)) == []
 
 
 months = st.integers(min_value=0, max_value=70).map(lambda n: add_months(dt.date(2021, 1, 1), n))

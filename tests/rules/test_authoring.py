@@ -134,7 +134,10 @@ def test_a_temporary_version_is_not_copied_into_a_new_draft(leads):
 def test_the_impact_preview_compares_a_draft_with_the_version_it_replaces(leads):
     for i in range(2):
         create_application(
-            "precheck", submitted=True, profile=create_profile(create_account(f"gb{i}@example.com"), citizenship="GB")
+            "precheck",
+            submitted=True,
+            profile=create_profile(create_account(f"gb{i}@example.com"), citizenship="GB"),
+            judged_earlier=True,  # pending, though the rules in force today would refuse it
         )
     create_application("precheck", submitted=True, profile=create_profile(create_account("us@example.com")))
     seeded = version_in_force(get_program("precheck"), TODAY)

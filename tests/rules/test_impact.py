@@ -65,7 +65,7 @@ def test_a_longer_look_back_and_a_new_citizenship_rule_equal_judging_every_appli
     ]
     for i, (kwargs, offenses) in enumerate(people):
         profile = create_profile(create_account(f"impact{i}@example.com"), offenses=offenses, **kwargs)
-        create_application("precheck", submitted=i != 5, profile=profile)  # one draft: not pending
+        create_application("precheck", submitted=i != 5, profile=profile, judged_earlier=True)  # one draft: not pending
     lead = create_account("impact.preview.lead@example.com", roles=("program_lead",))
     program = get_program("precheck")
     draft = authoring.start_draft(program, by=lead, today=today)

@@ -123,7 +123,18 @@ def test_no_rules_in_force_is_a_domain_error():
 
 
 def test_a_parameter_not_in_force_is_needed_only_when_a_rule_reaches_it():
-    # the first seeded partner-country list starts on 2018-11-01, after Global Entry's rule set
+    # a partner-country list that starts on 2018-11-01, after Global Entry's rule set (the seeded one is removed)
+    for seeded in db.session.scalars(select(Parameter).where(Parameter.key == "partner_countries")).all():
+        first = Parameter(
+            program_id=seeded.program_id,
+            key="partner_countries",
+            value=seeded.value,
+            effective_from=dt.date(2018, 11, 1),
+            reference="test",
+        )
+        db.session.delete(seeded)
+    db.session.add(first)
+    db.session.flush()
     before = dt.date(2018, 10, 31)
     assert check_eligibility(US_ADULT, as_of=before)["programs"]["global_entry"]["outcome"] == "eligible"
     lpr = {"date_of_birth": dt.date(1990, 5, 17), "citizenships": ["FR"], "lawful_permanent_resident": True}

@@ -42,6 +42,7 @@ from trusted_traveler.rules.conditions import (
     years_before,
 )
 from trusted_traveler.rules.engine import FactsError, RuleSpec, derive_facts, evaluate
+from trusted_traveler.rules.models import Parameter
 from trusted_traveler.rules.service import (
     InvalidFacts,
     check_eligibility,
@@ -498,6 +499,26 @@ def test_parent_member_or_applying_follows_the_guardian():
     assert later == expected - ids(children["member_until_as_of"])
 
 
+def test_a_guardian_who_is_not_an_adult_or_is_the_minor_themself_counts_for_nothing():
+    """A brother's or sister's membership or application is no parent's (profiles.service._adult_guardian_id)."""
+    sixteen = D(AS_OF.year - 16, 1, 1)
+    eighteen_today = AS_OF.replace(year=AS_OF.year - 18)
+    sister_member = add_membership(make_profile(sixteen), "global_entry", valid_until=AS_OF + DAY * 400).profile
+    sister_applying = add_application(make_profile(sixteen), "global_entry", "in_vetting").profile
+    of_age_today = add_application(make_profile(eighteen_today), "global_entry", "in_vetting").profile
+    no_birth_date = add_application(make_profile(None), "global_entry", "in_vetting").profile
+    children = [make_profile(D(2015, 1, 1), guardian=g) for g in (sister_member, sister_applying, of_age_today)]
+    children.append(make_profile(D(2015, 1, 1), guardian=no_birth_date))
+    themself = make_profile(D(2015, 1, 1))
+    add_application(themself, "global_entry", "in_vetting")
+    themself.guardian_profile_id = themself.id
+    db.session.flush()
+    people = [*children, themself]
+    assert both(cmp("parent_member_or_applying", "is_true"), people) == ids(children[2])
+    # the day before the 18th birthday, not yet
+    assert both(cmp("parent_member_or_applying", "is_true"), people, as_of=AS_OF - DAY) == set()
+
+
 def test_every_submitted_open_global_entry_status_counts_as_applying():
     children = {}
     for status in Status:
@@ -718,8 +739,21 @@ def test_impact_preview_groups_applications_by_outcome():
 
 
 def test_seeded_global_entry_before_the_partner_list_existed():
-    """Before 2018-11-01 no partner_countries value is in force. The engine fails only for people who reach that
-    comparison; compiling the rules needs the value for everyone, so it fails up front."""
+    """With a partner-country list that starts on 2018-11-01 (in place of the seeded one), no partner_countries value
+    is in force before. The engine fails only for people who reach that comparison; compiling the rules needs the
+    value for everyone, so it fails up front."""
+    for seeded in db.session.scalars(select(Parameter).where(Parameter.key == "partner_countries")).all():
+        db.session.add(
+            Parameter(
+                program_id=seeded.program_id,
+                key="partner_countries",
+                value=seeded.value,
+                effective_from=D(2018, 11, 1),
+                reference="test",
+            )
+        )
+        db.session.delete(seeded)
+    db.session.flush()
     as_of = D(2015, 6, 15)
     rules, params = _seeded_program("global_entry", as_of)
     assert "partner_countries" not in params

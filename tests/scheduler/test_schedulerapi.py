@@ -753,3 +753,22 @@ def test_a_watcher_finds_an_opening_over_http(app, live_url):
     open_entries = [entry for entry in grid if entry["active"] > 0]
     assert len(grid) == 2 and len(open_entries) == 1
     assert json.loads(json.dumps(open_entries))[0]["active"] == 1
+
+
+def test_a_signed_in_visitors_session_cookie_never_rides_on_a_cacheable_answer(client):
+    """Shared caches keep `Cache-Control: public` answers: one must never carry someone's session cookie."""
+    from tests.factories import create_account, sign_in
+
+    with client.application.app_context():
+        create_account("watcher@example.com")
+        db.session.commit()
+    sign_in(client, "watcher@example.com")
+    assert "Set-Cookie" in client.get("/dashboard").headers  # the site's own pages refresh the session
+    for path in (
+        "/schedulerapi/locations/",
+        "/schedulerapi/slots?orderBy=soonest&limit=1",
+        "/schedulerapi/slots?limit=x",
+    ):
+        answer = client.get(path)
+        assert "Set-Cookie" not in answer.headers, path
+    assert client.get("/dashboard").status_code == 200  # still signed in

@@ -134,3 +134,43 @@ def test_hours_must_make_sense(client, booked):
     assert "The center must close after it opens." in html
     assert "Give both opening and closing times, or neither" in html
     assert "Enter the opening time as HH:MM" in html
+
+
+def test_closing_the_day_of_an_offer_withdraws_it_says_so_and_the_travelers_old_page_books_nothing(app, client):
+    """The administrator is told how many offers went; the traveler is told in their notifications, and taking the
+    time from the page they still have open is refused with a plain message, their place on the waitlist kept."""
+    from trusted_traveler.scheduling import waitlist
+
+    with app.app_context():
+        jfk = db.session.get(EnrollmentCenter, 8001)
+        generate_slots(jfk, start=START, days=3)
+        slot = db.session.scalars(select(Slot).where(Slot.center_id == 8001).order_by(Slot.starts_at)).first()
+        day = local_time(slot.starts_at, jfk).date()
+        waiting = create_application("precheck", submitted=True)
+        waitlist.join(waiting, [jfk], earliest=day, latest=day, by=waiting.profile.account)
+        now = dt.datetime.now(dt.UTC)
+        other = create_application("precheck", submitted=True)  # books the time and lets it go: it is offered
+        appointment = scheduling.book(other, slot, by=other.profile.account, now=now)
+        scheduling.cancel(appointment, by=other.profile.account, now=now)
+        email, reference, slot_id = waiting.profile.account.email, waiting.reference, slot.id
+        create_account("centers.admin@example.com", roles=("admin",))
+        db.session.commit()
+    sign_in(client, email)
+    page = client.get(f"/applications/{reference}").get_data(as_text=True)
+    assert "An earlier time is held for you" in page and f'name="slot_id" value="{slot_id}"' in page
+
+    admin = app.test_client()
+    sign_in(admin, "centers.admin@example.com")
+    html = admin.post(
+        "/admin/centers/8001/closures",
+        data={"starts_on": day.isoformat(), "ends_on": day.isoformat(), "reason": "Power work"},
+        follow_redirects=True,
+    ).get_data(as_text=True)
+    assert "No booked appointment is affected. 1 waitlist offer for a time that no longer fits was withdrawn" in html
+
+    response = client.post(f"/applications/{reference}/waitlist/accept", data={"slot_id": str(slot_id)})
+    assert response.status_code == 302
+    page = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "The time we offered you is no longer available. You keep your place on the waitlist" in page
+    assert "You are on the waitlist" in page and "Your appointment" not in page
+    assert "the time we offered you is no longer available" in client.get("/notifications").get_data(as_text=True)

@@ -1,6 +1,7 @@
 """Re-planning a center's slots after its hours or closures change: nothing a traveler booked or cancelled breaks
-the change, a seat kept for a conflict is given up when freed (never booked again on a closed day), a new slot
-length applies, and "today" is the center's own."""
+the change, a seat kept for a conflict is given up when freed (never booked again on a closed day), a waitlist
+offer the new hours leave no seat for is withdrawn (its traveler waits again in their place and is told), a new
+slot length applies, and "today" is the center's own."""
 
 from __future__ import annotations
 
@@ -9,9 +10,12 @@ import datetime as dt
 import pytest
 from sqlalchemy import select
 
-from tests.factories import create_application
+from tests.factories import create_account, create_application, create_profile
+from trusted_traveler.audit.models import AuditEvent
 from trusted_traveler.db import service_today
+from trusted_traveler.errors import BusinessRuleViolation
 from trusted_traveler.extensions import db
+from trusted_traveler.notifications.models import Notification, OutboxMessage
 from trusted_traveler.scheduling import capacity, centers, waitlist
 from trusted_traveler.scheduling import service as scheduling
 from trusted_traveler.scheduling.models import Appointment, EnrollmentCenter, Slot
@@ -70,7 +74,7 @@ def test_closing_a_day_where_someone_cancelled_closes_that_slot_in_place():
     appointment = _book(first, now)
     scheduling.cancel(appointment, by=appointment.application.profile.account, now=now)
     db.session.flush()
-    assert _close(jfk, day, now) == []
+    assert _close(jfk, day, now).conflicts == []
     db.session.flush()
     assert [s.id for s in _slots_on(jfk, day)] == [first.id] and first.capacity == 0
     assert db.session.get(Appointment, appointment.id).slot_id == first.id
@@ -87,7 +91,7 @@ def test_a_seat_kept_on_a_closed_day_is_given_up_when_its_traveler_cancels():
     appointment = _book(slot, now)
     waiting = create_application("precheck", submitted=True)
     entry = waitlist.join(waiting, [jfk], earliest=day, latest=day, by=waiting.profile.account)
-    assert [a.id for a in _close(jfk, day, now)] == [appointment.id]  # a conflict, kept for a supervisor
+    assert [a.id for a in _close(jfk, day, now).conflicts] == [appointment.id]  # a conflict, kept for a supervisor
     assert (slot.capacity, slot.booked, slot.kept_seats) == (1, 1, 1)
     scheduling.cancel(appointment, by=appointment.application.profile.account, now=now)
     assert (slot.capacity, slot.booked, slot.kept_seats) == (0, 0, 0)
@@ -135,7 +139,7 @@ def test_a_change_made_in_a_centers_afternoon_keeps_the_rest_of_its_day():
     assert afternoon.date() > day  # the point of the test
     later_today = [s for s in _slots_on(hnl, day) if s.starts_at > afternoon]
     booked = _book(later_today[-1], earlier)
-    assert _close(hnl, _weekday_ahead(30), afternoon) == []  # next month: nothing today is touched
+    assert _close(hnl, _weekday_ahead(30), afternoon).conflicts == []  # next month: nothing today is touched
     assert all(s.capacity == 2 for s in later_today)
     assert [a.id for a in capacity.conflicts(hnl, afternoon)] == [] and booked.status == "booked"
 
@@ -152,22 +156,156 @@ def test_a_moved_appointment_is_reminded_of_its_new_time():
     assert scheduling.send_reminders(later.starts_at - dt.timedelta(hours=30)) == 1
 
 
-def test_an_offer_made_before_its_day_closed_can_still_be_accepted():
-    """The held seat is kept for its traveler like a booked one (a conflict for a supervisor); accepting passes it
-    to them rather than giving it up, and once they cancel it is given up."""
+def _waiting(name, day, jfk):
+    """A traveler on JFK's waitlist for `day`."""
+    application = create_application(
+        "precheck", submitted=True, profile=create_profile(create_account(f"{name}@example.com"))
+    )
+    return waitlist.join(application, [jfk], earliest=day, latest=day, by=application.profile.account)
+
+
+def _offered(slot, now, *entries):
+    """Book the slot's seats and cancel them: each freed seat is offered to the next of `entries` in line."""
+    for holder in [_book(slot, now) for _ in entries]:
+        scheduling.cancel(holder, by=holder.application.profile.account, now=now)
+    assert [e.status for e in entries] == ["offered"] * len(entries) and slot.held == len(entries)
+
+
+def _notices(entry, kind="waitlist_offer_withdrawn"):
+    account_id = entry.application.profile.account_id
+    return db.session.scalars(
+        select(Notification).where(Notification.account_id == account_id, Notification.kind == kind)
+    ).all()
+
+
+def test_closing_the_day_of_an_outstanding_offer_withdraws_it_and_its_traveler_waits_again_in_their_place():
+    """An offer is not a booking: closing its day releases the held seat (nothing is kept on the closed day), the
+    traveler is back to waiting with their original place in line and is told, and the old offer cannot be
+    accepted (it would have booked a time the center no longer opens, a conflict nobody was told about)."""
     now = dt.datetime.now(dt.UTC)
     jfk = db.session.get(EnrollmentCenter, JFK)
     _hours(jfk, now, seats=1)
     day = _weekday_ahead(10)
     slot = _slots_on(jfk, day)[0]
-    holder = _book(slot, now)
-    waiting = create_application("precheck", submitted=True)
-    entry = waitlist.join(waiting, [jfk], earliest=day, latest=day, by=waiting.profile.account)
-    scheduling.cancel(holder, by=holder.application.profile.account, now=now)
-    assert entry.status == "offered" and slot.held == 1
-    _close(jfk, day, now)
-    assert (slot.capacity, slot.held, slot.kept_seats) == (1, 1, 1)
-    appointment = scheduling.accept_offer(entry, by=waiting.profile.account, now=now)
-    assert appointment.slot_id == slot.id and (slot.capacity, slot.booked, slot.held, slot.kept_seats) == (1, 1, 0, 1)
-    scheduling.cancel(appointment, by=waiting.profile.account, now=now)
+    entry = _waiting("offered", day, jfk)
+    joined_at = entry.joined_at
+    _offered(slot, now, entry)
+
+    replanned = _close(jfk, day, now)
+
+    assert replanned.conflicts == [] and replanned.offers_withdrawn == 1
+    assert (entry.status, entry.offered_slot_id, entry.offer_expires_at) == ("waiting", None, None)
+    assert entry.joined_at == joined_at  # the same place in line
+    assert (slot.capacity, slot.booked, slot.held, slot.kept_seats) == (0, 0, 0, 0)  # released, not kept
+    (notice,) = _notices(entry)
+    assert "no longer available" in notice.title and "keep your place on the waitlist" in notice.body
+    assert db.session.scalars(
+        select(OutboxMessage.recipient).where(OutboxMessage.kind == "email.waitlist_offer_withdrawn")
+    ).all() == ["offered@example.com"]
+    event = db.session.scalars(
+        select(AuditEvent).where(AuditEvent.action == "center.capacity_changed").order_by(AuditEvent.id.desc())
+    ).first()
+    assert event.details["offers_withdrawn"] == 1 and event.details["conflicts"] == 0
+
+    application = entry.application
+    with pytest.raises(BusinessRuleViolation, match="no longer available"):
+        scheduling.accept_offer(entry, by=application.profile.account, now=now)
+    assert scheduling.active_appointment(application) is None and entry.status == "waiting"
+    with pytest.raises(scheduling.SlotTaken):
+        _book(slot, now)  # nobody else books the closed day either
+
+
+def test_a_traveler_whose_offer_was_withdrawn_is_offered_the_next_seat_that_frees_in_their_place():
+    now = dt.datetime.now(dt.UTC)
+    jfk = db.session.get(EnrollmentCenter, JFK)
+    _hours(jfk, now, seats=1)
+    day = _weekday_ahead(10)
+    first, later = _slots_on(jfk, day)[:2]
+    withdrawn = _waiting("first-in-line", day, jfk)
+    _offered(first, now, withdrawn)
+    _hours(jfk, now, seats=1, opens="08:15")  # the 8:00 slot goes
+    assert withdrawn.status == "waiting"
+    joined_after = _waiting("joined-after", day, jfk)
+    _offered(later, now, withdrawn)  # ahead of the one who joined after the withdrawn offer
+    assert joined_after.status == "waiting" and withdrawn.offered_slot_id == later.id
+    stale = first.id  # the page that still shows the withdrawn offer books nothing, not the new time
+    account = withdrawn.application.profile.account
+    with pytest.raises(BusinessRuleViolation, match="no longer available"):
+        scheduling.accept_offer(withdrawn, by=account, now=now, slot_id=stale)
+    assert scheduling.accept_offer(withdrawn, by=account, now=now, slot_id=later.id).slot_id == later.id
+
+
+def test_an_offer_on_a_slot_that_keeps_a_seat_for_it_stands():
+    """Fewer seats: the slot still has a seat beside its booking for the first offer, not for the second (the last
+    to join gives way). The slot is left with its new seats, nothing kept."""
+    now = dt.datetime.now(dt.UTC)
+    jfk = db.session.get(EnrollmentCenter, JFK)
+    _hours(jfk, now, seats=3)
+    day = _weekday_ahead(10)
+    slot = _slots_on(jfk, day)[0]
+    first, second = _waiting("first", day, jfk), _waiting("second", day, jfk)
+    _offered(slot, now, first, second)
+    booked = _book(slot, now)
+
+    replanned = _hours(jfk, now, seats=2)
+
+    assert replanned.conflicts == [] and replanned.offers_withdrawn == 1
+    assert (first.status, first.offered_slot_id, second.status) == ("offered", slot.id, "waiting")
+    assert _notices(first) == [] and len(_notices(second)) == 1
+    assert (slot.capacity, slot.booked, slot.held, slot.kept_seats) == (2, 1, 1, 0)
+    appointment = scheduling.accept_offer(first, by=first.application.profile.account, now=now, slot_id=slot.id)
+    assert appointment.slot_id == slot.id and (slot.capacity, slot.booked, slot.held) == (2, 2, 0)
+    assert booked.status == "booked"
+
+
+def test_an_offer_on_a_slot_the_new_hours_still_open_stands():
+    now = dt.datetime.now(dt.UTC)
+    jfk = db.session.get(EnrollmentCenter, JFK)
+    _hours(jfk, now, seats=1)
+    day = _weekday_ahead(10)
+    slot = _slots_on(jfk, day)[-1]  # 15:45: still open when the center opens at 12:00 instead of 8:00
+    entry = _waiting("afternoon", day, jfk)
+    _offered(slot, now, entry)
+    replanned = _hours(jfk, now, seats=1, opens="12:00")
+    assert replanned.offers_withdrawn == 0 and entry.status == "offered" and _notices(entry) == []
+    assert (slot.capacity, slot.held, slot.kept_seats) == (1, 1, 0)
+    assert scheduling.accept_offer(entry, by=entry.application.profile.account, now=now).slot_id == slot.id
+
+
+def test_an_offer_past_its_hold_when_its_day_closes_is_left_to_expire_and_gives_up_its_seat():
+    """The worker has not yet expired it: it cannot be accepted any more, so it is not withdrawn (its traveler's
+    place ends as any expired offer's does), and its seat is given up, not freed, when the worker releases it."""
+    now = dt.datetime.now(dt.UTC)
+    jfk = db.session.get(EnrollmentCenter, JFK)
+    _hours(jfk, now, seats=1)
+    day = _weekday_ahead(10)
+    slot = _slots_on(jfk, day)[0]
+    entry = _waiting("slow", day, jfk)
+    _offered(slot, now, entry)
+    lapsed = entry.offer_expires_at + dt.timedelta(minutes=1)
+    assert _close(jfk, day, lapsed).offers_withdrawn == 0
+    assert (entry.status, slot.capacity, slot.held, slot.kept_seats) == ("offered", 1, 1, 1)
+    with pytest.raises(BusinessRuleViolation, match="expired"):
+        scheduling.accept_offer(entry, by=entry.application.profile.account, now=lapsed)
+    assert waitlist.expire_offers(lapsed) == 1
+    db.session.refresh(slot)
+    assert (entry.status, slot.capacity, slot.held, slot.kept_seats) == ("expired", 0, 0, 0)
+
+
+def test_an_offer_accepted_before_its_day_closed_is_a_booking_like_any_other():
+    """Accepted, the offer is an appointment: closing its day makes it a conflict for a supervisor, its seat is kept
+    for it, and given up once its traveler cancels."""
+    now = dt.datetime.now(dt.UTC)
+    jfk = db.session.get(EnrollmentCenter, JFK)
+    _hours(jfk, now, seats=1)
+    day = _weekday_ahead(10)
+    slot = _slots_on(jfk, day)[0]
+    entry = _waiting("accepted", day, jfk)
+    _offered(slot, now, entry)
+    account = entry.application.profile.account
+    appointment = scheduling.accept_offer(entry, by=account, now=now)
+    replanned = _close(jfk, day, now)
+    assert [a.id for a in replanned.conflicts] == [appointment.id] and replanned.offers_withdrawn == 0
+    assert entry.status == "booked" and (slot.capacity, slot.booked, slot.held, slot.kept_seats) == (1, 1, 0, 1)
+    scheduling.cancel(appointment, by=account, now=now)
     assert (slot.capacity, slot.booked, slot.kept_seats) == (0, 0, 0)

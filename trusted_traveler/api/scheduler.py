@@ -52,6 +52,7 @@ from sqlalchemy.orm import selectinload
 
 from trusted_traveler.api.common import bad_request
 from trusted_traveler.auth.policy import public
+from trusted_traveler.auth.sessions import anonymous_answer
 from trusted_traveler.db import utcnow
 from trusted_traveler.extensions import db, limiter
 from trusted_traveler.scheduling.lookups import bookable_after
@@ -282,6 +283,11 @@ def operational_zone(location_id: int) -> str | None:
 
 
 # --- HTTP -------------------------------------------------------------------------------------------------------
+
+
+@bp.before_request
+def _anonymous():
+    anonymous_answer()  # the same answer for everyone, kept by shared caches: never with a session cookie
 
 
 @bp.after_request

@@ -17,7 +17,7 @@ from trusted_traveler.casework.states import NEXT_STEPS, public_label
 from trusted_traveler.db import service_today
 from trusted_traveler.errors import NotFound
 from trusted_traveler.extensions import db
-from trusted_traveler.memberships.service import memberships_for
+from trusted_traveler.memberships.service import memberships_for, pending_renewals
 from trusted_traveler.profiles import service as profiles
 from trusted_traveler.rules.conditions import flatten_errors
 
@@ -93,7 +93,18 @@ class MembershipSchema(Schema):
     known_traveler_number = fields.String(attribute="ktn")
     valid_from = fields.Date()
     valid_until = fields.Date()
-    status = fields.String()
+    status = fields.String(metadata={"description": "active, expired or revoked"})
+    renewal_pending = fields.String(
+        allow_none=True,
+        metadata={
+            "description": "the reference of a renewal filed before valid_until and still pending: the membership "
+            "stays active while it is, until it is decided or benefits_continue_until, whichever comes first"
+        },
+    )
+    benefits_continue_until = fields.Date(
+        allow_none=True,
+        metadata={"description": "with renewal_pending: the end of the grace period, the last day benefits can last"},
+    )
 
 
 class ApplicationSchema(Schema):
@@ -159,9 +170,17 @@ def _application_json(application: Application, *, detail: bool = False) -> dict
             for step in casework.public_timeline(application)
         ]
         data["eligibility_snapshot"] = application.eligibility_snapshot
-        data["membership"] = next(
+        membership = next(
             (m for m in memberships_for(application.profile_id) if m.application_id == application.id), None
         )
+        data["membership"] = membership
+        if membership is not None:
+            pending = pending_renewals([membership], service_today()).get(membership.id)
+            data["membership"] = {
+                **{key: getattr(membership, key) for key in ("ktn", "valid_from", "valid_until", "status")},
+                "renewal_pending": pending.reference if pending else None,
+                "benefits_continue_until": pending.until if pending else None,
+            }
     return data
 
 

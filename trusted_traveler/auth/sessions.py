@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import time
 
-from flask import Flask, current_app, flash, redirect, request, session, url_for
+from flask import Flask, current_app, flash, g, redirect, request, session, url_for
+from flask.sessions import SecureCookieSessionInterface
 from flask_login import current_user, logout_user, user_logged_in
 from werkzeug.datastructures import MultiDict
 
@@ -92,6 +93,7 @@ def _same_site(target: str) -> str:
 
 
 def register_session_rules(app: Flask) -> None:
+    app.session_interface = SessionInterface()
     user_logged_in.connect(_stamp_sign_in, app)
     app.before_request(enforce_session_rules)
 
@@ -122,3 +124,17 @@ def take_pending_action(reference: str):
         return None
     session.pop(PENDING_ACTION)
     return pending["form"], MultiDict([tuple(pair) for pair in pending["data"]]), pending.get("action")
+
+
+class SessionInterface(SecureCookieSessionInterface):
+    """Flask's signed-cookie sessions, except that an answer marked `anonymous_answer()` never sets the session
+    cookie: the public scheduler API is anonymous and cacheable by any cache on the way (`Cache-Control: public`),
+    which must not keep a signed-in person's refreshed session cookie with it."""
+
+    def should_set_cookie(self, app: Flask, session_) -> bool:
+        return not g.get("anonymous_answer", False) and super().should_set_cookie(app, session_)
+
+
+def anonymous_answer() -> None:
+    """This request's answer is the same for everyone: it carries no session cookie (SessionInterface)."""
+    g.anonymous_answer = True

@@ -24,6 +24,7 @@ from trusted_traveler.memberships.models import Membership
 from trusted_traveler.memberships.service import (
     extend_membership,
     issue_membership,
+    latest_membership,
     renewed_membership,
     unrevoked_memberships,
 )
@@ -65,13 +66,23 @@ def _hits_cleared_before(application: Application) -> set[tuple[str, str | None]
     return {(r.source, r.detail) for r in application.vetting_results if r.outcome == "hit"}
 
 
+def _worse_since_submission_unreviewed(application: Application) -> bool:
+    """Whether the applicant changed an answer after submitting so that the rules now judge them worse
+    (casework.changes), and no officer has cleared the case to enroll since."""
+    since = application.eligibility_worse_since
+    if since is None:
+        return False
+    return not any(e.reason_code == CLEARED_TO_ENROLL and e.created_at >= since for e in application.events)
+
+
 def run_vetting(application: Application) -> list[VettingResult]:
     """Check the applicant with the vetting provider, store what it found, and route the case.
 
     Global Entry (on submission): all clear → Conditionally Approved; any hit → officer review.
     PreCheck on submission: all clear → stays "visit an enrollment center"; any hit → officer review.
     PreCheck after the enrollment visit (fingerprints): all clear, or only hits an officer already cleared →
-    approved with a Known Traveler Number; a new hit → officer review.
+    approved with a Known Traveler Number; a new hit → officer review, and so does an eligibility that got worse
+    since submission (casework.changes) unless an officer cleared the case to enroll after it did.
     """
     code, status = application.program.code, application.status_enum
     cleared = _hits_cleared_before(application) if status is S.BIOMETRICS_CAPTURED else set()
@@ -79,8 +90,8 @@ def run_vetting(application: Application) -> list[VettingResult]:
         transition(application, S.IN_VETTING)
     results = _check_with_provider(application)
     new_hits = [r for r in results if r.outcome == "hit" and (r.source, r.detail) not in cleared]
-    if new_hits:
-        transition(application, S.OFFICER_REVIEW, reason_code="vetting_hit")
+    if new_hits or _worse_since_submission_unreviewed(application):
+        transition(application, S.OFFICER_REVIEW, reason_code="vetting_hit" if new_hits else "eligibility_changed")
         application.priority = max(application.priority, 1)
     elif code == "global_entry":
         transition(application, S.CONDITIONALLY_APPROVED, reason_code="vetting_clear")
@@ -173,7 +184,8 @@ def approve(application: Application, *, by, today: dt.date, automatic: bool = F
         transition(application, S.APPROVED, by=by, reason_code="officer_approved", note=note)
     membership = db.session.scalar(select(Membership).where(Membership.application_id == application.id))
     if membership is None and approved_before:
-        # Revoked from an application whose membership a later renewal had taken over: that number comes back.
+        # Revoked (before revoke() refused it) from an application whose membership a later renewal had taken
+        # over: that number comes back.
         membership = db.session.scalar(
             select(Membership)
             .where(
@@ -327,10 +339,41 @@ def deny(application: Application, *, by, reason_codes: list[str], note: str | N
     return letter
 
 
+def membership_moved_to(application: Application) -> Membership | None:
+    """The member's current membership of the program when an approved `application` no longer holds it: a renewal
+    extended it and now holds it (or, before renewals kept the number, a later application issued another). Its
+    application is the one a revocation is decided on. None when `application` holds it (or is not approved)."""
+    if application.status_enum is not S.APPROVED:
+        return None
+    latest = latest_membership(application.profile_id, application.program_id)
+    if latest is None or latest.application_id == application.id:
+        return None
+    return latest
+
+
 def revoke(application: Application, *, by, reason_codes: list[str], note: str | None = None) -> DecisionLetter:
     """Take away an approved membership, with reasons and a letter; the Known Traveler Number stops working. Every
-    unrevoked membership of the member in the program is revoked, whichever application the officer acts from: a
-    renewal approved before renewals kept the number left a second membership with a number of its own."""
+    unrevoked membership of the member in the program is revoked: a renewal approved before renewals kept the number
+    left a second membership with a number of its own.
+
+    It is decided on the application that holds the member's current membership, so that application is the one
+    marked Revoked, with the status event, the letter and the reconsideration. From an older application whose
+    membership a renewal took over it is refused, naming that renewal: revoking there left the renewal Approved
+    with a stopped number.
+
+    Raises:
+        BusinessRuleViolation: another application holds the membership now (named), or a reason is missing.
+    """
+    moved = membership_moved_to(application)
+    if moved is not None:
+        raise BusinessRuleViolation(
+            _(
+                "This application no longer holds the membership: application %(reference)s renewed it and now "
+                "holds Known Traveler Number %(ktn)s. Revoke the membership from %(reference)s.",
+                reference=moved.application.reference,
+                ktn=moved.ktn,
+            )
+        )
     letter = _letter(application, "revocation", reason_codes, note, by)
     transition(application, S.REVOKED, by=by, reason_code=",".join(reason_codes)[:64], note=note)
     reason = ", ".join(BY_CODE[c].label for c in reason_codes)[:500]
@@ -451,7 +494,7 @@ def available_actions(application: Application, officer, today: dt.date | None =
         actions.append("preliminary_ineligible")
     if S.DENIED in moves:
         actions.append("deny")
-    if S.REVOKED in moves:
+    if S.REVOKED in moves and membership_moved_to(application) is None:
         actions.append("revoke")
     if status is S.RECONSIDERATION_REQUESTED:
         actions.append("reopen")

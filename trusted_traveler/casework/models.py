@@ -46,8 +46,16 @@ class Application(Base):
     assigned_officer_id: Mapped[int | None] = mapped_column(ForeignKey("accounts.id"), index=True)
     fee: Mapped[Decimal | None] = mapped_column(Numeric(10, 2))
     fee_waiver_reason: Mapped[str | None] = mapped_column(String(40))
-    # What the application was judged by: rule-set versions, outcome and reasons.
+    # What the application was judged by: rule-set versions, outcome and reasons. Kept as submitted.
     eligibility_snapshot: Mapped[dict | None] = mapped_column(JSON)
+    # The profile is shared and stays editable: these keep what the applicant declared and what the rules say since
+    # (casework/changes.py, migration 0015). `submitted_profile`: the profile as submitted (profiles.service
+    # .profile_record); `eligibility_now`: the rules' answer again after the applicant changed a fact they read;
+    # `eligibility_worse_since`: set while that answer is worse than the one submitted (the queue and the case page
+    # flag it, and a PreCheck background check then goes to an officer instead of approving by itself).
+    submitted_profile: Mapped[dict | None] = mapped_column(JSON)
+    eligibility_now: Mapped[dict | None] = mapped_column(JSON)
+    eligibility_worse_since: Mapped[dt.datetime | None]
     attested_at: Mapped[dt.datetime | None]
     draft_reminder_sent_at: Mapped[dt.datetime | None]  # drafts are kept 180 days, with a reminder before expiry
     enrollment_center_id: Mapped[int | None] = mapped_column(ForeignKey("enrollment_centers.id"))

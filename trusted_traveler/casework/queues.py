@@ -75,6 +75,8 @@ class QueueRow:
     days_waiting: int
     overdue_since: dt.date | None
     appointment_at: dt.datetime | None = None
+    # the applicant changed an answer after submitting and the rules now judge them worse (casework.changes)
+    eligibility_worse: bool = False
 
 
 # What a queue row shows, in one joined statement of those columns only: not the eligibility snapshot or the
@@ -85,6 +87,7 @@ _ROW_COLUMNS = (
     Application.priority,
     Application.status,
     Application.status_entered_at,
+    Application.eligibility_worse_since,
     Program.code.label("program_code"),
     Program.name.label("program_name"),
     ApplicantProfile.given_names,
@@ -117,6 +120,7 @@ def _row(found, today: dt.date, overdue_since=None, appointment_at=None) -> Queu
         days_waiting=(today - service_date(found.status_entered_at)).days,  # both the service's days
         overdue_since=overdue_since,
         appointment_at=appointment_at,
+        eligibility_worse=found.eligibility_worse_since is not None,
     )
 
 

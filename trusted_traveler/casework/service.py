@@ -6,6 +6,7 @@ import datetime as dt
 from dataclasses import replace
 from decimal import Decimal
 
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import or_, select
@@ -28,12 +29,17 @@ from trusted_traveler.db import service_today, utcnow
 from trusted_traveler.errors import BusinessRuleViolation, NotFound, PermissionDenied
 from trusted_traveler.extensions import db
 from trusted_traveler.i18n import format_day, later
-from trusted_traveler.memberships.service import current_membership, renewal_window
+from trusted_traveler.memberships.service import current_membership, including_membership, renewal_window
 from trusted_traveler.notifications.service import notify
 from trusted_traveler.profiles.models import ApplicantProfile
-from trusted_traveler.profiles.service import eligibility_facts, guardian_is_member_or_applying
+from trusted_traveler.profiles.service import (
+    eligibility_facts,
+    guardian_has_unpaid_draft,
+    guardian_is_member_or_applying,
+    profile_record,
+)
 from trusted_traveler.programs.service import fee_for, list_programs
-from trusted_traveler.rules.service import book_in_force, check_eligibility
+from trusted_traveler.rules.service import book_in_force, check_eligibility, reason_messages
 from trusted_traveler.rules.service import fee as rules_fee
 
 S = Status
@@ -68,10 +74,16 @@ def fee_in_force(profile, program, *, kind: str, today: dt.date, paying_with=())
         or not guardian_is_member_or_applying(profile, today, paying_with=paying_with)
     ):
         return full, None
+    amount = _fee_with_guardian(profile, program, full, today)
+    return amount, (FEE_WAIVER if amount < full else None)
+
+
+def _fee_with_guardian(profile, program, full: Decimal, today: dt.date) -> Decimal:
+    """What `profile` would pay for `program` (whose full fee for the kind is `full`) with a parent or guardian who
+    is a member or applying: the rule engine's own fee rule, with `full` as the program's fee."""
     book = book_in_force(program.code, today)
     facts = {"date_of_birth": profile.date_of_birth, "parent_member_or_applying": True}
-    amount = rules_fee(replace(book, fees={**book.fees, "fee_new": full}), facts, today)
-    return amount, (FEE_WAIVER if amount < full else None)
+    return rules_fee(replace(book, fees={**book.fees, "fee_new": full}), facts, today)
 
 
 def reprice(application: Application, *, today: dt.date, paying_with=(), by=None) -> bool:
@@ -97,6 +109,59 @@ def reprice(application: Application, *, today: dt.date, paying_with=(), by=None
         )
     application.fee, application.fee_waiver_reason = fee, waiver
     return changed
+
+
+class NoLongerEligible(BusinessRuleViolation):
+    """A draft is for a program its person cannot apply for by the rules in force today (their profile, or the
+    rules, changed since the draft was opened): nothing was charged or submitted, the draft is kept, and the message
+    gives the reasons."""
+
+
+def cannot_apply(program_name: str, reasons: list[str]) -> str:
+    """'You cannot apply for Global Entry.' and the rule engine's reasons (their messages), in one message."""
+    return " ".join([_("You cannot apply for %(program)s.", program=program_name), *reasons])
+
+
+def judge(application: Application, *, today: dt.date, by=None, language: str | None = None) -> dict:
+    """Judge a draft again by the rules in force `today`, on its person's profile as it is now, and keep the answer
+    (outcome, reasons, fee, rule set, date) as its eligibility snapshot: the rules run when the draft is opened, but
+    the profile can be changed afterwards ("Change" on Check your answers) and rules change, so checkout and
+    submission judge it again, and the snapshot a submitted application keeps is the answer at its submission.
+    A change of outcome or reasons from the answer it kept is audited. Anything but a draft keeps its snapshot.
+    Returns the answer."""
+    if application.status != S.DRAFT:
+        return application.eligibility_snapshot
+    answer = check_eligibility(
+        eligibility_facts(application.profile, today), as_of=today, language=language or str(get_locale() or "en")
+    )
+    result = {**answer["programs"][application.program.code], "as_of": answer["as_of"]}
+    old = application.eligibility_snapshot or {}
+    codes = [r["code"] for r in result["reasons"]]
+    if old and (old.get("outcome") != result["outcome"] or [r.get("code") for r in old.get("reasons", [])] != codes):
+        record_event(
+            "application.eligibility_changed",
+            "application",
+            application.reference,
+            by=by,
+            old=old.get("outcome"),
+            new=result["outcome"],
+            reasons=codes,
+            rule_set=result["rule_set"],
+        )
+    application.eligibility_snapshot = result
+    return result
+
+
+def snapshot_reasons(program_code: str, snapshot: dict | None, language: str | None = None) -> list[str]:
+    """The reasons of an eligibility snapshot (`judge`'s answer) for `program_code`, in `language` (the reader's
+    when None), whatever language it was judged in."""
+    snapshot = snapshot or {}
+    return reason_messages(
+        program_code,
+        snapshot.get("reasons", []),
+        as_of=dt.date.fromisoformat(snapshot["as_of"]) if snapshot.get("as_of") else service_today(),
+        language=language or str(get_locale() or "en"),
+    )
 
 
 def start_application(
@@ -134,8 +199,9 @@ def start_application(
 
 def program_options(profile, *, today: dt.date, language: str = "en") -> dict:
     """What each program offers this person today: the rule engine's answer (outcome, reasons, fee) and what they
-    can do: `apply`, `renew`, `open` (an application is under way), `member` (renewal opens later) or
-    `ineligible`."""
+    can do: `apply`, `renew`, `open` (an application is under way), `member` (renewal opens later), `included`
+    (a membership they hold in another program includes this one: `included_in`, the membership) or `ineligible`
+    (with `application`, their draft, when they have one: it cannot be paid for or submitted as it is)."""
     answer = check_eligibility(eligibility_facts(profile, today), as_of=today, language=language)
     options = {}
     for program in list_programs():
@@ -149,10 +215,14 @@ def program_options(profile, *, today: dt.date, language: str = "en") -> dict:
             )
         )
         membership = current_membership(profile.id, program.id, today)
-        if open_app is not None:
+        if open_app is not None and open_app.status == S.DRAFT and result["outcome"] == "ineligible":
+            option.update(action="ineligible", application=open_app)  # opened before the profile changed
+        elif open_app is not None:
             option.update(action="open", application=open_app)
         elif result["outcome"] == "ineligible":
             option["action"] = "ineligible"
+        elif (including := including_membership(profile.id, program, today)) is not None:
+            option.update(action="included", included_in=including)  # its number works for this program already
         elif membership is not None:
             opens, closes = renewal_window(membership)
             option.update(membership=membership, renewal_opens=opens, renewal_closes=closes)
@@ -160,6 +230,16 @@ def program_options(profile, *, today: dt.date, language: str = "en") -> dict:
                 option.update(action="renew", fee=fee_in_force(profile, program, kind="renewal", today=today)[0])
             else:
                 option["action"] = "member"
+        if (
+            program.code == "global_entry"
+            and option["action"] in ("apply", "renew")
+            and option["fee"] > 0
+            and profile.date_of_birth is not None
+            and guardian_has_unpaid_draft(profile, today)
+        ):  # the parent's draft waives nothing yet: say what paying it would change, before the minor pays in full
+            with_guardian = _fee_with_guardian(profile, program, option["fee"], today)
+            if with_guardian < option["fee"]:
+                option["fee_once_guardian_pays"] = with_guardian
         options[program.code] = option
     options["recommended"] = answer["recommended_program"]
     options["as_of"] = answer["as_of"]
@@ -182,8 +262,9 @@ def apply_for(profile, program_codes: list[str], *, by, today: dt.date, language
             raise BusinessRuleViolation(_("There is no program called %(code)s.", code=repr(code)))
         name = option["program"].name
         if option["action"] == "ineligible":
-            reasons = " ".join(r["message"] for r in option["eligibility"]["reasons"])
-            raise BusinessRuleViolation(_("You cannot apply for %(program)s.", program=name) + f" {reasons}")
+            raise BusinessRuleViolation(cannot_apply(name, [r["message"] for r in option["eligibility"]["reasons"]]))
+        if option["action"] == "included":
+            raise BusinessRuleViolation(included_message(option["included_in"], option["program"]))
         if option["action"] == "member":
             raise BusinessRuleViolation(
                 _(
@@ -212,6 +293,18 @@ def apply_for(profile, program_codes: list[str], *, by, today: dt.date, language
     return drafts
 
 
+def included_message(membership, program) -> str:
+    """What a member of a program that includes `program` is told instead of being offered it."""
+    return _(
+        "Your %(member)s membership already includes %(program)s, so you do not need to apply for it: your Known "
+        "Traveler Number %(ktn)s works for %(program)s until your membership ends on %(until)s.",
+        member=membership.program.name,
+        program=program.name,
+        ktn=membership.ktn,
+        until=format_day(membership.valid_until),
+    )
+
+
 def open_drafts(profile) -> list[Application]:
     return list(
         db.session.scalars(
@@ -233,9 +326,24 @@ def submit(application: Application, *, by, today: dt.date | None = None, paying
 
     Its fee is worked out again first, from the values in force `today` (`reprice`; `paying_with` is the checkout
     that paid for it), so a waiver whose condition no longer holds does not survive: the transition's guard then
-    refuses a draft paid less than it now costs. Callers that took the money check the fee before (payments)."""
-    reprice(application, today=today or service_today(), paying_with=paying_with, by=by)
+    refuses a draft paid less than it now costs. It is judged again too (`judge`): the answer at submission is the
+    snapshot it keeps (a `needs_review` answer goes on, for an officer to read), and a draft whose person cannot
+    apply now is not submitted. Callers that took the money check both before (payments).
+
+    The profile as submitted is kept on the application (`submitted_profile`): the profile stays editable and
+    shared, and the case page shows what changed since (casework.changes).
+
+    Raises:
+        NoLongerEligible: by the rules in force `today`, the person cannot apply for this program.
+        BusinessRuleViolation: the fee is not paid, or the declaration not made.
+    """
+    today = today or service_today()
+    reprice(application, today=today, paying_with=paying_with, by=by)
+    result = judge(application, today=today, by=by)
+    if result["outcome"] == "ineligible":
+        raise NoLongerEligible(cannot_apply(application.program.name, [r["message"] for r in result["reasons"]]))
     transition(application, S.SUBMITTED, by=by)
+    application.submitted_profile = profile_record(application.profile, today)
     run_vetting(application)
 
 

@@ -16,6 +16,7 @@ from trusted_traveler.casework.states import AUTOMATIC, TRAVELER_MOVES, Status, 
 from trusted_traveler.db import service_today, utcnow
 from trusted_traveler.errors import BusinessRuleViolation, InvalidTransition, PermissionDenied
 from trusted_traveler.extensions import db
+from trusted_traveler.memberships.lifecycle import renewal_closed
 from trusted_traveler.notifications.service import notify_about
 from trusted_traveler.payments.models import Payment, PaymentItem
 
@@ -86,7 +87,8 @@ def transition(
     Checks the program's transition table and the guards (fee paid, declaration, interview recorded, staff-only
     moves, the case's assignment), stamps the state's entry time, appends a status event, audits staff moves and
     tells the traveler when the label they see changes (unless `notify` is False: the caller sends a notice of its
-    own that says more, as booking does).
+    own that says more, as booking does). A renewal denied or withdrawn on or after the expiry date of the
+    membership it renews expires that membership at once (memberships.lifecycle.renewal_closed).
 
     Raises:
         InvalidTransition: the move is not in the program's table, or only the system may make it.
@@ -155,5 +157,9 @@ def transition(
                 status=_l(new_label),
             ),
         )
+    if to in (S.DENIED, S.WITHDRAWN) and application.renewal_of_id is not None:
+        # A renewal filed before expiry kept the membership in use while pending; decided so, past the expiry
+        # date, the membership expires now rather than at the next daily run.
+        renewal_closed(application, service_today())
     db.session.flush()
     return event

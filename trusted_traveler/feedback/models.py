@@ -22,6 +22,20 @@ class FeedbackResponse(Base):
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
 
 
+class SurveyOffer(Base):
+    """The survey was offered to the traveler of `application` at `touchpoint`: the invitation was first shown on
+    their page on `offered_at`. One row per application and touchpoint, however often the page is seen. A-11 reports
+    the number of people offered the survey beside the responses (BRIEF.md section 6); the responses stay anonymous
+    (nothing links a response to its offer). The key is the pair itself: showing the page again inserts nothing and
+    draws no number from a sequence."""
+
+    __tablename__ = "survey_offers"
+
+    application_id: Mapped[int] = mapped_column(ForeignKey("applications.id", ondelete="CASCADE"), primary_key=True)
+    touchpoint: Mapped[str] = mapped_column(String(40), primary_key=True)  # submission, appointment, decision
+    offered_at: Mapped[dt.datetime] = mapped_column(default=utcnow, index=True)
+
+
 class DashboardFigure(Base):
     """One figure of the public performance dashboard as the worker last computed it (feedback/performance.py):
     its column keys and rows as plain JSON, so no page pays for reading a year of status events."""

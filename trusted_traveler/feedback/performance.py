@@ -32,12 +32,12 @@ from trusted_traveler.casework.states import Status
 from trusted_traveler.casework.stats import LOOKBACK, MIN_SAMPLE
 from trusted_traveler.db import utcnow
 from trusted_traveler.extensions import db
-from trusted_traveler.feedback.models import DashboardFigure
+from trusted_traveler.feedback.models import DashboardFigure, SurveyOffer
 from trusted_traveler.feedback.results import summarize
-from trusted_traveler.feedback.service import TOUCHPOINT_LABELS, TOUCHPOINTS
+from trusted_traveler.feedback.service import DECIDED, TOUCHPOINT_LABELS, TOUCHPOINTS
 from trusted_traveler.i18n import format_day
 from trusted_traveler.programs.service import list_programs
-from trusted_traveler.scheduling.models import EnrollmentCenter
+from trusted_traveler.scheduling.models import Appointment, EnrollmentCenter, Slot
 from trusted_traveler.scheduling.service import soonest_by_center
 
 WEEKS = 26
@@ -248,21 +248,58 @@ SATISFACTION_COLUMNS = (
     "trust_answers",
     "trust_pct_agree",
     "trust_mean",
+    "transactions",  # A-11 also reports the transaction volume and the people offered the survey (BRIEF.md 6)
+    "offered",
+    "response_rate",
 )
 
 
+def transaction_volumes(since: dt.datetime, now: dt.datetime) -> dict[str, int]:
+    """The transactions after which the survey is offered, from `since`: applications submitted, appointments
+    attended (completed, by the appointment's time) and decisions (approved, denied or revoked, each time one was
+    made)."""
+    submitted = replica.read(select(func.count(Application.id)).where(Application.submitted_at >= since)).scalar_one()
+    attended = replica.read(
+        select(func.count(Appointment.id))
+        .join(Slot, Slot.id == Appointment.slot_id)
+        .where(Appointment.status == "completed", Slot.starts_at >= since, Slot.starts_at < now)
+    ).scalar_one()
+    decided = replica.read(
+        select(func.count(StatusEvent.id)).where(StatusEvent.to_status.in_(DECIDED), StatusEvent.created_at >= since)
+    ).scalar_one()
+    return {"submission": submitted, "appointment": attended, "decision": decided}
+
+
+def survey_offers(since: dt.datetime) -> dict[str, int]:
+    """How many were offered the survey at each touchpoint from `since` (the first showing of each invitation)."""
+    rows = replica.read(
+        select(SurveyOffer.touchpoint, func.count())
+        .where(SurveyOffer.offered_at >= since)
+        .group_by(SurveyOffer.touchpoint)
+    ).all()
+    return dict(rows)
+
+
 def satisfaction_trust(now: dt.datetime) -> Figure:
-    """Rows start with the touchpoint's code; _dress puts its name, in the reader's language, in its place."""
-    groups = {g.touchpoint: g for g in summarize(by_language=False, since=now - LOOKBACK)}
+    """Rows start with the touchpoint's code; _dress puts its name, in the reader's language, in its place. The
+    response rate is the responses over the people offered the survey, in percent; none while fewer were offered
+    than answered (responses from before offers were counted)."""
+    since = now - LOOKBACK
+    groups = {g.touchpoint: g for g in summarize(by_language=False, since=since)}
+    volumes, offers = transaction_volumes(since, now), survey_offers(since)
     rows = []
     for touchpoint in TOUCHPOINTS:
         group = groups.get(touchpoint)
-        row: list = [touchpoint, group.responses if group else 0]
+        responses = group.responses if group else 0
+        row: list = [touchpoint, responses]
         for driver in ("satisfaction", "trust"):
             summary = group.drivers[driver] if group else None
             answers = summary.answers if summary else 0
             enough = answers >= MIN_SAMPLE
             row += [answers, _round(summary.pct_agree) if enough else None, _round(summary.mean, 2) if enough else None]
+        offered = offers.get(touchpoint, 0)
+        rate = _round(100 * responses / offered) if offered and responses <= offered else None
+        row += [volumes[touchpoint], offered, rate]
         rows.append(tuple(row))
     return _dress("satisfaction-trust", SATISFACTION_COLUMNS, tuple(rows), now)
 
@@ -320,7 +357,11 @@ NOTES = {
         'with the service I received from Trusted Traveler." Trust: "This interaction increased my confidence '
         'in Trusted Traveler." Each is answered on a 5-point scale from 1 (strongly disagree) to 5 (strongly '
         'agree). "Agree" is the share answering 4 or 5; the mean is the average score. Fewer than %(n)s '
-        "answers show no figure. People who choose to answer are not a random sample.",
+        "answers show no figure. People who choose to answer are not a random sample. Transactions: the "
+        "applications submitted, appointments attended and decisions made in the same 365 days. Offered the survey: "
+        "the travelers shown the invitation on their page after that transaction (each counted once). The response "
+        "rate is the responses over the people offered the survey; it is not shown while fewer were offered than "
+        "answered, as for answers given before offers were counted.",
         n=MIN_SAMPLE,
     ),
 }
@@ -341,6 +382,9 @@ LABELS = {
     "trust_answers": _l("Trust answers"),
     "trust_pct_agree": _l("Trust: agree (%)"),
     "trust_mean": _l("Trust: mean (1–5)"),
+    "transactions": _l("Transactions"),
+    "offered": _l("Offered the survey"),
+    "response_rate": _l("Response rate (%)"),
 }
 ENOUGH: dict[str, Callable[[tuple[tuple, ...]], bool]] = {
     "applications-per-week": lambda rows: sum(sum(r[1:]) for r in rows) >= MIN_SAMPLE,

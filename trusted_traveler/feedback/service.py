@@ -9,11 +9,13 @@ from dataclasses import dataclass
 
 from flask_babel import gettext as _
 from sqlalchemy import select
+from sqlalchemy.dialects import postgresql, sqlite
 
 from trusted_traveler.casework.states import Status
+from trusted_traveler.db import utcnow
 from trusted_traveler.errors import DomainError
 from trusted_traveler.extensions import db
-from trusted_traveler.feedback.models import FeedbackResponse
+from trusted_traveler.feedback.models import FeedbackResponse, SurveyOffer
 from trusted_traveler.scheduling.models import Appointment
 
 
@@ -182,3 +184,14 @@ def survey_touchpoint_for(application) -> str | None:
         .limit(1)
     )
     return "appointment" if completed is not None else None
+
+
+def record_offer(applications, touchpoint: str) -> None:
+    """Note that the survey at `touchpoint` was offered to the traveler of each of `applications` (its invitation
+    shown on their page): the first showing counts, later ones insert nothing (one statement, whether or not the
+    row is there). Flushes."""
+    rows = [{"application_id": a.id, "touchpoint": touchpoint, "offered_at": utcnow()} for a in applications]
+    if not rows:
+        return
+    insert = postgresql.insert if db.session.get_bind().dialect.name == "postgresql" else sqlite.insert
+    db.session.execute(insert(SurveyOffer).values(rows).on_conflict_do_nothing())

@@ -1,9 +1,11 @@
-"""The daily membership job: expiry reminders 6, 3 and 1 months before `valid_until`, then Expired on the day.
+"""The daily membership job: expiry reminders 6, 3 and 1 months before `valid_until`, then Expired on the day, or,
+while a renewal filed before that day is pending, when it is decided or the grace period ends (BRIEF.md 2).
 
 Run by `flask memberships-daily` and once a day by `flask worker`. Idempotent and safe to run twice at once: each
 step is a conditional UPDATE (`last_reminder_months` lowered only if it is higher, `status` moved only from
 active), and the notification is written only by the run whose UPDATE changed the row, in the same transaction.
-Revoked memberships are never touched. Flushes; the caller commits.
+Revoked memberships are never touched. A renewal closed without approval after the expiry date expires the
+membership it kept in use at once (`renewal_closed`, from the transition). Flushes; the caller commits.
 """
 
 from __future__ import annotations
@@ -18,10 +20,11 @@ from sqlalchemy.orm import aliased, joinedload
 
 from trusted_traveler.casework.models import Application
 from trusted_traveler.casework.states import UNDER_WAY
+from trusted_traveler.db import utc_day
 from trusted_traveler.extensions import db
 from trusted_traveler.i18n import format_day, later
 from trusted_traveler.memberships.models import Membership
-from trusted_traveler.memberships.service import renewal_window
+from trusted_traveler.memberships.service import kept_by_pending_renewal, renewal_window
 from trusted_traveler.notifications.service import notify
 from trusted_traveler.profiles.models import ApplicantProfile
 
@@ -62,20 +65,24 @@ def reminder_due(membership: Membership, today: dt.date) -> int | None:
 
 
 def owed_something(today: dt.date):
-    """SQL: the active memberships that expire today or earlier, or may be owed a reminder today: inside a
-    threshold's window and not yet reminded at that threshold. reminder_due decides; this only keeps the job from
-    reading every membership of the next six months each day (millions at national scale) to remind a few
-    thousand. A few days' slack for month ends: 31 August's six-month reminder is due on 28 February."""
+    """SQL: the active memberships that expire today or earlier, unless a pending renewal filed before their expiry
+    date keeps them in use (service.kept_by_pending_renewal), or may be owed a reminder today: inside a threshold's
+    window and not yet reminded at that threshold. reminder_due decides; this only keeps the job from reading every
+    membership of the next six months each day (millions at national scale) to remind a few thousand, and every
+    membership a renewal keeps in use each day of its grace period. A few days' slack for month ends: 31 August's
+    six-month reminder is due on 28 February."""
     slack = dt.timedelta(days=4)
     last = Membership.last_reminder_months
     within = [
         and_(
+            Membership.valid_until > today,
             Membership.valid_until <= add_months(today, months) + slack,
             or_(last.is_(None), last > months),
         )
         for months in REMINDER_MONTHS
     ]
-    return and_(Membership.status == "active", or_(Membership.valid_until <= today, *within))
+    expiring = and_(Membership.valid_until <= today, ~kept_by_pending_renewal(today))
+    return and_(Membership.status == "active", or_(expiring, *within))
 
 
 def _superseded(membership: Membership):
@@ -145,7 +152,21 @@ def _remind(membership: Membership, months: int, today: dt.date) -> bool:
     return True
 
 
-def _expire(membership: Membership) -> bool:
+def _renewal_filed_before_expiry(membership: Membership) -> Application | None:
+    """The latest renewal of `membership` submitted on a day before its expiry date, decided or not."""
+    return db.session.scalar(
+        select(Application)
+        .where(
+            Application.renewal_of_id == membership.application_id,
+            Application.submitted_at.is_not(None),
+            utc_day(Application.submitted_at) < membership.valid_until,
+        )
+        .order_by(Application.id.desc())
+        .limit(1)
+    )
+
+
+def _expire(membership: Membership, today: dt.date) -> bool:
     claimed = db.session.execute(
         update(Membership)
         .where(Membership.id == membership.id, Membership.status == "active")
@@ -159,29 +180,68 @@ def _expire(membership: Membership) -> bool:
         return True  # the renewal carries on from here; nothing for the member to do
     program = membership.program.name
     _opens, closes = renewal_window(membership)
-    if closes > membership.valid_until:
+    if closes > today:
         next_step = _l(
             "You can still renew it until %(date)s; after that you would apply again as new.", date=_fmt(closes)
         )
     else:
         next_step = _l("To keep it, apply again.")
-    notify(
-        membership.profile.account,
-        kind="membership_expired",
-        title=_l("Your %(program)s membership has expired", program=program),
-        body=_l(
+    renewal = _renewal_filed_before_expiry(membership) if today > membership.valid_until else None
+    pending = renewal is not None and renewal.status_enum in UNDER_WAY and renewal.decided_at is None
+    if pending:
+        # The grace period ended with the renewal still pending: approving it makes the membership active again.
+        next_step = _l(
+            "Your renewal %(reference)s is still open; if it is approved, your membership will be active again.",
+            reference=renewal.reference,
+        )
+    closed_on = (renewal.decided_at or renewal.status_entered_at) if renewal is not None else None
+    if pending or (closed_on is not None and closed_on.astimezone(dt.UTC).date() >= membership.valid_until):
+        # Its benefits went on after the expiry date while the renewal was pending.
+        body = _l(
+            "Your %(program)s membership expired on %(date)s. Its benefits continued while your renewal was "
+            "pending and have now ended. %(next_step)s",
+            program=program,
+            date=_fmt(membership.valid_until),
+            next_step=next_step,
+        )
+    else:
+        body = _l(
             "Your %(program)s membership expired on %(date)s. %(next_step)s",
             program=program,
             date=_fmt(membership.valid_until),
             next_step=next_step,
-        ),
+        )
+    notify(
+        membership.profile.account,
+        kind="membership_expired",
+        title=_l("Your %(program)s membership has expired", program=program),
+        body=body,
         link=RENEW_LINK,
     )
     return True
 
 
+def renewal_closed(renewal: Application, today: dt.date) -> bool:
+    """A renewal closed without approval (denied, withdrawn): the membership it renews no longer has anything to
+    wait for, so if its expiry date has come it expires now, not at the next daily run. At most one application of
+    a program is open, so no other renewal can be keeping it. Returns whether it expired."""
+    if renewal.renewal_of_id is None:
+        return False
+    membership = db.session.scalar(
+        select(Membership)
+        .where(
+            Membership.application_id == renewal.renewal_of_id,
+            Membership.status == "active",
+            Membership.valid_until <= today,
+        )
+        .options(joinedload(Membership.profile).joinedload(ApplicantProfile.account))
+    )
+    return membership is not None and _expire(membership, today)
+
+
 def run_daily(today: dt.date) -> DailyResult:
-    """Send the expiry reminders due today and expire memberships whose `valid_until` is today or earlier."""
+    """Send the expiry reminders due today and expire memberships whose `valid_until` is today or earlier, except
+    those a pending renewal filed before that day keeps in use (until it is decided or the grace period ends)."""
     result = DailyResult()
     candidates = db.session.scalars(
         select(Membership)
@@ -191,7 +251,7 @@ def run_daily(today: dt.date) -> DailyResult:
     )
     for membership in list(candidates):
         if membership.valid_until <= today:
-            result.expired += _expire(membership)
+            result.expired += _expire(membership, today)
         elif (months := reminder_due(membership, today)) is not None:
             result.reminded += _remind(membership, months, today)
     db.session.flush()

@@ -4,13 +4,19 @@ from __future__ import annotations
 
 import datetime as dt
 import secrets
+from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import and_, exists, false, or_, select
+from sqlalchemy.orm import aliased
 
+from trusted_traveler.casework.models import Application
+from trusted_traveler.casework.states import UNDER_WAY
+from trusted_traveler.db import utc_day
 from trusted_traveler.errors import NotFound
 from trusted_traveler.extensions import db
 from trusted_traveler.memberships.models import Membership
-from trusted_traveler.programs.service import parameter_value
+from trusted_traveler.programs.models import program_includes
+from trusted_traveler.programs.service import list_programs, parameter_periods, parameter_value
 
 
 def new_ktn(program_code: str) -> str:
@@ -83,7 +89,7 @@ def extend_membership(membership: Membership, application, *, today: dt.date) ->
     """The renewal `application`'s new term on the `membership` it renews (its renewed_membership), same number."""
     start = max(membership.valid_until, today)
     membership.valid_until = validity_until(application.program, application.profile.date_of_birth, start)
-    membership.application_id = application.id
+    membership.application = application  # the relationship, not only its id: read in this transaction too
     membership.status = "active"
     membership.last_reminder_months = None
     return membership
@@ -113,17 +119,122 @@ def memberships_for(profile_id: int) -> list[Membership]:
     )
 
 
+GRACE_PERIOD = "grace_period_days"
+
+
+def grace_days(program, expiry: dt.date) -> int:
+    """The grace period after a membership's expiry date, in days: the dated parameter in force on that date (so it
+    does not move under a membership when a later change takes effect); none in force means none (PreCheck)."""
+    try:
+        return int(parameter_value(program, GRACE_PERIOD, expiry))
+    except NotFound:
+        return 0
+
+
 def renewal_window(membership: Membership) -> tuple[dt.date, dt.date]:
     """The dates between which `membership` may be renewed (dated parameters: the renewal window before expiry and
     the grace period after it, each the value in force on the expiry date, so a membership's window does not move
     under it when a later change takes effect; no grace period parameter means none)."""
     program = membership.program
     before = int(parameter_value(program, "renewal_window_days", membership.valid_until))
-    try:
-        after = int(parameter_value(program, "grace_period_days", membership.valid_until))
-    except NotFound:
-        after = 0
+    after = grace_days(program, membership.valid_until)
     return membership.valid_until - dt.timedelta(days=before), membership.valid_until + dt.timedelta(days=after)
+
+
+# --- Benefits while a renewal is pending ----------------------------------------------------------------------
+# BRIEF.md 2: a renewal filed before expiry keeps the benefits while it is pending, for up to the grace period.
+# The membership then stays active past its valid_until: until the renewal is decided (approval extends it; a denial
+# expires it at once: lifecycle.renewal_closed) or the grace period ends (valid_until + grace days, the day the
+# daily job expires it, as it expires an ordinary membership on valid_until). A renewal filed after expiry, inside
+# the grace period, renews the number but brings no benefits back until it is approved. Only programs with a grace
+# period in force on the expiry date (today Global Entry) keep benefits so.
+
+
+def _renewal_pending_since_before_expiry(renewal, membership) -> list:
+    """SQL conditions: `renewal` renews `membership` (it points at the application that holds it), was submitted
+    (paid) on a day before the membership's expiry date, and is still under way without having been decided (a
+    denial taken back to reconsideration does not keep benefits again)."""
+    return [
+        renewal.renewal_of_id == membership.application_id,
+        renewal.status.in_(sorted(s.value for s in UNDER_WAY)),
+        renewal.decided_at.is_(None),
+        utc_day(renewal.submitted_at) < membership.valid_until,
+    ]
+
+
+def within_grace_period(today: dt.date, membership=Membership):
+    """SQL: memberships whose grace period after expiry has not ended on `today` (valid_until + grace days > today,
+    with the grace period in force on each one's valid_until). The periods of the dated parameter become one range
+    of expiry dates each, so the database compares dates with dates computed here and reads no parameter per row."""
+    clauses = []
+    for program in list_programs():
+        for start, until, days in parameter_periods(program, GRACE_PERIOD):
+            if not days or int(days) <= 0:
+                continue
+            clauses.append(
+                and_(
+                    membership.program_id == program.id,
+                    membership.valid_until >= start,
+                    *([membership.valid_until < until] if until is not None else []),
+                    membership.valid_until > today - dt.timedelta(days=int(days)),
+                )
+            )
+    return or_(false(), *clauses)
+
+
+def kept_by_pending_renewal(today: dt.date, membership=Membership):
+    """SQL: active memberships past their expiry date whose benefits continue on `today`: a renewal filed before
+    the expiry date is pending and the grace period has not ended. The daily job leaves them active."""
+    renewal = aliased(Application)
+    return and_(
+        membership.status == "active",
+        membership.valid_until <= today,
+        exists().where(*_renewal_pending_since_before_expiry(renewal, membership)),
+        within_grace_period(today, membership),
+    )
+
+
+@dataclass(frozen=True)
+class PendingRenewal:
+    """A renewal that keeps (or, if still pending on the expiry date, will keep) a membership in use."""
+
+    reference: str  # the renewal application's
+    until: dt.date  # the end of the grace period: the benefits continue until it at the latest
+    expired: bool  # past the expiry date: the membership is in use only because of the renewal
+
+
+def pending_renewals(memberships: list[Membership], today: dt.date) -> dict[int, PendingRenewal]:
+    """The renewals keeping each of `memberships` in use after its expiry date, by membership id: a renewal filed
+    before the expiry date and still pending, for a membership that is active and whose program has a grace period
+    that has not ended. One statement for the renewals, whatever the number of memberships (at most one renewal
+    is open per program); the grace period is read only for those that have one."""
+    active = {m.id: m for m in memberships if m.status == "active"}
+    if not active:
+        return {}
+    renewal = aliased(Application)
+    rows = db.session.execute(
+        select(Membership.id, renewal.reference)
+        .join(renewal, and_(*_renewal_pending_since_before_expiry(renewal, Membership)))
+        .where(Membership.id.in_(sorted(active)))
+    ).all()
+    found = {}
+    for membership_id, reference in rows:
+        membership = active[membership_id]
+        until = renewal_window(membership)[1]
+        if until > membership.valid_until and until > today:
+            found[membership_id] = PendingRenewal(reference, until, expired=membership.valid_until <= today)
+    return found
+
+
+def latest_membership(profile_id: int, program_id: int) -> Membership | None:
+    """The member's latest membership of a program whatever its status (latest expiry, then latest issued): the
+    one their standing in the program rests on now, and the application that holds it is where it is decided."""
+    return db.session.scalar(
+        select(Membership)
+        .where(Membership.profile_id == profile_id, Membership.program_id == program_id)
+        .order_by(Membership.valid_until.desc(), Membership.id.desc())
+        .limit(1)
+    )
 
 
 def current_membership(profile_id: int, program_id: int, today: dt.date) -> Membership | None:
@@ -137,3 +248,23 @@ def current_membership(profile_id: int, program_id: int, today: dt.date) -> Memb
     if latest is None or renewal_window(latest)[1] < today:
         return None
     return latest
+
+
+def including_membership(profile_id: int, program, today: dt.date) -> Membership | None:
+    """A membership the person holds on `today` in a program that includes `program` (Global Entry includes TSA
+    PreCheck, BRIEF.md section 2: its Known Traveler Number works for both), the one that lasts longest: active,
+    begun, and not yet at its `valid_until` (the day it expires). An application under way gives nothing yet, and
+    neither does a membership in its grace period: it has expired."""
+    return db.session.scalar(
+        select(Membership)
+        .join(program_includes, program_includes.c.program_id == Membership.program_id)
+        .where(
+            program_includes.c.included_program_id == program.id,
+            Membership.profile_id == profile_id,
+            Membership.status == "active",
+            Membership.valid_from <= today,
+            Membership.valid_until > today,
+        )
+        .order_by(Membership.valid_until.desc(), Membership.id)
+        .limit(1)
+    )

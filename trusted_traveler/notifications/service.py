@@ -38,6 +38,22 @@ def notify(account, *, kind: str, title: str, body: str, link: str | None = None
     return note
 
 
+def queue_email(recipient: str, *, kind: str, subject, body, language: str | None = None) -> OutboxMessage:
+    """An e-mail to an address that need not be an account's (a minor's parent or guardian), through the outbox in
+    the caller's transaction, with no in-app notification (there is no account to show it to). Pass `subject` and
+    `body` as lazy strings: they are written in `language` (English unless "es")."""
+    language = language if language in ("en", "es") else "en"
+    with force_locale(language):
+        subject, body = str(subject), str(body)
+    message = OutboxMessage(
+        kind=f"email.{kind}",
+        recipient=recipient,
+        payload={"subject": subject, "body": body, "link": None, "language": language},
+    )
+    db.session.add(message)
+    return message
+
+
 def notify_about(application, *, kind: str, title: str, body: str) -> Notification:
     """Tell the traveler something about one of their applications, linking to its page."""
     return notify(

@@ -12,6 +12,12 @@ in force that day when checkout begins and again when the payment returns, befor
 changed since the traveler last saw it is never charged silently: checkout stops and says so (`FeeChanged`), and a
 return paid at the old amount is refunded in full, as above, with the new amount named.
 
+Eligibility is not fixed either: the traveler can change their profile after choosing a program, and rules change.
+Each draft is judged again by the rules in force (casework.judge) when checkout begins, before any charge: one the
+person can no longer apply for stops the checkout with the reasons (casework.NoLongerEligible), and the draft is
+kept, to correct the profile or remove it. A return for a draft judged ineligible when it arrives is refunded in
+full, as above, with the reasons, and submits nothing.
+
 A return that never arrives (the tab closed before the redirect, a network drop) loses nothing: `reconcile` asks
 the gateway about every unfinished payment older than half an hour and settles it exactly as its return would have
 (`settle`, the one code path for both), then tells the traveler. A return that comes after the sweep is a repeat."""
@@ -96,12 +102,22 @@ def begin_checkout(applications: list[Application], *, by, return_url: str, toda
     application's fee until now), nothing is charged or submitted: the new fees are flushed and FeeChanged says what
     changed; the caller commits them (so the checkout shows them) rather than rolling back.
 
+    Before that, each is judged again by the rules in force `today` (casework.judge, which keeps the answer as its
+    snapshot): when the person can no longer apply for one, nothing is charged or submitted, the drafts are kept and
+    NoLongerEligible gives the reasons; the caller commits the new answers, as for FeeChanged.
+
     Raises:
+        casework.NoLongerEligible: the person cannot apply now for a program in the checkout.
         FeeChanged: a fee changed since the traveler last saw it.
         BusinessRuleViolation: nothing to pay for, or a draft that cannot be paid for (submitted, not attested).
     """
     _check_payable(applications, by)
     today = today or service_today()
+    answers = [(a, casework.judge(a, today=today, by=by)) for a in applications]
+    ineligible = [(a, answer) for a, answer in answers if answer["outcome"] == "ineligible"]
+    if ineligible:
+        db.session.flush()
+        raise casework.NoLongerEligible(_ineligible_message(ineligible))
     before = {a.id: (a.fee, a.fee_waiver_reason) for a in applications}
     changed = [a for a in applications if casework.reprice(a, today=today, paying_with=applications, by=by)]
     if changed:
@@ -192,23 +208,23 @@ def settle(
     - completed, and every application is still a draft: the payment is completed and they are submitted (by the
       traveler, whose checkout it is, even when the sweep finishes it for them);
     - completed, but the checkout changed meanwhile, or a fee is no longer what it paid (each draft's fee is worked
-      out again first, from the values in force today: a waiver whose condition no longer holds is gone): the
-      whole amount is refunded through the gateway;
+      out again first, from the values in force today: a waiver whose condition no longer holds is gone), or the
+      person can no longer apply for a program in it (each draft is judged again too): the whole amount is
+      refunded through the gateway;
     - refunded already at the gateway (our record of it was lost): recorded, without refunding again;
     - declined or failed: recorded, the drafts untouched (the card page may still take another card);
     - expired, or still unpaid when the session's lifetime is over: a started payment is abandoned.
     """
     if payment.status in SETTLED:
         return
-    if result.status == "completed":
-        _reprice(payment, by=by, today=service_today())  # what each draft costs now, before anything is submitted
+    if result.status == "completed":  # before anything is submitted: what each draft costs now, and may it go on
+        _rework(payment, by=by, today=service_today())
     if result.status == "refunded":
         # The gateway refunded it but our record of that was lost (its refund and our commit are not one
         # transaction): record it now, without refunding again.
         _record_refund(payment, result.reference, by=by, **context)
     elif result.status == "completed":
-        gone, paid_elsewhere, repriced = _changed_since_started(payment)
-        if gone or paid_elsewhere or repriced:
+        if any(_changed_since_started(payment)):
             refund = gateway.refund(payment.idempotency_key)
             _record_refund(payment, refund.reference or result.reference, by=by, **context)
         else:
@@ -278,40 +294,61 @@ def _receipt_message(*, amount: str, programs: list[str]) -> str:
     )
 
 
-def _reprice(payment: Payment, *, by, today: dt.date) -> None:
+def _rework(payment: Payment, *, by, today: dt.date) -> None:
     """Bring the fee of each draft this payment is for to the value in force `today` (casework.reprice), with the
-    payment's own applications as the checkout a parent's application may be paid in."""
+    payment's own applications as the checkout a parent's application may be paid in, and judge each again by the
+    rules in force `today` (casework.judge)."""
     applications = [item.application for item in payment.items]
     for application in applications:
         casework.reprice(application, today=today, paying_with=applications, by=by)
+        casework.judge(application, today=today, by=by)
 
 
-def _changed_since_started(payment: Payment) -> tuple[list[Application], list[Application], list[PaymentItem]]:
+def _ineligible(application: Application) -> bool:
+    """A draft whose latest answer (casework.judge) is that its person cannot apply for its program."""
+    snapshot = application.eligibility_snapshot or {}
+    return application.status == Status.DRAFT and snapshot.get("outcome") == "ineligible"
+
+
+def _changed_since_started(
+    payment: Payment,
+) -> tuple[list[Application], list[Application], list[PaymentItem], list[Application]]:
     """What this payment can no longer submit: the applications that left the checkout (withdrawn: removed by the
-    traveler, or expired), those already submitted (paid for by another payment), and the items of drafts whose fee
-    is no longer the amount paid for them (see `_reprice`). Only an unfinished payment is asked: one this payment
-    submitted itself is completed already."""
+    traveler, or expired), those already submitted (paid for by another payment), the items of drafts whose fee
+    is no longer the amount paid for them, and the drafts their person can no longer apply for (see `_rework`).
+    Only an unfinished payment is asked: one this payment submitted itself is completed already."""
     applications = [item.application for item in payment.items]
     gone = [a for a in applications if a.status == Status.WITHDRAWN]
     paid_elsewhere = [a for a in applications if a.status not in (Status.DRAFT, Status.WITHDRAWN)]
     repriced = [i for i in payment.items if i.application.status == Status.DRAFT and i.amount != i.application.fee]
-    return gone, paid_elsewhere, repriced
+    ineligible = [a for a in applications if _ineligible(a)]
+    return gone, paid_elsewhere, repriced, ineligible
 
 
 def _record_refund(payment: Payment, reference: str | None, *, by, **context) -> None:
-    gone, paid_elsewhere, repriced = _changed_since_started(payment)
+    gone, paid_elsewhere, repriced, ineligible = _changed_since_started(payment)
     payment.status = "refunded"
     payment.gateway_reference = reference
     if repriced:  # what each was paid at, and what it costs now
         fees = {i.application.reference: {"paid": str(i.amount), "now": str(i.application.fee)} for i in repriced}
         context = {"fees": fees, **context}
+    if ineligible:  # the answer that stopped each
+        context = {"eligibility": {a.reference: a.eligibility_snapshot for a in ineligible}, **context}
     record_event(
         "payment.refunded",
         "payment",
         payment.id,
         by=by,
         amount=str(payment.amount),
-        reason="checkout_changed" if gone or paid_elsewhere else "fee_changed" if repriced else "refunded_by_gateway",
+        reason=(
+            "checkout_changed"
+            if gone or paid_elsewhere
+            else "ineligible"
+            if ineligible
+            else "fee_changed"
+            if repriced
+            else "refunded_by_gateway"
+        ),
         applications={a.reference: a.status for a in gone + paid_elsewhere},
         **context,
     )
@@ -335,13 +372,14 @@ class RefundExplanation:
 def explain_refund(payment: Payment) -> RefundExplanation:
     """What the traveler is told about a refunded payment: what changed, that the whole amount went back and
     nothing was submitted, and whether to pay again for what remains in the checkout."""
-    gone, paid_elsewhere, repriced = _changed_since_started(payment)
+    gone, paid_elsewhere, repriced, ineligible = _changed_since_started(payment)
     drafts_remain = bool(casework.open_drafts(payment.items[0].application.profile))
     message = later(
         _refund_message,
         amount=str(payment.amount),
         gone=[a.program.name for a in gone],
         paid_elsewhere=[a.program.name for a in paid_elsewhere],
+        ineligible=[(a.program.name, a.program.code, a.eligibility_snapshot) for a in ineligible],
         repriced=[(i.application.program.name, str(i.amount), str(i.application.fee)) for i in repriced],
         waiver_age=_age_of_majority(service_today()) if any(_waiver_lost(i) for i in repriced) else None,
         drafts_remain=drafts_remain,
@@ -392,6 +430,22 @@ def _fee_change_message(changes: list[tuple[str, object, object]], *, waiver_los
     return " ".join(parts)
 
 
+def _ineligible_message(ineligible: list[tuple[Application, dict]]) -> str:
+    """What begin_checkout tells the traveler when they can no longer apply for a program in the checkout: each
+    one's reasons (the rule engine's answer), that nothing was charged, and what they can do."""
+    parts = [
+        casework.cannot_apply(a.program.name, [r["message"] for r in answer["reasons"]]) for a, answer in ineligible
+    ]
+    parts.append(
+        _(
+            "You have not been charged. If something in your profile is wrong, correct it and confirm again; "
+            "otherwise remove %(programs)s from your checkout.",
+            programs=_programs([a.program.name for a, _answer in ineligible]),
+        )
+    )
+    return " ".join(parts)
+
+
 def _refund_message(
     *,
     amount: str,
@@ -400,6 +454,7 @@ def _refund_message(
     drafts_remain: bool,
     repriced: list[tuple[str, str, str]] = (),
     waiver_age: int | None = None,
+    ineligible: list[tuple[str, str, dict]] = (),
 ) -> str:
     if gone:
         what = _(
@@ -415,6 +470,24 @@ def _refund_message(
             programs=_programs(paid_elsewhere),
             amount=amount,
         )
+    elif ineligible:  # (program name, code, its eligibility snapshot): the reasons in the reader's language
+        names = _programs([name for name, _code, _snapshot in ineligible])
+        what = _(
+            "Before submitting, we checked your profile again against the rules in force today: you can no longer "
+            "apply for %(programs)s. We refunded the full amount of $%(amount)s to your card and did not submit any "
+            "application.",
+            programs=names,
+            amount=amount,
+        )
+        reasons = [
+            casework.cannot_apply(name, casework.snapshot_reasons(code, snap)) for name, code, snap in ineligible
+        ]
+        then = _(
+            "If something in your profile is wrong, correct it and pay again; otherwise remove %(programs)s from your "
+            "checkout.",
+            programs=names,
+        )
+        return " ".join([what, *reasons, then])
     elif repriced:
         what = _(
             "While you were paying, the fee changed: %(changes)s. We refunded the full amount of $%(amount)s to your "

@@ -162,6 +162,9 @@ def _application(application: Application, theirs: dict[str, dict[int, list]]) -
         "submitted_at": application.submitted_at,
         "decided_at": application.decided_at,
         "eligibility": application.eligibility_snapshot,
+        # the profile as it was when the application was submitted, and the rules' answer after a later change
+        "profile_as_submitted": application.submitted_profile,
+        "eligibility_after_a_change": application.eligibility_now,
         # the history of statuses, without who acted or their notes (officers' working papers)
         "status_history": [{"status": e.to_status, "at": e.created_at} for e in application.events],
         "information_requests": [

@@ -1,5 +1,6 @@
 """Five-year address and employment histories: periods are (from month, to month or present), and the months they
-leave uncovered are computed, never stored. Pure functions, no database."""
+leave uncovered are computed, never stored. A person younger than five years accounts only for the months since
+their birth. Pure functions, no database."""
 
 from __future__ import annotations
 
@@ -33,17 +34,26 @@ class Gap:
         return first if self.start == self.end else f"{first} to {self.end.strftime('%B %Y')}"
 
 
-def window(today: dt.date, years: int = LOOKBACK_YEARS) -> tuple[dt.date, dt.date]:
-    """The months a history must cover: from the same month `years` ago through this month."""
+def window(today: dt.date, years: int = LOOKBACK_YEARS, *, born: dt.date | None = None) -> tuple[dt.date, dt.date]:
+    """The months a history must cover: from the same month `years` ago, or from the month of birth (`born`) when
+    that is later, through this month."""
     this_month = first_of_month(today)
-    return add_months(this_month, -12 * years), this_month
+    start = add_months(this_month, -12 * years)
+    if born is not None:
+        start = min(max(start, first_of_month(born)), this_month)
+    return start, this_month
 
 
 def find_gaps(
-    periods: Iterable[tuple[dt.date, dt.date | None]], *, today: dt.date, years: int = LOOKBACK_YEARS
+    periods: Iterable[tuple[dt.date, dt.date | None]],
+    *,
+    today: dt.date,
+    years: int = LOOKBACK_YEARS,
+    born: dt.date | None = None,
 ) -> list[Gap]:
-    """The runs of months in the look-back window that no period covers. `to` None means "to the present"."""
-    start, end = window(today, years)
+    """The runs of months in the look-back window (which starts no earlier than the month of birth, `born`, when
+    known) that no period covers. `to` None means "to the present"."""
+    start, end = window(today, years, born=born)
     covered: set[dt.date] = set()
     for frm, to in periods:
         month = max(first_of_month(frm), start)

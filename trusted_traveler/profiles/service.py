@@ -5,16 +5,20 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from trusted_traveler.audit.record import record_event
+from trusted_traveler.casework.changes import recheck, under_way
 from trusted_traveler.casework.models import Application
 from trusted_traveler.casework.references import normalize_reference
 from trusted_traveler.casework.states import UNDER_WAY, Status
-from trusted_traveler.db import utcnow
-from trusted_traveler.errors import BusinessRuleViolation
+from trusted_traveler.db import service_today, utcnow
+from trusted_traveler.errors import BusinessRuleViolation, DomainError
 from trusted_traveler.extensions import db
 from trusted_traveler.memberships.models import Membership
+from trusted_traveler.notifications.service import queue_email
 from trusted_traveler.profiles.history import find_gaps
 from trusted_traveler.profiles.models import (
     AddressPeriod,
@@ -26,6 +30,7 @@ from trusted_traveler.profiles.models import (
     OffenseDisclosure,
     OtherName,
 )
+from trusted_traveler.rules.service import book_in_force
 
 # The guided intake, in order. The guardian step applies only to applicants under 18.
 STEPS = (
@@ -49,7 +54,26 @@ COLLECTIONS = {
     "countries_visited": CountryVisited,
     "offenses": OffenseDisclosure,
 }
-AGE_OF_MAJORITY = 18
+AGE_OF_MAJORITY = 18  # when no age_of_majority setting is in force
+# How long an answer to "which countries have you visited in the last 5 years?" stands: as long as a draft is kept
+# (casework.service.DRAFT_RETENTION). An older answer may leave out trips since, and every renewal (at most a year
+# before a five-year term ends) is far older, so a renewal always asks again.
+TRAVEL_ANSWER_STANDS = dt.timedelta(days=180)
+# Who the parent or guardian is: a change to any of these is a different person, whose own consent is needed.
+GUARDIAN_IDENTITY = ("guardian_given_names", "guardian_surname", "guardian_email", "guardian_profile_id")
+# The profile fields the eligibility rules read (eligibility_facts). Changing one after submission has the rules
+# answer again for each application under way (casework.changes.recheck).
+RULE_FIELDS = frozenset(
+    {
+        "date_of_birth",
+        "citizenships",
+        "lawful_permanent_resident",
+        "offenses",
+        "customs_immigration_violation",
+        "under_investigation",
+        "inadmissible_or_waiver",
+    }
+)
 
 
 def profile_for(account) -> ApplicantProfile | None:
@@ -77,16 +101,70 @@ def is_minor(profile: ApplicantProfile, today: dt.date) -> bool:
     return age is not None and age < AGE_OF_MAJORITY
 
 
+def age_of_majority(today: dt.date) -> int:
+    """The age of majority in force on `today`: the dated `age_of_majority` setting as the Global Entry rules and
+    fee read it (their rule book, the program's value else the service-wide one), 18 if none is in force."""
+    try:
+        value = book_in_force("global_entry", today).params.get("age_of_majority")
+    except DomainError:  # no Global Entry rules in force on that day
+        value = None
+    return AGE_OF_MAJORITY if value is None else int(value)
+
+
+def is_adult(profile: ApplicantProfile, today: dt.date) -> bool:
+    """Of the age of majority on `today` (a profile without a date of birth is not known to be)."""
+    age = age_on(profile, today)
+    return age is not None and age >= age_of_majority(today)
+
+
 def applicable_steps(profile: ApplicantProfile, today: dt.date) -> list[str]:
     return [s for s in STEPS if s != "guardian" or is_minor(profile, today)]
 
 
 def address_gaps(profile: ApplicantProfile, today: dt.date):
-    return find_gaps(((a.from_month, a.to_month) for a in profile.addresses), today=today)
+    """The months of the last five years, or since birth for a younger person, that no address covers."""
+    periods = ((a.from_month, a.to_month) for a in profile.addresses)
+    return find_gaps(periods, today=today, born=profile.date_of_birth)
 
 
 def employment_gaps(profile: ApplicantProfile, today: dt.date):
-    return find_gaps(((e.from_month, e.to_month) for e in profile.employment), today=today)
+    """The months of the last five years, or since birth for a younger person, that no work, study or other period
+    covers (a young child's is one "not working" period from birth)."""
+    periods = ((e.from_month, e.to_month) for e in profile.employment)
+    return find_gaps(periods, today=today, born=profile.date_of_birth)
+
+
+def expired_documents(profile: ApplicantProfile, today: dt.date) -> list[IdentityDocument]:
+    """The identity documents no longer valid on `today`: expiring today counts, as on the documents page (a passport
+    that expired recently proves citizenship at most, never identity, BRIEF.md section 1.4). Until each is renewed
+    or removed the documents step is unfinished, so no application, new or renewal, can rest on it."""
+    return [d for d in profile.documents if d.expires_on is not None and d.expires_on <= today]
+
+
+def saved_on(profile: ApplicantProfile, step: str) -> dt.date | None:
+    """The day `step` was last saved, if known (steps saved before this was recorded have no day)."""
+    day = (profile.intake_progress or {}).get("saved_on", {}).get(step)
+    return dt.date.fromisoformat(day) if day else None
+
+
+def travel_answer_stale(profile: ApplicantProfile, today: dt.date) -> bool:
+    """Whether the countries visited were answered, but too long ago to stand for the last five years now
+    (TRAVEL_ANSWER_STANDS), or on a day not recorded: the person confirms or updates them before applying."""
+    if "travel" not in (profile.intake_progress or {}).get("saved", []):
+        return False
+    day = saved_on(profile, "travel")
+    return day is None or day < today - TRAVEL_ANSWER_STANDS
+
+
+def out_of_date_steps(profile: ApplicantProfile, today: dt.date) -> list[str]:
+    """The steps answered before whose answers no longer stand on `today`: an expired identity document, countries
+    visited answered too long ago. Each is unfinished until the person updates or confirms it."""
+    steps = []
+    if expired_documents(profile, today):
+        steps.append("documents")
+    if travel_answer_stale(profile, today):
+        steps.append("travel")
+    return steps
 
 
 def step_complete(profile: ApplicantProfile, step: str, today: dt.date) -> bool:
@@ -96,11 +174,11 @@ def step_complete(profile: ApplicantProfile, step: str, today: dt.date) -> bool:
         "names": lambda: bool(p.given_names and p.surname),
         "birth": lambda: bool(p.date_of_birth and p.birth_country and p.sex and p.height_cm and p.eye_color),
         "citizenship": lambda: bool(p.citizenships),
-        "documents": lambda: bool(p.documents),
+        "documents": lambda: bool(p.documents) and not expired_documents(p, today),
         "contact": lambda: bool(p.email and p.phone and (p.mailing_same_as_residential or p.mailing_line1)),
         "addresses": lambda: bool(p.addresses) and not address_gaps(p, today),
         "employment": lambda: bool(p.employment) and not employment_gaps(p, today),
-        "travel": lambda: "travel" in saved,
+        "travel": lambda: "travel" in saved and not travel_answer_stale(p, today),
         "background": lambda: p.background_answered_at is not None,
         "guardian": lambda: bool(p.guardian_surname and p.guardian_consent_at),
     }
@@ -126,7 +204,9 @@ def save_step(
     collections: dict[str, list[dict[str, Any]]] | None = None,
 ) -> list[str]:
     """Save one intake step: set scalar fields, replace whole child collections, stamp "last saved", remember the
-    step was saved, and audit which fields changed (names only, never values). Returns the changed field names."""
+    step was saved, and audit which fields changed (names only, never values). A change to a field the eligibility
+    rules read has them answer again for each submitted application still open (casework.changes.recheck; what was
+    submitted is kept on the application). Returns the changed field names."""
     if step not in STEPS:
         raise BusinessRuleViolation(f"There is no intake step called {step!r}.")
     changed: list[str] = []
@@ -144,12 +224,23 @@ def save_step(
             changed.append(name)
     progress = dict(profile.intake_progress or {})
     progress["saved"] = sorted(set(progress.get("saved", [])) | {step})
+    progress["saved_on"] = {**progress.get("saved_on", {}), step: service_today().isoformat()}
     progress["last_step"] = step
     profile.intake_progress = progress
     profile.updated_at = utcnow()
     if changed:
         record_event("profile.updated", "profile", profile.id, by=by, step=step, fields=changed)
     db.session.flush()
+    if RULE_FIELDS.intersection(changed):
+        today = service_today()
+        recheck(
+            under_way(profile.id),
+            lambda: eligibility_facts(profile, today),
+            step=step,
+            fields=changed,
+            by=by,
+            today=today,
+        )
     return changed
 
 
@@ -169,11 +260,97 @@ def resolve_guardian(reference: str | None) -> ApplicantProfile | None:
     return application.profile if application is not None else None
 
 
+def guardian_for(profile: ApplicantProfile, reference: str | None, today: dt.date) -> ApplicantProfile | None:
+    """The parent or guardian a minor links by their application reference or Known Traveler Number (None for no
+    reference). Refused (BusinessRuleViolation, with what to do) when nothing has that number, when it is the
+    minor's own, or when its holder is not an adult on `today`: a brother's or sister's application proves no
+    parent, and waives no fee."""
+    guardian = resolve_guardian(reference)
+    if reference and guardian is None:
+        raise BusinessRuleViolation(
+            _(
+                "We could not find a Global Entry application or membership with that number. "
+                "Check it, or leave it empty."
+            )
+        )
+    if guardian is None:
+        return None
+    if guardian.id == profile.id:
+        raise BusinessRuleViolation(_("Enter your parent or guardian's number, not your own."))
+    if not is_adult(guardian, today):
+        raise BusinessRuleViolation(
+            _(
+                "That number is not an adult's. A parent or guardian must be %(age)s or older: enter their own "
+                "application reference or Known Traveler Number, or leave it empty.",
+                age=age_of_majority(today),
+            )
+        )
+    return guardian
+
+
+def save_guardian(profile: ApplicantProfile, *, by, fields: dict[str, Any], today: dt.date) -> bool:
+    """Save the parent or guardian step (`fields`: the guardian_* columns but consent). The consent is the named
+    guardian's, so it is taken afresh (stamped now) the first time and whenever who the guardian is changes (names,
+    e-mail or linked application: GUARDIAN_IDENTITY); each time it is audited and the guardian is told by e-mail at
+    the address given, so someone named without knowing hears of it. Returns whether consent was taken afresh."""
+    fresh = profile.guardian_consent_at is None or any(
+        fields.get(name) != getattr(profile, name) for name in GUARDIAN_IDENTITY
+    )
+    fields = {**fields, "guardian_consent_at": utcnow() if fresh else profile.guardian_consent_at}
+    save_step(profile, "guardian", by=by, fields=fields)
+    if fresh:
+        record_event(
+            "profile.guardian_consent",
+            "profile",
+            profile.id,
+            by=by,
+            linked_guardian=profile.guardian_profile_id is not None,
+        )
+        _tell_guardian(profile, today)
+    return fresh
+
+
+def _tell_guardian(profile: ApplicantProfile, today: dt.date) -> None:
+    """The e-mail to the parent or guardian a minor named, in the linked guardian's language if they have an account
+    here, else the minor's."""
+    name = profile.full_name or profile.email or profile.account.email
+    linked = db.session.get(ApplicantProfile, profile.guardian_profile_id) if profile.guardian_profile_id else None
+    queue_email(
+        profile.guardian_email,
+        kind="guardian_consent",
+        language=(linked.account.preferred_language if linked is not None else None)
+        or profile.account.preferred_language,
+        subject=_l("%(minor)s named you as their parent or guardian", minor=name),
+        body=_l(
+            "%(minor)s named you as their parent or guardian on an application for Trusted Traveler (TSA PreCheck "
+            "or Global Entry), and confirmed that you consent to it on their behalf. Applicants under %(age)s need "
+            "the consent of a parent or legal guardian.\n\n"
+            "If this is right, you do not need to do anything.\n\n"
+            "If it is wrong (you are not their parent or guardian, or you do not consent), ask %(minor)s to correct "
+            'the "Parent or guardian" page of their Trusted Traveler profile, or to withdraw the application.',
+            minor=name,
+            age=age_of_majority(today),
+        ),
+    )
+
+
+def _adult_guardian_id(profile: ApplicantProfile, today: dt.date) -> int | None:
+    """The linked parent or guardian, if they are someone else and an adult on `today`: only such a one can waive a
+    minor's fee (a link made before the guardian page refused others counts for nothing)."""
+    guardian_id = profile.guardian_profile_id
+    if guardian_id is None or guardian_id == profile.id:
+        return None
+    guardian = db.session.get(ApplicantProfile, guardian_id)
+    return guardian_id if guardian is not None and is_adult(guardian, today) else None
+
+
 def guardian_is_member_or_applying(profile: ApplicantProfile, today: dt.date, *, paying_with=()) -> bool:
     """Whether the linked parent or guardian is a Global Entry member or is applying at the same time: the condition
     of a minor's fee waiver (BRIEF.md section 2). The parent's application ID or Known Traveler Number, entered by
     the minor, is the proof, so it counts only for what it shows on `today`:
 
+    - an adult: the guardian is someone else, of the age of majority on `today` (a brother's or sister's
+      application is no parent's);
     - a member: the guardian holds an active Global Entry membership still valid on `today`;
     - applying: the guardian has a Global Entry application that was submitted, so its fee was paid, and is still
       under way (any open status but draft); or an attested draft of theirs is in `paying_with`, the applications
@@ -182,7 +359,7 @@ def guardian_is_member_or_applying(profile: ApplicantProfile, today: dt.date, *,
     An unpaid draft does not count: it is only an intention, which its owner can drop or let expire at any time, so
     a waiver resting on it could outlive it. The waiver is worked out again at checkout and at submission
     (casework.service.fee_in_force), so one whose condition no longer holds is never kept."""
-    guardian_id = profile.guardian_profile_id
+    guardian_id = _adult_guardian_id(profile, today)
     if guardian_id is None:
         return False
     member = db.session.scalar(
@@ -211,6 +388,22 @@ def guardian_is_member_or_applying(profile: ApplicantProfile, today: dt.date, *,
     return applying is not None
 
 
+def guardian_has_unpaid_draft(profile: ApplicantProfile, today: dt.date) -> bool:
+    """Whether the linked parent or guardian (an adult: `_adult_guardian_id`) has started a Global Entry application
+    but not yet paid for it: it does not waive the minor's fee (guardian_is_member_or_applying), but it will once it
+    is paid, which the minor is told before paying in full."""
+    guardian_id = _adult_guardian_id(profile, today)
+    if guardian_id is None:
+        return False
+    draft = db.session.scalar(
+        select(Application.id)
+        .where(Application.profile_id == guardian_id, Application.status == Status.DRAFT)
+        .where(Application.program.has(code="global_entry"))
+        .limit(1)
+    )
+    return draft is not None
+
+
 def eligibility_facts(profile: ApplicantProfile, today: dt.date) -> dict[str, Any]:
     """The profile as the facts of an eligibility check (CONTRACTS.md section 1 field names)."""
     return {
@@ -227,6 +420,47 @@ def eligibility_facts(profile: ApplicantProfile, today: dt.date) -> dict[str, An
         "parent_member_or_applying": guardian_is_member_or_applying(profile, today),
         "travels_internationally": True,
     }
+
+
+def profile_record(profile: ApplicantProfile, today: dt.date) -> dict[str, Any]:
+    """The profile as an application keeps it when submitted (Application.submitted_profile), in JSON values: the
+    facts the eligibility rules read (eligibility_facts), the names, the identity documents as the case page shows
+    them (kind, issuer, last four digits, expiry: never the whole number) and the background explanation."""
+    return _json_values(
+        {
+            "facts": eligibility_facts(profile, today),
+            "name": {
+                "given_names": profile.given_names,
+                "middle_names": profile.middle_names,
+                "surname": profile.surname,
+            },
+            "other_names": [
+                {"given_names": n.given_names, "surname": n.surname, "kind": n.kind} for n in profile.other_names
+            ],
+            "documents": [
+                {
+                    "kind": d.kind,
+                    "issuing_country": d.issuing_country,
+                    "issuing_region": d.issuing_region,
+                    "number_last4": d.number_last4,
+                    "expires_on": d.expires_on,
+                }
+                for d in profile.documents
+            ],
+            "background_details": profile.background_details,
+        }
+    )
+
+
+def _json_values(value: Any) -> Any:
+    """`value` with its dates as ISO text (a JSON column holds no dates)."""
+    if isinstance(value, dict):
+        return {k: _json_values(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_json_values(v) for v in value]
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    return value
 
 
 def update_identity(

@@ -52,6 +52,38 @@ def parameter_value(program: Program | None, key: str, on: dt.date):
     return value
 
 
+def parameter_periods(program: Program, key: str) -> list[tuple[dt.date, dt.date | None, object]]:
+    """A dated parameter's values over time, as (from, until, value) in date order: each period runs from its first
+    day to the day before `until` (None: no end), and `value` is what parameter_value gives on every day of it (None
+    where nothing is in force); before the first period there is no value. parameter_value changes only on a value's
+    effective date or on the end date of the version that proposed it, so those days bound the periods. For a job
+    that compares every row's date with the value in force on it in one statement (memberships.service)."""
+    rows = db.session.execute(
+        select(Parameter.effective_from, Parameter.version_id).where(
+            Parameter.key == key, Parameter.program_id == program.id
+        )
+    ).all()
+    days = {row.effective_from for row in rows}
+    versions = {row.version_id for row in rows if row.version_id is not None}
+    if versions:
+        days |= set(
+            db.session.scalars(
+                select(RuleSetVersion.effective_until).where(
+                    RuleSetVersion.id.in_(versions), RuleSetVersion.effective_until.is_not(None)
+                )
+            )
+        )
+    bounds = sorted(days)
+    periods = []
+    for start, until in zip(bounds, [*bounds[1:], None][: len(bounds)], strict=True):
+        try:
+            value = parameter_value(program, key, start)
+        except NotFound:
+            value = None
+        periods.append((start, until, value))
+    return periods
+
+
 def fee_for(program: Program, on: dt.date, *, kind: str = "new") -> Decimal:
     key = "fee_renewal" if kind == "renewal" else "fee_new"
     return Decimal(str(parameter_value(program, key, on))).quantize(Decimal("0.01"))

@@ -225,6 +225,19 @@ def _language(language: str | None) -> str:
     return base if base in ("en", "es") else "en"
 
 
+def reason_messages(program_code: str, reasons: list[dict], *, as_of: dt.date, language: str | None) -> list[str]:
+    """The messages of `reasons` (an answer's, as kept in an application's eligibility snapshot) in `language`,
+    from the rules in force on `as_of` (the day of the answer): a snapshot keeps the messages in the language it
+    was judged in, and a notice about it is written in its reader's. A reason whose rule cannot be found (no
+    longer in force that day) keeps the message it was given."""
+    try:
+        rules = {rule.code: rule for rule in book_in_force(program_code, as_of).rules}
+    except NoRulesInForce:
+        rules = {}
+    lang = _language(language)
+    return [getattr(rules[r["code"]], f"message_{lang}") if r.get("code") in rules else r["message"] for r in reasons]
+
+
 def check_eligibility(facts: dict, *, as_of: dt.date, language: str = "en") -> dict:
     """Both programs' eligibility for `facts` (CONTRACTS.md section 1 request fields, Python values) on `as_of`,
     as the CONTRACTS response body. Raises NoRulesInForce when a program has no published rules on `as_of`."""

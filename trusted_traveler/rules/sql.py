@@ -26,8 +26,9 @@ The SQL agrees with the engine evaluated on ``profiles.service.eligibility_facts
     customs_immigration_violation,  is_false / eq false (ne is eq of the opposite value)
     under_investigation,
     inadmissible_or_waiver
-    parent_member_or_applying       p.guardian_profile_id IN (profiles with an active Global Entry membership
-                                    valid on as_of) OR IN (profiles with an open Global Entry application)
+    parent_member_or_applying       p.guardian_profile_id <> p.id AND (IN (adult profiles with an active Global
+                                    Entry membership valid on as_of) OR IN (adult profiles with an open Global
+                                    Entry application)); adult: of age_of_majority (18 if unset) on as_of
     travels_internationally         TRUE (eligibility_facts always says so), so is_true is TRUE, is_false FALSE
     exists offenses [where W]       p.id IN (SELECT o.profile_id FROM offense_disclosures o [WHERE W over o])
     category / status eq ne in      o.<column> = v, <> v, IN L, NOT IN L (each with o.<column> NOT NULL)
@@ -243,22 +244,27 @@ class _Compiler:
     def guardian_member_or_applying(self) -> Expr:
         """profiles.service.guardian_is_member_or_applying in SQL (FALSE without a linked guardian)."""
         p = self.profile
-        m, a, prog = aliased(Membership), aliased(Application), aliased(Program)
+        majority = int(self.params.get("age_of_majority", 18))  # profiles.service.age_of_majority's fallback
+        m, a, prog, g = aliased(Membership), aliased(Application), aliased(Program), aliased(ApplicantProfile)
         members = (
             select(m.profile_id)
             .join(prog, prog.id == m.program_id)
+            .join(g, g.id == m.profile_id)
             .where(m.status == "active", m.valid_until >= self.as_of, prog.code == GLOBAL_ENTRY)
+            .where(_age_between(g.date_of_birth, self.as_of, majority, None))  # a parent, not a brother or sister
         )
-        prog2 = aliased(Program)
+        prog2, g2 = aliased(Program), aliased(ApplicantProfile)
         applying = (
             select(a.profile_id)
             .join(prog2, prog2.id == a.program_id)
+            .join(g2, g2.id == a.profile_id)
             .where(a.status.in_(UNDER_WAY_STATUSES), prog2.code == GLOBAL_ENTRY)  # an unpaid draft is no proof
+            .where(_age_between(g2.date_of_birth, self.as_of, majority, None))
         )
         members = self.restricted(members, m.profile_id, "guardian_profile_id")
         applying = self.restricted(applying, a.profile_id, "guardian_profile_id")
         guardian = p.guardian_profile_id
-        return and_(guardian.is_not(None), or_(guardian.in_(members), guardian.in_(applying)))
+        return and_(guardian.is_not(None), guardian != p.id, or_(guardian.in_(members), guardian.in_(applying)))
 
     # offense rows
 

@@ -1,10 +1,13 @@
 """Changing a center's hours, seats or closures. Future slots are re-planned from the new hours; a booking is
 never dropped silently: where fewer seats remain than are booked, the appointments are conflicts, listed for a
-supervisor and told to the travelers, and the slot keeps their seats until someone resolves them."""
+supervisor and told to the travelers, and the slot keeps their seats until someone resolves them. A waitlist offer
+is not a booking: one the new hours leave no seat for is withdrawn, its seat released, and its traveler waits again
+in their place and is told."""
 
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import delete, select
@@ -19,8 +22,18 @@ from trusted_traveler.profiles.models import ApplicantProfile
 from trusted_traveler.scheduling.lookups import ACTIVE, VISIT, describe_time
 from trusted_traveler.scheduling.models import Appointment, EnrollmentCenter, Slot, WaitlistEntry
 from trusted_traveler.scheduling.slots import generate_slots, local_time, planned_slots
+from trusted_traveler.scheduling.waitlist import withdraw_offers
 
 HORIZON_DAYS = 56
+
+
+@dataclass(frozen=True)
+class Replanned:
+    """What a re-plan did that staff are told: the appointments now in conflict (all of them, listed for a
+    supervisor) and how many waitlist offers it withdrew."""
+
+    conflicts: list[Appointment]
+    offers_withdrawn: int = 0
 
 
 def _plan(center: EnrollmentCenter, now: dt.datetime) -> dict[dt.datetime, tuple[int, int]]:
@@ -56,11 +69,16 @@ def conflicts(center: EnrollmentCenter, now: dt.datetime) -> list[Appointment]:
     )
 
 
-def replan(center: EnrollmentCenter, *, by, now: dt.datetime, known: set[int]) -> list[Appointment]:
+def replan(center: EnrollmentCenter, *, by, now: dt.datetime, known: set[int]) -> Replanned:
     """Bring future slots in line with the center's (already changed) hours; returns the appointments now in
-    conflict and tells their travelers, except those in `known` (in conflict before this change)."""
+    conflict and tells their travelers, except those in `known` (in conflict before this change), and withdraws
+    the waitlist offers left without a seat (telling their travelers too)."""
     plan = _plan(center, now)
     future = db.session.scalars(select(Slot).where(Slot.center_id == center.id, Slot.starts_at > now)).all()
+    # An offer keeps its held seat only where the new hours still have a seat for it beside the bookings: the others
+    # are withdrawn and their seats released, not kept, so no one accepts a time the center no longer opens.
+    room = {slot: max(0, plan.get(slot.starts_at, (0, 0))[1] - slot.booked) for slot in future if slot.held}
+    withdrawn = withdraw_offers(room, now=now)
     # An empty slot the hours no longer open goes, unless a cancelled appointment or a past waitlist offer still
     # names it (their history stays whole): that one is closed in place, with no seats.
     referenced = set(
@@ -115,5 +133,6 @@ def replan(center: EnrollmentCenter, *, by, now: dt.datetime, known: set[int]) -
         conflicts=len(found),
         slots_removed=len(gone),
         slots_closed=closed,
+        offers_withdrawn=withdrawn,
     )
-    return found
+    return Replanned(found, withdrawn)

@@ -11,7 +11,7 @@ from sqlalchemy import select
 from trusted_traveler.audit.record import record_event
 from trusted_traveler.errors import BusinessRuleViolation
 from trusted_traveler.extensions import db
-from trusted_traveler.scheduling.capacity import conflicts, replan
+from trusted_traveler.scheduling.capacity import Replanned, conflicts, replan
 from trusted_traveler.scheduling.models import CapacityTemplate, Closure, EnrollmentCenter, SchedulerService
 from trusted_traveler.scheduling.slots import local_time
 
@@ -31,9 +31,10 @@ def update_details(center: EnrollmentCenter, *, by, fields: dict[str, Any], serv
         record_event("center.updated", "enrollment_center", center.id, by=by, fields=sorted(changed))
 
 
-def set_weekly_hours(center: EnrollmentCenter, rows: list[dict], *, by, now: dt.datetime):
+def set_weekly_hours(center: EnrollmentCenter, rows: list[dict], *, by, now: dt.datetime) -> Replanned:
     """Replace the weekly hours from today on (earlier hours are kept as history), then re-plan the slots.
-    `rows`: weekday (0 = Monday), opens_at, closes_at, slot_minutes, seats. Returns the conflicts."""
+    `rows`: weekday (0 = Monday), opens_at, closes_at, slot_minutes, seats. Returns the conflicts and the offers
+    withdrawn (capacity.Replanned)."""
     today = local_time(now, center).date()  # the center's today: its evening is already tomorrow in UTC
     known = {a.id for a in conflicts(center, now)}
     for template in list(center.capacity):
@@ -48,7 +49,9 @@ def set_weekly_hours(center: EnrollmentCenter, rows: list[dict], *, by, now: dt.
     return replan(center, by=by, now=now, known=known)
 
 
-def add_closure(center: EnrollmentCenter, *, starts_on: dt.date, ends_on: dt.date, reason: str, by, now: dt.datetime):
+def add_closure(
+    center: EnrollmentCenter, *, starts_on: dt.date, ends_on: dt.date, reason: str, by, now: dt.datetime
+) -> Replanned:
     if ends_on < starts_on:
         raise BusinessRuleViolation("The closure ends before it starts.")
     if not reason.strip():
@@ -62,7 +65,7 @@ def add_closure(center: EnrollmentCenter, *, starts_on: dt.date, ends_on: dt.dat
     return replan(center, by=by, now=now, known=known)
 
 
-def remove_closure(center: EnrollmentCenter, closure_id: int, *, by, now: dt.datetime):
+def remove_closure(center: EnrollmentCenter, closure_id: int, *, by, now: dt.datetime) -> Replanned:
     closure = next((c for c in center.closures if c.id == closure_id), None)
     if closure is None:
         raise BusinessRuleViolation("That closure does not exist.")

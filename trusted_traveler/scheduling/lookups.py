@@ -105,3 +105,20 @@ def release_seat(slot_id: int, counter: str, *, give_up_kept: bool = True) -> tu
         .execution_options(synchronize_session=False)
     ).first()
     return None if released is None else tuple(released)
+
+
+def release_held_seats(counts: dict[int, int]) -> dict[int, int]:
+    """Count `counts[slot_id]` seats fewer as held on each of these slots (never below zero), in one UPDATE. Returns
+    each slot's new held count. Kept seats are left alone: capacity.replan, which withdraws the offers behind these
+    holds, sets each slot's capacity and kept seats from what is still booked and held."""
+    if not counts:
+        return {}
+    fewer = case(*((Slot.id == slot_id, n) for slot_id, n in counts.items()), else_=0)
+    released = db.session.execute(
+        update(Slot)
+        .where(Slot.id.in_(list(counts)))
+        .values(held=case((Slot.held > fewer, Slot.held - fewer), else_=0))
+        .returning(Slot.id, Slot.held)
+        .execution_options(synchronize_session=False)
+    )
+    return dict(released.all())

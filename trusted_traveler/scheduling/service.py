@@ -396,9 +396,10 @@ def complete_on_arrival(application, *, by, documents_verified: bool = True, bio
     )
 
 
-def accept_offer(entry, *, by, now: dt.datetime) -> Appointment:
-    """Book (or move to) the seat the waitlist holds for this traveler."""
-    slot = waitlist.take_held_seat(entry, now=now)
+def accept_offer(entry, *, by, now: dt.datetime, slot_id: int | None = None) -> Appointment:
+    """Book (or move to) the seat the waitlist holds for this traveler; `slot_id`, when given, is the time their page
+    offered (an offer withdrawn or replaced since is refused, see waitlist.take_held_seat)."""
+    slot = waitlist.take_held_seat(entry, now=now, slot_id=slot_id)
     current = active_appointment(entry.application)
     appointment = (
         reschedule(current, slot, by=by, now=now) if current else book(entry.application, slot, by=by, now=now)

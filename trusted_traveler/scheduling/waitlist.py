@@ -1,16 +1,19 @@
 """A fair waitlist: "tell me if something earlier opens". A freed seat is offered to waiting travelers in the order
 they joined and held for them (the `held` seat count: nobody else can book it) until the offer expires; accepting
-books it, expiry passes it to the next person. Everything is in the database and every message goes through the
-outbox, so the worker can stop and restart at any point and nothing is lost or offered twice."""
+books it, expiry passes it to the next person; a re-plan that shuts the slot withdraws the offer, and its traveler
+waits again in their place. Everything is in the database and every message goes through the outbox, so the worker
+can stop and restart at any point and nothing is lost or offered twice."""
 
 from __future__ import annotations
 
 import datetime as dt
+from collections import Counter
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import joinedload
+from sqlalchemy.orm.attributes import set_committed_value
 
 from trusted_traveler.casework.models import Application
 from trusted_traveler.db import service_date
@@ -29,6 +32,7 @@ from trusted_traveler.scheduling.lookups import (
     describe_time,
     moves_used_up,
     online_changes_closed,
+    release_held_seats,
     release_seat,
 )
 from trusted_traveler.scheduling.models import EnrollmentCenter, Slot, WaitlistEntry, waitlist_entry_centers
@@ -80,8 +84,9 @@ def leave(entry: WaitlistEntry, *, now: dt.datetime) -> None:
 
 
 def _release_hold(entry: WaitlistEntry, *, to_book: bool = False) -> None:
-    """Free the seat held for `entry`; `to_book`: for its traveler to book now, so a seat the slot keeps for a
-    conflict (a closure since the offer) passes to them rather than being given up."""
+    """Free the seat held for `entry`; `to_book`: for its traveler to book now, so the seat passes to them rather
+    than being given up where the slot keeps seats beyond its hours (for another offer, past its hold, that a re-plan
+    left to expire_offers: withdraw_offers withdraws the live ones it leaves no seat for)."""
     release_seat(entry.offered_slot_id, "held", give_up_kept=not to_book)
 
 
@@ -149,16 +154,91 @@ def offer_free_seats(slot: Slot, *, now: dt.datetime, not_to: int | None = None)
     return made
 
 
-def take_held_seat(entry: WaitlistEntry, *, now: dt.datetime) -> Slot:
-    """Release the hold so the offered traveler can book the seat in the same transaction."""
+def take_held_seat(entry: WaitlistEntry, *, now: dt.datetime, slot_id: int | None = None) -> Slot:
+    """Release the hold so the offered traveler can book the seat in the same transaction. `slot_id`: the time the
+    traveler's page offered; an offer withdrawn since (a re-plan shut its slot), or replaced by another, is refused
+    rather than booking a time they did not choose."""
     if entry.status == "expired" or (entry.status == "offered" and entry.offer_expires_at < now):
         raise BusinessRuleViolation(_("This offer has expired and went to the next person on the waitlist."))
+    if entry.status == "waiting" or (slot_id is not None and entry.offered_slot_id != slot_id):
+        raise BusinessRuleViolation(
+            _(
+                "The time we offered you is no longer available. You keep your place on the waitlist, and this page "
+                "shows any new offer."
+            )
+        )
     if entry.status != "offered":
         raise BusinessRuleViolation(_("There is no offer to accept."))
     _release_hold(entry, to_book=True)
     slot = db.session.get(Slot, entry.offered_slot_id)
     db.session.refresh(slot)
     return slot
+
+
+def withdraw_offers(room: dict[Slot, int], *, now: dt.datetime) -> int:
+    """Withdraw the offers a re-plan (capacity.replan) leaves no seat for: on each slot, those beyond the `room[slot]`
+    seats it still has for offers, the last to join first. Each traveler waits again in their place (joined_at is
+    kept) and is told the time is no longer available; the seat held for them is released, not kept, so they can
+    never book a time the center no longer opens. An offer already past its hold is left to expire_offers. Set-based:
+    one statement reads the offers, one withdraws them (only those still offered) and one releases the seats.
+    Returns how many were withdrawn."""
+    slots = {slot.id: slot for slot in room}
+    if not slots:
+        return 0
+    offers = db.session.scalars(
+        select(WaitlistEntry)
+        .where(
+            WaitlistEntry.status == "offered",
+            WaitlistEntry.offered_slot_id.in_(list(slots)),
+            WaitlistEntry.offer_expires_at >= now,
+        )
+        .options(  # the notice goes to each one's account
+            joinedload(WaitlistEntry.application).joinedload(Application.profile).joinedload(ApplicantProfile.account)
+        )
+        .order_by(WaitlistEntry.joined_at, WaitlistEntry.id)
+    ).all()
+    standing = Counter()
+    going = []
+    for entry in offers:  # in joining order: the first to join keep the seats there are
+        standing[entry.offered_slot_id] += 1
+        if standing[entry.offered_slot_id] > room[slots[entry.offered_slot_id]]:
+            going.append(entry)
+    if not going:
+        return 0
+    withdrawn = set(
+        db.session.scalars(
+            update(WaitlistEntry)
+            .where(WaitlistEntry.id.in_([entry.id for entry in going]), WaitlistEntry.status == "offered")
+            .values(status="waiting", offered_slot_id=None, offer_expires_at=None)
+            .returning(WaitlistEntry.id)
+            .execution_options(synchronize_session=False)
+        )
+    )
+    released = Counter()
+    for entry in going:
+        if entry.id not in withdrawn:  # accepted or left in the meantime
+            continue
+        slot = slots[entry.offered_slot_id]
+        released[slot.id] += 1
+        for name in ("offered_slot_id", "offer_expires_at"):
+            set_committed_value(entry, name, None)
+        set_committed_value(entry, "status", "waiting")
+        notify_about(
+            entry.application,
+            kind="waitlist_offer_withdrawn",
+            title=_l(
+                "%(center)s changed its hours: the time we offered you is no longer available",
+                center=slot.center.short_name,
+            ),
+            body=_l(
+                "We can no longer hold %(when)s for you. You keep your place on the waitlist, and we will e-mail you "
+                "if another time opens.",
+                when=later(describe_time, slot),
+            ),
+        )
+    for slot_id, held in release_held_seats(released).items():
+        set_committed_value(slots[slot_id], "held", held)
+    return len(withdrawn)
 
 
 def expire_offers(now: dt.datetime) -> int:

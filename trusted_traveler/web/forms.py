@@ -81,8 +81,8 @@ def apply_list_action(form, lists, action: str) -> bool:
     field = getattr(form, name)
     if kind == "add" and len(field.entries) < (field.max_entries or 100):
         field.append_entry()
-    elif kind == "remove" and index.isdigit() and int(index) < len(field.entries):
-        field.entries.pop(int(index))
+    elif kind == "remove" and index.isascii() and index.isdigit() and int(index) < len(field.entries):
+        field.entries.pop(int(index))  # ASCII digits only: "²" is a digit to isdigit() but not to int()
     return True
 
 

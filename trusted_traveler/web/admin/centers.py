@@ -5,6 +5,8 @@ from __future__ import annotations
 import zoneinfo
 
 from flask import abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
@@ -116,16 +118,26 @@ def update_center(center_id: int):
     return redirect(url_for("admin.center", center_id=center_id))
 
 
-def _after_replan(center, found):
+def _after_replan(center, replanned):
     db.session.commit()
+    found, withdrawn = replanned.conflicts, replanned.offers_withdrawn
     if found:
-        flash(
-            f"Saved. {len(found)} booked appointments no longer fit; their travelers have been told, and a "
-            "supervisor can see them below.",
-            "warning",
+        message = _(
+            "Saved. %(n)s booked appointments no longer fit; their travelers have been told, and a supervisor can "
+            "see them below.",
+            n=len(found),
         )
     else:
-        flash("Saved. No booked appointment is affected.", "success")
+        message = _("Saved. No booked appointment is affected.")
+    if withdrawn:  # not on the page below: those travelers are waiting again
+        message += " " + ngettext(
+            "%(num)s waitlist offer for a time that no longer fits was withdrawn; its traveler keeps their place on "
+            "the waitlist and has been told.",
+            "%(num)s waitlist offers for times that no longer fit were withdrawn; their travelers keep their places "
+            "on the waitlist and have been told.",
+            withdrawn,
+        )
+    flash(message, "warning" if found or withdrawn else "success")
     return redirect(url_for("admin.center", center_id=center.id))
 
 
@@ -136,8 +148,8 @@ def update_hours(center_id: int):
     form = HoursForm()
     if not form.validate_on_submit():
         return _page(center, hours=form, status=400)
-    found = center_service.set_weekly_hours(center, form.rows(), by=current_user, now=utcnow())
-    return _after_replan(center, found)
+    replanned = center_service.set_weekly_hours(center, form.rows(), by=current_user, now=utcnow())
+    return _after_replan(center, replanned)
 
 
 @bp.post("/centers/<int:center_id>/closures")
@@ -148,7 +160,7 @@ def add_closure(center_id: int):
     if not form.validate_on_submit():
         return _page(center, closure=form, status=400)
     try:
-        found = center_service.add_closure(
+        replanned = center_service.add_closure(
             center,
             starts_on=form.starts_on.data,
             ends_on=form.ends_on.data,
@@ -160,7 +172,7 @@ def add_closure(center_id: int):
         db.session.rollback()
         form.ends_on.errors = [exc.message]
         return _page(center, closure=form, status=400)
-    return _after_replan(center, found)
+    return _after_replan(center, replanned)
 
 
 @bp.post("/centers/<int:center_id>/closures/<int:closure_id>/remove")
@@ -169,8 +181,8 @@ def remove_closure(center_id: int, closure_id: int):
     center = _center(center_id)
     if not LogoutForm().validate_on_submit():
         abort(400)
-    found = center_service.remove_closure(center, closure_id, by=current_user, now=utcnow())
-    return _after_replan(center, found)
+    replanned = center_service.remove_closure(center, closure_id, by=current_user, now=utcnow())
+    return _after_replan(center, replanned)
 
 
 @bp.get("/centers/<int:center_id>/conflicts")

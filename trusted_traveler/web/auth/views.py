@@ -92,11 +92,15 @@ def callback():
         return render_template("auth/sign_in_failed.html"), 400
     claims = token.get("userinfo") or {}
     email = (claims.get("email") or "").lower()
-    if not email:
+    if not email:  # Login.gov: the e-mail comes from the userinfo endpoint, not the ID token
         try:
-            email = (oidc.client().userinfo(token=token).get("email") or "").lower()
+            info = oidc.client().userinfo(token=token)
         except OAuthError:
-            email = ""
+            info = {}
+        if info and info.get("sub") != claims.get("sub"):  # OIDC Core 5.3.2: another person's answer is not ours
+            log.warning("sign-in refused", extra={"error": "userinfo sub differs from the ID token's"})
+            return render_template("auth/sign_in_failed.html"), 400
+        email = (info.get("email") or "").lower()
     if not claims.get("sub") or not email:
         return render_template("auth/sign_in_failed.html", missing_email=not email), 400
     if len(email) > EMAIL_MAX or len(claims["sub"]) > SUBJECT_MAX:  # no mail server takes a longer address

@@ -383,6 +383,33 @@ class ContactForm(FlaskForm):
         return ok
 
 
+class HistoryForm(FlaskForm):
+    """A page of dated periods (addresses, work and study) in the list `rows`. `born_on`, the person's date of birth
+    when known, is the earliest month a period can begin or end in."""
+
+    rows = ""
+
+    def __init__(self, *args, born_on: dt.date | None = None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.born_on = born_on
+
+    def validate(self, extra_validators=None):
+        ok = super().validate(extra_validators)
+        if self.born_on is None:
+            return ok
+        born = self.born_on.replace(day=1)
+        message = _l(
+            "This month is before your date of birth. Enter %(month)s or a later month.", month=born.strftime("%m/%Y")
+        )
+        for entry in getattr(self, self.rows):
+            # the start month, or the end month when the start is missing (an end before birth has a start before it)
+            field = entry.from_month if entry.from_month.month is not None else entry.to_month
+            if field.month is not None and field.month < born and not field.errors:
+                field.errors.append(message)
+                ok = False
+        return ok
+
+
 class AddressEntry(RowForm):
     from_month = MonthField(_l("From (MM/YYYY)"), validators=[month_required])
     to_month = MonthField(_l("To (MM/YYYY), or leave empty if you live there now"), validators=[month_optional])
@@ -402,7 +429,8 @@ class AddressEntry(RowForm):
             raise ValidationError(_l("The end month is before the start month."))
 
 
-class AddressesForm(FlaskForm):
+class AddressesForm(HistoryForm):
+    rows = "addresses"
     addresses = FieldList(FormField(AddressEntry), label=_l("Addresses"), min_entries=1, max_entries=30)
 
     def validate_addresses(self, field):
@@ -452,7 +480,8 @@ class EmploymentEntry(RowForm):
             raise ValidationError(_l("The end month is before the start month."))
 
 
-class EmploymentForm(FlaskForm):
+class EmploymentForm(HistoryForm):
+    rows = "employment"
     employment = FieldList(FormField(EmploymentEntry), label=_l("Work and study"), min_entries=1, max_entries=30)
 
 

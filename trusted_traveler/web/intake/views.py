@@ -15,8 +15,11 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from trusted_traveler.auth.policy import signed_in
+from trusted_traveler.casework.changes import under_way
 from trusted_traveler.db import service_today, utcnow
+from trusted_traveler.errors import BusinessRuleViolation
 from trusted_traveler.extensions import db
+from trusted_traveler.i18n import format_day
 from trusted_traveler.profiles import service as profiles
 from trusted_traveler.web.auth.views import safe_next
 from trusted_traveler.web.forms import apply_list_action
@@ -51,6 +54,7 @@ class Step:
     load: Any  # profile -> form data
     save: Any  # (profile, form) -> (fields, collections) or raises ValueError(field, message)
     lists: tuple[str, ...] = ()
+    store: Any = None  # (profile, by, fields, collections, today) -> None; profiles.save_step when None
 
 
 def _load_names(p):
@@ -294,17 +298,10 @@ def _load_guardian(p):
 
 def _save_guardian(p, form):
     reference = form.guardian_reference.data or None
-    guardian = profiles.resolve_guardian(reference)
-    if reference and guardian is None:
-        raise ValueError(
-            "guardian_reference",
-            _(
-                "We could not find a Global Entry application or membership with that number. "
-                "Check it, or leave it empty."
-            ),
-        )
-    if guardian is not None and guardian.id == p.id:
-        raise ValueError("guardian_reference", _("Enter your parent or guardian's number, not your own."))
+    try:
+        guardian = profiles.guardian_for(p, reference, service_today())
+    except BusinessRuleViolation as exc:
+        raise ValueError("guardian_reference", exc.message) from None
     return {
         "guardian_given_names": form.guardian_given_names.data,
         "guardian_surname": form.guardian_surname.data,
@@ -312,8 +309,12 @@ def _save_guardian(p, form):
         "guardian_email": form.guardian_email.data,
         "guardian_reference": reference,
         "guardian_profile_id": guardian.id if guardian else None,
-        "guardian_consent_at": p.guardian_consent_at or utcnow(),
     }, {}
+
+
+def _store_guardian(profile, by, fields, _collections, today):
+    """Consent is taken afresh, audited and the guardian told, whenever who the guardian is changes."""
+    profiles.save_guardian(profile, by=by, fields=fields, today=today)
 
 
 STEPS: dict[str, Step] = {
@@ -326,7 +327,7 @@ STEPS: dict[str, Step] = {
     "employment": Step(f.EmploymentForm, _load_employment, _save_employment, ("employment",)),
     "travel": Step(f.TravelForm, _load_travel, _save_travel, ("countries",)),
     "background": Step(f.BackgroundForm, _load_background, _save_background, ("offenses",)),
-    "guardian": Step(f.GuardianForm, _load_guardian, _save_guardian),
+    "guardian": Step(f.GuardianForm, _load_guardian, _save_guardian, store=_store_guardian),
 }
 
 
@@ -359,7 +360,8 @@ def step(name: str):
     return_to = request.values.get("return_to")
     status = 200
     if request.method == "POST":
-        form = spec.form()
+        # a history's periods cannot start before the person was born
+        form = spec.form(born_on=profile.date_of_birth) if issubclass(spec.form, f.HistoryForm) else spec.form()
         if apply_list_action(form, spec.lists, request.form.get("action", "")):
             return _render(name, form, profile, today, return_to)
         if form.validate_on_submit():
@@ -369,20 +371,46 @@ def step(name: str):
                 field_name, message = exc.args
                 getattr(form, field_name).errors = [message]
             else:
-                profiles.save_step(profile, name, by=current_user, fields=fields, collections=collections)
+                if spec.store is not None:
+                    spec.store(profile, current_user, fields, collections, today)
+                else:
+                    profiles.save_step(profile, name, by=current_user, fields=fields, collections=collections)
                 db.session.commit()
+                if request.form.get("later"):  # even with months still missing: they are named when they return
+                    flash(_("Your answers are saved. Come back any time to carry on."), "success")
+                    return redirect(url_for("portal.dashboard"))
                 gaps = _gaps_for(name, profile, today)
                 if gaps:  # saved, but the history is not whole yet: say which months are missing
                     return _render(name, spec.form(data=spec.load(profile)), profile, today, return_to, gaps=gaps)
-                if request.form.get("later"):
-                    flash(_("Your answers are saved. Come back any time to carry on."), "success")
-                    return redirect(url_for("portal.dashboard"))
                 return redirect(_next_url(profile, name, today, return_to))
         status = 400
     else:
         db.session.commit()  # a new profile is created on the first visit
         form = spec.form(data=spec.load(profile))
+        _mark_out_of_date(name, form, profile, today)
     return _render(name, form, profile, today, return_to, status=status)
+
+
+def _mark_out_of_date(name, form, profile, today) -> None:
+    """Answers saved once that no longer stand are shown with what to do, as errors on their fields: an expired
+    identity document, and countries visited answered too long ago (profiles.travel_answer_stale)."""
+    if name == "documents":
+        expired = _l("This document has expired. Enter a document that is still valid.")
+        dates = [e.expires_on for e in form.passports] + [form.green_card_expires, form.license_expires]
+        for field in dates:
+            if field.data is not None and field.data <= today:
+                field.errors = [expired]
+    elif name == "travel" and profiles.travel_answer_stale(profile, today):
+        day = profiles.saved_on(profile, "travel")
+        form.travelled.errors = [
+            _(
+                "You answered this on %(day)s. Check the countries you have visited in the last 5 years, then save "
+                "this page again.",
+                day=format_day(day),
+            )
+            if day
+            else _("Check the countries you have visited in the last 5 years, then save this page again.")
+        ]
 
 
 def _gaps_for(name, profile, today):
@@ -420,6 +448,7 @@ def _render(name, form, profile, today, return_to, *, gaps=(), status=200):
         gaps=gaps,
         profile=profile,
         lists=STEPS[name].lists,
+        under_way=under_way(profile.id),  # submitted and open: a change reaches the officer handling each
     ), status
 
 
@@ -438,4 +467,5 @@ def summary():
         progress=_progress(profile, today),
         category_labels=f.CATEGORY_LABELS,
         statuses=dict(f.EMPLOYMENT_STATUSES),
+        under_way=under_way(profile.id),
     )

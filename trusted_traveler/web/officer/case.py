@@ -15,15 +15,15 @@ from trusted_traveler.auth import sessions
 from trusted_traveler.auth.models import Account
 from trusted_traveler.auth.policy import require
 from trusted_traveler.auth.roles import Permission
-from trusted_traveler.casework import assignment, decisions
+from trusted_traveler.casework import assignment, changes, decisions
 from trusted_traveler.casework import service as casework
 from trusted_traveler.casework.queues import officers_for_assignment
 from trusted_traveler.casework.states import Status, public_label
 from trusted_traveler.db import service_today
 from trusted_traveler.errors import BusinessRuleViolation, Conflict, InvalidTransition
 from trusted_traveler.extensions import db
-from trusted_traveler.memberships.service import memberships_for
-from trusted_traveler.profiles.service import address_gaps, employment_gaps
+from trusted_traveler.memberships.service import memberships_for, pending_renewals
+from trusted_traveler.profiles.service import address_gaps, employment_gaps, profile_record
 from trusted_traveler.scheduling import service as scheduling
 from trusted_traveler.web.forms import ActionForm, choices
 from trusted_traveler.web.letters import letter_response
@@ -75,18 +75,26 @@ def _render(
     """The case page. `sent_action`: the decision whose note to show again (by default, the one just posted)."""
     profile = application.profile
     appointment = scheduling.active_appointment(application)
+    today = service_today()
+    # The profile is live and shared: what the applicant changed since submitting, and the sensitive items as
+    # submitted beside their values now (casework.changes).
+    now_record = profile_record(profile, today) if application.submitted_profile else None
+    memberships = memberships_for(application.profile_id)
     context = {
         "application": application,
         "profile": profile,
         "actions": decisions.available_actions(application, current_user),
         "public_label": public_label,
-        "memberships": memberships_for(application.profile_id),
+        "memberships": memberships,
+        "pending_renewals": pending_renewals(memberships, service_today()),
+        "membership_moved_to": decisions.membership_moved_to(application),
         "appointment": appointment,
         "appointment_time": scheduling.describe_time(appointment.slot) if appointment else None,
-        "address_gaps": address_gaps(profile, service_today()),
-        "employment_gaps": employment_gaps(profile, service_today()),
+        "address_gaps": address_gaps(profile, today),
+        "employment_gaps": employment_gaps(profile, today),
         "open_request": decisions.open_info_request(application),
-        "today": service_today(),
+        "since_submission": changes.since_submission(application, now_record),
+        "today": today,
         "problem": problem,
         "reauth_url": reauth_url,
         "sent_action": sent_action or (request.view_args or {}).get("action"),

@@ -260,7 +260,9 @@ def waitlist_action(reference: str, action: str):
         flash(_("You have left the waitlist."), "success")
     else:
         try:
-            scheduling.accept_offer(entry, by=current_user, now=utcnow())
+            # the time the page offered: a page from before the offer was withdrawn (or replaced) books nothing
+            offered = row_id(request.form.get("slot_id"))
+            scheduling.accept_offer(entry, by=current_user, now=utcnow(), slot_id=offered)
         except BusinessRuleViolation as exc:
             db.session.rollback()
             flash(exc.message, "error")

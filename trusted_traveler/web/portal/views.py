@@ -18,8 +18,8 @@ from trusted_traveler.casework.stats import typical_times
 from trusted_traveler.db import service_today
 from trusted_traveler.errors import BusinessRuleViolation
 from trusted_traveler.extensions import db
-from trusted_traveler.feedback.service import survey_touchpoint_for
-from trusted_traveler.memberships.service import memberships_for
+from trusted_traveler.feedback.service import record_offer, survey_touchpoint_for
+from trusted_traveler.memberships.service import memberships_for, pending_renewals
 from trusted_traveler.notifications.models import Notification
 from trusted_traveler.payments import service as payments
 from trusted_traveler.profiles import service as profiles
@@ -54,20 +54,32 @@ def dashboard():
     return render_template(
         "portal/dashboard.html",
         profile=profile,
-        missing=profiles.missing_steps(profile, today),
+        missing=_unanswered(profile, today),
         applications=applications,
         memberships=memberships,
+        pending_renewals=pending_renewals(memberships, today),
         notifications=notifications,
         public_label=public_label,
     )
 
 
+def _unanswered(profile, today) -> list[str]:
+    """The steps still to answer. Answers that are out of date (an expired document, an old travel answer) are not
+    among them: the dashboard still offers to apply or renew, and applying asks to update them first."""
+    missing = profiles.missing_steps(profile, today)
+    return [s for s in missing if s not in profiles.out_of_date_steps(profile, today)] if profile else missing
+
+
 def _profile_or_intake():
-    profile = profiles.profile_for(current_user)
-    if not profiles.profile_complete(profile, service_today()):
+    profile, today = profiles.profile_for(current_user), service_today()
+    missing = profiles.missing_steps(profile, today)
+    if not missing:
+        return profile, None
+    if profile is not None and set(missing) <= set(profiles.out_of_date_steps(profile, today)):
+        flash(_("Some answers in your profile are out of date. Update them before you apply."), "info")
+    else:
         flash(_("Finish your profile first. You only do this once, for every program."), "info")
-        return None, redirect(url_for("intake.start"))
-    return profile, None
+    return None, redirect(url_for("intake.start"))
 
 
 @bp.route("/apply", methods=["GET", "POST"])
@@ -107,8 +119,9 @@ def checkout():
         return_url = current_app.config["BASE_URL"] + url_for("portal.payment_return")
         try:
             target = payments.begin_checkout(drafts, by=current_user, return_url=return_url)
-        except payments.FeeChanged as exc:
-            db.session.commit()  # nothing charged or submitted; the new fees stand, for the checkout to show
+        except (payments.FeeChanged, casework.NoLongerEligible) as exc:
+            # nothing charged or submitted; the new fees and eligibility answers stand, for the checkout to show
+            db.session.commit()
             flash(exc.message, "error")
             return redirect(url_for("portal.checkout"))
         except BusinessRuleViolation as exc:
@@ -166,9 +179,12 @@ def confirmation():
     applications = [casework.get_application_for_traveler(r, current_user) for r in refs]
     if not applications:
         return redirect(url_for("portal.dashboard"))
-    return render_template(
+    page = render_template(
         "portal/confirmation.html", applications=applications, public_label=public_label, next_steps=NEXT_STEPS
     )
+    record_offer(applications, "submission")  # the page invites to the survey after a submission
+    db.session.commit()
+    return page
 
 
 @bp.get("/applications/<reference>")
@@ -177,7 +193,9 @@ def application(reference: str):
     application = casework.get_application_for_traveler(reference, current_user)
     if application.status == Status.DRAFT:
         return redirect(url_for("portal.checkout"))
-    return application_page(application)
+    page = application_page(application)
+    db.session.commit()  # the survey offer the page may record
+    return page
 
 
 LETTER_TITLES = {
@@ -188,16 +206,26 @@ LETTER_TITLES = {
 
 
 def application_page(application, status: int = 200, **extra):
-    """The traveler's page for one application; `extra` carries a form shown again with its errors."""
-    membership = next((m for m in memberships_for(application.profile_id) if m.application_id == application.id), None)
+    """The traveler's page for one application; `extra` carries a form shown again with its errors. The page of
+    the application holding a membership, or of the renewal of it, says when a pending renewal keeps it in use."""
+    memberships = memberships_for(application.profile_id)
+    membership = next((m for m in memberships if m.application_id == application.id), None)
+    renewed = next((m for m in memberships if m.application_id == application.renewal_of_id), None)
+    shown = membership or renewed
+    renewal_pending = pending_renewals([shown], service_today()).get(shown.id) if shown is not None else None
     appointment = scheduling.active_appointment(application)
     waiting = waitlist.entry_for(application)
     offered = db.session.get(Slot, waiting.offered_slot_id) if waiting and waiting.offered_slot_id else None
     open_request = decisions.open_info_request(application)
+    survey_touchpoint = survey_touchpoint_for(application)
+    if survey_touchpoint:  # the page invites to the survey: A-11 counts the people offered it
+        record_offer([application], survey_touchpoint)
     return render_template(
         "portal/application.html",
         application=application,
         membership=membership,
+        renewed=renewed,
+        renewal_pending=renewal_pending,
         appointment=appointment,
         appointment_time=scheduling.describe_time(appointment.slot) if appointment else None,
         can_book=application.status == scheduling.BOOKABLE[application.program.code],
@@ -206,7 +234,7 @@ def application_page(application, status: int = 200, **extra):
         held_until=describe_moment(waiting.offer_expires_at, offered.center) if offered else None,
         timeline=casework.public_timeline(application),
         typical=typical_times(application.program_id),
-        survey_touchpoint=survey_touchpoint_for(application),
+        survey_touchpoint=survey_touchpoint,
         public_label=public_label,
         next_steps=NEXT_STEPS,
         open_request=open_request if application.status == Status.INFO_REQUESTED else None,
