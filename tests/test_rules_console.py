@@ -394,9 +394,10 @@ def test_the_impact_preview_equals_judging_every_pending_application_with_the_en
             ),
         ]
         for i, (kwargs, offenses) in enumerate(people):
-            create_application(
+            create_application(  # pending, whatever today's rules say of them: what the preview counts
                 "global_entry",
                 submitted=True,
+                judged_earlier=True,
                 profile=create_profile(create_account(f"judge{i}@example.com"), offenses=offenses, **kwargs),
             )
         lead = create_account("impact.lead@example.com", roles=("program_lead",))

@@ -205,7 +205,7 @@ def test_the_daily_command_closes_unanswered_determinations(app):
     """`flask close-determinations` commits the denials it makes (the worker runs the same job daily)."""
     application = in_review("precheck")
     decisions.preliminary_ineligible(application, by=create_officer(), reason_codes=["security_threat"])
-    application.status_entered_at -= dt.timedelta(days=61)
+    application.status_entered_at -= dt.timedelta(days=62)  # 61 service days at any hour, DST or not
     db.session.commit()
     result = app.test_cli_runner().invoke(args=["close-determinations"])
     assert "Closed 1 unanswered" in result.output

@@ -14,7 +14,7 @@ from trusted_traveler.auth import service as accounts
 from trusted_traveler.casework import assignment, decisions
 from trusted_traveler.casework.reasons import GE, PC, REASONS, reasons_for
 from trusted_traveler.casework.states import Status
-from trusted_traveler.db import service_today
+from trusted_traveler.db import service_today, service_zone
 from trusted_traveler.errors import BusinessRuleViolation
 from trusted_traveler.extensions import db
 
@@ -101,14 +101,16 @@ def test_a_preliminary_determination_cannot_be_answered_after_its_60_days_even_b
     application = create_application("precheck", profile=profile, submitted=True)  # a vetting hit: officer review
     officer = create_account("olga.officer@example.com", roles=("officer",))
     decisions.preliminary_ineligible(application, by=officer, reason_codes=["disqualifying_offense"])
-    sent = application.status_entered_at
     traveler = application.profile.account
 
-    application.status_entered_at = sent - dt.timedelta(days=61)  # the daily job has not run yet
+    def sent_days_ago(days: int) -> dt.datetime:  # noon, on the service's calendar, that many days before today
+        return dt.datetime.combine(service_today() - dt.timedelta(days=days), dt.time(12), tzinfo=service_zone())
+
+    application.status_entered_at = sent_days_ago(61)  # the daily job has not run yet
     with pytest.raises(BusinessRuleViolation, match="The time to respond to this determination ended on"):
         decisions.request_reconsideration(application, by=traveler, statement="Here is the court record.")
     assert application.status == Status.PRELIMINARY_INELIGIBLE
 
-    application.status_entered_at = sent - dt.timedelta(days=60)  # the last day the letter gives
+    application.status_entered_at = sent_days_ago(60)  # today is the last day the letter gives
     decisions.request_reconsideration(application, by=traveler, statement="Here is the court record.")
     assert application.status == Status.OFFICER_REVIEW
