@@ -4,12 +4,13 @@ how long each step typically takes."""
 
 import datetime as dt
 
+import pytest
 from sqlalchemy import select
 
 from tests.factories import create_account, create_application, create_officer, create_profile, sign_in
 from trusted_traveler.casework import service as casework
 from trusted_traveler.casework.models import Application
-from trusted_traveler.db import service_today
+from trusted_traveler.db import service_today, utcnow
 from trusted_traveler.extensions import db
 from trusted_traveler.memberships.service import memberships_for
 from trusted_traveler.payments.models import Payment
@@ -237,3 +238,42 @@ def test_a_travel_answer_stands_for_180_days(app, client):
     _answer_travel_on(app, "recent@example.com", service_today() - dt.timedelta(days=181))
     assert client.get("/apply").headers["Location"] == "/profile"
     assert client.get("/profile").headers["Location"] == "/profile/travel"
+
+
+@pytest.mark.parametrize(("last_saved_days_ago", "asked_again"), [(30, False), (400, True)])
+def test_a_profile_saved_before_step_days_were_kept_counts_from_its_last_save(
+    app, client, last_saved_days_ago, asked_again
+):
+    """Profiles from before each step's day was recorded (and seeded ones) are not all sent back to the travel page:
+    their last save stands in for the day the countries were answered."""
+    _traveler(app, client, "older@example.com")
+    with app.app_context():
+        profile = db.session.scalar(
+            select(ApplicantProfile).where(ApplicantProfile.account.has(email="older@example.com"))
+        )
+        progress = dict(profile.intake_progress)
+        progress.pop("saved_on", None)
+        profile.intake_progress = progress
+        profile.updated_at = utcnow() - dt.timedelta(days=last_saved_days_ago)
+        db.session.commit()
+    answer = client.get("/apply")
+    assert (answer.status_code == 302 and answer.headers["Location"] == "/profile") is asked_again
+
+
+def test_minor_and_adult_follow_the_same_age_of_majority_setting(app_ctx):
+    """With the dated age_of_majority at 21, a 19-year-old is a minor (asked for a parent or guardian) and not an
+    adult (cannot be one): never neither."""
+    from trusted_traveler.profiles import service as profiles
+    from trusted_traveler.rules.models import Parameter
+
+    today = service_today()
+    nineteen = create_profile(create_account("nineteen@example.com"), dob=today.replace(year=today.year - 19, day=1))
+    assert not profiles.is_minor(nineteen, today) and profiles.is_adult(nineteen, today)
+    db.session.add(
+        Parameter(
+            program_id=None, key="age_of_majority", value=21, effective_from=dt.date(2020, 1, 1), reference="test"
+        )
+    )
+    db.session.flush()
+    assert profiles.is_minor(nineteen, today) and not profiles.is_adult(nineteen, today)
+    assert "guardian" in profiles.applicable_steps(nineteen, today)

@@ -22,6 +22,7 @@ from trusted_traveler.db import service_today, utcnow
 from trusted_traveler.extensions import db
 from trusted_traveler.memberships.models import Membership
 from trusted_traveler.notifications.models import Notification
+from trusted_traveler.payments import service as payments
 from trusted_traveler.payments.models import Payment
 from trusted_traveler.payments.sandbox import SandboxTransaction
 from trusted_traveler.payments.service import reconcile
@@ -312,3 +313,56 @@ def test_precheck_is_offered_again_once_the_global_entry_membership_has_ended(ap
 
     assert "already includes TSA PreCheck" not in html and "$78.00" in html
     assert client.post("/apply", data={"programs": ["precheck"]}).headers["Location"] == "/checkout"
+
+
+def test_a_precheck_draft_opened_before_global_entry_was_approved_is_refused_at_checkout(app, client):
+    """The draft was fine when opened; by checkout the person's Global Entry number already covers PreCheck."""
+    with app.app_context():
+        profile = create_profile(create_account("both@example.com"))
+        global_entry_id = create_application("global_entry", profile=profile, submitted=True).id
+        db.session.commit()
+    sign_in(client, "both@example.com")
+    assert client.post("/apply", data={"programs": ["precheck"]}).headers["Location"] == "/checkout"
+    with app.app_context():
+        global_entry = db.session.get(Application, global_entry_id)
+        casework.record_interview(global_entry, by=create_officer(), documents_verified=True, biometrics_captured=True)
+        ktn = casework.approve(global_entry, by=create_officer("second.officer@example.com"), today=TODAY).ktn
+        db.session.commit()
+
+    response = client.post("/checkout", data={"confirm": "yes"})
+
+    assert response.headers["Location"] == "/checkout"  # nothing charged
+    html = client.get("/checkout").get_data(as_text=True)
+    assert "Your Global Entry membership already includes TSA PreCheck" in html and ktn in html
+    with app.app_context():
+        assert db.session.scalars(select(Payment).where(Payment.gateway != "test")).all() == []  # none begun
+    assert _applications(app)["precheck"][0] == "draft"
+
+
+def test_a_membership_kept_in_use_by_a_pending_renewal_still_includes_precheck(app, client):
+    """Past its expiry date, a Global Entry membership whose renewal was filed before that date is still in use:
+    PreCheck is not offered as a new application, and the page says until when the number works."""
+    ktn, _until = _global_entry_member(app)
+    with app.app_context():
+        membership = db.session.scalar(select(Membership))
+        renewal = casework.start_application(
+            membership.profile,
+            membership.program,
+            by=membership.profile.account,
+            today=TODAY,
+            kind="renewal",
+            renewal_of=membership.application,
+        )
+        casework.attest(renewal, by=membership.profile.account)
+        payments.record_completed_payment(renewal, gateway="test", reference=renewal.reference, by=None)
+        casework.submit(renewal, by=membership.profile.account)
+        renewal.submitted_at = utcnow() - dt.timedelta(days=20)
+        membership.valid_until = TODAY - dt.timedelta(days=5)  # expired five days ago, renewal filed before
+        db.session.commit()
+        grace_end = membership.valid_until + dt.timedelta(days=730)
+    sign_in(client, "member@example.com")
+
+    html = client.get("/apply").get_data(as_text=True)
+
+    assert "already includes TSA PreCheck" in html and f"until your membership ends on {grace_end:%B %-d, %Y}" in html
+    assert "$78.00" not in html

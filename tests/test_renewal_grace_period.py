@@ -15,7 +15,7 @@ from tests.factories import create_account, create_application, create_officer, 
 from trusted_traveler.casework import decisions
 from trusted_traveler.casework import service as casework
 from trusted_traveler.casework.states import Status
-from trusted_traveler.db import service_today
+from trusted_traveler.db import service_today, service_zone
 from trusted_traveler.extensions import db
 from trusted_traveler.i18n import format_day
 from trusted_traveler.memberships.lifecycle import add_months, owed_something, run_daily
@@ -192,6 +192,26 @@ def test_a_renewal_filed_on_or_after_the_expiry_date_does_not_bring_the_benefits
     _renewal(membership, submitted_on=EXPIRED if filed == "on the expiry date" else TODAY)
     assert pending_renewals([membership], TODAY) == {}
     assert run_daily(TODAY).expired == 1 and membership.status == "expired"
+
+
+def test_filed_before_expiry_is_judged_on_the_services_calendar_not_utcs(ctx):
+    """At 21:30 in New York on the day before expiry it is already the expiry day in UTC: that renewal was filed
+    before expiry; one filed at 00:30 on the expiry day was not."""
+    zone = service_zone()
+    evening = _member(valid_until=EXPIRED, email="evening@example.com")
+    renewal = _renewal(evening, submitted_on=None)
+    casework.attest(renewal, by=evening.profile.account)
+    payments.record_completed_payment(renewal, gateway="test", reference=renewal.reference, by=None)
+    casework.submit(renewal, by=evening.profile.account)
+    renewal.submitted_at = dt.datetime.combine(EXPIRED - dt.timedelta(days=1), dt.time(21, 30), zone)
+    assert renewal.submitted_at.astimezone(dt.UTC).date() == EXPIRED  # the UTC day is the expiry day
+    db.session.flush()
+    assert evening.id in pending_renewals([evening], TODAY)
+    assert run_daily(TODAY).expired == 0 and evening.status == "active"
+    renewal.submitted_at = dt.datetime.combine(EXPIRED, dt.time(0, 30), zone)  # the expiry day itself
+    db.session.flush()
+    assert pending_renewals([evening], TODAY) == {}
+    assert run_daily(TODAY).expired == 1 and evening.status == "expired"
 
 
 def test_a_renewal_only_drafted_before_the_expiry_date_keeps_nothing(ctx):

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
+import sqlite3
 from functools import cache
 from zoneinfo import ZoneInfo
 
 from flask import current_app, has_app_context
-from sqlalchemy import Date, DateTime, MetaData, TypeDecorator
+from sqlalchemy import Date, DateTime, MetaData, TypeDecorator, event, literal
+from sqlalchemy.engine import Engine
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, registry
 from sqlalchemy.sql.functions import GenericFunction
@@ -83,22 +85,42 @@ class UTCDateTime(TypeDecorator):
         return value.astimezone(dt.UTC)
 
 
-class utc_day(GenericFunction):  # lower case, as SQL functions are named (func.utc_day)
-    """SQL: the calendar day, in UTC, of a `UTCDateTime` column, to compare with a `Date` column on either database
-    (PostgreSQL would otherwise turn the date into a time in the session's zone)."""
+class service_day(GenericFunction):  # lower case, as SQL functions are named (func.service_day)
+    """SQL: the calendar day in the service's zone (SERVICE_TIMEZONE, as service_date) of a `UTCDateTime` column,
+    to compare with a `Date` column: `service_day(column)`. The zone's name is a bound value, so a cached statement
+    never keeps another app's zone. SQLite has no time zones: each connection gets a Python `service_day` function
+    (`_sqlite_service_day`)."""
 
     type = Date()
     inherit_cache = True
 
-
-@compiles(utc_day)
-def _utc_day(element, compiler, **kw) -> str:
-    return f"date({compiler.process(element.clauses, **kw)})"  # SQLite keeps UTC times as ISO text
+    def __init__(self, column, **kwargs):
+        super().__init__(column, literal(service_zone().key), **kwargs)
 
 
-@compiles(utc_day, "postgresql")
-def _utc_day_postgresql(element, compiler, **kw) -> str:
-    return f"CAST(({compiler.process(element.clauses, **kw)}) AT TIME ZONE 'UTC' AS DATE)"
+@compiles(service_day)
+def _service_day(element, compiler, **kw) -> str:
+    return f"service_day({compiler.process(element.clauses, **kw)})"
+
+
+@compiles(service_day, "postgresql")
+def _service_day_postgresql(element, compiler, **kw) -> str:
+    column, zone = element.clauses
+    return f"CAST(({compiler.process(column, **kw)}) AT TIME ZONE {compiler.process(zone, **kw)} AS DATE)"
+
+
+def _sqlite_service_day(stored: str | None, zone: str) -> str | None:
+    """SQLite's `service_day`: the stored UTC time (ISO text, as UTCDateTime keeps it there) as a date in `zone`."""
+    if stored is None:
+        return None
+    instant = dt.datetime.fromisoformat(stored).replace(tzinfo=dt.UTC)
+    return instant.astimezone(_zone_named(zone)).date().isoformat()
+
+
+@event.listens_for(Engine, "connect")
+def _register_sqlite_functions(dbapi_connection, _record) -> None:
+    if isinstance(dbapi_connection, sqlite3.Connection):
+        dbapi_connection.create_function("service_day", 2, _sqlite_service_day, deterministic=True)
 
 
 class Base(DeclarativeBase):

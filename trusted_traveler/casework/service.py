@@ -29,7 +29,12 @@ from trusted_traveler.db import service_today, utcnow
 from trusted_traveler.errors import BusinessRuleViolation, NotFound, PermissionDenied
 from trusted_traveler.extensions import db
 from trusted_traveler.i18n import format_day, later
-from trusted_traveler.memberships.service import current_membership, including_membership, renewal_window
+from trusted_traveler.memberships.service import (
+    current_membership,
+    in_use_until,
+    including_membership,
+    renewal_window,
+)
 from trusted_traveler.notifications.service import notify
 from trusted_traveler.profiles.models import ApplicantProfile
 from trusted_traveler.profiles.service import (
@@ -222,7 +227,8 @@ def program_options(profile, *, today: dt.date, language: str = "en") -> dict:
         elif result["outcome"] == "ineligible":
             option["action"] = "ineligible"
         elif (including := including_membership(profile.id, program, today)) is not None:
-            option.update(action="included", included_in=including)  # its number works for this program already
+            # its number works for this program already, until the membership ends (or the renewal keeping it ends)
+            option.update(action="included", included_in=including, included_until=in_use_until(including, today))
         elif membership is not None:
             opens, closes = renewal_window(membership)
             option.update(membership=membership, renewal_opens=opens, renewal_closes=closes)
@@ -264,7 +270,9 @@ def apply_for(profile, program_codes: list[str], *, by, today: dt.date, language
         if option["action"] == "ineligible":
             raise BusinessRuleViolation(cannot_apply(name, [r["message"] for r in option["eligibility"]["reasons"]]))
         if option["action"] == "included":
-            raise BusinessRuleViolation(included_message(option["included_in"], option["program"]))
+            raise BusinessRuleViolation(
+                included_message(option["included_in"], option["program"], option["included_until"])
+            )
         if option["action"] == "member":
             raise BusinessRuleViolation(
                 _(
@@ -293,16 +301,33 @@ def apply_for(profile, program_codes: list[str], *, by, today: dt.date, language
     return drafts
 
 
-def included_message(membership, program) -> str:
-    """What a member of a program that includes `program` is told instead of being offered it."""
+def included_message(membership, program, until: dt.date) -> str:
+    """What a member of a program that includes `program` is told instead of being offered it (`until`: the last
+    day the membership's number can be counted on, memberships.service.in_use_until)."""
     return _(
         "Your %(member)s membership already includes %(program)s, so you do not need to apply for it: your Known "
         "Traveler Number %(ktn)s works for %(program)s until your membership ends on %(until)s.",
         member=membership.program.name,
         program=program.name,
         ktn=membership.ktn,
-        until=format_day(membership.valid_until),
+        until=format_day(until),
     )
+
+
+def refuse_included(applications: list[Application], *, today: dt.date) -> None:
+    """Refuse drafts for a program that a membership the person holds now already includes (one opened before
+    their Global Entry application was approved, say): nothing is charged or submitted.
+
+    Raises:
+        NoLongerEligible: the included program's message, for each such draft.
+    """
+    messages = []
+    for application in applications:
+        including = including_membership(application.profile_id, application.program, today)
+        if including is not None:
+            messages.append(included_message(including, application.program, in_use_until(including, today)))
+    if messages:
+        raise NoLongerEligible(" ".join(messages))
 
 
 def open_drafts(profile) -> list[Application]:

@@ -20,7 +20,7 @@ from sqlalchemy.orm import aliased, joinedload
 
 from trusted_traveler.casework.models import Application
 from trusted_traveler.casework.states import UNDER_WAY
-from trusted_traveler.db import utc_day
+from trusted_traveler.db import service_date, service_day
 from trusted_traveler.extensions import db
 from trusted_traveler.i18n import format_day, later
 from trusted_traveler.memberships.models import Membership
@@ -159,7 +159,7 @@ def _renewal_filed_before_expiry(membership: Membership) -> Application | None:
         .where(
             Application.renewal_of_id == membership.application_id,
             Application.submitted_at.is_not(None),
-            utc_day(Application.submitted_at) < membership.valid_until,
+            service_day(Application.submitted_at) < membership.valid_until,
         )
         .order_by(Application.id.desc())
         .limit(1)
@@ -195,7 +195,7 @@ def _expire(membership: Membership, today: dt.date) -> bool:
             reference=renewal.reference,
         )
     closed_on = (renewal.decided_at or renewal.status_entered_at) if renewal is not None else None
-    if pending or (closed_on is not None and closed_on.astimezone(dt.UTC).date() >= membership.valid_until):
+    if pending or (closed_on is not None and service_date(closed_on) >= membership.valid_until):
         # Its benefits went on after the expiry date while the renewal was pending.
         body = _l(
             "Your %(program)s membership expired on %(date)s. Its benefits continued while your renewal was "

@@ -11,7 +11,7 @@ from sqlalchemy.orm import aliased
 
 from trusted_traveler.casework.models import Application
 from trusted_traveler.casework.states import UNDER_WAY
-from trusted_traveler.db import utc_day
+from trusted_traveler.db import service_day
 from trusted_traveler.errors import NotFound
 from trusted_traveler.extensions import db
 from trusted_traveler.memberships.models import Membership
@@ -158,7 +158,7 @@ def _renewal_pending_since_before_expiry(renewal, membership) -> list:
         renewal.renewal_of_id == membership.application_id,
         renewal.status.in_(sorted(s.value for s in UNDER_WAY)),
         renewal.decided_at.is_(None),
-        utc_day(renewal.submitted_at) < membership.valid_until,
+        service_day(renewal.submitted_at) < membership.valid_until,
     ]
 
 
@@ -253,8 +253,9 @@ def current_membership(profile_id: int, program_id: int, today: dt.date) -> Memb
 def including_membership(profile_id: int, program, today: dt.date) -> Membership | None:
     """A membership the person holds on `today` in a program that includes `program` (Global Entry includes TSA
     PreCheck, BRIEF.md section 2: its Known Traveler Number works for both), the one that lasts longest: active,
-    begun, and not yet at its `valid_until` (the day it expires). An application under way gives nothing yet, and
-    neither does a membership in its grace period: it has expired."""
+    begun, and either not yet at its `valid_until` (the day it expires) or kept in use by a renewal filed before
+    that day (kept_by_pending_renewal). An application under way gives nothing yet, and neither does a membership
+    merely in its grace period: it has expired."""
     return db.session.scalar(
         select(Membership)
         .join(program_includes, program_includes.c.program_id == Membership.program_id)
@@ -263,8 +264,17 @@ def including_membership(profile_id: int, program, today: dt.date) -> Membership
             Membership.profile_id == profile_id,
             Membership.status == "active",
             Membership.valid_from <= today,
-            Membership.valid_until > today,
+            or_(Membership.valid_until > today, kept_by_pending_renewal(today)),
         )
         .order_by(Membership.valid_until.desc(), Membership.id)
         .limit(1)
     )
+
+
+def in_use_until(membership: Membership, today: dt.date) -> dt.date:
+    """The last day `membership`'s number can be counted on as of `today`: its expiry date, or, while a renewal filed
+    before that date keeps it in use, the end of the grace period."""
+    if membership.valid_until > today:
+        return membership.valid_until
+    pending = pending_renewals([membership], today).get(membership.id)
+    return pending.until if pending is not None else membership.valid_until

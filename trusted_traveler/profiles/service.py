@@ -14,7 +14,7 @@ from trusted_traveler.casework.changes import recheck, under_way
 from trusted_traveler.casework.models import Application
 from trusted_traveler.casework.references import normalize_reference
 from trusted_traveler.casework.states import UNDER_WAY, Status
-from trusted_traveler.db import service_today, utcnow
+from trusted_traveler.db import service_date, service_today, utcnow
 from trusted_traveler.errors import BusinessRuleViolation, DomainError
 from trusted_traveler.extensions import db
 from trusted_traveler.memberships.models import Membership
@@ -97,8 +97,9 @@ def age_on(profile: ApplicantProfile, day: dt.date) -> int | None:
 
 
 def is_minor(profile: ApplicantProfile, today: dt.date) -> bool:
+    """Under the age of majority on `today` (the same setting as `is_adult` and the rules)."""
     age = age_on(profile, today)
-    return age is not None and age < AGE_OF_MAJORITY
+    return age is not None and age < age_of_majority(today)
 
 
 def age_of_majority(today: dt.date) -> int:
@@ -149,10 +150,11 @@ def saved_on(profile: ApplicantProfile, step: str) -> dt.date | None:
 
 def travel_answer_stale(profile: ApplicantProfile, today: dt.date) -> bool:
     """Whether the countries visited were answered, but too long ago to stand for the last five years now
-    (TRAVEL_ANSWER_STANDS), or on a day not recorded: the person confirms or updates them before applying."""
+    (TRAVEL_ANSWER_STANDS): the person confirms or updates them before applying. A profile saved before the day of
+    each step was recorded counts from its last save (`updated_at`), so no one answering recently is asked again."""
     if "travel" not in (profile.intake_progress or {}).get("saved", []):
         return False
-    day = saved_on(profile, "travel")
+    day = saved_on(profile, "travel") or (service_date(profile.updated_at) if profile.updated_at else None)
     return day is None or day < today - TRAVEL_ANSWER_STANDS
 
 
