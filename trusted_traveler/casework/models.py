@@ -29,6 +29,14 @@ class Application(Base):
         Index("ix_applications_queue", "status", "priority", "status_entered_at"),
         # Counting a program's pending applications (the rule impact preview) reads this index only; migration 0007.
         Index("ix_applications_program_status", "program_id", "status"),
+        # The renewal of a membership's application (memberships.service.pending_renewals, on the traveler's pages);
+        # only renewals set it. Migration 0016.
+        Index(
+            "ix_applications_renewal_of_id",
+            "renewal_of_id",
+            sqlite_where=text("renewal_of_id IS NOT NULL"),
+            postgresql_where=text("renewal_of_id IS NOT NULL"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -228,7 +228,13 @@ def program_options(profile, *, today: dt.date, language: str = "en") -> dict:
             option["action"] = "ineligible"
         elif (including := including_membership(profile.id, program, today)) is not None:
             # its number works for this program already, until the membership ends (or the renewal keeping it ends)
-            option.update(action="included", included_in=including, included_until=in_use_until(including, today))
+            until = in_use_until(including, today)
+            option.update(
+                action="included",
+                included_in=including,
+                included_until=until,
+                included_message=included_message(including, program, until),
+            )
         elif membership is not None:
             opens, closes = renewal_window(membership)
             option.update(membership=membership, renewal_opens=opens, renewal_closes=closes)
@@ -270,9 +276,7 @@ def apply_for(profile, program_codes: list[str], *, by, today: dt.date, language
         if option["action"] == "ineligible":
             raise BusinessRuleViolation(cannot_apply(name, [r["message"] for r in option["eligibility"]["reasons"]]))
         if option["action"] == "included":
-            raise BusinessRuleViolation(
-                included_message(option["included_in"], option["program"], option["included_until"])
-            )
+            raise BusinessRuleViolation(option["included_message"])
         if option["action"] == "member":
             raise BusinessRuleViolation(
                 _(

@@ -188,9 +188,17 @@ def survey_touchpoint_for(application) -> str | None:
 
 def record_offer(applications, touchpoint: str) -> None:
     """Note that the survey at `touchpoint` was offered to the traveler of each of `applications` (its invitation
-    shown on their page): the first showing counts, later ones insert nothing (one statement, whether or not the
-    row is there). Flushes."""
-    rows = [{"application_id": a.id, "touchpoint": touchpoint, "offered_at": utcnow()} for a in applications]
+    shown on their page): the first showing counts; a page seen again reads that it was recorded and writes
+    nothing (the insert also does nothing should another request have recorded it meanwhile). Flushes."""
+    ids = [a.id for a in applications]
+    recorded = set(
+        db.session.scalars(
+            select(SurveyOffer.application_id).where(
+                SurveyOffer.touchpoint == touchpoint, SurveyOffer.application_id.in_(ids)
+            )
+        )
+    )
+    rows = [{"application_id": i, "touchpoint": touchpoint, "offered_at": utcnow()} for i in ids if i not in recorded]
     if not rows:
         return
     insert = postgresql.insert if db.session.get_bind().dialect.name == "postgresql" else sqlite.insert

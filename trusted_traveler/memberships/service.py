@@ -256,6 +256,11 @@ def including_membership(profile_id: int, program, today: dt.date) -> Membership
     begun, and either not yet at its `valid_until` (the day it expires) or kept in use by a renewal filed before
     that day (kept_by_pending_renewal). An application under way gives nothing yet, and neither does a membership
     merely in its grace period: it has expired."""
+    includers = db.session.scalars(
+        select(program_includes.c.program_id).where(program_includes.c.included_program_id == program.id)
+    ).all()
+    if not includers:  # Global Entry: no program includes it
+        return None
     return db.session.scalar(
         select(Membership)
         .join(program_includes, program_includes.c.program_id == Membership.program_id)

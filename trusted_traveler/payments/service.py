@@ -48,7 +48,7 @@ from trusted_traveler.i18n import later
 from trusted_traveler.notifications.service import notify
 from trusted_traveler.payments.gateway import SESSION_LIFETIME, CompletionResult, PaymentGateway, get_gateway
 from trusted_traveler.payments.models import Payment, PaymentItem
-from trusted_traveler.programs.service import parameter_value
+from trusted_traveler.profiles.service import age_of_majority
 
 log = logging.getLogger(__name__)
 
@@ -383,7 +383,7 @@ def explain_refund(payment: Payment) -> RefundExplanation:
         paid_elsewhere=[a.program.name for a in paid_elsewhere],
         ineligible=[(a.program.name, a.program.code, a.eligibility_snapshot) for a in ineligible],
         repriced=[(i.application.program.name, str(i.amount), str(i.application.fee)) for i in repriced],
-        waiver_age=_age_of_majority(service_today()) if any(_waiver_lost(i) for i in repriced) else None,
+        waiver_age=age_of_majority(service_today()) if any(_waiver_lost(i) for i in repriced) else None,
         drafts_remain=drafts_remain,
     )
     return RefundExplanation(message, drafts_remain)
@@ -402,10 +402,6 @@ def _waiver_lost(item: PaymentItem) -> bool:
         and item.amount < application.fee
         and application.profile.guardian_profile_id is not None
     )
-
-
-def _age_of_majority(today: dt.date) -> int:
-    return int(parameter_value(None, "age_of_majority", today))
 
 
 def _fee_changes(changes: list[tuple[str, object, object]]) -> str:
@@ -427,7 +423,7 @@ def _fee_change_message(changes: list[tuple[str, object, object]], *, waiver_los
     """What begin_checkout tells the traveler when a fee changed since they last saw it."""
     parts = [_("The fee changed since you last saw it: %(changes)s.", changes=_fee_changes(changes))]
     if waiver_lost:
-        parts.append(_waiver_rule(_age_of_majority(today)))
+        parts.append(_waiver_rule(age_of_majority(today)))
     parts.append(_("You have not been charged. Check the new total and confirm again."))
     return " ".join(parts)
 

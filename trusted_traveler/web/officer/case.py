@@ -86,7 +86,7 @@ def _render(
         "actions": decisions.available_actions(application, current_user),
         "public_label": public_label,
         "memberships": memberships,
-        "pending_renewals": pending_renewals(memberships, service_today()),
+        "pending_renewals": pending_renewals(memberships, today),
         "membership_moved_to": decisions.membership_moved_to(application),
         "appointment": appointment,
         "appointment_time": scheduling.describe_time(appointment.slot) if appointment else None,
