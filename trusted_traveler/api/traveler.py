@@ -173,7 +173,7 @@ def _application_json(application: Application, *, detail: bool = False) -> dict
         membership = next(
             (m for m in memberships_for(application.profile_id) if m.application_id == application.id), None
         )
-        data["membership"] = membership
+        data["membership"] = None
         if membership is not None:
             pending = pending_renewals([membership], service_today()).get(membership.id)
             data["membership"] = {

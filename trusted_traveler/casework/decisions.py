@@ -339,6 +339,17 @@ def deny(application: Application, *, by, reason_codes: list[str], note: str | N
     return letter
 
 
+def moved_message(moved: Membership) -> str:
+    """Why a revocation is not decided on an application whose membership a renewal took over (membership_moved_to),
+    and where it is."""
+    return _(
+        "This application no longer holds the membership: application %(reference)s renewed it and now holds Known "
+        "Traveler Number %(ktn)s. Revoke the membership from %(reference)s.",
+        reference=moved.application.reference,
+        ktn=moved.ktn,
+    )
+
+
 def membership_moved_to(application: Application) -> Membership | None:
     """The member's current membership of the program when an approved `application` no longer holds it: a renewal
     extended it and now holds it (or, before renewals kept the number, a later application issued another). Its
@@ -366,14 +377,7 @@ def revoke(application: Application, *, by, reason_codes: list[str], note: str |
     """
     moved = membership_moved_to(application)
     if moved is not None:
-        raise BusinessRuleViolation(
-            _(
-                "This application no longer holds the membership: application %(reference)s renewed it and now "
-                "holds Known Traveler Number %(ktn)s. Revoke the membership from %(reference)s.",
-                reference=moved.application.reference,
-                ktn=moved.ktn,
-            )
-        )
+        raise BusinessRuleViolation(moved_message(moved))
     letter = _letter(application, "revocation", reason_codes, note, by)
     transition(application, S.REVOKED, by=by, reason_code=",".join(reason_codes)[:64], note=note)
     reason = ", ".join(BY_CODE[c].label for c in reason_codes)[:500]

@@ -88,6 +88,7 @@ def _render(
         "memberships": memberships,
         "pending_renewals": pending_renewals(memberships, today),
         "membership_moved_to": decisions.membership_moved_to(application),
+        "moved_message": decisions.moved_message,
         "appointment": appointment,
         "appointment_time": scheduling.describe_time(appointment.slot) if appointment else None,
         "address_gaps": address_gaps(profile, today),
