@@ -366,3 +366,75 @@ def test_a_membership_kept_in_use_by_a_pending_renewal_still_includes_precheck(a
 
     assert "already includes TSA PreCheck" in html and f"until your membership ends on {grace_end:%B %-d, %Y}" in html
     assert "$78.00" not in html
+
+
+def test_a_precheck_payment_returning_after_global_entry_was_approved_is_refunded_and_submits_nothing(app, client):
+    """The checkout began before the approval and the card page was paid after it: by the return, the person's
+    Global Entry number already covers PreCheck, so its fee goes back as for a draft now ineligible."""
+    with app.app_context():
+        profile = create_profile(create_account("both@example.com"))
+        global_entry_id = create_application("global_entry", profile=profile, submitted=True).id
+        db.session.commit()
+    sign_in(client, "both@example.com")
+    client.post("/apply", data={"programs": ["precheck"]})
+    pay_url = client.post("/checkout", data={"confirm": "yes"}).headers["Location"]
+    assert pay_url.startswith("/sandbox/pay/")
+    with app.app_context():  # approved while the card page is open
+        global_entry = db.session.get(Application, global_entry_id)
+        casework.record_interview(global_entry, by=create_officer(), documents_verified=True, biometrics_captured=True)
+        membership = casework.approve(global_entry, by=create_officer("second.officer@example.com"), today=TODAY)
+        ktn, until = membership.ktn, membership.valid_until
+        db.session.commit()
+    return_url = client.post(pay_url, data=CARD).headers["Location"]
+
+    response = client.get(return_url)
+
+    assert response.headers["Location"] == "/checkout"
+    message = (
+        "Your Global Entry membership already includes TSA PreCheck, so you do not need to apply for it: your Known "
+        f"Traveler Number {ktn} works for TSA PreCheck until your membership ends on {until:%B %-d, %Y}. We refunded "
+        "the full amount of $78.00 to your card and did not submit any application. Remove TSA PreCheck from your "
+        "checkout."
+    )
+    assert message in client.get("/checkout").get_data(as_text=True)
+    assert _applications(app) == {"global_entry": ("approved", "eligible"), "precheck": ("draft", "eligible")}
+    with app.app_context():
+        precheck = db.session.scalar(select(Application).where(Application.program.has(code="precheck")))
+        reference = precheck.reference
+        assert [e.to_status for e in precheck.events] == ["draft"]  # never submitted
+        assert precheck.submitted_profile is None
+        assert [m.ktn for m in db.session.scalars(select(Membership))] == [ktn]  # no PreCheck number
+        paid = db.session.scalars(select(Payment).where(Payment.gateway != "test"))
+        assert [(str(p.amount), p.status) for p in paid] == [("78.00", "refunded")]
+        assert [t.status for t in db.session.scalars(select(SandboxTransaction))] == ["refunded"]
+        (note,) = db.session.scalars(select(Notification).where(Notification.kind == "payment_refunded"))
+        assert note.body == message
+    (refund,) = _audit(app, "payment.refunded")
+    assert (refund["reason"], refund["amount"], refund["included"]) == ("included", "78.00", {reference: ktn})
+    assert _audit(app, "application.eligibility_changed") == []  # the rules' answer is unchanged: only the membership
+
+    # The repeated return says the same and refunds nothing more; paying again is refused before any charge.
+    assert message in client.get(return_url, follow_redirects=True).get_data(as_text=True)
+    assert len(_audit(app, "payment.refunded")) == 1
+    assert client.post("/checkout", data={"confirm": "yes"}).headers["Location"] == "/checkout"
+
+
+def test_a_returning_payment_judges_each_application_once(app, client, monkeypatch):
+    """At the return each draft is judged before the money is kept, and that answer is the one it is submitted with
+    (its snapshot): the rules are not run a second time for the submission."""
+    _traveler(app, client)
+    client.post("/apply", data={"programs": ["precheck", "global_entry"]})
+    pay_url = client.post("/checkout", data={"confirm": "yes"}).headers["Location"]
+    return_url = client.post(pay_url, data=CARD).headers["Location"]
+    judged = []
+    check_eligibility = casework.check_eligibility
+    monkeypatch.setattr(casework, "check_eligibility", lambda *a, **kw: judged.append(1) or check_eligibility(*a, **kw))
+
+    assert client.get(return_url).headers["Location"].startswith("/submitted?refs=")
+
+    assert len(judged) == 2  # one for each application
+    assert _payments(app) == [("198.00", "completed")]
+    with app.app_context():
+        for application in db.session.scalars(select(Application)):  # submitted, with the return's answer
+            assert application.submitted_at is not None
+            assert application.eligibility_snapshot["as_of"] == TODAY.isoformat()

@@ -29,6 +29,7 @@ from trusted_traveler.db import service_today, utcnow
 from trusted_traveler.errors import BusinessRuleViolation, NotFound, PermissionDenied
 from trusted_traveler.extensions import db
 from trusted_traveler.i18n import format_day, later
+from trusted_traveler.memberships.models import Membership
 from trusted_traveler.memberships.service import (
     current_membership,
     in_use_until,
@@ -318,20 +319,32 @@ def included_message(membership, program, until: dt.date) -> str:
     )
 
 
+def included_drafts(
+    applications: list[Application], *, today: dt.date
+) -> list[tuple[Application, Membership, dt.date]]:
+    """The drafts among `applications` for a program that a membership their person holds on `today` already
+    includes (one opened before their Global Entry application was approved, say), each with that membership and
+    the last day its number can be counted on (memberships.service.including_membership, in_use_until)."""
+    included = []
+    for application in applications:
+        if application.status != S.DRAFT:
+            continue
+        including = including_membership(application.profile_id, application.program, today)
+        if including is not None:
+            included.append((application, including, in_use_until(including, today)))
+    return included
+
+
 def refuse_included(applications: list[Application], *, today: dt.date) -> None:
-    """Refuse drafts for a program that a membership the person holds now already includes (one opened before
-    their Global Entry application was approved, say): nothing is charged or submitted.
+    """Refuse drafts for a program that a membership the person holds now already includes (`included_drafts`):
+    nothing is charged or submitted. A payment that returns for one is refunded instead (payments.settle).
 
     Raises:
         NoLongerEligible: the included program's message, for each such draft.
     """
-    messages = []
-    for application in applications:
-        including = including_membership(application.profile_id, application.program, today)
-        if including is not None:
-            messages.append(included_message(including, application.program, in_use_until(including, today)))
-    if messages:
-        raise NoLongerEligible(" ".join(messages))
+    included = included_drafts(applications, today=today)
+    if included:
+        raise NoLongerEligible(" ".join(included_message(m, a.program, until) for a, m, until in included))
 
 
 def open_drafts(profile) -> list[Application]:
@@ -350,14 +363,17 @@ def attest(application: Application, *, by) -> None:
     application.attested_at = utcnow()
 
 
-def submit(application: Application, *, by, today: dt.date | None = None, paying_with=()) -> None:
+def submit(
+    application: Application, *, by, today: dt.date | None = None, paying_with=(), judged: dict | None = None
+) -> None:
     """Submit a paid, attested draft; vetting runs at once (see decisions.run_vetting for where each goes).
 
     Its fee is worked out again first, from the values in force `today` (`reprice`; `paying_with` is the checkout
     that paid for it), so a waiver whose condition no longer holds does not survive: the transition's guard then
     refuses a draft paid less than it now costs. It is judged again too (`judge`): the answer at submission is the
     snapshot it keeps (a `needs_review` answer goes on, for an officer to read), and a draft whose person cannot
-    apply now is not submitted. Callers that took the money check both before (payments).
+    apply now is not submitted. Callers that took the money check both before (payments): one that judged the
+    draft `today` in this transaction passes that answer as `judged` (its snapshot now), and it is not judged twice.
 
     The profile as submitted is kept on the application (`submitted_profile`): the profile stays editable and
     shared, and the case page shows what changed since (casework.changes).
@@ -368,7 +384,7 @@ def submit(application: Application, *, by, today: dt.date | None = None, paying
     """
     today = today or service_today()
     reprice(application, today=today, paying_with=paying_with, by=by)
-    result = judge(application, today=today, by=by)
+    result = judged if judged is not None else judge(application, today=today, by=by)
     if result["outcome"] == "ineligible":
         raise NoLongerEligible(cannot_apply(application.program.name, [r["message"] for r in result["reasons"]]))
     transition(application, S.SUBMITTED, by=by)

@@ -16,7 +16,9 @@ Eligibility is not fixed either: the traveler can change their profile after cho
 Each draft is judged again by the rules in force (casework.judge) when checkout begins, before any charge: one the
 person can no longer apply for stops the checkout with the reasons (casework.NoLongerEligible), and the draft is
 kept, to correct the profile or remove it. A return for a draft judged ineligible when it arrives is refunded in
-full, as above, with the reasons, and submits nothing.
+full, as above, with the reasons, and submits nothing; so is one for a draft that a membership the person holds by
+then already includes (PreCheck, once their Global Entry application was approved: casework.included_drafts), with
+the included program's message. The answer judged at the return is the one each application is submitted with.
 
 A return that never arrives (the tab closed before the redirect, a network drop) loses nothing: `reconcile` asks
 the gateway about every unfinished payment older than half an hour and settles it exactly as its return would have
@@ -132,8 +134,8 @@ def begin_checkout(applications: list[Application], *, by, return_url: str, toda
         raise FeeChanged(message)
     total = sum((a.fee for a in applications), Decimal("0.00"))
     if total == 0:
-        for application in applications:
-            casework.submit(application, by=by, today=today, paying_with=applications)
+        for application, answer in answers:
+            casework.submit(application, by=by, today=today, paying_with=applications, judged=answer)
         return None
     payment = _open_checkout(applications)
     if payment is None:
@@ -166,7 +168,8 @@ def finish_checkout(token: str, *, by) -> Payment:
 
     - completed: collected, and its applications submitted;
     - refunded: collected after the checkout changed under it (an application in it was removed, expired, or paid
-      for and submitted by another payment), so the whole amount went back through the gateway and nothing was
+      for and submitted by another payment, a fee changed, the person can no longer apply for a program in it or
+      holds a membership that now includes it), so the whole amount went back through the gateway and nothing was
       submitted; `explain_refund(payment)` says so to the traveler.
 
     A return for a payment already completed or refunded changes nothing (no second submission, no second refund).
@@ -211,16 +214,19 @@ def settle(
       traveler, whose checkout it is, even when the sweep finishes it for them);
     - completed, but the checkout changed meanwhile, or a fee is no longer what it paid (each draft's fee is worked
       out again first, from the values in force today: a waiver whose condition no longer holds is gone), or the
-      person can no longer apply for a program in it (each draft is judged again too): the whole amount is
-      refunded through the gateway;
+      person can no longer apply for a program in it (each draft is judged again too, once: that answer is the one
+      it is submitted with), or a membership they hold now includes one (casework.included_drafts): the whole
+      amount is refunded through the gateway;
     - refunded already at the gateway (our record of it was lost): recorded, without refunding again;
     - declined or failed: recorded, the drafts untouched (the card page may still take another card);
     - expired, or still unpaid when the session's lifetime is over: a started payment is abandoned.
     """
     if payment.status in SETTLED:
         return
+    today = service_today()
+    answers = {}
     if result.status == "completed":  # before anything is submitted: what each draft costs now, and may it go on
-        _rework(payment, by=by, today=service_today())
+        answers = _rework(payment, by=by, today=today)
     if result.status == "refunded":
         # The gateway refunded it but our record of that was lost (its refund and our commit are not one
         # transaction): record it now, without refunding again.
@@ -230,7 +236,7 @@ def settle(
             refund = gateway.refund(payment.idempotency_key)
             _record_refund(payment, refund.reference or result.reference, by=by, **context)
         else:
-            _record_completion(payment, result.reference, by=by, **context)
+            _record_completion(payment, result.reference, by=by, today=today, answers=answers, **context)
     elif result.status in ("declined", "failed"):
         if payment.status != result.status:
             record_event(
@@ -264,7 +270,11 @@ def _payer(payment: Payment):
     return payment.items[0].application.profile.account
 
 
-def _record_completion(payment: Payment, reference: str | None, *, by, **context) -> None:
+def _record_completion(
+    payment: Payment, reference: str | None, *, by, today: dt.date, answers: dict[int, dict], **context
+) -> None:
+    """Complete `payment` and submit its applications, each with the answer `_rework` judged it by (`answers`, by
+    application id)."""
     payment.status = "completed"
     payment.gateway_reference = reference
     payment.completed_at = utcnow()
@@ -272,7 +282,9 @@ def _record_completion(payment: Payment, reference: str | None, *, by, **context
     payer = _payer(payment)
     applications = [item.application for item in payment.items]
     for application in applications:  # submitting is the traveler's move, paid for by them
-        casework.submit(application, by=by or payer, today=service_today(), paying_with=applications)
+        casework.submit(
+            application, by=by or payer, today=today, paying_with=applications, judged=answers[application.id]
+        )
     if by is None:  # the traveler left before the return: they never saw the confirmation page
         notify(
             payer,
@@ -296,14 +308,16 @@ def _receipt_message(*, amount: str, programs: list[str]) -> str:
     )
 
 
-def _rework(payment: Payment, *, by, today: dt.date) -> None:
+def _rework(payment: Payment, *, by, today: dt.date) -> dict[int, dict]:
     """Bring the fee of each draft this payment is for to the value in force `today` (casework.reprice), with the
     payment's own applications as the checkout a parent's application may be paid in, and judge each again by the
-    rules in force `today` (casework.judge)."""
+    rules in force `today` (casework.judge). Returns each one's answer by application id, to submit it with."""
     applications = [item.application for item in payment.items]
+    answers = {}
     for application in applications:
         casework.reprice(application, today=today, paying_with=applications, by=by)
-        casework.judge(application, today=today, by=by)
+        answers[application.id] = casework.judge(application, today=today, by=by)
+    return answers
 
 
 def _ineligible(application: Application) -> bool:
@@ -314,21 +328,24 @@ def _ineligible(application: Application) -> bool:
 
 def _changed_since_started(
     payment: Payment,
-) -> tuple[list[Application], list[Application], list[PaymentItem], list[Application]]:
+) -> tuple[list[Application], list[Application], list[PaymentItem], list[Application], list[tuple]]:
     """What this payment can no longer submit: the applications that left the checkout (withdrawn: removed by the
     traveler, or expired), those already submitted (paid for by another payment), the items of drafts whose fee
-    is no longer the amount paid for them, and the drafts their person can no longer apply for (see `_rework`).
-    Only an unfinished payment is asked: one this payment submitted itself is completed already."""
+    is no longer the amount paid for them, the drafts their person can no longer apply for (see `_rework`), and
+    the drafts a membership the person holds today already includes, each with that membership and the day its
+    number works until (casework.included_drafts). Only an unfinished payment is asked: one this payment
+    submitted itself is completed already."""
     applications = [item.application for item in payment.items]
     gone = [a for a in applications if a.status == Status.WITHDRAWN]
     paid_elsewhere = [a for a in applications if a.status not in (Status.DRAFT, Status.WITHDRAWN)]
     repriced = [i for i in payment.items if i.application.status == Status.DRAFT and i.amount != i.application.fee]
     ineligible = [a for a in applications if _ineligible(a)]
-    return gone, paid_elsewhere, repriced, ineligible
+    included = casework.included_drafts(applications, today=service_today())
+    return gone, paid_elsewhere, repriced, ineligible, included
 
 
 def _record_refund(payment: Payment, reference: str | None, *, by, **context) -> None:
-    gone, paid_elsewhere, repriced, ineligible = _changed_since_started(payment)
+    gone, paid_elsewhere, repriced, ineligible, included = _changed_since_started(payment)
     payment.status = "refunded"
     payment.gateway_reference = reference
     if repriced:  # what each was paid at, and what it costs now
@@ -336,6 +353,8 @@ def _record_refund(payment: Payment, reference: str | None, *, by, **context) ->
         context = {"fees": fees, **context}
     if ineligible:  # the answer that stopped each
         context = {"eligibility": {a.reference: a.eligibility_snapshot for a in ineligible}, **context}
+    if included:  # the Known Traveler Number that already covers each
+        context = {"included": {a.reference: membership.ktn for a, membership, _until in included}, **context}
     record_event(
         "payment.refunded",
         "payment",
@@ -345,6 +364,8 @@ def _record_refund(payment: Payment, reference: str | None, *, by, **context) ->
         reason=(
             "checkout_changed"
             if gone or paid_elsewhere
+            else "included"
+            if included
             else "ineligible"
             if ineligible
             else "fee_changed"
@@ -374,7 +395,7 @@ class RefundExplanation:
 def explain_refund(payment: Payment) -> RefundExplanation:
     """What the traveler is told about a refunded payment: what changed, that the whole amount went back and
     nothing was submitted, and whether to pay again for what remains in the checkout."""
-    gone, paid_elsewhere, repriced, ineligible = _changed_since_started(payment)
+    gone, paid_elsewhere, repriced, ineligible, included = _changed_since_started(payment)
     drafts_remain = bool(casework.open_drafts(payment.items[0].application.profile))
     message = later(
         _refund_message,
@@ -382,6 +403,7 @@ def explain_refund(payment: Payment) -> RefundExplanation:
         gone=[a.program.name for a in gone],
         paid_elsewhere=[a.program.name for a in paid_elsewhere],
         ineligible=[(a.program.name, a.program.code, a.eligibility_snapshot) for a in ineligible],
+        included=[(membership, a.program, until) for a, membership, until in included],
         repriced=[(i.application.program.name, str(i.amount), str(i.application.fee)) for i in repriced],
         waiver_age=age_of_majority(service_today()) if any(_waiver_lost(i) for i in repriced) else None,
         drafts_remain=drafts_remain,
@@ -444,6 +466,12 @@ def _ineligible_message(ineligible: list[tuple[Application, dict]]) -> str:
     return " ".join(parts)
 
 
+def _refunded_all(amount: str) -> str:
+    return _(
+        "We refunded the full amount of $%(amount)s to your card and did not submit any application.", amount=amount
+    )
+
+
 def _refund_message(
     *,
     amount: str,
@@ -453,6 +481,7 @@ def _refund_message(
     repriced: list[tuple[str, str, str]] = (),
     waiver_age: int | None = None,
     ineligible: list[tuple[str, str, dict]] = (),
+    included: list[tuple] = (),
 ) -> str:
     if gone:
         what = _(
@@ -468,6 +497,13 @@ def _refund_message(
             programs=_programs(paid_elsewhere),
             amount=amount,
         )
+    elif included:  # (membership, the program it includes, the day its number works until)
+        messages = [casework.included_message(membership, program, until) for membership, program, until in included]
+        then = _(
+            "Remove %(programs)s from your checkout.",
+            programs=_programs([program.name for _membership, program, _until in included]),
+        )
+        return " ".join([*messages, _refunded_all(amount), then])
     elif ineligible:  # (program name, code, its eligibility snapshot): the reasons in the reader's language
         names = _programs([name for name, _code, _snapshot in ineligible])
         what = _(
@@ -496,9 +532,7 @@ def _refund_message(
         if waiver_age is not None:  # the fee was waived: say when it is
             what = f"{what} {_waiver_rule(waiver_age)}"
     else:
-        what = _(
-            "We refunded the full amount of $%(amount)s to your card and did not submit any application.", amount=amount
-        )
+        what = _refunded_all(amount)
     then = _("Pay again for what remains in your checkout.") if drafts_remain else _("Nothing is left to pay for.")
     return f"{what} {then}"
 
