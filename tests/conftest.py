@@ -7,6 +7,7 @@ data (programs, parameters, centers) is seeded once; every other table is emptie
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import threading
 from pathlib import Path
@@ -20,6 +21,7 @@ from seeds.centers import SEEDED_HOURS_FROM, load_centers
 from seeds.reference import PARAMETERS as SEEDED_PARAMETERS
 from seeds.reference import load_reference
 from trusted_traveler import caching, create_app
+from trusted_traveler.db import service_today, utcnow
 from trusted_traveler.extensions import db, limiter
 
 REFERENCE_TABLES = {
@@ -182,6 +184,19 @@ def rate_limited_app(app):
 def app_ctx(app):
     with app.app_context():
         yield
+
+
+@pytest.fixture
+def today() -> dt.date:
+    """The service's today, read when the test runs. A value read when the test module is imported is yesterday's
+    for the tests that run after midnight in New York, in a run that crosses it."""
+    return service_today()
+
+
+@pytest.fixture
+def now() -> dt.datetime:
+    """The time when the test runs (UTC, to the second), for tests that pass the clock to the code they call."""
+    return utcnow().replace(microsecond=0)
 
 
 @pytest.fixture

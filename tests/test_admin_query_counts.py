@@ -9,14 +9,12 @@ from sqlalchemy import select
 
 from tests.factories import create_account, create_application, sign_in
 from tests.support.queries import count_queries
-from trusted_traveler.db import service_today
 from trusted_traveler.extensions import db
 from trusted_traveler.scheduling import service as scheduling
 from trusted_traveler.scheduling.models import EnrollmentCenter, Slot
 from trusted_traveler.scheduling.slots import generate_slots, local_time
 
 JFK = 8001
-DAY = service_today() + dt.timedelta(days=8)
 
 
 def _admin(app, client) -> None:
@@ -50,8 +48,8 @@ def _close(client, day: dt.date) -> None:
     assert closed.status_code == 302
 
 
-def test_a_centers_conflicts_list_runs_the_same_queries_for_3_or_30_appointments(app, client):
-    first, second = DAY, DAY + dt.timedelta(days=1)
+def test_a_centers_conflicts_list_runs_the_same_queries_for_3_or_30_appointments(app, client, today):
+    first, second = today + dt.timedelta(days=8), today + dt.timedelta(days=9)
     while second.weekday() >= 5 or first.weekday() >= 5:  # JFK's weekdays
         first, second = first + dt.timedelta(days=1), second + dt.timedelta(days=1)
     _book_at_jfk(app, {first: 3, second: 27})

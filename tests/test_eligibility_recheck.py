@@ -29,11 +29,9 @@ from trusted_traveler.payments.service import reconcile
 from trusted_traveler.profiles import service as profiles
 from trusted_traveler.profiles.models import ApplicantProfile
 
-TODAY = service_today()
 CARD = {"cardholder": "Luz Rivera", "expiry": "12/39", "security_code": "123", "card_number": "4111111111111111"}
 DUI = {"category": "dui", "status": "convicted", "date": "2021-03-02"}
 MURDER = {"category": "murder", "status": "convicted", "date": "1999-05-01"}
-FELONY = {"category": "other_felony", "status": "convicted", "date": (TODAY - dt.timedelta(days=700)).isoformat()}
 GE_CRIMINAL_HISTORY = (
     "You reported a criminal conviction or a pending charge. Global Entry does not accept anyone with a conviction or "
     "an open charge in any country, and that includes DUI. You may still qualify for TSA PreCheck."
@@ -208,10 +206,11 @@ def test_the_sweep_refunds_a_payment_for_a_draft_now_ineligible_and_says_why_in_
     assert _payments(app) == [("78.00", "refunded")]
 
 
-def test_an_answer_that_now_needs_review_goes_through_and_officers_see_it(app, client):
+def test_an_answer_that_now_needs_review_goes_through_and_officers_see_it(app, client, today):
     _traveler(app, client)
     client.post("/apply", data={"programs": ["precheck"]})
-    _change_background(client, FELONY)
+    felony = {"category": "other_felony", "status": "convicted", "date": (today - dt.timedelta(days=700)).isoformat()}
+    _change_background(client, felony)
 
     pay_url = client.post("/checkout", data={"confirm": "yes"}).headers["Location"]
     done = client.get(client.post(pay_url, data=CARD).headers["Location"])
@@ -221,23 +220,23 @@ def test_an_answer_that_now_needs_review_goes_through_and_officers_see_it(app, c
         application = db.session.scalar(select(Application))
         assert application.status == "submitted"
         snapshot = application.eligibility_snapshot
-    assert (snapshot["outcome"], snapshot["as_of"]) == ("needs_review", TODAY.isoformat())
+    assert (snapshot["outcome"], snapshot["as_of"]) == ("needs_review", today.isoformat())
     assert [r["code"] for r in snapshot["reasons"]] == ["precheck.other_felony_review"]
     assert _payments(app) == [("78.00", "completed")]
 
 
-def test_the_snapshot_kept_is_the_answer_at_submission(app_ctx):
+def test_the_snapshot_kept_is_the_answer_at_submission(app_ctx, today):
     profile = create_profile(create_account("late@example.com"))
     draft = create_application("precheck", profile=profile, paid=True)
     draft.eligibility_snapshot = {"outcome": "eligible", "reasons": [], "rule_set": "old", "as_of": "2025-01-01"}
 
-    casework.submit(draft, by=profile.account, today=TODAY)
+    casework.submit(draft, by=profile.account, today=today)
 
-    assert draft.eligibility_snapshot["as_of"] == TODAY.isoformat()
+    assert draft.eligibility_snapshot["as_of"] == today.isoformat()
     assert draft.eligibility_snapshot["rule_set"] != "old"
 
 
-def test_submission_itself_refuses_a_draft_whose_person_can_no_longer_apply(app_ctx):
+def test_submission_itself_refuses_a_draft_whose_person_can_no_longer_apply(app_ctx, today):
     """Whoever submits, and however the fee was paid: a stale "eligible" answer cannot carry a draft through."""
     profile = create_profile(create_account("murder@example.com"))
     draft = create_application("precheck", profile=profile, paid=True)
@@ -246,7 +245,7 @@ def test_submission_itself_refuses_a_draft_whose_person_can_no_longer_apply(app_
     )
 
     with pytest.raises(casework.NoLongerEligible, match=r"You cannot apply for TSA PreCheck\. You reported a convic"):
-        casework.submit(draft, by=profile.account, today=TODAY)
+        casework.submit(draft, by=profile.account, today=today)
 
     assert (draft.status, draft.eligibility_snapshot["outcome"]) == ("draft", "ineligible")
 
@@ -260,7 +259,9 @@ def _global_entry_member(app, email="member@example.com") -> tuple[str, dt.date]
         profile = create_profile(create_account(email))
         application = create_application("global_entry", profile=profile, submitted=True)
         casework.record_interview(application, by=create_officer(), documents_verified=True, biometrics_captured=True)
-        membership = casework.approve(application, by=create_officer("second.officer@example.com"), today=TODAY)
+        membership = casework.approve(
+            application, by=create_officer("second.officer@example.com"), today=service_today()
+        )
         db.session.commit()
         return membership.ktn, membership.valid_until
 
@@ -298,14 +299,14 @@ def test_someone_whose_global_entry_application_is_only_under_way_may_still_appl
 
 
 @pytest.mark.parametrize("how", ["expires today", "revoked"])
-def test_precheck_is_offered_again_once_the_global_entry_membership_has_ended(app, client, how):
+def test_precheck_is_offered_again_once_the_global_entry_membership_has_ended(app, client, how, today):
     _global_entry_member(app)
     with app.app_context():
         membership = db.session.scalar(select(Membership))
         if how == "revoked":
             membership.status = "revoked"
         else:  # the day it expires; the daily job has not run yet
-            membership.valid_until = TODAY
+            membership.valid_until = today
         db.session.commit()
     sign_in(client, "member@example.com")
 
@@ -315,7 +316,7 @@ def test_precheck_is_offered_again_once_the_global_entry_membership_has_ended(ap
     assert client.post("/apply", data={"programs": ["precheck"]}).headers["Location"] == "/checkout"
 
 
-def test_a_precheck_draft_opened_before_global_entry_was_approved_is_refused_at_checkout(app, client):
+def test_a_precheck_draft_opened_before_global_entry_was_approved_is_refused_at_checkout(app, client, today):
     """The draft was fine when opened; by checkout the person's Global Entry number already covers PreCheck."""
     with app.app_context():
         profile = create_profile(create_account("both@example.com"))
@@ -326,7 +327,7 @@ def test_a_precheck_draft_opened_before_global_entry_was_approved_is_refused_at_
     with app.app_context():
         global_entry = db.session.get(Application, global_entry_id)
         casework.record_interview(global_entry, by=create_officer(), documents_verified=True, biometrics_captured=True)
-        ktn = casework.approve(global_entry, by=create_officer("second.officer@example.com"), today=TODAY).ktn
+        ktn = casework.approve(global_entry, by=create_officer("second.officer@example.com"), today=today).ktn
         db.session.commit()
 
     response = client.post("/checkout", data={"confirm": "yes"})
@@ -339,7 +340,7 @@ def test_a_precheck_draft_opened_before_global_entry_was_approved_is_refused_at_
     assert _applications(app)["precheck"][0] == "draft"
 
 
-def test_a_membership_kept_in_use_by_a_pending_renewal_still_includes_precheck(app, client):
+def test_a_membership_kept_in_use_by_a_pending_renewal_still_includes_precheck(app, client, today):
     """Past its expiry date, a Global Entry membership whose renewal was filed before that date is still in use:
     PreCheck is not offered as a new application, and the page says until when the number works."""
     ktn, _until = _global_entry_member(app)
@@ -349,7 +350,7 @@ def test_a_membership_kept_in_use_by_a_pending_renewal_still_includes_precheck(a
             membership.profile,
             membership.program,
             by=membership.profile.account,
-            today=TODAY,
+            today=today,
             kind="renewal",
             renewal_of=membership.application,
         )
@@ -357,7 +358,7 @@ def test_a_membership_kept_in_use_by_a_pending_renewal_still_includes_precheck(a
         payments.record_completed_payment(renewal, gateway="test", reference=renewal.reference, by=None)
         casework.submit(renewal, by=membership.profile.account)
         renewal.submitted_at = utcnow() - dt.timedelta(days=20)
-        membership.valid_until = TODAY - dt.timedelta(days=5)  # expired five days ago, renewal filed before
+        membership.valid_until = today - dt.timedelta(days=5)  # expired five days ago, renewal filed before
         db.session.commit()
         grace_end = membership.valid_until + dt.timedelta(days=730)
     sign_in(client, "member@example.com")

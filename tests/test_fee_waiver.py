@@ -25,7 +25,6 @@ from trusted_traveler.profiles import service as profiles
 from trusted_traveler.profiles.models import ApplicantProfile
 from trusted_traveler.programs.service import fee_for, get_program
 
-TODAY = service_today()
 CARD = {"cardholder": "Tayo Okoro", "expiry": "12/39", "security_code": "123", "card_number": "4111111111111111"}
 WAIVER_RULE = (
     "The fee is waived only for applicants under 18 whose parent or guardian is a Global Entry member or has already "
@@ -44,15 +43,18 @@ def _parent(app, *, how: str) -> str:
             casework.record_interview(
                 application, by=create_officer(), documents_verified=True, biometrics_captured=True
             )
-            link = casework.approve(application, by=create_officer("second.officer@example.com"), today=TODAY).ktn
+            link = casework.approve(
+                application, by=create_officer("second.officer@example.com"), today=service_today()
+            ).ktn
         db.session.commit()
         return link
 
 
 def _minor(app, client, guardian_link: str, email: str = "kid@example.com") -> None:
     """A signed-in 12-year-old who named their parent (by application reference or KTN) and has their consent."""
+    today = service_today()
     with app.app_context():
-        create_profile(create_account(email), dob=TODAY.replace(year=TODAY.year - 12, day=1), surname="Okoro")
+        create_profile(create_account(email), dob=today.replace(year=today.year - 12, day=1), surname="Okoro")
         db.session.commit()
     sign_in(client, email)
     response = client.post(
@@ -214,7 +216,7 @@ def test_a_return_paid_before_the_waiver_ended_is_refunded_in_full_and_submits_n
     }
 
 
-def test_a_minor_whose_parent_has_only_an_unpaid_draft_is_told_what_paying_it_would_change(app, client):
+def test_a_minor_whose_parent_has_only_an_unpaid_draft_is_told_what_paying_it_would_change(app, client, today):
     reference = _parent(app, how="draft")
     _minor(app, client, reference)
     html = client.get("/apply").get_data(as_text=True)
@@ -226,19 +228,19 @@ def test_a_minor_whose_parent_has_only_an_unpaid_draft_is_told_what_paying_it_wo
         draft = db.session.scalar(select(Application).where(Application.reference == reference))
         payments.record_completed_payment(draft, gateway="test", reference=draft.reference, by=None)
         casework.attest(draft, by=draft.profile.account)
-        casework.submit(draft, by=draft.profile.account, today=TODAY)
+        casework.submit(draft, by=draft.profile.account, today=today)
         db.session.commit()
     html = client.get("/apply").get_data(as_text=True)
     assert "no fee: your parent or guardian is a member or is applying" in html
     assert 'data-testid="guardian-draft"' not in html
 
 
-def test_an_adult_whose_linked_guardian_has_a_draft_sees_no_waiver_note(app, client):
+def test_an_adult_whose_linked_guardian_has_a_draft_sees_no_waiver_note(app, client, today):
     reference = _parent(app, how="draft")
     _minor(app, client, reference)
     with app.app_context():  # the "minor" is in fact 30: no waiver could apply
         kid = db.session.scalar(select(ApplicantProfile).where(ApplicantProfile.account.has(email="kid@example.com")))
-        kid.date_of_birth = TODAY.replace(year=TODAY.year - 30, day=1)
+        kid.date_of_birth = today.replace(year=today.year - 30, day=1)
         db.session.commit()
     assert 'data-testid="guardian-draft"' not in client.get("/apply").get_data(as_text=True)
 
@@ -253,35 +255,35 @@ def test_a_waiver_still_holding_at_submission_is_kept(app, client):
     assert _payments(app) == []
 
 
-def test_the_guardian_counts_as_applying_only_once_their_application_is_paid_for(app_ctx):
+def test_the_guardian_counts_as_applying_only_once_their_application_is_paid_for(app_ctx, today):
     parent = create_profile(create_account("parent@example.com"))
-    kid = create_profile(create_account("kid@example.com"), dob=TODAY.replace(year=TODAY.year - 12, day=1))
+    kid = create_profile(create_account("kid@example.com"), dob=today.replace(year=today.year - 12, day=1))
     kid.guardian_profile_id = parent.id
     draft = create_application("global_entry", profile=parent)
-    assert not profiles.guardian_is_member_or_applying(kid, TODAY)  # an unpaid draft is only an intention
-    assert not profiles.guardian_is_member_or_applying(kid, TODAY, paying_with=[draft])  # not even attested
+    assert not profiles.guardian_is_member_or_applying(kid, today)  # an unpaid draft is only an intention
+    assert not profiles.guardian_is_member_or_applying(kid, today, paying_with=[draft])  # not even attested
     casework.attest(draft, by=parent.account)
-    assert profiles.guardian_is_member_or_applying(kid, TODAY, paying_with=[draft])  # paid for in the same checkout
-    assert not profiles.guardian_is_member_or_applying(kid, TODAY)
+    assert profiles.guardian_is_member_or_applying(kid, today, paying_with=[draft])  # paid for in the same checkout
+    assert not profiles.guardian_is_member_or_applying(kid, today)
     casework.withdraw(draft, by=parent.account)
-    assert not profiles.guardian_is_member_or_applying(kid, TODAY, paying_with=[draft])
+    assert not profiles.guardian_is_member_or_applying(kid, today, paying_with=[draft])
     create_application("global_entry", profile=parent, submitted=True)
-    assert profiles.guardian_is_member_or_applying(kid, TODAY)
+    assert profiles.guardian_is_member_or_applying(kid, today)
 
 
-def test_a_minor_who_turns_18_before_paying_loses_the_waiver_at_submission(app_ctx):
+def test_a_minor_who_turns_18_before_paying_loses_the_waiver_at_submission(app_ctx, today):
     """The submission itself works the fee out again: a waiver cannot ride through on a stale draft."""
     parent = create_profile(create_account("parent@example.com"))
     create_application("global_entry", profile=parent, submitted=True)
     kid = create_profile(
-        create_account("kid@example.com"), dob=TODAY.replace(year=TODAY.year - 18) + dt.timedelta(days=1)
+        create_account("kid@example.com"), dob=today.replace(year=today.year - 18) + dt.timedelta(days=1)
     )
     kid.guardian_profile_id = parent.id
-    draft = casework.start_application(kid, get_program("global_entry"), by=kid.account, today=TODAY)
+    draft = casework.start_application(kid, get_program("global_entry"), by=kid.account, today=today)
     assert (str(draft.fee), draft.fee_waiver_reason) == ("0.00", "minor_with_member_parent")
     casework.attest(draft, by=kid.account)
     with pytest.raises(BusinessRuleViolation, match="The fee must be paid before the application is submitted."):
-        casework.submit(draft, by=kid.account, today=TODAY + dt.timedelta(days=1))  # the 18th birthday
+        casework.submit(draft, by=kid.account, today=today + dt.timedelta(days=1))  # the 18th birthday
     assert (draft.status, str(draft.fee), draft.fee_waiver_reason) == ("draft", "120.00", None)
 
 
@@ -290,6 +292,7 @@ def test_a_minor_who_turns_18_before_paying_loses_the_waiver_at_submission(app_c
 
 def _minor_member(app, client, guardian_link: str) -> None:
     """The minor of `_minor`, a Global Entry member whose membership ends in 60 days (inside the renewal window)."""
+    today = service_today()
     _minor(app, client, guardian_link)
     with app.app_context():
         kid = db.session.scalar(select(ApplicantProfile).where(ApplicantProfile.account.has(email="kid@example.com")))
@@ -297,8 +300,8 @@ def _minor_member(app, client, guardian_link: str) -> None:
         casework.record_interview(
             application, by=create_officer("kid.officer@example.com"), documents_verified=True, biometrics_captured=True
         )
-        membership = casework.approve(application, by=create_officer("kid.second@example.com"), today=TODAY)
-        membership.valid_until = TODAY + dt.timedelta(days=60)
+        membership = casework.approve(application, by=create_officer("kid.second@example.com"), today=today)
+        membership.valid_until = today + dt.timedelta(days=60)
         db.session.commit()
 
 
@@ -328,8 +331,9 @@ def test_a_minor_renewing_global_entry_without_a_member_parent_pays_the_renewal_
 
 def _sibling(app) -> str:
     """A 15-year-old brother or sister with a submitted Global Entry application; returns its reference."""
+    today = service_today()
     with app.app_context():
-        sister = create_profile(create_account("sister@example.com"), dob=TODAY.replace(year=TODAY.year - 15, day=1))
+        sister = create_profile(create_account("sister@example.com"), dob=today.replace(year=today.year - 15, day=1))
         reference = create_application("global_entry", profile=sister, submitted=True).reference
         db.session.commit()
         return reference
@@ -349,10 +353,10 @@ def _name_guardian(client, reference: str):
     )
 
 
-def test_a_brother_or_sisters_application_is_refused_as_a_parent_and_waives_nothing(app, client):
+def test_a_brother_or_sisters_application_is_refused_as_a_parent_and_waives_nothing(app, client, today):
     reference = _sibling(app)
     with app.app_context():
-        create_profile(create_account("kid@example.com"), dob=TODAY.replace(year=TODAY.year - 12, day=1))
+        create_profile(create_account("kid@example.com"), dob=today.replace(year=today.year - 12, day=1))
         db.session.commit()
     sign_in(client, "kid@example.com")
 
@@ -372,9 +376,9 @@ def test_a_brother_or_sisters_application_is_refused_as_a_parent_and_waives_noth
     assert "$120.00" in html and "no fee: your parent or guardian" not in html
 
 
-def test_a_minor_cannot_name_themself_as_their_parent_or_guardian(app, client):
+def test_a_minor_cannot_name_themself_as_their_parent_or_guardian(app, client, today):
     with app.app_context():
-        kid = create_profile(create_account("kid@example.com"), dob=TODAY.replace(year=TODAY.year - 12, day=1))
+        kid = create_profile(create_account("kid@example.com"), dob=today.replace(year=today.year - 12, day=1))
         own = create_application("global_entry", profile=kid).reference
         db.session.commit()
     sign_in(client, "kid@example.com")
@@ -383,18 +387,18 @@ def test_a_minor_cannot_name_themself_as_their_parent_or_guardian(app, client):
     assert "Enter your parent or guardian&#39;s number, not your own." in response.get_data(as_text=True)
 
 
-def test_a_guardian_under_the_age_of_majority_never_counts_as_member_or_applying(app_ctx):
+def test_a_guardian_under_the_age_of_majority_never_counts_as_member_or_applying(app_ctx, today):
     """A link made before the guardian page refused it (or written by anything else) waives nothing either."""
-    sister = create_profile(create_account("sister@example.com"), dob=TODAY.replace(year=TODAY.year - 15, day=1))
+    sister = create_profile(create_account("sister@example.com"), dob=today.replace(year=today.year - 15, day=1))
     create_application("global_entry", profile=sister, submitted=True)
-    kid = create_profile(create_account("kid@example.com"), dob=TODAY.replace(year=TODAY.year - 12, day=1))
+    kid = create_profile(create_account("kid@example.com"), dob=today.replace(year=today.year - 12, day=1))
     kid.guardian_profile_id = sister.id
-    assert not profiles.guardian_is_member_or_applying(kid, TODAY)
+    assert not profiles.guardian_is_member_or_applying(kid, today)
     global_entry = get_program("global_entry")
-    assert casework.fee_in_force(kid, global_entry, kind="new", today=TODAY) == (fee_for(global_entry, TODAY), None)
+    assert casework.fee_in_force(kid, global_entry, kind="new", today=today) == (fee_for(global_entry, today), None)
     kid.guardian_profile_id = kid.id  # themself
     create_application("global_entry", profile=kid, submitted=True)
-    assert not profiles.guardian_is_member_or_applying(kid, TODAY)
+    assert not profiles.guardian_is_member_or_applying(kid, today)
     # the day the sister comes of age, her application is an adult's
     kid.guardian_profile_id = sister.id
-    assert profiles.guardian_is_member_or_applying(kid, TODAY.replace(year=TODAY.year + 3, day=1))
+    assert profiles.guardian_is_member_or_applying(kid, today.replace(year=today.year + 3, day=1))

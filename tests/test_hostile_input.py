@@ -26,9 +26,8 @@ from trusted_traveler.casework.models import Application, InfoRequest
 from trusted_traveler.db import service_today
 from trusted_traveler.extensions import db
 from trusted_traveler.feedback.models import FeedbackResponse
+from trusted_traveler.profiles.service import STEPS
 
-TODAY = service_today()
-FUTURE = (TODAY + dt.timedelta(days=900)).isoformat()
 EXAMPLES = 20
 HOSTILE_REQUESTS: collections.Counter = collections.Counter()
 
@@ -69,169 +68,189 @@ def check_response(response, value: str, tally: collections.Counter = HOSTILE_RE
     return html
 
 
+def in_900_days(today: dt.date) -> str:
+    """A due date or a document's expiry far enough ahead."""
+    return (today + dt.timedelta(days=900)).isoformat()
+
+
 def kept(page: str, value: str) -> bool:
     """The value, as stored, is shown back (escaped) on the page."""
     return str(escape(normalized(value))) in page or str(escape(value)) in page
 
 
-PROFILE_STEPS = {
-    "names": (
-        {
-            "given_names": "Ana",
-            "middle_names": "",
-            "surname": "Lee",
-            "other_names-0-given_names": "Ana",
-            "other_names-0-surname": "Park",
-            "other_names-0-kind": "maiden",
-        },
-        ["given_names", "middle_names", "surname", "other_names-0-surname", "other_names-0-kind"],
-    ),
-    "birth": (
-        {
-            "date_of_birth": "1990-05-17",
-            "birth_city": "Oaxaca",
-            "birth_region": "",
-            "birth_country": "MX",
-            "sex": "F",
-            "height_feet": "5",
-            "height_inches": "6",
-            "eye_color": "Brown",
-        },
-        ["date_of_birth", "birth_city", "birth_region", "birth_country", "sex", "height_feet", "eye_color"],
-    ),
-    "citizenship": (
-        {"citizenships-0-country": "US", "lawful_permanent_resident": "no"},
-        ["citizenships-0-country", "lawful_permanent_resident"],
-    ),
-    "documents": (
-        {"passports-0-issuing_country": "US", "passports-0-number": "123456789", "passports-0-expires_on": FUTURE},
-        [
-            "passports-0-number",
-            "passports-0-expires_on",
-            "passports-0-issuing_country",
-            "license_number",
-            "green_card_number",
-            "green_card_expires",
-        ],
-    ),
-    "contact": (
-        {
-            "email": "ana@example.com",
-            "phone": "+1 202 456 1111",
-            "mailing_same_as_residential": "no",
-            "mailing_line1": "1 Main St",
-            "mailing_line2": "",
-            "mailing_city": "Reno",
-            "mailing_region": "NV",
-            "mailing_postal_code": "89501",
-            "mailing_country": "US",
-        },
-        [
-            "email",
-            "phone",
-            "mailing_line1",
-            "mailing_line2",
-            "mailing_city",
-            "mailing_region",
-            "mailing_postal_code",
-            "mailing_country",
-        ],
-    ),
-    "addresses": (
-        {
-            "addresses-0-from_month": f"01/{TODAY.year - 8}",
-            "addresses-0-to_month": "",
-            "addresses-0-line1": "1 Main St",
-            "addresses-0-line2": "",
-            "addresses-0-city": "Reno",
-            "addresses-0-region": "NV",
-            "addresses-0-postal_code": "89501",
-            "addresses-0-country": "US",
-        },
-        [
-            "addresses-0-from_month",
-            "addresses-0-to_month",
-            "addresses-0-line1",
-            "addresses-0-line2",
-            "addresses-0-city",
-            "addresses-0-region",
-            "addresses-0-postal_code",
-            "addresses-0-country",
-        ],
-    ),
-    "employment": (
-        {
-            "employment-0-from_month": f"01/{TODAY.year - 8}",
-            "employment-0-to_month": "",
-            "employment-0-status": "employed",
-            "employment-0-employer": "Acme",
-            "employment-0-occupation": "Welder",
-            "employment-0-city": "Reno",
-            "employment-0-country": "US",
-            "employment-0-phone": "",
-        },
-        [
-            "employment-0-from_month",
-            "employment-0-status",
-            "employment-0-employer",
-            "employment-0-occupation",
-            "employment-0-city",
-            "employment-0-phone",
-        ],
-    ),
-    "travel": ({"travelled": "yes", "countries-0-country": "MX"}, ["travelled", "countries-0-country"]),
-    "background": (
-        {
-            "has_offenses": "yes",
-            "offenses-0-category": "dui",
-            "offenses-0-status": "convicted",
-            "offenses-0-date": "2010-03-04",
-            "offenses-0-released_on": "",
-            "offenses-0-details": "A fine.",
-            "customs_immigration_violation": "no",
-            "under_investigation": "no",
-            "inadmissible_or_waiver": "no",
-            "background_details": "Paid in full.",
-        },
-        [
-            "offenses-0-category",
-            "offenses-0-date",
-            "offenses-0-released_on",
-            "offenses-0-details",
-            "background_details",
-            "under_investigation",
-        ],
-    ),
-    "guardian": (
-        {
-            "guardian_given_names": "Rosa",
-            "guardian_surname": "Lee",
-            "guardian_relationship": "mother",
-            "guardian_email": "rosa@example.com",
-            "guardian_reference": "",
-            "consent": "y",
-        },
-        ["guardian_given_names", "guardian_surname", "guardian_relationship", "guardian_email", "guardian_reference"],
-    ),
-}
+def profile_steps(today: dt.date) -> dict[str, tuple[dict, list[str]]]:
+    """Each intake step's valid answers, and the fields given hostile values. Dated from `today` (when the test
+    runs): a passport valid for years yet, and histories from eight years back."""
+    return {
+        "names": (
+            {
+                "given_names": "Ana",
+                "middle_names": "",
+                "surname": "Lee",
+                "other_names-0-given_names": "Ana",
+                "other_names-0-surname": "Park",
+                "other_names-0-kind": "maiden",
+            },
+            ["given_names", "middle_names", "surname", "other_names-0-surname", "other_names-0-kind"],
+        ),
+        "birth": (
+            {
+                "date_of_birth": "1990-05-17",
+                "birth_city": "Oaxaca",
+                "birth_region": "",
+                "birth_country": "MX",
+                "sex": "F",
+                "height_feet": "5",
+                "height_inches": "6",
+                "eye_color": "Brown",
+            },
+            ["date_of_birth", "birth_city", "birth_region", "birth_country", "sex", "height_feet", "eye_color"],
+        ),
+        "citizenship": (
+            {"citizenships-0-country": "US", "lawful_permanent_resident": "no"},
+            ["citizenships-0-country", "lawful_permanent_resident"],
+        ),
+        "documents": (
+            {
+                "passports-0-issuing_country": "US",
+                "passports-0-number": "123456789",
+                "passports-0-expires_on": in_900_days(today),
+            },
+            [
+                "passports-0-number",
+                "passports-0-expires_on",
+                "passports-0-issuing_country",
+                "license_number",
+                "green_card_number",
+                "green_card_expires",
+            ],
+        ),
+        "contact": (
+            {
+                "email": "ana@example.com",
+                "phone": "+1 202 456 1111",
+                "mailing_same_as_residential": "no",
+                "mailing_line1": "1 Main St",
+                "mailing_line2": "",
+                "mailing_city": "Reno",
+                "mailing_region": "NV",
+                "mailing_postal_code": "89501",
+                "mailing_country": "US",
+            },
+            [
+                "email",
+                "phone",
+                "mailing_line1",
+                "mailing_line2",
+                "mailing_city",
+                "mailing_region",
+                "mailing_postal_code",
+                "mailing_country",
+            ],
+        ),
+        "addresses": (
+            {
+                "addresses-0-from_month": f"01/{today.year - 8}",
+                "addresses-0-to_month": "",
+                "addresses-0-line1": "1 Main St",
+                "addresses-0-line2": "",
+                "addresses-0-city": "Reno",
+                "addresses-0-region": "NV",
+                "addresses-0-postal_code": "89501",
+                "addresses-0-country": "US",
+            },
+            [
+                "addresses-0-from_month",
+                "addresses-0-to_month",
+                "addresses-0-line1",
+                "addresses-0-line2",
+                "addresses-0-city",
+                "addresses-0-region",
+                "addresses-0-postal_code",
+                "addresses-0-country",
+            ],
+        ),
+        "employment": (
+            {
+                "employment-0-from_month": f"01/{today.year - 8}",
+                "employment-0-to_month": "",
+                "employment-0-status": "employed",
+                "employment-0-employer": "Acme",
+                "employment-0-occupation": "Welder",
+                "employment-0-city": "Reno",
+                "employment-0-country": "US",
+                "employment-0-phone": "",
+            },
+            [
+                "employment-0-from_month",
+                "employment-0-status",
+                "employment-0-employer",
+                "employment-0-occupation",
+                "employment-0-city",
+                "employment-0-phone",
+            ],
+        ),
+        "travel": ({"travelled": "yes", "countries-0-country": "MX"}, ["travelled", "countries-0-country"]),
+        "background": (
+            {
+                "has_offenses": "yes",
+                "offenses-0-category": "dui",
+                "offenses-0-status": "convicted",
+                "offenses-0-date": "2010-03-04",
+                "offenses-0-released_on": "",
+                "offenses-0-details": "A fine.",
+                "customs_immigration_violation": "no",
+                "under_investigation": "no",
+                "inadmissible_or_waiver": "no",
+                "background_details": "Paid in full.",
+            },
+            [
+                "offenses-0-category",
+                "offenses-0-date",
+                "offenses-0-released_on",
+                "offenses-0-details",
+                "background_details",
+                "under_investigation",
+            ],
+        ),
+        "guardian": (
+            {
+                "guardian_given_names": "Rosa",
+                "guardian_surname": "Lee",
+                "guardian_relationship": "mother",
+                "guardian_email": "rosa@example.com",
+                "guardian_reference": "",
+                "consent": "y",
+            },
+            [
+                "guardian_given_names",
+                "guardian_surname",
+                "guardian_relationship",
+                "guardian_email",
+                "guardian_reference",
+            ],
+        ),
+    }
+
+
 # Free text that a successful save must keep exactly (after trim and NFC); other fields are codes, numbers or dates
 # whose accepted form is checked by their own tests.
 FREE_TEXT = re.compile(r"(names|surname|city|region|line[12]|postal_code|employer|occupation|details|message)$")
 
 
 @pytest.fixture
-def traveler(app, client):
+def traveler(app, client, today):
     with app.app_context():
         account = create_account("hostile@example.com")
-        create_profile(account, dob=TODAY.replace(year=TODAY.year - 12))  # a minor: every step applies
+        create_profile(account, dob=today.replace(year=today.year - 12))  # a minor: every step applies
         db.session.commit()
     sign_in(client, "hostile@example.com")
     return account
 
 
-@pytest.mark.parametrize("step", list(PROFILE_STEPS))
-def test_every_intake_step_answers_hostile_values_with_a_message_or_keeps_them(app, client, traveler, step):
-    base, names = PROFILE_STEPS[step]
+@pytest.mark.parametrize("step", STEPS)
+def test_every_intake_step_answers_hostile_values_with_a_message_or_keeps_them(app, client, traveler, step, today):
+    base, names = profile_steps(today)[step]
 
     @settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=list(HealthCheck), database=None)
     @given(name=st.sampled_from(names), value=hostile)
@@ -288,6 +307,7 @@ def test_the_survey_answers_hostile_values_and_keeps_free_text_exactly(app, clie
 
 def _fresh_case(app, *, denied: bool):
     """A submitted Global Entry case with an open request for information (or denied), its traveler signed out."""
+    today = service_today()
     with app.app_context():
         officer = create_account("hostile.officer@example.com", roles=("officer",))
         profile = create_profile(create_account(), surname="Hitman", dob=dt.date(1980, 1, 1))  # a sandbox hit
@@ -296,7 +316,7 @@ def _fresh_case(app, *, denied: bool):
             decisions.deny(application, by=officer, reason_codes=["not_low_risk"])
         else:
             decisions.request_info(
-                application, by=officer, message="Send the record.", due_on=TODAY + dt.timedelta(days=9), today=TODAY
+                application, by=officer, message="Send the record.", due_on=today + dt.timedelta(days=9), today=today
             )
         db.session.commit()
         return application.reference, application.profile.account.email
@@ -327,7 +347,7 @@ def test_answers_and_reconsideration_requests_answer_hostile_text_or_keep_it(app
     run()
 
 
-def test_the_officers_request_for_information_answers_hostile_values(app, client):
+def test_the_officers_request_for_information_answers_hostile_values(app, client, today):
     reference, _ = _fresh_case(app, denied=False)
     with app.app_context():
         application = db.session.scalar(select(Application).where(Application.reference == reference))
@@ -340,7 +360,7 @@ def test_the_officers_request_for_information_answers_hostile_values(app, client
     def run(name, value):
         page = client.get(f"/officer/cases/{reference}").get_data(as_text=True)
         version = re.search(r'name="version" type="hidden" value="(\d+)"', page).group(1)
-        data = {"version": version, "message": "Send the court record.", "due_on": FUTURE, name: value}
+        data = {"version": version, "message": "Send the court record.", "due_on": in_900_days(today), name: value}
         response = client.post(f"/officer/cases/{reference}/request-info", data=data)
         check_response(response, value)
         if response.status_code == 302:

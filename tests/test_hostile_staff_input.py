@@ -22,12 +22,13 @@ from hypothesis import strategies as st
 from sqlalchemy import select
 
 from tests.factories import create_account, create_application, create_profile, form_version, sign_in
-from tests.test_hostile_input import EXAMPLES, TODAY, check_response, hostile, kept, normalized
+from tests.test_hostile_input import EXAMPLES, check_response, hostile, kept, normalized
 from tests.test_which_program import CLEAN
 from trusted_traveler.audit.models import AuditEvent
 from trusted_traveler.auth.models import Account
 from trusted_traveler.casework import decisions
 from trusted_traveler.casework.models import Application, DecisionLetter, StatusEvent
+from trusted_traveler.db import service_today
 from trusted_traveler.extensions import db
 from trusted_traveler.payments.sandbox import SandboxGateway, SandboxTransaction
 from trusted_traveler.programs.service import get_program
@@ -117,7 +118,7 @@ def _case(app, state: str) -> str:
         if state in ("interviewed", "approved"):
             decisions.record_interview(application, by=officer, documents_verified=True, biometrics_captured=True)
         if state == "approved":
-            decisions.approve(application, by=officer, today=TODAY)
+            decisions.approve(application, by=officer, today=service_today())
         if state == "reconsideration":
             decisions.deny(application, by=officer, reason_codes=["not_low_risk"])
             decisions.request_reconsideration(application, by=profile.account, statement="Please look again.")
@@ -504,8 +505,8 @@ def test_saving_a_rule_answers_hostile_values_with_a_message_or_keeps_them(app, 
     run()
 
 
-def test_sending_a_change_for_review_answers_hostile_values_with_a_message_or_keeps_them(app, client, draft):
-    starts = (TODAY + dt.timedelta(days=40)).isoformat()
+def test_sending_a_change_for_review_answers_hostile_values_with_a_message_or_keeps_them(app, client, draft, today):
+    starts = (today + dt.timedelta(days=40)).isoformat()
 
     @fuzz
     @given(name=st.sampled_from(["effective_from", "effective_until", "note"]), value=staff_hostile)
@@ -524,19 +525,19 @@ def test_sending_a_change_for_review_answers_hostile_values_with_a_message_or_ke
     run()
 
 
-def test_retiring_a_version_answers_hostile_reasons_with_a_message_or_keeps_them(app, client, leads):
+def test_retiring_a_version_answers_hostile_reasons_with_a_message_or_keeps_them(app, client, leads, today):
     days = itertools.count(50)
 
     def published() -> str:
         """A future-dated precheck version, published by two leads: retiring it leaves the one in force."""
         with app.app_context():
             lead, second = create_account(LEAD), create_account(SECOND_LEAD)
-            version = authoring.start_draft(get_program("precheck"), by=lead, today=TODAY)
-            effective = TODAY + dt.timedelta(days=next(days))
+            version = authoring.start_draft(get_program("precheck"), by=lead, today=today)
+            effective = today + dt.timedelta(days=next(days))
             authoring.submit_for_review(
-                version, by=lead, effective_from=effective, effective_until=None, note="x", today=TODAY
+                version, by=lead, effective_from=effective, effective_until=None, note="x", today=today
             )
-            authoring.approve_and_publish(version, by=second, today=TODAY)
+            authoring.approve_and_publish(version, by=second, today=today)
             db.session.commit()
             return version.label
 
@@ -654,8 +655,8 @@ def test_weekly_hours_answer_hostile_values_with_a_message_or_keep_them(app, cli
     run()
 
 
-def test_a_closure_answers_hostile_values_with_a_message_or_keeps_it(app, client, center_admin):
-    first = (TODAY + dt.timedelta(days=100)).isoformat()
+def test_a_closure_answers_hostile_values_with_a_message_or_keeps_it(app, client, center_admin, today):
+    first = (today + dt.timedelta(days=100)).isoformat()
 
     @fuzz
     @given(name=st.sampled_from(["starts_on", "ends_on", "reason"]), value=staff_hostile)

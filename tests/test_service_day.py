@@ -6,19 +6,25 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from zoneinfo import ZoneInfo
 
 import pytest
+from flask_babel import force_locale
 from sqlalchemy import delete, select
 
 from config import ConfigError
 from tests.factories import create_account, create_application, create_officer, create_profile, sign_in
 from trusted_traveler import create_app
 from trusted_traveler import db as service_clock
+from trusted_traveler.auth.models import Account
 from trusted_traveler.casework import decisions
 from trusted_traveler.casework.letters import letter_content
 from trusted_traveler.casework.states import Status
 from trusted_traveler.db import service_today
 from trusted_traveler.extensions import db, limiter
+from trusted_traveler.feedback.performance import Figure
+from trusted_traveler.i18n import format_day
+from trusted_traveler.notifications.models import Notification
 from trusted_traveler.programs.service import get_program
 from trusted_traveler.rules.models import Rule, RuleSet, RuleSetVersion
 
@@ -160,6 +166,89 @@ def test_a_determination_sent_at_2130_on_may_31_in_new_york_counts_its_60_days_f
     assert decisions.close_unanswered_determinations(dt.date(2026, 7, 30)) == 0  # the last day to answer
     assert decisions.close_unanswered_determinations(dt.date(2026, 7, 31)) == 1
     assert application.status == Status.DENIED
+
+
+# --- Dates shown --------------------------------------------------------------------------------------------------
+
+
+def test_a_time_stored_at_2130_on_may_31_in_new_york_is_shown_as_may_31_in_english_and_spanish(app):
+    with app.test_request_context("/"):
+        assert format_day(EVENING_IN_NEW_YORK) == "May 31, 2026"
+        assert format_day(EVENING_IN_NEW_YORK, "%B %-d") == "May 31"
+        assert format_day(EVENING_IN_NEW_YORK, "%A, %B %-d, %Y at %-I:%M %p") == "Sunday, May 31, 2026 at 9:30 PM"
+        assert format_day(MIDNIGHT_IN_NEW_YORK) == "June 1, 2026"
+        with force_locale("es"):
+            assert format_day(EVENING_IN_NEW_YORK) == "31 de mayo de 2026"
+            assert format_day(EVENING_IN_NEW_YORK, "%B %-d") == "31 de mayo"
+            assert format_day(EVENING_IN_NEW_YORK, "%A, %B %-d, %Y at %-I:%M %p") == (
+                "domingo, 31 de mayo de 2026 a las 21:30"
+            )
+        assert format_day(JUNE_1) == "June 1, 2026"  # a date is the day it says
+
+
+def test_a_format_that_says_utc_shows_the_utc_date_and_time(app):
+    with app.test_request_context("/"):
+        assert format_day(EVENING_IN_NEW_YORK, "%B %-d, %Y at %H:%M UTC") == "June 1, 2026 at 01:30 UTC"
+        with force_locale("es"):
+            assert format_day(EVENING_IN_NEW_YORK, "%B %-d, %Y at %H:%M UTC") == "1 de junio de 2026 a las 1:30 UTC"
+        # the performance dashboard writes "UTC" after its time itself
+        figure = Figure("f", "F", "n", (), (), True, computed_at=EVENING_IN_NEW_YORK.isoformat(timespec="seconds"))
+        assert figure.computed_at_text == "June 1, 2026 at 01:30"
+        with force_locale("es"):
+            assert figure.computed_at_text == "1 de junio de 2026 a las 1:30"
+
+
+def test_a_centers_local_time_keeps_its_zone(app):
+    honolulu = MIDNIGHT_IN_NEW_YORK.astimezone(ZoneInfo("Pacific/Honolulu"))  # 18:00 on May 31 there
+    with app.test_request_context("/"):
+        assert format_day(honolulu) == "May 31, 2026"
+        assert format_day(honolulu, "%A, %B %-d, %Y at %-I:%M %p") == "Sunday, May 31, 2026 at 6:00 PM"
+        london = EVENING_IN_NEW_YORK.astimezone(ZoneInfo("Europe/London"))  # 02:30 on June 1 (BST)
+        assert format_day(london, "%a %b %-d, %-I:%M %p") == "Mon Jun 1, 2:30 AM"
+        with force_locale("es"):
+            assert format_day(honolulu) == "31 de mayo de 2026"
+
+
+def test_dates_shown_follow_service_timezone(app, monkeypatch):
+    early_in_new_york = dt.datetime(2026, 6, 1, 6, 30, tzinfo=dt.UTC)  # 02:30 on June 1 there, 23:30 May 31 in LA
+    with app.test_request_context("/"):
+        assert format_day(early_in_new_york) == "June 1, 2026"
+        monkeypatch.setitem(app.config, "SERVICE_TIMEZONE", "America/Los_Angeles")
+        assert format_day(early_in_new_york) == "May 31, 2026"
+
+
+def test_a_traveler_sees_the_days_of_new_york_on_their_pages(app, client):
+    """A preliminary determination sent at 21:30 on May 31 in New York: the application page lists the letter as
+    of May 31, as the letter itself is dated; the dashboard and notifications say May 31 too, in either language."""
+    with app.app_context():
+        account = create_account("late@example.com")
+        profile = create_profile(account, surname="Hitman", dob=dt.date(1980, 1, 1))  # a vetting hit
+        application = create_application("precheck", profile=profile, submitted=True)
+        decisions.preliminary_ineligible(application, by=create_officer(), reason_codes=["security_threat"])
+        application.created_at = application.letters[-1].issued_at = EVENING_IN_NEW_YORK
+        for event in application.events:
+            event.created_at = EVENING_IN_NEW_YORK
+        for note in db.session.scalars(select(Notification).where(Notification.account_id == account.id)):
+            note.created_at = EVENING_IN_NEW_YORK
+        db.session.commit()
+        reference, letter_id, account_id = application.reference, application.letters[-1].id, account.id
+    sign_in(client, "late@example.com")
+
+    page = client.get(f"/applications/{reference}").get_data(as_text=True)
+    assert ", May 31, 2026</a>" in page and "June 1, 2026" not in page
+    assert "May 31, 2026" in client.get(f"/applications/{reference}/letters/{letter_id}").get_data(as_text=True)
+    dashboard = client.get("/dashboard").get_data(as_text=True)
+    assert ">May 31, 2026</td>" in dashboard and "<li>May 31: " in dashboard and "June 1" not in dashboard
+    notifications = client.get("/notifications").get_data(as_text=True)
+    assert ">May 31, 2026</time>" in notifications and "June 1" not in notifications
+
+    with app.app_context():
+        db.session.get(Account, account_id).preferred_language = "es"
+        db.session.commit()
+    page = client.get(f"/applications/{reference}").get_data(as_text=True)
+    assert ", 31 de mayo de 2026</a>" in page and "1 de junio de 2026" not in page
+    dashboard = client.get("/dashboard").get_data(as_text=True)
+    assert ">31 de mayo de 2026</td>" in dashboard and "<li>31 de mayo: " in dashboard
 
 
 # --- SERVICE_TIMEZONE ----------------------------------------------------------------------------------------------

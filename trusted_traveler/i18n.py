@@ -12,6 +12,8 @@ from flask_babel import LazyString, get_locale, get_translations, gettext
 from jinja2 import pass_context
 from markupsafe import Markup
 
+from trusted_traveler.db import service_zone
+
 LANGUAGES = ("en", "es")
 
 # strftime format (English) → CLDR date format or skeleton (other languages)
@@ -46,21 +48,31 @@ def _language():
 
 
 def format_day(value: dt.date | dt.datetime | None, fmt: str = "%B %-d, %Y") -> str:
-    """A date (or the date and time of a datetime, in its own time zone) in the reader's language."""
+    """A date (or the date and time of a datetime) in the reader's language. A stored time (UTC) is shown in the
+    service's zone, so its date is the service's day (db.service_date) and not UTC's, which in the evening in New
+    York is already tomorrow; unless the format says "UTC" (" at %H:%M UTC"). A time already in another zone (a
+    center's local time) keeps it, and a date is a date."""
     if value is None:
         return ""
+    if isinstance(value, dt.datetime) and value.tzinfo == dt.UTC and not fmt.endswith("UTC"):
+        value = value.astimezone(service_zone())
+    return _format(value, fmt)
+
+
+def _format(value: dt.date | dt.datetime, fmt: str) -> str:
+    """`value` in `fmt`, in its own zone, in the reader's language."""
     locale = _language()
     if locale is None:
         return value.strftime(fmt)
     if fmt in _TIME_FORMATS:
         return format_skeleton("Hm", value, locale=locale)
     if fmt.endswith((" at %H:%M UTC", " at %-I:%M %p")):
-        day = format_day(value, fmt.split(" at ")[0])
+        day = _format(value, fmt.split(" at ")[0])
         return gettext("%(date)s at %(time)s", date=day, time=format_skeleton("Hm", value, locale=locale)) + (
             " UTC" if fmt.endswith("UTC") else ""
         )
     if fmt.endswith(", %-I:%M %p"):
-        return f"{format_day(value, fmt.rsplit(', ', 1)[0])}, {format_skeleton('Hm', value, locale=locale)}"
+        return f"{_format(value, fmt.rsplit(', ', 1)[0])}, {format_skeleton('Hm', value, locale=locale)}"
     pattern = _DATE_FORMATS.get(fmt, "long")
     day = value.date() if isinstance(value, dt.datetime) else value
     if pattern in ("long", "full"):

@@ -15,12 +15,10 @@ from trusted_traveler.audit.models import AuditEvent
 from trusted_traveler.casework import decisions
 from trusted_traveler.casework import service as casework
 from trusted_traveler.casework.models import Application
-from trusted_traveler.db import service_today
 from trusted_traveler.extensions import db
 from trusted_traveler.payments import service as payments
 
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
-TODAY = service_today()
 
 
 @pytest.fixture
@@ -59,13 +57,13 @@ def test_a_request_with_a_past_date_is_refused_and_keeps_what_the_officer_wrote(
     assert response.status_code == 400 and "Enter the date as year-month-day" in response.get_data(as_text=True)
 
 
-def test_the_longest_request_an_officer_may_write_reaches_the_traveler_whole(client, case, app):
+def test_the_longest_request_an_officer_may_write_reaches_the_traveler_whole(client, case, app, today):
     """3,000 characters, the form's limit: the notice quoting it holds it all (PostgreSQL enforces the column's
     length; a notice body of 2,000 turned this into an error page)."""
     question = ("Send the court record for 2019, every page of it. " * 60)[:3000].strip()
     sign_in(client, "olga.officer@example.com")
     version = form_version(client.get(f"/officer/cases/{case}").get_data(as_text=True))
-    due_on = (TODAY + dt.timedelta(days=20)).isoformat()
+    due_on = (today + dt.timedelta(days=20)).isoformat()
     response = client.post(
         f"/officer/cases/{case}/request-info", data={"version": version, "message": question, "due_on": due_on}
     )
@@ -96,12 +94,12 @@ def test_an_upload_over_the_request_limit_gets_the_too_large_page_in_the_travele
     assert "Cerrar sesión" in html  # the page's whole header, its sign-out form included
 
 
-def test_the_traveler_answers_in_the_portal_with_a_file_and_the_officer_sees_it(client, case, app):
+def test_the_traveler_answers_in_the_portal_with_a_file_and_the_officer_sees_it(client, case, app, today):
     with app.app_context():
         application = db.session.scalar(select(Application).where(Application.reference == case))
         officer = create_account("olga.officer@example.com")
         decisions.request_info(
-            application, by=officer, message="Send the record.", due_on=TODAY + dt.timedelta(days=10), today=TODAY
+            application, by=officer, message="Send the record.", due_on=today + dt.timedelta(days=10), today=today
         )
         db.session.commit()
     sign_in(client, "hit@example.com")
@@ -237,13 +235,13 @@ def test_an_officer_finds_a_case_by_reference_and_a_typo_gets_a_message(client, 
     assert "No submitted application has the reference" in missing.get_data(as_text=True)
 
 
-def test_a_member_whose_membership_ran_out_sees_expired(client, app):
+def test_a_member_whose_membership_ran_out_sees_expired(client, app, today):
     with app.app_context():
         profile = create_profile(create_account("lapsed@example.com"))
         application = create_application("global_entry", profile=profile, submitted=True)
         officer = create_account("olga.officer@example.com", roles=("officer",))
         decisions.record_interview(application, by=officer, documents_verified=True, biometrics_captured=True)
-        membership = decisions.approve(application, by=officer, today=TODAY)
+        membership = decisions.approve(application, by=officer, today=today)
         membership.status = "expired"
         db.session.commit()
         reference = application.reference
@@ -277,7 +275,9 @@ def test_a_decision_the_case_cannot_take_now_is_explained_on_the_case_page(clien
     assert 'data-testid="case-status">Pending Review' in html
 
 
-def test_the_case_a_renewal_took_over_links_to_the_renewal_and_a_revocation_posted_there_is_explained(client, app):
+def test_the_case_a_renewal_took_over_links_to_the_renewal_and_a_revocation_posted_there_is_explained(
+    client, app, today
+):
     """After an early renewal the membership (and its number) belongs to the renewal. The first application's
     case does not offer to revoke; it names the renewal and links to it, where revoking is offered. A revocation
     posted to the first case anyway (an old page) is refused with the renewal's reference, nothing changed."""
@@ -288,13 +288,13 @@ def test_the_case_a_renewal_took_over_links_to_the_renewal_and_a_revocation_post
         officer = create_account("olga.officer@example.com", roles=("officer",))
         first = create_application("global_entry", submitted=True)
         decisions.record_interview(first, by=officer, documents_verified=True, biometrics_captured=True)
-        membership = decisions.approve(first, by=officer, today=TODAY)
-        membership.valid_until = TODAY + dt.timedelta(days=100)
+        membership = decisions.approve(first, by=officer, today=today)
+        membership.valid_until = today + dt.timedelta(days=100)
         renewal = casework.start_application(
             first.profile,
             get_program("global_entry"),
             by=first.profile.account,
-            today=TODAY,
+            today=today,
             kind="renewal",
             renewal_of=first,
         )
@@ -302,7 +302,7 @@ def test_the_case_a_renewal_took_over_links_to_the_renewal_and_a_revocation_post
         payments.record_completed_payment(renewal, gateway="test", reference=renewal.reference, by=None)
         casework.submit(renewal, by=first.profile.account)
         decisions.record_interview(renewal, by=officer, documents_verified=True, biometrics_captured=True)
-        decisions.approve(renewal, by=officer, today=TODAY)
+        decisions.approve(renewal, by=officer, today=today)
         first_ref, renewal_ref, number = first.reference, renewal.reference, membership.ktn
         db.session.commit()
 

@@ -19,7 +19,6 @@ from trusted_traveler.extensions import db
 from trusted_traveler.payments import service as payments
 from trusted_traveler.profiles import service as profiles
 
-TODAY = service_today()
 OFFICER = "olga.officer@example.com"
 DUI = {"category": "dui", "status": "convicted", "date": dt.date(2019, 3, 2), "released_on": None}
 SANDBOX_HIT = {"surname": "Hitman", "dob": dt.date(1980, 1, 1)}  # the sandbox vetting provider's record
@@ -28,7 +27,7 @@ CLEAN = {"customs_immigration_violation": "no", "under_investigation": "no", "in
 
 def _submit(profile, *programs: str) -> list[Application]:
     """Apply as a traveler does (each application judged by the rules and keeping that answer), pay and submit."""
-    applications = casework.apply_for(profile, list(programs), by=profile.account, today=TODAY)
+    applications = casework.apply_for(profile, list(programs), by=profile.account, today=service_today())
     for application in applications:
         casework.attest(application, by=profile.account)
         payments.record_completed_payment(application, gateway="test", reference=application.reference, by=None)
@@ -170,13 +169,15 @@ def test_precheck_judged_worse_after_submitting_goes_to_an_officer_after_fingerp
 
 
 @pytest.mark.parametrize("submitted", [True, False])
-def test_the_traveler_is_told_their_changes_reach_the_officer_only_once_they_have_submitted(app, client, submitted):
+def test_the_traveler_is_told_their_changes_reach_the_officer_only_once_they_have_submitted(
+    app, client, submitted, today
+):
     with app.app_context():
         profile = create_profile(create_account("told@example.com"))
         if submitted:
             [application] = _submit(profile, "precheck")
         else:
-            [application] = casework.apply_for(profile, ["precheck"], by=profile.account, today=TODAY)
+            [application] = casework.apply_for(profile, ["precheck"], by=profile.account, today=today)
         reference = application.reference
         db.session.commit()
     sign_in(client, "told@example.com")

@@ -11,14 +11,13 @@ from trusted_traveler.audit.models import AuditEvent
 from trusted_traveler.casework import decisions
 from trusted_traveler.casework.letters import letter_content, render_pdf
 from trusted_traveler.casework.states import Status
-from trusted_traveler.db import service_date, service_today
+from trusted_traveler.db import service_date
 from trusted_traveler.errors import BusinessRuleViolation, InvalidTransition, PermissionDenied
 from trusted_traveler.extensions import db
 from trusted_traveler.memberships.models import Membership
 from trusted_traveler.notifications.models import Notification
 
 pytestmark = pytest.mark.usefixtures("app_ctx")
-TODAY = service_today()
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 
 
@@ -69,11 +68,11 @@ def test_the_sandbox_matches_a_document_number_as_well_as_name_and_birth_date():
     }
 
 
-def test_an_officer_asks_for_information_and_the_traveler_answers_with_a_document():
+def test_an_officer_asks_for_information_and_the_traveler_answers_with_a_document(today):
     application = in_review()
     officer = create_officer()
     request = decisions.request_info(
-        application, by=officer, message="Send the court record.", due_on=TODAY + dt.timedelta(days=30), today=TODAY
+        application, by=officer, message="Send the court record.", due_on=today + dt.timedelta(days=30), today=today
     )
     assert application.status == Status.INFO_REQUESTED
     titles = db.session.scalars(
@@ -89,27 +88,27 @@ def test_an_officer_asks_for_information_and_the_traveler_answers_with_a_documen
     ]
 
 
-def test_a_request_needs_a_question_and_a_due_date_after_today():
+def test_a_request_needs_a_question_and_a_due_date_after_today(today):
     application = in_review()
     officer = create_officer()
     with pytest.raises(BusinessRuleViolation, match="after today"):
-        decisions.request_info(application, by=officer, message="x", due_on=TODAY, today=TODAY)
+        decisions.request_info(application, by=officer, message="x", due_on=today, today=today)
     with pytest.raises(BusinessRuleViolation, match="Write what you need"):
-        decisions.request_info(application, by=officer, message="  ", due_on=TODAY + dt.timedelta(days=1), today=TODAY)
+        decisions.request_info(application, by=officer, message="  ", due_on=today + dt.timedelta(days=1), today=today)
     assert application.status == Status.OFFICER_REVIEW
 
 
-def test_an_interview_is_complete_only_when_documents_and_fingerprints_are_both_recorded():
+def test_an_interview_is_complete_only_when_documents_and_fingerprints_are_both_recorded(today):
     application = create_application("global_entry", submitted=True)
     officer = create_officer()
     with pytest.raises(BusinessRuleViolation, match="the fingerprints were taken"):
         decisions.record_interview(application, by=officer, documents_verified=True, biometrics_captured=False)
     assert application.status == Status.CONDITIONALLY_APPROVED
     with pytest.raises(InvalidTransition, match="cannot move to 'Approved'"):
-        decisions.approve(application, by=officer, today=TODAY)
+        decisions.approve(application, by=officer, today=today)
     decisions.record_interview(application, by=officer, documents_verified=True, biometrics_captured=True)
     assert application.status == Status.INTERVIEW_COMPLETED
-    membership = decisions.approve(application, by=officer, today=TODAY)
+    membership = decisions.approve(application, by=officer, today=today)
     assert len(membership.ktn) == 9 and membership.ktn.isdigit()
 
 
@@ -151,18 +150,18 @@ def test_a_reason_must_be_given_and_belong_to_the_program():
     assert application.status == Status.OFFICER_REVIEW
 
 
-def test_revocation_stops_the_known_traveler_number_and_a_reconsidered_approval_reinstates_it():
+def test_revocation_stops_the_known_traveler_number_and_a_reconsidered_approval_reinstates_it(today):
     application = create_application("global_entry", submitted=True)
     officer = create_officer()
     decisions.record_interview(application, by=officer, documents_verified=True, biometrics_captured=True)
-    membership = decisions.approve(application, by=officer, today=TODAY)
+    membership = decisions.approve(application, by=officer, today=today)
     decisions.revoke(application, by=officer, reason_codes=["program_violation"])
     assert application.status == Status.REVOKED and membership.status == "revoked"
     decisions.request_reconsideration(application, by=application.profile.account, statement="It was declared.")
     decisions.reopen_for_review(application, by=officer)
     decisions.conditionally_approve(application, by=officer)
     decisions.record_interview(application, by=officer, documents_verified=True, biometrics_captured=True)
-    again = decisions.approve(application, by=officer, today=TODAY)
+    again = decisions.approve(application, by=officer, today=today)
     assert again.id == membership.id and again.status == "active" and again.ktn == membership.ktn
 
 
@@ -171,18 +170,18 @@ def test_a_preliminary_determination_not_answered_in_60_days_becomes_a_final_den
     officer = create_officer()
     decisions.preliminary_ineligible(application, by=officer, reason_codes=["disqualifying_offense"])
     assert application.status == Status.PRELIMINARY_INELIGIBLE
-    day = service_date(application.status_entered_at)  # its own clock, not the module's TODAY (a run across midnight)
+    day = service_date(application.status_entered_at)  # the day it was sent: its own clock (a run across midnight)
     assert decisions.close_unanswered_determinations(day + dt.timedelta(days=59)) == 0
     assert decisions.close_unanswered_determinations(day + dt.timedelta(days=61)) == 1
     assert application.status == Status.DENIED and application.events[-1].actor_id is None
     assert application.letters[-1].kind == "denial" and "no_response" in application.letters[-1].reason_codes
 
 
-def test_an_officer_cannot_decide_a_case_assigned_to_someone_else_but_a_supervisor_can():
+def test_an_officer_cannot_decide_a_case_assigned_to_someone_else_but_a_supervisor_can(today):
     application = in_review()
     first = create_officer("first@example.com")
     second = create_officer("second@example.com")
-    decisions.request_info(application, by=first, message="?", due_on=TODAY + dt.timedelta(days=9), today=TODAY)
+    decisions.request_info(application, by=first, message="?", due_on=today + dt.timedelta(days=9), today=today)
     decisions.answer_info_request(application, by=application.profile.account, answer="!")
     assert application.assigned_officer_id == first.id
     assert decisions.available_actions(application, second) == []

@@ -11,25 +11,24 @@ from trusted_traveler.scheduling import service as scheduling
 from trusted_traveler.scheduling.models import Appointment, Slot
 
 JFK = 8001
-NOW = dt.datetime.now(dt.UTC).replace(microsecond=0)
 
 
-def _booked_interview(app) -> tuple[str, int]:
-    """A conditionally approved Global Entry applicant with an interview booked at JFK, and an officer; returns the
-    case reference and the appointment id."""
+def _booked_interview(app, now: dt.datetime) -> tuple[str, int]:
+    """A conditionally approved Global Entry applicant with an interview booked at JFK five days after `now`, and an
+    officer; returns the case reference and the appointment id."""
     with app.app_context():
         create_account("olga.officer@example.com", roles=("officer",))
         application = create_application("global_entry", submitted=True)
-        slot = Slot(center_id=JFK, starts_at=NOW + dt.timedelta(days=5), capacity=1)
+        slot = Slot(center_id=JFK, starts_at=now + dt.timedelta(days=5), capacity=1)
         db.session.add(slot)
         db.session.flush()
-        appointment = scheduling.book(application, slot, by=application.profile.account, now=NOW)
+        appointment = scheduling.book(application, slot, by=application.profile.account, now=now)
         db.session.commit()
         return application.reference, appointment.id
 
 
-def test_recording_the_interview_on_the_case_page_completes_the_booked_appointment(app, client):
-    reference, appointment_id = _booked_interview(app)
+def test_recording_the_interview_on_the_case_page_completes_the_booked_appointment(app, client, now):
+    reference, appointment_id = _booked_interview(app, now)
     sign_in(client, "olga.officer@example.com")
     version = form_version(client.get(f"/officer/cases/{reference}").get_data(as_text=True))
     response = client.post(
@@ -46,10 +45,10 @@ def test_recording_the_interview_on_the_case_page_completes_the_booked_appointme
     assert 'data-testid="appointment"' not in html  # nothing booked any more
 
 
-def test_the_day_view_answers_an_action_on_another_officers_case_with_the_reason(app, client):
+def test_the_day_view_answers_an_action_on_another_officers_case_with_the_reason(app, client, now):
     """Completing the interview of a case another officer holds is refused (PermissionDenied): the center's day
     again with why, not an error page, and nothing changed."""
-    reference, appointment_id = _booked_interview(app)
+    reference, appointment_id = _booked_interview(app, now)
     with app.app_context():
         other = create_account("omar.officer@example.com", roles=("officer",))
         appointment = db.session.get(Appointment, appointment_id)

@@ -18,8 +18,6 @@ from trusted_traveler.db import service_today, service_zone
 from trusted_traveler.errors import BusinessRuleViolation
 from trusted_traveler.extensions import db
 
-TODAY = service_today()
-
 
 def _views(app, reference: str) -> int:
     with app.app_context():

@@ -15,11 +15,10 @@ from trusted_traveler.casework.queues import (
     queue_counts,
     workload,
 )
-from trusted_traveler.db import service_today, utcnow
+from trusted_traveler.db import utcnow
 from trusted_traveler.extensions import db
 
 pytestmark = pytest.mark.usefixtures("app_ctx")
-TODAY = service_today()
 
 
 def hit_case(n: int, program="global_entry", *, days_ago=0):
@@ -33,72 +32,72 @@ def refs(page):
     return [row.reference for row in page.rows]
 
 
-def test_unassigned_lists_cases_needing_an_officer_by_priority_then_longest_waiting():
+def test_unassigned_lists_cases_needing_an_officer_by_priority_then_longest_waiting(today):
     officer = create_officer()
     old, new = hit_case(1, days_ago=10), hit_case(2, days_ago=1)
     urgent = hit_case(3, days_ago=0)
     urgent.priority = 5
     clean = create_application("global_entry", submitted=True)  # conditionally approved: nothing to decide
     db.session.flush()
-    page = list_queue("unassigned", officer=officer, filters=QueueFilters(), today=TODAY)
+    page = list_queue("unassigned", officer=officer, filters=QueueFilters(), today=today)
     assert refs(page) == [urgent.reference, old.reference, new.reference]
     assert clean.reference not in refs(page)
     assert page.rows[1].days_waiting == 10
 
 
-def test_the_tabs_count_each_queue_up_to_the_cap_then_say_more(monkeypatch):
+def test_the_tabs_count_each_queue_up_to_the_cap_then_say_more(monkeypatch, today):
     officer = create_officer()
     cases = [hit_case(n) for n in range(5)]
     assignment.assign(cases[0], officer, by=officer)
     db.session.flush()
-    assert queue_counts(officer=officer, today=TODAY) == {"unassigned": 4, "mine": 1, "awaiting_applicant": 0}
+    assert queue_counts(officer=officer, today=today) == {"unassigned": 4, "mine": 1, "awaiting_applicant": 0}
     monkeypatch.setattr(queues, "COUNT_CAP", 3)
-    counts = queue_counts(officer=officer, today=TODAY)
+    counts = queue_counts(officer=officer, today=today)
     assert counts["unassigned"] == 4 and counts["mine"] == 1  # read no further than one past the cap
     assert count_label(counts["unassigned"]) == "3+" and count_label(counts["mine"]) == "1"
     monkeypatch.setattr(queues, "COUNT_CAP", 1000)
     assert count_label(1001) == "1,000+" and count_label(1000) == "1,000"
 
 
-def test_keyset_pages_cover_every_case_once_in_order():
+def test_keyset_pages_cover_every_case_once_in_order(today):
     officer = create_officer()
     cases = [hit_case(n, days_ago=n % 4) for n in range(7)]
     cases[2].priority = 1
     db.session.flush()
     seen, cursor = [], None
     while True:
-        page = list_queue("unassigned", officer=officer, filters=QueueFilters(), today=TODAY, cursor=cursor, limit=3)
+        page = list_queue("unassigned", officer=officer, filters=QueueFilters(), today=today, cursor=cursor, limit=3)
         seen += refs(page)
         cursor = page.next_cursor
         if cursor is None:
             break
-    whole = refs(list_queue("unassigned", officer=officer, filters=QueueFilters(), today=TODAY, limit=100))
+    whole = refs(list_queue("unassigned", officer=officer, filters=QueueFilters(), today=today, limit=100))
     assert seen == whole and sorted(seen) == sorted(c.reference for c in cases)
     assert decode_cursor("garbage") is None  # a bad cursor starts from the first page
 
 
-def test_filters_by_program_status_days_and_overdue():
+def test_filters_by_program_status_days_and_overdue(today):
     officer = create_officer()
     ge, pc = hit_case(1, days_ago=8), hit_case(2, "precheck", days_ago=2)
     db.session.flush()
 
     def listed(**filters):
-        return refs(list_queue("unassigned", officer=officer, filters=QueueFilters(**filters), today=TODAY))
+        return refs(list_queue("unassigned", officer=officer, filters=QueueFilters(**filters), today=today))
 
     assert listed(program="precheck") == [pc.reference]
     assert listed(min_days=5) == [ge.reference]
     assert listed(status="officer_review") == [ge.reference, pc.reference]
-    decisions.request_info(ge, by=officer, message="?", due_on=TODAY + dt.timedelta(days=3), today=TODAY)
-    later = TODAY + dt.timedelta(days=4)
+    decisions.request_info(ge, by=officer, message="?", due_on=today + dt.timedelta(days=3), today=today)
+    later = today + dt.timedelta(days=4)
     waiting = list_queue("awaiting_applicant", officer=officer, filters=QueueFilters(overdue_only=True), today=later)
-    assert refs(waiting) == [ge.reference] and waiting.rows[0].overdue_since == TODAY + dt.timedelta(days=3)
+    assert refs(waiting) == [ge.reference] and waiting.rows[0].overdue_since == today + dt.timedelta(days=3)
     assert (
-        refs(list_queue("awaiting_applicant", officer=officer, filters=QueueFilters(overdue_only=True), today=TODAY))
+        refs(list_queue("awaiting_applicant", officer=officer, filters=QueueFilters(overdue_only=True), today=today))
         == []
     )
 
 
-def test_bulk_assignment_checks_each_row_and_reports_each_refusal():
+def test_bulk_assignment_checks_each_row_and_reports_each_refusal(today):
     me, other = create_officer("me@example.com"), create_officer("other@example.com")
     free, taken = hit_case(1), hit_case(2)
     closed = create_application("precheck", submitted=True)
@@ -111,7 +110,7 @@ def test_bulk_assignment_checks_each_row_and_reports_each_refusal():
         closed.reference: "it is closed",
         "999999": "there is no such case",
     }
-    mine = list_queue("mine", officer=me, filters=QueueFilters(), today=TODAY)
+    mine = list_queue("mine", officer=me, filters=QueueFilters(), today=today)
     assert refs(mine) == [free.reference]
 
 

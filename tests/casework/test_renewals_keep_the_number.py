@@ -20,7 +20,6 @@ from trusted_traveler.payments import service as payments
 from trusted_traveler.programs.service import get_program
 
 pytestmark = pytest.mark.usefixtures("app_ctx")
-TODAY = service_today()
 
 
 def _member(program: str, officer):
@@ -28,7 +27,7 @@ def _member(program: str, officer):
     application = create_application(program, submitted=True)
     decisions.record_interview(application, by=officer, documents_verified=True, biometrics_captured=True)
     if program == "global_entry":
-        return decisions.approve(application, by=officer, today=TODAY)
+        return decisions.approve(application, by=officer, today=service_today())
     return db.session.scalar(select(Membership).where(Membership.application_id == application.id))
 
 
@@ -39,7 +38,7 @@ def _renewal(membership):
         profile,
         get_program(membership.program.code),
         by=profile.account,
-        today=TODAY,
+        today=service_today(),
         kind="renewal",
         renewal_of=membership.application,
     )
@@ -59,30 +58,30 @@ def _memberships_of(membership) -> list[Membership]:
     )
 
 
-def test_an_early_global_entry_renewal_keeps_the_number_and_adds_the_new_term_to_the_old_one():
+def test_an_early_global_entry_renewal_keeps_the_number_and_adds_the_new_term_to_the_old_one(today):
     officer = create_officer()
     membership = _member("global_entry", officer)
     number, first_application = membership.ktn, membership.application
-    membership.valid_until = TODAY + dt.timedelta(days=100)  # renewal opens a year before expiry
+    membership.valid_until = today + dt.timedelta(days=100)  # renewal opens a year before expiry
     membership.last_reminder_months = 6
     renewal = _renewal(membership)
     decisions.record_interview(renewal, by=officer, documents_verified=True, biometrics_captured=True)
-    renewed = decisions.approve(renewal, by=officer, today=TODAY)
+    renewed = decisions.approve(renewal, by=officer, today=today)
 
     assert renewed.ktn == number
     assert _memberships_of(membership) == [renewed]  # one membership, one number
     born = membership.profile.date_of_birth
-    assert renewed.valid_until == born.replace(year=(TODAY + dt.timedelta(days=100)).year + 5)  # from the old expiry
+    assert renewed.valid_until == born.replace(year=(today + dt.timedelta(days=100)).year + 5)  # from the old expiry
     assert renewed.status == "active" and renewed.last_reminder_months is None  # the new term's reminders are owed
     assert renewed.application_id == renewal.id and first_application.status == Status.APPROVED
     audit = db.session.scalar(select(AuditEvent).where(AuditEvent.action == "membership.renewed"))
     assert audit.object_id == number and audit.details["application"] == renewal.reference
 
 
-def test_a_precheck_renewal_approved_by_its_background_check_keeps_the_number():
+def test_a_precheck_renewal_approved_by_its_background_check_keeps_the_number(today):
     officer = create_officer()
     membership = _member("precheck", officer)
-    number, old_expiry = membership.ktn, TODAY + dt.timedelta(days=30)
+    number, old_expiry = membership.ktn, today + dt.timedelta(days=30)
     membership.valid_until = old_expiry
     renewal = _renewal(membership)
     decisions.record_biometrics(renewal, by=officer)  # the all-clear approves it (a system move)
@@ -94,16 +93,17 @@ def test_a_precheck_renewal_approved_by_its_background_check_keeps_the_number():
 
 def _renewed_member(officer):
     """A Global Entry member who renewed early: (the first application, the approved renewal, the membership)."""
+    today = service_today()
     membership = _member("global_entry", officer)
     first_application = membership.application
-    membership.valid_until = TODAY + dt.timedelta(days=100)
+    membership.valid_until = today + dt.timedelta(days=100)
     renewal = _renewal(membership)
     decisions.record_interview(renewal, by=officer, documents_verified=True, biometrics_captured=True)
-    decisions.approve(renewal, by=officer, today=TODAY)
+    decisions.approve(renewal, by=officer, today=today)
     return first_application, renewal, membership
 
 
-def test_a_renewed_membership_is_revoked_from_the_renewal_that_holds_it_which_then_reads_revoked():
+def test_a_renewed_membership_is_revoked_from_the_renewal_that_holds_it_which_then_reads_revoked(today):
     """Revoking is about the member's number, and the number now belongs to the renewal: revoking from the renewal
     stops it and marks the renewal Revoked through the one transition (a status event and an audit record), with
     the letter; the first application stays Approved, the decision it was. Reconsidered and approved again, the
@@ -130,7 +130,7 @@ def test_a_renewed_membership_is_revoked_from_the_renewal_that_holds_it_which_th
     decisions.reopen_for_review(renewal, by=officer)
     decisions.conditionally_approve(renewal, by=officer)
     decisions.record_interview(renewal, by=officer, documents_verified=True, biometrics_captured=True)
-    again = decisions.approve(renewal, by=officer, today=TODAY)
+    again = decisions.approve(renewal, by=officer, today=today)
     assert again.id == membership.id and again.status == "active" and again.application_id == renewal.id
     assert len(_memberships_of(membership)) == 1
 
@@ -155,7 +155,7 @@ def test_revoking_from_the_application_a_renewal_took_over_is_refused_naming_the
     assert db.session.scalar(select(AuditEvent).where(AuditEvent.action == "membership.revoked")) is None
 
 
-def test_a_revocation_also_stops_a_second_number_left_by_an_earlier_renewal():
+def test_a_revocation_also_stops_a_second_number_left_by_an_earlier_renewal(today):
     """Before renewals kept the number, an early renewal left a second active membership with its own number:
     revoking from the application holding the later one (the member's current membership) stops both; from the
     older one it is refused, naming the later application, as for a renewal that took the membership over."""
@@ -164,7 +164,7 @@ def test_a_revocation_also_stops_a_second_number_left_by_an_earlier_renewal():
     second = create_application("global_entry", profile=old.profile, submitted=True)
     decisions.record_interview(second, by=officer, documents_verified=True, biometrics_captured=True)
     second.status = Status.APPROVED.value  # set-up only: the shape such a renewal left behind
-    newer = issue_membership(second, today=TODAY)
+    newer = issue_membership(second, today=today)
     newer.valid_until = old.valid_until + dt.timedelta(days=365)  # the early renewal's term ran on from the old one
     db.session.flush()
     assert newer.ktn != old.ktn

@@ -16,11 +16,9 @@ from trusted_traveler.scheduling.ics import appointment_ics
 from trusted_traveler.scheduling.models import Appointment, Slot
 from trusted_traveler.scheduling.slots import local_time
 
-NOW = dt.datetime.now(dt.UTC).replace(microsecond=0)
 
-
-def _slot(center_id=8001, *, hours=72, capacity=1):
-    slot = Slot(center_id=center_id, starts_at=NOW + dt.timedelta(hours=hours), capacity=capacity)
+def _slot(now: dt.datetime, center_id=8001, *, hours=72, capacity=1):
+    slot = Slot(center_id=center_id, starts_at=now + dt.timedelta(hours=hours), capacity=capacity)
     db.session.add(slot)
     db.session.flush()
     return slot
@@ -31,17 +29,17 @@ def ctx(app_ctx):
     return None
 
 
-def test_global_entry_books_only_after_conditional_approval_and_moves_to_interview_scheduled(ctx):
+def test_global_entry_books_only_after_conditional_approval_and_moves_to_interview_scheduled(ctx, now):
     application = create_application("global_entry", submitted=True)  # clean vetting: conditionally approved
-    slot = _slot(8001)  # an airport center offering Global Entry
-    appointment = scheduling.book(application, slot, by=application.profile.account, now=NOW)
+    slot = _slot(now, 8001)  # an airport center offering Global Entry
+    appointment = scheduling.book(application, slot, by=application.profile.account, now=now)
     assert application.status == Status.INTERVIEW_SCHEDULED and slot.booked == 1
     assert appointment.status == "booked"
     titles = db.session.scalars(select(Notification.title).where(Notification.kind == "appointment_booked")).all()
     assert titles and "Your interview is booked" in titles[0]
 
 
-def test_booking_and_cancelling_each_send_the_traveler_one_notice_and_one_email(ctx):
+def test_booking_and_cancelling_each_send_the_traveler_one_notice_and_one_email(ctx, now):
     application = create_application("precheck", submitted=True)
     before = {
         "notices": db.session.scalar(select(func.count()).select_from(Notification)),
@@ -53,14 +51,14 @@ def test_booking_and_cancelling_each_send_the_traveler_one_notice_and_one_email(
         emails = db.session.scalar(select(func.count()).select_from(OutboxMessage)) - before["emails"]
         return notices, emails
 
-    appointment = scheduling.book(application, _slot(8001, hours=72), by=application.profile.account, now=NOW)
+    appointment = scheduling.book(application, _slot(now, 8001, hours=72), by=application.profile.account, now=now)
     assert sent() == (["appointment_booked"], 1)  # with the time and place; no separate "status changed" notice
-    scheduling.cancel(appointment, by=application.profile.account, now=NOW)
+    scheduling.cancel(appointment, by=application.profile.account, now=now)
     assert sent() == (["appointment_booked", "appointment_cancelled"], 2)
     assert application.status == Status.SUBMITTED
 
 
-def test_a_center_with_the_longest_notes_still_books_and_the_notice_carries_them(ctx):
+def test_a_center_with_the_longest_notes_still_books_and_the_notice_carries_them(ctx, now):
     """A center's notes for travelers may be 4,000 characters (the admin form's limit); the booking notice quotes
     them with the address (PostgreSQL enforces the column's length: a notice body of 2,000 refused the booking)."""
     from trusted_traveler.scheduling.models import EnrollmentCenter
@@ -68,113 +66,113 @@ def test_a_center_with_the_longest_notes_still_books_and_the_notice_carries_them
     center = db.session.get(EnrollmentCenter, 8001)
     center.notes = ("Bring your passport and a second photo ID. " * 100)[:4000].strip()
     application = create_application("precheck", submitted=True)
-    scheduling.book(application, _slot(8001), by=application.profile.account, now=NOW)
+    scheduling.book(application, _slot(now, 8001), by=application.profile.account, now=now)
     db.session.flush()
     body = db.session.scalar(select(Notification.body).where(Notification.kind == "appointment_booked"))
     assert center.notes in body and center.address in body
 
 
-def test_precheck_books_once_submitted_but_not_a_draft(ctx):
+def test_precheck_books_once_submitted_but_not_a_draft(ctx, now):
     draft = create_application("precheck")
     with pytest.raises(BusinessRuleViolation, match="once your application is submitted"):
-        scheduling.book(draft, _slot(8001), by=draft.profile.account, now=NOW)
+        scheduling.book(draft, _slot(now, 8001), by=draft.profile.account, now=now)
 
 
-def test_a_center_that_does_not_offer_the_program_is_refused(ctx):
+def test_a_center_that_does_not_offer_the_program_is_refused(ctx, now):
     application = create_application("precheck", submitted=True)
     with pytest.raises(BusinessRuleViolation, match="does not offer TSA PreCheck"):
-        scheduling.book(application, _slot(5001), by=application.profile.account, now=NOW)  # a land port
+        scheduling.book(application, _slot(now, 5001), by=application.profile.account, now=now)  # a land port
 
 
-def test_each_centers_soonest_is_its_first_free_seat_far_enough_ahead(ctx):
+def test_each_centers_soonest_is_its_first_free_seat_far_enough_ahead(ctx, now):
     from trusted_traveler.programs.service import get_program
     from trusted_traveler.scheduling.models import EnrollmentCenter
 
-    _slot(8001, hours=1)  # inside the two hours' notice
-    _slot(8001, hours=30).booked = 1  # full
-    _slot(8001, hours=50)
-    _slot(8001, hours=70)
-    _slot(8002, hours=26, capacity=2).held = 2  # both seats held for waitlist offers
-    _slot(5001, hours=30)  # a land port: no PreCheck
+    _slot(now, 8001, hours=1)  # inside the two hours' notice
+    _slot(now, 8001, hours=30).booked = 1  # full
+    _slot(now, 8001, hours=50)
+    _slot(now, 8001, hours=70)
+    _slot(now, 8002, hours=26, capacity=2).held = 2  # both seats held for waitlist offers
+    _slot(now, 5001, hours=30)  # a land port: no PreCheck
     db.session.get(EnrollmentCenter, 8003).operational = False
-    _slot(8003, hours=30)
+    _slot(now, 8003, hours=30)
     db.session.flush()
-    soonest = scheduling.soonest_by_center(get_program("precheck"), since=NOW)
-    assert soonest == {8001: NOW + dt.timedelta(hours=50)}
+    soonest = scheduling.soonest_by_center(get_program("precheck"), since=now)
+    assert soonest == {8001: now + dt.timedelta(hours=50)}
 
 
-def test_too_soon_and_a_second_booking_are_refused(ctx):
+def test_too_soon_and_a_second_booking_are_refused(ctx, now):
     application = create_application("precheck", submitted=True)
     with pytest.raises(BusinessRuleViolation, match="too soon"):
-        scheduling.book(application, _slot(8001, hours=1), by=application.profile.account, now=NOW)
-    scheduling.book(application, _slot(8001, hours=50), by=application.profile.account, now=NOW)
+        scheduling.book(application, _slot(now, 8001, hours=1), by=application.profile.account, now=now)
+    scheduling.book(application, _slot(now, 8001, hours=50), by=application.profile.account, now=now)
     with pytest.raises(BusinessRuleViolation, match="already has an appointment"):
-        scheduling.book(application, _slot(8001, hours=51), by=application.profile.account, now=NOW)
+        scheduling.book(application, _slot(now, 8001, hours=51), by=application.profile.account, now=now)
 
 
-def test_the_last_seat_goes_to_one_person_the_other_is_told_it_was_taken(ctx):
-    slot = _slot(8001, capacity=1)
+def test_the_last_seat_goes_to_one_person_the_other_is_told_it_was_taken(ctx, now):
+    slot = _slot(now, 8001, capacity=1)
     first = create_application("precheck", submitted=True)
     second = create_application("precheck", submitted=True)
-    scheduling.book(first, slot, by=first.profile.account, now=NOW)
+    scheduling.book(first, slot, by=first.profile.account, now=now)
     db.session.commit()
     with pytest.raises(scheduling.SlotTaken, match="just taken"):
-        scheduling.book(second, slot, by=second.profile.account, now=NOW)
+        scheduling.book(second, slot, by=second.profile.account, now=now)
     db.session.rollback()  # as the booking page does: the seat is taken last, and its refusal undoes the rest
     assert second.status == Status.SUBMITTED and slot.booked == 1
     assert scheduling.active_appointment(second) is None and scheduling.active_appointment(first) is not None
 
 
-def test_cancel_frees_the_seat_and_returns_the_application_until_the_cutoff(ctx):
+def test_cancel_frees_the_seat_and_returns_the_application_until_the_cutoff(ctx, now):
     application = create_application("global_entry", submitted=True)
-    slot = _slot(8001, hours=72)
-    appointment = scheduling.book(application, slot, by=application.profile.account, now=NOW)
-    scheduling.cancel(appointment, by=application.profile.account, now=NOW)
+    slot = _slot(now, 8001, hours=72)
+    appointment = scheduling.book(application, slot, by=application.profile.account, now=now)
+    scheduling.cancel(appointment, by=application.profile.account, now=now)
     assert slot.booked == 0 and application.status == Status.CONDITIONALLY_APPROVED
-    late = scheduling.book(application, _slot(8001, hours=20), by=application.profile.account, now=NOW)
+    late = scheduling.book(application, _slot(now, 8001, hours=20), by=application.profile.account, now=now)
     with pytest.raises(BusinessRuleViolation, match="Online changes close 24 hours before"):
-        scheduling.cancel(late, by=application.profile.account, now=NOW)
-    scheduling.cancel(late, by=create_officer(), now=NOW, reason="cancelled_by_center")  # staff may
+        scheduling.cancel(late, by=application.profile.account, now=now)
+    scheduling.cancel(late, by=create_officer(), now=now, reason="cancelled_by_center")  # staff may
 
 
-def test_reschedule_moves_the_seat_and_stops_at_the_center_limit(ctx):
+def test_reschedule_moves_the_seat_and_stops_at_the_center_limit(ctx, now):
     application = create_application("precheck", submitted=True)
-    slots = [_slot(8001, hours=48 + i) for i in range(5)]
-    appointment = scheduling.book(application, slots[0], by=application.profile.account, now=NOW)
+    slots = [_slot(now, 8001, hours=48 + i) for i in range(5)]
+    appointment = scheduling.book(application, slots[0], by=application.profile.account, now=now)
     for slot in slots[1:4]:
-        scheduling.reschedule(appointment, slot, by=application.profile.account, now=NOW)
+        scheduling.reschedule(appointment, slot, by=application.profile.account, now=now)
     assert [s.booked for s in slots] == [0, 0, 0, 1, 0]
     with pytest.raises(BusinessRuleViolation, match="the most allowed online"):
-        scheduling.reschedule(appointment, slots[4], by=application.profile.account, now=NOW)
+        scheduling.reschedule(appointment, slots[4], by=application.profile.account, now=now)
 
 
-def test_the_calendar_file_is_in_the_centers_time_zone(ctx):
+def test_the_calendar_file_is_in_the_centers_time_zone(ctx, now):
     application = create_application("precheck", submitted=True)
-    appointment = scheduling.book(application, _slot(8001, hours=72), by=application.profile.account, now=NOW)
+    appointment = scheduling.book(application, _slot(now, 8001, hours=72), by=application.profile.account, now=now)
     ics = appointment_ics(appointment, visit="enrollment visit").decode()
     assert "BEGIN:VEVENT" in ics and "TZID=America/New_York" in ics and application.reference in ics
 
 
-def test_reminders_go_once_in_the_two_days_before(ctx):
+def test_reminders_go_once_in_the_two_days_before(ctx, now):
     application = create_application("precheck", submitted=True)
-    scheduling.book(application, _slot(8001, hours=30), by=application.profile.account, now=NOW)
-    assert scheduling.send_reminders(NOW) == 1
-    assert scheduling.send_reminders(NOW) == 0
+    scheduling.book(application, _slot(now, 8001, hours=30), by=application.profile.account, now=now)
+    assert scheduling.send_reminders(now) == 1
+    assert scheduling.send_reminders(now) == 0
 
 
-def test_reminders_run_the_same_queries_for_3_or_30_appointments(app, ctx):
+def test_reminders_run_the_same_queries_for_3_or_30_appointments(app, ctx, now):
     """The worker reminds every traveler with an appointment in the next two days, nationwide (about 30,000 on a
     busy day): each reminder reads nothing of its own."""
     from tests.support.queries import count_queries
 
     def remind(count: int, hours: int):
-        slot = _slot(8001, hours=hours, capacity=count)
+        slot = _slot(now, 8001, hours=hours, capacity=count)
         for _ in range(count):
             application = create_application("precheck", submitted=True)
-            scheduling.book(application, slot, by=application.profile.account, now=NOW)
+            scheduling.book(application, slot, by=application.profile.account, now=now)
         db.session.flush()
         with count_queries(app) as seen:
-            assert scheduling.send_reminders(NOW) == count
+            assert scheduling.send_reminders(now) == count
             db.session.flush()
         return seen
 
@@ -183,7 +181,7 @@ def test_reminders_run_the_same_queries_for_3_or_30_appointments(app, ctx):
     assert len(reads[1]) == len(reads[0]), reads[1]  # what it writes, a notice and an e-mail each, it must write
 
 
-def test_fifty_clients_racing_for_the_last_seats_never_overbook(app, database_url):
+def test_fifty_clients_racing_for_the_last_seats_never_overbook(app, database_url, now):
     from trusted_traveler import create_app
 
     racers_app = create_app(
@@ -201,7 +199,7 @@ def test_fifty_clients_racing_for_the_last_seats_never_overbook(app, database_ur
     """50 travelers in 50 threads, each with its own connection, try to book a slot with 3 seats at once (on
     PostgreSQL in CI; on SQLite the writers queue, and the answer must be the same)."""
     with app.app_context():
-        slot = _slot(8001, hours=72, capacity=3)
+        slot = _slot(now, 8001, hours=72, capacity=3)
         ids = [
             create_application(
                 "precheck", submitted=True, profile=create_profile(create_account(f"racer{i}@example.com"))
@@ -221,7 +219,7 @@ def test_fifty_clients_racing_for_the_last_seats_never_overbook(app, database_ur
             target = db.session.get(Slot, slot_id)
             barrier.wait(timeout=60)
             try:
-                scheduling.book(application, target, by=application.profile.account, now=NOW)
+                scheduling.book(application, target, by=application.profile.account, now=now)
                 db.session.commit()
                 outcomes.append("booked")
             except scheduling.SlotTaken:
@@ -240,10 +238,10 @@ def test_fifty_clients_racing_for_the_last_seats_never_overbook(app, database_ur
     assert booked == active == 3
 
 
-def test_at_the_center_check_in_then_complete_a_precheck_visit_runs_vetting(ctx):
+def test_at_the_center_check_in_then_complete_a_precheck_visit_runs_vetting(ctx, now):
     application = create_application("precheck", submitted=True)
-    slot = _slot(8001, hours=72)
-    appointment = scheduling.book(application, slot, by=application.profile.account, now=NOW)
+    slot = _slot(now, 8001, hours=72)
+    appointment = scheduling.book(application, slot, by=application.profile.account, now=now)
     officer = create_officer()
     visit_time = slot.starts_at + dt.timedelta(minutes=1)
     assert appointment in scheduling.day_schedule(slot.center, local_time(slot.starts_at, slot.center).date())
@@ -254,24 +252,24 @@ def test_at_the_center_check_in_then_complete_a_precheck_visit_runs_vetting(ctx)
     assert appointment.status == "completed" and application.status == Status.APPROVED  # clean vetting
 
 
-def test_a_no_show_sends_global_entry_back_to_booking(ctx):
+def test_a_no_show_sends_global_entry_back_to_booking(ctx, now):
     application = create_application("global_entry", submitted=True)
-    slot = _slot(8001, hours=72)
-    appointment = scheduling.book(application, slot, by=application.profile.account, now=NOW)
+    slot = _slot(now, 8001, hours=72)
+    appointment = scheduling.book(application, slot, by=application.profile.account, now=now)
     officer = create_officer()
     with pytest.raises(BusinessRuleViolation, match="has not started yet"):
-        scheduling.mark_no_show(appointment, by=officer, now=NOW)
+        scheduling.mark_no_show(appointment, by=officer, now=now)
     scheduling.mark_no_show(appointment, by=officer, now=slot.starts_at + dt.timedelta(minutes=30))
     assert application.status == Status.CONDITIONALLY_APPROVED
     assert db.session.scalars(select(Notification.kind).where(Notification.kind == "appointment_missed")).all()
 
 
-def test_a_no_show_sends_the_traveler_one_notice_and_one_email(ctx):
+def test_a_no_show_sends_the_traveler_one_notice_and_one_email(ctx, now):
     """The missed-appointment notice says what the status change would, and what to do next: one message, not two
     (as booking and cancelling)."""
     application = create_application("global_entry", submitted=True)
-    slot = _slot(8001, hours=72)
-    appointment = scheduling.book(application, slot, by=application.profile.account, now=NOW)
+    slot = _slot(now, 8001, hours=72)
+    appointment = scheduling.book(application, slot, by=application.profile.account, now=now)
     notices = db.session.scalar(select(func.count()).select_from(Notification))
     emails = db.session.scalar(select(func.count()).select_from(OutboxMessage))
     scheduling.mark_no_show(appointment, by=create_officer(), now=slot.starts_at + dt.timedelta(minutes=30))

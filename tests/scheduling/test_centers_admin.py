@@ -7,14 +7,11 @@ import pytest
 from sqlalchemy import select
 
 from tests.factories import create_account, create_application, sign_in
-from trusted_traveler.db import service_today
 from trusted_traveler.extensions import db
 from trusted_traveler.notifications.models import Notification
 from trusted_traveler.scheduling import service as scheduling
 from trusted_traveler.scheduling.models import EnrollmentCenter, Slot
 from trusted_traveler.scheduling.slots import generate_slots, local_time
-
-START = service_today() + dt.timedelta(days=7)
 
 
 def _hours(open_="08:00", close="16:00", seats="2"):
@@ -34,11 +31,11 @@ def _hours(open_="08:00", close="16:00", seats="2"):
 
 
 @pytest.fixture
-def booked(app):
+def booked(app, today):
     """A traveler booked at JFK at the first slot of a day a week from now."""
     with app.app_context():
         jfk = db.session.get(EnrollmentCenter, 8001)
-        generate_slots(jfk, start=START, days=3)
+        generate_slots(jfk, start=today + dt.timedelta(days=7), days=3)
         application = create_application("precheck", submitted=True)
         slot = db.session.scalars(select(Slot).where(Slot.center_id == 8001).order_by(Slot.starts_at)).first()
         scheduling.book(application, slot, by=application.profile.account, now=dt.datetime.now(dt.UTC))
@@ -136,14 +133,14 @@ def test_hours_must_make_sense(client, booked):
     assert "Enter the opening time as HH:MM" in html
 
 
-def test_closing_the_day_of_an_offer_withdraws_it_says_so_and_the_travelers_old_page_books_nothing(app, client):
+def test_closing_the_day_of_an_offer_withdraws_it_says_so_and_the_travelers_old_page_books_nothing(app, client, today):
     """The administrator is told how many offers went; the traveler is told in their notifications, and taking the
     time from the page they still have open is refused with a plain message, their place on the waitlist kept."""
     from trusted_traveler.scheduling import waitlist
 
     with app.app_context():
         jfk = db.session.get(EnrollmentCenter, 8001)
-        generate_slots(jfk, start=START, days=3)
+        generate_slots(jfk, start=today + dt.timedelta(days=7), days=3)
         slot = db.session.scalars(select(Slot).where(Slot.center_id == 8001).order_by(Slot.starts_at)).first()
         day = local_time(slot.starts_at, jfk).date()
         waiting = create_application("precheck", submitted=True)

@@ -14,22 +14,22 @@ from trusted_traveler.scheduling.models import EnrollmentCenter, Slot
 from trusted_traveler.scheduling.slots import local_time
 
 JFK = 8001
-NOW = dt.datetime.now(dt.UTC).replace(microsecond=0)
-DAY_START = (NOW + dt.timedelta(days=10)).replace(hour=14, minute=0, second=0)  # 9 or 10 a.m. in New York
 
 
-def _book(app, count: int, *, offset: int = 0) -> dt.date:
-    """`count` PreCheck visits booked at JFK on one day; returns that day in the center's time zone."""
+def _book(app, now: dt.datetime, count: int, *, offset: int = 0) -> dt.date:
+    """`count` PreCheck visits booked at JFK on one day, ten days after `now`; returns that day in the center's time
+    zone."""
+    day_start = (now + dt.timedelta(days=10)).replace(hour=14, minute=0, second=0)  # 9 or 10 a.m. in New York
     with app.app_context():
         center = db.session.get(EnrollmentCenter, JFK)
         for n in range(offset, offset + count):
-            slot = Slot(center_id=JFK, starts_at=DAY_START + dt.timedelta(minutes=10 * n), capacity=1)
+            slot = Slot(center_id=JFK, starts_at=day_start + dt.timedelta(minutes=10 * n), capacity=1)
             db.session.add(slot)
             db.session.flush()
             application = create_application("precheck", submitted=True)
-            scheduling.book(application, slot, by=application.profile.account, now=NOW)
+            scheduling.book(application, slot, by=application.profile.account, now=now)
         db.session.commit()
-        return local_time(DAY_START, center).date()
+        return local_time(day_start, center).date()
 
 
 def _officer(app, client) -> None:
@@ -39,15 +39,15 @@ def _officer(app, client) -> None:
     sign_in(client, "dana.officer@example.com")
 
 
-def test_the_day_lists_its_appointments_in_local_time_with_the_same_queries_for_2_or_12(app, client):
-    day = _book(app, 2)
+def test_the_day_lists_its_appointments_in_local_time_with_the_same_queries_for_2_or_12(app, client, now):
+    day = _book(app, now, 2)
     _officer(app, client)
     path = f"/officer/centers/{JFK}/day?date={day.isoformat()}"
     client.get(path)
     with count_queries(app) as few:
         html = client.get(path).get_data(as_text=True)
     assert "2 appointments" in html and ("EST" in html or "EDT" in html)
-    _book(app, 10, offset=2)
+    _book(app, now, 10, offset=2)
     with count_queries(app) as many:
         html = client.get(path).get_data(as_text=True)
     assert "12 appointments" in html

@@ -16,11 +16,10 @@ from trusted_traveler.scheduling import waitlist
 from trusted_traveler.scheduling.models import EnrollmentCenter, Slot
 
 pytestmark = pytest.mark.usefixtures("app_ctx")
-NOW = dt.datetime.now(dt.UTC).replace(microsecond=0)
 
 
-def _slot(hours, capacity=1):
-    slot = Slot(center_id=8001, starts_at=NOW + dt.timedelta(hours=hours), capacity=capacity)
+def _slot(now: dt.datetime, hours, capacity=1):
+    slot = Slot(center_id=8001, starts_at=now + dt.timedelta(hours=hours), capacity=capacity)
     db.session.add(slot)
     db.session.flush()
     return slot
@@ -30,47 +29,47 @@ def _person(name):
     return create_application("precheck", submitted=True, profile=create_profile(create_account(f"{name}@example.com")))
 
 
-def _join(application):
+def _join(now: dt.datetime, application):
     jfk = db.session.get(EnrollmentCenter, 8001)
     return waitlist.join(
         application,
         [jfk],
-        earliest=NOW.date() - dt.timedelta(days=1),  # JFK's today, whatever the hour in UTC
-        latest=NOW.date() + dt.timedelta(days=30),
+        earliest=now.date() - dt.timedelta(days=1),  # JFK's today, whatever the hour in UTC
+        latest=now.date() + dt.timedelta(days=30),
         by=application.profile.account,
     )
 
 
-def test_a_freed_seat_is_offered_to_the_first_to_join_and_held_from_everyone_else():
-    soon = _slot(48)
+def test_a_freed_seat_is_offered_to_the_first_to_join_and_held_from_everyone_else(now):
+    soon = _slot(now, 48)
     holder = _person("holder")
-    appointment = scheduling.book(holder, soon, by=holder.profile.account, now=NOW)
+    appointment = scheduling.book(holder, soon, by=holder.profile.account, now=now)
     first, second, outsider = _person("first"), _person("second"), _person("outsider")
-    first_entry, second_entry = _join(first), _join(second)
-    scheduling.cancel(appointment, by=holder.profile.account, now=NOW)  # the seat frees up
+    first_entry, second_entry = _join(now, first), _join(now, second)
+    scheduling.cancel(appointment, by=holder.profile.account, now=now)  # the seat frees up
     assert (first_entry.status, second_entry.status) == ("offered", "waiting")
     assert soon.held == 1 and soon.booked == 0
     with pytest.raises(scheduling.SlotTaken):
-        scheduling.book(outsider, soon, by=outsider.profile.account, now=NOW)  # held for the first in line
+        scheduling.book(outsider, soon, by=outsider.profile.account, now=now)  # held for the first in line
     offers = db.session.scalars(select(OutboxMessage).where(OutboxMessage.kind == "email.waitlist_offer")).all()
     assert [m.recipient for m in offers] == ["first@example.com"]
-    scheduling.accept_offer(first_entry, by=first.profile.account, now=NOW)
+    scheduling.accept_offer(first_entry, by=first.profile.account, now=now)
     assert first.status == Status.ENROLLMENT_SCHEDULED and soon.booked == 1 and soon.held == 0
     assert first_entry.status == "booked"
 
 
-def test_an_expired_offer_passes_to_the_next_person_even_after_a_worker_restart(app):
-    soon = _slot(48)
+def test_an_expired_offer_passes_to_the_next_person_even_after_a_worker_restart(app, now):
+    soon = _slot(now, 48)
     holder = _person("holder")
-    appointment = scheduling.book(holder, soon, by=holder.profile.account, now=NOW)
+    appointment = scheduling.book(holder, soon, by=holder.profile.account, now=now)
     first, second = _person("first"), _person("second")
-    first_entry, second_entry = _join(first), _join(second)
-    scheduling.cancel(appointment, by=holder.profile.account, now=NOW)
+    first_entry, second_entry = _join(now, first), _join(now, second)
+    scheduling.cancel(appointment, by=holder.profile.account, now=now)
     db.session.commit()  # the worker that made the offer stops here
     first_id, second_id, slot_id = first_entry.id, second_entry.id, soon.id
     db.session.remove()
 
-    later = NOW + dt.timedelta(minutes=31)  # past the 30-minute hold
+    later = now + dt.timedelta(minutes=31)  # past the 30-minute hold
     with app.app_context():  # a new worker process
         assert waitlist.expire_offers(later) == 1
         db.session.commit()
@@ -84,18 +83,18 @@ def test_an_expired_offer_passes_to_the_next_person_even_after_a_worker_restart(
         assert db.session.get(Slot, slot_id).held == 1
 
 
-def test_only_an_earlier_time_is_offered_to_someone_who_already_has_one():
-    early, late = _slot(40), _slot(200)
+def test_only_an_earlier_time_is_offered_to_someone_who_already_has_one(now):
+    early, late = _slot(now, 40), _slot(now, 200)
     booked = _person("booked")
-    scheduling.book(booked, early, by=booked.profile.account, now=NOW)
-    entry = _join(booked)
+    scheduling.book(booked, early, by=booked.profile.account, now=now)
+    entry = _join(now, booked)
     other = _person("other")
-    appointment = scheduling.book(other, late, by=other.profile.account, now=NOW)
-    scheduling.cancel(appointment, by=other.profile.account, now=NOW)
+    appointment = scheduling.book(other, late, by=other.profile.account, now=now)
+    scheduling.cancel(appointment, by=other.profile.account, now=now)
     assert entry.status == "waiting" and late.held == 0
 
 
-def test_a_freed_seat_is_offered_with_the_same_queries_for_3_or_30_people_waiting(app):
+def test_a_freed_seat_is_offered_with_the_same_queries_for_3_or_30_people_waiting(app, now):
     """Each waiting person is judged (their dates, any earlier appointment they hold) without queries of their own:
     a popular center's waitlist runs to hundreds, and the traveler who cancels waits for this."""
     from tests.support.queries import count_queries
@@ -103,14 +102,14 @@ def test_a_freed_seat_is_offered_with_the_same_queries_for_3_or_30_people_waitin
     def freed_with_waiting(count: int, tag: str, hours: int):
         for n in range(count - 1):  # each already holds a time earlier than the one that frees up
             person = _person(f"{tag}{n}")
-            scheduling.book(person, _slot(hours + n), by=person.profile.account, now=NOW)
-            _join(person)
-        last = _join(_person(f"{tag}-last"))  # the one who wants it, last in the queue
+            scheduling.book(person, _slot(now, hours + n), by=person.profile.account, now=now)
+            _join(now, person)
+        last = _join(now, _person(f"{tag}-last"))  # the one who wants it, last in the queue
         holder = _person(f"{tag}-holder")
-        appointment = scheduling.book(holder, _slot(hours + 200), by=holder.profile.account, now=NOW)
+        appointment = scheduling.book(holder, _slot(now, hours + 200), by=holder.profile.account, now=now)
         db.session.flush()
         with count_queries(app) as seen:
-            scheduling.cancel(appointment, by=holder.profile.account, now=NOW)
+            scheduling.cancel(appointment, by=holder.profile.account, now=now)
             db.session.flush()
         assert last.status == "offered"
         return seen
@@ -119,64 +118,64 @@ def test_a_freed_seat_is_offered_with_the_same_queries_for_3_or_30_people_waitin
     assert len(many) == len(few), many
 
 
-def test_one_place_in_the_queue_per_application_and_leaving_releases_a_hold():
+def test_one_place_in_the_queue_per_application_and_leaving_releases_a_hold(now):
     application = _person("twice")
-    entry = _join(application)
+    entry = _join(now, application)
     with pytest.raises(BusinessRuleViolation, match="already on the waitlist"):
-        _join(application)
-    waitlist.leave(entry, now=NOW)
+        _join(now, application)
+    waitlist.leave(entry, now=now)
     assert entry.status == "cancelled"
 
 
-def test_the_traveler_who_cancels_is_not_offered_back_the_seat_they_let_go():
-    soon = _slot(48)
+def test_the_traveler_who_cancels_is_not_offered_back_the_seat_they_let_go(now):
+    soon = _slot(now, 48)
     canceller, next_in_line = _person("canceller"), _person("next")
-    appointment = scheduling.book(canceller, soon, by=canceller.profile.account, now=NOW)
-    own_entry = _join(canceller)  # joined first, hoping for something earlier still
-    next_entry = _join(next_in_line)
-    scheduling.cancel(appointment, by=canceller.profile.account, now=NOW)
+    appointment = scheduling.book(canceller, soon, by=canceller.profile.account, now=now)
+    own_entry = _join(now, canceller)  # joined first, hoping for something earlier still
+    next_entry = _join(now, next_in_line)
+    scheduling.cancel(appointment, by=canceller.profile.account, now=now)
     assert (own_entry.status, next_entry.status) == ("waiting", "offered")
 
 
-def test_a_traveler_whose_application_moved_on_leaves_the_queue_instead_of_being_offered():
-    soon = _slot(48)
+def test_a_traveler_whose_application_moved_on_leaves_the_queue_instead_of_being_offered(now):
+    soon = _slot(now, 48)
     holder, moved_on, waiting = _person("holder"), _person("moved-on"), _person("waiting")
-    appointment = scheduling.book(holder, soon, by=holder.profile.account, now=NOW)
-    moved_on_entry, waiting_entry = _join(moved_on), _join(waiting)
+    appointment = scheduling.book(holder, soon, by=holder.profile.account, now=now)
+    moved_on_entry, waiting_entry = _join(now, moved_on), _join(now, waiting)
     moved_on.status = Status.WITHDRAWN  # withdrawn (or visited, or decided) since joining
-    scheduling.cancel(appointment, by=holder.profile.account, now=NOW)
+    scheduling.cancel(appointment, by=holder.profile.account, now=now)
     assert (moved_on_entry.status, waiting_entry.status) == ("cancelled", "offered")
 
 
-def test_no_offer_to_someone_who_could_not_move_their_appointment_online():
-    soon = _slot(10)
+def test_no_offer_to_someone_who_could_not_move_their_appointment_online(now):
+    soon = _slot(now, 10)
     holder = _person("holder")
-    appointment = scheduling.book(holder, soon, by=holder.profile.account, now=NOW)
+    appointment = scheduling.book(holder, soon, by=holder.profile.account, now=now)
     inside_cutoff = _person("inside-cutoff")  # their visit is 20 hours away: online changes close 24 hours before
-    scheduling.book(inside_cutoff, _slot(20), by=inside_cutoff.profile.account, now=NOW)
+    scheduling.book(inside_cutoff, _slot(now, 20), by=inside_cutoff.profile.account, now=now)
     moved_enough = _person("moved-three-times")
-    theirs = scheduling.book(moved_enough, _slot(30), by=moved_enough.profile.account, now=NOW)
+    theirs = scheduling.book(moved_enough, _slot(now, 30), by=moved_enough.profile.account, now=now)
     theirs.reschedule_count = 3  # the most JFK allows online
     free = _person("free")  # nothing booked yet
-    entries = [_join(inside_cutoff), _join(moved_enough), _join(free)]
+    entries = [_join(now, inside_cutoff), _join(now, moved_enough), _join(now, free)]
     officer = create_account("center.officer@example.com", roles=("officer",))  # inside the cut-off: staff cancel
-    scheduling.cancel(appointment, by=officer, now=NOW)
+    scheduling.cancel(appointment, by=officer, now=now)
     assert [e.status for e in entries] == ["waiting", "waiting", "offered"]
 
 
-def test_an_offer_ends_by_the_centers_minimum_notice_and_a_seat_too_close_is_not_offered():
+def test_an_offer_ends_by_the_centers_minimum_notice_and_a_seat_too_close_is_not_offered(now):
     holder, waiting = _person("holder"), _person("waiting")
-    entry = _join(waiting)
-    close = _slot(2 + 1 / 3)  # JFK's minimum notice is 2 hours: 20 minutes left to accept
-    appointment = scheduling.book(holder, close, by=holder.profile.account, now=NOW - dt.timedelta(hours=1))
-    scheduling.cancel(appointment, by=create_account("staff.canceller@example.com", roles=("officer",)), now=NOW)
+    entry = _join(now, waiting)
+    close = _slot(now, 2 + 1 / 3)  # JFK's minimum notice is 2 hours: 20 minutes left to accept
+    appointment = scheduling.book(holder, close, by=holder.profile.account, now=now - dt.timedelta(hours=1))
+    scheduling.cancel(appointment, by=create_account("staff.canceller@example.com", roles=("officer",)), now=now)
     assert entry.status == "offered"
     assert entry.offer_expires_at == close.starts_at - dt.timedelta(hours=2)  # not the 30-minute hold
-    waitlist.leave(entry, now=NOW)
+    waitlist.leave(entry, now=now)
 
     other = _person("other")
-    other_entry = _join(other)
-    too_close = _slot(2 + 0.2)  # 12 minutes to accept: no offer
-    appointment = scheduling.book(holder, too_close, by=holder.profile.account, now=NOW - dt.timedelta(hours=1))
-    scheduling.cancel(appointment, by=create_account("staff.two@example.com", roles=("officer",)), now=NOW)
+    other_entry = _join(now, other)
+    too_close = _slot(now, 2 + 0.2)  # 12 minutes to accept: no offer
+    appointment = scheduling.book(holder, too_close, by=holder.profile.account, now=now - dt.timedelta(hours=1))
+    scheduling.cancel(appointment, by=create_account("staff.two@example.com", roles=("officer",)), now=now)
     assert other_entry.status == "waiting" and too_close.held == 0

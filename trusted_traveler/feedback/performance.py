@@ -21,7 +21,6 @@ from dataclasses import asdict, dataclass
 from zoneinfo import ZoneInfo
 
 from flask import current_app
-from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, case, func, select, text
 
@@ -96,9 +95,10 @@ class Figure:
 
     @property
     def computed_at_text(self) -> str:
-        """When the figure was computed (UTC), in the reader's language: "May 4, 2026 at 14:05"."""
+        """When the figure was computed (UTC), in the reader's language: "May 4, 2026 at 14:05". The page writes the
+        "UTC" after it (with its name for a screen reader), so the format's is left off."""
         at = dt.datetime.fromisoformat(self.computed_at)
-        return gettext("%(date)s at %(time)s", date=format_day(at), time=format_day(at, "%H:%M"))
+        return format_day(at, "%B %-d, %Y at %H:%M UTC").removesuffix(" UTC")
 
 
 def _days(seconds: float) -> float:
