@@ -369,7 +369,9 @@ def test_a_membership_kept_in_use_by_a_pending_renewal_still_includes_precheck(a
     assert "$78.00" not in html
 
 
-def test_a_precheck_payment_returning_after_global_entry_was_approved_is_refunded_and_submits_nothing(app, client):
+def test_a_precheck_payment_returning_after_global_entry_was_approved_is_refunded_and_submits_nothing(
+    app, client, today
+):
     """The checkout began before the approval and the card page was paid after it: by the return, the person's
     Global Entry number already covers PreCheck, so its fee goes back as for a draft now ineligible."""
     with app.app_context():
@@ -383,7 +385,7 @@ def test_a_precheck_payment_returning_after_global_entry_was_approved_is_refunde
     with app.app_context():  # approved while the card page is open
         global_entry = db.session.get(Application, global_entry_id)
         casework.record_interview(global_entry, by=create_officer(), documents_verified=True, biometrics_captured=True)
-        membership = casework.approve(global_entry, by=create_officer("second.officer@example.com"), today=TODAY)
+        membership = casework.approve(global_entry, by=create_officer("second.officer@example.com"), today=today)
         ktn, until = membership.ktn, membership.valid_until
         db.session.commit()
     return_url = client.post(pay_url, data=CARD).headers["Location"]
@@ -420,7 +422,7 @@ def test_a_precheck_payment_returning_after_global_entry_was_approved_is_refunde
     assert client.post("/checkout", data={"confirm": "yes"}).headers["Location"] == "/checkout"
 
 
-def test_a_returning_payment_judges_each_application_once(app, client, monkeypatch):
+def test_a_returning_payment_judges_each_application_once(app, client, monkeypatch, today):
     """At the return each draft is judged before the money is kept, and that answer is the one it is submitted with
     (its snapshot): the rules are not run a second time for the submission."""
     _traveler(app, client)
@@ -438,4 +440,4 @@ def test_a_returning_payment_judges_each_application_once(app, client, monkeypat
     with app.app_context():
         for application in db.session.scalars(select(Application)):  # submitted, with the return's answer
             assert application.submitted_at is not None
-            assert application.eligibility_snapshot["as_of"] == TODAY.isoformat()
+            assert application.eligibility_snapshot["as_of"] == today.isoformat()
