@@ -131,6 +131,7 @@ def _clean_tables(request, app):
                 text("DELETE FROM capacity_templates WHERE valid_from <> :seeded"), {"seeded": SEEDED_HOURS_FROM}
             )
             db.session.execute(text("UPDATE capacity_templates SET valid_until = NULL"))
+            db.session.execute(text("UPDATE enrollment_centers SET operational = :yes"), {"yes": True})  # not seeded
             load_centers()
         for table in reversed(db.metadata.sorted_tables):
             if table.name == "audit_events":

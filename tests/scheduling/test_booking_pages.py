@@ -166,3 +166,44 @@ def test_joining_the_waitlist_with_bad_dates_or_no_center_says_why(client, condi
         follow_redirects=True,
     )
     assert "Choose at least one center." in response.get_data(as_text=True)
+
+
+def test_a_center_not_taking_the_programs_appointments_shows_no_times_and_sends_the_traveler_to_find_one(app, client):
+    """A PreCheck visit at a Global-Entry-only center, or at a center that stopped taking appointments: no times
+    page (a booking there is refused anyway), but the find-a-center page, saying why."""
+    from sqlalchemy import select
+
+    from trusted_traveler.scheduling import centers
+    from trusted_traveler.scheduling.models import Slot
+
+    with app.app_context():
+        profile = create_profile(create_account("visit@example.com"))
+        reference = create_application("precheck", profile=profile, submitted=True).reference
+        generate_slots(db.session.get(EnrollmentCenter, 5040), start=service_today() + dt.timedelta(days=3), days=7)
+        slot_id = db.session.scalars(select(Slot.id).where(Slot.center_id == 5040)).first()  # Seattle: Global Entry
+        db.session.commit()
+    sign_in(client, "visit@example.com")
+    find = f"/applications/{reference}/appointment"
+
+    for request in (
+        lambda: client.get(f"{find}/5040"),
+        lambda: client.post(f"{find}/book", data={"slot_id": str(slot_id)}),
+    ):
+        response = request()
+        assert response.status_code == 302 and response.headers["Location"] == find
+        page = client.get(find).get_data(as_text=True)
+        assert "Seattle Urban Enrollment Center does not offer TSA PreCheck. Choose another center." in page
+        assert 'data-testid="centers"' in page and 'name="slot_id"' not in page
+    assert "Book your enrollment visit" in client.get(f"/applications/{reference}").get_data(as_text=True)
+
+    with app.app_context():
+        jfk = db.session.get(EnrollmentCenter, 8001)
+        ids = [service.id for service in jfk.services]
+        centers.update_details(
+            jfk, by=None, fields={"operational": False}, service_ids=ids, now=dt.datetime.now(dt.UTC)
+        )
+        db.session.commit()
+    response = client.get(f"{find}/8001")
+    assert response.status_code == 302 and response.headers["Location"] == find
+    page = client.get(find).get_data(as_text=True)
+    assert "John F. Kennedy International Enrollment Center is not taking appointments now. Choose another" in page

@@ -171,3 +171,62 @@ def test_closing_the_day_of_an_offer_withdraws_it_says_so_and_the_travelers_old_
     assert "The time we offered you is no longer available. You keep your place on the waitlist" in page
     assert "You are on the waitlist" in page and "Your appointment" not in page
     assert "the time we offered you is no longer available" in client.get("/notifications").get_data(as_text=True)
+
+
+def _details(**changes):
+    data = {
+        "name": "John F. Kennedy International Enrollment Center",
+        "short_name": "JFK Airport",
+        "location_type": "AIR",
+        "address": "Terminal 4",
+        "city": "Jamaica",
+        "state": "NY",
+        "postal_code": "11430",
+        "country_code": "US",
+        "tz_name": "America/New_York",
+        "service_ids": ["1", "101"],
+        "operational": "y",
+        "min_notice_hours": "2",
+        "cancel_cutoff_hours": "24",
+        "max_reschedules": "3",
+    }
+    data.update(changes)
+    return {name: value for name, value in data.items() if value is not None}
+
+
+def test_a_new_time_zone_replans_the_slots_and_says_so(app, client, booked):
+    """The booking at 8:00 New York time is 5:00 in Los Angeles, before the center opens there: a conflict its
+    traveler is told about; the free times are the hours in the new zone."""
+    reference, day = booked
+    sign_in(client, "centers.admin@example.com")
+    html = client.post(
+        "/admin/centers/8001", data=_details(tz_name="America/Los_Angeles"), follow_redirects=True
+    ).get_data(as_text=True)
+    assert "1 booked appointments no longer fit; their travelers have been told" in html and reference in html
+    assert "its free times now follow the America/Los_Angeles time zone" in html
+    with app.app_context():
+        jfk = db.session.get(EnrollmentCenter, 8001)
+        free = [s for s in db.session.scalars(select(Slot).where(Slot.center_id == 8001)) if not s.booked]
+        assert free and {local_time(s.starts_at, jfk).hour for s in free} == set(range(8, 16))
+        kinds = db.session.scalars(select(Notification.kind).where(Notification.kind.like("appointment_%"))).all()
+        assert kinds == ["appointment_booked", "appointment_affected"]
+
+
+def test_a_center_set_not_operational_tells_its_booked_travelers_and_the_administrator(app, client, booked):
+    reference, day = booked
+    sign_in(client, "centers.admin@example.com")
+    html = client.post("/admin/centers/8001", data=_details(operational=None), follow_redirects=True).get_data(
+        as_text=True
+    )
+    assert "1 booked appointments no longer fit; their travelers have been told" in html and reference in html
+    with app.app_context():
+        (title,) = db.session.scalars(
+            select(Notification.title).where(Notification.kind == "appointment_affected")
+        ).all()
+        assert title == "John F. Kennedy International Enrollment Center is not taking appointments now."
+    html = client.post("/admin/centers/8001", data=_details(), follow_redirects=True).get_data(as_text=True)
+    assert "No booked appointment is affected" in html  # open again: the booking stands, and its traveler hears so
+    with app.app_context():
+        assert db.session.scalars(
+            select(Notification.kind).where(Notification.kind == "appointment_goes_ahead")
+        ).all() == ["appointment_goes_ahead"]

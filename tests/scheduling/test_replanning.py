@@ -8,7 +8,7 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from tests.factories import create_account, create_application, create_profile
 from trusted_traveler.audit.models import AuditEvent
@@ -19,7 +19,7 @@ from trusted_traveler.notifications.models import Notification, OutboxMessage
 from trusted_traveler.scheduling import capacity, centers, waitlist
 from trusted_traveler.scheduling import service as scheduling
 from trusted_traveler.scheduling.models import Appointment, EnrollmentCenter, Slot
-from trusted_traveler.scheduling.slots import local_time, local_to_utc
+from trusted_traveler.scheduling.slots import generate_slots, local_time, local_to_utc
 
 pytestmark = pytest.mark.usefixtures("app_ctx")
 JFK, HNL = 8001, 8017
@@ -309,3 +309,174 @@ def test_an_offer_accepted_before_its_day_closed_is_a_booking_like_any_other():
     assert entry.status == "booked" and (slot.capacity, slot.booked, slot.held, slot.kept_seats) == (1, 1, 0, 1)
     scheduling.cancel(appointment, by=account, now=now)
     assert (slot.capacity, slot.booked, slot.kept_seats) == (0, 0, 0)
+
+
+def _details(center, now, *, service_ids=None, **fields):
+    """Save the center's details with `fields` changed (and its programs, as scheduler service ids)."""
+    service_ids = service_ids or [service.id for service in center.services]
+    return centers.update_details(center, by=None, fields=fields, service_ids=service_ids, now=now)
+
+
+def _affected(application, kind="appointment_affected"):
+    return db.session.scalars(
+        select(Notification).where(Notification.account_id == application.profile.account_id, Notification.kind == kind)
+    ).all()
+
+
+def test_a_center_that_stops_operating_tells_its_booked_travelers_and_neither_offers_nor_reminds():
+    """Set not operational: every booked traveler is told their visit may not go ahead and to choose another center
+    (listed for a supervisor, the seats kept); no reminder says it goes ahead, a freed seat is offered to nobody,
+    and no free time is left to book."""
+    now = dt.datetime.now(dt.UTC)
+    jfk = db.session.get(EnrollmentCenter, JFK)
+    _hours(jfk, now, seats=1)
+    day = _weekday_ahead(10)
+    first, second = _slots_on(jfk, day)[:2]
+    booked, leaving = _book(first, now), _book(second, now)
+    entry = _waiting("waiting", day, jfk)
+
+    replanned = _details(jfk, now, operational=False)
+
+    assert {a.id for a in replanned.conflicts} == {booked.id, leaving.id}
+    assert {a.id for a in capacity.conflicts(jfk, now)} == {booked.id, leaving.id}
+    (notice,) = _affected(booked.application)
+    assert notice.title == "John F. Kennedy International Enrollment Center is not taking appointments now."
+    assert notice.body.startswith("Your enrollment visit on ") and "may not go ahead" in notice.body
+    assert "Choose a time at another center, or the center will contact you." in notice.body
+    assert booked.status == "booked" and (first.capacity, first.booked, first.kept_seats) == (1, 1, 1)
+    assert scheduling.send_reminders(first.starts_at - dt.timedelta(hours=30)) == 0
+    assert booked.reminder_sent_at is None and _affected(booked.application, "appointment_reminder") == []
+
+    scheduling.cancel(leaving, by=leaving.application.profile.account, now=now)
+    assert entry.status == "waiting" and _notices(entry, "waitlist_offer") == []
+    assert (second.capacity, second.booked, second.held) == (0, 0, 0)  # given up, not offered
+    assert scheduling.open_slots(jfk, since=now, until=now + dt.timedelta(days=60)) == []
+
+
+def test_a_center_that_drops_a_program_tells_that_programs_travelers_only():
+    now = dt.datetime.now(dt.UTC)
+    jfk = db.session.get(EnrollmentCenter, JFK)
+    _hours(jfk, now, seats=2)
+    day = _weekday_ahead(10)
+    slot = _slots_on(jfk, day)[0]
+    precheck = _book(slot, now)
+    interview = create_application("global_entry", submitted=True)
+    global_entry = scheduling.book(interview, slot, by=interview.profile.account, now=now)
+    entry = _waiting("precheck-waiting", day, jfk)
+
+    replanned = _details(jfk, now, service_ids=[1])  # Global Entry only
+
+    assert [a.id for a in replanned.conflicts] == [precheck.id]
+    (notice,) = _affected(precheck.application)
+    assert notice.title == "John F. Kennedy International Enrollment Center does not offer TSA PreCheck."
+    assert "Choose a time at another center" in notice.body
+    assert _affected(interview) == []
+    assert scheduling.send_reminders(slot.starts_at - dt.timedelta(hours=30)) == 1  # the interview only
+    assert precheck.reminder_sent_at is None and global_entry.reminder_sent_at is not None
+    scheduling.cancel(global_entry, by=interview.profile.account, now=now)
+    assert entry.status == "waiting" and slot.held == 0  # a PreCheck traveler is not offered a Global Entry seat
+
+
+def test_an_outstanding_offer_for_a_program_the_center_drops_is_withdrawn():
+    """The seat stays open at the center's hours, but not to a PreCheck traveler: their offer is withdrawn (they
+    would be refused on accepting it), the seat released, and they wait again in their place, told."""
+    now = dt.datetime.now(dt.UTC)
+    jfk = db.session.get(EnrollmentCenter, JFK)
+    _hours(jfk, now, seats=1)
+    day = _weekday_ahead(10)
+    slot = _slots_on(jfk, day)[0]
+    entry = _waiting("precheck-offered", day, jfk)
+    _offered(slot, now, entry)
+
+    replanned = _details(jfk, now, service_ids=[1])
+
+    assert replanned.offers_withdrawn == 1 and (entry.status, entry.offered_slot_id) == ("waiting", None)
+    assert (slot.capacity, slot.booked, slot.held, slot.kept_seats) == (1, 0, 0, 0)
+    assert len(_notices(entry)) == 1
+    with pytest.raises(BusinessRuleViolation, match="no longer available"):
+        scheduling.accept_offer(entry, by=entry.application.profile.account, now=now, slot_id=slot.id)
+
+
+def test_a_new_time_zone_replans_the_slots_at_the_same_local_hours():
+    """The weekly hours are local times: after a move to Los Angeles the free times are 8:00 to 16:00 there, and a
+    booking at 8:00 New York time (5:00 in Los Angeles) is a conflict its traveler is told about."""
+    now = dt.datetime.now(dt.UTC)
+    jfk = db.session.get(EnrollmentCenter, JFK)
+    _hours(jfk, now, seats=1)
+    day = _weekday_ahead(10)
+    slot = _slots_on(jfk, day)[0]
+    booked = _book(slot, now)
+
+    replanned = _details(jfk, now, tz_name="America/Los_Angeles")
+    generate_slots(jfk, start=day, days=1)  # the worker's hourly run opens nothing more
+
+    assert [a.id for a in replanned.conflicts] == [booked.id]
+    times = [(local_time(s.starts_at, jfk).strftime("%H:%M"), s.capacity, s.booked) for s in _slots_on(jfk, day)]
+    assert times[0] == ("05:00", 1, 1)  # kept for its traveler, who is told
+    assert [t for t, _, _ in times[1:]] == [f"{h:02}:{m:02}" for h in range(8, 16) for m in (0, 15, 30, 45)]
+    assert all((seats, taken) == (1, 0) for _, seats, taken in times[1:])
+    (notice,) = _affected(booked.application)
+    assert "5:00 AM P" in notice.body and "may not go ahead" in notice.body
+
+
+def test_a_replan_keeps_slots_opened_further_ahead_than_eight_weeks():
+    """`flask generate-slots --weeks 12`: a closure next week leaves the slots of weeks 9 to 12 and a booking in
+    week 10 as they were."""
+    now = dt.datetime.now(dt.UTC)
+    jfk = db.session.get(EnrollmentCenter, JFK)
+    generate_slots(jfk, start=local_time(now, jfk).date(), days=7 * 12)
+    far = _slots_on(jfk, _weekday_ahead(70))[0]
+    booked = _book(far, now)
+    closed = _weekday_ahead(10)
+    count = db.session.scalar(select(func.count()).select_from(Slot).where(Slot.center_id == JFK))
+    on_closed_day = len(_slots_on(jfk, closed))
+
+    assert _close(jfk, closed, now).conflicts == []
+
+    after = db.session.scalar(select(func.count()).select_from(Slot).where(Slot.center_id == JFK))
+    assert after == count - on_closed_day
+    assert booked.status == "booked" and (far.capacity, far.booked, far.kept_seats) == (2, 1, 0)
+    assert _affected(booked.application) == []
+
+
+def test_an_appointment_on_a_closed_day_is_not_reminded_as_if_it_went_ahead():
+    """Its traveler was told it may not go ahead: no "Reminder: your enrollment visit is ..." contradicts that."""
+    now = dt.datetime.now(dt.UTC)
+    jfk = db.session.get(EnrollmentCenter, JFK)
+    _hours(jfk, now)
+    day = _weekday_ahead(10)
+    day += dt.timedelta(days=day.weekday() == 0)  # Tuesday to Friday: the day before opens too
+    slot, other = _slots_on(jfk, day)[0], _slots_on(jfk, day - dt.timedelta(days=1))[0]
+    booked, going_ahead = _book(slot, now), _book(other, now)
+    _close(jfk, day, now)
+    assert scheduling.send_reminders(slot.starts_at - dt.timedelta(hours=30)) == 1  # the day before's only
+    assert booked.reminder_sent_at is None and going_ahead.reminder_sent_at is not None
+    assert _affected(booked.application, "appointment_reminder") == []
+
+
+def test_a_traveler_told_their_visit_may_not_go_ahead_is_told_once_when_it_does_and_is_reminded_again():
+    """The closure is lifted: the appointment is no longer in conflict, its traveler hears it stands (once: a later,
+    unrelated change says nothing more), and the reminder held back while it was in question goes."""
+    now = dt.datetime.now(dt.UTC)
+    jfk = db.session.get(EnrollmentCenter, JFK)
+    _hours(jfk, now)
+    day = _weekday_ahead(10)
+    slot = _slots_on(jfk, day)[0]
+    booked = _book(slot, now)
+    remind_at = slot.starts_at - dt.timedelta(hours=30)
+    _close(jfk, day, now)
+    assert scheduling.send_reminders(remind_at) == 0
+    (closure,) = jfk.closures
+
+    assert centers.remove_closure(jfk, closure.id, by=None, now=now).conflicts == []
+    _close(jfk, _weekday_ahead(20), now)
+
+    (clear,) = _affected(booked.application, "appointment_goes_ahead")
+    assert clear.title.startswith("Your enrollment visit goes ahead as booked: ")
+    assert clear.body.endswith(" can keep your appointment after all. You do not need to do anything.")
+    assert len(_affected(booked.application)) == 1  # told once that it might not
+    event = db.session.scalars(
+        select(AuditEvent).where(AuditEvent.action == "center.capacity_changed").order_by(AuditEvent.id)
+    ).all()[-2]
+    assert event.details["conflicts_cleared"] == 1 and event.details["conflicts"] == 0
+    assert scheduling.send_reminders(remind_at) == 1 and booked.reminder_sent_at == remind_at

@@ -1,8 +1,10 @@
-"""Changing a center's hours, seats or closures. Future slots are re-planned from the new hours; a booking is
-never dropped silently: where fewer seats remain than are booked, the appointments are conflicts, listed for a
-supervisor and told to the travelers, and the slot keeps their seats until someone resolves them. A waitlist offer
-is not a booking: one the new hours leave no seat for is withdrawn, its seat released, and its traveler waits again
-in their place and is told."""
+"""Changing a center's hours, seats, closures, time zone, programs or whether it is operational. Future slots are
+re-planned from the new hours, as far ahead as the center's slots go; a booking is never dropped silently: where
+fewer seats remain than are booked, or the center no longer takes appointments for the booking's program, the
+appointments are conflicts, listed for a supervisor and told to the travelers, and the slot keeps their seats until
+someone resolves them. A conflict the change resolves is told too: the visit goes ahead. A waitlist offer is not a
+booking: one the new hours leave no seat for is withdrawn, its seat released, and its traveler waits again in their
+place and is told."""
 
 from __future__ import annotations
 
@@ -10,8 +12,8 @@ import datetime as dt
 from dataclasses import dataclass
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import delete, select
-from sqlalchemy.orm import contains_eager, joinedload
+from sqlalchemy import and_, delete, func, or_, select, true
+from sqlalchemy.orm import contains_eager
 
 from trusted_traveler.audit.record import record_event
 from trusted_traveler.casework.models import Application
@@ -19,11 +21,14 @@ from trusted_traveler.extensions import db
 from trusted_traveler.i18n import later
 from trusted_traveler.notifications.service import notify_about
 from trusted_traveler.profiles.models import ApplicantProfile
-from trusted_traveler.scheduling.lookups import ACTIVE, VISIT, describe_time
+from trusted_traveler.programs.models import Program
+from trusted_traveler.scheduling.lookups import ACTIVE, VISIT, describe_time, unavailable
 from trusted_traveler.scheduling.models import Appointment, EnrollmentCenter, Slot, WaitlistEntry
 from trusted_traveler.scheduling.slots import generate_slots, local_time, planned_slots
 from trusted_traveler.scheduling.waitlist import withdraw_offers
 
+# How far ahead a re-plan opens slots at least: the generator's default (`flask generate-slots --weeks 8`, the
+# worker's `--slot-weeks 8`). Where a center's slots were opened further ahead, the re-plan goes as far as they do.
 HORIZON_DAYS = 56
 
 
@@ -36,44 +41,102 @@ class Replanned:
     offers_withdrawn: int = 0
 
 
-def _plan(center: EnrollmentCenter, now: dt.datetime) -> dict[dt.datetime, tuple[int, int]]:
+def _last_day(center: EnrollmentCenter, now: dt.datetime) -> dt.date:
+    """The last of the center's local days that its slots are planned to: HORIZON_DAYS from its own today, or its
+    furthest slot's day when the generator opened slots further ahead (a re-plan to 56 days removed the slots after
+    and made their bookings conflicts)."""
+    last = local_time(now, center).date() + dt.timedelta(days=HORIZON_DAYS)
+    furthest = db.session.scalar(select(func.max(Slot.starts_at)).where(Slot.center_id == center.id))
+    return last if furthest is None else max(last, local_time(furthest, center).date())
+
+
+def _plan(center: EnrollmentCenter, now: dt.datetime, last: dt.date) -> dict[dt.datetime, tuple[int, int]]:
     """(minutes, seats) of each slot the center's hours open from its own today (not UTC's: at 14:30 in Honolulu
-    it is already tomorrow in UTC, and today's remaining slots would look unplanned)."""
+    it is already tomorrow in UTC, and today's remaining slots would look unplanned) to `last`."""
     today = local_time(now, center).date()
-    return {at: (minutes, seats) for at, minutes, seats in planned_slots(center, today, HORIZON_DAYS + 1)}
+    return {at: (minutes, seats) for at, minutes, seats in planned_slots(center, today, (last - today).days + 1)}
 
 
 def conflicts(center: EnrollmentCenter, now: dt.datetime) -> list[Appointment]:
-    """Future active appointments at slots that the center's hours no longer give enough seats for."""
-    plan = _plan(center, now)
-    slots = db.session.scalars(
-        select(Slot).where(Slot.center_id == center.id, Slot.starts_at > now, Slot.booked > 0).order_by(Slot.starts_at)
-    ).all()
-    over = [s for s in slots if s.booked > plan.get(s.starts_at, (0, 0))[1]]
-    if not over:
-        return []
+    """Future active appointments the center can no longer keep: every one when it is not operational, those for a
+    program it no longer offers, and those at slots that its hours no longer give enough seats for."""
+    upcoming = and_(Slot.center_id == center.id, Slot.starts_at > now)
+    if center.operational:
+        plan = _plan(center, now, _last_day(center, now))
+        slots = db.session.scalars(select(Slot).where(upcoming, Slot.booked > 0).order_by(Slot.starts_at)).all()
+        over = [s.id for s in slots if s.booked > plan.get(s.starts_at, (0, 0))[1]]
+        offered = [service.id for service in center.services]
+        cannot_keep = or_(Appointment.slot_id.in_(over), Program.scheduler_service_id.not_in(offered))
+    else:
+        cannot_keep = true()
     return list(
         db.session.scalars(
             select(Appointment)
-            .where(Appointment.slot_id.in_([s.id for s in over]), Appointment.status.in_(ACTIVE))
-            .join(Slot)
+            .join(Slot, Slot.id == Appointment.slot_id)
+            .join(Application, Application.id == Appointment.application_id)
+            .join(Program, Program.id == Application.program_id)
+            .where(upcoming, Appointment.status.in_(ACTIVE), cannot_keep)
             .options(  # what the conflicts list shows and the notice needs, for every row in this one statement
                 contains_eager(Appointment.slot),
-                joinedload(Appointment.application)
+                contains_eager(Appointment.application).contains_eager(Application.program),
+                contains_eager(Appointment.application)
                 .joinedload(Application.profile)
                 .joinedload(ApplicantProfile.account),
-                joinedload(Appointment.application).joinedload(Application.program),
             )
             .order_by(Slot.starts_at, Appointment.id)
         )
     )
 
 
-def replan(center: EnrollmentCenter, *, by, now: dt.datetime, known: set[int]) -> Replanned:
-    """Bring future slots in line with the center's (already changed) hours; returns the appointments now in
-    conflict and tells their travelers, except those in `known` (in conflict before this change), and withdraws
-    the waitlist offers left without a seat (telling their travelers too)."""
-    plan = _plan(center, now)
+def _tell(appointment: Appointment, center: EnrollmentCenter) -> None:
+    """Tell the traveler their appointment is now in conflict: why (the center's hours, or the center no longer
+    taking appointments for their program) and what to do."""
+    application = appointment.application
+    when = later(describe_time, appointment.slot)
+    refusal = unavailable(center, application.program)
+    if refusal is None:
+        title = _l(
+            "%(center)s changed its hours: your %(visit)s is affected",
+            center=center.short_name,
+            visit=VISIT[application.program.code],
+        )
+        body = _l(
+            "Your appointment on %(when)s may not go ahead. Choose another time, or the center will contact you.",
+            when=when,
+        )
+    else:
+        title = refusal
+        body = _l(
+            "Your %(visit)s on %(when)s may not go ahead. Choose a time at another center, or the center will "
+            "contact you.",
+            visit=VISIT[application.program.code],
+            when=when,
+        )
+    notify_about(application, kind="appointment_affected", title=title, body=body)
+
+
+def _tell_all_clear(appointment: Appointment, center: EnrollmentCenter) -> None:
+    """Tell the traveler that their appointment, in conflict before the change, goes ahead after all."""
+    application = appointment.application
+    notify_about(
+        application,
+        kind="appointment_goes_ahead",
+        title=_l(
+            "Your %(visit)s goes ahead as booked: %(when)s",
+            visit=VISIT[application.program.code],
+            when=later(describe_time, appointment.slot),
+        ),
+        body=_l("%(center)s can keep your appointment after all. You do not need to do anything.", center=center.name),
+    )
+
+
+def replan(center: EnrollmentCenter, *, by, now: dt.datetime, known: list[Appointment]) -> Replanned:
+    """Bring future slots in line with the center's (already changed) hours, time zone, programs and operational
+    state, as far ahead as its slots go; returns the appointments now in conflict and tells their travelers, except
+    those in `known` (in conflict before this change: conflicts() read then), who are told instead when they are no
+    longer in conflict; and withdraws the waitlist offers left without a seat (telling their travelers too)."""
+    last = _last_day(center, now)  # before any slot goes
+    plan = _plan(center, now, last)
     future = db.session.scalars(select(Slot).where(Slot.center_id == center.id, Slot.starts_at > now)).all()
     # An offer keeps its held seat only where the new hours still have a seat for it beside the bookings: the others
     # are withdrawn and their seats released, not kept, so no one accepts a time the center no longer opens.
@@ -106,31 +169,23 @@ def replan(center: EnrollmentCenter, *, by, now: dt.datetime, known: set[int]) -
     if gone:
         db.session.execute(delete(Slot).where(Slot.id.in_(gone)))
     db.session.flush()
-    generate_slots(center, start=local_time(now, center).date(), days=HORIZON_DAYS, after=now)
+    today = local_time(now, center).date()
+    generate_slots(center, start=today, days=(last - today).days + 1, after=now)
     found = conflicts(center, now)
+    before, after = {a.id for a in known}, {a.id for a in found}
     for appointment in found:
-        if appointment.id in known:
-            continue
-        application = appointment.application
-        notify_about(
-            application,
-            kind="appointment_affected",
-            title=_l(
-                "%(center)s changed its hours: your %(visit)s is affected",
-                center=center.short_name,
-                visit=VISIT[application.program.code],
-            ),
-            body=_l(
-                "Your appointment on %(when)s may not go ahead. Choose another time, or the center will contact you.",
-                when=later(describe_time, appointment.slot),
-            ),
-        )
+        if appointment.id not in before:
+            _tell(appointment, center)
+    cleared = [appointment for appointment in known if appointment.id not in after]
+    for appointment in cleared:
+        _tell_all_clear(appointment, center)
     record_event(
         "center.capacity_changed",
         "enrollment_center",
         center.id,
         by=by,
         conflicts=len(found),
+        conflicts_cleared=len(cleared),
         slots_removed=len(gone),
         slots_closed=closed,
         offers_withdrawn=withdrawn,

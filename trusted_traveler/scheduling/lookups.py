@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+from flask_babel import LazyString
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, case, or_, select, update
 from sqlalchemy.orm import contains_eager
@@ -29,6 +30,21 @@ def describe_moment(at: dt.datetime, center: EnrollmentCenter) -> str:
     """A moment in the center's local time, in the reader's language: "Tuesday, December 1, 2026 at 9:30 AM EST"."""
     local = local_time(at, center)
     return f"{format_day(local, '%A, %B %-d, %Y at %-I:%M %p')} {local.tzname()}"
+
+
+def offers_program(center: EnrollmentCenter, program) -> bool:
+    return any(service.id == program.scheduler_service_id for service in center.services)
+
+
+def unavailable(center: EnrollmentCenter, program) -> LazyString | None:
+    """Why the center takes no appointments for the program now (not operational, or the program not offered
+    there), made in the reader's language when read; None when it takes them. Booking, the times page, waitlist
+    offers, reminders and the notice to travelers whose appointment it leaves in conflict all ask this."""
+    if not center.operational:
+        return _l("%(center)s is not taking appointments now.", center=center.name)
+    if not offers_program(center, program):
+        return _l("%(center)s does not offer %(program)s.", center=center.name, program=program.name)
+    return None
 
 
 def active_appointment(application) -> Appointment | None:

@@ -35,6 +35,7 @@ from trusted_traveler.scheduling.lookups import (
     moves_used_up,
     online_changes_closed,
     release_seat,
+    unavailable,
 )
 from trusted_traveler.scheduling.models import Appointment, EnrollmentCenter, Slot
 
@@ -43,18 +44,11 @@ class SlotTaken(BusinessRuleViolation):
     code = "slot_taken"
 
 
-def _offers_program(center: EnrollmentCenter, program) -> bool:
-    return any(service.id == program.scheduler_service_id for service in center.services)
-
-
 def _check_slot(application, slot: Slot, now: dt.datetime) -> None:
     center = slot.center
-    if not center.operational:
-        raise BusinessRuleViolation(_("%(center)s is not taking appointments now.", center=center.name))
-    if not _offers_program(center, application.program):
-        raise BusinessRuleViolation(
-            _("%(center)s does not offer %(program)s.", center=center.name, program=application.program.name)
-        )
+    refusal = unavailable(center, application.program)
+    if refusal is not None:
+        raise BusinessRuleViolation(str(refusal))
     if slot.starts_at < now + dt.timedelta(hours=center.min_notice_hours):
         raise BusinessRuleViolation(
             _(
@@ -286,7 +280,10 @@ def soonest_by_center(program, *, since: dt.datetime) -> dict[int, dt.datetime]:
 
 
 def send_reminders(now: dt.datetime, *, ahead: dt.timedelta = dt.timedelta(hours=48)) -> int:
-    """Remind each traveler once, in the two days before an appointment."""
+    """Remind each traveler once, in the two days before an appointment that goes ahead. An appointment in conflict
+    is not reminded as if it did: one at a slot keeping seats beyond its center's hours (a closed day, fewer seats:
+    capacity.replan), or at a center no longer taking appointments for its program. Its traveler was told it may not
+    go ahead; should it stand again after all (capacity.replan tells them), it is reminded then."""
     due = db.session.scalars(
         select(Appointment)
         .join(Slot)
@@ -295,12 +292,15 @@ def send_reminders(now: dt.datetime, *, ahead: dt.timedelta = dt.timedelta(hours
             Appointment.reminder_sent_at.is_(None),
             Slot.starts_at > now,
             Slot.starts_at <= now + ahead,
+            Slot.kept_seats == 0,
         )
         .options(  # each reminder goes to the traveler's account, with the slot's time: all in this statement
             contains_eager(Appointment.slot),
             joinedload(Appointment.application).joinedload(Application.profile).joinedload(ApplicantProfile.account),
+            joinedload(Appointment.application).joinedload(Application.program),
         )
     ).all()
+    due = [a for a in due if unavailable(a.slot.center, a.application.program) is None]
     for appointment in due:
         application = appointment.application
         notify_about(

@@ -47,7 +47,10 @@ def local_to_utc(day: dt.date, at: dt.time, zone: ZoneInfo) -> dt.datetime | Non
 
 
 def planned_slots(center: EnrollmentCenter, start: dt.date, days: int) -> list[tuple[dt.datetime, int, int]]:
-    """(start in UTC, minutes, seats) for every slot the templates open from `start` for `days` days."""
+    """(start in UTC, minutes, seats) for every slot the templates open from `start` for `days` days: none at a
+    center that is not operational (a re-plan then keeps only what is booked, as conflicts)."""
+    if not center.operational:
+        return []
     zone = ZoneInfo(center.tz_name)
     planned = []
     for offset in range(days):

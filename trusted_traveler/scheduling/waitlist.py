@@ -34,6 +34,7 @@ from trusted_traveler.scheduling.lookups import (
     online_changes_closed,
     release_held_seats,
     release_seat,
+    unavailable,
 )
 from trusted_traveler.scheduling.models import EnrollmentCenter, Slot, WaitlistEntry, waitlist_entry_centers
 from trusted_traveler.scheduling.slots import local_time
@@ -92,11 +93,13 @@ def _release_hold(entry: WaitlistEntry, *, to_book: bool = False) -> None:
 
 def offer_free_seats(slot: Slot, *, now: dt.datetime, not_to: int | None = None) -> int:
     """Offer the slot's free seats to the earliest-joined waiting travelers who want it and can take it: its day is
-    within their dates; their application can still book (an entry whose application moved on is closed); and any
-    appointment they hold is later and can still be moved online. Never to application `not_to` (the traveler who
-    just let this seat go). The hold ends by the center's minimum notice before the time, so an offer can always be
-    accepted while it lasts. Returns offers made. A fixed number of queries however long the waitlist: the entries
-    with their travelers, then their appointments, each in one statement."""
+    within their dates; the center is taking appointments for their program (lookups.unavailable: nothing is offered
+    at a center that stopped, nor for a program it dropped); their application can still book (an entry whose
+    application moved on is closed); and any appointment they hold is later and can still be moved online. Never to
+    application `not_to` (the traveler who just let this seat go). The hold ends by the center's minimum notice
+    before the time, so an offer can always be accepted while it lasts. Returns offers made. A fixed number of
+    queries however long the waitlist: the entries with their travelers, then their appointments, each in one
+    statement."""
     last_chance = slot.starts_at - dt.timedelta(hours=slot.center.min_notice_hours)
     expires_at = min(now + hold_period(service_date(now)), last_chance)  # the same for every offer of this seat
     if expires_at - now < SHORTEST_HOLD:
@@ -125,6 +128,8 @@ def offer_free_seats(slot: Slot, *, now: dt.datetime, not_to: int | None = None)
         code = entry.application.program.code
         if entry.application.status not in (BOOKABLE[code], SCHEDULED[code]):
             entry.status = "cancelled"  # visited, decided or withdrawn since joining: no longer waiting
+            continue
+        if unavailable(slot.center, entry.application.program) is not None:  # they still wait for their other centers
             continue
         current = held.get(entry.application_id)
         if current is not None and (
@@ -176,11 +181,12 @@ def take_held_seat(entry: WaitlistEntry, *, now: dt.datetime, slot_id: int | Non
 
 
 def withdraw_offers(room: dict[Slot, int], *, now: dt.datetime) -> int:
-    """Withdraw the offers a re-plan (capacity.replan) leaves no seat for: on each slot, those beyond the `room[slot]`
-    seats it still has for offers, the last to join first. Each traveler waits again in their place (joined_at is
-    kept) and is told the time is no longer available; the seat held for them is released, not kept, so they can
-    never book a time the center no longer opens. An offer already past its hold is left to expire_offers. Set-based:
-    one statement reads the offers, one withdraws them (only those still offered) and one releases the seats.
+    """Withdraw the offers a re-plan (capacity.replan) leaves no seat for: at a center no longer taking appointments
+    for the traveler's program, and on each slot those beyond the `room[slot]` seats it still has for offers, the
+    last to join first. Each traveler waits again in their place (joined_at is kept) and is told the time is no
+    longer available; the seat held for them is released, not kept, so they can never book a time the center no
+    longer opens. An offer already past its hold is left to expire_offers. Set-based: one statement reads the offers,
+    one withdraws them (only those still offered) and one releases the seats.
     Returns how many were withdrawn."""
     slots = {slot.id: slot for slot in room}
     if not slots:
@@ -192,16 +198,21 @@ def withdraw_offers(room: dict[Slot, int], *, now: dt.datetime) -> int:
             WaitlistEntry.offered_slot_id.in_(list(slots)),
             WaitlistEntry.offer_expires_at >= now,
         )
-        .options(  # the notice goes to each one's account
-            joinedload(WaitlistEntry.application).joinedload(Application.profile).joinedload(ApplicantProfile.account)
+        .options(  # the notice goes to each one's account; the program says whether the center still takes it
+            joinedload(WaitlistEntry.application).joinedload(Application.profile).joinedload(ApplicantProfile.account),
+            joinedload(WaitlistEntry.application).joinedload(Application.program),
         )
         .order_by(WaitlistEntry.joined_at, WaitlistEntry.id)
     ).all()
     standing = Counter()
     going = []
     for entry in offers:  # in joining order: the first to join keep the seats there are
-        standing[entry.offered_slot_id] += 1
-        if standing[entry.offered_slot_id] > room[slots[entry.offered_slot_id]]:
+        slot = slots[entry.offered_slot_id]
+        if unavailable(slot.center, entry.application.program) is not None:
+            going.append(entry)
+            continue
+        standing[slot.id] += 1
+        if standing[slot.id] > room[slot]:
             going.append(entry)
     if not going:
         return 0

@@ -102,23 +102,35 @@ def update_center(center_id: int):
     form.service_ids.choices = [(s.id, s.name) for s in db.session.scalars(select(SchedulerService))]
     if not form.validate_on_submit():
         return _page(center, details=form, status=400)
+    zone = center.tz_name
     try:
-        center_service.update_details(
+        replanned = center_service.update_details(
             center,
             by=current_user,
             fields={n: getattr(form, n).data for n in DETAILS},
             service_ids=form.service_ids.data,
+            now=utcnow(),
         )
     except BusinessRuleViolation as exc:
         db.session.rollback()
         form.service_ids.errors = [exc.message]
         return _page(center, details=form, status=400)
+    if replanned is not None:  # operational, time zone or programs changed: the slots were re-planned
+        note = None
+        if center.tz_name != zone:
+            note = _(
+                "The weekly hours are the center's local times: its free times now follow the %(zone)s time zone.",
+                zone=center.tz_name,
+            )
+        return _after_replan(center, replanned, note=note)
     db.session.commit()
     flash("Center details saved.", "success")
     return redirect(url_for("admin.center", center_id=center_id))
 
 
-def _after_replan(center, replanned):
+def _after_replan(center, replanned, *, note: str | None = None):
+    """Commit a re-plan and tell the administrator what it did (`note`, when given, says what the change itself
+    means)."""
     db.session.commit()
     found, withdrawn = replanned.conflicts, replanned.offers_withdrawn
     if found:
@@ -137,6 +149,8 @@ def _after_replan(center, replanned):
             "on the waitlist and have been told.",
             withdrawn,
         )
+    if note:
+        message += " " + note
     flash(message, "warning" if found or withdrawn else "success")
     return redirect(url_for("admin.center", center_id=center.id))
 

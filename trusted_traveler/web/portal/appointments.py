@@ -100,7 +100,13 @@ def _times_page(application, center, day: dt.date | None, *, status=200, message
 
     The days come from one query and the times from another, for that day only: taking the first free times of the
     whole period and grouping them reached about two weeks at an airport. A day asked for that has no openings
-    (taken since, a weekend, past the period) shows the next day that has some, and says so."""
+    (taken since, a weekend, past the period) shows the next day that has some, and says so. A center not taking
+    appointments for the application's program (not operational, or not offering it) shows no times: the traveler
+    is sent back to find a center, told why."""
+    refusal = scheduling.unavailable(center, application.program)
+    if refusal is not None:
+        flash(_("%(reason)s Choose another center.", reason=refusal), "error")
+        return redirect(url_for("portal.find_center", reference=application.reference))
     now = utcnow()
     since = now + dt.timedelta(hours=center.min_notice_hours)
     days = scheduling.open_days(center, since=since, until=since + dt.timedelta(days=DAYS_SHOWN))
