@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from flask_babel import gettext as _
 from sqlalchemy import select
 
 from trusted_traveler.audit.record import record_event
@@ -25,6 +26,10 @@ class AssignmentResult:
 def _refusal(application: Application, officer: Account, *, by: Account) -> str | None:
     if application.status_enum in CLOSED or application.status_enum is Status.DRAFT:
         return "it is closed"
+    if application.is_applicant(by):  # staff never act on their own application (casework.transitions)
+        return _("it is your own application")
+    if application.is_applicant(officer):
+        return _("it is %(officer)s’s own application", officer=officer.label)
     if application.assigned_officer_id == officer.id:
         return f"it is already assigned to {officer.label}"
     if application.assigned_officer_id is not None and not by.can(Permission.SUPERVISE):
@@ -37,7 +42,7 @@ def assign(application: Application, officer: Account, *, by: Account) -> None:
 
     Raises:
         PermissionDenied: assigning to someone else without being a supervisor, or to someone who is not an officer.
-        BusinessRuleViolation: the case is closed or already someone else's.
+        BusinessRuleViolation: the case is closed, already someone else's, or the application of `officer` or `by`.
     """
     if officer.id != by.id and not by.can(Permission.SUPERVISE):
         raise PermissionDenied("Only a supervisor can assign cases to someone else.")

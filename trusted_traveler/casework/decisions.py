@@ -14,8 +14,8 @@ from trusted_traveler.auth.roles import Permission
 from trusted_traveler.casework.documents import check_files
 from trusted_traveler.casework.models import Application, CaseDocument, DecisionLetter, InfoRequest, VettingResult
 from trusted_traveler.casework.reasons import BY_CODE
-from trusted_traveler.casework.states import OPEN, RECONSIDERABLE, Status, allowed_moves
-from trusted_traveler.casework.transitions import _interview_recorded, transition
+from trusted_traveler.casework.states import AUTOMATIC, OPEN, RECONSIDERABLE, Status, allowed_moves
+from trusted_traveler.casework.transitions import _interview_recorded, revoked_standing, transition
 from trusted_traveler.db import service_date, service_today, service_zone, utcnow
 from trusted_traveler.errors import BusinessRuleViolation
 from trusted_traveler.extensions import db
@@ -35,6 +35,7 @@ from trusted_traveler.vetting.sandbox import get_provider
 S = Status
 RESPONSE_DAYS = 60  # a preliminary determination of ineligibility may be answered within 60 days (BRIEF.md 1.3)
 CLEARED_TO_ENROLL = "cleared_to_enroll"
+MEMBERSHIP_REVOKED = "membership_revoked"  # the reason a case goes to an officer because a revocation stands
 
 
 # --- Vetting ------------------------------------------------------------------------------------------------
@@ -83,6 +84,8 @@ def run_vetting(application: Application) -> list[VettingResult]:
     PreCheck after the enrollment visit (fingerprints): all clear, or only hits an officer already cleared →
     approved with a Known Traveler Number; a new hit → officer review, and so does an eligibility that got worse
     since submission (casework.changes) unless an officer cleared the case to enroll after it did.
+    All clear while a revocation of the member's number stands against the case (transitions.revoked_standing:
+    a renewal filed before it, or another application since) → officer review, never an approval.
     """
     code, status = application.program.code, application.status_enum
     cleared = _hits_cleared_before(application) if status is S.BIOMETRICS_CAPTURED else set()
@@ -93,11 +96,24 @@ def run_vetting(application: Application) -> list[VettingResult]:
     if new_hits or _worse_since_submission_unreviewed(application):
         transition(application, S.OFFICER_REVIEW, reason_code="vetting_hit" if new_hits else "eligibility_changed")
         application.priority = max(application.priority, 1)
+    elif revoked_standing(application) is not None:
+        _to_officer_over_revocation(application)
     elif code == "global_entry":
         transition(application, S.CONDITIONALLY_APPROVED, reason_code="vetting_clear")
     elif application.status_enum is S.IN_VETTING:
         approve(application, by=None, today=service_today(), automatic=True)
     return results
+
+
+def _to_officer_over_revocation(application: Application, *, notify: bool = True) -> None:
+    """Send `application`, which a revocation stands against, to an officer with the reason, where the status machine
+    lets the system move it there (MODEL.md: from vetting, and a PreCheck application waiting for its enrollment
+    visit). Anywhere else it stays, and an officer decides it there: the transition's guard refuses every move toward
+    approval meanwhile."""
+    status = application.status_enum
+    if (status, S.OFFICER_REVIEW) in AUTOMATIC and S.OFFICER_REVIEW in allowed_moves(application.program.code, status):
+        transition(application, S.OFFICER_REVIEW, reason_code=MEMBERSHIP_REVOKED, notify=notify)
+        application.priority = max(application.priority, 1)
 
 
 # --- Interview and enrollment visit -------------------------------------------------------------------------
@@ -173,7 +189,9 @@ def _letter(application: Application, kind: str, reason_codes: list[str], note: 
 def approve(application: Application, *, by, today: dt.date, automatic: bool = False, note: str | None = None):
     """Approve and issue the membership with its Known Traveler Number. A renewal keeps the member's number and
     extends their membership (memberships.service.issue_membership); an application approved before, revoked,
-    reconsidered and approved again gets its revoked number back, never a second one."""
+    reconsidered and approved again gets its revoked number back, never a second one. Any other application is
+    refused (the transition's guard) while the member's latest membership of the program is revoked
+    (transitions.revoked_standing): it would renew the revoked number or issue a fresh one."""
     approved_before = any(e.to_status == S.APPROVED.value for e in application.events)
     renewing = renewed_membership(application)
     if automatic:
@@ -372,6 +390,9 @@ def revoke(application: Application, *, by, reason_codes: list[str], note: str |
     membership a renewal took over it is refused, naming that renewal: revoking there left the renewal Approved
     with a stopped number.
 
+    The member's other open application for the program (a renewal filed before the revocation, or a new one) is
+    stopped with it (`_stop_for_revocation`), and the traveler is told what happened to it.
+
     Raises:
         BusinessRuleViolation: another application holds the membership now (named), or a reason is missing.
     """
@@ -384,7 +405,63 @@ def revoke(application: Application, *, by, reason_codes: list[str], note: str |
     for membership in unrevoked_memberships(application.profile_id, application.program_id):
         membership.status, membership.revoked_at, membership.revoked_reason = "revoked", utcnow(), reason
         record_event("membership.revoked", "membership", membership.ktn, by=by, reasons=list(reason_codes))
+    other = other_open_application(application)
+    if other is not None:
+        _stop_for_revocation(other, application)
     return letter
+
+
+def other_open_application(application: Application) -> Application | None:
+    """The profile's open application for the same program other than `application` (at most one is open)."""
+    return db.session.scalar(
+        select(Application).where(
+            Application.profile_id == application.profile_id,
+            Application.program_id == application.program_id,
+            Application.id != application.id,
+            Application.status.in_([s.value for s in OPEN]),
+        )
+    )
+
+
+def _stop_for_revocation(other: Application, revoked_on: Application) -> None:
+    """The membership `revoked_on` held was just revoked: the member's open application `other` (a renewal of it,
+    or a new application) would renew the revoked number or issue a new one, and is not approved while the
+    revocation stands (transitions.revoked_standing). A draft is closed (a system move, as when a draft expires; a
+    payment that returns for it is refunded, as for any draft withdrawn); a submitted one goes to an officer where
+    the status machine lets the system move it, and otherwise waits where it is for an officer to decide it. Either
+    way the traveler is told, in one notice."""
+    revoked = revoked_standing(other)
+    if revoked is None:  # approved before: a decision under reconsideration, which the revocation leaves alone
+        return
+    details = {
+        "program": other.program.name,
+        "ktn": revoked.ktn,
+        "reference": other.reference,
+        "revoked": revoked_on.reference,
+    }
+    if other.status_enum is S.DRAFT:
+        transition(other, S.WITHDRAWN, reason_code=MEMBERSHIP_REVOKED)
+        body = _l(
+            "We revoked your %(program)s membership (Known Traveler Number %(ktn)s). Your unsent application "
+            "%(reference)s would have renewed or replaced that membership, so we closed it. You can ask us to "
+            "reconsider the revocation from application %(revoked)s.",
+            **details,
+        )
+    else:
+        _to_officer_over_revocation(other, notify=False)
+        body = _l(
+            "We revoked your %(program)s membership (Known Traveler Number %(ktn)s). Your application %(reference)s "
+            "would renew or replace that membership, so it will not be approved while the revocation stands. An "
+            "officer will decide it and send you a letter. Once it is decided, you can ask us to reconsider the "
+            "revocation from application %(revoked)s.",
+            **details,
+        )
+    notify_about(
+        other,
+        kind="revocation_stands",
+        title=_l("Your %(program)s application %(reference)s: your membership was revoked", **details),
+        body=body,
+    )
 
 
 def response_deadline(application: Application) -> dt.date:
@@ -419,21 +496,14 @@ def request_reconsideration(application: Application, *, by, statement: str, fil
             )
     if not (statement or "").strip():
         raise BusinessRuleViolation(_("Tell us why we should look at your case again."))
-    other_open = db.session.scalar(
-        select(Application.reference).where(
-            Application.profile_id == application.profile_id,
-            Application.program_id == application.program_id,
-            Application.id != application.id,
-            Application.status.in_([s.value for s in OPEN]),
-        )
-    )
-    if other_open:
+    other_open = other_open_application(application)
+    if other_open is not None:
         raise BusinessRuleViolation(
             _(
                 "You have another %(program)s application open (%(reference)s). Finish or withdraw it before you "
                 "ask us to reconsider this one.",
                 program=application.program.name,
-                reference=other_open,
+                reference=other_open.reference,
             )
         )
     _attach(application, files, purpose="reconsideration", by=by)
@@ -472,8 +542,9 @@ def close_unanswered_determinations(today: dt.date) -> int:
 def available_actions(application: Application, officer, today: dt.date | None = None) -> list[str]:
     """The actions this officer may take on this case in its present state (the case page offers only these). A
     case waiting on an answer can be decided without it only once the answer is overdue: Global Entry denies,
-    PreCheck sends a preliminary determination (MODEL.md)."""
-    if not officer.can(Permission.DECIDE_CASES):
+    PreCheck sends a preliminary determination (MODEL.md). None on the officer's own application, and none toward
+    approval while a revocation stands against the case (the transition's guards)."""
+    if not officer.can(Permission.DECIDE_CASES) or application.is_applicant(officer):
         return []
     if application.assigned_officer_id not in (None, officer.id) and not officer.can(Permission.SUPERVISE):
         return []
@@ -502,4 +573,9 @@ def available_actions(application: Application, officer, today: dt.date | None =
         actions.append("revoke")
     if status is S.RECONSIDERATION_REQUESTED:
         actions.append("reopen")
+    if TOWARD_APPROVAL_ACTIONS.intersection(actions) and revoked_standing(application) is not None:
+        actions = [a for a in actions if a not in TOWARD_APPROVAL_ACTIONS]
     return actions
+
+
+TOWARD_APPROVAL_ACTIONS = frozenset({"conditionally_approve", "clear_to_enroll", "approve"})

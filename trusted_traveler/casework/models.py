@@ -104,6 +104,10 @@ class Application(Base):
     def is_open(self) -> bool:
         return self.status_enum not in CLOSED
 
+    def is_applicant(self, account) -> bool:
+        """Whether `account` is the person applying (the profile is theirs): staff never act on their own case."""
+        return account is not None and self.profile.account_id == account.id
+
 
 # The officers' queues read these in their own order, (-priority, time in state, id), from a keyset cursor, so
 # a page 10,000 deep is an index range scan like the first (migration 0008 has the EXPLAIN figures). The status

@@ -77,6 +77,8 @@ class QueueRow:
     appointment_at: dt.datetime | None = None
     # the applicant changed an answer after submitting and the rules now judge them worse (casework.changes)
     eligibility_worse: bool = False
+    # the officer reading the queue is the applicant: listed (another officer decides it), not offered to them
+    own: bool = False
 
 
 # What a queue row shows, in one joined statement of those columns only: not the eligibility snapshot or the
@@ -93,6 +95,7 @@ _ROW_COLUMNS = (
     ApplicantProfile.given_names,
     ApplicantProfile.middle_names,
     ApplicantProfile.surname,
+    ApplicantProfile.account_id.label("applicant_account_id"),
     Account.display_name,
     Account.email,
 )
@@ -107,7 +110,7 @@ def _joined(stmt):
     )
 
 
-def _row(found, today: dt.date, overdue_since=None, appointment_at=None) -> QueueRow:
+def _row(found, today: dt.date, officer, overdue_since=None, appointment_at=None) -> QueueRow:
     return QueueRow(
         id=found.id,
         reference=found.reference,
@@ -121,6 +124,7 @@ def _row(found, today: dt.date, overdue_since=None, appointment_at=None) -> Queu
         overdue_since=overdue_since,
         appointment_at=appointment_at,
         eligibility_worse=found.eligibility_worse_since is not None,
+        own=found.applicant_account_id == officer.id,
     )
 
 
@@ -170,7 +174,7 @@ def list_queue(
 ) -> QueuePage:
     """One page of a named queue. Raises KeyError for an unknown queue name."""
     if name == "today":
-        return _todays_interviews(filters=filters, today=today)
+        return _todays_interviews(officer=officer, filters=filters, today=today)
     base = _QUEUE_WHERE[name](officer)
     stmt = _apply_filters(_joined(select(*_ROW_COLUMNS)).where(base), filters, today)
     after = decode_cursor(cursor)
@@ -184,7 +188,7 @@ def list_queue(
     found = found[:limit]
     # Only a case waiting on the applicant has an unanswered request (answering, or deciding, moves it on).
     overdue = _overdue_dates([f.id for f in found if f.status in AWAITING_APPLICANT], today)
-    rows = [_row(f, today, overdue.get(f.id)) for f in found]
+    rows = [_row(f, today, officer, overdue.get(f.id)) for f in found]
     return QueuePage(rows, encode_cursor(found[-1]) if more else None)
 
 
@@ -203,7 +207,7 @@ def _overdue_dates(application_ids: list[int], today: dt.date) -> dict[int, dt.d
     return dict(rows.all())
 
 
-def _todays_interviews(*, filters: QueueFilters, today: dt.date) -> QueuePage:
+def _todays_interviews(*, officer, filters: QueueFilters, today: dt.date) -> QueuePage:
     """Booked or checked-in appointments on today's date in each center's own time zone."""
     start = dt.datetime.combine(today, dt.time.min, tzinfo=dt.UTC) - dt.timedelta(hours=14)
     end = dt.datetime.combine(today, dt.time.max, tzinfo=dt.UTC) + dt.timedelta(hours=14)
@@ -225,7 +229,7 @@ def _todays_interviews(*, filters: QueueFilters, today: dt.date) -> QueuePage:
     for found in replica.read(stmt):
         local = local_time(found.starts_at, found)  # the center's own day (the row carries its tz_name)
         if local.date() == today:
-            rows.append(_row(found, today, appointment_at=local))
+            rows.append(_row(found, today, officer, appointment_at=local))
     return QueuePage(rows, None)
 
 

@@ -102,6 +102,20 @@ TRAVELER_MOVES = frozenset(
     }
 )
 
+# Moves that carry a case on toward approval and a Known Traveler Number (PreCheck's officer_review -> submitted is
+# clearing it to enroll). None is made while a revocation of the member's number stands against the case
+# (casework.transitions.revoked_standing).
+TOWARD_APPROVAL = frozenset(
+    {
+        (S.IN_VETTING, S.APPROVED),
+        (S.OFFICER_REVIEW, S.APPROVED),
+        (S.INTERVIEW_COMPLETED, S.APPROVED),
+        (S.IN_VETTING, S.CONDITIONALLY_APPROVED),
+        (S.OFFICER_REVIEW, S.CONDITIONALLY_APPROVED),
+        (S.OFFICER_REVIEW, S.SUBMITTED),
+    }
+)
+
 # Statuses in which an officer has something to decide (the work queues), and those waiting on the traveler.
 NEEDS_OFFICER = frozenset({S.OFFICER_REVIEW, S.RECONSIDERATION_REQUESTED, S.INTERVIEW_COMPLETED})
 AWAITING_APPLICANT = frozenset({S.INFO_REQUESTED, S.PRELIMINARY_INELIGIBLE})

@@ -12,11 +12,20 @@ from sqlalchemy import func, select
 from trusted_traveler.audit.record import record_event
 from trusted_traveler.auth.roles import Permission
 from trusted_traveler.casework.models import Application, InfoRequest, StatusEvent
-from trusted_traveler.casework.states import AUTOMATIC, TRAVELER_MOVES, Status, allowed_moves, public_label
+from trusted_traveler.casework.states import (
+    AUTOMATIC,
+    TOWARD_APPROVAL,
+    TRAVELER_MOVES,
+    Status,
+    allowed_moves,
+    public_label,
+)
 from trusted_traveler.db import service_today, utcnow
 from trusted_traveler.errors import BusinessRuleViolation, InvalidTransition, PermissionDenied
 from trusted_traveler.extensions import db
 from trusted_traveler.memberships.lifecycle import renewal_closed
+from trusted_traveler.memberships.models import Membership
+from trusted_traveler.memberships.service import latest_membership
 from trusted_traveler.notifications.service import notify_about
 from trusted_traveler.payments.models import Payment, PaymentItem
 
@@ -43,7 +52,40 @@ def _unanswered_request_not_yet_due(application: Application, today: dt.date) ->
     return request if request is not None and not request.is_overdue(today) else None
 
 
+def own_application_message() -> str:
+    """Why a staff member is refused an act on their own application (and what their case page says instead)."""
+    return _("This is your own application. Staff may not act on their own applications: another officer decides it.")
+
+
+def revoked_standing(application: Application) -> Membership | None:
+    """The member's revoked membership that stands against `application`: their latest membership of the program
+    was revoked, and `application` is not one that was approved before (the revoked one itself, which a
+    reconsideration may approve again, bringing the number back). A renewal filed before the revocation, or any
+    other application for the program, would otherwise be approved with a fresh number: it goes to an officer
+    instead and is not approved (TOWARD_APPROVAL). None when no revocation stands against it."""
+    latest = latest_membership(application.profile_id, application.program_id)
+    if latest is None or latest.status != "revoked":
+        return None
+    if any(e.to_status == S.APPROVED.value for e in application.events):
+        return None
+    return latest
+
+
+def revoked_standing_message(revoked: Membership) -> str:
+    return _(
+        "%(program)s membership %(ktn)s was revoked (application %(reference)s). An application cannot go on toward "
+        "approval while that revocation stands: it would renew the revoked number or issue a new one. Turn this "
+        "application down, or reconsider the revocation on %(reference)s.",
+        program=revoked.program.name,
+        ktn=revoked.ktn,
+        reference=revoked.application.reference,
+    )
+
+
 def _check_guards(application: Application, frm: Status, to: Status, by) -> None:
+    staff_move = by is not None and (frm, to) not in TRAVELER_MOVES
+    if staff_move and application.is_applicant(by):
+        raise PermissionDenied(own_application_message())
     if to is S.SUBMITTED and frm is S.DRAFT:
         if application.fee is None:
             raise BusinessRuleViolation("The fee for this application has not been set.")
@@ -64,7 +106,8 @@ def _check_guards(application: Application, frm: Status, to: Status, by) -> None
                 f"The applicant has until {waiting.due_on:%B %-d, %Y} to answer. A case can be decided without "
                 "the answer only once it is overdue."
             )
-    staff_move = by is not None and (frm, to) not in TRAVELER_MOVES
+    if (frm, to) in TOWARD_APPROVAL and (revoked := revoked_standing(application)) is not None:
+        raise BusinessRuleViolation(revoked_standing_message(revoked))
     if staff_move and application.assigned_officer_id not in (None, by.id) and not by.can(Permission.SUPERVISE):
         officer = application.assigned_officer
         raise PermissionDenied(
@@ -85,16 +128,17 @@ def transition(
     """Move an application to `to`, or raise.
 
     Checks the program's transition table and the guards (fee paid, declaration, interview recorded, staff-only
-    moves, the case's assignment), stamps the state's entry time, appends a status event, audits staff moves and
+    moves, no staff move on one's own application, no move toward approval while a revocation stands against the
+    case, the case's assignment), stamps the state's entry time, appends a status event, audits staff moves and
     tells the traveler when the label they see changes (unless `notify` is False: the caller sends a notice of its
     own that says more, as booking does). A renewal denied or withdrawn on or after the expiry date of the
     membership it renews expires that membership at once (memberships.lifecycle.renewal_closed).
 
     Raises:
         InvalidTransition: the move is not in the program's table, or only the system may make it.
-        PermissionDenied: a staff-only move attempted by someone without the permission, or on a case assigned to
-            another officer.
-        BusinessRuleViolation: a guard failed (for example the fee is unpaid).
+        PermissionDenied: a staff-only move attempted by someone without the permission, on their own application,
+            or on a case assigned to another officer.
+        BusinessRuleViolation: a guard failed (for example the fee is unpaid, or a revocation stands).
     """
     to = Status(to)
     frm = Status(application.status)

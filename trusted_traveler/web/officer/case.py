@@ -19,8 +19,13 @@ from trusted_traveler.casework import assignment, changes, decisions
 from trusted_traveler.casework import service as casework
 from trusted_traveler.casework.queues import officers_for_assignment
 from trusted_traveler.casework.states import Status, public_label
+from trusted_traveler.casework.transitions import (
+    own_application_message,
+    revoked_standing,
+    revoked_standing_message,
+)
 from trusted_traveler.db import service_today
-from trusted_traveler.errors import BusinessRuleViolation, Conflict, InvalidTransition
+from trusted_traveler.errors import BusinessRuleViolation, Conflict, InvalidTransition, PermissionDenied
 from trusted_traveler.extensions import db
 from trusted_traveler.memberships.service import memberships_for, pending_renewals
 from trusted_traveler.profiles.service import address_gaps, employment_gaps, profile_record
@@ -80,10 +85,14 @@ def _render(
     # submitted beside their values now (casework.changes).
     now_record = profile_record(profile, today) if application.submitted_profile else None
     memberships = memberships_for(application.profile_id)
+    own = application.is_applicant(current_user)
+    revoked = revoked_standing(application) if application.is_open else None
     context = {
         "application": application,
         "profile": profile,
         "actions": decisions.available_actions(application, current_user),
+        "own_application": own_application_message() if own else None,
+        "revoked_standing": revoked_standing_message(revoked) if revoked is not None else None,
         "public_label": public_label,
         "memberships": memberships,
         "pending_renewals": pending_renewals(memberships, today),
@@ -159,9 +168,10 @@ def _act(reference: str, form_name: str, action: Callable) -> Response | tuple:
         return _shown_again(reference, 401, problem=REAUTHENTICATE, reauth_url=reauth_url, **{form_name: form})
     try:
         message = action(application, form)
-    except (BusinessRuleViolation, InvalidTransition) as exc:  # refused: the case again, with why, and what was typed
-        db.session.rollback()
-        return _shown_again(reference, 400, problem=exc.message, **{form_name: form})
+    except (BusinessRuleViolation, InvalidTransition, PermissionDenied) as exc:  # refused: the case again, with why
+        db.session.rollback()  # and what was typed
+        status = 403 if isinstance(exc, PermissionDenied) else 400
+        return _shown_again(reference, status, problem=exc.message, **{form_name: form})
     db.session.commit()
     flash(message, "success")
     return redirect(url_for("officer.case", reference=reference))
