@@ -22,35 +22,34 @@ from trusted_traveler.programs.service import get_program
 from trusted_traveler.scheduling import service as scheduling
 from trusted_traveler.scheduling.models import Slot
 
-TODAY = service_today()
-NOW = dt.datetime.now(dt.UTC).replace(microsecond=0)
 OFFICER = "olga.officer@example.com"
 
 
 def _member_with_renewal(app, program: str, *, submit: bool = True, book: bool = False) -> tuple[str, str]:
     """A member of `program` (clean vetting, visit or interview recorded, approved) whose renewal is open: a draft,
     or paid and submitted (and, when `book`, its enrollment visit booked). Returns (first, renewal) references."""
+    today, now = service_today(), dt.datetime.now(dt.UTC).replace(microsecond=0)  # read when the test runs
     with app.app_context():
         officer = create_account(OFFICER, roles=("officer",))
         first = create_application(program, submitted=True)
         decisions.record_interview(first, by=officer, documents_verified=True, biometrics_captured=True)
         if program == "global_entry":
-            decisions.approve(first, by=officer, today=TODAY)
+            decisions.approve(first, by=officer, today=today)
         membership = db.session.scalar(select(Membership).where(Membership.application_id == first.id))
-        membership.valid_until = TODAY + dt.timedelta(days=60)  # inside the renewal window
+        membership.valid_until = today + dt.timedelta(days=60)  # inside the renewal window
         profile = first.profile
         renewal = casework.start_application(
-            profile, get_program(program), by=profile.account, today=TODAY, kind="renewal", renewal_of=first
+            profile, get_program(program), by=profile.account, today=today, kind="renewal", renewal_of=first
         )
         if submit:
             casework.attest(renewal, by=profile.account)
             payments.record_completed_payment(renewal, gateway="test", reference=renewal.reference, by=None)
             casework.submit(renewal, by=profile.account)
         if book:
-            slot = Slot(center_id=8001, starts_at=NOW + dt.timedelta(days=3), capacity=1)
+            slot = Slot(center_id=8001, starts_at=now + dt.timedelta(days=3), capacity=1)
             db.session.add(slot)
             db.session.flush()
-            scheduling.book(renewal, slot, by=profile.account, now=NOW)
+            scheduling.book(renewal, slot, by=profile.account, now=now)
         db.session.commit()
         return first.reference, renewal.reference
 
@@ -202,7 +201,7 @@ def test_a_draft_renewal_is_closed_and_an_application_after_the_revocation_goes_
         db.session.commit()
 
 
-def test_a_revoked_application_reconsidered_and_approved_again_gets_its_number_back(app, client):
+def test_a_revoked_application_reconsidered_and_approved_again_gets_its_number_back(app, client, today):
     """Reconsidering the revocation on its own application is the way back: nothing stands against that one."""
     first_ref, renewal_ref = _member_with_renewal(app, "global_entry", submit=False)
     sign_in(client, OFFICER)
@@ -215,6 +214,6 @@ def test_a_revoked_application_reconsidered_and_approved_again_gets_its_number_b
         decisions.reopen_for_review(first, by=officer)
         decisions.conditionally_approve(first, by=officer)
         decisions.record_interview(first, by=officer, documents_verified=True, biometrics_captured=True)
-        again = decisions.approve(first, by=officer, today=TODAY)
+        again = decisions.approve(first, by=officer, today=today)
         assert _memberships(first) == [(ktn, "active")] and again.ktn == ktn
         db.session.commit()
