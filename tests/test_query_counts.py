@@ -68,6 +68,22 @@ def test_the_dashboard_runs_the_same_number_of_queries_for_1_or_11_notifications
     assert len(many) == len(few) <= 20, many
 
 
+def test_the_apply_page_reads_no_dated_parameter_once_warm(client, app):
+    """The PreCheck option asks whether a Global Entry membership includes it, kept past its expiry date by a pending
+    renewal inside the grace period (memberships.service.within_grace_period): the grace period's dated values are
+    kept by the worker as the rules and fees are (rules.service), not read on every view (19 queries to 15)."""
+    with app.app_context():
+        create_profile(create_account("tess.traveler@example.com"))
+        db.session.commit()
+    sign_in(client, "tess.traveler@example.com")
+    client.get("/apply")  # warm up (the signed-in account, the rules in force)
+    with count_queries(app) as seen:
+        html = client.get("/apply").get_data(as_text=True)
+    assert "TSA PreCheck" in html and "Global Entry" in html
+    assert [s for s in seen if "FROM parameters" in s] == []
+    assert len(seen) <= 15, seen
+
+
 def _slots(app, count: int, offset: int = 0) -> None:
     start = dt.datetime.now(dt.UTC).replace(minute=0, second=0, microsecond=0) + dt.timedelta(days=30)
     with app.app_context():

@@ -273,6 +273,26 @@ def test_the_grace_period_that_counts_is_the_one_in_force_on_the_expiry_date(ctx
     assert before_change.status == "active"
 
 
+def test_a_grace_period_this_worker_changes_counts_at_once_though_the_periods_are_kept(ctx, today, expired):
+    """The grace period's dated values are kept by the worker for a minute (rules.service), but a flush that writes
+    a parameter forgets them: the next question reads the new value."""
+    membership = _member(valid_until=expired)
+    _renewal(membership, submitted_on=expired - dt.timedelta(days=30))
+    kept = select(Membership.id).where(kept_by_pending_renewal(today))  # reads the periods: kept from now
+    assert db.session.scalars(kept).all() == [membership.id]
+    db.session.add(
+        Parameter(
+            program_id=membership.program_id,
+            key="grace_period_days",
+            value=5,  # ended five days after the expiry date, before today
+            effective_from=expired,
+            reference="test",
+        )
+    )
+    db.session.flush()
+    assert db.session.scalars(select(Membership.id).where(kept_by_pending_renewal(today))).all() == []
+
+
 def test_the_daily_job_does_not_read_the_memberships_renewals_keep_in_use(ctx, today, expired):
     """Set-based: the memberships a pending renewal keeps are left out by the candidates' SQL, so the job does not
     read each of them every day of a grace period up to two years long."""

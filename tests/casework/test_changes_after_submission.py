@@ -90,6 +90,34 @@ def test_a_case_without_changes_has_no_panel(app, client):
     assert 'data-testid="changed-since-submission"' not in html and "changed since submission" not in html
 
 
+def test_the_profile_now_is_built_for_the_comparison_only_once_it_has_been_saved_since_submission(
+    app, client, monkeypatch
+):
+    """The case page compares the profile as submitted with the profile now only when the profile was saved since
+    its record was taken (changes.saved_since_submission), and then shows the differences, even for a save whose
+    time reads as earlier than the submission (another server's clock, or a save committed while the submission
+    was under way), which comparing with the submission time would miss."""
+    import trusted_traveler.web.officer.case as case_page
+
+    built = []
+    monkeypatch.setattr(case_page, "profile_record", lambda *args: built.append(args) or profiles.profile_record(*args))
+    [reference] = _traveler(app, "later@example.com", "precheck", offenses=[DUI])
+    sign_in(client, OFFICER)
+    html = client.get(f"/officer/cases/{reference}").get_data(as_text=True)
+    assert built == [] and 'data-testid="changed-since-submission"' not in html
+
+    with app.app_context():
+        application = db.session.scalar(select(Application).where(Application.reference == reference))
+        profile = application.profile
+        profiles.save_step(profile, "background", by=profile.account, collections={"offenses": []})
+        profile.updated_at = application.submitted_at - dt.timedelta(minutes=1)  # its stamp reads as earlier
+        db.session.commit()
+    html = client.get(f"/officer/cases/{reference}").get_data(as_text=True)
+    assert len(built) == 1
+    assert "Offenses disclosed dui (convicted, 2019-03-02) none" in _text(html, "as-submitted")
+    assert "as submitted: dui (convicted, 2019-03-02)" in _text(html, "changed-offenses")
+
+
 def test_a_change_the_rules_do_not_read_is_listed_without_judging_again(app, client):
     [reference] = _traveler(app, "mover@example.com", "precheck")
     sign_in(client, "mover@example.com")

@@ -13,7 +13,8 @@ was (`Application.submitted_profile`, from profiles.service.profile_record). Aft
 - the case page lists every change since submission from the audit log (`profile.updated`: when, which topic, which
   fields) and, for the sensitive items (names, date of birth, citizenship, documents, background disclosures), the
   value as submitted beside the value now (`compare`), so removing a disclosed offense never makes a case look
-  cleaner than what the applicant declared.
+  cleaner than what the applicant declared. The profile now is built for that only when it has been saved since
+  the record was taken (`saved_since_submission`).
 
 Imports no profile service (profiles.service calls `recheck`, casework.service calls the profile's record).
 """
@@ -185,11 +186,22 @@ def profile_changes(application: Application) -> list[ProfileChange]:
     return changes
 
 
-def since_submission(application: Application, now_record: dict | None) -> SinceSubmission:
+def saved_since_submission(application: Application) -> bool:
+    """Whether the profile may differ from the one kept at submission: its last save (`updated_at`, stamped by every
+    save of the profile or of its parts, profiles.service.save_step) is not the one the kept record was taken from
+    (its `saved_at`), or the record does not say (kept before it did). The stamp is compared, not the submission
+    time: a save committed while the submission was under way, or stamped by a server whose clock is behind, can
+    read as earlier than the submission and still not be in the record."""
+    saved_at = (application.submitted_profile or {}).get("saved_at")
+    return saved_at is None or application.profile.updated_at != dt.datetime.fromisoformat(saved_at)
+
+
+def since_submission(application: Application, now_record: Callable[[], dict]) -> SinceSubmission:
     """The changes since submission and, when the profile as submitted was kept, how its sensitive items differ
-    from `now_record` (profiles.service.profile_record of the profile now)."""
+    from the profile now (`now_record`: profiles.service.profile_record of it, built only when the profile has been
+    saved since the record was taken)."""
     submitted = application.submitted_profile
-    differences = compare(submitted, now_record) if submitted and now_record else []
+    differences = compare(submitted, now_record()) if submitted and saved_since_submission(application) else []
     return SinceSubmission(changes=profile_changes(application), differences=differences, kept=submitted is not None)
 
 

@@ -19,12 +19,11 @@ from sqlalchemy import and_, exists, or_, select, update
 from sqlalchemy.orm import aliased, joinedload
 
 from trusted_traveler.casework.models import Application
-from trusted_traveler.casework.states import UNDER_WAY
-from trusted_traveler.db import service_date, service_day
+from trusted_traveler.db import service_date
 from trusted_traveler.extensions import db
 from trusted_traveler.i18n import format_day, later
 from trusted_traveler.memberships.models import Membership
-from trusted_traveler.memberships.service import kept_by_pending_renewal, renewal_window
+from trusted_traveler.memberships.service import kept_by_pending_renewal, renewal_of, renewal_window
 from trusted_traveler.notifications.service import notify
 from trusted_traveler.profiles.models import ApplicantProfile
 
@@ -99,21 +98,14 @@ def _superseded(membership: Membership):
     )
 
 
-def _renewal_under_way(membership: Membership):
-    """A submitted renewal of this membership that has not been decided yet."""
-    return exists().where(
-        Application.renewal_of_id == membership.application_id,
-        Application.status.in_([s.value for s in UNDER_WAY]),
-    )
-
-
 def _fmt(day: dt.date):
     """The date as the member will read it, in their language (written when the message is)."""
     return later(format_day, day)
 
 
 def _remind(membership: Membership, months: int, today: dt.date) -> bool:
-    if db.session.scalar(select(or_(_superseded(membership), _renewal_under_way(membership)))):
+    renewing = exists().where(renewal_of(membership, under_way=True))
+    if db.session.scalar(select(or_(_superseded(membership), renewing))):
         return False  # already renewed or renewing: a reminder to renew would only confuse
     # Conditional, so two runs at once cannot both send it: the second one's UPDATE matches no row.
     claimed = db.session.execute(
@@ -152,18 +144,16 @@ def _remind(membership: Membership, months: int, today: dt.date) -> bool:
     return True
 
 
-def _renewal_filed_before_expiry(membership: Membership) -> Application | None:
-    """The latest renewal of `membership` submitted on a day before its expiry date, decided or not."""
-    return db.session.scalar(
-        select(Application)
-        .where(
-            Application.renewal_of_id == membership.application_id,
-            Application.submitted_at.is_not(None),
-            service_day(Application.submitted_at) < membership.valid_until,
-        )
+def _renewal_filed_before_expiry(membership: Membership) -> tuple[Application | None, bool]:
+    """The latest renewal of `membership` submitted on a day before its expiry date, decided or not, and whether it
+    is still pending (service.renewal_of); (None, False) when there is none."""
+    row = db.session.execute(
+        select(Application, renewal_of(membership, pending=True))
+        .where(renewal_of(membership, filed_before_expiry=True))
         .order_by(Application.id.desc())
         .limit(1)
-    )
+    ).first()
+    return (row[0], bool(row[1])) if row is not None else (None, False)
 
 
 def _expire(membership: Membership, today: dt.date) -> bool:
@@ -186,8 +176,7 @@ def _expire(membership: Membership, today: dt.date) -> bool:
         )
     else:
         next_step = _l("To keep it, apply again.")
-    renewal = _renewal_filed_before_expiry(membership) if today > membership.valid_until else None
-    pending = renewal is not None and renewal.status_enum in UNDER_WAY and renewal.decided_at is None
+    renewal, pending = _renewal_filed_before_expiry(membership) if today > membership.valid_until else (None, False)
     if pending:
         # The grace period ended with the renewal still pending: approving it makes the membership active again.
         next_step = _l(

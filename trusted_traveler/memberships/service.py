@@ -16,7 +16,8 @@ from trusted_traveler.errors import NotFound
 from trusted_traveler.extensions import db
 from trusted_traveler.memberships.models import Membership
 from trusted_traveler.programs.models import program_includes
-from trusted_traveler.programs.service import list_programs, parameter_periods, parameter_value
+from trusted_traveler.programs.service import parameter_value
+from trusted_traveler.rules.service import parameter_periods_in_force
 
 
 def new_ktn(program_code: str) -> str:
@@ -150,30 +151,50 @@ def renewal_window(membership: Membership) -> tuple[dt.date, dt.date]:
 # period in force on the expiry date (today Global Entry) keep benefits so.
 
 
-def _renewal_pending_since_before_expiry(renewal, membership) -> list:
-    """SQL conditions: `renewal` renews `membership` (it points at the application that holds it), was submitted
-    (paid) on a day before the membership's expiry date, and is still under way without having been decided (a
-    denial taken back to reconsideration does not keep benefits again)."""
-    return [
-        renewal.renewal_of_id == membership.application_id,
-        renewal.status.in_(sorted(s.value for s in UNDER_WAY)),
-        renewal.decided_at.is_(None),
-        service_day(renewal.submitted_at) < membership.valid_until,
-    ]
+UNDER_WAY_STATUSES = tuple(sorted(s.value for s in UNDER_WAY))
+
+
+def renewal_of(
+    membership=Membership,
+    renewal=Application,
+    *,
+    filed_before_expiry: bool = False,
+    under_way: bool = False,
+    pending: bool = False,
+):
+    """SQL: `renewal` renews `membership`: it points at the application that holds the membership (the one that issued
+    or last renewed it, where a revocation is decided too), narrowed by what is asked:
+
+    - `filed_before_expiry`: submitted (paid) on a day before the membership's expiry date, the service's day
+      (`service_day`; a draft has no such day);
+    - `under_way`: submitted and not closed (a denial taken back to reconsideration included: the member is renewing);
+    - `pending`: under way and never decided (a denial taken back to reconsideration was: it keeps no benefits again).
+
+    A renewal that keeps the membership's benefits (BRIEF.md 2) is filed before expiry and pending. `membership` and
+    `renewal` may be entities, aliases or (`membership`) a loaded row, whose values are then bound."""
+    conditions = [renewal.renewal_of_id == membership.application_id]
+    if under_way or pending:
+        conditions.append(renewal.status.in_(UNDER_WAY_STATUSES))
+    if pending:
+        conditions.append(renewal.decided_at.is_(None))
+    if filed_before_expiry:
+        conditions.append(service_day(renewal.submitted_at) < membership.valid_until)
+    return and_(*conditions)
 
 
 def within_grace_period(today: dt.date, membership=Membership):
     """SQL: memberships whose grace period after expiry has not ended on `today` (valid_until + grace days > today,
     with the grace period in force on each one's valid_until). The periods of the dated parameter become one range
-    of expiry dates each, so the database compares dates with dates computed here and reads no parameter per row."""
+    of expiry dates each, so the database compares dates with dates computed here and reads no parameter per row;
+    the periods are read once a minute per worker, as the rule books are (rules.service.parameter_periods_in_force)."""
     clauses = []
-    for program in list_programs():
-        for start, until, days in parameter_periods(program, GRACE_PERIOD):
+    for program_id, periods in parameter_periods_in_force(GRACE_PERIOD).items():
+        for start, until, days in periods:
             if not days or int(days) <= 0:
                 continue
             clauses.append(
                 and_(
-                    membership.program_id == program.id,
+                    membership.program_id == program_id,
                     membership.valid_until >= start,
                     *([membership.valid_until < until] if until is not None else []),
                     membership.valid_until > today - dt.timedelta(days=int(days)),
@@ -189,7 +210,7 @@ def kept_by_pending_renewal(today: dt.date, membership=Membership):
     return and_(
         membership.status == "active",
         membership.valid_until <= today,
-        exists().where(*_renewal_pending_since_before_expiry(renewal, membership)),
+        exists().where(renewal_of(membership, renewal, filed_before_expiry=True, pending=True)),
         within_grace_period(today, membership),
     )
 
@@ -214,7 +235,7 @@ def pending_renewals(memberships: list[Membership], today: dt.date) -> dict[int,
     renewal = aliased(Application)
     rows = db.session.execute(
         select(Membership.id, renewal.reference)
-        .join(renewal, and_(*_renewal_pending_since_before_expiry(renewal, Membership)))
+        .join(renewal, renewal_of(Membership, renewal, filed_before_expiry=True, pending=True))
         .where(Membership.id.in_(sorted(active)))
     ).all()
     found = {}

@@ -427,9 +427,11 @@ def eligibility_facts(profile: ApplicantProfile, today: dt.date) -> dict[str, An
 def profile_record(profile: ApplicantProfile, today: dt.date) -> dict[str, Any]:
     """The profile as an application keeps it when submitted (Application.submitted_profile), in JSON values: the
     facts the eligibility rules read (eligibility_facts), the names, the identity documents as the case page shows
-    them (kind, issuer, last four digits, expiry: never the whole number) and the background explanation."""
+    them (kind, issuer, last four digits, expiry: never the whole number), the background explanation, and the
+    profile's last save it was taken at (`saved_at`: casework.changes.saved_since_submission)."""
     return _json_values(
         {
+            "saved_at": profile.updated_at,
             "facts": eligibility_facts(profile, today),
             "name": {
                 "given_names": profile.given_names,

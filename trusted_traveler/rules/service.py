@@ -8,6 +8,8 @@ once per program and date into a `RuleBook` of plain values, and each worker kee
 (`BOOK_SECONDS`): the public check then runs no query at all. A flush that touches a program, rule set, version,
 rule or parameter forgets the books of its own process at once; other workers pick the change up within the
 minute. A version is published for a date, so the minute only matters for a change that takes effect the same day.
+A dated parameter's periods over time (`parameter_periods_in_force`, which memberships.service's grace period SQL is
+built from) are kept and forgotten the same way.
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ from trusted_traveler.caching import TTLCache
 from trusted_traveler.errors import DomainError, NotFound
 from trusted_traveler.extensions import db
 from trusted_traveler.programs.models import Program
-from trusted_traveler.programs.service import get_program, parameter_value
+from trusted_traveler.programs.service import get_program, list_programs, parameter_periods, parameter_value
 from trusted_traveler.rules.conditions import PARAMETER_KINDS, MissingParameter, parameters_used
 from trusted_traveler.rules.engine import FactsError, ProgramResult, RuleSpec, age_on, evaluate, recommend, rule_specs
 from trusted_traveler.rules.models import Parameter, Rule, RuleSet, RuleSetVersion
@@ -34,6 +36,7 @@ CENT = Decimal("0.01")
 FEE_KEYS = ("fee_new", "fee_minor_with_member_parent")  # the program's own values only
 BOOK_SECONDS = 60
 _books = TTLCache(maxsize=64)  # keyed by program and date: a caller chooses the date
+_periods = TTLCache(maxsize=16)  # keyed by parameter
 
 
 class NoRulesInForce(DomainError):
@@ -141,21 +144,35 @@ def book_in_force(program_code: str, as_of: dt.date) -> RuleBook:
     return _books.get((program_code, as_of), BOOK_SECONDS, read)
 
 
+def parameter_periods_in_force(key: str) -> dict[int, tuple[tuple[dt.date, dt.date | None, Any], ...]]:
+    """Every program's periods of the dated parameter `key` (programs.service.parameter_periods: from, until, value),
+    by program id in program order, kept by this worker for up to BOOK_SECONDS as the books are: for a statement that
+    compares each row's date with the value in force on it (memberships.service.within_grace_period)."""
+    return _periods.get(
+        key, BOOK_SECONDS, lambda: {program.id: tuple(parameter_periods(program, key)) for program in list_programs()}
+    )
+
+
+def _forget_books() -> None:
+    _books.clear()
+    _periods.clear()
+
+
 @event.listens_for(Session, "after_flush")
 def _forget_changed_books(session, _context) -> None:
-    """A flush that writes rules, settings or programs makes this worker read its books again, and again when that
-    transaction ends: a book read inside it may hold what a rollback then takes back."""
+    """A flush that writes rules, settings or programs makes this worker read its books (and parameter periods)
+    again, and again when that transaction ends: a book read inside it may hold what a rollback then takes back."""
     kinds = (Program, RuleSet, RuleSetVersion, Rule, Parameter)
     if any(isinstance(obj, kinds) for obj in (*session.new, *session.dirty, *session.deleted)):
         session.info["rule_books_stale"] = True
-        _books.clear()
+        _forget_books()
 
 
 @event.listens_for(Session, "after_commit")
 @event.listens_for(Session, "after_soft_rollback")
 def _forget_books_read_in_transaction(session, *_args) -> None:
     if session.info.pop("rule_books_stale", False):
-        _books.clear()
+        _forget_books()
 
 
 def fee(book: RuleBook, facts: dict, as_of: dt.date) -> Decimal:

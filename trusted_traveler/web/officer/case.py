@@ -81,9 +81,6 @@ def _render(
     profile = application.profile
     appointment = scheduling.active_appointment(application)
     today = service_today()
-    # The profile is live and shared: what the applicant changed since submitting, and the sensitive items as
-    # submitted beside their values now (casework.changes).
-    now_record = profile_record(profile, today) if application.submitted_profile else None
     memberships = memberships_for(application.profile_id)
     own = application.is_applicant(current_user)
     revoked = revoked_standing(application) if application.is_open else None
@@ -103,7 +100,9 @@ def _render(
         "address_gaps": address_gaps(profile, today),
         "employment_gaps": employment_gaps(profile, today),
         "open_request": decisions.open_info_request(application),
-        "since_submission": changes.since_submission(application, now_record),
+        # The profile is live and shared: what the applicant changed since submitting, and the sensitive items as
+        # submitted beside their values now (casework.changes).
+        "since_submission": changes.since_submission(application, lambda: profile_record(profile, today)),
         "today": today,
         "problem": problem,
         "reauth_url": reauth_url,
