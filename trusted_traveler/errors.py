@@ -115,6 +115,9 @@ def register_error_handlers(app: Flask) -> None:
 
     @app.errorhandler(StaleDataError)
     def _stale(err):
+        from trusted_traveler.extensions import db
+
+        db.session.rollback()  # the failed flush left the session unusable, and the page reads the person's account
         return error_response(409, code="conflict")
 
     @app.errorhandler(OperationalError)

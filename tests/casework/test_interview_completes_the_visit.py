@@ -53,6 +53,7 @@ def test_the_day_view_answers_an_action_on_another_officers_case_with_the_reason
         other = create_account("omar.officer@example.com", roles=("officer",))
         appointment = db.session.get(Appointment, appointment_id)
         assignment.assign(appointment.application, other, by=other)
+        appointment.slot.starts_at = dt.datetime.now(dt.UTC)  # the interview is today: it can be checked in
         db.session.commit()
     sign_in(client, "olga.officer@example.com")
     assert client.post(f"/officer/appointments/{appointment_id}/check-in").status_code == 302
@@ -63,3 +64,47 @@ def test_the_day_view_answers_an_action_on_another_officers_case_with_the_reason
     with app.app_context():
         appointment = db.session.get(Appointment, appointment_id)
         assert appointment.status == "checked_in" and appointment.application.status == Status.INTERVIEW_SCHEDULED
+
+
+def test_an_interview_held_before_the_booked_time_frees_that_seat_for_the_waitlist(app, now):
+    """A traveler interviewed on arrival at the airport who had an interview booked for next week: that seat is
+    free again and offered to the first person waiting for it, as a cancelled one is. An interview recorded once
+    its time has come keeps its seat counted (it was used)."""
+    from sqlalchemy import select
+
+    from tests.factories import create_officer, create_profile
+    from trusted_traveler.notifications.models import OutboxMessage
+    from trusted_traveler.scheduling import waitlist
+    from trusted_traveler.scheduling.models import EnrollmentCenter
+
+    with app.app_context():
+        officer = create_officer()
+        early = create_application("global_entry", submitted=True)
+        next_week = Slot(center_id=JFK, starts_at=now + dt.timedelta(days=7), capacity=1)
+        db.session.add(next_week)
+        db.session.flush()
+        appointment = scheduling.book(early, next_week, by=early.profile.account, now=now)
+        waiting = create_application(
+            "global_entry", submitted=True, profile=create_profile(create_account("waiting@example.com"))
+        )
+        entry = waitlist.join(
+            waiting,
+            [db.session.get(EnrollmentCenter, JFK)],
+            earliest=now.date(),
+            latest=now.date() + dt.timedelta(days=30),
+            by=waiting.profile.account,
+        )
+        scheduling.complete_on_arrival(early, by=officer)
+        assert appointment.status == "completed" and early.status == Status.INTERVIEW_COMPLETED
+        assert (next_week.booked, next_week.held) == (0, 1) and entry.status == "offered"
+        offers = select(OutboxMessage.recipient).where(OutboxMessage.kind == "email.waitlist_offer")
+        assert db.session.scalars(offers).all() == ["waiting@example.com"]
+
+        on_time = create_application("global_entry", submitted=True)
+        now_slot = Slot(center_id=JFK, starts_at=now + dt.timedelta(days=3), capacity=1)
+        db.session.add(now_slot)
+        db.session.flush()
+        scheduling.book(on_time, now_slot, by=on_time.profile.account, now=now)
+        now_slot.starts_at = now - dt.timedelta(minutes=5)  # its time has come: interviewed at the desk
+        scheduling.complete_on_arrival(on_time, by=officer)
+        assert (now_slot.booked, now_slot.held) == (1, 0)

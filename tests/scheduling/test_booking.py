@@ -285,3 +285,26 @@ def test_enrollment_on_arrival_completes_the_interview_without_an_appointment(ct
     scheduling.complete_on_arrival(application, by=create_officer())
     assert application.status == Status.INTERVIEW_COMPLETED
     assert application.events[-1].reason_code == "enrollment_on_arrival"
+
+
+def test_check_in_is_on_the_appointments_own_day_at_its_center(ctx, now):
+    """An officer checks a traveler in on the day of their appointment, in the center's time zone: early or late
+    that day, but not days before (the interview is then held on the wrong day and the seat it booked goes unused)
+    nor after."""
+    from zoneinfo import ZoneInfo
+
+    new_york = ZoneInfo("America/New_York")  # JFK's zone
+    day = (now + dt.timedelta(days=3)).astimezone(new_york).date()
+    at = dt.datetime.combine(day, dt.time(10, 0), tzinfo=new_york).astimezone(dt.UTC)
+    slot = Slot(center_id=8001, starts_at=at, capacity=1)
+    db.session.add(slot)
+    db.session.flush()
+    application = create_application("precheck", submitted=True)
+    appointment = scheduling.book(application, slot, by=application.profile.account, now=now)
+    officer = create_officer()
+    for too_early_or_late in (now, at - dt.timedelta(hours=12), at + dt.timedelta(hours=15)):  # the night before, after
+        with pytest.raises(BusinessRuleViolation, match=f"This appointment is on {day:%A, %B %-d, %Y}. Check"):
+            scheduling.check_in(appointment, by=officer, now=too_early_or_late)
+        assert appointment.status == "booked"
+    scheduling.check_in(appointment, by=officer, now=at - dt.timedelta(hours=2))  # 8 a.m., early for 10
+    assert appointment.status == "checked_in"

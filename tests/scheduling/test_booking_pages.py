@@ -207,3 +207,63 @@ def test_a_center_not_taking_the_programs_appointments_shows_no_times_and_sends_
     assert response.status_code == 302 and response.headers["Location"] == find
     page = client.get(find).get_data(as_text=True)
     assert "John F. Kennedy International Enrollment Center is not taking appointments now. Choose another" in page
+
+
+def test_the_same_move_sent_twice_at_once_moves_once_and_the_second_is_told(app, client, conditionally_approved):
+    """Two identical "move" requests (a double click, a second tab) that both read the appointment before either
+    commits: one moves it; the other is refused with "This changed while you were working" and changes nothing.
+    The seat left is freed once (another traveler's booking there still counts), the new one taken once, one notice.
+    Each request in its own thread and database session (on PostgreSQL the second waits on the first's row lock)."""
+    import threading
+
+    from sqlalchemy import func, select
+
+    from trusted_traveler.notifications.models import Notification
+    from trusted_traveler.scheduling import service as scheduling
+    from trusted_traveler.scheduling.models import Appointment, Slot
+
+    slots, _ = _first_time(client, conditionally_approved)
+    old, new = int(slots[0]), int(slots[1])
+    booked = client.post(f"/applications/{conditionally_approved}/appointment/book", data={"slot_id": old})
+    assert booked.status_code == 302
+    with app.app_context():  # someone else has the other seat at the old time
+        other = create_application("global_entry", submitted=True)
+        scheduling.book(other, db.session.get(Slot, old), by=other.profile.account, now=dt.datetime.now(dt.UTC))
+        db.session.commit()
+    tabs = [app.test_client(), app.test_client()]
+    for tab in tabs:
+        sign_in(tab, "interview@example.com")
+
+    both_read = threading.Barrier(2, timeout=30)
+    real = scheduling.active_appointment
+
+    def read_together(application):
+        found = real(application)
+        both_read.wait()  # neither goes on until both have read the appointment as it was
+        return found
+
+    answers = []
+
+    def move(tab):
+        response = tab.post(f"/applications/{conditionally_approved}/appointment/book", data={"slot_id": new})
+        answers.append((response.status_code, response.get_data(as_text=True)))
+
+    scheduling.active_appointment = read_together
+    try:
+        threads = [threading.Thread(target=move, args=(tab,)) for tab in tabs]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(60)
+    finally:
+        scheduling.active_appointment = real
+    assert sorted(code for code, _ in answers) == [302, 409]
+    refused = next(html for code, html in answers if code == 409)
+    assert "This changed while you were working" in refused and "Reload the page" in refused
+    with app.app_context():
+        assert db.session.get(Slot, old).booked == 1  # the other traveler's seat
+        assert db.session.get(Slot, new).booked == 1
+        moved = db.session.scalar(select(Appointment).where(Appointment.slot_id == new))
+        assert moved.status == "booked" and moved.reschedule_count == 1
+        notices = select(func.count()).select_from(Notification).where(Notification.kind == "appointment_moved")
+        assert db.session.scalar(notices) == 1

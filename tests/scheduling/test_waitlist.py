@@ -179,3 +179,110 @@ def test_an_offer_ends_by_the_centers_minimum_notice_and_a_seat_too_close_is_not
     appointment = scheduling.book(holder, too_close, by=holder.profile.account, now=now - dt.timedelta(hours=1))
     scheduling.cancel(appointment, by=create_account("staff.two@example.com", roles=("officer",)), now=now)
     assert other_entry.status == "waiting" and too_close.held == 0
+
+
+def test_leaving_while_an_offer_is_held_passes_the_seat_to_the_next_person(now):
+    soon = _slot(now, 48)
+    holder = _person("holder")
+    appointment = scheduling.book(holder, soon, by=holder.profile.account, now=now)
+    first, second = _person("first"), _person("second")
+    first_entry, second_entry = _join(now, first), _join(now, second)
+    scheduling.cancel(appointment, by=holder.profile.account, now=now)
+    assert first_entry.status == "offered"
+    waitlist.leave(first_entry, now=now + dt.timedelta(minutes=5))
+    assert (first_entry.status, second_entry.status) == ("cancelled", "offered")
+    assert (soon.booked, soon.held) == (0, 1)
+    offers = db.session.scalars(select(OutboxMessage).where(OutboxMessage.kind == "email.waitlist_offer")).all()
+    assert [m.recipient for m in offers] == ["first@example.com", "second@example.com"]
+
+
+def _two_offers_and_one_waiting(hold_ends: dt.datetime, now: dt.datetime):
+    """A slot with 2 seats, both held: for `first` (whose hold ends at `hold_ends`) and `second` (whose hold ends
+    later); `third` waits. Committed, for other sessions to read. Returns the ids (slot, first, second, third)."""
+    soon = _slot(now, 48, capacity=2)
+    holders = [_person("holder1"), _person("holder2")]
+    appointments = [scheduling.book(h, soon, by=h.profile.account, now=now) for h in holders]
+    entries = [_join(now, _person(name)) for name in ("first", "second", "third")]
+    for holder, appointment in zip(holders, appointments, strict=True):
+        scheduling.cancel(appointment, by=holder.profile.account, now=now)
+    assert [e.status for e in entries] == ["offered", "offered", "waiting"] and soon.held == 2
+    entries[0].offer_expires_at = hold_ends
+    db.session.commit()
+    return soon.id, *(e.id for e in entries)
+
+
+def _seats_and_offers(slot_id):
+    from trusted_traveler.scheduling.models import WaitlistEntry
+
+    slot = db.session.get(Slot, slot_id)
+    db.session.refresh(slot)
+    statuses = db.session.scalars(select(WaitlistEntry.status).order_by(WaitlistEntry.id)).all()
+    return (slot.booked, slot.held), statuses
+
+
+def test_an_offer_the_worker_expired_a_moment_ago_is_not_booked_from_a_page_read_before(app, now):
+    """The traveler's accept request read the offer as still held; the worker expired it at that moment (and
+    passed the seat on) and committed first. The traveler is told it expired; the seat is not booked on top of the
+    two still held, and no one's hold is released in its place."""
+    from trusted_traveler.scheduling.models import WaitlistEntry
+
+    hold_ends = now + dt.timedelta(minutes=10)
+    slot_id, first_id, _, _ = _two_offers_and_one_waiting(hold_ends, now)
+    with app.app_context():  # the traveler's request
+        entry = db.session.get(WaitlistEntry, first_id)
+        assert entry.status == "offered"
+        with app.app_context():  # the worker, a moment later, past the hold
+            assert waitlist.expire_offers(hold_ends + dt.timedelta(seconds=1)) == 1
+            db.session.commit()
+        with pytest.raises(BusinessRuleViolation, match="This offer has expired and went to the next person"):
+            scheduling.accept_offer(entry, by=entry.application.profile.account, now=hold_ends)
+        db.session.rollback()
+    assert _seats_and_offers(slot_id) == ((0, 2), ["expired", "offered", "offered"])
+
+
+def test_an_offer_accepted_as_the_worker_expires_it_stays_booked_and_its_seat_is_not_released_twice(app, now):
+    """The worker read the offer as past its hold while the traveler's accept, sent just in time, was being
+    committed. The traveler keeps the seat; the worker releases nothing and passes nothing on (the other hold on
+    the slot is still counted, and the third person still waits). Two threads, each with its own session."""
+    import threading
+
+    from sqlalchemy import event
+
+    from trusted_traveler.scheduling.models import WaitlistEntry
+
+    hold_ends = now + dt.timedelta(minutes=10)
+    slot_id, first_id, _, _ = _two_offers_and_one_waiting(hold_ends, now)
+    accepted, worker_read = threading.Event(), threading.Event()
+    expired = []
+
+    def traveler():
+        with app.app_context():
+            entry = db.session.get(WaitlistEntry, first_id)
+            scheduling.accept_offer(entry, by=entry.application.profile.account, now=hold_ends)
+            accepted.set()
+            worker_read.wait(30)  # commits once the worker has read the offer as still outstanding
+            db.session.commit()
+
+    def worker():
+        accepted.wait(30)
+        with app.app_context():
+            expired.append(waitlist.expire_offers(hold_ends + dt.timedelta(seconds=1)))
+            db.session.commit()
+
+    threads = [threading.Thread(target=traveler), threading.Thread(target=worker)]
+
+    def read_by_worker(conn, cursor, statement, parameters, context, executemany):
+        if threading.current_thread() is threads[1] and statement.lstrip().upper().startswith("SELECT"):
+            if "waitlist_entries" in statement:
+                worker_read.set()
+
+    event.listen(db.engine, "after_cursor_execute", read_by_worker)
+    try:
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(60)
+    finally:
+        event.remove(db.engine, "after_cursor_execute", read_by_worker)
+    assert worker_read.is_set() and expired == [0]
+    assert _seats_and_offers(slot_id) == ((1, 1), ["booked", "offered", "waiting"])

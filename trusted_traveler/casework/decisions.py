@@ -30,6 +30,7 @@ from trusted_traveler.memberships.service import (
 )
 from trusted_traveler.notifications.service import notify_about
 from trusted_traveler.scheduling.lookups import active_appointment
+from trusted_traveler.scheduling.waitlist import free_booked_seat
 from trusted_traveler.vetting.sandbox import get_provider
 
 S = Status
@@ -130,7 +131,9 @@ def record_interview(
     """The interview (Global Entry) or enrollment visit (PreCheck) as the officer records it. Both checks must be
     done; PreCheck then goes on to the fingerprint-based background check, Global Entry to the officer's decision.
     The visit the traveler booked is completed with it, whichever page it is recorded from (the center's day or the
-    case page), so it no longer holds the traveler's one active appointment or shows as still to come.
+    case page), so it no longer holds the traveler's one active appointment or shows as still to come; one whose
+    time is still ahead (the traveler was interviewed on arrival at an airport, say) frees its seat for the
+    waitlist, as a cancellation does.
 
     Raises:
         BusinessRuleViolation: a check is missing (naming it).
@@ -150,6 +153,8 @@ def record_interview(
     appointment = active_appointment(application)
     if appointment is not None:  # recorded from the case page (the day view's complete_visit completes it first)
         appointment.status = "completed"
+        if appointment.slot.starts_at > now:
+            free_booked_seat(appointment.slot, now=now, not_to=application.id)
     application.documents_verified_at = application.documents_verified_at or now
     application.biometrics_captured_at = application.biometrics_captured_at or now
     if application.program.code == "precheck":

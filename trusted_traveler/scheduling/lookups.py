@@ -8,6 +8,7 @@ from flask_babel import LazyString
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, case, or_, select, update
 from sqlalchemy.orm import contains_eager
+from sqlalchemy.orm.attributes import set_committed_value
 
 from trusted_traveler.casework.states import Status
 from trusted_traveler.extensions import db
@@ -121,6 +122,12 @@ def release_seat(slot_id: int, counter: str, *, give_up_kept: bool = True) -> tu
         .execution_options(synchronize_session=False)
     ).first()
     return None if released is None else tuple(released)
+
+
+def set_counts(slot: Slot, counts: tuple[int, int, int, int]) -> None:
+    """The slot's counts as claim_seat or release_seat returned them (no second read; slot.center stays loaded)."""
+    for name, value in zip(("booked", "held", "capacity", "kept_seats"), counts, strict=True):
+        set_committed_value(slot, name, value)
 
 
 def release_held_seats(counts: dict[int, int]) -> dict[int, int]:

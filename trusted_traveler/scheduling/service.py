@@ -12,7 +12,6 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import case, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import contains_eager, joinedload
-from sqlalchemy.orm.attributes import set_committed_value
 
 from trusted_traveler.audit.record import record_event
 from trusted_traveler.casework import service as casework
@@ -34,10 +33,11 @@ from trusted_traveler.scheduling.lookups import (
     describe_time,
     moves_used_up,
     online_changes_closed,
-    release_seat,
+    set_counts,
     unavailable,
 )
 from trusted_traveler.scheduling.models import Appointment, EnrollmentCenter, Slot
+from trusted_traveler.scheduling.slots import local_time
 
 
 class SlotTaken(BusinessRuleViolation):
@@ -63,21 +63,7 @@ def _take_seat(slot: Slot) -> None:
     counts = claim_seat(slot.id, "booked")
     if counts is None:
         raise SlotTaken(_("That time was just taken by someone else. Choose another time."))
-    _set_counts(slot, counts)
-
-
-def _release_seat(slot: Slot) -> None:
-    counts = release_seat(slot.id, "booked")
-    if counts is None:  # nothing to release: read the counts as they are
-        db.session.refresh(slot, attribute_names=("booked", "held", "capacity", "kept_seats"))
-    else:
-        _set_counts(slot, counts)
-
-
-def _set_counts(slot: Slot, counts: tuple[int, int, int, int]) -> None:
-    """The slot's counts as the UPDATE returned them (no second read; slot.center stays loaded)."""
-    for name, value in zip(("booked", "held", "capacity", "kept_seats"), counts, strict=True):
-        set_committed_value(slot, name, value)
+    set_counts(slot, counts)
 
 
 def book(application, slot: Slot, *, by, now: dt.datetime) -> Appointment:
@@ -140,8 +126,7 @@ def cancel(appointment: Appointment, *, by, now: dt.datetime, reason: str = "can
     _check_change_allowed(appointment, by=by, now=now)
     application = appointment.application
     appointment.status, appointment.cancelled_at = "cancelled", now
-    _release_seat(appointment.slot)
-    waitlist.offer_free_seats(appointment.slot, now=now, not_to=application.id)  # not back to who just let it go
+    waitlist.free_booked_seat(appointment.slot, now=now, not_to=application.id)
     # The cancellation notice says what the status change would, and what to do next: one message, not two.
     casework.transition(application, BOOKABLE[application.program.code], by=by, reason_code=reason, notify=False)
     notify_about(
@@ -153,6 +138,15 @@ def cancel(appointment: Appointment, *, by, now: dt.datetime, reason: str = "can
 
 
 def reschedule(appointment: Appointment, new_slot: Slot, *, by, now: dt.datetime) -> Appointment:
+    """Move the appointment to `new_slot`, taking its seat and passing the old one on. A second request that read the
+    appointment before this one committed (the same move sent twice, a second tab) is refused with StaleDataError,
+    "This changed while you were working", and changes nothing: see _one_change_at_a_time.
+
+    Raises:
+        SlotTaken: the new time's last seat went to someone else first.
+        BusinessRuleViolation: the appointment cannot be moved (not booked, inside the cut-off, moved the most
+            allowed online) or not to that time.
+    """
     if appointment.status != "booked":
         raise BusinessRuleViolation(_("Only a booked appointment can be moved."))
     _check_change_allowed(appointment, by=by, now=now)
@@ -169,10 +163,10 @@ def reschedule(appointment: Appointment, new_slot: Slot, *, by, now: dt.datetime
     if new_slot.id == appointment.slot_id:
         raise BusinessRuleViolation(_("That is the time you already have."))
     _check_slot(appointment.application, new_slot, now)
+    _one_change_at_a_time(appointment.application, now)
     old_slot = appointment.slot
     _take_seat(new_slot)
-    _release_seat(old_slot)
-    waitlist.offer_free_seats(old_slot, now=now, not_to=appointment.application_id)
+    waitlist.free_booked_seat(old_slot, now=now, not_to=appointment.application_id)
     appointment.slot_id, appointment.slot = new_slot.id, new_slot
     appointment.reschedule_count += 1
     appointment.reminder_sent_at = None  # the new time gets its own reminder
@@ -184,6 +178,14 @@ def reschedule(appointment: Appointment, new_slot: Slot, *, by, now: dt.datetime
     )
     db.session.flush()
     return appointment
+
+
+def _one_change_at_a_time(application, now: dt.datetime) -> None:
+    """Write the application's row now, moving its version on (Application.version): of two requests that read the
+    appointment before either committed, the second's write matches no row and fails with StaleDataError before it
+    touches a seat. Booking and cancelling get this from their status change; a move changes no status."""
+    application.updated_at = now
+    db.session.flush()
 
 
 def get_slot(slot_id: int) -> Slot:
@@ -348,6 +350,10 @@ def day_schedule(center: EnrollmentCenter, day: dt.date) -> list[Appointment]:
 def check_in(appointment: Appointment, *, by, now: dt.datetime) -> None:
     if appointment.status != "booked":
         raise BusinessRuleViolation("Only a booked appointment can be checked in.")
+    center = appointment.slot.center
+    day = local_time(appointment.slot.starts_at, center).date()
+    if local_time(now, center).date() != day:  # the center's own day: a visit due next week is not held today
+        raise BusinessRuleViolation(f"This appointment is on {day:%A, %B %-d, %Y}. Check the traveler in on that day.")
     appointment.status, appointment.checked_in_at = "checked_in", now
     record_event("appointment.checked_in", "application", appointment.application.reference, by=by)
     db.session.flush()
@@ -404,6 +410,5 @@ def accept_offer(entry, *, by, now: dt.datetime, slot_id: int | None = None) -> 
     appointment = (
         reschedule(current, slot, by=by, now=now) if current else book(entry.application, slot, by=by, now=now)
     )
-    entry.status = "booked"
     db.session.flush()
     return appointment

@@ -34,6 +34,7 @@ from trusted_traveler.scheduling.lookups import (
     online_changes_closed,
     release_held_seats,
     release_seat,
+    set_counts,
     unavailable,
 )
 from trusted_traveler.scheduling.models import EnrollmentCenter, Slot, WaitlistEntry, waitlist_entry_centers
@@ -78,17 +79,48 @@ def join(
 
 
 def leave(entry: WaitlistEntry, *, now: dt.datetime) -> None:
-    if entry.status == "offered":
-        _release_hold(entry)
+    """Leave the queue. A seat held for the traveler passes to the next person waiting for it, as at expiry."""
+    if entry.status == "offered" and _end_offer(entry, "cancelled"):
+        offer_free_seats(db.session.get(Slot, entry.offered_slot_id), now=now)
     entry.status = "cancelled"
     db.session.flush()
 
 
-def _release_hold(entry: WaitlistEntry, *, to_book: bool = False) -> None:
-    """Free the seat held for `entry`; `to_book`: for its traveler to book now, so the seat passes to them rather
-    than being given up where the slot keeps seats beyond its hours (for another offer, past its hold, that a re-plan
-    left to expire_offers: withdraw_offers withdraws the live ones it leaves no seat for)."""
+def _end_offer(entry: WaitlistEntry, status: str, *, to_book: bool = False) -> bool:
+    """End the offer held for `entry` (it becomes `status`) and free its seat, once: the entry changes only while
+    it still holds that offer (a conditional UPDATE, as withdraw_offers), so of the traveler accepting or leaving
+    and the worker expiring it at the same moment, the first ends it and the others get False (the entry as it is
+    now). `to_book`: for its traveler to book now, so the seat passes to them rather than being given up where the
+    slot keeps seats beyond its hours (for another offer, past its hold, that a re-plan left to expire_offers:
+    withdraw_offers withdraws the live ones it leaves no seat for)."""
+    ended = db.session.execute(
+        update(WaitlistEntry)
+        .where(
+            WaitlistEntry.id == entry.id,
+            WaitlistEntry.status == "offered",
+            WaitlistEntry.offered_slot_id == entry.offered_slot_id,
+        )
+        .values(status=status)
+        .returning(WaitlistEntry.id)
+        .execution_options(synchronize_session=False)
+    ).first()
+    if ended is None:
+        db.session.refresh(entry)
+        return False
+    set_committed_value(entry, "status", status)
     release_seat(entry.offered_slot_id, "held", give_up_kept=not to_book)
+    return True
+
+
+def free_booked_seat(slot: Slot, *, now: dt.datetime, not_to: int) -> None:
+    """A booked seat its traveler no longer needs (the appointment cancelled or moved, or the interview held before
+    its time): free it and offer it to the waitlist, never back to application `not_to`, who let it go."""
+    counts = release_seat(slot.id, "booked")
+    if counts is None:  # nothing to release: read the counts as they are
+        db.session.refresh(slot, attribute_names=("booked", "held", "capacity", "kept_seats"))
+    else:
+        set_counts(slot, counts)
+    offer_free_seats(slot, now=now, not_to=not_to)
 
 
 def offer_free_seats(slot: Slot, *, now: dt.datetime, not_to: int | None = None) -> int:
@@ -160,9 +192,21 @@ def offer_free_seats(slot: Slot, *, now: dt.datetime, not_to: int | None = None)
 
 
 def take_held_seat(entry: WaitlistEntry, *, now: dt.datetime, slot_id: int | None = None) -> Slot:
-    """Release the hold so the offered traveler can book the seat in the same transaction. `slot_id`: the time the
-    traveler's page offered; an offer withdrawn since (a re-plan shut its slot), or replaced by another, is refused
-    rather than booking a time they did not choose."""
+    """Release the hold so the offered traveler can book the seat in the same transaction (the entry is "booked"
+    with it; a refused booking rolls both back). `slot_id`: the time the traveler's page offered; an offer withdrawn
+    since (a re-plan shut its slot), or replaced by another, is refused rather than booking a time they did not
+    choose."""
+    offered = slot_id or entry.offered_slot_id
+    _check_offer(entry, now=now, slot_id=slot_id)
+    if not _end_offer(entry, "booked", to_book=True):  # expired, withdrawn or left a moment ago: say which
+        _check_offer(entry, now=now, slot_id=offered)
+        raise BusinessRuleViolation(_("There is no offer to accept."))
+    slot = db.session.get(Slot, entry.offered_slot_id)
+    db.session.refresh(slot)
+    return slot
+
+
+def _check_offer(entry: WaitlistEntry, *, now: dt.datetime, slot_id: int | None) -> None:
     if entry.status == "expired" or (entry.status == "offered" and entry.offer_expires_at < now):
         raise BusinessRuleViolation(_("This offer has expired and went to the next person on the waitlist."))
     if entry.status == "waiting" or (slot_id is not None and entry.offered_slot_id != slot_id):
@@ -174,10 +218,6 @@ def take_held_seat(entry: WaitlistEntry, *, now: dt.datetime, slot_id: int | Non
         )
     if entry.status != "offered":
         raise BusinessRuleViolation(_("There is no offer to accept."))
-    _release_hold(entry, to_book=True)
-    slot = db.session.get(Slot, entry.offered_slot_id)
-    db.session.refresh(slot)
-    return slot
 
 
 def withdraw_offers(room: dict[Slot, int], *, now: dt.datetime) -> int:
@@ -259,12 +299,13 @@ def expire_offers(now: dt.datetime) -> int:
         .where(WaitlistEntry.status == "offered", WaitlistEntry.offer_expires_at < now)
         .order_by(WaitlistEntry.offer_expires_at)
     ).all()
+    ended = 0
     for entry in expired:
-        _release_hold(entry)
-        entry.status = "expired"
-        db.session.flush()
+        if not _end_offer(entry, "expired"):  # accepted or left while this ran: that seat is not passed on
+            continue
+        ended += 1
         offer_free_seats(db.session.get(Slot, entry.offered_slot_id), now=now)
-    return len(expired)
+    return ended
 
 
 def entry_for(application: Application) -> WaitlistEntry | None:
