@@ -82,6 +82,11 @@ def form_version(html: str) -> str:
     return re.search(r'name="version" type="hidden" value="(\d+)"', html).group(1)
 
 
+def form_revision(html: str) -> str:
+    """The rule-set version revision a program lead's forms carry (RuleSetVersion.revision: a stale page is refused)."""
+    return re.search(r'name="revision" type="hidden" value="(\d*)"', html).group(1)
+
+
 def sign_in(client, email: str) -> None:
     """Sign in through the development sign-in, as a person would."""
     response = client.post("/auth/dev", data={"email": email})

@@ -406,6 +406,12 @@ def draft(client, leads):
     return client.post("/program-lead/programs/precheck/drafts").headers["Location"].rsplit("/", 1)[1]
 
 
+def revision(app, label: str) -> str:
+    """The revision of the draft that its page shows now, which the page's forms carry (a stale one is refused)."""
+    with app.app_context():
+        return str(authoring.get_version(label).revision)
+
+
 PARAMETER_VALUES = {
     "fee_new": "80",
     "fee_renewal": "70.50",
@@ -429,6 +435,7 @@ def test_proposing_a_setting_answers_hostile_values_with_a_message_or_keeps_them
     )
     def run(key, name, value):
         data = {"key": key, "value": PARAMETER_VALUES[key], "reference": "Federal Register 2027-00001", name: value}
+        data["revision"] = revision(app, draft)
         response = client.post(f"/program-lead/versions/{draft}/parameters", data=data)
         check(response, value, typed=name in ("value", "reference"))
         if response.status_code != 302:
@@ -486,7 +493,12 @@ def test_saving_a_rule_answers_hostile_values_with_a_message_or_keeps_them(app, 
     @example(name="clauses-0-value", value="--5")
     @given(name=st.sampled_from([*names, "action"]), value=staff_hostile)
     def run(name, value):
-        data = {**base, "code": f"precheck.hostile_{clause}_{next(numbers)}", name: value}
+        data = {
+            **base,
+            "code": f"precheck.hostile_{clause}_{next(numbers)}",
+            name: value,
+            "revision": revision(app, draft),
+        }
         response = client.post(f"/program-lead/versions/{draft}/rules/new", data=data)
         check(response, value, typed=name in TEXT_FIELDS)
         if response.status_code != 302:
@@ -512,6 +524,7 @@ def test_sending_a_change_for_review_answers_hostile_values_with_a_message_or_ke
     @given(name=st.sampled_from(["effective_from", "effective_until", "note"]), value=staff_hostile)
     def run(name, value):
         data = {"effective_from": starts, "effective_until": "", "note": "The 2027 review.", name: value}
+        data["revision"] = revision(app, draft)
         response = client.post(f"/program-lead/versions/{draft}/submit", data=data)
         check(response, value, typed=True)
         if response.status_code == 302:

@@ -3,7 +3,7 @@ messages and citations, and every dated setting with its history."""
 
 import pytest
 
-from tests.factories import create_account, sign_in
+from tests.factories import create_account, form_revision, sign_in
 from trusted_traveler.db import service_today
 from trusted_traveler.extensions import db
 from trusted_traveler.rules.describe import describe
@@ -143,6 +143,15 @@ def two_leads(app, client):
     return client
 
 
+def act(client, label: str, action: str, data: dict | None = None, **kwargs):
+    """A lead's post from the page the form is on, as a browser sends it: with the revision of the version that page
+    showed. A rule's form is its own page; every other form and button is on the version's page."""
+    url = f"/program-lead/versions/{label}/{action}"
+    page = url if action.startswith("rules/") and not action.endswith("/remove") else f"/program-lead/versions/{label}"
+    revision = form_revision(client.get(page).get_data(as_text=True))
+    return client.post(url, data={**(data or {}), "revision": revision}, **kwargs)
+
+
 def _draft_label(client):
     response = client.post("/program-lead/programs/precheck/drafts")
     return response.headers["Location"].rsplit("/", 1)[1]
@@ -154,20 +163,18 @@ def test_a_change_from_draft_to_future_dated_publication(app, client, two_leads)
     assert "No changes yet" in client.get(f"/program-lead/versions/{label}").get_data(as_text=True)
 
     # Edit the interim-offense look-back from 7 to 10 years, through the clause form.
-    response = client.post(
-        f"/program-lead/versions/{label}/rules/precheck.interim_offense/edit", data=_interim_form(10)
-    )
+    response = act(client, label, "rules/precheck.interim_offense/edit", data=_interim_form(10))
     assert response.status_code == 302, response.get_data(as_text=True)[-3000:]
     page = client.get(f"/program-lead/versions/{label}").get_data(as_text=True)
     assert "Rule precheck.interim_offense now applies when" in page and "within the last 10 years" in page
 
     # Propose a new fee, with its source.
-    bad = client.post(
-        f"/program-lead/versions/{label}/parameters", data={"key": "fee_new", "value": "lots", "reference": "x"}
-    )
+    bad = act(client, label, "parameters", data={"key": "fee_new", "value": "lots", "reference": "x"})
     assert bad.status_code == 400 and "Enter an amount in dollars" in bad.get_data(as_text=True)
-    client.post(
-        f"/program-lead/versions/{label}/parameters",
+    act(
+        client,
+        label,
+        "parameters",
         data={"key": "fee_new", "value": "80", "reference": "Federal Register 2027-00001"},
     )
     assert "becomes 80.00 (now 78.00)" in client.get(f"/program-lead/versions/{label}").get_data(as_text=True)
@@ -197,21 +204,21 @@ def test_a_change_from_draft_to_future_dated_publication(app, client, two_leads)
     assert 'data-testid="trial-draft">ineligible</strong> ($80.00)' in html
 
     # Submit: a past date is refused; a date next month with a reason is accepted.
-    past = client.post(
-        f"/program-lead/versions/{label}/submit", data={"effective_from": "2020-01-01", "note": "Longer look-back"}
-    )
+    past = act(client, label, "submit", data={"effective_from": "2020-01-01", "note": "Longer look-back"})
     assert past.status_code == 400 and "cannot be in the past" in past.get_data(as_text=True)
     starts = service_today() + dt.timedelta(days=30)
-    client.post(
-        f"/program-lead/versions/{label}/submit",
+    act(
+        client,
+        label,
+        "submit",
         data={"effective_from": starts.isoformat(), "note": "Longer look-back after the 2027 review"},
     )
 
     # The same lead cannot approve their own change; a second lead can.
-    refused = client.post(f"/program-lead/versions/{label}/approve", follow_redirects=True)
+    refused = act(client, label, "approve", follow_redirects=True)
     assert "A second program lead must approve" in refused.get_data(as_text=True)
     sign_in(client, "lead.b@example.com")
-    published = client.post(f"/program-lead/versions/{label}/approve")
+    published = act(client, label, "approve")
     new_label = f"precheck-{starts.isoformat()}"
     assert published.headers["Location"].endswith(new_label)
 
@@ -242,8 +249,10 @@ def test_a_change_from_draft_to_future_dated_publication(app, client, two_leads)
 
 def test_bad_rules_are_refused_when_saved_with_the_reason(client, two_leads):
     label = _draft_label(client)
-    response = client.post(
-        f"/program-lead/versions/{label}/rules/new",
+    response = act(
+        client,
+        label,
+        "rules/new",
         data={
             "code": "bad code!",
             "outcome": "ineligible",
@@ -281,13 +290,13 @@ def test_a_published_version_cannot_be_edited_nor_retired_once_it_has_taken_effe
 def test_a_lead_who_edited_a_colleagues_draft_cannot_approve_it(app, client, two_leads):
     label = _draft_label(client)  # lead A's draft
     sign_in(client, "lead.b@example.com")
-    client.post(f"/program-lead/versions/{label}/rules/precheck.citizenship/remove")
-    client.post(f"/program-lead/versions/{label}/parameters", data={"key": "fee_new", "value": "1", "reference": "x"})
+    act(client, label, "rules/precheck.citizenship/remove")
+    act(client, label, "parameters", data={"key": "fee_new", "value": "1", "reference": "x"})
     sign_in(client, "lead.a@example.com")
     starts = (service_today() + dt.timedelta(days=10)).isoformat()
-    client.post(f"/program-lead/versions/{label}/submit", data={"effective_from": starts, "note": "A's change"})
+    act(client, label, "submit", data={"effective_from": starts, "note": "A's change"})
     sign_in(client, "lead.b@example.com")
-    refused = client.post(f"/program-lead/versions/{label}/approve", follow_redirects=True)
+    refused = act(client, label, "approve", follow_redirects=True)
     assert "you edited this version, so you cannot approve it" in refused.get_data(as_text=True)
     with app.app_context():
         assert db.session.scalar(select(RuleSetVersion.status).where(RuleSetVersion.label == label)) == "in_review"
@@ -296,10 +305,10 @@ def test_a_lead_who_edited_a_colleagues_draft_cannot_approve_it(app, client, two
 def test_a_draft_after_a_future_dated_version_builds_on_it_and_says_what_it_is_compared_with(client, two_leads):
     starts = service_today() + dt.timedelta(days=10)
     label = _draft_label(client)
-    client.post(f"/program-lead/versions/{label}/rules/precheck.citizenship/remove")
-    client.post(f"/program-lead/versions/{label}/submit", data={"effective_from": starts.isoformat(), "note": "x"})
+    act(client, label, "rules/precheck.citizenship/remove")
+    act(client, label, "submit", data={"effective_from": starts.isoformat(), "note": "x"})
     sign_in(client, "lead.b@example.com")
-    client.post(f"/program-lead/versions/{label}/approve")
+    act(client, label, "approve")
     published = f"precheck-{starts.isoformat()}"
 
     later = _draft_label(client)
@@ -311,7 +320,7 @@ def test_a_draft_after_a_future_dated_version_builds_on_it_and_says_what_it_is_c
 
     # Sent for review to take effect before the removal: it replaces today's version, and says so.
     sooner = (service_today() + dt.timedelta(days=5)).isoformat()
-    client.post(f"/program-lead/versions/{later}/submit", data={"effective_from": sooner, "note": "y"})
+    act(client, later, "submit", data={"effective_from": sooner, "note": "y"})
     page = client.get(f"/program-lead/versions/{later}").get_data(as_text=True)
     assert (
         "Compared with <strong>precheck-2026-11-01</strong>, the version this one replaces on its effective date, "
@@ -325,11 +334,11 @@ def test_a_draft_after_a_future_dated_version_builds_on_it_and_says_what_it_is_c
 def test_two_versions_cannot_take_effect_on_the_same_day(app, client, two_leads):
     starts = (service_today() + dt.timedelta(days=10)).isoformat()
     label = _draft_label(client)
-    client.post(f"/program-lead/versions/{label}/submit", data={"effective_from": starts, "note": "first"})
+    act(client, label, "submit", data={"effective_from": starts, "note": "first"})
     sign_in(client, "lead.b@example.com")
-    client.post(f"/program-lead/versions/{label}/approve")
+    act(client, label, "approve")
     second = _draft_label(client)
-    response = client.post(f"/program-lead/versions/{second}/submit", data={"effective_from": starts, "note": "x"})
+    response = act(client, second, "submit", data={"effective_from": starts, "note": "x"})
     assert response.status_code == 400
     assert "already takes effect on" in response.get_data(as_text=True)
     with app.app_context():
@@ -362,7 +371,7 @@ def test_the_impact_preview_counts_pending_applications_whose_outcome_would_chan
         )
         db.session.commit()
     label = _draft_label(client)
-    client.post(f"/program-lead/versions/{label}/rules/precheck.interim_offense/edit", data=_interim_form(10))
+    act(client, label, "rules/precheck.interim_offense/edit", data=_interim_form(10))
     html = client.get(f"/program-lead/versions/{label}/impact").get_data(as_text=True)
     assert "<strong>3</strong> of <strong>5</strong> pending applications would change outcome." in html
     assert '<td>eligible</td><td>ineligible</td><td class="text-right">3</td>' in html
@@ -430,3 +439,283 @@ def test_the_impact_preview_equals_judging_every_pending_application_with_the_en
         assert brute, "the scenario should change some outcomes"
         assert preview(draft, as_of=today).directions == brute
         db.session.rollback()
+
+
+# --- Two leads at once: a save, a proposal or an approval from a page older than the version is refused --------
+
+import threading  # noqa: E402
+
+from trusted_traveler.audit.models import AuditEvent  # noqa: E402
+from trusted_traveler.programs.service import get_program  # noqa: E402
+from trusted_traveler.rules import authoring  # noqa: E402
+from trusted_traveler.rules.models import Parameter  # noqa: E402
+
+INTERIM_EDIT = "rules/precheck.interim_offense/edit"
+
+
+@pytest.fixture
+def leads(app):
+    """Lead A and lead B, each in their own browser. Not pytest-flask's `client`: it keeps its last request's context
+    pushed, and another client's request would then run in it (as the same signed-in lead)."""
+    with app.app_context():
+        create_account("lead.a@example.com", roles=("program_lead",))
+        create_account("lead.b@example.com", roles=("program_lead",))
+        db.session.commit()
+    browsers = app.test_client(), app.test_client()
+    for browser, email in zip(browsers, ("lead.a@example.com", "lead.b@example.com"), strict=True):
+        sign_in(browser, email)
+    return browsers
+
+
+def _changed_by(app, email: str) -> str:
+    """What the refusal says of the latest change: who made it and when (the audit record's time, in UTC)."""
+    with app.app_context():
+        event = db.session.scalars(select(AuditEvent).order_by(AuditEvent.id.desc())).first()
+    return f"{email} changed this version at {event.created_at:%Y-%m-%d %H:%M} UTC, after your page was loaded."
+
+
+def _saved_rule(app, label: str, code: str) -> Rule:
+    with app.app_context():
+        version = db.session.scalar(select(RuleSetVersion).where(RuleSetVersion.label == label))
+        rule = next(r for r in version.rules if r.code == code)
+        db.session.expunge(rule)
+        return rule
+
+
+def test_a_rule_saved_from_a_page_loaded_before_another_leads_save_is_refused_and_what_was_typed_kept(app, leads):
+    """Lead A saves a 10-year look-back; lead B, from the rule's page loaded before that, changes only the citation.
+    B is told who changed the draft and when, sees the rule as saved now above what B typed, and A's change stays."""
+    client, lead_b = leads
+    label = _draft_label(client)
+    b_page = lead_b.get(f"/program-lead/versions/{label}/{INTERIM_EDIT}").get_data(as_text=True)
+    assert act(client, label, INTERIM_EDIT, _interim_form(10)).status_code == 302
+
+    typed = {**_interim_form(7), "citation": "49 CFR 1572.103(b), as amended", "revision": form_revision(b_page)}
+    response = lead_b.post(f"/program-lead/versions/{label}/{INTERIM_EDIT}", data=typed)
+    html = response.get_data(as_text=True)
+    assert response.status_code == 409
+    assert _changed_by(app, "lead.a@example.com") in html
+    assert "Nothing was saved. What you typed is kept below" in html
+    assert 'value="49 CFR 1572.103(b), as amended"' in html and 'value="7"' in html  # what B typed
+    assert 'data-testid="saved-now"' in html and "its date was within the last 10 years" in html  # what A saved
+    rule = _saved_rule(app, label, "precheck.interim_offense")
+    assert clauses_of(rule.condition)["clauses"][0]["date_within_years"] == 10
+    assert rule.citation == "49 CFR 1572.103(b)"
+
+    # Having looked, B keeps A's look-back and sends the citation again: the form now carries the draft's revision.
+    again = lead_b.post(
+        f"/program-lead/versions/{label}/{INTERIM_EDIT}",
+        data={**typed, "clauses-0-date_within_years": "10", "revision": form_revision(html)},
+    )
+    assert again.status_code == 302
+    rule = _saved_rule(app, label, "precheck.interim_offense")
+    assert clauses_of(rule.condition)["clauses"][0]["date_within_years"] == 10
+    assert rule.citation == "49 CFR 1572.103(b), as amended"
+
+
+def test_a_rule_edited_from_a_page_loaded_before_another_lead_removed_it_is_refused_and_kept(app, leads):
+    """Not a "page not found" that loses what was typed: the lead is told, and the form, kept, would add it again."""
+    client, lead_b = leads
+    label = _draft_label(client)
+    b_page = lead_b.get(f"/program-lead/versions/{label}/{INTERIM_EDIT}").get_data(as_text=True)
+    act(client, label, "rules/precheck.interim_offense/remove")
+
+    typed = {
+        **_interim_form(7),
+        "message_en": "A serious crime in the last seven years.",
+        "revision": form_revision(b_page),
+    }
+    response = lead_b.post(f"/program-lead/versions/{label}/{INTERIM_EDIT}", data=typed)
+    html = response.get_data(as_text=True)
+    assert response.status_code == 409
+    assert _changed_by(app, "lead.a@example.com") in html and "A serious crime in the last seven years." in html
+    assert f'action="/program-lead/versions/{label}/rules/new"' in html and "Add a rule" in html
+    with app.app_context():
+        version = db.session.scalar(select(RuleSetVersion).where(RuleSetVersion.label == label))
+        assert "precheck.interim_offense" not in {r.code for r in version.rules}
+
+
+def test_a_setting_proposed_from_an_older_page_is_refused_and_what_was_typed_kept(app, leads):
+    client, lead_b = leads
+    label = _draft_label(client)
+    b_page = lead_b.get(f"/program-lead/versions/{label}").get_data(as_text=True)
+    act(client, label, "parameters", {"key": "fee_new", "value": "80", "reference": "Federal Register 2027-00001"})
+
+    response = lead_b.post(
+        f"/program-lead/versions/{label}/parameters",
+        data={"key": "fee_new", "value": "85", "reference": "Notice 2027-2", "revision": form_revision(b_page)},
+    )
+    html = response.get_data(as_text=True)
+    assert response.status_code == 409
+    assert _changed_by(app, "lead.a@example.com") in html
+    assert 'value="85"' in html and 'value="Notice 2027-2"' in html
+    assert "becomes 80.00 (now 78.00)" in html  # the draft as it is now
+    with app.app_context():
+        assert db.session.scalars(select(Parameter.value).where(Parameter.version_id.is_not(None))).all() == ["80.00"]
+
+
+def test_an_approval_from_a_review_page_loaded_before_the_version_changed_is_refused(app, leads):
+    """A submits; B opens the review page; A sends it back, removes precheck.citizenship and sends it again. B's
+    approval from the page B read is refused: B reviews the version as it is now, and only then publishes it."""
+    client, lead_b = leads
+    label = _draft_label(client)
+    starts = (service_today() + dt.timedelta(days=10)).isoformat()
+    act(client, label, "submit", {"effective_from": starts, "note": "Yearly review"})
+    review = lead_b.get(f"/program-lead/versions/{label}").get_data(as_text=True)
+    assert 'data-testid="rule-precheck.citizenship"' in review
+    assert act(client, label, "return").status_code == 302
+    act(client, label, "rules/precheck.citizenship/remove")
+    act(client, label, "submit", {"effective_from": starts, "note": "Yearly review"})
+
+    refused = lead_b.post(
+        f"/program-lead/versions/{label}/approve", data={"revision": form_revision(review)}, follow_redirects=True
+    )
+    html = refused.get_data(as_text=True)
+    assert _changed_by(app, "lead.a@example.com") in html
+    assert "Nothing was done: review it again as it is now, below, before you act." in html
+    assert "Rule precheck.citizenship is removed." in html
+    with app.app_context():
+        assert db.session.scalar(select(RuleSetVersion.status).where(RuleSetVersion.label == label)) == "in_review"
+
+    published = lead_b.post(f"/program-lead/versions/{label}/approve", data={"revision": form_revision(html)})
+    assert published.headers["Location"].endswith(f"precheck-{starts}")
+    with app.app_context():
+        version = db.session.scalar(select(RuleSetVersion).where(RuleSetVersion.label == f"precheck-{starts}"))
+        assert version.status == "published" and "precheck.citizenship" not in {r.code for r in version.rules}
+
+
+def test_two_leads_saving_the_same_draft_at_the_same_moment_one_is_saved_and_the_other_told(app, leads, monkeypatch):
+    """Both pages are current when both leads press "Save": the first save wins, the second matches no row (the
+    version's revision moved) and is refused like a stale page, naming the first lead."""
+    client, lead_b = leads
+    label = _draft_label(client)
+    url = f"/program-lead/versions/{label}/{INTERIM_EDIT}"
+    forms = {
+        "a": (client, {**_interim_form(10), "revision": form_revision(client.get(url).get_data(as_text=True))}),
+        "b": (lead_b, {**_interim_form(12), "revision": form_revision(lead_b.get(url).get_data(as_text=True))}),
+    }
+    both_checked = threading.Barrier(2, timeout=10)
+    save_rule = authoring.save_rule
+
+    def after_both_checked(*args, **kwargs):
+        both_checked.wait()
+        return save_rule(*args, **kwargs)
+
+    responses = {}
+
+    def save(name):
+        lead, data = forms[name]
+        responses[name] = lead.post(url, data=data)
+
+    with monkeypatch.context() as patch:
+        patch.setattr(authoring, "save_rule", after_both_checked)
+        threads = [threading.Thread(target=save, args=(name,)) for name in forms]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=30)
+
+    assert sorted(r.status_code for r in responses.values()) == [302, 409]
+    winner = next(name for name, r in responses.items() if r.status_code == 302)
+    loser = responses["b" if winner == "a" else "a"].get_data(as_text=True)
+    assert _changed_by(app, f"lead.{winner}@example.com") in loser
+    rule = _saved_rule(app, label, "precheck.interim_offense")
+    assert clauses_of(rule.condition)["clauses"][0]["date_within_years"] == (10 if winner == "a" else 12)
+
+
+def test_two_leads_starting_a_change_at_the_same_moment_get_one_draft_and_a_message(app, leads, monkeypatch):
+    """Both read the next version number before either saved: the second insert breaks the unique number, and that
+    lead is sent to the list with a message, where the other's draft is open; never an error page."""
+    client, lead_b = leads
+    both_read = threading.Barrier(2, timeout=10)
+    latest_published = authoring.latest_published
+
+    def after_both_read(program):
+        found = latest_published(program)
+        both_read.wait()
+        return found
+
+    responses = []
+
+    def start(lead):
+        responses.append(lead.post("/program-lead/programs/precheck/drafts"))
+
+    with monkeypatch.context() as patch:
+        patch.setattr(authoring, "latest_published", after_both_read)
+        threads = [threading.Thread(target=start, args=(lead,)) for lead in (client, lead_b)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=30)
+
+    assert sorted(r.status_code for r in responses) == [302, 302]
+    assert sorted(r.headers["Location"] for r in responses) == [
+        "/program-lead/",
+        "/program-lead/versions/precheck-draft-2",
+    ]
+    with app.app_context():
+        name = get_program("precheck").name
+        assert db.session.scalars(select(RuleSetVersion.label).where(RuleSetVersion.status == "draft")).all() == [
+            "precheck-draft-2"
+        ]
+    pages = [client.get("/program-lead/").get_data(as_text=True), lead_b.get("/program-lead/").get_data(as_text=True)]
+    message = f"Another program lead started a change to {name} at the same moment. Continue it from the list below."
+    assert sum(message in page for page in pages) == 1
+    assert all("Continue the open change" in page for page in pages)
+
+
+# --- Dates and values a lead cannot mean ----------------------------------------------------------------------
+
+
+def test_a_version_with_an_end_date_cannot_take_in_the_start_of_a_published_one(app, client, two_leads):
+    """B is published from day +30, open-ended; C from day +10 until day +60 would overlap it and is refused,
+    naming B; C ending on B's first day is accepted."""
+    today = service_today()
+    d10, d30, d60 = (str(today + dt.timedelta(days=n)) for n in (10, 30, 60))
+    label = _draft_label(client)
+    act(client, label, "submit", {"effective_from": d30, "note": "B"})
+    sign_in(client, "lead.b@example.com")
+    act(client, label, "approve")
+    later = _draft_label(client)
+
+    typed = {"effective_from": d10, "effective_until": d60, "note": "A summer rule"}
+    response = act(client, later, "submit", typed)
+    html = response.get_data(as_text=True)
+    assert response.status_code == 400
+    assert f"precheck-{d30} takes effect on {d30}, inside the period you chose ({d10} until {d60})" in html
+    assert f'value="{d60}"' in html and "A summer rule" in html
+    with app.app_context():
+        assert db.session.scalar(select(RuleSetVersion.status).where(RuleSetVersion.label == later)) == "draft"
+
+    assert act(client, later, "submit", {**typed, "effective_until": d30}).status_code == 302
+
+
+def test_a_membership_term_outside_1_to_10_years_and_a_date_beyond_5_years_are_refused(app, client, two_leads):
+    today = service_today()
+    label = _draft_label(client)
+    for value in ("0", "11"):
+        response = act(client, label, "parameters", {"key": "validity_years", "value": value, "reference": "Typo"})
+        html = response.get_data(as_text=True)
+        assert response.status_code == 400
+        assert "Enter a number of years between 1 and 10." in html and f'value="{value}"' in html
+    assert (
+        act(client, label, "parameters", {"key": "validity_years", "value": "10", "reference": "x"}).status_code == 302
+    )
+    with app.app_context():
+        proposed = select(Parameter.value).where(Parameter.key == "validity_years", Parameter.version_id.is_not(None))
+        assert db.session.scalars(proposed).all() == [10]
+
+    horizon = dt.date(today.year + 5, today.month, min(today.day, 28) if today.month == 2 else today.day)
+    for typed in (
+        {"effective_from": "9999-12-31", "note": "Far away"},
+        {"effective_from": str(today + dt.timedelta(days=10)), "effective_until": "9999-12-31", "note": "Far away"},
+        {"effective_from": str(horizon + dt.timedelta(days=1)), "note": "Far away"},
+    ):
+        response = act(client, label, "submit", typed)
+        html = response.get_data(as_text=True)
+        assert response.status_code == 400
+        assert f"Choose a date at most 5 years ahead, on or before {horizon}." in html
+        assert 'value="9999-12-31"' in html or f'value="{horizon + dt.timedelta(days=1)}"' in html
+    with app.app_context():
+        assert db.session.scalar(select(RuleSetVersion.status).where(RuleSetVersion.label == label)) == "draft"
+    assert act(client, label, "submit", {"effective_from": str(horizon), "note": "Announced"}).status_code == 302

@@ -230,3 +230,37 @@ def test_a_center_set_not_operational_tells_its_booked_travelers_and_the_adminis
         assert db.session.scalars(
             select(Notification.kind).where(Notification.kind == "appointment_goes_ahead")
         ).all() == ["appointment_goes_ahead"]
+
+
+def test_a_closure_already_over_or_longer_than_a_year_is_refused_and_what_was_typed_kept(app, client, booked, today):
+    """2001-01-01 to 2001-01-02 is over; 0001-01-01 to 9999-12-31 would close the center for good. Both are refused
+    beside the last day, with the dates and the reason kept; a closure running today and one of a full year are not."""
+    sign_in(client, "centers.admin@example.com")
+    year_on = today + dt.timedelta(days=366)
+    for starts, ends, message in (
+        ("2001-01-01", "2001-01-02", f"The closure ends before today ({today}): add closures for days still to come."),
+        ("0001-01-01", "9999-12-31", "A closure can last at most 366 days. To close the center for good, uncheck"),
+        (today.isoformat(), year_on.isoformat(), "A closure can last at most 366 days."),
+    ):
+        response = client.post(
+            "/admin/centers/8001/closures", data={"starts_on": starts, "ends_on": ends, "reason": "Renovation work"}
+        )
+        html = response.get_data(as_text=True)
+        assert response.status_code == 400, (starts, ends)
+        assert message in html and 'class="usa-error-message" id="ends_on-error"' in html
+        assert f'value="{starts}"' in html and f'value="{ends}"' in html and 'value="Renovation work"' in html
+    with app.app_context():
+        assert db.session.get(EnrollmentCenter, 8001).closures == []
+
+    for starts, ends in ((today - dt.timedelta(days=2), today), (today + dt.timedelta(days=1), year_on)):
+        response = client.post(
+            "/admin/centers/8001/closures",
+            data={"starts_on": starts.isoformat(), "ends_on": ends.isoformat(), "reason": "Renovation work"},
+        )
+        assert response.status_code == 302
+    with app.app_context():
+        closures = db.session.get(EnrollmentCenter, 8001).closures
+        assert sorted((c.starts_on, c.ends_on) for c in closures) == [
+            (today - dt.timedelta(days=2), today),
+            (today + dt.timedelta(days=1), year_on),
+        ]

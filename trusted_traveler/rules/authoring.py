@@ -9,10 +9,13 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 import pycountry
+from flask_babel import gettext as _
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 
 from trusted_traveler.audit.models import AuditEvent
 from trusted_traveler.audit.record import record_event
+from trusted_traveler.auth.models import Account
 from trusted_traveler.auth.roles import Permission
 from trusted_traveler.db import utcnow
 from trusted_traveler.errors import BusinessRuleViolation, NotFound, PermissionDenied
@@ -44,6 +47,12 @@ PARAMETER_TYPES = {
     "partner_countries": "countries",
     "age_of_majority": "years",
 }
+# The values a setting may take, by kind, unless the setting has its own range. A membership lasts 5 years in both
+# programs today (docs: the domain brief); 0 would make every new membership expire on the day it starts.
+RANGES = {"years": (0, 150), "days": (0, 3650), "validity_years": (1, 10)}
+# How far ahead a version may be dated: far enough for any announced change, near enough that a mistyped year
+# (9999-12-31) is caught.
+HORIZON_YEARS = 5
 
 
 class RuleError(BusinessRuleViolation):
@@ -52,6 +61,16 @@ class RuleError(BusinessRuleViolation):
     def __init__(self, errors: dict[str, str]):
         self.errors = errors
         super().__init__(" ".join(errors.values()))
+
+
+class StaleVersion(BusinessRuleViolation):
+    """The page a lead acted from showed an earlier revision of the version, so nothing was done. `changed` says who
+    changed it and when; the message adds what to do next (a form that keeps what was typed says its own)."""
+
+    def __init__(self, changed: str):
+        self.changed = changed
+        next_step = _("Nothing was done: review it again as it is now, below, before you act.")
+        super().__init__(f"{changed} {next_step}")
 
 
 def _require_lead(by) -> None:
@@ -63,6 +82,34 @@ def _draft(version: RuleSetVersion) -> RuleSetVersion:
     if version.status != "draft":
         raise BusinessRuleViolation(f"{version.label} is {version.status.replace('_', ' ')}; only a draft can change.")
     return version
+
+
+def _revised(version: RuleSetVersion) -> None:
+    """Count a change to what the version says or to its state; its UPDATE also checks no other save came first."""
+    version.revision += 1
+
+
+def check_revision(version: RuleSetVersion, seen: str | None) -> None:
+    """Refuse to act on `version` from a page that showed another revision of it (`seen`: the revision the page's
+    form carries), naming who changed it since and when, from the audit record of the change."""
+    if (seen or "").strip() == str(version.revision):
+        return
+    event = db.session.scalar(
+        select(AuditEvent)
+        .where(AuditEvent.object_type == "rule_set_version", AuditEvent.object_id.in_(_labels(version)))
+        .order_by(AuditEvent.id.desc())
+        .limit(1)
+    )
+    if event is None:
+        raise StaleVersion(_("This version changed after your page was loaded."))
+    actor = db.session.get(Account, event.actor_id) if event.actor_id else None
+    raise StaleVersion(
+        _(
+            "%(who)s changed this version at %(when)s UTC, after your page was loaded.",
+            who=actor.label if actor else _("The system"),
+            when=f"{event.created_at:%Y-%m-%d %H:%M}",
+        )
+    )
 
 
 def get_version(label: str) -> RuleSetVersion:
@@ -139,7 +186,16 @@ def start_draft(program: Program, *, by, today: dt.date) -> RuleSetVersion:
         for r in base.rules
     ]
     db.session.add(draft)
-    db.session.flush()
+    # Said now: after a failed flush the session reads nothing (the program's name, the lead's language) until the
+    # view rolls it back.
+    same_moment = _(
+        "Another program lead started a change to %(program)s at the same moment. Continue it from the list below.",
+        program=program.name,
+    )
+    try:
+        db.session.flush()
+    except IntegrityError:  # another lead started one at the same moment, with the same number
+        raise BusinessRuleViolation(same_moment) from None
     record_event("rules.draft_started", "rule_set_version", draft.label, by=by, based_on=base.label)
     return draft
 
@@ -186,6 +242,7 @@ def save_rule(
     existing.code, existing.condition, existing.outcome = code, condition, outcome
     existing.message_en, existing.message_es = message_en.strip(), message_es.strip()
     existing.citation = (citation or "").strip() or None
+    _revised(version)
     db.session.flush()
     record_event("rules.rule_saved", "rule_set_version", version.label, by=by, rule=code, replaced=replaces)
     return existing
@@ -198,6 +255,7 @@ def remove_rule(version: RuleSetVersion, code: str, *, by) -> None:
     if rule is None:
         raise NotFound(f"This draft has no rule called {code}.")
     version.rules.remove(rule)
+    _revised(version)
     db.session.flush()
     record_event("rules.rule_removed", "rule_set_version", version.label, by=by, rule=code)
 
@@ -224,8 +282,15 @@ def parse_parameter(key: str, raw: Any) -> Any:
             number = int(str(text))
         except ValueError:
             raise RuleError({"value": f"Enter a whole number of {kind}."}) from None
-        if not 0 <= number <= (150 if kind == "years" else 3650):
-            raise RuleError({"value": f"Enter a number of {kind} between 0 and {150 if kind == 'years' else 3650}."})
+        low, high = RANGES.get(key) or RANGES[kind]
+        if not low <= number <= high:
+            raise RuleError(
+                {
+                    "value": _("Enter a number of years between %(low)s and %(high)s.", low=low, high=high)
+                    if kind == "years"
+                    else _("Enter a number of days between %(low)s and %(high)s.", low=low, high=high)
+                }
+            )
         return number
     codes = [c.strip().upper() for c in (text if isinstance(text, list) else str(text).replace(";", ",").split(","))]
     codes = [c for c in codes if c]
@@ -253,6 +318,7 @@ def propose_parameter(version: RuleSetVersion, key: str, raw_value: Any, *, by, 
         proposal = Parameter(version_id=version.id, key=key, program_id=program_id, effective_from=dt.date.max)
         db.session.add(proposal)
     proposal.value, proposal.reference, proposal.created_by_id = value, reference.strip(), by.id
+    _revised(version)
     db.session.flush()
     record_event("rules.parameter_proposed", "rule_set_version", version.label, by=by, key=key, value=value)
     return proposal
@@ -264,6 +330,7 @@ def withdraw_parameter(version: RuleSetVersion, key: str, *, by) -> None:
     proposal = db.session.scalar(select(Parameter).where(Parameter.version_id == version.id, Parameter.key == key))
     if proposal is not None:
         db.session.delete(proposal)
+        _revised(version)
         db.session.flush()
         record_event("rules.parameter_withdrawn", "rule_set_version", version.label, by=by, key=key)
 
@@ -282,9 +349,24 @@ def _published(rule_set_id: int, *, excluding: int | None = None) -> list[RuleSe
 def check_dates(
     version: RuleSetVersion, effective_from: dt.date, effective_until: dt.date | None, today: dt.date
 ) -> None:
-    """Refuse dates in the past, an empty window, a clash with another version, or a gap in time."""
+    """Refuse dates in the past or beyond the horizon, an empty window, a clash with another version, or a gap in
+    time. A clash: the same start as another published version; a start inside another's dated period; or, for a
+    version with an end date, another's start inside its period (an open-ended version ends where the next begins,
+    so it swallows nothing)."""
     if effective_from < today:
         raise RuleError({"effective_from": "The effective date cannot be in the past: history is never rewritten."})
+    horizon = dt.date(today.year + HORIZON_YEARS, today.month, min(today.day, 28) if today.month == 2 else today.day)
+    for field, day in (("effective_from", effective_from), ("effective_until", effective_until)):
+        if day is not None and day > horizon:
+            raise RuleError(
+                {
+                    field: _(
+                        "Choose a date at most %(years)s years ahead, on or before %(horizon)s.",
+                        years=HORIZON_YEARS,
+                        horizon=horizon.isoformat(),
+                    )
+                }
+            )
     if effective_until is not None and effective_until <= effective_from:
         raise RuleError({"effective_until": "The end date must be after the effective date."})
     others = _published(version.rule_set_id, excluding=version.id)
@@ -301,6 +383,20 @@ def check_dates(
                 {
                     "effective_from": f"{effective_from} falls inside {other.label}, which runs from "
                     f"{other.effective_from} until {other.effective_until}."
+                }
+            )
+        if effective_until is not None and effective_from < other.effective_from < effective_until:
+            raise RuleError(
+                {
+                    "effective_until": _(
+                        "%(label)s takes effect on %(starts)s, inside the period you chose (%(begin)s until "
+                        "%(end)s): the two would overlap. End this version on or before %(starts)s, or leave the "
+                        "end date empty and it ends when that version begins.",
+                        label=other.label,
+                        starts=other.effective_from.isoformat(),
+                        begin=effective_from.isoformat(),
+                        end=effective_until.isoformat(),
+                    )
                 }
             )
     if effective_until is not None:
@@ -331,6 +427,7 @@ def submit_for_review(
     check_dates(version, effective_from, effective_until, today)
     version.status, version.effective_from, version.effective_until = "in_review", effective_from, effective_until
     version.change_note, version.submitted_by_id = note.strip(), by.id
+    _revised(version)
     db.session.flush()
     record_event(
         "rules.submitted",
@@ -347,6 +444,7 @@ def return_to_draft(version: RuleSetVersion, *, by, note: str) -> None:
     if version.status != "in_review":
         raise BusinessRuleViolation("Only a version in review can be sent back.")
     version.status = "draft"
+    _revised(version)
     db.session.flush()
     record_event("rules.returned", "rule_set_version", version.label, by=by, note=(note or "").strip())
 
@@ -371,6 +469,7 @@ def approve_and_publish(version: RuleSetVersion, *, by, today: dt.date) -> None:
     for proposal in proposals(version):
         proposal.effective_from = version.effective_from
     version.label, version.status, version.approved_by_id, version.published_at = label, "published", by.id, utcnow()
+    _revised(version)
     db.session.flush()
     record_event("rules.published", "rule_set_version", label, by=by, effective_from=str(version.effective_from))
 
@@ -400,6 +499,7 @@ def retire(version: RuleSetVersion, *, by, note: str, today: dt.date) -> None:
                 {"note": f"Retiring this version would leave the program with no rules in force from {day}."}
             )
     version.status = "retired"
+    _revised(version)
     db.session.flush()
     record_event("rules.retired", "rule_set_version", version.label, by=by, note=note.strip())
 

@@ -22,7 +22,12 @@ class RuleSet(Base):
 
 
 class RuleSetVersion(Base):
-    """A version of a rule set: draft, in_review, published (immutable) or retired."""
+    """A version of a rule set: draft, in_review, published (immutable) or retired.
+
+    `revision` counts the changes to what it says and to its state (rules.authoring raises it with each one): the
+    console's forms carry the revision their page showed, and a save or an approval from an older page is refused
+    (authoring.check_revision), as an officer's case page carries Application.version. It is also the row's version
+    counter, so of two leads saving at the same moment the second's UPDATE matches no row (StaleDataError)."""
 
     __tablename__ = "rule_set_versions"
     __table_args__ = (UniqueConstraint("rule_set_id", "number"),)
@@ -40,6 +45,9 @@ class RuleSetVersion(Base):
     approved_by_id: Mapped[int | None] = mapped_column(ForeignKey("accounts.id"))
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     published_at: Mapped[dt.datetime | None]
+    revision: Mapped[int] = mapped_column(default=1, server_default="1")
+
+    __mapper_args__ = {"version_id_col": revision, "version_id_generator": False}
 
     rule_set: Mapped[RuleSet] = relationship(back_populates="versions")
     rules: Mapped[list[Rule]] = relationship(

@@ -7,9 +7,11 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+from flask_babel import gettext as _
 from sqlalchemy import select
 
 from trusted_traveler.audit.record import record_event
+from trusted_traveler.db import service_date
 from trusted_traveler.errors import BusinessRuleViolation
 from trusted_traveler.extensions import db
 from trusted_traveler.scheduling.capacity import Replanned, conflicts, replan
@@ -18,6 +20,9 @@ from trusted_traveler.scheduling.slots import local_time
 
 # What the slots are planned from beside the hours and closures: a change to one re-plans them.
 REPLANNED_BY = {"operational", "tz_name", "services"}
+
+# The longest closure: a long renovation. A center that closes for good is marked not operational instead.
+MAX_CLOSURE_DAYS = 366
 
 
 def update_details(
@@ -65,6 +70,22 @@ def add_closure(
 ) -> Replanned:
     if ends_on < starts_on:
         raise BusinessRuleViolation("The closure ends before it starts.")
+    today = service_date(now)
+    if ends_on < today:
+        raise BusinessRuleViolation(
+            _(
+                "The closure ends before today (%(today)s): add closures for days still to come.",
+                today=today.isoformat(),
+            )
+        )
+    if (ends_on - starts_on).days + 1 > MAX_CLOSURE_DAYS:
+        raise BusinessRuleViolation(
+            _(
+                "A closure can last at most %(days)s days. To close the center for good, uncheck “Operational” in "
+                "its details instead.",
+                days=MAX_CLOSURE_DAYS,
+            )
+        )
     if not reason.strip():
         raise BusinessRuleViolation("Give a reason for the closure; travelers will see it.")
     known = conflicts(center, now)

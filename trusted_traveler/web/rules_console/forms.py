@@ -96,7 +96,14 @@ class ClauseForm(Form):
     )
 
 
-class RuleForm(FlaskForm):
+class SeenRevision(FlaskForm):
+    """A form that changes a draft or a version in review carries the revision of the version its page showed
+    (RuleSetVersion.revision); one sent from a page older than the version is refused (authoring.check_revision)."""
+
+    revision = HiddenField()
+
+
+class RuleForm(SeenRevision):
     code = StringField(
         "Rule code",
         validators=[DataRequired("Give the rule a code."), Length(max=80)],
@@ -215,7 +222,7 @@ def clauses_of(condition: dict) -> dict | None:
     return {"negate": "yes" if negate else "no", "combine": combine, "clauses": clauses}
 
 
-class ParameterForm(FlaskForm):
+class ParameterForm(SeenRevision):
     key = SelectField(
         "Setting",
         choices=choices([("", "Choose a setting"), *[(k, k.replace("_", " ")) for k in PARAMETER_TYPES]]),
@@ -230,7 +237,7 @@ class ParameterForm(FlaskForm):
     reference = StringField("Source", validators=[DataRequired("Say where the new value comes from."), Length(max=500)])
 
 
-class SubmitForm(FlaskForm):
+class SubmitForm(SeenRevision):
     effective_from = DateField("Takes effect on", validators=[InputRequired("Enter the date it takes effect.")])
     effective_until = DateField("Ends on (optional)", validators=[Optional()])
     note = TextAreaField(
@@ -239,4 +246,10 @@ class SubmitForm(FlaskForm):
 
 
 class NoteForm(FlaskForm):
+    note = TextAreaField("Reason", validators=[Length(max=2000)])
+
+
+class VersionActionForm(SeenRevision):
+    """A button on a version's page that changes it: remove a rule, withdraw a setting, approve, send back."""
+
     note = TextAreaField("Reason", validators=[Length(max=2000)])

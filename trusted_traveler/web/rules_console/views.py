@@ -5,8 +5,10 @@ from __future__ import annotations
 import time
 
 from flask import abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
+from sqlalchemy.orm.exc import StaleDataError
 
 from trusted_traveler.auth.policy import require
 from trusted_traveler.auth.roles import Permission
@@ -28,11 +30,35 @@ from trusted_traveler.web.rules_console.forms import (
     ParameterForm,
     RuleForm,
     SubmitForm,
+    VersionActionForm,
     build_condition,
     clauses_of,
 )
 
 MANAGE = require(Permission.MANAGE_RULES)
+
+
+def _changing(version, form, action):
+    """Run `action`, a change to `version`, if the page `form` was sent from showed the version as it is now; else
+    authoring.StaleVersion, also when another lead's save lands between this check and this save's own UPDATE."""
+    authoring.check_revision(version, form.revision.data)
+    try:
+        return action()
+    except StaleDataError:
+        db.session.rollback()
+        authoring.check_revision(version, form.revision.data)  # read again: names the lead whose save came first
+        raise
+
+
+def _typed_kept(version, form, exc: authoring.StaleVersion) -> None:
+    """A form refused as stale keeps what was typed; it now carries the current revision, so that sending it again,
+    once the lead has looked, saves it."""
+    db.session.rollback()
+    kept = _(
+        "Nothing was saved. What you typed is kept below: compare it with the version as it is now, then save it again."
+    )
+    flash(f"{exc.changed} {kept}", "error")
+    form.revision.data = str(version.revision)
 
 
 @bp.errorhandler(BusinessRuleViolation)
@@ -80,6 +106,13 @@ def start_draft(code: str):
     return redirect(url_for("rules_console.version", label=draft.label))
 
 
+def _seen(form_class, version):
+    """An empty form for the version's page, carrying the revision the page shows."""
+    form = form_class(formdata=None)
+    form.revision.data = str(version.revision)
+    return form
+
+
 def _version_page(version, *, status=200, **forms):
     """A version with what it changes: a draft or a version in review is compared with the version it replaces on
     its effective date (before it has one, the latest published version it was copied from), which is not today's
@@ -101,12 +134,12 @@ def _version_page(version, *, status=200, **forms):
         "replaces_on": replaces_on,
         "today": today,
         "history": authoring.history(version),
-        "parameter_form": forms.get("parameter_form") or ParameterForm(),
-        "submit_form": forms.get("submit_form") or SubmitForm(),
+        "parameter_form": forms.get("parameter_form") or _seen(ParameterForm, version),
+        "submit_form": forms.get("submit_form") or _seen(SubmitForm, version),
         "note_form": forms.get("note_form") or NoteForm(),
         "try_form": forms.get("try_form") or WhichProgramForm(),
         "trial": forms.get("trial"),
-        "action_form": NoteForm(),
+        "action_form": _seen(VersionActionForm, version),
     }
     return render_template("rules_console/version.html", **context), status
 
@@ -127,10 +160,14 @@ def _field_errors(form, exc: authoring.RuleError):
 
 
 def _save(version, form, form_name: str, success: str, action):
-    """Validate `form`, run `action`; a refusal goes back onto the form's fields, success commits once."""
+    """Validate `form`, run `action`; a refusal goes back onto the form's fields, success commits once. From a page
+    older than the version: refused, with who changed it and when, and what was typed kept."""
     if form.validate_on_submit():
         try:
-            action()
+            _changing(version, form, action)
+        except authoring.StaleVersion as exc:
+            _typed_kept(version, form, exc)
+            return _version_page(version, status=409, **{form_name: form})
         except authoring.RuleError as exc:
             db.session.rollback()
             _field_errors(form, exc)
@@ -150,8 +187,8 @@ def edit_rule(label: str, code: str | None = None):
         flash("Only a draft can be changed. Start a new draft from the latest published version.", "error")
         return redirect(url_for("rules_console.version", label=label))
     rule = next((r for r in version.rules if r.code == code), None) if code else None
-    if code and rule is None:
-        abort(404)
+    if code and rule is None and request.method == "GET":
+        abort(404)  # (sent from a page that still had it: refused below as stale, with what was typed)
     fixed_condition = None
     if request.method == "GET":
         data = {"outcome": "ineligible", "negate": "no", "combine": "all", "clauses": [{}]}
@@ -167,7 +204,7 @@ def edit_rule(label: str, code: str | None = None):
                 "citation": rule.citation,
                 "original_code": rule.code,
             }
-        form = RuleForm(data=data)
+        form = RuleForm(data={**data, "revision": str(version.revision)})
     else:
         form = RuleForm()
         if rule is not None and clauses_of(rule.condition) is None:
@@ -175,19 +212,27 @@ def edit_rule(label: str, code: str | None = None):
         if apply_list_action(form, ("clauses",), request.form.get("action", "")):
             return _render_rule(version, form, rule, fixed_condition)
         if form.validate_on_submit():
-            condition = fixed_condition or build_condition(form)
-            try:
+
+            def save():
+                if code and rule is None:
+                    abort(404)
                 authoring.save_rule(
                     version,
                     by=current_user,
                     code=form.code.data,
-                    condition=condition,
+                    condition=fixed_condition or build_condition(form),
                     outcome=form.outcome.data,
                     message_en=form.message_en.data,
                     message_es=form.message_es.data,
                     citation=form.citation.data,
                     replaces=rule.code if rule else None,
                 )
+
+            try:
+                _changing(version, form, save)
+            except authoring.StaleVersion as exc:
+                _typed_kept(version, form, exc)
+                return _render_rule(version, form, rule, fixed_condition, status=409, stale=True)
             except authoring.RuleError as exc:
                 db.session.rollback()
                 _field_errors(form, exc)
@@ -199,20 +244,24 @@ def edit_rule(label: str, code: str | None = None):
     return _render_rule(version, form, rule, fixed_condition)
 
 
-def _render_rule(version, form, rule, fixed_condition, *, status=200):
+def _render_rule(version, form, rule, fixed_condition, *, status=200, stale=False):
+    """The rule's form. Refused as stale: the rule as it is saved now is shown above what the lead typed (a rule
+    removed meanwhile is not, and saving the form adds it again)."""
     return render_template(
         "rules_console/rule.html",
         version=version,
         form=form,
         rule=rule,
         fixed_plain=describe(fixed_condition) if fixed_condition else None,
+        saved_plain=describe(rule.condition) if stale and rule is not None else None,
     ), status
 
 
 @bp.post("/versions/<label>/rules/<code>/remove")
 @MANAGE
 def remove_rule(label: str, code: str):
-    authoring.remove_rule(authoring.get_version(label), code, by=current_user)
+    version = authoring.get_version(label)
+    _changing(version, VersionActionForm(), lambda: authoring.remove_rule(version, code, by=current_user))
     db.session.commit()
     flash(f"Removed rule {code} from the draft.", "success")
     return redirect(url_for("rules_console.version", label=label))
@@ -237,7 +286,8 @@ def propose_parameter(label: str):
 @bp.post("/versions/<label>/parameters/<key>/withdraw")
 @MANAGE
 def withdraw_parameter(label: str, key: str):
-    authoring.withdraw_parameter(authoring.get_version(label), key, by=current_user)
+    version = authoring.get_version(label)
+    _changing(version, VersionActionForm(), lambda: authoring.withdraw_parameter(version, key, by=current_user))
     db.session.commit()
     return redirect(url_for("rules_console.version", label=label))
 
@@ -303,8 +353,14 @@ def submit(label: str):
 @bp.post("/versions/<label>/approve")
 @MANAGE
 def approve(label: str):
+    """Publish what the page showed the approving lead, and only that: a version changed since (sent back, edited,
+    sent again) is refused, and shown again to be reviewed."""
     version = authoring.get_version(label)
-    authoring.approve_and_publish(version, by=current_user, today=service_today())
+    _changing(
+        version,
+        VersionActionForm(),
+        lambda: authoring.approve_and_publish(version, by=current_user, today=service_today()),
+    )
     db.session.commit()
     flash(f"Published as {version.label}; it takes effect on {version.effective_from:%B %-d, %Y}.", "success")
     return redirect(url_for("rules_console.version", label=version.label))
@@ -313,9 +369,9 @@ def approve(label: str):
 @bp.post("/versions/<label>/return")
 @MANAGE
 def return_to_draft(label: str):
-    form = NoteForm()
+    form = VersionActionForm()
     version = authoring.get_version(label)
-    authoring.return_to_draft(version, by=current_user, note=form.note.data or "")
+    _changing(version, form, lambda: authoring.return_to_draft(version, by=current_user, note=form.note.data or ""))
     db.session.commit()
     flash("Sent back to the draft.", "success")
     return redirect(url_for("rules_console.version", label=label))
