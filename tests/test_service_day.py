@@ -4,8 +4,10 @@ that takes effect on June 1 must not apply yet. An unknown zone stops the app at
 
 from __future__ import annotations
 
+import ast
 import datetime as dt
 import re
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -288,3 +290,36 @@ def test_a_service_timezone_that_is_no_time_zone_stops_the_app_at_start_up(zone)
     assert str(raised.value) == message
     with pytest.raises(ConfigError, match="SERVICE_TIMEZONE"):  # however it is given
         create_app("test", env={}, overrides={"SERVICE_TIMEZONE": zone})
+
+
+# --- The suite itself ------------------------------------------------------------------------------------------------
+
+CLOCK_READS = {"service_today", "utcnow", "today", "now"}
+
+
+def _reads_the_clock(node) -> bool:
+    return any(
+        isinstance(call, ast.Call)
+        and (getattr(call.func, "id", None) or getattr(call.func, "attr", None)) in CLOCK_READS
+        for call in ast.walk(node)
+    )
+
+
+def test_no_test_module_reads_the_clock_when_it_is_imported():
+    """A value like `TODAY = service_today()` at module level is yesterday's for the tests that run after midnight in
+    New York in a run that crosses it (CI failed so once). Tests take the `today` and `now` fixtures instead, or read
+    the clock inside the test; a module-level constant, class attribute or default argument may not call it."""
+    offenders = []
+    for path in sorted(Path(__file__).parent.rglob("*.py")):
+        tree = ast.parse(path.read_text(), filename=str(path))
+        for node in tree.body:
+            if isinstance(node, ast.ClassDef):
+                nodes = [n for n in node.body if isinstance(n, ast.Assign | ast.AnnAssign)]
+            elif isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+                nodes = [*node.args.defaults, *(d for d in node.args.kw_defaults if d is not None)]
+            elif isinstance(node, ast.Assign | ast.AnnAssign):
+                nodes = [node]
+            else:
+                nodes = []
+            offenders += [f"{path.relative_to(path.parents[1])}:{n.lineno}" for n in nodes if _reads_the_clock(n)]
+    assert offenders == []
