@@ -108,3 +108,42 @@ def test_an_interview_held_before_the_booked_time_frees_that_seat_for_the_waitli
         now_slot.starts_at = now - dt.timedelta(minutes=5)  # its time has come: interviewed at the desk
         scheduling.complete_on_arrival(on_time, by=officer)
         assert (now_slot.booked, now_slot.held) == (1, 0)
+
+
+def test_a_visit_finished_early_on_its_day_frees_its_later_seat_for_the_waitlist(app, today):
+    """The reviewer's path: checked in at 09:00 for a 15:00 interview and seen at once, the visit completed on the
+    center's day kept the 15:00 seat counted (it was marked completed before the interview was recorded, so the
+    seat was never released) and the time was read from the clock rather than the day's. Now the seat is offered
+    to the first person waiting for it, as when the interview is recorded on the case page."""
+    from zoneinfo import ZoneInfo
+
+    from sqlalchemy import select
+
+    from tests.factories import create_officer, create_profile
+    from trusted_traveler.notifications.models import OutboxMessage
+    from trusted_traveler.scheduling import waitlist
+    from trusted_traveler.scheduling.models import EnrollmentCenter
+
+    with app.app_context():
+        center = db.session.get(EnrollmentCenter, JFK)
+        zone = ZoneInfo(center.tz_name)
+        nine, three = (dt.datetime.combine(today, dt.time(h), tzinfo=zone).astimezone(dt.UTC) for h in (9, 15))
+        officer = create_officer()
+        early = create_application("global_entry", submitted=True)
+        slot = Slot(center_id=JFK, starts_at=three, capacity=1)
+        db.session.add(slot)
+        db.session.flush()
+        appointment = scheduling.book(early, slot, by=early.profile.account, now=nine - dt.timedelta(days=3))
+        waiting = create_application(
+            "global_entry", submitted=True, profile=create_profile(create_account("waiting@example.com"))
+        )
+        entry = waitlist.join(
+            waiting, [center], earliest=today, latest=today + dt.timedelta(days=30), by=waiting.profile.account
+        )
+        scheduling.check_in(appointment, by=officer, now=nine)
+        scheduling.complete_visit(appointment, by=officer, now=nine + dt.timedelta(minutes=20))
+        assert appointment.status == "completed" and early.status == Status.INTERVIEW_COMPLETED
+        assert scheduling.active_appointment(early) is None
+        assert (slot.booked, slot.held) == (0, 1) and entry.status == "offered"
+        offers = select(OutboxMessage.recipient).where(OutboxMessage.kind == "email.waitlist_offer")
+        assert db.session.scalars(offers).all() == ["waiting@example.com"]

@@ -141,3 +141,91 @@ def test_the_queue_flags_the_officers_own_case_and_assignment_to_them_is_refused
     with app.app_context():
         assert _case(own_case).assigned_officer_id is None
         assert _staff_events(own_case) == before
+
+
+# --- At the center: the officer's own appointment -----------------------------------------------------------------
+
+JFK = 8001
+
+
+@pytest.fixture
+def own_interview(app, now):
+    """An officer whose own Global Entry application is conditionally approved (clean vetting, a system move), with
+    an interview booked at JFK in five days; returns (reference, appointment id)."""
+    from trusted_traveler.scheduling import service as scheduling
+    from trusted_traveler.scheduling.models import Slot
+
+    with app.app_context():
+        officer = create_account("olga.officer@example.com", roles=("officer",))
+        application = create_application("global_entry", profile=create_profile(officer), submitted=True)
+        slot = Slot(center_id=JFK, starts_at=now + dt.timedelta(days=5), capacity=2)
+        db.session.add(slot)
+        db.session.flush()
+        appointment = scheduling.book(application, slot, by=officer, now=now)
+        db.session.commit()
+        return application.reference, appointment.id
+
+
+def _move_appointment(app, appointment_id: int, starts_at: dt.datetime, **fields) -> None:
+    from trusted_traveler.scheduling.models import Appointment
+
+    with app.app_context():
+        appointment = db.session.get(Appointment, appointment_id)
+        appointment.slot.starts_at = starts_at
+        for name, value in fields.items():
+            setattr(appointment, name, value)
+        db.session.commit()
+
+
+def _appointment_status(app, appointment_id: int) -> tuple[str, str]:
+    from trusted_traveler.scheduling.models import Appointment
+
+    with app.app_context():
+        appointment = db.session.get(Appointment, appointment_id)
+        return appointment.status, appointment.application.status
+
+
+@pytest.mark.parametrize(("action", "ago"), [("check-in", dt.timedelta(0)), ("no-show", dt.timedelta(minutes=5))])
+def test_an_officer_cannot_check_in_or_mark_a_no_show_on_their_own_appointment(
+    client, app, own_interview, now, action, ago
+):
+    """The reviewer's path: an officer checked themselves in, and marked their own appointment a no-show (the
+    application back to booking, with their own account as the actor). Refused on the center's day with the reason."""
+    reference, appointment_id = own_interview
+    _move_appointment(app, appointment_id, now - ago)  # its time has come
+    sign_in(client, "olga.officer@example.com")
+    page = client.post(f"/officer/appointments/{appointment_id}/{action}", follow_redirects=True)
+    assert page.status_code == 200 and OWN in page.get_data(as_text=True)
+    assert _appointment_status(app, appointment_id) == ("booked", Status.INTERVIEW_SCHEDULED)
+    with app.app_context():
+        assert [e.to_status for e in _case(reference).events][-1] == "interview_scheduled"
+        assert ("appointment.checked_in", _case(reference).profile.account_id) not in _staff_events(reference)
+
+
+def test_an_officer_cancelling_their_own_appointment_keeps_to_the_online_cut_off(client, app, own_interview, now):
+    """The staff exemption from the cut-off is for acting on someone else's appointment, not one's own."""
+    reference, appointment_id = own_interview
+    _move_appointment(app, appointment_id, now + dt.timedelta(hours=3))  # inside JFK's 24 hours
+    sign_in(client, "olga.officer@example.com")
+    response = client.post(f"/applications/{reference}/appointment/cancel")
+    assert response.status_code == 409
+    assert "Online changes close 24 hours before the appointment." in response.get_data(as_text=True)
+    assert _appointment_status(app, appointment_id) == ("booked", Status.INTERVIEW_SCHEDULED)
+
+
+def test_an_officer_moving_their_own_appointment_keeps_to_the_limit_of_moves(client, app, own_interview, now):
+    from trusted_traveler.scheduling.models import Slot
+
+    reference, appointment_id = own_interview
+    _move_appointment(app, appointment_id, now + dt.timedelta(days=5), reschedule_count=3)
+    with app.app_context():
+        later_slot = Slot(center_id=JFK, starts_at=now + dt.timedelta(days=6), capacity=1)
+        db.session.add(later_slot)
+        db.session.commit()
+        later_id = later_slot.id
+    sign_in(client, "olga.officer@example.com")
+    response = client.post(f"/applications/{reference}/appointment/book", data={"slot_id": str(later_id)})
+    assert response.status_code == 409
+    assert "This appointment has been moved 3 times, the most allowed online." in response.get_data(as_text=True)
+    with app.app_context():
+        assert db.session.get(Slot, later_id).booked == 0

@@ -37,3 +37,43 @@ def test_the_case_page_runs_a_bounded_number_of_queries(client, app):
     with count_queries(app) as seen:
         assert client.get(f"/officer/cases/{reference}").status_code == 200
     assert len(seen) <= 25, seen  # 23 today: the profile's parts, results, requests, letters, history, memberships
+
+
+def _unassigned_ids(app) -> list[int]:
+    from sqlalchemy import select
+
+    from trusted_traveler.casework.models import Application
+
+    with app.app_context():
+        return list(
+            db.session.scalars(
+                select(Application.id).where(Application.assigned_officer_id.is_(None)).order_by(Application.id)
+            )
+        )
+
+
+def test_assigning_3_or_30_cases_at_once_reads_the_same_number_of_times(client, app):
+    """Each case's checks read whose application it is and who holds it: the reviewer counted 12 statements for 3
+    cases and 93 for 30, a profile read per case among them. The cases are read with both, in one statement.
+    What is written is one assignment and one audit record per case (the unit of work writes a row a statement
+    on SQLite; PostgreSQL sends the audit records together)."""
+    _cases(app, 0, 3)
+    sign_in(client, "olga.officer@example.com")
+    client.get("/officer/")  # warm up (the signed-in account, reference data)
+    few_ids = _unassigned_ids(app)
+    with count_queries(app) as few:
+        page = client.post("/officer/assign", data={"application_ids": few_ids, "queue": "unassigned"})
+    assert page.status_code == 302
+    _cases(app, 3, 30)
+    many_ids = _unassigned_ids(app)
+    assert len(many_ids) == 30
+    with count_queries(app) as many:
+        page = client.post("/officer/assign", data={"application_ids": many_ids, "queue": "unassigned"})
+    assert page.status_code == 302
+    assert _unassigned_ids(app) == []
+
+    def reads(statements: list[str]) -> list[str]:
+        return [q for q in statements if q.lstrip().upper().startswith("SELECT")]
+
+    assert len(reads(many)) == len(reads(few)) <= 4, reads(many)
+    assert len(many) <= len(reads(many)) + 2 * 30

@@ -217,3 +217,169 @@ def test_a_revoked_application_reconsidered_and_approved_again_gets_its_number_b
         again = decisions.approve(first, by=officer, today=today)
         assert _memberships(first) == [(ktn, "active")] and again.ktn == ktn
         db.session.commit()
+
+
+def _traveler_email(reference: str) -> str:
+    return _application(reference).profile.account.email
+
+
+def test_after_a_revocation_the_apply_page_offers_to_reconsider_it_instead_of_a_paid_application(app, client):
+    """The reviewer's path: the apply page offered the revoked program as a new application at the full fee, which
+    was paid for and then could never be approved. Now it says why not, and links to the way back."""
+    first_ref, _draft = _member_with_renewal(app, "precheck", submit=False)
+    sign_in(client, OFFICER)
+    assert _revoke(client, first_ref).status_code == 302
+    with app.app_context():
+        email, ktn = _traveler_email(first_ref), _memberships(_application(first_ref))[0][0]
+    sign_in(client, email)
+    html = client.get("/apply").get_data(as_text=True)
+    message = (
+        f"Your TSA PreCheck membership (Known Traveler Number {ktn}) was revoked. An application for TSA PreCheck "
+        "cannot be approved while the revocation stands, so you will not be asked to pay for one. You can ask us to "
+        f"reconsider the revocation from application {first_ref}."
+    )
+    assert f'data-testid="revoked">{message}' in html
+    assert f'data-testid="reconsider-revocation" href="/applications/{first_ref}"' in html
+    assert 'value="precheck"\n            disabled' in html
+    refused = client.post("/apply", data={"programs": ["precheck"]})
+    assert refused.status_code == 400 and message in refused.get_data(as_text=True)
+    with app.app_context():
+        profile_id = _application(first_ref).profile_id
+        opened = db.session.scalars(
+            select(Application.status).where(Application.profile_id == profile_id).order_by(Application.id)
+        ).all()
+        assert opened == [Status.REVOKED, Status.WITHDRAWN]  # the revoked one and the renewal draft it closed
+
+
+def test_checkout_refuses_a_draft_for_a_revoked_program_before_charging(app, client, today):
+    """A draft opened for the program after the revocation (before the apply page said so) is refused at checkout
+    with the same message, and nothing is charged."""
+    from trusted_traveler.payments.models import PaymentItem
+
+    first_ref, _draft = _member_with_renewal(app, "precheck", submit=False)
+    sign_in(client, OFFICER)
+    assert _revoke(client, first_ref).status_code == 302
+    with app.app_context():
+        first = _application(first_ref)
+        email, ktn = first.profile.account.email, _memberships(first)[0][0]
+        draft = casework.start_application(first.profile, first.program, by=first.profile.account, today=today)
+        draft_ref = draft.reference
+        db.session.commit()
+    sign_in(client, email)
+    response = client.post("/checkout", data={"confirm": "yes"})
+    assert response.status_code == 302 and response.headers["Location"] == "/checkout"
+    html = client.get("/checkout").get_data(as_text=True)
+    assert f"Your TSA PreCheck membership (Known Traveler Number {ktn}) was revoked." in html
+    assert f"You can ask us to reconsider the revocation from application {first_ref}." in html
+    with app.app_context():
+        assert _application(draft_ref).status == Status.DRAFT
+        draft = _application(draft_ref)
+        assert db.session.scalars(select(PaymentItem).where(PaymentItem.application_id == draft.id)).all() == []
+
+
+def test_asking_to_reconsider_the_revocation_closes_the_renewal_it_stands_against(app, client):
+    """The reviewer's path: a renewal paid for before the revocation is open, and it refused the reconsideration
+    ("Finish or withdraw it"), though a submitted application cannot be withdrawn. Now the page says that asking
+    closes it, and asking does: its visit cancelled and the seat freed, the traveler told."""
+    first_ref, renewal_ref = _member_with_renewal(app, "precheck", book=True)
+    sign_in(client, OFFICER)
+    assert _revoke(client, first_ref).status_code == 302
+    with app.app_context():
+        email = _traveler_email(first_ref)
+        assert _application(renewal_ref).status == Status.ENROLLMENT_SCHEDULED
+    sign_in(client, email)
+    html = client.get(f"/applications/{first_ref}").get_data(as_text=True)
+    assert (
+        f"Your application {renewal_ref} cannot be approved while the revocation stands. Asking us to reconsider the "
+        "revocation closes it."
+    ) in html
+    response = client.post(f"/applications/{first_ref}/reconsideration", data={"statement": "The record was expunged."})
+    assert response.status_code == 302, response.get_data(as_text=True)
+    with app.app_context():
+        first, renewal = _application(first_ref), _application(renewal_ref)
+        assert first.status == Status.RECONSIDERATION_REQUESTED
+        assert renewal.status == Status.WITHDRAWN
+        event = renewal.events[-1]
+        assert (event.from_status, event.reason_code, event.actor_id) == (
+            "enrollment_scheduled",
+            "revocation_reconsidered",
+            renewal.profile.account_id,
+        )
+        from trusted_traveler.scheduling.models import Appointment
+
+        appointment = db.session.scalar(select(Appointment).where(Appointment.application_id == renewal.id))
+        assert appointment.status == "cancelled" and appointment.slot.booked == 0
+        notice = db.session.scalar(select(Notification).where(Notification.kind == "closed_for_reconsideration"))
+        assert notice.link == f"/applications/{renewal_ref}"
+        assert (
+            f"You asked us to reconsider the revocation on application {first_ref}. Your application {renewal_ref} "
+            "could not be approved while the revocation stands, so we closed it."
+        ) in notice.body
+
+
+def test_a_submitted_application_is_not_closed_so_when_no_revocation_stands(app):
+    """The moves made because a revocation stands are refused otherwise: a traveler cannot withdraw a submitted
+    application, nor the system send a conditionally approved one back to an officer."""
+    import pytest
+
+    from trusted_traveler.errors import BusinessRuleViolation
+
+    with app.app_context():
+        precheck = create_application("precheck", submitted=True)
+        with pytest.raises(BusinessRuleViolation, match="only while a revocation stands"):
+            casework.withdraw(precheck, by=precheck.profile.account)
+        global_entry = create_application("global_entry", submitted=True)
+        assert global_entry.status == Status.CONDITIONALLY_APPROVED
+        with pytest.raises(BusinessRuleViolation, match="only while a revocation stands"):
+            casework.transition(global_entry, Status.OFFICER_REVIEW, reason_code="membership_revoked")
+        assert (precheck.status, global_entry.status) == (Status.SUBMITTED, Status.CONDITIONALLY_APPROVED)
+
+
+def test_a_global_entry_renewal_with_its_interview_booked_goes_to_an_officer_when_the_membership_is_revoked(
+    app, client
+):
+    """The reviewer's path: a renewal conditionally approved (or with its interview booked) stayed there, offered
+    only the interview, though its traveler was told an officer would decide it. Now it goes to an officer, the
+    interview is cancelled and its seat freed, the notice says so, and the officer turns it down."""
+    first_ref, renewal_ref = _member_with_renewal(app, "global_entry", book=True)
+    with app.app_context():
+        assert _application(renewal_ref).status == Status.INTERVIEW_SCHEDULED
+    sign_in(client, OFFICER)
+    assert _revoke(client, first_ref).status_code == 302
+    with app.app_context():
+        renewal = _application(renewal_ref)
+        assert renewal.status == Status.OFFICER_REVIEW and renewal.priority >= 1
+        event = renewal.events[-1]
+        assert (event.from_status, event.to_status, event.reason_code, event.actor_id) == (
+            "interview_scheduled",
+            "officer_review",
+            "membership_revoked",
+            None,
+        )
+        from trusted_traveler.scheduling.models import Appointment
+
+        appointment = db.session.scalar(select(Appointment).where(Appointment.application_id == renewal.id))
+        assert appointment.status == "cancelled" and appointment.slot.booked == 0
+        body = _notice(renewal).body
+        assert "An officer will decide it and send you a letter." in body
+        assert "We cancelled your interview on " in body
+    html = client.get(f"/officer/cases/{renewal_ref}").get_data(as_text=True)
+    assert 'data-testid="conditionally_approve"' not in html and 'data-testid="revocation-stands"' in html
+    denied = client.post(
+        f"/officer/cases/{renewal_ref}/decide/deny",
+        data={"version": form_version(html), "reason_codes": ["program_violation"]},
+    )
+    assert denied.status_code == 302
+    with app.app_context():
+        assert _application(renewal_ref).status == Status.DENIED
+
+
+def test_a_conditionally_approved_global_entry_renewal_goes_to_an_officer_when_the_membership_is_revoked(app, client):
+    first_ref, renewal_ref = _member_with_renewal(app, "global_entry")
+    sign_in(client, OFFICER)
+    assert _revoke(client, first_ref).status_code == 302
+    with app.app_context():
+        renewal = _application(renewal_ref)
+        assert renewal.status == Status.OFFICER_REVIEW
+        assert renewal.events[-1].from_status == "conditionally_approved"
+        assert "We cancelled" not in _notice(renewal).body

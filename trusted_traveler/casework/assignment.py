@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 
 from flask_babel import gettext as _
 from sqlalchemy import select
+from sqlalchemy.orm import joinedload
 
 from trusted_traveler.audit.record import record_event
 from trusted_traveler.auth.models import Account
@@ -51,12 +52,17 @@ def assign(application: Application, officer: Account, *, by: Account) -> None:
     why = _refusal(application, officer, by=by)
     if why:
         raise BusinessRuleViolation(f"{application.reference} was not assigned: {why}.")
+    _assign(application, officer, by=by)
+    db.session.flush()
+
+
+def _assign(application: Application, officer: Account, *, by: Account) -> None:
+    """The assignment itself, audited; the caller checked it (`_refusal`) and flushes."""
     previous = application.assigned_officer_id
     application.assigned_officer_id = officer.id
     record_event(
         "case.assigned", "application", application.reference, by=by, to_officer=officer.id, from_officer=previous
     )
-    db.session.flush()
 
 
 def release(application: Application, *, by: Account) -> None:
@@ -86,7 +92,9 @@ def release_all(officer: Account, *, by: Account | None, why: str) -> list[str]:
 
 
 def bulk_assign(application_ids: list[int], officer: Account, *, by: Account) -> AssignmentResult:
-    """Assign many cases, checking each row: a row that cannot be assigned is reported, never silently skipped."""
+    """Assign many cases, checking each row: a row that cannot be assigned is reported, never silently skipped. The
+    cases are read with what the checks need (whose application each is, who holds it) and written in one flush, so
+    the statements do not grow with the number of cases."""
     if officer.id != by.id and not by.can(Permission.SUPERVISE):
         raise PermissionDenied("Only a supervisor can assign cases to someone else.")
     if not officer.can(Permission.WORK_CASES):
@@ -94,7 +102,10 @@ def bulk_assign(application_ids: list[int], officer: Account, *, by: Account) ->
     found = {
         a.id: a
         for a in db.session.scalars(
-            select(Application).where(Application.id.in_(application_ids)).with_for_update(of=Application)
+            select(Application)
+            .where(Application.id.in_(application_ids))
+            .options(joinedload(Application.profile, innerjoin=True), joinedload(Application.assigned_officer))
+            .with_for_update(of=Application)
         )
     }
     result = AssignmentResult()
@@ -107,6 +118,7 @@ def bulk_assign(application_ids: list[int], officer: Account, *, by: Account) ->
         if why:
             result.refused.append((application.reference, why))
             continue
-        assign(application, officer, by=by)
+        _assign(application, officer, by=by)
         result.assigned.append(application.reference)
+    db.session.flush()
     return result

@@ -29,14 +29,17 @@ from trusted_traveler.memberships.service import (
     unrevoked_memberships,
 )
 from trusted_traveler.notifications.service import notify_about
-from trusted_traveler.scheduling.lookups import active_appointment
-from trusted_traveler.scheduling.waitlist import free_booked_seat
+from trusted_traveler.scheduling.lookups import SCHEDULED, VISIT, active_appointment, describe_time
+from trusted_traveler.scheduling.models import Appointment
+from trusted_traveler.scheduling.waitlist import cancel_booked, free_booked_seat
 from trusted_traveler.vetting.sandbox import get_provider
 
 S = Status
 RESPONSE_DAYS = 60  # a preliminary determination of ineligibility may be answered within 60 days (BRIEF.md 1.3)
 CLEARED_TO_ENROLL = "cleared_to_enroll"
 MEMBERSHIP_REVOKED = "membership_revoked"  # the reason a case goes to an officer because a revocation stands
+# the reason an application a revocation stands against is closed: its traveler asked to reconsider the revocation
+REVOCATION_RECONSIDERED = "revocation_reconsidered"
 
 
 # --- Vetting ------------------------------------------------------------------------------------------------
@@ -106,15 +109,22 @@ def run_vetting(application: Application) -> list[VettingResult]:
     return results
 
 
-def _to_officer_over_revocation(application: Application, *, notify: bool = True) -> None:
+def _to_officer_over_revocation(application: Application, *, notify: bool = True) -> Appointment | None:
     """Send `application`, which a revocation stands against, to an officer with the reason, where the status machine
-    lets the system move it there (MODEL.md: from vetting, and a PreCheck application waiting for its enrollment
-    visit). Anywhere else it stays, and an officer decides it there: the transition's guard refuses every move toward
-    approval meanwhile."""
-    status = application.status_enum
-    if (status, S.OFFICER_REVIEW) in AUTOMATIC and S.OFFICER_REVIEW in allowed_moves(application.program.code, status):
-        transition(application, S.OFFICER_REVIEW, reason_code=MEMBERSHIP_REVOKED, notify=notify)
-        application.priority = max(application.priority, 1)
+    lets the system move it there: from vetting, a PreCheck application waiting for its enrollment visit, and a Global
+    Entry one conditionally approved or with its interview booked (states.TO_OFFICER_OVER_REVOCATION): that interview
+    could not lead to an approval, so it is cancelled and its seat passed on. Anywhere else it stays, and an officer
+    decides it there: the transition's guard refuses every move toward approval meanwhile. Returns the appointment
+    it cancelled, if any."""
+    status, code = application.status_enum, application.program.code
+    if (status, S.OFFICER_REVIEW) not in AUTOMATIC or S.OFFICER_REVIEW not in allowed_moves(code, status):
+        return None
+    appointment = active_appointment(application) if status is SCHEDULED[code] else None
+    if appointment is not None:
+        cancel_booked(appointment, now=utcnow())
+    transition(application, S.OFFICER_REVIEW, reason_code=MEMBERSHIP_REVOKED, notify=notify)
+    application.priority = max(application.priority, 1)
+    return appointment
 
 
 # --- Interview and enrollment visit -------------------------------------------------------------------------
@@ -127,13 +137,14 @@ def record_interview(
     documents_verified: bool,
     biometrics_captured: bool,
     reason_code: str = "interview_held",
+    now: dt.datetime | None = None,
 ) -> None:
-    """The interview (Global Entry) or enrollment visit (PreCheck) as the officer records it. Both checks must be
-    done; PreCheck then goes on to the fingerprint-based background check, Global Entry to the officer's decision.
-    The visit the traveler booked is completed with it, whichever page it is recorded from (the center's day or the
-    case page), so it no longer holds the traveler's one active appointment or shows as still to come; one whose
-    time is still ahead (the traveler was interviewed on arrival at an airport, say) frees its seat for the
-    waitlist, as a cancellation does.
+    """The interview (Global Entry) or enrollment visit (PreCheck) as the officer records it at `now` (the clock
+    when None). Both checks must be done; PreCheck then goes on to the fingerprint-based background check, Global
+    Entry to the officer's decision. The visit the traveler booked is completed with it, whichever page it is
+    recorded from (the center's day, checked in, or the case page), so it no longer holds the traveler's one active
+    appointment or shows as still to come; one whose time is still ahead (the traveler was interviewed on arrival at
+    an airport, or seen early on the day of the visit, say) frees its seat for the waitlist, as a cancellation does.
 
     Raises:
         BusinessRuleViolation: a check is missing (naming it).
@@ -149,9 +160,9 @@ def record_interview(
             + " and ".join(missing).replace("fingerprints", "the fingerprints were taken")
             + ". If it could not be finished, leave the case as it is and book another visit."
         )
-    now = utcnow()
+    now = now or utcnow()
     appointment = active_appointment(application)
-    if appointment is not None:  # recorded from the case page (the day view's complete_visit completes it first)
+    if appointment is not None:
         appointment.status = "completed"
         if appointment.slot.starts_at > now:
             free_booked_seat(appointment.slot, now=now, not_to=application.id)
@@ -433,8 +444,8 @@ def _stop_for_revocation(other: Application, revoked_on: Application) -> None:
     or a new application) would renew the revoked number or issue a new one, and is not approved while the
     revocation stands (transitions.revoked_standing). A draft is closed (a system move, as when a draft expires; a
     payment that returns for it is refunded, as for any draft withdrawn); a submitted one goes to an officer where
-    the status machine lets the system move it, and otherwise waits where it is for an officer to decide it. Either
-    way the traveler is told, in one notice."""
+    the status machine lets the system move it (a Global Entry interview booked is cancelled), and otherwise waits
+    where it is for an officer to decide it. Either way the traveler is told, in one notice."""
     revoked = revoked_standing(other)
     if revoked is None:  # approved before: a decision under reconsideration, which the revocation leaves alone
         return
@@ -453,7 +464,7 @@ def _stop_for_revocation(other: Application, revoked_on: Application) -> None:
             **details,
         )
     else:
-        _to_officer_over_revocation(other, notify=False)
+        cancelled = _to_officer_over_revocation(other, notify=False)
         body = _l(
             "We revoked your %(program)s membership (Known Traveler Number %(ktn)s). Your application %(reference)s "
             "would renew or replace that membership, so it will not be approved while the revocation stands. An "
@@ -461,11 +472,62 @@ def _stop_for_revocation(other: Application, revoked_on: Application) -> None:
             "revocation from application %(revoked)s.",
             **details,
         )
+        if cancelled is not None:
+            body = later(
+                _sentences,
+                body,
+                _l(
+                    "We cancelled your %(visit)s on %(when)s.",
+                    visit=VISIT[other.program.code],
+                    when=later(describe_time, cancelled.slot),
+                ),
+            )
     notify_about(
         other,
         kind="revocation_stands",
         title=_l("Your %(program)s application %(reference)s: your membership was revoked", **details),
         body=body,
+    )
+
+
+def _sentences(*parts) -> str:
+    """Sentences made apart (lazy strings among them), as one text in the reader's language."""
+    return " ".join(str(part) for part in parts)
+
+
+def blocked_by_revocation(application: Application) -> Application | None:
+    """The member's open application for the program that the revocation decided on `application` stands against
+    (transitions.revoked_standing): asking to reconsider that revocation closes it (`request_reconsideration`).
+    None when there is none, or when `application` is not where the standing revocation was decided."""
+    return _if_revoked_on(other_open_application(application), application)
+
+
+def _if_revoked_on(other: Application | None, application: Application) -> Application | None:
+    """`other` when a revocation decided on `application` stands against it, else None."""
+    revoked = revoked_standing(other) if other is not None else None
+    return other if revoked is not None and revoked.application_id == application.id else None
+
+
+def _close_for_reconsideration(blocked: Application, revoked_on: Application, *, by) -> None:
+    """The traveler asked to reconsider the revocation decided on `revoked_on`: their application `blocked`, which
+    that revocation stands against and which could not be approved while it does, is closed (at most one application
+    per program is open), with its visit cancelled and any request for information closed, and they are told."""
+    appointment = active_appointment(blocked)
+    if appointment is not None:
+        cancel_booked(appointment, now=utcnow())
+    _close_open_request(blocked)
+    transition(blocked, S.WITHDRAWN, by=by, reason_code=REVOCATION_RECONSIDERED)
+    details = {"program": blocked.program.name, "reference": blocked.reference, "revoked": revoked_on.reference}
+    notify_about(
+        blocked,
+        kind="closed_for_reconsideration",
+        title=_l("Your %(program)s application %(reference)s is closed", **details),
+        body=_l(
+            "You asked us to reconsider the revocation on application %(revoked)s. Your application %(reference)s "
+            "could not be approved while the revocation stands, so we closed it. An officer will look at your "
+            "request.",
+            **details,
+        ),
     )
 
 
@@ -479,10 +541,14 @@ def request_reconsideration(application: Application, *, by, statement: str, fil
     """The traveler asks for a denial or revocation (or a preliminary determination) to be looked at again, with
     documents; the case reopens for an officer.
 
+    The member's open application for the program that a revocation decided here stands against (a renewal filed
+    before it, say) is closed with the request (`blocked_by_revocation`): it could not be approved while the
+    revocation stands, and it would keep the revocation from being reconsidered (one open application per program).
+
     Raises:
         BusinessRuleViolation: nothing to reconsider, a preliminary determination past its 60 days (even before the
-            daily job has made it final), an empty statement, another open application for the program, or a file
-            refused.
+            daily job has made it final), an empty statement, another open application for the program (other than
+            one the revocation stands against), or a file refused.
     """
     status = application.status_enum
     if status not in RECONSIDERABLE:
@@ -502,7 +568,8 @@ def request_reconsideration(application: Application, *, by, statement: str, fil
     if not (statement or "").strip():
         raise BusinessRuleViolation(_("Tell us why we should look at your case again."))
     other_open = other_open_application(application)
-    if other_open is not None:
+    blocked = _if_revoked_on(other_open, application)  # closed with the request, below
+    if other_open is not None and blocked is None:
         raise BusinessRuleViolation(
             _(
                 "You have another %(program)s application open (%(reference)s). Finish or withdraw it before you "
@@ -512,6 +579,8 @@ def request_reconsideration(application: Application, *, by, statement: str, fil
             )
         )
     _attach(application, files, purpose="reconsideration", by=by)
+    if blocked is not None:
+        _close_for_reconsideration(blocked, application, by=by)
     if status is S.PRELIMINARY_INELIGIBLE:
         transition(application, S.OFFICER_REVIEW, by=by, reason_code="determination_answered", note=statement.strip())
     else:

@@ -24,7 +24,11 @@ from trusted_traveler.casework.decisions import (  # noqa: F401 (the officer act
 from trusted_traveler.casework.models import Application, StatusEvent
 from trusted_traveler.casework.references import new_reference
 from trusted_traveler.casework.states import EXPLANATIONS, OPEN, Status, public_label
-from trusted_traveler.casework.transitions import amount_paid, transition  # noqa: F401 (re-exported)
+from trusted_traveler.casework.transitions import (  # noqa: F401 (amount_paid, transition: re-exported)
+    amount_paid,
+    revocations,
+    transition,
+)
 from trusted_traveler.db import service_today, utcnow
 from trusted_traveler.errors import BusinessRuleViolation, NotFound, PermissionDenied
 from trusted_traveler.extensions import db
@@ -206,9 +210,12 @@ def start_application(
 def program_options(profile, *, today: dt.date, language: str = "en") -> dict:
     """What each program offers this person today: the rule engine's answer (outcome, reasons, fee) and what they
     can do: `apply`, `renew`, `open` (an application is under way), `member` (renewal opens later), `included`
-    (a membership they hold in another program includes this one: `included_in`, the membership) or `ineligible`
-    (with `application`, their draft, when they have one: it cannot be paid for or submitted as it is)."""
+    (a membership they hold in another program includes this one: `included_in`, the membership), `revoked` (their
+    membership of the program was revoked: no application could be approved while that stands, and the way back is
+    to ask to reconsider it on `revoked_on`, the application it was decided on) or `ineligible` (with
+    `application`, their draft, when they have one: it cannot be paid for or submitted as it is)."""
     answer = check_eligibility(eligibility_facts(profile, today), as_of=today, language=language)
+    revoked_in = revocations(profile.id)
     options = {}
     for program in list_programs():
         result = dict(answer["programs"][program.code])
@@ -225,6 +232,10 @@ def program_options(profile, *, today: dt.date, language: str = "en") -> dict:
             option.update(action="ineligible", application=open_app)  # opened before the profile changed
         elif open_app is not None:
             option.update(action="open", application=open_app)
+        elif (revoked := revoked_in.get(program.id)) is not None:
+            option.update(
+                action="revoked", revoked_on=revoked.application, revoked_message=revocation_stands_message(revoked)
+            )
         elif result["outcome"] == "ineligible":
             option["action"] = "ineligible"
         elif (including := including_membership(profile.id, program, today)) is not None:
@@ -278,6 +289,8 @@ def apply_for(profile, program_codes: list[str], *, by, today: dt.date, language
             raise BusinessRuleViolation(cannot_apply(name, [r["message"] for r in option["eligibility"]["reasons"]]))
         if option["action"] == "included":
             raise BusinessRuleViolation(option["included_message"])
+        if option["action"] == "revoked":
+            raise BusinessRuleViolation(option["revoked_message"])
         if option["action"] == "member":
             raise BusinessRuleViolation(
                 _(
@@ -317,6 +330,36 @@ def included_message(membership, program, until: dt.date) -> str:
         ktn=membership.ktn,
         until=format_day(until),
     )
+
+
+def revocation_stands_message(revoked: Membership) -> str:
+    """What a person whose membership of a program was revoked is told instead of being offered (or charged for) an
+    application for it: none could be approved while the revocation stands; asking to reconsider it is the way back."""
+    return _(
+        "Your %(program)s membership (Known Traveler Number %(ktn)s) was revoked. An application for %(program)s "
+        "cannot be approved while the revocation stands, so you will not be asked to pay for one. You can ask us to "
+        "reconsider the revocation from application %(reference)s.",
+        program=revoked.program.name,
+        ktn=revoked.ktn,
+        reference=revoked.application.reference,
+    )
+
+
+def refuse_revoked(applications: list[Application]) -> None:
+    """Refuse drafts for a program in which their person's membership was revoked (a draft opened before the apply
+    page said so): nothing is charged or submitted.
+
+    Raises:
+        NoLongerEligible: `revocation_stands_message`, for each such draft.
+    """
+    revoked_in = {profile_id: revocations(profile_id) for profile_id in {a.profile_id for a in applications}}
+    messages = [
+        revocation_stands_message(revoked)
+        for a in applications
+        if a.status == S.DRAFT and (revoked := revoked_in[a.profile_id].get(a.program_id)) is not None
+    ]
+    if messages:
+        raise NoLongerEligible(" ".join(messages))
 
 
 def included_drafts(

@@ -40,14 +40,17 @@ TRANSITIONS: dict[str, dict[Status, frozenset[Status]]] = {
         S.DRAFT: frozenset({S.SUBMITTED, S.WITHDRAWN}),
         S.SUBMITTED: frozenset({S.IN_VETTING}),
         S.IN_VETTING: frozenset({S.CONDITIONALLY_APPROVED, S.OFFICER_REVIEW}),
-        S.OFFICER_REVIEW: frozenset({S.CONDITIONALLY_APPROVED, S.INFO_REQUESTED, S.DENIED}),
-        S.INFO_REQUESTED: frozenset({S.OFFICER_REVIEW, S.DENIED}),  # denied: only once overdue (the guard)
-        S.CONDITIONALLY_APPROVED: frozenset({S.INTERVIEW_SCHEDULED, S.INTERVIEW_COMPLETED}),
-        S.INTERVIEW_SCHEDULED: frozenset({S.INTERVIEW_COMPLETED, S.CONDITIONALLY_APPROVED}),
-        S.INTERVIEW_COMPLETED: frozenset({S.APPROVED, S.DENIED}),
+        # Withdrawn from a status under way: only while a revocation stands against it (OVER_REVOCATION).
+        S.OFFICER_REVIEW: frozenset({S.CONDITIONALLY_APPROVED, S.INFO_REQUESTED, S.DENIED, S.WITHDRAWN}),
+        # denied: only once overdue (the guard)
+        S.INFO_REQUESTED: frozenset({S.OFFICER_REVIEW, S.DENIED, S.WITHDRAWN}),
+        # officer_review: only while a revocation stands (OVER_REVOCATION)
+        S.CONDITIONALLY_APPROVED: frozenset({S.INTERVIEW_SCHEDULED, S.INTERVIEW_COMPLETED, S.OFFICER_REVIEW}),
+        S.INTERVIEW_SCHEDULED: frozenset({S.INTERVIEW_COMPLETED, S.CONDITIONALLY_APPROVED, S.OFFICER_REVIEW}),
+        S.INTERVIEW_COMPLETED: frozenset({S.APPROVED, S.DENIED, S.WITHDRAWN}),
         S.APPROVED: frozenset({S.REVOKED}),
         S.DENIED: frozenset({S.RECONSIDERATION_REQUESTED}),
-        S.RECONSIDERATION_REQUESTED: frozenset({S.OFFICER_REVIEW}),
+        S.RECONSIDERATION_REQUESTED: frozenset({S.OFFICER_REVIEW, S.WITHDRAWN}),
         S.REVOKED: frozenset({S.RECONSIDERATION_REQUESTED}),
         S.WITHDRAWN: frozenset(),
     },
@@ -55,25 +58,49 @@ TRANSITIONS: dict[str, dict[Status, frozenset[Status]]] = {
         S.DRAFT: frozenset({S.SUBMITTED, S.WITHDRAWN}),
         # Vetting runs on submission: a clean application goes on to its enrollment visit, a hit to an officer,
         # who may clear it to enroll (back to submitted) or act on it.
-        S.SUBMITTED: frozenset({S.ENROLLMENT_SCHEDULED, S.BIOMETRICS_CAPTURED, S.OFFICER_REVIEW}),
-        S.ENROLLMENT_SCHEDULED: frozenset({S.BIOMETRICS_CAPTURED, S.SUBMITTED}),
+        # Withdrawn from a status under way: only while a revocation stands against it (OVER_REVOCATION).
+        S.SUBMITTED: frozenset({S.ENROLLMENT_SCHEDULED, S.BIOMETRICS_CAPTURED, S.OFFICER_REVIEW, S.WITHDRAWN}),
+        S.ENROLLMENT_SCHEDULED: frozenset({S.BIOMETRICS_CAPTURED, S.SUBMITTED, S.WITHDRAWN}),
         S.BIOMETRICS_CAPTURED: frozenset({S.IN_VETTING}),
         S.IN_VETTING: frozenset({S.APPROVED, S.OFFICER_REVIEW}),
-        S.OFFICER_REVIEW: frozenset({S.APPROVED, S.INFO_REQUESTED, S.PRELIMINARY_INELIGIBLE, S.SUBMITTED}),
+        S.OFFICER_REVIEW: frozenset({S.APPROVED, S.INFO_REQUESTED, S.PRELIMINARY_INELIGIBLE, S.SUBMITTED, S.WITHDRAWN}),
         # An overdue request may close with a preliminary determination (reason no_response; the guard in
         # casework.transitions refuses it before the due date has passed).
-        S.INFO_REQUESTED: frozenset({S.OFFICER_REVIEW, S.PRELIMINARY_INELIGIBLE}),
-        S.PRELIMINARY_INELIGIBLE: frozenset({S.OFFICER_REVIEW, S.DENIED}),
+        S.INFO_REQUESTED: frozenset({S.OFFICER_REVIEW, S.PRELIMINARY_INELIGIBLE, S.WITHDRAWN}),
+        S.PRELIMINARY_INELIGIBLE: frozenset({S.OFFICER_REVIEW, S.DENIED, S.WITHDRAWN}),
         S.APPROVED: frozenset({S.REVOKED}),
         S.DENIED: frozenset({S.RECONSIDERATION_REQUESTED}),
-        S.RECONSIDERATION_REQUESTED: frozenset({S.OFFICER_REVIEW}),
+        S.RECONSIDERATION_REQUESTED: frozenset({S.OFFICER_REVIEW, S.WITHDRAWN}),
         S.REVOKED: frozenset({S.RECONSIDERATION_REQUESTED}),
         S.WITHDRAWN: frozenset(),
     },
 }
 
+# Moves made only while a revocation of the member's number stands against the case
+# (casework.transitions.revoked_standing: the guard refuses them otherwise). The system sends a Global Entry case
+# that is conditionally approved or has its interview booked back to an officer, who turns it down (the interview is
+# cancelled: it could not lead to an approval). A traveler who asks us to reconsider the revocation closes their
+# application under way that it stands against: at most one application per program is open, and that one cannot be
+# approved while the revocation stands (casework.decisions.request_reconsideration).
+TO_OFFICER_OVER_REVOCATION = frozenset(
+    {(S.CONDITIONALLY_APPROVED, S.OFFICER_REVIEW), (S.INTERVIEW_SCHEDULED, S.OFFICER_REVIEW)}
+)
+WITHDRAWN_OVER_REVOCATION = frozenset(
+    (frm, S.WITHDRAWN)
+    for frm in (
+        S.SUBMITTED,
+        S.ENROLLMENT_SCHEDULED,
+        S.OFFICER_REVIEW,
+        S.INFO_REQUESTED,
+        S.PRELIMINARY_INELIGIBLE,
+        S.INTERVIEW_COMPLETED,
+        S.RECONSIDERATION_REQUESTED,
+    )
+)
+OVER_REVOCATION = TO_OFFICER_OVER_REVOCATION | WITHDRAWN_OVER_REVOCATION
+
 # Moves the system makes by itself; everything else needs a person.
-AUTOMATIC = frozenset(
+AUTOMATIC = TO_OFFICER_OVER_REVOCATION | frozenset(
     {
         (S.SUBMITTED, S.IN_VETTING),
         (S.BIOMETRICS_CAPTURED, S.IN_VETTING),
@@ -87,7 +114,7 @@ AUTOMATIC = frozenset(
 )
 
 # Moves a traveler makes on their own application; every other move in the tables needs an officer (or the system).
-TRAVELER_MOVES = frozenset(
+TRAVELER_MOVES = WITHDRAWN_OVER_REVOCATION | frozenset(
     {
         (S.DRAFT, S.SUBMITTED),
         (S.DRAFT, S.WITHDRAWN),

@@ -14,6 +14,7 @@ from trusted_traveler.auth.roles import Permission
 from trusted_traveler.casework.models import Application, InfoRequest, StatusEvent
 from trusted_traveler.casework.states import (
     AUTOMATIC,
+    OVER_REVOCATION,
     TOWARD_APPROVAL,
     TRAVELER_MOVES,
     Status,
@@ -25,7 +26,7 @@ from trusted_traveler.errors import BusinessRuleViolation, InvalidTransition, Pe
 from trusted_traveler.extensions import db
 from trusted_traveler.memberships.lifecycle import renewal_closed
 from trusted_traveler.memberships.models import Membership
-from trusted_traveler.memberships.service import latest_membership
+from trusted_traveler.memberships.service import latest_memberships
 from trusted_traveler.notifications.service import notify_about
 from trusted_traveler.payments.models import Payment, PaymentItem
 
@@ -63,12 +64,16 @@ def revoked_standing(application: Application) -> Membership | None:
     reconsideration may approve again, bringing the number back). A renewal filed before the revocation, or any
     other application for the program, would otherwise be approved with a fresh number: it goes to an officer
     instead and is not approved (TOWARD_APPROVAL). None when no revocation stands against it."""
-    latest = latest_membership(application.profile_id, application.program_id)
-    if latest is None or latest.status != "revoked":
-        return None
     if any(e.to_status == S.APPROVED.value for e in application.events):
         return None
-    return latest
+    return revocations(application.profile_id).get(application.program_id)
+
+
+def revocations(profile_id: int) -> dict[int, Membership]:
+    """The revocations that stand in a person's programs, by program id: their latest membership of the program,
+    revoked. Each stands against every application of theirs for the program but the one it was decided on
+    (`revoked_standing`), until reconsidering it there brings the number back."""
+    return {program_id: m for program_id, m in latest_memberships(profile_id).items() if m.status == "revoked"}
 
 
 def revoked_standing_message(revoked: Membership) -> str:
@@ -108,6 +113,10 @@ def _check_guards(application: Application, frm: Status, to: Status, by) -> None
             )
     if (frm, to) in TOWARD_APPROVAL and (revoked := revoked_standing(application)) is not None:
         raise BusinessRuleViolation(revoked_standing_message(revoked))
+    if (frm, to) in OVER_REVOCATION and revoked_standing(application) is None:
+        raise BusinessRuleViolation(
+            f"An application that is '{frm}' moves to '{to}' only while a revocation stands against it."
+        )
     if staff_move and application.assigned_officer_id not in (None, by.id) and not by.can(Permission.SUPERVISE):
         officer = application.assigned_officer
         raise PermissionDenied(
@@ -129,9 +138,10 @@ def transition(
 
     Checks the program's transition table and the guards (fee paid, declaration, interview recorded, staff-only
     moves, no staff move on one's own application, no move toward approval while a revocation stands against the
-    case, the case's assignment), stamps the state's entry time, appends a status event, audits staff moves and
-    tells the traveler when the label they see changes (unless `notify` is False: the caller sends a notice of its
-    own that says more, as booking does). A renewal denied or withdrawn on or after the expiry date of the
+    case, and none of the moves made because one stands (states.OVER_REVOCATION) when none does, the case's
+    assignment), stamps the state's entry time, appends a status event, audits staff moves and tells the traveler
+    when the label they see changes (unless `notify` is False: the caller sends a notice of its own that says more,
+    as booking does). A renewal denied or withdrawn on or after the expiry date of the
     membership it renews expires that membership at once (memberships.lifecycle.renewal_closed).
 
     Raises:

@@ -259,12 +259,20 @@ def pending_renewals(memberships: list[Membership], today: dt.date) -> dict[int,
 def latest_membership(profile_id: int, program_id: int) -> Membership | None:
     """The member's latest membership of a program whatever its status (latest expiry, then latest issued): the
     one their standing in the program rests on now, and the application that holds it is where it is decided."""
-    return db.session.scalar(
+    return latest_memberships(profile_id).get(program_id)
+
+
+def latest_memberships(profile_id: int) -> dict[int, Membership]:
+    """`latest_membership` of each program the person has held one of, by program id, in one statement (a person
+    holds a few memberships at most)."""
+    latest: dict[int, Membership] = {}
+    for membership in db.session.scalars(
         select(Membership)
-        .where(Membership.profile_id == profile_id, Membership.program_id == program_id)
+        .where(Membership.profile_id == profile_id)
         .order_by(Membership.valid_until.desc(), Membership.id.desc())
-        .limit(1)
-    )
+    ):
+        latest.setdefault(membership.program_id, membership)
+    return latest
 
 
 def current_membership(profile_id: int, program_id: int, today: dt.date) -> Membership | None:

@@ -109,14 +109,16 @@ def begin_checkout(applications: list[Application], *, by, return_url: str, toda
     NoLongerEligible gives the reasons; the caller commits the new answers, as for FeeChanged.
 
     Raises:
-        casework.NoLongerEligible: the person cannot apply now for a program in the checkout, or a membership they
-            hold already includes it (casework.refuse_included).
+        casework.NoLongerEligible: the person cannot apply now for a program in the checkout, a membership they
+            hold already includes it (casework.refuse_included), or their membership of it was revoked
+            (casework.refuse_revoked).
         FeeChanged: a fee changed since the traveler last saw it.
         BusinessRuleViolation: nothing to pay for, or a draft that cannot be paid for (submitted, not attested).
     """
     _check_payable(applications, by)
     today = today or service_today()
     casework.refuse_included(applications, today=today)
+    casework.refuse_revoked(applications)
     answers = [(a, casework.judge(a, today=today, by=by)) for a in applications]
     ineligible = [(a, answer) for a, answer in answers if answer["outcome"] == "ineligible"]
     if ineligible:

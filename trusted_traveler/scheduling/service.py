@@ -16,7 +16,8 @@ from sqlalchemy.orm import contains_eager, joinedload
 from trusted_traveler.audit.record import record_event
 from trusted_traveler.casework import service as casework
 from trusted_traveler.casework.models import Application
-from trusted_traveler.errors import BusinessRuleViolation, NotFound
+from trusted_traveler.casework.transitions import own_application_message
+from trusted_traveler.errors import BusinessRuleViolation, NotFound, PermissionDenied
 from trusted_traveler.extensions import db
 from trusted_traveler.i18n import later
 from trusted_traveler.notifications.service import notify_about
@@ -107,10 +108,20 @@ def book(application, slot: Slot, *, by, now: dt.datetime) -> Appointment:
     return appointment
 
 
+def _staff_for(appointment: Appointment, by) -> bool:
+    """Whether `by` acts as staff on this appointment, free of the limits on online changes: a staff member, but
+    not on their own application (staff never act on their own case: casework.transitions)."""
+    return getattr(by, "is_staff", False) and not appointment.application.is_applicant(by)
+
+
+def _refuse_own(appointment: Appointment, by) -> None:
+    if appointment.application.is_applicant(by):
+        raise PermissionDenied(own_application_message())
+
+
 def _check_change_allowed(appointment: Appointment, *, by, now: dt.datetime) -> None:
     center = appointment.slot.center
-    is_staff = getattr(by, "is_staff", False)
-    if not is_staff and online_changes_closed(appointment, now):
+    if not _staff_for(appointment, by) and online_changes_closed(appointment, now):
         raise BusinessRuleViolation(
             _(
                 "Online changes close %(hours)s hours before the appointment. Contact %(center)s to change it.",
@@ -125,8 +136,7 @@ def cancel(appointment: Appointment, *, by, now: dt.datetime, reason: str = "can
         raise BusinessRuleViolation(_("This appointment is not active."))
     _check_change_allowed(appointment, by=by, now=now)
     application = appointment.application
-    appointment.status, appointment.cancelled_at = "cancelled", now
-    waitlist.free_booked_seat(appointment.slot, now=now, not_to=application.id)
+    waitlist.cancel_booked(appointment, now=now)
     # The cancellation notice says what the status change would, and what to do next: one message, not two.
     casework.transition(application, BOOKABLE[application.program.code], by=by, reason_code=reason, notify=False)
     notify_about(
@@ -151,7 +161,7 @@ def reschedule(appointment: Appointment, new_slot: Slot, *, by, now: dt.datetime
         raise BusinessRuleViolation(_("Only a booked appointment can be moved."))
     _check_change_allowed(appointment, by=by, now=now)
     center = appointment.slot.center
-    if moves_used_up(appointment) and not getattr(by, "is_staff", False):
+    if moves_used_up(appointment) and not _staff_for(appointment, by):
         raise BusinessRuleViolation(
             _(
                 "This appointment has been moved %(n)s times, the most allowed online. Contact %(center)s to "
@@ -348,6 +358,8 @@ def day_schedule(center: EnrollmentCenter, day: dt.date) -> list[Appointment]:
 
 
 def check_in(appointment: Appointment, *, by, now: dt.datetime) -> None:
+    """The traveler came for their visit (on its day at the center). Not by staff on their own application."""
+    _refuse_own(appointment, by)
     if appointment.status != "booked":
         raise BusinessRuleViolation("Only a booked appointment can be checked in.")
     center = appointment.slot.center
@@ -360,7 +372,9 @@ def check_in(appointment: Appointment, *, by, now: dt.datetime) -> None:
 
 
 def mark_no_show(appointment: Appointment, *, by, now: dt.datetime) -> None:
-    """The traveler did not come: the application goes back to booking, and they are told."""
+    """The traveler did not come: the application goes back to booking, and they are told. Not by staff on their
+    own application."""
+    _refuse_own(appointment, by)
     if appointment.status != "booked":
         raise BusinessRuleViolation("Only a booked appointment that has not been checked in can be a no-show.")
     if appointment.slot.starts_at > now:
@@ -382,11 +396,14 @@ def mark_no_show(appointment: Appointment, *, by, now: dt.datetime) -> None:
 
 
 def complete_visit(appointment: Appointment, *, by, now: dt.datetime) -> None:
-    """Documents checked and fingerprints taken (PreCheck, vetting follows) or the interview held (Global Entry)."""
+    """Documents checked and fingerprints taken (PreCheck, vetting follows) or the interview held (Global Entry).
+    Recording it completes the checked-in appointment (casework.record_interview), and frees its seat for the
+    waitlist when its time is still ahead: a traveler seen early on the day of the visit."""
     if appointment.status != "checked_in":
         raise BusinessRuleViolation("Check the traveler in before completing the visit.")
-    appointment.status = "completed"
-    casework.record_interview(appointment.application, by=by, documents_verified=True, biometrics_captured=True)
+    casework.record_interview(
+        appointment.application, by=by, documents_verified=True, biometrics_captured=True, now=now
+    )
 
 
 def complete_on_arrival(application, *, by, documents_verified: bool = True, biometrics_captured: bool = True) -> None:

@@ -123,6 +123,13 @@ def free_booked_seat(slot: Slot, *, now: dt.datetime, not_to: int) -> None:
     offer_free_seats(slot, now=now, not_to=not_to)
 
 
+def cancel_booked(appointment, *, now: dt.datetime) -> None:
+    """Cancel an active appointment and pass its seat on (`free_booked_seat`): the traveler cancelled it, or the
+    case can no longer go ahead to the visit (a revocation stands against it). Its status change is the caller's."""
+    appointment.status, appointment.cancelled_at = "cancelled", now
+    free_booked_seat(appointment.slot, now=now, not_to=appointment.application_id)
+
+
 def offer_free_seats(slot: Slot, *, now: dt.datetime, not_to: int | None = None) -> int:
     """Offer the slot's free seats to the earliest-joined waiting travelers who want it and can take it: its day is
     within their dates; the center is taking appointments for their program (lookups.unavailable: nothing is offered

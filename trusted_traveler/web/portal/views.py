@@ -239,6 +239,10 @@ def application_page(application, status: int = 200, **extra):
         next_steps=NEXT_STEPS,
         open_request=open_request if application.status == Status.INFO_REQUESTED else None,
         can_reconsider=application.status in RECONSIDERABLE,
+        # the application a revocation decided here stands against: asking to reconsider it closes that one
+        closes_on_reconsidering=(
+            decisions.blocked_by_revocation(application) if application.status in RECONSIDERABLE else None
+        ),
         answer_form=extra.get("answer_form") or AnswerForm(formdata=None),
         reconsider_form=extra.get("reconsider_form") or ReconsiderForm(formdata=None),
         problem=extra.get("problem"),
