@@ -613,11 +613,15 @@ def close_unanswered_determinations(today: dt.date) -> int:
 # --- What an officer may do now -----------------------------------------------------------------------------
 
 
-def available_actions(application: Application, officer, today: dt.date | None = None) -> list[str]:
+_ASK = object()  # available_actions' `revoked` when the caller has not read it
+
+
+def available_actions(application: Application, officer, today: dt.date | None = None, revoked=_ASK) -> list[str]:
     """The actions this officer may take on this case in its present state (the case page offers only these). A
     case waiting on an answer can be decided without it only once the answer is overdue: Global Entry denies,
     PreCheck sends a preliminary determination (MODEL.md). None on the officer's own application, and none toward
-    approval while a revocation stands against the case (the transition's guards)."""
+    approval while a revocation stands against the case (the transition's guards; `revoked`: the standing
+    revocation's membership or None, when the caller has read it already)."""
     if not officer.can(Permission.DECIDE_CASES) or application.is_applicant(officer):
         return []
     if application.assigned_officer_id not in (None, officer.id) and not officer.can(Permission.SUPERVISE):
@@ -647,7 +651,10 @@ def available_actions(application: Application, officer, today: dt.date | None =
         actions.append("revoke")
     if status is S.RECONSIDERATION_REQUESTED:
         actions.append("reopen")
-    if TOWARD_APPROVAL_ACTIONS.intersection(actions) and revoked_standing(application) is not None:
+    if (
+        TOWARD_APPROVAL_ACTIONS.intersection(actions)
+        and (revoked_standing(application) if revoked is _ASK else revoked) is not None
+    ):
         actions = [a for a in actions if a not in TOWARD_APPROVAL_ACTIONS]
     return actions
 

@@ -87,7 +87,7 @@ def _render(
     context = {
         "application": application,
         "profile": profile,
-        "actions": decisions.available_actions(application, current_user),
+        "actions": decisions.available_actions(application, current_user, today, revoked=revoked),
         "own_application": own_application_message() if own else None,
         "revoked_standing": revoked_standing_message(revoked) if revoked is not None else None,
         "public_label": public_label,

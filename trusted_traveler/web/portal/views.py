@@ -240,8 +240,11 @@ def application_page(application, status: int = 200, **extra):
         open_request=open_request if application.status == Status.INFO_REQUESTED else None,
         can_reconsider=application.status in RECONSIDERABLE,
         # the application a revocation decided here stands against: asking to reconsider it closes that one
+        # (a revocation decided here revoked the membership this application holds: no look-up on other pages)
         closes_on_reconsidering=(
-            decisions.blocked_by_revocation(application) if application.status in RECONSIDERABLE else None
+            decisions.blocked_by_revocation(application)
+            if application.status in RECONSIDERABLE and membership is not None and membership.status == "revoked"
+            else None
         ),
         answer_form=extra.get("answer_form") or AnswerForm(formdata=None),
         reconsider_form=extra.get("reconsider_form") or ReconsiderForm(formdata=None),
