@@ -249,7 +249,6 @@ class NoteForm(FlaskForm):
     note = TextAreaField("Reason", validators=[Length(max=2000)])
 
 
-class VersionActionForm(SeenRevision):
-    """A button on a version's page that changes it: remove a rule, withdraw a setting, approve, send back."""
-
-    note = TextAreaField("Reason", validators=[Length(max=2000)])
+class VersionActionForm(SeenRevision, NoteForm):
+    """A button on a version's page that changes it: remove a rule, withdraw a setting, approve, send back (with
+    NoteForm's reason)."""
