@@ -76,7 +76,7 @@ def select_locale() -> str:
 
 
 def register_extensions(app: Flask) -> None:
-    from trusted_traveler import models, replica  # noqa: F401  (models: complete metadata)
+    from trusted_traveler import models, replica, request_transactions  # noqa: F401  (models: complete metadata)
     from trusted_traveler.auth.oidc import init_oidc
     from trusted_traveler.extensions import api, babel, csrf, db, limiter, login_manager, migrate
 
@@ -109,6 +109,7 @@ def register_extensions(app: Flask) -> None:
     init_oidc(app)
     api.init_app(app)
     replica.init_app(app)
+    request_transactions.init_app(app)
 
 
 def register_blueprints(app: Flask) -> None:
