@@ -2,6 +2,12 @@
 README) and by `make bench`. Command-line options (workers, bind) still apply on top."""
 
 import gc
+import os
+
+# gunicorn is how the service runs in production: unset, TT_CONFIG would mean the development configuration (its
+# default for `flask run` and the tests, CONTRACTS.md section 4), whose sign-in lets anyone in as anyone. Under
+# gunicorn it means production, which refuses to start without SECRET_KEY. An explicit TT_CONFIG still wins.
+os.environ.setdefault("TT_CONFIG", "production")
 
 
 def post_worker_init(worker):
