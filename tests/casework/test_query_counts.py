@@ -3,7 +3,7 @@
 import datetime as dt
 
 from tests.factories import create_account, create_application, create_profile, sign_in
-from tests.support.queries import count_queries
+from tests.support.queries import count_queries, reads
 from trusted_traveler.extensions import db
 
 
@@ -72,9 +72,6 @@ def test_assigning_3_or_30_cases_at_once_reads_the_same_number_of_times(client, 
         page = client.post("/officer/assign", data={"application_ids": many_ids, "queue": "unassigned"})
     assert page.status_code == 302
     assert _unassigned_ids(app) == []
-
-    def reads(statements: list[str]) -> list[str]:
-        return [q for q in statements if q.lstrip().upper().startswith("SELECT")]
 
     assert len(reads(many)) == len(reads(few)) <= 4, reads(many)
     assert len(many) <= len(reads(many)) + 2 * 30

@@ -1,15 +1,19 @@
 """Administrators and program leads edit centers; cutting hours or adding a closure never drops a booking silently:
-the affected appointments are listed for a supervisor and their travelers are told."""
+the affected appointments are counted by time for whoever made the change, listed with their travelers for a
+supervisor (each view audited), and their travelers are told."""
 
 import datetime as dt
 
 import pytest
 from sqlalchemy import select
 
-from tests.factories import create_account, create_application, sign_in
+from tests.factories import create_account, create_application, create_profile, sign_in
+from trusted_traveler.audit.models import AuditEvent
+from trusted_traveler.auth.models import Account
 from trusted_traveler.extensions import db
 from trusted_traveler.notifications.models import Notification
 from trusted_traveler.scheduling import service as scheduling
+from trusted_traveler.scheduling.lookups import describe_time
 from trusted_traveler.scheduling.models import EnrollmentCenter, Slot
 from trusted_traveler.scheduling.slots import generate_slots, local_time
 
@@ -31,14 +35,14 @@ def _hours(open_="08:00", close="16:00", seats="2"):
 
 
 @pytest.fixture
-def booked(app, today):
+def booked(app, today, now):
     """A traveler booked at JFK at the first slot of a day a week from now."""
     with app.app_context():
         jfk = db.session.get(EnrollmentCenter, 8001)
         generate_slots(jfk, start=today + dt.timedelta(days=7), days=3)
         application = create_application("precheck", submitted=True)
         slot = db.session.scalars(select(Slot).where(Slot.center_id == 8001).order_by(Slot.starts_at)).first()
-        scheduling.book(application, slot, by=application.profile.account, now=dt.datetime.now(dt.UTC))
+        scheduling.book(application, slot, by=application.profile.account, now=now)
         create_account("centers.admin@example.com", roles=("admin",))
         create_account("super@example.com", roles=("supervisor",))
         db.session.commit()
@@ -90,7 +94,7 @@ def test_shorter_hours_keep_the_booking_list_it_for_a_supervisor_and_tell_the_tr
     sign_in(client, "centers.admin@example.com")
     response = client.post("/admin/centers/8001/hours", data=_hours(open_="12:00"), follow_redirects=True)
     html = response.get_data(as_text=True)
-    assert "1 booked appointments no longer fit" in html and reference in html
+    assert "1 booked appointments no longer fit" in html
     with app.app_context():
         notes = db.session.scalars(select(Notification.kind).where(Notification.kind == "appointment_affected")).all()
         assert notes == ["appointment_affected"]
@@ -121,6 +125,55 @@ def test_a_closure_on_the_booked_day_is_a_conflict_and_removing_it_resolves_it(a
         as_text=True
     )
     assert "No booked appointment is affected" in html
+
+
+def test_a_program_lead_sees_how_many_appointments_a_closure_affects_and_when_but_not_who(app, client, today, now):
+    """A program lead manages capacity, not casework: the center page counts the appointments a closure affects at
+    each time and says who will act on them, without the travelers' names or application references."""
+    with app.app_context():
+        jfk = db.session.get(EnrollmentCenter, 8001)
+        generate_slots(jfk, start=today + dt.timedelta(days=7), days=3)
+        first, second = db.session.scalars(
+            select(Slot).where(Slot.center_id == 8001).order_by(Slot.starts_at).limit(2)
+        ).all()
+        references = []
+        for slot in (first, first, second):  # JFK has two seats a slot
+            application = create_application("precheck", profile=create_profile(surname="Okafor"), submitted=True)
+            scheduling.book(application, slot, by=application.profile.account, now=now)
+            references.append(application.reference)
+        day, times = local_time(first.starts_at, jfk).date(), (describe_time(first), describe_time(second))
+        create_account("lead@example.com", roles=("program_lead",))
+        db.session.commit()
+    sign_in(client, "lead@example.com")
+    html = client.post(
+        "/admin/centers/8001/closures",
+        data={"starts_on": day.isoformat(), "ends_on": day.isoformat(), "reason": "Power work"},
+        follow_redirects=True,
+    ).get_data(as_text=True)
+    assert "3 booked appointments no longer fit the hours" in html
+    assert f'<th scope="row">{times[0]}</th><td>2</td>' in html and f'<th scope="row">{times[1]}</th><td>1</td>' in html
+    assert "or officers at the center will contact them to move or cancel the appointment" in html
+    assert "Okafor" not in html and not any(reference in html for reference in references)
+    assert "/admin/centers/8001/conflicts" not in html  # the travelers' names are for supervisors
+
+
+def test_a_supervisor_who_opens_the_affected_appointments_is_recorded_for_each_traveler_named(app, client, booked):
+    reference, day = booked
+    sign_in(client, "centers.admin@example.com")
+    client.post(
+        "/admin/centers/8001/closures",
+        data={"starts_on": day.isoformat(), "ends_on": day.isoformat(), "reason": "Power work"},
+    )
+    sign_in(client, "super@example.com")
+    assert reference in client.get("/admin/centers/8001/conflicts").get_data(as_text=True)
+    with app.app_context():
+        supervisor = db.session.scalar(select(Account.id).where(Account.email == "super@example.com"))
+        seen = db.session.execute(
+            select(AuditEvent.actor_id, AuditEvent.object_type, AuditEvent.object_id, AuditEvent.details).where(
+                AuditEvent.action == "conflicts.viewed"
+            )
+        ).all()
+    assert [tuple(row) for row in seen] == [(supervisor, "application", reference, {"center": 8001})]
 
 
 def test_hours_must_make_sense(client, booked):
@@ -202,7 +255,7 @@ def test_a_new_time_zone_replans_the_slots_and_says_so(app, client, booked):
     html = client.post(
         "/admin/centers/8001", data=_details(tz_name="America/Los_Angeles"), follow_redirects=True
     ).get_data(as_text=True)
-    assert "1 booked appointments no longer fit; their travelers have been told" in html and reference in html
+    assert "1 booked appointments no longer fit; their travelers have been told" in html
     assert "its free times now follow the America/Los_Angeles time zone" in html
     with app.app_context():
         jfk = db.session.get(EnrollmentCenter, 8001)
@@ -218,7 +271,7 @@ def test_a_center_set_not_operational_tells_its_booked_travelers_and_the_adminis
     html = client.post("/admin/centers/8001", data=_details(operational=None), follow_redirects=True).get_data(
         as_text=True
     )
-    assert "1 booked appointments no longer fit; their travelers have been told" in html and reference in html
+    assert "1 booked appointments no longer fit; their travelers have been told" in html
     with app.app_context():
         (title,) = db.session.scalars(
             select(Notification.title).where(Notification.kind == "appointment_affected")

@@ -1,13 +1,18 @@
 """The officer's day at a center (/officer/centers/<id>/day): the day's appointments in local time, with a bounded
-number of queries however full the day, and a day it cannot show (mistyped, or years away) answered with today and
-a message, not an error page."""
+number of queries however full the day, each traveler it names recorded in the audit log, and a day it cannot show
+(mistyped, or years away) answered with today and a message, not an error page."""
 
 from __future__ import annotations
 
 import datetime as dt
 
+from sqlalchemy import select
+
 from tests.factories import create_account, create_application, sign_in
-from tests.support.queries import count_queries
+from tests.support.queries import count_queries, reads
+from trusted_traveler.audit.models import AuditEvent
+from trusted_traveler.auth.models import Account
+from trusted_traveler.casework.models import Application
 from trusted_traveler.extensions import db
 from trusted_traveler.scheduling import service as scheduling
 from trusted_traveler.scheduling.models import EnrollmentCenter, Slot
@@ -51,7 +56,26 @@ def test_the_day_lists_its_appointments_in_local_time_with_the_same_queries_for_
     with count_queries(app) as many:
         html = client.get(path).get_data(as_text=True)
     assert "12 appointments" in html
-    assert len(many) == len(few) <= 12, many
+    assert len(reads(many)) == len(reads(few)) <= 12, many
+    assert len(many) <= len(reads(many)) + 12  # the view's audit record for each appointment shown
+
+
+def test_viewing_the_day_is_recorded_for_each_traveler_it_names(app, client, now):
+    """As opening a case records `profile.viewed`, so "who looked at this application" finds the day's page too."""
+    day = _book(app, now, 2)
+    _officer(app, client)
+    assert client.get(f"/officer/centers/{JFK}/day?date={day.isoformat()}").status_code == 200
+    with app.app_context():
+        officer = db.session.scalar(select(Account.id).where(Account.email == "dana.officer@example.com"))
+        references = db.session.scalars(select(Application.reference)).all()
+        seen = db.session.execute(
+            select(AuditEvent.actor_id, AuditEvent.object_type, AuditEvent.object_id, AuditEvent.details).where(
+                AuditEvent.action == "day_schedule.viewed"
+            )
+        ).all()
+    details = {"center": JFK, "day": day.isoformat()}
+    assert sorted(tuple(row)[:3] for row in seen) == sorted((officer, "application", r) for r in references)
+    assert all(row.details == details for row in seen)
 
 
 def test_a_day_the_schedule_cannot_show_is_answered_with_today_and_why(app, client):

@@ -24,3 +24,9 @@ def count_queries(app):
         yield seen
     finally:
         event.remove(engine, "before_cursor_execute", before)
+
+
+def reads(statements: list[str]) -> list[str]:
+    """The SELECTs among them. A page that records a view per row writes a statement a row on SQLite (its unit of
+    work inserts one row at a time; PostgreSQL sends them together), so tests bound the writes apart."""
+    return [q for q in statements if q.lstrip().upper().startswith("SELECT")]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import zoneinfo
+from collections import Counter
 
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
@@ -11,6 +12,7 @@ from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
+from trusted_traveler.audit.record import record_event
 from trusted_traveler.auth.policy import require
 from trusted_traveler.auth.roles import Permission
 from trusted_traveler.db import utcnow
@@ -65,6 +67,13 @@ def centers():
     return render_template("admin/centers.html", centers=rows.all())
 
 
+def _affected(center: EnrollmentCenter) -> Counter[str]:
+    """How many of the appointments in conflict fall at each time, in time order. This page is for whoever manages
+    the center (a program lead, an administrator): to weigh a change they need how many it affects and when, not who.
+    The travelers are named on the supervisors' conflicts page, where each view is audited."""
+    return Counter(describe_time(a.slot) for a in conflicts(center, utcnow()))
+
+
 def _page(center, *, details=None, hours=None, closure=None, status=200):
     services = db.session.scalars(select(SchedulerService).order_by(SchedulerService.id)).all()
     if details is None:
@@ -81,8 +90,7 @@ def _page(center, *, details=None, hours=None, closure=None, status=200):
         details=details,
         hours=hours or HoursForm(data=weekday_rows(current)),
         closure=closure or ClosureForm(),
-        conflicts=conflicts(center, utcnow()),
-        describe_time=describe_time,
+        affected=_affected(center),
         remove_form=LogoutForm(),
         zones=sorted(zoneinfo.available_timezones()),
     ), status
@@ -135,8 +143,8 @@ def _after_replan(center, replanned, *, note: str | None = None):
     found, withdrawn = replanned.conflicts, replanned.offers_withdrawn
     if found:
         message = _(
-            "Saved. %(n)s booked appointments no longer fit; their travelers have been told, and a supervisor can "
-            "see them below.",
+            "Saved. %(n)s booked appointments no longer fit; their travelers have been told to choose another time, "
+            "or officers at the center will contact them. How many fall at each time is below.",
             n=len(found),
         )
     else:
@@ -203,10 +211,19 @@ def remove_closure(center_id: int, closure_id: int):
 @require(Permission.SUPERVISE)
 def center_conflicts(center_id: int):
     center = _center(center_id)
-    return render_template(
+    found = conflicts(center, utcnow())
+    # The page names each traveler, with their e-mail and phone: the view is recorded per application, as opening
+    # the case records `profile.viewed`, so "who looked at TT-…" finds this page too.
+    for appointment in found:
+        record_event(
+            "conflicts.viewed", "application", appointment.application.reference, by=current_user, center=center.id
+        )
+    page = render_template(
         "admin/conflicts.html",
         center=center,
-        conflicts=conflicts(center, utcnow()),
+        conflicts=found,
         describe_time=describe_time,
         request_path=request.path,
     )
+    db.session.commit()  # the audit record of this view
+    return page

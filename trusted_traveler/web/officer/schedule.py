@@ -9,6 +9,7 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
 
+from trusted_traveler.audit.record import record_event
 from trusted_traveler.auth.policy import require
 from trusted_traveler.auth.roles import Permission
 from trusted_traveler.db import utcnow
@@ -49,7 +50,18 @@ def day(center_id: int):
         )
         chosen = today
     appointments = [(a, local_time(a.slot.starts_at, center)) for a in scheduling.day_schedule(center, chosen)]
-    return render_template(
+    # The page names each traveler: the view is recorded per application, as opening the case records
+    # `profile.viewed`, so "who looked at TT-…" finds the day too.
+    for appointment, _starts in appointments:
+        record_event(
+            "day_schedule.viewed",
+            "application",
+            appointment.application.reference,
+            by=current_user,
+            center=center.id,
+            day=chosen.isoformat(),
+        )
+    page = render_template(
         "officer/day.html",
         center=center,
         day=chosen,
@@ -58,6 +70,8 @@ def day(center_id: int):
         next=chosen + dt.timedelta(days=1),
         form=LogoutForm(),
     )
+    db.session.commit()  # the audit record of this view
+    return page
 
 
 ACTIONS = {"check-in": scheduling.check_in, "no-show": scheduling.mark_no_show, "complete": scheduling.complete_visit}
