@@ -142,6 +142,18 @@ def expired_documents(profile: ApplicantProfile, today: dt.date) -> list[Identit
     return [d for d in profile.documents if d.expires_on is not None and d.expires_on <= today]
 
 
+def green_card_disagrees(profile: ApplicantProfile) -> bool:
+    """Whether the identity documents and the citizenship page's answer to "Do you hold a U.S. Permanent Resident
+    Card?" disagree: a card with a "no", or a "yes" without one. The answer is what the eligibility rules read
+    (eligibility_facts), and the documents page saves neither (web/intake/forms.py DocumentsForm.green_card_agrees),
+    so this is an answer changed after the documents were saved. Until the person puts it right the documents step
+    is out of date, so no application rests on the two. False while either page is unanswered."""
+    if not profile.citizenships or not profile.documents:
+        return False
+    has_card = any(d.kind == "permanent_resident_card" for d in profile.documents)
+    return has_card != bool(profile.lawful_permanent_resident)
+
+
 def saved_on(profile: ApplicantProfile, step: str) -> dt.date | None:
     """The day `step` was last saved, if known (steps saved before this was recorded have no day)."""
     day = (profile.intake_progress or {}).get("saved_on", {}).get(step)
@@ -159,10 +171,11 @@ def travel_answer_stale(profile: ApplicantProfile, today: dt.date) -> bool:
 
 
 def out_of_date_steps(profile: ApplicantProfile, today: dt.date) -> list[str]:
-    """The steps answered before whose answers no longer stand on `today`: an expired identity document, countries
-    visited answered too long ago. Each is unfinished until the person updates or confirms it."""
+    """The steps answered before whose answers no longer stand on `today`: an expired identity document, a Permanent
+    Resident Card the citizenship answer no longer agrees with, countries visited answered too long ago. Each is
+    unfinished until the person updates or confirms it."""
     steps = []
-    if expired_documents(profile, today):
+    if expired_documents(profile, today) or green_card_disagrees(profile):
         steps.append("documents")
     if travel_answer_stale(profile, today):
         steps.append("travel")
@@ -176,7 +189,7 @@ def step_complete(profile: ApplicantProfile, step: str, today: dt.date) -> bool:
         "names": lambda: bool(p.given_names and p.surname),
         "birth": lambda: bool(p.date_of_birth and p.birth_country and p.sex and p.height_cm and p.eye_color),
         "citizenship": lambda: bool(p.citizenships),
-        "documents": lambda: bool(p.documents) and not expired_documents(p, today),
+        "documents": lambda: bool(p.documents) and not expired_documents(p, today) and not green_card_disagrees(p),
         "contact": lambda: bool(p.email and p.phone and (p.mailing_same_as_residential or p.mailing_line1)),
         "addresses": lambda: bool(p.addresses) and not address_gaps(p, today),
         "employment": lambda: bool(p.employment) and not employment_gaps(p, today),
@@ -250,33 +263,46 @@ def _row_values(obj, like: dict[str, Any]) -> dict[str, Any]:
     return {k: getattr(obj, k) for k in like}
 
 
-def resolve_guardian(reference: str | None) -> ApplicantProfile | None:
-    """The profile behind a parent's application reference or Known Traveler Number, if any."""
+def resolve_guardian(reference: str | None) -> Membership | Application | None:
+    """The membership (by Known Traveler Number) or application (by reference) a parent's number names, if any."""
     if not reference:
         return None
     text = reference.strip().upper()
     membership = db.session.scalar(select(Membership).where(Membership.ktn == text.replace(" ", "")))
     if membership is not None:
-        return membership.profile
-    application = db.session.scalar(select(Application).where(Application.reference == normalize_reference(text)))
-    return application.profile if application is not None else None
+        return membership
+    return db.session.scalar(select(Application).where(Application.reference == normalize_reference(text)))
 
 
 def guardian_for(profile: ApplicantProfile, reference: str | None, today: dt.date) -> ApplicantProfile | None:
-    """The parent or guardian a minor links by their application reference or Known Traveler Number (None for no
-    reference). Refused (BusinessRuleViolation, with what to do) when nothing has that number, when it is the
-    minor's own, or when its holder is not an adult on `today`: a brother's or sister's application proves no
-    parent, and waives no fee."""
-    guardian = resolve_guardian(reference)
-    if reference and guardian is None:
+    """The parent or guardian a minor links by their Global Entry application reference or Known Traveler Number
+    (None for no reference). Refused (BusinessRuleViolation, with what to do) when nothing has that number, when it
+    is a TSA PreCheck one, when it is the minor's own, or when its holder is not an adult on `today`: a brother's or
+    sister's application proves no parent, and waives no fee.
+
+    A guardian's number means something for Global Entry only (BRIEF.md section 1.2): a minor whose parent or
+    guardian is a member or applying pays no Global Entry fee (guardian_is_member_or_applying). PreCheck has no such
+    waiver, and a parent's PreCheck does not enrol their child: a child 17 or under may go through the PreCheck lane
+    with them instead of applying (the guardian page's hint says so). So a PreCheck number, once accepted and then
+    waiving nothing, is refused with the reason."""
+    record = resolve_guardian(reference)
+    if reference and record is None:
         raise BusinessRuleViolation(
             _(
                 "We could not find a Global Entry application or membership with that number. "
                 "Check it, or leave it empty."
             )
         )
-    if guardian is None:
+    if record is None:
         return None
+    if record.program.code != "global_entry":
+        raise BusinessRuleViolation(
+            _(
+                "That is a TSA PreCheck number. Only a parent or guardian's Global Entry membership or application "
+                "waives a fee (the Global Entry fee): enter their Global Entry number, or leave this empty."
+            )
+        )
+    guardian = record.profile
     if guardian.id == profile.id:
         raise BusinessRuleViolation(_("Enter your parent or guardian's number, not your own."))
     if not is_adult(guardian, today):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import unicodedata
 
 import pycountry
@@ -21,16 +22,23 @@ from wtforms import (
     StringField,
     TextAreaField,
 )
+from wtforms.csrf.core import CSRFTokenField
 from wtforms.validators import DataRequired, Length, Optional, Regexp, ValidationError
 from wtforms.widgets import Select
 
 from trusted_traveler.auth.roles import ROLE_LABELS, STAFF_ROLES
 from trusted_traveler.db import service_today
 
+# Words of letters (any script's, never digits or symbols; the modifier letter ʼ is a letter), each maybe ending in a
+# period ("St. John", "J. R. R.", "J.R.R."), joined by one space, or by a hyphen or an apostrophe (' or ’) between
+# letters ("O’Brien", "Mary-Jane"). A name field runs single_spaces first, so "Ana  Lee" is "Ana Lee".
 NAME_PATTERN = Regexp(
-    r"^[^\W\d_]+(?:[ '’ʼ\-.][^\W\d_]+)*\.?$",
+    r"^[^\W\d_]+(?:(?:\. ?| |[\-'’])[^\W\d_]+)*\.?\Z",
     message=_l("Use letters only, with spaces, hyphens or apostrophes between names."),
 )
+# The row numbers a page writes into its fields' names ("addresses-0-line1", "remove:addresses:0"): ASCII digits, and
+# no list has 1,000 rows. str.isdigit() also says yes to "²", which int() refuses, and int() refuses 4,300 digits.
+ROW_INDEX = re.compile(r"[0-9]{1,3}")
 
 
 class QuickSelect(Select):
@@ -54,6 +62,50 @@ class SelectField(wtforms.SelectField):
 def clean_text(value):
     """Trim and compose accents (NFC), so "é" typed as e + combining accent is one letter."""
     return unicodedata.normalize("NFC", value).strip() if isinstance(value, str) else value
+
+
+def text_or_none(value):
+    """clean_text, and nothing typed (or only spaces) is no answer: None. Optional() lets "   " through unchecked,
+    so without this it was saved as the answer, and 4,001 spaces reached a column of 4,000 (an error on PostgreSQL)."""
+    value = clean_text(value)
+    return None if value == "" else value
+
+
+def single_spaces(value):
+    """A name's words one space apart: a double space, a tab or a non-breaking space between them is one space."""
+    return " ".join(value.split()) if isinstance(value, str) else value
+
+
+def fits(column) -> Length:
+    """At most as many characters as `column` (a model's String column) holds: a longer answer is a message beside
+    its field, not a database error."""
+    return Length(max=column.type.length)
+
+
+class TextMeta:
+    """A form's Meta part (mixed into a form's `class Meta`): every text field of the form (StringField and its kinds:
+    text areas, month fields) gets `text_or_none` after its own filters, so no text field can be forgotten. The CSRF
+    token is left alone."""
+
+    def bind_field(self, form, unbound_field, options):
+        field_class = unbound_field.field_class
+        if issubclass(field_class, StringField) and not issubclass(field_class, CSRFTokenField):
+            options = {**options, "filters": [*unbound_field.kwargs.get("filters", ()), text_or_none]}
+        return super().bind_field(form, unbound_field, options)
+
+
+class FieldList(wtforms.FieldList):
+    """The app's list of rows: WTForms' own, reading only the row numbers a page writes (ROW_INDEX). WTForms' passes
+    any index str.isdigit() accepts to int(): "addresses-²-line1" or a 4,300-digit index was a 500. Such names are
+    ignored, as any name the form does not know is. (The same class name: pages test `type == "FieldList"`.)"""
+
+    def _extract_indices(self, prefix, formdata):
+        offset = len(prefix) + 1
+        for key in formdata:
+            if key.startswith(prefix):
+                index = key[offset:].split(self._field_separator, 1)[0]
+                if ROW_INDEX.fullmatch(index):
+                    yield int(index)
 
 
 def choices(pairs) -> list[SelectChoice]:
@@ -81,8 +133,8 @@ def apply_list_action(form, lists, action: str) -> bool:
     field = getattr(form, name)
     if kind == "add" and len(field.entries) < (field.max_entries or 100):
         field.append_entry()
-    elif kind == "remove" and index.isascii() and index.isdigit() and int(index) < len(field.entries):
-        field.entries.pop(int(index))  # ASCII digits only: "²" is a digit to isdigit() but not to int()
+    elif kind == "remove" and ROW_INDEX.fullmatch(index) and int(index) < len(field.entries):
+        field.entries.pop(int(index))
     return True
 
 

@@ -1,6 +1,8 @@
 """Forms for the guided intake. They check shape and required fields with specific messages; the services own the
-rules. Sub-forms (one row of a list) are `RowForm`s: plain `wtforms.Form`, so only the page form carries the CSRF
-token, but with the page form's translations of WTForms' own messages."""
+rules. Page forms are `IntakeForm`s; sub-forms (one row of a list) are `RowForm`s: plain `wtforms.Form`, so only the
+page form carries the CSRF token, but with the page form's translations of WTForms' own messages. In both, every text
+field is trimmed and an empty one is None (web.forms.TextMeta), and a free-text field holds at most what its column
+does (web.forms.fits)."""
 
 from __future__ import annotations
 
@@ -16,7 +18,6 @@ from flask_wtf.i18n import translations as wtforms_translations
 from wtforms import (
     BooleanField,
     DateField,
-    FieldList,
     Form,
     FormField,
     IntegerField,
@@ -24,16 +25,26 @@ from wtforms import (
     StringField,
     TextAreaField,
 )
-from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, ValidationError
+from wtforms.validators import DataRequired, InputRequired, NumberRange, Optional, ValidationError
 
 from trusted_traveler.db import service_today
+from trusted_traveler.profiles.models import (
+    AddressPeriod,
+    ApplicantProfile,
+    EmploymentPeriod,
+    OffenseDisclosure,
+    OtherName,
+)
 from trusted_traveler.rules.conditions import OFFENSE_CATEGORIES
 from trusted_traveler.web.forms import (
     NAME_PATTERN,
+    FieldList,
     SelectField,
+    TextMeta,
     choices,
-    clean_text,
     country_choices,
+    fits,
+    single_spaces,
     validate_email_field,
 )
 
@@ -101,6 +112,32 @@ def date_in_future(form, field):
         raise ValidationError(_l("This document has expired. Enter a document that is still valid."))
 
 
+# How far ahead an expiry date can be: no document of the kind is issued for longer, so a later date (9999) is a
+# mistake. Passports are issued for 10 years at most (5 for a U.S. child), Permanent Resident Cards for 10 (2 for a
+# conditional one); a few states' driver's licenses last until the holder is 65 (Arizona's), so 50 years.
+PASSPORT_YEARS = 10
+GREEN_CARD_YEARS = 10
+LICENSE_YEARS = 50
+
+
+def valid_for_at_most(years: int):
+    """An expiry date at most `years` after today."""
+
+    def check(form, field):
+        today = service_today()
+        latest = (today.year + years, today.month, today.day)  # compared as a tuple: 29 February has no date then
+        if field.data and (field.data.year, field.data.month, field.data.day) > latest:
+            raise ValidationError(
+                _l(
+                    "This date is more than %(years)s years away, longer than such a document lasts. Check the expiry "
+                    "date on the document.",
+                    years=years,
+                )
+            )
+
+    return check
+
+
 def valid_phone(form, field):
     try:
         number = phonenumbers.parse(field.data or "", "US")
@@ -133,9 +170,23 @@ def require_when(form, condition: bool, field, message: str) -> bool:
     return True
 
 
-def text(label, *, required=None, max_length=100, **kwargs):
+def text(label, column, *, required=None, **kwargs):
+    """A text field for `column` (a model's String column), required with the message `required`, else optional."""
     validators = [DataRequired(required)] if required else [Optional()]
-    return StringField(label, filters=[clean_text], validators=[*validators, Length(max=max_length)], **kwargs)
+    return StringField(label, validators=[*validators, fits(column)], **kwargs)
+
+
+def name_field(label, column, *, required=None):
+    """A person's name as on a passport (NAME_PATTERN), its words one space apart."""
+    validators = [DataRequired(required)] if required else [Optional()]
+    return StringField(label, filters=[single_spaces], validators=[*validators, fits(column), NAME_PATTERN])
+
+
+class IntakeForm(FlaskForm):
+    """One page of the intake."""
+
+    class Meta(TextMeta):
+        pass
 
 
 class RowForm(Form):
@@ -143,7 +194,7 @@ class RowForm(Form):
     form's, so without this WTForms' built-in messages ("Not a valid date value.") would stay English: here they come
     from the same translations FlaskForm uses (Flask-WTF's, in the request's language)."""
 
-    class Meta:
+    class Meta(TextMeta):
         def get_translations(self, form):
             if not current_app.config.get("WTF_I18N_ENABLED", True):
                 return super().get_translations(form)
@@ -154,14 +205,8 @@ class RowForm(Form):
 
 
 class OtherNameForm(RowForm):
-    given_names = StringField(
-        _l("Given names"), filters=[clean_text], validators=[Optional(), Length(max=100), NAME_PATTERN]
-    )
-    surname = StringField(
-        _l("Surname"),
-        filters=[clean_text],
-        validators=[DataRequired(_l("Enter the surname.")), Length(max=100), NAME_PATTERN],
-    )
+    given_names = name_field(_l("Given names"), OtherName.given_names)
+    surname = name_field(_l("Surname"), OtherName.surname, required=_l("Enter the surname."))
     kind = SelectField(
         _l("Kind of name"),
         choices=choices(
@@ -170,19 +215,15 @@ class OtherNameForm(RowForm):
     )
 
 
-class NamesForm(FlaskForm):
-    given_names = StringField(
+class NamesForm(IntakeForm):
+    given_names = name_field(
         _l("Given names (as on your passport)"),
-        filters=[clean_text],
-        validators=[DataRequired(_l("Enter your given names.")), Length(max=100), NAME_PATTERN],
+        ApplicantProfile.given_names,
+        required=_l("Enter your given names."),
     )
-    middle_names = StringField(
-        _l("Middle names (optional)"), filters=[clean_text], validators=[Optional(), Length(max=100), NAME_PATTERN]
-    )
-    surname = StringField(
-        _l("Surname (as on your passport)"),
-        filters=[clean_text],
-        validators=[DataRequired(_l("Enter your surname.")), Length(max=100), NAME_PATTERN],
+    middle_names = name_field(_l("Middle names (optional)"), ApplicantProfile.middle_names)
+    surname = name_field(
+        _l("Surname (as on your passport)"), ApplicantProfile.surname, required=_l("Enter your surname.")
     )
     other_names = FieldList(FormField(OtherNameForm), label=_l("Other names you have used"), max_entries=10)
 
@@ -200,12 +241,16 @@ EYE_COLORS = {  # the stored value stays English; the label is the traveler's la
 }
 
 
-class BirthForm(FlaskForm):
+class BirthForm(IntakeForm):
     date_of_birth = DateField(
         _l("Date of birth"), validators=[InputRequired(_l("Enter your date of birth as a real date.")), date_in_past]
     )
-    birth_city = text(_l("City or town of birth"), required=_l("Enter the city or town where you were born."))
-    birth_region = text(_l("State or province of birth (optional)"))
+    birth_city = text(
+        _l("City or town of birth"),
+        ApplicantProfile.birth_city,
+        required=_l("Enter the city or town where you were born."),
+    )
+    birth_region = text(_l("State or province of birth (optional)"), ApplicantProfile.birth_region)
     birth_country = SelectField(
         _l("Country of birth"), validators=[DataRequired(_l("Choose the country where you were born."))]
     )
@@ -254,7 +299,7 @@ class CitizenshipEntry(RowForm):
         self.country.choices = country_choices()
 
 
-class CitizenshipForm(FlaskForm):
+class CitizenshipForm(IntakeForm):
     citizenships = FieldList(
         FormField(CitizenshipEntry), label=_l("Countries of citizenship"), min_entries=1, max_entries=6
     )
@@ -283,7 +328,14 @@ class PassportEntry(RowForm):
             document_number(r"[A-Z0-9]{6,12}", _l("A passport number has 6 to 12 letters and digits.")),
         ],
     )
-    expires_on = DateField(_l("Expiry date"), validators=[InputRequired(_l("Enter the expiry date.")), date_in_future])
+    expires_on = DateField(
+        _l("Expiry date"),
+        validators=[
+            InputRequired(_l("Enter the expiry date.")),
+            date_in_future,
+            valid_for_at_most(PASSPORT_YEARS),
+        ],
+    )
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -294,10 +346,10 @@ class PassportEntry(RowForm):
             raise ValidationError(_l("A U.S. passport number is 9 characters: 9 digits, or a letter and 8 digits."))
 
 
-class DocumentsForm(FlaskForm):
+class DocumentsForm(IntakeForm):
     passports = FieldList(FormField(PassportEntry), label=_l("Passports"), max_entries=6)
     green_card_number = StringField(
-        _l("Permanent Resident Card number (optional)"),
+        _l("Permanent Resident Card number (if you have one)"),
         validators=[
             Optional(),
             document_number(
@@ -306,7 +358,9 @@ class DocumentsForm(FlaskForm):
             ),
         ],
     )
-    green_card_expires = DateField(_l("Card expiry date"), validators=[Optional(), date_in_future])
+    green_card_expires = DateField(
+        _l("Card expiry date"), validators=[Optional(), date_in_future, valid_for_at_most(GREEN_CARD_YEARS)]
+    )
     license_state = SelectField(_l("Driver's license: state (optional)"), validators=[Optional()])
     license_number = StringField(
         _l("Driver's license number"),
@@ -315,12 +369,40 @@ class DocumentsForm(FlaskForm):
             document_number(r"[A-Z0-9]{4,20}", _l("A license number has 4 to 20 letters and digits.")),
         ],
     )
-    license_expires = DateField(_l("License expiry date"), validators=[Optional(), date_in_future])
+    license_expires = DateField(
+        _l("License expiry date"), validators=[Optional(), date_in_future, valid_for_at_most(LICENSE_YEARS)]
+    )
     license_enhanced = BooleanField(_l("This is an Enhanced Driver's License (EDL)"))
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, holds_green_card: bool | None = None, **kwargs):
+        """`holds_green_card`: the answer on the citizenship page to "Do you hold a U.S. Permanent Resident Card?",
+        None while it is not given."""
         super().__init__(*args, **kwargs)
         self.license_state.choices = us_state_choices()
+        self.holds_green_card = holds_green_card
+
+    def green_card_agrees(self) -> bool:
+        """Whether the card's number here agrees with the citizenship page's answer; if not, says so on the number.
+        The answer decides, not the number: it is what the eligibility rules read, and the person gave it on purpose
+        to a plain question, while a number can be a mistake or a card they no longer hold (or, after a "yes", missing:
+        the card is what they bring to the interview). Taking one silently from the other would change an answer they
+        did not change, so the page says which answer it is and where to change it."""
+        has_card = bool(self.green_card_number.data)
+        if self.holds_green_card is None or has_card == self.holds_green_card or self.green_card_number.errors:
+            return True
+        message = (
+            _l(
+                "You said you hold a Permanent Resident Card (on the Citizenship page). Enter its number, or change "
+                "that answer."
+            )
+            if self.holds_green_card
+            else _l(
+                "You said you do not hold a Permanent Resident Card (on the Citizenship page). Leave this empty, or "
+                "change that answer."
+            )
+        )
+        self.green_card_number.errors = [*self.green_card_number.errors, message]
+        return False
 
     def validate(self, extra_validators=None):
         ok = super().validate(extra_validators)
@@ -336,6 +418,7 @@ class DocumentsForm(FlaskForm):
         ok &= require_when(
             self, bool(self.green_card_number.data), self.green_card_expires, _l("Enter the card's expiry date.")
         )
+        ok &= self.green_card_agrees()
         if not self.passports.entries and not self.green_card_number.data and not self.license_number.data:
             self.passports.errors = [
                 *self.passports.errors,
@@ -345,7 +428,7 @@ class DocumentsForm(FlaskForm):
         return ok
 
 
-class ContactForm(FlaskForm):
+class ContactForm(IntakeForm):
     email = StringField(
         _l("E-mail address"), validators=[DataRequired(_l("Enter your e-mail address.")), validate_email_field]
     )
@@ -359,11 +442,11 @@ class ContactForm(FlaskForm):
         choices=YES_NO,
         validators=[DataRequired(_l("Say whether your mailing address is your home address."))],
     )
-    mailing_line1 = text(_l("Mailing address line 1"), max_length=200)
-    mailing_line2 = text(_l("Mailing address line 2 (optional)"), max_length=200)
-    mailing_city = text(_l("City"))
-    mailing_region = text(_l("State, province or region"))
-    mailing_postal_code = text(_l("ZIP or postal code"), max_length=20)
+    mailing_line1 = text(_l("Mailing address line 1"), ApplicantProfile.mailing_line1)
+    mailing_line2 = text(_l("Mailing address line 2 (optional)"), ApplicantProfile.mailing_line2)
+    mailing_city = text(_l("City"), ApplicantProfile.mailing_city)
+    mailing_region = text(_l("State, province or region"), ApplicantProfile.mailing_region)
+    mailing_postal_code = text(_l("ZIP or postal code"), ApplicantProfile.mailing_postal_code)
     mailing_country = SelectField(_l("Country"), validators=[Optional()])
 
     def __init__(self, *args, **kwargs):
@@ -383,7 +466,7 @@ class ContactForm(FlaskForm):
         return ok
 
 
-class HistoryForm(FlaskForm):
+class HistoryForm(IntakeForm):
     """A page of dated periods (addresses, work and study) in the list `rows`. `born_on`, the person's date of birth
     when known, is the earliest month a period can begin or end in."""
 
@@ -413,11 +496,11 @@ class HistoryForm(FlaskForm):
 class AddressEntry(RowForm):
     from_month = MonthField(_l("From (MM/YYYY)"), validators=[month_required])
     to_month = MonthField(_l("To (MM/YYYY), or leave empty if you live there now"), validators=[month_optional])
-    line1 = text(_l("Street address"), required=_l("Enter the street address."), max_length=200)
-    line2 = text(_l("Apartment, suite (optional)"), max_length=200)
-    city = text(_l("City or town"), required=_l("Enter the city or town."))
-    region = text(_l("State, province or region"))
-    postal_code = text(_l("ZIP or postal code"), max_length=20)
+    line1 = text(_l("Street address"), AddressPeriod.line1, required=_l("Enter the street address."))
+    line2 = text(_l("Apartment, suite (optional)"), AddressPeriod.line2)
+    city = text(_l("City or town"), AddressPeriod.city, required=_l("Enter the city or town."))
+    region = text(_l("State, province or region"), AddressPeriod.region)
+    postal_code = text(_l("ZIP or postal code"), AddressPeriod.postal_code)
     country = SelectField(_l("Country"), validators=[DataRequired(_l("Choose the country."))])
 
     def __init__(self, *args, **kwargs):
@@ -456,9 +539,9 @@ class EmploymentEntry(RowForm):
         choices=choices([("", _l("Select")), *EMPLOYMENT_STATUSES]),
         validators=[DataRequired(_l("Choose what you were doing."))],
     )
-    employer = text(_l("Employer or school"), max_length=200)
-    occupation = text(_l("Job title (optional)"), max_length=200)
-    city = text(_l("City"))
+    employer = text(_l("Employer or school"), EmploymentPeriod.employer)
+    occupation = text(_l("Job title (optional)"), EmploymentPeriod.occupation)
+    city = text(_l("City"), EmploymentPeriod.city)
     country = SelectField(_l("Country"), validators=[Optional()])
     phone = StringField(_l("Employer phone (optional)"), validators=[Optional(), valid_phone])
 
@@ -493,7 +576,7 @@ class CountryEntry(RowForm):
         self.country.choices = country_choices()
 
 
-class TravelForm(FlaskForm):
+class TravelForm(IntakeForm):
     travelled = RadioField(
         _l("Have you been to any country other than the United States in the last 5 years?"),
         choices=YES_NO,
@@ -560,7 +643,15 @@ class OffenseEntry(RowForm):
         _l("Date of conviction (or of the charge)"), validators=[InputRequired(_l("Enter the date.")), date_in_past]
     )
     released_on = DateField(_l("Date released from prison or jail (if any)"), validators=[Optional(), date_in_past])
-    details = TextAreaField(_l("Details (optional)"), validators=[Optional(), Length(max=2000)])
+    details = TextAreaField(_l("Details (optional)"), validators=[Optional(), fits(OffenseDisclosure.details)])
+    born_on: dt.date | None = None  # the person's date of birth when known (given by prepare_offenses)
+
+    def validate_date(self, field):
+        """The rules count years from this date, so one before birth (a mistyped year) would decide eligibility."""
+        if field.data and self.born_on and field.data < self.born_on:
+            raise ValidationError(
+                _l("This date is before your date of birth (%(born)s). Check the date.", born=self.born_on.isoformat())
+            )
 
     def validate_released_on(self, field):
         if field.data and self.date.data and field.data < self.date.data:
@@ -606,10 +697,13 @@ def inadmissible_field():
     )
 
 
-def prepare_offenses(form) -> None:
-    """Before validation: rows left from an earlier "yes" are neither checked nor saved after a "no"."""
+def prepare_offenses(form, born_on: dt.date | None) -> None:
+    """Before validation: rows left from an earlier "yes" are neither checked nor saved after a "no", and each row
+    is given the person's date of birth (`born_on`, when known), before which none can be dated."""
     if form.has_offenses.data == "no":
         form.offenses.entries.clear()
+    for entry in form.offenses:
+        entry.form.born_on = born_on
 
 
 def offenses_listed(form) -> bool:
@@ -620,18 +714,23 @@ def offenses_listed(form) -> bool:
     return True
 
 
-class BackgroundForm(FlaskForm):
+class BackgroundForm(IntakeForm):
     has_offenses = has_offenses_field()
     offenses = offenses_field()
     customs_immigration_violation = customs_field()
     under_investigation = investigation_field()
     inadmissible_or_waiver = inadmissible_field()
     background_details = TextAreaField(
-        _l("Tell us more about any 'yes' answer"), validators=[Optional(), Length(max=4000)]
+        _l("Tell us more about any 'yes' answer"), validators=[Optional(), fits(ApplicantProfile.background_details)]
     )
 
+    def __init__(self, *args, born_on: dt.date | None = None, **kwargs):
+        """`born_on`: the person's date of birth when known (no offense can be dated before it)."""
+        super().__init__(*args, **kwargs)
+        self.born_on = born_on
+
     def validate(self, extra_validators=None):
-        prepare_offenses(self)
+        prepare_offenses(self, self.born_on)
         ok = super().validate(extra_validators) & offenses_listed(self)
         flags = (self.customs_immigration_violation, self.under_investigation, self.inadmissible_or_waiver)
         return ok & require_when(
@@ -642,16 +741,16 @@ class BackgroundForm(FlaskForm):
         )
 
 
-class GuardianForm(FlaskForm):
-    guardian_given_names = StringField(
+class GuardianForm(IntakeForm):
+    guardian_given_names = name_field(
         _l("Parent or guardian's given names"),
-        filters=[clean_text],
-        validators=[DataRequired(_l("Enter your parent or guardian's given names.")), Length(max=100), NAME_PATTERN],
+        ApplicantProfile.guardian_given_names,
+        required=_l("Enter your parent or guardian's given names."),
     )
-    guardian_surname = StringField(
+    guardian_surname = name_field(
         _l("Parent or guardian's surname"),
-        filters=[clean_text],
-        validators=[DataRequired(_l("Enter your parent or guardian's surname.")), Length(max=100), NAME_PATTERN],
+        ApplicantProfile.guardian_surname,
+        required=_l("Enter your parent or guardian's surname."),
     )
     guardian_relationship = SelectField(
         _l("Relationship"),
@@ -670,12 +769,17 @@ class GuardianForm(FlaskForm):
         _l("Parent or guardian's e-mail address"),
         validators=[DataRequired(_l("Enter their e-mail address.")), validate_email_field],
     )
+    # Only a Global Entry number means something here (BRIEF.md section 1.2): it waives a minor's Global Entry fee.
+    # A parent's PreCheck waives nothing (profiles.service.guardian_for refuses its number), but a child 17 or under
+    # travelling with them may not need PreCheck of their own, which the hint says.
     guardian_reference = StringField(
         _l("Their Global Entry application reference or Known Traveler Number (optional)"),
-        filters=[clean_text],
-        validators=[Optional(), Length(max=20)],
-        description=(
-            _l("If your parent or guardian is a Global Entry member or is applying now, you pay no Global Entry fee.")
+        validators=[Optional(), fits(ApplicantProfile.guardian_reference)],
+        description=_l(
+            "Global Entry only: if your parent or guardian is a Global Entry member or is applying now, you pay no "
+            "Global Entry fee. Their TSA PreCheck number changes nothing here. But you may not need TSA PreCheck of "
+            "your own: children 17 and under can go through the PreCheck lane with a parent or guardian who has it "
+            "(from age 13, when on the same reservation)."
         ),
     )
     consent = BooleanField(

@@ -55,6 +55,21 @@ class Step:
     save: Any  # (profile, form) -> (fields, collections) or raises ValueError(field, message)
     lists: tuple[str, ...] = ()
     store: Any = None  # (profile, by, fields, collections, today) -> None; profiles.save_step when None
+    facts: Any = None  # profile -> the form's keyword arguments: what it checks answers against (no facts when None)
+
+    def make_form(self, profile, **kwargs):
+        return self.form(**kwargs, **(self.facts(profile) if self.facts else {}))
+
+
+def _born_on(p):
+    """A history's periods and the offenses cannot start before the person was born."""
+    return {"born_on": p.date_of_birth}
+
+
+def _green_card_answer(p):
+    """The citizenship page's answer, which the card's number on the documents page must agree with (None before
+    that page is answered: it is saved with at least one citizenship)."""
+    return {"holds_green_card": bool(p.lawful_permanent_resident) if p.citizenships else None}
 
 
 def _load_names(p):
@@ -321,12 +336,12 @@ STEPS: dict[str, Step] = {
     "names": Step(f.NamesForm, _load_names, _save_names, ("other_names",)),
     "birth": Step(f.BirthForm, _load_birth, _save_birth),
     "citizenship": Step(f.CitizenshipForm, _load_citizenship, _save_citizenship, ("citizenships",)),
-    "documents": Step(f.DocumentsForm, _load_documents, _save_documents, ("passports",)),
+    "documents": Step(f.DocumentsForm, _load_documents, _save_documents, ("passports",), facts=_green_card_answer),
     "contact": Step(f.ContactForm, _load_contact, _save_contact),
-    "addresses": Step(f.AddressesForm, _load_addresses, _save_addresses, ("addresses",)),
-    "employment": Step(f.EmploymentForm, _load_employment, _save_employment, ("employment",)),
+    "addresses": Step(f.AddressesForm, _load_addresses, _save_addresses, ("addresses",), facts=_born_on),
+    "employment": Step(f.EmploymentForm, _load_employment, _save_employment, ("employment",), facts=_born_on),
     "travel": Step(f.TravelForm, _load_travel, _save_travel, ("countries",)),
-    "background": Step(f.BackgroundForm, _load_background, _save_background, ("offenses",)),
+    "background": Step(f.BackgroundForm, _load_background, _save_background, ("offenses",), facts=_born_on),
     "guardian": Step(f.GuardianForm, _load_guardian, _save_guardian, store=_store_guardian),
 }
 
@@ -360,8 +375,7 @@ def step(name: str):
     return_to = request.values.get("return_to")
     status = 200
     if request.method == "POST":
-        # a history's periods cannot start before the person was born
-        form = spec.form(born_on=profile.date_of_birth) if issubclass(spec.form, f.HistoryForm) else spec.form()
+        form = spec.make_form(profile)
         if apply_list_action(form, spec.lists, request.form.get("action", "")):
             return _render(name, form, profile, today, return_to)
         if form.validate_on_submit():
@@ -381,25 +395,29 @@ def step(name: str):
                     return redirect(url_for("portal.dashboard"))
                 gaps = _gaps_for(name, profile, today)
                 if gaps:  # saved, but the history is not whole yet: say which months are missing
-                    return _render(name, spec.form(data=spec.load(profile)), profile, today, return_to, gaps=gaps)
+                    saved = spec.make_form(profile, data=spec.load(profile))
+                    return _render(name, saved, profile, today, return_to, gaps=gaps)
                 return redirect(_next_url(profile, name, today, return_to))
         status = 400
     else:
         db.session.commit()  # a new profile is created on the first visit
-        form = spec.form(data=spec.load(profile))
+        form = spec.make_form(profile, data=spec.load(profile))
         _mark_out_of_date(name, form, profile, today)
     return _render(name, form, profile, today, return_to, status=status)
 
 
 def _mark_out_of_date(name, form, profile, today) -> None:
     """Answers saved once that no longer stand are shown with what to do, as errors on their fields: an expired
-    identity document, and countries visited answered too long ago (profiles.travel_answer_stale)."""
+    identity document, a Permanent Resident Card the citizenship answer changed against since
+    (profiles.green_card_disagrees), and countries visited answered too long ago (profiles.travel_answer_stale)."""
     if name == "documents":
         expired = _l("This document has expired. Enter a document that is still valid.")
         dates = [e.expires_on for e in form.passports] + [form.green_card_expires, form.license_expires]
         for field in dates:
             if field.data is not None and field.data <= today:
                 field.errors = [expired]
+        if profiles.green_card_disagrees(profile):
+            form.green_card_agrees()  # says which answer it is, and where to change it
     elif name == "travel" and profiles.travel_answer_stale(profile, today):
         day = profiles.saved_on(profile, "travel")
         form.travelled.errors = [

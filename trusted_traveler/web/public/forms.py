@@ -57,7 +57,7 @@ class WhichProgramForm(FlaskForm):
         self.second_citizenship.choices = country_choices(_l("No other citizenship"))
 
     def validate(self, extra_validators=None):
-        prepare_offenses(self)
+        prepare_offenses(self, self.date_of_birth.data)
         return super().validate(extra_validators) & offenses_listed(self)
 
     def facts(self) -> dict:

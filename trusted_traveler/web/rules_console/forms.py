@@ -11,7 +11,6 @@ from typing import Any
 from flask_wtf import FlaskForm
 from wtforms import (
     DateField,
-    FieldList,
     Form,
     FormField,
     HiddenField,
@@ -25,7 +24,7 @@ from wtforms.validators import DataRequired, InputRequired, Length, NumberRange,
 
 from trusted_traveler.rules.authoring import OUTCOMES, PARAMETER_TYPES
 from trusted_traveler.rules.conditions import OFFENSE_CATEGORIES
-from trusted_traveler.web.forms import SelectField, choices
+from trusted_traveler.web.forms import FieldList, SelectField, choices
 from trusted_traveler.web.intake.forms import CATEGORY_LABELS
 
 FLAGS = (
