@@ -123,3 +123,51 @@ def test_a_name_from_the_provider_longer_than_the_account_keeps_is_cut_to_fit(ap
     account = account_for_sign_in(issuer="https://idp.example.gov", subject="long", email="m@example.com", name=name)
     db.session.flush()
     assert account.display_name == name[:200]
+
+
+def _two_accounts_with_one_address():
+    """The same address signed in through two providers: two accounts, keyed by (issuer, subject)."""
+    from trusted_traveler.auth import service as accounts
+
+    create_account("shared@example.com")
+    accounts.account_for_sign_in(
+        issuer="https://idp.int.identitysandbox.gov", subject="uuid-2", email="shared@example.com"
+    )
+    db.session.commit()
+
+
+def test_a_role_is_never_granted_to_one_of_two_accounts_that_share_an_address(app, client):
+    with app.app_context():
+        create_account("boss@example.com", roles=("admin",))
+        _two_accounts_with_one_address()
+    sign_in(client, "boss@example.com")
+    response = client.post("/admin/roles", data={"email": "shared@example.com", "role": "officer"})
+    page = response.get_data(as_text=True)
+    assert response.status_code == 400
+    assert "2 accounts use the e-mail address shared@example.com" in page
+    assert "--issuer ISSUER --subject SUBJECT" in page
+    assert 'value="shared@example.com"' in page  # what was typed is kept
+    with app.app_context():
+        assert db.session.scalars(select(Account).where(Account.email == "shared@example.com")).all()
+        assert all(
+            a.role_grants == [] for a in db.session.scalars(select(Account)).all() if a.email != "boss@example.com"
+        )
+
+
+def test_the_command_line_names_the_account_when_two_share_an_address(app):
+    with app.app_context():
+        _two_accounts_with_one_address()
+    runner = app.test_cli_runner()
+    ambiguous = runner.invoke(args=["roles", "grant", "shared@example.com", "officer"])
+    assert ambiguous.exit_code != 0 and "2 accounts use the e-mail address" in ambiguous.output
+    named = ["--issuer", "https://idp.int.identitysandbox.gov", "--subject", "uuid-2"]
+    granted = runner.invoke(args=["roles", "grant", "shared@example.com", "officer", *named])
+    assert granted.exit_code == 0, granted.output
+    with app.app_context():
+        holders = db.session.scalars(select(Account).where(Account.role_grants.any())).all()
+        assert [(a.issuer, a.subject) for a in holders] == [("https://idp.int.identitysandbox.gov", "uuid-2")]
+    # only one of the two holds the role, so taking it away needs no naming
+    revoked = runner.invoke(args=["roles", "revoke", "shared@example.com", "officer"])
+    assert revoked.exit_code == 0, revoked.output
+    with app.app_context():
+        assert db.session.scalars(select(Account).where(Account.role_grants.any())).all() == []

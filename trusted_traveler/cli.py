@@ -27,10 +27,21 @@ def register_cli(app: Flask) -> None:
     roles = AppGroup("roles", help="Grant, revoke and list staff roles.")
     app.cli.add_command(roles)
 
+    account_options = (
+        click.option("--issuer", help="The sign-in provider, when two accounts share EMAIL."),
+        click.option("--subject", help="The provider's subject for the person, when two accounts share EMAIL."),
+    )
+
+    def naming_the_account(command):
+        for option in reversed(account_options):
+            command = option(command)
+        return command
+
     @roles.command("grant")
     @click.argument("email")
     @click.argument("role")
-    def grant(email: str, role: str) -> None:
+    @naming_the_account
+    def grant(email: str, role: str, issuer: str | None, subject: str | None) -> None:
         """Give EMAIL the staff ROLE (officer, supervisor, program_lead, admin)."""
         from trusted_traveler.auth import service as accounts
         from trusted_traveler.auth.roles import STAFF_ROLES, Role
@@ -39,7 +50,7 @@ def register_cli(app: Flask) -> None:
         if role not in {r.value for r in STAFF_ROLES}:
             raise click.BadParameter(f"choose one of {', '.join(r.value for r in STAFF_ROLES)}", param_hint="ROLE")
         try:
-            account = accounts.find_account_by_email(email)
+            account = accounts.find_account_by_email(email, issuer=issuer, subject=subject)
             accounts.grant_role(account, Role(role), by=None)
         except DomainError as exc:
             raise click.ClickException(exc.message) from exc
@@ -49,13 +60,14 @@ def register_cli(app: Flask) -> None:
     @roles.command("revoke")
     @click.argument("email")
     @click.argument("role")
-    def revoke(email: str, role: str) -> None:
+    @naming_the_account
+    def revoke(email: str, role: str, issuer: str | None, subject: str | None) -> None:
         """Take the staff ROLE away from EMAIL."""
         from trusted_traveler.auth import service as accounts
         from trusted_traveler.errors import DomainError
 
         try:
-            account = accounts.find_account_by_email(email)
+            account = accounts.find_account_by_email(email, issuer=issuer, subject=subject, role=role)
             accounts.revoke_role(account, role, by=None)
         except (DomainError, ValueError) as exc:
             raise click.ClickException(getattr(exc, "message", str(exc))) from exc

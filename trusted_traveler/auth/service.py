@@ -42,13 +42,32 @@ def account_for_sign_in(
     return account
 
 
-def find_account_by_email(email: str) -> Account:
-    account = db.session.scalar(
-        select(Account).where(Account.email == email.strip().lower()).order_by(Account.id).limit(1)
-    )
-    if account is None:
+def find_account_by_email(
+    email: str, *, issuer: str | None = None, subject: str | None = None, role: Role | str | None = None
+) -> Account:
+    """The one account with `email` (signed in as `issuer` and `subject`, and holding `role`, when given). Accounts
+    are keyed by the sign-in provider's (issuer, subject), so two can share an address (two providers, or a Login.gov
+    account made again); a role is never given to whichever of them happens to be older: an address that names more
+    than one account is refused until the account is named."""
+    query = select(Account).where(Account.email == email.strip().lower()).order_by(Account.id)
+    if issuer is not None:
+        query = query.where(Account.issuer == issuer)
+    if subject is not None:
+        query = query.where(Account.subject == subject)
+    if role is not None:
+        query = query.where(Account.role_grants.any(RoleGrant.role == Role(role)))
+    found = db.session.scalars(query.limit(10)).all()
+    if not found:
+        if role is not None:
+            raise NotFound(f"No account with the e-mail address {email} has the role {Role(role).value}.")
         raise NotFound(f"No account has the e-mail address {email}. The person must sign in once first.")
-    return account
+    if len(found) > 1:
+        names = "; ".join(f"issuer {a.issuer}, subject {a.subject}" for a in found)
+        raise BusinessRuleViolation(
+            f"{len(found)} accounts use the e-mail address {email} ({names}). Name the one you mean on the command "
+            f"line: flask roles grant {email} ROLE --issuer ISSUER --subject SUBJECT (or roles revoke)."
+        )
+    return found[0]
 
 
 def grant_role(account: Account, role: Role | str, *, by: Account | None, center_id: int | None = None) -> RoleGrant:

@@ -53,7 +53,7 @@ def revoke_role():
     problem = "Nothing was removed: the form was changed on the way. Use a Remove button below."
     if form.validate_on_submit() and form.role.data in {r.value for r in STAFF_ROLES}:
         try:
-            account = accounts.find_account_by_email(form.email.data)
+            account = accounts.find_account_by_email(form.email.data, role=form.role.data)
             accounts.revoke_role(account, form.role.data, by=current_user)
         except DomainError as exc:
             db.session.rollback()
