@@ -9,6 +9,7 @@ import pytest
 from sqlalchemy import event, select, text
 
 from tests.factories import create_account, create_application, sign_in
+from tests.test_faults import needs_postgres
 from trusted_traveler import create_app
 from trusted_traveler.auth.models import Account
 from trusted_traveler.auth.policy import public
@@ -130,12 +131,11 @@ def test_the_pages_people_load_all_day_end_in_commit(probe, app_ctx):
         assert ended == ["COMMIT"], page
 
 
+@needs_postgres
 def test_on_postgresql_the_statements_of_read_only_requests_stay_prepared_across_requests(probe):
     """psycopg prepares a statement the fifth time its connection runs it, and forgets them all on ROLLBACK: the same
     read five times, in five requests, is prepared only if the requests before did not end in a rollback."""
     client, _ = probe
-    if not client.application.config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql"):
-        pytest.skip("prepared statements are PostgreSQL's")
     for _ in range(6):
         assert client.get("/probe/read").status_code == 200
     assert int(client.get("/probe/prepared").get_data(as_text=True)) >= 1
