@@ -8,6 +8,7 @@ import datetime as dt
 import io
 import json
 import re
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from flask_migrate import downgrade, upgrade
@@ -222,6 +223,39 @@ def test_the_page_links_walk_through_the_results_keeping_the_filters(app, client
     assert event_ids_on(client.get(newer).get_data(as_text=True)) == event_ids_on(first)
 
 
+# Query parameters that url_for reads itself: passed on, they raise (a 500) or change the link (another scheme, a
+# fragment). A page link carries only its search form's own fields and a cursor.
+URL_FOR_KEYS = ["_method=POST", "_external=1&_scheme=javascript", "_scheme=https", "_anchor=top", "utm_source=mail"]
+
+
+def link_parts(href: str) -> tuple[str, set[str]]:
+    """A link's path and the names of its query parameters; it must be a plain same-site path (no scheme, host or
+    fragment)."""
+    parts = urlsplit(href.replace("&amp;", "&"))
+    assert (parts.scheme, parts.netloc, parts.fragment) == ("", "", ""), href
+    return parts.path, set(parse_qs(parts.query, keep_blank_values=True))
+
+
+@pytest.mark.parametrize("stray", URL_FOR_KEYS)
+def test_the_page_links_carry_only_the_search_fields(app, client, supervisor, stray):
+    with app.app_context():
+        for i in range(60):
+            add_event(object_id="TT-PAGED", at=T0 + dt.timedelta(minutes=i))
+        db.session.commit()
+    sign_in(client, supervisor)
+    response, first = page_html(client, f"?object_id=TT-PAGED&action=&{stray}")
+    assert response.status_code == 200
+    older = re.search(r'href="([^"]+)" rel="next"', first).group(1)
+    assert link_parts(older) == ("/admin/audit", {"object_id", "after"})
+    response, second = page_html(client, f"?{urlsplit(older.replace('&amp;', '&')).query}&{stray}")
+    assert response.status_code == 200
+    links = re.findall(r'class="usa-pagination__link[^"]*" href="([^"]+)"', second)
+    assert [link_parts(link) for link in links] == [
+        ("/admin/audit", {"object_id"}),
+        ("/admin/audit", {"object_id", "before"}),
+    ]
+
+
 def test_a_broken_page_link_shows_the_newest_events_instead_of_failing(app, client, supervisor):
     """An edited or truncated cursor is never a 500: the first page is shown with a note."""
     with app.app_context():
@@ -318,9 +352,10 @@ def test_the_csv_has_a_header_and_every_matching_event(app, client, supervisor):
     assert rows[1][6:9] == ["203.0.113.7", "req-0001", '{"step": 59}']
 
 
-@pytest.mark.parametrize("start", ["=", "+", "-", "@"])
+@pytest.mark.parametrize("start", ["=", "+", "-", "@", "\t", "\r", " =", "  +", "\n-", "\t@", "\u3000="])
 def test_csv_cells_that_a_spreadsheet_would_run_as_a_formula_start_with_a_quote(app, client, supervisor, start):
-    """CSV injection: a value beginning with =, +, - or @ is written with a leading single quote."""
+    """CSV injection (OWASP): a value beginning with =, +, - or @, even after whitespace a spreadsheet may trim, or
+    with a tab or a carriage return, is written with a leading single quote."""
     formula = f'{start}HYPERLINK("http://evil.example","x")'
     with app.app_context():
         add_event("profile.viewed", f"{start}type", f"{start}1+1", note=formula)

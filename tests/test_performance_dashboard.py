@@ -295,6 +295,23 @@ def test_the_table_the_csv_and_the_json_carry_the_same_numbers(client, known_dat
     assert data["soonest-appointment"]["rows"][0][3] >= 3
 
 
+def test_a_csv_cell_a_spreadsheet_would_run_as_a_formula_starts_with_a_quote(client, app):
+    """A center's name and city are typed by an administrator: in the CSV, one a spreadsheet would run as a formula
+    (CSV injection), even after a space, starts with a single quote; the JSON keeps it as it is."""
+    name = '=HYPERLINK("http://evil.example","Book now")'
+    with app.app_context():
+        center = db.session.scalars(
+            select(EnrollmentCenter).where(EnrollmentCenter.operational.is_(True)).order_by(EnrollmentCenter.id)
+        ).first()
+        center.name, center.city, state = name, " @SUM(1)", center.state
+        db.session.commit()
+    download = client.get("/dashboard/performance/soonest-appointment.csv").get_data(as_text=True)
+    (row,) = [r for r in csv.reader(io.StringIO(download)) if "HYPERLINK" in r[0]]
+    assert row[:2] == [f"'{name}", f"' @SUM(1), {state}"]
+    rows = client.get("/dashboard/performance.json").get_json()["figures"]["soonest-appointment"]["rows"]
+    assert [name, f" @SUM(1), {state}"] in [r[:2] for r in rows]
+
+
 def weekly_total(client) -> int:
     rows = client.get("/dashboard/performance.json").get_json()["figures"]["applications-per-week"]["rows"]
     return sum(sum(row[1:]) for row in rows)

@@ -8,6 +8,8 @@ from tests.factories import create_account, sign_in
 from trusted_traveler.audit.models import AuditEvent
 from trusted_traveler.auth.models import Account
 from trusted_traveler.extensions import db
+from trusted_traveler.web.auth.views import safe_next
+from trusted_traveler.web.input_guard import CONTROL_CHARACTERS
 
 
 def test_dev_sign_in_lists_the_personas_and_signs_in_a_new_traveler(app, client):
@@ -51,6 +53,52 @@ def test_dev_sign_in_rejects_a_bad_email_and_keeps_what_was_typed(client):
 def test_sign_in_does_not_follow_an_offsite_next(client):
     response = client.post("/auth/dev", data={"email": "a@example.com", "next": "//evil.example.com/x"})
     assert response.headers["Location"] == "/dashboard"
+
+
+# Ways to write an address that a browser takes off the site: it drops tabs and line breaks anywhere in an address,
+# trims control characters and spaces from its ends, and reads a backslash as a slash. Sign-in and the language
+# switch follow none of them (and no target with a control character, whitespace or a backslash at all).
+OFFSITE_NEXT = [
+    "//evil.example/x",
+    "///evil.example/x",
+    "https://evil.example/x",
+    "javascript:alert(1)",
+    "/\\evil.example",
+    "/\\/evil.example",
+    "\\/evil.example",
+    "/\t/evil.example",  # "/%09/evil.example" in the link
+    "/\r\n/evil.example",
+    "/\n/evil.example",
+    "/\x0b/evil.example",
+    "/\x1f/evil.example",
+    "/\x7f/evil.example",
+    "/\x85/evil.example",
+    "/\u2028/evil.example",
+    "/\u3000/evil.example",
+    "/ /evil.example",
+    "\t//evil.example",
+    " //evil.example",
+]
+
+
+@pytest.mark.parametrize("target", OFFSITE_NEXT)
+def test_a_disguised_offsite_next_is_refused(app, target):
+    with app.test_request_context():
+        assert safe_next(target) == "/dashboard"
+
+
+def test_a_same_site_path_is_followed_with_its_query_string(client):
+    """Percent-escapes are only text in a path or a query string: a browser does not decode them to leave the site."""
+    for target in ("/appointments/availability?state=TX&program=global_entry", "/which-program?q=%09%5C%2F%2F"):
+        response = client.post("/auth/dev", data={"email": "a@example.com", "next": target})
+        assert response.headers["Location"] == target
+
+
+@pytest.mark.parametrize("target", [t for t in OFFSITE_NEXT if not CONTROL_CHARACTERS.search(t)])
+def test_sign_in_follows_no_disguised_offsite_next(client, target):
+    """(The other control characters are refused by the form itself, as in every text field.)"""
+    response = client.post("/auth/dev", data={"email": "a@example.com", "next": target})
+    assert response.status_code == 302 and response.headers["Location"] == "/dashboard"
 
 
 def test_sign_out_ends_the_session(client):

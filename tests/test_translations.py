@@ -13,6 +13,7 @@ from babel.messages.pofile import read_po
 from flask_babel import force_locale
 
 from tests.factories import create_account, sign_in
+from tests.test_sign_in_and_roles import OFFSITE_NEXT
 
 ROOT = Path(__file__).resolve().parent.parent
 CATALOG = ROOT / "trusted_traveler/translations/es/LC_MESSAGES/messages.po"
@@ -206,6 +207,43 @@ def test_only_english_and_spanish_and_only_same_site_next(client):
     assert client.get("/language/fr").status_code == 404
     assert client.get("/language/es?next=//evil.example/").headers["Location"] == "/"
     assert client.get("/language/es?next=https://evil.example/").headers["Location"] == "/"
+
+
+@pytest.mark.parametrize("target", OFFSITE_NEXT)
+def test_the_switch_follows_no_disguised_offsite_next(client, target):
+    response = client.get("/language/es", query_string={"next": target})
+    assert response.status_code == 302 and response.headers["Location"] == "/"
+
+
+def _switch_link(html: str) -> str:
+    return re.search(r'href="([^"]*)"[^>]*hreflang="es"', html).group(1).replace("&amp;", "&")
+
+
+@pytest.mark.parametrize(
+    "page",
+    [
+        "/which-program",
+        "/appointments/availability?state=TX&program=global_entry",  # a filtered list stays filtered
+        "/appointments/availability?state=&program=precheck&x=%2F%2Fevil.example%09",
+    ],
+)
+def test_the_switch_brings_the_reader_back_to_the_same_page_with_its_query_string(client, page):
+    link = _switch_link(client.get(page).get_data(as_text=True))
+    response = client.get(link)
+    assert response.status_code == 302 and response.headers["Location"] == page
+    assert '<html lang="es">' in client.get(page).get_data(as_text=True)
+
+
+def test_an_address_whose_query_string_is_not_utf8_still_shows_the_page_and_its_switch(client):
+    """A client may send any bytes: they come back percent-encoded, as the same page, never an error."""
+    raw = "x=\xff&y=a b\\"  # as WSGI hands over the bytes 0xFF, a space and a backslash
+    response = client.get("/which-program", environ_overrides={"QUERY_STRING": raw})
+    assert response.status_code == 200
+    back = client.get(_switch_link(response.get_data(as_text=True))).headers["Location"]
+    assert back == "/which-program?x=%FF&y=a%20b%5C"
+    signed_out = client.get("/dashboard", environ_overrides={"QUERY_STRING": raw})  # sign-in comes back here too
+    assert signed_out.status_code == 302
+    assert signed_out.headers["Location"] == "/auth/sign-in?next=/dashboard?x%3D%25FF%26y%3Da%2520b%255C"
 
 
 def test_a_form_error_in_spanish(client):

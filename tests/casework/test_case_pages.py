@@ -3,6 +3,7 @@ allowed actions are offered, bad input keeps what was typed, two officers at onc
 another traveler's letters."""
 
 import datetime as dt
+import functools
 import io
 import re
 
@@ -11,12 +12,14 @@ from sqlalchemy import select
 
 from tests.factories import create_account, create_application, create_hit_case, create_profile, form_version, sign_in
 from tests.support.queries import count_queries
+from tests.test_audit_log import URL_FOR_KEYS, link_parts
 from trusted_traveler.audit.models import AuditEvent
-from trusted_traveler.casework import decisions
+from trusted_traveler.casework import decisions, queues
 from trusted_traveler.casework import service as casework
 from trusted_traveler.casework.models import Application
 from trusted_traveler.extensions import db
 from trusted_traveler.payments import service as payments
+from trusted_traveler.web.officer import views as officer_views
 
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 
@@ -214,6 +217,26 @@ def test_bad_queue_filters_get_a_message_and_the_list_still_shows(client, case):
     html = response.get_data(as_text=True)
     assert response.status_code == 200 and "Enter a number of days from 0 to 3650." in html and case in html
     assert client.get("/officer/?queue=nope").status_code == 404
+
+
+@pytest.mark.parametrize("stray", URL_FOR_KEYS)
+def test_the_queues_page_links_carry_only_the_queue_and_its_filters(client, case, app, monkeypatch, stray):
+    with app.app_context():
+        other = create_profile(create_account("second.hit@example.com"), surname="Hitman", dob=dt.date(1980, 1, 1))
+        create_application("global_entry", profile=other, submitted=True)
+        db.session.commit()
+    monkeypatch.setattr(officer_views, "list_queue", functools.partial(queues.list_queue, limit=1))  # a case a page
+    sign_in(client, "olga.officer@example.com")
+    response = client.get(f"/officer/?queue=unassigned&program=global_entry&min_days=&{stray}")
+    html = response.get_data(as_text=True)
+    assert response.status_code == 200
+    following = re.search(r'href="([^"]+)" data-testid="next-page"', html).group(1)
+    assert link_parts(following) == ("/officer/", {"queue", "program", "after"})
+    response = client.get(f"{following.replace('&amp;', '&')}&{stray}")
+    html = response.get_data(as_text=True)
+    assert response.status_code == 200
+    first = re.search(r'href="([^"]+)">First page<', html).group(1)
+    assert link_parts(first) == ("/officer/", {"queue", "program"})
 
 
 def test_the_workload_view_is_for_supervisors(client, case, app):

@@ -107,3 +107,16 @@ def test_the_program_lead_console_links_to_the_results(client, app):
         db.session.commit()
     sign_in(client, "lead@example.com")
     assert 'href="/program-lead/feedback"' in client.get("/program-lead/").get_data(as_text=True)
+
+
+def test_results_csv_cells_that_a_spreadsheet_would_run_as_a_formula_start_with_a_quote(client, app, answered):
+    """CSV injection: every text cell goes through the same guard as the audit log's download (the language is
+    recorded as the request gave it); the numbers stay numbers."""
+    with app.app_context():
+        record_response("decision", scores={"ease": 2}, language=" =1+2")
+        db.session.commit()
+    sign_in(client, "lead@example.com")
+    rows = list(csv.DictReader(io.StringIO(client.get("/program-lead/feedback.csv").get_data(as_text=True))))
+    row = next(r for r in rows if (r["touchpoint"], r["driver"]) == ("decision", "ease") and "1+2" in r["language"])
+    assert row["language"] == "' =1+2"
+    assert (row["responses"], row["answers"], row["mean"], row["disagree_2"]) == ("1", "1", "2.0", "1")

@@ -682,9 +682,27 @@ def test_unknown_parameters_are_ignored(client, slots, frozen):
     assert starts(body) == [(HIDALGO, "2026-12-03T08:15")]
 
 
-def test_an_unknown_path_under_the_api_is_a_json_404(client):
-    body = get_json(client, "/schedulerapi/nothing-here", status=404)
-    assert body["errors"]
+@pytest.mark.parametrize(
+    ("method", "url", "status"),
+    [
+        ("get", "/schedulerapi/nothing-here", 404),
+        ("get", "/schedulerapi", 404),
+        ("get", "/schedulerapi/locations/5001", 404),
+        ("options", "/schedulerapi/nothing-here", 404),
+        ("post", "/schedulerapi/slots", 405),
+        ("delete", "/schedulerapi/locations/", 405),
+    ],
+)
+def test_an_unknown_path_or_method_is_answered_like_any_other_error_of_the_api(client, method, url, status):
+    """The JSON envelope, open CORS so a browser's watcher can read why, and never kept by a cache."""
+    response = getattr(client, method)(url, headers={"Origin": "https://watcher.example"})
+    assert response.status_code == status and response.mimetype == "application/json"
+    assert response.get_json()["errors"][0]["message"]
+    assert response.headers["Access-Control-Allow-Origin"] == "*"
+    assert response.headers["Cache-Control"] == "no-store"
+    assert "Access-Control-Allow-Methods" not in response.headers  # a failed preflight is not a permission
+    if status == 405:
+        assert set(response.headers["Allow"].split(", ")) == {"GET", "HEAD", "OPTIONS"}
 
 
 # --- rate limit ----------------------------------------------------------------------------------------------------

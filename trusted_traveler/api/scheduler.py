@@ -26,9 +26,10 @@ Anonymous and read-only. Choices made where the contract is silent:
   with an empty value is malformed. Unknown parameters are ignored (watchers send extra ones). Every malformed
   parameter is named in one `400 {"errors": [{"field": ..., "message": ...}]}`.
 - HTTP: `200` answers carry `Cache-Control: public, max-age=30` and a strong `ETag` (SHA-256 of the body);
-  `If-None-Match` gives `304`. Error answers carry `Cache-Control: no-store`. CORS is open (`*`, no credentials)
-  for GET and HEAD, and preflight `OPTIONS` is answered. Each client address may make 120 requests a minute across
-  the whole API; beyond that `429` (JSON, with `Retry-After`).
+  `If-None-Match` gives `304`. Error answers carry `Cache-Control: no-store`, including an unknown path (`404`) or
+  method (`405`) under /schedulerapi, answered in the same JSON envelope with the same CORS headers. CORS is open
+  (`*`, no credentials) for GET and HEAD, and preflight `OPTIONS` is answered. Each client address may make 120
+  requests a minute across the whole API; beyond that `429` (JSON, with `Retry-After`).
 - Every answer is computed in at most three queries, with filtering, ordering and limits in SQL.
 - Each worker keeps a `200` answer for `RESPONSE_CACHE_SECONDS` (30, the `max-age` every answer already allows any
   cache; the setting SCHEDULERAPI_CACHE_SECONDS, 0 under test), keyed by path and query string, with its ETag:
@@ -290,11 +291,19 @@ def _anonymous():
     anonymous_answer()  # the same answer for everyone, kept by shared caches: never with a session cookie
 
 
-@bp.after_request
+def _ours() -> bool:
+    """This request is for this API, whether or not a route matched it: an unknown path (404) or method (405) has
+    no blueprint, so a blueprint's own after_request would not run for it."""
+    return request.path == bp.url_prefix or request.path.startswith(f"{bp.url_prefix}/")
+
+
+@bp.after_app_request
 def _headers(response):
+    if not _ours():
+        return response
     response.headers["Access-Control-Allow-Origin"] = "*"
     response.headers["Access-Control-Expose-Headers"] = EXPOSED_HEADERS
-    if request.method == "OPTIONS":
+    if request.method == "OPTIONS" and response.status_code < 400:
         requested = request.headers.get("Access-Control-Request-Headers", "").strip()
         response.headers["Access-Control-Allow-Methods"] = "GET, HEAD, OPTIONS"
         response.headers["Access-Control-Allow-Headers"] = (

@@ -9,6 +9,8 @@ from collections.abc import Iterable, Iterator
 
 from sqlalchemy import Row
 
+from trusted_traveler.spreadsheets import spreadsheet_safe
+
 HEADER = (
     "event_id",
     "when_utc",
@@ -20,13 +22,6 @@ HEADER = (
     "request_id",
     "details",
 )
-# A spreadsheet runs a cell that starts with one of these as a formula (CSV injection); OWASP adds tab and CR.
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-
-
-def spreadsheet_safe(value: str) -> str:
-    """`value`, with a leading single quote when a spreadsheet would otherwise read it as a formula."""
-    return f"'{value}" if value.startswith(FORMULA_STARTS) else value
 
 
 def csv_row(row: Row) -> tuple[str, ...]:

@@ -5,6 +5,7 @@ routes and fails when one has no policy."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from urllib.parse import quote
 
 from flask import Flask, current_app, redirect, request, url_for
 from flask_babel import gettext
@@ -46,6 +47,16 @@ def policy_of(app: Flask, endpoint: str):
     return getattr(view, POLICY_ATTR, None) or getattr(target, POLICY_ATTR, None)
 
 
+def this_page() -> str:
+    """The page asked for, as a same-site path with its query string when it has one: where sign-in and the header's
+    language switch bring the person back to. Percent-encoded again as it came (the path arrives decoded, and the
+    query string as the client's bytes, which need not be UTF-8), so it reads back as the same page and carries no
+    control character, space or backslash; `safe_next` still checks it at the other end."""
+    path = quote(request.path, safe="/:@!$&'()*+,;=~")
+    query = quote(request.query_string, safe="/?:@!$&'()*+,;=~%")
+    return f"{path}?{query}" if query else path
+
+
 def enforce_route_policy():
     if request.endpoint is None:  # no route matched: the 404/405 handlers answer
         return None
@@ -57,7 +68,7 @@ def enforce_route_policy():
     if not current_user.is_authenticated:
         if wants_json():
             return error_response(401, gettext("Sign in to use this."), code="unauthorized")
-        return redirect(url_for("auth.sign_in", next=request.full_path if request.query_string else request.path))
+        return redirect(url_for("auth.sign_in", next=this_page()))
     if policy[0] == "permission" and not all(current_user.can(p) for p in policy[1]):
         raise PermissionDenied(gettext("Your account does not have the role this page needs."))
     return None

@@ -112,6 +112,13 @@ def choices(pairs) -> list[SelectChoice]:
     return [SelectChoice(value, label) for value, label in pairs]
 
 
+def search_args(form) -> dict[str, str]:
+    """A search form's fields as they came in the query string, for the links that page through its results. Only
+    the form's own fields, and only those given: any other name could be one url_for reads itself (`_external`,
+    `_scheme`, `_anchor`, `_method`), which would give a 500 or a link to another site."""
+    return {field.name: field.raw_data[0] for field in form if field.raw_data and field.raw_data[0]}
+
+
 def country_choices(blank: str = _l("Select a country")) -> list[SelectChoice]:
     """Every country, named and sorted in the traveler's language (Babel's CLDR names; pycountry's in English)."""
     locale = get_locale()

@@ -19,7 +19,7 @@ from trusted_traveler.auth.roles import Permission
 from trusted_traveler.db import utcnow
 from trusted_traveler.extensions import db
 from trusted_traveler.web.admin import bp
-from trusted_traveler.web.forms import clean_text, validate_email_field
+from trusted_traveler.web.forms import clean_text, search_args, validate_email_field
 
 ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
@@ -103,10 +103,11 @@ class AuditSearchForm(FlaskForm):
         )
 
 
-def _page_link(**cursor: str) -> str:
-    """This search's address with a page cursor (the filters as typed, without any earlier cursor)."""
-    args = {k: v for k, v in request.args.items() if k not in ("after", "before") and v}
-    return url_for("admin.audit", **args, **cursor)
+def _page_link(form: AuditSearchForm):
+    """This search's address with a page cursor, as a function of the cursor (the filters as typed, without any
+    earlier cursor)."""
+    args = search_args(form)
+    return lambda **cursor: url_for("admin.audit", **args, **cursor)
 
 
 @bp.get("/audit")
@@ -114,7 +115,7 @@ def _page_link(**cursor: str) -> str:
 def audit():
     form = AuditSearchForm(formdata=request.args)
     if not form.validate():
-        return render_template("admin/audit.html", form=form, page=None, page_link=_page_link), 400
+        return render_template("admin/audit.html", form=form, page=None, page_link=_page_link(form)), 400
     filters = form.filters()
     after, before = Cursor.decode(request.args.get("after")), Cursor.decode(request.args.get("before"))
     stale_link = bool(request.args.get("after") or request.args.get("before")) and not (after or before)
@@ -122,7 +123,7 @@ def audit():
     where = f"after {after.encode()}" if after else f"before {before.encode()}" if before else None
     record_audit_search(filters.as_details(), by=current_user, page=where)
     db.session.commit()  # the rows are plain values, so nothing on the page is reloaded after this
-    return render_template("admin/audit.html", form=form, page=page, page_link=_page_link, stale_link=stale_link)
+    return render_template("admin/audit.html", form=form, page=page, page_link=_page_link(form), stale_link=stale_link)
 
 
 @bp.get("/audit/export.csv")
@@ -130,7 +131,7 @@ def audit():
 def audit_export():
     form = AuditSearchForm(formdata=request.args)
     if not form.validate():
-        return render_template("admin/audit.html", form=form, page=None, page_link=_page_link), 400
+        return render_template("admin/audit.html", form=form, page=None, page_link=_page_link(form)), 400
     filters = form.filters()
     record_audit_export(filters.as_details(), by=current_user)
     db.session.commit()  # recorded before the first line leaves, even if the download is cut short

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import logging
 import secrets
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlsplit
 
 from authlib.integrations.base_client.errors import OAuthError
 from flask import abort, current_app, flash, jsonify, redirect, render_template, request, session, url_for
@@ -29,8 +29,21 @@ SUBJECT_MAX = 255  # accounts.subject
 
 
 def safe_next(target: str | None) -> str:
-    """Only same-site relative paths are followed after sign-in (no open redirects)."""
-    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
+    r"""Only same-site relative paths are followed after sign-in or the language switch (no open redirects).
+
+    A browser drops tabs and line breaks anywhere in an address, trims control characters and spaces from its ends
+    and reads a backslash as a slash, so "/\t/evil.example", "/\r\n/evil.example" and "/\evil.example" all leave
+    the site. A target with any of those is refused outright, so what is checked is what a browser would follow:
+    a path starting with one slash, with no scheme and no host (urlsplit alone misses "///evil.example")."""
+    if (
+        target
+        and target.startswith("/")
+        and not target.startswith("//")
+        and target.isprintable()  # no control character (C0, DEL, C1) and no whitespace but the plain space
+        and not any(c in target for c in " \\")
+        and not (parts := urlsplit(target)).scheme
+        and not parts.netloc
+    ):
         return target
     return url_for("portal.dashboard")
 

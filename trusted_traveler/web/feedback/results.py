@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import csv
-import io
-
 from flask import Response, render_template
 
 from trusted_traveler.auth.policy import require
 from trusted_traveler.auth.roles import Permission
 from trusted_traveler.feedback import results
 from trusted_traveler.feedback.service import DRIVER_LABELS, QUESTIONS, SCALE, TOUCHPOINT_LABELS
+from trusted_traveler.spreadsheets import csv_text
 from trusted_traveler.web.feedback import bp
 
 
@@ -31,12 +29,8 @@ def results_page():
 @bp.get("/program-lead/feedback.csv")
 @require(Permission.MANAGE_RULES)
 def results_csv():
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(results.CSV_COLUMNS)
-    writer.writerows(["" if v is None else v for v in row] for row in results.csv_rows(results.summarize()))
     return Response(
-        out.getvalue(),
+        csv_text(results.CSV_COLUMNS, results.csv_rows(results.summarize())),
         mimetype="text/csv",
         headers={"Content-Disposition": 'attachment; filename="survey-results.csv"'},
     )

@@ -26,7 +26,7 @@ from trusted_traveler.db import ID_MAX, service_date, service_today
 from trusted_traveler.errors import PermissionDenied
 from trusted_traveler.extensions import db
 from trusted_traveler.scheduling.models import EnrollmentCenter
-from trusted_traveler.web.forms import choices
+from trusted_traveler.web.forms import choices, search_args
 from trusted_traveler.web.officer import bp
 from trusted_traveler.web.officer.forms import BulkAssignForm, QueueFilterForm
 from trusted_traveler.web.routing import row_id
@@ -87,7 +87,7 @@ def queues():
         )
     today = service_today()
     page = list_queue(name, officer=current_user, filters=filters, today=today, cursor=request.args.get("after"))
-    args = {k: v for k, v in request.args.items() if k not in ("after",)}
+    args = {**search_args(form), "queue": name}  # the filters as typed, never an earlier cursor
     return render_template(
         "officer/queues.html",
         queue=name,

@@ -3,9 +3,7 @@ as CSV, and all of them as JSON. Figures come from feedback.performance (stored 
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import io
 
 from flask import Response, abort, jsonify, render_template
 from flask_babel import gettext as _
@@ -16,6 +14,7 @@ from trusted_traveler.extensions import limiter
 from trusted_traveler.feedback import performance
 from trusted_traveler.feedback.performance import Figure
 from trusted_traveler.i18n import format_day
+from trusted_traveler.spreadsheets import csv_text
 from trusted_traveler.web.performance import bp
 from trusted_traveler.web.performance.charts import bar_chart, line_chart
 
@@ -141,12 +140,8 @@ def dashboard_json():
 @limiter.limit("60/minute")
 def figure_csv(key: str):
     fig = _figure_or_404(key)
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow([c.key for c in fig.columns])
-    writer.writerows(["" if v is None else v for v in row] for row in fig.rows)
     return Response(
-        out.getvalue(),
+        csv_text([c.key for c in fig.columns], fig.rows),
         mimetype="text/csv",
         headers={"Content-Disposition": f'attachment; filename="trusted-traveler-{fig.key}.csv"'},
     )
