@@ -9,11 +9,13 @@ from flask import current_app
 from sqlalchemy import func, select, text
 
 from seeds import load_all
+from seeds.rules import GLOBAL_ENTRY_RULES, PRECHECK_RULES
 from tests.factories import create_profile
 from trusted_traveler.crypto import keyring, rotate_all_document_numbers
 from trusted_traveler.extensions import db
 from trusted_traveler.profiles.models import IdentityDocument
 from trusted_traveler.programs.service import fee_for, get_program, parameter_value
+from trusted_traveler.rules.models import Rule
 from trusted_traveler.scheduling.models import EnrollmentCenter
 
 pytestmark = pytest.mark.usefixtures("app_ctx")
@@ -25,6 +27,21 @@ def test_seeding_twice_changes_nothing_the_second_time():
     second = load_all()
     assert first["personas"] == 10
     assert all(v == 0 for v in second.values()), second
+
+
+def test_every_seeded_rule_cites_the_rule_it_rests_on():
+    """BRIEF.md section 1.3: PreCheck's criminal lists follow 49 CFR 1572.103 (Parts A, B and C), Global Entry's
+    disqualifying factors are 8 CFR 235.12(b); each program's rules cite its own agency's rule, never the other's."""
+    seeded = {rule.code: rule.citation for rule in db.session.scalars(select(Rule))}
+    assert set(seeded) == {rule["code"] for rule in PRECHECK_RULES + GLOBAL_ENTRY_RULES}
+    assert all(citation and citation.strip() for citation in seeded.values()), seeded
+    assert [seeded[f"precheck.{code}"] for code in ("permanent_offense", "interim_offense", "pending_charge")] == [
+        "49 CFR 1572.103(a)",
+        "49 CFR 1572.103(b)",
+        "49 CFR 1572.103(c)",
+    ]
+    assert all(seeded[r["code"]].startswith("8 CFR 235.12(b)") for r in GLOBAL_ENTRY_RULES)
+    assert not any("8 CFR" in seeded[r["code"]] for r in PRECHECK_RULES)
 
 
 def test_at_least_25_real_centers_of_every_kind_with_valid_time_zones():

@@ -24,6 +24,7 @@ KEYWORDS = {"_": None, "_l": None, "gettext": None, "lazy_gettext": None, "ngett
 # what a traveler or the public can see.
 STAFF_TEMPLATES = ("officer/", "admin/", "rules_console/", "feedback/results.html")
 TRAVELER_MODULES = (
+    "api/eligibility.py",  # the public eligibility check: its 400's messages too
     "api/traveler.py",
     "auth/policy.py",
     "casework/decisions.py",

@@ -1,6 +1,20 @@
 """The public "Which program is right for me?" page: no sign-in, plain questions, the same rules and reasons as
 the API and the application flow."""
 
+import datetime as dt
+
+import pycountry
+import pytest
+from sqlalchemy import select
+
+from seeds.rules import GLOBAL_ENTRY_RULES, PRECHECK_RULES
+from tests.factories import create_account
+from trusted_traveler.db import service_today
+from trusted_traveler.extensions import db
+from trusted_traveler.programs.service import get_program
+from trusted_traveler.rules.conditions import US_TERRITORIES
+from trusted_traveler.rules.models import Rule, RuleSet, RuleSetVersion
+
 CLEAN = {
     "date_of_birth": "1985-03-02",
     "citizenship": "US",
@@ -72,3 +86,121 @@ def test_spanish_reasons_for_a_spanish_speaker(client):
         "/which-program", data={**CLEAN, "citizenship": "CA"}, headers={"Accept-Language": "es"}
     ).get_data(as_text=True)
     assert "NEXUS" in html and "ciudadan" in html
+
+
+# --- people from the U.S. territories -------------------------------------------------------------------------------
+
+TERRITORIES = {
+    "PR": "Puerto Rico",
+    "GU": "Guam",
+    "VI": "U.S. Virgin Islands",
+    "AS": "American Samoa",
+    "MP": "Northern Mariana Islands",
+}
+
+
+def test_the_territories_are_not_offered_as_countries_of_citizenship_and_their_people_are_told_to_choose_the_us(
+    client,
+):
+    """Puerto Rico, Guam, the U.S. Virgin Islands, the Northern Mariana Islands and American Samoa are the United
+    States: someone from there who picked their island as a "country" was told they could apply for neither."""
+    html = client.get("/which-program").get_data(as_text=True)
+    for code in US_TERRITORIES:
+        assert f'value="{code}"' not in html, code
+    assert 'value="US"' in html
+    assert (
+        "Puerto Rico, Guam, the U.S. Virgin Islands, the Northern Mariana Islands and American Samoa are part of the "
+        "United States. If you are a U.S. citizen or a U.S. national, choose United States."
+    ) in html
+
+
+@pytest.mark.parametrize("code", sorted(TERRITORIES))
+def test_a_territory_is_no_answer_to_the_citizenship_question(client, code):
+    response = client.post("/which-program", data={**CLEAN, "citizenship": code})
+    assert response.status_code == 400
+    assert 'data-testid="answer"' not in response.get_data(as_text=True)
+
+
+def test_in_spanish_the_territories_are_the_estados_unidos_too(client):
+    html = client.get("/which-program", headers={"Accept-Language": "es"}).get_data(as_text=True)
+    assert '<option value="US">Estados Unidos</option>' in html
+    for code in US_TERRITORIES:
+        assert f'value="{code}"' not in html, code
+
+
+def test_the_territories_are_one_list_with_the_us_states_and_territories_of_the_intake(app):
+    """The territories left out as countries of citizenship are the U.S. subdivisions ISO 3166-2 calls outlying
+    areas, and each of them is offered where the intake asks for a U.S. state (a driver's license's)."""
+    from trusted_traveler.web.intake.forms import us_state_choices
+
+    outlying = {
+        s.code.split("-")[1] for s in pycountry.subdivisions.get(country_code="US") if s.type == "Outlying area"
+    }
+    assert set(US_TERRITORIES) == outlying >= set(TERRITORIES)
+    with app.test_request_context("/"):
+        states = {choice.value for choice in us_state_choices()}
+    assert set(US_TERRITORIES) <= states
+
+
+# --- the rules' citations ------------------------------------------------------------------------------------------
+
+
+def test_every_reason_on_the_answer_shows_the_rule_it_rests_on(client):
+    minor = (service_today() - dt.timedelta(days=365 * 10)).isoformat()
+    data = {
+        **CLEAN,
+        "date_of_birth": minor,
+        "citizenship": "CA",
+        "customs_immigration_violation": "yes",
+        "under_investigation": "yes",
+        "inadmissible_or_waiver": "yes",
+    }
+    html = client.post("/which-program", data=data).get_data(as_text=True)
+    fired = {
+        "precheck.citizenship",
+        "global_entry.citizenship",
+        "global_entry.customs_immigration",
+        "global_entry.investigation",
+        "global_entry.inadmissible",
+        "global_entry.minor_consent",
+    }
+    for rule in PRECHECK_RULES + GLOBAL_ENTRY_RULES:
+        if rule["code"] in fired:
+            assert f"({rule['citation']})" in html, rule["code"]
+
+
+@pytest.fixture
+def uncited_rule(app):
+    """A PreCheck version in force from today whose one rule, as one written in the rules console may be, cites
+    nothing (a version someone created: the per-test cleanup removes it)."""
+    with app.app_context():
+        rule_set = db.session.scalar(select(RuleSet).where(RuleSet.program_id == get_program("precheck").id))
+        version = RuleSetVersion(
+            rule_set=rule_set,
+            number=900,
+            label="precheck-uncited",
+            status="published",
+            effective_from=service_today(),
+            published_at=dt.datetime.now(dt.UTC),
+            created_by_id=create_account("lead@example.com").id,
+        )
+        version.rules.append(
+            Rule(
+                code="test.uncited",
+                position=0,
+                condition={"field": "age", "op": "gte", "value": 0},
+                outcome="needs_review",
+                message_en="An officer looks at every application this week.",
+                message_es="Un funcionario revisa todas las solicitudes esta semana.",
+                citation=None,
+            )
+        )
+        db.session.add(version)
+        db.session.commit()
+
+
+@pytest.mark.usefixtures("uncited_rule")
+def test_a_reason_whose_rule_cites_nothing_is_shown_without_a_citation(client):
+    html = client.post("/which-program", data=CLEAN).get_data(as_text=True)
+    assert "An officer looks at every application this week." in html
+    assert "(None)" not in html

@@ -122,6 +122,13 @@ def test_other_countries_do_not_qualify_for_global_entry(client, country):
     assert outcomes(check(client, citizenships=[country])) == ("ineligible", "ineligible")
 
 
+@pytest.mark.parametrize("territory", ["PR", "GU", "VI", "AS", "MP"])
+def test_a_us_territorys_own_code_counts_as_the_united_states(client, territory):
+    """Puerto Rico, Guam, the U.S. Virgin Islands, American Samoa and the Northern Mariana Islands are the United
+    States: their people are U.S. citizens or U.S. nationals, "US" in the contract."""
+    assert check(client, citizenships=[territory]) == check(client, citizenships=["US"])
+
+
 # --- PreCheck offenses ---------------------------------------------------------------------------------------------
 
 
@@ -309,6 +316,31 @@ def test_spanish_messages_with_accept_language_es(client):
 
 
 # --- bad input -----------------------------------------------------------------------------------------------------
+
+
+def test_bad_input_is_explained_in_the_requests_language(client):
+    """The 400's messages follow Accept-Language as the reasons do; the fields named and the envelope do not change."""
+    from flask_babel import force_locale, gettext
+
+    body = {
+        "as_of": "2999-01-01",
+        "date_of_birth": None,
+        "citizenships": ["ZZ"],
+        "under_investigation": "maybe",
+        "offenses": [{"category": "x", "status": "done", "date": "2020-13-01"}, 7],
+        "nickname": "Al",
+    }
+    english = bad(client, body)
+    spanish = bad(client, body, headers={"Accept-Language": "es-MX,es;q=0.9"})
+    assert set(spanish) == set(english)
+    for field, message in english.items():
+        assert spanish[field] != message, field
+    assert "ZZ" in spanish["citizenships"] and "'x'" in spanish["offenses[0].category"]
+    with force_locale("es"):
+        assert spanish["under_investigation"] == gettext("Use true or false.")
+    assert bad(client, body, headers={"Accept-Language": "fr"}) == english
+    spanish_body = bad(client, ["not", "an", "object"], headers={"Accept-Language": "es"})
+    assert spanish_body["body"] != bad(client, ["not", "an", "object"])["body"]
 
 
 def test_missing_required_fields_are_each_named(client):

@@ -4,6 +4,7 @@ import datetime as dt
 
 import pytest
 
+from seeds.rules import PRECHECK_RULES
 from tests.factories import create_account, create_application, create_profile, sign_in
 from trusted_traveler.db import service_today
 from trusted_traveler.extensions import db
@@ -63,6 +64,39 @@ def test_an_ineligible_traveler_is_refused_with_the_reason(app, client):
     response = client.post("/api/v1/applications", json={"programs": ["global_entry"]})
     assert response.status_code == 409
     assert "NEXUS" in response.get_json()["errors"][0]["message"]
+
+
+def _spanish_speaker(app, client, email, **profile):
+    with app.app_context():
+        account = create_account(email)
+        account.preferred_language = "es"
+        create_profile(account, **profile)
+        db.session.commit()
+    sign_in(client, email)
+
+
+def test_a_spanish_speaker_is_refused_through_the_api_in_spanish_as_on_the_apply_page(app, client):
+    """Applying through the API answers in the traveler's language, the reasons included, as the apply page does:
+    the same service, in the reader's language (the reasons were English, after a Spanish first sentence)."""
+    _spanish_speaker(app, client, "carmen@example.com", citizenship="CA")
+    api = client.post("/api/v1/applications", json={"programs": ["global_entry"]})
+    assert api.status_code == 409
+    message = api.get_json()["errors"][0]["message"]
+    assert "Global Entry es para" in message and "Global Entry is for" not in message
+    page = client.post("/apply", data={"programs": ["global_entry"]}).get_data(as_text=True)
+    assert message in page
+
+
+def test_a_draft_started_through_the_api_keeps_its_reasons_in_the_travelers_language(app, client):
+    recent = service_today() - dt.timedelta(days=400)
+    felony = {"category": "other_felony", "status": "convicted", "date": recent}
+    _spanish_speaker(app, client, "mateo@example.com", offenses=[felony])
+    response = client.post("/api/v1/applications", json={"programs": ["precheck"]})
+    assert response.status_code == 201
+    (draft,) = response.get_json()
+    (reason,) = draft["eligibility"]["reasons"]
+    spanish = next(r["message_es"] for r in PRECHECK_RULES if r["code"] == "precheck.other_felony_review")
+    assert (reason["code"], reason["message"]) == ("precheck.other_felony_review", spanish)
 
 
 def test_another_travelers_application_is_not_found(app, traveler):

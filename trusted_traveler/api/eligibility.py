@@ -1,7 +1,9 @@
 """`POST /api/v1/eligibility/check` (CONTRACTS.md section 1): public, JSON in and out, no CSRF token, rate-limited.
 
-Bad input gets 400 ``{"errors": [{"field": "offenses[0].category", "message": "…"}]}`` naming every bad field.
-"""
+Bad input gets 400 ``{"errors": [{"field": "offenses[0].category", "message": "…"}]}`` naming every bad field, each
+message in the request's language (Accept-Language), as the reasons of an answer are. The messages are lazy strings,
+made into text inside `force_locale` (a message raised while loading is text at once: marshmallow splits a
+validator's message into its items unless it is a str)."""
 
 from __future__ import annotations
 
@@ -10,6 +12,9 @@ import re
 
 import pycountry
 from flask import request
+from flask_babel import LazyString, force_locale
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from marshmallow import Schema, ValidationError, fields, validate
 
 from trusted_traveler.api import bp
@@ -18,13 +23,15 @@ from trusted_traveler.auth.policy import public
 from trusted_traveler.db import service_today
 from trusted_traveler.extensions import csrf, limiter
 from trusted_traveler.i18n import browser_language
-from trusted_traveler.rules.conditions import OFFENSE_CATEGORIES, OFFENSE_STATUSES, flatten_errors
+from trusted_traveler.rules.conditions import OFFENSE_CATEGORIES, OFFENSE_STATUSES, citizenship_code, flatten_errors
 from trusted_traveler.rules.service import NoRulesInForce, check_eligibility
 
 DATE_RE = re.compile(r"\d{4}-\d{2}-\d{2}")
 MAX_OFFENSES = 100
 MAX_CITIZENSHIPS = 20
-REQUIRED = {"required": "This field is required."}
+REQUIRED = {"required": _l("This field is required."), "null": _l("This field cannot be null.")}
+TEXT = {"invalid": _l("Use a text value.")}
+UNKNOWN_FIELD = _l("Unknown field.")
 
 
 def parse_date(value) -> dt.date | None:
@@ -40,7 +47,7 @@ def parse_date(value) -> dt.date | None:
 class StrictDate(fields.Date):
     """A real calendar date written exactly as YYYY-MM-DD."""
 
-    default_error_messages = {"invalid": "Use a real date written as YYYY-MM-DD."}
+    default_error_messages = {"invalid": _l("Use a real date written as YYYY-MM-DD.")}
 
     def _deserialize(self, value, attr, data, **kwargs):
         parsed = parse_date(value)
@@ -52,7 +59,7 @@ class StrictDate(fields.Date):
 class StrictBoolean(fields.Boolean):
     """JSON true or false only (not "yes", 1 or "true")."""
 
-    default_error_messages = {"invalid": "Use true or false."}
+    default_error_messages = {"invalid": _l("Use true or false.")}
 
     def _deserialize(self, value, attr, data, **kwargs):
         if not isinstance(value, bool):
@@ -61,18 +68,28 @@ class StrictBoolean(fields.Boolean):
 
 
 class CountryCode(fields.String):
-    default_error_messages = {
-        "invalid": "Use a two-letter ISO 3166-1 country code, such as US.",
-        "unknown": "{input!r} is not a known ISO 3166-1 alpha-2 country code. Use a code such as US or MX.",
-    }
+    """A citizenship's ISO 3166-1 alpha-2 code. A U.S. territory's own code (PR, GU, VI, AS, MP, UM) is "US": its
+    people are U.S. citizens or nationals (rules.conditions.US_TERRITORIES)."""
+
+    default_error_messages = {"invalid": _l("Use a two-letter ISO 3166-1 country code, such as US.")}
 
     def _deserialize(self, value, attr, data, **kwargs):
         if not isinstance(value, str):
             raise self.make_error("invalid")
         code = value.strip().upper()
         if len(code) != 2 or pycountry.countries.get(alpha_2=code) is None:
-            raise self.make_error("unknown", input=value)
-        return code
+            raise ValidationError(
+                _(
+                    "%(code)s is not a known ISO 3166-1 alpha-2 country code. Use a code such as US or MX.",
+                    code=repr(value),
+                )
+            )
+        return citizenship_code(code)
+
+
+def offense_category(value: str) -> None:
+    if value not in OFFENSE_CATEGORIES:
+        raise ValidationError(_("%(category)s is not a known offense category.", category=repr(value)))
 
 
 def _flag(description: str, default: bool = False) -> StrictBoolean:
@@ -84,18 +101,18 @@ def _flag(description: str, default: bool = False) -> StrictBoolean:
 
 
 class OffenseSchema(Schema):
-    error_messages = {"type": "Each offense must be a JSON object.", "unknown": "Unknown field."}
+    error_messages = {"type": _l("Each offense must be a JSON object."), "unknown": UNKNOWN_FIELD}
 
     category = fields.String(
         required=True,
-        error_messages=REQUIRED,
-        validate=validate.OneOf(OFFENSE_CATEGORIES, error="{input!r} is not a known offense category."),
+        error_messages=REQUIRED | TEXT,
+        validate=offense_category,
         metadata={"enum": list(OFFENSE_CATEGORIES), "description": "offense category code (CONTRACTS.md section 1)"},
     )
     status = fields.String(
         required=True,
-        error_messages=REQUIRED,
-        validate=validate.OneOf(OFFENSE_STATUSES, error="Use 'convicted' or 'pending'."),
+        error_messages=REQUIRED | TEXT,
+        validate=validate.OneOf(OFFENSE_STATUSES, error=_l("Use 'convicted' or 'pending'.")),
         metadata={"enum": list(OFFENSE_STATUSES)},
     )
     date = StrictDate(
@@ -109,6 +126,8 @@ class OffenseSchema(Schema):
 
 
 class EligibilityCheckSchema(Schema):
+    error_messages = {"unknown": UNKNOWN_FIELD}
+
     as_of = StrictDate(
         allow_none=True,
         metadata={
@@ -120,19 +139,22 @@ class EligibilityCheckSchema(Schema):
     citizenships = fields.List(
         CountryCode(),
         required=True,
-        error_messages=REQUIRED | {"invalid": 'Give a list of country codes, such as ["US"].'},
+        error_messages=REQUIRED | {"invalid": _l('Give a list of country codes, such as ["US"].')},
         validate=validate.Length(
-            min=1, max=MAX_CITIZENSHIPS, error=f"Give between 1 and {MAX_CITIZENSHIPS} country codes."
+            min=1, max=MAX_CITIZENSHIPS, error=_l("Give between 1 and %(most)s country codes.", most=MAX_CITIZENSHIPS)
         ),
-        metadata={"description": 'ISO 3166-1 alpha-2 codes; "US" for U.S. citizens and nationals'},
+        metadata={
+            "description": 'ISO 3166-1 alpha-2 codes; "US" for U.S. citizens and nationals (a U.S. territory\'s own '
+            'code, such as "PR" or "GU", counts as "US")'
+        },
     )
     lawful_permanent_resident = _flag("Holds a U.S. Permanent Resident Card.")
     offenses = fields.List(
         fields.Nested(OffenseSchema),
         allow_none=True,
         load_default=list,
-        error_messages={"invalid": "Give a list of offense objects."},
-        validate=validate.Length(max=MAX_OFFENSES, error=f"Give at most {MAX_OFFENSES} offenses."),
+        error_messages={"invalid": _l("Give a list of offense objects.")},
+        validate=validate.Length(max=MAX_OFFENSES, error=_l("Give at most %(most)s offenses.", most=MAX_OFFENSES)),
     )
     customs_immigration_violation = _flag("Ever found in violation of customs, immigration or agriculture law.")
     under_investigation = _flag("Subject of a law-enforcement investigation, any country.")
@@ -179,32 +201,38 @@ def _sort_key(path: str):
     ]
 
 
-def _cross_field_errors(body: dict, as_of: dt.date | None, today: dt.date) -> dict[str, str]:
+def _cross_field_errors(body: dict, as_of: dt.date | None, today: dt.date) -> dict[str, LazyString]:
     """Dates in the future (as_of after today; the others after as_of) and released_on before date."""
-    errors: dict[str, str] = {}
+    errors: dict[str, LazyString] = {}
     limit = as_of or today
-    limit_text = f"the as_of date ({limit.isoformat()})" if as_of else "today"
+
+    def too_late(field: str) -> LazyString:
+        if as_of:
+            return _l("%(field)s cannot be after the as_of date (%(as_of)s).", field=field, as_of=as_of.isoformat())
+        return _l("%(field)s cannot be after today.", field=field)
+
     if as_of and as_of > today:
-        errors["as_of"] = "as_of cannot be in the future."
+        errors["as_of"] = _l("as_of cannot be in the future.")
     dob = parse_date(body.get("date_of_birth"))
     if dob and dob > limit:
-        errors["date_of_birth"] = f"date_of_birth cannot be after {limit_text}."
+        errors["date_of_birth"] = too_late("date_of_birth")
     offenses = body.get("offenses")
     for i, offense in enumerate(offenses if isinstance(offenses, list) else []):
         if not isinstance(offense, dict):
             continue
         date, released = parse_date(offense.get("date")), parse_date(offense.get("released_on"))
         if date and date > limit:
-            errors[f"offenses[{i}].date"] = f"date cannot be after {limit_text}."
+            errors[f"offenses[{i}].date"] = too_late("date")
         if released and released > limit:
-            errors[f"offenses[{i}].released_on"] = f"released_on cannot be after {limit_text}."
+            errors[f"offenses[{i}].released_on"] = too_late("released_on")
         elif released and date and released < date:
-            errors[f"offenses[{i}].released_on"] = "released_on cannot be before date."
+            errors[f"offenses[{i}].released_on"] = _l("released_on cannot be before date.")
     return errors
 
 
-def _bad_request(errors: dict[str, list[str]]):
-    return bad_request(errors, sort_key=_sort_key)
+def _bad_request(errors: dict[str, list]):
+    """400 naming every bad field; the messages (lazy strings) made into text now, in the language in force."""
+    return bad_request({field: [str(m) for m in messages] for field, messages in errors.items()}, sort_key=_sort_key)
 
 
 @csrf.exempt
@@ -222,11 +250,18 @@ def check_eligibility_view():
     """Public eligibility check, applying the published rule set in force on `as_of` (default: today, the service's
     date: U.S. Eastern time unless configured otherwise).
 
-    No sign-in and no CSRF token are needed; it changes nothing. Send `Accept-Language: es` for Spanish messages.
+    No sign-in and no CSRF token are needed; it changes nothing. Send `Accept-Language: es` for Spanish messages (the
+    reasons and, for bad input, the 400's messages).
     """
-    body = read_json_body()
+    language = browser_language(request.accept_languages)
+    with force_locale(language):
+        return _check(read_json_body(), language)
+
+
+def _check(body, language: str):
+    """The check of `body` (the request's JSON, or None), its messages in `language`."""
     if not isinstance(body, dict):
-        return _bad_request({"body": ["Send a JSON object with the fields of the eligibility check."]})
+        return _bad_request({"body": [_l("Send a JSON object with the fields of the eligibility check.")]})
     errors: dict[str, list[str]] = {}
     data = None
     try:
@@ -243,8 +278,7 @@ def check_eligibility_view():
     as_of = data.pop("as_of", None) or today
     facts = {key: value for key, value in data.items() if value is not None}
     facts["offenses"] = data.get("offenses") or []
-    language = browser_language(request.accept_languages)
     try:
         return check_eligibility(facts, as_of=as_of, language=language)
-    except NoRulesInForce as err:
-        return _bad_request({"as_of": [err.message]})
+    except NoRulesInForce:
+        return _bad_request({"as_of": [_l("No eligibility rules are in force on %(date)s.", date=as_of.isoformat())]})

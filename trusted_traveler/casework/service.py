@@ -132,6 +132,12 @@ def cannot_apply(program_name: str, reasons: list[str]) -> str:
     return " ".join([_("You cannot apply for %(program)s.", program=program_name), *reasons])
 
 
+def reader_language(language: str | None = None) -> str:
+    """`language`, or else the reader's: the language of the request (the traveler's choice, their account's, their
+    browser's; see i18n), on the web and on the API alike; English outside a request."""
+    return language or str(get_locale() or "en")
+
+
 def judge(application: Application, *, today: dt.date, by=None, language: str | None = None) -> dict:
     """Judge a draft again by the rules in force `today`, on its person's profile as it is now, and keep the answer
     (outcome, reasons, fee, rule set, date) as its eligibility snapshot: the rules run when the draft is opened, but
@@ -142,7 +148,7 @@ def judge(application: Application, *, today: dt.date, by=None, language: str | 
     if application.status != S.DRAFT:
         return application.eligibility_snapshot
     answer = check_eligibility(
-        eligibility_facts(application.profile, today), as_of=today, language=language or str(get_locale() or "en")
+        eligibility_facts(application.profile, today), as_of=today, language=reader_language(language)
     )
     result = {**answer["programs"][application.program.code], "as_of": answer["as_of"]}
     old = application.eligibility_snapshot or {}
@@ -170,7 +176,7 @@ def snapshot_reasons(program_code: str, snapshot: dict | None, language: str | N
         program_code,
         snapshot.get("reasons", []),
         as_of=dt.date.fromisoformat(snapshot["as_of"]) if snapshot.get("as_of") else service_today(),
-        language=language or str(get_locale() or "en"),
+        language=reader_language(language),
     )
 
 
@@ -207,14 +213,14 @@ def start_application(
     return application
 
 
-def program_options(profile, *, today: dt.date, language: str = "en") -> dict:
+def program_options(profile, *, today: dt.date, language: str | None = None) -> dict:
     """What each program offers this person today: the rule engine's answer (outcome, reasons, fee) and what they
     can do: `apply`, `renew`, `open` (an application is under way), `member` (renewal opens later), `included`
     (a membership they hold in another program includes this one: `included_in`, the membership), `revoked` (their
     membership of the program was revoked: no application could be approved while that stands, and the way back is
     to ask to reconsider it on `revoked_on`, the application it was decided on) or `ineligible` (with
     `application`, their draft, when they have one: it cannot be paid for or submitted as it is)."""
-    answer = check_eligibility(eligibility_facts(profile, today), as_of=today, language=language)
+    answer = check_eligibility(eligibility_facts(profile, today), as_of=today, language=reader_language(language))
     revoked_in = revocations(profile.id)
     options = {}
     for program in list_programs():
@@ -270,8 +276,12 @@ def program_options(profile, *, today: dt.date, language: str = "en") -> dict:
     return options
 
 
-def apply_for(profile, program_codes: list[str], *, by, today: dt.date, language: str = "en") -> list[Application]:
-    """Open drafts for the chosen programs (one or both), each judged by the rules in force today.
+def apply_for(
+    profile, program_codes: list[str], *, by, today: dt.date, language: str | None = None
+) -> list[Application]:
+    """Open drafts for the chosen programs (one or both), each judged by the rules in force today. The reasons (in
+    each draft's eligibility snapshot, and in the refusal) are in `language`, by default the reader's
+    (`reader_language`): the same on the web's apply page and the API's POST /applications.
 
     Raises:
         BusinessRuleViolation: a chosen program is one this person cannot apply for now (with the reason).

@@ -107,6 +107,18 @@ OTHER_OFFENSES: tuple[str, ...] = ("dui", "other_felony", "other_misdemeanor")
 OFFENSE_CATEGORIES: tuple[str, ...] = PERMANENT_OFFENSES + INTERIM_OFFENSES + OTHER_OFFENSES
 OFFENSE_STATUSES: tuple[str, ...] = ("convicted", "pending")
 
+US_TERRITORIES: tuple[str, ...] = ("AS", "GU", "MP", "PR", "UM", "VI")
+"""The U.S. territories that ISO 3166-1 also lists as countries (American Samoa, Guam, the Northern Mariana Islands,
+Puerto Rico, the Minor Outlying Islands, the U.S. Virgin Islands; pycountry's "Outlying area" subdivisions of the
+United States). They are part of the United States: their people are U.S. citizens or U.S. nationals, "US" in
+`citizenships` (CONTRACTS.md section 1), never a country of citizenship of their own."""
+
+
+def citizenship_code(code: str) -> str:
+    """The country a citizenship code stands for: a U.S. territory's code is the United States ("US")."""
+    return "US" if code in US_TERRITORIES else code
+
+
 BOOLEAN_FACTS: tuple[str, ...] = (
     "lawful_permanent_resident",
     "customs_immigration_violation",

@@ -28,6 +28,7 @@ from wtforms.widgets import Select
 
 from trusted_traveler.auth.roles import ROLE_LABELS, STAFF_ROLES
 from trusted_traveler.db import service_today
+from trusted_traveler.rules.conditions import US_TERRITORIES
 
 # Words of letters (any script's, never digits or symbols; the modifier letter ʼ is a letter), each maybe ending in a
 # period ("St. John", "J. R. R.", "J.R.R."), joined by one space, or by a hyphen or an apostrophe (' or ’) between
@@ -128,6 +129,19 @@ def country_choices(blank: str = _l("Select a country")) -> list[SelectChoice]:
         key=lambda x: x[1] if not names else unicodedata.normalize("NFKD", x[1]).casefold(),
     )
     return choices([("", blank), *countries])
+
+
+US_CITIZENSHIP_HINT = _l(
+    "Puerto Rico, Guam, the U.S. Virgin Islands, the Northern Mariana Islands and American Samoa are part of the "
+    "United States. If you are a U.S. citizen or a U.S. national, choose United States."
+)
+
+
+def citizenship_choices(blank: str = _l("Select a country")) -> list[SelectChoice]:
+    """The countries a person can be a citizen of: every country but the U.S. territories ISO 3166-1 lists too, whose
+    people are U.S. citizens or U.S. nationals and choose the United States (rules.conditions.US_TERRITORIES). Shown
+    with US_CITIZENSHIP_HINT, so someone from Puerto Rico or American Samoa knows where to look."""
+    return [choice for choice in country_choices(blank) if choice.value not in US_TERRITORIES]
 
 
 def apply_list_action(form, lists, action: str) -> bool:

@@ -38,10 +38,12 @@ from trusted_traveler.profiles.models import (
 from trusted_traveler.rules.conditions import OFFENSE_CATEGORIES
 from trusted_traveler.web.forms import (
     NAME_PATTERN,
+    US_CITIZENSHIP_HINT,
     FieldList,
     SelectField,
     TextMeta,
     choices,
+    citizenship_choices,
     country_choices,
     fits,
     single_spaces,
@@ -292,11 +294,15 @@ class BirthForm(IntakeForm):
 
 
 class CitizenshipEntry(RowForm):
-    country = SelectField(_l("Country"), validators=[DataRequired(_l("Choose a country or remove this row."))])
+    country = SelectField(
+        _l("Country"),
+        description=US_CITIZENSHIP_HINT,
+        validators=[DataRequired(_l("Choose a country or remove this row."))],
+    )
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.country.choices = country_choices()
+        self.country.choices = citizenship_choices()
 
 
 class CitizenshipForm(IntakeForm):

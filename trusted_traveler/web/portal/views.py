@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from flask import current_app, flash, redirect, render_template, request, url_for
-from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -29,10 +28,6 @@ from trusted_traveler.scheduling.lookups import describe_moment
 from trusted_traveler.scheduling.models import Slot
 from trusted_traveler.web.forms import FILES_HINT, AnswerForm, ApplyForm, AttestForm, LogoutForm, ReconsiderForm
 from trusted_traveler.web.portal import bp
-
-
-def _language() -> str:
-    return str(get_locale() or "en")
 
 
 @bp.get("/dashboard")
@@ -89,11 +84,11 @@ def apply():
     if detour:
         return detour
     today = service_today()
-    options = casework.program_options(profile, today=today, language=_language())
+    options = casework.program_options(profile, today=today)
     form = ApplyForm()
     if form.validate_on_submit():
         try:
-            casework.apply_for(profile, form.programs.data, by=current_user, today=today, language=_language())
+            casework.apply_for(profile, form.programs.data, by=current_user, today=today)
         except BusinessRuleViolation as exc:
             form.programs.errors = [exc.message]
         else:

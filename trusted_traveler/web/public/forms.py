@@ -7,7 +7,7 @@ from flask_wtf import FlaskForm
 from wtforms import DateField, RadioField
 from wtforms.validators import DataRequired, InputRequired
 
-from trusted_traveler.web.forms import SelectField, choices, country_choices
+from trusted_traveler.web.forms import US_CITIZENSHIP_HINT, SelectField, choices, citizenship_choices
 from trusted_traveler.web.intake.forms import (
     YES_NO,
     customs_field,
@@ -27,7 +27,9 @@ class WhichProgramForm(FlaskForm):
         validators=[InputRequired(_l("Enter your date of birth as a real date.")), date_in_past],
     )
     citizenship = SelectField(
-        _l("Which country are you a citizen of?"), validators=[DataRequired(_l("Choose your country of citizenship."))]
+        _l("Which country are you a citizen of?"),
+        description=US_CITIZENSHIP_HINT,
+        validators=[DataRequired(_l("Choose your country of citizenship."))],
     )
     second_citizenship = SelectField(_l("Are you a citizen of another country too? (optional)"))
     lawful_permanent_resident = RadioField(
@@ -53,8 +55,8 @@ class WhichProgramForm(FlaskForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.citizenship.choices = country_choices()
-        self.second_citizenship.choices = country_choices(_l("No other citizenship"))
+        self.citizenship.choices = citizenship_choices()
+        self.second_citizenship.choices = citizenship_choices(_l("No other citizenship"))
 
     def validate(self, extra_validators=None):
         prepare_offenses(self, self.date_of_birth.data)
