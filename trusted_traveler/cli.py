@@ -27,15 +27,10 @@ def register_cli(app: Flask) -> None:
     roles = AppGroup("roles", help="Grant, revoke and list staff roles.")
     app.cli.add_command(roles)
 
-    account_options = (
-        click.option("--issuer", help="The sign-in provider, when two accounts share EMAIL."),
-        click.option("--subject", help="The provider's subject for the person, when two accounts share EMAIL."),
-    )
-
     def naming_the_account(command):
-        for option in reversed(account_options):
-            command = option(command)
-        return command
+        """--issuer and --subject: which account is meant when two share EMAIL."""
+        command = click.option("--subject", help="The provider's subject for the person.")(command)
+        return click.option("--issuer", help="The sign-in provider the person signed in through.")(command)
 
     @roles.command("grant")
     @click.argument("email")
