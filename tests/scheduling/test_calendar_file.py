@@ -13,10 +13,12 @@ from trusted_traveler.scheduling import service as scheduling
 from trusted_traveler.scheduling.models import Appointment, Slot
 
 JFK = 8001
+# One instant for every slot in this module, so two slots made a second apart are still exactly the hours apart asked.
+BASE = dt.datetime.now(dt.UTC).replace(minute=0, second=0, microsecond=0)
 
 
 def _slot(hours: int) -> Slot:
-    slot = Slot(center_id=JFK, starts_at=dt.datetime.now(dt.UTC).replace(microsecond=0) + dt.timedelta(hours=hours))
+    slot = Slot(center_id=JFK, starts_at=BASE + dt.timedelta(hours=hours))
     db.session.add(slot)
     db.session.flush()
     return slot
