@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 import html
+import unicodedata
 
 import pytest
 from markupsafe import escape
@@ -401,6 +402,33 @@ def test_real_names_are_accepted_as_typed(app, client, surname):
     response = client.post("/profile/names", data={"given_names": "Ana María", "surname": surname})
     assert response.status_code == 302, _errors(response)
     assert _profile(app).surname == surname
+
+
+@pytest.mark.parametrize(
+    "surname",
+    [
+        "Adébáyọ̀",  # ọ̀: o, dot below, grave; NFC composes ọ and leaves the grave a combining mark
+        "Ą̃žuolas",  # Lithuanian ą̃: no composed form either
+        "प्रिया",  # Devanagari: a virama and a vowel sign
+        "สมศักดิ์",  # Thai: vowel and tone marks
+    ],
+)
+def test_letters_written_with_combining_marks_are_letters(app, client, surname):
+    """Some letters have no composed form, and whole scripts write vowels as marks on consonants: those names are
+    real names, kept as typed (composed where Unicode can)."""
+    _traveler(app, client)
+    response = client.post("/profile/names", data={"given_names": "Ana", "surname": surname})
+    assert response.status_code == 302, _errors(response)
+    assert _profile(app).surname == unicodedata.normalize("NFC", surname)
+
+
+@pytest.mark.parametrize("surname", ["\u0301Lee", "Lee-\u0301Park", "Lee \u0301", "Lee'\u0300s"])
+def test_a_combining_mark_that_follows_no_letter_is_refused(app, client, surname):
+    _traveler(app, client)
+    response = client.post("/profile/names", data={"given_names": "Ana", "surname": surname})
+    assert response.status_code == 400
+    assert "Use letters only, with spaces, hyphens or apostrophes between names." in _errors(response)
+    assert _profile(app).surname == "Rivera"
 
 
 @pytest.mark.parametrize("typed", ["St.  John", "St. \tJohn", "St.\u00a0John", "  St. John  "])

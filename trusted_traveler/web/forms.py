@@ -33,10 +33,35 @@ from trusted_traveler.rules.conditions import US_TERRITORIES
 # Words of letters (any script's, never digits or symbols; the modifier letter ʼ is a letter), each maybe ending in a
 # period ("St. John", "J. R. R.", "J.R.R."), joined by one space, or by a hyphen or an apostrophe (' or ’) between
 # letters ("O’Brien", "Mary-Jane"). A name field runs single_spaces first, so "Ana  Lee" is "Ana Lee".
-NAME_PATTERN = Regexp(
-    r"^[^\W\d_]+(?:(?:\. ?| |[\-'’])[^\W\d_]+)*\.?\Z",
-    message=_l("Use letters only, with spaces, hyphens or apostrophes between names."),
-)
+NAME_WORDS = re.compile(r"^[^\W\d_]+(?:(?:\. ?| |[\-'’])[^\W\d_]+)*\.?\Z")
+
+
+def is_name(value: str) -> bool:
+    """Whether `value` is a name as NAME_WORDS reads one, a combining mark (Unicode category M) counting as part of
+    the letter before it. Fields compose accents (NFC) first, but some letters have no composed form: Yoruba's "ọ̀"
+    (Adébáyọ̀), Lithuanian's "ą̃", and every vowel sign and virama of Devanagari or Thai (प्रिया, สมศักดิ์). A mark
+    that follows no letter (at the start, after a space or a hyphen) is refused."""
+    letters = []
+    for char in value:
+        if unicodedata.category(char).startswith("M"):
+            if not letters or not letters[-1].isalpha():
+                return False
+            continue
+        letters.append(char)
+    return NAME_WORDS.match("".join(letters)) is not None
+
+
+class NamePattern:
+    """The validator of a person's name (is_name)."""
+
+    message = _l("Use letters only, with spaces, hyphens or apostrophes between names.")
+
+    def __call__(self, form, field):
+        if not is_name(field.data or ""):
+            raise ValidationError(self.message)
+
+
+NAME_PATTERN = NamePattern()
 # The row numbers a page writes into its fields' names ("addresses-0-line1", "remove:addresses:0"): ASCII digits, and
 # no list has 1,000 rows. str.isdigit() also says yes to "²", which int() refuses, and int() refuses 4,300 digits.
 ROW_INDEX = re.compile(r"[0-9]{1,3}")
