@@ -135,3 +135,21 @@ def test_the_traveler_endpoints_are_in_the_openapi_document(client):
     paths = client.get("/api/v1/openapi.json").get_json()["paths"]
     assert {"/api/v1/profile", "/api/v1/applications", "/api/v1/applications/{reference}"} <= set(paths)
     assert "post" in paths["/api/v1/applications"]
+
+
+def test_the_messages_of_a_refused_start_are_in_the_travelers_language(app, client):
+    """A traveler who chose Spanish reads why their request was refused in Spanish; the fields named stay the
+    same, and the missing steps stay the codes `missing_steps` lists in the profile."""
+    with app.app_context():
+        create_profile(create_account("parcial@example.com"), complete=False)
+        db.session.commit()
+    sign_in(client, "parcial@example.com")
+    client.get("/language/es")
+    not_an_object = client.post("/api/v1/applications", json=["precheck"]).get_json()["errors"]
+    assert not_an_object[0]["field"] == "body"
+    assert not_an_object[0]["message"] == 'Envíe un objeto JSON como {"programs": ["precheck"]}.'
+    unfinished = client.post("/api/v1/applications", json={"programs": ["precheck"]})
+    assert unfinished.status_code == 400
+    (error,) = unfinished.get_json()["errors"]
+    missing = client.get("/api/v1/profile").get_json()["missing_steps"]
+    assert error["field"] == "programs" and error["message"] == f"Primero complete su perfil: {', '.join(missing)}."

@@ -243,7 +243,9 @@ def list_applications():
 def start_applications():
     body = read_json_body()
     if not isinstance(body, dict):
-        return bad_request({"body": ['Send a JSON object like {"programs": ["precheck"]}.']})
+        return bad_request(
+            {"body": [gettext("Send a JSON object like %(example)s.", example='{"programs": ["precheck"]}')]}
+        )
     try:
         data = ApplyRequestSchema().load(body)
     except ValidationError as err:
@@ -255,7 +257,14 @@ def start_applications():
     today = service_today()
     if not profiles.profile_complete(profile, today):
         return bad_request(
-            {"programs": ["Finish your profile first: " + ", ".join(profiles.missing_steps(profile, today))]}
+            {
+                "programs": [
+                    gettext(
+                        "Finish your profile first: %(steps)s.",
+                        steps=", ".join(profiles.missing_steps(profile, today)),
+                    )
+                ]
+            }
         )
     drafts = casework.apply_for(profile, data["programs"], by=current_user, today=today)
     db.session.commit()
