@@ -333,7 +333,9 @@ def _sibling(app) -> str:
     """A 15-year-old brother or sister with a submitted Global Entry application; returns its reference."""
     today = service_today()
     with app.app_context():
-        sister = create_profile(create_account("sister@example.com"), dob=today.replace(year=today.year - 15, day=1))
+        sister = create_profile(
+            create_account("sister@example.com"), dob=today.replace(year=today.year - 15, day=1), surname="Okoro"
+        )
         reference = create_application("global_entry", profile=sister, submitted=True).reference
         db.session.commit()
         return reference
@@ -378,7 +380,9 @@ def test_a_brother_or_sisters_application_is_refused_as_a_parent_and_waives_noth
 
 def test_a_minor_cannot_name_themself_as_their_parent_or_guardian(app, client, today):
     with app.app_context():
-        kid = create_profile(create_account("kid@example.com"), dob=today.replace(year=today.year - 12, day=1))
+        kid = create_profile(
+            create_account("kid@example.com"), dob=today.replace(year=today.year - 12, day=1), surname="Okoro"
+        )
         own = create_application("global_entry", profile=kid).reference
         db.session.commit()
     sign_in(client, "kid@example.com")

@@ -258,7 +258,7 @@ def test_a_minor_is_asked_for_a_parent_or_guardian_and_their_consent(app, client
             "guardian_reference": "TT2-ZZZZ-ZZZZ",
         },
     ).get_data(as_text=True)
-    assert "We could not find a Global Entry application or membership with that number." in html
+    assert "We could not find a Global Entry application or membership with that number and that surname." in html
 
 
 def test_an_adult_never_sees_the_guardian_step(app, client):

@@ -7,6 +7,8 @@ typed, and saves nothing; never a 500.
 4. Offenses are dated between birth and today; an expiry date is within what the document can last.
 5. Real names are accepted: periods after letters, apostrophes, hyphens, single spaces.
 6. A parent's number means something for Global Entry only, and the guardian page says what PreCheck is instead.
+7. A parent's number is matched with their surname: a wrong surname is told exactly what a number that does not
+   exist is, so the field tells nobody whose numbers exist; only with the right surname is any other reason given.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from sqlalchemy import select
 
 from tests.factories import create_account, create_application, create_profile, sign_in
 from tests.test_which_program import CLEAN
+from trusted_traveler.casework.models import Application
 from trusted_traveler.extensions import db
 from trusted_traveler.memberships.service import issue_membership
 from trusted_traveler.profiles import service as profiles
@@ -539,3 +542,132 @@ def test_the_guardian_page_says_the_number_is_for_global_entry_and_what_a_parent
         "children 17 and under can go through the PreCheck lane with a parent or guardian who has it (from age 13, "
         "when on the same reservation)."
     ) in page
+
+
+# --- 7. A parent's number is matched with their surname: no answer tells whose numbers exist -----------------------
+
+NOT_FOUND_MESSAGE = (
+    "We could not find a Global Entry application or membership with that number and that surname. Check that both "
+    "are as written on their application, or leave the number empty."
+)
+NOWHERE = "TT2-ZZZZ-ZZZZ"  # a well-formed reference no application has
+
+
+def _someones_number(app, today, holder: str) -> str:
+    """The number of someone whose surname is Okoro, and the minor's own (input@example.com, Luz Rivera, 15):
+    a Global Entry applicant's reference or member's KTN, a PreCheck member's, or a 15-year-old brother's."""
+    with app.app_context():
+        if holder == "own":
+            kid = db.session.scalars(
+                select(ApplicantProfile).where(ApplicantProfile.account.has(email="input@example.com"))
+            ).one()
+            number = create_application("global_entry", profile=kid).reference
+        else:
+            dob = today.replace(year=today.year - 15, day=1) if holder == "brother" else DOB
+            holder_profile = create_profile(create_account("holder@example.com"), surname="Okoro", dob=dob)
+            program = "precheck" if holder.startswith("precheck") else "global_entry"
+            application = create_application(program, profile=holder_profile, submitted=True)
+            number = application.reference
+            if holder.endswith("member"):
+                number = issue_membership(application, today=today).ktn
+        db.session.commit()
+        return number
+
+
+@pytest.mark.parametrize(
+    "holder", ["global_entry_applicant", "global_entry_member", "precheck_member", "brother", "own"]
+)
+def test_a_real_number_with_a_wrong_surname_is_told_exactly_what_a_number_that_does_not_exist_is(
+    app, client, today, holder
+):
+    _traveler(app, client, dob=today.replace(year=today.year - 15, day=1))
+    number = _someones_number(app, today, holder)
+    wrong = {**GUARDIAN, "guardian_surname": "Smith"}
+
+    missing = client.post("/profile/guardian", data={**wrong, "guardian_reference": NOWHERE})
+    real = client.post("/profile/guardian", data={**wrong, "guardian_reference": number})
+
+    assert (missing.status_code, real.status_code) == (400, 400)
+    assert _errors(real) == _errors(missing) == [NOT_FOUND_MESSAGE]
+    assert _profile(app).guardian_profile_id is None
+
+
+def test_a_refused_number_and_surname_keep_everything_typed_on_the_page(app, client, today):
+    _traveler(app, client, dob=today.replace(year=today.year - 15, day=1))
+    number = _someones_number(app, today, "global_entry_applicant")
+    typed = {**GUARDIAN, "guardian_surname": "O’Neil-Smith", "guardian_reference": number.lower()}
+
+    response = client.post("/profile/guardian", data=typed)
+
+    assert response.status_code == 400 and _errors(response) == [NOT_FOUND_MESSAGE]
+    page = response.get_data(as_text=True)
+    for name in ("guardian_given_names", "guardian_surname", "guardian_email", "guardian_reference"):
+        assert f'value="{escape(typed[name])}"' in page, name
+    assert '<option selected value="mother">' in page
+    assert _profile(app).guardian_surname != "O’Neil-Smith"  # nothing saved
+
+
+@pytest.mark.parametrize("typed", ["núñez-o'brien", "NUNEZ O’BRIEN", "Nunez Obrien", "Núñez-O’Brien"])
+def test_the_holders_surname_in_another_case_accents_or_spacing_links_them_and_waives_the_fee(
+    app, client, today, typed
+):
+    with app.app_context():
+        parent = create_profile(create_account("parent@example.com"), given_names="Ada", surname="Núñez-O'Brien")
+        reference = create_application("global_entry", profile=parent, submitted=True).reference
+        parent_id = parent.id
+        db.session.commit()
+    _traveler(app, client, dob=today.replace(year=today.year - 15, day=1))
+
+    response = client.post(
+        "/profile/guardian", data={**GUARDIAN, "guardian_surname": typed, "guardian_reference": reference}
+    )
+
+    assert response.status_code == 302, _errors(response)
+    assert _profile(app).guardian_profile_id == parent_id
+    assert "no fee: your parent or guardian is a member or is applying" in _text(client.get("/apply"))
+    client.post("/apply", data={"programs": ["global_entry"]})
+    with app.app_context():
+        (draft,) = db.session.scalars(
+            select(Application).where(Application.profile.has(ApplicantProfile.account.has(email="input@example.com")))
+        ).all()
+        assert (str(draft.fee), draft.fee_waiver_reason) == ("0.00", "minor_with_member_parent")
+
+
+@pytest.mark.parametrize("which", ["ktn", "reference"])
+def test_a_precheck_numbers_reason_is_given_only_with_its_holders_surname(app, client, today, which):
+    ktn, reference = _parent_with_precheck(app, today)  # Ada Okoro's
+    number = ktn if which == "ktn" else reference
+    _traveler(app, client, dob=today.replace(year=today.year - 15, day=1), email="kid@example.com")
+
+    wrong = client.post(
+        "/profile/guardian", data={**GUARDIAN, "guardian_surname": "Smith", "guardian_reference": number}
+    )
+    right = client.post(
+        "/profile/guardian", data={**GUARDIAN, "guardian_surname": "okoro", "guardian_reference": number}
+    )
+
+    assert _errors(wrong) == [NOT_FOUND_MESSAGE]
+    assert _errors(right) == [PRECHECK_NUMBER_MESSAGE]
+
+
+@pytest.mark.parametrize(
+    "typed, on_record, same",
+    [
+        ("Okoro", "Okoro", True),
+        ("OKORO", "okoro", True),
+        ("Nunez", "Núñez", True),
+        ("Nuñez", "Núñez", True),  # the accent typed as a combining mark
+        ("de la Cruz", "De La Cruz", True),
+        ("DelaCruz", "De la Cruz", True),
+        ("O'Brien", "O’Brien", True),
+        ("Smith-Jones", "Smith Jones", True),
+        ("St. John", "St John", True),
+        ("Okoro", "Okora", False),
+        ("Okoro", "Okoro-Smith", False),
+        ("", "", False),  # an empty surname matches nothing, not even an empty one
+        (None, None, False),
+        ("-", "'", False),
+    ],
+)
+def test_surnames_are_compared_whatever_their_case_accents_spaces_hyphens_and_apostrophes(typed, on_record, same):
+    assert profiles.same_surname(typed, on_record) is same

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import unicodedata
 from typing import Any
 
 from flask_babel import gettext as _
@@ -274,27 +275,46 @@ def resolve_guardian(reference: str | None) -> Membership | Application | None:
     return db.session.scalar(select(Application).where(Application.reference == normalize_reference(text)))
 
 
-def guardian_for(profile: ApplicantProfile, reference: str | None, today: dt.date) -> ApplicantProfile | None:
+def same_surname(typed: str | None, on_record: str | None) -> bool:
+    """Whether a surname someone typed is the one on record, written however: case, accents (NFKD, the marks
+    dropped), spaces, hyphens, apostrophes and dots aside, so "obrien-de la cruz" is "O’Brien De La Cruz". An empty
+    surname matches nothing."""
+    typed_key, record_key = (
+        "".join(c for c in unicodedata.normalize("NFKD", name or "").casefold() if c.isalnum())
+        for name in (typed, on_record)
+    )
+    return bool(typed_key) and typed_key == record_key
+
+
+def guardian_for(
+    profile: ApplicantProfile, reference: str | None, today: dt.date, *, surname: str | None
+) -> ApplicantProfile | None:
     """The parent or guardian a minor links by their Global Entry application reference or Known Traveler Number
-    (None for no reference). Refused (BusinessRuleViolation, with what to do) when nothing has that number, when it
-    is a TSA PreCheck one, when it is the minor's own, or when its holder is not an adult on `today`: a brother's or
-    sister's application proves no parent, and waives no fee.
+    together with their surname (None for no reference).
+
+    The number and the surname are matched together (`same_surname` with the surname on the holder's profile), and
+    when no record has that number, or its holder has another surname, the answer is one and the same: otherwise
+    anyone signed in could type numbers into the field and learn which exist, for which program, and whose holder is
+    a child. Only once both match, so the person demonstrably knows whose number it is, is it refused with the
+    reason (BusinessRuleViolation, with what to do): when it is a TSA PreCheck one, when it is the minor's own, or
+    when its holder is not an adult on `today` (a brother's or sister's application proves no parent, and waives no
+    fee).
 
     A guardian's number means something for Global Entry only (BRIEF.md section 1.2): a minor whose parent or
     guardian is a member or applying pays no Global Entry fee (guardian_is_member_or_applying). PreCheck has no such
     waiver, and a parent's PreCheck does not enrol their child: a child 17 or under may go through the PreCheck lane
     with them instead of applying (the guardian page's hint says so). So a PreCheck number, once accepted and then
     waiving nothing, is refused with the reason."""
+    if not reference:
+        return None
     record = resolve_guardian(reference)
-    if reference and record is None:
+    if record is None or not same_surname(surname, record.profile.surname):
         raise BusinessRuleViolation(
             _(
-                "We could not find a Global Entry application or membership with that number. "
-                "Check it, or leave it empty."
+                "We could not find a Global Entry application or membership with that number and that surname. "
+                "Check that both are as written on their application, or leave the number empty."
             )
         )
-    if record is None:
-        return None
     if record.program.code != "global_entry":
         raise BusinessRuleViolation(
             _(

@@ -314,7 +314,7 @@ def _load_guardian(p):
 def _save_guardian(p, form):
     reference = form.guardian_reference.data or None
     try:
-        guardian = profiles.guardian_for(p, reference, service_today())
+        guardian = profiles.guardian_for(p, reference, service_today(), surname=form.guardian_surname.data)
     except BusinessRuleViolation as exc:
         raise ValueError("guardian_reference", exc.message) from None
     return {
