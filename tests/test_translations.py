@@ -45,6 +45,8 @@ TRAVELER_MODULES = (
     "payments/sandbox.py",
     "payments/service.py",
     "privacy/service.py",
+    "profiles/history.py",
+    "profiles/service.py",
     "scheduling/capacity.py",
     "scheduling/ics.py",
     "scheduling/lookups.py",
