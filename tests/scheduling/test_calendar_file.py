@@ -13,24 +13,24 @@ from trusted_traveler.scheduling import service as scheduling
 from trusted_traveler.scheduling.models import Appointment, Slot
 
 JFK = 8001
-# One instant for every slot in this module, so two slots made a second apart are still exactly the hours apart asked.
-BASE = dt.datetime.now(dt.UTC).replace(minute=0, second=0, microsecond=0)
 
 
-def _slot(hours: int) -> Slot:
-    slot = Slot(center_id=JFK, starts_at=BASE + dt.timedelta(hours=hours))
+def _slot(now: dt.datetime, hours: int) -> Slot:
+    """A slot `hours` after `now`: slots made from one `now` are exactly the hours apart asked, however long the
+    test takes between them."""
+    slot = Slot(center_id=JFK, starts_at=now + dt.timedelta(hours=hours))
     db.session.add(slot)
     db.session.flush()
     return slot
 
 
 @pytest.fixture
-def booked(app, client):
+def booked(app, client, now):
     """A PreCheck application with an enrollment visit booked at JFK, its traveler signed in."""
     with app.app_context():
         profile = create_profile(create_account("ics@example.com"))
         application = create_application("precheck", profile=profile, submitted=True)
-        scheduling.book(application, _slot(72), by=application.profile.account, now=dt.datetime.now(dt.UTC))
+        scheduling.book(application, _slot(now, 72), by=application.profile.account, now=now)
         db.session.commit()
         reference = application.reference
     sign_in(client, "ics@example.com")
@@ -54,15 +54,13 @@ def test_the_file_defines_the_time_zone_its_times_are_in(client, booked):
     assert {component.name for component in zone.subcomponents} == {"STANDARD", "DAYLIGHT"}
 
 
-def test_a_moved_appointment_updates_the_one_already_imported(app, client, booked):
+def test_a_moved_appointment_updates_the_one_already_imported(app, client, booked, now):
     """Same UID, higher SEQUENCE: a calendar replaces the event it has instead of keeping the old time too."""
     _, _, first = _calendar(client, booked)
     assert first["SEQUENCE"] == 0
     with app.app_context():
         appointment = db.session.query(Appointment).one()
-        scheduling.reschedule(
-            appointment, _slot(96), by=appointment.application.profile.account, now=dt.datetime.now(dt.UTC)
-        )
+        scheduling.reschedule(appointment, _slot(now, 96), by=appointment.application.profile.account, now=now)
         db.session.commit()
     _, _, moved = _calendar(client, booked)
     assert moved["SEQUENCE"] == 1 and moved["UID"] == first["UID"]
