@@ -13,6 +13,7 @@ from trusted_traveler.db import service_today
 from trusted_traveler.payments import service as payments
 from trusted_traveler.profiles import service as profiles
 from trusted_traveler.programs.service import get_program
+from trusted_traveler.scheduling.slots import generate_slots
 
 _counter = itertools.count(1)
 
@@ -91,3 +92,12 @@ def sign_in(client, email: str) -> None:
     """Sign in through the development sign-in, as a person would."""
     response = client.post("/auth/dev", data={"email": email})
     assert response.status_code == 302, response.get_data(as_text=True)[:500]
+
+
+def open_day(center, after: dt.date) -> dt.date:
+    """Generate the slots of the first day on or after `after` that the center is open (not a weekend or a holiday
+    it closes on); return that day."""
+    day = after
+    while not generate_slots(center, start=day, days=1):
+        day += dt.timedelta(days=1)
+    return day

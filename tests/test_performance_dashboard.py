@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import select
 
-from tests.factories import create_account, create_application, create_officer, create_profile, sign_in
+from tests.factories import create_account, create_application, create_officer, create_profile, open_day, sign_in
 from trusted_traveler.casework import service as casework
 from trusted_traveler.casework.models import Application, StatusEvent
 from trusted_traveler.casework.references import new_reference
@@ -143,14 +143,6 @@ def test_processing_time_is_the_median_and_75th_percentile_from_submission_to_de
     figure = performance.processing_time(now)
     assert figure.rows == (("TSA PreCheck", 6, 3.0, 3.8), ("Global Entry", 4, None, None))
     assert '"submitted" status event' in figure.note and figure.enough
-
-
-def open_day(center, after: dt.date) -> dt.date:
-    """Generate the slots of the first day on or after `after` that the center is open; return that day."""
-    day = after
-    while not generate_slots(center, start=day, days=1):
-        day += DAY
-    return day
 
 
 def test_days_to_the_soonest_open_appointment_by_center(app_ctx):

@@ -8,12 +8,11 @@ import datetime as dt
 from playwright.sync_api import Page, expect
 
 from tests.browser.journeys import choose, dev_sign_in
-from tests.factories import create_account, create_application, create_profile
+from tests.factories import create_account, create_application, create_profile, open_day
 from trusted_traveler.db import service_today
 from trusted_traveler.extensions import db
 from trusted_traveler.scheduling import service as scheduling
 from trusted_traveler.scheduling.models import EnrollmentCenter, Slot
-from trusted_traveler.scheduling.slots import generate_slots
 
 
 def test_join_the_waitlist_and_take_a_freed_time(app, page: Page):
@@ -21,7 +20,7 @@ def test_join_the_waitlist_and_take_a_freed_time(app, page: Page):
         reference = create_application(
             "precheck", submitted=True, profile=create_profile(create_account("patient@example.com"))
         ).reference
-        generate_slots(db.session.get(EnrollmentCenter, 8001), start=service_today() + dt.timedelta(days=3), days=1)
+        open_day(db.session.get(EnrollmentCenter, 8001), service_today() + dt.timedelta(days=3))  # JFK: weekdays
         db.session.commit()
     dev_sign_in(page, "patient@example.com")
     page.goto(f"/applications/{reference}/appointment?state=NY")
