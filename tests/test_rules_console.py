@@ -664,6 +664,25 @@ def test_two_leads_starting_a_change_at_the_same_moment_get_one_draft_and_a_mess
     assert all("Continue the open change" in page for page in pages)
 
 
+def test_a_program_never_has_two_open_drafts_even_when_the_look_up_misses_the_first(app, leads, monkeypatch):
+    """The other order of the same moment: lead A's draft is saved before lead B reads the highest number, so B's
+    draft takes the next number and the unique number cannot catch it. The database still holds one open version
+    a program (a partial unique index): B gets the message, and the program keeps A's draft."""
+    client, lead_b = leads
+    assert client.post("/program-lead/programs/precheck/drafts").headers["Location"].endswith("precheck-draft-2")
+    monkeypatch.setattr(authoring, "open_draft", lambda program: None)  # B looked before A's draft was saved
+    refused = lead_b.post("/program-lead/programs/precheck/drafts")
+    assert refused.status_code == 302 and refused.headers["Location"] == "/program-lead/"
+    monkeypatch.undo()
+    name = "TSA PreCheck"
+    message = f"Another program lead started a change to {name} at the same moment. Continue it from the list below."
+    assert message in lead_b.get("/program-lead/").get_data(as_text=True)
+    with app.app_context():
+        assert db.session.scalars(select(RuleSetVersion.label).where(RuleSetVersion.status == "draft")).all() == [
+            "precheck-draft-2"
+        ]
+
+
 # --- Dates and values a lead cannot mean ----------------------------------------------------------------------
 
 

@@ -27,10 +27,22 @@ class RuleSetVersion(Base):
     `revision` counts the changes to what it says and to its state (rules.authoring raises it with each one): the
     console's forms carry the revision their page showed, and a save or an approval from an older page is refused
     (authoring.check_revision), as an officer's case page carries Application.version. It is also the row's version
-    counter, so of two leads saving at the same moment the second's UPDATE matches no row (StaleDataError)."""
+    counter, so of two leads saving at the same moment the second's UPDATE matches no row (StaleDataError).
+
+    A rule set has at most one open version (a draft, or one in review): the partial unique index holds it when two
+    leads start a change at the same moment, whatever numbers they gave their drafts (rules.authoring.start_draft)."""
 
     __tablename__ = "rule_set_versions"
-    __table_args__ = (UniqueConstraint("rule_set_id", "number"),)
+    __table_args__ = (
+        UniqueConstraint("rule_set_id", "number"),
+        Index(
+            "uq_rule_set_versions_open",
+            "rule_set_id",
+            unique=True,
+            sqlite_where=text("status IN ('draft', 'in_review')"),
+            postgresql_where=text("status IN ('draft', 'in_review')"),
+        ),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     rule_set_id: Mapped[int] = mapped_column(ForeignKey("rule_sets.id"), index=True)
