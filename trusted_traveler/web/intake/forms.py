@@ -783,7 +783,8 @@ class GuardianForm(IntakeForm):
         validators=[Optional(), fits(ApplicantProfile.guardian_reference)],
         description=_l(
             "Global Entry only: if your parent or guardian is a Global Entry member or is applying now, you pay no "
-            "Global Entry fee. Their TSA PreCheck number changes nothing here. But you may not need TSA PreCheck of "
+            "Global Entry fee. We look for their number together with the surname above, as written on their "
+            "application. Their TSA PreCheck number changes nothing here. But you may not need TSA PreCheck of "
             "your own: children 17 and under can go through the PreCheck lane with a parent or guardian who has it "
             "(from age 13, when on the same reservation)."
         ),
