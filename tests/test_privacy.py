@@ -152,6 +152,34 @@ def test_a_traveler_deletes_their_own_draft_but_not_a_submitted_application(app,
         assert deleted.object_id == two_travelers["draft"]
 
 
+def test_the_export_holds_what_the_traveler_wrote_and_the_letters_explanation_but_no_officers_note(
+    app, client, two_travelers
+):
+    """Asking for reconsideration, the traveler's own words are kept only on the status history, and the officer's
+    explanation is part of the letter the traveler reads: both are theirs. An officer's working note is not."""
+    from sqlalchemy import select
+
+    from trusted_traveler.casework import decisions
+    from trusted_traveler.casework.models import Application
+
+    with app.app_context():
+        application = db.session.scalar(select(Application).where(Application.reference == two_travelers["submitted"]))
+        officer, traveler = create_account("olga.officer@example.com"), application.profile.account
+        decisions.answer_info_request(application, by=traveler, answer="Attached.")
+        decisions.deny(application, by=officer, reason_codes=["not_low_risk"], note="The court record was not sent.")
+        decisions.request_reconsideration(application, by=traveler, statement="I was in hospital.")
+        decisions.reopen_for_review(application, by=officer, note="Internal: check the hospital record.")
+        db.session.commit()
+    sign_in(client, EMAIL)
+    response = client.get("/privacy/my-data.json")
+    submitted = next(a for a in response.get_json()["applications"] if a["reference"] == two_travelers["submitted"])
+    [letter] = submitted["letters"]
+    assert letter["explanation"] == "The court record was not sent."
+    statements = [e["your_statement"] for e in submitted["status_history"] if "your_statement" in e]
+    assert statements == ["I was in hospital."]
+    assert "Internal: check the hospital record." not in response.get_data(as_text=True)
+
+
 @pytest.mark.csrf
 def test_deleting_a_draft_needs_the_forms_csrf_token(client, two_travelers):
     sign_in_response = client.get("/auth/dev")  # CSRF is on: sign in through the form's token

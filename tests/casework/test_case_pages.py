@@ -132,6 +132,32 @@ def test_the_traveler_answers_in_the_portal_with_a_file_and_the_officer_sees_it(
     assert download.data == PDF and download.headers["Cache-Control"] == "no-store"
 
 
+def test_every_file_sent_with_an_answer_reaches_the_officer_under_a_name_that_can_be_stored_and_read(
+    client, case, app, today, monkeypatch
+):
+    """A name holding NUL was an error page on PostgreSQL (and a control character was kept on SQLite), and a file
+    sent without a name was dropped without a word while the answer went through."""
+    monkeypatch.setitem(app.config, "PROPAGATE_EXCEPTIONS", False)  # as in production: an escaped error is a 500
+    with app.app_context():
+        application = db.session.scalar(select(Application).where(Application.reference == case))
+        officer = create_account("olga.officer@example.com")
+        decisions.request_info(
+            application, by=officer, message="Send the record.", due_on=today + dt.timedelta(days=10), today=today
+        )
+        db.session.commit()
+    sign_in(client, "hit@example.com")
+    files = [(io.BytesIO(PDF), "scans/court\x00record.pdf"), (io.BytesIO(PDF), "")]
+    response = client.post(
+        f"/applications/{case}/answer",
+        data={"answer": "Both pages.", "files": files},
+        content_type="multipart/form-data",
+    )
+    assert response.status_code == 302
+    with app.app_context():
+        application = db.session.scalar(select(Application).where(Application.reference == case))
+        assert [d.filename for d in application.documents] == ["courtrecord.pdf", "file"]
+
+
 def test_when_two_officers_act_at_once_the_second_is_told_and_sees_the_new_state(client, case, app):
     with app.app_context():
         create_account("second.officer@example.com", roles=("officer",))
@@ -172,6 +198,23 @@ def test_a_denial_needs_a_reason_then_gives_the_traveler_a_letter_and_a_pdf_nobo
     assert client.get(letter_url + ".pdf").status_code == 404
 
 
+def test_an_explanation_of_only_spaces_puts_no_empty_officer_adds_line_in_the_letter(client, case, app):
+    sign_in(client, "olga.officer@example.com")
+    version = form_version(client.get(f"/officer/cases/{case}").get_data(as_text=True))
+    response = client.post(
+        f"/officer/cases/{case}/decide/deny",
+        data={"version": version, "reason_codes": ["criminal_history"], "note": "  \r\n  "},
+    )
+    assert response.status_code == 302
+    with app.app_context():
+        [letter] = db.session.scalar(select(Application).where(Application.reference == case)).letters
+        assert letter.note is None
+    sign_in(client, "hit@example.com")
+    page = client.get(f"/applications/{case}").get_data(as_text=True)
+    letter_url = re.search(r'href="(/applications/[^"]+/letters/\d+)"', page).group(1)
+    assert "The officer adds" not in client.get(letter_url).get_data(as_text=True)
+
+
 def test_reconsideration_with_an_empty_statement_is_refused_then_reopens_the_case(client, case, app):
     with app.app_context():
         application = db.session.scalar(select(Application).where(Application.reference == case))
@@ -186,6 +229,26 @@ def test_reconsideration_with_an_empty_statement_is_refused_then_reopens_the_cas
         content_type="multipart/form-data",
     )
     assert "Reconsideration requested" in client.get(f"/applications/{case}").get_data(as_text=True)
+
+
+def test_a_request_refused_for_its_text_says_the_files_chosen_with_it_were_not_sent(client, case, app):
+    """A browser cannot give back the files a person chose: the page says so, beside their field, or they were lost
+    without a word when only the statement was missing."""
+    with app.app_context():
+        application = db.session.scalar(select(Application).where(Application.reference == case))
+        decisions.deny(application, by=create_account("olga.officer@example.com"), reason_codes=["not_low_risk"])
+        db.session.commit()
+    sign_in(client, "hit@example.com")
+    refused = client.post(
+        f"/applications/{case}/reconsideration",
+        data={"statement": "", "files": (io.BytesIO(PDF), "dismissal.pdf")},
+        content_type="multipart/form-data",
+    )
+    html = refused.get_data(as_text=True)
+    assert refused.status_code == 400 and "Tell us why we should look at your case again." in html
+    assert '<a class="usa-link" href="#reconsider-files">Your files were not sent. Choose them again.</a>' in html
+    without_files = client.post(f"/applications/{case}/reconsideration", data={"statement": ""})
+    assert "Your files were not sent" not in without_files.get_data(as_text=True)
 
 
 def test_queues_list_unassigned_cases_and_bulk_assignment_checks_each_row(client, case, app):

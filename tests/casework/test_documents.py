@@ -58,3 +58,20 @@ def test_size_count_and_empty_files_get_specific_messages():
     with pytest.raises(BusinessRuleViolation, match="empty"):
         check_files([("blank.pdf", b"")])
     assert check_files([("", b"")]) == []  # an unused file input
+
+
+def test_a_files_name_is_kept_without_the_characters_that_hide_what_it_says():
+    """NUL cannot be stored by PostgreSQL (an error page), and control or format characters hide the name from the
+    officer reading it (a right-to-left override shows "\u202ecod.pdf" as "fdp.doc"): they are left out, other white
+    space becomes a space. A name that was only a folder or only spaces is "file"."""
+    names = ["court\x00record.pdf", "scan\x07\u202e.pdf", "two\tparts\u00a0here.pdf", "C:\\Users\\me\\", "   "]
+    assert [f.filename for f in check_files([(name, PDF) for name in names])] == [
+        "courtrecord.pdf",
+        "scan.pdf",
+        "two parts here.pdf",
+        "file",
+        "file",
+    ]
+    assert [f.filename for f in check_files([("", PDF)])] == ["file"]  # bytes without a name are still a file
+    [long] = check_files([("x" * 600 + ".pdf", PDF)])
+    assert long.filename == "x" * 200

@@ -56,8 +56,23 @@ def _megabytes(size: int) -> str:
     return format(size / 1024 / 1024, ".1f")
 
 
+MAX_NAME = 200  # characters of a file's name kept (the column holds 255)
+
+
+def _shown_name(name: str) -> str:
+    """The name a file is kept and shown under: the last part of what the browser sent (some send the whole path),
+    without the characters that cannot be shown. A control character (NUL, which PostgreSQL cannot store, among them)
+    or a format character (a right-to-left override shows "\\u202ecod.pdf" as "fdp.doc") hides what the name says
+    from the officer reading it: other white space becomes a plain space and the rest is left out. At most MAX_NAME
+    characters; "file" when nothing is left (a name that was only a folder, or only spaces)."""
+    last = (name or "").rsplit("/", 1)[-1].rsplit("\\", 1)[-1]
+    visible = "".join(ch if ch.isprintable() else " " if ch.isspace() else "" for ch in last)
+    return visible.strip()[:MAX_NAME].strip() or "file"
+
+
 def check_files(files: list[tuple[str, bytes]]) -> list[CheckedFile]:
-    """Check uploads (name, bytes); empty file inputs are skipped.
+    """Check uploads (name, bytes); empty file inputs (no name, no bytes) are skipped, and a file is kept under its
+    `_shown_name`.
 
     Raises:
         BusinessRuleViolation: too many files, a file too large or empty, or a type we do not accept (saying which).
@@ -79,7 +94,7 @@ def check_files(files: list[tuple[str, bytes]]) -> list[CheckedFile]:
         )
     checked = []
     for name, data in files:
-        shown = (name or "file").rsplit("/", 1)[-1].rsplit("\\", 1)[-1][:200]
+        shown = _shown_name(name)
         if not data:
             raise BusinessRuleViolation(_("%(name)s is empty. Choose the file again.", name=shown))
         if len(data) > MAX_BYTES:

@@ -1,8 +1,9 @@
 """Everything we hold about a traveler, for them to download, and deleting a draft they no longer want.
 
 The export is the traveler's own records only: account, profile (with their own document numbers), applications
-with the status history, requests for information and letters they were sent, the files they uploaded (names, not
-contents), their appointments and waitlist places, their survey answers, payments, memberships and notifications.
+with the status history (and what the traveler wrote asking for reconsideration), requests for information and
+letters they were sent (the officer's explanation included), the files they uploaded (names, not contents), their
+appointments and waitlist places, their survey answers, payments, memberships and notifications.
 It never holds officer-only matter: vetting results, officers' notes and identities, assignment or priority. Both
 actions are audited; the export reads a fixed number of statements whatever the number of applications. Submitted
 applications are kept under the records-retention rules, so only drafts can go.
@@ -106,7 +107,7 @@ def export_for(account, *, today: dt.date | None = None) -> dict[str, Any]:
             .order_by(Application.id)
         ).all()
         theirs = _theirs(a.id for a in applications)
-        data["applications"] = [_application(a, theirs) for a in applications]
+        data["applications"] = [_application(a, theirs, account.id) for a in applications]
         data["memberships"] = [
             {
                 "known_traveler_number": m.ktn,
@@ -149,7 +150,7 @@ def _theirs(application_ids) -> dict[str, dict[int, list]]:
     return found
 
 
-def _application(application: Application, theirs: dict[str, dict[int, list]]) -> dict[str, Any]:
+def _application(application: Application, theirs: dict[str, dict[int, list]], account_id: int) -> dict[str, Any]:
     return {
         "reference": application.reference,
         "program": application.program.code,
@@ -165,14 +166,21 @@ def _application(application: Application, theirs: dict[str, dict[int, list]]) -
         # the profile as it was when the application was submitted, and the rules' answer after a later change
         "profile_as_submitted": application.submitted_profile,
         "eligibility_after_a_change": application.eligibility_now,
-        # the history of statuses, without who acted or their notes (officers' working papers)
-        "status_history": [{"status": e.to_status, "at": e.created_at} for e in application.events],
+        # the history of statuses, without who acted or officers' notes (their working papers); what the traveler
+        # wrote with a step of their own (asking for reconsideration, answering a determination) is theirs
+        "status_history": [
+            {"status": e.to_status, "at": e.created_at}
+            | ({"your_statement": e.note} if e.note and e.actor_id == account_id else {})
+            for e in application.events
+        ],
         "information_requests": [
             {"message": r.message, "due_on": r.due_on, "answer": r.answer, "answered_at": r.answered_at}
             for r in application.info_requests
         ],
         "letters": [
-            {"kind": x.kind, "reason_codes": x.reason_codes, "issued_at": x.issued_at} for x in application.letters
+            # the officer's explanation is part of the letter the traveler reads
+            {"kind": x.kind, "reason_codes": x.reason_codes, "explanation": x.note, "issued_at": x.issued_at}
+            for x in application.letters
         ],
         "files_uploaded": [
             {"filename": d.filename, "purpose": d.purpose, "size_bytes": d.size_bytes, "uploaded_at": d.created_at}

@@ -216,7 +216,8 @@ class ActionForm(FlaskForm):
     """A button that changes something: CSRF plus the version the person saw (optimistic locking)."""
 
     version = HiddenField(validators=[DataRequired()])
-    note = TextAreaField(_l("Note (optional)"), validators=[Optional(), Length(max=2000)])
+    # a note of only spaces is none: the letter said "The officer adds:" over nothing
+    note = TextAreaField(_l("Note (optional)"), filters=[text_or_none], validators=[Optional(), Length(max=2000)])
 
 
 FILES_HINT = _l("PDF, Word (DOCX), PNG or JPEG. Up to 5 files, 5 MB each and 9 MB in all.")

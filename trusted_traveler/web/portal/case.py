@@ -21,13 +21,17 @@ from trusted_traveler.web.portal.views import application_page
 
 
 def _uploads(form) -> list[tuple[str, bytes]]:
-    return [(f.filename or "", f.read()) for f in request.files.getlist(form.files.name) if f and f.filename]
+    """Every file part sent: which are unused inputs (no name, no bytes) is casework.documents' to say, so a file
+    sent without a name is checked, not dropped."""
+    return [(f.filename or "", f.read()) for f in request.files.getlist(form.files.name)]
 
 
 def _respond(reference: str, form_name: str, form, action, done: str):
     application = casework.get_application_for_traveler(reference, current_user)
     if not form.validate_on_submit():
-        return application_page(application, 400, **{form_name: form})
+        # a browser cannot give back the files chosen: the page says so beside their field
+        chosen = any(name or data for name, data in _uploads(form))
+        return application_page(application, 400, files_again=chosen, **{form_name: form})
     try:
         action(application, form)
     except BusinessRuleViolation as exc:
