@@ -97,7 +97,8 @@ def test_an_upload_over_the_request_limit_gets_the_too_large_page_in_the_travele
     assert "Cerrar sesión" in html  # the page's whole header, its sign-out form included
 
 
-def test_the_traveler_answers_in_the_portal_with_a_file_and_the_officer_sees_it(client, case, app, today):
+def _officer_asks_for_the_record(app, case, today):
+    """Officer Olga asks the traveler of `case` to "Send the record." within ten days."""
     with app.app_context():
         application = db.session.scalar(select(Application).where(Application.reference == case))
         officer = create_account("olga.officer@example.com")
@@ -105,6 +106,10 @@ def test_the_traveler_answers_in_the_portal_with_a_file_and_the_officer_sees_it(
             application, by=officer, message="Send the record.", due_on=today + dt.timedelta(days=10), today=today
         )
         db.session.commit()
+
+
+def test_the_traveler_answers_in_the_portal_with_a_file_and_the_officer_sees_it(client, case, app, today):
+    _officer_asks_for_the_record(app, case, today)
     sign_in(client, "hit@example.com")
     page = client.get(f"/applications/{case}").get_data(as_text=True)
     assert "Send the record." in page and "Answer by" in page
@@ -138,13 +143,7 @@ def test_every_file_sent_with_an_answer_reaches_the_officer_under_a_name_that_ca
     """A name holding NUL was an error page on PostgreSQL (and a control character was kept on SQLite), and a file
     sent without a name was dropped without a word while the answer went through."""
     monkeypatch.setitem(app.config, "PROPAGATE_EXCEPTIONS", False)  # as in production: an escaped error is a 500
-    with app.app_context():
-        application = db.session.scalar(select(Application).where(Application.reference == case))
-        officer = create_account("olga.officer@example.com")
-        decisions.request_info(
-            application, by=officer, message="Send the record.", due_on=today + dt.timedelta(days=10), today=today
-        )
-        db.session.commit()
+    _officer_asks_for_the_record(app, case, today)
     sign_in(client, "hit@example.com")
     files = [(io.BytesIO(PDF), "scans/court\x00record.pdf"), (io.BytesIO(PDF), "")]
     response = client.post(
