@@ -274,3 +274,43 @@ def test_the_export_reads_the_same_statements_for_one_application_or_two(app, cl
         assert len(data["applications"]) == applications and len(data["payments"]) == applications
         counts.append(len(seen))
     assert counts[0] == counts[1], counts
+
+
+def test_a_draft_named_in_a_survey_answer_can_still_be_deleted(app, client, two_travelers, monkeypatch):
+    """A survey linked to a draft (the traveler came from it and chose to identify) kept a reference to it, and
+    deleting the draft broke that reference: an error page on PostgreSQL. The answers stay, without the link."""
+    from sqlalchemy import select
+
+    from trusted_traveler.feedback.models import FeedbackResponse
+
+    monkeypatch.setitem(app.config, "PROPAGATE_EXCEPTIONS", False)  # as in production: an escaped error is a 500
+    sign_in(client, EMAIL)
+    answered = client.post(
+        "/feedback/submission", data={"satisfaction": "4", "identify": "yes", "application": two_travelers["draft"]}
+    )
+    assert answered.status_code == 302
+    assert client.post(f"/privacy/drafts/{two_travelers['draft']}/delete").status_code == 302
+    with app.app_context():
+        (response,) = db.session.scalars(select(FeedbackResponse)).all()
+        assert response.application_id is None and response.scores["satisfaction"] == 4
+
+
+def test_a_draft_closed_before_it_was_sent_can_be_deleted_too(app, client, two_travelers):
+    """Removed at checkout or expired, a draft was never sent: it is no federal record, and the page's promise
+    ("You can delete an application you have not sent yet") holds for it. A sent one that was withdrawn is kept."""
+    from sqlalchemy import select
+
+    from trusted_traveler.casework import service as casework
+    from trusted_traveler.casework.models import Application
+
+    with app.app_context():
+        draft = db.session.scalar(select(Application).where(Application.reference == two_travelers["draft"]))
+        casework.withdraw(draft, by=draft.profile.account)
+        db.session.commit()
+    sign_in(client, EMAIL)
+    listed = client.get("/privacy").get_data(as_text=True).split('data-testid="drafts"')[1].split("</ul>")[0]
+    assert f"({two_travelers['draft']}): closed before it was sent" in listed
+    assert two_travelers["submitted"] not in listed
+    assert client.post(f"/privacy/drafts/{two_travelers['draft']}/delete").status_code == 302
+    with app.app_context():
+        assert db.session.scalar(select(Application).where(Application.reference == two_travelers["draft"])) is None

@@ -15,7 +15,7 @@ import datetime as dt
 from typing import Any
 
 from flask_babel import gettext
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import joinedload, selectinload
 
 from trusted_traveler.audit.record import record_event
@@ -215,17 +215,44 @@ def _application(application: Application, theirs: dict[str, dict[int, list]], a
     }
 
 
+# Never sent: a draft, or a draft closed unsent (removed at checkout, or expired): nothing of it is a federal record.
+UNSENT = (Status.DRAFT.value, Status.WITHDRAWN.value)
+
+
+def _never_sent(application: Application) -> bool:
+    return application.submitted_at is None and application.status in UNSENT
+
+
+def unsent_applications(profile) -> list[Application]:
+    """The traveler's applications never sent, which they may delete: drafts, and drafts closed unsent."""
+    if profile is None:
+        return []
+    return list(
+        db.session.scalars(
+            select(Application)
+            .options(joinedload(Application.program))
+            .where(
+                Application.profile_id == profile.id,
+                Application.submitted_at.is_(None),
+                Application.status.in_(UNSENT),
+            )
+            .order_by(Application.id)
+        )
+    )
+
+
 def delete_draft(application: Application, *, by) -> None:
-    """Delete the traveler's own draft (nothing submitted or paid for). Audited by reference.
+    """Delete the traveler's own application never sent (a draft, or one closed unsent) and not paid for. Audited by
+    reference.
 
     Raises:
-        BusinessRuleViolation: the application is not a draft, or a payment for it has started.
+        BusinessRuleViolation: the application was sent, or a payment for it has started.
     """
-    if application.status != Status.DRAFT:
+    if not _never_sent(application):
         raise BusinessRuleViolation(
             gettext(
-                "Only a draft can be deleted. Submitted applications are kept under the federal records-retention "
-                "rules; you can still withdraw one that is open."
+                "Only an application you have not sent can be deleted. Sent applications are kept under the federal "
+                "records-retention rules."
             )
         )
     if db.session.scalar(select(PaymentItem).where(PaymentItem.application_id == application.id).limit(1)):
@@ -233,6 +260,10 @@ def delete_draft(application: Application, *, by) -> None:
             gettext("A payment for this draft has started, so it is kept with the payment record.")
         )
     reference = application.reference
+    # a survey answered from the draft, linked to it by choice, keeps its answers without the link
+    db.session.execute(
+        update(FeedbackResponse).where(FeedbackResponse.application_id == application.id).values(application_id=None)
+    )
     db.session.delete(application)  # its status events go with it (cascade)
     record_event("privacy.draft_deleted", "application", reference, by=by)
     db.session.flush()

@@ -10,7 +10,6 @@ from flask_login import current_user
 
 from trusted_traveler.auth.policy import signed_in
 from trusted_traveler.casework import service as casework
-from trusted_traveler.casework.states import Status
 from trusted_traveler.errors import BusinessRuleViolation
 from trusted_traveler.extensions import db
 from trusted_traveler.privacy import service as privacy
@@ -20,8 +19,7 @@ from trusted_traveler.web.portal import bp
 
 
 def _drafts():
-    profile = profiles.profile_for(current_user)
-    return [a for a in casework.open_drafts(profile) if a.status == Status.DRAFT] if profile else []
+    return privacy.unsent_applications(profiles.profile_for(current_user))
 
 
 @bp.get("/privacy")
