@@ -53,6 +53,7 @@ def test_two_leads_change_the_interim_look_back_and_the_fee(app, page: Page):
     dev_sign_in(page, "lead.two@example.com")
     page.goto("/program-lead/")
     page.get_by_role("link", name=re.compile("Continue the open change")).first.click()
+    expect(page.get_by_test_id("version-status")).to_have_text("in review")  # the version's page, loaded
     page.get_by_role("button", name="Approve and publish").click()
     expect(page.get_by_test_id("version-status")).to_have_text("published")
     expect(page.get_by_test_id("history")).to_contain_text("published")
