@@ -2,6 +2,8 @@
 recorded, each with the plain-language letter or message the traveler needs."""
 
 import datetime as dt
+import threading
+import time
 
 import pytest
 from sqlalchemy import select
@@ -11,7 +13,7 @@ from trusted_traveler.audit.models import AuditEvent
 from trusted_traveler.casework import decisions
 from trusted_traveler.casework.letters import letter_content, render_pdf
 from trusted_traveler.casework.states import Status
-from trusted_traveler.db import service_date
+from trusted_traveler.db import service_date, service_today
 from trusted_traveler.errors import BusinessRuleViolation, InvalidTransition, PermissionDenied
 from trusted_traveler.extensions import db
 from trusted_traveler.memberships.models import Membership
@@ -175,6 +177,46 @@ def test_a_preliminary_determination_not_answered_in_60_days_becomes_a_final_den
     assert decisions.close_unanswered_determinations(day + dt.timedelta(days=61)) == 1
     assert application.status == Status.DENIED and application.events[-1].actor_id is None
     assert application.letters[-1].kind == "denial" and "no_response" in application.letters[-1].reason_codes
+
+
+def test_two_daily_runs_at_once_deny_an_unanswered_determination_once_and_neither_fails(app, monkeypatch):
+    """Two workers reach the new day together (or `flask close-determinations` runs beside one): the application is
+    denied once, with one letter, and the other run closes nothing instead of failing (which stopped its worker)."""
+    application = in_review("precheck")
+    decisions.preliminary_ineligible(application, by=create_officer(), reason_codes=["security_threat"])
+    application.status_entered_at -= dt.timedelta(days=62)
+    db.session.commit()
+    both_started, write_letter = threading.Barrier(2, timeout=10), decisions._letter
+
+    def slow_letter(*args, **kwargs):
+        time.sleep(0.3)  # the other run reaches the application meanwhile
+        return write_letter(*args, **kwargs)
+
+    monkeypatch.setattr(decisions, "_letter", slow_letter)
+    closed, errors = [], []
+
+    def daily_run():
+        with app.app_context():
+            both_started.wait()
+            try:
+                closed.append(decisions.close_unanswered_determinations(service_today()))
+                db.session.commit()
+            except Exception as exc:
+                errors.append(exc)
+            db.session.remove()
+
+    runs = [threading.Thread(target=daily_run) for _ in range(2)]
+    for run in runs:
+        run.start()
+    for run in runs:
+        run.join(timeout=30)
+
+    assert errors == [] and sorted(closed) == [0, 1]
+    db.session.expire_all()
+    denied = db.session.get(type(application), application.id)
+    assert denied.status == Status.DENIED
+    assert [letter.kind for letter in denied.letters] == ["preliminary_ineligible", "denial"]
+    assert [e.to_status for e in denied.events].count(Status.DENIED) == 1
 
 
 def test_an_officer_cannot_decide_a_case_assigned_to_someone_else_but_a_supervisor_can(today):

@@ -67,6 +67,19 @@ def test_a_status_change_sends_exactly_one_email_with_its_subject_and_link(app, 
     assert {email["Message-ID"]} == _expected_ids(app, [outbox_id])
 
 
+def test_a_line_break_in_a_subject_neither_adds_a_header_nor_stops_the_email(app_ctx, smtp):
+    """A subject is made around names staff typed (a center's), and a single-line field can still be posted with a
+    line break: the e-mail goes, once, with the subject on one line and no header of the name's making."""
+    account = create_account("told@example.com")
+    title = "JFK\r\nBcc: someone.else@example.com changed its hours: your interview is affected"
+    notify(account, kind="appointment_affected", title=title, body="Choose another time.")
+    db.session.commit()
+    assert deliver_batch() == (1, 0)
+    [email] = smtp.accepted
+    assert email["Subject"] == "JFK Bcc: someone.else@example.com changed its hours: your interview is affected"
+    assert email["Bcc"] is None and email["To"] == "told@example.com"
+
+
 def test_nothing_is_sent_for_a_change_that_rolls_back(app_ctx, smtp):
     """The outbox message is written in the cause's transaction: if that rolls back, there is nothing to send."""
     account = create_account("rolled.back@example.com")

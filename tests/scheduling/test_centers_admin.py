@@ -287,6 +287,22 @@ def test_a_center_set_not_operational_tells_its_booked_travelers_and_the_adminis
         ).all() == ["appointment_goes_ahead"]
 
 
+def test_a_center_with_the_longest_name_set_not_operational_tells_its_travelers_in_a_title_that_fits(
+    app, client, booked
+):
+    """The notice's title is made around the center's name (up to 200 characters), which can make it longer than a
+    title holds: it is shortened at a word, and the change is saved (it was an error page on PostgreSQL)."""
+    sign_in(client, "centers.admin@example.com")
+    name = "John F. Kennedy International Airport Terminal Four Trusted Traveler Enrollment Center " * 3
+    response = client.post("/admin/centers/8001", data=_details(name=name[:200].strip(), operational=None))
+    assert response.status_code == 302
+    with app.app_context():
+        (title,) = db.session.scalars(
+            select(Notification.title).where(Notification.kind == "appointment_affected")
+        ).all()
+        assert len(title) <= 200 and title.startswith("John F. Kennedy International Airport") and title[-1] == "…"
+
+
 def test_a_closure_already_over_or_longer_than_a_year_is_refused_and_what_was_typed_kept(app, client, booked, today):
     """2001-01-01 to 2001-01-02 is over; 0001-01-01 to 9999-12-31 would close the center for good. Both are refused
     beside the last day, with the dates and the reason kept; a closure running today and one of a full year are not."""

@@ -3,11 +3,11 @@
 import datetime as dt
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import event, insert, select
 
 from trusted_traveler.extensions import db
 from trusted_traveler.scheduling.models import Closure, EnrollmentCenter, Slot
-from trusted_traveler.scheduling.slots import generate_slots, local_time, local_to_utc
+from trusted_traveler.scheduling.slots import generate_slots, local_time, local_to_utc, planned_slots
 
 pytestmark = pytest.mark.usefixtures("app_ctx")
 UTC = dt.UTC
@@ -59,6 +59,34 @@ def test_a_federal_holiday_and_a_closure_have_no_slots_and_generation_is_idempot
     assert not days & {dt.date(2026, 12, 1), dt.date(2026, 12, 2)}
     assert dt.date(2026, 11, 27) in days and dt.date(2026, 12, 3) in days
     assert generate_slots(center, start=dt.date(2026, 11, 23), days=14) == 0 < created
+
+
+def test_a_slot_another_worker_opens_meanwhile_is_left_to_it_and_the_rest_are_opened_without_an_error():
+    """Two workers starting at once (or a worker beside `flask generate-slots`, or a center's re-plan) both find a
+    day's slots missing: each slot is created once, and the one that writes second opens the others, not a failure
+    that stops its worker."""
+    center = db.session.get(EnrollmentCenter, 5001)
+    day = dt.date(2026, 11, 23)
+    planned = planned_slots(center, day, 1)
+    first_at, minutes, seats = planned[0]
+    opened_first = []
+
+    def the_other_worker_commits_first(conn, cursor, statement, parameters, context, executemany):
+        if statement.startswith("INSERT INTO slots") and not opened_first:
+            opened_first.append(True)
+            with db.engine.begin() as other:  # another connection: after this one looked, before it writes
+                other.execute(
+                    insert(Slot).values(center_id=5001, starts_at=first_at, duration_minutes=minutes, capacity=seats)
+                )
+
+    event.listen(db.engine, "before_cursor_execute", the_other_worker_commits_first)
+    try:
+        created = generate_slots(center, start=day, days=1)
+    finally:
+        event.remove(db.engine, "before_cursor_execute", the_other_worker_commits_first)
+    db.session.commit()
+    assert opened_first and created == len(planned) - 1
+    assert [s.starts_at for s in _slots(5001, day)] == [at for at, _, _ in planned]
 
 
 def test_a_canadian_center_follows_its_provinces_holidays():

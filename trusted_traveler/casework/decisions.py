@@ -7,7 +7,7 @@ import datetime as dt
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from trusted_traveler.audit.record import record_event
 from trusted_traveler.auth.roles import Permission
@@ -595,14 +595,21 @@ def reopen_for_review(application: Application, *, by, note: str | None = None) 
 
 
 def close_unanswered_determinations(today: dt.date) -> int:
-    """Preliminary determinations not answered within 60 days become final denials (a system move)."""
+    """Preliminary determinations not answered within 60 days become final denials (a system move). Two runs at
+    once (two workers at the turn of the day, or `flask close-determinations` beside one) close each once, and
+    neither fails: on PostgreSQL a run passes over the applications another holds (FOR UPDATE SKIP LOCKED); SQLite
+    has no row locks, so a no-op UPDATE takes its write lock first and the second run waits for the first's commit,
+    then finds them closed (as payments.service._locked_payment does)."""
     # sent before that service day began (in SERVICE_TIMEZONE): its response_deadline is before `today`
     cutoff = dt.datetime.combine(today - dt.timedelta(days=RESPONSE_DAYS), dt.time.min, tzinfo=service_zone())
-    overdue = db.session.scalars(
-        select(Application).where(
-            Application.status == S.PRELIMINARY_INELIGIBLE.value, Application.status_entered_at < cutoff
-        )
-    ).all()
+    unanswered = (Application.status == S.PRELIMINARY_INELIGIBLE.value, Application.status_entered_at < cutoff)
+    if db.engine.dialect.name == "sqlite":
+        claim = update(Application).where(*unanswered).values(status=Application.status)
+        db.session.execute(claim.execution_options(synchronize_session=False))
+    stmt = select(Application).where(*unanswered).execution_options(populate_existing=True)
+    if db.engine.dialect.name != "sqlite":
+        stmt = stmt.with_for_update(skip_locked=True, of=Application)
+    overdue = db.session.scalars(stmt).all()
     for application in overdue:
         earlier = application.letters[-1].reason_codes if application.letters else []
         _letter(application, "denial", list(dict.fromkeys([*earlier, "no_response"])), None, by=None)

@@ -22,10 +22,21 @@ def in_language_of(account, text) -> str:
         return str(text)
 
 
+def fitting_title(title: str) -> str:
+    """A title as its column holds it: one made around a name staff typed (a center's, up to 200 characters) can
+    outgrow it, so it is cut at a word and ends in "…", not refused by the database (PostgreSQL) with the
+    change that caused it."""
+    limit = Notification.title.type.length
+    if len(title) <= limit:
+        return title
+    return title[: limit - 1].rsplit(" ", 1)[0].rstrip(" ,.:;") + "…"
+
+
 def notify(account, *, kind: str, title: str, body: str, link: str | None = None) -> Notification:
     """Tell `account` something, in its preferred language: pass `title` and `body` as lazy strings
-    (`lazy_gettext("... %(x)s", x=...)`) so they are written in the recipient's language, not the sender's."""
-    title, body = in_language_of(account, title), in_language_of(account, body)
+    (`lazy_gettext("... %(x)s", x=...)`) so they are written in the recipient's language, not the sender's. The
+    e-mail's subject is the title, shortened as the notification's is (`fitting_title`)."""
+    title, body = fitting_title(in_language_of(account, title)), in_language_of(account, body)
     note = Notification(account_id=account.id, kind=kind, title=title, body=body, link=link)
     db.session.add(note)
     queue_email(account.email, kind=kind, subject=title, body=body, language=account.preferred_language, link=link)

@@ -64,7 +64,9 @@ def build_email(message: OutboxMessage) -> EmailMessage:
     email = EmailMessage()
     email["From"] = cfg["MAIL_SENDER"]
     email["To"] = message.recipient
-    email["Subject"] = message.payload.get("subject", "Trusted Traveler")
+    # One line: a line break in a name staff typed (a center's) would otherwise make the header unsendable (the email
+    # package refuses it rather than let it start a header of its own), and the message could never be delivered.
+    email["Subject"] = " ".join(message.payload.get("subject", "Trusted Traveler").split())
     email["Message-ID"] = message_id(message)
     email["Date"] = format_datetime(message.created_at)
     email["Auto-Submitted"] = "auto-generated"  # RFC 3834: no vacation replies

@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 
 import holidays
 from sqlalchemy import select
+from sqlalchemy.dialects import postgresql, sqlite
 
 from trusted_traveler.extensions import db
 from trusted_traveler.scheduling.models import EnrollmentCenter, Slot
@@ -74,7 +75,9 @@ def planned_slots(center: EnrollmentCenter, start: dt.date, days: int) -> list[t
 
 def generate_slots(center: EnrollmentCenter, *, start: dt.date, days: int, after: dt.datetime | None = None) -> int:
     """Create the slots the center's hours open in the period (only those starting after `after`, if given);
-    existing slots are left as they are. Returns how many were created."""
+    existing slots are left as they are, and so is one another transaction creates meanwhile (two workers starting
+    at once, or a worker beside `flask generate-slots` or a center's re-plan: the insert skips a start the unique
+    (center, start) already holds instead of failing). Returns how many were created."""
     planned = [p for p in planned_slots(center, start, days) if after is None or p[0] > after]
     if not planned:
         return 0
@@ -85,13 +88,15 @@ def generate_slots(center: EnrollmentCenter, *, start: dt.date, days: int, after
         )
     )
     new = [
-        Slot(center_id=center.id, starts_at=at, duration_minutes=minutes, capacity=seats)
+        {"center_id": center.id, "starts_at": at, "duration_minutes": minutes, "capacity": seats}
         for at, minutes, seats in planned
         if at not in existing
     ]
-    db.session.add_all(new)
-    db.session.flush()
-    return len(new)
+    if not new:
+        return 0
+    insert = postgresql.insert if db.session.get_bind().dialect.name == "postgresql" else sqlite.insert
+    created = db.session.execute(insert(Slot).on_conflict_do_nothing().returning(Slot.id), new)
+    return len(created.all())
 
 
 def generate_all(*, start: dt.date, days: int) -> int:
