@@ -93,6 +93,9 @@ class BaseConfig:
         self.MAIL_PASSWORD = env.get("MAIL_PASSWORD")
         self.MAIL_USE_TLS = _bool(env, "MAIL_USE_TLS")
         self.MAIL_SENDER = env.get("MAIL_SENDER", "Trusted Traveler <no-reply@trustedtraveler.example.gov>")
+        # The vetting sandbox answers like an agency that is down (VettingUnavailable): cases wait in vetting and
+        # the worker asks again each minute (casework.decisions.retry_vetting). For demonstrations and tests.
+        self.VETTING_SANDBOX_OUTAGE = _bool(env, "VETTING_SANDBOX_OUTAGE")
         self.RATELIMIT_STORAGE_URI = env.get("REDIS_URL", "memory://")
         # How many proxies in front of the app append to X-Forwarded-For and set X-Forwarded-Proto (werkzeug's
         # ProxyFix, wired in create_app): rate limits and the audit log then see the traveler's address. 0 (the

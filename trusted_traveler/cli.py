@@ -257,8 +257,9 @@ def register_cli(app: Flask) -> None:
     @click.option("--interval", default=2.0, show_default=True, help="Seconds to wait when there is nothing to do.")
     @click.option("--slot-weeks", default=8, show_default=True, help="Keep slots open this many weeks ahead.")
     def worker(once: bool, interval: float, slot_weeks: int) -> None:
-        """Drain the outbox (e-mail, retried with backoff), expire waitlist offers, settle payments whose return
-        never came (every ten minutes), keep the public dashboard's figures fresh (every five minutes), keep slots
+        """Drain the outbox (e-mail, retried with backoff), expire waitlist offers, ask the vetting agency again
+        about cases it did not answer for (every minute), settle payments whose return never came (every ten
+        minutes), keep the public dashboard's figures fresh (every five minutes), keep slots
         generated ahead and the typical times fresh (hourly), run the daily membership job. SIGTERM or Ctrl-C:
         finish the message being sent, then stop."""
         import datetime as dt
@@ -266,7 +267,7 @@ def register_cli(app: Flask) -> None:
         import signal
         import threading
 
-        from trusted_traveler.casework.decisions import close_unanswered_determinations
+        from trusted_traveler.casework.decisions import close_unanswered_determinations, retry_vetting
         from trusted_traveler.casework.stats import refresh_typical_times
         from trusted_traveler.db import service_today, utcnow
         from trusted_traveler.feedback.performance import REFRESH_EVERY, refresh_dashboard_figures
@@ -305,6 +306,7 @@ def register_cli(app: Flask) -> None:
 
             slots_done_at = None
             reconciled_at = None
+            vetted_at = None
             figures_done_at = None
             daily_done_on = None
             while not stopping.is_set():
@@ -327,6 +329,12 @@ def register_cli(app: Flask) -> None:
                     reconciled_at = utcnow()
                     if settled.submitted or settled.refunded or settled.declined or settled.abandoned or settled.errors:
                         click.echo(f"reconciled payments: {settled}")
+                if vetted_at is None or utcnow() - vetted_at > dt.timedelta(minutes=1):
+                    answered, waiting = retry_vetting(utcnow())  # cases the vetting agency did not answer for
+                    db.session.commit()
+                    vetted_at = utcnow()
+                    if answered or waiting:
+                        click.echo(f"vetting answered for {answered} waiting cases, {waiting} still waiting")
                 today = service_today()  # the service's day: the daily jobs run after midnight in its zone, not UTC's
                 if daily_done_on != today:
                     daily = run_daily(today)  # idempotent, and safe beside another worker or the command

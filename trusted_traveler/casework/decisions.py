@@ -32,7 +32,7 @@ from trusted_traveler.notifications.service import notify_about
 from trusted_traveler.scheduling.lookups import SCHEDULED, VISIT, active_appointment, describe_time
 from trusted_traveler.scheduling.models import Appointment
 from trusted_traveler.scheduling.waitlist import cancel_booked, free_booked_seat
-from trusted_traveler.vetting.sandbox import get_provider
+from trusted_traveler.vetting.sandbox import VettingUnavailable, get_provider
 
 S = Status
 RESPONSE_DAYS = 60  # a preliminary determination of ineligibility may be answered within 60 days (BRIEF.md 1.3)
@@ -90,11 +90,26 @@ def run_vetting(application: Application) -> list[VettingResult]:
     since submission (casework.changes) unless an officer cleared the case to enroll after it did.
     All clear while a revocation of the member's number stands against the case (transitions.revoked_standing:
     a renewal filed before it, or another application since) → officer review, never an approval.
+
+    When the agency does not answer (VettingUnavailable), nothing is found either way: the case waits in vetting and
+    the worker asks again (retry_vetting); PreCheck on submission stays as it is, to be checked after the visit's
+    fingerprints as every PreCheck case is. Returns the results stored (none then).
     """
     code, status = application.program.code, application.status_enum
-    cleared = _hits_cleared_before(application) if status is S.BIOMETRICS_CAPTURED else set()
     if status is not S.SUBMITTED or code == "global_entry":
         transition(application, S.IN_VETTING)
+    try:
+        return _vet_and_route(application)
+    except VettingUnavailable:
+        return []
+
+
+def _vet_and_route(application: Application) -> list[VettingResult]:
+    """run_vetting's check and routing, for a case submitted (PreCheck) or in vetting. Raises VettingUnavailable,
+    having changed nothing, when the agency does not answer."""
+    code = application.program.code
+    # PreCheck in vetting is past its enrollment visit: hits an officer cleared to enroll are not new
+    cleared = _hits_cleared_before(application) if application.status_enum is S.IN_VETTING else set()
     results = _check_with_provider(application)
     new_hits = [r for r in results if r.outcome == "hit" and (r.source, r.detail) not in cleared]
     if new_hits or _worse_since_submission_unreviewed(application):
@@ -594,22 +609,47 @@ def reopen_for_review(application: Application, *, by, note: str | None = None) 
     transition(application, S.OFFICER_REVIEW, by=by, reason_code="reconsideration_opened", note=note)
 
 
+def _claim(*criteria, limit: int | None = None) -> list[Application]:
+    """The applications matching `criteria` that this run may move, for a job that two workers (or a worker and its
+    command) may run at once: on PostgreSQL a run passes over the applications another holds (FOR UPDATE SKIP
+    LOCKED); SQLite has no row locks, so a no-op UPDATE takes its write lock first and the second run waits for the
+    first's commit, then finds them moved (as payments.service._locked_payment does)."""
+    if db.engine.dialect.name == "sqlite":
+        claim = update(Application).where(*criteria).values(status=Application.status)
+        db.session.execute(claim.execution_options(synchronize_session=False))
+    stmt = select(Application).where(*criteria).order_by(Application.id).limit(limit)
+    if db.engine.dialect.name != "sqlite":
+        stmt = stmt.with_for_update(skip_locked=True, of=Application)
+    return list(db.session.scalars(stmt.execution_options(populate_existing=True)))
+
+
+VETTING_RETRY_AFTER = dt.timedelta(minutes=1)
+
+
+def retry_vetting(now: dt.datetime, *, limit: int = 100) -> tuple[int, int]:
+    """Ask the agency again about the cases waiting in vetting for longer than VETTING_RETRY_AFTER (it did not
+    answer when they got there), and route those it answers for, as run_vetting does. Stops at the first case it
+    still does not answer for: it is down. Safe beside another run (_claim). Returns (answered, still waiting)."""
+    waiting = _claim(
+        Application.status == S.IN_VETTING.value,
+        Application.status_entered_at <= now - VETTING_RETRY_AFTER,
+        limit=limit,
+    )
+    for answered, application in enumerate(waiting):
+        try:
+            _vet_and_route(application)
+        except VettingUnavailable:
+            return answered, len(waiting) - answered
+    return len(waiting), 0
+
+
 def close_unanswered_determinations(today: dt.date) -> int:
     """Preliminary determinations not answered within 60 days become final denials (a system move). Two runs at
     once (two workers at the turn of the day, or `flask close-determinations` beside one) close each once, and
-    neither fails: on PostgreSQL a run passes over the applications another holds (FOR UPDATE SKIP LOCKED); SQLite
-    has no row locks, so a no-op UPDATE takes its write lock first and the second run waits for the first's commit,
-    then finds them closed (as payments.service._locked_payment does)."""
+    neither fails (_claim)."""
     # sent before that service day began (in SERVICE_TIMEZONE): its response_deadline is before `today`
     cutoff = dt.datetime.combine(today - dt.timedelta(days=RESPONSE_DAYS), dt.time.min, tzinfo=service_zone())
-    unanswered = (Application.status == S.PRELIMINARY_INELIGIBLE.value, Application.status_entered_at < cutoff)
-    if db.engine.dialect.name == "sqlite":
-        claim = update(Application).where(*unanswered).values(status=Application.status)
-        db.session.execute(claim.execution_options(synchronize_session=False))
-    stmt = select(Application).where(*unanswered).execution_options(populate_existing=True)
-    if db.engine.dialect.name != "sqlite":
-        stmt = stmt.with_for_update(skip_locked=True, of=Application)
-    overdue = db.session.scalars(stmt).all()
+    overdue = _claim(Application.status == S.PRELIMINARY_INELIGIBLE.value, Application.status_entered_at < cutoff)
     for application in overdue:
         earlier = application.letters[-1].reason_codes if application.letters else []
         _letter(application, "denial", list(dict.fromkeys([*earlier, "no_response"])), None, by=None)

@@ -9,6 +9,8 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Protocol
 
+from flask import current_app
+
 SOURCES = ("criminal_history", "watchlist", "immigration_customs")
 
 
@@ -19,12 +21,17 @@ class Finding:
     detail: str | None = None
 
 
+class VettingUnavailable(Exception):
+    """The agency did not answer (down, timed out, refused the connection): nothing was found either way."""
+
+
 class VettingProvider(Protocol):
     name: str
 
     def check(
         self, *, surname: str, given_names: str, date_of_birth: dt.date | None, document_numbers: tuple[str, ...] = ()
-    ) -> list[Finding]: ...
+    ) -> list[Finding]:
+        """One finding a source. Raises VettingUnavailable when the agency does not answer."""
 
 
 @dataclass(frozen=True)
@@ -63,11 +70,18 @@ SANDBOX_RECORDS: tuple[SandboxRecord, ...] = (
 
 
 class SandboxVettingProvider:
+    """The sandbox agency; `outage` makes it answer as an agency that is down does (VETTING_SANDBOX_OUTAGE)."""
+
     name = "sandbox"
+
+    def __init__(self, *, outage: bool = False) -> None:
+        self.outage = outage
 
     def check(
         self, *, surname: str, given_names: str, date_of_birth: dt.date | None, document_numbers: tuple[str, ...] = ()
     ) -> list[Finding]:
+        if self.outage:
+            raise VettingUnavailable("the sandbox vetting agency is down (VETTING_SANDBOX_OUTAGE)")
         name = (surname or "").strip().upper()
         born = date_of_birth.isoformat() if date_of_birth else ""
         documents = {d.replace(" ", "").upper() for d in document_numbers}
@@ -80,4 +94,4 @@ class SandboxVettingProvider:
 
 
 def get_provider() -> VettingProvider:
-    return SandboxVettingProvider()
+    return SandboxVettingProvider(outage=bool(current_app.config.get("VETTING_SANDBOX_OUTAGE")))
