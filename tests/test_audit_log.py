@@ -7,18 +7,22 @@ import csv
 import datetime as dt
 import io
 import json
+import operator
 import re
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
+from flask import g
 from flask_migrate import downgrade, upgrade
 from sqlalchemy import delete, event, select, text, update
 from sqlalchemy.exc import DBAPIError
 
 from tests.factories import create_account, create_application, create_officer, sign_in
+from tests.support.queries import count_queries
 from tests.test_migrations import _scratch_databases
 from trusted_traveler import create_app
 from trusted_traveler.audit.models import AuditEvent, AuditLogIsAppendOnly
+from trusted_traveler.audit.record import record_event, record_views
 from trusted_traveler.audit.search import AuditFilters, Cursor, iter_events, search_events
 from trusted_traveler.extensions import db
 
@@ -409,6 +413,39 @@ def test_an_invalid_search_is_not_run_and_not_recorded(app, client, supervisor):
     client.get("/admin/audit/export.csv?date_from=yesterday")
     with app.app_context():
         assert not db.session.scalars(select(AuditEvent).where(AuditEvent.object_type == "audit_log")).all()
+
+
+# Recording
+
+
+def test_a_page_of_views_is_written_as_record_event_writes_one_view_in_one_statement(app):
+    """record_views (a queue page, a center's day) writes for each object the row record_event would, all in one
+    INSERT; for no objects it writes nothing."""
+    with app.test_request_context("/officer/", environ_base={"REMOTE_ADDR": "198.51.100.4"}):
+        g.request_id = "req-views"
+        officer = create_officer("olive@example.com")
+        single = record_event("queue.viewed", "application", "TT-1", by=officer, queue="mine")
+        db.session.flush()
+        with count_queries(app) as statements:
+            record_views("queue.viewed", "application", ["TT-2", "TT-3"], by=officer, queue="mine")
+            record_views("queue.viewed", "application", [], by=officer, queue="mine")
+        assert len(statements) == 1 and statements[0].lstrip().startswith("INSERT INTO audit_events")
+        events = db.session.scalars(
+            select(AuditEvent).where(AuditEvent.action == "queue.viewed").order_by(AuditEvent.id)
+        ).all()
+        assert [event.object_id for event in events] == ["TT-1", "TT-2", "TT-3"]
+
+        columns = operator.attrgetter("actor_id", "action", "object_type", "details", "source_address", "request_id")
+        assert [columns(event) for event in events] == [columns(single)] * 3
+        assert columns(single) == (
+            officer.id,
+            "queue.viewed",
+            "application",
+            {"queue": "mine"},
+            "198.51.100.4",
+            "req-views",
+        )
+        assert all(event.created_at.tzinfo is not None for event in events)
 
 
 # Append-only

@@ -41,12 +41,12 @@ def _version(reference: str) -> str:
 
 
 def _staff_events(reference: str) -> list[tuple[str, str]]:
-    """(action, actor) of every audit record of an act on the case (views excluded; submitting it, the officer
-    acted as its traveler)."""
+    """(action, actor) of every audit record of an act on the case (views, of the case or of a queue that listed it,
+    excluded; submitting it, the officer acted as its traveler)."""
     return [
         (a.action, a.actor_id)
         for a in db.session.scalars(
-            select(AuditEvent).where(AuditEvent.object_id == reference, AuditEvent.action != "profile.viewed")
+            select(AuditEvent).where(AuditEvent.object_id == reference, AuditEvent.action.not_like("%.viewed"))
         )
     ]
 

@@ -27,6 +27,7 @@ def count_queries(app):
 
 
 def reads(statements: list[str]) -> list[str]:
-    """The SELECTs among them. A page that records a view per row writes a statement a row on SQLite (its unit of
-    work inserts one row at a time; PostgreSQL sends them together), so tests bound the writes apart."""
+    """The SELECTs among them. Tests bound the writes apart: a page that records a view per row writes them in one
+    INSERT (audit.record.record_views), but the unit of work writes a statement a row on SQLite (bulk assignment's
+    audit records; PostgreSQL sends them together)."""
     return [q for q in statements if q.lstrip().upper().startswith("SELECT")]

@@ -1,5 +1,6 @@
-"""Read-only queue queries for officers: named queues, filters, and keyset pagination (no OFFSET, so page 10,000
-costs what page 1 does), sorted by priority, then by how long the case has waited in its present state."""
+"""Queue queries for officers: named queues, filters, and keyset pagination (no OFFSET, so page 10,000 costs what
+page 1 does), sorted by priority, then by how long the case has waited in its present state. They only read, but
+for one write: a page listed for an officer names its applicants, so `list_queue` records the view of each."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from dataclasses import dataclass
 from sqlalchemy import and_, bindparam, exists, func, select, text, tuple_
 
 from trusted_traveler import replica
+from trusted_traveler.audit.record import record_views
 from trusted_traveler.auth.models import Account, RoleGrant, account_label
 from trusted_traveler.auth.roles import Role
 from trusted_traveler.casework.models import (
@@ -136,8 +138,11 @@ def _overdue_clause(today: dt.date):
 
 def encode_cursor(application) -> str:
     """The cursor after `application` (an Application or a queue row with its priority, entered time and id)."""
-    at = application.status_entered_at
-    return f"{application.priority}.{int(at.timestamp() * 1_000_000)}.{application.id}"
+    return _cursor_text(application.priority, application.status_entered_at, application.id)
+
+
+def _cursor_text(priority: int, at: dt.datetime, ident: int) -> str:
+    return f"{priority}.{int(at.timestamp() * 1_000_000)}.{ident}"
 
 
 def decode_cursor(cursor: str | None) -> tuple[int, dt.datetime, int] | None:
@@ -172,12 +177,27 @@ def _apply_filters(stmt, filters: QueueFilters, today: dt.date):
 def list_queue(
     name: str, *, officer, filters: QueueFilters, today: dt.date, cursor: str | None = None, limit: int = PAGE_SIZE
 ) -> QueuePage:
-    """One page of a named queue. Raises KeyError for an unknown queue name."""
-    if name == "today":
-        return _todays_interviews(officer=officer, filters=filters, today=today)
+    """One page of a named queue, recorded as seen by `officer`: the page names each applicant, so each row is a
+    `queue.viewed` audit event on its application, with the queue and the page's cursor (one INSERT for the page;
+    nothing for an empty page), and "who looked at TT-…" finds the queue as it finds the case page. The caller
+    commits. Raises KeyError for an unknown queue name."""
+    paging: dict[str, str] = {}
+    if name == "today":  # one page
+        page = _todays_interviews(officer=officer, filters=filters, today=today)
+    else:
+        after = decode_cursor(cursor)
+        page = _queue_page(name, officer=officer, filters=filters, today=today, after=after, limit=limit)
+        if after is not None:  # the cursor as the page read it, not an edited link's text (leading zeros and all)
+            paging["after"] = _cursor_text(*after)
+    record_views("queue.viewed", "application", [row.reference for row in page.rows], by=officer, queue=name, **paging)
+    return page
+
+
+def _queue_page(
+    name: str, *, officer, filters: QueueFilters, today: dt.date, after: tuple[int, dt.datetime, int] | None, limit: int
+) -> QueuePage:
     base = _QUEUE_WHERE[name](officer)
     stmt = _apply_filters(_joined(select(*_ROW_COLUMNS)).where(base), filters, today)
-    after = decode_cursor(cursor)
     if after is not None:
         priority, at, ident = after
         # One row comparison in the index's own order (-priority, entered, id): the scan starts at the cursor, so a

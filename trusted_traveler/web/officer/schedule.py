@@ -9,7 +9,7 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
 
-from trusted_traveler.audit.record import record_event
+from trusted_traveler.audit.record import record_views
 from trusted_traveler.auth.policy import require
 from trusted_traveler.auth.roles import Permission
 from trusted_traveler.db import utcnow
@@ -52,15 +52,14 @@ def day(center_id: int):
     appointments = [(a, local_time(a.slot.starts_at, center)) for a in scheduling.day_schedule(center, chosen)]
     # The page names each traveler: the view is recorded per application, as opening the case records
     # `profile.viewed`, so "who looked at TT-…" finds the day too.
-    for appointment, _starts in appointments:
-        record_event(
-            "day_schedule.viewed",
-            "application",
-            appointment.application.reference,
-            by=current_user,
-            center=center.id,
-            day=chosen.isoformat(),
-        )
+    record_views(
+        "day_schedule.viewed",
+        "application",
+        [appointment.application.reference for appointment, _starts in appointments],
+        by=current_user,
+        center=center.id,
+        day=chosen.isoformat(),
+    )
     page = render_template(
         "officer/day.html",
         center=center,

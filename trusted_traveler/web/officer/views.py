@@ -88,7 +88,7 @@ def queues():
     today = service_today()
     page = list_queue(name, officer=current_user, filters=filters, today=today, cursor=request.args.get("after"))
     args = {**search_args(form), "queue": name}  # the filters as typed, never an earlier cursor
-    return render_template(
+    html = render_template(
         "officer/queues.html",
         queue=name,
         labels=QUEUE_LABELS,
@@ -101,6 +101,8 @@ def queues():
         officers=officers_for_assignment() if current_user.can(Permission.SUPERVISE) else [],
         public_label=public_label,
     )
+    db.session.commit()  # the audit record of this view (list_queue's), once the page is rendered
+    return html
 
 
 @bp.get("/find")
