@@ -2,6 +2,7 @@
 bulk assignment that checks every row."""
 
 import datetime as dt
+from types import SimpleNamespace
 
 import pytest
 
@@ -74,6 +75,15 @@ def test_keyset_pages_cover_every_case_once_in_order(today):
     whole = refs(list_queue("unassigned", officer=officer, filters=QueueFilters(), today=today, limit=100))
     assert seen == whole and sorted(seen) == sorted(c.reference for c in cases)
     assert decode_cursor("garbage") is None  # a bad cursor starts from the first page
+
+
+def test_a_cursor_holds_its_instant_to_the_microsecond():
+    """The cursor's time went through a float and came out a microsecond short for some instants (about one in five
+    from 2039): the page's last case then showed again at the top of the next page."""
+    for micros in range(0, 1000, 7):
+        at = dt.datetime(2039, 6, 1, 12, 0, 0, micros, tzinfo=dt.UTC)
+        cursor = queues.encode_cursor(SimpleNamespace(priority=1, status_entered_at=at, id=42))
+        assert decode_cursor(cursor) == (1, at, 42)
 
 
 def test_filters_by_program_status_days_and_overdue(today):

@@ -12,12 +12,11 @@ from sqlalchemy import Row, or_, select
 
 from trusted_traveler.audit.models import AuditEvent
 from trusted_traveler.auth.models import Account
-from trusted_traveler.db import ID_MAX
+from trusted_traveler.db import ID_MAX, from_micros, to_micros
 from trusted_traveler.extensions import db
 
 PAGE_SIZE = 50
 EXPORT_BATCH = 1000
-_EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 
 
 @dataclass(frozen=True)
@@ -44,7 +43,7 @@ class Cursor:
     id: int
 
     def encode(self) -> str:
-        return f"{(self.created_at - _EPOCH) // dt.timedelta(microseconds=1)}-{self.id}"
+        return f"{to_micros(self.created_at)}-{self.id}"
 
     @classmethod
     def decode(cls, text: str | None) -> Cursor | None:
@@ -55,7 +54,7 @@ class Cursor:
         if int(event_id) > ID_MAX:  # a larger number in a link would make PostgreSQL fail
             return None
         try:
-            return cls(_EPOCH + dt.timedelta(microseconds=int(micros)), int(event_id))
+            return cls(from_micros(int(micros)), int(event_id))
         except OverflowError:
             return None
 

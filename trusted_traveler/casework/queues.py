@@ -22,7 +22,7 @@ from trusted_traveler.casework.models import (
     InfoRequest,
 )
 from trusted_traveler.casework.states import AWAITING_APPLICANT, NEEDS_OFFICER
-from trusted_traveler.db import ID_MAX, service_date, service_zone
+from trusted_traveler.db import ID_MAX, from_micros, service_date, service_zone, to_micros
 from trusted_traveler.extensions import db
 from trusted_traveler.profiles.models import ApplicantProfile, full_name
 from trusted_traveler.programs.models import Program
@@ -142,7 +142,7 @@ def encode_cursor(application) -> str:
 
 
 def _cursor_text(priority: int, at: dt.datetime, ident: int) -> str:
-    return f"{priority}.{int(at.timestamp() * 1_000_000)}.{ident}"
+    return f"{priority}.{to_micros(at)}.{ident}"
 
 
 def decode_cursor(cursor: str | None) -> tuple[int, dt.datetime, int] | None:
@@ -152,7 +152,7 @@ def decode_cursor(cursor: str | None) -> tuple[int, dt.datetime, int] | None:
         priority, micros, ident = (int(part) for part in (cursor or "").split("."))
         if abs(priority) > ID_MAX or not 0 < ident <= ID_MAX:
             return None
-        return priority, dt.datetime.fromtimestamp(micros / 1_000_000, dt.UTC), ident
+        return priority, from_micros(micros), ident
     except (ValueError, OverflowError, OSError):
         return None
 
