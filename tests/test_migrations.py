@@ -83,3 +83,62 @@ def test_upgrade_downgrade_upgrade_and_models_match_migrations(tmp_path):
         assert ran == ["sqlite", "postgresql"]
     else:
         assert ran == ["sqlite"]
+
+
+def test_migration_0019_encrypts_the_files_stored_in_clear_before_it_and_its_downgrade_decrypts_them(tmp_path):
+    """Files travelers sent before 0019 were stored in clear: upgrading leaves none readable without the keys, the
+    app reads them as sent, and downgrading gives the clear bytes back."""
+    from seeds.reference import load_reference
+    from tests.factories import create_application
+    from trusted_traveler.casework.models import CaseDocument
+    from trusted_traveler.crypto import keyring
+
+    record = b"%PDF-1.4\nSuperior Court, case 2019-CR-0042: conviction set aside and sealed.\n"
+    for _dialect, url in _scratch_databases(tmp_path):
+        app = create_app("test", overrides={"SQLALCHEMY_DATABASE_URI": url})
+        with app.app_context():
+            upgrade(revision="0018")
+            load_reference()
+            application = create_application("precheck")
+            db.session.commit()
+            ids = []
+            for n in range(12):  # more than one batch of the migration
+                clear = record + str(n).encode()
+                ids.append(
+                    db.session.execute(
+                        text(
+                            "INSERT INTO case_documents (application_id, purpose, filename, content_type, size_bytes, "
+                            "sha256, data, uploaded_by_id, created_at) VALUES (:application, 'info_response', "
+                            "'record.pdf', 'application/pdf', :size, :sha, :data, :by, CURRENT_TIMESTAMP) RETURNING id"
+                        ),
+                        {
+                            "application": application.id,
+                            "size": len(clear),
+                            "sha": "0" * 64,
+                            "data": clear,
+                            "by": application.profile.account_id,
+                        },
+                    ).scalar_one()
+                )
+            # a file the new code stored (encrypted) before the migration ran is not encrypted twice
+            already = keyring.encrypt_bytes(record + b"new")
+            db.session.execute(
+                text("UPDATE case_documents SET data = :data WHERE id = :id"), {"data": already, "id": ids[5]}
+            )
+            db.session.commit()
+            expected = [record + (b"new" if n == 5 else str(n).encode()) for n in range(12)]
+
+            def stored() -> list[bytes]:
+                rows = db.session.execute(text("SELECT data FROM case_documents ORDER BY id")).scalars()
+                return [bytes(data) for data in rows]
+
+            upgrade()
+            db.session.expire_all()
+            assert all(b"Superior Court" not in data for data in stored())
+            assert [keyring.decrypt_bytes(data) for data in stored()] == expected
+            assert db.session.get(CaseDocument, ids[-1]).data == record + b"11"
+            db.session.rollback()
+            downgrade(revision="0018")
+            assert stored() == expected
+            db.session.remove()
+            db.engine.dispose()

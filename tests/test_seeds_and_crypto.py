@@ -1,4 +1,5 @@
-"""Seeds are real and idempotent; document numbers are encrypted at rest and the keys can be rotated."""
+"""Seeds are real and idempotent; document numbers and the files travelers send are encrypted at rest and the keys
+can be rotated."""
 
 import datetime as dt
 import zoneinfo
@@ -11,7 +12,7 @@ from sqlalchemy import func, select, text
 from seeds import load_all
 from seeds.rules import GLOBAL_ENTRY_RULES, PRECHECK_RULES
 from tests.factories import create_profile
-from trusted_traveler.crypto import keyring, rotate_all_document_numbers
+from trusted_traveler.crypto import EncryptedBytes, KeyringError, Rotated, keyring, rotate_all_document_numbers
 from trusted_traveler.extensions import db
 from trusted_traveler.profiles.models import IdentityDocument
 from trusted_traveler.programs.service import fee_for, get_program, parameter_value
@@ -85,7 +86,7 @@ def test_document_numbers_are_encrypted_at_rest_and_keys_rotate():
     new_key = Fernet.generate_key().decode()
     try:
         keyring.configure(f"{new_key},{old_keys}")
-        assert rotate_all_document_numbers(db.session) == 1
+        assert rotate_all_document_numbers(db.session) == Rotated(numbers=1, files=0)
         db.session.commit()
         keyring.configure(new_key)  # the old key is gone; the value still reads
         db.session.expire_all()
@@ -94,3 +95,17 @@ def test_document_numbers_are_encrypted_at_rest_and_keys_rotate():
         keyring.configure(old_keys)
         db.session.execute(text("DELETE FROM identity_documents"))
         db.session.commit()
+
+
+def test_a_stored_file_no_configured_key_opens_is_an_error_that_says_so():
+    column = EncryptedBytes()
+    token = column.process_bind_param(b"%PDF-1.4 court record", None)
+    assert b"court record" not in token
+    assert column.process_result_value(token, None) == b"%PDF-1.4 court record"
+    old_keys = current_app.config["DOCUMENT_KEYS"]
+    try:
+        keyring.configure(Fernet.generate_key().decode())
+        with pytest.raises(KeyringError, match="a stored file cannot be decrypted with the configured keys"):
+            column.process_result_value(token, None)
+    finally:
+        keyring.configure(old_keys)

@@ -79,12 +79,15 @@ def register_cli(app: Flask) -> None:
 
     @app.cli.command("rotate-document-keys")
     def rotate_document_keys() -> None:
-        """Re-encrypt every stored document number with the first key in DOCUMENT_KEYS."""
+        """Re-encrypt every stored document number and every file travelers sent with the first key in
+        DOCUMENT_KEYS."""
         from trusted_traveler.crypto import rotate_all_document_numbers
 
-        count = rotate_all_document_numbers(db.session)
+        rotated = rotate_all_document_numbers(db.session)
         db.session.commit()
-        click.echo(f"Re-encrypted {count} document numbers with the newest key.")
+        click.echo(
+            f"Re-encrypted {rotated.numbers} document numbers and {rotated.files} case documents with the newest key."
+        )
 
     @app.cli.command("db-grant-app-role")
     @click.argument("role")

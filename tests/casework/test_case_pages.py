@@ -4,11 +4,13 @@ another traveler's letters."""
 
 import datetime as dt
 import functools
+import hashlib
 import io
 import re
 
 import pytest
-from sqlalchemy import select
+from cryptography.fernet import Fernet
+from sqlalchemy import select, text
 
 from tests.factories import create_account, create_application, create_hit_case, create_profile, form_version, sign_in
 from tests.support.queries import count_queries
@@ -16,7 +18,8 @@ from tests.test_audit_log import URL_FOR_KEYS, link_parts
 from trusted_traveler.audit.models import AuditEvent
 from trusted_traveler.casework import decisions, queues
 from trusted_traveler.casework import service as casework
-from trusted_traveler.casework.models import Application
+from trusted_traveler.casework.models import Application, CaseDocument
+from trusted_traveler.crypto import keyring
 from trusted_traveler.extensions import db
 from trusted_traveler.payments import service as payments
 from trusted_traveler.web.officer import views as officer_views
@@ -135,6 +138,76 @@ def test_the_traveler_answers_in_the_portal_with_a_file_and_the_officer_sees_it(
     document_id = re.search(r"/documents/(\d+)", html).group(1)
     download = client.get(f"/officer/cases/{case}/documents/{document_id}")
     assert download.data == PDF and download.headers["Cache-Control"] == "no-store"
+
+
+# a court record's words, so "the stored bytes do not hold the file" can be checked on words that would show
+RECORD = PDF + b"Superior Court, case 2019-CR-0042: conviction of J. Hitman set aside and sealed.\n" * 20
+
+
+def _answer_with_a_record(client, app, case, today) -> int:
+    """The officer asks, the traveler answers with RECORD; the officer is signed in. Returns the file's id."""
+    with app.app_context():
+        application = db.session.scalar(select(Application).where(Application.reference == case))
+        officer = create_account("olga.officer@example.com")
+        decisions.request_info(
+            application, by=officer, message="Send the record.", due_on=today + dt.timedelta(days=10), today=today
+        )
+        db.session.commit()
+    sign_in(client, "hit@example.com")
+    sent = client.post(
+        f"/applications/{case}/answer",
+        data={"answer": "Here it is.", "files": (io.BytesIO(RECORD), "record.pdf")},
+        content_type="multipart/form-data",
+    )
+    assert sent.status_code == 302
+    sign_in(client, "olga.officer@example.com")
+    html = client.get(f"/officer/cases/{case}").get_data(as_text=True)
+    return int(re.search(r"/documents/(\d+)", html).group(1))
+
+
+def _stored(app, document_id: int) -> bytes:
+    """The file's bytes as the database holds them (raw SQL, past the column type)."""
+    with app.app_context():
+        raw = db.session.execute(text("SELECT data FROM case_documents WHERE id = :id"), {"id": document_id})
+        return bytes(raw.scalar_one())
+
+
+def test_a_file_a_traveler_sends_is_stored_encrypted_and_the_officer_downloads_exactly_what_was_sent(
+    client, case, app, today
+):
+    """Court records and identity papers are encrypted at rest with the document keys, like document numbers."""
+    document_id = _answer_with_a_record(client, app, case, today)
+    stored = _stored(app, document_id)
+    assert stored != RECORD
+    assert b"Superior Court" not in stored and b"%PDF" not in stored
+    assert keyring.decrypt_bytes(stored) == RECORD
+    with app.app_context():
+        document = db.session.get(CaseDocument, document_id)
+        assert document.size_bytes == len(RECORD)  # the file's size, not its token's
+        assert document.sha256 == hashlib.sha256(RECORD).hexdigest()
+    download = client.get(f"/officer/cases/{case}/documents/{document_id}")
+    assert download.status_code == 200 and download.data == RECORD
+
+
+def test_after_a_new_key_is_put_first_and_the_keys_rotate_a_file_reads_with_the_new_key_alone(client, case, app, today):
+    document_id = _answer_with_a_record(client, app, case, today)
+    before = _stored(app, document_id)
+    old_keys = app.config["DOCUMENT_KEYS"]
+    new_key = Fernet.generate_key().decode()
+    try:
+        keyring.configure(f"{new_key},{old_keys}")
+        result = app.test_cli_runner().invoke(args=["rotate-document-keys"])
+        assert result.exit_code == 0, result.output
+        # the traveler's passport number, and the file
+        assert "Re-encrypted 1 document numbers and 1 case documents with the newest key." in result.output
+        after = _stored(app, document_id)
+        assert after != before
+        assert Fernet(new_key).decrypt(after) == RECORD
+        keyring.configure(new_key)  # the old key is gone: the officer still gets the file
+        download = client.get(f"/officer/cases/{case}/documents/{document_id}")
+        assert download.status_code == 200 and download.data == RECORD
+    finally:
+        keyring.configure(old_keys)
 
 
 def test_every_file_sent_with_an_answer_reaches_the_officer_under_a_name_that_can_be_stored_and_read(

@@ -3,10 +3,11 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 
-from sqlalchemy import JSON, Date, Float, ForeignKey, Index, Integer, LargeBinary, Numeric, String, text
+from sqlalchemy import JSON, Date, Float, ForeignKey, Index, Integer, Numeric, String, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from trusted_traveler.casework.states import CLOSED, Status
+from trusted_traveler.crypto import EncryptedBytes
 from trusted_traveler.db import Base, utcnow
 
 _OPEN_SQL = "status NOT IN ({})".format(", ".join(f"'{s.value}'" for s in sorted(CLOSED)))
@@ -217,9 +218,10 @@ class CaseDocument(Base):
     purpose: Mapped[str] = mapped_column(String(30))  # info_response, reconsideration
     filename: Mapped[str] = mapped_column(String(255))
     content_type: Mapped[str] = mapped_column(String(100))
-    size_bytes: Mapped[int] = mapped_column(Integer)
+    size_bytes: Mapped[int] = mapped_column(Integer)  # of the file, not of its stored (encrypted) token
     sha256: Mapped[str] = mapped_column(String(64))
-    data: Mapped[bytes] = mapped_column(LargeBinary, deferred=True)  # read when the file is sent, not to list it
+    # encrypted at rest with the document keyring (crypto.py); read when the file is sent, not to list it
+    data: Mapped[bytes] = mapped_column(EncryptedBytes(), deferred=True)
     uploaded_by_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"))
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
 
