@@ -414,12 +414,20 @@ def _minor_with_a_guardian(app, client):
 
 def _consent_events(app):
     with app.app_context():
-        return [e.details for e in db.session.scalars(select(AuditEvent).where(AuditEvent.action.like("%consent%")))]
+        return [
+            e.details
+            for e in db.session.scalars(
+                select(AuditEvent).where(AuditEvent.action.like("%consent%")).order_by(AuditEvent.id)
+            )
+        ]
 
 
 def _mails(app):
     with app.app_context():
-        return [(m.recipient, m.kind, m.payload) for m in db.session.scalars(select(OutboxMessage))]
+        return [
+            (m.recipient, m.kind, m.payload)
+            for m in db.session.scalars(select(OutboxMessage).order_by(OutboxMessage.id))
+        ]
 
 
 def test_saving_the_same_guardian_again_keeps_their_consent_and_tells_no_one(app, client):
