@@ -296,26 +296,48 @@ def register_cli(app: Flask) -> None:
                 return
             click.echo(f"worker {os.getpid()} started")
 
-            def refresh_figures(what: str, refresh, unless_fresher_than: dt.timedelta) -> None:
-                """Figures for every web worker, read from the replica when there is one. A failed refresh (a replica
-                away, say) is logged and skipped: the e-mail goes on, and pages keep or compute their figures."""
+            def guarded(what: str, run):
+                """Run one periodic job and commit what it did. A job that fails (a replica away, a database error,
+                a bug) is rolled back and logged, and the worker goes on, e-mail first of all: the job runs again at
+                its next turn. Without this one failing job stopped the worker, and a supervisor's restart met the
+                same failure again. Returns the job's result, or None when it failed."""
                 try:
-                    with reading_replica():
-                        refresh(utcnow(), unless_fresher_than=unless_fresher_than)
+                    result = run()
                     db.session.commit()
+                    return result
                 except Exception:
                     db.session.rollback()
-                    logging.getLogger(__name__).exception("the %s could not be refreshed", what)
+                    logging.getLogger(__name__).exception(
+                        "the worker's %s failed; it runs again at its next turn", what
+                    )
+                    return None
+
+            def refresh_figures(what: str, refresh, unless_fresher_than: dt.timedelta) -> None:
+                """Figures for every web worker, read from the replica when there is one; pages keep or compute
+                their figures when a refresh fails."""
+
+                def run():
+                    with reading_replica():
+                        refresh(utcnow(), unless_fresher_than=unless_fresher_than)
+
+                guarded(what, run)
+
+            def daily_jobs():
+                today = service_today()
+                return today, run_daily(today), close_unanswered_determinations(today)
 
             slots_done_at = None
             reconciled_at = None
             vetted_at = None
             figures_done_at = None
             daily_done_on = None
+            daily_tried_at = None
+            retry_daily = dt.timedelta(minutes=10)
             while not stopping.is_set():
                 if slots_done_at is None or utcnow() - slots_done_at > dt.timedelta(hours=1):
-                    opened = generate_all(start=service_today(), days=7 * slot_weeks)  # idempotent
-                    db.session.commit()
+                    opened = guarded(
+                        "slot generation", lambda: generate_all(start=service_today(), days=7 * slot_weeks)
+                    )
                     # one scan of the year's status events for every page, by one worker of several
                     refresh_figures("typical times", refresh_typical_times, dt.timedelta(minutes=50))
                     slots_done_at = utcnow()
@@ -328,29 +350,32 @@ def register_cli(app: Flask) -> None:
                     )
                     figures_done_at = utcnow()
                 if reconciled_at is None or utcnow() - reconciled_at > dt.timedelta(minutes=10):
-                    settled = reconcile(utcnow())  # payments whose return never came; commits each one
+                    settled = guarded("payment reconciliation", lambda: reconcile(utcnow()))  # commits each one
                     reconciled_at = utcnow()
-                    if settled.submitted or settled.refunded or settled.declined or settled.abandoned or settled.errors:
+                    if settled and (
+                        settled.submitted or settled.refunded or settled.declined or settled.abandoned or settled.errors
+                    ):
                         click.echo(f"reconciled payments: {settled}")
                 if vetted_at is None or utcnow() - vetted_at > dt.timedelta(minutes=1):
-                    answered, waiting = retry_vetting(utcnow())  # cases the vetting agency did not answer for
-                    db.session.commit()
+                    # cases the vetting agency did not answer for
+                    answered, waiting = guarded("vetting retry", lambda: retry_vetting(utcnow())) or (0, 0)
                     vetted_at = utcnow()
                     if answered or waiting:
                         click.echo(f"vetting answered for {answered} waiting cases, {waiting} still waiting")
                 today = service_today()  # the service's day: the daily jobs run after midnight in its zone, not UTC's
-                if daily_done_on != today:
-                    daily = run_daily(today)  # idempotent, and safe beside another worker or the command
-                    closed = close_unanswered_determinations(today)
-                    db.session.commit()
-                    daily_done_on = today
-                    if daily.reminded or daily.expired or closed:
-                        click.echo(
-                            f"sent {daily.reminded} expiry reminders, expired {daily.expired} memberships, "
-                            f"closed {closed} unanswered determinations"
-                        )
-                expired = expire_offers(utcnow())  # waitlist offers past their hold go to the next person
-                db.session.commit()
+                # idempotent, and safe beside another worker or the command; after a failure, tried again in 10 minutes
+                if daily_done_on != today and (daily_tried_at is None or utcnow() - daily_tried_at > retry_daily):
+                    daily_tried_at = utcnow()
+                    done = guarded("daily membership and determinations jobs", daily_jobs)
+                    if done is not None:
+                        daily_done_on, daily, closed = done
+                        if daily.reminded or daily.expired or closed:
+                            click.echo(
+                                f"sent {daily.reminded} expiry reminders, expired {daily.expired} memberships, "
+                                f"closed {closed} unanswered determinations"
+                            )
+                # waitlist offers past their hold go to the next person
+                expired = guarded("waitlist offer expiry", lambda: expire_offers(utcnow())) or 0
                 delivered, failed = deliver_batch(should_stop=stopping.is_set)
                 if delivered or failed or expired:
                     click.echo(f"delivered {delivered}, failed {failed}, waitlist offers expired {expired}")

@@ -266,3 +266,21 @@ def test_a_worker_run_in_process_gives_back_its_lock_and_signal_handlers(app, sm
         result = runner.invoke(args=["worker", "--once", "--slot-weeks", "0", "--interval", "0.05"])
         assert "started" in result.output and "waiting" not in result.output, result.output
     assert (signal.getsignal(signal.SIGTERM), signal.getsignal(signal.SIGINT)) == before
+
+
+def test_a_periodic_job_that_fails_is_logged_and_the_email_still_goes(app, app_ctx, smtp, monkeypatch, caplog):
+    """One failing job (here the vetting retry; a database error or a bug in any of them) stopped the whole worker,
+    and a supervisor's restart met the same failure again: no e-mail went out. It is rolled back and logged, the
+    other jobs and the outbox go on, and it runs again at its next turn."""
+    from trusted_traveler.casework import decisions
+
+    def broken(now):
+        raise RuntimeError("the vetting retry broke")
+
+    monkeypatch.setattr(decisions, "retry_vetting", broken)
+    ids = _queue(2)
+    result = app.test_cli_runner().invoke(args=["worker", "--once", "--slot-weeks", "0", "--interval", "0.05"])
+    assert result.exit_code == 0, result.output
+    assert "delivered 2" in result.output
+    assert {m["Message-ID"] for m in smtp.accepted} == _expected_ids(app, ids)
+    assert "the worker's vetting retry failed" in caplog.text and "the vetting retry broke" in caplog.text
