@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import logging
 import signal
 import time
 from urllib.parse import urlsplit
@@ -279,7 +280,12 @@ def test_a_periodic_job_that_fails_is_logged_and_the_email_still_goes(app, app_c
 
     monkeypatch.setattr(decisions, "retry_vetting", broken)
     ids = _queue(2)
-    result = app.test_cli_runner().invoke(args=["worker", "--once", "--slot-weeks", "0", "--interval", "0.05"])
+    logger = logging.getLogger("trusted_traveler.cli")  # the app's loggers do not propagate to the root
+    logger.addHandler(caplog.handler)
+    try:
+        result = app.test_cli_runner().invoke(args=["worker", "--once", "--slot-weeks", "0", "--interval", "0.05"])
+    finally:
+        logger.removeHandler(caplog.handler)
     assert result.exit_code == 0, result.output
     assert "delivered 2" in result.output
     assert {m["Message-ID"] for m in smtp.accepted} == _expected_ids(app, ids)
