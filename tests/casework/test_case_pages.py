@@ -146,13 +146,7 @@ RECORD = PDF + b"Superior Court, case 2019-CR-0042: conviction of J. Hitman set 
 
 def _answer_with_a_record(client, app, case, today) -> int:
     """The officer asks, the traveler answers with RECORD; the officer is signed in. Returns the file's id."""
-    with app.app_context():
-        application = db.session.scalar(select(Application).where(Application.reference == case))
-        officer = create_account("olga.officer@example.com")
-        decisions.request_info(
-            application, by=officer, message="Send the record.", due_on=today + dt.timedelta(days=10), today=today
-        )
-        db.session.commit()
+    _officer_asks_for_the_record(app, case, today)
     sign_in(client, "hit@example.com")
     sent = client.post(
         f"/applications/{case}/answer",
