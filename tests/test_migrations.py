@@ -12,7 +12,7 @@ from pathlib import Path
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from flask_migrate import downgrade, upgrade
-from sqlalchemy import create_engine, inspect, text
+from sqlalchemy import create_engine, inspect, select, text
 from sqlalchemy.engine import make_url
 
 from trusted_traveler import create_app
@@ -97,10 +97,13 @@ def test_migration_0019_encrypts_the_files_stored_in_clear_before_it_and_its_dow
     for _dialect, url in _scratch_databases(tmp_path):
         app = create_app("test", overrides={"SQLALCHEMY_DATABASE_URI": url})
         with app.app_context():
-            upgrade(revision="0018")
+            upgrade()  # the application as today's models write it, then back to before 0019
             load_reference()
             application = create_application("precheck")
             db.session.commit()
+            application_id, account_id = application.id, application.profile.account_id
+            db.session.remove()
+            downgrade(revision="0018")
             ids = []
             for n in range(12):  # more than one batch of the migration
                 clear = record + str(n).encode()
@@ -112,11 +115,11 @@ def test_migration_0019_encrypts_the_files_stored_in_clear_before_it_and_its_dow
                             "'record.pdf', 'application/pdf', :size, :sha, :data, :by, CURRENT_TIMESTAMP) RETURNING id"
                         ),
                         {
-                            "application": application.id,
+                            "application": application_id,
                             "size": len(clear),
                             "sha": "0" * 64,
                             "data": clear,
-                            "by": application.profile.account_id,
+                            "by": account_id,
                         },
                     ).scalar_one()
                 )
@@ -141,4 +144,36 @@ def test_migration_0019_encrypts_the_files_stored_in_clear_before_it_and_its_dow
             downgrade(revision="0018")
             assert stored() == expected
             db.session.remove()
+            db.engine.dispose()
+
+
+def test_migration_0018_names_the_rule_sets_left_with_two_open_versions_instead_of_failing_on_them(tmp_path):
+    """The race 0018 closes may have left two open drafts of one rule set: the upgrade stops with their labels and
+    what to do, not a raw unique-index error, and goes through once a lead has kept one."""
+    import pytest
+
+    from seeds.reference import load_reference
+    from seeds.rules import load_rules
+    from trusted_traveler.rules.models import RuleSetVersion
+
+    for _dialect, url in _scratch_databases(tmp_path):
+        app = create_app("test", overrides={"SQLALCHEMY_DATABASE_URI": url})
+        with app.app_context():
+            upgrade(revision="0017")
+            load_reference(), load_rules()
+            published = db.session.scalars(select(RuleSetVersion).order_by(RuleSetVersion.id)).first()
+            for number in (90, 91):
+                db.session.add(
+                    RuleSetVersion(
+                        rule_set_id=published.rule_set_id, number=number, label=f"race-draft-{number}", status="draft"
+                    )
+                )
+            db.session.commit()
+            db.session.remove()
+            with pytest.raises(RuntimeError, match="race-draft-90, race-draft-91. Keep one of each"):
+                upgrade.__wrapped__()  # the command without Flask-Migrate's wrapper, which logs the error and exits
+            db.session.execute(text("DELETE FROM rule_set_versions WHERE label = 'race-draft-91'"))
+            db.session.commit()
+            db.session.remove()
+            upgrade()
             db.engine.dispose()

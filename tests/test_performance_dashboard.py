@@ -419,5 +419,5 @@ def test_a_failed_refresh_is_logged_and_the_worker_goes_on_delivering(app, monke
     finally:
         logging.getLogger("trusted_traveler.cli").removeHandler(handler)
     assert result.exit_code == 0, result.output
-    assert [r.getMessage() for r in logged] == ["the dashboard figures could not be refreshed"]
+    assert [r.getMessage() for r in logged] == ["the worker's dashboard figures failed; it runs again at its next turn"]
     assert "statement timeout" in str(logged[0].exc_info[1])

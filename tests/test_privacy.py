@@ -314,3 +314,17 @@ def test_a_draft_closed_before_it_was_sent_can_be_deleted_too(app, client, two_t
     assert client.post(f"/privacy/drafts/{two_travelers['draft']}/delete").status_code == 302
     with app.app_context():
         assert db.session.scalar(select(Application).where(Application.reference == two_travelers["draft"])) is None
+
+
+def test_a_draft_a_payment_was_started_for_is_not_offered_for_deletion(app, client):
+    """It stays with the payment record (delete_draft refuses it), so the page does not offer a button that can only
+    be refused."""
+    with app.app_context():
+        paid = create_application("precheck", profile=create_profile(create_account(EMAIL)), paid=True)
+        assert paid.status == "draft"
+        db.session.commit()
+        reference = paid.reference
+    sign_in(client, EMAIL)
+    page = client.get("/privacy").get_data(as_text=True)
+    assert reference not in page and 'data-testid="no-drafts"' in page
+    assert client.post(f"/privacy/drafts/{reference}/delete").status_code == 409

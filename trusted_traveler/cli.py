@@ -322,16 +322,17 @@ def register_cli(app: Flask) -> None:
 
                 guarded(what, run)
 
-            def daily_jobs():
-                today = service_today()
-                return today, run_daily(today), close_unanswered_determinations(today)
-
             slots_done_at = None
             reconciled_at = None
             vetted_at = None
             figures_done_at = None
-            daily_done_on = None
-            daily_tried_at = None
+            daily_jobs = {
+                "daily membership job": run_daily,  # expiry reminders and expiries
+                "daily determinations job": close_unanswered_determinations,  # unanswered after 60 days: denied
+            }
+            daily_done_on: dict[str, dt.date] = {}
+            daily_tried_at: dict[str, dt.datetime] = {}
+            never = dt.datetime.min.replace(tzinfo=dt.UTC)
             retry_daily = dt.timedelta(minutes=10)
             while not stopping.is_set():
                 if slots_done_at is None or utcnow() - slots_done_at > dt.timedelta(hours=1):
@@ -363,17 +364,15 @@ def register_cli(app: Flask) -> None:
                     if answered or waiting:
                         click.echo(f"vetting answered for {answered} waiting cases, {waiting} still waiting")
                 today = service_today()  # the service's day: the daily jobs run after midnight in its zone, not UTC's
-                # idempotent, and safe beside another worker or the command; after a failure, tried again in 10 minutes
-                if daily_done_on != today and (daily_tried_at is None or utcnow() - daily_tried_at > retry_daily):
-                    daily_tried_at = utcnow()
-                    done = guarded("daily membership and determinations jobs", daily_jobs)
-                    if done is not None:
-                        daily_done_on, daily, closed = done
-                        if daily.reminded or daily.expired or closed:
-                            click.echo(
-                                f"sent {daily.reminded} expiry reminders, expired {daily.expired} memberships, "
-                                f"closed {closed} unanswered determinations"
-                            )
+                # each idempotent, and safe beside another worker or its command; each on its own, so that one failing
+                # holds up neither the other nor the e-mail, and is tried again 10 minutes later
+                for name, job in daily_jobs.items():
+                    if daily_done_on.get(name) != today and utcnow() - daily_tried_at.get(name, never) > retry_daily:
+                        daily_tried_at[name] = utcnow()
+                        done = guarded(name, lambda job=job, today=today: job(today))
+                        if done is not None:
+                            daily_done_on[name] = today
+                            click.echo(f"{name}: {done}")
                 # waitlist offers past their hold go to the next person
                 expired = guarded("waitlist offer expiry", lambda: expire_offers(utcnow())) or 0
                 delivered, failed = deliver_batch(should_stop=stopping.is_set)

@@ -21,6 +21,23 @@ OPEN = "status IN ('draft', 'in_review')"
 
 
 def upgrade():
+    # The race this closes may have left a rule set with two open versions already: a lead decides which to keep.
+    rows = op.get_bind().execute(
+        sa.text(
+            "SELECT rule_set_id, label FROM rule_set_versions WHERE status IN ('draft', 'in_review') "
+            "ORDER BY rule_set_id, number"
+        )
+    ).all()
+    open_versions: dict[int, list[str]] = {}
+    for rule_set_id, label in rows:
+        open_versions.setdefault(rule_set_id, []).append(label)
+    if twice := [labels for labels in open_versions.values() if len(labels) > 1]:
+        raise RuntimeError(
+            "These rule sets have more than one open version (a draft or one in review): "
+            + "; ".join(", ".join(labels) for labels in twice)
+            + ". Keep one of each: a program lead retires the others in the rules console (or, for a draft nobody"
+            " wants, delete it), then run the upgrade again."
+        )
     op.create_index(
         'uq_rule_set_versions_open',
         'rule_set_versions',

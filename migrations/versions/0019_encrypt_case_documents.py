@@ -10,6 +10,7 @@ under the newest key of DOCUMENT_KEYS (the keyring create_app configures, which 
 that already decrypts was written by the new code before this ran and is left as it is (a file in clear is never a
 valid token), so it is not encrypted twice. Downgrading needs a key that decrypts every file.
 """
+import sqlalchemy as sa
 from alembic import op
 from sqlalchemy import text
 
@@ -49,7 +50,22 @@ def _encrypt(data):
     return None  # already encrypted
 
 
+def _check_the_keys():
+    """The keys must be the ones the service's document numbers are under: files encrypted under any other key (an
+    unset DOCUMENT_KEYS, say, where production's numbers are under a set one) could never be read again."""
+    sample = op.get_bind().execute(sa.text("SELECT number FROM identity_documents ORDER BY id LIMIT 1")).scalar()
+    if sample is not None:
+        try:
+            keyring.decrypt(sample)
+        except KeyringError:
+            raise RuntimeError(
+                "DOCUMENT_KEYS here cannot read the stored document numbers, so the files would be encrypted under "
+                "keys the service does not have. Run the upgrade with the service's DOCUMENT_KEYS."
+            ) from None
+
+
 def upgrade():
+    _check_the_keys()
     _rewrite(_encrypt)
 
 

@@ -383,3 +383,19 @@ def test_a_conditionally_approved_global_entry_renewal_goes_to_an_officer_when_t
         assert renewal.status == Status.OFFICER_REVIEW
         assert renewal.events[-1].from_status == "conditionally_approved"
         assert "We cancelled" not in _notice(renewal).body
+
+
+def test_a_revocation_sends_the_application_to_an_officer_even_while_the_vetting_agency_is_down(
+    app, client, monkeypatch
+):
+    """The revocation is ours to know, not the agency's: an application submitted after it goes to an officer when
+    the agency does not answer, as when it answers all clear (no enrollment visit booked for nothing)."""
+    first_ref, renewal_ref = _member_with_renewal(app, "precheck", submit=False)
+    sign_in(client, OFFICER)
+    assert _revoke(client, first_ref).status_code == 302
+    monkeypatch.setitem(app.config, "VETTING_SANDBOX_OUTAGE", True)
+    with app.app_context():
+        again = create_application("precheck", profile=_application(renewal_ref).profile, submitted=True)
+        assert again.status == Status.OFFICER_REVIEW and again.events[-1].reason_code == "membership_revoked"
+        assert again.vetting_results == [] and again.vetting_retry_since is None
+        db.session.commit()

@@ -6,10 +6,12 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+from sqlalchemy import select
 
 from tests.factories import create_account, create_application, create_officer, create_profile, sign_in
 from trusted_traveler.casework import service as casework
 from trusted_traveler.casework.decisions import VETTING_RETRY_AFTER, retry_vetting
+from trusted_traveler.casework.models import Application
 from trusted_traveler.casework.states import Status
 from trusted_traveler.db import utcnow
 from trusted_traveler.extensions import db
@@ -68,6 +70,41 @@ def test_precheck_waits_for_its_fingerprint_check_and_gets_its_number_when_the_a
     assert membership.ktn
 
 
+def test_only_the_cases_the_agency_did_not_answer_for_are_asked_about_again(app_ctx, outage):
+    """A case can wait in vetting for other reasons (a load-test copy's synthetic population holds many): the worker
+    asks again about the cases marked when the agency did not answer, and no others."""
+    marked = create_application("global_entry", submitted=True)
+    outage()
+    unmarked = create_application("global_entry", submitted=True)
+    unmarked.status = Status.IN_VETTING.value  # waiting for the agency's answer, as a synthetic case is
+    db.session.flush()
+    assert retry_vetting(_later()) == (1, 0)
+    assert marked.status == Status.CONDITIONALLY_APPROVED and marked.vetting_retry_since is None
+    assert unmarked.status == Status.IN_VETTING
+
+
+def test_a_case_that_fails_otherwise_is_set_aside_and_holds_up_no_other(app_ctx, outage, monkeypatch):
+    """A bug or bad data in one case, not the agency being down: that case is logged and asked about again after
+    the others, which are routed meanwhile."""
+    from trusted_traveler.casework import decisions
+
+    first = create_application("global_entry", submitted=True)
+    second = create_application("global_entry", submitted=True)
+    outage()
+    check = decisions._check_with_provider
+
+    def broken_for_the_first(application):
+        if application.id == first.id:
+            raise ValueError("bad data")
+        return check(application)
+
+    monkeypatch.setattr(decisions, "_check_with_provider", broken_for_the_first)
+    later = _later()
+    assert retry_vetting(later) == (1, 0)
+    assert second.status == Status.CONDITIONALLY_APPROVED
+    assert first.status == Status.IN_VETTING and first.vetting_retry_since == later and first.vetting_results == []
+
+
 def test_the_traveler_sees_the_background_check_in_progress_and_no_error(app, client, outage):
     with app.app_context():
         profile = create_profile(create_account("waiting@example.com"))
@@ -76,4 +113,7 @@ def test_the_traveler_sees_the_background_check_in_progress_and_no_error(app, cl
     sign_in(client, "waiting@example.com")
     page = client.get(f"/applications/{reference}")
     assert page.status_code == 200
-    assert "Pending Review" in page.get_data(as_text=True)
+    html = page.get_data(as_text=True)
+    assert 'data-testid="status">Pending Review<' in html  # the label of now, not one of the timeline's
+    with app.app_context():
+        assert db.session.scalar(select(Application.status).where(Application.reference == reference)) == "in_vetting"

@@ -4,10 +4,11 @@ through `transition`; services flush, the request commits once."""
 from __future__ import annotations
 
 import datetime as dt
+import logging
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select, update
+from sqlalchemy import select
 
 from trusted_traveler.audit.record import record_event
 from trusted_traveler.auth.roles import Permission
@@ -20,6 +21,7 @@ from trusted_traveler.db import service_date, service_today, service_zone, utcno
 from trusted_traveler.errors import BusinessRuleViolation
 from trusted_traveler.extensions import db
 from trusted_traveler.i18n import format_day, later
+from trusted_traveler.locking import locked
 from trusted_traveler.memberships.models import Membership
 from trusted_traveler.memberships.service import (
     extend_membership,
@@ -91,9 +93,10 @@ def run_vetting(application: Application) -> list[VettingResult]:
     All clear while a revocation of the member's number stands against the case (transitions.revoked_standing:
     a renewal filed before it, or another application since) → officer review, never an approval.
 
-    When the agency does not answer (VettingUnavailable), nothing is found either way: the case waits in vetting and
-    the worker asks again (retry_vetting); PreCheck on submission stays as it is, to be checked after the visit's
-    fingerprints as every PreCheck case is. Returns the results stored (none then).
+    When the agency does not answer (VettingUnavailable), nothing is found either way: a case in vetting waits there,
+    marked (`vetting_retry_since`) for the worker to ask again (retry_vetting); PreCheck on submission stays as it
+    is, to be checked after the visit's fingerprints as every PreCheck case is. A revocation standing against the
+    case is known without the agency: it goes to an officer all the same. Returns the results stored (none then).
     """
     code, status = application.program.code, application.status_enum
     if status is not S.SUBMITTED or code == "global_entry":
@@ -101,6 +104,10 @@ def run_vetting(application: Application) -> list[VettingResult]:
     try:
         return _vet_and_route(application)
     except VettingUnavailable:
+        if revoked_standing(application) is not None:
+            _to_officer_over_revocation(application)
+        elif application.status_enum is S.IN_VETTING:
+            application.vetting_retry_since = utcnow()
         return []
 
 
@@ -111,6 +118,7 @@ def _vet_and_route(application: Application) -> list[VettingResult]:
     # PreCheck in vetting is past its enrollment visit: hits an officer cleared to enroll are not new
     cleared = _hits_cleared_before(application) if application.status_enum is S.IN_VETTING else set()
     results = _check_with_provider(application)
+    application.vetting_retry_since = None  # answered
     new_hits = [r for r in results if r.outcome == "hit" and (r.source, r.detail) not in cleared]
     if new_hits or _worse_since_submission_unreviewed(application):
         transition(application, S.OFFICER_REVIEW, reason_code="vetting_hit" if new_hits else "eligibility_changed")
@@ -609,47 +617,45 @@ def reopen_for_review(application: Application, *, by, note: str | None = None) 
     transition(application, S.OFFICER_REVIEW, by=by, reason_code="reconsideration_opened", note=note)
 
 
-def _claim(*criteria, limit: int | None = None) -> list[Application]:
-    """The applications matching `criteria` that this run may move, for a job that two workers (or a worker and its
-    command) may run at once: on PostgreSQL a run passes over the applications another holds (FOR UPDATE SKIP
-    LOCKED); SQLite has no row locks, so a no-op UPDATE takes its write lock first and the second run waits for the
-    first's commit, then finds them moved (as payments.service._locked_payment does)."""
-    if db.engine.dialect.name == "sqlite":
-        claim = update(Application).where(*criteria).values(status=Application.status)
-        db.session.execute(claim.execution_options(synchronize_session=False))
-    stmt = select(Application).where(*criteria).order_by(Application.id).limit(limit)
-    if db.engine.dialect.name != "sqlite":
-        stmt = stmt.with_for_update(skip_locked=True, of=Application)
-    return list(db.session.scalars(stmt.execution_options(populate_existing=True)))
-
-
 VETTING_RETRY_AFTER = dt.timedelta(minutes=1)
 
 
-def retry_vetting(now: dt.datetime, *, limit: int = 100) -> tuple[int, int]:
-    """Ask the agency again about the cases waiting in vetting for longer than VETTING_RETRY_AFTER (it did not
-    answer when they got there), and route those it answers for, as run_vetting does. Stops at the first case it
-    still does not answer for: it is down. Safe beside another run (_claim). Returns (answered, still waiting)."""
-    waiting = _claim(
-        Application.status == S.IN_VETTING.value,
-        Application.status_entered_at <= now - VETTING_RETRY_AFTER,
-        limit=limit,
+def retry_vetting(now: dt.datetime, *, limit: int = 20) -> tuple[int, int]:
+    """Ask the agency again about the cases it did not answer for (`vetting_retry_since`, at least
+    VETTING_RETRY_AFTER ago), oldest first, and route those it answers for as run_vetting does. Stops at the first
+    it still does not answer for: it is down. Each case is its own savepoint: one that fails otherwise (a bug, bad
+    data) is logged, left as it was and asked about again after the others, never holding them up. Safe beside
+    another run (locking.locked, which holds the rows for the batch: hence small batches). Returns (answered, still
+    waiting)."""
+    due = Application.vetting_retry_since <= now - VETTING_RETRY_AFTER
+    waiting = list(
+        db.session.scalars(
+            locked(Application, Application.status == S.IN_VETTING.value, due, skip_locked=True, limit=limit)
+        )
     )
-    for answered, application in enumerate(waiting):
+    answered = 0
+    for position, application in enumerate(waiting):
         try:
-            _vet_and_route(application)
+            with db.session.begin_nested():
+                _vet_and_route(application)
         except VettingUnavailable:
-            return answered, len(waiting) - answered
-    return len(waiting), 0
+            return answered, len(waiting) - position
+        except Exception:
+            logging.getLogger(__name__).exception("vetting %s again failed; it is asked again later", application.id)
+            application.vetting_retry_since = now  # to the back of the line
+        else:
+            answered += 1
+    return answered, 0
 
 
 def close_unanswered_determinations(today: dt.date) -> int:
     """Preliminary determinations not answered within 60 days become final denials (a system move). Two runs at
     once (two workers at the turn of the day, or `flask close-determinations` beside one) close each once, and
-    neither fails (_claim)."""
+    neither fails (locking.locked: a run passes over the applications another holds)."""
     # sent before that service day began (in SERVICE_TIMEZONE): its response_deadline is before `today`
     cutoff = dt.datetime.combine(today - dt.timedelta(days=RESPONSE_DAYS), dt.time.min, tzinfo=service_zone())
-    overdue = _claim(Application.status == S.PRELIMINARY_INELIGIBLE.value, Application.status_entered_at < cutoff)
+    unanswered = (Application.status == S.PRELIMINARY_INELIGIBLE.value, Application.status_entered_at < cutoff)
+    overdue = db.session.scalars(locked(Application, *unanswered, skip_locked=True)).all()
     for application in overdue:
         earlier = application.letters[-1].reason_codes if application.letters else []
         _letter(application, "denial", list(dict.fromkeys([*earlier, "no_response"])), None, by=None)

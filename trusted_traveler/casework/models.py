@@ -38,6 +38,13 @@ class Application(Base):
             sqlite_where=text("renewal_of_id IS NOT NULL"),
             postgresql_where=text("renewal_of_id IS NOT NULL"),
         ),
+        # The cases the vetting agency did not answer for, which the worker asks about again (migration 0020).
+        Index(
+            "ix_applications_vetting_retry_since",
+            "vetting_retry_since",
+            sqlite_where=text("vetting_retry_since IS NOT NULL"),
+            postgresql_where=text("vetting_retry_since IS NOT NULL"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -65,6 +72,9 @@ class Application(Base):
     submitted_profile: Mapped[dict | None] = mapped_column(JSON)
     eligibility_now: Mapped[dict | None] = mapped_column(JSON)
     eligibility_worse_since: Mapped[dt.datetime | None]
+    # Set when the vetting agency did not answer (casework.decisions.run_vetting), to when it is to be asked again;
+    # cleared once it answers. Only these cases are asked again: a case waits in vetting for no other reason.
+    vetting_retry_since: Mapped[dt.datetime | None]
     attested_at: Mapped[dt.datetime | None]
     draft_reminder_sent_at: Mapped[dt.datetime | None]  # drafts are kept 180 days, with a reminder before expiry
     enrollment_center_id: Mapped[int | None] = mapped_column(ForeignKey("enrollment_centers.id"))

@@ -37,7 +37,7 @@ from babel.lists import format_list
 from flask_babel import LazyString, get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import and_, or_, select
 
 from trusted_traveler.audit.record import record_event
 from trusted_traveler.casework import service as casework
@@ -47,6 +47,7 @@ from trusted_traveler.db import service_today, utcnow
 from trusted_traveler.errors import BusinessRuleViolation, NotFound
 from trusted_traveler.extensions import db
 from trusted_traveler.i18n import later
+from trusted_traveler.locking import locked
 from trusted_traveler.notifications.service import notify
 from trusted_traveler.payments.gateway import SESSION_LIFETIME, CompletionResult, PaymentGateway, get_gateway
 from trusted_traveler.payments.models import Payment, PaymentItem
@@ -255,16 +256,9 @@ def settle(
 
 
 def _locked_payment(*where, skip_locked: bool = False) -> Payment | None:
-    """The payment matching `where`, read afresh and locked until the commit: on PostgreSQL its row (FOR UPDATE;
-    with `skip_locked`, a payment someone else holds is passed over, as None). SQLite has no row locks: a no-op
-    UPDATE takes the database's write lock first, so the next settler waits for this commit and then reads it."""
-    if db.engine.dialect.name == "sqlite":
-        claim = update(Payment).where(*where).values(status=Payment.status)
-        db.session.execute(claim.execution_options(synchronize_session=False))
-    stmt = select(Payment).where(*where).execution_options(populate_existing=True)
-    if db.engine.dialect.name != "sqlite":
-        stmt = stmt.with_for_update(skip_locked=skip_locked)
-    return db.session.scalar(stmt)
+    """The payment matching `where`, read afresh and locked until the commit (locking.locked; with `skip_locked`, a
+    payment someone else holds is passed over, as None): the next settler waits for this commit and then reads it."""
+    return db.session.scalar(locked(Payment, *where, skip_locked=skip_locked))
 
 
 def _payer(payment: Payment):

@@ -224,9 +224,11 @@ def _never_sent(application: Application) -> bool:
 
 
 def unsent_applications(profile) -> list[Application]:
-    """The traveler's applications never sent, which they may delete: drafts, and drafts closed unsent."""
+    """The traveler's applications never sent that they may delete (delete_draft): drafts, and drafts closed unsent,
+    but none a payment was started for, which stays with the payment record."""
     if profile is None:
         return []
+    paid_for = select(PaymentItem.application_id).where(PaymentItem.application_id == Application.id).exists()
     return list(
         db.session.scalars(
             select(Application)
@@ -235,6 +237,7 @@ def unsent_applications(profile) -> list[Application]:
                 Application.profile_id == profile.id,
                 Application.submitted_at.is_(None),
                 Application.status.in_(UNSENT),
+                ~paid_for,
             )
             .order_by(Application.id)
         )
