@@ -1,8 +1,10 @@
-"""Row locks for the jobs two processes may run at once (two workers, or a worker and its command)."""
+"""Row locks, and inserts that skip what another transaction wrote first, for the work two processes may do at once
+(two workers, or a worker and its command)."""
 
 from __future__ import annotations
 
-from sqlalchemy import Select, select, update
+from sqlalchemy import Insert, Select, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 
 from trusted_traveler.extensions import db
 
@@ -20,3 +22,10 @@ def locked(model, *where, skip_locked: bool = False, limit: int | None = None) -
     if db.engine.dialect.name != "sqlite":
         stmt = stmt.with_for_update(skip_locked=skip_locked, of=model)
     return stmt
+
+
+def insert_skipping_conflicts(model) -> Insert:
+    """An INSERT of `model` rows that skips, instead of failing on, a row a unique key already holds (one another
+    transaction may have written meanwhile): ON CONFLICT DO NOTHING, in the dialect of the session's database."""
+    dialect = postgresql if db.session.get_bind().dialect.name == "postgresql" else sqlite
+    return dialect.insert(model).on_conflict_do_nothing()

@@ -9,13 +9,13 @@ from dataclasses import dataclass
 
 from flask_babel import gettext as _
 from sqlalchemy import select
-from sqlalchemy.dialects import postgresql, sqlite
 
 from trusted_traveler.casework.states import Status
 from trusted_traveler.db import utcnow
 from trusted_traveler.errors import DomainError
 from trusted_traveler.extensions import db
 from trusted_traveler.feedback.models import FeedbackResponse, SurveyOffer
+from trusted_traveler.locking import insert_skipping_conflicts
 from trusted_traveler.scheduling.models import Appointment
 
 
@@ -201,5 +201,4 @@ def record_offer(applications, touchpoint: str) -> None:
     rows = [{"application_id": i, "touchpoint": touchpoint, "offered_at": utcnow()} for i in ids if i not in recorded]
     if not rows:
         return
-    insert = postgresql.insert if db.session.get_bind().dialect.name == "postgresql" else sqlite.insert
-    db.session.execute(insert(SurveyOffer).values(rows).on_conflict_do_nothing())
+    db.session.execute(insert_skipping_conflicts(SurveyOffer).values(rows))

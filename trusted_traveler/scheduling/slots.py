@@ -9,9 +9,9 @@ from zoneinfo import ZoneInfo
 
 import holidays
 from sqlalchemy import select
-from sqlalchemy.dialects import postgresql, sqlite
 
 from trusted_traveler.extensions import db
+from trusted_traveler.locking import insert_skipping_conflicts
 from trusted_traveler.scheduling.models import EnrollmentCenter, Slot
 
 
@@ -94,8 +94,7 @@ def generate_slots(center: EnrollmentCenter, *, start: dt.date, days: int, after
     ]
     if not new:
         return 0
-    insert = postgresql.insert if db.session.get_bind().dialect.name == "postgresql" else sqlite.insert
-    created = db.session.execute(insert(Slot).on_conflict_do_nothing().returning(Slot.id), new)
+    created = db.session.execute(insert_skipping_conflicts(Slot).returning(Slot.id), new)
     return len(created.all())
 
 
