@@ -378,6 +378,55 @@ def test_the_impact_preview_counts_pending_applications_whose_outcome_would_chan
     assert "No center chosen yet" in html
 
 
+def test_a_lead_downloads_every_changed_application_and_the_list_is_audited(app, client, two_leads):
+    """The preview counts and shows a few examples; the lead planning the notices gets the whole list, and who
+    took which applicants' names is recorded, as for the examples on the page."""
+    from tests.factories import create_application, create_profile
+    from trusted_traveler.audit.models import AuditEvent
+
+    eight_years_ago = service_today().replace(year=service_today().year - 8)
+    robbery = [{"category": "robbery", "status": "convicted", "date": eight_years_ago}]
+    with app.app_context():
+        changing = [
+            create_application(
+                "precheck",
+                submitted=True,
+                profile=create_profile(create_account(f"list{i}@example.com"), offenses=robbery),
+            ).reference
+            for i in range(7)  # more than the page's five examples
+        ]
+        create_application("precheck", submitted=True, profile=create_profile(create_account("same@example.com")))
+        db.session.commit()
+    label = _draft_label(client)
+    act(client, label, "rules/precheck.interim_offense/edit", data=_interim_form(10))
+    html = client.get(f"/program-lead/versions/{label}/impact").get_data(as_text=True)
+    assert "Download all 7 changed applications (CSV)" in html
+
+    response = client.get(f"/program-lead/versions/{label}/impact.csv")
+    assert response.status_code == 200
+    assert response.mimetype == "text/csv"
+    assert response.headers["Content-Disposition"] == f'attachment; filename="impact-{label}.csv"'
+    lines = response.get_data(as_text=True).splitlines()
+    assert lines[0] == "reference,status,enrollment_center,outcome_now,outcome_with_draft"
+    assert lines[1:] == [f"{ref},submitted,No center chosen yet,eligible,ineligible" for ref in changing]
+
+    with app.app_context():
+        exported = db.session.scalars(select(AuditEvent).where(AuditEvent.action == "impact.exported")).all()
+        viewed = db.session.scalars(select(AuditEvent).where(AuditEvent.action == "impact.viewed")).all()
+    assert sorted(e.object_id for e in exported) == sorted(changing)
+    assert {e.details["version"] for e in exported} == {label}
+    assert sorted(e.object_id for e in viewed) == sorted(changing[:5])
+
+
+def test_only_program_leads_download_the_impact_list(app, client, two_leads):
+    label = _draft_label(client)
+    with app.app_context():
+        create_account("officer.csv@example.com", roles=("officer",))
+        db.session.commit()
+    sign_in(client, "officer.csv@example.com")
+    assert client.get(f"/program-lead/versions/{label}/impact.csv").status_code == 403
+
+
 def test_the_impact_preview_equals_judging_every_pending_application_with_the_engine(app, two_leads):
     """The preview compares outcomes only where a differing rule fires; that must equal comparing them all."""
     from tests.factories import create_application, create_profile

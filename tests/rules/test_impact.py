@@ -16,7 +16,7 @@ from trusted_traveler.extensions import db
 from trusted_traveler.profiles.service import eligibility_facts
 from trusted_traveler.programs.service import get_program
 from trusted_traveler.rules import authoring
-from trusted_traveler.rules.impact import PENDING, preview
+from trusted_traveler.rules.impact import PENDING, affected, preview
 from trusted_traveler.rules.service import check_program
 
 pytestmark = pytest.mark.usefixtures("app_ctx")
@@ -110,6 +110,12 @@ def test_a_longer_look_back_and_a_new_citizenship_rule_equal_judging_every_appli
     assert impact.by_center == {"No center chosen yet": impact.changed}
     assert impact.samples == {direction: refs[:2] for direction, refs in references.items()}
     assert impact.pending == len(people) - 1
+
+    listed: dict = {}
+    for row in affected(draft, as_of=today):
+        assert row.status == "submitted" and row.center == "No center chosen yet"
+        listed.setdefault((row.before, row.after), []).append(row.reference)
+    assert listed == references  # every changed application, in the order they were made
     db.session.rollback()
 
 
@@ -119,4 +125,5 @@ def test_no_differing_rule_counts_only_the_pending():
     draft = authoring.start_draft(get_program("precheck"), by=lead, today=service_today())
     impact = preview(draft, as_of=service_today())
     assert (impact.pending, impact.changed, impact.directions) == (1, 0, {})
+    assert affected(draft, as_of=service_today()) == []
     db.session.rollback()

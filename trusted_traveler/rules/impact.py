@@ -14,7 +14,8 @@ rule is the same on both sides. So the preview works in one statement, in three 
    indexes rather than whole tables hashed; every `exists` over offenses of both versions read in one grouped pass
    over the candidates' offense rows (`rules.sql.offense_flags`), LEFT JOINed to them;
 3. both outcomes from those flags; the candidates whose outcome changes are counted by direction and center, and
-   the first references of each direction (by application id) taken as samples.
+   the first references of each direction (by application id) taken as samples; or every one of them listed
+   (`affected`, the console's CSV download).
 
 A test compares the result with judging every pending application through the engine.
 """
@@ -119,7 +120,83 @@ def preview(draft: RuleSetVersion, *, as_of: dt.date, samples: int = 5) -> Impac
     the settings in force on that date, not with today's: a published future-dated change in between would
     otherwise be counted as the draft's, or the draft's undoing of it missed. The applications are judged as they
     stand on `as_of` (ages and look-backs from today)."""
-    program = draft.rule_set.program
+    impact, changed = _changed(draft, as_of)
+    impact.pending = db.session.scalar(select(func.count()).select_from(Application).where(_pending(draft)))
+    if changed is None:
+        return impact
+    center = func.coalesce(EnrollmentCenter.name, NO_CENTER)
+    counts = (
+        select(
+            changed.c.before,
+            changed.c.after,
+            center.label("center"),
+            func.count().label("n"),
+            null().label("reference"),
+            null().label("rank"),
+        )
+        .outerjoin(EnrollmentCenter, changed.c.center_id == EnrollmentCenter.id)
+        .group_by(changed.c.before, changed.c.after, center)
+    )
+    ranked = select(
+        changed.c.before,
+        changed.c.after,
+        changed.c.reference,
+        func.row_number()
+        .over(partition_by=(changed.c.before, changed.c.after), order_by=changed.c.application_id)
+        .label("rank"),
+    ).subquery("ranked")
+    firsts = select(ranked.c.before, ranked.c.after, null(), null(), ranked.c.reference, ranked.c.rank).where(
+        ranked.c.rank <= literal(samples)
+    )
+    found: dict[tuple[str, str], list[tuple[int, str]]] = {}
+    for old, new, center_name, count, reference, rank in _run(union_all(counts, firsts)):
+        if reference is None:
+            impact.changed += count
+            impact.directions[(old, new)] = impact.directions.get((old, new), 0) + count
+            impact.by_center[center_name] = impact.by_center.get(center_name, 0) + count
+        else:
+            found.setdefault((old, new), []).append((rank, reference))
+    for direction in impact.directions:
+        impact.samples[direction] = [reference for _, reference in sorted(found.get(direction, []))]
+    return impact
+
+
+def affected(draft: RuleSetVersion, *, as_of: dt.date) -> list:
+    """Every pending application whose outcome the draft would change, in the order they were made: its
+    reference, status, center (or NO_CENTER), and outcome with the version replaced (`before`) and with the draft
+    (`after`); the rows `preview` counts, judged the same way (None where the rules cannot judge)."""
+    _, changed = _changed(draft, as_of)
+    if changed is None:
+        return []
+    return _run(
+        select(
+            changed.c.reference,
+            Application.status,
+            func.coalesce(EnrollmentCenter.name, NO_CENTER).label("center"),
+            changed.c.before,
+            changed.c.after,
+        )
+        .join(Application, Application.id == changed.c.application_id)
+        .outerjoin(EnrollmentCenter, changed.c.center_id == EnrollmentCenter.id)
+        .order_by(changed.c.application_id)
+    )
+
+
+def _pending(draft: RuleSetVersion):
+    return and_(Application.program_id == draft.rule_set.program_id, Application.status.in_(PENDING))
+
+
+def _run(statement) -> list:
+    jit = _without_jit(db.session)
+    try:
+        return db.session.execute(statement).all()
+    finally:
+        _restore_jit(db.session, jit)
+
+
+def _changed(draft: RuleSetVersion, as_of: dt.date):
+    """The Impact to fill (the versions compared), and the statement's `changed` CTE: each pending application
+    whose outcome differs, with its id, reference, center and both outcomes; None when no rule differs."""
     base, replaces_on = authoring.replaced_version(draft, today=as_of)
     old_rules, old_params = _rules_and_params(base, replaces_on)
     new_rules, new_params = _rules_and_params(draft, replaces_on, {p.key: p.value for p in authoring.proposals(draft)})
@@ -132,11 +209,10 @@ def preview(draft: RuleSetVersion, *, as_of: dt.date, samples: int = 5) -> Impac
         for rule in _differing(rules, params, other_rules, other_params)
         if rule.outcome != "condition"
     ]
-    scope = and_(Application.program_id == program.id, Application.status.in_(PENDING))
+    scope = _pending(draft)
     impact = Impact(base_label=base.label, replaces_on=replaces_on)
-    impact.pending = db.session.scalar(select(func.count()).select_from(Application).where(scope))
     if not differing:
-        return impact
+        return impact, None
     kinds = PARAMETER_KINDS
 
     # 1. the candidates
@@ -207,7 +283,7 @@ def preview(draft: RuleSetVersion, *, as_of: dt.date, samples: int = 5) -> Impac
         .prefix_with("MATERIALIZED")
     )
 
-    # 3. both outcomes; the changes counted and sampled
+    # 3. both outcomes; the applications whose outcome changes (counted and sampled by `preview`)
     def outcome(rules, params):
         fired = [(r.outcome, judged.c[flags[_same_condition(r, params)][0]]) for r in rules if r.outcome != "condition"]
         return outcome_case(fired, as_of, profile=SimpleNamespace(date_of_birth=judged.c.date_of_birth))
@@ -224,44 +300,4 @@ def preview(draft: RuleSetVersion, *, as_of: dt.date, samples: int = 5) -> Impac
         .where(before.is_distinct_from(after))
         .cte("changed")
     )
-    center = func.coalesce(EnrollmentCenter.name, NO_CENTER)
-    counts = (
-        select(
-            changed.c.before,
-            changed.c.after,
-            center.label("center"),
-            func.count().label("n"),
-            null().label("reference"),
-            null().label("rank"),
-        )
-        .outerjoin(EnrollmentCenter, changed.c.center_id == EnrollmentCenter.id)
-        .group_by(changed.c.before, changed.c.after, center)
-    )
-    ranked = select(
-        changed.c.before,
-        changed.c.after,
-        changed.c.reference,
-        func.row_number()
-        .over(partition_by=(changed.c.before, changed.c.after), order_by=changed.c.application_id)
-        .label("rank"),
-    ).subquery("ranked")
-    firsts = select(ranked.c.before, ranked.c.after, null(), null(), ranked.c.reference, ranked.c.rank).where(
-        ranked.c.rank <= literal(samples)
-    )
-    jit = _without_jit(db.session)
-    try:
-        rows = db.session.execute(union_all(counts, firsts)).all()
-    finally:
-        _restore_jit(db.session, jit)
-
-    found: dict[tuple[str, str], list[tuple[int, str]]] = {}
-    for old, new, center_name, count, reference, rank in rows:
-        if reference is None:
-            impact.changed += count
-            impact.directions[(old, new)] = impact.directions.get((old, new), 0) + count
-            impact.by_center[center_name] = impact.by_center.get(center_name, 0) + count
-        else:
-            found.setdefault((old, new), []).append((rank, reference))
-    for direction in impact.directions:
-        impact.samples[direction] = [reference for _, reference in sorted(found.get(direction, []))]
-    return impact
+    return impact, changed

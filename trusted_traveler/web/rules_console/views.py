@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import time
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import Response, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm.exc import StaleDataError
+from werkzeug.utils import secure_filename
 
+from trusted_traveler.audit.record import record_views
 from trusted_traveler.auth.policy import require
 from trusted_traveler.auth.roles import Permission
 from trusted_traveler.db import service_today
@@ -19,9 +21,10 @@ from trusted_traveler.programs.service import get_program, list_programs
 from trusted_traveler.rules import authoring
 from trusted_traveler.rules.describe import describe
 from trusted_traveler.rules.diff import changes
-from trusted_traveler.rules.impact import preview
+from trusted_traveler.rules.impact import affected, preview
 from trusted_traveler.rules.models import Parameter, RuleSet
 from trusted_traveler.rules.service import check_program, version_in_force
+from trusted_traveler.spreadsheets import csv_text
 from trusted_traveler.web.forms import apply_list_action
 from trusted_traveler.web.public.forms import WhichProgramForm
 from trusted_traveler.web.rules_console import bp
@@ -326,7 +329,39 @@ def impact(label: str):
     started = time.perf_counter()
     result = preview(version, as_of=service_today())
     seconds = time.perf_counter() - started
-    return render_template("rules_console/impact.html", version=version, impact=result, seconds=seconds)
+    shown = [reference for references in result.samples.values() for reference in references]
+    record_views("impact.viewed", "application", shown, by=current_user, version=version.label)
+    page = render_template("rules_console/impact.html", version=version, impact=result, seconds=seconds)
+    db.session.commit()  # the audit record of the examples shown
+    return page
+
+
+OUTCOME_CELLS = {None: "cannot_be_judged"}  # the rules cannot judge the profile (a missing fact): said, not blank
+
+
+@bp.get("/versions/<label>/impact.csv")
+@MANAGE
+def impact_csv(label: str):
+    """Every pending application the draft would change, to plan the notices: the rows the preview counts."""
+    version = authoring.get_version(label)
+    if version.status not in ("draft", "in_review"):
+        return redirect(url_for("rules_console.version", label=label))
+    rows = affected(version, as_of=service_today())
+    record_views("impact.exported", "application", [row.reference for row in rows], by=current_user, version=label)
+    body = csv_text(
+        ["reference", "status", "enrollment_center", "outcome_now", "outcome_with_draft"],
+        (
+            (row.reference, row.status, row.center, *(OUTCOME_CELLS.get(o, o) for o in (row.before, row.after)))
+            for row in rows
+        ),
+    )
+    db.session.commit()  # the audit record of the list, before it is sent
+    filename = secure_filename(f"impact-{label}.csv") or "impact.csv"
+    return Response(
+        body,
+        mimetype="text/csv",
+        headers={"Content-Disposition": f'attachment; filename="{filename}"', "Cache-Control": "no-store"},
+    )
 
 
 @bp.post("/versions/<label>/submit")
