@@ -5,12 +5,13 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from pathlib import Path
 
 from playwright.sync_api import Page, expect
 
 from tests.browser.journeys import dev_sign_in
 from tests.browser.test_accessibility import violations
-from tests.factories import create_account
+from tests.factories import create_account, create_application, create_profile
 from trusted_traveler.db import service_today
 from trusted_traveler.extensions import db
 
@@ -19,6 +20,15 @@ def test_two_leads_change_the_interim_look_back_and_the_fee(app, page: Page):
     with app.app_context():
         create_account("lead.one@example.com", roles=("program_lead",))
         create_account("lead.two@example.com", roles=("program_lead",))
+        eight_years_ago = service_today().replace(year=service_today().year - 8, day=1)
+        pending = create_application(  # a robbery eight years ago: eligible now, not with a 10-year look-back
+            "precheck",
+            submitted=True,
+            profile=create_profile(
+                create_account("pending@example.com"),
+                offenses=[{"category": "robbery", "status": "convicted", "date": eight_years_ago}],
+            ),
+        ).reference
         db.session.commit()
     dev_sign_in(page, "lead.one@example.com")
     page.get_by_role("link", name="Rules and fees").click()
@@ -30,6 +40,15 @@ def test_two_leads_change_the_interim_look_back_and_the_fee(app, page: Page):
     page.get_by_label("Convicted or charged within this many years (optional)").fill("10")
     page.get_by_role("button", name="Save rule").click()
     expect(page.get_by_test_id("changes")).to_contain_text("within the last 10 years")
+
+    # Its impact: the one pending application it would change, and the list of them to download.
+    page.get_by_role("link", name="Preview the impact on pending applications").click()
+    expect(page.get_by_test_id("impact-summary")).to_contain_text("1 of 1 pending applications would change outcome")
+    with page.expect_download() as download:
+        page.get_by_role("link", name="Download the changed application (CSV)").click()
+    listed = Path(download.value.path()).read_text().splitlines()
+    assert listed[1] == f"{pending},submitted,No center chosen yet,eligible,ineligible"
+    page.get_by_role("link", name="Back to the draft").click()
 
     # Propose a new fee with its source.
     page.get_by_label("Setting").select_option("fee_new")
