@@ -217,10 +217,15 @@ class _ProviderAnswering:
     """A provider whose ID token names `sub` with no e-mail (as Login.gov's) and whose userinfo endpoint answers
     `info`: the one step a real provider cannot be made to get wrong."""
 
+    client_id = "tt-client"
+
     def __init__(self, sub, info):
         self.sub, self.info = sub, info
 
-    def authorize_access_token(self):
+    def load_server_metadata(self):
+        return {"issuer": "https://idp.example.gov"}
+
+    def authorize_access_token(self, claims_options):
         return {"userinfo": {"iss": "https://idp.example.gov", "sub": self.sub}}
 
     def userinfo(self, token):
@@ -245,3 +250,71 @@ def test_the_userinfo_answer_counts_only_for_the_subject_of_the_id_token(app, mo
     with app.app_context():
         emails = db.session.scalars(select(Account.email).where(Account.subject.in_(("person-1", "person-2")))).all()
     assert emails == (["person.one@example.com"] if signed_in else [])
+
+
+ISSUER = "https://idp.example.gov"
+
+
+@pytest.mark.parametrize(
+    ("audience", "issuer", "signed_in"),
+    [
+        ("tt-client", ISSUER, True),
+        (["tt-client", "another-agency"], ISSUER, True),  # several audiences, ours among them (azp names us)
+        ("another-agency", ISSUER, False),  # issued to another client: not a sign-in here
+        (["another-agency", "someone-else"], ISSUER, False),
+        ("tt-client", "https://impostor.example.com", False),
+    ],
+)
+def test_an_id_token_is_accepted_only_from_our_provider_and_for_us(
+    database_url, monkeypatch, audience, issuer, signed_in
+):
+    """CONTRACTS.md section 3: the ID token's `aud` and `iss` are verified, besides its signature, `exp` and
+    `nonce`. The provider here is a stand-in whose token endpoint hands back an ID token it signed: a real provider
+    cannot be made to issue a token for one client to another, which is what an attacker replays."""
+    import time
+
+    from authlib.integrations.flask_client.apps import FlaskOAuth2App
+    from joserfc import jwt
+
+    key = RSAKey.generate_key(2048, parameters={"kid": "provider-key"})
+    metadata = {
+        "issuer": ISSUER,
+        "authorization_endpoint": f"{ISSUER}/authorize",
+        "token_endpoint": f"{ISSUER}/token",
+        "jwks_uri": f"{ISSUER}/jwks",
+        "id_token_signing_alg_values_supported": ["RS256"],
+    }
+    app = create_app(
+        "test",
+        overrides={"SQLALCHEMY_DATABASE_URI": database_url, "WTF_CSRF_ENABLED": False},
+        env={"OIDC_ISSUER": ISSUER, "OIDC_CLIENT_ID": "tt-client", "OIDC_CLIENT_AUTH_METHOD": "none"},
+    )
+    client = app.test_client()
+    monkeypatch.setattr(FlaskOAuth2App, "load_server_metadata", lambda self: metadata)
+    monkeypatch.setattr(
+        FlaskOAuth2App, "fetch_jwk_set", lambda self, force=False: {"keys": [key.as_dict(private=False)]}
+    )
+    authorize = parse_qs(urlsplit(client.get("/auth/login").headers["Location"]).query)
+    now = int(time.time())
+    claims = {
+        "iss": issuer,
+        "sub": "replayed-person",
+        "aud": audience,
+        "azp": "tt-client",
+        "exp": now + 300,
+        "iat": now,
+        "nonce": authorize["nonce"][0],
+        "email": "replayed@example.com",
+    }
+    id_token = jwt.encode({"alg": "RS256", "kid": "provider-key"}, claims, key)
+    monkeypatch.setattr(
+        FlaskOAuth2App,
+        "fetch_access_token",
+        lambda self, **params: {"access_token": "at", "token_type": "Bearer", "id_token": id_token},
+    )
+
+    answer = client.get(f"/auth/callback?code=c&state={authorize['state'][0]}")
+    assert answer.status_code == (302 if signed_in else 400)
+    with app.app_context():
+        accounts = db.session.scalars(select(Account.email).where(Account.subject == "replayed-person")).all()
+    assert accounts == (["replayed@example.com"] if signed_in else [])

@@ -435,6 +435,20 @@ def test_dates_in_the_future_are_refused(client):
     assert set(bad(client, body)) == {"date_of_birth", "offenses[0].date", "offenses[1].released_on"}
 
 
+def test_dates_in_the_future_are_named_even_beside_an_as_of_in_the_future(client):
+    """A future as_of is refused, and every other future date is still named, at once (CONTRACTS.md section 1)."""
+    later = (service_today() + dt.timedelta(days=30)).isoformat()
+    body = {
+        "as_of": (service_today() + dt.timedelta(days=365)).isoformat(),
+        "date_of_birth": later,
+        "citizenships": ["US"],
+        "offenses": [{"category": "dui", "status": "convicted", "date": later, "released_on": later}],
+    }
+    errors = bad(client, body)
+    assert set(errors) == {"as_of", "date_of_birth", "offenses[0].date", "offenses[0].released_on"}
+    assert errors["date_of_birth"] == "date_of_birth cannot be after today."
+
+
 def test_every_bad_field_is_named_at_once(client):
     body = {
         "as_of": "2999-01-01",

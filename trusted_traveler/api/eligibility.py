@@ -202,13 +202,14 @@ def _sort_key(path: str):
 
 
 def _cross_field_errors(body: dict, as_of: dt.date | None, today: dt.date) -> dict[str, LazyString]:
-    """Dates in the future (as_of after today; the others after as_of) and released_on before date."""
+    """Dates in the future (as_of after today; the others after as_of, or after today when as_of is itself in the
+    future, so that each is named at once) and released_on before date."""
     errors: dict[str, LazyString] = {}
-    limit = as_of or today
+    limit = min(as_of, today) if as_of else today
 
     def too_late(field: str) -> LazyString:
-        if as_of:
-            return _l("%(field)s cannot be after the as_of date (%(as_of)s).", field=field, as_of=as_of.isoformat())
+        if limit < today:
+            return _l("%(field)s cannot be after the as_of date (%(as_of)s).", field=field, as_of=limit.isoformat())
         return _l("%(field)s cannot be after today.", field=field)
 
     if as_of and as_of > today:

@@ -91,3 +91,15 @@ def init_oidc(app: Flask) -> None:
 
 def client():
     return current_app.extensions["tt_oidc"].create_client(CLIENT_NAME)
+
+
+def verified_token() -> dict:
+    """The callback's token, its ID token verified (CONTRACTS.md section 3): signature, `exp` and `nonce`, as
+    Authlib always does, and `iss` and `aud`, which it checks only when told what to expect. Without this, an ID
+    token the provider issued to another client (another agency's site) signed the bearer in here."""
+    login = client()
+    expected = {
+        "iss": {"essential": True, "values": [login.load_server_metadata()["issuer"]]},
+        "aud": {"essential": True, "values": [login.client_id]},
+    }
+    return login.authorize_access_token(claims_options=expected)

@@ -99,7 +99,7 @@ def callback():
     if not current_app.config.get("OIDC_ISSUER"):
         abort(404)
     try:
-        token = oidc.client().authorize_access_token()
+        token = oidc.verified_token()
     except (OAuthError, JoseError, ValueError) as exc:
         log.warning("sign-in failed", extra={"error": type(exc).__name__, "detail": str(exc)[:200]})
         return render_template("auth/sign_in_failed.html"), 400
