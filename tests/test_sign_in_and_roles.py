@@ -9,7 +9,7 @@ from trusted_traveler.audit.models import AuditEvent
 from trusted_traveler.auth.models import Account
 from trusted_traveler.extensions import db
 from trusted_traveler.web.auth.views import safe_next
-from trusted_traveler.web.input_guard import CONTROL_CHARACTERS
+from trusted_traveler.web.input_guard import refusal
 
 
 def test_dev_sign_in_lists_the_personas_and_signs_in_a_new_traveler(app, client):
@@ -94,11 +94,18 @@ def test_a_same_site_path_is_followed_with_its_query_string(client):
         assert response.headers["Location"] == target
 
 
-@pytest.mark.parametrize("target", [t for t in OFFSITE_NEXT if not CONTROL_CHARACTERS.search(t)])
+@pytest.mark.parametrize("target", [t for t in OFFSITE_NEXT if not refusal(t, one_line=True)])
 def test_sign_in_follows_no_disguised_offsite_next(client, target):
-    """(The other control characters are refused by the form itself, as in every text field.)"""
     response = client.post("/auth/dev", data={"email": "a@example.com", "next": target})
     assert response.status_code == 302 and response.headers["Location"] == "/dashboard"
+
+
+@pytest.mark.parametrize("target", [t for t in OFFSITE_NEXT if refusal(t, one_line=True)])
+def test_sign_in_with_a_next_holding_a_tab_a_line_break_or_a_control_character_is_refused(client, target):
+    """The form itself refuses them, as every field of one line does (web/input_guard.py): nobody is signed in."""
+    response = client.post("/auth/dev", data={"email": "a@example.com", "next": target})
+    assert response.status_code == 400 and str(refusal(target, one_line=True)) in response.get_data(as_text=True)
+    assert client.get("/dashboard").status_code == 302
 
 
 def test_sign_out_ends_the_session(client):

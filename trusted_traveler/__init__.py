@@ -166,6 +166,7 @@ def register_template_helpers(app: Flask) -> None:
     from trusted_traveler.auth.policy import this_page
     from trusted_traveler.auth.roles import Permission, Role
     from trusted_traveler.web.forms import LogoutForm
+    from trusted_traveler.web.paragraphs import paragraphs
 
     def field_attrs(field, hint=None, css="usa-input", type=None) -> dict:
         """HTML attributes for a USWDS control: its class, type, and the hint and error it is described by."""
@@ -206,6 +207,7 @@ def register_template_helpers(app: Flask) -> None:
     app.jinja_env.globals["error_list"] = error_list
     app.jinja_env.tests["message"] = is_message
     app.jinja_env.filters["day"] = format_day  # dates in the reader's language
+    app.jinja_env.filters["paragraphs"] = paragraphs  # text written on several lines, its paragraphs kept
     app.jinja_env.globals["get_locale"] = get_locale  # <html lang> and the language switch
     app.jinja_env.globals["this_page"] = this_page  # where the language switch brings the person back to
 

@@ -264,6 +264,37 @@ def test_a_denial_needs_a_reason_then_gives_the_traveler_a_letter_and_a_pdf_nobo
     assert client.get(letter_url + ".pdf").status_code == 404
 
 
+def test_the_officers_request_and_explanation_keep_their_paragraphs_for_the_traveler(client, case):
+    """What the officer wrote in a text area reaches the traveler's status page, notifications and letter with its
+    paragraphs (a <p> each) and line breaks (a <br>), escaped."""
+    sign_in(client, "olga.officer@example.com")
+    version = form_version(client.get(f"/officer/cases/{case}").get_data(as_text=True))
+    question = "Send the court record.\r\nBoth pages.\r\n\r\nAnd the <b>police</b> report."
+    due = "2099-01-15"
+    client.post(f"/officer/cases/{case}/request-info", data={"version": version, "message": question, "due_on": due})
+    sign_in(client, "hit@example.com")
+    status = client.get(f"/applications/{case}").get_data(as_text=True)
+    asked = "Send the court record.<br>Both pages.</p><p>And the &lt;b&gt;police&lt;/b&gt; report.</p>"
+    assert f"<p>{asked}" in status
+    notes = client.get("/notifications").get_data(as_text=True).replace(' class="usa-collection__description"', "")
+    assert f"<p>An officer asked: {asked}<p>Answer on your application page by January 15, 2099.</p>" in notes
+
+    with client.application.app_context():
+        application = db.session.scalar(select(Application).where(Application.reference == case))
+        decisions.answer_info_request(application, by=application.profile.account, answer="Attached.")
+        decisions.deny(
+            application,
+            by=create_account("olga.officer@example.com"),
+            reason_codes=["criminal_history"],
+            note="The 2019 conviction.\r\n\r\nIt is within ten years.",
+        )
+        db.session.commit()
+    page = client.get(f"/applications/{case}").get_data(as_text=True)
+    letter_url = re.search(r'href="(/applications/[^"]+/letters/\d+)"', page).group(1)
+    letter = client.get(letter_url).get_data(as_text=True)
+    assert "<p>The officer adds: The 2019 conviction.</p><p>It is within ten years.</p>" in letter
+
+
 def test_an_explanation_of_only_spaces_puts_no_empty_officer_adds_line_in_the_letter(client, case, app):
     sign_in(client, "olga.officer@example.com")
     version = form_version(client.get(f"/officer/cases/{case}").get_data(as_text=True))

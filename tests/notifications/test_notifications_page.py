@@ -56,6 +56,22 @@ def test_the_page_lists_my_notifications_newest_first_with_unread_ones_marked(ap
     assert "You have 2 unread notifications." in html
 
 
+def test_a_notification_keeps_its_paragraphs_and_line_breaks_and_none_of_its_text_is_markup(app, client):
+    """A body written on several lines (an officer's request for information, a center's notes) is a <p> for each
+    paragraph and a <br> for each other line break, not one run-on paragraph; a <script> in it is text."""
+    with app.app_context():
+        body = "An officer asked: Send the court record.\nBoth pages.\n\n<script>alert(1)</script> by May 1."
+        notify(create_account("lines@example.com"), kind="test", title="More information", body=body)
+        db.session.commit()
+    sign_in(client, "lines@example.com")
+    html = client.get("/notifications").get_data(as_text=True)
+    assert (
+        '<p class="usa-collection__description">An officer asked: Send the court record.<br>Both pages.</p>'
+        '<p class="usa-collection__description">&lt;script&gt;alert(1)&lt;/script&gt; by May 1.</p>'
+    ) in html
+    assert "<script>alert(1)" not in html
+
+
 def test_the_header_shows_how_many_notifications_are_unread(app, client):
     """Every page's header links to the notifications with the number unread; none unread, no number."""
     with app.app_context():

@@ -7,6 +7,7 @@ import re
 import pytest
 
 from tests.factories import create_account, create_application, create_profile, sign_in
+from tests.test_hostile_staff_input import CENTER_DETAILS
 from trusted_traveler.db import service_today
 from trusted_traveler.extensions import db
 from trusted_traveler.scheduling.models import EnrollmentCenter
@@ -49,6 +50,22 @@ def test_the_status_page_offers_booking_and_the_centers_list_soonest_first(clien
     assert near.index("O&#39;Hare") < near.index("Kennedy")  # a Chicago ZIP lists Chicago first
     bad = client.get(f"/applications/{conditionally_approved}/appointment?zip=abc")
     assert bad.status_code == 400 and "Enter a 5-digit ZIP code" in bad.get_data(as_text=True)
+
+
+def test_the_centers_notes_keep_their_paragraphs_on_the_status_page(app, client, conditionally_approved):
+    """What an administrator wrote in the center's notes (a text area) is shown to the traveler with its paragraphs and
+    line breaks, escaped."""
+    with app.app_context():
+        create_account("notes.admin@example.com", roles=("admin",))
+        db.session.commit()
+    sign_in(client, "notes.admin@example.com")
+    notes = "Your passport.\r\nA <b>pen</b>.\r\n\r\nWalk-ins before 11:00."
+    assert client.post("/admin/centers/8001", data={**CENTER_DETAILS, "notes": notes}).status_code == 302
+    sign_in(client, "interview@example.com")
+    slots, _ = _first_time(client, conditionally_approved)
+    client.post(f"/applications/{conditionally_approved}/appointment/book", data={"slot_id": slots[0]})
+    page = client.get(f"/applications/{conditionally_approved}").get_data(as_text=True)
+    assert "<p>What to bring: Your passport.<br>A &lt;b&gt;pen&lt;/b&gt;.</p><p>Walk-ins before 11:00.</p>" in page
 
 
 def test_book_move_calendar_and_cancel(client, conditionally_approved):
