@@ -2,6 +2,8 @@
 
 import datetime as dt
 import re
+import threading
+import time
 
 import pytest
 from sqlalchemy import select
@@ -158,3 +160,55 @@ def test_drafts_get_one_reminder_two_weeks_before_they_expire_and_close_after_18
     assert application.status == Status.WITHDRAWN
     assert application.events[-1].reason_code == "draft_expired" and application.events[-1].actor_id is None
     assert application.profile.given_names == "Luz"  # the profile is kept
+
+
+def test_two_draft_runs_at_once_remind_and_close_each_draft_once_and_neither_fails(app, monkeypatch):
+    """`flask expire-drafts` runs daily from cron: a slow run overlaps the next, or two hosts run it. The draft due
+    for its reminder is reminded once and the one past 180 days is closed once, and neither run fails (PostgreSQL: a
+    run passes over the drafts the other holds; SQLite: it waits for the other's commit, then finds them done)."""
+    from trusted_traveler.db import utcnow
+
+    now = utcnow()
+    with app.app_context():
+        expiring, old = create_application("precheck"), create_application("global_entry")
+        expiring.created_at = now - dt.timedelta(days=170)
+        old.created_at = now - dt.timedelta(days=181)
+        db.session.commit()
+        expiring_id, old_id = expiring.id, old.id
+    both_started, remind, close = threading.Barrier(2, timeout=10), casework.notify, casework.transition
+
+    def slowly(step):
+        def slow(*args, **kwargs):
+            time.sleep(0.3)  # the other run reaches the drafts meanwhile
+            return step(*args, **kwargs)
+
+        return slow
+
+    monkeypatch.setattr(casework, "notify", slowly(remind))
+    monkeypatch.setattr(casework, "transition", slowly(close))
+    done, errors = [], []
+
+    def daily_run():
+        with app.app_context():
+            both_started.wait()
+            try:
+                done.append(casework.expire_drafts(now))
+                db.session.commit()
+            except Exception as exc:
+                errors.append(exc)
+            db.session.remove()
+
+    runs = [threading.Thread(target=daily_run) for _ in range(2)]
+    for run in runs:
+        run.start()
+    for run in runs:
+        run.join(timeout=30)
+
+    assert errors == [] and len(done) == 2
+    assert (sum(reminded for reminded, _ in done), sum(expired for _, expired in done)) == (1, 1)
+    with app.app_context():
+        reminders = db.session.scalars(select(Notification).where(Notification.kind == "draft_expiring")).all()
+        assert [n.account_id for n in reminders] == [db.session.get(Application, expiring_id).profile.account_id]
+        closed = db.session.get(Application, old_id)
+        assert closed.status == Status.WITHDRAWN
+        assert [e.reason_code for e in closed.events].count("draft_expired") == 1

@@ -232,7 +232,7 @@ def register_cli(app: Flask) -> None:
 
     @outbox.command("failed")
     def outbox_failed() -> None:
-        """List messages that used all their delivery attempts (kept, never deleted)."""
+        """List messages that used all their delivery attempts or were refused for good (kept, never deleted)."""
         from trusted_traveler.notifications.worker import failed_messages
 
         messages = failed_messages()

@@ -32,16 +32,33 @@ def free_port() -> int:
 class Mailbox:
     """An aiosmtpd handler. `before_accept(mailbox, envelope)` may return an SMTP reply to refuse the message (it
     runs before the message counts as accepted); a coroutine function may `await asyncio.sleep()` to make the server
-    slow without holding up its other sessions."""
+    slow without holding up its other sessions. `refuse_sender` and `refuse_recipient`, when set, are the server's
+    reply to MAIL FROM and to RCPT TO (a refusal: "550 5.1.1 No such user")."""
 
     def __init__(self, port: int):
         self.port = port
         self.accepted: list[EmailMessage] = []
         self.before_accept: Callable | None = None
+        self.refuse_sender: str | None = None
+        self.refuse_recipient: str | None = None
         self.sending = 0
         self.most_at_once = 0
         self._lock = threading.Lock()
         self.controller: Controller | None = None
+
+    async def handle_MAIL(self, server, session, envelope, address, mail_options):
+        if self.refuse_sender:
+            return self.refuse_sender
+        envelope.mail_from = address
+        envelope.mail_options.extend(mail_options)
+        return "250 OK"
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+        if self.refuse_recipient:
+            return self.refuse_recipient
+        envelope.rcpt_tos.append(address)
+        envelope.rcpt_options.extend(rcpt_options)
+        return "250 OK"
 
     async def handle_DATA(self, server, session, envelope):
         with self._lock:

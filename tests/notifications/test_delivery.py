@@ -26,7 +26,7 @@ from trusted_traveler.db import utcnow
 from trusted_traveler.extensions import db
 from trusted_traveler.notifications.models import OutboxMessage
 from trusted_traveler.notifications.service import notify
-from trusted_traveler.notifications.worker import backoff, deliver_batch, failed_messages
+from trusted_traveler.notifications.worker import backoff, deliver_batch, deliver_one, failed_messages, max_attempts
 
 
 def _queue(count: int, email: str = "queued@example.com") -> list[int]:
@@ -125,6 +125,78 @@ def test_a_server_that_refuses_for_now_is_retried(app_ctx, smtp):
     smtp.before_accept = None
     assert deliver_batch(now=now + dt.timedelta(seconds=30)) == (1, 0)
     assert len(smtp.accepted) == 1
+
+
+@pytest.mark.parametrize(
+    ("refused", "reply"),
+    [
+        ("refuse_recipient", "550 5.1.1 No such user here"),
+        ("refuse_sender", "553 5.7.1 Sender address rejected"),
+        ("before_accept", "554 5.6.0 Message content rejected"),
+    ],
+    ids=["recipient", "sender", "content"],
+)
+def test_a_message_the_server_refuses_for_good_is_not_tried_again_and_waits_for_a_person(
+    app_ctx, smtp, caplog, refused, reply
+):
+    """A 5xx reply is permanent (RFC 5321): the same message would be refused on every try, for hours. Its attempts
+    end at once; it is kept, undelivered, among the failed messages with the server's code and reply, and logged as
+    failed for good."""
+    setattr(smtp, refused, (lambda box, envelope: reply) if refused == "before_accept" else reply)
+    [outbox_id] = _queue(1)
+    now = utcnow()
+    logger = logging.getLogger("trusted_traveler.notifications.worker")  # the app's loggers do not propagate
+    logger.addHandler(caplog.handler)
+    try:
+        assert deliver_one(now=now) == "failed"
+    finally:
+        logger.removeHandler(caplog.handler)
+
+    message = db.session.get(OutboxMessage, outbox_id)
+    assert message.delivered_at is None and message.attempts == max_attempts()
+    assert reply in message.last_error
+    assert failed_messages() == [message]
+    assert deliver_batch(now=now + dt.timedelta(days=30)) == (0, 0)  # the worker does not try it again
+    assert smtp.accepted == []
+    assert [(r.levelname, r.getMessage()) for r in caplog.records] == [("ERROR", "delivery refused for good")]
+
+
+def test_a_recipient_refused_for_now_is_tried_again_after_the_backoff(app_ctx, smtp):
+    """A 4xx reply to the recipient (a full or busy mailbox) is temporary: a failed try like any other, retried after
+    the backoff, and delivered once the server takes it."""
+    smtp.refuse_recipient = "450 4.2.1 Mailbox busy, try again later"
+    [outbox_id] = _queue(1)
+    now = utcnow()
+    assert deliver_one(now=now) == "failed"
+
+    message = db.session.get(OutboxMessage, outbox_id)
+    assert message.attempts == 1 and message.delivered_at is None
+    assert message.next_attempt_at == now + backoff(1)
+    assert "450 4.2.1 Mailbox busy, try again later" in message.last_error
+    assert failed_messages() == []
+    smtp.refuse_recipient = None
+    assert deliver_one(now=message.next_attempt_at) == "delivered"
+    assert len(smtp.accepted) == 1
+
+
+def test_a_person_can_send_a_message_refused_for_good_again(app, app_ctx, smtp):
+    """`flask outbox failed` shows the refusal as the server gave it, and `flask outbox retry` gives the message a
+    fresh set of attempts (here once the mailbox exists)."""
+    smtp.refuse_recipient = "550 5.1.1 No such user here"
+    [outbox_id] = _queue(1)
+    assert deliver_one() == "failed"
+
+    runner = app.test_cli_runner()
+    listed = runner.invoke(args=["outbox", "failed"]).output
+    assert f"{outbox_id}\temail.test\tqueued@example.com\t" in listed
+    assert "SMTPRecipientsRefused: queued@example.com: 550 5.1.1 No such user here" in listed
+    db.session.rollback()
+    assert runner.invoke(args=["outbox", "retry", str(outbox_id)]).exit_code == 0
+    db.session.rollback()
+    assert db.session.get(OutboxMessage, outbox_id).attempts == 0
+    smtp.refuse_recipient = None
+    assert deliver_batch() == (1, 0)
+    assert failed_messages() == [] and len(smtp.accepted) == 1
 
 
 def test_after_its_last_attempt_a_message_is_kept_as_failed_for_a_person_to_retry(app, app_ctx, mailbox, monkeypatch):

@@ -2,6 +2,7 @@
 
 import datetime as dt
 import threading
+import time
 
 import pytest
 from sqlalchemy import func, select
@@ -158,6 +159,46 @@ def test_reminders_go_once_in_the_two_days_before(ctx, now):
     scheduling.book(application, _slot(now, 8001, hours=30), by=application.profile.account, now=now)
     assert scheduling.send_reminders(now) == 1
     assert scheduling.send_reminders(now) == 0
+
+
+def test_two_reminder_runs_at_once_remind_each_traveler_once_and_neither_fails(app, monkeypatch, now):
+    """`flask send-reminders` runs hourly from cron: a slow run overlaps the next, or two hosts run it. The traveler is
+    reminded once, and the other run reminds nobody instead of failing (PostgreSQL: it passes over the appointment
+    the first holds; SQLite: it waits for the first's commit, then finds it reminded)."""
+    with app.app_context():
+        application = create_application("precheck", submitted=True)
+        scheduling.book(application, _slot(now, 8001, hours=30), by=application.profile.account, now=now)
+        db.session.commit()
+    both_started, remind = threading.Barrier(2, timeout=10), scheduling.notify_about
+
+    def slow_reminder(*args, **kwargs):
+        time.sleep(0.3)  # the other run reaches the appointment meanwhile
+        return remind(*args, **kwargs)
+
+    monkeypatch.setattr(scheduling, "notify_about", slow_reminder)
+    sent, errors = [], []
+
+    def hourly_run():
+        with app.app_context():
+            both_started.wait()
+            try:
+                sent.append(scheduling.send_reminders(now))
+                db.session.commit()
+            except Exception as exc:
+                errors.append(exc)
+            db.session.remove()
+
+    runs = [threading.Thread(target=hourly_run) for _ in range(2)]
+    for run in runs:
+        run.start()
+    for run in runs:
+        run.join(timeout=30)
+
+    assert errors == [] and sorted(sent) == [0, 1]
+    with app.app_context():
+        reminders = select(func.count()).where(Notification.kind == "appointment_reminder")
+        emails = select(func.count()).where(OutboxMessage.kind == "email.appointment_reminder")
+        assert (db.session.scalar(reminders), db.session.scalar(emails)) == (1, 1)
 
 
 def test_reminders_run_the_same_queries_for_3_or_30_appointments(app, ctx, now):

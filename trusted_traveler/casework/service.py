@@ -33,6 +33,7 @@ from trusted_traveler.db import service_today, utcnow
 from trusted_traveler.errors import BusinessRuleViolation, NotFound, PermissionDenied
 from trusted_traveler.extensions import db
 from trusted_traveler.i18n import format_day, later
+from trusted_traveler.locking import locked
 from trusted_traveler.memberships.models import Membership
 from trusted_traveler.memberships.service import (
     current_membership,
@@ -451,17 +452,21 @@ DRAFT_REMINDER_BEFORE = dt.timedelta(days=14)
 
 def expire_drafts(now: dt.datetime) -> tuple[int, int]:
     """Remind the owners of drafts that expire within two weeks (once), and close drafts older than the retention
-    period. The profile itself is kept. Returns (reminded, expired)."""
+    period. The profile itself is kept. Returns (reminded, expired).
+
+    Two runs at once (a slow daily run and the next, or two hosts' cron) remind and close each draft once: the
+    drafts are claimed with locking.locked, which reads them afresh and checks that each is still a draft due for
+    this on the locked row (a run passes over the drafts another holds)."""
+    due = (
+        Application.status == S.DRAFT.value,
+        Application.created_at <= now - DRAFT_RETENTION + DRAFT_REMINDER_BEFORE,
+        # reminded already: read again only once it is due to close
+        or_(Application.draft_reminder_sent_at.is_(None), Application.created_at <= now - DRAFT_RETENTION),
+    )
     drafts = db.session.scalars(
-        select(Application)
-        .where(
-            Application.status == S.DRAFT.value,
-            Application.created_at <= now - DRAFT_RETENTION + DRAFT_REMINDER_BEFORE,
-            # reminded already: read again only once it is due to close
-            or_(Application.draft_reminder_sent_at.is_(None), Application.created_at <= now - DRAFT_RETENTION),
+        locked(Application, *due, skip_locked=True).options(
+            joinedload(Application.profile).joinedload(ApplicantProfile.account)  # each notice's addressee
         )
-        .options(joinedload(Application.profile).joinedload(ApplicantProfile.account))  # each notice's addressee
-        .order_by(Application.id)
     ).all()
     reminded = expired = 0
     for draft in drafts:

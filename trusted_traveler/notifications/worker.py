@@ -13,9 +13,11 @@ message again. The resend carries the same `Message-ID` (`<outbox.{id}@{host}>`)
 deduplicate by Message-ID, and anyone reading the logs, can tell it is the same message. Outside that window a
 message is never sent twice: killed before acceptance, nothing was accepted; killed after the commit, it is done.
 
-A failed send (server down, refused, timed out) is retried with exponential backoff (30 s doubling, at most 6 h
-between tries). After MAX_ATTEMPTS it is left undelivered with its last error for a person to look at
-(`flask outbox failed`, `flask outbox retry ID`); messages are never deleted.
+A failed send (server down, refused for now with a 4xx reply, timed out, disconnected) is retried with exponential
+backoff (30 s doubling, at most 6 h between tries). After MAX_ATTEMPTS it is left undelivered with its last error
+for a person to look at (`flask outbox failed`, `flask outbox retry ID`); messages are never deleted. A message the
+server refuses for good (a 5xx reply to its sender, its recipient or its content: `refused_for_good`) would be
+refused on every try: its attempts end at once, and it waits among the failed with the server's code and reply.
 """
 
 from __future__ import annotations
@@ -92,6 +94,32 @@ def send_email(message: OutboxMessage) -> None:
         smtp.send_message(build_email(message))
 
 
+def refused_for_good(exc: Exception) -> bool:
+    """Whether the SMTP server refused this message permanently (RFC 5321: a 5xx reply) to its sender (MAIL FROM),
+    its recipient (RCPT TO) or its content (DATA), so that sending it again can only be refused again. A 4xx reply,
+    a server down, slow or gone mid-session, and a refusal of the session itself (greeting, sign-in: a setting to
+    fix, after which every message goes) are not: those are tried again."""
+    if isinstance(exc, smtplib.SMTPRecipientsRefused):
+        return bool(exc.recipients) and all(code >= 500 for code, _reply in exc.recipients.values())
+    return isinstance(exc, smtplib.SMTPSenderRefused | smtplib.SMTPDataError) and exc.smtp_code >= 500
+
+
+def describe_failure(exc: Exception) -> str:
+    """The error recorded on the message: its kind and, for a refusal, the server's code and reply as it sent them."""
+    if isinstance(exc, smtplib.SMTPRecipientsRefused):
+        refusals = [f"{to}: {code} {_text(reply)}" for to, (code, reply) in exc.recipients.items()]
+        detail = "; ".join(refusals)
+    elif isinstance(exc, smtplib.SMTPResponseException):
+        detail = f"{exc.smtp_code} {_text(exc.smtp_error)}"
+    else:
+        detail = str(exc)
+    return f"{type(exc).__name__}: {detail}"[:1000]
+
+
+def _text(reply: bytes | str) -> str:
+    return reply.decode("utf-8", "replace") if isinstance(reply, bytes) else reply
+
+
 def pending_filter(now: dt.datetime):
     return (
         OutboxMessage.delivered_at.is_(None),
@@ -110,7 +138,7 @@ def _claim_next(now: dt.datetime) -> OutboxMessage | None:
 
 def deliver_one(*, now: dt.datetime | None = None) -> str | None:
     """Claim, send and record one due message in its own transaction. Returns "delivered", "failed" (will be
-    retried, or has used its attempts) or None when nothing is due."""
+    retried, or has used its attempts: all of them at once when refused for good) or None when nothing is due."""
     now = now or utcnow()
     message = _claim_next(now)
     if message is None:
@@ -120,10 +148,14 @@ def deliver_one(*, now: dt.datetime | None = None) -> str | None:
     try:
         if message.kind.startswith("email."):
             send_email(message)
-    except Exception as exc:  # any failure to send (down, refused, a bad payload) is recorded and retried
-        message.last_error = f"{type(exc).__name__}: {exc}"[:1000]
+    except Exception as exc:  # any failure to send (down, refused, a bad payload) is recorded, and retried unless
+        message.last_error = describe_failure(exc)  # the server refused it for good
         message.next_attempt_at = now + backoff(message.attempts)
-        if message.attempts >= max_attempts():
+        if refused_for_good(exc):  # every try would be refused the same: its attempts end now, for a person to see
+            # the server's reply names the recipient: it is kept on the message (`flask outbox failed`), not logged
+            log.error("delivery refused for good", extra={"outbox_id": message.id, "attempts": message.attempts})
+            message.attempts = max(message.attempts, max_attempts())
+        elif message.attempts >= max_attempts():
             log.error("delivery failed for good", extra={"outbox_id": message.id, "attempts": message.attempts})
         else:
             log.warning("delivery failed", extra={"outbox_id": message.id, "attempts": message.attempts})
@@ -155,7 +187,8 @@ def deliver_batch(
 
 
 def failed_messages() -> list[OutboxMessage]:
-    """Messages that used all their attempts without being delivered, for a person to look at."""
+    """Messages that used all their attempts without being delivered (or were refused for good), for a person to
+    look at."""
     return list(
         db.session.scalars(
             select(OutboxMessage)

@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import case, select
+from sqlalchemy import and_, case, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import contains_eager, joinedload
 
@@ -20,6 +20,7 @@ from trusted_traveler.casework.transitions import own_application_message
 from trusted_traveler.errors import BusinessRuleViolation, NotFound, PermissionDenied
 from trusted_traveler.extensions import db
 from trusted_traveler.i18n import later
+from trusted_traveler.locking import locked
 from trusted_traveler.notifications.service import notify_about
 from trusted_traveler.profiles.models import ApplicantProfile
 from trusted_traveler.scheduling import waitlist
@@ -295,19 +296,20 @@ def send_reminders(now: dt.datetime, *, ahead: dt.timedelta = dt.timedelta(hours
     """Remind each traveler once, in the two days before an appointment that goes ahead. An appointment in conflict
     is not reminded as if it did: one at a slot keeping seats beyond its center's hours (a closed day, fewer seats:
     capacity.replan), or at a center no longer taking appointments for its program. Its traveler was told it may not
-    go ahead; should it stand again after all (capacity.replan tells them), it is reminded then."""
+    go ahead; should it stand again after all (capacity.replan tells them), it is reminded then.
+
+    Two runs at once (a slow hourly run and the next, or two hosts' cron) remind each traveler once: the appointments
+    are claimed with locking.locked, which reads them afresh and checks "not reminded yet" on the locked rows (a run
+    passes over the ones another holds)."""
+    unreminded = (
+        Appointment.status == "booked",
+        Appointment.reminder_sent_at.is_(None),
+        Appointment.slot.has(and_(Slot.starts_at > now, Slot.starts_at <= now + ahead, Slot.kept_seats == 0)),
+    )
     due = db.session.scalars(
-        select(Appointment)
-        .join(Slot)
-        .where(
-            Appointment.status == "booked",
-            Appointment.reminder_sent_at.is_(None),
-            Slot.starts_at > now,
-            Slot.starts_at <= now + ahead,
-            Slot.kept_seats == 0,
-        )
-        .options(  # each reminder goes to the traveler's account, with the slot's time: all in this statement
-            contains_eager(Appointment.slot),
+        locked(Appointment, *unreminded, skip_locked=True).options(
+            # each reminder goes to the traveler's account, with the slot's time: all in this statement
+            joinedload(Appointment.slot),
             joinedload(Appointment.application).joinedload(Application.profile).joinedload(ApplicantProfile.account),
             joinedload(Appointment.application).joinedload(Application.program),
         )
