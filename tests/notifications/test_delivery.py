@@ -131,10 +131,9 @@ def test_a_server_that_refuses_for_now_is_retried(app_ctx, smtp):
     ("refused", "reply"),
     [
         ("refuse_recipient", "550 5.1.1 No such user here"),
-        ("refuse_sender", "553 5.7.1 Sender address rejected"),
         ("before_accept", "554 5.6.0 Message content rejected"),
     ],
-    ids=["recipient", "sender", "content"],
+    ids=["recipient", "content"],
 )
 def test_a_message_the_server_refuses_for_good_is_not_tried_again_and_waits_for_a_person(
     app_ctx, smtp, caplog, refused, reply
@@ -177,6 +176,21 @@ def test_a_recipient_refused_for_now_is_tried_again_after_the_backoff(app_ctx, s
     smtp.refuse_recipient = None
     assert deliver_one(now=message.next_attempt_at) == "delivered"
     assert len(smtp.accepted) == 1
+
+
+def test_a_refused_sender_is_a_setting_to_fix_and_every_message_is_tried_again(app_ctx, smtp):
+    """A 5xx reply to MAIL FROM refuses MAIL_SENDER, which every message shares: once the setting is fixed they all
+    go, without a person retrying each one. So it is a failed try like any other, not a refusal for good."""
+    smtp.refuse_sender = "553 5.7.1 Sender address rejected"
+    [outbox_id] = _queue(1)
+    now = utcnow()
+    assert deliver_one(now=now) == "failed"
+
+    message = db.session.get(OutboxMessage, outbox_id)
+    assert message.attempts == 1 and failed_messages() == []
+    assert "553 5.7.1 Sender address rejected" in message.last_error
+    smtp.refuse_sender = None
+    assert deliver_one(now=message.next_attempt_at) == "delivered"
 
 
 def test_a_person_can_send_a_message_refused_for_good_again(app, app_ctx, smtp):

@@ -16,7 +16,7 @@ message is never sent twice: killed before acceptance, nothing was accepted; kil
 A failed send (server down, refused for now with a 4xx reply, timed out, disconnected) is retried with exponential
 backoff (30 s doubling, at most 6 h between tries). After MAX_ATTEMPTS it is left undelivered with its last error
 for a person to look at (`flask outbox failed`, `flask outbox retry ID`); messages are never deleted. A message the
-server refuses for good (a 5xx reply to its sender, its recipient or its content: `refused_for_good`) would be
+server refuses for good (a 5xx reply to its recipient or its content: `refused_for_good`) would be
 refused on every try: its attempts end at once, and it waits among the failed with the server's code and reply.
 """
 
@@ -95,13 +95,14 @@ def send_email(message: OutboxMessage) -> None:
 
 
 def refused_for_good(exc: Exception) -> bool:
-    """Whether the SMTP server refused this message permanently (RFC 5321: a 5xx reply) to its sender (MAIL FROM),
-    its recipient (RCPT TO) or its content (DATA), so that sending it again can only be refused again. A 4xx reply,
-    a server down, slow or gone mid-session, and a refusal of the session itself (greeting, sign-in: a setting to
-    fix, after which every message goes) are not: those are tried again."""
+    """Whether the SMTP server refused this message permanently (RFC 5321: a 5xx reply) to its recipient (RCPT TO)
+    or its content (DATA), so that sending it again can only be refused again. A 4xx reply, a server down, slow or
+    gone mid-session, and a refusal of what every message shares, the session (greeting, sign-in) or the sender
+    (MAIL FROM: MAIL_SENDER), are not: those are a setting to fix, after which every message goes, so they are
+    tried again rather than each message failed for a person to retry one by one."""
     if isinstance(exc, smtplib.SMTPRecipientsRefused):
         return bool(exc.recipients) and all(code >= 500 for code, _reply in exc.recipients.values())
-    return isinstance(exc, smtplib.SMTPSenderRefused | smtplib.SMTPDataError) and exc.smtp_code >= 500
+    return isinstance(exc, smtplib.SMTPDataError) and exc.smtp_code >= 500
 
 
 def describe_failure(exc: Exception) -> str:
