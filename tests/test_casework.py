@@ -2,13 +2,12 @@
 
 import datetime as dt
 import re
-import threading
-import time
 
 import pytest
 from sqlalchemy import select
 
 from tests.factories import create_account, create_application, create_officer, create_profile
+from tests.support.overlap import two_runs_at_once
 from trusted_traveler.audit.models import AuditEvent
 from trusted_traveler.casework import service as casework
 from trusted_traveler.casework.models import Application
@@ -175,34 +174,9 @@ def test_two_draft_runs_at_once_remind_and_close_each_draft_once_and_neither_fai
         old.created_at = now - dt.timedelta(days=181)
         db.session.commit()
         expiring_id, old_id = expiring.id, old.id
-    both_started, remind, close = threading.Barrier(2, timeout=10), casework.notify, casework.transition
-
-    def slowly(step):
-        def slow(*args, **kwargs):
-            time.sleep(0.3)  # the other run reaches the drafts meanwhile
-            return step(*args, **kwargs)
-
-        return slow
-
-    monkeypatch.setattr(casework, "notify", slowly(remind))
-    monkeypatch.setattr(casework, "transition", slowly(close))
-    done, errors = [], []
-
-    def daily_run():
-        with app.app_context():
-            both_started.wait()
-            try:
-                done.append(casework.expire_drafts(now))
-                db.session.commit()
-            except Exception as exc:
-                errors.append(exc)
-            db.session.remove()
-
-    runs = [threading.Thread(target=daily_run) for _ in range(2)]
-    for run in runs:
-        run.start()
-    for run in runs:
-        run.join(timeout=30)
+    done, errors = two_runs_at_once(
+        app, lambda: casework.expire_drafts(now), monkeypatch, (casework, "notify"), (casework, "transition")
+    )
 
     assert errors == [] and len(done) == 2
     assert (sum(reminded for reminded, _ in done), sum(expired for _, expired in done)) == (1, 1)

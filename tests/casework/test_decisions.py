@@ -2,13 +2,12 @@
 recorded, each with the plain-language letter or message the traveler needs."""
 
 import datetime as dt
-import threading
-import time
 
 import pytest
 from sqlalchemy import select
 
 from tests.factories import create_account, create_application, create_officer, create_profile
+from tests.support.overlap import two_runs_at_once
 from trusted_traveler.audit.models import AuditEvent
 from trusted_traveler.casework import decisions
 from trusted_traveler.casework.letters import letter_content, render_pdf
@@ -186,30 +185,9 @@ def test_two_daily_runs_at_once_deny_an_unanswered_determination_once_and_neithe
     decisions.preliminary_ineligible(application, by=create_officer(), reason_codes=["security_threat"])
     application.status_entered_at -= dt.timedelta(days=62)
     db.session.commit()
-    both_started, write_letter = threading.Barrier(2, timeout=10), decisions._letter
-
-    def slow_letter(*args, **kwargs):
-        time.sleep(0.3)  # the other run reaches the application meanwhile
-        return write_letter(*args, **kwargs)
-
-    monkeypatch.setattr(decisions, "_letter", slow_letter)
-    closed, errors = [], []
-
-    def daily_run():
-        with app.app_context():
-            both_started.wait()
-            try:
-                closed.append(decisions.close_unanswered_determinations(service_today()))
-                db.session.commit()
-            except Exception as exc:
-                errors.append(exc)
-            db.session.remove()
-
-    runs = [threading.Thread(target=daily_run) for _ in range(2)]
-    for run in runs:
-        run.start()
-    for run in runs:
-        run.join(timeout=30)
+    closed, errors = two_runs_at_once(
+        app, lambda: decisions.close_unanswered_determinations(service_today()), monkeypatch, (decisions, "_letter")
+    )
 
     assert errors == [] and sorted(closed) == [0, 1]
     db.session.expire_all()

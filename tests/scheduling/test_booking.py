@@ -2,12 +2,12 @@
 
 import datetime as dt
 import threading
-import time
 
 import pytest
 from sqlalchemy import func, select
 
 from tests.factories import create_account, create_application, create_officer, create_profile
+from tests.support.overlap import two_runs_at_once
 from trusted_traveler.casework.states import Status
 from trusted_traveler.errors import BusinessRuleViolation
 from trusted_traveler.extensions import db
@@ -169,30 +169,9 @@ def test_two_reminder_runs_at_once_remind_each_traveler_once_and_neither_fails(a
         application = create_application("precheck", submitted=True)
         scheduling.book(application, _slot(now, 8001, hours=30), by=application.profile.account, now=now)
         db.session.commit()
-    both_started, remind = threading.Barrier(2, timeout=10), scheduling.notify_about
-
-    def slow_reminder(*args, **kwargs):
-        time.sleep(0.3)  # the other run reaches the appointment meanwhile
-        return remind(*args, **kwargs)
-
-    monkeypatch.setattr(scheduling, "notify_about", slow_reminder)
-    sent, errors = [], []
-
-    def hourly_run():
-        with app.app_context():
-            both_started.wait()
-            try:
-                sent.append(scheduling.send_reminders(now))
-                db.session.commit()
-            except Exception as exc:
-                errors.append(exc)
-            db.session.remove()
-
-    runs = [threading.Thread(target=hourly_run) for _ in range(2)]
-    for run in runs:
-        run.start()
-    for run in runs:
-        run.join(timeout=30)
+    sent, errors = two_runs_at_once(
+        app, lambda: scheduling.send_reminders(now), monkeypatch, (scheduling, "notify_about")
+    )
 
     assert errors == [] and sorted(sent) == [0, 1]
     with app.app_context():
