@@ -418,6 +418,13 @@ def test_a_lead_downloads_every_changed_application_and_the_list_is_audited(app,
     assert sorted(e.object_id for e in viewed) == sorted(changing[:5])
 
 
+def test_a_published_version_has_no_impact_to_preview_or_list(two_leads):
+    for page in ("impact", "impact.csv"):
+        response = two_leads.get(f"/program-lead/versions/precheck-2026-11-01/{page}")
+        assert response.status_code == 302
+        assert response.headers["Location"] == "/program-lead/versions/precheck-2026-11-01"
+
+
 def test_only_program_leads_download_the_impact_list(app, client, two_leads):
     label = _draft_label(client)
     with app.app_context():

@@ -319,13 +319,20 @@ def try_sample(label: str):
     return _version_page(version, try_form=form, trial=trial)
 
 
+def _open_change(label: str):
+    """The version a change's impact is about: a draft, or one in review. Any other is sent to its own page (a
+    published version changes nothing more)."""
+    version = authoring.get_version(label)
+    if version.status not in ("draft", "in_review"):
+        abort(redirect(url_for("rules_console.version", label=label)))
+    return version
+
+
 @bp.get("/versions/<label>/impact")
 @MANAGE
 def impact(label: str):
     """How the draft would change the outcome of every pending application, counted in the database."""
-    version = authoring.get_version(label)
-    if version.status not in ("draft", "in_review"):
-        return redirect(url_for("rules_console.version", label=label))
+    version = _open_change(label)
     started = time.perf_counter()
     result = preview(version, as_of=service_today())
     seconds = time.perf_counter() - started
@@ -343,9 +350,7 @@ OUTCOME_CELLS = {None: "cannot_be_judged"}  # the rules cannot judge the profile
 @MANAGE
 def impact_csv(label: str):
     """Every pending application the draft would change, to plan the notices: the rows the preview counts."""
-    version = authoring.get_version(label)
-    if version.status not in ("draft", "in_review"):
-        return redirect(url_for("rules_console.version", label=label))
+    version = _open_change(label)
     rows = affected(version, as_of=service_today())
     record_views("impact.exported", "application", [row.reference for row in rows], by=current_user, version=label)
     body = csv_text(
