@@ -9,6 +9,10 @@ import datetime as dt
 from tests.factories import create_account, create_application, create_profile, sign_in
 from tests.scheduler.conftest import add_slot
 from tests.support.queries import count_queries
+from trusted_traveler.casework import decisions
+from trusted_traveler.casework.models import Application
+from trusted_traveler.casework.transitions import transition
+from trusted_traveler.db import service_today
 from trusted_traveler.extensions import db
 from trusted_traveler.notifications.service import notify_about
 
@@ -46,6 +50,37 @@ def test_the_status_page_runs_the_same_number_of_queries_for_3_or_30_other_appli
     with count_queries(app) as many:
         assert client.get(f"/applications/{reference}").status_code == 200
     assert len(many) == len(few) <= 30, many
+
+
+def _answered_with_files(app, reference: str, start: int, answers: int) -> None:
+    """`answers` more requests for information on the traveler's application, each answered with two files."""
+    pdf = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+    with app.app_context():
+        application = db.session.query(Application).filter_by(reference=reference).one()
+        officer = application.assigned_officer or create_account(roles=("officer",))
+        if application.status != "officer_review":  # the first time: an officer takes the case up
+            transition(application, "officer_review", by=officer, reason_code="test")
+        today, traveler = service_today(), application.profile.account
+        for n in range(start, start + answers):
+            due_on = today + dt.timedelta(days=10)
+            decisions.request_info(application, by=officer, message=f"Question {n}", due_on=due_on, today=today)
+            files = [(f"record-{n}.pdf", pdf), (f"scan-{n}.pdf", pdf)]
+            decisions.answer_info_request(application, by=traveler, answer=f"Answer {n}", files=files)
+        db.session.commit()
+
+
+def test_the_status_page_lists_the_files_of_1_or_5_answers_in_the_same_statements_without_reading_them(client, app):
+    reference = _traveler(app)
+    _answered_with_files(app, reference, 0, 1)
+    sign_in(client, "tess.traveler@example.com")
+    client.get(f"/applications/{reference}")
+    with count_queries(app) as few:
+        assert "record-0.pdf" in client.get(f"/applications/{reference}").get_data(as_text=True)
+    _answered_with_files(app, reference, 1, 4)
+    with count_queries(app) as many:
+        assert "scan-4.pdf" in client.get(f"/applications/{reference}").get_data(as_text=True)
+    assert len(many) == len(few) <= 30, many
+    assert not any("case_documents.data" in s for s in many)  # the list does not read (nor decrypt) the files
 
 
 def test_the_dashboard_runs_the_same_number_of_queries_for_1_or_11_notifications_and_more_applications(client, app):

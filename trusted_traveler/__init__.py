@@ -11,7 +11,7 @@ from flask_login import current_user
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from config import CONFIGS, INSTANCE_DIR, ConfigError
-from trusted_traveler.i18n import browser_language, format_day, template_translations
+from trusted_traveler.i18n import browser_language, format_day, format_size, template_translations
 
 
 def create_app(config_name: str | None = None, overrides: dict | None = None, env=None) -> Flask:
@@ -208,6 +208,7 @@ def register_template_helpers(app: Flask) -> None:
     app.jinja_env.tests["message"] = is_message
     app.jinja_env.filters["day"] = format_day  # dates in the reader's language
     app.jinja_env.filters["paragraphs"] = paragraphs  # text written on several lines, its paragraphs kept
+    app.jinja_env.filters["filesize"] = format_size  # a file's size, in the reader's language
     app.jinja_env.globals["get_locale"] = get_locale  # <html lang> and the language switch
     app.jinja_env.globals["this_page"] = this_page  # where the language switch brings the person back to
 

@@ -6,8 +6,10 @@ In English the formats are exactly the strftime ones the pages always used; in S
 from __future__ import annotations
 
 import datetime as dt
+import math
 
 from babel.dates import format_date, format_skeleton
+from babel.numbers import format_decimal
 from flask_babel import LazyString, get_locale, get_translations, gettext
 from jinja2 import pass_context
 from markupsafe import Markup
@@ -78,6 +80,17 @@ def _format(value: dt.date | dt.datetime, fmt: str) -> str:
     if pattern in ("long", "full"):
         return format_date(day, pattern, locale=locale)
     return format_skeleton(pattern, day, locale=locale)
+
+
+def format_size(size: int) -> Markup:
+    """A file's size in the reader's language: whole kilobytes below a thousand, rounded up (a small file is 1 KB,
+    never 0), else megabytes to one decimal ("120 KB", "1.5 MB"; "1,5 MB" in Spanish); the unit is an <abbr> that
+    spells it out. A kilobyte is 1,024 bytes, as the upload limits count them."""
+    kilobytes = math.ceil(size / 1024)
+    if kilobytes < 1000:
+        return Markup('{} <abbr title="{}">KB</abbr>').format(kilobytes, gettext("kilobytes"))
+    megabytes = format_decimal(size / 1024 / 1024, "0.0", locale=_language() or "en")
+    return Markup('{} <abbr title="{}">MB</abbr>').format(megabytes, gettext("megabytes"))
 
 
 def later(func, *args, **kwargs) -> LazyString:

@@ -1,11 +1,13 @@
 """The enrollment officer's journeys in a real browser: claim a case from the queue, review the hit, ask the
-traveler for information, the traveler answers with a document, conditional approval, the interview and the
-approval with a Known Traveler Number; and a denial with its letter, then the traveler's reconsideration."""
+traveler for information, the traveler answers with a document (and finds it on their status page, to download
+again), conditional approval, the interview and the approval with a Known Traveler Number; and a denial with its
+letter, then the traveler's reconsideration."""
 
 from __future__ import annotations
 
 import datetime as dt
 import re
+from pathlib import Path
 
 from playwright.sync_api import Page, expect
 
@@ -62,6 +64,15 @@ def test_officer_claims_reviews_asks_for_information_and_approves_after_the_inte
     page.locator("#answer-files").set_input_files(str(record))
     page.get_by_role("button", name="Send my answer").click()
     expect(page.get_by_text("We sent your answer to the officer")).to_be_visible()
+    # The status page keeps what they sent: the answer, under the question, with the file to download again.
+    sent = page.get_by_test_id("sent")
+    expect(sent).to_contain_text("Send the court record of the 2019 case.")
+    expect(sent).to_contain_text("The case was about someone else; the record is attached.")
+    with page.expect_download() as downloading:
+        sent.get_by_role("link", name="Download court-record.pdf (1 KB)").click()
+    assert downloading.value.suggested_filename == "court-record.pdf"
+    assert Path(downloading.value.path()).read_bytes() == PDF
+    assert violations(page, f"/applications/{reference}") == []
     sign_out(page)
 
     dev_sign_in(page, "officer.journey@example.com")
@@ -115,6 +126,9 @@ def test_denial_with_a_letter_then_the_traveler_asks_for_reconsideration(app, pa
     page.locator("#reconsider-files").set_input_files(str(evidence))
     page.get_by_role("button", name="Ask us to reconsider").click()
     expect(page.get_by_test_id("status")).to_have_text("Reconsideration requested")
+    request = page.get_by_test_id("sent").get_by_test_id("sent-reconsideration")
+    expect(request).to_contain_text("The conviction was vacated in 2022.")
+    expect(request.get_by_role("link", name="Download dismissal.png (1 KB)")).to_be_visible()
     sign_out(page)
 
     dev_sign_in(page, "officer.journey@example.com")

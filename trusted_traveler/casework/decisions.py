@@ -3,8 +3,10 @@ through `transition`; services flush, the request commits once."""
 
 from __future__ import annotations
 
+import bisect
 import datetime as dt
 import logging
+from dataclasses import dataclass
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -42,6 +44,10 @@ CLEARED_TO_ENROLL = "cleared_to_enroll"
 MEMBERSHIP_REVOKED = "membership_revoked"  # the reason a case goes to an officer because a revocation stands
 # the reason an application a revocation stands against is closed: its traveler asked to reconsider the revocation
 REVOCATION_RECONSIDERED = "revocation_reconsidered"
+# the traveler's own steps that carry what they wrote (the status event's note): responding to a preliminary
+# determination, and asking to reconsider a decision
+DETERMINATION_ANSWERED = "determination_answered"
+RECONSIDERATION = "reconsideration"
 
 
 # --- Vetting ------------------------------------------------------------------------------------------------
@@ -605,10 +611,61 @@ def request_reconsideration(application: Application, *, by, statement: str, fil
     if blocked is not None:
         _close_for_reconsideration(blocked, application, by=by)
     if status is S.PRELIMINARY_INELIGIBLE:
-        transition(application, S.OFFICER_REVIEW, by=by, reason_code="determination_answered", note=statement.strip())
+        transition(application, S.OFFICER_REVIEW, by=by, reason_code=DETERMINATION_ANSWERED, note=statement.strip())
     else:
-        transition(application, S.RECONSIDERATION_REQUESTED, by=by, reason_code="reconsideration", note=statement)
+        transition(application, S.RECONSIDERATION_REQUESTED, by=by, reason_code=RECONSIDERATION, note=statement)
     application.priority = max(application.priority, 1)
+
+
+# what the traveler sent with each of those steps, by its reason code (Sent.kind)
+STATEMENTS = {DETERMINATION_ANSWERED: "determination_response", RECONSIDERATION: "reconsideration"}
+
+
+@dataclass(frozen=True)
+class Sent:
+    """Something the traveler sent on an application, and the files sent with it: an answer to a request for
+    information (`question`: what the officer asked), a response to a preliminary determination, or a request to
+    reconsider a decision. `text` is None only where nothing they wrote was kept."""
+
+    kind: str  # "answer", "determination_response" or "reconsideration"
+    at: dt.datetime
+    text: str | None
+    files: tuple[CaseDocument, ...]
+    question: str | None = None
+
+
+def sent_by_traveler(application: Application) -> list[Sent]:
+    """What the traveler sent on `application`, oldest first, each with its files (their bytes are not read).
+
+    A file sent with an answer names its request. A file sent with a response or a request to reconsider names
+    nothing, but each of those answers one decision letter (every status they are sent from begins with a letter,
+    and sending one leaves that status): the file goes with the one that answered the same letter, the latest issued
+    before each."""
+    issued = sorted(letter.issued_at for letter in application.letters)
+
+    def letter_answered(at: dt.datetime) -> int:
+        return bisect.bisect_right(issued, at)
+
+    by_request: dict[int, list[CaseDocument]] = {}
+    by_letter: dict[int, list[CaseDocument]] = {}
+    for document in application.documents:
+        if document.info_request_id is not None:
+            by_request.setdefault(document.info_request_id, []).append(document)
+        else:
+            by_letter.setdefault(letter_answered(document.created_at), []).append(document)
+    sent = [
+        Sent("answer", r.answered_at, r.answer, tuple(by_request.get(r.id, ())), question=r.message)
+        for r in application.info_requests
+        if r.answer is not None
+    ]
+    sent += [
+        Sent(STATEMENTS[e.reason_code], e.created_at, e.note, tuple(by_letter.pop(letter_answered(e.created_at), ())))
+        for e in application.events
+        if e.reason_code in STATEMENTS
+    ]
+    # a file whose statement is not kept is still the traveler's, and listed
+    sent += [Sent("reconsideration", files[0].created_at, None, tuple(files)) for files in by_letter.values()]
+    return sorted(sent, key=lambda item: item.at)
 
 
 def reopen_for_review(application: Application, *, by, note: str | None = None) -> None:

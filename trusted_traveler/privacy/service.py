@@ -2,8 +2,9 @@
 
 The export is the traveler's own records only: account, profile (with their own document numbers), applications
 with the status history (and what the traveler wrote asking for reconsideration), requests for information and
-letters they were sent (the officer's explanation included), the files they uploaded (names, not contents), their
-appointments and waitlist places, their survey answers, payments, memberships and notifications.
+letters they were sent (the officer's explanation included), the files they uploaded (names, not contents: each
+downloads from its application's page), their appointments and waitlist places, their survey answers, payments,
+memberships and notifications.
 It never holds officer-only matter: vetting results, officers' notes and identities, assignment or priority. Both
 actions are audited; the export reads a fixed number of statements whatever the number of applications. Submitted
 applications are kept under the records-retention rules, so only drafts can go.

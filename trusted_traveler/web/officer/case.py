@@ -30,6 +30,7 @@ from trusted_traveler.extensions import db
 from trusted_traveler.memberships.service import memberships_for, pending_renewals
 from trusted_traveler.profiles.service import address_gaps, employment_gaps, profile_record
 from trusted_traveler.scheduling import service as scheduling
+from trusted_traveler.web.documents import document_of, document_response
 from trusted_traveler.web.forms import ActionForm, choices
 from trusted_traveler.web.letters import letter_response
 from trusted_traveler.web.officer import bp
@@ -303,17 +304,10 @@ def decide(reference: str, action: str):
 @require(Permission.WORK_CASES)
 def document(reference: str, document_id: int):
     application = casework.get_case_for_officer(reference, current_user, viewing=False)
-    found = next((d for d in application.documents if d.id == document_id), None) or abort(404)
+    found = document_of(application, document_id)
     record_event("document.viewed", "application", application.reference, by=current_user, document=found.id)
     db.session.commit()
-    return Response(
-        found.data,
-        mimetype=found.content_type,
-        headers={
-            "Content-Disposition": f'attachment; filename="case-document-{found.id}"',
-            "Cache-Control": "no-store",
-        },
-    )
+    return document_response(found)
 
 
 @bp.get("/cases/<reference>/letters/<int:letter_id>.pdf")

@@ -1,5 +1,6 @@
 """The traveler's side of casework: answering a request for information, asking for reconsideration (with
-documents, checked by content) and reading decision letters. Another person's application is a 404."""
+documents, checked by content), downloading the files they sent and reading decision letters. Another person's
+application is a 404."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from trusted_traveler.casework import service as casework
 from trusted_traveler.casework.letters import letter_content
 from trusted_traveler.errors import BusinessRuleViolation
 from trusted_traveler.extensions import db
+from trusted_traveler.web.documents import document_of, document_response
 from trusted_traveler.web.forms import AnswerForm, ReconsiderForm
 from trusted_traveler.web.letters import letter_response
 from trusted_traveler.web.portal import bp
@@ -71,6 +73,14 @@ def request_reconsideration(reference: str):
         ),
         _("We received your request. An officer will look at your case again."),
     )
+
+
+@bp.get("/applications/<reference>/documents/<int:document_id>")
+@signed_in
+def document(reference: str, document_id: int):
+    """A file the traveler sent on their own application (staff included: this is no way into another's file)."""
+    application = casework.get_application_for_traveler(reference, current_user)
+    return document_response(document_of(application, document_id))
 
 
 def _letter_for_traveler(reference: str, letter_id: int):

@@ -234,6 +234,7 @@ def application_page(application, status: int = 200, **extra):
         next_steps=NEXT_STEPS,
         open_request=open_request if application.status == Status.INFO_REQUESTED else None,
         can_reconsider=application.status in RECONSIDERABLE,
+        sent=decisions.sent_by_traveler(application),  # answers and requests, with the files sent with each
         # the application a revocation decided here stands against: asking to reconsider it closes that one
         # (a revocation decided here revoked the membership this application holds: no look-up on other pages)
         closes_on_reconsidering=(
