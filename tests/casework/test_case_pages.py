@@ -295,6 +295,19 @@ def test_the_officers_request_and_explanation_keep_their_paragraphs_for_the_trav
     assert "<p>The officer adds: The 2019 conviction.</p><p>It is within ten years.</p>" in letter
 
 
+def test_the_travelers_answer_keeps_its_paragraphs_for_the_officer(client, case, app, today):
+    _officer_asks_for_the_record(app, case, today)
+    sign_in(client, "hit@example.com")
+    answer = "The record is attached.\r\nBoth pages.\r\n\r\nThe <i>police</i> report follows."
+    assert client.post(f"/applications/{case}/answer", data={"answer": answer}).status_code == 302
+    sign_in(client, "olga.officer@example.com")
+    html = client.get(f"/officer/cases/{case}").get_data(as_text=True)
+    assert (
+        '<div data-testid="answer"><p>The record is attached.<br>Both pages.</p>'
+        "<p>The &lt;i&gt;police&lt;/i&gt; report follows.</p></div>"
+    ) in html
+
+
 def test_an_explanation_of_only_spaces_puts_no_empty_officer_adds_line_in_the_letter(client, case, app):
     sign_in(client, "olga.officer@example.com")
     version = form_version(client.get(f"/officer/cases/{case}").get_data(as_text=True))
