@@ -7,12 +7,12 @@ changes nothing."""
 
 import datetime as dt
 import threading
-import time
 
 import pytest
 from sqlalchemy import func, select
 
 from tests.factories import create_account, create_profile, sign_in
+from tests.support.overlap import two_runs_at_once
 from tests.test_payments import _payments, _sandbox, _statuses
 from trusted_traveler.audit.models import AuditEvent
 from trusted_traveler.casework.models import Application, StatusEvent
@@ -247,30 +247,15 @@ def test_two_sweeps_at_once_settle_a_payment_once(app, client, drafts, monkeypat
     _pay_on_card_page(client, _start_paying(client))
     _time_passes(app, minutes=31)
     both_listed = threading.Barrier(2, timeout=10)
-    settle_one, answer = service._reconcile_one, SandboxGateway.status_of
+    settle_one = service._reconcile_one
 
     def after_both_listed(*args):
         both_listed.wait()
         return settle_one(*args)
 
-    def slow_gateway(self, tracking_id):
-        time.sleep(0.3)  # the other sweep reaches the payment meanwhile
-        return answer(self, tracking_id)
-
     monkeypatch.setattr(service, "_reconcile_one", after_both_listed)
-    monkeypatch.setattr(SandboxGateway, "status_of", slow_gateway)
-    results = []
-
-    def sweep():
-        with app.app_context():
-            results.append(reconcile(utcnow()))
-            db.session.remove()
-
-    threads = [threading.Thread(target=sweep) for _ in range(2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=30)
+    # the gateway slowed: the other sweep reaches the payment meanwhile
+    results, _ = two_runs_at_once(app, lambda: reconcile(utcnow()), monkeypatch, (SandboxGateway, "status_of"))
 
     assert sorted((r.submitted, r.skipped) for r in results) == [(0, 1), (1, 0)], results
     assert _submissions(app) == 2 and len(_events(app, "payment.completed")) == 1

@@ -16,8 +16,8 @@ def slowed(step):
 
 
 def two_runs_at_once(app, job, monkeypatch, *steps: tuple[object, str]) -> tuple[list, list]:
-    """Run `job()` twice at once, committing after each, with each (module, name) in `steps` slowed. Returns what
-    the runs returned and the exceptions they raised."""
+    """Run `job()` twice at once, committing after each, with each (module or class, name) in `steps` slowed.
+    Returns what the runs returned and the exceptions they raised."""
     for module, name in steps:
         monkeypatch.setattr(module, name, slowed(getattr(module, name)))
     both_started = threading.Barrier(2, timeout=10)
