@@ -523,3 +523,23 @@ def test_the_case_a_renewal_took_over_links_to_the_renewal_and_a_revocation_post
         assert db.session.scalar(select(Membership.status).where(Membership.ktn == number)) == "active"
         statuses = dict(db.session.execute(select(Application.reference, Application.status)).all())
         assert statuses == {first_ref: "approved", renewal_ref: "approved"}
+
+
+def test_the_case_history_keeps_the_paragraphs_of_each_note(client, case, app):
+    """A note in the case history (here the explanation of a denial) keeps its paragraphs and line breaks on the
+    officer's case page, escaped: it no longer runs into one line."""
+    with app.app_context():
+        application = db.session.scalar(select(Application).where(Application.reference == case))
+        decisions.deny(
+            application,
+            by=create_account("olga.officer@example.com"),
+            reason_codes=["criminal_history"],
+            note="The 2019 conviction.\r\nSee the <b>court</b> record.\r\n\r\nIt is within ten years.",
+        )
+        db.session.commit()
+    sign_in(client, "olga.officer@example.com")
+    html = client.get(f"/officer/cases/{case}").get_data(as_text=True)
+    assert (
+        '<td data-label="Note"><p>The 2019 conviction.<br>See the &lt;b&gt;court&lt;/b&gt; record.</p>'
+        "<p>It is within ten years.</p></td>"
+    ) in html

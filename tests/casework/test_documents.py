@@ -4,6 +4,7 @@ import io
 import zipfile
 
 import pytest
+from flask_babel import force_locale
 
 from trusted_traveler.casework.documents import MAX_BYTES, check_files
 from trusted_traveler.errors import BusinessRuleViolation
@@ -58,6 +59,17 @@ def test_size_count_and_empty_files_get_specific_messages():
     with pytest.raises(BusinessRuleViolation, match="empty"):
         check_files([("blank.pdf", b"")])
     assert check_files([("", b"")]) == []  # an unused file input
+
+
+def test_sizes_in_messages_are_written_in_the_readers_language(app):
+    """The megabytes a message names are written as the reader writes numbers: "5.1 MB" in English, "5,1 MB" in
+    Spanish (they read "5.1" as five thousand one hundred)."""
+    big = PDF + b"0" * (MAX_BYTES + 100_000)
+    for language, size in (("en", "5.1"), ("es", "5,1")):
+        with app.test_request_context("/"), force_locale(language):
+            with pytest.raises(BusinessRuleViolation) as refused:
+                check_files([("big.pdf", big)])
+        assert f" {size} MB" in str(refused.value)
 
 
 def test_a_files_name_is_kept_without_the_characters_that_hide_what_it_says():

@@ -9,6 +9,7 @@ import zipfile
 from dataclasses import dataclass
 
 import filetype
+from flask_babel import format_decimal
 from flask_babel import gettext as _
 
 from trusted_traveler.errors import BusinessRuleViolation
@@ -53,7 +54,8 @@ def sniff(data: bytes) -> str | None:
 
 
 def _megabytes(size: int) -> str:
-    return format(size / 1024 / 1024, ".1f")
+    """Megabytes to one decimal in the reader's language, for a message ("1.5"; "1,5" in Spanish)."""
+    return format_decimal(size / 1024 / 1024, "0.0")
 
 
 MAX_NAME = 200  # characters of a file's name kept (the column holds 255)
