@@ -5,6 +5,7 @@ import datetime as dt
 import re
 
 import pytest
+from sqlalchemy import select
 
 from tests.factories import create_account, create_application, create_profile, sign_in
 from tests.test_hostile_staff_input import CENTER_DETAILS
@@ -284,3 +285,81 @@ def test_the_same_move_sent_twice_at_once_moves_once_and_the_second_is_told(app,
         assert moved.status == "booked" and moved.reschedule_count == 1
         notices = select(func.count()).select_from(Notification).where(Notification.kind == "appointment_moved")
         assert db.session.scalar(notices) == 1
+
+
+def _booked_appointment(app, reference):
+    from trusted_traveler.casework.models import Application
+    from trusted_traveler.scheduling import service as scheduling
+
+    with app.app_context():
+        application = db.session.scalar(select(Application).where(Application.reference == reference))
+        return scheduling.active_appointment(application).id
+
+
+def _appointment_starts_in(app, appointment_id: int, hours: float, **fields) -> None:
+    from trusted_traveler.db import utcnow
+    from trusted_traveler.scheduling.models import Appointment
+
+    with app.app_context():
+        appointment = db.session.get(Appointment, appointment_id)
+        appointment.slot.starts_at = utcnow() + dt.timedelta(hours=hours)
+        for name, value in fields.items():
+            setattr(appointment, name, value)
+        db.session.commit()
+
+
+def test_inside_the_cut_off_the_status_page_offers_no_move_or_cancel_and_says_whom_to_contact(
+    app, client, conditionally_approved
+):
+    """Within 24 hours of the appointment a traveler can no longer change it online: the page says so and whom to
+    contact instead of offering links that would be refused at the end; a cancel or move sent anyway (an old tab)
+    brings the traveler back to the page with that message, the appointment unchanged."""
+    slots, _ = _first_time(client, conditionally_approved)
+    client.post(f"/applications/{conditionally_approved}/appointment/book", data={"slot_id": slots[0]})
+    appointment_id = _booked_appointment(app, conditionally_approved)
+    page = client.get(f"/applications/{conditionally_approved}").get_data(as_text=True)
+    assert "Move it" in page and "Cancel this appointment" in page and "no-online-changes" not in page
+
+    _appointment_starts_in(app, appointment_id, hours=5)
+    page = client.get(f"/applications/{conditionally_approved}").get_data(as_text=True)
+    closed = "Online changes close 24 hours before the appointment. Contact JFK Airport to change it."
+    assert closed in page
+    assert "Move it" not in page and "Cancel this appointment" not in page
+
+    for method, path in (
+        ("POST", f"/applications/{conditionally_approved}/appointment/cancel"),
+        ("GET", f"/applications/{conditionally_approved}/appointment"),
+        ("GET", f"/applications/{conditionally_approved}/appointment/8008"),
+    ):
+        sent = client.open(path, method=method)
+        assert sent.status_code == 302 and sent.location.endswith(f"/applications/{conditionally_approved}")
+        flashed = client.get(sent.location).get_data(as_text=True).split('role="alert"')
+        assert len(flashed) == 2 and closed in flashed[1]  # the message, once, beside the appointment's own
+    assert _booked_appointment(app, conditionally_approved) == appointment_id
+
+
+def test_a_traveler_who_used_up_the_moves_may_still_cancel(app, client, conditionally_approved):
+    slots, _ = _first_time(client, conditionally_approved)
+    client.post(f"/applications/{conditionally_approved}/appointment/book", data={"slot_id": slots[0]})
+    _appointment_starts_in(app, _booked_appointment(app, conditionally_approved), hours=72, reschedule_count=3)
+    page = client.get(f"/applications/{conditionally_approved}").get_data(as_text=True)
+    assert "moved 3 times, the most allowed online. Contact JFK Airport to change it." in page
+    assert "Move it" not in page and "Cancel this appointment" in page
+    assert client.get(f"/applications/{conditionally_approved}/appointment").status_code == 302
+
+
+def test_times_inside_the_cut_off_are_announced_before_one_is_chosen(app, client, conditionally_approved, monkeypatch):
+    """A time that cannot be changed online once booked is said to be so on the times page, before it is booked."""
+    html = client.get(f"/applications/{conditionally_approved}/appointment/8001").get_data(as_text=True)
+    assert 'data-testid="cutoff-note"' not in html  # the first times are three days away
+    from trusted_traveler.scheduling import service as scheduling
+
+    first = re.findall(r'name="slot_id" value="(\d+)"', html)[0]
+    with app.app_context():
+        starts_at = scheduling.get_slot(int(first)).starts_at
+    monkeypatch.setattr(
+        "trusted_traveler.web.portal.appointments.utcnow", lambda: starts_at - dt.timedelta(hours=23, minutes=30)
+    )
+    html = client.get(f"/applications/{conditionally_approved}/appointment/8001").get_data(as_text=True)
+    note = html.split('data-testid="cutoff-note"')[1].split("</p>")[0]
+    assert "cannot be moved or cancelled online once booked: online changes close 24 hours before" in note

@@ -120,16 +120,35 @@ def _refuse_own(appointment: Appointment, by) -> None:
         raise PermissionDenied(own_application_message())
 
 
-def _check_change_allowed(appointment: Appointment, *, by, now: dt.datetime) -> None:
+def change_refusal(appointment: Appointment, *, by, now: dt.datetime) -> str | None:
+    """Why `by` can neither move nor cancel the appointment now (inside its center's cut-off, for a traveler), or
+    None. The status page shows it in place of the links; cancel and reschedule refuse with it."""
+    if _staff_for(appointment, by) or not online_changes_closed(appointment, now):
+        return None
     center = appointment.slot.center
-    if not _staff_for(appointment, by) and online_changes_closed(appointment, now):
-        raise BusinessRuleViolation(
-            _(
-                "Online changes close %(hours)s hours before the appointment. Contact %(center)s to change it.",
-                hours=center.cancel_cutoff_hours,
-                center=center.short_name,
-            )
+    return _(
+        "Online changes close %(hours)s hours before the appointment. Contact %(center)s to change it.",
+        hours=center.cancel_cutoff_hours,
+        center=center.short_name,
+    )
+
+
+def move_refusal(appointment: Appointment, *, by, now: dt.datetime) -> str | None:
+    """Why `by` cannot move the appointment now (inside the cut-off, or moved the most allowed online), or None."""
+    refusal = change_refusal(appointment, by=by, now=now)
+    if refusal is None and moves_used_up(appointment) and not _staff_for(appointment, by):
+        refusal = _(
+            "This appointment has been moved %(n)s times, the most allowed online. Contact %(center)s to change it.",
+            n=appointment.reschedule_count,
+            center=appointment.slot.center.short_name,
         )
+    return refusal
+
+
+def _check_change_allowed(appointment: Appointment, *, by, now: dt.datetime) -> None:
+    refusal = change_refusal(appointment, by=by, now=now)
+    if refusal is not None:
+        raise BusinessRuleViolation(refusal)
 
 
 def cancel(appointment: Appointment, *, by, now: dt.datetime, reason: str = "cancelled_by_applicant") -> None:
@@ -160,17 +179,9 @@ def reschedule(appointment: Appointment, new_slot: Slot, *, by, now: dt.datetime
     """
     if appointment.status != "booked":
         raise BusinessRuleViolation(_("Only a booked appointment can be moved."))
-    _check_change_allowed(appointment, by=by, now=now)
-    center = appointment.slot.center
-    if moves_used_up(appointment) and not _staff_for(appointment, by):
-        raise BusinessRuleViolation(
-            _(
-                "This appointment has been moved %(n)s times, the most allowed online. Contact %(center)s to "
-                "change it.",
-                n=appointment.reschedule_count,
-                center=center.short_name,
-            )
-        )
+    refusal = move_refusal(appointment, by=by, now=now)
+    if refusal is not None:
+        raise BusinessRuleViolation(refusal)
     if new_slot.id == appointment.slot_id:
         raise BusinessRuleViolation(_("That is the time you already have."))
     _check_slot(appointment.application, new_slot, now)

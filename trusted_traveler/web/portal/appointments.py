@@ -20,6 +20,7 @@ from trusted_traveler.i18n import format_day
 from trusted_traveler.scheduling import service as scheduling
 from trusted_traveler.scheduling import waitlist
 from trusted_traveler.scheduling.ics import appointment_ics
+from trusted_traveler.scheduling.lookups import describe_moment
 from trusted_traveler.scheduling.models import EnrollmentCenter
 from trusted_traveler.scheduling.slots import local_time
 from trusted_traveler.web.forms import LogoutForm
@@ -56,6 +57,9 @@ def _zip_distance(center: EnrollmentCenter, zip_code: str) -> int:
 def find_center(reference: str):
     application = _application(reference)
     now = utcnow()
+    refused = _cannot_move(application, now)
+    if refused is not None:
+        return refused
     state = (request.args.get("state") or "").strip().upper()
     city = (request.args.get("city") or "").strip()
     zip_code = re.sub(r"\D", "", request.args.get("zip") or "")
@@ -95,6 +99,17 @@ def find_center(reference: str):
     ), (400 if errors else 200)
 
 
+def _cannot_move(application, now: dt.datetime):
+    """Back to the status page, told why, when the application's appointment cannot be moved online now: the
+    traveler would otherwise choose a center and a time only to be refused at the end."""
+    current = scheduling.active_appointment(application)
+    refusal = scheduling.move_refusal(current, by=current_user, now=now) if current is not None else None
+    if refusal is None:
+        return None
+    flash(refusal, "error")
+    return redirect(url_for("portal.application", reference=application.reference))
+
+
 def _times_page(application, center, day: dt.date | None, *, status=200, message=None):
     """Every local day with openings in the next DAYS_SHOWN days, a month at a time, and the chosen day's times.
 
@@ -108,6 +123,10 @@ def _times_page(application, center, day: dt.date | None, *, status=200, message
         flash(_("%(reason)s Choose another center.", reason=refusal), "error")
         return redirect(url_for("portal.find_center", reference=application.reference))
     now = utcnow()
+    if status == 200:
+        refused = _cannot_move(application, now)
+        if refused is not None:
+            return refused
     since = now + dt.timedelta(hours=center.min_notice_hours)
     days = scheduling.open_days(center, since=since, until=since + dt.timedelta(days=DAYS_SHOWN))
     chosen = _nearest_day(days, day)
@@ -123,6 +142,17 @@ def _times_page(application, center, day: dt.date | None, *, status=200, message
         months.setdefault(open_day.replace(day=1), []).append(open_day)
     month = chosen.replace(day=1) if chosen else None
     slots = scheduling.open_slots_on(center, chosen, since=since) if chosen else []
+    # Booked this close, a time can be neither moved nor cancelled online: said before it is chosen
+    changes_close = now + dt.timedelta(hours=center.cancel_cutoff_hours)
+    if any(slot.starts_at < changes_close for slot in slots):
+        cutoff_note = _(
+            "A time before %(moment)s cannot be moved or cancelled online once booked: online changes close "
+            "%(hours)s hours before the appointment.",
+            moment=describe_moment(changes_close, center),
+            hours=center.cancel_cutoff_hours,
+        )
+    else:
+        cutoff_note = None
     return render_template(
         "portal/appointment_times.html",
         application=application,
@@ -136,6 +166,7 @@ def _times_page(application, center, day: dt.date | None, *, status=200, message
         appointment=scheduling.active_appointment(application),
         message=message,
         note=note,
+        cutoff_note=cutoff_note,
         form=LogoutForm(),
     ), status
 
@@ -203,7 +234,12 @@ def cancel_appointment(reference: str):
     appointment = scheduling.active_appointment(application)
     if not form.validate_on_submit() or appointment is None:
         raise BusinessRuleViolation(_("There is no appointment to cancel."))
-    scheduling.cancel(appointment, by=current_user, now=utcnow())
+    try:
+        scheduling.cancel(appointment, by=current_user, now=utcnow())
+    except BusinessRuleViolation as exc:  # inside the cut-off (the page stopped offering it since): say whom to call
+        db.session.rollback()
+        flash(exc.message, "error")
+        return redirect(url_for("portal.application", reference=reference))
     db.session.commit()
     flash(_("Your appointment is cancelled. Book a new time when you are ready."), "success")
     return redirect(url_for("portal.application", reference=reference))

@@ -14,7 +14,7 @@ from trusted_traveler.casework import service as casework
 from trusted_traveler.casework.models import Application
 from trusted_traveler.casework.states import NEXT_STEPS, RECONSIDERABLE, Status, public_label
 from trusted_traveler.casework.stats import typical_times
-from trusted_traveler.db import service_today
+from trusted_traveler.db import service_today, utcnow
 from trusted_traveler.errors import BusinessRuleViolation
 from trusted_traveler.extensions import db
 from trusted_traveler.feedback.service import record_offer, survey_touchpoint_for
@@ -209,6 +209,7 @@ def application_page(application, status: int = 200, **extra):
     shown = membership or renewed
     renewal_pending = pending_renewals([shown], service_today()).get(shown.id) if shown is not None else None
     appointment = scheduling.active_appointment(application)
+    now = utcnow()
     waiting = waitlist.entry_for(application)
     offered = db.session.get(Slot, waiting.offered_slot_id) if waiting and waiting.offered_slot_id else None
     open_request = decisions.open_info_request(application)
@@ -223,6 +224,9 @@ def application_page(application, status: int = 200, **extra):
         renewal_pending=renewal_pending,
         appointment=appointment,
         appointment_time=scheduling.describe_time(appointment.slot) if appointment else None,
+        # inside the center's cut-off the page offers no links that would be refused, and says whom to contact
+        change_refusal=scheduling.change_refusal(appointment, by=current_user, now=now) if appointment else None,
+        move_refusal=scheduling.move_refusal(appointment, by=current_user, now=now) if appointment else None,
         can_book=application.status == scheduling.BOOKABLE[application.program.code],
         waiting=waiting,
         offered_time=scheduling.describe_time(offered) if offered else None,
