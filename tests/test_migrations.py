@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import re
 import uuid
@@ -143,6 +144,86 @@ def test_migration_0019_encrypts_the_files_stored_in_clear_before_it_and_its_dow
             db.session.rollback()
             downgrade(revision="0018")
             assert stored() == expected
+            db.session.remove()
+            db.engine.dispose()
+
+
+def _statements_with_files(pdf: bytes) -> None:
+    """A PreCheck case after a vetting hit, each step a request of its own (its own session, committed): an answer
+    with a file, a response to a preliminary determination with one, a denial, a request to reconsider with two, a
+    denial again, and a file after that last letter, which no statement answered (the services send none so)."""
+    from tests.factories import create_account, create_application, create_profile
+    from trusted_traveler.auth.models import Account
+    from trusted_traveler.casework import decisions
+    from trusted_traveler.casework.models import Application, CaseDocument
+    from trusted_traveler.db import service_today
+
+    create_account("olga.officer@example.com", roles=("officer",))
+    profile = create_profile(create_account("hit@example.com"), surname="Hitman", dob=dt.date(1980, 1, 1))
+    application_id = create_application("precheck", profile=profile, submitted=True).id
+    db.session.commit()
+    today, reasons = service_today(), ["security_threat"]
+
+    def request(action) -> None:
+        db.session.remove()
+        application = db.session.get(Application, application_id)
+        officer, traveler = (
+            db.session.scalar(select(Account).where(Account.email == email))
+            for email in ("olga.officer@example.com", "hit@example.com")
+        )
+        action(application, officer, traveler)
+        db.session.commit()
+
+    def deny(application, officer, _traveler) -> None:
+        decisions.preliminary_ineligible(application, by=officer, reason_codes=reasons)
+        decisions.deny(application, by=officer, reason_codes=reasons)
+
+    due_on = today + dt.timedelta(days=10)
+    request(lambda a, o, t: decisions.request_info(a, by=o, message="Send it.", due_on=due_on, today=today))
+    request(lambda a, o, t: decisions.answer_info_request(a, by=t, answer="Here.", files=[("a.pdf", pdf)]))
+    request(lambda a, o, t: decisions.preliminary_ineligible(a, by=o, reason_codes=reasons))
+    request(lambda a, o, t: decisions.request_reconsideration(a, by=t, statement="Not mine.", files=[("r.pdf", pdf)]))
+    request(deny)
+    files = [("one.pdf", pdf), ("two.pdf", pdf)]
+    request(lambda a, o, t: decisions.request_reconsideration(a, by=t, statement="Look again.", files=files))
+    request(lambda a, o, t: decisions.reopen_for_review(a, by=o))
+    request(deny)
+    stray = {"purpose": "reconsideration", "filename": "stray.pdf", "content_type": "application/pdf"}
+    stray |= {"size_bytes": len(pdf), "sha256": "0" * 64, "data": pdf}
+    request(lambda a, o, t: db.session.add(CaseDocument(application=a, uploaded_by_id=t.id, **stray)))
+    db.session.remove()
+
+
+def test_migration_0021_links_the_files_sent_before_it_to_their_statements_by_the_letter_each_answered(tmp_path):
+    """Before 0021 a file sent with a response or a request to reconsider named nothing: the status page matched it to
+    the statement that answered the same decision letter (the first, when two did). The upgrade links the files so,
+    in SQL both databases run: each gets back the link the services set now, an answer's file names its request
+    only, and a file no statement answered the same letter for stays unlinked."""
+    from seeds.reference import load_reference
+    from seeds.rules import load_rules
+
+    pdf = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+    links = "SELECT filename, status_event_id FROM case_documents ORDER BY id"
+    for _dialect, url in _scratch_databases(tmp_path):
+        app = create_app("test", overrides={"SQLALCHEMY_DATABASE_URI": url})
+        with app.app_context():
+            upgrade()
+            load_reference(), load_rules()
+            _statements_with_files(pdf)
+            linked = db.session.execute(text(links)).all()
+            notes = dict(db.session.execute(text("SELECT id, note FROM status_events")).all())
+            assert [(name, notes.get(event)) for name, event in linked] == [
+                ("a.pdf", None),
+                ("r.pdf", "Not mine."),
+                ("one.pdf", "Look again."),
+                ("two.pdf", "Look again."),
+                ("stray.pdf", None),
+            ]
+            db.session.remove()
+            downgrade(revision="0020")
+            assert "status_event_id" not in {c["name"] for c in inspect(db.engine).get_columns("case_documents")}
+            upgrade()
+            assert db.session.execute(text(links)).all() == linked
             db.session.remove()
             db.engine.dispose()
 

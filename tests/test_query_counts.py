@@ -83,6 +83,38 @@ def test_the_status_page_lists_the_files_of_1_or_5_answers_in_the_same_statement
     assert not any("case_documents.data" in s for s in many)  # the list does not read (nor decrypt) the files
 
 
+def _responded_with_files(app, reference: str, start: int, responses: int) -> None:
+    """`responses` more preliminary determinations on the traveler's application, each answered with two files."""
+    pdf = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+    with app.app_context():
+        application = db.session.query(Application).filter_by(reference=reference).one()
+        officer = application.assigned_officer or create_account(roles=("officer",))
+        if application.status != "officer_review":  # the first time: an officer takes the case up
+            transition(application, "officer_review", by=officer, reason_code="test")
+        traveler = application.profile.account
+        for n in range(start, start + responses):
+            decisions.preliminary_ineligible(application, by=officer, reason_codes=["security_threat"])
+            files = [(f"record-{n}.pdf", pdf), (f"scan-{n}.pdf", pdf)]
+            decisions.request_reconsideration(application, by=traveler, statement=f"Response {n}", files=files)
+        db.session.commit()
+
+
+def test_the_status_page_lists_the_files_of_1_or_4_responses_in_the_same_statements_without_reading_them(client, app):
+    """Each file names its statement's status event: the page reads no letter, event or file one by one."""
+    reference = _traveler(app)
+    _responded_with_files(app, reference, 0, 1)
+    sign_in(client, "tess.traveler@example.com")
+    client.get(f"/applications/{reference}")
+    with count_queries(app) as few:
+        assert "record-0.pdf" in client.get(f"/applications/{reference}").get_data(as_text=True)
+    _responded_with_files(app, reference, 1, 3)
+    with count_queries(app) as many:
+        html = client.get(f"/applications/{reference}").get_data(as_text=True)
+    assert html.count('data-testid="sent-determination_response"') == 4 and "scan-3.pdf" in html
+    assert len(many) == len(few) <= 30, many
+    assert not any("case_documents.data" in s for s in many)
+
+
 def test_the_dashboard_runs_the_same_number_of_queries_for_1_or_11_notifications_and_more_applications(client, app):
     reference = _traveler(app, both=True)  # one application to each program: each program is read once
     sign_in(client, "tess.traveler@example.com")

@@ -17,7 +17,7 @@ from tests.factories import create_account, create_application, create_hit_case,
 from trusted_traveler.audit.models import AuditEvent
 from trusted_traveler.auth.models import Account
 from trusted_traveler.casework import decisions
-from trusted_traveler.casework.models import Application, CaseDocument
+from trusted_traveler.casework.models import Application, CaseDocument, DecisionLetter, StatusEvent
 from trusted_traveler.extensions import db
 from trusted_traveler.i18n import format_size
 
@@ -177,10 +177,10 @@ def test_signed_out_the_download_asks_to_sign_in_first(client, asked):
     assert response.headers["Location"].startswith("/auth/sign-in?next=") and href in response.headers["Location"]
 
 
-def test_files_sent_with_a_response_and_with_each_request_to_reconsider_are_listed_under_each(client, app):
+def _three_statements(client, app) -> str:
     """PreCheck: the traveler answers a preliminary determination with a file, is denied, asks to reconsider without
-    a file, is denied again and asks again with another. Each file is under what it was sent with, oldest first.
-    (An officer denies a PreCheck case from a preliminary determination, so each denial follows a new one.)"""
+    a file, is denied again and asks again with another. (An officer denies a PreCheck case from a preliminary
+    determination, so each denial follows a new one.) Returns the application's reference."""
     with app.app_context():
         officer = create_account(OFFICER, roles=("officer",))
         profile = create_profile(create_account(TRAVELER), surname="Hitman", dob=dt.date(1980, 1, 1))
@@ -204,7 +204,11 @@ def test_files_sent_with_a_response_and_with_each_request_to_reconsider_are_list
     _send(client, url, "statement", "Please look again.")
     officer_denies(reopen=True)
     _send(client, url, "statement", "Here is the dismissal.", ("dismissal.png", PNG))
+    return reference
 
+
+def _listed_under_each(client, reference: str) -> None:
+    """The status page lists the three statements of `_three_statements`, oldest first, each file under its own."""
     html = client.get(f"/applications/{reference}").get_data(as_text=True)
     sent = html.split('data-testid="sent"', 1)[1].split("</section>", 1)[0]
     items = re.findall(r'data-testid="sent-(\w+)"', sent)
@@ -217,3 +221,73 @@ def test_files_sent_with_a_response_and_with_each_request_to_reconsider_are_list
     assert [text for text, _href in _downloads(second)] == ["Download dismissal.png (1 KB)"]
     for _text, href in _downloads(sent):
         assert client.get(href).data in (PDF, PNG)
+
+
+def test_files_sent_with_a_response_and_with_each_request_to_reconsider_are_listed_under_each(client, app):
+    """Each file names the status event of the statement it was sent with, and is listed under it."""
+    reference = _three_statements(client, app)
+    with app.app_context():
+        documents = _application(reference).documents
+        assert [(d.filename, d.status_event.reason_code, d.status_event.note) for d in documents] == [
+            ("court-record.pdf", decisions.DETERMINATION_ANSWERED, "The record is not mine."),
+            ("dismissal.png", decisions.RECONSIDERATION, "Here is the dismissal."),
+        ]
+        assert all(d.info_request_id is None and d.status_event.actor_id == d.uploaded_by_id for d in documents)
+    _listed_under_each(client, reference)
+
+
+def test_an_answers_files_name_its_request_and_no_statement(client, asked, app):
+    sign_in(client, TRAVELER)
+    _answer(client, asked, ("court-record.pdf", PDF))
+    with app.app_context():
+        [document] = _application(asked).documents
+        assert document.info_request.message == "Send the court record for 2019."
+        assert document.status_event_id is None
+
+
+# An instant fixed in the past, not read from the clock.
+INSTANT = dt.datetime(2026, 11, 2, 15, 30, tzinfo=dt.UTC)
+
+
+@pytest.mark.parametrize("stamped", ["everything at one instant", "a file at the instant of the next letter"])
+def test_each_file_stays_with_its_statement_whatever_the_times_say(client, app, stamped):
+    """Files were once matched to statements by the decision letter each answered, from their times: with every
+    time the same (a coarse or stopped clock) every statement answered the same letter, and all the files went
+    under the first; a file stamped at the instant of the next letter went with the statement that answered that
+    one, "Please look again.", sent with none. The link each file holds keeps it where it was sent."""
+    reference = _three_statements(client, app)
+    with app.app_context():
+        application = _application(reference)
+        if stamped == "everything at one instant":
+            for model, column in (
+                (StatusEvent, StatusEvent.created_at),
+                (DecisionLetter, DecisionLetter.issued_at),
+                (CaseDocument, CaseDocument.created_at),
+            ):
+                db.session.execute(
+                    update(model).where(model.application_id == application.id).values({column: INSTANT})
+                )
+        else:
+            court_record = application.documents[0]
+            denial = next(x for x in application.letters if x.issued_at > court_record.created_at)
+            court_record.created_at = denial.issued_at
+        db.session.commit()
+    _listed_under_each(client, reference)
+
+
+def test_a_file_that_names_no_statement_is_still_listed_on_its_own(client, app):
+    """A file sent before migration 0021 that it found no statement for (none answered the same letter) names
+    nothing: it is the traveler's all the same, listed as a request to reconsider of its own, with nothing written."""
+    reference = _three_statements(client, app)
+    with app.app_context():
+        db.session.execute(
+            update(CaseDocument).where(CaseDocument.filename == "dismissal.png").values(status_event_id=None)
+        )
+        db.session.commit()
+    html = client.get(f"/applications/{reference}").get_data(as_text=True)
+    sent = html.split('data-testid="sent"', 1)[1].split("</section>", 1)[0]
+    items = sent.split('data-testid="sent-')[1:]
+    assert [item.split('"', 1)[0] for item in items] == ["determination_response"] + ["reconsideration"] * 3
+    assert "Here is the dismissal." in items[2] and "You sent no files with it." in items[2]
+    assert "You wrote:" not in items[3]
+    assert [text for text, _href in _downloads(items[3])] == ["Download dismissal.png (1 KB)"]

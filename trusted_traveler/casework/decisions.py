@@ -3,7 +3,6 @@ through `transition`; services flush, the request commits once."""
 
 from __future__ import annotations
 
-import bisect
 import datetime as dt
 import logging
 from dataclasses import dataclass
@@ -15,7 +14,14 @@ from sqlalchemy import select
 from trusted_traveler.audit.record import record_event
 from trusted_traveler.auth.roles import Permission
 from trusted_traveler.casework.documents import check_files
-from trusted_traveler.casework.models import Application, CaseDocument, DecisionLetter, InfoRequest, VettingResult
+from trusted_traveler.casework.models import (
+    Application,
+    CaseDocument,
+    DecisionLetter,
+    InfoRequest,
+    StatusEvent,
+    VettingResult,
+)
 from trusted_traveler.casework.reasons import BY_CODE
 from trusted_traveler.casework.states import AUTOMATIC, OPEN, RECONSIDERABLE, Status, allowed_moves
 from trusted_traveler.casework.transitions import _interview_recorded, revoked_standing, transition
@@ -329,12 +335,23 @@ def open_info_request(application: Application) -> InfoRequest | None:
     return next((r for r in reversed(application.info_requests) if r.answered_at is None), None)
 
 
-def _attach(application: Application, files, *, purpose: str, by, info_request: InfoRequest | None = None) -> None:
-    for f in check_files(files):
+def _attach(
+    application: Application,
+    files,
+    *,
+    purpose: str,
+    by,
+    info_request: InfoRequest | None = None,
+    status_event: StatusEvent | None = None,
+) -> None:
+    """Keep the traveler's `files` (checked: documents.check_files), each naming what it was sent with: the request
+    for information it answers, or the status event of their response or request to reconsider (sent_by_traveler)."""
+    for f in files:
         db.session.add(
             CaseDocument(
                 application=application,
                 info_request=info_request,
+                status_event=status_event,
                 purpose=purpose,
                 filename=f.filename,
                 content_type=f.content_type,
@@ -357,7 +374,7 @@ def answer_info_request(application: Application, *, by, answer: str, files=()) 
         raise BusinessRuleViolation(_("There is no request waiting for your answer."))
     if not (answer or "").strip():
         raise BusinessRuleViolation(_("Write your answer."))
-    _attach(application, files, purpose="info_response", by=by, info_request=request)
+    _attach(application, check_files(files), purpose="info_response", by=by, info_request=request)
     request.answer, request.answered_at = answer.strip(), utcnow()
     transition(application, S.OFFICER_REVIEW, by=by, reason_code="info_answered")
 
@@ -607,13 +624,17 @@ def request_reconsideration(application: Application, *, by, statement: str, fil
                 reference=other_open.reference,
             )
         )
-    _attach(application, files, purpose="reconsideration", by=by)
+    checked = check_files(files)  # a file refused changes nothing
     if blocked is not None:
         _close_for_reconsideration(blocked, application, by=by)
     if status is S.PRELIMINARY_INELIGIBLE:
-        transition(application, S.OFFICER_REVIEW, by=by, reason_code=DETERMINATION_ANSWERED, note=statement.strip())
+        event = transition(
+            application, S.OFFICER_REVIEW, by=by, reason_code=DETERMINATION_ANSWERED, note=statement.strip()
+        )
     else:
-        transition(application, S.RECONSIDERATION_REQUESTED, by=by, reason_code=RECONSIDERATION, note=statement)
+        event = transition(application, S.RECONSIDERATION_REQUESTED, by=by, reason_code=RECONSIDERATION, note=statement)
+    # the files name the statement's status event (the flush inserts the event first: no id is needed here)
+    _attach(application, checked, purpose="reconsideration", by=by, status_event=event)
     application.priority = max(application.priority, 1)
 
 
@@ -637,34 +658,33 @@ class Sent:
 def sent_by_traveler(application: Application) -> list[Sent]:
     """What the traveler sent on `application`, oldest first, each with its files (their bytes are not read).
 
-    A file sent with an answer names its request. A file sent with a response or a request to reconsider names
-    nothing, but each of those answers one decision letter (every status they are sent from begins with a letter,
-    and sending one leaves that status): the file goes with the one that answered the same letter, the latest issued
-    before each."""
-    issued = sorted(letter.issued_at for letter in application.letters)
-
-    def letter_answered(at: dt.datetime) -> int:
-        return bisect.bisect_right(issued, at)
-
+    Each file names what it was sent with: an answer's files their request (`info_request_id`), a response's or a
+    request to reconsider's the status event that keeps its statement (`status_event_id`; migration 0021 linked the
+    files sent before it)."""
     by_request: dict[int, list[CaseDocument]] = {}
-    by_letter: dict[int, list[CaseDocument]] = {}
+    by_statement: dict[int, list[CaseDocument]] = {}
+    unlinked: list[CaseDocument] = []
     for document in application.documents:
         if document.info_request_id is not None:
             by_request.setdefault(document.info_request_id, []).append(document)
+        elif document.status_event_id is not None:
+            by_statement.setdefault(document.status_event_id, []).append(document)
         else:
-            by_letter.setdefault(letter_answered(document.created_at), []).append(document)
+            unlinked.append(document)
     sent = [
         Sent("answer", r.answered_at, r.answer, tuple(by_request.get(r.id, ())), question=r.message)
         for r in application.info_requests
         if r.answer is not None
     ]
     sent += [
-        Sent(STATEMENTS[e.reason_code], e.created_at, e.note, tuple(by_letter.pop(letter_answered(e.created_at), ())))
+        Sent(STATEMENTS[e.reason_code], e.created_at, e.note, tuple(by_statement.pop(e.id, ())))
         for e in application.events
         if e.reason_code in STATEMENTS
     ]
-    # a file whose statement is not kept is still the traveler's, and listed
-    sent += [Sent("reconsideration", files[0].created_at, None, tuple(files)) for files in by_letter.values()]
+    # a file whose statement is not listed is still the traveler's, and listed: one that names nothing (sent before
+    # migration 0021, which found no statement for it) on its own, as nothing says which files went together
+    sent += [Sent("reconsideration", files[0].created_at, None, tuple(files)) for files in by_statement.values()]
+    sent += [Sent("reconsideration", d.created_at, None, (d,)) for d in unlinked]
     return sorted(sent, key=lambda item: item.at)
 
 

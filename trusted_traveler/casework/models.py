@@ -162,6 +162,9 @@ class StatusEvent(Base):
 
     application: Mapped[Application] = relationship(back_populates="events")
     actor = relationship("Account")
+    # the files the traveler sent with this step, when it is one of theirs that carries a statement (a response to a
+    # preliminary determination, a request to reconsider: casework.decisions.STATEMENTS)
+    documents: Mapped[list[CaseDocument]] = relationship(back_populates="status_event", order_by="CaseDocument.id")
 
 
 class TypicalTimeFigure(Base):
@@ -218,13 +221,16 @@ class InfoRequest(Base):
 
 
 class CaseDocument(Base):
-    """A file a traveler sent with an answer or a reconsideration request. Its type was checked by content."""
+    """A file a traveler sent with an answer or a reconsideration request. Its type was checked by content. It names
+    what it was sent with: the request for information it answers (`info_request_id`), or the status event of the
+    response to a preliminary determination or the request to reconsider (`status_event_id`, migration 0021)."""
 
     __tablename__ = "case_documents"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     application_id: Mapped[int] = mapped_column(ForeignKey("applications.id"), index=True)
     info_request_id: Mapped[int | None] = mapped_column(ForeignKey("info_requests.id"))
+    status_event_id: Mapped[int | None] = mapped_column(ForeignKey("status_events.id"), index=True)
     purpose: Mapped[str] = mapped_column(String(30))  # info_response, reconsideration
     filename: Mapped[str] = mapped_column(String(255))
     content_type: Mapped[str] = mapped_column(String(100))
@@ -237,6 +243,7 @@ class CaseDocument(Base):
 
     application: Mapped[Application] = relationship(back_populates="documents")
     info_request: Mapped[InfoRequest | None] = relationship(back_populates="documents")
+    status_event: Mapped[StatusEvent | None] = relationship(back_populates="documents")
 
 
 class DecisionLetter(Base):
