@@ -258,3 +258,53 @@ def test_migration_0018_names_the_rule_sets_left_with_two_open_versions_instead_
             db.session.remove()
             upgrade()
             db.engine.dispose()
+
+
+def test_migration_0022_leaves_the_messages_before_it_as_they_were_and_its_downgrade_keeps_refusals_unsent(tmp_path):
+    """No backfill: a message refused for good before 0022 cannot be told from one out of attempts (its tries were
+    overwritten), so every row keeps what it had and none is marked refused. Downgrading records a refusal as the
+    code before 0022 did (its attempts used up), so the older worker does not send it again."""
+    insert = text(
+        "INSERT INTO outbox_messages (kind, recipient, payload, created_at, attempts, next_attempt_at, last_error) "
+        "VALUES ('email.test', :to, '{}', CURRENT_TIMESTAMP, :attempts, CURRENT_TIMESTAMP, :error)"
+    )
+    insert_refused = text(
+        "INSERT INTO outbox_messages (kind, recipient, payload, created_at, attempts, next_attempt_at, last_error, "
+        "refused_at) VALUES ('email.test', :to, '{}', CURRENT_TIMESTAMP, :attempts, CURRENT_TIMESTAMP, :error, "
+        "CURRENT_TIMESTAMP)"
+    )
+    before = [
+        ("nobody@example.com", 12, "SMTPRecipientsRefused: nobody@example.com: 550 5.1.1 No such user"),
+        ("down@example.com", 12, "ConnectionRefusedError: [Errno 111] Connection refused"),
+        ("due@example.com", 3, "SMTPDataError: 451 4.3.0 Try again later"),
+    ]
+    refused = ("gone@example.com", 1, "SMTPRecipientsRefused: gone@example.com: 550 5.1.1 No such user")
+
+    def stored() -> list[tuple]:
+        query = text("SELECT recipient, attempts, last_error FROM outbox_messages ORDER BY id")
+        return [tuple(row) for row in db.session.execute(query)]
+
+    for _dialect, url in _scratch_databases(tmp_path):
+        app = create_app("test", overrides={"SQLALCHEMY_DATABASE_URI": url})
+        with app.app_context():
+            upgrade(revision="0021")
+            for to, attempts, error in before:
+                db.session.execute(insert, {"to": to, "attempts": attempts, "error": error})
+            db.session.commit()
+            db.session.remove()
+
+            upgrade()
+            assert stored() == before
+            assert (
+                db.session.execute(text("SELECT count(*) FROM outbox_messages WHERE refused_at IS NOT NULL")).scalar()
+                == 0
+            )
+            to, attempts, error = refused  # refused for good after 0022: its one try, and when
+            db.session.execute(insert_refused, {"to": to, "attempts": attempts, "error": error})
+            db.session.commit()
+            db.session.remove()
+
+            downgrade(revision="0021")
+            assert stored() == [*before, (to, 12, error)]
+            db.session.remove()
+            db.engine.dispose()

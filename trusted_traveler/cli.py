@@ -232,12 +232,17 @@ def register_cli(app: Flask) -> None:
 
     @outbox.command("failed")
     def outbox_failed() -> None:
-        """List messages that used all their delivery attempts or were refused for good (kept, never deleted)."""
-        from trusted_traveler.notifications.worker import failed_messages
+        """List messages the mail server refused for good or that used all their delivery attempts (kept, never
+        deleted): id, kind, recipient, attempts made, which of the two (and when it was refused), last error (for a
+        refusal, the server's code and reply)."""
+        from trusted_traveler.notifications.worker import failed_messages, why_failed
 
         messages = failed_messages()
         for message in messages:
-            click.echo(f"{message.id}\t{message.kind}\t{message.recipient}\t{message.attempts}\t{message.last_error}")
+            click.echo(
+                f"{message.id}\t{message.kind}\t{message.recipient}\t{message.attempts}\t{why_failed(message)}"
+                f"\t{message.last_error}"
+            )
         click.echo(f"{len(messages)} failed messages.")
 
     @outbox.command("retry")

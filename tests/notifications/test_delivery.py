@@ -17,10 +17,11 @@ import time
 from urllib.parse import urlsplit
 
 import pytest
-from sqlalchemy import func, select, update
+from sqlalchemy import func, insert, select, text, update
 
 from tests.factories import create_account, create_application
 from tests.notifications.conftest import wait_until
+from tests.test_index_use import plans, statements
 from trusted_traveler.casework import service as casework
 from trusted_traveler.db import utcnow
 from trusted_traveler.extensions import db
@@ -138,9 +139,9 @@ def test_a_server_that_refuses_for_now_is_retried(app_ctx, smtp):
 def test_a_message_the_server_refuses_for_good_is_not_tried_again_and_waits_for_a_person(
     app_ctx, smtp, caplog, refused, reply
 ):
-    """A 5xx reply is permanent (RFC 5321): the same message would be refused on every try, for hours. Its attempts
-    end at once; it is kept, undelivered, among the failed messages with the server's code and reply, and logged as
-    failed for good."""
+    """A 5xx reply is permanent (RFC 5321): the same message would be refused on every try, for hours. It is
+    marked refused after its one try, with its one attempt, and the worker does not try it again; it is kept,
+    undelivered, among the failed messages with the server's code and reply, and logged as refused for good."""
     setattr(smtp, refused, (lambda box, envelope: reply) if refused == "before_accept" else reply)
     [outbox_id] = _queue(1)
     now = utcnow()
@@ -152,12 +153,34 @@ def test_a_message_the_server_refuses_for_good_is_not_tried_again_and_waits_for_
         logger.removeHandler(caplog.handler)
 
     message = db.session.get(OutboxMessage, outbox_id)
-    assert message.delivered_at is None and message.attempts == max_attempts()
+    assert message.delivered_at is None and message.attempts == 1 and message.refused_at == now
     assert reply in message.last_error
     assert failed_messages() == [message]
-    assert deliver_batch(now=now + dt.timedelta(days=30)) == (0, 0)  # the worker does not try it again
-    assert smtp.accepted == []
     assert [(r.levelname, r.getMessage()) for r in caplog.records] == [("ERROR", "delivery refused for good")]
+    assert caplog.records[0].attempts == 1
+
+    setattr(smtp, refused, None)  # the server would take it now: a try would deliver it
+    for later in (dt.timedelta(seconds=30), dt.timedelta(hours=6), dt.timedelta(days=30)):
+        assert deliver_batch(now=now + later) == (0, 0)  # the worker does not try it again
+    assert smtp.accepted == []
+    db.session.expire_all()
+    message = db.session.get(OutboxMessage, outbox_id)
+    assert (message.attempts, message.refused_at, message.delivered_at) == (1, now, None)
+
+
+def test_a_refused_message_does_not_hold_up_the_others(app_ctx, smtp):
+    """The worker passes over a message refused for good to the ones due after it, in the same run and later."""
+    smtp.refuse_recipient = "550 5.1.1 No such user here"
+    [refused_id] = _queue(1, email="nobody@example.com")
+    assert deliver_one() == "failed"
+    smtp.refuse_recipient = None
+    delivered = _queue(2, email="somebody@example.com")[1:]
+    assert deliver_batch() == (2, 0)
+    assert deliver_batch() == (0, 0)
+    assert [m.id for m in failed_messages()] == [refused_id]
+    assert sorted(db.session.scalars(select(OutboxMessage.id).where(OutboxMessage.delivered_at.is_not(None)))) == (
+        delivered
+    )
 
 
 def test_a_recipient_refused_for_now_is_tried_again_after_the_backoff(app_ctx, smtp):
@@ -169,7 +192,7 @@ def test_a_recipient_refused_for_now_is_tried_again_after_the_backoff(app_ctx, s
     assert deliver_one(now=now) == "failed"
 
     message = db.session.get(OutboxMessage, outbox_id)
-    assert message.attempts == 1 and message.delivered_at is None
+    assert message.attempts == 1 and message.delivered_at is None and message.refused_at is None
     assert message.next_attempt_at == now + backoff(1)
     assert "450 4.2.1 Mailbox busy, try again later" in message.last_error
     assert failed_messages() == []
@@ -187,30 +210,39 @@ def test_a_refused_sender_is_a_setting_to_fix_and_every_message_is_tried_again(a
     assert deliver_one(now=now) == "failed"
 
     message = db.session.get(OutboxMessage, outbox_id)
-    assert message.attempts == 1 and failed_messages() == []
+    assert message.attempts == 1 and message.refused_at is None and failed_messages() == []
     assert "553 5.7.1 Sender address rejected" in message.last_error
     smtp.refuse_sender = None
     assert deliver_one(now=message.next_attempt_at) == "delivered"
 
 
 def test_a_person_can_send_a_message_refused_for_good_again(app, app_ctx, smtp):
-    """`flask outbox failed` shows the refusal as the server gave it, and `flask outbox retry` gives the message a
-    fresh set of attempts (here once the mailbox exists)."""
+    """`flask outbox failed` shows the refusal as the server gave it, when, and the one attempt made, and `flask
+    outbox retry` takes the refusal off and gives the message a fresh set of attempts (here once the mailbox
+    exists)."""
     smtp.refuse_recipient = "550 5.1.1 No such user here"
     [outbox_id] = _queue(1)
-    assert deliver_one() == "failed"
+    now = utcnow()
+    assert deliver_one(now=now) == "failed"
 
     runner = app.test_cli_runner()
     listed = runner.invoke(args=["outbox", "failed"]).output
-    assert f"{outbox_id}\temail.test\tqueued@example.com\t" in listed
-    assert "SMTPRecipientsRefused: queued@example.com: 550 5.1.1 No such user here" in listed
+    refused = f"refused by the server at {now.isoformat(timespec='seconds')}"
+    assert listed == (
+        f"{outbox_id}\temail.test\tqueued@example.com\t1\t{refused}"
+        "\tSMTPRecipientsRefused: queued@example.com: 550 5.1.1 No such user here\n"
+        "1 failed messages.\n"
+    )
     db.session.rollback()
     assert runner.invoke(args=["outbox", "retry", str(outbox_id)]).exit_code == 0
     db.session.rollback()
-    assert db.session.get(OutboxMessage, outbox_id).attempts == 0
+    message = db.session.get(OutboxMessage, outbox_id)
+    assert (message.attempts, message.refused_at) == (0, None)
+    assert failed_messages() == []
     smtp.refuse_recipient = None
     assert deliver_batch() == (1, 0)
     assert failed_messages() == [] and len(smtp.accepted) == 1
+    assert db.session.get(OutboxMessage, outbox_id).attempts == 1
 
 
 def test_after_its_last_attempt_a_message_is_kept_as_failed_for_a_person_to_retry(app, app_ctx, mailbox, monkeypatch):
@@ -227,13 +259,69 @@ def test_after_its_last_attempt_a_message_is_kept_as_failed_for_a_person_to_retr
 
     runner = app.test_cli_runner()
     listed = runner.invoke(args=["outbox", "failed"])
-    assert f"{outbox_id}\temail.test\tqueued@example.com\t3\tConnectionRefusedError" in listed.output
+    assert f"{outbox_id}\temail.test\tqueued@example.com\t3\tout of attempts\tConnectionRefusedError" in listed.output
     db.session.rollback()
     assert runner.invoke(args=["outbox", "retry", str(outbox_id)]).exit_code == 0
     db.session.rollback()
     mailbox.start()
     assert deliver_batch() == (1, 0)
     assert failed_messages() == []
+
+
+def test_both_kinds_of_failed_message_are_listed_each_saying_which_with_the_attempts_made(
+    app, app_ctx, smtp, monkeypatch
+):
+    """`flask outbox failed` lists a message refused for good (after its one try) and one out of attempts (after
+    all of them) side by side, each with the tries really made and why it is no longer tried."""
+    monkeypatch.setitem(app.config, "OUTBOX_MAX_ATTEMPTS", 2)
+    smtp.refuse_recipient = "550 5.1.1 No such user here"
+    [refused_id] = _queue(1, email="nobody@example.com")
+    now = utcnow()
+    assert deliver_one(now=now) == "failed"
+    smtp.stop()
+    exhausted_id = _queue(1, email="somebody@example.com")[-1]
+    later = utcnow()
+    assert deliver_batch(now=later) == (0, 1)
+    assert deliver_batch(now=later + backoff(1)) == (0, 1)
+    assert deliver_batch(now=later + dt.timedelta(days=30)) == (0, 0)
+
+    listed = app.test_cli_runner().invoke(args=["outbox", "failed"]).output.splitlines()
+    refused = f"refused by the server at {now.isoformat(timespec='seconds')}"
+    assert [line.split("\t")[:5] for line in listed[:2]] == [
+        [str(refused_id), "email.test", "nobody@example.com", "1", refused],
+        [str(exhausted_id), "email.test", "somebody@example.com", "2", "out of attempts"],
+    ]
+    assert listed[0].endswith("\tSMTPRecipientsRefused: nobody@example.com: 550 5.1.1 No such user here")
+    assert "\tConnectionRefusedError" in listed[1]
+    assert listed[2:] == ["2 failed messages."]
+
+
+def test_the_worker_finds_due_messages_through_the_pending_index_and_never_a_refused_one(app, app_ctx, smtp):
+    """Messages are never deleted, so the delivered ones pile up: the worker's claim and the failed list read the
+    undelivered ones through `ix_outbox_pending`, whatever the refused and exhausted ones before them. PostgreSQL is
+    given the table's statistics and asked with sequential scans priced out, as in tests/test_index_use.py."""
+    now = utcnow()
+    row = {"kind": "email.test", "recipient": "piled@example.com", "payload": {}, "created_at": now}
+    db.session.execute(
+        insert(OutboxMessage),
+        [{**row, "attempts": 1, "next_attempt_at": now, "delivered_at": now}] * 20_000
+        + [{**row, "attempts": 1, "next_attempt_at": now, "refused_at": now}] * 3
+        + [{**row, "attempts": max_attempts(), "next_attempt_at": now}] * 2,
+    )
+    [due_id] = _queue(1)[-1:]
+    if db.engine.dialect.name == "postgresql":
+        db.session.execute(text("ANALYZE outbox_messages"))
+    db.session.commit()
+
+    with statements(app) as seen:
+        assert deliver_one(now=now + dt.timedelta(minutes=1)) == "delivered"
+        assert len(failed_messages()) == 5
+    db.session.rollback()
+    assert db.session.get(OutboxMessage, due_id).delivered_at is not None and len(smtp.accepted) == 1
+    explained = [(st, plan) for st, plan in plans(app, seen) if "FROM outbox_messages" in st]
+    assert len(explained) == 2
+    for statement, plan in explained:
+        assert "ix_outbox_pending" in plan, f"{statement}\n{plan}"
 
 
 def test_a_crash_between_acceptance_and_commit_resends_it_with_the_same_message_id(app, app_ctx, smtp, monkeypatch):

@@ -22,6 +22,9 @@ class OutboxMessage(Base):
     attempts: Mapped[int] = mapped_column(default=0)
     next_attempt_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     delivered_at: Mapped[dt.datetime | None]
+    # When the mail server refused it for good (a 5xx reply to its recipient or content, migration 0022): it is
+    # not tried again until a person retries it (`flask outbox retry`); `last_error` holds the server's reply.
+    refused_at: Mapped[dt.datetime | None]
     last_error: Mapped[str | None] = mapped_column(String(1000))
 
 

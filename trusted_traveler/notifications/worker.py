@@ -16,8 +16,9 @@ message is never sent twice: killed before acceptance, nothing was accepted; kil
 A failed send (server down, refused for now with a 4xx reply, timed out, disconnected) is retried with exponential
 backoff (30 s doubling, at most 6 h between tries). After MAX_ATTEMPTS it is left undelivered with its last error
 for a person to look at (`flask outbox failed`, `flask outbox retry ID`); messages are never deleted. A message the
-server refuses for good (a 5xx reply to its recipient or its content: `refused_for_good`) would be
-refused on every try: its attempts end at once, and it waits among the failed with the server's code and reply.
+server refuses for good (a 5xx reply to its recipient or its content: `refused_for_good`) would be refused on every
+try: it is marked refused (`refused_at`) after that one try, is not tried again, and waits among the failed with
+the server's code and reply and its attempts as they were.
 """
 
 from __future__ import annotations
@@ -32,7 +33,7 @@ from urllib.parse import urlsplit
 
 from flask import current_app
 from flask_babel import force_locale, gettext
-from sqlalchemy import select
+from sqlalchemy import or_, select
 
 from trusted_traveler.db import utcnow
 from trusted_traveler.extensions import db
@@ -122,9 +123,12 @@ def _text(reply: bytes | str) -> str:
 
 
 def pending_filter(now: dt.datetime):
+    """The messages due now. The index `ix_outbox_pending` (delivered_at, next_attempt_at) finds them; the failed
+    ones (refused for good, or out of attempts: a few, waiting for a person) are left out row by row."""
     return (
         OutboxMessage.delivered_at.is_(None),
         OutboxMessage.next_attempt_at <= now,
+        OutboxMessage.refused_at.is_(None),
         OutboxMessage.attempts < max_attempts(),
     )
 
@@ -139,7 +143,7 @@ def _claim_next(now: dt.datetime) -> OutboxMessage | None:
 
 def deliver_one(*, now: dt.datetime | None = None) -> str | None:
     """Claim, send and record one due message in its own transaction. Returns "delivered", "failed" (will be
-    retried, or has used its attempts: all of them at once when refused for good) or None when nothing is due."""
+    retried, or has used its attempts, or was refused for good) or None when nothing is due."""
     now = now or utcnow()
     message = _claim_next(now)
     if message is None:
@@ -151,15 +155,16 @@ def deliver_one(*, now: dt.datetime | None = None) -> str | None:
             send_email(message)
     except Exception as exc:  # any failure to send (down, refused, a bad payload) is recorded, and retried unless
         message.last_error = describe_failure(exc)  # the server refused it for good
-        message.next_attempt_at = now + backoff(message.attempts)
-        if refused_for_good(exc):  # every try would be refused the same: its attempts end now, for a person to see
+        if refused_for_good(exc):  # every try would be refused the same: it is not tried again, for a person to see
+            message.refused_at = now
             # the server's reply names the recipient: it is kept on the message (`flask outbox failed`), not logged
             log.error("delivery refused for good", extra={"outbox_id": message.id, "attempts": message.attempts})
-            message.attempts = max(message.attempts, max_attempts())
-        elif message.attempts >= max_attempts():
-            log.error("delivery failed for good", extra={"outbox_id": message.id, "attempts": message.attempts})
         else:
-            log.warning("delivery failed", extra={"outbox_id": message.id, "attempts": message.attempts})
+            message.next_attempt_at = now + backoff(message.attempts)
+            if message.attempts >= max_attempts():
+                log.error("delivery failed for good", extra={"outbox_id": message.id, "attempts": message.attempts})
+            else:
+                log.warning("delivery failed", extra={"outbox_id": message.id, "attempts": message.attempts})
         db.session.commit()
         return "failed"
     # The window: the server has accepted the message; until this commit returns, a crash means a resend.
@@ -188,18 +193,31 @@ def deliver_batch(
 
 
 def failed_messages() -> list[OutboxMessage]:
-    """Messages that used all their attempts without being delivered (or were refused for good), for a person to
-    look at."""
+    """Messages the worker no longer tries, for a person to look at: refused for good by the server, or out of
+    attempts without being delivered (`why_failed` says which)."""
     return list(
         db.session.scalars(
             select(OutboxMessage)
-            .where(OutboxMessage.delivered_at.is_(None), OutboxMessage.attempts >= max_attempts())
+            .where(
+                OutboxMessage.delivered_at.is_(None),
+                or_(OutboxMessage.refused_at.is_not(None), OutboxMessage.attempts >= max_attempts()),
+            )
             .order_by(OutboxMessage.id)
         )
     )
 
 
+def why_failed(message: OutboxMessage) -> str:
+    """Why the worker stopped trying a failed message, in a few words (its error is the server's reply or the
+    failure of its last try)."""
+    if message.refused_at is not None:
+        return f"refused by the server at {message.refused_at.isoformat(timespec='seconds')}"
+    return "out of attempts"
+
+
 def retry_message(message: OutboxMessage, *, now: dt.datetime) -> None:
-    """Give a failed message a fresh set of attempts, starting now (kept, never deleted)."""
+    """Give a failed message a fresh set of attempts, starting now, refused for good or not (kept, never deleted;
+    its last error stays until the next try)."""
     message.attempts = 0
+    message.refused_at = None
     message.next_attempt_at = now
