@@ -1,5 +1,6 @@
 """Reference data the service needs to work: programs, scheduler services and the dated parameters
-(fees, validity, windows) from ../shared/domain/BRIEF.md section 2. Idempotent."""
+(fees, validity, windows), each with the public source it comes from where one is known, else a plain description
+of what it is. Idempotent."""
 
 from __future__ import annotations
 
@@ -45,7 +46,7 @@ PROGRAMS = [
 D = dt.date
 FR_2021 = "Federal Register 2021-21147 (TSA PreCheck fee structure from 2021-10-01)"
 FR_2024 = "Federal Register 2024-25701 (FBI fee change: renewals reduced by $11.25 from 2024-11-12)"
-CBP_2024 = "CBP fee change for Trusted Traveler Programs, effective 2024-10-01 (BRIEF.md section 2)"
+CBP_2024 = "CBP fee change for Trusted Traveler Programs, effective 2024-10-01"
 
 # (program code or None, key, value, effective_from, reference)
 PARAMETERS = [
@@ -54,7 +55,7 @@ PARAMETERS = [
         "fee_new",
         "85.00",
         D(2013, 12, 4),
-        "TSA PreCheck launch fee, non-refundable (BRIEF.md section 2)",
+        "TSA PreCheck launch fee, non-refundable",
     ),
     ("precheck", "fee_new", "78.00", D(2021, 10, 1), FR_2021),
     ("precheck", "fee_renewal", "70.00", D(2021, 10, 1), FR_2021 + "; $70 online renewal"),
@@ -85,15 +86,15 @@ PARAMETERS = [
         "grace_period_days",
         730,
         D(2023, 1, 1),
-        "Renewal grace period up to 24 months (BRIEF.md)",
+        "Renewal grace period: benefits kept up to 24 months while a renewal filed before expiry is pending",
     ),
     (
         "global_entry",
         "partner_countries",
         ["AR", "BH", "BR", "CH", "CO", "DE", "GB", "IN", "KR", "MX", "NL", "PA", "SG", "TW"],
         D(2008, 6, 10),
-        "Partner countries as seeded (CONTRACTS.md section 1), from the start of Global Entry's rule set: the "
-        "dates countries joined are unconfirmed (BRIEF.md section 1.1): program leads add dated lists as confirmed",
+        "Global Entry partner countries as the service started with them, dated from the start of Global Entry's "
+        "rule set: the dates countries joined are not confirmed, so program leads add dated lists as they are",
     ),
     (None, "age_of_majority", 18, D(2009, 1, 1), "Applicants under 18 need parental consent"),
     (None, "waitlist_hold_minutes", 30, D(2026, 1, 1), "How long a seat offered from the waitlist is held"),

@@ -17,7 +17,7 @@ from trusted_traveler.rules.conditions import INTERIM_OFFENSES, PERMANENT_OFFENS
 from trusted_traveler.rules.models import Rule, RuleSet, RuleSetVersion
 
 PUBLISHED_AT = dt.datetime(2026, 11, 1, tzinfo=dt.UTC)
-CHANGE_NOTE = "Rules as seeded from CONTRACTS.md section 1."
+CHANGE_NOTE = "The rules the service started with; each cites the regulation it comes from."
 
 
 def _convicted(*conditions: dict) -> dict:

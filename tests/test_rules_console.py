@@ -77,6 +77,7 @@ def test_plain_words_for_each_shape():
 
 import datetime as dt  # noqa: E402
 import json  # noqa: E402
+import re  # noqa: E402
 
 from sqlalchemy import select  # noqa: E402
 
@@ -794,3 +795,149 @@ def test_a_membership_term_outside_1_to_10_years_and_a_date_beyond_5_years_are_r
     with app.app_context():
         assert db.session.scalar(select(RuleSetVersion.status).where(RuleSetVersion.label == label)) == "draft"
     assert act(client, label, "submit", {"effective_from": str(horizon), "note": "Announced"}).status_code == 302
+
+
+# --- What the console says: both languages, plain errors beside their field, true dates, who did what --------------
+
+
+def _citizenship_form(app, label: str, **changes) -> dict:
+    """The citizenship rule's form as the edit page sends it, with `changes`."""
+    rule = _saved_rule(app, label, "precheck.citizenship")
+    assert rule.condition == {
+        "not": {
+            "any": [
+                {"field": "citizenships", "op": "contains_any", "value": ["US"]},
+                {"field": "lawful_permanent_resident", "op": "is_true"},
+            ]
+        }
+    }
+    data = {
+        "code": rule.code,
+        "original_code": rule.code,
+        "outcome": rule.outcome,
+        "negate": "yes",
+        "combine": "any",
+        "message_en": rule.message_en,
+        "message_es": rule.message_es,
+        "citation": rule.citation,
+    }
+    for index, (field, op, value) in enumerate(
+        (("citizenships", "contains_any", "US"), ("lawful_permanent_resident", "is_true", ""))
+    ):
+        data |= {
+            f"clauses-{index}-kind": "fact",
+            f"clauses-{index}-field": field,
+            f"clauses-{index}-op": op,
+            f"clauses-{index}-value": value,
+            f"clauses-{index}-parameter": "",
+        }
+    return data | changes
+
+
+def test_a_message_changed_in_english_only_is_refused_beside_the_spanish_one_unless_the_lead_confirms(
+    app, client, two_leads
+):
+    label = _draft_label(client)
+    edit = "rules/precheck.citizenship/edit"
+    before = _saved_rule(app, label, "precheck.citizenship")
+    english = "Only U.S. citizens, U.S. nationals and permanent residents can apply."
+
+    refused = act(client, label, edit, data=_citizenship_form(app, label, message_en=english))
+    html = refused.get_data(as_text=True)
+    assert refused.status_code == 400
+    assert re.search(
+        r'id="message_es-error">You changed the English message but not this one: update the Spanish', html
+    )
+    assert english in html  # what was typed is kept
+    assert _saved_rule(app, label, "precheck.citizenship").message_en == before.message_en
+
+    confirmed = act(client, label, edit, data=_citizenship_form(app, label, message_en=english, one_language_only="y"))
+    assert confirmed.status_code == 302
+    assert _saved_rule(app, label, "precheck.citizenship").message_en == english
+    history = client.get(f"/program-lead/versions/{label}").get_data(as_text=True)
+    assert "Changed rule precheck.citizenship. Only the English message changed; the lead confirmed the Spanish" in (
+        history
+    )
+
+    both = _citizenship_form(app, label, message_en="Citizens and residents only.", message_es="Solo ciudadanos.")
+    assert act(client, label, edit, data=both).status_code == 302
+    assert 'name="one_language_only"' not in client.get(f"/program-lead/versions/{label}/rules/new").get_data(
+        as_text=True
+    )  # a new rule has no earlier message to keep
+
+
+def test_a_country_code_that_is_none_is_said_plainly_beside_the_value(app, client, two_leads):
+    label = _draft_label(client)
+    response = act(
+        client,
+        label,
+        "rules/precheck.citizenship/edit",
+        data=_citizenship_form(app, label, **{"clauses-0-value": "US, zzz"}),
+    )
+    html = response.get_data(as_text=True)
+    assert response.status_code == 400
+    assert (
+        '<span class="usa-error-message" id="clauses-0-value-error">ZZZ is not a country code. Use two letters, '
+        "like CA for Canada.</span>"
+    ) in html
+    assert "ISO 3166" not in html and "contains_any" not in html.split("<form")[0]
+    assert 'value="US, zzz"' in html
+
+    age = {"clauses-0-field": "age", "clauses-0-op": "lt", "clauses-0-value": "twelve"}
+    html = act(client, label, "rules/precheck.citizenship/edit", data=_citizenship_form(app, label, **age)).get_data(
+        as_text=True
+    )
+    assert 'id="clauses-0-value-error">twelve is not an age. Enter a whole number of years, like 18.</span>' in html
+    wrong_test = {"clauses-1-op": "contains_any"}
+    html = act(
+        client, label, "rules/precheck.citizenship/edit", data=_citizenship_form(app, label, **wrong_test)
+    ).get_data(as_text=True)
+    assert 'id="clauses-1-op-error">For a yes-or-no fact, choose “is yes” or “is no”.</span>' in html
+
+
+def test_the_clause_form_shows_its_lists_of_choices_and_groups_fields_by_kind_of_clause(client, two_leads):
+    label = _draft_label(client)
+    html = client.get(f"/program-lead/versions/{label}/rules/precheck.interim_offense/edit").get_data(as_text=True)
+    categories = re.search(r'<select[^>]*id="clauses-0-categories"[^>]*>', html).group(0)
+    statuses = re.search(r'<select[^>]*id="clauses-0-statuses"[^>]*>', html).group(0)
+    assert 'size="10"' in categories and "tt-select-multiple" in categories and "multiple" in categories
+    assert 'size="2"' in statuses
+    assert 'aria-describedby="clauses-0-categories-hint"' in categories
+    assert 'data-only-for="fact"' in html and 'data-only-for="offense"' in html
+    offense_group = html.split('data-only-for="offense"')[1].split("</fieldset>")[0]
+    assert 'id="clauses-0-categories"' in offense_group and 'id="clauses-0-value"' not in offense_group
+
+
+def test_a_replaced_version_shows_when_it_ended_and_the_history_names_people_in_plain_words(app, client, two_leads):
+    label = _draft_label(client)
+    act(client, label, "parameters", data={"key": "fee_new", "value": "80", "reference": "Federal Register 2027-00001"})
+    starts = service_today() + dt.timedelta(days=30)
+    act(client, label, "submit", data={"effective_from": starts.isoformat(), "note": "New fee"})
+
+    # The author is not offered an approval they cannot give; they are told a second lead must approve.
+    page = client.get(f"/program-lead/versions/{label}").get_data(as_text=True)
+    assert "Approve and publish" not in page
+    assert 'data-testid="second-lead">A second program lead must approve' in page
+    sign_in(client, "lead.b@example.com")
+    page = client.get(f"/program-lead/versions/{label}").get_data(as_text=True)
+    assert "Approve and publish" in page and 'data-testid="second-lead"' not in page
+    act(client, label, "approve")
+
+    overview = client.get("/program-lead/").get_data(as_text=True)
+    assert re.search(rf'data-testid="until-precheck-2026-11-01">\s*{starts.isoformat()}</td>', overview)
+    assert re.search(rf'data-testid="until-precheck-{starts.isoformat()}">\s*open-ended</td>', overview)
+    assert re.search(r'data-testid="until-global_entry-2026-11-01">\s*open-ended</td>', overview)
+
+    history = client.get(f"/program-lead/versions/precheck-{starts.isoformat()}").get_data(as_text=True)
+    rows = history.split('data-testid="history"')[1]
+    assert "<td>lead.a@example.com</td>" in rows and "<td>lead.b@example.com</td>" in rows
+    assert "Copied from precheck-2026-11-01." in rows and "Fee new: 80.00." in rows
+    assert f"Takes effect on {starts.isoformat()}. Reason: New fee" in rows
+    assert "{&#34;" not in rows and '{"' not in rows  # no JSON
+
+
+def test_settings_and_rules_cite_public_sources_not_design_documents_outside_the_repository(client, two_leads):
+    for page in ("/program-lead/", "/program-lead/versions/precheck-2026-11-01"):
+        html = client.get(page).get_data(as_text=True)
+        assert "BRIEF.md" not in html and "CONTRACTS.md" not in html
+    assert "Federal Register 2024-25701" in client.get("/program-lead/").get_data(as_text=True)

@@ -12,6 +12,18 @@
       });
     });
   });
+  // A rule's clause shows only the fields its kind reads; without this script both groups show, each headed.
+  document.querySelectorAll("[data-clause]").forEach(function (clause) {
+    var kind = clause.querySelector("select[id$='-kind']");
+    if (!kind) { return; }
+    var show = function () {
+      clause.querySelectorAll("[data-only-for]").forEach(function (group) {
+        group.hidden = group.getAttribute("data-only-for") !== kind.value;
+      });
+    };
+    kind.addEventListener("change", show);
+    show();
+  });
   // After a failed submit, move focus to the error summary so screen readers announce it.
   var summary = document.querySelector("[data-error-summary]");
   if (summary) { summary.focus(); }

@@ -234,3 +234,57 @@ def test_a_temporary_versions_fee_ends_with_the_version(leads):
     answer = check_eligibility(GB_CITIZEN, as_of=day(20))["programs"]["precheck"]
     assert (answer["fee"], answer["rule_set"]) == ("78.00", "precheck-2026-11-01")
     db.session.rollback()
+
+
+# --- Both languages say the same; when each version is in force -------------------------------------------------
+
+
+def _resave(draft, lead, code: str, **changes):
+    rule = next(r for r in draft.rules if r.code == code)
+    fields = {"message_en": rule.message_en, "message_es": rule.message_es, **changes}
+    return authoring.save_rule(
+        draft,
+        by=lead,
+        code=code,
+        condition=rule.condition,
+        outcome=rule.outcome,
+        citation=rule.citation,
+        replaces=code,
+        **fields,
+    )
+
+
+def test_a_message_changed_in_one_language_only_is_refused_unless_the_lead_confirms_the_other_says_the_same(
+    leads, today
+):
+    a = leads[0]
+    draft = authoring.start_draft(get_program("precheck"), by=a, today=today)
+    seeded = next(r for r in draft.rules if r.code == "precheck.citizenship")
+    english, spanish = seeded.message_en, seeded.message_es
+
+    with pytest.raises(authoring.RuleError) as refused:
+        _resave(draft, a, "precheck.citizenship", message_en="Only U.S. citizens and residents may apply.")
+    assert set(refused.value.errors) == {"message_es"}
+    assert "update the Spanish message to say the same" in refused.value.errors["message_es"]
+    with pytest.raises(authoring.RuleError) as refused:
+        _resave(draft, a, "precheck.citizenship", message_es="Solo ciudadanos y residentes.")
+    assert set(refused.value.errors) == {"message_en"}
+    assert next(r for r in draft.rules if r.code == "precheck.citizenship").message_es == spanish
+
+    _resave(draft, a, "precheck.citizenship", message_en=f"{english}  ")  # spacing alone changes nothing
+    with pytest.raises(authoring.RuleError):  # whitespace alone is no change to the Spanish one
+        _resave(draft, a, "precheck.citizenship", message_en="Changed.", message_es=f" {spanish}\n")
+    _resave(draft, a, "precheck.citizenship", message_en="Changed.", one_language_confirmed=True)
+    _resave(draft, a, "precheck.citizenship", message_en="Both changed.", message_es="Ambos cambiaron.")
+    details = [e.details for e in authoring.history(draft) if e.action == "rules.rule_saved"]
+    assert [d.get("other_language_unchanged") for d in details] == [None, "es", None]
+
+
+def test_an_open_ended_version_is_in_force_until_the_next_takes_over_and_again_after_a_temporary_one(leads, today):
+    seeded = version_in_force(get_program("precheck"), today)
+    temporary = publish(leads, starts=day(10), until=day(20))
+    later = publish(leads, starts=day(40))
+    periods = authoring.periods_in_force(seeded.rule_set.versions)
+    assert periods[seeded.id] == [(seeded.effective_from, day(10)), (day(20), day(40))]
+    assert periods[temporary.id] == [(day(10), day(20))]
+    assert periods[later.id] == [(day(40), None)]

@@ -56,10 +56,13 @@ HORIZON_YEARS = 5
 
 
 class RuleError(BusinessRuleViolation):
-    """A rule or setting cannot be saved; `errors` maps a field to its message."""
+    """A rule or setting cannot be saved; `errors` maps a field to its message. A condition's problems are also
+    kept one by one, each with the path of the part at fault (`condition_errors`), so that a form can say each beside
+    the field it came from."""
 
-    def __init__(self, errors: dict[str, str]):
+    def __init__(self, errors: dict[str, str], condition_errors: list[tuple[str, str]] | None = None):
         self.errors = errors
+        self.condition_errors = condition_errors or []
         super().__init__(" ".join(errors.values()))
 
 
@@ -142,6 +145,30 @@ def latest_published(program: Program) -> RuleSetVersion | None:
     )
 
 
+def periods_in_force(versions: list[RuleSetVersion]) -> dict[int, list[tuple[dt.date, dt.date | None]]]:
+    """For each published version of one rule set, the periods it is in force by `version_in_force`'s rule (the
+    latest effective date among those whose window holds the day wins): an open-ended version ends where a later one
+    takes over, and comes back when a temporary one ends. Each period is (from, until), until exclusive, None for
+    open-ended. A version that is never in force has no periods."""
+    published = [v for v in versions if v.status == "published" and v.effective_from is not None]
+    days = sorted({d for v in published for d in (v.effective_from, v.effective_until) if d is not None})
+    periods: dict[int, list[tuple[dt.date, dt.date | None]]] = {v.id: [] for v in published}
+    for index, day in enumerate(days):
+        holding = [
+            v for v in published if v.effective_from <= day and (v.effective_until is None or day < v.effective_until)
+        ]
+        if not holding:
+            continue
+        winner = max(holding, key=lambda v: (v.effective_from, v.number))
+        until = days[index + 1] if index + 1 < len(days) else None
+        runs = periods[winner.id]
+        if runs and runs[-1][1] == day:
+            runs[-1] = (runs[-1][0], until)
+        else:
+            runs.append((day, until))
+    return periods
+
+
 def replaced_version(version: RuleSetVersion, *, today: dt.date) -> tuple[RuleSetVersion | None, dt.date]:
     """The published version that `version` takes over from, and the date it does: on its effective date once it
     has one (from today on); until then the latest published version, which a draft is copied from, from the day
@@ -211,11 +238,28 @@ def save_rule(
     message_es: str,
     citation: str | None,
     replaces: str | None = None,
+    one_language_confirmed: bool = False,
 ) -> Rule:
-    """Add a rule to a draft, or replace the rule called `replaces`. Everything is checked here, never later."""
+    """Add a rule to a draft, or replace the rule called `replaces`. Everything is checked here, never later.
+
+    Travelers read a rule's message in English or Spanish, so the two must say the same: a change to one message of
+    an existing rule while the other stays as it was is refused (the error is on the other message), unless the lead
+    confirms (`one_language_confirmed`) that the other still says the same, as after correcting a typo; the
+    confirmation is in the audit record."""
     _require_lead(by)
     _draft(version)
     errors: dict[str, str] = {}
+    previous = next((r for r in version.rules if r.code == replaces), None) if replaces else None
+    only_changed = _one_message_changed(previous, message_en, message_es) if previous is not None else None
+    if only_changed and not one_language_confirmed:
+        other = "message_es" if only_changed == "en" else "message_en"
+        errors[other] = (
+            "You changed the English message but not this one: update the Spanish message to say the same, or "
+            "tick the box below if it already does."
+            if only_changed == "en"
+            else "You changed the Spanish message but not this one: update the English message to say the same, "
+            "or tick the box below if it already does."
+        )
     code = (code or "").strip()
     if not code or not all(part.replace("_", "").isalnum() for part in code.split(".")):
         errors["code"] = "Give the rule a code of letters, digits, dots and underscores, like precheck.new_rule."
@@ -227,12 +271,14 @@ def save_rule(
         errors["message_en"] = "Write the message in English that travelers will read."
     if not (message_es or "").strip():
         errors["message_es"] = "Write the message in Spanish that travelers will read."
+    condition_errors: list[tuple[str, str]] = []
     try:
         condition = validate_condition(condition, parameters=PARAMETER_KINDS)
     except ConditionError as exc:
         errors["condition"] = "; ".join(f"{path}: {message}" for path, message in exc.errors)
+        condition_errors = exc.errors
     if errors:
-        raise RuleError(errors)
+        raise RuleError(errors, condition_errors)
     existing = next((r for r in version.rules if r.code == replaces), None) if replaces else None
     if replaces and existing is None:
         raise NotFound(f"This draft has no rule called {replaces}.")
@@ -244,8 +290,27 @@ def save_rule(
     existing.citation = (citation or "").strip() or None
     _revised(version)
     db.session.flush()
-    record_event("rules.rule_saved", "rule_set_version", version.label, by=by, rule=code, replaced=replaces)
+    confirmed = {"other_language_unchanged": {"en": "es", "es": "en"}[only_changed]} if only_changed else {}
+    record_event(
+        "rules.rule_saved", "rule_set_version", version.label, by=by, rule=code, replaced=replaces, **confirmed
+    )
     return existing
+
+
+def _same_text(a: str | None, b: str | None) -> bool:
+    """Two messages say the same when only their spacing differs."""
+    return " ".join((a or "").split()) == " ".join((b or "").split())
+
+
+def _one_message_changed(rule: Rule, message_en: str | None, message_es: str | None) -> str | None:
+    """ "en" or "es" when exactly that message of `rule` is changed (and both are written), else None."""
+    if not (message_en or "").strip() or not (message_es or "").strip():
+        return None  # a missing message is refused on its own
+    en_changed = not _same_text(rule.message_en, message_en)
+    es_changed = not _same_text(rule.message_es, message_es)
+    if en_changed == es_changed:
+        return None
+    return "en" if en_changed else "es"
 
 
 def remove_rule(version: RuleSetVersion, code: str, *, by) -> None:
@@ -449,18 +514,27 @@ def return_to_draft(version: RuleSetVersion, *, by, note: str) -> None:
     record_event("rules.returned", "rule_set_version", version.label, by=by, note=(note or "").strip())
 
 
+def approval_refusal(version: RuleSetVersion, by) -> str | None:
+    """Why `by` may not approve `version` (two-person rule: whoever started, edited or sent it cannot), or None. The
+    version's page uses it too, so it offers approval only to a lead who may give it."""
+    if version.submitted_by_id == by.id or version.created_by_id == by.id:
+        return "A second program lead must approve: you cannot approve a change you made."
+    if by.id in editors(version):
+        return (
+            "A second program lead must approve: you edited this version, so you cannot approve it. "
+            "Ask a program lead who has not changed it."
+        )
+    return None
+
+
 def approve_and_publish(version: RuleSetVersion, *, by, today: dt.date) -> None:
     """The second program lead's approval publishes the version; it takes effect on its effective date."""
     _require_lead(by)
     if version.status != "in_review":
         raise BusinessRuleViolation("Only a version in review can be approved.")
-    if version.submitted_by_id == by.id or version.created_by_id == by.id:
-        raise BusinessRuleViolation("A second program lead must approve: you cannot approve a change you made.")
-    if by.id in editors(version):
-        raise BusinessRuleViolation(
-            "A second program lead must approve: you edited this version, so you cannot approve it. "
-            "Ask a program lead who has not changed it."
-        )
+    refusal = approval_refusal(version, by)
+    if refusal:
+        raise BusinessRuleViolation(refusal)
     check_dates(version, version.effective_from, version.effective_until, today)
     program = version.rule_set.program
     label = f"{program.code}-{version.effective_from:%Y-%m-%d}"

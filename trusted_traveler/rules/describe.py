@@ -67,3 +67,44 @@ def describe(cond: dict, *, row: bool = False) -> str:
 def _wrap(cond: dict, row: bool) -> str:
     text = describe(cond, row=row)
     return f"({text})" if ("all" in cond or "any" in cond) else text
+
+
+LANGUAGES = {"en": "English", "es": "Spanish"}
+
+
+def _shown(value: Any) -> str:
+    return ", ".join(str(v) for v in value) if isinstance(value, list) else str(value)
+
+
+def describe_event(action: str, details: dict[str, Any] | None) -> str:
+    """The details of one event in a version's history, in plain words (the audit log keeps them as data)."""
+    d = dict(details or {})
+    parts: list[str] = []
+    if d.get("based_on"):
+        parts.append(f"Copied from {d.pop('based_on')}.")
+    if action == "rules.rule_saved" and d.get("rule"):
+        rule, replaced = d.pop("rule"), d.pop("replaced", None)
+        if replaced is None:
+            parts.append(f"Added rule {rule}.")
+        elif replaced == rule:
+            parts.append(f"Changed rule {rule}.")
+        else:
+            parts.append(f"Changed rule {replaced}, now called {rule}.")
+    elif d.get("rule"):
+        parts.append(f"Rule {d.pop('rule')}.")
+    if d.get("other_language_unchanged") in LANGUAGES:
+        other = d.pop("other_language_unchanged")
+        changed = LANGUAGES["en" if other == "es" else "es"]
+        parts.append(
+            f"Only the {changed} message changed; the lead confirmed the {LANGUAGES[other]} one says the same."
+        )
+    if d.get("key"):
+        key = d.pop("key").replace("_", " ")
+        parts.append(f"{key.capitalize()}: {_shown(d.pop('value'))}." if "value" in d else f"{key.capitalize()}.")
+    if d.get("effective_from"):
+        parts.append(f"Takes effect on {d.pop('effective_from')}.")
+    if d.get("note"):
+        parts.append(f"Reason: {d.pop('note')}")
+    d.pop("replaced", None)
+    parts.extend(f"{k.replace('_', ' ').capitalize()}: {_shown(v)}." for k, v in d.items() if v not in (None, "", []))
+    return " ".join(parts)

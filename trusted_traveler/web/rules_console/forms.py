@@ -10,6 +10,7 @@ from typing import Any
 
 from flask_wtf import FlaskForm
 from wtforms import (
+    BooleanField,
     DateField,
     Form,
     FormField,
@@ -23,7 +24,7 @@ from wtforms import (
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
 from trusted_traveler.rules.authoring import OUTCOMES, PARAMETER_TYPES
-from trusted_traveler.rules.conditions import OFFENSE_CATEGORIES
+from trusted_traveler.rules.conditions import OFFENSE_CATEGORIES, is_country_code
 from trusted_traveler.web.forms import FieldList, SelectField, choices
 from trusted_traveler.web.intake.forms import CATEGORY_LABELS
 
@@ -55,6 +56,11 @@ OPS = {
     "eq": "is exactly",
     "contains_any": "includes any of",
 }
+MULTIPLE = "Hold Ctrl (Command on a Mac) and click to choose more than one; Shift and the arrow keys with a keyboard."
+
+# The fields of a clause that only one kind of clause reads (the rule form shows each group under its own heading).
+FACT_ONLY = ("field", "op", "value", "parameter")
+OFFENSE_ONLY = ("categories", "statuses", "date_within_years", "released_within_years")
 
 
 class ClauseForm(Form):
@@ -80,10 +86,14 @@ class ClauseForm(Form):
         ),
     )
     categories = SelectMultipleField(
-        "Offense categories (none chosen: any)", choices=choices([(c, CATEGORY_LABELS[c]) for c in OFFENSE_CATEGORIES])
+        "Offense categories (none chosen: any)",
+        choices=choices([(c, CATEGORY_LABELS[c]) for c in OFFENSE_CATEGORIES]),
+        description=MULTIPLE,
     )
     statuses = SelectMultipleField(
-        "Status (none chosen: either)", choices=choices([("convicted", "Convicted"), ("pending", "Pending")])
+        "Status (none chosen: either)",
+        choices=choices([("convicted", "Convicted"), ("pending", "Pending")]),
+        description=MULTIPLE,
     )
     date_within_years = IntegerField(
         "Convicted or charged within this many years (optional)",
@@ -122,6 +132,9 @@ class RuleForm(SeenRevision):
     clauses = FieldList(FormField(ClauseForm), label="Clauses", min_entries=1, max_entries=12)
     message_en = TextAreaField("Message in English", validators=[Length(max=1000)])
     message_es = TextAreaField("Message in Spanish", validators=[Length(max=1000)])
+    one_language_only = BooleanField(
+        "I changed the message in one language only: the other message already says the same"
+    )
     citation = StringField("Legal citation", validators=[Length(max=200)])
     original_code = HiddenField()
 
@@ -251,3 +264,79 @@ class NoteForm(FlaskForm):
 class VersionActionForm(SeenRevision, NoteForm):
     """A button on a version's page that changes it: remove a rule, withdraw a setting, approve, send back (with
     NoteForm's reason)."""
+
+
+AGE_OPS = ("lt", "lte", "gt", "gte", "eq")
+
+
+def _and(items: list[str]) -> str:
+    return items[0] if len(items) == 1 else f"{', '.join(items[:-1])} and {items[-1]}"
+
+
+def _clause_problems(clause: ClauseForm) -> list[tuple[Any, str]]:
+    """What is wrong with one fact clause, in plain words, each with the field it is about."""
+    if clause.kind.data == "offense":
+        return []  # its fields are choices and bounded numbers, checked by their validators
+    field, op, setting = clause.field.data, clause.op.data, clause.parameter.data
+    raw = (clause.value.data or "").strip()
+    if field in FLAGS:
+        if op not in ("is_true", "is_false"):
+            return [(clause.op, "For a yes-or-no fact, choose “is yes” or “is no”.")]
+        return []
+    problems: list[tuple[Any, str]] = []
+    if field == "age":
+        if op not in AGE_OPS:
+            problems.append((clause.op, "For age, choose is under, is at most, is over, is at least or is exactly."))
+        if setting and setting != "age_of_majority":
+            problems.append(
+                (
+                    clause.parameter,
+                    "That setting is a list of countries, not an age: choose “age of majority” or no setting.",
+                )
+            )
+        elif not setting and not raw:
+            problems.append((clause.value, "Enter an age, like 18, or choose the “age of majority” setting."))
+        elif not setting and not re.fullmatch(r"-?\d+", raw):  # what _number_or_codes reads as a number
+            problems.append((clause.value, f"{raw} is not an age. Enter a whole number of years, like 18."))
+        return problems
+    if op != "contains_any":
+        problems.append((clause.op, "For citizenship, choose “includes any of”."))
+    if setting and setting != "partner_countries":
+        problems.append(
+            (
+                clause.parameter,
+                "That setting is an age, not a list of countries: choose “partner countries” or no setting.",
+            )
+        )
+    elif not setting:
+        codes = _number_or_codes(clause)
+        unknown = [code for code in codes if not is_country_code(code)]
+        if not codes:
+            problems.append((clause.value, "Enter one or more two-letter country codes, like CA for Canada."))
+        elif unknown:
+            are = "is not a country code" if len(unknown) == 1 else "are not country codes"
+            problems.append((clause.value, f"{_and(unknown)} {are}. Use two letters, like CA for Canada."))
+    return problems
+
+
+def plain_clause_errors(form: RuleForm) -> list[tuple[Any, str]]:
+    """Every problem of the form's clauses, in plain words, each with the field at fault; the condition language's
+    own messages (rules.conditions, written for developers) are shown only for what these do not cover."""
+    return [problem for entry in form.clauses for problem in _clause_problems(entry.form)]
+
+
+def clause_error_field(form: RuleForm, path: str) -> Any:
+    """The form field a condition error's path points at (``condition.not.any[1].value``: clause 2's value), or
+    None when the path names no clause of the form."""
+    match = re.fullmatch(r"condition(?:\.not)?(?:\.(?:all|any)\[(\d+)\])?(.*)", path)
+    if match is None:
+        return None
+    index, rest = int(match.group(1) or 0), match.group(2)
+    if index >= len(form.clauses.entries):
+        return None
+    clause = form.clauses.entries[index].form
+    if rest.startswith(".where"):
+        return clause.categories
+    if rest.startswith(".value"):
+        return clause.parameter if clause.parameter.data else clause.value
+    return {".op": clause.op, ".field": clause.field}.get(rest, clause.kind)

@@ -12,6 +12,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.utils import secure_filename
 
 from trusted_traveler.audit.record import record_views
+from trusted_traveler.auth.models import Account, account_label
 from trusted_traveler.auth.policy import require
 from trusted_traveler.auth.roles import Permission
 from trusted_traveler.db import service_today
@@ -19,7 +20,7 @@ from trusted_traveler.errors import BusinessRuleViolation, DomainError
 from trusted_traveler.extensions import db
 from trusted_traveler.programs.service import get_program, list_programs
 from trusted_traveler.rules import authoring
-from trusted_traveler.rules.describe import describe
+from trusted_traveler.rules.describe import describe, describe_event
 from trusted_traveler.rules.diff import changes
 from trusted_traveler.rules.impact import affected, preview
 from trusted_traveler.rules.models import Parameter, RuleSet
@@ -29,13 +30,17 @@ from trusted_traveler.web.forms import apply_list_action
 from trusted_traveler.web.public.forms import WhichProgramForm
 from trusted_traveler.web.rules_console import bp
 from trusted_traveler.web.rules_console.forms import (
+    FACT_ONLY,
+    OFFENSE_ONLY,
     NoteForm,
     ParameterForm,
     RuleForm,
     SubmitForm,
     VersionActionForm,
     build_condition,
+    clause_error_field,
     clauses_of,
+    plain_clause_errors,
 )
 
 MANAGE = require(Permission.MANAGE_RULES)
@@ -89,10 +94,12 @@ def overview():
         history: dict[str, list[Parameter]] = {}
         for parameter in parameters:
             history.setdefault(parameter.key, []).append(parameter)
+        versions = rule_set.versions if rule_set else []
         programs.append(
             {
                 "program": program,
-                "versions": rule_set.versions if rule_set else [],
+                "versions": versions,
+                "periods": authoring.periods_in_force(versions),
                 "in_force": version_in_force(program, today),
                 "draft": authoring.open_draft(program),
                 "parameters": history,
@@ -127,6 +134,14 @@ def _version_page(version, *, status=200, **forms):
     if version.status in ("draft", "in_review"):
         replaced, replaces_on = authoring.replaced_version(version, today=today)
         lines = changes(replaced, version, proposals, today=replaces_on)
+    history = authoring.history(version)
+    actor_ids = {e.actor_id for e in history if e.actor_id}
+    who = {
+        row.id: account_label(row.display_name, row.email)
+        for row in db.session.execute(
+            select(Account.id, Account.display_name, Account.email).where(Account.id.in_(actor_ids))
+        )
+    }
     context = {
         "version": version,
         "rules": [{"rule": r, "plain": describe(r.condition)} for r in version.rules],
@@ -136,7 +151,12 @@ def _version_page(version, *, status=200, **forms):
         "replaced": replaced,
         "replaces_on": replaces_on,
         "today": today,
-        "history": authoring.history(version),
+        "history": [
+            {"event": e, "who": who.get(e.actor_id), "details": describe_event(e.action, e.details)} for e in history
+        ],
+        "approval_refused": authoring.approval_refusal(version, current_user)
+        if version.status == "in_review"
+        else None,
         "parameter_form": forms.get("parameter_form") or _seen(ParameterForm, version),
         "submit_form": forms.get("submit_form") or _seen(SubmitForm, version),
         "note_form": forms.get("note_form") or NoteForm(),
@@ -154,7 +174,21 @@ def version(label: str):
 
 
 def _field_errors(form, exc: authoring.RuleError):
-    for name, message in exc.errors.items():
+    errors = dict(exc.errors)
+    if exc.condition_errors and hasattr(form, "clauses"):
+        for field, message in plain_clause_errors(form):  # in plain words, beside the clause's field at fault
+            field.errors = [*field.errors, message]
+        unplaced = []
+        for path, message in exc.condition_errors:  # anything the plain checks do not cover, still beside its field
+            field = clause_error_field(form, path)
+            if field is None:
+                unplaced.append(f"{path}: {message}")
+            elif not field.errors:
+                field.errors = [*field.errors, message]
+        errors.pop("condition", None)
+        if unplaced:
+            errors["condition"] = "; ".join(unplaced)
+    for name, message in errors.items():
         field = getattr(form, "clauses" if name == "condition" else name, None)
         if field is not None:
             field.errors = [*field.errors, message]
@@ -229,6 +263,7 @@ def edit_rule(label: str, code: str | None = None):
                     message_es=form.message_es.data,
                     citation=form.citation.data,
                     replaces=rule.code if rule else None,
+                    one_language_confirmed=form.one_language_only.data,
                 )
 
             try:
@@ -256,6 +291,8 @@ def _render_rule(version, form, rule, fixed_condition, *, status=200, stale=Fals
         form=form,
         rule=rule,
         fixed_plain=describe(fixed_condition) if fixed_condition else None,
+        fact_only=FACT_ONLY,
+        offense_only=OFFENSE_ONLY,
         saved_plain=describe(rule.condition) if stale and rule is not None else None,
     ), status
 
