@@ -123,7 +123,13 @@ def test_the_traveler_answers_in_the_portal_with_a_file_and_the_officer_sees_it(
     )
     assert refused.status_code == 400
     html = refused.get_data(as_text=True)
-    assert "record.pdf is not a file type we accept" in html and "Here it is." in html
+    assert "Here it is." in html  # what was written is kept
+    # the refusal is beside the files' field, which it describes, and the summary links to that field
+    beside = html.split('id="answer-files-error">')[1].split("</span>")[0]
+    assert beside.startswith("record.pdf is not a file type we accept")
+    assert 'aria-describedby="answer-files-hint answer-files-error"' in html
+    assert f'<a class="usa-link" href="#answer-files">{beside}</a>' in html
+    assert 'data-testid="problem"' not in html  # not a second, general box saying it again
     done = client.post(
         f"/applications/{case}/answer",
         data={"answer": "Here it is.", "files": (io.BytesIO(PDF), "record.pdf")},

@@ -249,7 +249,7 @@ def application_page(application, status: int = 200, **extra):
         answer_form=extra.get("answer_form") or AnswerForm(formdata=None),
         reconsider_form=extra.get("reconsider_form") or ReconsiderForm(formdata=None),
         problem=extra.get("problem"),
-        files_again=extra.get("files_again", False),
+        file_errors=extra.get("file_errors", {}),  # form name: what to say beside its files' field
         files_hint=FILES_HINT,
         letter_titles=LETTER_TITLES,
         today=service_today(),
