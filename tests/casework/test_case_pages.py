@@ -549,3 +549,37 @@ def test_the_case_history_keeps_the_paragraphs_of_each_note(client, case, app):
         '<td data-label="Note"><p>The 2019 conviction.<br>See the &lt;b&gt;court&lt;/b&gt; record.</p>'
         "<p>It is within ten years.</p></td>"
     ) in html
+
+
+def test_every_problem_of_a_request_for_information_is_said_beside_its_field_at_once(client, case):
+    """An empty question and a past due date are both said, each beside its field, in one go: the date was judged
+    only once the question was written, and then in a box at the top of the page."""
+    sign_in(client, "olga.officer@example.com")
+    version = form_version(client.get(f"/officer/cases/{case}").get_data(as_text=True))
+    response = client.post(
+        f"/officer/cases/{case}/request-info", data={"version": version, "message": " ", "due_on": "2001-01-01"}
+    )
+    html = response.get_data(as_text=True)
+    assert response.status_code == 400
+    assert "Write what you need from the applicant." in html.split('id="message-error"')[1].split("</span>")[0]
+    assert "The due date must be after today." in html.split('id="due_on-error"')[1].split("</span>")[0]
+    assert 'data-testid="problem"' not in html and "2001-01-01" in html
+
+
+def test_an_interview_recorded_with_a_check_missing_says_so_beside_that_check(client, app):
+    """Recording the interview with nothing ticked is refused beside the first check, not in a general box."""
+    with app.app_context():
+        reference = create_application(
+            "global_entry", profile=create_profile(create_account("arrival@example.com")), submitted=True
+        ).reference
+        create_account("olga.officer@example.com", roles=("officer",))
+        db.session.commit()
+    sign_in(client, "olga.officer@example.com")
+    version = form_version(client.get(f"/officer/cases/{reference}").get_data(as_text=True))
+    response = client.post(f"/officer/cases/{reference}/interview", data={"version": version})
+    html = response.get_data(as_text=True)
+    assert response.status_code == 400
+    beside = html.split('id="documents_verified-error"')[1].split("</span>")[0]
+    assert "can only be recorded as complete when the documents were verified and the fingerprints" in beside
+    assert 'data-testid="problem"' not in html
+    assert '<a class="usa-link" href="#documents_verified">The interview can only be recorded' in html
