@@ -390,6 +390,22 @@ def test_queues_list_unassigned_cases_and_bulk_assignment_checks_each_row(client
     assert case in page.split('data-testid="queue"')[1]
 
 
+def test_the_queue_counts_its_cases_in_good_english_and_its_status_filter_says_what_the_rows_say(client, case):
+    sign_in(client, "olga.officer@example.com")
+    html = client.get("/officer/?queue=unassigned").get_data(as_text=True)
+    assert "Unassigned: 1 case on this page" in html and "1 cases" not in html
+    # the row says "Pending Review"; the filter's option for its status says so too, with the status's own name
+    assert "Pending Review" in html.split('data-testid="queue"')[1]
+    assert '<option value="officer_review">Pending Review / Background check in progress (officer review)</option>' in (
+        html
+    )
+    assert ">Officer review<" not in html
+    filtered = client.get("/officer/?queue=unassigned&status=officer_review").get_data(as_text=True)
+    assert case in filtered and "There is a problem" not in filtered
+    empty = client.get("/officer/?queue=mine").get_data(as_text=True)
+    assert "Assigned to me: 0 cases on this page" in empty
+
+
 def test_bad_queue_filters_get_a_message_and_the_list_still_shows(client, case):
     sign_in(client, "olga.officer@example.com")
     response = client.get("/officer/?queue=unassigned&min_days=-3")
