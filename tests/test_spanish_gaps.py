@@ -230,11 +230,6 @@ def test_access_refusals_are_in_spanish(app, client):
     assert "Su cuenta no tiene el rol que esta página necesita." in response.get_data(as_text=True)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="needs the lead's .po change: msgid 'How Trusted Traveler is performing' → 'Desempeño de Viajero de "
-    "Confianza' (remove this mark with it)",
-)
 def test_the_performance_page_calls_the_service_what_the_header_calls_it_in_spanish(client):
     client.get("/language/es")
     html = client.get("/dashboard/performance").get_data(as_text=True)
