@@ -1,5 +1,9 @@
 """Real enrollment centers (seeds/data/*.json, from ../shared/domain/CENTERS.md and public sources). Idempotent:
-centers are upserted by id; capacity templates are added only to centers that have none."""
+centers are upserted by id; capacity templates are added only to centers that have none.
+
+Each center's latitude and longitude (the "nearest first" order of the traveler's ZIP code search) is its street
+address's location, placed by hand from public maps to about 0.01 degree (under a mile); an airport center's is its
+terminal's. tests/test_seeds_and_crypto.py holds every U.S. one within 25 miles of its own ZIP code's location."""
 
 from __future__ import annotations
 
@@ -25,6 +29,8 @@ FIELDS = (
     "tz_name",
     "notes",
     "enrollment_on_arrival",
+    "latitude",
+    "longitude",
 )
 PRECHECK_SERVICE_ID = 101
 SEEDED_HOURS_FROM = dt.date(2026, 1, 1)

@@ -43,6 +43,7 @@ def test_both_programs_are_offered_with_fees_and_a_recommendation(app, client):
     assert "$78.00" in html and "$120.00" in html
     assert "Recommended for you" in html
     assert html.count("You can apply.") == 2
+    assert "Rules in effect since " in html and "precheck-" not in html  # a date, not the versions' labels
 
 
 def test_a_canadian_is_told_why_global_entry_and_precheck_are_closed_and_is_never_asked_to_pay(app, client):
@@ -277,3 +278,33 @@ def test_minor_and_adult_follow_the_same_age_of_majority_setting(app_ctx):
     db.session.flush()
     assert profiles.is_minor(nineteen, today) and not profiles.is_adult(nineteen, today)
     assert "guardian" in profiles.applicable_steps(nineteen, today)
+
+
+def test_choosing_both_programs_says_global_entry_includes_precheck_and_what_removing_it_saves(app, client):
+    _traveler(app, client)
+    client.post("/apply", data={"programs": ["precheck", "global_entry"]})
+    html = client.get("/checkout").get_data(as_text=True)
+    assert 'data-testid="total">$198.00' in html
+    assert html.count('data-testid="includes-note"') == 1
+    assert (
+        "Global Entry includes TSA PreCheck: once you are approved, your Global Entry Known Traveler Number works "
+        "for TSA PreCheck too, so you do not need both. To pay $78.00 less, remove TSA PreCheck."
+    ) in html
+    assert html.count(">Declaration<") == 1  # the heading, and the question under it is not the same word again
+    assert "Do you confirm this declaration?" in html
+
+
+def test_one_program_alone_gets_no_note_about_the_other(app, client):
+    _traveler(app, client)
+    client.post("/apply", data={"programs": ["global_entry"]})
+    assert 'data-testid="includes-note"' not in client.get("/checkout").get_data(as_text=True)
+
+
+def test_the_checkout_names_countries_in_the_readers_language(app, client):
+    _traveler(app, client)
+    client.post("/apply", data={"programs": ["precheck"]})
+    html = client.get("/checkout").get_data(as_text=True)
+    assert "Springfield, United States" in html and "Springfield, US" not in html
+    client.get("/language/es")
+    html = client.get("/checkout").get_data(as_text=True)
+    assert "Springfield, Estados Unidos" in html

@@ -478,3 +478,48 @@ def test_a_new_guardian_email_or_linked_application_is_a_new_consent_too(app, cl
     )
     assert [recipient for recipient, _kind, _payload in _mails(app)] == ["pat@example.com", "pat@example.com"]
     assert _consent_events(app) == [{"linked_guardian": False}, {"linked_guardian": True}]
+
+
+def _traveler_with_countries(app, client, email="countries@example.com", *, saved_at=None):
+    """A complete profile of a Mexican citizen born in Springfield, U.S., who visited Mexico and Spain."""
+    from trusted_traveler.profiles.models import CountryVisited
+
+    with app.app_context():
+        profile = create_profile(create_account(email), citizenship="MX")
+        profile.countries_visited.clear()
+        db.session.flush()
+        profile.countries_visited.extend([CountryVisited(country_code="MX"), CountryVisited(country_code="ES")])
+        if saved_at is not None:
+            profile.updated_at = saved_at
+        db.session.commit()
+    sign_in(client, email)
+
+
+def test_the_profile_summary_names_countries_in_the_readers_language(app, client):
+    _traveler_with_countries(app, client)
+    html = client.get("/profile/summary").get_data(as_text=True)
+    assert "Springfield, United States" in html and "Springfield, US" not in html
+    assert "Mexico" in html and "Spain" in html
+    assert ">MX<" not in html and "MX, " not in html and ", ES" not in html
+    client.get("/language/es")
+    html = client.get("/profile/summary").get_data(as_text=True)
+    assert "Springfield, Estados Unidos" in html
+    assert "México" in html and "España" in html
+
+
+def test_last_saved_is_shown_in_eastern_time_with_its_abbreviation_not_utc(app, client):
+    # 18:14 UTC on July 1 is 2:14 PM in New York (daylight time); 15:05 UTC on January 15 is 10:05 AM (standard)
+    _traveler_with_countries(app, client, saved_at=dt.datetime(2026, 7, 1, 18, 14, tzinfo=dt.UTC))
+    html = client.get("/profile/summary").get_data(as_text=True)
+    assert 'Last saved July 1, 2026 at 2:14 PM <abbr title="Eastern Daylight Time">EDT</abbr>' in html
+    assert "UTC" not in html.split('data-testid="last-saved"')[1].split("</p>")[0]
+    client.get("/language/es")
+    html = client.get("/profile/summary").get_data(as_text=True)
+    assert "1 de julio de 2026" in html and "14:14" in html and ">EDT</abbr>" in html
+    with app.app_context():
+        profile = db.session.scalars(select(ApplicantProfile)).one()
+        profile.updated_at = dt.datetime(2026, 1, 15, 15, 5, tzinfo=dt.UTC)
+        db.session.commit()
+    client.get("/language/en")
+    html = client.get("/profile/names").get_data(as_text=True)
+    assert 'January 15, 2026 at 10:05 AM <abbr title="Eastern Standard Time">EST</abbr>' in html

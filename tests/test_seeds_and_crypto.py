@@ -17,6 +17,7 @@ from trusted_traveler.extensions import db
 from trusted_traveler.profiles.models import IdentityDocument
 from trusted_traveler.programs.service import fee_for, get_program, parameter_value
 from trusted_traveler.rules.models import Rule
+from trusted_traveler.scheduling import nearby
 from trusted_traveler.scheduling.models import EnrollmentCenter
 
 pytestmark = pytest.mark.usefixtures("app_ctx")
@@ -54,6 +55,18 @@ def test_at_least_25_real_centers_of_every_kind_with_valid_time_zones():
         assert center.services, center.name
     nogales = db.session.get(EnrollmentCenter, 5007)
     assert nogales.tz_name == "America/Phoenix"  # Arizona keeps no daylight saving time
+
+
+def test_every_seeded_center_has_coordinates_near_its_own_zip_code_and_a_name_without_its_address():
+    """The "nearest first" ZIP code search measures to each center's latitude and longitude: every seeded center has
+    them, a U.S. one within 25 miles of its ZIP code's location (an airport's ZIP code can be a post office box in
+    town), so a typo or a swapped sign shows; and no name repeats the street address or city printed beside it."""
+    centers = db.session.scalars(select(EnrollmentCenter)).all()
+    for center in centers:
+        assert -90 <= center.latitude <= 90 and -180 <= center.longitude <= 180, center.name
+        if center.country_code == "US":
+            assert nearby.miles_to(center, nearby.zip_location(center.postal_code[:5])) < 25, center.name
+        assert center.address not in center.name and not center.name.endswith(f", {center.city}"), center.name
 
 
 def test_fees_are_dated_parameters_with_history():

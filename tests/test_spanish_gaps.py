@@ -228,3 +228,12 @@ def test_access_refusals_are_in_spanish(app, client):
     response = client.get("/officer/cases/TT-NOPE")
     assert response.status_code == 403
     assert "Su cuenta no tiene el rol que esta página necesita." in response.get_data(as_text=True)
+
+
+def test_the_performance_page_calls_the_service_what_the_header_calls_it_in_spanish(client):
+    client.get("/language/es")
+    html = client.get("/dashboard/performance").get_data(as_text=True)
+    header = re.search(r'<em class="usa-logo__text"><a [^>]*>([^<]+)</a>', html).group(1)
+    heading = re.search(r"<h1[^>]*>([^<]+)</h1>", html).group(1)
+    assert header == "Viajero de Confianza"
+    assert header in heading and "Trusted Traveler" not in heading

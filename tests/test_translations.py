@@ -349,7 +349,7 @@ def test_the_performance_dashboard_in_spanish_with_english_download_keys(client)
     performance.cache.clear()
     client.get("/language/es")
     html = client.get("/dashboard/performance").get_data(as_text=True)
-    assert "Cómo le va a Trusted Traveler" in html
+    assert "Desempeño de Viajero de Confianza" in html
     assert "Tiempo de trámite, desde el envío hasta la decisión" in html and "Mediana (días)" in html
     assert "Todavía no hay suficientes datos." in html and "Tiempo Universal Coordinado (UTC)" in html
     assert 'Descargar una hoja de cálculo (<abbr title="valores separados por comas">CSV</abbr>)' in html

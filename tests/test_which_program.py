@@ -204,3 +204,44 @@ def test_a_reason_whose_rule_cites_nothing_is_shown_without_a_citation(client):
     html = client.post("/which-program", data=CLEAN).get_data(as_text=True)
     assert "An officer looks at every application this week." in html
     assert "(None)" not in html
+
+
+def test_the_arrests_list_answers_the_offenses_question_and_is_hidden_until_yes(client):
+    html = client.get("/which-program").get_data(as_text=True)
+    # shown without JavaScript (the "Add another" button posts the page); app.js hides it unless "Yes" is chosen
+    assert 'id="offenses" data-shown-when="has_offenses=yes"' in html
+    with client.application.open_resource("../static/js/app.js") as script:
+        assert b"data-shown-when" in script.read()
+
+
+def test_a_date_hint_gives_its_example_as_the_date_field_shows_it_in_each_language(client):
+    html = client.get("/which-program").get_data(as_text=True)
+    assert "2024-04-12</" not in html and "For example, 2024-04-12" not in html
+    assert 'For example, <span data-date-example="2024-04-12" data-for="date_of_birth">04/12/2024</span>' in html
+    spanish = client.get("/which-program", headers={"Accept-Language": "es"}).get_data(as_text=True)
+    assert '<span data-date-example="2024-04-12" data-for="date_of_birth">12/04/2024</span>' in spanish
+
+
+def _in_effect_since(app) -> dt.date:
+    with app.app_context():
+        versions = [
+            db.session.scalars(
+                select(RuleSetVersion)
+                .join(RuleSet)
+                .where(RuleSet.program_id == get_program(code).id, RuleSetVersion.effective_from <= service_today())
+                .where(RuleSetVersion.status == "published")
+                .order_by(RuleSetVersion.effective_from.desc())
+            ).first()
+            for code in ("precheck", "global_entry")
+        ]
+        return max(v.effective_from for v in versions)
+
+
+def test_the_answer_says_since_when_the_rules_are_in_effect_not_their_version_labels(app, client):
+    since = _in_effect_since(app)
+    html = client.post("/which-program", data=CLEAN).get_data(as_text=True)
+    assert f"Rules in effect since {since:%B} {since.day}, {since.year}." in html
+    assert "precheck-" not in html and "global_entry-" not in html
+    spanish = client.post("/which-program", data=CLEAN, headers={"Accept-Language": "es"}).get_data(as_text=True)
+    assert "precheck-" not in spanish
+    assert f" de {since.year}" in spanish.split('data-testid="rules-since"')[1].split("</p>")[0]

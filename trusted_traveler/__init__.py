@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 
 from flask import Flask, has_request_context, request, session
@@ -11,7 +12,14 @@ from flask_login import current_user
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from config import CONFIGS, INSTANCE_DIR, ConfigError
-from trusted_traveler.i18n import browser_language, format_day, format_size, template_translations
+from trusted_traveler.i18n import (
+    browser_language,
+    format_day,
+    format_size,
+    numeric_date,
+    template_translations,
+    zone_abbreviation,
+)
 
 
 def create_app(config_name: str | None = None, overrides: dict | None = None, env=None) -> Flask:
@@ -165,7 +173,7 @@ def register_blueprints(app: Flask) -> None:
 def register_template_helpers(app: Flask) -> None:
     from trusted_traveler.auth.policy import this_page
     from trusted_traveler.auth.roles import Permission, Role
-    from trusted_traveler.web.forms import LogoutForm
+    from trusted_traveler.web.forms import LogoutForm, country_name
     from trusted_traveler.web.paragraphs import paragraphs
 
     def field_attrs(field, hint=None, css="usa-input", type=None) -> dict:
@@ -209,6 +217,10 @@ def register_template_helpers(app: Flask) -> None:
     app.jinja_env.filters["day"] = format_day  # dates in the reader's language
     app.jinja_env.filters["paragraphs"] = paragraphs  # text written on several lines, its paragraphs kept
     app.jinja_env.filters["filesize"] = format_size  # a file's size, in the reader's language
+    app.jinja_env.filters["numeric_date"] = numeric_date  # a date as a date field shows it (forms' hints)
+    app.jinja_env.filters["zone"] = zone_abbreviation  # the service zone's abbreviation at a time (EDT, EST)
+    app.jinja_env.filters["country"] = country_name  # a stored country code, named in the reader's language
+    app.jinja_env.globals["EXAMPLE_DATE"] = dt.date(2024, 4, 12)  # the date forms' hints give as an example
     app.jinja_env.globals["get_locale"] = get_locale  # <html lang> and the language switch
     app.jinja_env.globals["this_page"] = this_page  # where the language switch brings the person back to
 

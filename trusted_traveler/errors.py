@@ -20,12 +20,16 @@ def N_(message: str) -> str:
 
 
 class DomainError(Exception):
+    """`field`: the input the error is about, when it is one (a form's field name): the page says it beside that
+    field rather than at the top."""
+
     status_code = 400
     code = "invalid_request"
 
-    def __init__(self, message: str, *, code: str | None = None):
+    def __init__(self, message: str, *, code: str | None = None, field: str | None = None):
         super().__init__(message)
         self.message = message
+        self.field = field
         if code:
             self.code = code
 

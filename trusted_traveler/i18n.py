@@ -8,7 +8,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 
-from babel.dates import format_date, format_skeleton
+from babel.dates import format_date, format_skeleton, get_timezone_name
 from babel.numbers import format_decimal
 from flask_babel import LazyString, get_locale, get_translations, gettext
 from jinja2 import pass_context
@@ -59,6 +59,24 @@ def format_day(value: dt.date | dt.datetime | None, fmt: str = "%B %-d, %Y") -> 
     if isinstance(value, dt.datetime) and value.tzinfo == dt.UTC and not fmt.endswith("UTC"):
         value = value.astimezone(service_zone())
     return _format(value, fmt)
+
+
+def numeric_date(value: dt.date) -> str:
+    """A date in digits as a browser's date field shows it to a reader of this language: 04/12/2024 in English (a
+    U.S. browser's mm/dd/yyyy), 12/04/2024 in Spanish (dd/mm/aaaa). A form's date hints use it."""
+    locale = _language()
+    return value.strftime("%m/%d/%Y") if locale is None else format_date(value, "dd/MM/yyyy", locale=locale)
+
+
+def zone_abbreviation(value: dt.datetime | None) -> Markup:
+    """The abbreviation of the service's zone at a stored (UTC) time, as format_day shows it ("EDT", "EST"), spelled
+    out in the reader's language on hover ("Eastern Daylight Time", "hora de verano oriental"). A traveler has no
+    zone of their own: their times are the service's, said so."""
+    if value is None:
+        return Markup("")
+    local = value.astimezone(service_zone())
+    title = get_timezone_name(local, "long", locale=_language() or "en_US")
+    return Markup('<abbr title="{}">{}</abbr>').format(title, local.tzname())
 
 
 def _format(value: dt.date | dt.datetime, fmt: str) -> str:

@@ -24,6 +24,35 @@
     kind.addEventListener("change", show);
     show();
   });
+  // A list that answers a question: <fieldset data-shown-when="has_offenses=yes"> is shown only while that answer
+  // is chosen (hidden, so out of the accessibility tree too). Without JavaScript it is always shown.
+  document.querySelectorAll("[data-shown-when]").forEach(function (section) {
+    var rule = section.getAttribute("data-shown-when").split("="), form = section.closest("form");
+    if (!form || rule.length !== 2) { return; }
+    var radios = Array.prototype.filter.call(form.querySelectorAll("input[type=radio]"), function (input) {
+      return input.name === rule[0];
+    });
+    if (!radios.length) { return; }
+    var update = function () {
+      section.hidden = !radios.some(function (input) { return input.checked && input.value === rule[1]; });
+    };
+    radios.forEach(function (input) {
+      if (input.value === rule[1]) { input.setAttribute("aria-controls", section.id); }
+      input.addEventListener("change", update);
+    });
+    update();
+  });
+  // A date field's example, written as this browser shows dates in the field (mm/dd/yyyy, dd/mm/yyyy, ...); where
+  // the browser has no date field and the person types, as the server reads it (yyyy-mm-dd).
+  document.querySelectorAll("[data-date-example]").forEach(function (example) {
+    var iso = example.getAttribute("data-date-example"), input = document.getElementById(example.getAttribute("data-for"));
+    if (!input) { return; }
+    if (input.type !== "date") { example.textContent = iso; return; }
+    if (!window.Intl || !Intl.DateTimeFormat) { return; }
+    var parts = iso.split("-");
+    var day = new Date(Number(parts[0]), Number(parts[1]) - 1, Number(parts[2]));
+    example.textContent = new Intl.DateTimeFormat(undefined, { year: "numeric", month: "2-digit", day: "2-digit" }).format(day);
+  });
   // After a failed submit, move focus to the error summary so screen readers announce it.
   var summary = document.querySelector("[data-error-summary]");
   if (summary) { summary.focus(); }

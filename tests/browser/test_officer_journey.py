@@ -86,7 +86,7 @@ def test_officer_claims_reviews_asks_for_information_and_approves_after_the_inte
     # The interview (Enrollment on Arrival here): both checks are needed.
     choose(page, "Identity and travel documents verified")
     page.get_by_role("button", name="Record", exact=True).click()
-    expect(page.get_by_test_id("problem")).to_contain_text("the fingerprints were taken")
+    expect(page.locator("#biometrics_captured-error")).to_contain_text("the fingerprints were taken")  # beside it
     expect(page.get_by_label("Identity and travel documents verified")).to_be_checked()  # kept
     choose(page, "Fingerprints and photo taken")
     page.get_by_role("button", name="Record", exact=True).click()

@@ -31,3 +31,22 @@ def test_which_program_is_right_for_me(page: Page):
     expect(page.get_by_test_id("answer")).to_contain_text("We suggest: TSA PreCheck.")
     expect(page.get_by_test_id("answer-global_entry")).to_contain_text("you can apply")
     assert_accessible(page)
+
+
+def test_the_arrests_list_shows_only_after_yes_and_the_date_hint_reads_as_the_field_does(page: Page):
+    page.goto("/which-program")
+    arrests = page.locator("#offenses")
+    question = page.get_by_role("group", name="Have you ever been arrested for, charged with or convicted of a crime")
+    expect(arrests).to_be_hidden()  # nothing answered yet
+    question.get_by_text("Yes", exact=True).click()
+    expect(arrests).to_be_visible()
+    expect(page.get_by_role("button", name="Add another — Arrests, charges and convictions")).to_be_visible()
+    question.get_by_text("No", exact=True).click()
+    expect(arrests).to_be_hidden()
+    # the example is written in this browser's order, the order its date field shows (mm/dd/yyyy in en-US)
+    shown = page.evaluate(
+        "new Intl.DateTimeFormat(undefined, {year: 'numeric', month: '2-digit', day: '2-digit'})"
+        ".format(new Date(2024, 3, 12))"
+    )
+    expect(page.locator("#date_of_birth-hint")).to_have_text(f"For example, {shown}")
+    assert_accessible(page)

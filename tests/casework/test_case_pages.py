@@ -123,7 +123,13 @@ def test_the_traveler_answers_in_the_portal_with_a_file_and_the_officer_sees_it(
     )
     assert refused.status_code == 400
     html = refused.get_data(as_text=True)
-    assert "record.pdf is not a file type we accept" in html and "Here it is." in html
+    assert "Here it is." in html  # what was written is kept
+    # the refusal is beside the files' field, which it describes, and the summary links to that field
+    beside = html.split('id="answer-files-error">')[1].split("</span>")[0]
+    assert beside.startswith("record.pdf is not a file type we accept")
+    assert 'aria-describedby="answer-files-hint answer-files-error"' in html
+    assert f'<a class="usa-link" href="#answer-files">{beside}</a>' in html
+    assert 'data-testid="problem"' not in html  # not a second, general box saying it again
     done = client.post(
         f"/applications/{case}/answer",
         data={"answer": "Here it is.", "files": (io.BytesIO(PDF), "record.pdf")},
@@ -384,6 +390,22 @@ def test_queues_list_unassigned_cases_and_bulk_assignment_checks_each_row(client
     assert case in page.split('data-testid="queue"')[1]
 
 
+def test_the_queue_counts_its_cases_in_good_english_and_its_status_filter_says_what_the_rows_say(client, case):
+    sign_in(client, "olga.officer@example.com")
+    html = client.get("/officer/?queue=unassigned").get_data(as_text=True)
+    assert "Unassigned: 1 case on this page" in html and "1 cases" not in html
+    # the row says "Pending Review"; the filter's option for its status says so too, with the status's own name
+    assert "Pending Review" in html.split('data-testid="queue"')[1]
+    assert '<option value="officer_review">Pending Review / Background check in progress (officer review)</option>' in (
+        html
+    )
+    assert ">Officer review<" not in html
+    filtered = client.get("/officer/?queue=unassigned&status=officer_review").get_data(as_text=True)
+    assert case in filtered and "There is a problem" not in filtered
+    empty = client.get("/officer/?queue=mine").get_data(as_text=True)
+    assert "Assigned to me: 0 cases on this page" in empty
+
+
 def test_bad_queue_filters_get_a_message_and_the_list_still_shows(client, case):
     sign_in(client, "olga.officer@example.com")
     response = client.get("/officer/?queue=unassigned&min_days=-3")
@@ -543,3 +565,37 @@ def test_the_case_history_keeps_the_paragraphs_of_each_note(client, case, app):
         '<td data-label="Note"><p>The 2019 conviction.<br>See the &lt;b&gt;court&lt;/b&gt; record.</p>'
         "<p>It is within ten years.</p></td>"
     ) in html
+
+
+def test_every_problem_of_a_request_for_information_is_said_beside_its_field_at_once(client, case):
+    """An empty question and a past due date are both said, each beside its field, in one go: the date was judged
+    only once the question was written, and then in a box at the top of the page."""
+    sign_in(client, "olga.officer@example.com")
+    version = form_version(client.get(f"/officer/cases/{case}").get_data(as_text=True))
+    response = client.post(
+        f"/officer/cases/{case}/request-info", data={"version": version, "message": " ", "due_on": "2001-01-01"}
+    )
+    html = response.get_data(as_text=True)
+    assert response.status_code == 400
+    assert "Write what you need from the applicant." in html.split('id="message-error"')[1].split("</span>")[0]
+    assert "The due date must be after today." in html.split('id="due_on-error"')[1].split("</span>")[0]
+    assert 'data-testid="problem"' not in html and "2001-01-01" in html
+
+
+def test_an_interview_recorded_with_a_check_missing_says_so_beside_that_check(client, app):
+    """Recording the interview with nothing ticked is refused beside the first check, not in a general box."""
+    with app.app_context():
+        reference = create_application(
+            "global_entry", profile=create_profile(create_account("arrival@example.com")), submitted=True
+        ).reference
+        create_account("olga.officer@example.com", roles=("officer",))
+        db.session.commit()
+    sign_in(client, "olga.officer@example.com")
+    version = form_version(client.get(f"/officer/cases/{reference}").get_data(as_text=True))
+    response = client.post(f"/officer/cases/{reference}/interview", data={"version": version})
+    html = response.get_data(as_text=True)
+    assert response.status_code == 400
+    beside = html.split('id="documents_verified-error"')[1].split("</span>")[0]
+    assert "can only be recorded as complete when the documents were verified and the fingerprints" in beside
+    assert 'data-testid="problem"' not in html
+    assert '<a class="usa-link" href="#documents_verified">The interview can only be recorded' in html

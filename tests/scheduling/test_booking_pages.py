@@ -53,6 +53,59 @@ def test_the_status_page_offers_booking_and_the_centers_list_soonest_first(clien
     assert bad.status_code == 400 and "Enter a 5-digit ZIP code" in bad.get_data(as_text=True)
 
 
+def _rows(table: str) -> list[tuple[str, str]]:
+    """(center, distance) for each row of the centers table searched by ZIP code."""
+    return re.findall(r'<th scope="row"[^>]*>([^<]*)</th>.*?data-testid="distance">([^<]*)</td>', table, re.S)
+
+
+def test_a_zip_code_lists_the_centers_nearest_first_with_their_distance_in_miles(app, client):
+    """Requirement: "Your ZIP code (nearest first)" orders the centers by the real distance from the ZIP code to each
+    center, and says how far each is. An Arlington, VA ZIP code (22201) lists the PreCheck site at the Vienna
+    Staples and Washington Dulles first, then Newark and JFK, before Oswego, Boston, Atlanta, Nashville and Miami
+    (once listed ahead of them by the closeness of the ZIP codes' first three digits)."""
+    with app.app_context():
+        profile = create_profile(create_account("arlington@example.com"))
+        reference = create_application("precheck", profile=profile, submitted=True).reference
+        db.session.commit()
+    sign_in(client, "arlington@example.com")
+    response = client.get(f"/applications/{reference}/appointment?zip=22201")
+    assert response.status_code == 200
+    rows = _rows(_table(response))
+    names = [name for name, _ in rows]
+    assert names[:4] == [
+        "IdentoGO – Staples",
+        "Washington Dulles International Enrollment Center",
+        "Newark Liberty International Enrollment Center",
+        "John F. Kennedy International Enrollment Center",
+    ]
+    assert names.index("John F. Kennedy International Enrollment Center") < names.index(
+        "IdentoGO – Universal Enrollment Services Center"  # Oswego, NY
+    )
+    for farther in ("Boston Logan", "Hartsfield-Jackson Atlanta", "Nashville International Airport", "Miami"):
+        assert names.index("John F. Kennedy International Enrollment Center") < next(
+            i for i, name in enumerate(names) if farther in name
+        )
+    miles = [int(distance.replace(",", "").split()[0]) for _, distance in rows]
+    assert all(re.fullmatch(r"[\d,]+ miles", distance) for _, distance in rows), rows
+    assert miles == sorted(miles) and len(set(miles)) > 10
+    assert miles[0] < 15 and 15 < miles[1] < 30  # Vienna is about 8 miles from Arlington, Dulles about 20
+    assert 180 < miles[2] < 210 and miles[-1] > 4000  # Newark; Honolulu
+    assert "Distance from your ZIP code" in response.get_data(as_text=True)
+    plain = _table(client.get(f"/applications/{reference}/appointment"))  # no ZIP code: no distances
+    assert "miles" not in plain and 'data-testid="distance"' not in plain
+
+
+def test_a_zip_code_we_do_not_know_is_named_beside_the_field_and_nothing_typed_is_lost(client, conditionally_approved):
+    response = client.get(f"/applications/{conditionally_approved}/appointment?zip=00000&state=NY&city=Jam")
+    html = response.get_data(as_text=True)
+    assert response.status_code == 400
+    error = html.split('id="zip-error">')[1].split("</span>")[0]
+    assert error == "We do not know the ZIP code 00000. Check it, or search by state or city."
+    assert 'value="00000"' in html and 'value="Jam"' in html and '<option value="NY" selected>' in html
+    assert 'aria-invalid="true"' in html and "miles" not in _table(response)
+    assert "Kennedy" in _table(response)  # the other filters still apply
+
+
 def test_the_centers_notes_keep_their_paragraphs_on_the_status_page(app, client, conditionally_approved):
     """What an administrator wrote in the center's notes (a text area) is shown to the traveler with its paragraphs and
     line breaks, escaped."""

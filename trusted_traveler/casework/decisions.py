@@ -193,7 +193,8 @@ def record_interview(
         raise BusinessRuleViolation(
             "The interview can only be recorded as complete when "
             + " and ".join(missing).replace("fingerprints", "the fingerprints were taken")
-            + ". If it could not be finished, leave the case as it is and book another visit."
+            + ". If it could not be finished, leave the case as it is and book another visit.",
+            field="documents_verified" if not documents_verified else "biometrics_captured",
         )
     now = now or utcnow()
     appointment = active_appointment(application)
@@ -300,6 +301,12 @@ def clear_to_enroll(application: Application, *, by, note: str | None = None) ->
     transition(application, S.SUBMITTED, by=by, reason_code=CLEARED_TO_ENROLL, note=note)
 
 
+def due_date_problem(due_on: dt.date, today: dt.date) -> str | None:
+    """What is wrong with `due_on` as the date an answer is due (it must be after today), or None. The officer's
+    form asks it too, so the date is judged with the form's other fields."""
+    return "The due date must be after today." if due_on <= today else None
+
+
 def request_info(application: Application, *, by, message: str, due_on: dt.date, today: dt.date) -> InfoRequest:
     """Ask the traveler for more information by a date; they answer in the portal.
 
@@ -307,9 +314,9 @@ def request_info(application: Application, *, by, message: str, due_on: dt.date,
         BusinessRuleViolation: an empty question or a due date that is not in the future.
     """
     if not (message or "").strip():
-        raise BusinessRuleViolation("Write what you need from the applicant.")
-    if due_on <= today:
-        raise BusinessRuleViolation("The due date must be after today.")
+        raise BusinessRuleViolation("Write what you need from the applicant.", field="message")
+    if problem := due_date_problem(due_on, today):
+        raise BusinessRuleViolation(problem, field="due_on")
     _claim_if_unassigned(application, by)
     request = InfoRequest(application=application, requested_by_id=by.id, message=message.strip(), due_on=due_on)
     db.session.add(request)

@@ -72,21 +72,24 @@ def _shown_name(name: str) -> str:
     return visible.strip()[:MAX_NAME].strip() or "file"
 
 
+class FilesRefused(BusinessRuleViolation):
+    """A file sent cannot be kept (too many, too large, empty, or of a type we do not accept): the page shows the
+    message beside the files' field, where the traveler chooses them again."""
+
+
 def check_files(files: list[tuple[str, bytes]]) -> list[CheckedFile]:
     """Check uploads (name, bytes); empty file inputs (no name, no bytes) are skipped, and a file is kept under its
     `_shown_name`.
 
     Raises:
-        BusinessRuleViolation: too many files, a file too large or empty, or a type we do not accept (saying which).
+        FilesRefused: too many files, a file too large or empty, or a type we do not accept (saying which).
     """
     files = [(name, data) for name, data in files if name or data]
     if len(files) > MAX_FILES:
-        raise BusinessRuleViolation(
-            _("Send at most %(max)s files at a time. You chose %(n)s.", max=MAX_FILES, n=len(files))
-        )
+        raise FilesRefused(_("Send at most %(max)s files at a time. You chose %(n)s.", max=MAX_FILES, n=len(files)))
     total = sum(len(data) for _, data in files)
     if total > MAX_TOTAL:
-        raise BusinessRuleViolation(
+        raise FilesRefused(
             _(
                 "Your files add up to %(size)s MB. Send at most %(max)s MB at a time: send the rest with another "
                 "answer.",
@@ -98,9 +101,9 @@ def check_files(files: list[tuple[str, bytes]]) -> list[CheckedFile]:
     for name, data in files:
         shown = _shown_name(name)
         if not data:
-            raise BusinessRuleViolation(_("%(name)s is empty. Choose the file again.", name=shown))
+            raise FilesRefused(_("%(name)s is empty. Choose the file again.", name=shown))
         if len(data) > MAX_BYTES:
-            raise BusinessRuleViolation(
+            raise FilesRefused(
                 _(
                     "%(name)s is %(size)s MB. Each file must be %(max)s MB or smaller.",
                     name=shown,
@@ -110,7 +113,7 @@ def check_files(files: list[tuple[str, bytes]]) -> list[CheckedFile]:
             )
         content_type = sniff(data)
         if content_type is None:
-            raise BusinessRuleViolation(
+            raise FilesRefused(
                 _(
                     "%(name)s is not a file type we accept. Send a PDF, Word (DOCX), PNG or JPEG file (we check "
                     "what is inside the file, not its name).",

@@ -107,6 +107,7 @@ class RuleBook:
     rules: tuple[RuleSpec, ...]
     params: dict[str, Any]  # the settings the rules read (the program's, else the service-wide one)
     fees: dict[str, Any]  # FEE_KEYS in force; a key with no value in force is left out
+    effective_from: dt.date | None = None  # the day the version took effect (said to the public, not its label)
 
 
 def _read_book(program: Program, version: RuleSetVersion, as_of: dt.date, overrides: dict[str, Any]) -> RuleBook:
@@ -120,7 +121,7 @@ def _read_book(program: Program, version: RuleSetVersion, as_of: dt.date, overri
             fees[key] = overrides[key] if key in overrides else parameter_value(program, key, as_of)
         except NotFound:
             continue
-    return RuleBook(program.code, program.name, version.label, rules, params, fees)
+    return RuleBook(program.code, program.name, version.label, rules, params, fees, version.effective_from)
 
 
 def _no_rules(program_name: str, program_code: str, as_of: dt.date) -> NoRulesInForce:
@@ -253,6 +254,12 @@ def reason_messages(program_code: str, reasons: list[dict], *, as_of: dt.date, l
         rules = {}
     lang = _language(language)
     return [getattr(rules[r["code"]], f"message_{lang}") if r.get("code") in rules else r["message"] for r in reasons]
+
+
+def rules_in_effect_since(as_of: dt.date) -> dt.date:
+    """The day the newest of the programs' rule versions in force on `as_of` took effect: what the public check says
+    instead of the versions' labels ("Rules in effect since November 1, 2026"). From the books a check reads."""
+    return max(book_in_force(code, as_of).effective_from or as_of for code in PROGRAM_CODES)
 
 
 def check_eligibility(facts: dict, *, as_of: dt.date, language: str = "en") -> dict:

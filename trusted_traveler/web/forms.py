@@ -156,6 +156,18 @@ def country_choices(blank: str = _l("Select a country")) -> list[SelectChoice]:
     return choices([("", blank), *countries])
 
 
+def country_name(code: str | None) -> str:
+    """A country's name in the reader's language, as country_choices names it ("Mexico", "México"); a code that
+    names no country is shown as it is. Pages that show a stored code (the profile's summary) use it."""
+    if not code:
+        return ""
+    locale = get_locale()
+    if locale is not None and locale.language != "en" and locale.territories.get(code):
+        return locale.territories[code]
+    country = pycountry.countries.get(alpha_2=code)
+    return getattr(country, "common_name", country.name) if country is not None else code
+
+
 US_CITIZENSHIP_HINT = _l(
     "Puerto Rico, Guam, the U.S. Virgin Islands, the Northern Mariana Islands and American Samoa are part of the "
     "United States. If you are a U.S. citizen or a U.S. national, choose United States."
@@ -257,7 +269,7 @@ class ApplyForm(FlaskForm):
 
 class AttestForm(FlaskForm):
     confirm = RadioField(
-        _l("Declaration"),
+        _l("Do you confirm this declaration?"),  # under the page's "Declaration" heading: not that word again
         choices=choices([("yes", _l("I confirm that the information I have given is true and complete."))]),
         validators=[DataRequired(_l("Confirm the declaration to continue."))],
     )

@@ -676,7 +676,14 @@ def has_offenses_field():
 
 
 def offenses_field():
-    return FieldList(FormField(OffenseEntry), label=_l("Arrests, charges and convictions"), max_entries=20)
+    # shown only after a "yes" to has_offenses: the page hides it with JavaScript while the answer is not "yes"
+    # (without JavaScript it stays shown, and rows left after a "no" are ignored: prepare_offenses)
+    return FieldList(
+        FormField(OffenseEntry),
+        label=_l("Arrests, charges and convictions"),
+        max_entries=20,
+        render_kw={"data-shown-when": "has_offenses=yes"},
+    )
 
 
 def customs_field():

@@ -171,6 +171,9 @@ def _act(reference: str, form_name: str, action: Callable) -> Response | tuple:
     except (BusinessRuleViolation, InvalidTransition, PermissionDenied) as exc:  # refused: the case again, with why
         db.session.rollback()  # and what was typed
         status = 403 if isinstance(exc, PermissionDenied) else 400
+        if exc.field in form:  # about one field: said beside it, as the form's own checks are
+            form[exc.field].errors = [*form[exc.field].errors, exc.message]
+            return _shown_again(reference, status, **{form_name: form})
         return _shown_again(reference, status, problem=exc.message, **{form_name: form})
     db.session.commit()
     flash(message, "success")

@@ -1,13 +1,16 @@
-"""Officer forms: shape and required fields only; the rules live in casework.decisions."""
+"""Officer forms: shape and required fields only; the rules live in casework.decisions (a rule about one field
+alone is asked of it here too, so that field's problem is said with the others')."""
 
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, HiddenField, IntegerField, SelectMultipleField, TextAreaField
-from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
+from trusted_traveler.casework import decisions
 from trusted_traveler.casework.reasons import reasons_for
+from trusted_traveler.db import service_today
 from trusted_traveler.web.forms import ActionForm, PlainDateField, SelectField, choices
 
 
@@ -20,6 +23,10 @@ class RequestInfoForm(ActionForm):
         "Answer due by",
         validators=[InputRequired("Enter the date the answer is due, like 2027-01-15.")],
     )
+
+    def validate_due_on(self, field) -> None:
+        if field.data is not None and (problem := decisions.due_date_problem(field.data, service_today())):
+            raise ValidationError(problem)
 
 
 class InterviewForm(ActionForm):

@@ -40,13 +40,28 @@ def _account(text: str) -> Account | None:
 
 CENTER_CHOICES_SECONDS = 60  # a new or renamed center reaches every worker's filter within the minute
 _center_choices = TTLCache(maxsize=1)
+
+
+def status_choice_label(status: Status) -> str:
+    """A status as the queue's rows show it (the programs' labels, Global Entry's first), with its internal name when
+    that differs, so an officer can match the filter to the rows: "Pending Review / Background check in progress
+    (officer review)"."""
+    labels = list(dict.fromkeys(table[status] for table in PUBLIC_LABELS.values() if status in table))
+    internal = status.value.replace("_", " ")
+    shown = " / ".join(labels)
+    return shown if shown.lower() == internal else f"{shown} ({internal})"
+
+
 STATUS_CHOICES = choices(
     [
         ("", "Any"),
-        *[
-            (s.value, s.value.replace("_", " ").capitalize())
-            for s in sorted({s for table in PUBLIC_LABELS.values() for s in table} - {Status.DRAFT})
-        ],
+        *sorted(
+            (
+                (s.value, status_choice_label(s))
+                for s in {s for table in PUBLIC_LABELS.values() for s in table} - {Status.DRAFT}
+            ),
+            key=lambda choice: choice[1].casefold(),
+        ),
     ]
 )
 

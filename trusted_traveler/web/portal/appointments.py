@@ -7,6 +7,7 @@ import io
 import re
 
 from flask import flash, redirect, render_template, request, send_file, url_for
+from flask_babel import format_decimal, ngettext
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
@@ -17,8 +18,8 @@ from trusted_traveler.db import service_today, utcnow
 from trusted_traveler.errors import BusinessRuleViolation, NotFound
 from trusted_traveler.extensions import db
 from trusted_traveler.i18n import format_day
+from trusted_traveler.scheduling import nearby, waitlist
 from trusted_traveler.scheduling import service as scheduling
-from trusted_traveler.scheduling import waitlist
 from trusted_traveler.scheduling.ics import appointment_ics
 from trusted_traveler.scheduling.lookups import describe_moment
 from trusted_traveler.scheduling.models import EnrollmentCenter
@@ -46,10 +47,12 @@ def _centers_for(program) -> list[EnrollmentCenter]:
     )
 
 
-def _zip_distance(center: EnrollmentCenter, zip_code: str) -> int:
-    """How far apart two U.S. ZIP codes' three-digit prefixes are: a rough nearness, not miles."""
-    theirs = re.sub(r"\D", "", center.postal_code or "")[:3]
-    return abs(int(theirs) - int(zip_code[:3])) if theirs.isdigit() and center.country_code == "US" else 10_000
+def _distance(miles: float) -> str:
+    """A distance in whole miles, in the reader's language, its number too ("1,204 miles"; 1.204 in Spanish)."""
+    if miles < 0.5:
+        return _("Less than 1 mile")
+    whole = round(miles)
+    return ngettext("%(miles)s mile", "%(miles)s miles", whole, miles=format_decimal(whole, "#,##0"))
 
 
 @bp.get("/applications/<reference>/appointment")
@@ -64,8 +67,15 @@ def find_center(reference: str):
     city = (request.args.get("city") or "").strip()
     zip_code = re.sub(r"\D", "", request.args.get("zip") or "")
     errors = {}
+    here = None
     if request.args.get("zip") and len(zip_code) != 5:
         errors["zip"] = _("Enter a 5-digit ZIP code, like 20001.")
+    elif zip_code:
+        here = nearby.zip_location(zip_code)
+        if here is None:
+            errors["zip"] = _(
+                "We do not know the ZIP code %(zip)s. Check it, or search by state or city.", zip=zip_code
+            )
     offering = _centers_for(application.program)
     centers = list(offering)
     states = sorted({c.state for c in centers})
@@ -74,13 +84,20 @@ def find_center(reference: str):
     if city:
         centers = [c for c in centers if city.lower() in c.city.lower()]
     soonest = scheduling.soonest_by_center(application.program, since=now)
-    if zip_code and not errors:
-        centers.sort(
-            key=lambda c: (_zip_distance(c, zip_code), soonest.get(c.id) or dt.datetime.max.replace(tzinfo=dt.UTC))
-        )
+    never = dt.datetime.max.replace(tzinfo=dt.UTC)
+    miles = {c.id: nearby.miles_to(c, here) for c in centers} if here is not None else {}
+    if here is not None:  # nearest first; a center without coordinates last, soonest first among them
+        centers.sort(key=lambda c: (miles[c.id] is None, miles[c.id] or 0.0, soonest.get(c.id) or never))
     else:
-        centers.sort(key=lambda c: soonest.get(c.id) or dt.datetime.max.replace(tzinfo=dt.UTC))
-    rows = [{"center": c, "soonest": local_time(soonest[c.id], c) if c.id in soonest else None} for c in centers]
+        centers.sort(key=lambda c: soonest.get(c.id) or never)
+    rows = [
+        {
+            "center": c,
+            "soonest": local_time(soonest[c.id], c) if c.id in soonest else None,
+            "distance": _distance(miles[c.id]) if miles.get(c.id) is not None else None,
+        }
+        for c in centers
+    ]
     eoa = [c for c in offering if c.enrollment_on_arrival]
     return render_template(
         "portal/appointment_centers.html",
@@ -91,6 +108,7 @@ def find_center(reference: str):
         city=city,
         zip=request.args.get("zip", ""),
         errors=errors,
+        by_distance=here is not None,
         appointment=scheduling.active_appointment(application),
         eoa=eoa,
         form=LogoutForm(),

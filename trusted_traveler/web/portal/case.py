@@ -12,6 +12,7 @@ from flask_login import current_user
 from trusted_traveler.auth.policy import signed_in
 from trusted_traveler.casework import decisions
 from trusted_traveler.casework import service as casework
+from trusted_traveler.casework.documents import FilesRefused
 from trusted_traveler.casework.letters import letter_content
 from trusted_traveler.errors import BusinessRuleViolation
 from trusted_traveler.extensions import db
@@ -33,9 +34,14 @@ def _respond(reference: str, form_name: str, form, action, done: str):
     if not form.validate_on_submit():
         # a browser cannot give back the files chosen: the page says so beside their field
         chosen = any(name or data for name, data in _uploads(form))
-        return application_page(application, 400, files_again=chosen, **{form_name: form})
+        not_sent = {form_name: _("Your files were not sent. Choose them again.")} if chosen else {}
+        return application_page(application, 400, file_errors=not_sent, **{form_name: form})
     try:
         action(application, form)
+    except FilesRefused as exc:  # said beside the files' field, what was written kept
+        db.session.rollback()
+        application = casework.get_application_for_traveler(reference, current_user)
+        return application_page(application, 400, file_errors={form_name: exc.message}, **{form_name: form})
     except BusinessRuleViolation as exc:
         db.session.rollback()
         application = casework.get_application_for_traveler(reference, current_user)

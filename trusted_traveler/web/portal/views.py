@@ -22,6 +22,7 @@ from trusted_traveler.memberships.service import memberships_for, pending_renewa
 from trusted_traveler.notifications.models import Notification
 from trusted_traveler.payments import service as payments
 from trusted_traveler.profiles import service as profiles
+from trusted_traveler.rules.service import rules_in_effect_since
 from trusted_traveler.scheduling import service as scheduling
 from trusted_traveler.scheduling import waitlist
 from trusted_traveler.scheduling.lookups import describe_moment
@@ -94,7 +95,9 @@ def apply():
         else:
             db.session.commit()
             return redirect(url_for("portal.checkout"))
-    return render_template("portal/apply.html", form=form, options=options), (400 if form.errors else 200)
+    return render_template("portal/apply.html", form=form, options=options, rules_since=rules_in_effect_since(today)), (
+        400 if form.errors else 200
+    )
 
 
 @bp.route("/checkout", methods=["GET", "POST"])
@@ -128,9 +131,12 @@ def checkout():
             return redirect(url_for("portal.confirmation", refs=",".join(a.reference for a in drafts)))
         return redirect(target)
     total = sum(a.fee for a in drafts)
+    # both programs chosen, one including the other (Global Entry includes PreCheck): said plainly, with the saving
+    overlaps = [(a, b) for a in drafts for b in drafts if b is not a and b.program in a.program.includes]
     return render_template(
         "portal/checkout.html",
         drafts=drafts,
+        overlaps=overlaps,
         profile=profile,
         form=form,
         total=total,
@@ -249,7 +255,7 @@ def application_page(application, status: int = 200, **extra):
         answer_form=extra.get("answer_form") or AnswerForm(formdata=None),
         reconsider_form=extra.get("reconsider_form") or ReconsiderForm(formdata=None),
         problem=extra.get("problem"),
-        files_again=extra.get("files_again", False),
+        file_errors=extra.get("file_errors", {}),  # form name: what to say beside its files' field
         files_hint=FILES_HINT,
         letter_titles=LETTER_TITLES,
         today=service_today(),

@@ -10,7 +10,7 @@ from trusted_traveler.auth.policy import public
 from trusted_traveler.db import service_today
 from trusted_traveler.extensions import db, limiter
 from trusted_traveler.programs.service import list_programs
-from trusted_traveler.rules.service import check_eligibility
+from trusted_traveler.rules.service import check_eligibility, rules_in_effect_since
 from trusted_traveler.web.auth.views import safe_next
 from trusted_traveler.web.forms import apply_list_action
 from trusted_traveler.web.public import bp
@@ -49,15 +49,17 @@ def choose_language(code: str):
 def which_program():
     """Which program is right for me? A few plain questions, answered by the same rules as applying."""
     form = WhichProgramForm()
-    answer = None
+    answer = rules_since = None
     if request.method == "POST" and apply_list_action(form, ("offenses",), request.form.get("action", "")):
         pass  # a row was added or removed: show the page again
     elif form.validate_on_submit():
         language = str(get_locale() or "en")
-        answer = check_eligibility(form.facts(), as_of=service_today(), language=language)
-    return render_template("public/which_program.html", form=form, answer=answer, programs=list_programs()), (
-        400 if form.errors else 200
-    )
+        today = service_today()
+        answer = check_eligibility(form.facts(), as_of=today, language=language)
+        rules_since = rules_in_effect_since(today)  # a date the public understands, not the versions' labels
+    return render_template(
+        "public/which_program.html", form=form, answer=answer, rules_since=rules_since, programs=list_programs()
+    ), (400 if form.errors else 200)
 
 
 @bp.get("/healthz")
