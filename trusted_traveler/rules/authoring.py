@@ -279,7 +279,7 @@ def save_rule(
         condition_errors = exc.errors
     if errors:
         raise RuleError(errors, condition_errors)
-    existing = next((r for r in version.rules if r.code == replaces), None) if replaces else None
+    existing = previous
     if replaces and existing is None:
         raise NotFound(f"This draft has no rule called {replaces}.")
     if existing is None:
