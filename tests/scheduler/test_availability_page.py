@@ -116,3 +116,18 @@ def test_the_page_is_public_has_no_inline_script_or_style_and_speaks_spanish_dat
     assert '<label class="usa-label" for="program">' in html
     spanish = page(client, headers={"Accept-Language": "es"})
     assert "jueves, 3 de diciembre de 2026" in row_for(spanish, "Hidalgo Enrollment Center")
+
+
+def test_each_time_zone_is_named_as_people_know_it_in_english_and_spanish(client, slots, frozen):
+    """Honolulu's zone has no generic name in CLDR, which named it by its place ("United States (Honolulu) Time");
+    the other zones keep their generic names."""
+    slots(9002, at("Pacific/Honolulu", 2026, 12, 3, 9, 0))
+    slots(JFK, at("America/New_York", 2026, 12, 3, 9, 0))
+    html = page(client)
+    assert "Hawaii Time" in row_for(html, "IdentoGO – Ala Moana Enrollment Office")
+    assert "Eastern Time" in row_for(html, "John F. Kennedy International Enrollment Center")
+    assert "United States (" not in html
+    client.get("/language/es")
+    spanish = page(client)
+    assert "hora estándar de Hawái y Aleutianas" in row_for(spanish, "IdentoGO – Ala Moana Enrollment Office")
+    assert "Estados Unidos (" not in spanish
