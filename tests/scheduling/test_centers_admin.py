@@ -335,3 +335,35 @@ def test_a_closure_already_over_or_longer_than_a_year_is_refused_and_what_was_ty
             (today - dt.timedelta(days=2), today),
             (today + dt.timedelta(days=1), year_on),
         ]
+
+
+def test_an_administrator_gives_a_center_its_coordinates_and_bad_ones_are_explained(app, client, booked):
+    """A center's latitude and longitude (which a traveler's ZIP code search sorts by) are edited with its details:
+    a value that is not a number of degrees in range, or one without the other, is explained beside the field and
+    everything typed kept; clearing both is allowed (the center is then listed last)."""
+    from tests.test_hostile_staff_input import CENTER_DETAILS
+
+    sign_in(client, "centers.admin@example.com")
+    page = client.get("/admin/centers/8001").get_data(as_text=True)
+    assert 'name="latitude"' in page and 'value="40.6' in page  # the seeded coordinates, to edit
+    for latitude, longitude, message in (
+        ("north", "-73.78", "Enter a number of degrees between -90 and 90, like 38.8871."),
+        ("91", "-73.78", "Enter a number of degrees between -90 and 90, like 38.8871."),
+        ("nan", "-73.78", "Enter a number of degrees between -90 and 90, like 38.8871."),
+        ("40.64", "-inf", "Enter a number of degrees between -180 and 180, like -77.0932."),
+        ("40.64", "", "Enter both the latitude and the longitude, or neither."),
+    ):
+        bad = client.post("/admin/centers/8001", data={**CENTER_DETAILS, "latitude": latitude, "longitude": longitude})
+        html = bad.get_data(as_text=True)
+        assert bad.status_code == 400 and message in html, (latitude, longitude)
+        assert 'value="JFK Terminal 4"' in html  # what was typed is kept
+    placed = {**CENTER_DETAILS, "latitude": " 40.6413 ", "longitude": "-73.7781"}
+    saved = client.post("/admin/centers/8001", data=placed)
+    assert saved.status_code == 302
+    with app.app_context():
+        jfk = db.session.get(EnrollmentCenter, 8001)
+        assert (jfk.latitude, jfk.longitude) == (40.6413, -73.7781)
+    cleared = client.post("/admin/centers/8001", data={**CENTER_DETAILS, "latitude": "", "longitude": ""})
+    assert cleared.status_code == 302
+    with app.app_context():
+        assert db.session.get(EnrollmentCenter, 8001).latitude is None

@@ -40,6 +40,8 @@ DETAILS = (
     "country_code",
     "tz_name",
     "phone_number",
+    "latitude",
+    "longitude",
     "notes",
     "directions",
     "operational",

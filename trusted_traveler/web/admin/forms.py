@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
+import math
 import zoneinfo
 
 from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     DateField,
+    FloatField,
     Form,
     FormField,
     HiddenField,
@@ -22,6 +24,26 @@ from wtforms.validators import DataRequired, InputRequired, Length, NumberRange,
 from trusted_traveler.web.forms import FieldList, SelectField, choices
 
 WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+
+
+class CoordinateField(FloatField):
+    """A latitude or longitude in decimal degrees, optional; not a number, or outside ±`bound`, says how to write it.
+    Travelers' ZIP code searches sort centers by them: a center without them is listed last."""
+
+    def __init__(self, label: str, *, bound: int, example: str, **kwargs):
+        self.how = f"Enter a number of degrees between -{bound} and {bound}, like {example}."
+        super().__init__(label, validators=[Optional()], description=f"Decimal degrees, like {example}.", **kwargs)
+        self.bound = bound
+
+    def process_formdata(self, valuelist):
+        try:
+            super().process_formdata(valuelist)
+        except ValueError as exc:
+            raise ValueError(self.how) from exc
+
+    def pre_validate(self, form):
+        if self.data is not None and not (math.isfinite(self.data) and -self.bound <= self.data <= self.bound):
+            raise ValidationError(self.how)
 
 
 class CenterForm(FlaskForm):
@@ -41,6 +63,8 @@ class CenterForm(FlaskForm):
     country_code = SelectField("Country", choices=choices([("US", "United States"), ("CA", "Canada")]))
     tz_name = StringField("Time zone (IANA)", validators=[DataRequired("Enter the time zone, like America/Chicago.")])
     phone_number = StringField("Phone (optional)", validators=[Optional(), Length(max=20)])
+    latitude = CoordinateField("Latitude (for “nearest first” by ZIP code)", bound=90, example="38.8871")
+    longitude = CoordinateField("Longitude", bound=180, example="-77.0932")
     notes = TextAreaField("Notes for travelers (what to bring, walk-ins)", validators=[Optional(), Length(max=4000)])
     directions = TextAreaField("Directions (optional)", validators=[Optional(), Length(max=2000)])
     service_ids = SelectMultipleField("Services", coerce=int)
@@ -60,6 +84,15 @@ class CenterForm(FlaskForm):
         "Most times an appointment can be moved online",
         validators=[InputRequired("Enter a number."), NumberRange(0, 20)],
     )
+
+    def validate(self, extra_validators=None) -> bool:
+        valid = super().validate(extra_validators)
+        coordinates = (self.latitude, self.longitude)
+        if not any(c.errors for c in coordinates) and (self.latitude.data is None) != (self.longitude.data is None):
+            missing = self.latitude if self.latitude.data is None else self.longitude
+            missing.errors = [*missing.errors, "Enter both the latitude and the longitude, or neither."]
+            return False
+        return valid
 
     def validate_tz_name(self, field):
         if (field.data or "").strip() not in zoneinfo.available_timezones():
