@@ -119,7 +119,12 @@ def test_the_centers_notes_keep_their_paragraphs_on_the_status_page(app, client,
     slots, _ = _first_time(client, conditionally_approved)
     client.post(f"/applications/{conditionally_approved}/appointment/book", data={"slot_id": slots[0]})
     page = client.get(f"/applications/{conditionally_approved}").get_data(as_text=True)
-    assert "<p>What to bring: Your passport.<br>A &lt;b&gt;pen&lt;/b&gt;.</p><p>Walk-ins before 11:00.</p>" in page
+    notes = '<div data-testid="what-to-bring"><p>Your passport.<br>A &lt;b&gt;pen&lt;/b&gt;.</p>'
+    notes += "<p>Walk-ins before 11:00.</p>"
+    assert f'<p class="text-bold margin-bottom-05">What to bring</p>{notes}' in page
+    client.get("/language/es")  # written in English by the center's staff: a Spanish page says so, for screen readers
+    page = client.get(f"/applications/{conditionally_approved}").get_data(as_text=True)
+    assert '<p class="text-bold margin-bottom-05">Qué debe traer</p><div data-testid="what-to-bring" lang="en">' in page
 
 
 def test_book_move_calendar_and_cancel(client, conditionally_approved):
