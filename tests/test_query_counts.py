@@ -69,16 +69,24 @@ def _answered_with_files(app, reference: str, start: int, answers: int) -> None:
         db.session.commit()
 
 
-def test_the_status_page_lists_the_files_of_1_or_5_answers_in_the_same_statements_without_reading_them(client, app):
+def _status_page_statements(client, app, add, more: int) -> tuple[list[str], list[str], str]:
+    """The statements of the traveler's status page with one `add`ed item of files, then with `more` more, and the
+    page then: `add(app, reference, start, count)`."""
     reference = _traveler(app)
-    _answered_with_files(app, reference, 0, 1)
+    add(app, reference, 0, 1)
     sign_in(client, "tess.traveler@example.com")
     client.get(f"/applications/{reference}")
     with count_queries(app) as few:
         assert "record-0.pdf" in client.get(f"/applications/{reference}").get_data(as_text=True)
-    _answered_with_files(app, reference, 1, 4)
+    add(app, reference, 1, more)
     with count_queries(app) as many:
-        assert "scan-4.pdf" in client.get(f"/applications/{reference}").get_data(as_text=True)
+        html = client.get(f"/applications/{reference}").get_data(as_text=True)
+    return few, many, html
+
+
+def test_the_status_page_lists_the_files_of_1_or_5_answers_in_the_same_statements_without_reading_them(client, app):
+    few, many, html = _status_page_statements(client, app, _answered_with_files, 4)
+    assert "scan-4.pdf" in html
     assert len(many) == len(few) <= 30, many
     assert not any("case_documents.data" in s for s in many)  # the list does not read (nor decrypt) the files
 
@@ -101,15 +109,7 @@ def _responded_with_files(app, reference: str, start: int, responses: int) -> No
 
 def test_the_status_page_lists_the_files_of_1_or_4_responses_in_the_same_statements_without_reading_them(client, app):
     """Each file names its statement's status event: the page reads no letter, event or file one by one."""
-    reference = _traveler(app)
-    _responded_with_files(app, reference, 0, 1)
-    sign_in(client, "tess.traveler@example.com")
-    client.get(f"/applications/{reference}")
-    with count_queries(app) as few:
-        assert "record-0.pdf" in client.get(f"/applications/{reference}").get_data(as_text=True)
-    _responded_with_files(app, reference, 1, 3)
-    with count_queries(app) as many:
-        html = client.get(f"/applications/{reference}").get_data(as_text=True)
+    few, many, html = _status_page_statements(client, app, _responded_with_files, 3)
     assert html.count('data-testid="sent-determination_response"') == 4 and "scan-3.pdf" in html
     assert len(many) == len(few) <= 30, many
     assert not any("case_documents.data" in s for s in many)

@@ -60,7 +60,8 @@ def _distance(miles: float) -> str:
 def find_center(reference: str):
     application = _application(reference)
     now = utcnow()
-    refused = _cannot_move(application, now)
+    current = scheduling.active_appointment(application)
+    refused = _cannot_move(application, current, now)
     if refused is not None:
         return refused
     state = (request.args.get("state") or "").strip().upper()
@@ -109,7 +110,7 @@ def find_center(reference: str):
         zip=request.args.get("zip", ""),
         errors=errors,
         by_distance=here is not None,
-        appointment=scheduling.active_appointment(application),
+        appointment=current,
         eoa=eoa,
         form=LogoutForm(),
         waiting=waitlist.entry_for(application),
@@ -117,10 +118,9 @@ def find_center(reference: str):
     ), (400 if errors else 200)
 
 
-def _cannot_move(application, now: dt.datetime):
+def _cannot_move(application, current, now: dt.datetime):
     """Back to the status page, told why, when the application's appointment cannot be moved online now: the
     traveler would otherwise choose a center and a time only to be refused at the end."""
-    current = scheduling.active_appointment(application)
     refusal = scheduling.move_refusal(current, by=current_user, now=now) if current is not None else None
     if refusal is None:
         return None
@@ -141,8 +141,9 @@ def _times_page(application, center, day: dt.date | None, *, status=200, message
         flash(_("%(reason)s Choose another center.", reason=refusal), "error")
         return redirect(url_for("portal.find_center", reference=application.reference))
     now = utcnow()
+    current = scheduling.active_appointment(application)
     if status == 200:
-        refused = _cannot_move(application, now)
+        refused = _cannot_move(application, current, now)
         if refused is not None:
             return refused
     since = now + dt.timedelta(hours=center.min_notice_hours)
@@ -181,7 +182,7 @@ def _times_page(application, center, day: dt.date | None, *, status=200, message
         month_days=months.get(month, []),
         chosen=chosen,
         times=[(slot, local_time(slot.starts_at, center)) for slot in slots],
-        appointment=scheduling.active_appointment(application),
+        appointment=current,
         message=message,
         note=note,
         cutoff_note=cutoff_note,
