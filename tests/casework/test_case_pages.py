@@ -599,3 +599,13 @@ def test_an_interview_recorded_with_a_check_missing_says_so_beside_that_check(cl
     assert "can only be recorded as complete when the documents were verified and the fingerprints" in beside
     assert 'data-testid="problem"' not in html
     assert '<a class="usa-link" href="#documents_verified">The interview can only be recorded' in html
+
+
+def test_the_case_page_names_countries_rather_than_showing_their_codes(client, case):
+    sign_in(client, "olga.officer@example.com")
+    html = client.get(f"/officer/cases/{case}").get_data(as_text=True)
+    citizenship = re.search(r"<dt>Citizenship</dt><dd>([^<]*)", html).group(1)
+    birth = re.search(r"<dt>Place of birth</dt><dd>([^<]*)", html).group(1)
+    assert citizenship.strip() == "United States"
+    assert " ".join(birth.split()) == "Springfield United States"
+    assert "(United States)" in html  # the passport's issuing country
