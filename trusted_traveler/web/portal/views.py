@@ -218,7 +218,8 @@ def application_page(application, status: int = 200, **extra):
     now = utcnow()
     waiting = waitlist.entry_for(application)
     offered = db.session.get(Slot, waiting.offered_slot_id) if waiting and waiting.offered_slot_id else None
-    open_request = decisions.open_info_request(application)
+    # only a case waiting on the traveler shows the officer's question (answering, or deciding, moves it on)
+    open_request = decisions.open_info_request(application) if application.status == Status.INFO_REQUESTED else None
     survey_touchpoint = survey_touchpoint_for(application)
     if survey_touchpoint:  # the page invites to the survey: A-11 counts the people offered it
         record_offer([application], survey_touchpoint)
@@ -242,7 +243,7 @@ def application_page(application, status: int = 200, **extra):
         survey_touchpoint=survey_touchpoint,
         public_label=public_label,
         next_steps=NEXT_STEPS,
-        open_request=open_request if application.status == Status.INFO_REQUESTED else None,
+        open_request=open_request,
         can_reconsider=application.status in RECONSIDERABLE,
         sent=decisions.sent_by_traveler(application),  # answers and requests, with the files sent with each
         # the application a revocation decided here stands against: asking to reconsider it closes that one
