@@ -2,6 +2,7 @@
 lost on an error; histories name their missing months."""
 
 import datetime as dt
+import re
 
 from sqlalchemy import select
 
@@ -523,3 +524,13 @@ def test_last_saved_is_shown_in_eastern_time_with_its_abbreviation_not_utc(app, 
     client.get("/language/en")
     html = client.get("/profile/names").get_data(as_text=True)
     assert 'January 15, 2026 at 10:05 AM <abbr title="Eastern Standard Time">EST</abbr>' in html
+
+
+def test_spanish_country_lists_sort_accented_names_as_a_dictionary_does(app, client):
+    sign_in(client, "sofia.orden@example.com")
+    client.get("/language/es")
+    html = client.get("/profile/birth").get_data(as_text=True)
+    listed = re.findall(r'<option value="[A-Z]{2}"[^>]*>([^<]+)</option>', html)
+    assert listed, "the birth step lists the countries"
+    for first, then in (("Bélgica", "Bermudas"), ("Líbano", "Lituania"), ("Mónaco", "Mozambique"), ("Túnez", "Tuvalu")):
+        assert listed.index(first) < listed.index(then), (first, then)

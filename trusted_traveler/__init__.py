@@ -19,6 +19,7 @@ from trusted_traveler.i18n import (
     numeric_date,
     template_translations,
     zone_abbreviation,
+    zone_name,
 )
 
 
@@ -219,6 +220,7 @@ def register_template_helpers(app: Flask) -> None:
     app.jinja_env.filters["filesize"] = format_size  # a file's size, in the reader's language
     app.jinja_env.filters["numeric_date"] = numeric_date  # a date as a date field shows it (forms' hints)
     app.jinja_env.filters["zone"] = zone_abbreviation  # the service zone's abbreviation at a time (EDT, EST)
+    app.jinja_env.filters["zone_name"] = zone_name  # a center's zone by name ("Central Time", "hora central")
     app.jinja_env.filters["country"] = country_name  # a stored country code, named in the reader's language
     app.jinja_env.globals["EXAMPLE_DATE"] = dt.date(2024, 4, 12)  # the date forms' hints give as an example
     app.jinja_env.globals["get_locale"] = get_locale  # <html lang> and the language switch

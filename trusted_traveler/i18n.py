@@ -7,14 +7,15 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+from zoneinfo import ZoneInfo
 
-from babel.dates import format_date, format_skeleton, get_timezone_name
+from babel.dates import format_date, format_skeleton, get_timezone_location, get_timezone_name
 from babel.numbers import format_decimal
 from flask_babel import LazyString, get_locale, get_translations, gettext
 from jinja2 import pass_context
 from markupsafe import Markup
 
-from trusted_traveler.db import service_zone
+from trusted_traveler.db import service_zone, utcnow
 
 LANGUAGES = ("en", "es")
 
@@ -77,6 +78,19 @@ def zone_abbreviation(value: dt.datetime | None) -> Markup:
     local = value.astimezone(service_zone())
     title = get_timezone_name(local, "long", locale=_language() or "en_US")
     return Markup('<abbr title="{}">{}</abbr>').format(title, local.tzname())
+
+
+def zone_name(zone: ZoneInfo | str, locale: str | None = None, *, at: dt.datetime | None = None) -> str:
+    """A time zone's generic name in the reader's language ("Central Time", "hora central"), for pages that say in
+    which zone their times are. A zone that has none in CLDR is named by its place ("United States (Honolulu)
+    Time"), where its name at this moment (`at`, default now) is better known ("Hawaii Time"): such zones keep one
+    time all year, so that name does not change."""
+    zone = ZoneInfo(zone) if isinstance(zone, str) else zone
+    locale = locale or _language() or "en_US"
+    generic = get_timezone_name(zone, "long", locale=locale)
+    if generic != get_timezone_location(zone, locale=locale):
+        return generic
+    return get_timezone_name((at or utcnow()).astimezone(zone), "long", locale=locale)
 
 
 def _format(value: dt.date | dt.datetime, fmt: str) -> str:

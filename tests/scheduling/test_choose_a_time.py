@@ -161,3 +161,11 @@ def test_open_days_split_at_local_midnight_across_the_fall_back(app_ctx):
     assert days == [dt.date(2026, 10, 31), dt.date(2026, 11, 1), dt.date(2026, 11, 2)]
     on_the_first = scheduling.open_slots_on(center, dt.date(2026, 11, 1), since=since)
     assert [local_time(s.starts_at, center).time() for s in on_the_first] == [dt.time(23, 30)]
+
+
+def test_the_times_page_names_the_centers_zone_in_the_travelers_language(client, traveler):
+    html = _page(client, traveler, ORD)
+    assert "times are local (Central Time)" in html and "America/Chicago" not in html
+    client.get("/language/es")
+    html = _page(client, traveler, ORD)
+    assert "(hora central)" in html and "America/Chicago" not in html

@@ -151,9 +151,15 @@ def country_choices(blank: str = _l("Select a country")) -> list[SelectChoice]:
     names = locale.territories if locale is not None and locale.language != "en" else {}
     countries = sorted(
         ((c.alpha_2, names.get(c.alpha_2) or getattr(c, "common_name", c.name)) for c in pycountry.countries),
-        key=lambda x: x[1] if not names else unicodedata.normalize("NFKD", x[1]).casefold(),
+        key=lambda x: x[1] if not names else alphabetical(x[1]),
     )
     return choices([("", blank), *countries])
+
+
+def alphabetical(name: str) -> str:
+    """A name's key in a list sorted as a dictionary sorts it: accents set aside ("Bélgica" before "Bermudas"), then
+    case. (Decomposed, an accent is a mark of its own, which would sort after every letter.)"""
+    return "".join(c for c in unicodedata.normalize("NFKD", name) if not unicodedata.combining(c)).casefold()
 
 
 def country_name(code: str | None) -> str:

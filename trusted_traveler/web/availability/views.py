@@ -7,7 +7,7 @@ from __future__ import annotations
 import datetime as dt
 from zoneinfo import ZoneInfo
 
-from babel.dates import format_date, format_time, get_timezone_location, get_timezone_name
+from babel.dates import format_date, format_time
 from flask import render_template, request
 from flask_babel import get_locale
 from flask_babel import gettext as _
@@ -16,6 +16,7 @@ from sqlalchemy import and_, func, select
 from trusted_traveler.auth.policy import public
 from trusted_traveler.db import utcnow
 from trusted_traveler.extensions import db, limiter
+from trusted_traveler.i18n import zone_name
 from trusted_traveler.programs.service import list_programs
 from trusted_traveler.scheduling.lookups import bookable_after
 from trusted_traveler.scheduling.models import EnrollmentCenter, Slot
@@ -56,21 +57,11 @@ def soonest_openings(*, service_id: int | None, state: str | None) -> list[tuple
     )
 
 
-def zone_name(zone: ZoneInfo, locale: str) -> str:
-    """The zone's generic name ("Eastern Time", "hora oriental"). A zone that has none in CLDR is named by its place
-    ("United States (Honolulu) Time"), where its name at this moment is better known ("Hawaii Time"): such zones
-    keep one time all year, so that name does not change."""
-    generic = get_timezone_name(zone, "long", locale=locale)
-    if generic != get_timezone_location(zone, locale=locale):
-        return generic
-    return get_timezone_name(now().astimezone(zone), "long", locale=locale)
-
-
 def display_row(center: EnrollmentCenter, starts_at: dt.datetime | None, seats: int | None, locale: str) -> dict:
     zone = ZoneInfo(center.tz_name)
     row = {
         "center": center,
-        "zone_name": zone_name(zone, locale),
+        "zone_name": zone_name(zone, locale, at=now()),
         "opening": None,
     }
     if starts_at is not None:
