@@ -161,8 +161,12 @@ def test_every_list_names_its_rows(app, client):
     ):
         html = client.get(f"/profile/{step}").get_data(as_text=True)
         assert re.search(rf"<legend[^>]*>{first}</legend>", html), step
+    # an empty list offers to add one; a list with rows, another
+    assert 'Add one<span class="usa-sr-only"> — Other names' in client.get("/profile/names").text
     data = {"given_names": "Ana", "surname": "Lee", "action": "add:other_names"}
-    assert re.search(r"<legend[^>]*>Other name 1</legend>", client.post("/profile/names", data=data).text)
+    html = client.post("/profile/names", data=data).text
+    assert re.search(r"<legend[^>]*>Other name 1</legend>", html)
+    assert 'Add another<span class="usa-sr-only"> — Other names' in html
     data = {"travelled": "yes", "action": "add:countries"}
     assert re.search(r"<legend[^>]*>Country 1</legend>", client.post("/profile/travel", data=data).text)
     data = {"has_offenses": "yes", "action": "add:offenses"}

@@ -89,7 +89,7 @@ def test_whole_profile_by_keyboard_with_the_gap_detector_and_a_resume(app, page:
     expect(page.get_by_role("heading", level=1, name=re.compile("Identity documents"))).to_be_visible()
     key_submit(page, "Save and continue")  # nothing entered: a specific message, focus on the summary
     expect(page.get_by_role("alert")).to_contain_text("Add at least one document")
-    key_submit(page, "Add another — Passports")
+    key_submit(page, "Add one — Passports")
     key_select(page, "Issuing country", "United States")
     key_type(page, "Passport number", "A12345678")
     key_type(page, "Expiry date", f"0101{today.year + 6}")

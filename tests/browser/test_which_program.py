@@ -40,7 +40,7 @@ def test_the_arrests_list_shows_only_after_yes_and_the_date_hint_reads_as_the_fi
     expect(arrests).to_be_hidden()  # nothing answered yet
     question.get_by_text("Yes", exact=True).click()
     expect(arrests).to_be_visible()
-    expect(page.get_by_role("button", name="Add another — Arrests, charges and convictions")).to_be_visible()
+    expect(page.get_by_role("button", name="Add one — Arrests, charges and convictions")).to_be_visible()
     question.get_by_text("No", exact=True).click()
     expect(arrests).to_be_hidden()
     # the example is written in this browser's order, the order its date field shows (mm/dd/yyyy in en-US)
