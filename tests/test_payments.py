@@ -347,3 +347,31 @@ def test_the_sandbox_refunds_a_collected_payment_once_and_nothing_else(app_ctx):
     assert first == again and (first.status, first.reference) == ("refunded", reference)
     assert gateway.complete(token).status == "refunded"
     assert gateway.charge(txn, "4111111111111111").status == "refunded"  # a refunded session takes no new charge
+
+
+def test_the_traveler_keeps_a_receipt_on_the_confirmation_and_on_each_status_page(app, client, drafts):
+    confirmation = client.get(client.get(_pay(client, "4111 1111 1111 1111")).headers["Location"])
+    with app.app_context():
+        (payment,) = db.session.scalars(select(Payment)).all()
+        references = {a.program.code: a.reference for a in db.session.scalars(select(Application))}
+    html = confirmation.get_data(as_text=True)
+    assert html.count('data-testid="receipt"') == 1  # one payment for both programs, one receipt
+    assert 'data-testid="receipt-amount">$198.00<' in html
+    assert f'data-testid="receipt-reference">{payment.gateway_reference}<' in html and payment.gateway_reference
+    assert "$78.00" in html and "$120.00" in html
+    for reference in references.values():
+        page = client.get(f"/applications/{reference}").get_data(as_text=True)
+        assert 'data-testid="receipt-amount">$198.00<' in page and reference in page
+    client.get("/language/es")
+    page = client.get(f"/applications/{references['precheck']}").get_data(as_text=True)
+    assert "Recibo de pago" in page
+
+
+def test_a_declined_attempt_before_the_payment_leaves_no_receipt_of_its_own(app, client, drafts):
+    client.get(_pay(client, "4000 0000 0000 0002"))  # declined: back to the checkout
+    client.get(_pay(client, "4111 1111 1111 1111"))
+    with app.app_context():
+        assert sorted(p.status for p in db.session.scalars(select(Payment))) == ["completed", "declined"]
+        reference = db.session.scalars(select(Application)).first().reference
+    html = client.get(f"/applications/{reference}").get_data(as_text=True)
+    assert html.count('data-testid="receipt"') == 1

@@ -38,6 +38,7 @@ from flask_babel import LazyString, get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, or_, select
+from sqlalchemy.orm import selectinload
 
 from trusted_traveler.audit.record import record_event
 from trusted_traveler.casework import service as casework
@@ -603,6 +604,25 @@ def _reconcile_one(payment_id: int, gateway: PaymentGateway, now: dt.datetime) -
     if payment.status == before:
         return "unchanged"
     return {"completed": "submitted", "failed": "declined"}.get(payment.status, payment.status)
+
+
+def receipts_for(applications: list[Application]) -> list[Payment]:
+    """The completed payments that paid for any of `applications`, oldest first, each with its items and their
+    programs loaded: the traveler's receipts. (A refunded payment submitted nothing; the checkout said so then.)"""
+    ids = [application.id for application in applications]
+    if not ids:
+        return []
+    return list(
+        db.session.scalars(
+            select(Payment)
+            .where(
+                Payment.status == "completed",
+                Payment.id.in_(select(PaymentItem.payment_id).where(PaymentItem.application_id.in_(ids))),
+            )
+            .options(selectinload(Payment.items).joinedload(PaymentItem.application).joinedload(Application.program))
+            .order_by(Payment.completed_at, Payment.id)
+        )
+    )
 
 
 def record_completed_payment(application: Application, *, gateway: str, reference: str, by) -> Payment:

@@ -181,7 +181,11 @@ def confirmation():
     if not applications:
         return redirect(url_for("portal.dashboard"))
     page = render_template(
-        "portal/confirmation.html", applications=applications, public_label=public_label, next_steps=NEXT_STEPS
+        "portal/confirmation.html",
+        applications=applications,
+        public_label=public_label,
+        next_steps=NEXT_STEPS,
+        receipts=payments.receipts_for(applications),
     )
     record_offer(applications, "submission")  # the page invites to the survey after a submission
     db.session.commit()
@@ -259,5 +263,6 @@ def application_page(application, status: int = 200, **extra):
         file_errors=extra.get("file_errors", {}),  # form name: what to say beside its files' field
         files_hint=FILES_HINT,
         letter_titles=LETTER_TITLES,
+        receipts=payments.receipts_for([application]),
         today=service_today(),
     ), status
