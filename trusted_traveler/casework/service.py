@@ -216,15 +216,23 @@ def start_application(
 
 def program_options(profile, *, today: dt.date, language: str | None = None) -> dict:
     """What each program offers this person today: the rule engine's answer (outcome, reasons, fee) and what they
-    can do: `apply`, `renew`, `open` (an application is under way), `member` (renewal opens later), `included`
-    (a membership they hold in another program includes this one: `included_in`, the membership), `revoked` (their
-    membership of the program was revoked: no application could be approved while that stands, and the way back is
-    to ask to reconsider it on `revoked_on`, the application it was decided on) or `ineligible` (with
-    `application`, their draft, when they have one: it cannot be paid for or submitted as it is)."""
+    can do: `apply`, `renew`, `open` (they have a draft for it, `application`, waiting at checkout), `under_way`
+    (their `application` for it is submitted and not yet decided: they cannot apply again), `member` (renewal opens
+    later), `included` (a membership they hold in another program includes this one: `included_in`, the
+    membership), `revoked` (their membership of the program was revoked: no application could be approved while that
+    stands, and the way back is to ask to reconsider it on `revoked_on`, the application it was decided on) or
+    `ineligible` (with `application`, their draft, when they have one: it cannot be paid for or submitted as it is).
+
+    Each option's `overlaps` says how it overlaps with what the person has already (`_overlap_notes`: Global Entry
+    includes PreCheck). `choosable` lists the programs that can be chosen (CHOOSABLE): none, and there is nothing to
+    continue with; `recommended` is the rule engine's suggestion, only when it can be chosen."""
     answer = check_eligibility(eligibility_facts(profile, today), as_of=today, language=reader_language(language))
     revoked_in = revocations(profile.id)
+    programs = list_programs()
+    open_apps: dict[int, Application] = {}
+    held: dict[int, Membership] = {}
     options = {}
-    for program in list_programs():
+    for program in programs:
         result = dict(answer["programs"][program.code])
         option = {"program": program, "eligibility": result, "action": "apply", "fee": Decimal(result["fee"])}
         open_app = db.session.scalar(
@@ -235,10 +243,16 @@ def program_options(profile, *, today: dt.date, language: str | None = None) -> 
             )
         )
         membership = current_membership(profile.id, program.id, today)
+        if open_app is not None:
+            open_apps[program.id] = open_app
+        if membership is not None:
+            held[program.id] = membership
         if open_app is not None and open_app.status == S.DRAFT and result["outcome"] == "ineligible":
             option.update(action="ineligible", application=open_app)  # opened before the profile changed
-        elif open_app is not None:
+        elif open_app is not None and open_app.status == S.DRAFT:
             option.update(action="open", application=open_app)
+        elif open_app is not None:
+            option.update(action="under_way", application=open_app, under_way_message=under_way_message(open_app))
         elif (revoked := revoked_in.get(program.id)) is not None:
             option.update(
                 action="revoked", revoked_on=revoked.application, revoked_message=revocation_stands_message(revoked)
@@ -272,9 +286,111 @@ def program_options(profile, *, today: dt.date, language: str | None = None) -> 
             if with_guardian < option["fee"]:
                 option["fee_once_guardian_pays"] = with_guardian
         options[program.code] = option
-    options["recommended"] = answer["recommended_program"]
+    notes = _overlap_notes(programs, open_apps, held, today=today)
+    for program in programs:
+        options[program.code]["overlaps"] = (
+            notes.get(program.id, []) if options[program.code]["action"] in CHOOSABLE else []
+        )
+    choosable = [p.code for p in programs if options[p.code]["action"] in CHOOSABLE]
+    recommended = answer["recommended_program"]
+    # a program that cannot be chosen is not recommended (a member before the window, one under way, ...)
+    options["recommended"] = recommended if recommended in choosable else None
+    options["choosable"] = choosable
     options["as_of"] = answer["as_of"]
     return options
+
+
+# What program_options offers to choose: the others are shown, disabled, with the reason.
+CHOOSABLE = ("apply", "renew", "open")
+NOT_PROGRAMS = ("recommended", "choosable", "as_of")
+
+
+def under_way_message(application: Application) -> str:
+    """What a person with `application` submitted and not yet decided is told instead of being offered its program."""
+    return _(
+        "You have an application under way: %(reference)s (%(status)s).",
+        reference=application.reference,
+        status=_(public_label(application.program.code, application.status)),
+    )
+
+
+def _overlap_notes(
+    programs, open_apps: dict[int, Application], held: dict[int, Membership], *, today: dt.date, basket=()
+) -> dict[int, list[str]]:
+    """By program id, what a person choosing that program should know of the applications (`open_apps`, by program
+    id) and memberships (`held`, by program id) they have in a program it includes or that includes it (Global Entry
+    includes TSA PreCheck, BRIEF.md section 2: the Global Entry number is the Known Traveler Number for both). It
+    informs and blocks nothing. Applications in `basket` (the drafts being paid together) are left out: the checkout
+    says that overlap itself, with the saving."""
+    notes: dict[int, list[str]] = {}
+    if not open_apps and not held:  # nothing to overlap with (and the programs' includes are not read)
+        return notes
+    for program in programs:
+        for other in programs:
+            if other is program:
+                continue
+            application = open_apps.get(other.id)
+            if application is not None and application in basket:
+                application = None
+            if program in other.includes and application is not None:  # PreCheck, with Global Entry under way
+                notes.setdefault(program.id, []).append(
+                    _(
+                        "Your %(other)s application %(reference)s includes %(program)s once approved, so you may not "
+                        "need this: its Known Traveler Number will work for %(program)s too.",
+                        other=other.name,
+                        reference=application.reference,
+                        program=program.name,
+                    )
+                )
+            elif other in program.includes:  # Global Entry, with PreCheck under way or held
+                if application is not None and application.status != S.DRAFT:
+                    notes.setdefault(program.id, []).append(
+                        _(
+                            "%(program)s includes %(other)s: once you are approved, your %(program)s Known Traveler "
+                            "Number works for %(other)s too. Your %(other)s application %(reference)s (%(status)s) is "
+                            "not changed by this: it goes on to its own decision, and its fee is not refunded.",
+                            program=program.name,
+                            other=other.name,
+                            reference=application.reference,
+                            status=_(public_label(other.code, application.status)),
+                        )
+                    )
+                membership = held.get(other.id)
+                if membership is not None and membership.status == "active" and membership.valid_until > today:
+                    notes.setdefault(program.id, []).append(
+                        _(
+                            "%(program)s includes %(other)s: once you are approved, your %(program)s Known Traveler "
+                            "Number works for %(other)s too. Your %(other)s membership (Known Traveler Number %(ktn)s) "
+                            "stays valid until %(until)s, so you may not need to renew it.",
+                            program=program.name,
+                            other=other.name,
+                            ktn=membership.ktn,
+                            until=format_day(membership.valid_until),
+                        )
+                    )
+    return notes
+
+
+def overlap_notes(profile, drafts: list[Application], *, today: dt.date) -> list[tuple[Application, str]]:
+    """For the checkout: each of `drafts` with what its person should know of their other applications under way and
+    memberships held in a program it includes or that includes it (`_overlap_notes`; two drafts paid together are
+    the checkout's own note)."""
+    programs = list_programs()
+    open_apps = {
+        a.program_id: a
+        for a in db.session.scalars(
+            select(Application).where(
+                Application.profile_id == profile.id, Application.status.in_([s.value for s in OPEN])
+            )
+        )
+    }
+    held = {}
+    for program in programs:
+        membership = current_membership(profile.id, program.id, today)
+        if membership is not None:
+            held[program.id] = membership
+    notes = _overlap_notes(programs, open_apps, held, today=today, basket=drafts)
+    return [(draft, note) for draft in drafts for note in notes.get(draft.program_id, [])]
 
 
 def apply_for(
@@ -293,7 +409,7 @@ def apply_for(
     drafts = []
     for code in program_codes:
         option = options.get(code)
-        if option is None or code in ("recommended", "as_of"):
+        if option is None or code in NOT_PROGRAMS:
             raise BusinessRuleViolation(_("There is no program called %(code)s.", code=repr(code)))
         name = option["program"].name
         if option["action"] == "ineligible":
@@ -309,6 +425,15 @@ def apply_for(
                     program=name,
                     until=format_day(option["membership"].valid_until),
                     renew=format_day(option["renewal_opens"]),
+                )
+            )
+        if option["action"] == "under_way":
+            raise BusinessRuleViolation(
+                " ".join(
+                    [
+                        option["under_way_message"],
+                        _("You cannot apply for %(program)s again while it is under way.", program=name),
+                    ]
                 )
             )
         if option["action"] == "open":

@@ -256,6 +256,40 @@ def pending_renewals(memberships: list[Membership], today: dt.date) -> dict[int,
     return found
 
 
+@dataclass(frozen=True)
+class OpenRenewal:
+    """A membership whose renewal window is open today, for the member to act on."""
+
+    renew_by: dt.date  # before expiry: the last day it is valid; after it (a grace period): the window's last day
+    lapsed: bool  # past the expiry date: renewing renews the number, but the benefits stopped on that day
+
+
+def open_renewals(memberships: list[Membership], today: dt.date, *, busy_program_ids=()) -> dict[int, OpenRenewal]:
+    """By membership id, the memberships among `memberships` (one person's) that can be renewed on `today`, as the
+    apply page offers it (casework.service.program_options): the latest unrevoked one of its program, inside its
+    renewal_window, with no application open for the program (`busy_program_ids`: a renewal started or under way)
+    and not included by another membership the person holds. Reads only for memberships inside their window."""
+    latest: dict[int, Membership] = {}
+    for membership in memberships:
+        if membership.status == "revoked":
+            continue
+        kept = latest.get(membership.program_id)
+        if kept is None or membership.valid_until > kept.valid_until:
+            latest[membership.program_id] = membership
+    found = {}
+    for program_id, membership in latest.items():
+        if program_id in busy_program_ids:
+            continue
+        opens, closes = renewal_window(membership)
+        if not opens <= today <= closes or including_membership(membership.profile_id, membership.program, today):
+            continue
+        if today < membership.valid_until:
+            found[membership.id] = OpenRenewal(membership.valid_until - dt.timedelta(days=1), lapsed=False)
+        else:
+            found[membership.id] = OpenRenewal(closes, lapsed=True)
+    return found
+
+
 def latest_membership(profile_id: int, program_id: int) -> Membership | None:
     """The member's latest membership of a program whatever its status (latest expiry, then latest issued): the
     one their standing in the program rests on now, and the application that holds it is where it is decided."""

@@ -6,19 +6,19 @@ from flask import current_app, flash, redirect, render_template, request, url_fo
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
-from sqlalchemy import select
+from sqlalchemy import or_, select
 
 from trusted_traveler.auth.policy import signed_in
 from trusted_traveler.casework import decisions
 from trusted_traveler.casework import service as casework
 from trusted_traveler.casework.models import Application
-from trusted_traveler.casework.states import NEXT_STEPS, RECONSIDERABLE, Status, public_label
+from trusted_traveler.casework.states import NEXT_STEPS, OPEN, RECONSIDERABLE, Status, public_label
 from trusted_traveler.casework.stats import typical_times
 from trusted_traveler.db import service_today, utcnow
 from trusted_traveler.errors import BusinessRuleViolation
 from trusted_traveler.extensions import db
 from trusted_traveler.feedback.service import record_offer, survey_touchpoint_for
-from trusted_traveler.memberships.service import memberships_for, pending_renewals
+from trusted_traveler.memberships.service import memberships_for, open_renewals, pending_renewals
 from trusted_traveler.notifications.models import Notification
 from trusted_traveler.payments import service as payments
 from trusted_traveler.profiles import service as profiles
@@ -40,7 +40,13 @@ def dashboard():
     if profile is not None:
         applications = list(
             db.session.scalars(
-                select(Application).where(Application.profile_id == profile.id).order_by(Application.id.desc())
+                select(Application)
+                .where(
+                    Application.profile_id == profile.id,
+                    # a draft removed at checkout (or expired) unsent is not an application they made: not listed
+                    or_(Application.status != Status.WITHDRAWN.value, Application.submitted_at.is_not(None)),
+                )
+                .order_by(Application.id.desc())
             )
         )
         memberships = memberships_for(profile.id)
@@ -54,6 +60,9 @@ def dashboard():
         applications=applications,
         memberships=memberships,
         pending_renewals=pending_renewals(memberships, today),
+        open_renewals=open_renewals(
+            memberships, today, busy_program_ids={a.program_id for a in applications if Status(a.status) in OPEN}
+        ),
         notifications=notifications,
         public_label=public_label,
     )
@@ -137,6 +146,8 @@ def checkout():
         "portal/checkout.html",
         drafts=drafts,
         overlaps=overlaps,
+        # and with an application already under way or a membership held in the other program: said, not blocked
+        overlap_notes=casework.overlap_notes(profile, drafts, today=service_today()),
         profile=profile,
         form=form,
         total=total,
@@ -198,6 +209,16 @@ def application(reference: str):
     application = casework.get_application_for_traveler(reference, current_user)
     if application.status == Status.DRAFT:
         return redirect(url_for("portal.checkout"))
+    if application.status == Status.WITHDRAWN and application.submitted_at is None:
+        # removed at checkout or expired before it was paid for: never sent, so there is nothing to follow
+        flash(
+            _(
+                "%(reference)s was never sent: it was removed, or it expired, before it was paid for.",
+                reference=application.reference,
+            ),
+            "info",
+        )
+        return redirect(url_for("portal.dashboard"))
     page = application_page(application)
     db.session.commit()  # the survey offer the page may record
     return page
