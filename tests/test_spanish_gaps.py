@@ -147,7 +147,7 @@ def test_waitlist_dates_are_written_out_in_spanish(app, client):
         db.session.commit()
     sign_in(client, "espera@example.com")
     client.get("/language/es")
-    earliest, latest = dt.date(2030, 12, 4), dt.date(2030, 12, 20)
+    earliest, latest = service_today() + dt.timedelta(days=5), service_today() + dt.timedelta(days=20)  # days to come
     response = client.post(
         f"/applications/{reference}/waitlist",
         data={"center_ids": ["8001"], "earliest": earliest.isoformat(), "latest": latest.isoformat()},
@@ -155,8 +155,10 @@ def test_waitlist_dates_are_written_out_in_spanish(app, client):
     assert response.status_code == 302
     html = client.get(f"/applications/{reference}").get_data(as_text=True)
     waitlist = html.split('data-testid="waitlist"')[1].split("</section>")[0]
-    assert "4 de diciembre de 2030 – 20 de diciembre de 2030" in waitlist
-    assert "2030-12-04" not in waitlist
+    months = "enero febrero marzo abril mayo junio julio agosto septiembre octubre noviembre diciembre".split()
+    first, last = (f"{day.day} de {months[day.month - 1]} de {day.year}" for day in (earliest, latest))
+    assert f"{first} – {last}" in waitlist
+    assert earliest.isoformat() not in waitlist
 
 
 # --- 5. the decision letter's PDF header ---------------------------------------------------------------------------

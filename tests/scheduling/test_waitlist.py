@@ -8,6 +8,7 @@ from sqlalchemy import select
 
 from tests.factories import create_account, create_application, create_profile
 from trusted_traveler.casework.states import Status
+from trusted_traveler.db import service_today
 from trusted_traveler.errors import BusinessRuleViolation
 from trusted_traveler.extensions import db
 from trusted_traveler.notifications.models import OutboxMessage
@@ -34,7 +35,7 @@ def _join(now: dt.datetime, application):
     return waitlist.join(
         application,
         [jfk],
-        earliest=now.date() - dt.timedelta(days=1),  # JFK's today, whatever the hour in UTC
+        earliest=service_today(),  # JFK's today (New York's, the service's), whatever the hour in UTC
         latest=now.date() + dt.timedelta(days=30),
         by=application.profile.account,
     )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 import unicodedata
 from typing import Any
 
@@ -31,6 +32,7 @@ from trusted_traveler.profiles.models import (
     OffenseDisclosure,
     OtherName,
 )
+from trusted_traveler.rules.conditions import citizenship_code
 from trusted_traveler.rules.service import book_in_force
 
 # The guided intake, in order. The guardian step applies only to applicants under 18.
@@ -127,6 +129,21 @@ def address_gaps(profile: ApplicantProfile, today: dt.date):
     """The months of the last five years, or since birth for a younger person, that no address covers."""
     periods = ((a.from_month, a.to_month) for a in profile.addresses)
     return find_gaps(periods, today=today, born=profile.date_of_birth)
+
+
+# A U.S. ZIP code as people write it: five digits, maybe with the four of ZIP+4 ("78701", "78701-1234", "78701 1234").
+US_ZIP = re.compile(r"\s*([0-9]{5})(?:[- ]?[0-9]{4})?\s*")
+
+
+def home_zip(profile: ApplicantProfile) -> str | None:
+    """The 5-digit ZIP code of the traveler's current home address, when it is in the United States (a territory
+    counts: its codes are U.S. ZIP codes) and written as one; None otherwise."""
+    for address in profile.addresses:  # the latest first
+        if address.to_month is None and citizenship_code(address.country) == "US" and address.postal_code:
+            found = US_ZIP.fullmatch(address.postal_code)
+            if found:
+                return found.group(1)
+    return None
 
 
 def employment_gaps(profile: ApplicantProfile, today: dt.date):

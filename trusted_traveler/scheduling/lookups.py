@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 from flask_babel import LazyString
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, case, or_, select, update
 from sqlalchemy.orm import contains_eager
@@ -31,6 +32,33 @@ def describe_moment(at: dt.datetime, center: EnrollmentCenter) -> str:
     """A moment in the center's local time, in the reader's language: "Tuesday, December 1, 2026 at 9:30 AM EST"."""
     local = local_time(at, center)
     return f"{format_day(local, '%A, %B %-d, %Y at %-I:%M %p')} {local.tzname()}"
+
+
+def center_phone(center: EnrollmentCenter) -> str | None:
+    """The center's telephone number as a person dials it ("(703) 661-2200 ext. 12", "+1 418 555 0100"), or None."""
+    if not center.phone_number:
+        return None
+    number = center.phone_number.strip()
+    if center.phone_area_code:
+        number = f"({center.phone_area_code.strip()}) {number}"
+    if center.phone_country_code and center.phone_country_code.strip().lstrip("+") != "1":
+        number = f"+{center.phone_country_code.strip().lstrip('+')} {number}"
+    if center.phone_extension:
+        number = f"{number} ext. {center.phone_extension.strip()}"
+    return number
+
+
+def center_contact(center: EnrollmentCenter) -> str:
+    """How a traveler reaches the center to change what they can no longer change online: its telephone number, or,
+    where it has none (most centers' data gives none), its address."""
+    return center_phone(center) or f"{center.address}, {center.city}, {center.state} {center.postal_code}".strip()
+
+
+def how_to_change(center: EnrollmentCenter) -> str:
+    """The sentence that says whom to contact to change an appointment at the center, and how."""
+    return _(
+        "To change it, contact %(center)s at %(contact)s.", center=center.short_name, contact=center_contact(center)
+    )
 
 
 def offers_program(center: EnrollmentCenter, program) -> bool:

@@ -33,6 +33,7 @@ from trusted_traveler.scheduling.lookups import (
     bookable_after,
     claim_seat,
     describe_time,
+    how_to_change,
     moves_used_up,
     online_changes_closed,
     set_counts,
@@ -126,22 +127,18 @@ def change_refusal(appointment: Appointment, *, by, now: dt.datetime) -> str | N
     if _staff_for(appointment, by) or not online_changes_closed(appointment, now):
         return None
     center = appointment.slot.center
-    return _(
-        "Online changes close %(hours)s hours before the appointment. Contact %(center)s to change it.",
-        hours=center.cancel_cutoff_hours,
-        center=center.short_name,
-    )
+    closed = _("Online changes close %(hours)s hours before the appointment.", hours=center.cancel_cutoff_hours)
+    return f"{closed} {how_to_change(center)}"
 
 
 def move_refusal(appointment: Appointment, *, by, now: dt.datetime) -> str | None:
     """Why `by` cannot move the appointment now (inside the cut-off, or moved the most allowed online), or None."""
     refusal = change_refusal(appointment, by=by, now=now)
     if refusal is None and moves_used_up(appointment) and not _staff_for(appointment, by):
-        refusal = _(
-            "This appointment has been moved %(n)s times, the most allowed online. Contact %(center)s to change it.",
-            n=appointment.reschedule_count,
-            center=appointment.slot.center.short_name,
+        used_up = _(
+            "This appointment has been moved %(n)s times, the most allowed online.", n=appointment.reschedule_count
         )
+        refusal = f"{used_up} {how_to_change(appointment.slot.center)}"
     return refusal
 
 

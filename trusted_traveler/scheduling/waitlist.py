@@ -16,10 +16,10 @@ from sqlalchemy.orm import joinedload
 from sqlalchemy.orm.attributes import set_committed_value
 
 from trusted_traveler.casework.models import Application
-from trusted_traveler.db import service_date
+from trusted_traveler.db import service_date, service_today
 from trusted_traveler.errors import BusinessRuleViolation, NotFound
 from trusted_traveler.extensions import db
-from trusted_traveler.i18n import later
+from trusted_traveler.i18n import format_day, later
 from trusted_traveler.notifications.service import notify_about
 from trusted_traveler.profiles.models import ApplicantProfile
 from trusted_traveler.programs.service import parameter_value
@@ -41,6 +41,9 @@ from trusted_traveler.scheduling.models import EnrollmentCenter, Slot, WaitlistE
 from trusted_traveler.scheduling.slots import local_time
 
 DEFAULT_HOLD = dt.timedelta(minutes=30)
+# How far ahead a traveler may wait for a time: as far as the times page shows openings (its DAYS_SHOWN), beyond the
+# eight weeks the worker opens slots for.
+DAYS_AHEAD = 60
 # An offer shorter than this is no offer: nobody reads the e-mail and accepts in time.
 SHORTEST_HOLD = dt.timedelta(minutes=15)
 
@@ -53,16 +56,64 @@ def hold_period(today: dt.date) -> dt.timedelta:
         return DEFAULT_HOLD
 
 
+def choice_problems(
+    centers: list[EnrollmentCenter], *, earliest: dt.date | None, latest: dt.date | None, today: dt.date
+) -> dict[str, str]:
+    """What is wrong with a traveler's waitlist choices, by the form field it is about ("center_ids", "earliest",
+    "latest"), so a page can say each beside its field: no center; a first day already over (before the service's
+    today) or further ahead than times open; a last day before the first or further ahead than times open. A date
+    left out (None) is the form's to ask for."""
+    problems = {}
+    if not centers:
+        problems["center_ids"] = _("Choose at least one center.")
+    last = today + dt.timedelta(days=DAYS_AHEAD)
+    if earliest is not None and earliest < today:
+        problems["earliest"] = _(
+            "The first day has passed. Choose %(today)s or a later day.", today=format_day(today, "%B %-d, %Y")
+        )
+    elif earliest is not None and earliest > last:
+        problems["earliest"] = _(
+            "Choose a first day no later than %(last)s. We open times up to %(days)s days ahead.",
+            last=format_day(last, "%B %-d, %Y"),
+            days=DAYS_AHEAD,
+        )
+    if latest is not None and earliest is not None and latest < earliest:
+        problems["latest"] = _(
+            "The last day is before the first day. Choose %(first)s or a later day.",
+            first=format_day(earliest, "%B %-d, %Y"),
+        )
+    elif latest is not None and latest < today:
+        problems["latest"] = _(
+            "The last day has passed. Choose %(today)s or a later day.", today=format_day(today, "%B %-d, %Y")
+        )
+    elif latest is not None and latest > last:
+        problems["latest"] = _(
+            "Choose a last day no later than %(last)s. We open times up to %(days)s days ahead.",
+            last=format_day(last, "%B %-d, %Y"),
+            days=DAYS_AHEAD,
+        )
+    return problems
+
+
 def join(
-    application: Application, centers: list[EnrollmentCenter], *, earliest: dt.date, latest: dt.date, by
+    application: Application,
+    centers: list[EnrollmentCenter],
+    *,
+    earliest: dt.date,
+    latest: dt.date,
+    by,
+    today: dt.date | None = None,
 ) -> WaitlistEntry:
+    """Put the application on the waitlist for `centers` from `earliest` to `latest` (days at each center). Refused
+    (BusinessRuleViolation, its `field` the form field it is about) when the application cannot book, is already
+    waiting, or the choices are wrong (choice_problems; `today` is the service's today unless given)."""
     code = application.program.code
     if application.status not in (BOOKABLE[code], SCHEDULED[code]):
         raise BusinessRuleViolation(_("You can join the waitlist once you can book an appointment."))
-    if not centers:
-        raise BusinessRuleViolation(_("Choose at least one center."))
-    if latest < earliest:
-        raise BusinessRuleViolation(_("The last day is before the first day."))
+    problems = choice_problems(centers, earliest=earliest, latest=latest, today=today or service_today())
+    if problems:  # the first, beside its field
+        field, message = next(iter(problems.items()))
+        raise BusinessRuleViolation(message, field=field)
     existing = db.session.scalar(
         select(WaitlistEntry).where(
             WaitlistEntry.application_id == application.id, WaitlistEntry.status.in_(("waiting", "offered"))
