@@ -7,6 +7,7 @@ from seeds import load_all
 from tests.factories import create_account, sign_in
 from trusted_traveler.audit.models import AuditEvent
 from trusted_traveler.auth.models import Account
+from trusted_traveler.errors import BusinessRuleViolation
 from trusted_traveler.extensions import db
 from trusted_traveler.web.auth.views import safe_next
 from trusted_traveler.web.input_guard import refusal
@@ -130,6 +131,40 @@ def test_an_administrator_grants_and_revokes_a_role_and_both_are_audited(app, cl
         assert account.role_grants == []
         actions = db.session.scalars(select(AuditEvent.action).where(AuditEvent.object_id == str(account.id))).all()
         assert actions[-2:] == ["role.granted", "role.revoked"]
+
+
+def test_an_administrator_cannot_remove_their_own_role_nor_the_last_administrator(app, client):
+    with app.app_context():
+        create_account("boss@example.com", roles=("admin",))
+        db.session.commit()
+    sign_in(client, "boss@example.com")
+    response = client.post("/admin/roles/revoke", data={"email": "boss@example.com", "role": "admin"})
+    assert response.status_code == 400
+    assert "You cannot remove your own administrator role" in response.get_data(as_text=True)
+    assert client.get("/admin/roles").status_code == 200  # still an administrator
+    with app.app_context():
+        from trusted_traveler.auth import service as accounts
+
+        boss = db.session.scalar(select(Account).where(Account.email == "boss@example.com"))
+        with pytest.raises(BusinessRuleViolation, match="the only administrator"):
+            accounts.revoke_role(boss, "admin", by=None)  # the command line cannot leave none either
+        db.session.rollback()
+        create_account("deputy@example.com", roles=("admin",))
+        db.session.commit()
+    client.post("/admin/roles/revoke", data={"email": "deputy@example.com", "role": "admin"})
+    with app.app_context():
+        deputy = db.session.scalar(select(Account).where(Account.email == "deputy@example.com"))
+        assert deputy.role_grants == []  # another administrator's role can go
+
+
+def test_granting_a_role_someone_already_holds_says_nothing_changed(app, client):
+    with app.app_context():
+        create_account("boss@example.com", roles=("admin",))
+        create_account("olga@example.com", roles=("officer",))
+        db.session.commit()
+    sign_in(client, "boss@example.com")
+    response = client.post("/admin/roles", data={"email": "olga@example.com", "role": "officer"}, follow_redirects=True)
+    assert "olga@example.com is already enrollment officer: nothing changed." in response.get_data(as_text=True)
 
 
 def test_granting_a_role_to_someone_who_never_signed_in_says_so(app, client):

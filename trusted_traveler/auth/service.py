@@ -91,6 +91,19 @@ def revoke_role(account: Account, role: Role | str, *, by: Account | None) -> No
     grants = [g for g in account.role_grants if g.role == role]
     if not grants:
         raise NotFound(f"{account.email} does not hold the {role} role.")
+    if role == Role.ADMIN:
+        # the service is never left without someone who can grant roles, nor an administrator locked out by a click
+        if by is not None and by.id == account.id:
+            raise BusinessRuleViolation(
+                "You cannot remove your own administrator role. Another administrator can remove it."
+            )
+        others = db.session.scalar(
+            select(RoleGrant.id).where(RoleGrant.role == Role.ADMIN.value, RoleGrant.account_id != account.id).limit(1)
+        )
+        if others is None:
+            raise BusinessRuleViolation(
+                f"{account.email} is the only administrator. Make someone else an administrator first."
+            )
     for grant in grants:
         account.role_grants.remove(grant)
     db.session.flush()

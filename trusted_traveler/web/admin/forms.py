@@ -20,6 +20,7 @@ from wtforms import (
     TextAreaField,
 )
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, ValidationError
+from wtforms.widgets import CheckboxInput, ListWidget
 
 from trusted_traveler.web.forms import FieldList, SelectField, choices
 
@@ -67,7 +68,9 @@ class CenterForm(FlaskForm):
     longitude = CoordinateField("Longitude", bound=180, example="-77.0932")
     notes = TextAreaField("Notes for travelers (what to bring, walk-ins)", validators=[Optional(), Length(max=4000)])
     directions = TextAreaField("Directions (optional)", validators=[Optional(), Length(max=2000)])
-    service_ids = SelectMultipleField("Services", coerce=int)
+    service_ids = SelectMultipleField(  # ticked boxes, one a service (a <select>'s options would not post)
+        "Services", coerce=int, widget=ListWidget(prefix_label=False), option_widget=CheckboxInput()
+    )
     operational = BooleanField("Operational (taking appointments)")
     temporary = BooleanField("Temporary")
     invite_only = BooleanField("By invitation only")

@@ -22,13 +22,18 @@ def roles():
     if form.validate_on_submit():
         try:
             account = accounts.find_account_by_email(form.email.data)
+            already = any(grant.role == form.role.data for grant in account.role_grants)
             accounts.grant_role(account, form.role.data, by=current_user)
         except DomainError as exc:
             form.email.errors = [*form.email.errors, exc.message]
             status = 400
         else:
             db.session.commit()
-            flash(f"{account.email} is now {ROLE_LABELS[Role(form.role.data)].lower()}.", "success")
+            label = ROLE_LABELS[Role(form.role.data)].lower()
+            if already:
+                flash(f"{account.email} is already {label}: nothing changed.", "info")
+            else:
+                flash(f"{account.email} is now {label}.", "success")
             return redirect(url_for("admin.roles"))
     elif form.errors:
         status = 400
