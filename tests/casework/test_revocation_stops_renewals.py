@@ -399,3 +399,19 @@ def test_a_revocation_sends_the_application_to_an_officer_even_while_the_vetting
         assert again.status == Status.OFFICER_REVIEW and again.events[-1].reason_code == "membership_revoked"
         assert again.vetting_results == [] and again.vetting_retry_since is None
         db.session.commit()
+
+
+def test_a_revoked_member_is_told_not_to_use_the_number_and_not_how_to_use_it(app, client):
+    first_ref, _renewal_ref = _member_with_renewal(app, "precheck", submit=False)
+    sign_in(client, OFFICER)
+    assert _revoke(client, first_ref).status_code == 302
+    with app.app_context():
+        traveler = _application(first_ref).profile.account.email
+    sign_in(client, traveler)
+    html = client.get(f"/applications/{first_ref}").get_data(as_text=True)
+    membership = html.split('data-testid="membership"')[1].split("</section>")[0]
+    assert "Revoked on" in membership and "Do not use this number" in membership
+    assert "Enter it in the Known Traveler Number box" not in membership and "data-copy" not in membership
+    dashboard = client.get("/dashboard").get_data(as_text=True)
+    state = dashboard.split('data-testid="membership-state">')[1].split("</p>")[0]
+    assert "Revoked on" in state and "Valid until" not in state
