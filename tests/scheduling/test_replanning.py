@@ -480,3 +480,21 @@ def test_a_traveler_told_their_visit_may_not_go_ahead_is_told_once_when_it_does_
     ).all()[-2]
     assert event.details["conflicts_cleared"] == 1 and event.details["conflicts"] == 0
     assert scheduling.send_reminders(remind_at) == 1 and booked.reminder_sent_at == remind_at
+
+
+def test_a_traveler_already_checked_in_is_not_told_to_choose_another_time_when_the_hours_change():
+    """Checked in for a time later that day (early, at the center) when an administrator narrows the hours: their
+    visit goes ahead; only the travelers still to come are told, and only theirs are listed as conflicts."""
+    now = dt.datetime.now(dt.UTC)
+    jfk = db.session.get(EnrollmentCenter, JFK)
+    _hours(jfk, now, seats=1)
+    day = _weekday_ahead(10)
+    first, second = _slots_on(jfk, day)[:2]
+    arrived, coming = _book(first, now), _book(second, now)
+    arrived.status, arrived.checked_in_at = "checked_in", now  # as check_in records it on the day
+
+    _close(jfk, day, now)
+
+    assert [a.id for a in capacity.conflicts(jfk, now)] == [coming.id]
+    assert _affected(arrived.application) == [] and len(_affected(coming.application)) == 1
+    assert arrived.status == "checked_in" and first.booked == 1  # the seat still counts

@@ -22,7 +22,7 @@ from trusted_traveler.i18n import later
 from trusted_traveler.notifications.service import notify_about
 from trusted_traveler.profiles.models import ApplicantProfile
 from trusted_traveler.programs.models import Program
-from trusted_traveler.scheduling.lookups import ACTIVE, VISIT, describe_time, unavailable
+from trusted_traveler.scheduling.lookups import VISIT, describe_time, unavailable
 from trusted_traveler.scheduling.models import Appointment, EnrollmentCenter, Slot, WaitlistEntry
 from trusted_traveler.scheduling.slots import generate_slots, local_time, planned_slots
 from trusted_traveler.scheduling.waitlist import withdraw_offers
@@ -58,8 +58,10 @@ def _plan(center: EnrollmentCenter, now: dt.datetime, last: dt.date) -> dict[dt.
 
 
 def conflicts(center: EnrollmentCenter, now: dt.datetime) -> list[Appointment]:
-    """Future active appointments the center can no longer keep: every one when it is not operational, those for a
-    program it no longer offers, and those at slots that its hours no longer give enough seats for."""
+    """Future booked appointments the center can no longer keep: every one when it is not operational, those for a
+    program it no longer offers, and those at slots that its hours no longer give enough seats for. A traveler who
+    has checked in is at the center already: their visit goes ahead, and nobody tells them to choose another time
+    (their seat still counts against the slot's)."""
     upcoming = and_(Slot.center_id == center.id, Slot.starts_at > now)
     if center.operational:
         plan = _plan(center, now, _last_day(center, now))
@@ -75,7 +77,7 @@ def conflicts(center: EnrollmentCenter, now: dt.datetime) -> list[Appointment]:
             .join(Slot, Slot.id == Appointment.slot_id)
             .join(Application, Application.id == Appointment.application_id)
             .join(Program, Program.id == Application.program_id)
-            .where(upcoming, Appointment.status.in_(ACTIVE), cannot_keep)
+            .where(upcoming, Appointment.status == "booked", cannot_keep)
             .options(  # what the conflicts list shows and the notice needs, for every row in this one statement
                 contains_eager(Appointment.slot),
                 contains_eager(Appointment.application).contains_eager(Application.program),
