@@ -136,6 +136,21 @@ def test_a_supervisor_sees_who_viewed_an_application_with_when_and_from_where(ap
     assert not set(event_ids_on(html)) & set(other), "only events about this application are listed"
 
 
+def test_the_audit_log_names_the_people_an_event_names_by_account_id(app, client, supervisor):
+    """A role granted to an account, and a case moved from one officer to another, read as e-mails, not numbers."""
+    with app.app_context():
+        olive, owen = create_officer("olive@example.com"), create_officer("owen@example.com")
+        add_event("role.granted", "account", str(olive.id), role="officer")
+        add_event("case.assigned", "application", "TT-7", to_officer=owen.id, from_officer=olive.id)
+        db.session.commit()
+        ids = olive.id, owen.id
+    sign_in(client, supervisor)
+    _, html = page_html(client, "?action=role.granted")
+    assert f"account <strong>{ids[0]}</strong> (olive@example.com)" in html
+    _, html = page_html(client, "?object_id=TT-7")
+    assert f"to_officer: owen@example.com ({ids[1]})" in html and f"from_officer: olive@example.com ({ids[0]})" in html
+
+
 def test_each_filter_narrows_the_search(app_ctx):
     """Actor e-mail, exact action, action prefix, object type and object id each select exactly their events."""
     olive, sam = create_officer("olive@example.com"), create_account("sam@example.com", roles=("supervisor",))

@@ -146,3 +146,23 @@ def iter_events(filters: AuditFilters, *, batch: int = EXPORT_BATCH) -> Iterator
         if page.older is None:
             return
         after = page.older
+
+
+# Keys of an event's details whose values are account ids (casework.assignment).
+ACCOUNT_DETAILS = ("to_officer", "from_officer")
+
+
+def accounts_named(rows: list[Row]) -> dict[str, str]:
+    """The e-mail of each account a page of events names by id (an `account` object, an officer a case went to or
+    from), by the id as text: the page shows people, not numbers. One query, for the page's ids only."""
+    ids = {row.object_id for row in rows if row.object_type == "account"}
+    for row in rows:
+        if isinstance(row.details, dict):
+            ids.update(str(row.details[key]) for key in ACCOUNT_DETAILS if row.details.get(key) is not None)
+    wanted = [int(i) for i in ids if i.isdigit() and 0 < int(i) <= ID_MAX]
+    if not wanted:
+        return {}
+    return {
+        str(i): email
+        for i, email in db.session.execute(select(Account.id, Account.email).where(Account.id.in_(wanted)))
+    }

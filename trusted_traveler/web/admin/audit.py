@@ -13,7 +13,14 @@ from wtforms.validators import Length, Optional, ValidationError
 
 from trusted_traveler.audit.export import csv_lines
 from trusted_traveler.audit.record import record_audit_export, record_audit_search
-from trusted_traveler.audit.search import AuditFilters, Cursor, iter_events, search_events
+from trusted_traveler.audit.search import (
+    ACCOUNT_DETAILS,
+    AuditFilters,
+    Cursor,
+    accounts_named,
+    iter_events,
+    search_events,
+)
 from trusted_traveler.auth.policy import require
 from trusted_traveler.auth.roles import Permission
 from trusted_traveler.db import utcnow
@@ -122,8 +129,17 @@ def audit():
     page = search_events(filters, after=after, before=None if after else before)
     where = f"after {after.encode()}" if after else f"before {before.encode()}" if before else None
     record_audit_search(filters.as_details(), by=current_user, page=where)
+    named = accounts_named(page.rows)
     db.session.commit()  # the rows are plain values, so nothing on the page is reloaded after this
-    return render_template("admin/audit.html", form=form, page=page, page_link=_page_link(form), stale_link=stale_link)
+    return render_template(
+        "admin/audit.html",
+        form=form,
+        page=page,
+        page_link=_page_link(form),
+        stale_link=stale_link,
+        named=named,
+        account_details=ACCOUNT_DETAILS,
+    )
 
 
 @bp.get("/audit/export.csv")
