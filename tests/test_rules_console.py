@@ -67,7 +67,7 @@ def test_plain_words_for_each_shape():
                 ]
             },
         }
-    ) == ("the applicant has any offense where its status is pending and the offense is one of murder, arson")
+    ) == ("the applicant has any offense where its status is pending and the offense is one of “Murder”, “Arson”")
     assert describe({"field": "under_investigation", "op": "is_false"}) == (
         "it is not true that the applicant is under investigation"
     )

@@ -68,6 +68,8 @@ from typing import Any
 import pycountry
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
+from trusted_traveler.errors import N_
+
 # --- vocabulary -------------------------------------------------------------------------------------------------
 
 PERMANENT_OFFENSES: tuple[str, ...] = (
@@ -105,6 +107,37 @@ INTERIM_OFFENSES: tuple[str, ...] = (
 OTHER_OFFENSES: tuple[str, ...] = ("dui", "other_felony", "other_misdemeanor")
 
 OFFENSE_CATEGORIES: tuple[str, ...] = PERMANENT_OFFENSES + INTERIM_OFFENSES + OTHER_OFFENSES
+# Each category's name as people read it (the profile's offense list, the rules console's sentences); marked for
+# translation, and translated where a traveler reads it (web/intake/forms.CATEGORY_LABELS).
+OFFENSE_NAMES: dict[str, str] = {
+    "espionage": N_("Espionage"),
+    "sedition": N_("Sedition"),
+    "treason": N_("Treason"),
+    "terrorism": N_("Terrorism"),
+    "transportation_security_incident": N_("A transportation security incident"),
+    "hazmat_transport": N_("Improper transport of hazardous materials"),
+    "explosives": N_("Unlawful use of explosives"),
+    "murder": N_("Murder"),
+    "bomb_threat": N_("A bomb threat"),
+    "rico_permanent": N_("Racketeering (RICO) tied to these crimes"),
+    "firearms": N_("Unlawful firearms or weapons"),
+    "extortion": N_("Extortion"),
+    "fraud": N_("Fraud or dishonesty"),
+    "bribery": N_("Bribery"),
+    "smuggling": N_("Smuggling"),
+    "immigration_violation": N_("Immigration violation"),
+    "drug_distribution": N_("Selling or importing drugs"),
+    "arson": N_("Arson"),
+    "kidnapping": N_("Kidnapping or hostage taking"),
+    "rape_sexual_abuse": N_("Rape or sexual abuse"),
+    "assault_intent_to_kill": N_("Assault with intent to kill"),
+    "robbery": N_("Robbery"),
+    "seaport_fraudulent_entry": N_("Entering a seaport by fraud"),
+    "rico_other": N_("Other racketeering"),
+    "dui": N_("Driving under the influence (DUI)"),
+    "other_felony": N_("Another felony"),
+    "other_misdemeanor": N_("Another misdemeanor"),
+}
 OFFENSE_STATUSES: tuple[str, ...] = ("convicted", "pending")
 
 US_TERRITORIES: tuple[str, ...] = ("AS", "GU", "MP", "PR", "UM", "VI")

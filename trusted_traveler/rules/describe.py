@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from trusted_traveler.rules.conditions import OFFENSE_NAMES
+
 FLAG_PHRASES = {
     "lawful_permanent_resident": "holds a U.S. Permanent Resident Card",
     "customs_immigration_violation": "has broken customs, immigration or agriculture law",
@@ -40,6 +42,9 @@ def _comparison(cond: dict, *, row: bool) -> str:
         if op == "within_years":
             return f"{subject} was within the last {_value(value)} years"
         verb = {"eq": "is", "ne": "is not", "in": "is one of", "not_in": "is none of"}.get(op, op)
+        if field == "category":  # by name ("Other racketeering"), not by code
+            names = [OFFENSE_NAMES.get(v, str(v)) for v in (value if isinstance(value, list) else [value])]
+            return f"{subject} {verb} " + ", ".join(f"“{name}”" for name in names)
         return f"{subject} {verb} {_value(value)}"
     if field == "age":
         return "the applicant " + AGE_OPS[op].format(_value(value)) + " years old"

@@ -35,7 +35,7 @@ from trusted_traveler.profiles.models import (
     OffenseDisclosure,
     OtherName,
 )
-from trusted_traveler.rules.conditions import OFFENSE_CATEGORIES
+from trusted_traveler.rules.conditions import OFFENSE_CATEGORIES, OFFENSE_NAMES
 from trusted_traveler.web.forms import (
     NAME_PATTERN,
     US_CITIZENSHIP_HINT,
@@ -603,35 +603,7 @@ class TravelForm(IntakeForm):
             raise ValidationError(_l("You listed the same country twice. Remove one of them."))
 
 
-CATEGORY_LABELS = {
-    "espionage": _l("Espionage"),
-    "sedition": _l("Sedition"),
-    "treason": _l("Treason"),
-    "terrorism": _l("Terrorism"),
-    "transportation_security_incident": _l("A transportation security incident"),
-    "hazmat_transport": _l("Improper transport of hazardous materials"),
-    "explosives": _l("Unlawful use of explosives"),
-    "murder": _l("Murder"),
-    "bomb_threat": _l("A bomb threat"),
-    "rico_permanent": _l("Racketeering (RICO) tied to these crimes"),
-    "firearms": _l("Unlawful firearms or weapons"),
-    "extortion": _l("Extortion"),
-    "fraud": _l("Fraud or dishonesty"),
-    "bribery": _l("Bribery"),
-    "smuggling": _l("Smuggling"),
-    "immigration_violation": _l("Immigration violation"),
-    "drug_distribution": _l("Selling or importing drugs"),
-    "arson": _l("Arson"),
-    "kidnapping": _l("Kidnapping or hostage taking"),
-    "rape_sexual_abuse": _l("Rape or sexual abuse"),
-    "assault_intent_to_kill": _l("Assault with intent to kill"),
-    "robbery": _l("Robbery"),
-    "seaport_fraudulent_entry": _l("Entering a seaport by fraud"),
-    "rico_other": _l("Other racketeering"),
-    "dui": _l("Driving under the influence (DUI)"),
-    "other_felony": _l("Another felony"),
-    "other_misdemeanor": _l("Another misdemeanor"),
-}
+CATEGORY_LABELS = {code: _l(name) for code, name in OFFENSE_NAMES.items()}  # the names, in the reader's language
 
 
 class OffenseEntry(RowForm):
