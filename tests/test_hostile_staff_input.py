@@ -22,7 +22,7 @@ from hypothesis import strategies as st
 from sqlalchemy import select
 
 from tests.factories import create_account, create_application, create_profile, form_version, sign_in
-from tests.test_hostile_input import EXAMPLES, check_response, hostile, kept, normalized
+from tests.test_hostile_input import EXAMPLES, HTML, check_response, hostile, kept, normalized
 from tests.test_which_program import CLEAN
 from trusted_traveler.audit.models import AuditEvent
 from trusted_traveler.auth.models import Account
@@ -81,6 +81,12 @@ def check(response, value: str, *, typed: bool = False) -> str:
     message it carries; and a refused text field (`typed`) is shown again with what was typed in it."""
     for cookie in response.headers.getlist("Set-Cookie"):
         assert len(cookie) <= 4093, "a cookie too large for a browser: its message would be lost"
+    if response.status_code == 409:  # a tampered version: the case as it is now, saying so, as for a stale page
+        STAFF_REQUESTS[409] += 1
+        page = response.get_data(as_text=True)
+        assert 'data-testid="problem">This case changed while you were looking at it.' in page
+        assert not any(fragment in page for fragment in HTML), "markup echoed unescaped"
+        return page
     page = check_response(response, value, tally=STAFF_REQUESTS)
     if typed and response.status_code == 400:
         assert kept(page, value), "refused, and what was typed is gone"

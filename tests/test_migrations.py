@@ -176,6 +176,7 @@ def _statements_with_files(pdf: bytes) -> None:
 
     def deny(application, officer, _traveler) -> None:
         decisions.preliminary_ineligible(application, by=officer, reason_codes=reasons)
+        application.status_entered_at -= dt.timedelta(days=61)  # its 60 days passed unanswered: it may be denied
         decisions.deny(application, by=officer, reason_codes=reasons)
 
     due_on = today + dt.timedelta(days=10)

@@ -167,7 +167,8 @@ def test_what_an_officer_typed_is_never_shown_to_someone_else_who_signs_in(app, 
     sign_in(client, "olga.officer@example.com")
     version = form_version(client.get(f"/officer/cases/{case}").get_data(as_text=True))
     clock(16)
-    data = {"version": version, "message": "Private note for the record.", "due_on": "2099-01-01"}
+    due = (service_today() + dt.timedelta(days=20)).isoformat()
+    data = {"version": version, "message": "Private note for the record.", "due_on": due}
     assert client.post(f"/officer/cases/{case}/request-info", data=data).status_code == 401
     sign_in(client, "other.officer@example.com")
     with client.session_transaction() as session:  # not even carried, signed but readable, in the other's cookie

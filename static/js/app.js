@@ -53,6 +53,30 @@
     var day = new Date(Number(parts[0]), Number(parts[1]) - 1, Number(parts[2]));
     example.textContent = new Intl.DateTimeFormat(undefined, { year: "numeric", month: "2-digit", day: "2-digit" }).format(day);
   });
+  // A form that changes something is sent once: a second press while the first is on its way does nothing (the
+  // server copes with a second one all the same). Pressed buttons are re-enabled when the page comes back from the
+  // browser's history.
+  document.querySelectorAll("form[method=post]").forEach(function (form) {
+    form.addEventListener("submit", function (event) {
+      if (form.getAttribute("data-sending") === "true") { event.preventDefault(); return; }
+      form.setAttribute("data-sending", "true");
+      window.setTimeout(function () {
+        form.querySelectorAll("button[type=submit], input[type=submit]").forEach(function (button) {
+          button.disabled = true;
+          button.setAttribute("aria-disabled", "true");
+        });
+      }, 0);
+    });
+  });
+  window.addEventListener("pageshow", function () {
+    document.querySelectorAll("form[data-sending]").forEach(function (form) {
+      form.removeAttribute("data-sending");
+      form.querySelectorAll("button[type=submit], input[type=submit]").forEach(function (button) {
+        button.disabled = false;
+        button.removeAttribute("aria-disabled");
+      });
+    });
+  });
   // After a failed submit, move focus to the error summary so screen readers announce it.
   var summary = document.querySelector("[data-error-summary]");
   if (summary) { summary.focus(); }

@@ -49,7 +49,10 @@ def test_book_an_interview_check_in_interview_and_approve(app, page: Page):
     schedule = page.get_by_test_id("schedule")
     expect(schedule).to_contain_text("Ines Okafor")
     schedule.get_by_role("button", name=re.compile("Check in")).click()
-    page.get_by_test_id("schedule").get_by_role("button", name=re.compile("Interview done")).click()
+    schedule = page.get_by_test_id("schedule")  # the same two confirmations as the case page asks for
+    schedule.get_by_text("Identity and travel documents verified").click()
+    schedule.get_by_text("Fingerprints and photo taken").click()
+    schedule.get_by_role("button", name=re.compile("Interview done")).click()
     expect(page.get_by_test_id("schedule")).to_contain_text("completed")
     page.get_by_role("link", name="Ines Okafor").click()
     expect(page.get_by_test_id("case-status")).to_have_text("Interview completed")

@@ -57,7 +57,11 @@ def test_the_day_view_answers_an_action_on_another_officers_case_with_the_reason
         db.session.commit()
     sign_in(client, "olga.officer@example.com")
     assert client.post(f"/officer/appointments/{appointment_id}/check-in").status_code == 302
-    response = client.post(f"/officer/appointments/{appointment_id}/complete", follow_redirects=True)
+    response = client.post(
+        f"/officer/appointments/{appointment_id}/complete",
+        data={"documents_verified": "y", "biometrics_captured": "y"},
+        follow_redirects=True,
+    )
     html = response.get_data(as_text=True)
     assert response.status_code == 200 and 'data-testid="schedule"' in html
     assert "This case is assigned to omar.officer@example.com" in html
@@ -141,7 +145,13 @@ def test_a_visit_finished_early_on_its_day_frees_its_later_seat_for_the_waitlist
             waiting, [center], earliest=today, latest=today + dt.timedelta(days=30), by=waiting.profile.account
         )
         scheduling.check_in(appointment, by=officer, now=nine)
-        scheduling.complete_visit(appointment, by=officer, now=nine + dt.timedelta(minutes=20))
+        scheduling.complete_visit(
+            appointment,
+            by=officer,
+            now=nine + dt.timedelta(minutes=20),
+            documents_verified=True,
+            biometrics_captured=True,
+        )
         assert appointment.status == "completed" and early.status == Status.INTERVIEW_COMPLETED
         assert scheduling.active_appointment(early) is None
         assert (slot.booked, slot.held) == (0, 1) and entry.status == "offered"

@@ -11,6 +11,7 @@ from tests.factories import create_account, create_application, create_profile, 
 from trusted_traveler.audit.models import AuditEvent
 from trusted_traveler.casework.models import Application, StatusEvent
 from trusted_traveler.casework.states import Status
+from trusted_traveler.db import service_today
 from trusted_traveler.extensions import db
 
 OWN = "This is your own application. Staff may not act on their own applications: another officer decides it."
@@ -72,7 +73,7 @@ def test_the_case_page_says_it_is_the_officers_own_application_and_offers_nothin
     [
         ("decide/conditionally_approve", {"note": "Looks fine to me."}, 403, OWN),
         ("decide/deny", {"reason_codes": ["not_low_risk"]}, 403, OWN),
-        ("request-info", {"message": "Send the court record.", "due_on": "2999-01-01"}, 403, OWN),
+        ("request-info", {"message": "Send the court record.", "due_on": "{in_20_days}"}, 403, OWN),
         ("claim", {}, 400, "was not assigned: it is your own application."),
     ],
 )
@@ -82,6 +83,8 @@ def test_an_officer_cannot_decide_or_take_their_own_application(client, own_case
     with app.app_context():
         version, before = _version(own_case), _staff_events(own_case)
     sign_in(client, "olga.officer@example.com")
+    in_20_days = (service_today() + dt.timedelta(days=20)).isoformat()  # within the 90 days a request may give
+    data = {k: v.replace("{in_20_days}", in_20_days) if isinstance(v, str) else v for k, v in data.items()}
     response = client.post(f"/officer/cases/{own_case}/{url}", data={"version": version, **data})
     html = response.get_data(as_text=True)
     assert response.status_code == status and 'data-testid="problem"' in html and why in html

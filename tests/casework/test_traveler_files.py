@@ -194,6 +194,7 @@ def _three_statements(client, app) -> str:
             if reopen:
                 decisions.reopen_for_review(application, by=_officer())
             decisions.preliminary_ineligible(application, by=_officer(), reason_codes=["security_threat"])
+            application.status_entered_at -= dt.timedelta(days=61)  # its 60 days passed unanswered: it may be denied
             decisions.deny(application, by=_officer(), reason_codes=["security_threat"])
             db.session.commit()
 

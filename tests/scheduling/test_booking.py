@@ -266,9 +266,13 @@ def test_at_the_center_check_in_then_complete_a_precheck_visit_runs_vetting(ctx,
     visit_time = slot.starts_at + dt.timedelta(minutes=1)
     assert appointment in scheduling.day_schedule(slot.center, local_time(slot.starts_at, slot.center).date())
     with pytest.raises(BusinessRuleViolation, match="Check the traveler in"):
-        scheduling.complete_visit(appointment, by=officer, now=visit_time)
+        scheduling.complete_visit(
+            appointment, by=officer, now=visit_time, documents_verified=True, biometrics_captured=True
+        )
     scheduling.check_in(appointment, by=officer, now=visit_time)
-    scheduling.complete_visit(appointment, by=officer, now=visit_time)
+    scheduling.complete_visit(
+        appointment, by=officer, now=visit_time, documents_verified=True, biometrics_captured=True
+    )
     assert appointment.status == "completed" and application.status == Status.APPROVED  # clean vetting
 
 

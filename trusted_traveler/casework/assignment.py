@@ -13,7 +13,7 @@ from trusted_traveler.audit.record import record_event
 from trusted_traveler.auth.models import Account
 from trusted_traveler.auth.roles import Permission
 from trusted_traveler.casework.models import Application
-from trusted_traveler.casework.states import CLOSED, UNDER_WAY, Status
+from trusted_traveler.casework.states import CLOSED, NEEDS_OFFICER, UNDER_WAY, Status, staff_label
 from trusted_traveler.errors import BusinessRuleViolation, PermissionDenied
 from trusted_traveler.extensions import db
 
@@ -65,10 +65,33 @@ def _assign(application: Application, officer: Account, *, by: Account) -> None:
     )
 
 
+def release_refusal(application: Application) -> str | None:
+    """Why the case cannot be released to the unassigned queue, or None. That queue lists the cases nobody holds
+    that need an officer's decision (states.NEEDS_OFFICER, casework.queues._QUEUE_WHERE): released in any other
+    status, a case would be in no queue at all while the page said it was back in one."""
+    if application.assigned_officer_id is None:
+        return "Nobody is assigned to this case: it is not held by anyone to release."
+    if application.status_enum not in NEEDS_OFFICER:
+        status = staff_label(application.program.code, application.status_enum)
+        holder = application.assigned_officer.label if application.assigned_officer else "its officer"
+        return (
+            f"This case was not released. It is {status}: nothing waits on an officer's decision, so the "
+            f"unassigned queue would not list it. It stays with {holder}; a supervisor can reassign it."
+        )
+    return None
+
+
 def release(application: Application, *, by: Account) -> None:
-    """Hand a case back to the unassigned queue (its officer, or a supervisor)."""
+    """Hand a case that needs an officer's decision back to the unassigned queue (its officer, or a supervisor).
+
+    Raises:
+        PermissionDenied: `by` neither holds the case nor supervises.
+        BusinessRuleViolation: the case would not be in the unassigned queue (release_refusal says why).
+    """
     if application.assigned_officer_id != by.id and not by.can(Permission.SUPERVISE):
         raise PermissionDenied("Only the assigned officer or a supervisor can release this case.")
+    if (why := release_refusal(application)) is not None:
+        raise BusinessRuleViolation(why)
     record_event(
         "case.released", "application", application.reference, by=by, from_officer=application.assigned_officer_id
     )

@@ -24,8 +24,15 @@ from trusted_traveler.casework.models import (
 )
 from trusted_traveler.casework.reasons import BY_CODE
 from trusted_traveler.casework.states import AUTOMATIC, OPEN, RECONSIDERABLE, Status, allowed_moves
-from trusted_traveler.casework.transitions import _interview_recorded, revoked_standing, transition
-from trusted_traveler.db import service_date, service_today, service_zone, utcnow
+from trusted_traveler.casework.transitions import (
+    RESPONSE_DAYS,
+    _interview_recorded,
+    response_deadline,
+    revoked_standing,
+    transition,
+    waiting_on_applicant,
+)
+from trusted_traveler.db import service_today, service_zone, utcnow
 from trusted_traveler.errors import BusinessRuleViolation
 from trusted_traveler.extensions import db
 from trusted_traveler.i18n import format_day, later
@@ -45,7 +52,6 @@ from trusted_traveler.scheduling.waitlist import cancel_booked, free_booked_seat
 from trusted_traveler.vetting.sandbox import VettingUnavailable, get_provider
 
 S = Status
-RESPONSE_DAYS = 60  # a preliminary determination of ineligibility may be answered within 60 days (BRIEF.md 1.3)
 CLEARED_TO_ENROLL = "cleared_to_enroll"
 MEMBERSHIP_REVOKED = "membership_revoked"  # the reason a case goes to an officer because a revocation stands
 # the reason an application a revocation stands against is closed: its traveler asked to reconsider the revocation
@@ -301,17 +307,32 @@ def clear_to_enroll(application: Application, *, by, note: str | None = None) ->
     transition(application, S.SUBMITTED, by=by, reason_code=CLEARED_TO_ENROLL, note=note)
 
 
+# The longest an officer may give a traveler to answer a request for information: the case waits on the answer
+# until then (no decision before it is overdue), so a date years ahead would park it. Half again the 60 days a
+# preliminary determination gives (BRIEF.md 1.3), room for court records that take a while to obtain.
+INFO_DUE_MAX_DAYS = 90
+
+
 def due_date_problem(due_on: dt.date, today: dt.date) -> str | None:
-    """What is wrong with `due_on` as the date an answer is due (it must be after today), or None. The officer's
-    form asks it too, so the date is judged with the form's other fields."""
-    return "The due date must be after today." if due_on <= today else None
+    """What is wrong with `due_on` as the date an answer is due (after today, and at most INFO_DUE_MAX_DAYS ahead),
+    or None. The officer's form asks it too, so the date is judged with the form's other fields."""
+    if due_on <= today:
+        return "The due date must be after today."
+    latest = today + dt.timedelta(days=INFO_DUE_MAX_DAYS)
+    if due_on > latest:
+        return (
+            f"The due date can be at most {INFO_DUE_MAX_DAYS} days ahead, {latest:%B %-d, %Y} at the latest: "
+            "the case cannot be decided until the answer is in or overdue."
+        )
+    return None
 
 
 def request_info(application: Application, *, by, message: str, due_on: dt.date, today: dt.date) -> InfoRequest:
     """Ask the traveler for more information by a date; they answer in the portal.
 
     Raises:
-        BusinessRuleViolation: an empty question or a due date that is not in the future.
+        BusinessRuleViolation: an empty question, or a due date that is not in the future or is more than
+            INFO_DUE_MAX_DAYS ahead.
     """
     if not (message or "").strip():
         raise BusinessRuleViolation("Write what you need from the applicant.", field="message")
@@ -584,12 +605,6 @@ def _close_for_reconsideration(blocked: Application, revoked_on: Application, *,
     )
 
 
-def response_deadline(application: Application) -> dt.date:
-    """The last day a preliminary determination may be answered: RESPONSE_DAYS after it was sent, the date its
-    letter gives (close_unanswered_determinations makes it final the day after)."""
-    return service_date(application.status_entered_at) + dt.timedelta(days=RESPONSE_DAYS)  # the service's days
-
-
 def request_reconsideration(application: Application, *, by, statement: str, files=()) -> None:
     """The traveler asks for a denial or revocation (or a preliminary determination) to be looked at again, with
     documents; the case reopens for an officer.
@@ -756,7 +771,9 @@ _ASK = object()  # available_actions' `revoked` when the caller has not read it
 def available_actions(application: Application, officer, today: dt.date | None = None, revoked=_ASK) -> list[str]:
     """The actions this officer may take on this case in its present state (the case page offers only these). A
     case waiting on an answer can be decided without it only once the answer is overdue: Global Entry denies,
-    PreCheck sends a preliminary determination (MODEL.md). None on the officer's own application, and none toward
+    PreCheck sends a preliminary determination; a preliminary determination becomes a final denial only once its
+    60 days have passed unanswered (transitions.waiting_on_applicant, which the page shows, says why and until
+    when). None on the officer's own application, and none toward
     approval while a revocation stands against the case (the transition's guards; `revoked`: the standing
     revocation's membership or None, when the caller has read it already)."""
     if not officer.can(Permission.DECIDE_CASES) or application.is_applicant(officer):
@@ -765,10 +782,8 @@ def available_actions(application: Application, officer, today: dt.date | None =
         return []
     code, status = application.program.code, application.status_enum
     moves = allowed_moves(code, status)
-    if status is S.INFO_REQUESTED:
-        request = open_info_request(application)
-        if request is not None and not request.is_overdue(today or service_today()):
-            return []
+    if waiting_on_applicant(application, today or service_today()) is not None:  # the page says why (same rule)
+        return []
     actions = []
     if S.INFO_REQUESTED in moves:
         actions.append("request_info")

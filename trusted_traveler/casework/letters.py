@@ -117,16 +117,46 @@ def _content(letter: DecisionLetter) -> LetterContent:
     )
 
 
+# Characters the PDF's built-in font (Latin-1) lacks that have a plain equivalent: typographic quotes, dashes,
+# ellipsis, spaces of other widths, and letters Unicode does not decompose (ł is not l plus a mark).
+_PLAIN = str.maketrans(
+    {
+        **dict.fromkeys("\u2018\u2019\u201a\u201b\u2032\u02bc", "'"),
+        **dict.fromkeys("\u201c\u201d\u201e\u201f\u2033", '"'),
+        **dict.fromkeys("\u2010\u2011\u2012\u2013\u2014\u2015\u2212\u2043", "-"),
+        **dict.fromkeys("\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200a\u202f\u205f", " "),
+        **dict.fromkeys("\u200b\u200c\u200d\u2060\ufeff", ""),  # zero-width: nothing to show
+        "\u2026": "...",
+        "\u2022": "-",
+        "\u2039": "<",
+        "\u203a": ">",
+        "\u20ac": "EUR",
+        "\u2122": "(TM)",
+        "\u0142": "l",
+        "\u0141": "L",
+        "\u0111": "d",
+        "\u0110": "D",
+        "\u0127": "h",
+        "\u0126": "H",
+        "\u0131": "i",
+        "\u0153": "oe",
+        "\u0152": "OE",
+    }
+)
+
+
 def _latin1(text: str) -> str:
-    """The PDF's built-in font covers Latin-1: keep accents it has, fold others (ł → l), never fail on a name."""
+    """The PDF's built-in font covers Latin-1: keep what it has (accents, the no-break space), write typographic
+    punctuation plainly (’ → ', “ ” → ", – — → -, … → ...), fold other letters (ł → l, ﬁ → fi), and leave out what
+    has no plain form (an emoji): never a "?" in the middle of a word, never a failure on a name. The HTML letter
+    shows the text as written."""
     out = []
-    for ch in text:
+    for ch in text.translate(_PLAIN):
         try:
             ch.encode("latin-1")
             out.append(ch)
         except UnicodeEncodeError:
-            folded = unicodedata.normalize("NFKD", ch).encode("latin-1", "ignore").decode("latin-1")
-            out.append(folded or "?")
+            out.append(unicodedata.normalize("NFKD", ch).encode("latin-1", "ignore").decode("latin-1"))
     return "".join(out)
 
 

@@ -249,3 +249,12 @@ def allowed_moves(program_code: str, status: Status | str) -> frozenset[Status]:
 
 def public_label(program_code: str, status: Status | str) -> str:
     return PUBLIC_LABELS[program_code][Status(status)]
+
+
+def staff_label(program_code: str, status: Status | str) -> str:
+    """A status as staff pages name it: the program's public label, with the internal state in words where the
+    label alone does not say it ("Pending Review (officer review)")."""
+    status = Status(status)
+    shown = PUBLIC_LABELS[program_code].get(status) or status.value.replace("_", " ").capitalize()
+    internal = status.value.replace("_", " ")
+    return shown if shown.lower() == internal else f"{shown} ({internal})"

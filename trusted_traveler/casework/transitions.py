@@ -21,7 +21,7 @@ from trusted_traveler.casework.states import (
     allowed_moves,
     public_label,
 )
-from trusted_traveler.db import service_today, utcnow
+from trusted_traveler.db import service_date, service_today, utcnow
 from trusted_traveler.errors import BusinessRuleViolation, InvalidTransition, PermissionDenied
 from trusted_traveler.extensions import db
 from trusted_traveler.memberships.lifecycle import renewal_closed
@@ -51,6 +51,39 @@ def _unanswered_request_not_yet_due(application: Application, today: dt.date) ->
     on an answer is decided without it only once the answer is overdue)."""
     request = next((r for r in reversed(application.info_requests) if r.answered_at is None), None)
     return request if request is not None and not request.is_overdue(today) else None
+
+
+RESPONSE_DAYS = 60  # a preliminary determination of ineligibility may be answered within 60 days (BRIEF.md 1.3)
+
+
+def response_deadline(application: Application) -> dt.date:
+    """The last day a preliminary determination may be answered: RESPONSE_DAYS after it was sent, the date its
+    letter gives (decisions.close_unanswered_determinations makes it final the day after)."""
+    return service_date(application.status_entered_at) + dt.timedelta(days=RESPONSE_DAYS)  # the service's days
+
+
+def waiting_on_applicant(application: Application, today: dt.date) -> str | None:
+    """Why an officer may not decide the case now without the applicant's answer, naming until when, or None. The
+    one rule (MODEL.md) that the transition's guard enforces and the case page reads (decisions.available_actions):
+    a request for information is decided without its answer only once it is overdue, and a preliminary
+    determination becomes a final denial only once its response window has closed unanswered."""
+    status = application.status_enum
+    if status is S.INFO_REQUESTED:
+        waiting = _unanswered_request_not_yet_due(application, today)
+        if waiting is not None:
+            return (
+                f"The applicant has until {waiting.due_on:%B %-d, %Y} to answer. A case can be decided without "
+                "the answer only once it is overdue."
+            )
+    if status is S.PRELIMINARY_INELIGIBLE:
+        last_day = response_deadline(application)
+        if today <= last_day:
+            return (
+                f"The applicant has until {last_day:%B %-d, %Y} to respond to the preliminary determination, as "
+                f"its letter says. It can be made a final denial only once that time has passed unanswered, from "
+                f"{last_day + dt.timedelta(days=1):%B %-d, %Y} (the daily run does it then)."
+            )
+    return None
 
 
 def own_application_message() -> str:
@@ -104,13 +137,12 @@ def _check_guards(application: Application, frm: Status, to: Status, by) -> None
         raise BusinessRuleViolation(
             "An application can only be approved after the documents were verified and the fingerprints taken."
         )
-    if frm is S.INFO_REQUESTED and to is not S.OFFICER_REVIEW:
-        waiting = _unanswered_request_not_yet_due(application, service_today())
-        if waiting is not None:
-            raise BusinessRuleViolation(
-                f"The applicant has until {waiting.due_on:%B %-d, %Y} to answer. A case can be decided without "
-                "the answer only once it is overdue."
-            )
+    # a person's decision while the applicant may still answer (the system's daily run closes only what is past)
+    deciding_unanswered = (frm is S.INFO_REQUESTED and to is not S.OFFICER_REVIEW) or (
+        frm is S.PRELIMINARY_INELIGIBLE and to is S.DENIED and by is not None
+    )
+    if deciding_unanswered and (waiting := waiting_on_applicant(application, service_today())) is not None:
+        raise BusinessRuleViolation(waiting)
     if (frm, to) in TOWARD_APPROVAL and (revoked := revoked_standing(application)) is not None:
         raise BusinessRuleViolation(revoked_standing_message(revoked))
     if (frm, to) in OVER_REVOCATION and revoked_standing(application) is None:

@@ -405,14 +405,21 @@ def mark_no_show(appointment: Appointment, *, by, now: dt.datetime) -> None:
     )
 
 
-def complete_visit(appointment: Appointment, *, by, now: dt.datetime) -> None:
-    """Documents checked and fingerprints taken (PreCheck, vetting follows) or the interview held (Global Entry).
-    Recording it completes the checked-in appointment (casework.record_interview), and frees its seat for the
+def complete_visit(
+    appointment: Appointment, *, by, now: dt.datetime, documents_verified: bool, biometrics_captured: bool
+) -> None:
+    """Documents checked and fingerprints taken (PreCheck, vetting follows) or the interview held (Global Entry),
+    as the officer confirms both: the same two checks the case page asks for (casework.record_interview refuses
+    either missing, naming it). Recording it completes the checked-in appointment, and frees its seat for the
     waitlist when its time is still ahead: a traveler seen early on the day of the visit."""
     if appointment.status != "checked_in":
         raise BusinessRuleViolation("Check the traveler in before completing the visit.")
     casework.record_interview(
-        appointment.application, by=by, documents_verified=True, biometrics_captured=True, now=now
+        appointment.application,
+        by=by,
+        documents_verified=documents_verified,
+        biometrics_captured=biometrics_captured,
+        now=now,
     )
 
 

@@ -9,16 +9,18 @@ from collections.abc import Callable
 
 from flask import Response, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
+from sqlalchemy.orm.exc import StaleDataError
 
 from trusted_traveler.audit.record import record_event
 from trusted_traveler.auth import sessions
 from trusted_traveler.auth.models import Account
 from trusted_traveler.auth.policy import require
 from trusted_traveler.auth.roles import Permission
-from trusted_traveler.casework import assignment, changes, decisions
+from trusted_traveler.casework import assignment, changes, decisions, history
 from trusted_traveler.casework import service as casework
 from trusted_traveler.casework.queues import officers_for_assignment
-from trusted_traveler.casework.states import Status, public_label
+from trusted_traveler.casework.reasons import BY_CODE
+from trusted_traveler.casework.states import Status, public_label, staff_label
 from trusted_traveler.casework.transitions import (
     own_application_message,
     revoked_standing,
@@ -76,19 +78,38 @@ def _render(
     problem: str | None = None,
     reauth_url: str | None = None,
     sent_action: str | None = None,
+    unsent: list[tuple[str, str]] | None = None,
     **forms,
 ):
-    """The case page. `sent_action`: the decision whose note to show again (by default, the one just posted)."""
+    """The case page. `sent_action`: the decision whose note to show again (by default, the one just posted);
+    `unsent`: what the officer typed for an action no longer offered, (label, value), shown for them to copy (by
+    default, what is in a form given for an action the page does not offer now)."""
     profile = application.profile
     appointment = scheduling.active_appointment(application)
     today = service_today()
     memberships = memberships_for(application.profile_id)
     own = application.is_applicant(current_user)
     revoked = revoked_standing(application) if application.is_open else None
+    actions = decisions.available_actions(application, current_user, today, revoked=revoked)
+    sent_action = sent_action or (request.view_args or {}).get("action")
+    if unsent is None:  # a form sent for an action the page no longer offers: what was typed in it, to copy
+        unsent = [
+            typed
+            for name, form in forms.items()
+            if (ACTION_OF_FORM.get(name) or sent_action) not in (None, *actions)
+            for typed in _typed(form)
+            if name != "action_form" or sent_action in DECIDED_TO
+        ]
     context = {
         "application": application,
         "profile": profile,
-        "actions": decisions.available_actions(application, current_user, today, revoked=revoked),
+        "actions": actions,
+        # why nothing can be decided yet, and until when (the same rule the decisions check)
+        "waiting": decisions.waiting_on_applicant(application, today),
+        "release_refused": assignment.release_refusal(application),
+        "unsent": unsent or [],
+        "staff_label": staff_label,
+        "reason_label": history.reason_label,
         "own_application": own_application_message() if own else None,
         "revoked_standing": revoked_standing_message(revoked) if revoked is not None else None,
         "public_label": public_label,
@@ -107,7 +128,7 @@ def _render(
         "today": today,
         "problem": problem,
         "reauth_url": reauth_url,
-        "sent_action": sent_action or (request.view_args or {}).get("action"),
+        "sent_action": sent_action,
         **_forms(application, **forms),
     }
     return render_template("officer/case.html", **context), status
@@ -145,9 +166,61 @@ def _shown_again(reference: str, status: int, **render_args) -> tuple:
     return page
 
 
-def _act(reference: str, form_name: str, action: Callable) -> Response | tuple:
+# The case page's action each form sends (action_form's: the decision in the address).
+ACTION_OF_FORM = {
+    "info_form": "request_info",
+    "interview_form": "record_interview",
+    "deny_form": "deny",
+    "pdi_form": "preliminary_ineligible",
+    "revoke_form": "revoke",
+}
+
+
+def _typed(form) -> list[tuple[str, str]]:
+    """What the officer typed or chose in `form`, as (label, value), to show for copying when the action it was for
+    is no longer offered."""
+    typed = []
+    for field in form:
+        if field.name in ("csrf_token", "version") or not field.data:
+            continue
+        if field.name == "reason_codes":
+            value = "; ".join(BY_CODE[c].label if c in BY_CODE else c for c in field.data)
+        elif field.type == "BooleanField":
+            value = "ticked"
+        else:
+            value = str(field.data)
+        typed.append((str(field.label.text), value))
+    return typed
+
+
+def _changed_meanwhile(reference: str, form_name: str, form, aim: frozenset[str]) -> Response | tuple:
+    """The case changed after the officer's page was made (another officer acted, or this one pressed twice). The
+    same act already done by this officer: the case page, saying so. Anything else: the case page as it is now (409),
+    naming the change, with what they typed still in its form where that action is still offered (sent with the
+    current version: they have now seen the case), and otherwise shown for them to copy."""
+    db.session.rollback()
+    application = casework.get_case_for_officer(reference, current_user, viewing=False)
+    change = history.latest_change(application)
+    if change is not None and change.actor is not None and change.actor.id == current_user.id and change.key in aim:
+        flash(f"{change.already(current_user)} Nothing else was done.", "info")
+        return redirect(url_for("officer.case", reference=reference))
+    what = change.sentence(current_user) if change is not None else "Its details were updated."
+    form.version.data = str(application.version)
+    key = ACTION_OF_FORM.get(form_name) or (request.view_args or {}).get("action")
+    still_offered = key in decisions.available_actions(application, current_user, service_today())
+    problem = f"This case changed while you were looking at it. {what} Nothing you sent was done. " + (
+        "What you typed is still in the form below: check the case, then send it again."
+        if still_offered and _typed(form)
+        else "Check the case as it is now before you act."
+    )
+    return _shown_again(reference, 409, problem=problem, sent_action=key, **{form_name: form})
+
+
+def _act(reference: str, form_name: str, action: Callable, aim: frozenset[str] = frozenset()) -> Response | tuple:
     """A case action: check the form and the version the officer saw, act, commit once, and say what happened.
-    A form or rule problem shows the case again with the message and everything the officer typed."""
+    A form or rule problem shows the case again with the message and everything the officer typed; so does a case
+    that changed meanwhile (`_changed_meanwhile`; `aim`: what this action amounts to, history.Change.key, to tell a
+    second press of the same button from another officer's act)."""
     application = casework.get_case_for_officer(reference, current_user, viewing=False)
     form = FORMS[form_name]()
     if isinstance(form, DecisionForm):
@@ -158,16 +231,16 @@ def _act(reference: str, form_name: str, action: Callable) -> Response | tuple:
     if not valid and not form.version.errors:
         return _shown_again(reference, 400, **{form_name: form})
     if form.version.errors or str(application.version) != (form.version.data or ""):
-        raise Conflict(
-            "This case changed while you were looking at it. The page now shows its current state; "
-            "check it before you act."
-        )
+        return _changed_meanwhile(reference, form_name, form, aim)
     if not sessions.signed_in_recently():
         sessions.keep_pending_action(reference, form_name, request.form, action=request.view_args.get("action"))
         reauth_url = url_for("auth.sign_in", next=url_for("officer.case", reference=reference))
         return _shown_again(reference, 401, problem=REAUTHENTICATE, reauth_url=reauth_url, **{form_name: form})
     try:
         message = action(application, form)
+        db.session.commit()
+    except StaleDataError:  # another request changed the case between our reading it and writing it
+        return _changed_meanwhile(reference, form_name, form, aim)
     except (BusinessRuleViolation, InvalidTransition, PermissionDenied) as exc:  # refused: the case again, with why
         db.session.rollback()  # and what was typed
         status = 403 if isinstance(exc, PermissionDenied) else 400
@@ -175,7 +248,6 @@ def _act(reference: str, form_name: str, action: Callable) -> Response | tuple:
             form[exc.field].errors = [*form[exc.field].errors, exc.message]
             return _shown_again(reference, status, **{form_name: form})
         return _shown_again(reference, status, problem=exc.message, **{form_name: form})
-    db.session.commit()
     flash(message, "success")
     return redirect(url_for("officer.case", reference=reference))
 
@@ -191,7 +263,7 @@ def claim(reference: str):
         assignment.assign(application, current_user, by=current_user)
         return "The case is assigned to you."
 
-    return _act(reference, "action_form", act)
+    return _act(reference, "action_form", act, aim=frozenset({"claimed"}))
 
 
 @bp.post("/cases/<reference>/release")
@@ -201,7 +273,7 @@ def release(reference: str):
         assignment.release(application, by=current_user)
         return "The case is back in the unassigned queue."
 
-    return _act(reference, "action_form", act)
+    return _act(reference, "action_form", act, aim=frozenset({"released"}))
 
 
 @bp.post("/cases/<reference>/reassign")
@@ -213,7 +285,7 @@ def reassign(reference: str):
         assignment.assign(application, officer, by=current_user)
         return f"The case is assigned to {officer.label}."
 
-    return _act(reference, "reassign_form", act)
+    return _act(reference, "reassign_form", act, aim=frozenset({"assigned"}))
 
 
 @bp.post("/cases/<reference>/request-info")
@@ -225,7 +297,7 @@ def request_info(reference: str):
         )
         return f"Request sent. The answer is due by {form.due_on.data:%B %-d, %Y}."
 
-    return _act(reference, "info_form", act)
+    return _act(reference, "info_form", act, aim=frozenset({Status.INFO_REQUESTED.value}))
 
 
 @bp.post("/cases/<reference>/interview")
@@ -245,7 +317,12 @@ def record_interview(reference: str):
         decisions.record_interview(application, by=current_user, **checks)
         return f"Interview recorded. Status: {_label(application)}."
 
-    return _act(reference, "interview_form", act)
+    return _act(
+        reference,
+        "interview_form",
+        act,
+        aim=frozenset({Status.INTERVIEW_COMPLETED.value, Status.BIOMETRICS_CAPTURED.value}),
+    )
 
 
 def _approve(application, form) -> str:
@@ -278,12 +355,26 @@ REASONED = {
 }
 
 
+# What each decision moves the case to (history.Change.key): the same decision pressed twice is told apart from
+# another officer's.
+DECIDED_TO = {
+    "approve": Status.APPROVED,
+    "conditionally_approve": Status.CONDITIONALLY_APPROVED,
+    "clear_to_enroll": Status.SUBMITTED,
+    "reopen": Status.OFFICER_REVIEW,
+    "deny": Status.DENIED,
+    "preliminary_ineligible": Status.PRELIMINARY_INELIGIBLE,
+    "revoke": Status.REVOKED,
+}
+
+
 @bp.post("/cases/<reference>/decide/<action>")
 @require(Permission.DECIDE_CASES)
 def decide(reference: str, action: str):
     """Approve, or one of the NOTED and REASONED decisions (the case page offers only those allowed now)."""
+    aim = frozenset({DECIDED_TO[action].value}) if action in DECIDED_TO else frozenset()
     if action == "approve":
-        return _act(reference, "action_form", _approve)
+        return _act(reference, "action_form", _approve, aim)
     if action in NOTED:
         service, message = NOTED[action]
 
@@ -291,7 +382,7 @@ def decide(reference: str, action: str):
             service(application, by=current_user, note=form.note.data or None)
             return message
 
-        return _act(reference, "action_form", noted)
+        return _act(reference, "action_form", noted, aim)
     if action in REASONED:
         form_name, service, message = REASONED[action]
 
@@ -299,7 +390,7 @@ def decide(reference: str, action: str):
             service(application, by=current_user, reason_codes=form.reason_codes.data, note=form.note.data or None)
             return message
 
-        return _act(reference, form_name, reasoned)
+        return _act(reference, form_name, reasoned, aim)
     abort(404)
 
 

@@ -34,6 +34,13 @@ class InterviewForm(ActionForm):
     biometrics_captured = BooleanField("Fingerprints and photo taken")
 
 
+class VisitDoneForm(FlaskForm):
+    """A center's day: the visit or interview done, with the same two checks the case page's InterviewForm asks."""
+
+    documents_verified = BooleanField("Identity and travel documents verified")
+    biometrics_captured = BooleanField("Fingerprints and photo taken")
+
+
 class DecisionForm(ActionForm):
     """Denial, revocation or preliminary determination: one or more reasons and an explanation for the letter."""
 

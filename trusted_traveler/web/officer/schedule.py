@@ -20,6 +20,7 @@ from trusted_traveler.scheduling.models import Appointment, EnrollmentCenter
 from trusted_traveler.scheduling.slots import local_time
 from trusted_traveler.web.forms import LogoutForm
 from trusted_traveler.web.officer import bp
+from trusted_traveler.web.officer.forms import VisitDoneForm
 
 
 @bp.get("/centers")
@@ -49,6 +50,12 @@ def day(center_id: int):
             "error",
         )
         chosen = today
+    return _day_page(center, chosen)
+
+
+def _day_page(center: EnrollmentCenter, chosen: dt.date, status: int = 200, refused: dict | None = None):
+    """The center's day. `refused`: a visit recorded without its checks, {"id": appointment id, "message": why,
+    "form": what was ticked}, said beside that row's checkboxes."""
     appointments = [(a, local_time(a.slot.starts_at, center)) for a in scheduling.day_schedule(center, chosen)]
     # The page names each traveler: the view is recorded per application, as opening the case records
     # `profile.viewed`, so "who looked at TT-…" finds the day too.
@@ -68,12 +75,26 @@ def day(center_id: int):
         previous=chosen - dt.timedelta(days=1),
         next=chosen + dt.timedelta(days=1),
         form=LogoutForm(),
+        visit_form=VisitDoneForm(formdata=None),
+        refused=refused or {},
     )
     db.session.commit()  # the audit record of this view
-    return page
+    return page, status
 
 
-ACTIONS = {"check-in": scheduling.check_in, "no-show": scheduling.mark_no_show, "complete": scheduling.complete_visit}
+def _complete(appointment, *, by, now) -> None:
+    """The visit done, as the officer confirmed it in the row's checkboxes."""
+    form = VisitDoneForm()
+    scheduling.complete_visit(
+        appointment,
+        by=by,
+        now=now,
+        documents_verified=form.documents_verified.data,
+        biometrics_captured=form.biometrics_captured.data,
+    )
+
+
+ACTIONS = {"check-in": scheduling.check_in, "no-show": scheduling.mark_no_show, "complete": _complete}
 
 
 @bp.post("/appointments/<int:appointment_id>/<action>")
@@ -83,15 +104,19 @@ def appointment_action(appointment_id: int, action: str):
     if action not in ACTIONS or not LogoutForm().validate_on_submit():
         abort(400)
     center = appointment.slot.center
+    day = local_time(appointment.slot.starts_at, center).date()
     try:
         ACTIONS[action](appointment, by=current_user, now=utcnow())
     except DomainError as exc:
         # A rule refused it, or the page was stale (the case moved on: InvalidTransition; another officer took it:
         # PermissionDenied): the day again with the reason, not an error page.
         db.session.rollback()
+        if action == "complete" and exc.field in ("documents_verified", "biometrics_captured"):
+            # a check not ticked: said beside that row's checkboxes, with what was ticked kept
+            refused = {"id": appointment_id, "message": exc.message, "form": VisitDoneForm()}
+            return _day_page(center, day, 400, refused)
         flash(exc.message, "error")
     else:
         db.session.commit()
         flash(f"{appointment.application.reference}: {action.replace('-', ' ')} recorded.", "success")
-    day = local_time(appointment.slot.starts_at, center).date()
     return redirect(url_for("officer.day", center_id=center.id, date=day.isoformat()))
