@@ -21,9 +21,10 @@ import wtforms
 from markupsafe import escape
 from sqlalchemy import select
 
-from tests.factories import create_account, create_profile, sign_in
+from tests.factories import create_account, create_hit_case, create_profile, sign_in
 from tests.test_hostile_input import profile_steps
 from trusted_traveler.extensions import db
+from trusted_traveler.profiles import service as profiles
 from trusted_traveler.profiles.models import ApplicantProfile
 
 EMAIL = "messages@example.com"
@@ -333,3 +334,48 @@ def test_a_mailing_address_asks_for_each_missing_part_in_a_whole_sentence(app, c
     spanish = client.post("/profile/contact", data=contact(mailing_line1="", mailing_country="")).get_data(as_text=True)
     assert beside(spanish, "mailing_line1") == ["Escriba la primera línea de su dirección postal."]
     assert beside(spanish, "mailing_country") == ["Elija el país de su dirección postal."]
+
+
+# --- 5. A history keeps the order the person gave it ---------------------------------------------------------------
+
+
+def _rows(page: str, name: str = "line1") -> list[str]:
+    return re.findall(rf'id="addresses-\d+-{name}"[^>]*value="([^"]*)"', page) or re.findall(
+        rf'value="([^"]*)"[^>]*id="addresses-\d+-{name}"', page
+    )
+
+
+def test_saving_with_months_missing_keeps_each_address_where_the_person_put_it(app, client, traveler, today):
+    oldest_first = {
+        **address(today, 0, from_month=f"01/{today.year - 8}", to_month=f"01/{today.year - 2}", line1="1 Elm St"),
+        **address(today, 1, from_month=f"05/{today.year - 2}", line1="9 Oak Ave", city="Denver", postal_code="80202"),
+    }
+    response = client.post("/profile/addresses", data=oldest_first)
+    page = response.get_data(as_text=True)
+    assert response.status_code == 200 and "Some months are missing" in page
+    assert _rows(page) == ["1 Elm St", "9 Oak Ave"]  # Address 1 is still the one typed first
+    assert _rows(client.get("/profile/addresses").get_data(as_text=True)) == ["1 Elm St", "9 Oak Ave"]
+    assert [a.line1 for a in stored(app).addresses] == ["1 Elm St", "9 Oak Ave"]
+
+    newest_first = {
+        **address(today, 0, from_month=f"02/{today.year - 2}", line1="9 Oak Ave", city="Denver", postal_code="80202"),
+        **address(today, 1, from_month=f"01/{today.year - 8}", to_month=f"01/{today.year - 2}", line1="1 Elm St"),
+    }
+    assert client.post("/profile/addresses", data=newest_first).status_code == 302  # no months missing: on
+    assert _rows(client.get("/profile/addresses").get_data(as_text=True)) == ["9 Oak Ave", "1 Elm St"]
+
+
+def test_the_officer_reads_a_history_newest_first_whatever_its_order(app, client, today):
+    with app.app_context():
+        reference = create_hit_case()
+        profile = db.session.scalars(select(ApplicantProfile).where(ApplicantProfile.surname == "Hitman")).one()
+        old = {"line1": "1 Elm St", "line2": None, "city": "Reno", "region": None, "postal_code": None, "country": "US"}
+        rows = [  # oldest first, as the traveler gave them
+            {**old, "from_month": dt.date(today.year - 8, 1, 1), "to_month": dt.date(today.year - 2, 1, 1)},
+            {**old, "line1": "9 Oak Ave", "from_month": dt.date(today.year - 2, 2, 1), "to_month": None},
+        ]
+        profiles.save_step(profile, "addresses", by=profile.account, collections={"addresses": rows})
+        db.session.commit()
+    sign_in(client, "olga.officer@example.com")
+    page = client.get(f"/officer/cases/{reference}").get_data(as_text=True)
+    assert page.index("9 Oak Ave") < page.index("1 Elm St")
