@@ -58,7 +58,7 @@ def test_errors_are_specific_and_nothing_typed_is_lost(app, client):
         "This date is in the future.",
         "Choose the country where you were born.",
         "Choose the sex shown on your passport.",
-        "Enter feet between 1 and 8.",
+        "Enter feet as a whole number between 1 and 8.",
         "Choose your eye color.",
     ):
         assert message in html

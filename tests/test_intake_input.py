@@ -220,7 +220,7 @@ def test_an_answer_longer_than_its_column_is_refused_beside_the_field_and_kept(a
     value = "Lee" + "x" * (limit - 2)  # one character too many
     response = client.post(f"/profile/{step}", data={**data, field: value})
     assert response.status_code == 400
-    assert f"Field cannot be longer than {limit} characters." in _errors(response)
+    assert f"Shorten this to {limit:,} characters or fewer: it has {limit + 1:,}." in _errors(response)
     assert value in response.get_data(as_text=True)  # nothing typed is lost
     after = _profile(app)
     assert (after.background_details, after.surname, after.mailing_line1) == (

@@ -105,10 +105,10 @@ def test_the_failure_message_follows_the_gateways_status_not_its_text(app):
         assert failure_message("declined") == "Your card was declined. Try another card or contact your bank."
 
 
-# --- 3. the built-in messages of row sub-forms -----------------------------------------------------------------
+# --- 3. the messages of row sub-forms ------------------------------------------------------------------------------
 
 
-def test_row_sub_forms_give_their_built_in_messages_in_spanish(app, client):
+def test_row_sub_forms_give_their_messages_in_spanish(app, client):
     _spanish_traveler(app, client, email="rows@example.com")
     html = client.post(
         "/profile/addresses",
@@ -119,18 +119,19 @@ def test_row_sub_forms_give_their_built_in_messages_in_spanish(app, client):
             "addresses-0-country": "ZZ",
         },
     ).get_data(as_text=True)
-    assert "El campo no puede tener más de 200 caracteres." in html
-    assert "Opción inválida." in html or "No es una opción válida" in html
-    assert "Field cannot be longer" not in html and "Not a valid choice" not in html
+    assert "Acorte este texto a 200 caracteres o menos: tiene 201." in html
+    assert "Elija una de las respuestas que se ofrecen." in html
+    assert "Shorten this" not in html and "Choose one of the answers" not in html
 
 
-def test_the_public_check_gives_an_offense_rows_built_in_messages_in_spanish(client):
+def test_the_public_check_gives_an_offense_rows_messages_in_spanish(client):
     client.get("/language/es")
     html = client.post(
         "/which-program",
         data={"has_offenses": "yes", "offenses-0-category": "dui", "offenses-0-date": "el año pasado"},
     ).get_data(as_text=True)
-    assert "No es una fecha válida." in html and "Not a valid date value." not in html
+    assert "Escriba una fecha real, con el año en 4 dígitos, como 12/04/2024." in html
+    assert "Enter a real date" not in html
 
 
 # --- 4. waitlist dates ----------------------------------------------------------------------------------------------

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import os
 
 from flask import Flask, has_request_context, request, session
@@ -13,7 +12,9 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from config import CONFIGS, INSTANCE_DIR, ConfigError
 from trusted_traveler.i18n import (
+    EXAMPLE_DATE,
     browser_language,
+    format_count,
     format_day,
     format_size,
     numeric_date,
@@ -174,15 +175,24 @@ def register_blueprints(app: Flask) -> None:
 def register_template_helpers(app: Flask) -> None:
     from trusted_traveler.auth.policy import this_page
     from trusted_traveler.auth.roles import Permission, Role
-    from trusted_traveler.web.forms import LogoutForm, country_name
+    from trusted_traveler.web.forms import LogoutForm, character_limit, country_name
     from trusted_traveler.web.paragraphs import paragraphs
 
-    def field_attrs(field, hint=None, css="usa-input", type=None) -> dict:
-        """HTML attributes for a USWDS control: its class, type, and the hint and error it is described by."""
+    def field_attrs(field, hint=None, css="usa-input", type=None, count=False) -> dict:
+        """HTML attributes for a USWDS control: its class, type, and the hint, error and character count (`count`:
+        the text area's limit said under it) it is described by. A field with a limit (web.forms.AtMost) carries it
+        as `data-most` for app.js's count, never as `maxlength`, at which a browser cuts a paste without a word."""
         attrs = {"class_": css}
         if type:
             attrs["type"] = type
-        described = ([f"{field.id}-hint"] if hint else []) + ([f"{field.id}-error"] if field.errors else [])
+        most = character_limit(field)
+        if most is not None:
+            attrs["data-most"] = most
+        described = (
+            ([f"{field.id}-hint"] if hint else [])
+            + ([f"{field.id}-error"] if field.errors else [])
+            + ([f"{field.id}-count"] if count and most is not None else [])
+        )
         if described:
             attrs["aria-describedby"] = " ".join(described)
         if field.errors:
@@ -214,15 +224,17 @@ def register_template_helpers(app: Flask) -> None:
 
     app.jinja_env.globals["field_attrs"] = field_attrs
     app.jinja_env.globals["error_list"] = error_list
+    app.jinja_env.globals["character_limit"] = character_limit
     app.jinja_env.tests["message"] = is_message
     app.jinja_env.filters["day"] = format_day  # dates in the reader's language
     app.jinja_env.filters["paragraphs"] = paragraphs  # text written on several lines, its paragraphs kept
+    app.jinja_env.filters["count"] = format_count  # a whole number in the reader's language ("4,000")
     app.jinja_env.filters["filesize"] = format_size  # a file's size, in the reader's language
     app.jinja_env.filters["numeric_date"] = numeric_date  # a date as a date field shows it (forms' hints)
     app.jinja_env.filters["zone"] = zone_abbreviation  # the service zone's abbreviation at a time (EDT, EST)
     app.jinja_env.filters["zone_name"] = zone_name  # a center's zone by name ("Central Time", "hora central")
     app.jinja_env.filters["country"] = country_name  # a stored country code, named in the reader's language
-    app.jinja_env.globals["EXAMPLE_DATE"] = dt.date(2024, 4, 12)  # the date forms' hints give as an example
+    app.jinja_env.globals["EXAMPLE_DATE"] = EXAMPLE_DATE  # the date forms' hints give as an example
     app.jinja_env.globals["get_locale"] = get_locale  # <html lang> and the language switch
     app.jinja_env.globals["this_page"] = this_page  # where the language switch brings the person back to
 

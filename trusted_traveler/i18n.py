@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import re
 from zoneinfo import ZoneInfo
 
 from babel.dates import format_date, format_skeleton, get_timezone_location, get_timezone_name
@@ -62,11 +63,37 @@ def format_day(value: dt.date | dt.datetime | None, fmt: str = "%B %-d, %Y") -> 
     return _format(value, fmt)
 
 
+EXAMPLE_DATE = dt.date(2024, 4, 12)  # the date forms' hints and messages give as an example
+# A date as a browser's date field sends it (2024-04-12), and a date in digits as numeric_date writes it
+# (04/12/2024): ASCII digits only (int() would read "٢٠٢٤" as 2024).
+_ISO_DATE = re.compile(r"([0-9]{4})-([0-9]{1,2})-([0-9]{1,2})")
+_NUMERIC_DATE = re.compile(r"([0-9]{1,2})/([0-9]{1,2})/([0-9]{4})")
+
+
 def numeric_date(value: dt.date) -> str:
     """A date in digits as a browser's date field shows it to a reader of this language: 04/12/2024 in English (a
     U.S. browser's mm/dd/yyyy), 12/04/2024 in Spanish (dd/mm/aaaa). A form's date hints use it."""
     locale = _language()
     return value.strftime("%m/%d/%Y") if locale is None else format_date(value, "dd/MM/yyyy", locale=locale)
+
+
+def read_date(text: str) -> dt.date | None:
+    """The date `text` holds, written as a browser's date field sends it (2024-04-12) or as numeric_date writes one
+    for this reader (04/12/2024 in English, 12/04/2024 in Spanish), so the example a date's message gives is one
+    the field accepts, where a browser without a date field has the person type it. None for anything else: a year
+    of five digits (a date field lets one be typed), a day that does not exist, words."""
+    text = text.strip()
+    if match := _ISO_DATE.fullmatch(text):
+        year, month, day = (int(part) for part in match.groups())
+    elif match := _NUMERIC_DATE.fullmatch(text):
+        first, second, year = (int(part) for part in match.groups())
+        month, day = (first, second) if _language() is None else (second, first)
+    else:
+        return None
+    try:
+        return dt.date(year, month, day)
+    except ValueError:
+        return None
 
 
 def zone_abbreviation(value: dt.datetime | None) -> Markup:
@@ -112,6 +139,12 @@ def _format(value: dt.date | dt.datetime, fmt: str) -> str:
     if pattern in ("long", "full"):
         return format_date(day, pattern, locale=locale)
     return format_skeleton(pattern, day, locale=locale)
+
+
+def format_count(number: int) -> str:
+    """A whole number in the reader's language, its thousands grouped ("4,000"; "4.000" in Spanish), as app.js's
+    character count writes its numbers too."""
+    return format_decimal(number, "#,##0", locale=_language() or "en")
 
 
 def format_size(size: int) -> Markup:

@@ -77,6 +77,46 @@
       });
     });
   });
+  // Character counts, as USWDS's look: a field with a limit (data-most; web.forms.AtMost) counts its characters as
+  // the server counts them: code points (an emoji is one, where a browser's maxlength counted two) of the answer
+  // trimmed, accents composed (NFC), a line break one character. A text area says how many are left or too many,
+  // always, under its "You can enter up to" line (id FIELD-count); a field of one line, which has no such line, says
+  // only once it is over, and as the server would ("Shorten this to 100 characters or fewer: it has 104.").
+  // Nothing is ever cut: the server refuses a longer answer with the same numbers and shows it again.
+  var texts = document.querySelector("[data-count-texts]");
+  var grouped = window.Intl ? new Intl.NumberFormat(document.documentElement.lang || undefined, { useGrouping: "always" }) : null;
+  var counted = function (value) {
+    return Array.from((value.normalize ? value.normalize("NFC") : value).trim()).length;
+  };
+  var written = function (count) { return grouped ? grouped.format(count) : String(count); };
+  var say = function (name, count) {
+    return texts.getAttribute("data-" + name + (count === 1 ? "-one" : "")).replace("{count}", written(count));
+  };
+  document.querySelectorAll("[data-most]").forEach(function (field) {
+    if (!texts || !Array.from) { return; }
+    var most = Number(field.getAttribute("data-most")), limit = document.getElementById(field.id + "-count");
+    var status = document.createElement("div"), spoken = document.createElement("div"), timer = null;
+    status.className = "usa-character-count__status usa-hint";
+    status.setAttribute("aria-hidden", "true");  // read out by `spoken`, once typing pauses
+    spoken.className = "usa-character-count__sr-status usa-sr-only";
+    spoken.setAttribute("aria-live", "polite");
+    (limit || field).insertAdjacentElement("afterend", status);
+    status.insertAdjacentElement("afterend", spoken);
+    var update = function (announce) {
+      var count = counted(field.value), over = count > most;
+      var text = !over ? say("left", most - count) : limit ? say("over", count - most)
+        : texts.getAttribute("data-shorten").replace("{most}", written(most)).replace("{count}", written(count));
+      var refused = document.getElementById(field.id + "-error");  // the server's message, already beside it
+      status.textContent = text;
+      status.hidden = (!over && !limit) || (refused !== null && refused.textContent === text);
+      status.classList.toggle("usa-character-count__status--invalid", over);
+      if (!announce) { return; }
+      window.clearTimeout(timer);
+      timer = window.setTimeout(function () { spoken.textContent = status.hidden ? "" : text; }, 1000);
+    };
+    field.addEventListener("input", function () { update(true); });
+    update(false);
+  });
   // After a failed submit, move focus to the error summary so screen readers announce it.
   var summary = document.querySelector("[data-error-summary]");
   if (summary) { summary.focus(); }

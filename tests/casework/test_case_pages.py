@@ -60,7 +60,10 @@ def test_a_request_with_a_past_date_is_refused_and_keeps_what_the_officer_wrote(
     response = client.post(
         f"/officer/cases/{case}/request-info", data={"version": version, "message": "x", "due_on": "soon"}
     )
-    assert response.status_code == 400 and "Enter the date as year-month-day" in response.get_data(as_text=True)
+    assert (
+        response.status_code == 400
+        and "Enter a real date, with a 4-digit year, like 04/12/2024." in response.get_data(as_text=True)
+    )
 
 
 def test_the_longest_request_an_officer_may_write_reaches_the_traveler_whole(client, case, app, today):

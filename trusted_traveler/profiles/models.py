@@ -74,11 +74,14 @@ class ApplicantProfile(TimestampMixin, Base):
         back_populates="profile", cascade="all, delete-orphan", order_by="Citizenship.country_code"
     )
     documents: Mapped[list[IdentityDocument]] = relationship(back_populates="profile", cascade="all, delete-orphan")
+    # A history's periods in the order the person gave them: a page saves them all again, in its order, so their ids
+    # are that order. (Sorted newest first, "Address 1" became "Address 2" as the page asked for missing months.)
+    # Pages for staff sort them by date themselves.
     addresses: Mapped[list[AddressPeriod]] = relationship(
-        back_populates="profile", cascade="all, delete-orphan", order_by="AddressPeriod.from_month.desc()"
+        back_populates="profile", cascade="all, delete-orphan", order_by="AddressPeriod.id"
     )
     employment: Mapped[list[EmploymentPeriod]] = relationship(
-        back_populates="profile", cascade="all, delete-orphan", order_by="EmploymentPeriod.from_month.desc()"
+        back_populates="profile", cascade="all, delete-orphan", order_by="EmploymentPeriod.id"
     )
     countries_visited: Mapped[list[CountryVisited]] = relationship(
         back_populates="profile", cascade="all, delete-orphan"

@@ -9,25 +9,35 @@ import pycountry
 import wtforms
 from email_validator import EmailNotValidError, validate_email
 from flask_babel import get_locale
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from markupsafe import escape
 from wtforms import (
     DateField,
     HiddenField,
+    IntegerField,
     MultipleFileField,
-    RadioField,
     SelectChoice,
     SelectMultipleField,
     StringField,
     TextAreaField,
 )
 from wtforms.csrf.core import CSRFTokenField
-from wtforms.validators import DataRequired, Length, Optional, Regexp, ValidationError
+from wtforms.validators import (
+    DataRequired,
+    InputRequired,
+    NumberRange,
+    Optional,
+    Regexp,
+    StopValidation,
+    ValidationError,
+)
 from wtforms.widgets import Select
 
 from trusted_traveler.auth.roles import ROLE_LABELS, STAFF_ROLES
 from trusted_traveler.db import service_today
+from trusted_traveler.i18n import EXAMPLE_DATE, format_count, numeric_date, read_date
 from trusted_traveler.rules.conditions import US_TERRITORIES
 
 # Words of letters (any script's, never digits or symbols; the modifier letter ʼ is a letter), each maybe ending in a
@@ -79,15 +89,33 @@ class QuickSelect(Select):
         return f'<option {"selected " if choice.selected else ""}value="{escape(choice.value)}">{label}</option>'
 
 
+# An answer that is none of the choices: only a changed or out-of-date page sends one. WTForms says "Not a valid
+# choice."
+NOT_A_CHOICE = _l("Choose one of the answers given.")
+
+
 class SelectField(wtforms.SelectField):
-    """The app's select field: WTForms' own, rendered by QuickSelect."""
+    """The app's select field: WTForms' own, rendered by QuickSelect, with a plain message for an answer that is not
+    one of its choices."""
 
     widget = QuickSelect()
 
+    def __init__(self, *args, invalid_choice_message=NOT_A_CHOICE, **kwargs):
+        super().__init__(*args, invalid_choice_message=invalid_choice_message, **kwargs)
+
+
+class RadioField(wtforms.RadioField):
+    """The app's radio buttons: WTForms' own, with the plain message for an answer that is not one of its choices."""
+
+    def __init__(self, *args, invalid_choice_message=NOT_A_CHOICE, **kwargs):
+        super().__init__(*args, invalid_choice_message=invalid_choice_message, **kwargs)
+
 
 def clean_text(value):
-    """Trim and compose accents (NFC), so "é" typed as e + combining accent is one letter."""
-    return unicodedata.normalize("NFC", value).strip() if isinstance(value, str) else value
+    """Trim, compose accents (NFC), so "é" typed as e + combining accent is one letter, and make each line break a
+    text area sends (CR LF, as every browser posts one) a single LF, as the browser's own count has it: otherwise an
+    answer of 50 lines was 50 characters longer here than the page's character count said (AtMost)."""
+    return unicodedata.normalize("NFC", value).replace("\r\n", "\n").strip() if isinstance(value, str) else value
 
 
 def text_or_none(value):
@@ -102,10 +130,40 @@ def single_spaces(value):
     return " ".join(value.split()) if isinstance(value, str) else value
 
 
-def fits(column) -> Length:
+class AtMost:
+    """At most `most` characters, counted as the database counts them (one per Unicode code point, as PostgreSQL's
+    varchar and Python's len do) in the answer as it is kept: after the field's filters, so trimmed, accents composed
+    and a line break one character (clean_text). A longer answer is refused with a message that says how long it may
+    be and how long it is, and is shown again whole.
+
+    It sets no `maxlength` on the control (WTForms' Length does): a browser cuts a longer paste at maxlength without
+    a word, and counts in UTF-16 units, so an emoji took two of the 4,000. Instead the page says the limit under a text
+    area and app.js counts as this does, live (the `data-most` attribute, field_attrs; character_limit)."""
+
+    def __init__(self, most: int):
+        self.most = most
+
+    def __call__(self, form, field):
+        count = len(field.data) if isinstance(field.data, str) else 0
+        if count > self.most:
+            raise ValidationError(
+                _(
+                    "Shorten this to %(most)s characters or fewer: it has %(count)s.",
+                    most=format_count(self.most),
+                    count=format_count(count),
+                )
+            )
+
+
+def character_limit(field) -> int | None:
+    """The most characters `field` takes (its AtMost), or None."""
+    return next((v.most for v in field.validators if isinstance(v, AtMost)), None)
+
+
+def fits(column) -> AtMost:
     """At most as many characters as `column` (a model's String column) holds: a longer answer is a message beside
-    its field, not a database error."""
-    return Length(max=column.type.length)
+    its field, not a database error, nor cut short by the browser."""
+    return AtMost(column.type.length)
 
 
 class TextMeta:
@@ -209,14 +267,46 @@ def validate_email_field(form, field):
         raise ValidationError(_l("Enter a real e-mail address, like name@example.com.")) from exc
 
 
-class PlainDateField(DateField):
-    """A date typed as YYYY-MM-DD (or picked), with a message that says how to write it."""
+class ReadOrStop:
+    """A field whose answer could not be read (its process_formdata raised) says that one thing: its validators, which
+    would only add a second message about the same answer ("Enter feet between 1 and 8." after "5.5" could not be
+    read), are not run."""
+
+    def pre_validate(self, form):
+        if self.process_errors:
+            raise StopValidation()
+        super().pre_validate(form)
+
+
+class PlainDateField(ReadOrStop, DateField):
+    """A date field (shown as a browser's date field), read as such a field sends it (2024-04-12) or as the reader's
+    language writes a date in digits (i18n.read_date: 04/12/2024 in English), which someone whose browser has no
+    date field may type. Anything else, such as a year of five digits, which a browser's date field lets one type, is
+    one plain message with an example written as the field shows dates, never WTForms' "Not a valid date value."."""
+
+    def process_formdata(self, valuelist):
+        text = " ".join(valuelist) if valuelist else ""  # only spaces is an answer that is no date (InputRequired)
+        self.data = read_date(text) if text else None
+        if text and self.data is None:
+            raise ValueError(
+                _("Enter a real date, with a 4-digit year, like %(date)s.", date=numeric_date(EXAMPLE_DATE))
+            )
+
+
+class WholeNumberField(ReadOrStop, IntegerField):
+    """A whole number from `low` to `high`, with one message (`message`) for any answer that is not one: "5.5",
+    "five" and 12 all hear "Enter feet as a whole number between 1 and 8.", never WTForms' "Not a valid integer
+    value." nor two messages at once. Empty is `required`."""
+
+    def __init__(self, label, low: int, high: int, *, message, required, **kwargs):
+        super().__init__(label, validators=[InputRequired(required), NumberRange(low, high, message)], **kwargs)
+        self.message = message
 
     def process_formdata(self, valuelist):
         try:
             super().process_formdata(valuelist)
         except ValueError as exc:
-            raise ValueError(_l("Enter the date as year-month-day, like 2027-01-15.")) from exc
+            raise ValueError(self.message) from exc
 
 
 class DevSignInForm(FlaskForm):
@@ -235,7 +325,7 @@ class ActionForm(FlaskForm):
 
     version = HiddenField(validators=[DataRequired()])
     # a note of only spaces is none: the letter said "The officer adds:" over nothing
-    note = TextAreaField(_l("Note (optional)"), filters=[text_or_none], validators=[Optional(), Length(max=2000)])
+    note = TextAreaField(_l("Note (optional)"), filters=[text_or_none], validators=[Optional(), AtMost(2000)])
 
 
 FILES_HINT = _l("PDF, Word (DOCX), PNG or JPEG. Up to 5 files, 5 MB each and 9 MB in all.")
@@ -247,7 +337,7 @@ class AnswerForm(FlaskForm):
         filters=[clean_text],
         validators=[
             DataRequired(_l("Write your answer.")),
-            Length(max=4000, message=_l("Keep it under 4,000 characters.")),
+            AtMost(4000),
         ],
     )
     files = MultipleFileField(_l("Documents (optional)"))
@@ -259,7 +349,7 @@ class ReconsiderForm(FlaskForm):
         filters=[clean_text],
         validators=[
             DataRequired(_l("Tell us why we should look at your case again.")),
-            Length(max=4000, message=_l("Keep it under 4,000 characters.")),
+            AtMost(4000),
         ],
     )
     files = MultipleFileField(_l("Documents that support your request (optional)"))
@@ -283,7 +373,7 @@ class AttestForm(FlaskForm):
 
 class SandboxCardForm(FlaskForm):
     cardholder = StringField(
-        _l("Name on card"), validators=[DataRequired(_l("Enter the name on the card.")), Length(max=100)]
+        _l("Name on card"), validators=[DataRequired(_l("Enter the name on the card.")), AtMost(100)]
     )
     card_number = StringField(
         _l("Card number"),

@@ -2,7 +2,10 @@
 rules. Page forms are `IntakeForm`s; sub-forms (one row of a list) are `RowForm`s: plain `wtforms.Form`, so only the
 page form carries the CSRF token, but with the page form's translations of WTForms' own messages. In both, every text
 field is trimmed and an empty one is None (web.forms.TextMeta), and a free-text field holds at most what its column
-does (web.forms.fits)."""
+does (web.forms.fits: a longer answer is refused with its length and kept, never cut short by the browser).
+
+No WTForms message of its own reaches a traveler: dates, whole numbers and choices are web.forms' PlainDateField,
+WholeNumberField, SelectField and RadioField, each with a plain message of its own, and one message a field."""
 
 from __future__ import annotations
 
@@ -17,15 +20,12 @@ from flask_wtf import FlaskForm
 from flask_wtf.i18n import translations as wtforms_translations
 from wtforms import (
     BooleanField,
-    DateField,
     Form,
     FormField,
-    IntegerField,
-    RadioField,
     StringField,
     TextAreaField,
 )
-from wtforms.validators import DataRequired, InputRequired, NumberRange, Optional, ValidationError
+from wtforms.validators import DataRequired, InputRequired, Optional, ValidationError
 
 from trusted_traveler.db import service_today
 from trusted_traveler.profiles.models import (
@@ -40,8 +40,11 @@ from trusted_traveler.web.forms import (
     NAME_PATTERN,
     US_CITIZENSHIP_HINT,
     FieldList,
+    PlainDateField,
+    RadioField,
     SelectField,
     TextMeta,
+    WholeNumberField,
     choices,
     citizenship_choices,
     country_choices,
@@ -172,6 +175,28 @@ def require_when(form, condition: bool, field, message: str) -> bool:
     return True
 
 
+# Where an address has a ZIP code: the United States and the territories the U.S. Postal Service serves (the Minor
+# Outlying Islands have no ZIP codes of their own). 5 digits, or ZIP+4: 5 digits, a hyphen (or a space, or nothing)
+# and 4 digits.
+ZIP_CODE_PLACES = ("US", "AS", "GU", "MP", "PR", "VI")
+ZIP_CODE = re.compile(r"([0-9]{5})(?:[- ]?([0-9]{4}))?")
+
+
+def zip_code_checked(field, country: str | None) -> bool:
+    """An address's postal code `field` in `country`: where ZIP codes are used (ZIP_CODE_PLACES), a ZIP code, kept
+    as 12345 or 12345-6789; if not, a message beside it. Elsewhere any postal code is taken as written (they are
+    letters and digits of many shapes: "K1A 0B1", "SW1A 1AA", "01000"). No code at all is left to the field's own
+    rule (it is optional)."""
+    if country not in ZIP_CODE_PLACES or not field.data or field.errors:
+        return True
+    match = ZIP_CODE.fullmatch(field.data)
+    if match is None:
+        field.errors = [*field.errors, _l("Enter a 5-digit ZIP code, like 20001, or a ZIP+4 code, like 20001-1234.")]
+        return False
+    field.data = "-".join(part for part in match.groups() if part)
+    return True
+
+
 def text(label, column, *, required=None, **kwargs):
     """A text field for `column` (a model's String column), required with the message `required`, else optional."""
     validators = [DataRequired(required)] if required else [Optional()]
@@ -193,8 +218,9 @@ class IntakeForm(FlaskForm):
 
 class RowForm(Form):
     """One row of a list on a page (a `FormField` in a `FieldList`). A sub-form makes its own meta, not the page
-    form's, so without this WTForms' built-in messages ("Not a valid date value.") would stay English: here they come
-    from the same translations FlaskForm uses (Flask-WTF's, in the request's language)."""
+    form's, so without this any WTForms built-in message would stay English (the intake's fields give their own, but
+    a field added later might not): here they come from the same translations FlaskForm uses (Flask-WTF's, in the
+    request's language)."""
 
     class Meta(TextMeta):
         def get_translations(self, form):
@@ -244,7 +270,7 @@ EYE_COLORS = {  # the stored value stays English; the label is the traveler's la
 
 
 class BirthForm(IntakeForm):
-    date_of_birth = DateField(
+    date_of_birth = PlainDateField(
         _l("Date of birth"), validators=[InputRequired(_l("Enter your date of birth as a real date.")), date_in_past]
     )
     birth_city = text(
@@ -263,19 +289,19 @@ class BirthForm(IntakeForm):
         ),
         validators=[DataRequired(_l("Choose the sex shown on your passport."))],
     )
-    height_feet = IntegerField(
+    height_feet = WholeNumberField(
         _l("Height: feet"),
-        validators=[
-            InputRequired(_l("Enter your height in feet.")),
-            NumberRange(1, 8, _l("Enter feet between 1 and 8.")),
-        ],
+        1,
+        8,
+        message=_l("Enter feet as a whole number between 1 and 8."),
+        required=_l("Enter your height in feet."),
     )
-    height_inches = IntegerField(
+    height_inches = WholeNumberField(
         _l("Height: inches"),
-        validators=[
-            InputRequired(_l("Enter inches (0 if none).")),
-            NumberRange(0, 11, _l("Enter inches between 0 and 11.")),
-        ],
+        0,
+        11,
+        message=_l("Enter inches as a whole number between 0 and 11."),
+        required=_l("Enter inches (0 if none)."),
     )
     eye_color = SelectField(
         _l("Eye color"),
@@ -334,7 +360,7 @@ class PassportEntry(RowForm):
             document_number(r"[A-Z0-9]{6,12}", _l("A passport number has 6 to 12 letters and digits.")),
         ],
     )
-    expires_on = DateField(
+    expires_on = PlainDateField(
         _l("Expiry date"),
         validators=[
             InputRequired(_l("Enter the expiry date.")),
@@ -348,6 +374,8 @@ class PassportEntry(RowForm):
         self.issuing_country.choices = country_choices()
 
     def validate_number(self, field):
+        if field.errors:  # not a passport number at all: that is said, not that it is not a U.S. one too
+            return
         if self.issuing_country.data == "US" and field.data and not re.fullmatch(r"[A-Z]?\d{8,9}", field.data):
             raise ValidationError(_l("A U.S. passport number is 9 characters: 9 digits, or a letter and 8 digits."))
 
@@ -364,7 +392,7 @@ class DocumentsForm(IntakeForm):
             ),
         ],
     )
-    green_card_expires = DateField(
+    green_card_expires = PlainDateField(
         _l("Card expiry date"), validators=[Optional(), date_in_future, valid_for_at_most(GREEN_CARD_YEARS)]
     )
     license_state = SelectField(_l("Driver's license: state (optional)"), validators=[Optional()])
@@ -375,7 +403,7 @@ class DocumentsForm(IntakeForm):
             document_number(r"[A-Z0-9]{4,20}", _l("A license number has 4 to 20 letters and digits.")),
         ],
     )
-    license_expires = DateField(
+    license_expires = PlainDateField(
         _l("License expiry date"), validators=[Optional(), date_in_future, valid_for_at_most(LICENSE_YEARS)]
     )
     license_enhanced = BooleanField(_l("This is an Enhanced Driver's License (EDL)"))
@@ -462,14 +490,13 @@ class ContactForm(IntakeForm):
     def validate(self, extra_validators=None):
         ok = super().validate(extra_validators)
         different = self.mailing_same_as_residential.data == "no"
-        for field in (self.mailing_line1, self.mailing_city, self.mailing_country):
-            ok &= require_when(
-                self,
-                different,
-                field,
-                _l("Enter the %(field)s of your mailing address.", field=str(field.label.text).lower()),
-            )
-        return ok
+        for field, message in (
+            (self.mailing_line1, _l("Enter the first line of your mailing address.")),
+            (self.mailing_city, _l("Enter the city or town of your mailing address.")),
+            (self.mailing_country, _l("Choose the country of your mailing address.")),
+        ):
+            ok &= require_when(self, different, field, message)
+        return ok & (not different or zip_code_checked(self.mailing_postal_code, self.mailing_country.data))
 
 
 class HistoryForm(IntakeForm):
@@ -512,6 +539,10 @@ class AddressEntry(RowForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.country.choices = country_choices()
+
+    def validate(self, extra_validators=None):
+        ok = super().validate(extra_validators)
+        return ok & zip_code_checked(self.postal_code, self.country.data)
 
     def validate_to_month(self, field):
         if field.month and self.from_month.month and field.month < self.from_month.month:
@@ -617,10 +648,12 @@ class OffenseEntry(RowForm):
         choices=choices([("", _l("Select")), ("convicted", _l("Convicted")), ("pending", _l("Charge still pending"))]),
         validators=[DataRequired(_l("Say whether you were convicted or the charge is pending."))],
     )
-    date = DateField(
+    date = PlainDateField(
         _l("Date of conviction (or of the charge)"), validators=[InputRequired(_l("Enter the date.")), date_in_past]
     )
-    released_on = DateField(_l("Date released from prison or jail (if any)"), validators=[Optional(), date_in_past])
+    released_on = PlainDateField(
+        _l("Date released from prison or jail (if any)"), validators=[Optional(), date_in_past]
+    )
     details = TextAreaField(_l("Details (optional)"), validators=[Optional(), fits(OffenseDisclosure.details)])
     born_on: dt.date | None = None  # the person's date of birth when known (given by prepare_offenses)
 

@@ -216,14 +216,14 @@ EMPLOYMENT_FIELDS = ("from_month", "to_month", "status", "employer", "occupation
 
 
 def _period_rows(entries, names):
-    rows = []
-    for e in entries:
-        row = {
+    """The rows of a history as the person gave them, in their order (profiles.models keeps it)."""
+    return [
+        {
             name: (getattr(e, name).month if name.endswith("_month") else (getattr(e, name).data or None))
             for name in names
         }
-        rows.append(row)
-    return sorted(rows, key=lambda r: r["from_month"], reverse=True)
+        for e in entries
+    ]
 
 
 def _load_addresses(p):

@@ -4,10 +4,16 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import DateField, RadioField
 from wtforms.validators import DataRequired, InputRequired
 
-from trusted_traveler.web.forms import US_CITIZENSHIP_HINT, SelectField, choices, citizenship_choices
+from trusted_traveler.web.forms import (
+    US_CITIZENSHIP_HINT,
+    PlainDateField,
+    RadioField,
+    SelectField,
+    choices,
+    citizenship_choices,
+)
 from trusted_traveler.web.intake.forms import (
     YES_NO,
     customs_field,
@@ -22,7 +28,7 @@ from trusted_traveler.web.intake.forms import (
 
 
 class WhichProgramForm(FlaskForm):
-    date_of_birth = DateField(
+    date_of_birth = PlainDateField(
         _l("What is your date of birth?"),
         validators=[InputRequired(_l("Enter your date of birth as a real date.")), date_in_past],
     )
