@@ -8,7 +8,7 @@ import pytest
 from werkzeug.exceptions import MethodNotAllowed, NotFound
 from werkzeug.routing import IntegerConverter
 
-from tests.factories import create_account, create_application, create_profile, sign_in
+from tests.factories import create_account, create_application, create_profile, form_version, sign_in
 from trusted_traveler.db import ID_MAX
 from trusted_traveler.extensions import db
 from trusted_traveler.web.routing import row_id
@@ -82,7 +82,10 @@ def test_ids_too_large_in_links_and_forms_are_no_row_not_an_error_page(app, clie
     for cursor in (f"1.1700000000000000.{TOO_BIG}", f"{TOO_BIG}.1700000000000000.5", f"-{TOO_BIG}.1.5"):
         page = client.get(f"/officer/?queue=unassigned&after={cursor}")  # an edited link: the first page
         assert page.status_code == 200 and 'data-testid="queue"' in page.get_data(as_text=True)
-    reassigned = client.post(f"/officer/cases/{reference}/reassign", data={"officer_id": str(TOO_BIG)})
+    version = form_version(client.get(f"/officer/cases/{reference}").get_data(as_text=True))
+    reassigned = client.post(
+        f"/officer/cases/{reference}/reassign", data={"officer_id": str(TOO_BIG), "version": version}
+    )
     assert reassigned.status_code in (302, 400, 404)
 
     client.post("/auth/logout")

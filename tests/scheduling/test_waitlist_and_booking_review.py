@@ -167,7 +167,7 @@ def test_a_waitlist_with_nothing_chosen_says_so_beside_each_field_and_keeps_what
     html = response.get_data(as_text=True)
     assert response.status_code == 400
     assert _error(html, "center_ids") == "Choose at least one center."
-    assert _error(html, "earliest") == "Enter the date as year-month-day, like 2027-01-15."
+    assert _error(html, "earliest") == "Enter a real date, with a 4-digit year, like 04/12/2024."
     assert _error(html, "latest") == "Enter the last day you could go."
     assert 'value="soon"' in _waitlist(html)
     assert '<option value="MA" selected>' in html  # the search the page showed, kept too
