@@ -175,7 +175,7 @@ def register_blueprints(app: Flask) -> None:
 def register_template_helpers(app: Flask) -> None:
     from trusted_traveler.auth.policy import this_page
     from trusted_traveler.auth.roles import Permission, Role
-    from trusted_traveler.web.forms import LogoutForm, character_limit, country_name
+    from trusted_traveler.web.forms import LogoutForm, character_limit, country_name, offense_name
     from trusted_traveler.web.paragraphs import paragraphs
 
     def field_attrs(field, hint=None, css="usa-input", type=None, count=False) -> dict:
@@ -234,6 +234,7 @@ def register_template_helpers(app: Flask) -> None:
     app.jinja_env.filters["zone"] = zone_abbreviation  # the service zone's abbreviation at a time (EDT, EST)
     app.jinja_env.filters["zone_name"] = zone_name  # a center's zone by name ("Central Time", "hora central")
     app.jinja_env.filters["country"] = country_name  # a stored country code, named in the reader's language
+    app.jinja_env.filters["offense"] = offense_name  # a stored offense category, named in the reader's language
     app.jinja_env.globals["EXAMPLE_DATE"] = EXAMPLE_DATE  # the date forms' hints give as an example
     app.jinja_env.globals["get_locale"] = get_locale  # <html lang> and the language switch
     app.jinja_env.globals["this_page"] = this_page  # where the language switch brings the person back to

@@ -607,6 +607,20 @@ def test_an_interview_recorded_with_a_check_missing_says_so_beside_that_check(cl
     assert '<a class="usa-link" href="#documents_verified">The interview can only be recorded' in html
 
 
+def test_the_case_page_names_disclosed_offenses_as_the_traveler_chose_them(app, client):
+    with app.app_context():
+        profile = create_profile(
+            create_account("rico@example.com"),
+            offenses=[{"category": "rico_other", "status": "convicted", "date": dt.date(2001, 5, 1)}],
+        )
+        reference = create_application("precheck", profile=profile, submitted=True).reference
+        create_account("olga.officer@example.com", roles=("officer",))
+        db.session.commit()
+    sign_in(client, "olga.officer@example.com")
+    html = client.get(f"/officer/cases/{reference}").get_data(as_text=True)
+    assert "Offenses disclosed: Other racketeering (convicted, 2001-05-01)" in html and "rico other" not in html
+
+
 def test_the_case_page_names_countries_rather_than_showing_their_codes(client, case):
     sign_in(client, "olga.officer@example.com")
     html = client.get(f"/officer/cases/{case}").get_data(as_text=True)

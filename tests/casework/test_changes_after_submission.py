@@ -68,11 +68,13 @@ def test_an_offense_removed_after_submitting_still_shows_the_officer_what_was_su
     sign_in(client, OFFICER)
     html = client.get(f"/officer/cases/{reference}").get_data(as_text=True)
     assert "Changed since submission" in _text(html, "changed-since-submission")
-    assert "Offenses disclosed dui (convicted, 2019-03-02) none" in _text(html, "as-submitted")
+    assert "Offenses disclosed Driving under the influence (DUI) (convicted, 2019-03-02) none" in _text(
+        html, "as-submitted"
+    )
     changes = _text(html, "profile-changes")
     assert "Background questions offenses" in changes and "UTC" in changes
     # beside the live answer, too: the applicant section says it changed and what was submitted
-    assert "as submitted: dui (convicted, 2019-03-02)" in _text(html, "changed-offenses")
+    assert "as submitted: Driving under the influence (DUI) (convicted, 2019-03-02)" in _text(html, "changed-offenses")
     # the submitted eligibility is kept as it was; the rules' new answer is beside it, and it is no worse
     application = _application(app, reference)
     assert application.eligibility_snapshot["outcome"] == "eligible"
@@ -114,8 +116,10 @@ def test_the_profile_now_is_built_for_the_comparison_only_once_it_has_been_saved
         db.session.commit()
     html = client.get(f"/officer/cases/{reference}").get_data(as_text=True)
     assert len(built) == 1
-    assert "Offenses disclosed dui (convicted, 2019-03-02) none" in _text(html, "as-submitted")
-    assert "as submitted: dui (convicted, 2019-03-02)" in _text(html, "changed-offenses")
+    assert "Offenses disclosed Driving under the influence (DUI) (convicted, 2019-03-02) none" in _text(
+        html, "as-submitted"
+    )
+    assert "as submitted: Driving under the influence (DUI) (convicted, 2019-03-02)" in _text(html, "changed-offenses")
 
 
 def test_a_change_the_rules_do_not_read_is_listed_without_judging_again(app, client):

@@ -34,6 +34,7 @@ from trusted_traveler.casework.models import Application
 from trusted_traveler.casework.states import UNDER_WAY
 from trusted_traveler.db import utcnow
 from trusted_traveler.extensions import db
+from trusted_traveler.rules.conditions import OFFENSE_NAMES
 from trusted_traveler.rules.service import InvalidFacts, NoRulesInForce, check_eligibility
 
 # How bad an outcome is. Now, no answer (the rules could not judge the facts) counts as the worst, so an officer
@@ -214,7 +215,8 @@ def _joined(items: list[str]) -> str:
 
 
 def _offense(o: dict) -> str:
-    text = f"{(o.get('category') or '').replace('_', ' ')} ({o.get('status')}, {o.get('date')}"
+    category = o.get("category") or ""
+    text = f"{OFFENSE_NAMES.get(category, category)} ({o.get('status')}, {o.get('date')}"
     return text + (f", released {o['released_on']})" if o.get("released_on") else ")")
 
 

@@ -38,7 +38,7 @@ from wtforms.widgets import Select
 from trusted_traveler.auth.roles import ROLE_LABELS, STAFF_ROLES
 from trusted_traveler.db import service_today
 from trusted_traveler.i18n import EXAMPLE_DATE, format_count, numeric_date, read_date
-from trusted_traveler.rules.conditions import US_TERRITORIES
+from trusted_traveler.rules.conditions import OFFENSE_NAMES, US_TERRITORIES
 
 # Words of letters (any script's, never digits or symbols; the modifier letter ʼ is a letter), each maybe ending in a
 # period ("St. John", "J. R. R.", "J.R.R."), joined by one space, or by a hyphen or an apostrophe (' or ’) between
@@ -230,6 +230,12 @@ def country_name(code: str | None) -> str:
         return locale.territories[code]
     country = pycountry.countries.get(alpha_2=code)
     return getattr(country, "common_name", country.name) if country is not None else code
+
+
+def offense_name(code: str) -> str:
+    """An offense category's name in the reader's language ("Other racketeering"); a code that names none is shown
+    as it is. Pages that show a stored category (the officer's case page) use it."""
+    return _(OFFENSE_NAMES[code]) if code in OFFENSE_NAMES else code
 
 
 US_CITIZENSHIP_HINT = _l(
