@@ -119,5 +119,20 @@
   });
   // After a failed submit, move focus to the error summary so screen readers announce it.
   var summary = document.querySelector("[data-error-summary]");
-  if (summary) { summary.focus(); }
+  if (summary) {
+    // A link to a group of radio buttons, tick boxes or rows (a fieldset) moves focus to its first control, with the
+    // group's question in view: following the link alone would leave focus on the page, not in the form.
+    summary.addEventListener("click", function (event) {
+      var link = event.target.closest("a[href^='#']");
+      var target = link && document.getElementById(decodeURIComponent(link.getAttribute("href").slice(1)));
+      if (!target) { return; }
+      var control = target.matches("input, select, textarea, button") ? target
+        : target.querySelector("input:not([type=hidden]), select, textarea, button");
+      if (!control) { return; }
+      event.preventDefault();
+      (target.closest("fieldset") || control.closest(".usa-form-group") || target).scrollIntoView();
+      control.focus({ preventScroll: true });
+    });
+    summary.focus();
+  }
 })();

@@ -41,3 +41,17 @@ def test_apply_confirm_and_pay_by_keyboard_alone(app, page: Page):
     tab_to(page, page.get_by_role("button", name=re.compile("^Pay")))
     page.keyboard.press("Enter")
     expect(page.get_by_role("heading", name="Application submitted")).to_be_visible()
+
+
+def test_an_error_summary_link_to_a_group_of_answers_puts_focus_on_its_first_answer(app, page: Page):
+    dev_sign_in(page, "keys.summary@example.com")
+    page.goto("/profile/citizenship")
+    tab_to(page, page.get_by_role("button", name="Save and continue"))
+    page.keyboard.press("Enter")  # nothing answered
+    summary = page.locator("[data-error-summary]")
+    expect(summary).to_be_focused()
+    link = summary.get_by_role("link", name=re.compile("green card|Permanent Resident", re.I))
+    tab_to(page, link)
+    page.keyboard.press("Enter")
+    focused = page.evaluate("document.activeElement.name")
+    assert focused == "lawful_permanent_resident"  # its first answer, not the page
