@@ -629,3 +629,26 @@ def test_the_case_page_names_countries_rather_than_showing_their_codes(client, c
     assert citizenship.strip() == "United States"
     assert " ".join(birth.split()) == "Springfield United States"
     assert "(United States)" in html  # the passport's issuing country
+
+
+def _offered_reasons(html: str, form_action: str) -> set[str]:
+    form = html.split(f'action="{form_action}"')[1].split("</form>")[0]
+    return set(re.findall(r'name="reason_codes"[^>]*value="([a-z_]+)"', form)) | set(
+        re.findall(r'value="([a-z_]+)"[^>]*name="reason_codes"', form)
+    )
+
+
+def test_a_first_application_is_not_offered_a_members_or_an_unanswered_requests_reasons(client, case, app):
+    sign_in(client, "olga.officer@example.com")
+    html = client.get(f"/officer/cases/{case}").get_data(as_text=True)
+    offered = _offered_reasons(html, f"/officer/cases/{case}/decide/deny")
+    assert offered and "criminal_history" in offered
+    assert "program_violation" not in offered and "no_response" not in offered
+    refused = client.post(
+        f"/officer/cases/{case}/decide/deny",
+        data={"version": form_version(html), "reason_codes": ["program_violation"]},
+    )
+    assert refused.status_code == 400
+    assert "A reason ticked does not apply to this letter" in refused.get_data(as_text=True)
+    with app.app_context():
+        assert db.session.scalar(select(Application.status).where(Application.reference == case)) == "officer_review"

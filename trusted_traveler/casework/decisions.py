@@ -22,8 +22,15 @@ from trusted_traveler.casework.models import (
     StatusEvent,
     VettingResult,
 )
-from trusted_traveler.casework.reasons import BY_CODE
-from trusted_traveler.casework.states import AUTOMATIC, OPEN, RECONSIDERABLE, Status, allowed_moves
+from trusted_traveler.casework.reasons import BY_CODE, Reason, reasons_for
+from trusted_traveler.casework.states import (
+    AUTOMATIC,
+    AWAITING_APPLICANT,
+    OPEN,
+    RECONSIDERABLE,
+    Status,
+    allowed_moves,
+)
 from trusted_traveler.casework.transitions import (
     RESPONSE_DAYS,
     _interview_recorded,
@@ -230,9 +237,21 @@ def _claim_if_unassigned(application: Application, by) -> None:
         application.assigned_officer_id = by.id
 
 
+def reasons_open_to(application: Application, kind: str) -> list[Reason]:
+    """The reasons a letter of `kind` on this case can give: its program's, "no answer by the due date" only while
+    the case waits on an answer the traveler owes, "broke the program's rules" only in a revocation or about a
+    renewal. The case page offers these; a letter refuses any other."""
+    return reasons_for(
+        application.program.code,
+        kind,
+        unanswered=application.status_enum in AWAITING_APPLICANT,
+        member=application.kind == "renewal",
+    )
+
+
 def _letter(application: Application, kind: str, reason_codes: list[str], note: str | None, by) -> DecisionLetter:
-    program = application.program.code
-    unknown = [c for c in reason_codes if c not in BY_CODE or program not in BY_CODE[c].programs]
+    open_to = {r.code for r in reasons_open_to(application, kind)}
+    unknown = [c for c in reason_codes if c not in open_to]
     if not reason_codes or unknown:
         raise BusinessRuleViolation(
             "Choose at least one reason." if not reason_codes else f"These reasons do not apply here: {unknown}."

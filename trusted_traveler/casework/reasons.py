@@ -13,6 +13,7 @@ def N_(message: str) -> str:
 
 GE = "global_entry"
 PC = "precheck"
+LETTER_KINDS = frozenset({"denial", "preliminary_ineligible", "revocation"})
 
 
 @dataclass(frozen=True)
@@ -24,6 +25,9 @@ class Reason:
     label: str  # what the officer picks
     letter: str  # what the traveler reads (plain language)
     citations: dict[str, str] = field(hash=False)  # program code -> the rule it rests on there
+    kinds: frozenset[str] = LETTER_KINDS  # the letters it can be given in (DecisionLetter.kind)
+    needs_unanswered: bool = False  # only when the case waits on an answer the traveler owes (its due date passed)
+    needs_membership: bool = False  # only about a member: a revocation, or the renewal of a membership
 
     @property
     def programs(self) -> frozenset[str]:
@@ -107,18 +111,38 @@ REASONS: tuple[Reason, ...] = (
         "No answer by the due date",
         N_("You did not answer our request by the date we gave you."),
         {GE: "8 CFR 235.12(b)(2)(vii)", PC: "49 CFR 1572.15"},
+        kinds=frozenset({"denial", "preliminary_ineligible"}),
+        needs_unanswered=True,
     ),
     Reason(
         "program_violation",
-        "Broke the program's rules (revocation)",
+        "Broke the program's rules as a member",
         N_("You did not follow the program's rules, for example by carrying goods you did not declare."),
         # PreCheck: TSA's rules for passengers and others (weapons, screening, interference), 49 CFR 1540 subpart B.
         {GE: "8 CFR 235.12(j)", PC: "49 CFR 1540, subpart B"},
+        needs_membership=True,
     ),
 )
 
 BY_CODE = {r.code: r for r in REASONS}
 
 
-def reasons_for(program_code: str) -> list[Reason]:
-    return [r for r in REASONS if program_code in r.programs]
+def reasons_for(
+    program_code: str, kind: str | None = None, *, unanswered: bool = False, member: bool = False
+) -> list[Reason]:
+    """The reasons that apply in `program_code`; with `kind`, those a letter of that kind can give: "no answer by the
+    due date" only when an answer is owed (`unanswered`), "broke the program's rules as a member" only about a
+    member (`member`: a revocation, or a renewal), never to deny a first application."""
+    return [
+        r
+        for r in REASONS
+        if program_code in r.programs
+        and (
+            kind is None
+            or (
+                kind in r.kinds
+                and (unanswered or not r.needs_unanswered)
+                and (member or kind == "revocation" or not r.needs_membership)
+            )
+        )
+    ]

@@ -33,7 +33,7 @@ from wtforms.validators import (
     StopValidation,
     ValidationError,
 )
-from wtforms.widgets import Select
+from wtforms.widgets import CheckboxInput, ListWidget, Select
 
 from trusted_traveler.auth.roles import ROLE_LABELS, STAFF_ROLES
 from trusted_traveler.db import service_today
@@ -109,6 +109,25 @@ class RadioField(wtforms.RadioField):
 
     def __init__(self, *args, invalid_choice_message=NOT_A_CHOICE, **kwargs):
         super().__init__(*args, invalid_choice_message=invalid_choice_message, **kwargs)
+
+
+class CheckboxesField(wtforms.SelectMultipleField):
+    """Tick boxes, one a choice (each an <input type=checkbox>; a <select>'s options would not post), with a plain
+    message for a tick that is none of its choices, which only a changed or out-of-date page sends (WTForms says
+    "'x' is not a valid choice for this field.")."""
+
+    widget = ListWidget(prefix_label=False)
+    option_widget = CheckboxInput()
+
+    def __init__(self, *args, invalid_choice_message=NOT_A_CHOICE, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.invalid_choice_message = invalid_choice_message
+
+    def pre_validate(self, form):
+        try:
+            super().pre_validate(form)
+        except ValidationError:
+            raise ValidationError(self.invalid_choice_message) from None
 
 
 def clean_text(value):

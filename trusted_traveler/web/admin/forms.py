@@ -15,14 +15,12 @@ from wtforms import (
     FormField,
     HiddenField,
     IntegerField,
-    SelectMultipleField,
     StringField,
     TextAreaField,
 )
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, ValidationError
-from wtforms.widgets import CheckboxInput, ListWidget
 
-from trusted_traveler.web.forms import FieldList, SelectField, choices
+from trusted_traveler.web.forms import CheckboxesField, FieldList, SelectField, choices
 
 WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 
@@ -68,9 +66,7 @@ class CenterForm(FlaskForm):
     longitude = CoordinateField("Longitude", bound=180, example="-77.0932")
     notes = TextAreaField("Notes for travelers (what to bring, walk-ins)", validators=[Optional(), Length(max=4000)])
     directions = TextAreaField("Directions (optional)", validators=[Optional(), Length(max=2000)])
-    service_ids = SelectMultipleField(  # ticked boxes, one a service (a <select>'s options would not post)
-        "Services", coerce=int, widget=ListWidget(prefix_label=False), option_widget=CheckboxInput()
-    )
+    service_ids = CheckboxesField("Services", coerce=int)
     operational = BooleanField("Operational (taking appointments)")
     temporary = BooleanField("Temporary")
     invite_only = BooleanField("By invitation only")

@@ -48,6 +48,7 @@ FORMS = {
     "pdi_form": DecisionForm,
     "reassign_form": ReassignForm,
 }
+LETTER_KIND = {"deny_form": "denial", "revoke_form": "revocation", "pdi_form": "preliminary_ineligible"}
 
 
 @bp.errorhandler(Conflict)
@@ -63,7 +64,7 @@ def _forms(application, **given) -> dict:
     for name, form_class in FORMS.items():
         form = given.get(name) or form_class(formdata=None, version=application.version)
         if isinstance(form, DecisionForm):
-            form.for_program(application.program.code)
+            form.for_case(application, LETTER_KIND[name])
         forms[name] = form
     forms["reassign_form"].officer_id.choices = choices(
         [("", "Choose an officer"), *[(str(o.id), o.label) for o in officers_for_assignment()]]
@@ -224,7 +225,7 @@ def _act(reference: str, form_name: str, action: Callable, aim: frozenset[str] =
     application = casework.get_case_for_officer(reference, current_user, viewing=False)
     form = FORMS[form_name]()
     if isinstance(form, DecisionForm):
-        form.for_program(application.program.code)
+        form.for_case(application, LETTER_KIND[form_name])
     if form_name == "reassign_form":
         form.officer_id.choices = choices([(str(o.id), o.label) for o in officers_for_assignment()])
     valid = form.validate_on_submit()

@@ -6,12 +6,10 @@ from __future__ import annotations
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, HiddenField, IntegerField, SelectMultipleField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, ValidationError
-from wtforms.widgets import CheckboxInput, ListWidget
 
 from trusted_traveler.casework import decisions
-from trusted_traveler.casework.reasons import reasons_for
 from trusted_traveler.db import service_today
-from trusted_traveler.web.forms import ActionForm, PlainDateField, SelectField, choices
+from trusted_traveler.web.forms import ActionForm, CheckboxesField, PlainDateField, SelectField, choices
 
 
 class RequestInfoForm(ActionForm):
@@ -44,15 +42,16 @@ class VisitDoneForm(FlaskForm):
 class DecisionForm(ActionForm):
     """Denial, revocation or preliminary determination: one or more reasons and an explanation for the letter."""
 
-    reason_codes = SelectMultipleField(
+    reason_codes = CheckboxesField(
         "Reasons (the letter explains each in plain words)",
-        widget=ListWidget(prefix_label=False),
-        option_widget=CheckboxInput(),
         validators=[DataRequired("Choose at least one reason.")],
+        invalid_choice_message="A reason ticked does not apply to this letter (the page was out of date). Choose "
+        "from the reasons listed.",
     )
 
-    def for_program(self, program_code: str) -> DecisionForm:
-        self.reason_codes.choices = choices([(r.code, r.label) for r in reasons_for(program_code)])
+    def for_case(self, application, kind: str) -> DecisionForm:
+        """The reasons this letter (`kind`: denial, revocation, preliminary_ineligible) can give on this case."""
+        self.reason_codes.choices = choices([(r.code, r.label) for r in decisions.reasons_open_to(application, kind)])
         return self
 
 
