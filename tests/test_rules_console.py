@@ -898,11 +898,12 @@ def test_a_country_code_that_is_none_is_said_plainly_beside_the_value(app, clien
 def test_the_clause_form_shows_its_lists_of_choices_and_groups_fields_by_kind_of_clause(client, two_leads):
     label = _draft_label(client)
     html = client.get(f"/program-lead/versions/{label}/rules/precheck.interim_offense/edit").get_data(as_text=True)
-    categories = re.search(r'<select[^>]*id="clauses-0-categories"[^>]*>', html).group(0)
-    statuses = re.search(r'<select[^>]*id="clauses-0-statuses"[^>]*>', html).group(0)
-    assert 'size="10"' in categories and "tt-select-multiple" in categories and "multiple" in categories
-    assert 'size="2"' in statuses
-    assert 'aria-describedby="clauses-0-categories-hint"' in categories
+    # a tick box for each choice, all in view: a click on one never clears the others (a multiple select's did)
+    categories = html.split('<fieldset class="usa-fieldset" id="clauses-0-categories"')[1].split("</fieldset>")[0]
+    statuses = html.split('<fieldset class="usa-fieldset" id="clauses-0-statuses"')[1].split("</fieldset>")[0]
+    assert len(re.findall(r'<input[^>]*name="clauses-0-categories"[^>]*type="checkbox"', categories)) == 27
+    assert "Other racketeering" in categories and "<select" not in categories
+    assert len(re.findall(r'<input[^>]*name="clauses-0-statuses"[^>]*type="checkbox"', statuses)) == 2
     assert 'data-only-for="fact"' in html and 'data-only-for="offense"' in html
     offense_group = html.split('data-only-for="offense"')[1].split("</fieldset>")[0]
     assert 'id="clauses-0-categories"' in offense_group and 'id="clauses-0-value"' not in offense_group

@@ -17,7 +17,6 @@ from wtforms import (
     HiddenField,
     IntegerField,
     RadioField,
-    SelectMultipleField,
     StringField,
     TextAreaField,
 )
@@ -25,7 +24,7 @@ from wtforms.validators import DataRequired, InputRequired, Length, NumberRange,
 
 from trusted_traveler.rules.authoring import OUTCOMES, PARAMETER_TYPES
 from trusted_traveler.rules.conditions import OFFENSE_CATEGORIES, is_country_code
-from trusted_traveler.web.forms import FieldList, SelectField, choices
+from trusted_traveler.web.forms import CheckboxesField, FieldList, SelectField, choices
 from trusted_traveler.web.intake.forms import CATEGORY_LABELS
 
 FLAGS = (
@@ -56,7 +55,6 @@ OPS = {
     "eq": "is exactly",
     "contains_any": "includes any of",
 }
-MULTIPLE = "Hold Ctrl (Command on a Mac) and click to choose more than one; Shift and the arrow keys with a keyboard."
 
 # The fields of a clause that only one kind of clause reads (the rule form shows each group under its own heading).
 FACT_ONLY = ("field", "op", "value", "parameter")
@@ -85,15 +83,13 @@ class ClauseForm(Form):
             ]
         ),
     )
-    categories = SelectMultipleField(
-        "Offense categories (none chosen: any)",
+    categories = CheckboxesField(
+        "Offense categories (none ticked: any)",
         choices=choices([(c, CATEGORY_LABELS[c]) for c in OFFENSE_CATEGORIES]),
-        description=MULTIPLE,
     )
-    statuses = SelectMultipleField(
-        "Status (none chosen: either)",
+    statuses = CheckboxesField(
+        "Status (none ticked: either)",
         choices=choices([("convicted", "Convicted"), ("pending", "Pending")]),
-        description=MULTIPLE,
     )
     date_within_years = IntegerField(
         "Convicted or charged within this many years (optional)",
