@@ -126,10 +126,11 @@
       var link = event.target.closest("a[href^='#']");
       var target = link && document.getElementById(decodeURIComponent(link.getAttribute("href").slice(1)));
       if (!target) { return; }
-      var control = target.matches("input, select, textarea, button") ? target
-        : target.querySelector("input:not([type=hidden]), select, textarea, button");
+      if (target.matches("input, select, textarea, button")) { return; }  // the link's own jump focuses it
+      var control = target.querySelector("input:not([type=hidden]), select, textarea, button");
       if (!control) { return; }
       event.preventDefault();
+      if (window.history.replaceState) { window.history.replaceState(null, "", link.getAttribute("href")); }
       (target.closest("fieldset") || control.closest(".usa-form-group") || target).scrollIntoView();
       control.focus({ preventScroll: true });
     });
