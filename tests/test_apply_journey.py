@@ -209,7 +209,9 @@ def test_a_program_removed_at_checkout_is_not_listed_on_the_dashboard_but_its_re
     with app.app_context():
         removed = db.session.scalar(select(Application).where(Application.reference == drafts["precheck"]))
         assert removed.status == "withdrawn"
-        events = db.session.scalars(select(StatusEvent).where(StatusEvent.application_id == removed.id)).all()
+        events = db.session.scalars(
+            select(StatusEvent).where(StatusEvent.application_id == removed.id).order_by(StatusEvent.id)
+        ).all()
         assert [(e.from_status, e.to_status, e.reason_code) for e in events][-1] == (
             "draft",
             "withdrawn",
