@@ -92,7 +92,9 @@ def test_an_officer_cannot_decide_or_take_their_own_application(client, own_case
         application = _case(own_case)
         assert application.status == Status.OFFICER_REVIEW and application.assigned_officer_id is None
         assert application.letters == [] and application.info_requests == []
-        last = db.session.scalars(select(StatusEvent).where(StatusEvent.application_id == application.id)).all()[-1]
+        last = db.session.scalars(
+            select(StatusEvent).where(StatusEvent.application_id == application.id).order_by(StatusEvent.id.desc())
+        ).first()
         assert (last.to_status, last.actor_id) == ("officer_review", None)  # vetting's move, nothing since
         assert _staff_events(own_case) == before
 

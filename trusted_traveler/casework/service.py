@@ -332,42 +332,56 @@ def _overlap_notes(
             application = open_apps.get(other.id)
             if application is not None and application in basket:
                 application = None
-            if program in other.includes and application is not None:  # PreCheck, with Global Entry under way
-                notes.setdefault(program.id, []).append(
-                    _(
-                        "Your %(other)s application %(reference)s includes %(program)s once approved, so you may not "
-                        "need this: its Known Traveler Number will work for %(program)s too.",
-                        other=other.name,
-                        reference=application.reference,
-                        program=program.name,
-                    )
-                )
+            if program in other.includes:  # PreCheck, with Global Entry under way
+                found = [_included_by_application(program, other, application)] if application is not None else []
             elif other in program.includes:  # Global Entry, with PreCheck under way or held
-                if application is not None and application.status != S.DRAFT:
-                    notes.setdefault(program.id, []).append(
-                        _(
-                            "%(program)s includes %(other)s: once you are approved, your %(program)s Known Traveler "
-                            "Number works for %(other)s too. Your %(other)s application %(reference)s (%(status)s) is "
-                            "not changed by this: it goes on to its own decision, and its fee is not refunded.",
-                            program=program.name,
-                            other=other.name,
-                            reference=application.reference,
-                            status=_(public_label(other.code, application.status)),
-                        )
-                    )
-                membership = held.get(other.id)
-                if membership is not None and membership.status == "active" and membership.valid_until > today:
-                    notes.setdefault(program.id, []).append(
-                        _(
-                            "%(program)s includes %(other)s: once you are approved, your %(program)s Known Traveler "
-                            "Number works for %(other)s too. Your %(other)s membership (Known Traveler Number %(ktn)s) "
-                            "stays valid until %(until)s, so you may not need to renew it.",
-                            program=program.name,
-                            other=other.name,
-                            ktn=membership.ktn,
-                            until=format_day(membership.valid_until),
-                        )
-                    )
+                found = _includes_what_is_held(program, other, application, held.get(other.id), today)
+            else:
+                found = []
+            if found:
+                notes.setdefault(program.id, []).extend(found)
+    return notes
+
+
+def _included_by_application(program, other, application: Application) -> str:
+    """The note for `program` when an application for `other`, which includes it, is under way."""
+    return _(
+        "Your %(other)s application %(reference)s includes %(program)s once approved, so you may not "
+        "need this: its Known Traveler Number will work for %(program)s too.",
+        other=other.name,
+        reference=application.reference,
+        program=program.name,
+    )
+
+
+def _includes_what_is_held(program, other, application: Application | None, membership, today: dt.date) -> list[str]:
+    """The notes for `program`, which includes `other`, when the person has an application for `other` sent (not a
+    draft) or a membership of it still valid."""
+    notes = []
+    if application is not None and application.status != S.DRAFT:
+        notes.append(
+            _(
+                "%(program)s includes %(other)s: once you are approved, your %(program)s Known Traveler "
+                "Number works for %(other)s too. Your %(other)s application %(reference)s (%(status)s) is "
+                "not changed by this: it goes on to its own decision, and its fee is not refunded.",
+                program=program.name,
+                other=other.name,
+                reference=application.reference,
+                status=_(public_label(other.code, application.status)),
+            )
+        )
+    if membership is not None and membership.status == "active" and membership.valid_until > today:
+        notes.append(
+            _(
+                "%(program)s includes %(other)s: once you are approved, your %(program)s Known Traveler "
+                "Number works for %(other)s too. Your %(other)s membership (Known Traveler Number %(ktn)s) "
+                "stays valid until %(until)s, so you may not need to renew it.",
+                program=program.name,
+                other=other.name,
+                ktn=membership.ktn,
+                until=format_day(membership.valid_until),
+            )
+        )
     return notes
 
 
