@@ -35,6 +35,9 @@ QUEUE_LABELS = {
     "awaiting_applicant": "Awaiting the applicant",
     "today": "Today's interviews",
 }
+# Supervisors also have one officer's open cases, the officer chosen as a filter (the workload page links each row
+# here): the officers' own index (assigned officer, then queue order) reads it, so it pages as "mine" does.
+SUPERVISOR_QUEUE_LABELS = {**QUEUE_LABELS, "officer": "An officer's cases"}
 PAGE_SIZE = 50
 COUNT_CAP = 1000  # a tab counts its cases up to here, then says "1,000+": counting 500,000 would cost 100 ms a page
 # Each queue's rows, written as the literal SQL of its partial index (casework/models.py) so the planner uses it.
@@ -54,6 +57,7 @@ class QueueFilters:
     status: str | None = None
     min_days: int | None = None
     overdue_only: bool = False
+    officer_id: int | None = None  # whose cases the supervisors' "officer" queue lists (no other queue reads it)
 
 
 @dataclass
@@ -196,7 +200,10 @@ def list_queue(
 def _queue_page(
     name: str, *, officer, filters: QueueFilters, today: dt.date, after: tuple[int, dt.datetime, int] | None, limit: int
 ) -> QueuePage:
-    base = _QUEUE_WHERE[name](officer)
+    if name == "officer":
+        base = and_(Application.assigned_officer_id == filters.officer_id, text(f"applications.{WORKING_SQL}"))
+    else:
+        base = _QUEUE_WHERE[name](officer)
     stmt = _apply_filters(_joined(select(*_ROW_COLUMNS)).where(base), filters, today)
     if after is not None:
         priority, at, ident = after
@@ -276,6 +283,7 @@ def count_label(count: int) -> str:
 
 @dataclass(frozen=True)
 class Workload:
+    officer_id: int
     officer: str  # how staff pages name the officer (account_label)
     open_cases: int
     needs_decision: int
@@ -305,6 +313,7 @@ def workload() -> list[Workload]:
     )
     rows = replica.read(
         select(
+            Account.id,
             Account.display_name,
             Account.email,
             counts.c.open_cases,
@@ -317,6 +326,7 @@ def workload() -> list[Workload]:
     ).all()
     return [
         Workload(
+            officer_id=row.id,
             officer=account_label(row.display_name, row.email),
             open_cases=row.open_cases or 0,
             needs_decision=row.needs_decision or 0,

@@ -86,3 +86,5 @@ class QueueFilterForm(FlaskForm):
         validators=[Optional(), NumberRange(min=0, max=3650, message="Enter a number of days from 0 to 3650.")],
     )
     overdue_only = BooleanField("Only overdue answers")
+    # supervisors only (the view removes it for everyone else): whose cases the "officer" queue lists
+    officer_id = SelectField("Officer", coerce=str, default="")

@@ -14,7 +14,9 @@ from trusted_traveler.casework import assignment
 from trusted_traveler.casework.models import Application
 from trusted_traveler.casework.queues import (
     QUEUE_LABELS,
+    SUPERVISOR_QUEUE_LABELS,
     QueueFilters,
+    QueuePage,
     count_label,
     list_queue,
     officers_for_assignment,
@@ -76,10 +78,15 @@ def _centers() -> list:
     return _center_choices.get("centers", CENTER_CHOICES_SECONDS, read)
 
 
-def _filter_form() -> QueueFilterForm:
+def _filter_form(officers: list[Account]) -> QueueFilterForm:
+    """The queue's filters; whose cases to list only for a supervisor (`officers`: those they can choose)."""
     form = QueueFilterForm(request.args)
     form.center_id.choices = _centers()
     form.status.choices = STATUS_CHOICES
+    if officers:
+        form.officer_id.choices = choices([("", "Choose an officer"), *[(str(o.id), o.label) for o in officers]])
+    else:
+        del form.officer_id
     return form
 
 
@@ -87,9 +94,12 @@ def _filter_form() -> QueueFilterForm:
 @require(Permission.WORK_CASES)
 def queues():
     name = request.args.get("queue", "unassigned")
-    if name not in QUEUE_LABELS:
+    supervising = current_user.can(Permission.SUPERVISE)
+    labels = SUPERVISOR_QUEUE_LABELS if supervising else QUEUE_LABELS
+    if name not in labels:
         abort(404)
-    form = _filter_form()
+    officers = officers_for_assignment() if supervising else []
+    form = _filter_form(officers)
     valid = form.validate()  # bad filters are shown with their message; the list then ignores them
     filters = QueueFilters()
     if valid:
@@ -99,21 +109,26 @@ def queues():
             status=form.status.data or None,
             min_days=form.min_days.data,
             overdue_only=bool(form.overdue_only.data),
+            officer_id=int(form.officer_id.data) if supervising and form.officer_id.data else None,
         )
     today = service_today()
-    page = list_queue(name, officer=current_user, filters=filters, today=today, cursor=request.args.get("after"))
+    if name == "officer" and filters.officer_id is None:  # nobody chosen yet: the page asks, and lists nothing
+        page = QueuePage([], None)
+    else:
+        page = list_queue(name, officer=current_user, filters=filters, today=today, cursor=request.args.get("after"))
     args = {**search_args(form), "queue": name}  # the filters as typed, never an earlier cursor
     html = render_template(
         "officer/queues.html",
         queue=name,
-        labels=QUEUE_LABELS,
+        labels=labels,
         counts={key: count_label(n) for key, n in queue_counts(officer=current_user, today=today).items()},
         page=page,
         form=form,
         next_url=url_for("officer.queues", **args, after=page.next_cursor) if page.next_cursor else None,
         first_url=url_for("officer.queues", **args) if request.args.get("after") else None,
         assign_form=BulkAssignForm(queue=name),
-        officers=officers_for_assignment() if current_user.can(Permission.SUPERVISE) else [],
+        officers=officers,
+        chosen_officer=next((o for o in officers if o.id == filters.officer_id), None),
         public_label=public_label,
     )
     db.session.commit()  # the audit record of this view (list_queue's), once the page is rendered
@@ -165,7 +180,9 @@ def bulk_assign():
         flash(f"Assigned to {officer.label}: {', '.join(result.assigned)}.", "success")
     for reference, why in result.refused:
         flash(f"{reference} was not assigned: {why}.", "error")
-    return redirect(url_for("officer.queues", queue="mine" if officer.id == current_user.id else queue))
+    if officer.id == current_user.id:
+        return redirect(url_for("officer.queues", queue="mine"))
+    return redirect(url_for("officer.queues", queue="officer", officer_id=officer.id))  # a supervisor assigned them
 
 
 @bp.get("/workload")
