@@ -175,7 +175,7 @@ def test_background_answers_need_details_for_every_yes(app, client):
             "inadmissible_or_waiver": "no",
         },
     ).get_data(as_text=True)
-    assert "Add each arrest, charge or conviction." in html
+    assert "Add each conviction or pending charge." in html
     assert "Tell us more about each question you answered" in html
     ok = client.post(
         "/profile/background",

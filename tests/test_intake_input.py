@@ -133,7 +133,7 @@ def test_a_remove_button_with_an_odd_row_number_removes_nothing_and_keeps_what_w
 def test_the_public_check_ignores_an_odd_row_number_too(client):
     response = client.post("/which-program", data={"has_offenses": "yes", "offenses-²-date": "2020-01-01"})
     assert response.status_code == 400
-    assert "Add each arrest, charge or conviction." in _text(response)  # the odd row is no row
+    assert "Add each conviction or pending charge." in _text(response)  # the odd row is no row
 
 
 # --- 2. Only spaces is no answer; nothing longer than its column --------------------------------------------------

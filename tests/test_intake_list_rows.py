@@ -171,7 +171,7 @@ def test_every_list_names_its_rows(app, client):
     assert re.search(r"<legend[^>]*>Country 1</legend>", client.post("/profile/travel", data=data).text)
     data = {"has_offenses": "yes", "action": "add:offenses"}
     html = client.post("/profile/background", data=data).text
-    assert re.search(r"<legend[^>]*>Arrest, charge or conviction 1</legend>", html)
+    assert re.search(r"<legend[^>]*>Conviction or charge 1</legend>", html)
 
 
 def test_the_error_summary_says_which_row_and_links_to_the_field(app, client):

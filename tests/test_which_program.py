@@ -75,7 +75,7 @@ def test_missing_answers_are_each_named_and_the_answers_given_are_kept(client):
     for message in (
         "Choose your country of citizenship.",
         "Say whether you travel to other countries.",
-        "Add each arrest, charge or conviction.",
+        "Add each conviction or pending charge.",
     ):
         assert message in html
     assert 'value="1985-03-02"' in html

@@ -95,6 +95,6 @@ def test_list_and_radio_errors_pass_axe(page: Page):
     found += _axe(page)
     page.goto("/profile/background")
     page.get_by_role("button", name="Save and continue", exact=True).click()
-    expect(page.get_by_role("alert")).to_contain_text("Answer the question about arrests and convictions.")
+    expect(page.get_by_role("alert")).to_contain_text("Answer the question about convictions and charges.")
     found += _axe(page)
     assert found == [], "\n".join(found)

@@ -137,7 +137,7 @@ def test_whole_profile_by_keyboard_with_the_gap_detector_and_a_resume(app, page:
 
     expect(page.get_by_role("heading", level=1, name=re.compile("Background questions"))).to_be_visible()
     for question in (
-        "Have you ever been arrested for, charged with or convicted of a crime, in any country?",
+        "Have you ever been convicted of a crime, or are you charged with one now, in any country?",
         "Have you ever broken customs, immigration or agriculture laws in any country?",
         "Are you under investigation by any police or law enforcement agency, in any country?",
         "Have you ever been refused entry to the U.S., or given a waiver of inadmissibility or parole?",

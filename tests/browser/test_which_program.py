@@ -21,7 +21,7 @@ def test_which_program_is_right_for_me(page: Page):
     for question, answer in (
         ("Do you hold a U.S. Permanent Resident Card (green card)?", "No"),
         ("Do you travel to other countries?", "No"),
-        ("Have you ever been arrested for, charged with or convicted of a crime, in any country?", "No"),
+        ("Have you ever been convicted of a crime, or are you charged with one now, in any country?", "No"),
         ("Have you ever broken customs, immigration or agriculture laws in any country?", "No"),
         ("Are you under investigation by any police or law enforcement agency, in any country?", "No"),
         ("Have you ever been refused entry to the U.S., or given a waiver of inadmissibility or parole?", "No"),
@@ -36,11 +36,11 @@ def test_which_program_is_right_for_me(page: Page):
 def test_the_arrests_list_shows_only_after_yes_and_the_date_hint_reads_as_the_field_does(page: Page):
     page.goto("/which-program")
     arrests = page.locator("#offenses")
-    question = page.get_by_role("group", name="Have you ever been arrested for, charged with or convicted of a crime")
+    question = page.get_by_role("group", name="Have you ever been convicted of a crime")
     expect(arrests).to_be_hidden()  # nothing answered yet
     question.get_by_text("Yes", exact=True).click()
     expect(arrests).to_be_visible()
-    expect(page.get_by_role("button", name="Add one — Arrests, charges and convictions")).to_be_visible()
+    expect(page.get_by_role("button", name="Add one — Convictions and pending charges")).to_be_visible()
     question.get_by_text("No", exact=True).click()
     expect(arrests).to_be_hidden()
     # the example is written in this browser's order, the order its date field shows (mm/dd/yyyy in en-US)

@@ -187,7 +187,7 @@ class CountryVisited(Base):
 
 
 class OffenseDisclosure(Base):
-    """One disclosed arrest, charge or conviction, in the categories of CONTRACTS.md section 1."""
+    """One disclosed conviction or pending charge, in the categories of CONTRACTS.md section 1."""
 
     __tablename__ = "offense_disclosures"
 

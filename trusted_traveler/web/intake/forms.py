@@ -641,7 +641,7 @@ class OffenseEntry(RowForm):
     category = SelectField(
         _l("What was it?"),
         choices=choices([("", _l("Select")), *[(c, CATEGORY_LABELS[c]) for c in OFFENSE_CATEGORIES]]),
-        validators=[DataRequired(_l("Choose what the arrest or charge was for."))],
+        validators=[DataRequired(_l("Choose what the conviction or charge was for."))],
     )
     status = SelectField(
         _l("Where does it stand?"),
@@ -673,10 +673,14 @@ class OffenseEntry(RowForm):
 # its own field order).
 def has_offenses_field():
     return RadioField(
-        _l("Have you ever been arrested for, charged with or convicted of a crime, in any country?"),
+        _l("Have you ever been convicted of a crime, or are you charged with one now, in any country?"),
         choices=YES_NO,
-        validators=[DataRequired(_l("Answer the question about arrests and convictions."))],
-        description=_l("Include expunged records and driving under the influence."),
+        validators=[DataRequired(_l("Answer the question about convictions and charges."))],
+        description=_l(
+            "Include expunged convictions and driving under the influence. An arrest that did not lead to a "
+            "conviction or a charge still open (dropped, dismissed or acquitted) is not listed here: the background "
+            "check finds it, and an officer may ask you about it."
+        ),
     )
 
 
@@ -685,7 +689,7 @@ def offenses_field():
     # (without JavaScript it stays shown, and rows left after a "no" are ignored: prepare_offenses)
     return FieldList(
         FormField(OffenseEntry),
-        label=_l("Arrests, charges and convictions"),
+        label=_l("Convictions and pending charges"),
         max_entries=20,
         render_kw={"data-shown-when": "has_offenses=yes"},
     )
@@ -727,7 +731,7 @@ def prepare_offenses(form, born_on: dt.date | None) -> None:
 def offenses_listed(form) -> bool:
     """After validation: a "yes" needs at least one row."""
     if form.has_offenses.data == "yes" and not form.offenses.entries:
-        form.offenses.errors = [*form.offenses.errors, _l("Add each arrest, charge or conviction.")]
+        form.offenses.errors = [*form.offenses.errors, _l("Add each conviction or pending charge.")]
         return False
     return True
 
