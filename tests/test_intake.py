@@ -121,10 +121,12 @@ def test_address_history_with_a_gap_is_saved_and_the_missing_months_are_named(ap
             "addresses-0-line1": "1 Elm St",
             "addresses-0-city": "Austin",
             "addresses-0-country": "US",
+            "addresses-0-postal_code": "02134",
             "addresses-1-from_month": resumed.strftime("%m/%Y"),
             "addresses-1-line1": "9 Oak Ave",
             "addresses-1-city": "Denver",
             "addresses-1-country": "US",
+            "addresses-1-postal_code": "02134",
         },
     )
     html = response.get_data(as_text=True)
@@ -316,6 +318,7 @@ def test_a_two_year_old_at_one_address_since_birth_finishes_the_histories(app, c
             "addresses-0-line1": "1 Elm St",
             "addresses-0-city": "Reno",
             "addresses-0-country": "US",
+            "addresses-0-postal_code": "02134",
         },
     )
     assert addresses.status_code == 302, addresses.get_data(as_text=True)[:2000]  # no months before birth asked for
@@ -341,6 +344,7 @@ def test_a_history_month_before_the_date_of_birth_is_refused_and_nothing_typed_i
             "addresses-0-line1": "1 Elm St",
             "addresses-0-city": "Reno",
             "addresses-0-country": "US",
+            "addresses-0-postal_code": "02134",
         },
     )
     html = response.get_data(as_text=True)
@@ -365,6 +369,7 @@ def test_save_and_come_back_later_goes_to_the_dashboard_even_with_months_missing
             "addresses-0-line1": "9 Oak Ave",
             "addresses-0-city": "Denver",
             "addresses-0-country": "US",
+            "addresses-0-postal_code": "02134",
             "later": "1",
         },
     )
@@ -377,6 +382,7 @@ def test_save_and_come_back_later_goes_to_the_dashboard_even_with_months_missing
             "addresses-0-line1": "9 Oak Ave",
             "addresses-0-city": "Denver",
             "addresses-0-country": "US",
+            "addresses-0-postal_code": "02134",
         },
     ).get_data(as_text=True)
 

@@ -112,6 +112,7 @@ def test_a_row_number_that_is_not_one_to_three_ascii_digits_is_ignored_and_the_p
         "addresses-0-line1": "1 Elm St",
         "addresses-0-city": "Reno",
         "addresses-0-country": "US",
+        "addresses-0-postal_code": "02134",
         f"addresses-{index}-line1": "9 Forged Rd",
     }
     response = client.post("/profile/addresses", data={**data, "later": "1"})

@@ -79,10 +79,12 @@ def _two_addresses(today: dt.date, **second) -> dict:
         "addresses-0-line1": "1 Elm St",
         "addresses-0-city": "Austin",
         "addresses-0-country": "US",
+        "addresses-0-postal_code": "02134",
         "addresses-1-from_month": f"05/{today.year - 2}",
         "addresses-1-line1": "9 Oak Ave",
         "addresses-1-city": "Denver",
         "addresses-1-country": "US",
+        "addresses-1-postal_code": "02134",
         **{f"addresses-1-{k}": v for k, v in second.items()},
     }
 

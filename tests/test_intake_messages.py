@@ -235,6 +235,25 @@ def test_puerto_rico_uses_zip_codes_too(app, client, traveler, today):
     assert client.post("/profile/addresses", data=address(today, country="PR", postal_code="00901")).status_code == 302
 
 
+@pytest.mark.parametrize("country", ["US", "PR"])
+def test_an_address_where_zip_codes_are_used_cannot_leave_it_out(app, client, traveler, today, country):
+    refused = client.post("/profile/addresses", data=address(today, country=country, postal_code=""))
+    page = refused.get_data(as_text=True)
+    assert refused.status_code == 400
+    assert beside(page, "addresses-0-postal_code") == ["Enter the ZIP code, like 20001. Every U.S. address has one."]
+    assert 'value="1 Main St"' in page and 'value="Reno"' in page  # the rest of the row is kept
+    mailing = client.post("/profile/contact", data=contact(mailing_country=country, mailing_postal_code=""))
+    assert beside(mailing.get_data(as_text=True), "mailing_postal_code") == [
+        "Enter the ZIP code, like 20001. Every U.S. address has one."
+    ]
+
+
+def test_an_address_abroad_may_have_no_postal_code(app, client, traveler, today):
+    assert client.post("/profile/addresses", data=address(today, country="IE", postal_code="")).status_code == 302
+    abroad = contact(mailing_country="IE", mailing_postal_code="")
+    assert client.post("/profile/contact", data=abroad).status_code == 302
+
+
 def test_a_mailing_address_that_is_the_home_address_is_not_checked(app, client, traveler):
     same = contact(mailing_same_as_residential="yes", mailing_postal_code="7870A")
     assert client.post("/profile/contact", data=same).status_code == 302

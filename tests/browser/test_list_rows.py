@@ -23,6 +23,7 @@ def _fill_address(page: Page, row: int, *, start: str, end: str, street: str, ci
     group.get_by_label("To (MM/YYYY), or leave empty if you live there now", exact=True).fill(end)
     group.get_by_label("Street address", exact=True).fill(street)
     group.get_by_label("City or town", exact=True).fill(city)
+    group.get_by_label("ZIP or postal code", exact=True).fill("02134")
     group.get_by_label("Country", exact=True).select_option("US")
 
 

@@ -185,10 +185,13 @@ ZIP_CODE = re.compile(r"([0-9]{5})(?:[- ]?([0-9]{4}))?")
 def zip_code_checked(field, country: str | None) -> bool:
     """An address's postal code `field` in `country`: where ZIP codes are used (ZIP_CODE_PLACES), a ZIP code, kept
     as 12345 or 12345-6789; if not, a message beside it. Elsewhere any postal code is taken as written (they are
-    letters and digits of many shapes: "K1A 0B1", "SW1A 1AA", "01000"). No code at all is left to the field's own
-    rule (it is optional)."""
-    if country not in ZIP_CODE_PLACES or not field.data or field.errors:
+    letters and digits of many shapes: "K1A 0B1", "SW1A 1AA", "01000", and some places have none, so elsewhere it
+    is optional). Every address where ZIP codes are used has one, so there it is needed."""
+    if country not in ZIP_CODE_PLACES or field.errors:
         return True
+    if not field.data:
+        field.errors = [*field.errors, _l("Enter the ZIP code, like 20001. Every U.S. address has one.")]
+        return False
     match = ZIP_CODE.fullmatch(field.data)
     if match is None:
         field.errors = [*field.errors, _l("Enter a 5-digit ZIP code, like 20001, or a ZIP+4 code, like 20001-1234.")]
