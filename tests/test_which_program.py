@@ -41,6 +41,20 @@ def test_a_clean_us_citizen_who_travels_is_recommended_global_entry(client):
     assert "$120.00" in html and "$78.00" in html
 
 
+def test_the_anonymous_check_asks_only_what_the_rules_read_about_an_offense(client):
+    """Nothing on the public check is saved, so it does not ask for an offense's details, as the profile does."""
+    html = client.post("/which-program", data={**CLEAN, "has_offenses": "yes", "action": "add:offenses"}).get_data(
+        as_text=True
+    )
+    assert 'name="offenses-0-category"' in html and 'name="offenses-0-date"' in html
+    assert "offenses-0-details" not in html and "Details (optional)" not in html
+
+
+def test_the_offense_question_warns_that_an_arrest_can_still_count_for_global_entry(client):
+    html = client.get("/which-program").get_data(as_text=True)
+    assert "answer No. For Global Entry, CBP can still refuse an applicant for any arrest" in html
+
+
 def test_someone_who_does_not_travel_is_recommended_precheck(client):
     html = client.post("/which-program", data={**CLEAN, "travels_internationally": "no"}).get_data(as_text=True)
     assert "We suggest: TSA PreCheck." in html

@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 from zoneinfo import ZoneInfo
 
+import pycountry
 from babel.dates import format_date, format_time
 from flask import render_template, request
 from flask_babel import get_locale
@@ -76,20 +77,26 @@ def display_row(center: EnrollmentCenter, starts_at: dt.datetime | None, seats: 
     return row
 
 
+def region_name(country_code: str, state: str) -> str:
+    """A center's state or province by its name ("New York", "Alberta"), its code when ISO 3166-2 has none."""
+    found = pycountry.subdivisions.get(code=f"{country_code}-{state}")
+    return found.name if found is not None else state
+
+
 @bp.get("/availability")
 @public
 @limiter.limit("60/minute")
 def soonest():
     programs = list_programs()
-    states = db.session.scalars(
-        select(EnrollmentCenter.state)
+    states = db.session.execute(
+        select(EnrollmentCenter.country_code, EnrollmentCenter.state)
         .where(EnrollmentCenter.operational.is_(True))
         .distinct()
-        .order_by(EnrollmentCenter.state)
     ).all()
     form = AvailabilityFilterForm(formdata=request.args)
     form.program.choices = [("", _("All programs"))] + [(p.code, p.name) for p in programs]
-    form.state.choices = [("", _("All states and provinces"))] + [(s, s) for s in states]
+    named = sorted(((state, region_name(country, state)) for country, state in states), key=lambda c: c[1])
+    form.state.choices = [("", _("All states and provinces"))] + named
     if not form.validate():
         return render_template("availability/soonest.html", form=form, rows=None, program=None), 400
     program = next((p for p in programs if p.code == form.program.data), None)
@@ -100,4 +107,5 @@ def soonest():
             service_id=program.scheduler_service_id if program else None, state=form.state.data or None
         )
     ]
-    return render_template("availability/soonest.html", form=form, rows=rows, program=program)
+    state_name = dict(form.state.choices).get(form.state.data) if form.state.data else None
+    return render_template("availability/soonest.html", form=form, rows=rows, program=program, state_name=state_name)

@@ -680,18 +680,25 @@ def has_offenses_field():
         choices=YES_NO,
         validators=[DataRequired(_l("Answer the question about convictions and charges."))],
         description=_l(
-            "Include expunged convictions and driving under the influence. An arrest that did not lead to a "
-            "conviction or a charge still open (dropped, dismissed or acquitted) is not listed here: the background "
-            "check finds it, and an officer may ask you about it."
+            "Include expunged convictions and driving under the influence. If you were arrested but the charge was "
+            "dropped or dismissed, or you were acquitted, answer No. For Global Entry, CBP can still refuse an "
+            "applicant for any arrest: its background check finds them, so bring the court papers to your interview."
         ),
     )
 
 
-def offenses_field():
+class OffenseFacts(OffenseEntry):
+    """An offense as the anonymous public check asks it: what the rules read, and no free-text details (nothing
+    there is saved, so nothing sensitive is asked)."""
+
+    details = None
+
+
+def offenses_field(entry=OffenseEntry):
     # shown only after a "yes" to has_offenses: the page hides it with JavaScript while the answer is not "yes"
     # (without JavaScript it stays shown, and rows left after a "no" are ignored: prepare_offenses)
     return FieldList(
-        FormField(OffenseEntry),
+        FormField(entry),
         label=_l("Convictions and pending charges"),
         max_entries=20,
         render_kw={"data-shown-when": "has_offenses=yes"},

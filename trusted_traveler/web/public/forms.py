@@ -16,6 +16,7 @@ from trusted_traveler.web.forms import (
 )
 from trusted_traveler.web.intake.forms import (
     YES_NO,
+    OffenseFacts,
     customs_field,
     date_in_past,
     has_offenses_field,
@@ -49,7 +50,7 @@ class WhichProgramForm(FlaskForm):
         validators=[DataRequired(_l("Say whether you travel to other countries."))],
     )
     has_offenses = has_offenses_field()
-    offenses = offenses_field()
+    offenses = offenses_field(OffenseFacts)
     customs_immigration_violation = customs_field()
     under_investigation = investigation_field()
     inadmissible_or_waiver = inadmissible_field()
