@@ -330,7 +330,7 @@ def test_a_precheck_draft_opened_before_global_entry_was_approved_is_refused_at_
         ktn = casework.approve(global_entry, by=create_officer("second.officer@example.com"), today=today).ktn
         db.session.commit()
 
-    response = client.post("/checkout", data={"confirm": "yes"})
+    response = client.post("/checkout", data={"still_right": "y", "confirm": "yes"})
 
     assert response.headers["Location"] == "/checkout"  # nothing charged
     html = client.get("/checkout").get_data(as_text=True)
@@ -380,7 +380,7 @@ def test_a_precheck_payment_returning_after_global_entry_was_approved_is_refunde
         db.session.commit()
     sign_in(client, "both@example.com")
     client.post("/apply", data={"programs": ["precheck"]})
-    pay_url = client.post("/checkout", data={"confirm": "yes"}).headers["Location"]
+    pay_url = client.post("/checkout", data={"still_right": "y", "confirm": "yes"}).headers["Location"]
     assert pay_url.startswith("/sandbox/pay/")
     with app.app_context():  # approved while the card page is open
         global_entry = db.session.get(Application, global_entry_id)
@@ -419,7 +419,7 @@ def test_a_precheck_payment_returning_after_global_entry_was_approved_is_refunde
     # The repeated return says the same and refunds nothing more; paying again is refused before any charge.
     assert message in client.get(return_url, follow_redirects=True).get_data(as_text=True)
     assert len(_audit(app, "payment.refunded")) == 1
-    assert client.post("/checkout", data={"confirm": "yes"}).headers["Location"] == "/checkout"
+    assert client.post("/checkout", data={"still_right": "y", "confirm": "yes"}).headers["Location"] == "/checkout"
 
 
 def test_a_returning_payment_judges_each_application_once(app, client, monkeypatch, today):

@@ -313,7 +313,7 @@ def test_a_minor_renewing_global_entry_with_a_member_parent_pays_nothing(app, cl
     client.post("/apply", data={"programs": ["global_entry"]})
 
     assert _kid_applications(app)["global_entry"] == ("draft", "0.00", "minor_with_member_parent", "renewal")
-    response = client.post("/checkout", data={"confirm": "yes"})
+    response = client.post("/checkout", data={"still_right": "y", "confirm": "yes"})
     assert response.headers["Location"].startswith("/submitted?refs=")
     assert _kid_applications(app)["global_entry"][:2] == ("conditionally_approved", "0.00")
     assert _payments(app) == []

@@ -43,13 +43,15 @@ def _card_page(client) -> str:
 # --- 1. the profile summary on the checkout page ------------------------------------------------------------------
 
 
-def test_the_checkout_summary_names_documents_and_counts_in_spanish(client, spanish_drafts):
+def test_the_checkout_summary_names_documents_and_history_entries_in_spanish(client, spanish_drafts):
     html = client.get("/checkout").get_data(as_text=True)
-    documents = html.split("Documentos</dt>")[1].split("</dd>")[0]
-    assert "Pasaporte (números que terminan en 6789)" in documents
+    documents = html.split('data-testid="answers-documents"')[1].split('data-testid="answers-')[0]
+    assert "Pasaporte</dt>" in documents and "Número que termina en 6789" in documents
     assert "passport" not in documents.lower().replace("pasaporte", "")
-    assert "1 dirección<" in html and "1 direcciones" not in html
-    assert "1 registro<" in html and "1 registros" not in html
+    addresses = html.split('data-testid="answers-addresses"')[1].split('data-testid="answers-')[0]
+    assert "hasta hoy</dt>" in addresses and "1 Main St" in addresses and "Estados Unidos" in addresses
+    work = html.split('data-testid="answers-employment"')[1].split('data-testid="answers-')[0]
+    assert "Empleado" in work and "Acme" in work and " to now" not in work
 
 
 def test_the_profile_summary_in_english_keeps_its_words(app, client):
@@ -58,8 +60,8 @@ def test_the_profile_summary_in_english_keeps_its_words(app, client):
         db.session.commit()
     sign_in(client, "sam@example.com")
     html = client.get("/profile/summary").get_data(as_text=True)
-    assert "Passport (numbers ending 6789)" in html
-    assert "1 address<" in html and "1 entry<" in html
+    assert "Passport</dt>" in html and "Number ending 6789" in html
+    assert " to now</dt>" in html and "1 Main St" in html and "Acme" in html
 
 
 # --- 2. card declines and the payment's description ---------------------------------------------------------------

@@ -37,5 +37,7 @@ def apply_and_confirm(page: Page, *programs: str) -> None:
         choose(page, program)
     page.get_by_role("button", name="Continue").click()
     expect(page.get_by_role("heading", name="Check your answers")).to_be_visible()
+    if page.get_by_test_id("answers-reused").count():  # a renewal or second program reuses answers sent before
+        choose(page, "These answers are still right")
     choose(page, "I confirm that the information I have given is true and complete.")
     page.get_by_role("button", name=re.compile("Confirm and (pay|submit)")).click()

@@ -31,7 +31,7 @@ PUBLIC = [
     "/feedback/submission",
     "/auth/dev",
 ]
-TRAVELER = ["/dashboard", "/profile", "/apply", "/notifications"]
+TRAVELER = ["/dashboard", "/profile", "/profile/summary", "/apply", "/notifications"]
 
 
 @pytest.fixture

@@ -189,3 +189,61 @@ def test_a_renewal_is_pre_filled_and_asks_only_to_confirm(app, page: Page):
     page.go_back()
     expect(page.get_by_text("Rosa Parks-Lee")).to_be_visible()  # nothing re-typed: the profile is reused
     expect(page.get_by_test_id("fee-precheck")).to_have_text("$58.75")  # the renewal fee in force
+
+
+def test_a_renewal_shows_the_answers_it_reuses_in_full_and_asks_if_they_are_still_right(app, page: Page):
+    """The renewal's Check your answers: where the answers come from, each address in full with a Change link that
+    comes back, and no payment until the traveler confirms the answers are still right (the error keeps the rest)."""
+    sent = dt.datetime(2022, 3, 3, 15, 0, tzinfo=dt.UTC)
+    with app.app_context():
+        profile = create_profile(create_account("still.right@example.com"), given_names="Rosa", surname="Lee")
+        application = create_application("precheck", profile=profile, submitted=True)
+        casework.record_biometrics(application, by=create_officer())
+        (member,) = memberships_for(profile.id)
+        member.valid_until = service_today() + dt.timedelta(days=90)
+        application.submitted_at = sent  # sent years ago, with the answers as they were then
+        progress = dict(profile.intake_progress)  # ... but the countries visited, which a renewal asks again
+        progress["saved_on"] = {
+            s: (service_today() if s == "travel" else sent.date()).isoformat() for s in progress["saved"]
+        }
+        profile.intake_progress = progress
+        db.session.commit()
+        (address,) = profile.addresses
+        moved_in, reference = address.from_month, application.reference
+    dev_sign_in(page, "still.right@example.com")
+    page.goto("/apply")
+    choose(page, "TSA PreCheck")
+    page.get_by_role("button", name="Continue").click()
+
+    expect(page.get_by_role("heading", name="Check your answers")).to_be_visible()
+    expect(page.get_by_test_id("answers-reused")).to_contain_text(
+        f"These answers are from your TSA PreCheck application of March 3, 2022 ({reference})."
+    )
+    addresses = page.get_by_test_id("answers-addresses")
+    expect(addresses).to_contain_text(f"{moved_in.strftime('%B %Y')} to now")
+    expect(addresses).to_contain_text("1 Main St")
+    expect(page.get_by_test_id("updated-travel")).to_be_visible()
+    expect(page.get_by_test_id("updated-addresses")).to_have_count(0)
+
+    addresses.get_by_role("link", name="Change addresses in the last 5 years").click()
+    expect(page.get_by_role("heading", level=1, name=re.compile("Where you have lived"))).to_be_visible()
+    page.get_by_label("Street address").fill("1 Main Street")
+    page.get_by_role("button", name="Save and continue", exact=True).click()
+    expect(page).to_have_url(re.compile("/checkout$"))
+    expect(addresses).to_contain_text("1 Main Street")
+    expect(page.get_by_test_id("updated-addresses")).to_be_visible()
+
+    choose(page, "I confirm that the information I have given is true and complete.")
+    page.get_by_role("button", name=re.compile("Confirm and pay")).click()
+    summary = page.locator("[data-error-summary]")
+    expect(summary).to_be_focused()
+    message = "Confirm that these answers are still right, or change the ones that are not."
+    expect(page.get_by_test_id("still-right")).to_contain_text(message)
+    expect(
+        page.get_by_role("radio", name="I confirm that the information I have given is true and complete.")
+    ).to_be_checked()
+    summary.get_by_role("link", name=message).click()
+    expect(page.get_by_role("checkbox", name="These answers are still right")).to_be_focused()
+    page.keyboard.press("Space")
+    page.get_by_role("button", name=re.compile("Confirm and pay")).click()
+    expect(page).to_have_url(re.compile("/sandbox/pay/"))

@@ -266,7 +266,7 @@ def test_checkout_refuses_a_draft_for_a_revoked_program_before_charging(app, cli
         draft_ref = draft.reference
         db.session.commit()
     sign_in(client, email)
-    response = client.post("/checkout", data={"confirm": "yes"})
+    response = client.post("/checkout", data={"still_right": "y", "confirm": "yes"})
     assert response.status_code == 302 and response.headers["Location"] == "/checkout"
     html = client.get("/checkout").get_data(as_text=True)
     assert f"Your TSA PreCheck membership (Known Traveler Number {ktn}) was revoked." in html

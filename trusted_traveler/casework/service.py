@@ -550,10 +550,21 @@ def open_drafts(profile) -> list[Application]:
     )
 
 
-def attest(application: Application, *, by) -> None:
+def attest(application: Application, *, by, answers_from: Application | None = None) -> None:
+    """The traveler's declaration that the answers are true and complete. `answers_from`: the earlier application
+    those answers were sent with (profiles.service.last_sent), which the traveler confirmed are still right: audited,
+    with its reference, so the case shows the answers a renewal or second application reused were confirmed."""
     if application.status != S.DRAFT:
         raise BusinessRuleViolation(_("This application has already been submitted."))
     application.attested_at = utcnow()
+    if answers_from is not None:
+        record_event(
+            "application.answers_confirmed",
+            "application",
+            application.reference,
+            by=by,
+            answers_from=answers_from.reference,
+        )
 
 
 def submit(

@@ -10,6 +10,7 @@ from typing import Any
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
+from sqlalchemy.orm import joinedload
 
 from trusted_traveler.audit.record import record_event
 from trusted_traveler.casework.changes import recheck, under_way
@@ -176,6 +177,28 @@ def saved_on(profile: ApplicantProfile, step: str) -> dt.date | None:
     """The day `step` was last saved, if known (steps saved before this was recorded have no day)."""
     day = (profile.intake_progress or {}).get("saved_on", {}).get(step)
     return dt.date.fromisoformat(day) if day else None
+
+
+def last_sent(profile: ApplicantProfile) -> Application | None:
+    """The profile's application submitted most recently, whatever became of it since (its program loaded with it):
+    the last time these answers were sent to us. A renewal, or an application for the other program, sends the same
+    profile again, so Check your answers says where its answers come from and asks the traveler to confirm they are
+    still right (web/portal checkout). None before a first application is submitted."""
+    return db.session.scalar(
+        select(Application)
+        .options(joinedload(Application.program))
+        .where(Application.profile_id == profile.id, Application.submitted_at.is_not(None))
+        .order_by(Application.submitted_at.desc(), Application.id.desc())
+        .limit(1)
+    )
+
+
+def steps_saved_since(profile: ApplicantProfile, day: dt.date) -> dict[str, dt.date]:
+    """The intake steps last saved on a day after `day`, each with that day (`saved_on`): answers the traveler has
+    updated, or confirmed, since an application sent on `day`. A step saved on that same day is not among them (a
+    save is known by its day only), nor one saved before the day of each step was recorded."""
+    saved = (profile.intake_progress or {}).get("saved_on", {})
+    return {step: on for step, text in saved.items() if (on := dt.date.fromisoformat(text)) > day}
 
 
 def travel_answer_stale(profile: ApplicantProfile, today: dt.date) -> bool:

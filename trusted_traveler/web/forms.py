@@ -14,6 +14,7 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from markupsafe import escape
 from wtforms import (
+    BooleanField,
     DateField,
     HiddenField,
     IntegerField,
@@ -388,12 +389,28 @@ class ApplyForm(FlaskForm):
     )
 
 
-class AttestForm(FlaskForm):
-    confirm = RadioField(
+def declaration_field():
+    return RadioField(
         _l("Do you confirm this declaration?"),  # under the page's "Declaration" heading: not that word again
         choices=choices([("yes", _l("I confirm that the information I have given is true and complete."))]),
         validators=[DataRequired(_l("Confirm the declaration to continue."))],
     )
+
+
+class AttestForm(FlaskForm):
+    confirm = declaration_field()
+
+
+class ReusedAnswersAttestForm(FlaskForm):
+    """Check your answers when its answers were sent before, with an earlier application (a renewal, or the other
+    program): the traveler confirms they are still right, under them, then makes the declaration. The fields are in
+    the page's order, which the error summary follows."""
+
+    still_right = BooleanField(
+        _l("These answers are still right"),
+        validators=[DataRequired(_l("Confirm that these answers are still right, or change the ones that are not."))],
+    )
+    confirm = declaration_field()
 
 
 class SandboxCardForm(FlaskForm):

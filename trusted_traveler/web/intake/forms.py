@@ -235,15 +235,17 @@ class RowForm(Form):
 # --- Step forms ------------------------------------------------------------------------------------------------
 
 
+OTHER_NAME_KINDS = [
+    ("previous", _l("Previous name")),
+    ("maiden", _l("Maiden name")),
+    ("alias", _l("Other name or alias")),
+]
+
+
 class OtherNameForm(RowForm):
     given_names = name_field(_l("Given names"), OtherName.given_names)
     surname = name_field(_l("Surname"), OtherName.surname, required=_l("Enter the surname."))
-    kind = SelectField(
-        _l("Kind of name"),
-        choices=choices(
-            [("previous", _l("Previous name")), ("maiden", _l("Maiden name")), ("alias", _l("Other name or alias"))]
-        ),
-    )
+    kind = SelectField(_l("Kind of name"), choices=choices(OTHER_NAME_KINDS))
 
 
 class NamesForm(IntakeForm):
@@ -638,6 +640,7 @@ class TravelForm(IntakeForm):
 
 
 CATEGORY_LABELS = {code: _l(name) for code, name in OFFENSE_NAMES.items()}  # the names, in the reader's language
+OFFENSE_STATUSES = [("convicted", _l("Convicted")), ("pending", _l("Charge still pending"))]
 
 
 class OffenseEntry(RowForm):
@@ -648,7 +651,7 @@ class OffenseEntry(RowForm):
     )
     status = SelectField(
         _l("Where does it stand?"),
-        choices=choices([("", _l("Select")), ("convicted", _l("Convicted")), ("pending", _l("Charge still pending"))]),
+        choices=choices([("", _l("Select")), *OFFENSE_STATUSES]),
         validators=[DataRequired(_l("Say whether you were convicted or the charge is pending."))],
     )
     date = PlainDateField(
@@ -773,6 +776,14 @@ class BackgroundForm(IntakeForm):
         )
 
 
+GUARDIAN_RELATIONSHIPS = [
+    ("mother", _l("Mother")),
+    ("father", _l("Father")),
+    ("parent", _l("Parent")),
+    ("legal_guardian", _l("Legal guardian")),
+]
+
+
 class GuardianForm(IntakeForm):
     guardian_given_names = name_field(
         _l("Parent or guardian's given names"),
@@ -786,15 +797,7 @@ class GuardianForm(IntakeForm):
     )
     guardian_relationship = SelectField(
         _l("Relationship"),
-        choices=choices(
-            [
-                ("", _l("Select")),
-                ("mother", _l("Mother")),
-                ("father", _l("Father")),
-                ("parent", _l("Parent")),
-                ("legal_guardian", _l("Legal guardian")),
-            ]
-        ),
+        choices=choices([("", _l("Select")), *GUARDIAN_RELATIONSHIPS]),
         validators=[DataRequired(_l("Choose how they are related to you."))],
     )
     guardian_email = StringField(

@@ -470,6 +470,29 @@ def _render(name, form, profile, today, return_to, *, gaps=(), status=200):
     ), status
 
 
+def answer_labels() -> dict[str, dict]:
+    """The names of coded answers (kinds of names, offense categories and statuses, what someone was doing, a
+    guardian's relationship) in the reader's language, as the intake's own pages name them: what the profile's
+    summary (templates/intake/_summary_rows.html) shows instead of codes."""
+    return {
+        "other_names": dict(f.OTHER_NAME_KINDS),
+        "offenses": f.CATEGORY_LABELS,
+        "offense_statuses": dict(f.OFFENSE_STATUSES),
+        "statuses": dict(f.EMPLOYMENT_STATUSES),
+        "relationships": dict(f.GUARDIAN_RELATIONSHIPS),
+    }
+
+
+def summary_context(profile, today) -> dict:
+    """What the profile's summary needs besides the profile: the labels of coded answers, and the months each
+    five-year history leaves out (shown in its group, as its step shows them). Computed from the rows loaded for the
+    page: no query."""
+    return {
+        "labels": answer_labels(),
+        "gaps": {step: _gaps_for(step, profile, today) for step in ("addresses", "employment")},
+    }
+
+
 @bp.get("/summary")
 @signed_in
 def summary():
@@ -483,7 +506,6 @@ def summary():
         missing=profiles.missing_steps(profile, today),
         titles=TITLES,
         progress=_progress(profile, today),
-        category_labels=f.CATEGORY_LABELS,
-        statuses=dict(f.EMPLOYMENT_STATUSES),
         under_way=under_way(profile.id),
+        **summary_context(profile, today),
     )

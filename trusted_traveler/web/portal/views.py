@@ -14,7 +14,7 @@ from trusted_traveler.casework import service as casework
 from trusted_traveler.casework.models import Application
 from trusted_traveler.casework.states import NEXT_STEPS, OPEN, RECONSIDERABLE, Status, public_label
 from trusted_traveler.casework.stats import typical_times
-from trusted_traveler.db import service_today, utcnow
+from trusted_traveler.db import service_date, service_today, utcnow
 from trusted_traveler.errors import BusinessRuleViolation
 from trusted_traveler.extensions import db
 from trusted_traveler.feedback.service import record_offer, survey_touchpoint_for
@@ -27,7 +27,16 @@ from trusted_traveler.scheduling import service as scheduling
 from trusted_traveler.scheduling import waitlist
 from trusted_traveler.scheduling.lookups import describe_moment
 from trusted_traveler.scheduling.models import Slot
-from trusted_traveler.web.forms import FILES_HINT, AnswerForm, ApplyForm, AttestForm, LogoutForm, ReconsiderForm
+from trusted_traveler.web.forms import (
+    FILES_HINT,
+    AnswerForm,
+    ApplyForm,
+    AttestForm,
+    LogoutForm,
+    ReconsiderForm,
+    ReusedAnswersAttestForm,
+)
+from trusted_traveler.web.intake.views import summary_context
 from trusted_traveler.web.portal import bp
 
 
@@ -118,10 +127,14 @@ def checkout():
     drafts = casework.open_drafts(profile)
     if not drafts:
         return redirect(url_for("portal.apply"))
-    form = AttestForm()
+    today = service_today()
+    # A renewal, or an application for the other program, sends the answers an earlier application sent: the page
+    # says which, marks those updated since, and asks the traveler to confirm they are still right.
+    earlier = profiles.last_sent(profile)
+    form = ReusedAnswersAttestForm() if earlier is not None else AttestForm()
     if form.validate_on_submit():
         for application in drafts:
-            casework.attest(application, by=current_user)
+            casework.attest(application, by=current_user, answers_from=earlier)
         # the service's own address (BASE_URL), as the sign-in's redirect: never one made from the request's Host
         return_url = current_app.config["BASE_URL"] + url_for("portal.payment_return")
         try:
@@ -147,11 +160,14 @@ def checkout():
         drafts=drafts,
         overlaps=overlaps,
         # and with an application already under way or a membership held in the other program: said, not blocked
-        overlap_notes=casework.overlap_notes(profile, drafts, today=service_today()),
+        overlap_notes=casework.overlap_notes(profile, drafts, today=today),
         profile=profile,
+        earlier=earlier,
+        updated=profiles.steps_saved_since(profile, service_date(earlier.submitted_at)) if earlier else {},
         form=form,
         total=total,
         remove_form=LogoutForm(),
+        **summary_context(profile, today),
     ), (400 if form.errors else 200)
 
 
