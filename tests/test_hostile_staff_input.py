@@ -126,6 +126,11 @@ def _case(app, state: str) -> str:
             decisions.record_interview(application, by=officer, documents_verified=True, biometrics_captured=True)
         if state == "approved":
             decisions.approve(application, by=officer, today=service_today())
+        if state == "asked":
+            today = service_today()
+            decisions.request_info(
+                application, by=officer, message="Send it.", due_on=today + dt.timedelta(days=10), today=today
+            )
         if state == "reconsideration":
             decisions.deny(application, by=officer, reason_codes=["not_low_risk"])
             decisions.request_reconsideration(application, by=profile.account, statement="Please look again.")
@@ -204,23 +209,67 @@ def test_recording_an_interview_answers_hostile_values(app, client):
     current: dict[str, str] = {}
 
     @fuzz
-    @given(name=st.sampled_from(["documents_verified", "biometrics_captured", "version"]), value=staff_hostile)
+    @example(name="note", value="A" * 4001)  # too long: the message must be beside the notes, the notes kept
+    @given(name=st.sampled_from(["documents_verified", "biometrics_captured", "note", "version"]), value=staff_hostile)
     def run(name, value):
         reference = current.get("reference") or _case(app, "conditionally_approved")
         current["reference"] = reference
         version = form_version(client.get(f"/officer/cases/{reference}").get_data(as_text=True))
         data = {"version": version, "documents_verified": "y", "biometrics_captured": "y", name: value}
         response = client.post(f"/officer/cases/{reference}/interview", data=data)
-        page = check(response, value)
-        if response.status_code == 400:
+        page = check(response, value, typed=name == "note")
+        if response.status_code == 400 and name == "note":  # too long, or control characters: beside the notes
+            assert 'id="interview_note-error"' in page
+        elif response.status_code == 400:
             assert name != "version" and value in ("", "false"), "an unticked box is the only refusal"
             assert "can only be recorded as complete when" in page
         if response.status_code == 302:
             with app.app_context():
-                if _application(reference).status == "interview_completed":
+                application = _application(reference)
+                if application.status == "interview_completed":
                     current.pop("reference")
+                    if name == "note":
+                        event = next(e for e in application.events if e.to_status == "interview_completed")
+                        assert same_text(event.note, value), "the notes changed or were dropped"
                 else:
                     assert name == "version", "an interview said to be recorded was not"
+
+    run()
+
+
+@pytest.mark.parametrize("change", ["extend", "withdraw"])
+def test_changing_an_open_request_answers_hostile_values(app, client, change):
+    """More time (the new date) or the request withdrawn (why): a message beside the field, or the change made with
+    the reason kept as typed."""
+    base = {"due_on": (service_today() + dt.timedelta(days=30)).isoformat()} if change == "extend" else {}
+    base = base or {"reason": "Found the record ourselves."}
+    with app.app_context():
+        create_account(OFFICER, roles=("officer",))
+        db.session.commit()
+    sign_in(client, OFFICER)
+    current: dict[str, str] = {}
+
+    @fuzz
+    @given(name=st.sampled_from([*base, "version"]), value=staff_hostile)
+    def run(name, value):
+        reference = current.get("reference") or _case(app, "asked")
+        current["reference"] = reference
+        version = form_version(client.get(f"/officer/cases/{reference}").get_data(as_text=True))
+        response = client.post(
+            f"/officer/cases/{reference}/request-info/{change}", data={"version": version, **base, name: value}
+        )
+        check(response, value, typed=name == "reason")
+        if response.status_code != 302:
+            return
+        with app.app_context():
+            application = _application(reference)
+            step = application.events[-1]
+            if step.reason_code not in ("info_due_extended", "info_withdrawn"):
+                assert name == "version", "a change said to be made was not"  # a tampered version
+                return
+            current.pop("reference")  # changed: the next example needs a new case
+            if name == "reason":
+                assert same_text(step.note, value), "the reason changed or was dropped"
 
     run()
 

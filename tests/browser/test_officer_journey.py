@@ -137,3 +137,73 @@ def test_denial_with_a_letter_then_the_traveler_asks_for_reconsideration(app, pa
     _open_panel(page, "Open the reconsideration for review")
     page.get_by_test_id("reopen").click()
     expect(page.get_by_test_id("case-status")).to_have_text("Pending Review")
+
+
+def test_officer_gives_more_time_then_withdraws_the_request_and_notes_the_interview(app, page: Page):
+    """The request for information changed while it waits: more time (the traveler's page says the new date), then
+    withdrawn with a reason (their page no longer asks; the case is back with the officer, the reason in its history
+    only); then the interview on arrival, with notes the case history keeps and the traveler never sees."""
+    reference = _case_with_a_hit(app, "more.time.journey@example.com")
+    dev_sign_in(page, "officer.journey@example.com")
+    page.goto(f"/officer/cases/{reference}")
+    _open_panel(page, "Ask the applicant for information")
+    page.get_by_label("What do you need from the applicant?").fill("Send the court record of the 2019 case.")
+    page.get_by_label("Answer due by").fill((service_today() + dt.timedelta(days=10)).isoformat())
+    page.get_by_role("button", name="Send the request").click()
+    expect(page.get_by_test_id("case-status")).to_have_text("Action needed")
+    expect(page.get_by_test_id("waiting")).to_contain_text("to answer")
+    assert violations(page, f"/officer/cases/{reference}") == []
+
+    # an earlier date is refused beside the field, kept
+    _open_panel(page, "Give the applicant more time to answer")
+    earlier = (service_today() + dt.timedelta(days=5)).isoformat()
+    page.get_by_label("New due date").fill(earlier)
+    page.get_by_role("button", name="Extend the due date").click()
+    expect(page.locator("#due_on-error")).to_contain_text("must be later than the one the applicant has now")
+    expect(page.get_by_label("New due date")).to_have_value(earlier)
+    later = service_today() + dt.timedelta(days=40)
+    page.get_by_label("New due date").fill(later.isoformat())
+    page.get_by_role("button", name="Extend the due date").click()
+    expect(page.get_by_text(f"The applicant now has until {later:%B %-d, %Y} to answer.")).to_be_visible()
+    expect(page.get_by_test_id("history")).to_contain_text("Due date extended")
+    sign_out(page)
+
+    dev_sign_in(page, "more.time.journey@example.com")
+    page.goto(f"/applications/{reference}")
+    expect(page.get_by_test_id("info-request")).to_contain_text(f"Answer by {later:%B %-d, %Y}.")
+    sign_out(page)
+
+    dev_sign_in(page, "officer.journey@example.com")
+    page.goto(f"/officer/cases/{reference}")
+    _open_panel(page, "Withdraw the request for information")
+    page.get_by_label("Why are you withdrawing it?").fill("The state court sent the record to us directly.")
+    page.get_by_role("button", name="Withdraw the request", exact=True).click()
+    expect(page.get_by_test_id("case-status")).to_have_text("Pending Review")
+    expect(page.get_by_test_id("withdrawn")).to_contain_text("The state court sent the record to us directly.")
+    sign_out(page)
+
+    dev_sign_in(page, "more.time.journey@example.com")
+    page.goto(f"/applications/{reference}")
+    expect(page.get_by_test_id("info-request")).to_have_count(0)
+    page.goto("/notifications")
+    expect(page.get_by_text(f"Request for information on {reference} withdrawn")).to_be_visible()
+    expect(page.get_by_text("The state court sent the record")).to_have_count(0)
+    sign_out(page)
+
+    dev_sign_in(page, "officer.journey@example.com")
+    page.goto(f"/officer/cases/{reference}")
+    _open_panel(page, "Conditionally approve (hits reviewed, not disqualifying)")
+    page.get_by_test_id("conditionally_approve").click()
+    expect(page.get_by_test_id("case-status")).to_have_text("Conditionally Approved")
+    choose(page, "Identity and travel documents verified")
+    choose(page, "Fingerprints and photo taken")
+    page.get_by_label("Interview notes (optional)").fill("Seen on arrival; the 2019 record matches his account.")
+    page.get_by_role("button", name="Record", exact=True).click()
+    expect(page.get_by_test_id("case-status")).to_have_text("Interview completed")
+    expect(page.get_by_test_id("history")).to_contain_text("Seen on arrival; the 2019 record matches his account.")
+    sign_out(page)
+
+    dev_sign_in(page, "more.time.journey@example.com")
+    page.goto(f"/applications/{reference}")
+    expect(page.get_by_test_id("status")).to_have_text("Interview completed")
+    expect(page.get_by_text("Seen on arrival")).to_have_count(0)

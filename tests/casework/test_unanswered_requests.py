@@ -28,14 +28,18 @@ def _waiting_on_an_answer(program: str):
     return application, officer, request
 
 
+# while a request waits, unanswered, the officer may give more time or withdraw it, and decide nothing yet
+REQUEST_ACTIONS = ["extend_request", "withdraw_request"]
+
+
 def test_precheck_sends_a_preliminary_determination_once_the_answer_is_overdue_and_closes_the_request(today):
     application, officer, request = _waiting_on_an_answer("precheck")
-    assert decisions.available_actions(application, officer) == []
+    assert decisions.available_actions(application, officer) == REQUEST_ACTIONS
     with pytest.raises(BusinessRuleViolation, match="has until .* to answer"):
         decisions.preliminary_ineligible(application, by=officer, reason_codes=["no_response"])
 
     request.due_on = today - dt.timedelta(days=1)  # the due date has passed
-    assert decisions.available_actions(application, officer) == ["preliminary_ineligible"]
+    assert decisions.available_actions(application, officer) == [*REQUEST_ACTIONS, "preliminary_ineligible"]
     letter = decisions.preliminary_ineligible(application, by=officer, reason_codes=["no_response"])
     assert application.status == Status.PRELIMINARY_INELIGIBLE
     assert letter.reason_codes == ["no_response"] and application.events[-1].reason_code == "no_response"
@@ -50,7 +54,7 @@ def test_precheck_sends_a_preliminary_determination_once_the_answer_is_overdue_a
 
 def test_global_entry_cannot_be_denied_while_the_answer_is_not_yet_due(today):
     application, officer, request = _waiting_on_an_answer("global_entry")
-    assert decisions.available_actions(application, officer) == []
+    assert decisions.available_actions(application, officer) == REQUEST_ACTIONS
     with pytest.raises(BusinessRuleViolation, match="has until .* to answer"):
         decisions.deny(application, by=officer, reason_codes=["not_low_risk"])
     assert application.status == Status.INFO_REQUESTED
@@ -63,7 +67,7 @@ def test_global_entry_cannot_be_denied_while_the_answer_is_not_yet_due(today):
 def test_global_entry_denied_after_the_due_date_cites_the_missing_answer_and_closes_the_request(today):
     application, officer, request = _waiting_on_an_answer("global_entry")
     request.due_on = today - dt.timedelta(days=1)
-    assert decisions.available_actions(application, officer) == ["deny"]
+    assert decisions.available_actions(application, officer) == [*REQUEST_ACTIONS, "deny"]
     letter = decisions.deny(application, by=officer, reason_codes=["not_low_risk"])
     assert application.status == Status.DENIED
     assert letter.reason_codes == ["not_low_risk", "no_response"]

@@ -34,6 +34,8 @@ from trusted_traveler.casework.states import (
 from trusted_traveler.casework.transitions import (
     RESPONSE_DAYS,
     _interview_recorded,
+    check_officer_act,
+    record_step,
     response_deadline,
     revoked_standing,
     transition,
@@ -186,13 +188,17 @@ def record_interview(
     biometrics_captured: bool,
     reason_code: str = "interview_held",
     now: dt.datetime | None = None,
+    note: str | None = None,
 ) -> None:
     """The interview (Global Entry) or enrollment visit (PreCheck) as the officer records it at `now` (the clock
-    when None). Both checks must be done; PreCheck then goes on to the fingerprint-based background check, Global
-    Entry to the officer's decision. The visit the traveler booked is completed with it, whichever page it is
-    recorded from (the center's day, checked in, or the case page), so it no longer holds the traveler's one active
-    appointment or shows as still to come; one whose time is still ahead (the traveler was interviewed on arrival at
-    an airport, or seen early on the day of the visit, say) frees its seat for the waitlist, as a cancellation does.
+    when None), with the officer's notes of it (`note`, optional): kept as the note of the status event that
+    records it, so the case history shows them with who wrote them and when; like every officer's note there, never
+    shown to the traveler. Both checks must be done; PreCheck then goes on to the fingerprint-based background
+    check, Global Entry to the officer's decision. The visit the traveler booked is completed with it, whichever
+    page it is recorded from (the center's day, checked in, or the case page), so it no longer holds the traveler's
+    one active appointment or shows as still to come; one whose time is still ahead (the traveler was interviewed on
+    arrival at an airport, or seen early on the day of the visit, say) frees its seat for the waitlist, as a
+    cancellation does.
 
     Raises:
         BusinessRuleViolation: a check is missing (naming it).
@@ -217,11 +223,12 @@ def record_interview(
             free_booked_seat(appointment.slot, now=now, not_to=application.id)
     application.documents_verified_at = application.documents_verified_at or now
     application.biometrics_captured_at = application.biometrics_captured_at or now
+    note = (note or "").strip() or None
     if application.program.code == "precheck":
-        transition(application, S.BIOMETRICS_CAPTURED, by=by, reason_code="enrollment_visit")
+        transition(application, S.BIOMETRICS_CAPTURED, by=by, reason_code="enrollment_visit", note=note)
         run_vetting(application)
     else:
-        transition(application, S.INTERVIEW_COMPLETED, by=by, reason_code=reason_code)
+        transition(application, S.INTERVIEW_COMPLETED, by=by, reason_code=reason_code, note=note)
 
 
 def record_biometrics(application: Application, *, by) -> None:
@@ -380,6 +387,142 @@ def request_info(application: Application, *, by, message: str, due_on: dt.date,
 
 def open_info_request(application: Application) -> InfoRequest | None:
     return next((r for r in reversed(application.info_requests) if r.answered_at is None), None)
+
+
+# the status events of an officer's changes to an open request: its due date moved (no move: transitions.record_step),
+# and the request withdrawn (the case back in officer review)
+INFO_DUE_EXTENDED = "info_due_extended"
+INFO_WITHDRAWN = "info_withdrawn"
+
+
+def _request_to_change(application: Application, by) -> InfoRequest:
+    """The open request for information an officer (`by`) changes: only an officer who may act on the case
+    (transitions.check_officer_act), and only while the case waits on the request, unanswered.
+
+    Raises:
+        PermissionDenied: not an officer, their own application, or a case assigned to another officer.
+        BusinessRuleViolation: the request was answered, or closed, or there is none.
+    """
+    check_officer_act(application, by)
+    request = open_info_request(application)
+    if request is not None and application.status_enum is S.INFO_REQUESTED:
+        return request
+    latest = application.info_requests[-1] if application.info_requests else None
+    if latest is not None and latest.answer is not None:
+        raise BusinessRuleViolation(
+            f"The applicant already answered this request, on {latest.answered_at:%B %-d, %Y}: it can no longer be "
+            "changed. Their answer is under “Requests for information”."
+        )
+    raise BusinessRuleViolation("This case has no open request for information to change.")
+
+
+def extend_info_request(application: Application, *, by, due_on: dt.date, today: dt.date) -> InfoRequest:
+    """Give the traveler more time to answer the open request: a later due date, by the same rules as sending one
+    (`due_date_problem`). The case keeps waiting on the answer until then (transitions.waiting_on_applicant). The
+    history gets a step saying so (transitions.record_step, which moves the case's version on: a stale page or a
+    second press is told), an audit record, and the traveler a notice, as for the request itself.
+
+    Raises:
+        PermissionDenied: see `_request_to_change`.
+        BusinessRuleViolation: no open request (answered, closed), or a date that is not after today, more than
+            INFO_DUE_MAX_DAYS ahead, or not later than the due date now.
+    """
+    request = _request_to_change(application, by)
+    if problem := due_date_problem(due_on, today):
+        raise BusinessRuleViolation(problem, field="due_on")
+    if due_on <= request.due_on:
+        raise BusinessRuleViolation(
+            f"The new due date must be later than the one the applicant has now, {request.due_on:%B %-d, %Y}.",
+            field="due_on",
+        )
+    _claim_if_unassigned(application, by)
+    was = request.due_on
+    request.due_on = due_on
+    record_step(
+        application,
+        by=by,
+        reason_code=INFO_DUE_EXTENDED,
+        note=f"Answer now due by {due_on:%B %-d, %Y} (was {was:%B %-d, %Y}).",
+    )
+    record_event(
+        "info_request.extended",
+        "application",
+        application.reference,
+        by=by,
+        request=request.id,
+        due_on=due_on.isoformat(),
+        was=was.isoformat(),
+    )
+    notify_about(
+        application,
+        kind="info_request_extended",
+        title=_l(
+            "More time to answer for %(reference)s: now by %(date)s",
+            reference=application.reference,
+            date=later(format_day, due_on),
+        ),
+        body=_l(
+            "An officer gave you more time to answer the request for information on your application "
+            "%(reference)s. Answer on your application page by %(date)s.",
+            reference=application.reference,
+            date=later(format_day, due_on),
+        ),
+    )
+    return request
+
+
+def withdraw_info_request(application: Application, *, by, reason: str) -> InfoRequest:
+    """Withdraw the open request for information: the officer no longer needs the answer. The request is closed
+    unanswered (as a decision without its answer closes it: `_close_open_request`), so the traveler's page no longer
+    asks for it and the queues no longer count it, and the case goes back to officer review (the transition; the
+    status machine's info_requested -> officer_review, the move an answer makes). `reason` is for the case history
+    (the status event's note, with who and when), an officer's note like the others there: the traveler is told
+    the request was withdrawn and that they need not answer it, in a notice of its own, not why.
+
+    Raises:
+        PermissionDenied: see `_request_to_change`.
+        BusinessRuleViolation: no reason, or no open request (answered, closed).
+    """
+    reason = (reason or "").strip()
+    request = _request_to_change(application, by)
+    if not reason:
+        raise BusinessRuleViolation("Say why the request is withdrawn.", field="reason")
+    _claim_if_unassigned(application, by)
+    # the notice below says more than the status change's would
+    event = transition(application, S.OFFICER_REVIEW, by=by, reason_code=INFO_WITHDRAWN, note=reason, notify=False)
+    request.answered_at = event.created_at  # closed, unanswered, at the instant of its withdrawal (withdrawals)
+    record_event(
+        "info_request.withdrawn",
+        "application",
+        application.reference,
+        by=by,
+        request=request.id,
+        due_on=request.due_on.isoformat(),
+    )
+    notify_about(
+        application,
+        kind="info_request_withdrawn",
+        title=_l("Request for information on %(reference)s withdrawn", reference=application.reference),
+        body=_l(
+            "An officer withdrew the request for information on your %(program)s application %(reference)s. You do "
+            "not need to answer it. An officer is reviewing your application.",
+            program=application.program.name,
+            reference=application.reference,
+        ),
+    )
+    return request
+
+
+def withdrawals(application: Application) -> dict[int, StatusEvent]:
+    """The requests for information an officer withdrew, by request id, each with the status event of its
+    withdrawal (who, when, why): a withdrawn request was closed at the instant of that event
+    (`withdraw_info_request`), where one closed by a decision was not."""
+    withdrawn_at = {e.created_at: e for e in application.events if e.reason_code == INFO_WITHDRAWN}
+    return {
+        r.id: withdrawn_at[r.answered_at]
+        for r in application.info_requests
+        if r.answer is None and r.answered_at in withdrawn_at
+    }
 
 
 def _attach(
@@ -788,22 +931,26 @@ _ASK = object()  # available_actions' `revoked` when the caller has not read it
 
 
 def available_actions(application: Application, officer, today: dt.date | None = None, revoked=_ASK) -> list[str]:
-    """The actions this officer may take on this case in its present state (the case page offers only these). A
-    case waiting on an answer can be decided without it only once the answer is overdue: Global Entry denies,
-    PreCheck sends a preliminary determination; a preliminary determination becomes a final denial only once its
-    60 days have passed unanswered (transitions.waiting_on_applicant, which the page shows, says why and until
-    when). None on the officer's own application, and none toward
-    approval while a revocation stands against the case (the transition's guards; `revoked`: the standing
-    revocation's membership or None, when the caller has read it already)."""
+    """The actions this officer may take on this case in its present state (the case page offers only these). An
+    open request for information can be given more time or withdrawn while it waits ("extend_request",
+    "withdraw_request"). A case waiting on an answer can be decided without it only once the answer is overdue:
+    Global Entry denies, PreCheck sends a preliminary determination; a preliminary determination becomes a final
+    denial only once its 60 days have passed unanswered (transitions.waiting_on_applicant, which the page shows,
+    says why and until when). None on the officer's own application, and none toward approval while a revocation
+    stands against the case (the transition's guards; `revoked`: the standing revocation's membership or None, when
+    the caller has read it already)."""
     if not officer.can(Permission.DECIDE_CASES) or application.is_applicant(officer):
         return []
     if application.assigned_officer_id not in (None, officer.id) and not officer.can(Permission.SUPERVISE):
         return []
     code, status = application.program.code, application.status_enum
     moves = allowed_moves(code, status)
-    if waiting_on_applicant(application, today or service_today()) is not None:  # the page says why (same rule)
-        return []
     actions = []
+    if status is S.INFO_REQUESTED and open_info_request(application) is not None:
+        # the open request itself, while it waits: more time, or withdrawn (not decisions: offered while waiting)
+        actions += ["extend_request", "withdraw_request"]
+    if waiting_on_applicant(application, today or service_today()) is not None:  # the page says why (same rule)
+        return actions
     if S.INFO_REQUESTED in moves:
         actions.append("request_info")
     if code == "global_entry" and status is S.OFFICER_REVIEW:

@@ -30,6 +30,8 @@ EVENT_REASONS = {
     "officer_approved": "Approved by an officer",
     "info_requested": "Information requested",
     "info_answered": "Applicant answered",
+    "info_due_extended": "Due date extended",
+    "info_withdrawn": "Request for information withdrawn",
     "determination_answered": "Applicant responded to the determination",
     "reconsideration": "Applicant asked for reconsideration",
     "reconsideration_opened": "Reconsideration opened",
@@ -70,9 +72,14 @@ _DONE_BY_REASON = {
     "cleared_to_enroll": "cleared this to enroll",
     "reconsideration_opened": "opened the reconsideration for review",
     "info_answered": "answered the request for information",
+    "info_due_extended": "gave the applicant more time to answer",
+    "info_withdrawn": "withdrew the request for information",
     "determination_answered": "responded to the preliminary determination",
     "no_response": "made this a final denial (no response in time)",
 }
+# Acts told apart by their reason rather than by the status they reach (Change.key): a due date moved reaches no new
+# status, and a withdrawn request reaches officer review as an answer does.
+_KEYED_BY_REASON = frozenset({"info_due_extended", "info_withdrawn"})
 # the system's moves that follow a person's act in the same request (vetting after an enrollment visit, say) are
 # told as that act
 _SAME_ACT = dt.timedelta(seconds=5)
@@ -81,7 +88,8 @@ _SAME_ACT = dt.timedelta(seconds=5)
 @dataclass(frozen=True)
 class Change:
     """The latest change to a case: who (None: the system), when, what (a verb phrase), and `key`, what it amounts
-    to for telling a repeated act from another (the status moved to, or "claimed", "assigned", "released")."""
+    to for telling a repeated act from another (the status moved to, the reason of an act told by its reason, or
+    "claimed", "assigned", "released")."""
 
     actor: Account | None
     at: dt.datetime
@@ -126,7 +134,8 @@ def _status_change(application: Application) -> Change | None:
     what = _DONE_BY_REASON.get(event.reason_code or "") or _DONE.get(to)
     if what is None:
         what = f"moved this to {staff_label(application.program.code, to)}"
-    return Change(event.actor, _utc(event.created_at), what, to.value)
+    key = event.reason_code if event.reason_code in _KEYED_BY_REASON else to.value
+    return Change(event.actor, _utc(event.created_at), what, key)
 
 
 def _assignment_change(application: Application) -> Change | None:

@@ -12,7 +12,7 @@ import statistics
 from dataclasses import dataclass
 
 from flask_babel import gettext
-from sqlalchemy import and_, delete, func, select
+from sqlalchemy import and_, delete, func, or_, select
 
 from trusted_traveler import replica
 from trusted_traveler.caching import TTLCache
@@ -116,6 +116,9 @@ def _typical_times(program_id: int, now: dt.datetime) -> dict[str, TypicalTime]:
         # move is when it entered its status, so this keeps every event that can count, and the earlier events
         # LAG needs to know when those steps began.) The year's work stays flat as years of history pile up.
         .where(Application.program_id == program_id, Application.status_entered_at >= now - LOOKBACK)
+        # A step that left the status as it was (transitions.record_step: a due date moved) is no move: the stay
+        # it falls in is one stay, not two shorter ones. Filtered before LAG, so the next move reaches back past it.
+        .where(or_(StatusEvent.from_status.is_(None), StatusEvent.from_status != StatusEvent.to_status))
         .subquery()
     )
     recent = and_(moves.c.status.is_not(None), moves.c.entered_at.is_not(None), moves.c.left_at >= now - LOOKBACK)

@@ -120,10 +120,39 @@ def revoked_standing_message(revoked: Membership) -> str:
     )
 
 
+def _refuse_own(application: Application, by) -> None:
+    if application.is_applicant(by):
+        raise PermissionDenied(own_application_message())
+
+
+def _refuse_if_assigned_elsewhere(application: Application, by) -> None:
+    if application.assigned_officer_id not in (None, by.id) and not by.can(Permission.SUPERVISE):
+        officer = application.assigned_officer
+        raise PermissionDenied(
+            f"This case is assigned to {officer.label if officer else 'another officer'}. "
+            "Ask them or a supervisor to reassign it before you act on it."
+        )
+
+
+def check_officer_act(application: Application, by) -> None:
+    """What a staff move's guards ask of the person (`transition`), for an officer's act on a case that is not a
+    staff move of the table: one that changes no status (a request's due date moved), or a move a traveler makes
+    too (info_requested -> officer_review, which an officer makes by withdrawing the request). Only an officer, never
+    on their own application, and only on a case that is theirs, nobody's, or any case for a supervisor.
+
+    Raises:
+        PermissionDenied: naming which.
+    """
+    if by is None or not by.can(Permission.DECIDE_CASES):
+        raise PermissionDenied("Only an enrollment officer can make that decision.")
+    _refuse_own(application, by)
+    _refuse_if_assigned_elsewhere(application, by)
+
+
 def _check_guards(application: Application, frm: Status, to: Status, by) -> None:
     staff_move = by is not None and (frm, to) not in TRAVELER_MOVES
-    if staff_move and application.is_applicant(by):
-        raise PermissionDenied(own_application_message())
+    if staff_move:
+        _refuse_own(application, by)
     if to is S.SUBMITTED and frm is S.DRAFT:
         if application.fee is None:
             raise BusinessRuleViolation("The fee for this application has not been set.")
@@ -149,12 +178,8 @@ def _check_guards(application: Application, frm: Status, to: Status, by) -> None
         raise BusinessRuleViolation(
             f"An application that is '{frm}' moves to '{to}' only while a revocation stands against it."
         )
-    if staff_move and application.assigned_officer_id not in (None, by.id) and not by.can(Permission.SUPERVISE):
-        officer = application.assigned_officer
-        raise PermissionDenied(
-            f"This case is assigned to {officer.label if officer else 'another officer'}. "
-            "Ask them or a supervisor to reassign it before you act on it."
-        )
+    if staff_move:
+        _refuse_if_assigned_elsewhere(application, by)
 
 
 def transition(
@@ -247,5 +272,28 @@ def transition(
         # A renewal filed before expiry kept the membership in use while pending; decided so, past the expiry
         # date, the membership expires now rather than at the next daily run.
         renewal_closed(application, service_today())
+    db.session.flush()
+    return event
+
+
+def record_step(application: Application, *, by, reason_code: str, note: str | None = None) -> StatusEvent:
+    """A step an officer took on a case that leaves its status as it is (an open request's due date moved): a
+    status event from and to the present status, so the case history tells it, with who and when, as it tells every
+    move. The time in the status is not restarted, the traveler's timeline shows no new step (its label is the same),
+    and the typical times pass over it (casework.stats). The application's row is written, so its version moves on:
+    a page made before the step, or the same button pressed twice, is told the case changed (as after a move)."""
+    now = utcnow()
+    status = application.status
+    event = StatusEvent(
+        application=application,
+        from_status=status,
+        to_status=status,
+        actor_id=getattr(by, "id", None),
+        reason_code=reason_code,
+        note=note,
+        created_at=now,
+    )
+    db.session.add(event)
+    application.updated_at = now
     db.session.flush()
     return event

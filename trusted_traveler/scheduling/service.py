@@ -406,12 +406,19 @@ def mark_no_show(appointment: Appointment, *, by, now: dt.datetime) -> None:
 
 
 def complete_visit(
-    appointment: Appointment, *, by, now: dt.datetime, documents_verified: bool, biometrics_captured: bool
+    appointment: Appointment,
+    *,
+    by,
+    now: dt.datetime,
+    documents_verified: bool,
+    biometrics_captured: bool,
+    note: str | None = None,
 ) -> None:
     """Documents checked and fingerprints taken (PreCheck, vetting follows) or the interview held (Global Entry),
     as the officer confirms both: the same two checks the case page asks for (casework.record_interview refuses
-    either missing, naming it). Recording it completes the checked-in appointment, and frees its seat for the
-    waitlist when its time is still ahead: a traveler seen early on the day of the visit."""
+    either missing, naming it), with the officer's notes of it if any (officers only). Recording it completes the
+    checked-in appointment, and frees its seat for the waitlist when its time is still ahead: a traveler seen early
+    on the day of the visit."""
     if appointment.status != "checked_in":
         raise BusinessRuleViolation("Check the traveler in before completing the visit.")
     casework.record_interview(
@@ -420,10 +427,13 @@ def complete_visit(
         documents_verified=documents_verified,
         biometrics_captured=biometrics_captured,
         now=now,
+        note=note,
     )
 
 
-def complete_on_arrival(application, *, by, documents_verified: bool = True, biometrics_captured: bool = True) -> None:
+def complete_on_arrival(
+    application, *, by, documents_verified: bool = True, biometrics_captured: bool = True, note: str | None = None
+) -> None:
     """Enrollment on Arrival: a conditionally approved Global Entry applicant interviewed at the airport."""
     if application.program.code != "global_entry":
         raise BusinessRuleViolation("Enrollment on Arrival is for Global Entry.")
@@ -433,6 +443,7 @@ def complete_on_arrival(application, *, by, documents_verified: bool = True, bio
         documents_verified=documents_verified,
         biometrics_captured=biometrics_captured,
         reason_code="enrollment_on_arrival",
+        note=note,
     )
 
 

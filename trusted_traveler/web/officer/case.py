@@ -36,12 +36,21 @@ from trusted_traveler.web.documents import document_of, document_response
 from trusted_traveler.web.forms import ActionForm, choices
 from trusted_traveler.web.letters import letter_response
 from trusted_traveler.web.officer import bp
-from trusted_traveler.web.officer.forms import DecisionForm, InterviewForm, ReassignForm, RequestInfoForm
+from trusted_traveler.web.officer.forms import (
+    DecisionForm,
+    ExtendRequestForm,
+    InterviewForm,
+    ReassignForm,
+    RequestInfoForm,
+    WithdrawRequestForm,
+)
 from trusted_traveler.web.routing import row_id
 
 FORMS = {
     "action_form": ActionForm,
     "info_form": RequestInfoForm,
+    "extend_form": ExtendRequestForm,
+    "withdraw_form": WithdrawRequestForm,
     "interview_form": InterviewForm,
     "deny_form": DecisionForm,
     "revoke_form": DecisionForm,
@@ -123,6 +132,7 @@ def _render(
         "address_gaps": address_gaps(profile, today),
         "employment_gaps": employment_gaps(profile, today),
         "open_request": decisions.open_info_request(application),
+        "withdrawals": decisions.withdrawals(application),
         # The profile is live and shared: what the applicant changed since submitting, and the sensitive items as
         # submitted beside their values now (casework.changes).
         "since_submission": changes.since_submission(application, lambda: profile_record(profile, today)),
@@ -143,7 +153,9 @@ def case(reference: str):
     if pending:  # back from signing in again: what the officer typed, to check and send
         form_name, formdata, action = pending
         form = FORMS[form_name](formdata=formdata)
-        page = _render(application, problem=RESTORED, sent_action=action, **{form_name: form})
+        # its panel open: the decision it was for, or the form's own action
+        sent_action = action or ACTION_OF_FORM.get(form_name)
+        page = _render(application, problem=RESTORED, sent_action=sent_action, **{form_name: form})
     else:
         page = _render(application)
     db.session.commit()  # the audit record of this view
@@ -170,6 +182,8 @@ def _shown_again(reference: str, status: int, **render_args) -> tuple:
 # The case page's action each form sends (action_form's: the decision in the address).
 ACTION_OF_FORM = {
     "info_form": "request_info",
+    "extend_form": "extend_request",
+    "withdraw_form": "withdraw_request",
     "interview_form": "record_interview",
     "deny_form": "deny",
     "pdi_form": "preliminary_ineligible",
@@ -301,6 +315,30 @@ def request_info(reference: str):
     return _act(reference, "info_form", act, aim=frozenset({Status.INFO_REQUESTED.value}))
 
 
+@bp.post("/cases/<reference>/request-info/extend")
+@require(Permission.DECIDE_CASES)
+def extend_request(reference: str):
+    """More time to answer the open request for information."""
+
+    def act(application, form):
+        decisions.extend_info_request(application, by=current_user, due_on=form.due_on.data, today=service_today())
+        return f"The applicant now has until {form.due_on.data:%B %-d, %Y} to answer. They were told."
+
+    return _act(reference, "extend_form", act, aim=frozenset({decisions.INFO_DUE_EXTENDED}))
+
+
+@bp.post("/cases/<reference>/request-info/withdraw")
+@require(Permission.DECIDE_CASES)
+def withdraw_request(reference: str):
+    """The open request for information withdrawn: the case is back in officer review."""
+
+    def act(application, form):
+        decisions.withdraw_info_request(application, by=current_user, reason=form.reason.data)
+        return f"Request withdrawn: the applicant was told they need not answer it. Status: {_label(application)}."
+
+    return _act(reference, "withdraw_form", act, aim=frozenset({decisions.INFO_WITHDRAWN}))
+
+
 @bp.post("/cases/<reference>/interview")
 @require(Permission.DECIDE_CASES)
 def record_interview(reference: str):
@@ -311,6 +349,7 @@ def record_interview(reference: str):
         checks = {
             "documents_verified": form.documents_verified.data,
             "biometrics_captured": form.biometrics_captured.data,
+            "note": form.note.data,
         }
         if application.status == Status.CONDITIONALLY_APPROVED:
             scheduling.complete_on_arrival(application, by=current_user, **checks)

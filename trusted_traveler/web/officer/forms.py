@@ -8,8 +8,24 @@ from wtforms import BooleanField, HiddenField, IntegerField, SelectMultipleField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, ValidationError
 
 from trusted_traveler.casework import decisions
+from trusted_traveler.casework.models import StatusEvent
 from trusted_traveler.db import service_today
-from trusted_traveler.web.forms import ActionForm, CheckboxesField, PlainDateField, SelectField, choices
+from trusted_traveler.web.forms import (
+    ActionForm,
+    AtMost,
+    CheckboxesField,
+    PlainDateField,
+    SelectField,
+    choices,
+    fits,
+    text_or_none,
+)
+
+
+def _due_date_rules(field) -> None:
+    """A due date for an answer, by the rules of decisions.due_date_problem (asked here too, beside the field)."""
+    if field.data is not None and (problem := decisions.due_date_problem(field.data, service_today())):
+        raise ValidationError(problem)
 
 
 class RequestInfoForm(ActionForm):
@@ -23,20 +39,56 @@ class RequestInfoForm(ActionForm):
     )
 
     def validate_due_on(self, field) -> None:
-        if field.data is not None and (problem := decisions.due_date_problem(field.data, service_today())):
-            raise ValidationError(problem)
+        _due_date_rules(field)
+
+
+class ExtendRequestForm(ActionForm):
+    """More time to answer the open request for information (decisions.extend_info_request: the same date rules as
+    sending one, and later than the due date it has)."""
+
+    due_on = PlainDateField(
+        "New due date",
+        validators=[InputRequired("Enter the new date the answer is due, like 2027-01-15.")],
+    )
+
+    def validate_due_on(self, field) -> None:
+        _due_date_rules(field)
+
+
+class WithdrawRequestForm(ActionForm):
+    """The open request for information withdrawn, with why (decisions.withdraw_info_request)."""
+
+    reason = TextAreaField(
+        "Why are you withdrawing it?",
+        filters=[text_or_none],
+        validators=[DataRequired("Say why the request is withdrawn."), AtMost(500)],
+    )
+
+
+def _interview_note() -> TextAreaField:
+    """The officer's notes of the interview or enrollment visit, kept as its status event's note (officers only;
+    decisions.record_interview), on the case page and on the center's day alike."""
+    return TextAreaField(
+        "Interview notes (optional)",
+        id="interview_note",
+        filters=[text_or_none],
+        validators=[Optional(), fits(StatusEvent.note)],
+    )
 
 
 class InterviewForm(ActionForm):
     documents_verified = BooleanField("Identity and travel documents verified")
     biometrics_captured = BooleanField("Fingerprints and photo taken")
+    note = _interview_note()  # ActionForm's note, as the interview's notes
 
 
 class VisitDoneForm(FlaskForm):
-    """A center's day: the visit or interview done, with the same two checks the case page's InterviewForm asks."""
+    """A center's day: the visit or interview done, with the same two checks and notes the case page's
+    InterviewForm asks."""
 
     documents_verified = BooleanField("Identity and travel documents verified")
     biometrics_captured = BooleanField("Fingerprints and photo taken")
+    note = _interview_note()
 
 
 class DecisionForm(ActionForm):

@@ -13,7 +13,7 @@ from trusted_traveler.audit.record import record_views
 from trusted_traveler.auth.policy import require
 from trusted_traveler.auth.roles import Permission
 from trusted_traveler.db import utcnow
-from trusted_traveler.errors import DomainError
+from trusted_traveler.errors import BusinessRuleViolation, DomainError
 from trusted_traveler.extensions import db
 from trusted_traveler.scheduling import service as scheduling
 from trusted_traveler.scheduling.models import Appointment, EnrollmentCenter
@@ -54,8 +54,9 @@ def day(center_id: int):
 
 
 def _day_page(center: EnrollmentCenter, chosen: dt.date, status: int = 200, refused: dict | None = None):
-    """The center's day. `refused`: a visit recorded without its checks, {"id": appointment id, "message": why,
-    "form": what was ticked}, said beside that row's checkboxes."""
+    """The center's day. `refused`: a visit recorded without its checks or with notes refused, {"id": appointment
+    id, "message": why, "field": which, "form": what was ticked and written}, said beside that row's checkboxes or
+    notes."""
     appointments = [(a, local_time(a.slot.starts_at, center)) for a in scheduling.day_schedule(center, chosen)]
     # The page names each traveler: the view is recorded per application, as opening the case records
     # `profile.viewed`, so "who looked at TT-…" finds the day too.
@@ -83,14 +84,21 @@ def _day_page(center: EnrollmentCenter, chosen: dt.date, status: int = 200, refu
 
 
 def _complete(appointment, *, by, now) -> None:
-    """The visit done, as the officer confirmed it in the row's checkboxes."""
+    """The visit done, as the officer confirmed it in the row's checkboxes, with their notes of it.
+
+    Raises:
+        BusinessRuleViolation: the notes refused (too long, control characters), said beside them (field "note").
+    """
     form = VisitDoneForm()
+    if not form.validate() and form.note.errors:  # the boxes are checked by the service, naming the one missing
+        raise BusinessRuleViolation(str(form.note.errors[0]), field="note")
     scheduling.complete_visit(
         appointment,
         by=by,
         now=now,
         documents_verified=form.documents_verified.data,
         biometrics_captured=form.biometrics_captured.data,
+        note=form.note.data,
     )
 
 
@@ -111,9 +119,10 @@ def appointment_action(appointment_id: int, action: str):
         # A rule refused it, or the page was stale (the case moved on: InvalidTransition; another officer took it:
         # PermissionDenied): the day again with the reason, not an error page.
         db.session.rollback()
-        if action == "complete" and exc.field in ("documents_verified", "biometrics_captured"):
-            # a check not ticked: said beside that row's checkboxes, with what was ticked kept
-            refused = {"id": appointment_id, "message": exc.message, "form": VisitDoneForm()}
+        if action == "complete" and exc.field in ("documents_verified", "biometrics_captured", "note"):
+            # a check not ticked, or notes refused: said beside that row's checkboxes or notes, with what was ticked
+            # and written kept
+            refused = {"id": appointment_id, "message": exc.message, "field": exc.field, "form": VisitDoneForm()}
             return _day_page(center, day, 400, refused)
         flash(exc.message, "error")
     else:
