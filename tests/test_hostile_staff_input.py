@@ -644,6 +644,41 @@ def test_trying_a_draft_on_a_sample_person_answers_hostile_values_with_a_message
     run()
 
 
+def test_trying_the_public_check_under_a_version_answers_hostile_values_with_a_message(app, client, draft):
+    base = {**CLEAN, "date_of_birth": "1990-05-17", "version": draft, "as_of": "", "language": "en"}
+
+    @fuzz
+    @given(name=st.sampled_from([*base, "offenses-0-date", "offenses-0-category", "action"]), value=staff_hostile)
+    def run(name, value):
+        check(client.post("/program-lead/try", data={**base, name: value}), value)
+
+    run()
+
+
+def test_a_publication_with_hostile_confirmation_values_publishes_nothing_and_never_fails(app, client, draft):
+    """What the confirmation page's form carries, tampered with: refused as not confirmed or as stale, never a 500,
+    and the version stays in review."""
+    starts = (service_today() + dt.timedelta(days=30)).isoformat()
+    client.post(
+        f"/program-lead/versions/{draft}/submit",
+        data={"effective_from": starts, "note": "x", "revision": revision(app, draft)},
+    )
+    sign_in(client, SECOND_LEAD)
+
+    @fuzz
+    @given(name=st.sampled_from(["revision", "replaced"]), value=staff_hostile)
+    def run(name, value):
+        # the other field is left wrong when the revision is tampered with: a value that happens to be the revision
+        # must not make the test publish
+        other = {"revision": revision(app, draft)} if name == "replaced" else {"replaced": "tampered@0"}
+        response = client.post(f"/program-lead/versions/{draft}/publish", data={**other, name: value})
+        assert response.status_code in (302, 303, 400, 409), response.status_code
+        with app.app_context():
+            assert authoring.get_version(draft).status == "in_review"
+
+    run()
+
+
 # --- Enrollment centers: details, weekly hours, closures ---------------------------------------------------------
 
 CENTER_DETAILS = {

@@ -153,6 +153,25 @@ def act(client, label: str, action: str, data: dict | None = None, **kwargs):
     return client.post(url, data={**(data or {}), "revision": revision}, **kwargs)
 
 
+def confirmation_fields(html: str) -> dict:
+    """What the confirmation page's "Publish" sends besides its CSRF token: the revision of the version it showed
+    and the version it compared it with."""
+    return {
+        "revision": form_revision(html),
+        "replaced": re.search(r'name="replaced" type="hidden" value="([^"]*)"', html).group(1),
+    }
+
+
+def publish(client, label: str, **kwargs):
+    """A lead presses "Approve and publish" on the version's page, reads the confirmation page, and presses
+    "Publish" on it. A lead refused the confirmation page (the two-person rule) gets the refusal instead."""
+    confirm = client.get(f"/program-lead/versions/{label}/publish")
+    if confirm.status_code != 200:
+        return client.get(confirm.headers["Location"]) if kwargs.get("follow_redirects") else confirm
+    html = confirm.get_data(as_text=True)
+    return client.post(f"/program-lead/versions/{label}/publish", data=confirmation_fields(html), **kwargs)
+
+
 def _draft_label(client):
     response = client.post("/program-lead/programs/precheck/drafts")
     return response.headers["Location"].rsplit("/", 1)[1]
@@ -216,10 +235,10 @@ def test_a_change_from_draft_to_future_dated_publication(app, client, two_leads)
     )
 
     # The same lead cannot approve their own change; a second lead can.
-    refused = act(client, label, "approve", follow_redirects=True)
+    refused = publish(client, label, follow_redirects=True)
     assert "A second program lead must approve" in refused.get_data(as_text=True)
     sign_in(client, "lead.b@example.com")
-    published = act(client, label, "approve")
+    published = publish(client, label)
     new_label = f"precheck-{starts.isoformat()}"
     assert published.headers["Location"].endswith(new_label)
 
@@ -297,7 +316,7 @@ def test_a_lead_who_edited_a_colleagues_draft_cannot_approve_it(app, client, two
     starts = (service_today() + dt.timedelta(days=10)).isoformat()
     act(client, label, "submit", data={"effective_from": starts, "note": "A's change"})
     sign_in(client, "lead.b@example.com")
-    refused = act(client, label, "approve", follow_redirects=True)
+    refused = publish(client, label, follow_redirects=True)
     assert "you edited this version, so you cannot approve it" in refused.get_data(as_text=True)
     with app.app_context():
         assert db.session.scalar(select(RuleSetVersion.status).where(RuleSetVersion.label == label)) == "in_review"
@@ -309,7 +328,7 @@ def test_a_draft_after_a_future_dated_version_builds_on_it_and_says_what_it_is_c
     act(client, label, "rules/precheck.citizenship/remove")
     act(client, label, "submit", data={"effective_from": starts.isoformat(), "note": "x"})
     sign_in(client, "lead.b@example.com")
-    act(client, label, "approve")
+    publish(client, label)
     published = f"precheck-{starts.isoformat()}"
 
     later = _draft_label(client)
@@ -337,7 +356,7 @@ def test_two_versions_cannot_take_effect_on_the_same_day(app, client, two_leads)
     label = _draft_label(client)
     act(client, label, "submit", data={"effective_from": starts, "note": "first"})
     sign_in(client, "lead.b@example.com")
-    act(client, label, "approve")
+    publish(client, label)
     second = _draft_label(client)
     response = act(client, second, "submit", data={"effective_from": starts, "note": "x"})
     assert response.status_code == 400
@@ -611,30 +630,32 @@ def test_a_setting_proposed_from_an_older_page_is_refused_and_what_was_typed_kep
         assert db.session.scalars(select(Parameter.value).where(Parameter.version_id.is_not(None))).all() == ["80.00"]
 
 
-def test_an_approval_from_a_review_page_loaded_before_the_version_changed_is_refused(app, leads):
-    """A submits; B opens the review page; A sends it back, removes precheck.citizenship and sends it again. B's
-    approval from the page B read is refused: B reviews the version as it is now, and only then publishes it."""
+def test_a_publication_from_a_confirmation_page_loaded_before_the_version_changed_is_refused(app, leads):
+    """A submits; B opens the confirmation page; A sends it back, removes precheck.citizenship and sends it again.
+    B's "Publish" from the page B read publishes nothing: B is told who changed it and when, and shown the
+    confirmation page as it is now, which B then publishes."""
     client, lead_b = leads
     label = _draft_label(client)
     starts = (service_today() + dt.timedelta(days=10)).isoformat()
     act(client, label, "submit", {"effective_from": starts, "note": "Yearly review"})
-    review = lead_b.get(f"/program-lead/versions/{label}").get_data(as_text=True)
-    assert 'data-testid="rule-precheck.citizenship"' in review
+    confirm = lead_b.get(f"/program-lead/versions/{label}/publish").get_data(as_text=True)
+    assert "Rule precheck.citizenship is removed." not in confirm
     assert act(client, label, "return").status_code == 302
     act(client, label, "rules/precheck.citizenship/remove")
     act(client, label, "submit", {"effective_from": starts, "note": "Yearly review"})
 
-    refused = lead_b.post(
-        f"/program-lead/versions/{label}/approve", data={"revision": form_revision(review)}, follow_redirects=True
-    )
+    refused = lead_b.post(f"/program-lead/versions/{label}/publish", data=confirmation_fields(confirm))
     html = refused.get_data(as_text=True)
+    assert refused.status_code == 409
+    assert 'data-testid="stale"' in html and "Nothing was published" in html
     assert _changed_by(app, "lead.a@example.com") in html
     assert "Nothing was done: review it again as it is now, below, before you act." in html
-    assert "Rule precheck.citizenship is removed." in html
+    assert "Rule precheck.citizenship is removed." in html  # the confirmation page as it is now
     with app.app_context():
         assert db.session.scalar(select(RuleSetVersion.status).where(RuleSetVersion.label == label)) == "in_review"
+        assert not db.session.scalars(select(AuditEvent).where(AuditEvent.action == "rules.published")).all()
 
-    published = lead_b.post(f"/program-lead/versions/{label}/approve", data={"revision": form_revision(html)})
+    published = lead_b.post(f"/program-lead/versions/{label}/publish", data=confirmation_fields(html))
     assert published.headers["Location"].endswith(f"precheck-{starts}")
     with app.app_context():
         version = db.session.scalar(select(RuleSetVersion).where(RuleSetVersion.label == f"precheck-{starts}"))
@@ -751,7 +772,7 @@ def test_a_version_with_an_end_date_cannot_take_in_the_start_of_a_published_one(
     label = _draft_label(client)
     act(client, label, "submit", {"effective_from": d30, "note": "B"})
     sign_in(client, "lead.b@example.com")
-    act(client, label, "approve")
+    publish(client, label)
     later = _draft_label(client)
 
     typed = {"effective_from": d10, "effective_until": d60, "note": "A summer rule"}
@@ -922,7 +943,7 @@ def test_a_replaced_version_shows_when_it_ended_and_the_history_names_people_in_
     sign_in(client, "lead.b@example.com")
     page = client.get(f"/program-lead/versions/{label}").get_data(as_text=True)
     assert "Approve and publish" in page and 'data-testid="second-lead"' not in page
-    act(client, label, "approve")
+    publish(client, label)
 
     overview = client.get("/program-lead/").get_data(as_text=True)
     assert re.search(rf'data-testid="until-precheck-2026-11-01">\s*{starts.isoformat()}</td>', overview)

@@ -1,5 +1,6 @@
 """Two program leads change a rule and a fee in a real browser: draft, edit through forms, try it, send for
-review, and the second lead approves; the change waits for its effective date."""
+review, and the second lead approves on a confirmation page; the change waits for its effective date, and the
+public check's answer under it can be tried in the console before then."""
 
 from __future__ import annotations
 
@@ -7,13 +8,16 @@ import datetime as dt
 import re
 from pathlib import Path
 
+from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import Page, expect
 
 from tests.browser.journeys import dev_sign_in
-from tests.browser.test_accessibility import violations
+from tests.browser.test_accessibility import AXE_OPTIONS, violations
 from tests.factories import create_account, create_application, create_profile
 from trusted_traveler.db import service_today
 from trusted_traveler.extensions import db
+from trusted_traveler.programs.service import get_program
+from trusted_traveler.rules import authoring
 
 
 def test_two_leads_change_the_interim_look_back_and_the_fee(app, page: Page):
@@ -66,7 +70,7 @@ def test_two_leads_change_the_interim_look_back_and_the_fee(app, page: Page):
     page.get_by_role("button", name="Send for review").click()
     expect(page.get_by_test_id("version-status")).to_have_text("in review")
     expect(page.get_by_test_id("second-lead")).to_contain_text("A second program lead must approve")
-    expect(page.get_by_role("button", name="Approve and publish")).to_have_count(0)  # not offered to its author
+    expect(page.get_by_role("link", name="Approve and publish")).to_have_count(0)  # not offered to its author
 
     # The second lead approves; it is published and waits for its date.
     page.get_by_role("button", name="Sign out").click()
@@ -74,10 +78,77 @@ def test_two_leads_change_the_interim_look_back_and_the_fee(app, page: Page):
     page.goto("/program-lead/")
     page.get_by_role("link", name=re.compile("Continue the open change")).first.click()
     expect(page.get_by_test_id("version-status")).to_have_text("in review")  # the version's page, loaded
-    page.get_by_role("button", name="Approve and publish").click()
+    page.get_by_role("link", name="Approve and publish").click()
+    expect(page.get_by_role("heading", name="Publish this change to the TSA PreCheck rules?")).to_be_visible()
+    expect(page.get_by_test_id("publish-impact")).to_contain_text("1 of 1 pending TSA PreCheck applications")
+    page.get_by_role("button", name="Publish").click()
     expect(page.get_by_test_id("version-status")).to_have_text("published")
     expect(page.get_by_test_id("history")).to_contain_text("published")
     expect(page.get_by_test_id("history")).to_contain_text("lead.two@example.com")
     page.goto("/program-lead/")
     expect(page.get_by_role("link", name=f"precheck-{starts.isoformat()}")).to_be_visible()
     expect(page.get_by_test_id("in-force").first).to_be_visible()
+
+
+def test_the_second_lead_reads_the_confirmation_goes_back_then_publishes_by_keyboard_and_tries_it(app, page: Page):
+    """Keyboard only from the review page on: "Approve and publish" opens the confirmation; "Go back" publishes
+    nothing; "Publish" does. The version, future-dated, is then tried as the public check will answer under it."""
+    today = service_today()
+    starts = today + dt.timedelta(days=20)
+    with app.app_context():
+        author = create_account("lead.one@example.com", roles=("program_lead",))
+        create_account("lead.two@example.com", roles=("program_lead",))
+        draft = authoring.start_draft(get_program("precheck"), by=author, today=today)
+        authoring.propose_parameter(draft, "fee_new", "82", by=author, reference="Federal Register 2027-00002")
+        authoring.submit_for_review(
+            draft, by=author, effective_from=starts, effective_until=None, note="New fee", today=today
+        )
+        label = draft.label
+        db.session.commit()
+    dev_sign_in(page, "lead.two@example.com")
+    page.goto(f"/program-lead/versions/{label}")
+
+    page.get_by_role("link", name="Approve and publish").focus()
+    page.keyboard.press("Enter")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Publish this change to the TSA PreCheck rules?")
+    expect(page.get_by_test_id("publish-summary")).to_contain_text(f"as precheck-{starts.isoformat()}")
+    expect(page.get_by_test_id("publish-effective")).to_contain_text(f"{starts:%B %-d, %Y}")
+    expect(page.get_by_test_id("publish-changes")).to_contain_text("becomes 82.00 (now 78.00)")
+    expect(page.get_by_test_id("publish-impact")).to_contain_text("0 of 0 pending TSA PreCheck applications")
+    found = violations(page, page.url.removeprefix(page.url.split("/program-lead")[0]))
+    assert found == [], "\n".join(found)
+
+    page.get_by_role("link", name="Go back").focus()
+    page.keyboard.press("Enter")
+    expect(page.get_by_test_id("version-status")).to_have_text("in review")  # nothing published
+
+    page.get_by_role("link", name="Approve and publish").focus()
+    page.keyboard.press("Enter")
+    publish = page.get_by_role("button", name="Publish", exact=True)
+    publish.focus()
+    expect(publish).to_be_focused()
+    page.keyboard.press("Enter")
+    expect(page.get_by_test_id("version-status")).to_have_text("published")
+    expect(page.get_by_role("status").first).to_contain_text(f"Published as precheck-{starts.isoformat()}")
+
+    # Before its date, the public check cannot be asked about it; the console can.
+    page.get_by_role("link", name="Try the public check's answers under this version").click()
+    expect(page.get_by_label("Rules to answer by")).to_have_value(f"precheck-{starts.isoformat()}")
+    page.get_by_label("What is your date of birth?").fill("1990-02-03")
+    page.get_by_label("Which country are you a citizen of?").select_option("US")
+    for question in (
+        "Do you hold a U.S. Permanent Resident Card (green card)?",
+        "Do you travel to other countries?",
+        "Have you ever been convicted of a crime, or are you charged with one now, in any country?",
+        "Have you ever broken customs, immigration or agriculture laws in any country?",
+        "Are you under investigation by any police or law enforcement agency, in any country?",
+        "Have you ever been refused entry to the U.S., or given a waiver of inadmissibility or parole?",
+    ):
+        page.get_by_role("group", name=question).get_by_text("No", exact=True).click()
+    page.get_by_role("button", name="Try", exact=True).click()
+    answer = page.get_by_test_id("trial-public")
+    expect(answer.get_by_test_id("answer-precheck")).to_contain_text("you can apply · fee $82.00")
+    expect(answer.get_by_test_id("rules-since")).to_have_text(f"Rules in effect since {starts:%B %-d, %Y}.")
+    expect(answer.get_by_role("link", name="Sign in and apply")).to_have_count(0)
+    results = Axe().run(page, options=AXE_OPTIONS)  # the page with its answer, as it stands
+    assert results.violations_count == 0, results.generate_report()

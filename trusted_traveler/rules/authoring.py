@@ -404,7 +404,8 @@ def proposals(version: RuleSetVersion) -> list[Parameter]:
     return list(db.session.scalars(select(Parameter).where(Parameter.version_id == version.id).order_by(Parameter.key)))
 
 
-def _published(rule_set_id: int, *, excluding: int | None = None) -> list[RuleSetVersion]:
+def published_versions(rule_set_id: int, *, excluding: int | None = None) -> list[RuleSetVersion]:
+    """A rule set's published versions (but `excluding`), by effective date."""
     stmt = select(RuleSetVersion).where(RuleSetVersion.rule_set_id == rule_set_id, RuleSetVersion.status == "published")
     if excluding is not None:
         stmt = stmt.where(RuleSetVersion.id != excluding)
@@ -434,7 +435,7 @@ def check_dates(
             )
     if effective_until is not None and effective_until <= effective_from:
         raise RuleError({"effective_until": "The end date must be after the effective date."})
-    others = _published(version.rule_set_id, excluding=version.id)
+    others = published_versions(version.rule_set_id, excluding=version.id)
     for other in others:
         if other.effective_from == effective_from:
             raise RuleError(
@@ -527,6 +528,14 @@ def approval_refusal(version: RuleSetVersion, by) -> str | None:
     return None
 
 
+def published_label(version: RuleSetVersion) -> str:
+    """The label a version in review is published under: its program and effective date (`precheck-2027-01-01`),
+    with its number after it when another version has had that label (one retired before it took effect)."""
+    label = f"{version.rule_set.program.code}-{version.effective_from:%Y-%m-%d}"
+    taken = select(RuleSetVersion.id).where(RuleSetVersion.label == label, RuleSetVersion.id != version.id)
+    return f"{label}-v{version.number}" if db.session.scalar(taken) is not None else label
+
+
 def approve_and_publish(version: RuleSetVersion, *, by, today: dt.date) -> None:
     """The second program lead's approval publishes the version; it takes effect on its effective date."""
     _require_lead(by)
@@ -536,10 +545,7 @@ def approve_and_publish(version: RuleSetVersion, *, by, today: dt.date) -> None:
     if refusal:
         raise BusinessRuleViolation(refusal)
     check_dates(version, version.effective_from, version.effective_until, today)
-    program = version.rule_set.program
-    label = f"{program.code}-{version.effective_from:%Y-%m-%d}"
-    if db.session.scalar(select(RuleSetVersion.id).where(RuleSetVersion.label == label)) is not None:
-        label = f"{label}-v{version.number}"
+    label = published_label(version)
     for proposal in proposals(version):
         proposal.effective_from = version.effective_from
     version.label, version.status, version.approved_by_id, version.published_at = label, "published", by.id, utcnow()
@@ -565,7 +571,7 @@ def retire(version: RuleSetVersion, *, by, note: str, today: dt.date) -> None:
         )
     if not (note or "").strip():
         raise RuleError({"note": "Say why this version is retired."})
-    others = _published(version.rule_set_id, excluding=version.id)
+    others = published_versions(version.rule_set_id, excluding=version.id)
     boundaries = {today} | {d for o in (*others, version) for d in (o.effective_from, o.effective_until) if d}
     for day in sorted(d for d in boundaries if d >= today):
         if not any(o.effective_from <= day and (o.effective_until is None or day < o.effective_until) for o in others):

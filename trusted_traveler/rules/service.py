@@ -265,15 +265,57 @@ def rules_in_effect_since(as_of: dt.date) -> dt.date:
 def check_eligibility(facts: dict, *, as_of: dt.date, language: str = "en") -> dict:
     """Both programs' eligibility for `facts` (CONTRACTS.md section 1 request fields, Python values) on `as_of`,
     as the CONTRACTS response body. Raises NoRulesInForce when a program has no published rules on `as_of`."""
+    return _checked(lambda code: book_in_force(code, as_of), facts, as_of=as_of, language=language)
+
+
+def _checked(book_for, facts: dict, *, as_of: dt.date, language: str) -> dict:
+    """The CONTRACTS section 1 body from each program's book (`book_for(code)`, read in program order)."""
     if not isinstance(facts.get("date_of_birth"), dt.date):
         raise InvalidFacts("date_of_birth is required.")
     if not facts.get("citizenships"):
         raise InvalidFacts("citizenships needs at least one country.")
     lang = _language(language)
-    programs = {code: answer(book_in_force(code, as_of), facts, as_of=as_of, language=lang) for code in PROGRAM_CODES}
+    programs = {code: answer(book_for(code), facts, as_of=as_of, language=lang) for code in PROGRAM_CODES}
     travels = facts.get("travels_internationally")
     recommended = recommend(
         {code: result["outcome"] for code, result in programs.items()},
         travels_internationally=True if travels is None else bool(travels),
     )
     return {"as_of": as_of.isoformat(), "programs": programs, "recommended_program": recommended}
+
+
+def proposed_settings(version: RuleSetVersion) -> list[Parameter]:
+    """The settings `version` proposes (its own `parameters` rows): in force from its effective date once published,
+    stand-ins for the values in force while it is a draft or in review."""
+    return list(db.session.scalars(select(Parameter).where(Parameter.version_id == version.id).order_by(Parameter.key)))
+
+
+def check_eligibility_with(
+    version: RuleSetVersion, facts: dict, *, as_of: dt.date, language: str = "en"
+) -> tuple[dict, dt.date]:
+    """What `check_eligibility` would answer on `as_of` were `version` (of any status: a draft, one in review, one
+    published to take effect later) the version of its program in force then, with the settings it proposes: the
+    same body, through the same engine and fees, and the day "Rules in effect since" would name. The other program
+    answers by its version in force on `as_of`, with any service-wide setting `version` proposes (the age of
+    majority), as it would once `version` is published. Read afresh, never kept: the rules console's trial, which
+    the public check cannot give (its `as_of` cannot be in the future, and it reads published versions only)."""
+    tried = version.rule_set.program
+    proposed = proposed_settings(version)
+    shared = {p.key: p.value for p in proposed if p.program_id is None}
+    books: dict[str, RuleBook] = {}
+
+    def book_for(code: str) -> RuleBook:
+        if code == tried.code:
+            books[code] = _read_book(tried, version, as_of, {p.key: p.value for p in proposed})
+        elif shared:
+            program = get_program(code)
+            in_force = version_in_force(program, as_of)
+            if in_force is None:
+                raise _no_rules(program.name, program.code, as_of)
+            books[code] = _read_book(program, in_force, as_of, shared)
+        else:
+            books[code] = book_in_force(code, as_of)
+        return books[code]
+
+    body = _checked(book_for, facts, as_of=as_of, language=language)
+    return body, max(book.effective_from or as_of for book in books.values())

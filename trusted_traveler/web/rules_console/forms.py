@@ -25,7 +25,9 @@ from wtforms.validators import DataRequired, InputRequired, Length, NumberRange,
 from trusted_traveler.rules.authoring import OUTCOMES, PARAMETER_TYPES
 from trusted_traveler.rules.conditions import OFFENSE_CATEGORIES, is_country_code
 from trusted_traveler.web.forms import CheckboxesField, FieldList, SelectField, choices
+from trusted_traveler.web.forms import RadioField as AppRadioField
 from trusted_traveler.web.intake.forms import CATEGORY_LABELS
+from trusted_traveler.web.public.forms import WhichProgramForm
 
 FLAGS = (
     "lawful_permanent_resident",
@@ -336,3 +338,29 @@ def clause_error_field(form: RuleForm, path: str) -> Any:
     if rest.startswith(".value"):
         return clause.parameter if clause.parameter.data else clause.value
     return {".op": clause.op, ".field": clause.field}.get(rest, clause.kind)
+
+
+class PublishForm(SeenRevision):
+    """The confirmation page's "Publish": the revision of the version it showed, and the version it compared it
+    with (rules.publication.replaced_token). Publishing needs both, so a press anywhere else publishes nothing."""
+
+    replaced = HiddenField()
+
+
+ANSWER_LANGUAGES = (("en", "English"), ("es", "Español"))
+
+
+class TrialForm(WhichProgramForm):
+    """The public check's questions (WhichProgramForm, the same facts), with the version to answer by, the day to
+    answer on and the language of the answer. The choices of version are set by the view
+    (rules.trial.versions_to_try)."""
+
+    version = SelectField("Rules to answer by", validators=[DataRequired("Choose the version to try.")])
+    as_of = DateField(
+        "Answer as on",
+        validators=[Optional()],
+        description="Leave empty for the first day the version would be in force: its effective date, or today.",
+    )
+    language = AppRadioField("Language of the answer", choices=choices(ANSWER_LANGUAGES), default="en")
+
+    HEADER = ("version", "as_of", "language")  # shown first, under their own heading

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import json
 import time
 
 from flask import Response, abort, flash, redirect, render_template, request, url_for
+from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_login import current_user
+from markupsafe import Markup
 from sqlalchemy import select
 from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.utils import secure_filename
@@ -19,14 +22,14 @@ from trusted_traveler.db import service_today
 from trusted_traveler.errors import BusinessRuleViolation, DomainError
 from trusted_traveler.extensions import db
 from trusted_traveler.programs.service import get_program, list_programs
-from trusted_traveler.rules import authoring
+from trusted_traveler.rules import authoring, publication, trial
 from trusted_traveler.rules.describe import describe, describe_event
 from trusted_traveler.rules.diff import changes
 from trusted_traveler.rules.impact import affected, preview
 from trusted_traveler.rules.models import Parameter, RuleSet
-from trusted_traveler.rules.service import check_program, version_in_force
+from trusted_traveler.rules.service import check_eligibility_with, check_program, version_in_force
 from trusted_traveler.spreadsheets import csv_text
-from trusted_traveler.web.forms import apply_list_action
+from trusted_traveler.web.forms import apply_list_action, choices
 from trusted_traveler.web.public.forms import WhichProgramForm
 from trusted_traveler.web.rules_console import bp
 from trusted_traveler.web.rules_console.forms import (
@@ -34,8 +37,10 @@ from trusted_traveler.web.rules_console.forms import (
     OFFENSE_ONLY,
     NoteForm,
     ParameterForm,
+    PublishForm,
     RuleForm,
     SubmitForm,
+    TrialForm,
     VersionActionForm,
     build_condition,
     clause_error_field,
@@ -142,12 +147,13 @@ def _version_page(version, *, status=200, **forms):
             select(Account.id, Account.display_name, Account.email).where(Account.id.in_(actor_ids))
         )
     }
+    in_force_today = version_in_force(program, today)
     context = {
         "version": version,
         "rules": [{"rule": r, "plain": describe(r.condition)} for r in version.rules],
         "proposals": proposals,
         "changes": lines,
-        "base": version_in_force(program, today),
+        "base": in_force_today,
         "replaced": replaced,
         "replaces_on": replaces_on,
         "today": today,
@@ -163,6 +169,7 @@ def _version_page(version, *, status=200, **forms):
         "try_form": forms.get("try_form") or WhichProgramForm(),
         "trial": forms.get("trial"),
         "action_form": _seen(VersionActionForm, version),
+        "can_try": trial.can_try(version, today=today, in_force=in_force_today),
     }
     return render_template("rules_console/version.html", **context), status
 
@@ -347,13 +354,64 @@ def try_sample(label: str):
     overrides = {p.key: p.value for p in authoring.proposals(version)}
     facts = form.facts()
     try:
-        trial = {
+        side_by_side = {
             "now": check_program(program, facts, as_of=today, language="en"),
             "draft": check_program(program, facts, as_of=today, language="en", version=version, overrides=overrides),
         }
     except DomainError as exc:
-        trial = {"error": exc.message}
-    return _version_page(version, try_form=form, trial=trial)
+        side_by_side = {"error": exc.message}
+    return _version_page(version, try_form=form, trial=side_by_side)
+
+
+@bp.route("/try", methods=["GET", "POST"])
+@MANAGE
+def try_answers():
+    """The public check's answer under a chosen version (a draft, one in review, one published to take effect
+    later, or today's), on a chosen day from today on: the same body, engine, fees and words as the public check
+    (rules.service.check_eligibility_with, templates/public/_answer.html), in English or Spanish. Nothing is saved."""
+    today = service_today()
+    versions = {v.label: v for v in trial.versions_to_try(today)}
+    form = TrialForm()
+    form.version.choices = choices([(label, trial.choice_label(v, today)) for label, v in versions.items()])
+    if request.method == "GET":
+        wanted = request.args.get("version")
+        form.version.data = wanted if wanted in versions else next(iter(versions), None)
+        return _trial_page(form)
+    if apply_list_action(form, ("offenses",), request.form.get("action", "")):
+        return _trial_page(form)
+    if not form.validate_on_submit():
+        return _trial_page(form, status=400)
+    version = versions[form.version.data]
+    as_of = form.as_of.data or trial.default_date(version, today)
+    problem = trial.date_problem(version, as_of, today)
+    if problem:
+        form.as_of.errors = [*form.as_of.errors, problem]
+        return _trial_page(form, status=400)
+    language = form.language.data
+    try:
+        body, since = check_eligibility_with(version, form.facts(), as_of=as_of, language=language)
+    except DomainError as exc:
+        return _trial_page(form, result={"error": exc.message, "version": version, "as_of": as_of})
+    with force_locale(language):  # the answer's words too, as the public reads them in that language
+        answer_html = Markup(  # noqa: S704 - rendered by an autoescaping template
+            render_template(
+                "public/_answer.html", answer=body, programs=list_programs(), rules_since=since, show_apply=False
+            )
+        )
+    result = {
+        "version": version,
+        "as_of": as_of,
+        "language": language,
+        "answer": body,
+        "answer_html": answer_html,
+        "json": json.dumps(body, indent=2, ensure_ascii=False),
+        "instead": trial.in_force_instead(version, as_of),
+    }
+    return _trial_page(form, result=result)
+
+
+def _trial_page(form, *, status=200, result=None):
+    return render_template("rules_console/try.html", form=form, result=result, today=service_today()), status
 
 
 def _open_change(label: str):
@@ -427,17 +485,54 @@ def submit(label: str):
     )
 
 
-@bp.post("/versions/<label>/approve")
+def _confirmation_page(version, *, status=200, problem: str | None = None):
+    """The confirmation page: what publishing `version` will do, in plain words, with "Publish" and "Go back". A
+    version no longer in review, or one this lead may not approve, is sent to its own page with the reason."""
+    found = publication.confirmation(version, by=current_user, today=service_today())
+    form = _seen(PublishForm, version)
+    form.replaced.data = found.replaced_token
+    page = render_template("rules_console/publish.html", c=found, form=form, problem=problem)
+    return page, status
+
+
+@bp.get("/versions/<label>/publish")
 @MANAGE
-def approve(label: str):
-    """Publish what the page showed the approving lead, and only that: a version changed since (sent back, edited,
-    sent again) is refused, and shown again to be reviewed."""
+def confirm_publish(label: str):
+    """Reached from "Approve and publish" on a version in review: nothing is published until the lead presses
+    "Publish" here."""
+    return _confirmation_page(authoring.get_version(label))
+
+
+@bp.post("/versions/<label>/publish")
+@MANAGE
+def publish(label: str):
+    """Publish what the confirmation page showed the approving lead, and only that: a version changed since (sent
+    back, edited, sent again), or one that now replaces another version than the page compared it with, is refused
+    and the page shown again as it is now; a press from any other page publishes nothing and shows this one."""
     version = authoring.get_version(label)
-    _changing(
-        version,
-        VersionActionForm(),
-        lambda: authoring.approve_and_publish(version, by=current_user, today=service_today()),
-    )
+    form = PublishForm()
+    try:
+        _changing(
+            version,
+            form,
+            lambda: publication.publish(
+                version,
+                by=current_user,
+                today=service_today(),
+                seen_revision=form.revision.data,
+                seen_replaced=form.replaced.data,
+            ),
+        )
+    except publication.NotConfirmed as exc:
+        db.session.rollback()
+        flash(exc.message, "info")
+        return redirect(url_for("rules_console.confirm_publish", label=label), code=303)
+    except authoring.StaleVersion as exc:
+        db.session.rollback()
+        if version.status != "in_review":  # sent back to the draft meanwhile: its own page says what it is now
+            flash(exc.message, "error")
+            return redirect(url_for("rules_console.version", label=label))
+        return _confirmation_page(version, status=409, problem=exc.message)
     db.session.commit()
     flash(f"Published as {version.label}; it takes effect on {version.effective_from:%B %-d, %Y}.", "success")
     return redirect(url_for("rules_console.version", label=version.label))
