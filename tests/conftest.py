@@ -188,6 +188,17 @@ def app_ctx(app):
 
 
 @pytest.fixture
+def case(app) -> str:
+    """A Global Entry case in officer review after a sandbox vetting hit, and officer Olga to work it: its reference."""
+    from tests.factories import create_hit_case
+
+    with app.app_context():
+        reference = create_hit_case()
+        db.session.commit()
+        return reference
+
+
+@pytest.fixture
 def today() -> dt.date:
     """The service's today, read when the test runs. A value read when the test module is imported is yesterday's
     for the tests that run after midnight in New York, in a run that crosses it."""

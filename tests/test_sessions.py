@@ -13,7 +13,7 @@ import uuid
 import pytest
 from sqlalchemy import select
 
-from tests.factories import create_account, create_hit_case, create_profile, form_version, sign_in
+from tests.factories import create_account, create_profile, form_version, sign_in
 from trusted_traveler import create_app
 from trusted_traveler.auth import sessions
 from trusted_traveler.casework.models import Application, InfoRequest
@@ -33,15 +33,6 @@ def clock(monkeypatch):
         now["t"] += minutes * MINUTE
 
     return advance
-
-
-@pytest.fixture
-def case(app):
-    """A Global Entry case in officer review after a sandbox hit, and an officer to work it."""
-    with app.app_context():
-        reference = create_hit_case()
-        db.session.commit()
-        return reference
 
 
 def test_a_staff_session_ends_after_30_minutes_without_activity(client, case, clock):

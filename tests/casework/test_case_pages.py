@@ -12,7 +12,7 @@ import pytest
 from cryptography.fernet import Fernet
 from sqlalchemy import select, text
 
-from tests.factories import create_account, create_application, create_hit_case, create_profile, form_version, sign_in
+from tests.factories import create_account, create_application, create_profile, form_version, sign_in
 from tests.support.queries import count_queries
 from tests.test_audit_log import URL_FOR_KEYS, link_parts
 from trusted_traveler.audit.models import AuditEvent
@@ -25,15 +25,6 @@ from trusted_traveler.payments import service as payments
 from trusted_traveler.web.officer import views as officer_views
 
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
-
-
-@pytest.fixture
-def case(app):
-    """A Global Entry case in officer review after a sandbox hit, and an officer to work it."""
-    with app.app_context():
-        reference = create_hit_case()
-        db.session.commit()
-        return reference
 
 
 def test_the_case_page_shows_the_hit_and_offers_only_the_actions_of_this_state(client, case):

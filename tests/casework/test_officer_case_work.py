@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import select, update
 from sqlalchemy.orm.exc import StaleDataError
 
-from tests.factories import create_account, create_application, create_hit_case, create_profile, form_version, sign_in
+from tests.factories import create_account, create_application, create_profile, form_version, sign_in
 from trusted_traveler.casework import decisions, queues
 from trusted_traveler.casework.letters import render_pdf
 from trusted_traveler.casework.models import Application, DecisionLetter
@@ -19,15 +19,6 @@ from trusted_traveler.extensions import db
 from trusted_traveler.web.officer import case as case_views
 
 OLGA = "olga.officer@example.com"
-
-
-@pytest.fixture
-def case(app):
-    """A Global Entry case in officer review after a vetting hit, and officer Olga."""
-    with app.app_context():
-        reference = create_hit_case()
-        db.session.commit()
-        return reference
 
 
 @pytest.fixture
