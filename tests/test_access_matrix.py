@@ -83,6 +83,7 @@ EXPECTED = [
     ("/dashboard/performance", {"anyone"}),
     ("/dashboard", {"signed_in"}),
     ("/notifications", {"signed_in"}),
+    ("/privacy/account-deleted", {"anyone"}),  # said to a person just signed out by deleting their account
     ("/privacy", {"signed_in"}),
     ("/profile", {"signed_in"}),
     ("/submitted", {"signed_in"}),

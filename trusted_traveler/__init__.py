@@ -105,6 +105,7 @@ def register_extensions(app: Flask) -> None:
         from sqlalchemy.orm import joinedload, with_expression
 
         from trusted_traveler.auth.models import Account
+        from trusted_traveler.auth.sessions import signed_in_to
         from trusted_traveler.notifications.service import unread_count_of
 
         if not account_id.isdigit():
@@ -114,7 +115,10 @@ def register_extensions(app: Flask) -> None:
         options = [joinedload(Account.role_grants)]
         if request.method == "GET" and not request.path.startswith("/api/"):
             options.append(with_expression(Account.unread_notifications, unread_count_of(Account.id)))
-        return db.session.get(Account, int(account_id), options=options)
+        account = db.session.get(Account, int(account_id), options=options)
+        # SQLite gives the largest id out again once its row is deleted (a traveler's deleted account,
+        # privacy.deletion): a session signed in to the account made before under that id is not this one's.
+        return account if account is not None and signed_in_to(account) else None
 
     init_oidc(app)
     api.init_app(app)

@@ -12,6 +12,11 @@
       });
     });
   });
+  // Print buttons: <button data-print hidden>, shown only where this script runs (the page also says how to print)
+  document.querySelectorAll("[data-print]").forEach(function (button) {
+    button.hidden = false;
+    button.addEventListener("click", function () { window.print(); });
+  });
   // A rule's clause shows only the fields its kind reads; without this script both groups show, each headed.
   document.querySelectorAll("[data-clause]").forEach(function (clause) {
     var kind = clause.querySelector("select[id$='-kind']");

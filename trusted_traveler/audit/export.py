@@ -28,7 +28,7 @@ def csv_row(row: Row) -> tuple[str, ...]:
     cells = (
         str(row.id),
         row.created_at.strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
-        row.actor_email or "system",
+        actor_name(row),
         row.action,
         row.object_type,
         row.object_id,
@@ -37,6 +37,14 @@ def csv_row(row: Row) -> tuple[str, ...]:
         json.dumps(row.details or {}, sort_keys=True, ensure_ascii=False, default=str),
     )
     return tuple(spreadsheet_safe(cell) for cell in cells)
+
+
+def actor_name(row: Row) -> str:
+    """Who acted: the account's e-mail; a deleted account (a traveler's, privacy.deletion) by its number, the one
+    the log keeps; or the system."""
+    if row.actor_email:
+        return row.actor_email
+    return "system" if row.actor_id is None else f"deleted account {row.actor_id}"
 
 
 def csv_lines(rows: Iterable[Row]) -> Iterator[str]:

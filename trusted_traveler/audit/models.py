@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import JSON, ForeignKey, Index, String, event
+from sqlalchemy import JSON, Index, String, event
 from sqlalchemy.orm import Mapped, ORMExecuteState, Session, mapped_column
 
 from trusted_traveler.db import Base, utcnow
@@ -16,7 +16,9 @@ class AuditEvent(Base):
     __table_args__ = (Index("ix_audit_events_object", "object_type", "object_id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    actor_id: Mapped[int | None] = mapped_column(ForeignKey("accounts.id"), index=True)  # NULL: the system
+    # The account that acted (NULL: the system). An id and no foreign key, as for the object: the log outlives the
+    # accounts it names, and a traveler's deleted account leaves its events naming nobody (migration 0023).
+    actor_id: Mapped[int | None] = mapped_column(index=True)
     action: Mapped[str] = mapped_column(String(60), index=True)
     object_type: Mapped[str] = mapped_column(String(40))
     # Its own index too: "who looked at application TT-…" names the object without its type.

@@ -74,7 +74,8 @@ def _matching(filters: AuditFilters):
     query = select(
         AuditEvent.id,
         AuditEvent.created_at,
-        Account.email.label("actor_email"),
+        AuditEvent.actor_id,
+        Account.email.label("actor_email"),  # None for the system, and for an account deleted since (migration 0023)
         AuditEvent.action,
         AuditEvent.object_type,
         AuditEvent.object_id,

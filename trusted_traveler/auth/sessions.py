@@ -15,10 +15,12 @@ from flask.sessions import SecureCookieSessionInterface
 from flask_login import current_user, logout_user, user_logged_in
 from werkzeug.datastructures import MultiDict
 
+from trusted_traveler.db import to_micros
 from trusted_traveler.errors import error_response, wants_json
 
 SIGNED_IN_AT = "signed_in_at"
 LAST_SEEN = "last_seen"
+ACCOUNT_MADE = "account_made"  # when the signed-in account was made, in microseconds: which account the id names
 DEFAULTS = {"STAFF_IDLE_MINUTES": 30, "STAFF_MAX_HOURS": 12, "DECISION_SIGN_IN_MINUTES": 15}
 
 
@@ -38,6 +40,14 @@ def _stamp_sign_in(sender, user, **extra) -> None:
     # Whether the rules apply is decided at sign-in, so no request has to load the account to enforce them (a role
     # granted during a session applies from the next sign-in; the route policy checks permissions on every request).
     session[STAFF] = bool(user.is_staff)
+    session[ACCOUNT_MADE] = to_micros(user.created_at)
+
+
+def signed_in_to(account) -> bool:
+    """Whether this session was signed in to `account`, not to an account deleted before it that had its id (SQLite
+    gives the largest id out again: privacy.deletion). A session from before this was stamped is taken as it is."""
+    made = session.get(ACCOUNT_MADE)
+    return made is None or made == to_micros(account.created_at)
 
 
 def signed_in_at() -> float | None:

@@ -17,6 +17,10 @@ class OutboxMessage(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     kind: Mapped[str] = mapped_column(String(60))
     recipient: Mapped[str] = mapped_column(String(320))
+    # The account the message is about: its recipient's, or a minor's for the notice to their parent or guardian
+    # (who need have no account). A traveler's deleted account takes its messages with it (privacy.deletion);
+    # NULL for a message about no account, or written before migration 0023 to an address no one account had.
+    account_id: Mapped[int | None] = mapped_column(ForeignKey("accounts.id"), index=True)
     payload: Mapped[dict] = mapped_column(JSON)
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     attempts: Mapped[int] = mapped_column(default=0)

@@ -39,22 +39,33 @@ def notify(account, *, kind: str, title: str, body: str, link: str | None = None
     title, body = fitting_title(in_language_of(account, title)), in_language_of(account, body)
     note = Notification(account_id=account.id, kind=kind, title=title, body=body, link=link)
     db.session.add(note)
-    queue_email(account.email, kind=kind, subject=title, body=body, language=account.preferred_language, link=link)
+    queue_email(
+        account.email,
+        about=account,
+        kind=kind,
+        subject=title,
+        body=body,
+        language=account.preferred_language,
+        link=link,
+    )
     return note
 
 
 def queue_email(
-    recipient: str, *, kind: str, subject, body, language: str | None = None, link: str | None = None
+    recipient: str, *, about, kind: str, subject, body, language: str | None = None, link: str | None = None
 ) -> OutboxMessage:
     """An e-mail through the outbox in the caller's transaction: `notify`'s, and alone to an address that need not
     be an account's (a minor's parent or guardian; no in-app notification, as there is no account to show it to).
-    Pass `subject` and `body` as lazy strings: they are written in `language` (English unless "es")."""
+    Pass `subject` and `body` as lazy strings: they are written in `language` (English unless "es"). `about` is the
+    account whose matter it is (the minor's, for their parent's notice), or None: deleting that account deletes the
+    message too (privacy.deletion)."""
     language = language if language in ("en", "es") else "en"
     with force_locale(language):
         subject, body = str(subject), str(body)
     message = OutboxMessage(
         kind=f"email.{kind}",
         recipient=recipient,
+        account_id=getattr(about, "id", None),
         payload={"subject": subject, "body": body, "link": link, "language": language},
     )
     db.session.add(message)

@@ -7,7 +7,8 @@ downloads from its application's page), their appointments and waitlist places, 
 memberships and notifications.
 It never holds officer-only matter: vetting results, officers' notes and identities, assignment or priority. Both
 actions are audited; the export reads a fixed number of statements whatever the number of applications. Submitted
-applications are kept under the records-retention rules, so only drafts can go.
+applications are kept under the records-retention rules, so only drafts can go (and, while nothing was ever sent,
+the whole account: privacy.deletion). The readable copy (web.portal.my_data) is this same export, laid out.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ import datetime as dt
 from typing import Any
 
 from flask_babel import gettext
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.orm import joinedload, selectinload
 
 from trusted_traveler.audit.record import record_event
@@ -24,7 +25,7 @@ from trusted_traveler.casework.models import Application
 from trusted_traveler.casework.states import Status
 from trusted_traveler.errors import BusinessRuleViolation
 from trusted_traveler.extensions import db
-from trusted_traveler.feedback.models import FeedbackResponse
+from trusted_traveler.feedback.models import FeedbackResponse, SurveyOffer
 from trusted_traveler.memberships.service import memberships_for
 from trusted_traveler.notifications.models import Notification
 from trusted_traveler.payments.models import Payment, PaymentItem
@@ -44,8 +45,9 @@ def _children(rows, skip=("id", "profile_id")) -> list[dict]:
     return [_row(r, skip) for r in rows]
 
 
-def export_for(account, *, today: dt.date | None = None) -> dict[str, Any]:
-    """The traveler's data as a JSON-ready dict (dates and decimals become strings when dumped). Audited."""
+def export_for(account, *, shown_as: str = "file", today: dt.date | None = None) -> dict[str, Any]:
+    """The traveler's data as a JSON-ready dict (dates and decimals become strings when dumped): the JSON download
+    (`shown_as` "file") and the readable copy (web.portal.my_data, "page") are both this dict. Audited, with which."""
     profile = profiles.profile_for(account)
     data: dict[str, Any] = {
         "format_version": FORMAT_VERSION,
@@ -119,7 +121,7 @@ def export_for(account, *, today: dt.date | None = None) -> dict[str, Any]:
             }
             for m in memberships_for(profile.id)
         ]
-    record_event("privacy.exported", "account", account.id, by=account)
+    record_event("privacy.exported", "account", account.id, by=account, shown_as=shown_as)
     return data
 
 
@@ -220,7 +222,7 @@ def _application(application: Application, theirs: dict[str, dict[int, list]], a
 UNSENT = (Status.DRAFT.value, Status.WITHDRAWN.value)
 
 
-def _never_sent(application: Application) -> bool:
+def never_sent(application: Application) -> bool:
     return application.submitted_at is None and application.status in UNSENT
 
 
@@ -252,7 +254,7 @@ def delete_draft(application: Application, *, by) -> None:
     Raises:
         BusinessRuleViolation: the application was sent, or a payment for it has started.
     """
-    if not _never_sent(application):
+    if not never_sent(application):
         raise BusinessRuleViolation(
             gettext(
                 "Only an application you have not sent can be deleted. Sent applications are kept under the federal "
@@ -264,10 +266,18 @@ def delete_draft(application: Application, *, by) -> None:
             gettext("A payment for this draft has started, so it is kept with the payment record.")
         )
     reference = application.reference
-    # a survey answered from the draft, linked to it by choice, keeps its answers without the link
+    remove_unsent(application)
+    record_event("privacy.draft_deleted", "application", reference, by=by)
+    db.session.flush()
+
+
+def remove_unsent(application: Application) -> None:
+    """Delete an application never sent, checked by the caller (delete_draft, deletion.delete_account), with its
+    status events (cascade) and the survey offers made on it. A survey answered from it, linked to it by choice,
+    keeps its answers without the link."""
     db.session.execute(
         update(FeedbackResponse).where(FeedbackResponse.application_id == application.id).values(application_id=None)
     )
-    db.session.delete(application)  # its status events go with it (cascade)
-    record_event("privacy.draft_deleted", "application", reference, by=by)
-    db.session.flush()
+    # the database cascades these where it enforces foreign keys (PostgreSQL); SQLite here does not
+    db.session.execute(delete(SurveyOffer).where(SurveyOffer.application_id == application.id))
+    db.session.delete(application)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import JSON, Date, ForeignKey, String, UniqueConstraint
+from sqlalchemy import JSON, Date, ForeignKey, Index, String, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from trusted_traveler.crypto import EncryptedString
@@ -17,6 +17,16 @@ from trusted_traveler.db import Base, TimestampMixin
 
 class ApplicantProfile(TimestampMixin, Base):
     __tablename__ = "applicant_profiles"
+    # The minors who link a profile as their parent or guardian, found when it is deleted (privacy.deletion); few
+    # profiles have a link (migration 0023).
+    __table_args__ = (
+        Index(
+            "ix_applicant_profiles_guardian_profile_id",
+            "guardian_profile_id",
+            sqlite_where=text("guardian_profile_id IS NOT NULL"),
+            postgresql_where=text("guardian_profile_id IS NOT NULL"),
+        ),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"), unique=True)

@@ -405,6 +405,7 @@ def _tell_guardian(profile: ApplicantProfile, today: dt.date) -> None:
     linked = db.session.get(ApplicantProfile, profile.guardian_profile_id) if profile.guardian_profile_id else None
     queue_email(
         profile.guardian_email,
+        about=profile.account,
         kind="guardian_consent",
         language=(linked.account.preferred_language if linked is not None else None)
         or profile.account.preferred_language,
