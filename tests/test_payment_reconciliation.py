@@ -88,8 +88,12 @@ def _events(app, action):
 
 def _notices(app, kind):
     with app.app_context():
-        notes = db.session.scalars(select(Notification).where(Notification.kind == kind)).all()
-        emails = db.session.scalars(select(OutboxMessage).where(OutboxMessage.kind == f"email.{kind}")).all()
+        notes = db.session.scalars(
+            select(Notification).where(Notification.kind == kind).order_by(Notification.id)
+        ).all()
+        emails = db.session.scalars(
+            select(OutboxMessage).where(OutboxMessage.kind == f"email.{kind}").order_by(OutboxMessage.id)
+        ).all()
         return [(n.title, n.body, n.link) for n in notes], [(m.payload["subject"], m.payload["body"]) for m in emails]
 
 

@@ -189,8 +189,12 @@ def _refund_events(app):
 
 def _refund_notices(app):
     with app.app_context():
-        notes = db.session.scalars(select(Notification).where(Notification.kind == "payment_refunded")).all()
-        emails = db.session.scalars(select(OutboxMessage).where(OutboxMessage.kind == "email.payment_refunded")).all()
+        notes = db.session.scalars(
+            select(Notification).where(Notification.kind == "payment_refunded").order_by(Notification.id)
+        ).all()
+        emails = db.session.scalars(
+            select(OutboxMessage).where(OutboxMessage.kind == "email.payment_refunded").order_by(OutboxMessage.id)
+        ).all()
         return [(n.title, n.body, n.link) for n in notes], [(m.payload["subject"], m.payload["body"]) for m in emails]
 
 

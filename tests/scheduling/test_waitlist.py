@@ -193,7 +193,9 @@ def test_leaving_while_an_offer_is_held_passes_the_seat_to_the_next_person(now):
     waitlist.leave(first_entry, now=now + dt.timedelta(minutes=5))
     assert (first_entry.status, second_entry.status) == ("cancelled", "offered")
     assert (soon.booked, soon.held) == (0, 1)
-    offers = db.session.scalars(select(OutboxMessage).where(OutboxMessage.kind == "email.waitlist_offer")).all()
+    offers = db.session.scalars(
+        select(OutboxMessage).where(OutboxMessage.kind == "email.waitlist_offer").order_by(OutboxMessage.id)
+    ).all()
     assert [m.recipient for m in offers] == ["first@example.com", "second@example.com"]
 
 
