@@ -199,6 +199,19 @@ def case(app) -> str:
 
 
 @pytest.fixture
+def two_leads(app, client):
+    """Two program leads (a change needs a second lead to approve it), the client signed in as the first."""
+    from tests.factories import create_account, sign_in
+
+    with app.app_context():
+        create_account("lead.a@example.com", roles=("program_lead",))
+        create_account("lead.b@example.com", roles=("program_lead",))
+        db.session.commit()
+    sign_in(client, "lead.a@example.com")
+    return client
+
+
+@pytest.fixture
 def today() -> dt.date:
     """The service's today, read when the test runs. A value read when the test module is imported is yesterday's
     for the tests that run after midnight in New York, in a run that crosses it."""

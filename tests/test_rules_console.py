@@ -134,16 +134,6 @@ def _interim_form(years: int) -> dict:
     return data
 
 
-@pytest.fixture
-def two_leads(app, client):
-    with app.app_context():
-        create_account("lead.a@example.com", roles=("program_lead",))
-        create_account("lead.b@example.com", roles=("program_lead",))
-        db.session.commit()
-    sign_in(client, "lead.a@example.com")
-    return client
-
-
 def act(client, label: str, action: str, data: dict | None = None, **kwargs):
     """A lead's post from the page the form is on, as a browser sends it: with the revision of the version that page
     showed. A rule's form is its own page; every other form and button is on the version's page."""

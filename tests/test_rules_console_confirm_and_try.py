@@ -26,16 +26,6 @@ def day(n: int) -> dt.date:
     return service_today() + dt.timedelta(days=n)
 
 
-@pytest.fixture
-def two_leads(app, client):
-    with app.app_context():
-        create_account("lead.a@example.com", roles=("program_lead",))
-        create_account("lead.b@example.com", roles=("program_lead",))
-        db.session.commit()
-    sign_in(client, "lead.a@example.com")
-    return client
-
-
 def _status(app, label: str) -> str | None:
     with app.app_context():
         return db.session.scalar(select(RuleSetVersion.status).where(RuleSetVersion.label == label))
