@@ -75,6 +75,25 @@ def test_the_longest_request_an_officer_may_write_reaches_the_traveler_whole(cli
         assert question in notice.body
 
 
+def test_a_request_over_the_limit_is_refused_whole_with_its_length_not_cut_by_the_browser(client, case, today):
+    """The question box sets no maxlength (a browser would cut a longer paste without a word): a longer question is
+    refused with how long it is, and shown again whole."""
+    question = "Send every page of the 2019 court record. 📄 " * 80  # 3,520 characters, an emoji among them
+    sign_in(client, "olga.officer@example.com")
+    page = client.get(f"/officer/cases/{case}").get_data(as_text=True)
+    box = re.search(r'<textarea[^>]*name="message"[^>]*>', page).group(0)
+    assert "maxlength" not in box
+    due_on = (today + dt.timedelta(days=20)).isoformat()
+    response = client.post(
+        f"/officer/cases/{case}/request-info",
+        data={"version": form_version(page), "message": question, "due_on": due_on},
+    )
+    html = response.get_data(as_text=True)
+    assert response.status_code == 400
+    assert f"Shorten this to 3,000 characters or fewer: it has {len(question.strip()):,}." in html
+    assert question.strip() in html.replace("&#39;", "'")
+
+
 def test_an_upload_over_the_request_limit_gets_the_too_large_page_in_the_travelers_language(
     client, case, app, monkeypatch
 ):

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, HiddenField, IntegerField, SelectMultipleField, TextAreaField
-from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, ValidationError
+from wtforms.validators import DataRequired, InputRequired, NumberRange, Optional, ValidationError
 
 from trusted_traveler.casework import decisions
 from trusted_traveler.casework.models import StatusEvent
@@ -31,7 +31,8 @@ def _due_date_rules(field) -> None:
 class RequestInfoForm(ActionForm):
     message = TextAreaField(
         "What do you need from the applicant?",
-        validators=[DataRequired("Write what you need from the applicant."), Length(max=3000)],
+        filters=[text_or_none],
+        validators=[DataRequired("Write what you need from the applicant."), AtMost(3000)],
     )
     due_on = PlainDateField(
         "Answer due by",
