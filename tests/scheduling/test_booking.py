@@ -332,3 +332,45 @@ def test_check_in_is_on_the_appointments_own_day_at_its_center(ctx, now):
         assert appointment.status == "booked"
     scheduling.check_in(appointment, by=officer, now=at - dt.timedelta(hours=2))  # 8 a.m., early for 10
     assert appointment.status == "checked_in"
+
+
+def test_the_timeline_names_each_appointment_cancelled_missed_or_moved(ctx, now):
+    """A cancelled or missed appointment goes back to the status before booking, and a moved one stays booked: the
+    traveler's timeline says what happened, not "We received your application" again, nor nothing."""
+    from trusted_traveler.casework.service import public_timeline
+
+    application = create_application("global_entry", submitted=True)
+    traveler, officer = application.profile.account, create_officer()
+    slots = [_slot(now, 8001, hours=72 + i) for i in range(3)]
+    appointment = scheduling.book(application, slots[0], by=traveler, now=now)
+    scheduling.reschedule(appointment, slots[1], by=traveler, now=now)
+    scheduling.cancel(appointment, by=traveler, now=now)
+    appointment = scheduling.book(application, slots[2], by=traveler, now=now)
+    scheduling.mark_no_show(appointment, by=officer, now=slots[2].starts_at + dt.timedelta(minutes=30))
+    steps = [(s["label"], s["explanation"]) for s in public_timeline(application)]
+    labels = [label for label, _ in steps]
+    assert labels[labels.index("Conditionally Approved") :] == [
+        "Conditionally Approved",
+        "Interview scheduled",
+        "Appointment moved",
+        "Appointment cancelled",
+        "Interview scheduled",
+        "Appointment missed",
+    ]
+    assert ("Appointment cancelled", "You cancelled your appointment. Book a new time whenever you are ready.") in steps
+    assert application.status == Status.CONDITIONALLY_APPROVED  # moving changed no status, missing went back
+
+
+def test_a_moved_appointment_is_a_step_in_the_case_history_and_not_a_new_status(ctx, now):
+    from trusted_traveler.casework.history import reason_label
+    from trusted_traveler.casework.models import StatusEvent
+
+    application = create_application("precheck", submitted=True)
+    traveler = application.profile.account
+    appointment = scheduling.book(application, _slot(now, 8001, hours=72), by=traveler, now=now)
+    entered = application.status_entered_at
+    scheduling.reschedule(appointment, _slot(now, 8001, hours=80), by=traveler, now=now)
+    moved = db.session.scalars(select(StatusEvent).order_by(StatusEvent.id.desc())).first()
+    assert (moved.from_status, moved.to_status, moved.actor_id) == ("enrollment_scheduled",) * 2 + (traveler.id,)
+    assert reason_label(moved.reason_code) == "Appointment moved"
+    assert application.status_entered_at == entered  # the time in the status goes on

@@ -39,6 +39,10 @@ EVENT_REASONS = {
     "enrollment_on_arrival": "Enrollment on Arrival",
     "enrollment_visit": "Enrollment visit",
     "no_response": "No response in time",
+    "appointment_booked": "Appointment booked",
+    "appointment_moved": "Appointment moved",
+    "cancelled_by_applicant": "Appointment cancelled by the applicant",
+    "no_show": "Did not come to the appointment",
 }
 
 
@@ -76,10 +80,11 @@ _DONE_BY_REASON = {
     "info_withdrawn": "withdrew the request for information",
     "determination_answered": "responded to the preliminary determination",
     "no_response": "made this a final denial (no response in time)",
+    "appointment_moved": "moved the appointment",
 }
-# Acts told apart by their reason rather than by the status they reach (Change.key): a due date moved reaches no new
-# status, and a withdrawn request reaches officer review as an answer does.
-_KEYED_BY_REASON = frozenset({"info_due_extended", "info_withdrawn"})
+# Acts told apart by their reason rather than by the status they reach (Change.key): a due date or an appointment
+# moved reaches no new status, and a withdrawn request reaches officer review as an answer does.
+_KEYED_BY_REASON = frozenset({"info_due_extended", "info_withdrawn", "appointment_moved"})
 # the system's moves that follow a person's act in the same request (vetting after an enrollment visit, say) are
 # told as that act
 _SAME_ACT = dt.timedelta(seconds=5)

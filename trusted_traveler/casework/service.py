@@ -23,7 +23,7 @@ from trusted_traveler.casework.decisions import (  # noqa: F401 (the officer act
 )
 from trusted_traveler.casework.models import Application, StatusEvent
 from trusted_traveler.casework.references import new_reference
-from trusted_traveler.casework.states import EXPLANATIONS, OPEN, Status, public_label
+from trusted_traveler.casework.states import EXPLANATIONS, OPEN, TIMELINE_STEPS, Status, public_label
 from trusted_traveler.casework.transitions import (  # noqa: F401 (amount_paid, transition: re-exported)
     amount_paid,
     revocations,
@@ -653,23 +653,22 @@ def withdraw(application: Application, *, by) -> None:
 
 
 def public_timeline(application: Application) -> list[dict]:
-    """The steps a traveler sees: one entry each time the public label changed (drafting is not shown)."""
+    """The steps a traveler sees: one entry each time the public label changed (drafting is not shown), and one for
+    each appointment cancelled, missed or moved, named by what happened (TIMELINE_STEPS)."""
     code = application.program.code
     steps: list[dict] = []
     for event in application.events:
         if event.to_status == S.DRAFT:
             continue
-        label = public_label(code, event.to_status)
-        if steps and steps[-1]["label"] == label:
+        if event.reason_code in TIMELINE_STEPS:
+            label, explanation = TIMELINE_STEPS[event.reason_code]
+        elif event.from_status == event.to_status:  # another step that leaves the status (a due date moved)
             continue
-        steps.append(
-            {
-                "label": label,
-                "status": event.to_status,
-                "at": event.created_at,
-                "explanation": EXPLANATIONS[Status(event.to_status)],
-            }
-        )
+        else:
+            label, explanation = public_label(code, event.to_status), EXPLANATIONS[Status(event.to_status)]
+            if steps and steps[-1]["label"] == label:
+                continue
+        steps.append({"label": label, "status": event.to_status, "at": event.created_at, "explanation": explanation})
     return steps
 
 

@@ -243,6 +243,23 @@ EXPLANATIONS: dict[Status, str] = {
 }
 
 
+# Steps of the timeline named by what happened rather than by the status reached (reason code: label, explanation): a
+# cancelled or missed appointment goes back to the status before booking, whose label would say "We received your
+# application and your fee" again, and a moved one stays where it is, which the timeline would not show at all.
+APPOINTMENT_MOVED = "appointment_moved"
+TIMELINE_STEPS: dict[str, tuple[str, str]] = {
+    "cancelled_by_applicant": (
+        N_("Appointment cancelled"),
+        N_("You cancelled your appointment. Book a new time whenever you are ready."),
+    ),
+    "no_show": (
+        N_("Appointment missed"),
+        N_("We did not see you at your appointment. Book a new time whenever you are ready."),
+    ),
+    APPOINTMENT_MOVED: (N_("Appointment moved"), N_("You moved your appointment to a new time.")),
+}
+
+
 def allowed_moves(program_code: str, status: Status | str) -> frozenset[Status]:
     return TRANSITIONS[program_code][Status(status)]
 

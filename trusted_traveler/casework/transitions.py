@@ -277,11 +277,12 @@ def transition(
 
 
 def record_step(application: Application, *, by, reason_code: str, note: str | None = None) -> StatusEvent:
-    """A step an officer took on a case that leaves its status as it is (an open request's due date moved): a
-    status event from and to the present status, so the case history tells it, with who and when, as it tells every
-    move. The time in the status is not restarted, the traveler's timeline shows no new step (its label is the same),
-    and the typical times pass over it (casework.stats). The application's row is written, so its version moves on:
-    a page made before the step, or the same button pressed twice, is told the case changed (as after a move)."""
+    """A step taken on a case that leaves its status as it is (an open request's due date moved by an officer, an
+    appointment moved by the traveler): a status event from and to the present status, so the case history tells
+    it, with who and when, as it tells every move. The time in the status is not restarted, the traveler's timeline
+    shows only the steps it names (states.TIMELINE_STEPS), and the typical times pass over it (casework.stats). The
+    application's row is written, so its version moves on: a page made before the step, or the same button pressed
+    twice, is told the case changed (as after a move)."""
     now = utcnow()
     status = application.status
     event = StatusEvent(

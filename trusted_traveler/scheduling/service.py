@@ -16,7 +16,8 @@ from sqlalchemy.orm import contains_eager, joinedload
 from trusted_traveler.audit.record import record_event
 from trusted_traveler.casework import service as casework
 from trusted_traveler.casework.models import Application
-from trusted_traveler.casework.transitions import own_application_message
+from trusted_traveler.casework.states import APPOINTMENT_MOVED
+from trusted_traveler.casework.transitions import own_application_message, record_step
 from trusted_traveler.errors import BusinessRuleViolation, NotFound, PermissionDenied
 from trusted_traveler.extensions import db
 from trusted_traveler.i18n import later
@@ -167,7 +168,7 @@ def cancel(appointment: Appointment, *, by, now: dt.datetime, reason: str = "can
 def reschedule(appointment: Appointment, new_slot: Slot, *, by, now: dt.datetime) -> Appointment:
     """Move the appointment to `new_slot`, taking its seat and passing the old one on. A second request that read the
     appointment before this one committed (the same move sent twice, a second tab) is refused with StaleDataError,
-    "This changed while you were working", and changes nothing: see _one_change_at_a_time.
+    "This changed while you were working", and changes nothing: see the history step it records.
 
     Raises:
         SlotTaken: the new time's last seat went to someone else first.
@@ -182,7 +183,11 @@ def reschedule(appointment: Appointment, new_slot: Slot, *, by, now: dt.datetime
     if new_slot.id == appointment.slot_id:
         raise BusinessRuleViolation(_("That is the time you already have."))
     _check_slot(appointment.application, new_slot, now)
-    _one_change_at_a_time(appointment.application, now)
+    # A step in the case's history (the traveler's timeline says "Appointment moved"); it writes the application's
+    # row now, moving its version on: of two requests that read the appointment before either committed, the
+    # second's write matches no row and fails with StaleDataError before it touches a seat. Booking and cancelling
+    # get the same from their status change.
+    record_step(appointment.application, by=by, reason_code=APPOINTMENT_MOVED)
     old_slot = appointment.slot
     _take_seat(new_slot)
     waitlist.free_booked_seat(old_slot, now=now, not_to=appointment.application_id)
@@ -197,14 +202,6 @@ def reschedule(appointment: Appointment, new_slot: Slot, *, by, now: dt.datetime
     )
     db.session.flush()
     return appointment
-
-
-def _one_change_at_a_time(application, now: dt.datetime) -> None:
-    """Write the application's row now, moving its version on (Application.version): of two requests that read the
-    appointment before either committed, the second's write matches no row and fails with StaleDataError before it
-    touches a seat. Booking and cancelling get this from their status change; a move changes no status."""
-    application.updated_at = now
-    db.session.flush()
 
 
 def get_slot(slot_id: int) -> Slot:
