@@ -19,6 +19,7 @@ ABBR = re.compile(r"""<abbr\s+title=\\?(["'])(?P<title>.+?)\\?\1\s*>\s*(?P<acron
 # Allowed unexplained, kept short: the names of things, and terms plainer than their expansion.
 ALLOWED_PHRASES = (
     "TSA PreCheck",  # the program's name, as TSA itself writes it everywhere
+    "NEXUS",  # a program's name (U.S. and Canada), not an abbreviation: CBP writes it so
     "Visit USA.gov",  # the name of the government's website, in the standard USWDS identifier
     "Secure .gov websites use HTTPS",  # the standard USWDS banner text, word for word
 )

@@ -46,11 +46,20 @@ def test_both_programs_are_offered_with_fees_and_a_recommendation(app, client):
     assert "Rules in effect since " in html and "precheck-" not in html  # a date, not the versions' labels
 
 
+def test_the_apply_page_dates_its_rules_by_the_newest_setting_it_shows(app, client):
+    """The page shows renewal fees as well as the rules' answers and new fees: the newest of those is the PreCheck
+    renewal fee of November 12, 2024, not the day the first rule versions took effect (2008, 2013)."""
+    _traveler(app, client)
+    html = client.get("/apply").get_data(as_text=True)
+    assert "Rules in effect since November 12, 2024." in html
+
+
 def test_a_canadian_is_told_why_global_entry_and_precheck_are_closed_and_is_never_asked_to_pay(app, client):
     _traveler(app, client, citizenship="CA")
     html = client.get("/apply").get_data(as_text=True)
     assert html.count("You cannot apply.") == 2
     assert "NEXUS" in html and "8 CFR 235.12(b)(1)" in html
+    assert 'href="https://www.cbp.gov/travel/trusted-traveler-programs/nexus"' in html
     assert "you will not be asked to pay" in html
     response = client.post("/apply", data={"programs": ["global_entry"]})
     assert response.status_code == 400

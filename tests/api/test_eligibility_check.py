@@ -449,6 +449,24 @@ def test_dates_in_the_future_are_named_even_beside_an_as_of_in_the_future(client
     assert errors["date_of_birth"] == "date_of_birth cannot be after today."
 
 
+@pytest.mark.parametrize("dob", ["0001-01-01", "1066-10-14", "1899-12-31"])
+def test_an_implausible_date_of_birth_is_refused_naming_date_of_birth(client, dob):
+    response = client.post(URL, json={"date_of_birth": dob, "citizenships": ["US"]})
+    assert response.status_code == 400
+    assert response.get_json() == {
+        "errors": [{"field": "date_of_birth", "message": "date_of_birth cannot be before 1900-01-01. Check the year."}]
+    }
+
+
+def test_an_implausible_date_of_birth_is_named_beside_the_other_bad_fields(client):
+    errors = bad(client, {"date_of_birth": "0001-01-01", "citizenships": ["ZZ"], "as_of": AS_OF.isoformat()})
+    assert set(errors) == {"date_of_birth", "citizenships"}
+
+
+def test_the_first_day_of_1900_is_a_plausible_date_of_birth(client):
+    assert outcomes(check(client, date_of_birth="1900-01-01")) == ("eligible", "eligible")
+
+
 def test_every_bad_field_is_named_at_once(client):
     body = {
         "as_of": "2999-01-01",

@@ -9,9 +9,17 @@ from sqlalchemy import delete, func, select
 
 from seeds.rules import load_rules
 from trusted_traveler.extensions import db
-from trusted_traveler.programs.service import get_program
+from trusted_traveler.programs.service import get_program, parameter_in_force_since
 from trusted_traveler.rules.models import Parameter, Rule, RuleSet, RuleSetVersion
-from trusted_traveler.rules.service import InvalidFacts, NoRulesInForce, check_eligibility, version_in_force
+from trusted_traveler.rules.service import (
+    InvalidFacts,
+    NoRulesInForce,
+    can_apply_from,
+    check_eligibility,
+    partner_country_citizen,
+    rules_in_effect_since,
+    version_in_force,
+)
 
 pytestmark = pytest.mark.usefixtures("app_ctx")
 
@@ -217,3 +225,89 @@ def test_a_change_made_by_another_worker_counts_within_a_minute(monkeypatch):
         assert check_eligibility(US_ADULT, as_of=AS_OF)["programs"]["precheck"]["fee"] == "99.00"
     finally:
         db.session.rollback()
+
+
+# --- since when the rules, fees and settings behind an answer are in effect ----------------------------------------
+
+
+def _setting(program_code, key, value, effective_from, version=None):
+    program = get_program(program_code) if program_code else None
+    row = Parameter(
+        program_id=program.id if program else None,
+        key=key,
+        value=value,
+        effective_from=effective_from,
+        version_id=version.id if version else None,
+        reference="test",
+    )
+    db.session.add(row)
+    db.session.flush()
+    return row
+
+
+def test_the_rules_are_in_effect_since_the_newest_version_fee_or_setting_in_force():
+    assert rules_in_effect_since(dt.date(2020, 1, 1)) == dt.date(2013, 12, 4)  # PreCheck's first rules
+    assert rules_in_effect_since(dt.date(2022, 1, 1)) == dt.date(2021, 10, 1)  # PreCheck's $78 fee
+    assert rules_in_effect_since(AS_OF) == dt.date(2024, 10, 1)  # Global Entry's $120 fee and the minors' waiver
+
+
+def test_a_change_to_a_setting_the_rules_read_counts_and_one_no_rule_reads_does_not():
+    _setting("global_entry", "partner_countries", ["GB"], dt.date(2025, 3, 1))
+    _setting(None, "waitlist_hold_minutes", 45, dt.date(2025, 5, 1))  # appointments, not eligibility
+    try:
+        assert rules_in_effect_since(AS_OF) == dt.date(2025, 3, 1)
+    finally:
+        db.session.rollback()
+
+
+def test_a_page_names_the_other_settings_it_shows():
+    """The apply page also shows renewal fees: PreCheck's renewal fee fell on November 12, 2024."""
+    assert rules_in_effect_since(AS_OF, also=("fee_renewal",)) == dt.date(2024, 11, 12)
+
+
+def test_rules_back_in_force_after_a_temporary_version_count_from_the_day_it_ended(extra_versions):
+    extra_versions(2, effective_from=dt.date(2025, 1, 1), effective_until=dt.date(2025, 3, 1))
+    assert rules_in_effect_since(dt.date(2025, 2, 1)) == dt.date(2025, 1, 1)
+    assert rules_in_effect_since(AS_OF) == dt.date(2025, 3, 1)  # the seeded version again, from that day
+
+
+def test_a_value_back_in_force_after_a_temporary_versions_own_value_counts_from_the_day_it_ended(extra_versions):
+    temporary = extra_versions(2, effective_from=dt.date(2025, 1, 1), effective_until=dt.date(2025, 3, 1))
+    _setting("global_entry", "fee_new", "150.00", dt.date(2025, 1, 1), version=temporary)
+    try:
+        global_entry = get_program("global_entry")
+        assert parameter_in_force_since(global_entry, "fee_new", dt.date(2025, 2, 1)) == dt.date(2025, 1, 1)
+        assert parameter_in_force_since(global_entry, "fee_new", AS_OF) == dt.date(2025, 3, 1)
+        assert parameter_in_force_since(global_entry, "fee_new", dt.date(2024, 12, 31)) == dt.date(2024, 10, 1)
+        assert parameter_in_force_since(global_entry, "fee_new", dt.date(2000, 1, 1)) is None
+    finally:
+        db.session.rollback()
+
+
+# --- the day a waiting period ends ---------------------------------------------------------------------------------
+
+
+def _convicted(category, date, released_on=None):
+    offense = {"category": category, "status": "convicted", "date": date, "released_on": released_on}
+    return US_ADULT | {"offenses": [offense]}
+
+
+def test_an_interim_conviction_opens_precheck_the_day_after_seven_years_and_five_after_release():
+    assert can_apply_from("precheck", _convicted("robbery", dt.date(2020, 2, 29)), as_of=AS_OF) == dt.date(2027, 3, 1)
+    released = _convicted("robbery", dt.date(2020, 2, 29), released_on=dt.date(2024, 6, 1))
+    assert can_apply_from("precheck", released, as_of=AS_OF) == dt.date(2029, 6, 2)
+
+
+def test_no_day_is_given_when_time_alone_does_not_open_the_program():
+    assert can_apply_from("precheck", _convicted("murder", dt.date(1990, 1, 1)), as_of=AS_OF) is None
+    assert can_apply_from("global_entry", _convicted("dui", dt.date(2024, 1, 1)), as_of=AS_OF) is None
+    assert can_apply_from("precheck", US_ADULT | {"citizenships": ["FR"]}, as_of=AS_OF) is None
+    assert can_apply_from("precheck", US_ADULT, as_of=AS_OF) is None  # not closed at all
+
+
+def test_partner_country_citizens_are_those_who_qualify_for_global_entry_only_through_that_country():
+    assert partner_country_citizen({"citizenships": ["DE"]}, as_of=AS_OF)
+    assert partner_country_citizen({"citizenships": ["CA", "GB"]}, as_of=AS_OF)
+    assert not partner_country_citizen({"citizenships": ["US", "DE"]}, as_of=AS_OF)
+    assert not partner_country_citizen({"citizenships": ["DE"], "lawful_permanent_resident": True}, as_of=AS_OF)
+    assert not partner_country_citizen({"citizenships": ["FR"]}, as_of=AS_OF)

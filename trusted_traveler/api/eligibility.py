@@ -24,7 +24,7 @@ from trusted_traveler.db import service_today
 from trusted_traveler.extensions import csrf, limiter
 from trusted_traveler.i18n import browser_language
 from trusted_traveler.rules.conditions import OFFENSE_CATEGORIES, OFFENSE_STATUSES, citizenship_code, flatten_errors
-from trusted_traveler.rules.service import NoRulesInForce, check_eligibility
+from trusted_traveler.rules.service import EARLIEST_DATE_OF_BIRTH, NoRulesInForce, check_eligibility
 
 DATE_RE = re.compile(r"\d{4}-\d{2}-\d{2}")
 MAX_OFFENSES = 100
@@ -135,7 +135,11 @@ class EligibilityCheckSchema(Schema):
             "service's date (U.S. Eastern time unless configured otherwise), not UTC's"
         },
     )
-    date_of_birth = StrictDate(required=True, error_messages=REQUIRED)
+    date_of_birth = StrictDate(
+        required=True,
+        error_messages=REQUIRED,
+        metadata={"description": "from 1900-01-01 (an earlier date is refused as a mistake) to as_of"},
+    )
     citizenships = fields.List(
         CountryCode(),
         required=True,
@@ -203,7 +207,8 @@ def _sort_key(path: str):
 
 def _cross_field_errors(body: dict, as_of: dt.date | None, today: dt.date) -> dict[str, LazyString]:
     """Dates in the future (as_of after today; the others after as_of, or after today when as_of is itself in the
-    future, so that each is named at once) and released_on before date."""
+    future, so that each is named at once), a date of birth before EARLIEST_DATE_OF_BIRTH (1900-01-01: an
+    implausible age, a mistyped year) and released_on before date."""
     errors: dict[str, LazyString] = {}
     limit = min(as_of, today) if as_of else today
 
@@ -217,6 +222,10 @@ def _cross_field_errors(body: dict, as_of: dt.date | None, today: dt.date) -> di
     dob = parse_date(body.get("date_of_birth"))
     if dob and dob > limit:
         errors["date_of_birth"] = too_late("date_of_birth")
+    elif dob and dob < EARLIEST_DATE_OF_BIRTH:
+        errors["date_of_birth"] = _l(
+            "date_of_birth cannot be before %(earliest)s. Check the year.", earliest=EARLIEST_DATE_OF_BIRTH.isoformat()
+        )
     offenses = body.get("offenses")
     for i, offense in enumerate(offenses if isinstance(offenses, list) else []):
         if not isinstance(offense, dict):

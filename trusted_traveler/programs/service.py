@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import and_, func, or_, select
 
 from trusted_traveler.errors import NotFound
 from trusted_traveler.extensions import db
@@ -50,6 +50,42 @@ def parameter_value(program: Program | None, key: str, on: dt.date):
     if value is None:
         raise NotFound(f"No value for {key!r} is in force on {on.isoformat()}.")
     return value
+
+
+def parameter_in_force_since(program: Program | None, key: str, on: dt.date) -> dt.date | None:
+    """The day the value parameter_value gives on `on` took effect (None when none is in force): the effective date
+    of its row, or later, the day a temporary version whose proposed value had taken its place ended, giving it back.
+    For a page that says since when what it shows has been in force."""
+    in_force = and_(
+        RuleSetVersion.status == "published",
+        or_(RuleSetVersion.effective_until.is_(None), RuleSetVersion.effective_until > on),
+    )
+    owner = Parameter.program_id == program.id if program else Parameter.program_id.is_(None)
+    row = db.session.execute(
+        select(Parameter.id, Parameter.effective_from)
+        .where(owner, Parameter.key == key, Parameter.effective_from <= on)
+        .where(or_(Parameter.version_id.is_(None), Parameter.version.has(in_force)))
+        .order_by(Parameter.effective_from.desc(), Parameter.id.desc())
+        .limit(1)
+    ).first()
+    if row is None:
+        return None
+    # A value proposed by a version that had taken over from this row (a later date, or the same date and a later
+    # row) and whose version has ended since: this row's value came back on the version's end date.
+    gave_back = db.session.scalar(
+        select(func.max(RuleSetVersion.effective_until))
+        .join(Parameter, Parameter.version_id == RuleSetVersion.id)
+        .where(owner, Parameter.key == key, Parameter.effective_from <= on)
+        .where(
+            or_(
+                Parameter.effective_from > row.effective_from,
+                and_(Parameter.effective_from == row.effective_from, Parameter.id > row.id),
+            )
+        )
+        .where(RuleSetVersion.status == "published", RuleSetVersion.effective_until <= on)
+        .where(RuleSetVersion.effective_until > row.effective_from)
+    )
+    return max(row.effective_from, gave_back) if gave_back else row.effective_from
 
 
 def parameter_periods(program: Program, key: str) -> list[tuple[dt.date, dt.date | None, object]]:

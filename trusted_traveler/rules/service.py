@@ -19,14 +19,20 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import event, or_, select
+from sqlalchemy import event, func, or_, select
 from sqlalchemy.orm import Session
 
 from trusted_traveler.caching import TTLCache
 from trusted_traveler.errors import DomainError, NotFound
 from trusted_traveler.extensions import db
 from trusted_traveler.programs.models import Program
-from trusted_traveler.programs.service import get_program, list_programs, parameter_periods, parameter_value
+from trusted_traveler.programs.service import (
+    get_program,
+    list_programs,
+    parameter_in_force_since,
+    parameter_periods,
+    parameter_value,
+)
 from trusted_traveler.rules.conditions import PARAMETER_KINDS, MissingParameter, parameters_used
 from trusted_traveler.rules.engine import FactsError, ProgramResult, RuleSpec, age_on, evaluate, recommend, rule_specs
 from trusted_traveler.rules.models import Parameter, Rule, RuleSet, RuleSetVersion
@@ -97,6 +103,29 @@ def resolve_params(program: Program, keys: set[str], as_of: dt.date) -> dict[str
     return params
 
 
+def _param_since(program: Program, key: str, as_of: dt.date) -> dt.date | None:
+    """The day the value `_param` gives on `as_of` took effect (the program's own value, else the service-wide one)."""
+    return parameter_in_force_since(program, key, as_of) or parameter_in_force_since(None, key, as_of)
+
+
+def version_in_force_since(version: RuleSetVersion, as_of: dt.date) -> dt.date | None:
+    """The day `version`, in force on `as_of`, took effect: its effective date, or later, the day a temporary version
+    of the same rule set that had taken over from it ended, giving it back. None for a version never published."""
+    if version.effective_from is None:
+        return None
+    gave_back = db.session.scalar(
+        select(func.max(RuleSetVersion.effective_until)).where(
+            RuleSetVersion.rule_set_id == version.rule_set_id,
+            RuleSetVersion.id != version.id,
+            RuleSetVersion.status == "published",
+            RuleSetVersion.effective_from >= version.effective_from,
+            RuleSetVersion.effective_until > version.effective_from,
+            RuleSetVersion.effective_until <= as_of,
+        )
+    )
+    return max(version.effective_from, gave_back) if gave_back else version.effective_from
+
+
 @dataclass(frozen=True)
 class RuleBook:
     """Everything one program's answer needs on a date, read from the database once: plain values, no ORM rows."""
@@ -107,10 +136,15 @@ class RuleBook:
     rules: tuple[RuleSpec, ...]
     params: dict[str, Any]  # the settings the rules read (the program's, else the service-wide one)
     fees: dict[str, Any]  # FEE_KEYS in force; a key with no value in force is left out
-    effective_from: dt.date | None = None  # the day the version took effect (said to the public, not its label)
+    effective_from: dt.date | None = None  # the day the version took effect
+    # The latest day, on or before the book's date, on which anything in it took effect: the version, a fee, or a
+    # setting its rules read (said to the public, not the version's label: "Rules in effect since October 1, 2024").
+    in_effect_since: dt.date | None = None
 
 
 def _read_book(program: Program, version: RuleSetVersion, as_of: dt.date, overrides: dict[str, Any]) -> RuleBook:
+    """The book of `version` on `as_of`; `overrides` (a version's proposed settings, tried before it is published)
+    stand in for the values in force and count as taking effect with the version (on `as_of` for a draft)."""
     rules = tuple(rule_specs(rules_of(version)))
     keys = set().union(*(parameters_used(r.condition) for r in rules)) if rules else set()
     params = resolve_params(program, keys | {"age_of_majority"}, as_of)
@@ -121,7 +155,13 @@ def _read_book(program: Program, version: RuleSetVersion, as_of: dt.date, overri
             fees[key] = overrides[key] if key in overrides else parameter_value(program, key, as_of)
         except NotFound:
             continue
-    return RuleBook(program.code, program.name, version.label, rules, params, fees, version.effective_from)
+    starts = version.effective_from or as_of  # a draft tried on a day counts from that day
+    days = [version_in_force_since(version, as_of) or starts]
+    for key in sorted((set(params) | set(fees)) - set(overrides)):
+        days.append(parameter_in_force_since(program, key, as_of) if key in fees else _param_since(program, key, as_of))
+    days.extend(starts for key in overrides if key in params or key in fees)
+    since = min(max(day for day in days if day is not None), as_of)
+    return RuleBook(program.code, program.name, version.label, rules, params, fees, version.effective_from, since)
 
 
 def _no_rules(program_name: str, program_code: str, as_of: dt.date) -> NoRulesInForce:
@@ -256,10 +296,108 @@ def reason_messages(program_code: str, reasons: list[dict], *, as_of: dt.date, l
     return [getattr(rules[r["code"]], f"message_{lang}") if r.get("code") in rules else r["message"] for r in reasons]
 
 
-def rules_in_effect_since(as_of: dt.date) -> dt.date:
-    """The day the newest of the programs' rule versions in force on `as_of` took effect: what the public check says
-    instead of the versions' labels ("Rules in effect since November 1, 2026"). From the books a check reads."""
-    return max(book_in_force(code, as_of).effective_from or as_of for code in PROGRAM_CODES)
+def rules_in_effect_since(as_of: dt.date, *, also: tuple[str, ...] = ()) -> dt.date:
+    """The latest day, on or before `as_of`, on which anything that shapes the programs' answers took effect: a rule
+    version in force, a fee, or a setting the rules read (partner countries, the age of majority). What the public
+    check says instead of the versions' labels ("Rules in effect since October 1, 2024"). From the books a check
+    reads; `also` names other dated settings a page shows (the portal's renewal fees and windows), whose days this
+    worker keeps as it keeps the books."""
+    days = [book_in_force(code, as_of).in_effect_since or as_of for code in PROGRAM_CODES]
+    if also:
+
+        def read() -> tuple[dt.date | None, ...]:
+            programs = [get_program(code) for code in PROGRAM_CODES]
+            return tuple(_param_since(program, key, as_of) for program in programs for key in also)
+
+        days.extend(_books.get(("since", tuple(also), as_of), BOOK_SECONDS, read))  # kept and forgotten as books are
+    return max(day for day in days if day is not None)
+
+
+# The earliest plausible date of birth: an earlier one (0001-01-01, a year typed as 19) is a mistake, and would make
+# an applicant well over a hundred years old. The API and the public check's form both refuse it.
+EARLIEST_DATE_OF_BIRTH = dt.date(1900, 1, 1)
+
+
+def _time_limits(node: Any, params: dict[str, Any], found: dict[str, set[int]]) -> dict[str, set[int]]:
+    """The year counts a condition compares dates (within_years) and ages with: the days its answer can change on."""
+    if isinstance(node, dict):
+        if "op" in node and "field" in node:
+            value = node.get("value")
+            if isinstance(value, dict) and "param" in value:
+                value = params.get(value["param"])
+            if isinstance(value, int) and not isinstance(value, bool):
+                if node["op"] == "within_years":
+                    found["date"].add(value)
+                elif node["field"] == "age":
+                    found["age"].update({value, value + 1})  # lt/gte change on a birthday, lte/gt a year on
+        for child in node.values():
+            _time_limits(child, params, found)
+    elif isinstance(node, list):
+        for child in node:
+            _time_limits(child, params, found)
+    return found
+
+
+def _years_after(day: dt.date, years: int) -> dt.date | None:
+    try:
+        return day.replace(year=day.year + years)
+    except ValueError:  # 29 February in a common year, or past the calendar's end
+        return day.replace(year=day.year + years, day=28) if day.year + years <= dt.MAXYEAR else None
+
+
+def can_apply_from(program_code: str, facts: dict, *, as_of: dt.date) -> dt.date | None:
+    """For facts the program's rules in force on `as_of` find ineligible: the first later day on which, by those same
+    rules and settings and the answers given, they no longer would, when only time passing changes the answer (the
+    look-back windows: 7 years after a conviction, 5 after a release). None when time alone never changes it (a
+    citizenship, a permanent offense, a pending charge), or the answer is not ineligible."""
+    book = book_in_force(program_code, as_of)
+    found: dict[str, set[int]] = {"date": set(), "age": set()}
+    for rule in book.rules:
+        _time_limits(rule.condition, book.params, found)
+    days: set[dt.date | None] = set()
+    for offense in facts.get("offenses") or ():
+        for day in (offense.get("date"), offense.get("released_on")):
+            if isinstance(day, dt.date):
+                # a window of N years ends the day after its last day (rules.conditions: both ends inclusive)
+                last_days = (_years_after(day, years) for years in found["date"])
+                days.update(last + dt.timedelta(days=1) for last in last_days if last and last < dt.date.max)
+    born = facts.get("date_of_birth")
+    if isinstance(born, dt.date):
+        days.update(_years_after(born, years) for years in found["age"])  # a birthday
+    if answer(book, facts, as_of=as_of, language="en")["outcome"] != "ineligible":
+        return None
+    for day in sorted(day for day in days if day is not None and day > as_of):
+        if answer(book, facts, as_of=day, language="en")["outcome"] != "ineligible":
+            return day
+    return None
+
+
+def partner_country_citizen(facts: dict, *, as_of: dt.date) -> bool:
+    """Someone who may apply for Global Entry only as a citizen of a partner country (not a U.S. citizen or national,
+    nor a lawful permanent resident): TSA PreCheck is not open to them on its own, and their own country's program
+    usually has to vet them first (BRIEF.md 1.1)."""
+    if "US" in (facts.get("citizenships") or ()) or facts.get("lawful_permanent_resident"):
+        return False
+    book = book_in_force("global_entry", as_of)
+    partners = book.params.get("partner_countries")
+    if partners is None:
+        try:
+            partners = _param(get_program("global_entry"), "partner_countries", as_of)
+        except NotFound:
+            return False
+    return bool(set(facts.get("citizenships") or ()) & set(partners))
+
+
+def family_settings(as_of: dt.date) -> dict[str, Any]:
+    """What the public page says about children, from the settings in force on `as_of`: the age of majority (under
+    it, a Global Entry applicant needs consent) and the Global Entry fee of a minor whose parent or guardian is a
+    member or applying (None before that waiver took effect)."""
+    book = book_in_force("global_entry", as_of)
+    minor_fee = book.fees.get("fee_minor_with_member_parent")
+    return {
+        "age_of_majority": book.params.get("age_of_majority", 18),
+        "minor_fee": None if minor_fee is None else Decimal(str(minor_fee)).quantize(CENT),
+    }
 
 
 def check_eligibility(facts: dict, *, as_of: dt.date, language: str = "en") -> dict:
@@ -318,4 +456,4 @@ def check_eligibility_with(
         return books[code]
 
     body = _checked(book_for, facts, as_of=as_of, language=language)
-    return body, max(book.effective_from or as_of for book in books.values())
+    return body, max(book.in_effect_since or as_of for book in books.values())

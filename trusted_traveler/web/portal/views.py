@@ -96,6 +96,10 @@ def _profile_or_intake():
     return None, redirect(url_for("intake.start"))
 
 
+# Dated settings the apply page shows beside the rules' answer and the new-enrollment fees.
+APPLY_PAGE_SETTINGS = ("fee_renewal", "renewal_window_days")
+
+
 @bp.route("/apply", methods=["GET", "POST"])
 @signed_in
 def apply():
@@ -113,7 +117,9 @@ def apply():
         else:
             db.session.commit()
             return redirect(url_for("portal.checkout"))
-    return render_template("portal/apply.html", form=form, options=options, rules_since=rules_in_effect_since(today)), (
+    # The page shows renewal fees and when renewal opens too, so its date counts those settings with the rules'.
+    since = rules_in_effect_since(today, also=APPLY_PAGE_SETTINGS)
+    return render_template("portal/apply.html", form=form, options=options, rules_since=since), (
         400 if form.errors else 200
     )
 

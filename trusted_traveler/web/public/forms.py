@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms.validators import DataRequired, InputRequired
+from wtforms.validators import DataRequired, InputRequired, ValidationError
 
+from trusted_traveler.db import service_today
+from trusted_traveler.rules.service import EARLIEST_DATE_OF_BIRTH
 from trusted_traveler.web.forms import (
     US_CITIZENSHIP_HINT,
     PlainDateField,
@@ -18,7 +20,6 @@ from trusted_traveler.web.intake.forms import (
     YES_NO,
     OffenseFacts,
     customs_field,
-    date_in_past,
     has_offenses_field,
     inadmissible_field,
     investigation_field,
@@ -28,10 +29,20 @@ from trusted_traveler.web.intake.forms import (
 )
 
 
+def plausible_date_of_birth(form, field):
+    """The API's rule (rules.service.EARLIEST_DATE_OF_BIRTH): no date of birth in the future or before 1900."""
+    if field.data and field.data > service_today():
+        raise ValidationError(_l("Your date of birth cannot be in the future. Check the date you entered."))
+    if field.data and field.data < EARLIEST_DATE_OF_BIRTH:
+        raise ValidationError(
+            _l("Check the year of your date of birth. It must be 1900 or later, with all 4 digits, like 1985.")
+        )
+
+
 class WhichProgramForm(FlaskForm):
     date_of_birth = PlainDateField(
         _l("What is your date of birth?"),
-        validators=[InputRequired(_l("Enter your date of birth as a real date.")), date_in_past],
+        validators=[InputRequired(_l("Enter your date of birth as a real date.")), plausible_date_of_birth],
     )
     citizenship = SelectField(
         _l("Which country are you a citizen of?"),
