@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 
-from flask import Flask, has_request_context, request, session
+from flask import Flask, g, has_request_context, request, session
 from flask_babel import get_locale
 from flask_babel.speaklater import LazyString
 from flask_login import current_user
@@ -179,7 +179,7 @@ def register_blueprints(app: Flask) -> None:
 def register_template_helpers(app: Flask) -> None:
     from trusted_traveler.auth.policy import this_page
     from trusted_traveler.auth.roles import Permission, Role
-    from trusted_traveler.web.forms import LogoutForm, character_limit, country_name, offense_name
+    from trusted_traveler.web.forms import LogoutForm, character_limit, country_name, list_change, offense_name
     from trusted_traveler.web.paragraphs import paragraphs
 
     def field_attrs(field, hint=None, css="usa-input", type=None, count=False) -> dict:
@@ -201,7 +201,22 @@ def register_template_helpers(app: Flask) -> None:
             attrs["aria-describedby"] = " ".join(described)
         if field.errors:
             attrs["aria-invalid"] = "true"
+        if field.id == g.get("focus_field"):  # the first field of the row just added (web.forms.apply_list_action)
+            attrs["autofocus"] = True
         return attrs
+
+    def note_errors() -> str:
+        """Said by the error summaries (templates/_macros/forms.html): this page shows errors, so the layout's
+        <title> starts with "Error: ". The layout renders the page's content before its head to know it."""
+        g.page_shows_errors = True
+        return ""
+
+    def page_shows_errors(*, forget: bool = False) -> bool:
+        """Whether the content rendered so far noted errors; `forget` starts a page afresh."""
+        if forget:
+            g.pop("page_shows_errors", None)
+            return False
+        return bool(g.get("page_shows_errors"))
 
     def is_message(value) -> bool:
         """An error message: a string or a lazily translated one (not a row's dict or list of errors)."""
@@ -228,6 +243,10 @@ def register_template_helpers(app: Flask) -> None:
 
     app.jinja_env.globals["field_attrs"] = field_attrs
     app.jinja_env.globals["error_list"] = error_list
+    app.jinja_env.globals["note_errors"] = note_errors
+    app.jinja_env.globals["list_change"] = list_change  # what a list's last "Remove" did (web.forms)
+    app.jinja_env.globals["focus_field"] = lambda: g.get("focus_field")  # the control a list's button lands on
+    app.jinja_env.globals["page_shows_errors"] = page_shows_errors
     app.jinja_env.globals["character_limit"] = character_limit
     app.jinja_env.tests["message"] = is_message
     app.jinja_env.filters["day"] = format_day  # dates in the reader's language
@@ -244,6 +263,13 @@ def register_template_helpers(app: Flask) -> None:
     app.jinja_env.globals["this_page"] = this_page  # where the language switch brings the person back to
 
     app.context_processor(template_translations)
+
+    @app.before_request
+    def _page_starts_afresh():
+        """What one page noted for its own rendering (errors shown, the control a list's button lands on) never
+        reaches another: `g` outlives a request where an application context was already pushed (tests)."""
+        for key in ("page_shows_errors", "focus_field", "list_change"):
+            g.pop(key, None)
 
     @app.context_processor
     def _globals():

@@ -131,3 +131,46 @@ def test_each_time_zone_is_named_as_people_know_it_in_english_and_spanish(client
     spanish = page(client)
     assert "hora estándar de Hawái y Aleutianas" in row_for(spanish, "IdentoGO – Ala Moana Enrollment Office")
     assert "Estados Unidos (" not in spanish
+
+
+# --- Order and time zones as a person reads them ---------------------------------------------------------------------
+
+SAN_DIEGO, JFK_CENTER = 5002, 8001
+
+
+def test_centers_are_listed_by_the_local_time_each_shows_and_the_caption_says_so(client, slots, frozen):
+    # 9:00 AM in San Diego is 12:00 noon in New York: later in fact than 11:00 AM at JFK, but it reads as sooner, and
+    # a person reading the column expects 9:00 before 11:00.
+    slots(SAN_DIEGO, at("America/Los_Angeles", 2026, 12, 3, 9, 0))
+    slots(JFK_CENTER, at("America/New_York", 2026, 12, 3, 11, 0))
+    slots(HIDALGO, at("America/Chicago", 2026, 12, 3, 10, 0))
+    html = page(client)
+    names = [name for name, _ in rows(html)]
+    assert names[:3] == [
+        "San Diego -Otay Mesa Enrollment Center",
+        "Hidalgo Enrollment Center",
+        "John F. Kennedy International Enrollment Center",
+    ]
+    assert "Thursday, December 3, 2026, 9:00 AM PST" in row_for(html, "San Diego -Otay Mesa Enrollment Center")
+    jfk = row_for(html, "John F. Kennedy International Enrollment Center")
+    assert "Thursday, December 3, 2026, 11:00 AM EST" in jfk
+    caption = re.search(r"<caption>(.*?)</caption>", html, re.S).group(1)
+    assert "Listed soonest first by the date and time at each center, in its own time zone" in caption
+    assert names[-1] is not None and "No openings right now" in rows(html)[-1][1]  # nothing open: last
+
+
+def test_the_same_clock_time_at_two_centers_lists_first_the_one_that_comes_first(client, slots, frozen):
+    slots(SAN_DIEGO, at("America/Los_Angeles", 2026, 12, 3, 9, 0))  # 17:00 UTC
+    slots(JFK_CENTER, at("America/New_York", 2026, 12, 3, 9, 0))  # 14:00 UTC
+    names = [name for name, _ in rows(page(client))]
+    assert names[:2] == ["John F. Kennedy International Enrollment Center", "San Diego -Otay Mesa Enrollment Center"]
+
+
+def test_every_time_shown_names_its_zone(client, slots, frozen):
+    slots(SAN_DIEGO, at("America/Los_Angeles", 2027, 7, 1, 9, 0))
+    slots(HIDALGO, at("America/Chicago", 2026, 12, 3, 10, 0))
+    html = page(client)
+    times = re.findall(r"<time datetime=\"[^\"]+\">(.*?)</time>", html, re.S)
+    assert len(times) == 2
+    for shown in times:  # the zone's abbreviation, with its name for those who do not know it
+        assert re.search(r'<abbr title="(Pacific|Central) Time">(PDT|CST)</abbr>$', shown), shown

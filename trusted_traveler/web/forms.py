@@ -8,6 +8,7 @@ import unicodedata
 import pycountry
 import wtforms
 from email_validator import EmailNotValidError, validate_email
+from flask import g
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -279,11 +280,36 @@ def apply_list_action(form, lists, action: str) -> bool:
     if kind not in ("add", "remove") or name not in lists:
         return False
     field = getattr(form, name)
+    row = None  # the row the person lands on, by its index: the new one, or the one now where a row was removed
     if kind == "add" and len(field.entries) < (field.max_entries or 100):
         field.append_entry()
+        row = len(field.entries) - 1
     elif kind == "remove" and ROW_INDEX.fullmatch(index) and int(index) < len(field.entries):
         field.entries.pop(int(index))
+        g.list_change = {"list": field.id, "removed": int(index)}
+        row = min(int(index), len(field.entries) - 1) if field.entries else None
+    _land_on(field, row)
     return True
+
+
+def _land_on(field, row: int | None) -> None:
+    """Focus, on the page shown again, the first control of `row` (autofocus: no script needed; the browser scrolls
+    to it), or with no such row the list's "Add" button (templates/_macros/forms.html, field_list)."""
+    controls = (
+        [sub for sub in field.entries[row].form if sub.type not in ("CSRFTokenField", "HiddenField")]
+        if row is not None and hasattr(field.entries[row], "form")
+        else []
+    )
+    if controls:
+        g.focus_field = controls[0].id
+    else:
+        g.focus_field = f"{field.id}-add"
+
+
+def list_change(field) -> dict | None:
+    """What the last "Remove" did to this list ({"list": id, "removed": index}), for the page to say so."""
+    change = g.get("list_change")
+    return change if change and change["list"] == field.id else None
 
 
 def validate_email_field(form, field):

@@ -52,10 +52,19 @@ def soonest_openings(*, service_id: int | None, state: str | None) -> list[tuple
         .outerjoin(Slot, and_(Slot.center_id == soonest.c.center_id, Slot.starts_at == soonest.c.starts_at))
         .where(*centers)
     ).all()
-    return sorted(
-        ((center, starts_at, seats) for center, starts_at, seats in rows),
-        key=lambda row: (row[1] is None, row[1] or dt.datetime.min.replace(tzinfo=dt.UTC), row[0].name),
-    )
+    return sorted(rows, key=_as_read)
+
+
+def _as_read(row) -> tuple:
+    """The order a person reading the table expects: by the soonest date and time as each center's clock shows it
+    (the time printed in the row), so the column reads in order; the same clock time at two centers, the one that
+    comes first in fact; then the centers with nothing open, by name. (By the instant alone, 9:00 AM Pacific came
+    after 11:00 AM Eastern, and the column read out of order.) The caption says so."""
+    center, starts_at, _seats = row
+    if starts_at is None:
+        return (True, dt.datetime.min, dt.datetime.min.replace(tzinfo=dt.UTC), center.name)
+    local = starts_at.astimezone(ZoneInfo(center.tz_name)).replace(tzinfo=None)
+    return (False, local, starts_at, center.name)
 
 
 def display_row(center: EnrollmentCenter, starts_at: dt.datetime | None, seats: int | None, locale: str) -> dict:
@@ -71,10 +80,21 @@ def display_row(center: EnrollmentCenter, starts_at: dt.datetime | None, seats: 
             "iso": local.isoformat(timespec="minutes"),
             "date": format_date(local, "full", locale=locale),
             "time": format_time(local, "short", tzinfo=zone, locale=locale),
-            "abbreviation": local.tzname(),
+            "abbreviation": _abbreviation(local),
             "seats": seats,
         }
     return row
+
+
+def _abbreviation(local: dt.datetime) -> str:
+    """The zone's abbreviation at that time (EST, MDT, HST), so every time says its zone; where the time zone
+    database has none (it writes an offset such as "-03"), the offset from UTC ("UTC-03:00")."""
+    name = local.tzname() or ""
+    if name and name[0] not in "+-":
+        return name
+    offset = local.utcoffset() or dt.timedelta(0)
+    sign, minutes = ("-" if offset < dt.timedelta(0) else "+"), abs(int(offset.total_seconds())) // 60
+    return f"UTC{sign}{minutes // 60:02d}:{minutes % 60:02d}"
 
 
 def region_name(country_code: str, state: str) -> str:

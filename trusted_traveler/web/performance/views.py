@@ -8,6 +8,7 @@ import datetime as dt
 from flask import Response, abort, jsonify, render_template
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from markupsafe import Markup
 
 from trusted_traveler.auth.policy import public
 from trusted_traveler.extensions import limiter
@@ -23,10 +24,15 @@ MISSING = {"soonest-appointment": _l("No openings")}
 
 
 def chart(fig: Figure):
-    """The SVG for a figure that has enough data, else None; its title, description and legend in the reader's
-    language (made here, per request: the figure itself is cached for every reader)."""
+    """The SVGs for a figure that has enough data, wide and narrow (for a phone; the stylesheet shows one), else None;
+    their title, description and legend in the reader's language (made here, per request: the figure itself is cached
+    for every reader)."""
     if not fig.enough:
         return None
+    return Markup("").join(_drawing(fig, narrow=narrow) for narrow in (False, True))
+
+
+def _drawing(fig: Figure, *, narrow: bool):
     labels = [str(c.label) for c in fig.columns]
     title = str(fig.title)
     if fig.key == "applications-per-week":
@@ -37,7 +43,7 @@ def chart(fig: Figure):
             "Line chart, one line per program, of applications submitted each week. Totals: %(totals)s.",
             totals=totals,
         )
-        return line_chart(fig.key, title, desc, weeks, series)
+        return line_chart(fig.key, title, desc, weeks, series, narrow=narrow)
     if fig.key == "processing-time":
         shown = [r for r in fig.rows if r[2] is not None]
         desc = " ".join(
@@ -61,6 +67,7 @@ def chart(fig: Figure):
             [r[0] for r in fig.rows],
             [(_("Median"), [r[2] for r in fig.rows]), (_("75th percentile"), [r[3] for r in fig.rows])],
             " d",
+            narrow=narrow,
         )
     if fig.key == "soonest-appointment":
         open_rows = [r for r in fig.rows if r[3] is not None]
@@ -76,7 +83,13 @@ def chart(fig: Figure):
             last=open_rows[-1][0],
         )
         return bar_chart(
-            fig.key, title, desc, [r[0] for r in open_rows], [(_("Days away"), [r[3] for r in open_rows])], " d"
+            fig.key,
+            title,
+            desc,
+            [r[0] for r in open_rows],
+            [(_("Days away"), [r[3] for r in open_rows])],
+            " d",
+            narrow=narrow,
         )
     if fig.key == "satisfaction-trust":
         desc = " ".join(
@@ -100,6 +113,7 @@ def chart(fig: Figure):
             [str(r[0]) for r in fig.rows],
             [(_("Satisfaction: agree"), [r[3] for r in fig.rows]), (_("Trust: agree"), [r[6] for r in fig.rows])],
             "%",
+            narrow=narrow,
         )
     return None
 
