@@ -104,6 +104,8 @@ class BaseConfig:
         # The zone whose calendar date is the service's "today": which rules and fees are in force, when a request
         # is overdue, what the daily jobs do (trusted_traveler.db.service_today). create_app checks the name.
         self.SERVICE_TIMEZONE = (env.get("SERVICE_TIMEZONE") or "").strip() or DEFAULT_SERVICE_TIMEZONE
+        # How many days a survey invitation stays open after it is offered (feedback.service; unset or 0: 30).
+        self.SURVEY_INVITATION_DAYS = _count(env, "SURVEY_INVITATION_DAYS") or 30
         self._env = env
 
     def check(self) -> None:

@@ -71,6 +71,15 @@ def create_application(program="precheck", *, profile=None, paid=False, submitte
     return application
 
 
+def survey_invitation(touchpoint: str, application=None, *, now: dt.datetime | None = None) -> str:
+    """The token of the survey invitation at `touchpoint`, offered as the traveler's page offers it (to the traveler
+    of a new draft unless `application` is given): what the survey link carries."""
+    from trusted_traveler.feedback.service import record_offer
+
+    application = application or create_application(profile=create_profile(complete=False))
+    return record_offer([application], touchpoint, now=now)[application.id]
+
+
 def create_hit_case(officer_email: str = "olga.officer@example.com", traveler_email: str = "hit@example.com") -> str:
     """An officer, and a Global Entry case in officer review after a sandbox vetting hit; returns its reference."""
     create_account(officer_email, roles=("officer",))

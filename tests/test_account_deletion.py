@@ -10,7 +10,14 @@ import re
 import pytest
 from sqlalchemy import func, select
 
-from tests.factories import create_account, create_application, create_hit_case, create_profile, sign_in
+from tests.factories import (
+    create_account,
+    create_application,
+    create_hit_case,
+    create_profile,
+    sign_in,
+    survey_invitation,
+)
 from trusted_traveler.audit.models import AuditEvent
 from trusted_traveler.auth.models import Account
 from trusted_traveler.casework import service as casework
@@ -47,8 +54,10 @@ def _leaving_traveler() -> dict:
     closed = create_application("global_entry", profile=profile)
     casework.withdraw(closed, by=account)
     scores = {key: 5 for key, _text in questions_for("submission")}
-    record_response("submission", scores=scores, free_text="Easy.", application=draft, anonymous=False)
-    db.session.add(SurveyOffer(application_id=draft.id, touchpoint="submission"))
+    invitation = survey_invitation("submission", draft)  # the draft's survey offer
+    record_response(
+        "submission", invitation=invitation, scores=scores, free_text="Easy.", application=draft, anonymous=False
+    )
     notify(account, kind="test", title="Hello Quinnevere", body="A message for Quinnevere Quesadillo.")
 
     minor_account = create_account("kid.of.quinn@example.com")

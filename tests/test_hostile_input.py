@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 from markupsafe import escape
 from sqlalchemy import select
 
-from tests.factories import create_account, create_application, create_profile, sign_in
+from tests.factories import create_account, create_application, create_profile, sign_in, survey_invitation
 from tests.test_which_program import CLEAN
 from trusted_traveler.casework import decisions
 from trusted_traveler.casework.models import Application, InfoRequest
@@ -296,7 +296,10 @@ def test_the_survey_answers_hostile_values_and_keeps_free_text_exactly(app, clie
     def run(name, value):
         with app.app_context():
             before = db.session.scalar(select(db.func.count()).select_from(FeedbackResponse))
-        response = client.post("/feedback/submission", data={"satisfaction": "5", "free_text": "Fine.", name: value})
+            invitation = survey_invitation("submission")  # each answer needs its own
+            db.session.commit()
+        data = {"satisfaction": "5", "free_text": "Fine.", "invitation": invitation, name: value}
+        response = client.post("/feedback/submission", data=data)
         check_response(response, value)
         if response.status_code == 302 and name == "free_text":
             with app.app_context():

@@ -8,13 +8,22 @@ import csv
 import datetime as dt
 import io
 import logging
+import re
 from html.parser import HTMLParser
 from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import select
 
-from tests.factories import create_account, create_application, create_officer, create_profile, open_day, sign_in
+from tests.factories import (
+    create_account,
+    create_application,
+    create_officer,
+    create_profile,
+    open_day,
+    sign_in,
+    survey_invitation,
+)
 from trusted_traveler.casework import service as casework
 from trusted_traveler.casework.models import Application, StatusEvent
 from trusted_traveler.casework.references import new_reference
@@ -22,13 +31,18 @@ from trusted_traveler.db import service_today, utcnow
 from trusted_traveler.extensions import db
 from trusted_traveler.feedback import performance
 from trusted_traveler.feedback.models import DashboardFigure
-from trusted_traveler.feedback.service import record_response
+from trusted_traveler.feedback.service import record_response as record_invited
 from trusted_traveler.payments import service as payments
 from trusted_traveler.programs.service import get_program
 from trusted_traveler.scheduling.models import EnrollmentCenter, Slot
 from trusted_traveler.scheduling.slots import generate_slots
 
 DAY = dt.timedelta(days=1)
+
+
+def record_response(touchpoint, **kwargs):
+    """A response given with the invitation a traveler was offered."""
+    return record_invited(touchpoint, invitation=survey_invitation(touchpoint), **kwargs)
 
 
 @pytest.fixture(autouse=True)
@@ -189,7 +203,8 @@ def test_satisfaction_and_trust_show_agreement_and_mean_by_touchpoint_from_five_
 
 def test_the_survey_figure_counts_transactions_people_offered_the_survey_and_the_response_rate(app, client):
     """A-11 reports the transaction volume and the people offered the survey beside the responses (BRIEF.md 6).
-    An invitation counts once, however often its page is seen; answers with no offer counted give no rate."""
+    An offer counts once, however often its page is seen, and so does its answer; answers sent without an
+    invitation count nowhere."""
     with app.app_context():
         decided = create_application("global_entry", profile=create_profile(create_account("ada@example.com")))
         casework.attest(decided, by=decided.profile.account)
@@ -204,24 +219,28 @@ def test_the_survey_figure_counts_transactions_people_offered_the_survey_and_the
         db.session.commit()
         references = decided.reference, waiting.reference
 
+    link = re.compile(r'href="/feedback/(\w+)\?invitation=([\w-]+)')
     sign_in(client, "ada@example.com")
     for _ in range(3):  # the decided traveler looks at the page three times: offered the decision survey once
-        assert 'href="/feedback/decision' in client.get(f"/applications/{references[0]}").get_data(as_text=True)
-    client.get(f"/submitted?refs={references[0]}")  # the confirmation page offers the submission survey
+        [(_, decision_token)] = link.findall(client.get(f"/applications/{references[0]}").get_data(as_text=True))
+    # the confirmation page offers the submission survey
+    [(_, submission_token)] = link.findall(client.get(f"/submitted?refs={references[0]}").get_data(as_text=True))
     sign_in(client, "bo@example.com")
     assert "/feedback/decision" not in client.get(f"/applications/{references[1]}").get_data(as_text=True)
+    for _ in range(6):  # stuffing without an invitation, and the decided traveler's link twice: one answer counts
+        client.post("/feedback/decision", data={"satisfaction": "5", "trust": "5"})
+    for satisfaction in ("5", "4"):
+        client.post("/feedback/decision", data={"satisfaction": satisfaction, "invitation": decision_token})
     with app.app_context():
-        for satisfaction in (5, 4):
-            record_response("decision", scores={"satisfaction": satisfaction})
-        record_response("appointment", scores={"satisfaction": 3})  # an answer with no offer counted
         figure = performance.satisfaction_trust(utcnow())
     submission, appointment, decision = (row[-3:] for row in figure.rows)
     assert submission == (2, 1, 0.0)  # two submitted, one offered the survey, nobody answered
     assert appointment == (0, 0, None)
-    assert decision == (1, 1, None)  # two answers from one offer: no rate
+    assert decision == (1, 1, 100.0)  # one decision, one offer, one answer
+    assert figure.rows[2][:3] == ("After a decision", 1, 1)
     assert [c.key for c in figure.columns][-3:] == ["transactions", "offered", "response_rate"]
+    client.post("/feedback/submission", data={"trust": "5", "invitation": submission_token})
     with app.app_context():
-        record_response("submission", scores={"trust": 5})
         assert performance.satisfaction_trust(utcnow()).rows[0][-3:] == (2, 1, 100.0)
 
 

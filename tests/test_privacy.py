@@ -7,7 +7,7 @@ import logging
 
 import pytest
 
-from tests.factories import create_account, create_application, create_profile, sign_in
+from tests.factories import create_account, create_application, create_profile, sign_in, survey_invitation
 from trusted_traveler.db import service_today
 from trusted_traveler.extensions import db
 from trusted_traveler.observability import JSONFormatter
@@ -226,7 +226,12 @@ def _booked_traveler(app, email: str, programs: tuple[str, ...]) -> None:
             )
             scores = {key: 4 for key, _text in questions_for("appointment")}
             record_response(
-                "appointment", scores=scores, free_text="Quick visit.", application=application, anonymous=False
+                "appointment",
+                invitation=survey_invitation("appointment", application),
+                scores=scores,
+                free_text="Quick visit.",
+                application=application,
+                anonymous=False,
             )
         db.session.commit()
 
@@ -285,9 +290,13 @@ def test_a_draft_named_in_a_survey_answer_can_still_be_deleted(app, client, two_
     from trusted_traveler.feedback.models import FeedbackResponse
 
     monkeypatch.setitem(app.config, "PROPAGATE_EXCEPTIONS", False)  # as in production: an escaped error is a 500
+    with app.app_context():
+        invitation = survey_invitation("submission")
+        db.session.commit()
     sign_in(client, EMAIL)
     answered = client.post(
-        "/feedback/submission", data={"satisfaction": "4", "identify": "yes", "application": two_travelers["draft"]}
+        "/feedback/submission",
+        data={"satisfaction": "4", "identify": "yes", "application": two_travelers["draft"], "invitation": invitation},
     )
     assert answered.status_code == 302
     assert client.post(f"/privacy/drafts/{two_travelers['draft']}/delete").status_code == 302

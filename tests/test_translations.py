@@ -332,15 +332,23 @@ def test_a_decision_letter_in_spanish(app_ctx):
     assert render_pdf(letter, "es").startswith(b"%PDF-")
 
 
-def test_the_survey_in_spanish(client):
+def test_the_survey_in_spanish(client, app):
     """The A-11 items, the scale, the choices and the service's own error, in Spanish."""
+    from tests.factories import survey_invitation
+    from trusted_traveler.extensions import db
+
+    with app.app_context():
+        invitation = survey_invitation("appointment")
+        db.session.commit()
     client.get("/language/es")
-    html = client.get("/feedback/appointment").get_data(as_text=True)
+    html = client.get(f"/feedback/appointment?invitation={invitation}").get_data(as_text=True)
     assert "Estoy satisfecho con el servicio que recibí de Trusted Traveler." in html
     assert "Los empleados con los que traté me ayudaron." in html
     assert "Muy en desacuerdo" in html and "Ni de acuerdo ni en desacuerdo" in html
     assert "Después de una cita" in html and "Enviar mis respuestas" in html
-    html = client.post("/feedback/appointment", data={"satisfaction": "9"}).get_data(as_text=True)
+    html = client.post("/feedback/appointment", data={"satisfaction": "9", "invitation": invitation}).get_data(
+        as_text=True
+    )
     assert "Elija una de las cinco respuestas, de muy en desacuerdo a muy de acuerdo" in html
 
 

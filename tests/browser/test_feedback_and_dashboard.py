@@ -8,12 +8,12 @@ import datetime as dt
 import pytest
 from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import Page, expect
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from tests.browser.conftest import ARTIFACTS
 from tests.browser.journeys import apply_and_confirm, dev_sign_in, pay
 from tests.browser.test_accessibility import AXE_OPTIONS, violations
-from tests.factories import create_account, create_profile
+from tests.factories import create_account, create_profile, survey_invitation
 from tests.test_performance_dashboard import application
 from trusted_traveler.db import service_today, utcnow
 from trusted_traveler.extensions import db
@@ -41,7 +41,8 @@ def tab_to(page: Page, selector: str, limit: int = 40) -> None:
 
 
 def test_traveler_answers_the_survey_with_the_keyboard_after_submitting(app, page: Page):
-    """Submit, follow the invitation, choose scores with the arrow keys, type a comment, send with Enter."""
+    """Submit, follow the invitation, choose scores with the arrow keys, type a comment, send with Enter; the same
+    invitation link then says it was answered."""
     with app.app_context():
         create_profile(create_account("survey.traveler@example.com"))
         db.session.commit()
@@ -54,6 +55,8 @@ def test_traveler_answers_the_survey_with_the_keyboard_after_submitting(app, pag
     page.keyboard.press("Enter")
     expect(page.get_by_role("heading", name="How did we do?")).to_be_visible()
     expect(page.get_by_text("I am satisfied with the service I received from TSA PreCheck.")).to_be_visible()
+    survey_link = page.url
+    assert "invitation=" in survey_link
 
     tab_to(page, "input[name=satisfaction]")
     page.keyboard.press("Space")  # the first answer, "Strongly disagree"...
@@ -77,6 +80,10 @@ def test_traveler_answers_the_survey_with_the_keyboard_after_submitting(app, pag
             "Quick and clear.",
         )
         assert saved.application_id is None  # anonymous unless the traveler chose to link it
+    page.goto(survey_link)  # the same invitation again: it was counted once, and says so
+    expect(page.get_by_role("heading", name="This survey was already answered")).to_be_visible()
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(FeedbackResponse)) == 1
 
 
 def test_survey_results_and_dashboard_pages_have_no_accessibility_violations(app, page: Page):
@@ -84,12 +91,25 @@ def test_survey_results_and_dashboard_pages_have_no_accessibility_violations(app
     with app.app_context():
         create_account("survey.lead@example.com", roles=("program_lead",))
         for score in (5, 4, 4, 2, 1):
-            record_response("decision", scores={"satisfaction": score, "trust": score}, free_text=f"Comment {score}")
+            record_response(
+                "decision",
+                invitation=survey_invitation("decision"),
+                scores={"satisfaction": score, "trust": score},
+                free_text=f"Comment {score}",
+            )
+        invitations = {touchpoint: survey_invitation(touchpoint) for touchpoint in ("submission", "appointment")}
+        decision = survey_invitation("decision")
         db.session.commit()
     found = []
-    for path in ("/feedback/submission", "/feedback/appointment", "/feedback/thank-you", "/dashboard/performance"):
+    for path in (
+        f"/feedback/submission?invitation={invitations['submission']}",
+        f"/feedback/appointment?invitation={invitations['appointment']}",
+        "/feedback/decision",  # no invitation: the page says why
+        "/feedback/thank-you",
+        "/dashboard/performance",
+    ):
         found += violations(page, path)
-    page.goto("/feedback/decision")
+    page.goto(f"/feedback/decision?invitation={decision}")
     page.get_by_role("button", name="Send my answers").click()
     expect(page.get_by_text("Answer at least one question or skip the survey").first).to_be_visible()
     errors = Axe().run(page, options=AXE_OPTIONS).response["violations"]
@@ -110,7 +130,9 @@ def test_the_dashboard_fits_the_screen_from_phone_to_desktop(app, page: Page, wi
             submitted = now - dt.timedelta(days=3 * i + 1)
             application(profile, program, submitted_at=submitted, decided_at=submitted + dt.timedelta(days=i % 9))
         for score in (5, 5, 4, 3, 1):
-            record_response("submission", scores={"satisfaction": score, "trust": score})
+            record_response(
+                "submission", invitation=survey_invitation("submission"), scores={"satisfaction": score, "trust": score}
+            )
         for center_id in (8001, 5140):
             center = db.session.get(EnrollmentCenter, center_id)
             if center is not None:

@@ -9,10 +9,15 @@ import io
 
 import pytest
 
-from tests.factories import create_account, sign_in
+from tests.factories import create_account, sign_in, survey_invitation
 from trusted_traveler.extensions import db
 from trusted_traveler.feedback import results
-from trusted_traveler.feedback.service import record_response
+from trusted_traveler.feedback.service import record_response as record_invited
+
+
+def record_response(touchpoint, **kwargs):
+    """A response given with the invitation a traveler was offered."""
+    return record_invited(touchpoint, invitation=survey_invitation(touchpoint), **kwargs)
 
 
 @pytest.fixture

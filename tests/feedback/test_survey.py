@@ -1,5 +1,6 @@
-"""The A-11 post-transaction survey: the standard items, optional answers, anonymity, and links to an application
-only for its signed-in owner."""
+"""The A-11 post-transaction survey: the standard items, optional answers, anonymity, links to an application only
+for its signed-in owner, and answers only from people offered the survey, once each (tests/feedback/
+test_invitations.py says more about the invitations)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ import re
 import pytest
 from sqlalchemy import select
 
-from tests.factories import create_account, create_application, create_profile, sign_in
+from tests.factories import create_account, create_application, create_profile, sign_in, survey_invitation
 from trusted_traveler import create_app
 from trusted_traveler.extensions import db, limiter
 from trusted_traveler.feedback import service as feedback
@@ -27,6 +28,24 @@ def responses(app) -> list[FeedbackResponse]:
         return found
 
 
+def invite(app, touchpoint: str, reference: str | None = None) -> str:
+    """An invitation to the survey at `touchpoint` (for application `reference`, else a new one): its token."""
+    with app.app_context():
+        from trusted_traveler.casework.models import Application
+
+        application = (
+            db.session.scalar(select(Application).where(Application.reference == reference)) if reference else None
+        )
+        token = survey_invitation(touchpoint, application)
+        db.session.commit()
+        return token
+
+
+def survey(app, touchpoint: str, reference: str | None = None) -> str:
+    """The survey link an invitation gives."""
+    return f"/feedback/{touchpoint}?invitation={invite(app, touchpoint, reference)}"
+
+
 def owned_application(app, email="owner@example.com", program="precheck") -> str:
     with app.app_context():
         application = create_application(program, profile=create_profile(create_account(email)), submitted=True)
@@ -34,9 +53,9 @@ def owned_application(app, email="owner@example.com", program="precheck") -> str
         return application.reference
 
 
-def test_survey_shows_the_standard_satisfaction_and_trust_items_unmodified(client):
+def test_survey_shows_the_standard_satisfaction_and_trust_items_unmodified(client, app):
     """Satisfaction and trust are worded exactly as A-11 says, with the service name filled in, and come first."""
-    page = client.get("/feedback/submission").get_data(as_text=True)
+    page = client.get(survey(app, "submission")).get_data(as_text=True)
     assert SATISFACTION in page and TRUST in page
     assert page.index(SATISFACTION) < page.index(TRUST) < page.index("My need was addressed.")
     for statement in (
@@ -49,25 +68,27 @@ def test_survey_shows_the_standard_satisfaction_and_trust_items_unmodified(clien
     assert "Strongly disagree" in page and "Strongly agree" in page
 
 
-def test_employee_helpfulness_is_asked_after_an_appointment_or_decision_not_after_submitting_online(client):
+def test_employee_helpfulness_is_asked_after_an_appointment_or_decision_not_after_submitting_online(client, app):
     """Nobody meets an employee when submitting online."""
-    assert "Employees I interacted with were helpful." not in client.get("/feedback/submission").get_data(as_text=True)
+    employees = "Employees I interacted with were helpful."
+    assert employees not in client.get(survey(app, "submission")).get_data(as_text=True)
     for touchpoint in ("appointment", "decision"):
-        assert "Employees I interacted with were helpful." in client.get(f"/feedback/{touchpoint}").get_data(
-            as_text=True
-        )
+        assert employees in client.get(survey(app, touchpoint)).get_data(as_text=True)
 
 
-def test_survey_keeps_to_fifteen_questions_at_most(client):
+def test_survey_keeps_to_fifteen_questions_at_most(client, app):
     """A-11 allows at most 15 questions: the scale items, the free text and the choice to stay anonymous."""
     assert feedback.QUESTION_COUNT <= 15
-    page = client.get("/feedback/decision").get_data(as_text=True)
+    page = client.get(survey(app, "decision")).get_data(as_text=True)
     assert page.count("<legend") + page.count("<textarea") <= 15
 
 
 def test_a_signed_out_person_answers_anonymously(client, app):
     """No sign-in needed; the response keeps no application and no account."""
-    response = client.post("/feedback/appointment", data={"satisfaction": "5", "trust": "4", "free_text": " Quick "})
+    token = invite(app, "appointment")
+    response = client.post(
+        "/feedback/appointment", data={"satisfaction": "5", "trust": "4", "free_text": " Quick ", "invitation": token}
+    )
     assert response.status_code == 302
     assert response.headers["Location"].endswith("/feedback/thank-you")
     assert "Thank you for your feedback" in client.get("/feedback/thank-you").get_data(as_text=True)
@@ -83,14 +104,15 @@ def test_a_signed_out_person_answers_anonymously(client, app):
 
 def test_every_question_is_optional_one_answer_is_enough(client, app):
     """A single score, or only a comment, is a response."""
-    assert client.post("/feedback/decision", data={"equity": "3"}).status_code == 302
-    assert client.post("/feedback/decision", data={"free_text": "Only words"}).status_code == 302
+    first, second = invite(app, "decision"), invite(app, "decision")
+    assert client.post("/feedback/decision", data={"equity": "3", "invitation": first}).status_code == 302
+    assert client.post("/feedback/decision", data={"free_text": "Only words", "invitation": second}).status_code == 302
     assert [r.scores for r in responses(app)] == [{"equity": 3}, {}]
 
 
 def test_an_empty_submission_asks_for_one_answer_or_skipping(client, app):
     """Nothing answered: say so, and store nothing."""
-    response = client.post("/feedback/submission", data={"free_text": "   "})
+    response = client.post("/feedback/submission", data={"free_text": "   ", "invitation": invite(app, "submission")})
     assert response.status_code == 400
     page = response.get_data(as_text=True)
     assert "Answer at least one question or skip the survey" in page
@@ -102,7 +124,13 @@ def test_an_empty_submission_asks_for_one_answer_or_skipping(client, app):
 def test_a_score_out_of_range_gets_a_field_message_and_keeps_what_was_typed(client, app):
     """A score of 7 is named on its question; the other answers and the comment stay filled in."""
     response = client.post(
-        "/feedback/appointment", data={"satisfaction": "7", "trust": "4", "free_text": "Kept <b>as typed</b>"}
+        "/feedback/appointment",
+        data={
+            "satisfaction": "7",
+            "trust": "4",
+            "free_text": "Kept <b>as typed</b>",
+            "invitation": invite(app, "appointment"),
+        },
     )
     assert response.status_code == 400
     page = response.get_data(as_text=True)
@@ -115,7 +143,10 @@ def test_a_score_out_of_range_gets_a_field_message_and_keeps_what_was_typed(clie
 
 def test_free_text_over_2000_characters_is_refused_and_kept(client, app):
     """The comment is limited to 2,000 characters; what was written is shown again to shorten."""
-    response = client.post("/feedback/submission", data={"satisfaction": "4", "free_text": "x" * 2001})
+    response = client.post(
+        "/feedback/submission",
+        data={"satisfaction": "4", "free_text": "x" * 2001, "invitation": invite(app, "submission")},
+    )
     assert response.status_code == 400
     page = response.get_data(as_text=True)
     assert "Keep your feedback to 2,000 characters or fewer (you wrote 2,001)" in page
@@ -133,11 +164,13 @@ def test_the_owner_coming_from_their_application_may_link_their_answers(client, 
     """The survey names the program and offers a link; choosing it keeps the application, nothing else."""
     reference = owned_application(app)
     sign_in(client, "owner@example.com")
-    page = client.get(f"/feedback/decision?application={reference}").get_data(as_text=True)
+    token = invite(app, "decision", reference)
+    page = client.get(f"/feedback/decision?invitation={token}&application={reference}").get_data(as_text=True)
     assert "I am satisfied with the service I received from TSA PreCheck." in page
     assert f"Link your answers to application {reference}?" in page
     response = client.post(
-        "/feedback/decision", data={"satisfaction": "2", "identify": "yes", "application": reference}
+        "/feedback/decision",
+        data={"satisfaction": "2", "identify": "yes", "application": reference, "invitation": token},
     )
     assert response.status_code == 302
     [saved] = responses(app)
@@ -153,8 +186,14 @@ def test_the_owner_who_chooses_anonymity_is_not_linked(client, app):
     """Anonymous is the default, and it keeps no application."""
     reference = owned_application(app)
     sign_in(client, "owner@example.com")
-    client.post("/feedback/decision", data={"satisfaction": "4", "application": reference})
-    client.post("/feedback/decision", data={"satisfaction": "4", "identify": "no", "application": reference})
+    client.post(
+        "/feedback/decision",
+        data={"satisfaction": "4", "application": reference, "invitation": invite(app, "decision", reference)},
+    )
+    client.post(
+        "/feedback/decision",
+        data={"satisfaction": "4", "identify": "no", "application": reference, "invitation": invite(app, "decision")},
+    )
     assert [r.application_id for r in responses(app)] == [None, None]
 
 
@@ -171,18 +210,26 @@ def test_someone_elses_application_reference_is_dropped(client, app):
         create_account("stranger@example.com")
         db.session.commit()
     sign_in(client, "stranger@example.com")
-    page = without_the_way_back(client.get(f"/feedback/decision?application={reference}").get_data(as_text=True))
+    token = invite(app, "decision")  # the stranger's own invitation, with the owner's reference
+    page = client.get(f"/feedback/decision?invitation={token}&application={reference}").get_data(as_text=True)
+    page = without_the_way_back(page)
     assert reference not in page and "TSA PreCheck." not in page and SATISFACTION in page
-    client.post("/feedback/decision", data={"satisfaction": "4", "identify": "yes", "application": reference})
+    client.post(
+        "/feedback/decision",
+        data={"satisfaction": "4", "identify": "yes", "application": reference, "invitation": token},
+    )
     assert [r.application_id for r in responses(app)] == [None]
 
 
 def test_a_signed_out_application_reference_is_dropped(client, app):
     """Signed out, nobody can show they own an application: the reference is ignored."""
     reference = owned_application(app)
-    page = client.get(f"/feedback/decision?application={reference}").get_data(as_text=True)
+    token = invite(app, "decision", reference)
+    page = client.get(f"/feedback/decision?invitation={token}&application={reference}").get_data(as_text=True)
     assert reference not in without_the_way_back(page)
-    client.post("/feedback/decision", data={"trust": "5", "identify": "yes", "application": reference})
+    client.post(
+        "/feedback/decision", data={"trust": "5", "identify": "yes", "application": reference, "invitation": token}
+    )
     assert [r.application_id for r in responses(app)] == [None]
 
 
@@ -190,25 +237,33 @@ def test_a_signed_out_application_reference_is_dropped(client, app):
 def test_record_response_refuses_a_score_that_is_not_1_to_5(app_ctx, bad):
     """Each score is a whole number from 1 to 5, or absent."""
     with pytest.raises(feedback.SurveyInvalid) as raised:
-        feedback.record_response("submission", scores={"satisfaction": bad, "trust": 3})
+        feedback.record_response("submission", invitation=None, scores={"satisfaction": bad, "trust": 3})
     assert set(raised.value.errors) == {"satisfaction"}
 
 
 def test_record_response_refuses_unknown_touchpoints_and_items_not_offered(app_ctx):
     """The touchpoint is one of three; the employee item is not asked after an online submission."""
     with pytest.raises(feedback.SurveyInvalid) as raised:
-        feedback.record_response("lobby", scores={"satisfaction": 5})
+        feedback.record_response("lobby", invitation=None, scores={"satisfaction": 5})
     assert set(raised.value.errors) == {"touchpoint"}
     with pytest.raises(feedback.SurveyInvalid) as raised:
-        feedback.record_response("submission", scores={"employees": 5})
+        feedback.record_response("submission", invitation=None, scores={"employees": 5})
     assert set(raised.value.errors) == {"employees"}
 
 
 def test_record_response_keeps_the_application_only_when_the_person_identifies(app_ctx):
     """anonymous=True (the default) stores no application even when one is given."""
     application = create_application("precheck", submitted=True)
-    kept = feedback.record_response("decision", scores={"trust": "5"}, application=application, anonymous=False)
-    dropped = feedback.record_response("decision", scores={"trust": 5}, application=application)
+    kept = feedback.record_response(
+        "decision",
+        invitation=survey_invitation("decision", application),
+        scores={"trust": "5"},
+        application=application,
+        anonymous=False,
+    )
+    dropped = feedback.record_response(
+        "decision", invitation=survey_invitation("decision"), scores={"trust": 5}, application=application
+    )
     assert (kept.application_id, dropped.application_id) == (application.id, None)
     assert kept.scores == {"trust": 5}
 
@@ -219,7 +274,7 @@ def test_the_confirmation_page_invites_to_the_survey_after_submission(client, ap
     sign_in(client, "owner@example.com")
     page = client.get(f"/submitted?refs={reference}").get_data(as_text=True)
     assert "How did we do?" in page
-    assert f'href="/feedback/submission?application={reference}"' in page
+    assert re.search(rf'href="/feedback/submission\?invitation=[\w-]{{43}}&amp;application={reference}"', page)
 
 
 def test_the_application_page_invites_after_a_completed_appointment_or_a_decision(client, app):
@@ -239,17 +294,17 @@ def test_the_application_page_invites_after_a_completed_appointment_or_a_decisio
         db.session.commit()
         assert feedback.survey_touchpoint_for(application) == "appointment"
     page = client.get(f"/applications/{reference}").get_data(as_text=True)
-    assert f'href="/feedback/appointment?application={reference}"' in page
+    assert re.search(rf'href="/feedback/appointment\?invitation=[\w-]{{43}}&amp;application={reference}"', page)
     with app.app_context():
         application = db.session.scalar(select(Application).where(Application.reference == reference))
         application.status = "approved"
         db.session.commit()
     page = client.get(f"/applications/{reference}").get_data(as_text=True)
-    assert f'href="/feedback/decision?application={reference}"' in page
+    assert re.search(rf'href="/feedback/decision\?invitation=[\w-]{{43}}&amp;application={reference}"', page)
 
 
 def test_the_anonymous_survey_post_is_rate_limited(database_url, app):
-    """One address cannot flood the survey: the eleventh post in a minute gets 429."""
+    """One address cannot flood the survey: the eleventh post in a minute gets 429, refused or not."""
     limited = create_app(
         "test",
         overrides={"SQLALCHEMY_DATABASE_URI": database_url, "RATELIMIT_ENABLED": True, "WTF_CSRF_ENABLED": False},
@@ -260,6 +315,6 @@ def test_the_anonymous_survey_post_is_rate_limited(database_url, app):
     finally:
         limiter.reset()
         limiter.enabled = False  # the shared extension goes back to the test configuration's setting
-    assert codes[:10] == [302] * 10
+    assert codes[:10] == [403] * 10  # no invitation: refused, and counted by the limit all the same
     assert codes[10] == 429
-    assert client.get("/feedback/submission").status_code == 200  # reading the survey is not limited
+    assert client.get(survey(app, "submission")).status_code == 200  # reading the survey is not limited

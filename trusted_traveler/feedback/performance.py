@@ -357,7 +357,8 @@ NOTES = {
         'with the service I received from Trusted Traveler." Trust: "This interaction increased my confidence '
         'in Trusted Traveler." Each is answered on a 5-point scale from 1 (strongly disagree) to 5 (strongly '
         'agree). "Agree" is the share answering 4 or 5; the mean is the average score. Fewer than %(n)s '
-        "answers show no figure. People who choose to answer are not a random sample. Transactions: the "
+        "answers show no figure. Only answers given with the survey link from the invitation count, once per "
+        "invitation. People who choose to answer are not a random sample. Transactions: the "
         "applications submitted, appointments attended and decisions made in the same 365 days. Offered the survey: "
         "the travelers shown the invitation on their page after that transaction (each counted once). The response "
         "rate is the responses over the people offered the survey; it is not shown while fewer were offered than "

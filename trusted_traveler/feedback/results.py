@@ -1,6 +1,7 @@
 """Survey results: how many answered each item with each score, by touchpoint and language, counted by the database
 in one grouped query (the JSON scores are read with SQLAlchemy's portable JSON index, so it runs on SQLite and
-PostgreSQL alike). Read-only."""
+PostgreSQL alike). Only responses given with an invitation (`FeedbackResponse.invited`) count, here and on the public
+dashboard: those posted before invitations existed (migration 0024) are kept but not counted. Read-only."""
 
 from __future__ import annotations
 
@@ -55,7 +56,12 @@ def _score_columns():
 def summarize(*, by_language: bool = True, since: dt.datetime | None = None) -> list[GroupSummary]:
     """One summary per touchpoint (and language, when `by_language`), in touchpoint then language order."""
     keys = [FeedbackResponse.touchpoint] + ([FeedbackResponse.language] if by_language else [])
-    stmt = select(*keys, func.count(FeedbackResponse.id), *_score_columns()).group_by(*keys).order_by(*keys)
+    stmt = (
+        select(*keys, func.count(FeedbackResponse.id), *_score_columns())
+        .where(FeedbackResponse.invited.is_(True))
+        .group_by(*keys)
+        .order_by(*keys)
+    )
     if since is not None:
         stmt = stmt.where(FeedbackResponse.created_at >= since)
     groups = []
@@ -75,11 +81,16 @@ def recent_comments(limit: int = 20) -> list[FeedbackResponse]:
     return list(
         db.session.scalars(
             select(FeedbackResponse)
-            .where(FeedbackResponse.free_text.is_not(None))
+            .where(FeedbackResponse.free_text.is_not(None), FeedbackResponse.invited.is_(True))
             .order_by(FeedbackResponse.created_at.desc(), FeedbackResponse.id.desc())
             .limit(limit)
         )
     )
+
+
+def uninvited_count() -> int:
+    """How many responses are kept but not counted: posted before invitations were needed (migration 0024)."""
+    return db.session.scalar(select(func.count(FeedbackResponse.id)).where(FeedbackResponse.invited.is_(False)))
 
 
 CSV_COLUMNS = (

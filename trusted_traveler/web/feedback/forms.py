@@ -29,6 +29,7 @@ class SurveyForm(FlaskForm):
         validate_choice=False,
     )
     application = HiddenField()
+    invitation = HiddenField()  # the token of the survey link: one response per invitation
 
     def scores(self, offered) -> dict[str, str | None]:
         """The raw answers to the items offered (a value posted for any other item is ignored)."""

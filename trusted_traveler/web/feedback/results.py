@@ -19,6 +19,7 @@ def results_page():
         "feedback/results.html",
         groups=results.summarize(by_language=True),
         comments=results.recent_comments(),
+        uninvited=results.uninvited_count(),
         questions=QUESTIONS,
         driver_labels=DRIVER_LABELS,
         touchpoint_labels=TOUCHPOINT_LABELS,

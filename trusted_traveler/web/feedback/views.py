@@ -1,5 +1,8 @@
-"""The A-11 post-transaction survey, open to anyone (signed in or not). A survey is linked to an application only
-when the signed-in owner came from it and chose to identify; any other ?application= is silently dropped."""
+"""The A-11 post-transaction survey, for whoever holds an invitation (signed in or not): the survey link the service
+gave when it offered the survey carries it (`?invitation=`), and the form posts it back. Without one, or with one
+answered, expired or for another touchpoint, the page says why and what to do, and keeps nothing. A survey is linked
+to an application only when the signed-in owner came from it and chose to identify; any other ?application= is
+silently dropped."""
 
 from __future__ import annotations
 
@@ -43,6 +46,25 @@ def _render(form: SurveyForm, touchpoint: str, application, *, status: int = 200
     ), status
 
 
+# A refused invitation: answered or expired is gone for good (410); none, unknown or another survey's is refused (403).
+REFUSAL_STATUS = {"missing": 403, "unknown": 403, "other_touchpoint": 403, "answered": 410, "expired": 410}
+
+
+def _refused(refusal: feedback.InvitationRefused, touchpoint: str, invitation: str | None):
+    """The page that says why this invitation cannot be used here, and what to do instead."""
+    other = None
+    if refusal.reason == "other_touchpoint":
+        other = url_for("feedback.survey", touchpoint=refusal.touchpoint, invitation=invitation)
+    return render_template(
+        "feedback/invitation_refused.html",
+        reason=refusal.reason,
+        heading=feedback.TOUCHPOINT_LABELS[touchpoint],
+        other_heading=feedback.TOUCHPOINT_LABELS.get(refusal.touchpoint or ""),
+        other_survey=other,
+        days=feedback.invitation_days(),
+    ), REFUSAL_STATUS[refusal.reason]
+
+
 @bp.route("/feedback/<touchpoint>", methods=["GET", "POST"])
 @public
 @limiter.limit("10/minute;50/day", methods=["POST"])
@@ -50,9 +72,15 @@ def survey(touchpoint: str):
     if touchpoint not in feedback.TOUCHPOINTS:
         abort(404)
     form = SurveyForm()
+    invitation = request.args.get("invitation") if request.method == "GET" else form.invitation.data
+    try:  # before anything else: answers that cannot be kept are not asked for, nor corrected
+        feedback.check_invitation(invitation, touchpoint)
+    except feedback.InvitationRefused as refusal:
+        return _refused(refusal, touchpoint, invitation)
     if request.method == "GET":
         application = own_application(request.args.get("application"))
         form.application.data = application.reference if application else ""
+        form.invitation.data = invitation
         return _render(form, touchpoint, application)
     application = own_application(form.application.data)
     if not application:
@@ -62,6 +90,7 @@ def survey(touchpoint: str):
     try:
         feedback.record_response(
             touchpoint,
+            invitation=invitation,
             scores=form.scores({key for key, _ in feedback.questions_for(touchpoint)}),
             free_text=form.free_text.data,
             language=str(get_locale() or "en"),
@@ -74,6 +103,9 @@ def survey(touchpoint: str):
             if key in form and key != "application":
                 form[key].errors = [message]
         return _render(form, touchpoint, application, status=400, form_error=invalid.errors.get("form"))
+    except feedback.InvitationRefused as refusal:  # answered by another request since it was checked
+        db.session.rollback()
+        return _refused(refusal, touchpoint, invitation)
     db.session.commit()
     return redirect(url_for("feedback.thanks"))
 

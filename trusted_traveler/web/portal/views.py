@@ -213,14 +213,17 @@ def confirmation():
     applications = [casework.get_application_for_traveler(r, current_user) for r in refs]
     if not applications:
         return redirect(url_for("portal.dashboard"))
+    # the page invites to the survey after a submission: one invitation (one person answers once), the first
+    # application's, though each application counts as offered
+    tokens = record_offer(applications, "submission")
     page = render_template(
         "portal/confirmation.html",
         applications=applications,
         public_label=public_label,
         next_steps=NEXT_STEPS,
         receipts=payments.receipts_for(applications),
+        survey_invitation=next((tokens[a.id] for a in applications if a.id in tokens), None),
     )
-    record_offer(applications, "submission")  # the page invites to the survey after a submission
     db.session.commit()
     return page
 
@@ -268,8 +271,9 @@ def application_page(application, status: int = 200, **extra):
     # only a case waiting on the traveler shows the officer's question (answering, or deciding, moves it on)
     open_request = decisions.open_info_request(application) if application.status == Status.INFO_REQUESTED else None
     survey_touchpoint = survey_touchpoint_for(application)
-    if survey_touchpoint:  # the page invites to the survey: A-11 counts the people offered it
-        record_offer([application], survey_touchpoint)
+    survey_invitation = None
+    if survey_touchpoint:  # the page invites to the survey (A-11 counts the people offered it) until it is answered
+        survey_invitation = record_offer([application], survey_touchpoint).get(application.id)
     return render_template(
         "portal/application.html",
         application=application,
@@ -288,6 +292,7 @@ def application_page(application, status: int = 200, **extra):
         timeline=casework.public_timeline(application),
         typical=typical_times(application.program_id),
         survey_touchpoint=survey_touchpoint,
+        survey_invitation=survey_invitation,
         public_label=public_label,
         next_steps=NEXT_STEPS,
         open_request=open_request,
