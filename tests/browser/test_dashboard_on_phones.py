@@ -11,11 +11,10 @@ from playwright.sync_api import Page, expect
 
 from tests.browser.conftest import ARTIFACTS
 from tests.factories import create_profile
-from tests.test_performance_dashboard import application
+from tests.test_performance_dashboard import application, record_response
 from trusted_traveler.db import service_today, utcnow
 from trusted_traveler.extensions import db
 from trusted_traveler.feedback import performance
-from trusted_traveler.feedback.service import record_response
 from trusted_traveler.scheduling.models import EnrollmentCenter
 from trusted_traveler.scheduling.slots import generate_slots
 
