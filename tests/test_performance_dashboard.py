@@ -314,13 +314,20 @@ def test_a_csv_cell_a_spreadsheet_would_run_as_a_formula_starts_with_a_quote(cli
         center = db.session.scalars(
             select(EnrollmentCenter).where(EnrollmentCenter.operational.is_(True)).order_by(EnrollmentCenter.id)
         ).first()
-        center.name, center.city, state = name, " @SUM(1)", center.state
+        center_id, seeded, state = center.id, (center.name, center.city), center.state
+        center.name, center.city = name, " @SUM(1)"
         db.session.commit()
-    download = client.get("/dashboard/performance/soonest-appointment.csv").get_data(as_text=True)
-    (row,) = [r for r in csv.reader(io.StringIO(download)) if "HYPERLINK" in r[0]]
-    assert row[:2] == [f"'{name}", f"' @SUM(1), {state}"]
-    rows = client.get("/dashboard/performance.json").get_json()["figures"]["soonest-appointment"]["rows"]
-    assert [name, f" @SUM(1), {state}"] in [r[:2] for r in rows]
+    try:
+        download = client.get("/dashboard/performance/soonest-appointment.csv").get_data(as_text=True)
+        (row,) = [r for r in csv.reader(io.StringIO(download)) if "HYPERLINK" in r[0]]
+        assert row[:2] == [f"'{name}", f"' @SUM(1), {state}"]
+        rows = client.get("/dashboard/performance.json").get_json()["figures"]["soonest-appointment"]["rows"]
+        assert [name, f" @SUM(1), {state}"] in [r[:2] for r in rows]
+    finally:  # the seeded center as it was, for the tests after this one (no audit event marks it edited)
+        with app.app_context():
+            center = db.session.get(EnrollmentCenter, center_id)
+            center.name, center.city = seeded
+            db.session.commit()
 
 
 def weekly_total(client) -> int:
