@@ -105,3 +105,46 @@ def test_a_supervisor_moves_cases_from_one_officers_list_to_another_and_lands_on
 def _app_id(app, reference: str) -> str:
     with app.app_context():
         return str(db.session.scalar(select(Application.id).where(Application.reference == reference)))
+
+
+def test_on_an_officers_list_nobody_is_chosen_to_take_the_ticked_cases_and_none_go_to_the_supervisor(client, app):
+    """The supervisor was chosen by default, so one press of Assign took Olga's cases over; now the list asks whom,
+    and a press without a choice moves nothing and comes back to Olga's list."""
+    olgas = _cases_with(app, 2, OLGA)
+    _cases_with(app, 0, BOB)
+    sign_in(client, BOSS)
+    listing = f"/officer/?queue=officer&officer_id={_id(app, OLGA)}"
+    page = client.get(listing).get_data(as_text=True)
+    chooser = page[page.index('id="assign-to"') : page.index("</select>", page.index('id="assign-to"'))]
+    assert '<option value="" selected>Choose an officer</option>' in chooser
+    assert chooser.count("selected") == 1
+    response = client.post(
+        "/officer/assign",
+        data={
+            "application_ids": [_app_id(app, olgas[0])],
+            "officer_id": "",
+            "queue": "officer",
+            "listed": _id(app, OLGA),
+        },
+    )
+    assert response.headers["Location"] == listing
+    page = client.get(listing).get_data(as_text=True)
+    assert "Nothing was assigned: choose the officer to give the ticked cases to." in page
+    assert olgas[0] in page and olgas[1] in page  # still Olga's
+    with app.app_context():
+        holders = db.session.scalars(
+            select(Account.email)
+            .join(Application, Application.assigned_officer_id == Account.id)
+            .where(Application.reference.in_(olgas))
+            .order_by(Application.id)
+        ).all()
+        assert holders == [OLGA, OLGA]
+
+
+def test_the_find_a_case_button_is_named_by_its_icon_at_any_width(client, app):
+    """The small search form shows an icon in place of the words (USWDS): the icon is there and names the button."""
+    _cases_with(app, 1, OLGA)
+    sign_in(client, OLGA)
+    page = client.get("/officer/").get_data(as_text=True)
+    assert '<img src="/static/img/search--white.svg" class="usa-search__submit-icon" alt="Find a case">' in page
+    assert client.get("/static/img/search--white.svg").status_code == 200

@@ -77,13 +77,13 @@ def test_the_page_that_offers_the_survey_links_to_it_with_an_invitation_that_wor
 def test_without_an_invitation_the_survey_says_it_is_by_invitation_and_keeps_nothing(client, app):
     """The reviewer's six "strongly agree" with no application: each refused in words, none kept or counted."""
     page = client.get("/feedback/decision")
-    assert page.status_code == 403
+    assert page.status_code == 404
     text = page.get_data(as_text=True)
     assert "This survey is by invitation" in text and "open the survey link on your application" in text
     assert "Send my answers" not in text
     for _ in range(6):
         refused = client.post("/feedback/decision", data={"satisfaction": "5", "trust": "5"})
-        assert refused.status_code == 403 and "This survey is by invitation" in refused.get_data(as_text=True)
+        assert refused.status_code == 404 and "This survey is by invitation" in refused.get_data(as_text=True)
     assert responses(app) == []
     with app.app_context():
         decision = performance.satisfaction_trust(utcnow()).rows[2]
@@ -98,7 +98,7 @@ def test_an_invitation_nobody_was_given_is_refused(client, app, token):
         client.get("/feedback/decision", query_string={"invitation": token}),
         client.post("/feedback/decision", data={"satisfaction": "5", "invitation": token}),
     ):
-        assert response.status_code == 403
+        assert response.status_code == 404
         assert "This survey link does not work" in response.get_data(as_text=True)
     assert responses(app) == []
 
@@ -120,7 +120,7 @@ def test_an_invitation_for_another_survey_points_to_its_own_and_stays_unused(cli
     where it still works."""
     token = invite(app, "submission")
     response = client.post("/feedback/decision", data={"satisfaction": "5", "invitation": token})
-    assert response.status_code == 403
+    assert response.status_code == 404
     page = response.get_data(as_text=True)
     assert "This invitation is for another survey" in page and "After submitting an application" in page
     assert f'href="/feedback/submission?invitation={token}"' in page
@@ -219,7 +219,7 @@ def test_a_new_secret_key_moves_the_open_invitation_with_it(client, app, decided
         sign_in(client, "decided@example.com")  # the session was signed with the old key
         [(_t, after)] = LINK.findall(client.get(f"/applications/{decided}").get_data(as_text=True))
         assert after != before
-        assert client.post("/feedback/decision", data={"trust": "4", "invitation": before}).status_code == 403
+        assert client.post("/feedback/decision", data={"trust": "4", "invitation": before}).status_code == 404
         assert client.post("/feedback/decision", data={"trust": "4", "invitation": after}).status_code == 302
     finally:
         app.config["SECRET_KEY"] = secret

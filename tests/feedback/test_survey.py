@@ -315,6 +315,6 @@ def test_the_anonymous_survey_post_is_rate_limited(database_url, app):
     finally:
         limiter.reset()
         limiter.enabled = False  # the shared extension goes back to the test configuration's setting
-    assert codes[:10] == [403] * 10  # no invitation: refused, and counted by the limit all the same
+    assert codes[:10] == [404] * 10  # no invitation: refused, and counted by the limit all the same
     assert codes[10] == 429
     assert client.get(survey(app, "submission")).status_code == 200  # reading the survey is not limited

@@ -46,8 +46,10 @@ def _render(form: SurveyForm, touchpoint: str, application, *, status: int = 200
     ), status
 
 
-# A refused invitation: answered or expired is gone for good (410); none, unknown or another survey's is refused (403).
-REFUSAL_STATUS = {"missing": 403, "unknown": 403, "other_touchpoint": 403, "answered": 410, "expired": 410}
+# A refused invitation: answered or expired is gone for good (410); none, unknown or another survey's is no survey to
+# answer here (404). Not 403, which the service keeps for a role that does not allow a page: this page is anyone's
+# who holds an invitation.
+REFUSAL_STATUS = {"missing": 404, "unknown": 404, "other_touchpoint": 404, "answered": 410, "expired": 410}
 
 
 def _refused(refusal: feedback.InvitationRefused, touchpoint: str, invitation: str | None):

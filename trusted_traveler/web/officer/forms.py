@@ -118,8 +118,9 @@ class BulkAssignForm(FlaskForm):
     application_ids = SelectMultipleField(
         "Cases", coerce=int, validate_choice=False, validators=[DataRequired("Tick at least one case.")]
     )
-    officer_id = HiddenField()
+    officer_id = HiddenField()  # to whom (a supervisor's choice; no choice is the officer pressing Assign)
     queue = HiddenField()
+    listed = HiddenField()  # on a supervisor's list of one officer's cases: that officer (the way back to it)
 
 
 class QueueFilterForm(FlaskForm):

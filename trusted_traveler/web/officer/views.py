@@ -156,16 +156,22 @@ def find_case():
 @require(Permission.WORK_CASES)
 def bulk_assign():
     form = BulkAssignForm()
-    queue = form.queue.data if form.queue.data in QUEUE_LABELS else "unassigned"
+    supervising = current_user.can(Permission.SUPERVISE)
+    queue = form.queue.data if form.queue.data in (SUPERVISOR_QUEUE_LABELS if supervising else QUEUE_LABELS) else None
+    listed = row_id(form.listed.data) if queue == "officer" else None  # whose list the page showed
+    back = url_for("officer.queues", queue=queue or "unassigned", **({"officer_id": listed} if listed else {}))
     if not form.validate_on_submit():
         flash("Tick at least one case to assign.", "error")
-        return redirect(url_for("officer.queues", queue=queue))
+        return redirect(back)
+    if queue == "officer" and not form.officer_id.data:  # the list offers nobody by default: moving cases away
+        flash("Nothing was assigned: choose the officer to give the ticked cases to.", "error")
+        return redirect(back)
     officer = current_user
     if form.officer_id.data and form.officer_id.data != str(current_user.id):
         officer = _account(form.officer_id.data)
         if officer is None:
             flash("Nothing was assigned: there is no such officer. Choose one from the list.", "error")
-            return redirect(url_for("officer.queues", queue=queue))
+            return redirect(back)
     ids = [i for i in form.application_ids.data if 0 < i <= ID_MAX]
     if len(ids) < len(form.application_ids.data):
         flash("A ticked row is not a case (the page may be out of date), so it was not assigned.", "error")
@@ -174,7 +180,7 @@ def bulk_assign():
     except PermissionDenied as exc:
         db.session.rollback()
         flash(f"Nothing was assigned: {exc.message}", "error")
-        return redirect(url_for("officer.queues", queue=queue))
+        return redirect(back)
     db.session.commit()
     if result.assigned:
         flash(f"Assigned to {officer.label}: {', '.join(result.assigned)}.", "success")
