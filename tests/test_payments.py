@@ -136,6 +136,26 @@ def test_an_expired_card_is_refused_even_with_a_pasted_newline_and_a_pasted_numb
     assert "Enter the 3 or 4 digit security code." not in html
 
 
+def test_an_expiry_that_is_no_month_gets_that_one_message_not_expired_too(client, drafts):
+    pay_url = client.post("/checkout", data={"confirm": "yes"}).headers["Location"]
+    html = client.post(pay_url, data={**CARD, "card_number": "4111 1111 1111 1111", "expiry": "31/02"}).get_data(
+        as_text=True
+    )
+    assert "Enter the expiry date as MM/YY, like 04/29." in html and "This card has expired" not in html
+
+
+def test_the_card_page_goes_back_without_paying_and_the_checkout_keeps_both_drafts(app, client, drafts):
+    """As Pay.gov's hosted page does: a way back to the service, not only the browser's Back button."""
+    pay_url = client.post("/checkout", data={"confirm": "yes"}).headers["Location"]
+    back = re.search(
+        r'<a class="usa-link" href="([^"]+)">Go back without paying</a>', client.get(pay_url).get_data(as_text=True)
+    )
+    html = client.get(back.group(1).replace("&amp;", "&"), follow_redirects=True).get_data(as_text=True)
+    assert "The payment did not go through. You have not been charged." in html and "Check your answers" in html
+    assert _statuses(app) == {"precheck": "draft", "global_entry": "draft"}
+    assert client.post(pay_url, data={**CARD, "card_number": "4111 1111 1111 1111"}).status_code == 302  # still open
+
+
 def test_removing_a_program_from_the_checkout_lowers_the_total(app, client, drafts):
     with app.app_context():
         ge = db.session.scalar(select(Application).where(Application.program.has(code="global_entry")))

@@ -472,6 +472,8 @@ class SandboxCardForm(FlaskForm):
     )
 
     def validate_expiry(self, field):
+        if field.errors:  # not MM/YY (31/02, say): that one message, not "expired" too
+            return
         if field.data and len(field.data) == 5 and field.data[:2].isdigit() and field.data[3:].isdigit():
             month, year = int(field.data[:2]), 2000 + int(field.data[3:])
             today = service_today()

@@ -29,6 +29,7 @@ def pay(token: str):
         gateway.charge(txn, form.card_number.data)
         db.session.commit()
         return redirect(f"{txn.return_url}?{urlencode({'token': token})}")
-    return render_template("sandbox_pay/pay.html", txn=txn, form=form, test_cards=TEST_CARDS), (
+    back = f"{txn.return_url}?{urlencode({'token': token})}"
+    return render_template("sandbox_pay/pay.html", txn=txn, form=form, test_cards=TEST_CARDS, return_link=back), (
         400 if form.errors else 200
     )
