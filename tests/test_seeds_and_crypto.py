@@ -57,6 +57,17 @@ def test_at_least_25_real_centers_of_every_kind_with_valid_time_zones():
     assert nogales.tz_name == "America/Phoenix"  # Arizona keeps no daylight saving time
 
 
+def test_no_seeded_centers_notes_say_both_no_walk_ins_and_walk_ins():
+    """The notes reach travelers in the booking notice and on their page: an airport that enrolls PreCheck travelers
+    on arrival said "no walk-ins" and "takes walk-ins" in one paragraph, and called a PreCheck visit an interview."""
+    for center in db.session.scalars(select(EnrollmentCenter).order_by(EnrollmentCenter.id)):
+        notes = center.notes or ""
+        assert not ("no walk-ins" in notes and "takes walk-ins" in notes), center.name
+        assert not notes.startswith("Interviews"), center.name
+        if "takes walk-ins" in notes:
+            assert notes.startswith("Global Entry interviews are by appointment only."), center.name
+
+
 def test_every_seeded_center_has_coordinates_near_its_own_zip_code_and_a_name_without_its_address():
     """The "nearest first" ZIP code search measures to each center's latitude and longitude: every seeded center has
     them, a U.S. one within 25 miles of its ZIP code's location (an airport's ZIP code can be a post office box in

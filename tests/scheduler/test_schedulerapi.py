@@ -111,7 +111,7 @@ def test_locations_lists_every_center_with_every_cbp_field(client, app):
         {"id": 3, "name": "SENTRI"},
         {"id": 4, "name": "U.S. / Mexico FAST"},
     ]
-    assert "no walk-ins" in hidalgo["notes"]
+    assert "By appointment only; no walk-ins." in hidalgo["notes"]
     assert hidalgo["phoneAltNumber"] is None and hidalgo["faxNumber"] is None and hidalgo["mapFileName"] is None
     by_id = {loc["id"]: loc for loc in body}
     assert by_id[BUFFALO]["tzData"] == TORONTO and by_id[BUFFALO]["countryCode"] == "CA"
