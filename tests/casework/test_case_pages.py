@@ -425,6 +425,10 @@ def test_bad_queue_filters_get_a_message_and_the_list_still_shows(client, case):
     response = client.get("/officer/?queue=unassigned&min_days=-3")
     html = response.get_data(as_text=True)
     assert response.status_code == 200 and "Enter a number of days from 0 to 3650." in html and case in html
+    for typed in ("abc", "2.5"):  # not a number at all: that one message, once, not WTForms' own beside it
+        html = client.get(f"/officer/?queue=unassigned&min_days={typed}").get_data(as_text=True)
+        assert html.count("Enter a number of days from 0 to 3650.") == 2  # the summary's line and the field's
+        assert "Not a valid integer value" not in html and f'value="{typed}"' in html and case in html
     assert client.get("/officer/?queue=nope").status_code == 404
 
 

@@ -348,10 +348,11 @@ class PlainDateField(ReadOrStop, DateField):
 class WholeNumberField(ReadOrStop, IntegerField):
     """A whole number from `low` to `high`, with one message (`message`) for any answer that is not one: "5.5",
     "five" and 12 all hear "Enter feet as a whole number between 1 and 8.", never WTForms' "Not a valid integer
-    value." nor two messages at once. Empty is `required`."""
+    value." nor two messages at once. Empty is `required`, or no answer when `required` is None (an optional one)."""
 
-    def __init__(self, label, low: int, high: int, *, message, required, **kwargs):
-        super().__init__(label, validators=[InputRequired(required), NumberRange(low, high, message)], **kwargs)
+    def __init__(self, label, low: int, high: int, *, message, required: str | None, **kwargs):
+        first = InputRequired(required) if required is not None else Optional()
+        super().__init__(label, validators=[first, NumberRange(low, high, message)], **kwargs)
         self.message = message
 
     def process_formdata(self, valuelist):

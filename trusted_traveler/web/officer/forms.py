@@ -4,8 +4,8 @@ alone is asked of it here too, so that field's problem is said with the others')
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, HiddenField, IntegerField, SelectMultipleField, TextAreaField
-from wtforms.validators import DataRequired, InputRequired, NumberRange, Optional, ValidationError
+from wtforms import BooleanField, HiddenField, SelectMultipleField, TextAreaField
+from wtforms.validators import DataRequired, InputRequired, Optional, ValidationError
 
 from trusted_traveler.casework import decisions
 from trusted_traveler.casework.models import StatusEvent
@@ -16,6 +16,7 @@ from trusted_traveler.web.forms import (
     CheckboxesField,
     PlainDateField,
     SelectField,
+    WholeNumberField,
     choices,
     fits,
     text_or_none,
@@ -135,9 +136,8 @@ class QueueFilterForm(FlaskForm):
     )
     center_id = SelectField("Enrollment center", coerce=str, default="")
     status = SelectField("Status", coerce=str, default="")
-    min_days = IntegerField(
-        "Waiting at least (days)",
-        validators=[Optional(), NumberRange(min=0, max=3650, message="Enter a number of days from 0 to 3650.")],
+    min_days = WholeNumberField(
+        "Waiting at least (days)", 0, 3650, message="Enter a number of days from 0 to 3650.", required=None
     )
     overdue_only = BooleanField("Only overdue answers")
     # supervisors only (the view removes it for everyone else): whose cases the "officer" queue lists
