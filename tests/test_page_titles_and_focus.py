@@ -12,7 +12,7 @@ import datetime as dt
 import re
 from html.parser import HTMLParser
 
-from tests.factories import create_account, create_profile, form_version, sign_in
+from tests.factories import create_account, create_profile, form_version, sign_in, survey_invitation
 from trusted_traveler.db import service_today
 from trusted_traveler.extensions import db
 
@@ -59,10 +59,14 @@ def test_a_public_form_with_errors_has_a_title_starting_with_error(app, client):
 
 
 def test_the_public_survey_sent_empty_has_a_title_starting_with_error(app, client):
-    page = client.get("/feedback/submission")
+    with app.app_context():
+        invitation = survey_invitation("submission")
+        db.session.commit()
+    page = client.get(f"/feedback/submission?invitation={invitation}")
     assert page.status_code == 200 and not title(page).startswith("Error:")
     token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page.get_data(as_text=True))
-    refused = client.post("/feedback/submission", data={"csrf_token": token.group(1)} if token else {})
+    sent = {"invitation": invitation, **({"csrf_token": token.group(1)} if token else {})}
+    refused = client.post("/feedback/submission", data=sent)
     assert refused.status_code == 400
     assert title(refused).startswith("Error: ")
 
