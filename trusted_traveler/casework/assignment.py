@@ -56,12 +56,20 @@ def assign(application: Application, officer: Account, *, by: Account) -> None:
     db.session.flush()
 
 
-def _assign(application: Application, officer: Account, *, by: Account) -> None:
-    """The assignment itself, audited; the caller checked it (`_refusal`) and flushes."""
+def _assign(application: Application, officer: Account, *, by: Account, bulk: bool = False) -> None:
+    """The assignment itself, audited (`bulk`: one of several ticked in a queue, which the case history says); the
+    caller checked it (`_refusal`) and flushes."""
     previous = application.assigned_officer_id
     application.assigned_officer_id = officer.id
+    extra = {"bulk": True} if bulk else {}
     record_event(
-        "case.assigned", "application", application.reference, by=by, to_officer=officer.id, from_officer=previous
+        "case.assigned",
+        "application",
+        application.reference,
+        by=by,
+        to_officer=officer.id,
+        from_officer=previous,
+        **extra,
     )
 
 
@@ -141,7 +149,7 @@ def bulk_assign(application_ids: list[int], officer: Account, *, by: Account) ->
         if why:
             result.refused.append((application.reference, why))
             continue
-        _assign(application, officer, by=by)
+        _assign(application, officer, by=by, bulk=True)
         result.assigned.append(application.reference)
     db.session.flush()
     return result

@@ -69,12 +69,20 @@ REVOCATION_RECONSIDERED = "revocation_reconsidered"
 # determination, and asking to reconsider a decision
 DETERMINATION_ANSWERED = "determination_answered"
 RECONSIDERATION = "reconsideration"
+# the reason of the system's approval when the check after the enrollment visit found hits, all of them ones an officer
+# had already reviewed and cleared to enroll (PreCheck): never told as "all clear"
+VETTING_REVIEWED_HITS_ONLY = "vetting_reviewed_hits_only"
+# what ran a vetting check (VettingResult.trigger): the application sent, the enrollment visit's fingerprints
+# (PreCheck), or the worker asking again after the agency did not answer (retry_vetting)
+VETTING_TRIGGERS = ("submission", "enrollment_visit", "retry")
 
 
 # --- Vetting ------------------------------------------------------------------------------------------------
 
 
 def _check_with_provider(application: Application) -> list[VettingResult]:
+    """Ask the provider and store one result a source, all with one time: one run, which the case page shows as such
+    (the caller says what ran it: VettingResult.trigger)."""
     profile = application.profile
     provider = get_provider()
     findings = provider.check(
@@ -83,9 +91,15 @@ def _check_with_provider(application: Application) -> list[VettingResult]:
         date_of_birth=profile.date_of_birth,
         document_numbers=tuple(d.number for d in profile.documents),
     )
+    now = utcnow()
     results = [
         VettingResult(
-            application=application, source=f.source, outcome=f.outcome, detail=f.detail, provider=provider.name
+            application=application,
+            source=f.source,
+            outcome=f.outcome,
+            detail=f.detail,
+            provider=provider.name,
+            checked_at=now,
         )
         for f in findings
     ]
@@ -115,8 +129,9 @@ def run_vetting(application: Application) -> list[VettingResult]:
     Global Entry (on submission): all clear → Conditionally Approved; any hit → officer review.
     PreCheck on submission: all clear → stays "visit an enrollment center"; any hit → officer review.
     PreCheck after the enrollment visit (fingerprints): all clear, or only hits an officer already cleared →
-    approved with a Known Traveler Number; a new hit → officer review, and so does an eligibility that got worse
-    since submission (casework.changes) unless an officer cleared the case to enroll after it did.
+    approved with a Known Traveler Number (with its own reason when the check found hits, all already cleared:
+    VETTING_REVIEWED_HITS_ONLY, never "all clear"); a new hit → officer review, and so does an eligibility that got
+    worse since submission (casework.changes) unless an officer cleared the case to enroll after it did.
     All clear while a revocation of the member's number stands against the case (transitions.revoked_standing:
     a renewal filed before it, or another application since) → officer review, never an approval.
 
@@ -126,10 +141,11 @@ def run_vetting(application: Application) -> list[VettingResult]:
     case is known without the agency: it goes to an officer all the same. Returns the results stored (none then).
     """
     code, status = application.program.code, application.status_enum
+    trigger = "enrollment_visit" if status is S.BIOMETRICS_CAPTURED else "submission"
     if status is not S.SUBMITTED or code == "global_entry":
         transition(application, S.IN_VETTING)
     try:
-        return _vet_and_route(application)
+        return _vet_and_route(application, trigger)
     except VettingUnavailable:
         if revoked_standing(application) is not None:
             _to_officer_over_revocation(application)
@@ -138,13 +154,15 @@ def run_vetting(application: Application) -> list[VettingResult]:
         return []
 
 
-def _vet_and_route(application: Application) -> list[VettingResult]:
-    """run_vetting's check and routing, for a case submitted (PreCheck) or in vetting. Raises VettingUnavailable,
-    having changed nothing, when the agency does not answer."""
+def _vet_and_route(application: Application, trigger: str) -> list[VettingResult]:
+    """run_vetting's check and routing, for a case submitted (PreCheck) or in vetting; `trigger`: what ran it
+    (VETTING_TRIGGERS). Raises VettingUnavailable, having changed nothing, when the agency does not answer."""
     code = application.program.code
     # PreCheck in vetting is past its enrollment visit: hits an officer cleared to enroll are not new
     cleared = _hits_cleared_before(application) if application.status_enum is S.IN_VETTING else set()
     results = _check_with_provider(application)
+    for result in results:
+        result.trigger = trigger
     application.vetting_retry_since = None  # answered
     new_hits = [r for r in results if r.outcome == "hit" and (r.source, r.detail) not in cleared]
     if new_hits or _worse_since_submission_unreviewed(application):
@@ -155,7 +173,9 @@ def _vet_and_route(application: Application) -> list[VettingResult]:
     elif code == "global_entry":
         transition(application, S.CONDITIONALLY_APPROVED, reason_code="vetting_clear")
     elif application.status_enum is S.IN_VETTING:
-        approve(application, by=None, today=service_today(), automatic=True)
+        reviewed_only = any(r.outcome == "hit" for r in results)  # every hit found is one cleared before (no new_hits)
+        reason = VETTING_REVIEWED_HITS_ONLY if reviewed_only else "vetting_clear"
+        approve(application, by=None, today=service_today(), automatic=True, system_reason=reason)
     return results
 
 
@@ -239,9 +259,17 @@ def record_biometrics(application: Application, *, by) -> None:
 # --- Officer decisions --------------------------------------------------------------------------------------
 
 
+# the audit action of an officer taking an unassigned case by acting on it (a decision, a request): the assignment as
+# the case history shows it, beside "case.assigned" and "case.released" (casework.assignment)
+CASE_TAKEN = "case.taken"
+
+
 def _claim_if_unassigned(application: Application, by) -> None:
+    """An officer who acts on a case nobody holds takes it: recorded, as every other change of who holds a case is,
+    so the case history can say when it became theirs."""
     if by is not None and application.assigned_officer_id is None and by.can(Permission.WORK_CASES):
         application.assigned_officer_id = by.id
+        record_event(CASE_TAKEN, "application", application.reference, by=by, to_officer=by.id, from_officer=None)
 
 
 def reasons_open_to(application: Application, kind: str) -> list[Reason]:
@@ -270,17 +298,27 @@ def _letter(application: Application, kind: str, reason_codes: list[str], note: 
     return letter
 
 
-def approve(application: Application, *, by, today: dt.date, automatic: bool = False, note: str | None = None):
+def approve(
+    application: Application,
+    *,
+    by,
+    today: dt.date,
+    automatic: bool = False,
+    note: str | None = None,
+    system_reason: str = "vetting_clear",
+):
     """Approve and issue the membership with its Known Traveler Number. A renewal keeps the member's number and
     extends their membership (memberships.service.issue_membership); an application approved before, revoked,
     reconsidered and approved again gets its revoked number back, never a second one. Any other application is
     refused (the transition's guard) while the member's latest membership of the program is revoked
-    (transitions.revoked_standing): it would renew the revoked number or issue a fresh one."""
+    (transitions.revoked_standing): it would renew the revoked number or issue a fresh one. `automatic`: the
+    system's approval after vetting, whose status event gives `system_reason` (all clear, or only hits an officer
+    already reviewed)."""
     approved_before = any(e.to_status == S.APPROVED.value for e in application.events)
     renewing = renewed_membership(application)
     if automatic:
         # The all-clear route from vetting is a system move (in the AUTOMATIC table).
-        transition(application, S.APPROVED, reason_code="vetting_clear")
+        transition(application, S.APPROVED, reason_code=system_reason)
     else:
         _claim_if_unassigned(application, by)
         transition(application, S.APPROVED, by=by, reason_code="officer_approved", note=note)
@@ -898,7 +936,7 @@ def retry_vetting(now: dt.datetime, *, limit: int = 20) -> tuple[int, int]:
     for position, application in enumerate(waiting):
         try:
             with db.session.begin_nested():
-                _vet_and_route(application)
+                _vet_and_route(application, "retry")
         except VettingUnavailable:
             return answered, len(waiting) - position
         except Exception:

@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from trusted_traveler.audit.models import AuditEvent
 from trusted_traveler.auth.models import Account
-from trusted_traveler.casework.models import Application, StatusEvent
+from trusted_traveler.casework.models import Application, StatusEvent, VettingResult
 from trusted_traveler.casework.reasons import BY_CODE
 from trusted_traveler.casework.states import Status, staff_label
 from trusted_traveler.extensions import db
@@ -22,6 +22,7 @@ S = Status
 EVENT_REASONS = {
     "vetting_hit": "Vetting found a possible match",
     "vetting_clear": "Vetting all clear",
+    "vetting_reviewed_hits_only": "Vetting found only hits an officer already reviewed",
     "eligibility_changed": "Eligibility worse since submission",
     "membership_revoked": "A revocation stands against it",
     "revocation_reconsidered": "Closed: the revocation is being reconsidered",
@@ -172,3 +173,181 @@ def latest_change(application: Application) -> Change | None:
     same act), or its latest assignment, whichever came last. None when it has neither."""
     found = [c for c in (_status_change(application), _assignment_change(application)) if c is not None]
     return max(found, key=lambda c: c.at) if found else None
+
+
+# --- The case page's history: status events and changes of who holds the case, in time order -------------------
+
+# The audit actions of a change of who holds a case (casework.assignment, and decisions.CASE_TAKEN: an officer
+# acting on a case nobody held). The audit log is where they are recorded; the history reads them from there.
+ASSIGNMENT_ACTIONS = ("case.assigned", "case.taken", "case.released")
+
+
+@dataclass(frozen=True)
+class HistoryEntry:
+    """One row of the case history: a status event (`event`) or a change of who holds the case (`what`: "Olga
+    Officer → Sam Officer", say). `actor` None: the system; `actor_label` says a deleted account by its number."""
+
+    at: dt.datetime
+    actor_label: str | None
+    reason: str
+    event: StatusEvent | None = None
+    what: str | None = None
+    note: str | None = None
+
+    @property
+    def is_assignment(self) -> bool:
+        return self.event is None
+
+
+def case_history(application: Application) -> list[HistoryEntry]:
+    """The case's history, oldest first: its status events and every assignment, reassignment, release and bulk
+    move, as the audit log recorded them (who, when, from whom to whom). Two statements beside the events: the
+    assignment records, and the accounts they name."""
+    entries = [
+        HistoryEntry(
+            at=_utc(e.created_at),
+            actor_label=e.actor.email if e.actor else None,
+            reason=reason_label(e.reason_code),
+            event=e,
+            note=e.note,
+        )
+        for e in application.events
+    ]
+    moves = db.session.scalars(
+        select(AuditEvent)
+        .where(AuditEvent.object_type == "application", AuditEvent.object_id == application.reference)
+        .where(AuditEvent.action.in_(ASSIGNMENT_ACTIONS))
+        .order_by(AuditEvent.created_at, AuditEvent.id)
+    ).all()
+    named = {
+        ident
+        for m in moves
+        for ident in (m.actor_id, (m.details or {}).get("to_officer"), (m.details or {}).get("from_officer"))
+        if isinstance(ident, int)
+    }
+    accounts = (
+        {a.id: a for a in db.session.scalars(select(Account).where(Account.id.in_(named)).order_by(Account.id))}
+        if named
+        else {}
+    )
+
+    def officer(ident) -> str:
+        if ident is None:
+            return "nobody"
+        found = accounts.get(ident)
+        return found.label if found is not None else f"deleted account {ident}"
+
+    for m in moves:
+        details = m.details or {}
+        actor = accounts.get(m.actor_id) if m.actor_id is not None else None
+        actor_label = actor.email if actor else (f"deleted account {m.actor_id}" if m.actor_id is not None else None)
+        from_officer, to_officer = details.get("from_officer"), details.get("to_officer")
+        if m.action == "case.released":
+            why = details.get("reason")
+            reason = "Released to the unassigned queue" + (f" ({why})" if why else "")
+            what = f"{officer(from_officer)} → nobody"
+        else:
+            if m.action == "case.taken":
+                reason = "Took the case by acting on it"
+            elif details.get("bulk"):
+                reason = "Bulk assignment from a queue"
+            elif to_officer is not None and to_officer == m.actor_id:
+                reason = "Assigned to themselves"
+            elif from_officer is not None:
+                reason = "Reassigned"
+            else:
+                reason = "Assigned"
+            what = f"{officer(from_officer)} → {officer(to_officer)}"
+        entries.append(HistoryEntry(at=_utc(m.created_at), actor_label=actor_label, reason=reason, what=what))
+    # a stable sort: at the same moment, the status event (read first) before the assignment
+    return sorted(entries, key=lambda entry: entry.at)
+
+
+# --- Vetting, run by run ------------------------------------------------------------------------------------------
+
+VETTING_TRIGGER_LABELS = {
+    "submission": "On submission",
+    "enrollment_visit": "After the enrollment visit (fingerprints)",
+    "retry": "Asked again: the agency had not answered",
+}
+# an officer's decision that a case's hits do not disqualify: Global Entry's conditional approval, PreCheck's clearing
+# to enroll (casework.decisions)
+_HITS_CLEARED = {"officer_cleared", "cleared_to_enroll"}
+
+
+@dataclass(frozen=True)
+class Review:
+    """An officer's review of a hit: who (their e-mail; None when the account is gone), when, what they decided,
+    and whether it came before the run that shows the hit (the hit was found again)."""
+
+    by: str | None
+    at: dt.datetime
+    what: str
+    before_this_run: bool
+
+
+@dataclass(frozen=True)
+class VettingRun:
+    """One vetting check: when it ran, what ran it, and each source's result with its review (hits only)."""
+
+    at: dt.datetime
+    trigger: str | None
+    results: tuple[tuple[VettingResult, Review | None], ...]
+
+    @property
+    def trigger_label(self) -> str:
+        return VETTING_TRIGGER_LABELS.get(self.trigger or "", "What ran it was not recorded")
+
+    @property
+    def hits(self) -> int:
+        return sum(1 for result, _ in self.results if result.outcome == "hit")
+
+    @property
+    def only_reviewed_hits(self) -> bool:
+        """Whether every hit of this run was one an officer had already reviewed before it ran (found again)."""
+        hits = [review for result, review in self.results if result.outcome == "hit"]
+        return bool(hits) and all(review is not None and review.before_this_run for review in hits)
+
+
+def vetting_runs(application: Application) -> list[VettingRun]:
+    """The case's vetting results, run by run, oldest first. A run's results share their time and trigger
+    (decisions._check_with_provider); results stored before runs were marked (no trigger) go together when checked
+    within a few seconds of each other. A hit is shown with the officer's review that cleared it (Global Entry:
+    conditionally approved; PreCheck: cleared to enroll): the first such decision after the hit was first found,
+    said as made before this run when the run found the hit again."""
+    ordered = sorted(application.vetting_results, key=lambda r: (_utc(r.checked_at), r.id or 0))
+    groups: list[list[VettingResult]] = []
+    for result in ordered:
+        last = groups[-1][0] if groups else None
+        if (
+            last is None
+            or last.trigger != result.trigger
+            or _utc(result.checked_at) - _utc(last.checked_at) > _SAME_ACT
+        ):
+            groups.append([result])
+        else:
+            groups[-1].append(result)
+    clearings = sorted(
+        (e for e in application.events if e.reason_code in _HITS_CLEARED and e.actor_id is not None),
+        key=lambda e: (_utc(e.created_at), e.id or 0),
+    )
+    first_found: dict[tuple[str, str | None], dt.datetime] = {}
+    runs = []
+    for group in groups:
+        at = _utc(group[0].checked_at)
+        rows = []
+        for result in group:
+            review = None
+            if result.outcome == "hit":
+                found = first_found.setdefault((result.source, result.detail), at)
+                cleared = next((e for e in clearings if _utc(e.created_at) >= found), None)
+                if cleared is not None:
+                    review = Review(
+                        by=cleared.actor.email if cleared.actor else None,
+                        at=_utc(cleared.created_at),
+                        what=reason_label(cleared.reason_code),
+                        before_this_run=_utc(cleared.created_at) <= at,
+                    )
+            rows.append((result, review))
+        runs.append(VettingRun(at=at, trigger=group[0].trigger, results=tuple(rows)))
+    return runs

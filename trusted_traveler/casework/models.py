@@ -192,7 +192,10 @@ class VettingResult(Base):
     outcome: Mapped[str] = mapped_column(String(10))  # clear, hit
     detail: Mapped[str | None] = mapped_column(String(4000))
     provider: Mapped[str] = mapped_column(String(40))
+    # one run's results share this time (decisions._check_with_provider), so the case page tells the runs apart
     checked_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    # what ran the check (decisions.VETTING_TRIGGERS: submission, enrollment_visit, retry); None before migration 0025
+    trigger: Mapped[str | None] = mapped_column(String(20))
 
     application: Mapped[Application] = relationship(back_populates="vetting_results")
 

@@ -51,7 +51,7 @@ COLUMNS: dict[str, tuple[str, ...]] = {
     ),
     "status_events": ("id", "application_id", "from_status", "to_status", "actor_id", "reason_code", "note",
                       "created_at"),
-    "vetting_results": ("id", "application_id", "source", "outcome", "detail", "provider", "checked_at"),
+    "vetting_results": ("id", "application_id", "source", "outcome", "detail", "provider", "checked_at", "trigger"),
     "memberships": ("id", "profile_id", "program_id", "ktn", "valid_from", "valid_until", "status", "application_id",
                     "revoked_at", "revoked_reason", "last_reminder_months", "created_at"),
     "info_requests": ("id", "application_id", "requested_by_id", "message", "due_on", "created_at", "answer",
@@ -496,6 +496,8 @@ def _write_application(rng, ctx, ids, rows, code, profile_id, account_id, born, 
         move = (frm, to)
         actor = account_id if move in TRAVELER_MOVES else None if move in AUTOMATIC else officer
         reason = REASON_CODES.get(move)
+        if move == (S.IN_VETTING, S.APPROVED) and S.OFFICER_REVIEW in path[:i]:
+            reason = "vetting_reviewed_hits_only"  # the fingerprint check found again only the hit an officer cleared
         note = None
         if to in (S.DENIED, S.REVOKED, S.PRELIMINARY_INELIGIBLE):
             if move == (S.PRELIMINARY_INELIGIBLE, S.DENIED):
@@ -529,9 +531,11 @@ def _write_application(rng, ctx, ids, rows, code, profile_id, account_id, born, 
             for source in SOURCES:
                 found = seen and source == hit_source
                 detail = f"Possible {source.replace('_', ' ')} record match (synthetic)" if found else None
+                trigger = "enrollment_visit" if code == "precheck" and not first_check else "submission"
                 rows["vetting_results"].append(
-                    (ids.take("vetting_results"), app_id, source, "hit" if found else "clear", detail, PROVIDER, at)
-                )
+                    (ids.take("vetting_results"), app_id, source, "hit" if found else "clear", detail, PROVIDER, at,
+                     trigger)
+                )  # fmt: skip
     if seat is not None:
         rows["appointments"].append((ids.take("appointments"), app_id, seat[0], "booked", 0, entered, None, None, None))
     if S.APPROVED in path:

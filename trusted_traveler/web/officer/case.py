@@ -68,13 +68,37 @@ def _case_changed(err: Conflict):
     return redirect(url_for("officer.case", reference=request.view_args["reference"]))
 
 
-def _forms(application, **given) -> dict:
+# The decisions that take only a note (the approval and NOTED), each its own panel: the note's label there.
+NOTE_ONLY = ("conditionally_approve", "clear_to_enroll", "approve", "reopen")
+NOTE_LABELS = {
+    "note_only": "Note for the case history (optional)",
+    "letter": "Explanation for the applicant (appears in the letter; optional)",
+}
+
+
+def _forms(application, sent_action: str | None = None, **given) -> dict:
+    """Every form of the case page, those given (sent and refused) as they came. Each decision's panel has its own
+    form, its fields with ids of their own (one page, several notes), so its errors, its summary and its note's
+    live count are its own (templates/_macros/forms.html)."""
     forms = {}
     for name, form_class in FORMS.items():
         form = given.get(name) or form_class(formdata=None, version=application.version)
         if isinstance(form, DecisionForm):
             form.for_case(application, LETTER_KIND[name])
+            key = ACTION_OF_FORM[name]
+            form.note.id = f"{key}-note"
+            form.note.label.text = NOTE_LABELS["letter"]
+            form.reason_codes.id = f"{key}-reasons"
         forms[name] = form
+    # the decisions with a note only: the form sent for one (action_form) in its panel, a fresh one in the others
+    note_forms = {}
+    for key in NOTE_ONLY:
+        sent = "action_form" in given and sent_action == key
+        form = given["action_form"] if sent else ActionForm(formdata=None, version=application.version)
+        form.note.id = f"note-{key}"
+        form.note.label.text = NOTE_LABELS["note_only"]
+        note_forms[key] = form
+    forms["note_forms"] = note_forms
     forms["reassign_form"].officer_id.choices = choices(
         [("", "Choose an officer"), *[(str(o.id), o.label) for o in officers_for_assignment()]]
     )
@@ -120,6 +144,8 @@ def _render(
         "unsent": unsent or [],
         "staff_label": staff_label,
         "reason_label": history.reason_label,
+        "history": history.case_history(application),
+        "vetting_runs": history.vetting_runs(application),
         "own_application": own_application_message() if own else None,
         "revoked_standing": revoked_standing_message(revoked) if revoked is not None else None,
         "public_label": public_label,
@@ -140,7 +166,7 @@ def _render(
         "problem": problem,
         "reauth_url": reauth_url,
         "sent_action": sent_action,
-        **_forms(application, **forms),
+        **_forms(application, sent_action, **forms),
     }
     return render_template("officer/case.html", **context), status
 

@@ -3,6 +3,7 @@ alone is asked of it here too, so that field's problem is said with the others')
 
 from __future__ import annotations
 
+from flask_babel import LazyString
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, HiddenField, SelectMultipleField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Optional, ValidationError
@@ -10,6 +11,7 @@ from wtforms.validators import DataRequired, InputRequired, Optional, Validation
 from trusted_traveler.casework import decisions
 from trusted_traveler.casework.models import StatusEvent
 from trusted_traveler.db import service_today
+from trusted_traveler.i18n import EXAMPLE_DATE, numeric_date
 from trusted_traveler.web.forms import (
     ActionForm,
     AtMost,
@@ -21,6 +23,13 @@ from trusted_traveler.web.forms import (
     fits,
     text_or_none,
 )
+
+
+def _due_date_missing(what: str) -> LazyString:
+    """The message for a due date left empty, with the example every date field gives (EXAMPLE_DATE, written as the
+    date control shows dates: 04/12/2024), the one its hint gives and the one for a date that cannot be read
+    (web.forms.PlainDateField)."""
+    return LazyString(lambda: f"Enter {what}, like {numeric_date(EXAMPLE_DATE)}.")
 
 
 def _due_date_rules(field) -> None:
@@ -37,7 +46,7 @@ class RequestInfoForm(ActionForm):
     )
     due_on = PlainDateField(
         "Answer due by",
-        validators=[InputRequired("Enter the date the answer is due, like 2027-01-15.")],
+        validators=[InputRequired(_due_date_missing("the date the answer is due"))],
     )
 
     def validate_due_on(self, field) -> None:
@@ -50,7 +59,7 @@ class ExtendRequestForm(ActionForm):
 
     due_on = PlainDateField(
         "New due date",
-        validators=[InputRequired("Enter the new date the answer is due, like 2027-01-15.")],
+        validators=[InputRequired(_due_date_missing("the new date the answer is due"))],
     )
 
     def validate_due_on(self, field) -> None:
