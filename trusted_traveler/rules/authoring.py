@@ -5,6 +5,7 @@ leaves an audit record, which together with the versions is the history (who, wh
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -36,20 +37,85 @@ EDITS = (
     "rules.submitted",
 )
 
-# What each editable setting holds (checked when it is saved).
-PARAMETER_TYPES = {
-    "fee_new": "money",
-    "fee_renewal": "money",
-    "fee_minor_with_member_parent": "money",
-    "validity_years": "years",
-    "renewal_window_days": "days",
-    "grace_period_days": "days",
-    "partner_countries": "countries",
-    "age_of_majority": "years",
+
+@dataclass(frozen=True)
+class Setting:
+    """A setting a program lead may propose in a draft: what it holds, the values it may take (low and high,
+    inclusive; dollars for money), and the programs it applies to (None: one value shared by every program)."""
+
+    kind: str  # money, years, days or countries
+    low: Any = None
+    high: Any = None
+    programs: tuple[str, ...] | None = ("precheck", "global_entry")
+    unit: str = ""
+
+    @property
+    def shared(self) -> bool:
+        return self.programs is None
+
+    def range_text(self) -> str:
+        """The values it may take, in words (beside the field, and in the message when a value is refused)."""
+        if self.kind == "money":
+            return f"${self.low} to ${self.high}"
+        if self.kind == "countries":
+            return "two-letter country codes, not US"
+        return f"{self.low} to {self.high} {self.kind}"
+
+
+FEE_MAX = Decimal("500.00")
+# Every setting a lead can change, with its range, justified by the domain brief (BRIEF.md):
+# - fees: never negative ($0 is a real fee: a waived one); at most $500, four times the highest fee the brief
+#   records (Global Entry $120, SENTRI $122.25, PreCheck $78-$85), so a slipped digit ($1200) is caught;
+# - the minor's fee with a member parent is Global Entry's only (BRIEF 1.2: from Oct 1, 2024, $0);
+# - a membership lasts 5 years in both programs (BRIEF 2): 1 to 10;
+# - renewal windows: PreCheck 6 months, Global Entry 1 year early (BRIEF 2): 1 to 730 days;
+# - the renewal grace period is Global Entry's only (BRIEF 2: 6 months grew to 24 months; PreCheck's is
+#   unconfirmed and not a setting): 1 to 1095 days, room for one more extension beyond the 24 months known;
+# - partner countries are Global Entry's only (BRIEF 1.1), never the United States itself;
+# - the age of majority is one value for both programs (the profile's guardian step, the Global Entry consent and
+#   the minor's fee read it); BRIEF 1.2 says under 18, and U.S. states set it at 18 to 21: 18 to 21.
+SETTINGS: dict[str, Setting] = {
+    "fee_new": Setting("money", Decimal("0.00"), FEE_MAX),
+    "fee_renewal": Setting("money", Decimal("0.00"), FEE_MAX),
+    "fee_minor_with_member_parent": Setting("money", Decimal("0.00"), FEE_MAX, ("global_entry",)),
+    "validity_years": Setting("years", 1, 10),
+    "renewal_window_days": Setting("days", 1, 730),
+    "grace_period_days": Setting("days", 1, 1095, ("global_entry",)),
+    "partner_countries": Setting("countries", programs=("global_entry",)),
+    "age_of_majority": Setting("years", 18, 21, None),
 }
-# The values a setting may take, by kind, unless the setting has its own range. A membership lasts 5 years in both
-# programs today (docs: the domain brief); 0 would make every new membership expire on the day it starts.
-RANGES = {"years": (0, 150), "days": (0, 3650), "validity_years": (1, 10)}
+# What each editable setting holds (checked when it is saved).
+PARAMETER_TYPES = {key: setting.kind for key, setting in SETTINGS.items()}
+PROGRAM_NAMES = {"precheck": "TSA PreCheck", "global_entry": "Global Entry"}
+
+
+def setting_label(key: str) -> str:
+    """A setting's name as leads read it ("grace period days")."""
+    return key.replace("_", " ")
+
+
+def applies_to(key: str, program_code: str) -> bool:
+    """Whether a draft of `program_code` may propose `key`: a setting of that program, or a shared one."""
+    setting = SETTINGS.get(key)
+    return setting is not None and (setting.shared or program_code in setting.programs)
+
+
+def settings_for(program_code: str) -> list[str]:
+    """The settings a draft of the program may propose, its own first, then those shared by every program."""
+    own = [k for k, s in SETTINGS.items() if not s.shared and program_code in s.programs]
+    return own + [k for k, s in SETTINGS.items() if s.shared]
+
+
+def not_applicable(key: str, program_name: str) -> str:
+    """Why a setting of another program cannot be part of this program's change."""
+    setting = SETTINGS[key]
+    owners = " and ".join(PROGRAM_NAMES.get(code, code) for code in setting.programs or ())
+    return (
+        f"“{setting_label(key)}” applies to {owners} only, not to {program_name}: it cannot be part of a "
+        f"{program_name} change. Change it in a {owners} draft."
+    )
+
+
 # How far ahead a version may be dated: far enough for any announced change, near enough that a mistyped year
 # (9999-12-31) is caught.
 HORIZON_YEARS = 5
@@ -120,6 +186,21 @@ def get_version(label: str) -> RuleSetVersion:
     if version is None:
         raise NotFound(f"There is no rule-set version {label!r}.")
     return version
+
+
+def formerly(label: str) -> RuleSetVersion | None:
+    """The version that was a draft called `label` (`precheck-draft-2`) and has another label now, being published
+    (`precheck-2026-12-03`); None when `label` names no such draft. A draft's label is its program and number, and
+    numbers are never given twice within a rule set, so the old label leads to one version only."""
+    program_code, sep, number = label.rpartition("-draft-")
+    if not sep or not number.isdigit() or len(number) > 9:
+        return None
+    return db.session.scalar(
+        select(RuleSetVersion)
+        .join(RuleSet)
+        .join(Program, Program.id == RuleSet.program_id)
+        .where(Program.code == program_code, RuleSetVersion.number == int(number), RuleSetVersion.label != label)
+    )
 
 
 def open_draft(program: Program) -> RuleSetVersion | None:
@@ -277,6 +358,10 @@ def save_rule(
     except ConditionError as exc:
         errors["condition"] = "; ".join(f"{path}: {message}" for path, message in exc.errors)
         condition_errors = exc.errors
+    else:
+        condition_errors = value_problems(condition)
+        if condition_errors:
+            errors["condition"] = "; ".join(f"{path}: {message}" for path, message in condition_errors)
     if errors:
         raise RuleError(errors, condition_errors)
     existing = previous
@@ -295,6 +380,61 @@ def save_rule(
         "rules.rule_saved", "rule_set_version", version.label, by=by, rule=code, replaced=replaces, **confirmed
     )
     return existing
+
+
+# What a clause may compare with, beyond what the condition language accepts (any whole number, windows of 0 to
+# 150 years): an age is 0 (infants enroll: BRIEF 1.2 says there is no minimum age) to 120 (beyond any living
+# applicant), and "under 0" holds for nobody; a look-back window is 1 to 100 years (BRIEF 1.3's are 5 and 7; 0 would
+# look back to today only).
+AGE_RANGE = (0, 120)
+WINDOW_RANGE = (1, 100)
+
+
+def age_problem(op: str, value: Any) -> str | None:
+    """Why `value` is not a sensible age to compare with by `op`, in plain words, or None."""
+    values = value if isinstance(value, list) else [value]
+    low, high = AGE_RANGE
+    for number in values:
+        if not isinstance(number, int) or isinstance(number, bool):
+            continue  # a setting, or a type the condition language refuses on its own
+        if number < low:
+            return f"{number} is not a possible age: enter a whole number of years from {low} to {high}."
+        if number > high:
+            return f"No applicant is {number}: enter a whole number of years from {low} to {high}."
+        if op == "lt" and number == 0:
+            return "Nobody is under 0: enter an age from 1 to 120, or choose “is at most” 0 for babies."
+    return None
+
+
+def window_problem(value: Any) -> str | None:
+    low, high = WINDOW_RANGE
+    if isinstance(value, int) and not isinstance(value, bool) and not low <= value <= high:
+        return f"Enter a number of years from {low} to {high}, or leave it empty to count offenses at any time."
+    return None
+
+
+def value_problems(condition: Any, path: str = "condition") -> list[tuple[str, str]]:
+    """Values a valid condition compares with that make no sense for the fact they test (a negative age, a
+    look-back of 0 years), each with its path as the condition language names it (condition.all[1].value)."""
+    if not isinstance(condition, dict):
+        return []
+    problems: list[tuple[str, str]] = []
+    for combinator in ("all", "any"):
+        for index, child in enumerate(condition.get(combinator) or []):
+            problems += value_problems(child, f"{path}.{combinator}[{index}]")
+    if "not" in condition:
+        problems += value_problems(condition["not"], f"{path}.not")
+    if "where" in condition:
+        problems += value_problems(condition["where"], f"{path}.where")
+    field, op, value = condition.get("field"), condition.get("op"), condition.get("value")
+    problem = None
+    if field == "age":
+        problem = age_problem(op, value)
+    elif op == "within_years":
+        problem = window_problem(value)
+    if problem:
+        problems.append((f"{path}.value", problem))
+    return problems
 
 
 def _same_text(a: str | None, b: str | None) -> bool:
@@ -326,10 +466,13 @@ def remove_rule(version: RuleSetVersion, code: str, *, by) -> None:
 
 
 def parse_parameter(key: str, raw: Any) -> Any:
-    """The typed value of a setting from what a person entered, or RuleError saying what is wrong."""
-    kind = PARAMETER_TYPES.get(key)
-    if kind is None:
+    """The typed value of a setting from what a person entered, or RuleError saying what is wrong and which values
+    the setting may take (SETTINGS)."""
+    setting = SETTINGS.get(key)
+    if setting is None:
         raise RuleError({"key": f"{key!r} is not a setting that can be changed here."})
+    kind = setting.kind
+    name = setting_label(key).capitalize()
     text = raw if not isinstance(raw, str) else raw.strip()
     if kind == "money":
         try:
@@ -339,21 +482,29 @@ def parse_parameter(key: str, raw: Any) -> Any:
             raise RuleError({"value": "Enter an amount in dollars, like 78.00."}) from None
         if not typed.is_finite() or amount != typed:  # NaN; or fractions of a cent, which would be rounded away
             raise RuleError({"value": "Enter an amount in dollars and cents, like 78.00."})
-        if amount < 0 or amount > 10000:
-            raise RuleError({"value": "Enter an amount between 0.00 and 10000.00."})
+        if amount < setting.low or amount > setting.high:
+            why = (
+                "a fee cannot be negative"
+                if amount < 0
+                else "the programs' fees are $0 to about $120: check for a slipped digit"
+            )
+            raise RuleError({"value": f"{name}: Enter an amount between ${setting.low} and ${setting.high} ({why})."})
         return str(amount)
     if kind in ("years", "days"):
         try:
             number = int(str(text))
         except ValueError:
             raise RuleError({"value": f"Enter a whole number of {kind}."}) from None
-        low, high = RANGES.get(key) or RANGES[kind]
+        low, high = setting.low, setting.high
         if not low <= number <= high:
             raise RuleError(
                 {
-                    "value": _("Enter a number of years between %(low)s and %(high)s.", low=low, high=high)
-                    if kind == "years"
-                    else _("Enter a number of days between %(low)s and %(high)s.", low=low, high=high)
+                    "value": f"{name}: "
+                    + (
+                        _("Enter a number of years between %(low)s and %(high)s.", low=low, high=high)
+                        if kind == "years"
+                        else _("Enter a number of days between %(low)s and %(high)s.", low=low, high=high)
+                    )
                 }
             )
         return number
@@ -367,17 +518,26 @@ def parse_parameter(key: str, raw: Any) -> Any:
                 + (f" ({', '.join(unknown)} is not a country code)." if unknown else ".")
             }
         )
+    if "US" in codes:
+        raise RuleError(
+            {"value": "The United States is not a partner country: its citizens apply on their own. Remove US."}
+        )
     return sorted(set(codes))
 
 
 def propose_parameter(version: RuleSetVersion, key: str, raw_value: Any, *, by, reference: str | None) -> Parameter:
-    """Propose a new value of a setting in a draft; it takes effect with the version, on its effective date."""
+    """Propose a new value of a setting in a draft; it takes effect with the version, on its effective date. Only a
+    setting of the draft's program, or one shared by every program (which then changes both: the draft's page, its
+    impact preview and the confirmation page say so), is accepted."""
     _require_lead(by)
     _draft(version)
+    program = version.rule_set.program
+    if key in SETTINGS and not applies_to(key, program.code):
+        raise RuleError({"key": not_applicable(key, program.name)})
     value = parse_parameter(key, raw_value)
     if not (reference or "").strip():
         raise RuleError({"reference": "Say where this value comes from (a regulation, notice or decision)."})
-    program_id = version.rule_set.program_id if key != "age_of_majority" else None
+    program_id = None if SETTINGS[key].shared else version.rule_set.program_id
     proposal = db.session.scalar(select(Parameter).where(Parameter.version_id == version.id, Parameter.key == key))
     if proposal is None:
         proposal = Parameter(version_id=version.id, key=key, program_id=program_id, effective_from=dt.date.max)
@@ -387,6 +547,25 @@ def propose_parameter(version: RuleSetVersion, key: str, raw_value: Any, *, by, 
     db.session.flush()
     record_event("rules.parameter_proposed", "rule_set_version", version.label, by=by, key=key, value=value)
     return proposal
+
+
+def proposal_problems(version: RuleSetVersion) -> list[str]:
+    """What is wrong with the settings a version proposes, as they are checked now (a draft saved before a check
+    existed may hold a setting of another program, or a value out of range): each must be withdrawn or proposed
+    again before the version is sent for review or published."""
+    program = version.rule_set.program
+    problems = []
+    for proposal in proposals(version):
+        if proposal.key not in SETTINGS:
+            problems.append(f"“{setting_label(proposal.key)}” is not a setting that can be changed here: withdraw it.")
+        elif not applies_to(proposal.key, program.code):
+            problems.append(f"{not_applicable(proposal.key, program.name)} Withdraw it from this draft.")
+        else:
+            try:
+                parse_parameter(proposal.key, proposal.value)
+            except RuleError as exc:
+                problems.append(f"{' '.join(exc.errors.values())} Propose it again, or withdraw it.")
+    return problems
 
 
 def withdraw_parameter(version: RuleSetVersion, key: str, *, by) -> None:
@@ -490,6 +669,9 @@ def submit_for_review(
         raise RuleError({"note": "Say why this change is being made; it goes into the history."})
     if not version.rules:
         raise RuleError({"rules": "A version needs at least one rule."})
+    problems = proposal_problems(version)
+    if problems:
+        raise RuleError({"settings": " ".join(problems)})
     check_dates(version, effective_from, effective_until, today)
     version.status, version.effective_from, version.effective_until = "in_review", effective_from, effective_until
     version.change_note, version.submitted_by_id = note.strip(), by.id
@@ -545,6 +727,9 @@ def approve_and_publish(version: RuleSetVersion, *, by, today: dt.date) -> None:
     if refusal:
         raise BusinessRuleViolation(refusal)
     check_dates(version, version.effective_from, version.effective_until, today)
+    problems = proposal_problems(version)
+    if problems:
+        raise BusinessRuleViolation(" ".join(problems) + " Send it back to the draft to fix the settings.")
     label = published_label(version)
     for proposal in proposals(version):
         proposal.effective_from = version.effective_from

@@ -6,6 +6,7 @@ import datetime as dt
 
 from trusted_traveler.errors import NotFound
 from trusted_traveler.programs.service import parameter_value
+from trusted_traveler.rules.authoring import SETTINGS, applies_to, setting_label
 from trusted_traveler.rules.describe import describe
 
 
@@ -44,12 +45,26 @@ def changes(base, draft, proposals, *, today: dt.date) -> list[str]:
         lines.append(f"Rule {code} is removed.")
     program = draft.rule_set.program
     for proposal in proposals:
+        name = setting_label(proposal.key)
+        if not applies_to(proposal.key, program.code):  # kept from before the check: never published as it is
+            lines.append(
+                f"Setting “{name}” does not apply to {program.name}: it cannot be sent for review or published with "
+                "this version. Withdraw it."
+            )
+            continue
+        shared = SETTINGS[proposal.key].shared
         try:
-            current = _label(parameter_value(program if proposal.program_id else None, proposal.key, today))
+            current = f"now {_label(parameter_value(None if shared else program, proposal.key, today))}"
         except NotFound:
-            current = "not set"
-        lines.append(
-            f"Setting “{proposal.key.replace('_', ' ')}” becomes {_label(proposal.value)} "
-            f"(now {current}); source: {proposal.reference}."
-        )
+            current = "no value is in force before it"
+        if shared:
+            lines.append(
+                f"Setting “{name}”, shared by TSA PreCheck and Global Entry, becomes {_label(proposal.value)} "
+                f"({current}) for both programs; source: {proposal.reference}."
+            )
+        else:
+            lines.append(
+                f"Setting “{name}” for {program.name} becomes {_label(proposal.value)} ({current}); "
+                f"source: {proposal.reference}."
+            )
     return lines

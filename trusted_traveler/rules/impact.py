@@ -33,10 +33,11 @@ from trusted_traveler.casework.models import Application
 from trusted_traveler.casework.states import OPEN, Status
 from trusted_traveler.extensions import db
 from trusted_traveler.profiles.models import ApplicantProfile
+from trusted_traveler.programs.models import Program
 from trusted_traveler.rules import authoring
 from trusted_traveler.rules.conditions import PARAMETER_KINDS, canonical, parameters_used
 from trusted_traveler.rules.models import RuleSetVersion
-from trusted_traveler.rules.service import resolve_params, rules_of
+from trusted_traveler.rules.service import resolve_params, rules_of, version_in_force
 from trusted_traveler.rules.sql import (
     FACT_COLUMNS,
     assessable,
@@ -121,7 +122,41 @@ def preview(draft: RuleSetVersion, *, as_of: dt.date, samples: int = 5) -> Impac
     otherwise be counted as the draft's, or the draft's undoing of it missed. The applications are judged as they
     stand on `as_of` (ages and look-backs from today)."""
     impact, changed = _changed(draft, as_of)
-    impact.pending = db.session.scalar(select(func.count()).select_from(Application).where(_pending(draft)))
+    return _counted(impact, changed, _pending(draft), samples)
+
+
+def shared_previews(draft: RuleSetVersion, *, as_of: dt.date, samples: int = 5) -> list[tuple[str, Impact]]:
+    """For a draft that proposes a setting shared by every program (the age of majority), the same counts for each
+    other program: its version in force on the day the draft takes over, judged with the values in force then and
+    again with the draft's shared values. (program name, Impact) pairs; none when the draft proposes no shared
+    setting. Publishing the draft changes these too, so the console shows them beside the draft's own."""
+    shared = {
+        p.key: p.value
+        for p in authoring.proposals(draft)
+        if p.key in authoring.SETTINGS and authoring.SETTINGS[p.key].shared
+    }
+    if not shared:
+        return []
+    _, replaces_on = authoring.replaced_version(draft, today=as_of)
+    found = []
+    others = db.session.scalars(
+        select(Program).where(Program.id != draft.rule_set.program_id).order_by(Program.id)
+    ).all()
+    for program in others:
+        in_force = version_in_force(program, replaces_on)
+        if in_force is None:
+            continue
+        old_rules, old_params = _rules_and_params(in_force, replaces_on)
+        new_rules, new_params = _rules_and_params(in_force, replaces_on, shared)
+        impact = Impact(base_label=in_force.label, replaces_on=replaces_on)
+        changed = _changed_between(program.id, (old_rules, old_params), (new_rules, new_params), as_of)
+        found.append((program.name, _counted(impact, changed, _pending_in(program.id), samples)))
+    return found
+
+
+def _counted(impact: Impact, changed, scope, samples: int) -> Impact:
+    """Fill `impact` with the pending applications in `scope` and the counts and samples of `changed`."""
+    impact.pending = db.session.scalar(select(func.count()).select_from(Application).where(scope))
     if changed is None:
         return impact
     center = func.coalesce(EnrollmentCenter.name, NO_CENTER)
@@ -183,7 +218,11 @@ def affected(draft: RuleSetVersion, *, as_of: dt.date) -> list:
 
 
 def _pending(draft: RuleSetVersion):
-    return and_(Application.program_id == draft.rule_set.program_id, Application.status.in_(PENDING))
+    return _pending_in(draft.rule_set.program_id)
+
+
+def _pending_in(program_id: int):
+    return and_(Application.program_id == program_id, Application.status.in_(PENDING))
 
 
 def _run(statement) -> list:
@@ -198,8 +237,16 @@ def _changed(draft: RuleSetVersion, as_of: dt.date):
     """The Impact to fill (the versions compared), and the statement's `changed` CTE: each pending application
     whose outcome differs, with its id, reference, center and both outcomes; None when no rule differs."""
     base, replaces_on = authoring.replaced_version(draft, today=as_of)
-    old_rules, old_params = _rules_and_params(base, replaces_on)
-    new_rules, new_params = _rules_and_params(draft, replaces_on, {p.key: p.value for p in authoring.proposals(draft)})
+    old = _rules_and_params(base, replaces_on)
+    new = _rules_and_params(draft, replaces_on, {p.key: p.value for p in authoring.proposals(draft)})
+    impact = Impact(base_label=base.label, replaces_on=replaces_on)
+    return impact, _changed_between(draft.rule_set.program_id, old, new, as_of)
+
+
+def _changed_between(program_id: int, old, new, as_of: dt.date):
+    """The `changed` CTE for the pending applications of the program between two (rules, params) pairs; None when
+    no rule differs."""
+    (old_rules, old_params), (new_rules, new_params) = old, new
     differing = [
         (rule, params)
         for rules, params, other_rules, other_params in (
@@ -209,10 +256,9 @@ def _changed(draft: RuleSetVersion, as_of: dt.date):
         for rule in _differing(rules, params, other_rules, other_params)
         if rule.outcome != "condition"
     ]
-    scope = _pending(draft)
-    impact = Impact(base_label=base.label, replaces_on=replaces_on)
+    scope = _pending_in(program_id)
     if not differing:
-        return impact, None
+        return None
     kinds = PARAMETER_KINDS
 
     # 1. the candidates
@@ -300,4 +346,4 @@ def _changed(draft: RuleSetVersion, as_of: dt.date):
         .where(before.is_distinct_from(after))
         .cte("changed")
     )
-    return impact, changed
+    return changed

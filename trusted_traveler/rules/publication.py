@@ -7,7 +7,7 @@ only from it, and only while the version and the version it replaces are still w
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from flask_babel import gettext as _
 
@@ -17,7 +17,7 @@ from trusted_traveler.extensions import db
 from trusted_traveler.programs.models import Program
 from trusted_traveler.rules import authoring
 from trusted_traveler.rules.diff import changes
-from trusted_traveler.rules.impact import Impact, preview
+from trusted_traveler.rules.impact import Impact, preview, shared_previews
 from trusted_traveler.rules.models import RuleSetVersion
 from trusted_traveler.rules.service import version_in_force
 
@@ -58,6 +58,8 @@ class Confirmation:
     today: dt.date
     submitted_by: str | None = None  # who sent it for review
     refusal: str | None = None  # why it cannot be published as it stands (its date has passed, say)
+    # A shared setting it proposes (the age of majority) changes the other programs too: their counts, by name.
+    shared_impacts: list[tuple[str, Impact]] = field(default_factory=list)
 
     @property
     def days_ahead(self) -> int:
@@ -81,6 +83,7 @@ def confirmation(version: RuleSetVersion, *, by, today: dt.date) -> Confirmation
         authoring.check_dates(version, version.effective_from, version.effective_until, today)
     except authoring.RuleError as exc:
         problem = exc.message
+    problem = " ".join([problem or "", *authoring.proposal_problems(version)]).strip() or None
     return Confirmation(
         version=version,
         program=program,
@@ -96,6 +99,7 @@ def confirmation(version: RuleSetVersion, *, by, today: dt.date) -> Confirmation
         today=today,
         submitted_by=submitter.label if submitter is not None else None,
         refusal=problem,
+        shared_impacts=shared_previews(version, as_of=today),
     )
 
 

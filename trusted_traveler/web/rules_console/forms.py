@@ -22,7 +22,14 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
-from trusted_traveler.rules.authoring import OUTCOMES, PARAMETER_TYPES
+from trusted_traveler.rules.authoring import (
+    OUTCOMES,
+    SETTINGS,
+    WINDOW_RANGE,
+    age_problem,
+    setting_label,
+    settings_for,
+)
 from trusted_traveler.rules.conditions import OFFENSE_CATEGORIES, is_country_code
 from trusted_traveler.web.forms import CheckboxesField, FieldList, SelectField, choices
 from trusted_traveler.web.forms import RadioField as AppRadioField
@@ -60,6 +67,10 @@ OPS = {
 
 # The fields of a clause that only one kind of clause reads (the rule form shows each group under its own heading).
 FACT_ONLY = ("field", "op", "value", "parameter")
+WINDOW_MESSAGE = (
+    f"Enter a number of years from {WINDOW_RANGE[0]} to {WINDOW_RANGE[1]}, or leave it empty to count offenses at "
+    "any time."
+)
 OFFENSE_ONLY = ("categories", "statuses", "date_within_years", "released_within_years")
 
 
@@ -73,7 +84,8 @@ class ClauseForm(Form):
     value = StringField(
         "Value",
         validators=[Optional(), Length(max=2000)],
-        description="A number for age; two-letter country codes separated by commas for citizenship.",
+        description="A whole number of years from 0 to 120 for age; two-letter country codes separated by commas "
+        "for citizenship.",
     )
     parameter = SelectField(
         "Or use the setting",
@@ -95,11 +107,13 @@ class ClauseForm(Form):
     )
     date_within_years = IntegerField(
         "Convicted or charged within this many years (optional)",
-        validators=[Optional(), NumberRange(0, 150, "Enter 0 to 150 years.")],
+        validators=[Optional(), NumberRange(*WINDOW_RANGE, WINDOW_MESSAGE)],
+        description=f"{WINDOW_RANGE[0]} to {WINDOW_RANGE[1]} years; empty: at any time.",
     )
     released_within_years = IntegerField(
         "Or released within this many years (optional)",
-        validators=[Optional(), NumberRange(0, 150, "Enter 0 to 150 years.")],
+        validators=[Optional(), NumberRange(*WINDOW_RANGE, WINDOW_MESSAGE)],
+        description=f"{WINDOW_RANGE[0]} to {WINDOW_RANGE[1]} years; empty: at any time.",
     )
 
 
@@ -232,10 +246,18 @@ def clauses_of(condition: dict) -> dict | None:
     return {"negate": "yes" if negate else "no", "combine": combine, "clauses": clauses}
 
 
+def setting_choice(key: str) -> str:
+    """A setting as the form offers it: its name, the values it may take, and, for one shared by every program,
+    that changing it changes both."""
+    setting = SETTINGS[key]
+    shared = " — shared by TSA PreCheck and Global Entry: changes both" if setting.shared else ""
+    return f"{setting_label(key)} ({setting.range_text()}){shared}"
+
+
 class ParameterForm(SeenRevision):
     key = SelectField(
         "Setting",
-        choices=choices([("", "Choose a setting"), *[(k, k.replace("_", " ")) for k in PARAMETER_TYPES]]),
+        choices=choices([("", "Choose a setting"), *[(k, setting_choice(k)) for k in SETTINGS]]),
         validators=[DataRequired("Choose the setting to change.")],
     )
     value = StringField(
@@ -245,6 +267,18 @@ class ParameterForm(SeenRevision):
         "country codes separated by commas for partner countries.",
     )
     reference = StringField("Source", validators=[DataRequired("Say where the new value comes from."), Length(max=500)])
+
+    def for_program(self, program) -> ParameterForm:
+        """Offer only the settings that apply to `program` (its own and the shared ones), each with its range, and
+        say beside the value which values each may take."""
+        keys = settings_for(program.code)
+        self.key.choices = choices([("", "Choose a setting"), *[(k, setting_choice(k)) for k in keys]])
+        ranges = "; ".join(f"{setting_label(k)}: {SETTINGS[k].range_text()}" for k in keys)
+        self.value.description = (
+            f"Dollars for fees (78.00); whole numbers for years and days; country codes separated by commas for "
+            f"partner countries. Allowed for {program.name}: {ranges}."
+        )
+        return self
 
 
 class SubmitForm(SeenRevision):
@@ -296,6 +330,8 @@ def _clause_problems(clause: ClauseForm) -> list[tuple[Any, str]]:
             problems.append((clause.value, "Enter an age, like 18, or choose the “age of majority” setting."))
         elif not setting and not re.fullmatch(r"-?\d+", raw):  # what _number_or_codes reads as a number
             problems.append((clause.value, f"{raw} is not an age. Enter a whole number of years, like 18."))
+        elif not setting and (problem := age_problem(op, int(raw))):
+            problems.append((clause.value, problem))
         return problems
     if op != "contains_any":
         problems.append((clause.op, "For citizenship, choose “includes any of”."))

@@ -25,8 +25,8 @@ from trusted_traveler.programs.service import get_program, list_programs
 from trusted_traveler.rules import authoring, publication, trial
 from trusted_traveler.rules.describe import describe, describe_event
 from trusted_traveler.rules.diff import changes
-from trusted_traveler.rules.impact import affected, preview
-from trusted_traveler.rules.models import Parameter, RuleSet
+from trusted_traveler.rules.impact import affected, preview, shared_previews
+from trusted_traveler.rules.models import Parameter, RuleSet, RuleSetVersion
 from trusted_traveler.rules.service import check_eligibility_with, check_program, version_in_force
 from trusted_traveler.spreadsheets import csv_text
 from trusted_traveler.web.forms import apply_list_action, choices
@@ -81,6 +81,38 @@ def _refused(err: BusinessRuleViolation):
     flash(err.message, "error")
     label = (request.view_args or {}).get("label")
     return redirect(url_for("rules_console.version", label=label) if label else url_for("rules_console.overview"))
+
+
+@bp.before_request
+def _former_draft_label():
+    """A page of a draft reached by its old label once it is published (the browser's Back after "Publish", a
+    bookmark, a form sent twice): the version's page under its new label, saying what became of the draft, instead of
+    "no such version". Nothing is done by a form sent so: the lead sees the version as it is now."""
+    label = (request.view_args or {}).get("label")
+    if not label or not current_user.is_authenticated or not current_user.can(Permission.MANAGE_RULES):
+        return None  # MANAGE answers as for any page
+    if db.session.scalar(select(RuleSetVersion.id).where(RuleSetVersion.label == label)) is not None:
+        return None
+    version = authoring.formerly(label)
+    if version is None:
+        return None
+    flash(_became(label, version), "info")
+    return redirect(url_for("rules_console.version", label=version.label), code=303)
+
+
+def _became(label: str, version) -> str:
+    if version.effective_from is None:  # not expected: only publication changes a label
+        return f"{label} is now {version.label}; this is its page."
+    when = f"{version.effective_from:%B %-d, %Y}"
+    if version.status == "retired":
+        return (
+            f"{label} was published as {version.label} (to take effect on {when}) and has since been retired. "
+            "This is its page now."
+        )
+    return (
+        f"{label} was published as {version.label}; it takes effect on {when}. Nothing was lost: this is its page "
+        "now, under its published label."
+    )
 
 
 @bp.get("/")
@@ -152,6 +184,8 @@ def _version_page(version, *, status=200, **forms):
         "version": version,
         "rules": [{"rule": r, "plain": describe(r.condition)} for r in version.rules],
         "proposals": proposals,
+        "shared_keys": {p.key for p in proposals if p.key in authoring.SETTINGS and authoring.SETTINGS[p.key].shared},
+        "inapplicable_keys": {p.key for p in proposals if not authoring.applies_to(p.key, program.code)},
         "changes": lines,
         "base": in_force_today,
         "replaced": replaced,
@@ -163,7 +197,7 @@ def _version_page(version, *, status=200, **forms):
         "approval_refused": authoring.approval_refusal(version, current_user)
         if version.status == "in_review"
         else None,
-        "parameter_form": forms.get("parameter_form") or _seen(ParameterForm, version),
+        "parameter_form": (forms.get("parameter_form") or _seen(ParameterForm, version)).for_program(program),
         "submit_form": forms.get("submit_form") or _seen(SubmitForm, version),
         "note_form": forms.get("note_form") or NoteForm(),
         "try_form": forms.get("try_form") or WhichProgramForm(),
@@ -375,6 +409,10 @@ def try_answers():
     form.version.choices = choices([(label, trial.choice_label(v, today)) for label, v in versions.items()])
     if request.method == "GET":
         wanted = request.args.get("version")
+        renamed = authoring.formerly(wanted) if wanted and wanted not in versions else None
+        if renamed is not None:  # a draft's old label, once published
+            flash(_became(wanted, renamed), "info")
+            wanted = renamed.label
         form.version.data = wanted if wanted in versions else next(iter(versions), None)
         return _trial_page(form)
     if apply_list_action(form, ("offenses",), request.form.get("action", "")):
@@ -430,10 +468,11 @@ def impact(label: str):
     version = _open_change(label)
     started = time.perf_counter()
     result = preview(version, as_of=service_today())
+    others = shared_previews(version, as_of=service_today())  # counts only: no applicant of theirs is named
     seconds = time.perf_counter() - started
     shown = [reference for references in result.samples.values() for reference in references]
     record_views("impact.viewed", "application", shown, by=current_user, version=version.label)
-    page = render_template("rules_console/impact.html", version=version, impact=result, seconds=seconds)
+    page = render_template("rules_console/impact.html", version=version, impact=result, others=others, seconds=seconds)
     db.session.commit()  # the audit record of the examples shown
     return page
 
