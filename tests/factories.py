@@ -110,3 +110,23 @@ def open_day(center, after: dt.date) -> dt.date:
     while not generate_slots(center, start=day, days=1):
         day += dt.timedelta(days=1)
     return day
+
+
+def hours_version(html: str) -> str:
+    """The version of a center's weekly hours that a preview's "Save these hours" carries (a stale preview saves
+    nothing)."""
+    return re.search(r'name="hours_version" value="([0-9a-f]*)"', html).group(1)
+
+
+def change_hours(client, center_id: int, data: dict, effective_from: dt.date, *, follow_redirects: bool = False):
+    """Change a center's weekly hours as a program lead does: preview the change, then "Save these hours". Returns
+    the save's response."""
+    form = {**data, "effective_from": effective_from.isoformat()}
+    preview = client.post(f"/admin/centers/{center_id}/hours/preview", data=form)
+    assert preview.status_code == 200, preview.get_data(as_text=True)[:2000]
+    version = hours_version(preview.get_data(as_text=True))
+    return client.post(
+        f"/admin/centers/{center_id}/hours",
+        data={**form, "hours_version": version},
+        follow_redirects=follow_redirects,
+    )

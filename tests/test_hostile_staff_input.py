@@ -21,7 +21,7 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import select
 
-from tests.factories import create_account, create_application, create_profile, form_version, sign_in
+from tests.factories import create_account, create_application, create_profile, form_version, hours_version, sign_in
 from tests.test_hostile_input import EXAMPLES, HTML, check_response, hostile, kept, normalized
 from tests.test_which_program import CLEAN
 from trusted_traveler.audit.models import AuditEvent
@@ -751,9 +751,12 @@ def test_weekly_hours_answer_hostile_values_with_a_message_or_keep_them(app, cli
     @example(day=0, field="opens_at", value="08:00+05:00")  # a time with an offset, the closing time without
     @given(day=st.sampled_from([0, 5]), field=st.sampled_from(fields), value=staff_hostile)
     def run(day, field, value):
-        response = client.post(f"/admin/centers/{CENTER}/hours", data={**_hours(), f"days-{day}-{field}": value})
-        check(response, value, typed=field != "weekday")
-        if response.status_code == 302:
+        data = {**_hours(), "effective_from": service_today().isoformat(), f"days-{day}-{field}": value}
+        response = client.post(f"/admin/centers/{CENTER}/hours/preview", data=data)
+        page = check(response, value, typed=field != "weekday")
+        if response.status_code == 200:  # the preview: saving it keeps every day's hours on its day
+            saved = client.post(f"/admin/centers/{CENTER}/hours", data={**data, "hours_version": hours_version(page)})
+            assert saved.status_code == 302
             with app.app_context():
                 center = db.session.get(EnrollmentCenter, CENTER)
                 current = [t for t in center.capacity if t.valid_until is None]

@@ -13,7 +13,7 @@ import pytest
 from markupsafe import escape
 from sqlalchemy import select
 
-from tests.factories import create_account, create_profile, form_revision, sign_in
+from tests.factories import change_hours, create_account, create_profile, form_revision, sign_in
 from tests.test_hostile_input import profile_steps
 from tests.test_hostile_staff_input import CENTER, CENTER_DETAILS, CENTER_TEXT, RULE, _hours
 from trusted_traveler.extensions import db
@@ -78,7 +78,11 @@ def test_a_centers_field_of_one_line_refuses_a_line_break_keeps_the_form_and_sto
     first_closed = (today + dt.timedelta(days=100)).isoformat()
     url, data, typed = {
         "details": (f"/admin/centers/{CENTER}", dict(CENTER_DETAILS), (*CENTER_TEXT, "notes")),
-        "hours": (f"/admin/centers/{CENTER}/hours", _hours(), tuple(name for name in _hours() if "_at" in name)),
+        "hours": (
+            f"/admin/centers/{CENTER}/hours/preview",
+            {**_hours(), "effective_from": today.isoformat()},
+            tuple(name for name in _hours() if "_at" in name),
+        ),
         "closure": (
             f"/admin/centers/{CENTER}/closures",
             {**CLOSURE, "starts_on": first_closed, "ends_on": first_closed},
@@ -174,10 +178,10 @@ def test_the_same_answers_without_the_line_break_are_saved(app, client, draft, t
     closure = {**CLOSURE, "starts_on": first_closed, "ends_on": first_closed}
     for url, data in [
         (f"/admin/centers/{CENTER}", CENTER_DETAILS),
-        (f"/admin/centers/{CENTER}/hours", _hours()),
         (f"/admin/centers/{CENTER}/closures", closure),
     ]:
         assert client.post(url, data=data).status_code == 302, url
+    assert change_hours(client, CENTER, _hours(), today).status_code == 302
     with app.app_context():
         center = db.session.get(EnrollmentCenter, CENTER)
         assert {name: getattr(center, name) or "" for name in CENTER_TEXT} == {

@@ -7,7 +7,7 @@ import datetime as dt
 import pytest
 from sqlalchemy import select
 
-from tests.factories import create_account, create_application, create_profile, sign_in
+from tests.factories import change_hours, create_account, create_application, create_profile, sign_in
 from trusted_traveler.audit.models import AuditEvent
 from trusted_traveler.auth.models import Account
 from trusted_traveler.extensions import db
@@ -89,10 +89,10 @@ def test_details_are_validated_and_saved(client, booked):
     assert "JFK Terminal 4" in client.get("/admin/centers").get_data(as_text=True)
 
 
-def test_shorter_hours_keep_the_booking_list_it_for_a_supervisor_and_tell_the_traveler(app, client, booked):
+def test_shorter_hours_keep_the_booking_list_it_for_a_supervisor_and_tell_the_traveler(app, client, booked, today):
     reference, day = booked
     sign_in(client, "centers.admin@example.com")
-    response = client.post("/admin/centers/8001/hours", data=_hours(open_="12:00"), follow_redirects=True)
+    response = change_hours(client, 8001, _hours(open_="12:00"), today, follow_redirects=True)
     html = response.get_data(as_text=True)
     assert "1 booked appointments no longer fit" in html
     with app.app_context():
@@ -176,11 +176,11 @@ def test_a_supervisor_who_opens_the_affected_appointments_is_recorded_for_each_t
     assert [tuple(row) for row in seen] == [(supervisor, "application", reference, {"center": 8001})]
 
 
-def test_hours_must_make_sense(client, booked):
+def test_hours_must_make_sense(client, booked, today):
     sign_in(client, "centers.admin@example.com")
-    data = _hours()
+    data = {**_hours(), "effective_from": today.isoformat()}
     data.update({"days-0-opens_at": "17:00", "days-1-closes_at": "", "days-2-opens_at": "8am"})
-    html = client.post("/admin/centers/8001/hours", data=data).get_data(as_text=True)
+    html = client.post("/admin/centers/8001/hours/preview", data=data).get_data(as_text=True)
     assert "The center must close after it opens." in html
     assert "Give both opening and closing times, or neither" in html
     assert "Enter the opening time as HH:MM" in html

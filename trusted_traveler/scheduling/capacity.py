@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from zoneinfo import ZoneInfo
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, delete, func, or_, select, true
@@ -50,21 +51,38 @@ def _last_day(center: EnrollmentCenter, now: dt.datetime) -> dt.date:
     return last if furthest is None else max(last, local_time(furthest, center).date())
 
 
-def _plan(center: EnrollmentCenter, now: dt.datetime, last: dt.date) -> dict[dt.datetime, tuple[int, int]]:
+Plan = dict[dt.datetime, tuple[int, int]]
+
+
+def _plan(center: EnrollmentCenter, now: dt.datetime, last: dt.date) -> Plan:
     """(minutes, seats) of each slot the center's hours open from its own today (not UTC's: at 14:30 in Honolulu
     it is already tomorrow in UTC, and today's remaining slots would look unplanned) to `last`."""
     today = local_time(now, center).date()
     return {at: (minutes, seats) for at, minutes, seats in planned_slots(center, today, (last - today).days + 1)}
 
 
-def conflicts(center: EnrollmentCenter, now: dt.datetime) -> list[Appointment]:
+def plan_with_hours(center: EnrollmentCenter, now: dt.datetime, *, hours, effective_from: dt.date) -> Plan:
+    """The plan the center would have if `hours` (weekly hours not saved: anything with a template's attributes)
+    applied from `effective_from` on: before that day the plan it has now, from it the new hours'. A preview asks
+    conflicts() with it, so it counts what saving would count."""
+    last = _last_day(center, now)
+    kept = {at: plan for at, plan in _plan(center, now, last).items() if local_time(at, center).date() < effective_from}
+    start = max(effective_from, local_time(now, center).date())
+    if start <= last:
+        for at, minutes, seats in planned_slots(center, start, (last - start).days + 1, templates=hours):
+            kept[at] = (minutes, seats)
+    return kept
+
+
+def conflicts(center: EnrollmentCenter, now: dt.datetime, *, plan: Plan | None = None) -> list[Appointment]:
     """Future booked appointments the center can no longer keep: every one when it is not operational, those for a
     program it no longer offers, and those at slots that its hours no longer give enough seats for. A traveler who
     has checked in is at the center already: their visit goes ahead, and nobody tells them to choose another time
-    (their seat still counts against the slot's)."""
+    (their seat still counts against the slot's). `plan` (plan_with_hours) asks it of hours not saved yet."""
     upcoming = and_(Slot.center_id == center.id, Slot.starts_at > now)
     if center.operational:
-        plan = _plan(center, now, _last_day(center, now))
+        if plan is None:
+            plan = _plan(center, now, _last_day(center, now))
         slots = db.session.scalars(select(Slot).where(upcoming, Slot.booked > 0).order_by(Slot.starts_at)).all()
         over = [s.id for s in slots if s.booked > plan.get(s.starts_at, (0, 0))[1]]
         offered = [service.id for service in center.services]
@@ -132,14 +150,23 @@ def _tell_all_clear(appointment: Appointment, center: EnrollmentCenter) -> None:
     )
 
 
-def replan(center: EnrollmentCenter, *, by, now: dt.datetime, known: list[Appointment]) -> Replanned:
+def replan(
+    center: EnrollmentCenter, *, by, now: dt.datetime, known: list[Appointment], since: dt.date | None = None
+) -> Replanned:
     """Bring future slots in line with the center's (already changed) hours, time zone, programs and operational
     state, as far ahead as its slots go; returns the appointments now in conflict and tells their travelers, except
     those in `known` (in conflict before this change: conflicts() read then), who are told instead when they are no
-    longer in conflict; and withdraws the waitlist offers left without a seat (telling their travelers too)."""
+    longer in conflict; and withdraws the waitlist offers left without a seat (telling their travelers too).
+    `since` (a change of weekly hours dated from that local day): the slots before it are left exactly as they are."""
     last = _last_day(center, now)  # before any slot goes
     plan = _plan(center, now, last)
-    future = db.session.scalars(select(Slot).where(Slot.center_id == center.id, Slot.starts_at > now)).all()
+    today = local_time(now, center).date()
+    first = today if since is None else max(today, since)
+    upcoming = [Slot.center_id == center.id, Slot.starts_at > now]
+    if first > today:  # from the center's local midnight of that day
+        midnight = dt.datetime.combine(first, dt.time(), tzinfo=ZoneInfo(center.tz_name)).astimezone(dt.UTC)
+        upcoming.append(Slot.starts_at >= midnight)
+    future = db.session.scalars(select(Slot).where(*upcoming).order_by(Slot.starts_at)).all()
     # An offer keeps its held seat only where the new hours still have a seat for it beside the bookings: the others
     # are withdrawn and their seats released, not kept, so no one accepts a time the center no longer opens.
     room = {slot: max(0, plan.get(slot.starts_at, (0, 0))[1] - slot.booked) for slot in future if slot.held}
@@ -171,8 +198,8 @@ def replan(center: EnrollmentCenter, *, by, now: dt.datetime, known: list[Appoin
     if gone:
         db.session.execute(delete(Slot).where(Slot.id.in_(gone)))
     db.session.flush()
-    today = local_time(now, center).date()
-    generate_slots(center, start=today, days=(last - today).days + 1, after=now)
+    if first <= last:
+        generate_slots(center, start=first, days=(last - first).days + 1, after=now)
     found = conflicts(center, now)
     before, after = {a.id for a in known}, {a.id for a in found}
     for appointment in found:

@@ -47,9 +47,13 @@ def local_to_utc(day: dt.date, at: dt.time, zone: ZoneInfo) -> dt.datetime | Non
     return instant
 
 
-def planned_slots(center: EnrollmentCenter, start: dt.date, days: int) -> list[tuple[dt.datetime, int, int]]:
+def planned_slots(
+    center: EnrollmentCenter, start: dt.date, days: int, *, templates=None
+) -> list[tuple[dt.datetime, int, int]]:
     """(start in UTC, minutes, seats) for every slot the templates open from `start` for `days` days: none at a
-    center that is not operational (a re-plan then keeps only what is booked, as conflicts)."""
+    center that is not operational (a re-plan then keeps only what is booked, as conflicts). Each day follows the
+    weekly hours dated for it (valid_from to valid_until). `templates`, when given, stands for the center's weekly
+    hours (anything with their attributes: a change's preview plans hours not saved yet)."""
     if not center.operational:
         return []
     zone = ZoneInfo(center.tz_name)
@@ -58,7 +62,7 @@ def planned_slots(center: EnrollmentCenter, start: dt.date, days: int) -> list[t
         day = start + dt.timedelta(days=offset)
         if closed_on(center, day):
             continue
-        for template in center.capacity:
+        for template in center.capacity if templates is None else templates:
             if template.weekday != day.weekday() or template.valid_from > day:
                 continue
             if template.valid_until is not None and template.valid_until < day:

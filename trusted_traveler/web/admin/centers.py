@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import zoneinfo
 from collections import Counter
 
@@ -22,12 +23,19 @@ from trusted_traveler.scheduling import centers as center_service
 from trusted_traveler.scheduling.capacity import conflicts
 from trusted_traveler.scheduling.lookups import describe_time
 from trusted_traveler.scheduling.models import EnrollmentCenter, SchedulerService
-from trusted_traveler.scheduling.slots import local_time
 from trusted_traveler.web.admin import bp
-from trusted_traveler.web.admin.forms import CenterForm, ClosureForm, HoursForm, weekday_rows
+from trusted_traveler.web.admin.forms import (
+    WEEKDAYS,
+    CenterForm,
+    ClosureForm,
+    HoursForm,
+    WithdrawHoursForm,
+    weekday_rows,
+)
 from trusted_traveler.web.forms import LogoutForm
 
 MANAGE = require(Permission.MANAGE_CENTERS)
+NOT_PREVIEWED = "Nothing was saved yet. Check what the new hours would do, then save them."
 DETAILS = (
     "name",
     "short_name",
@@ -76,21 +84,39 @@ def _affected(center: EnrollmentCenter) -> Counter[str]:
     return Counter(describe_time(a.slot) for a in conflicts(center, utcnow()))
 
 
-def _page(center, *, details=None, hours=None, closure=None, status=200):
+def _hours_form(center, now, *, formdata=None) -> HoursForm:
+    """The weekly-hours form, bound to what was sent (`formdata`) or, for a fresh page, filled with the hours in
+    force on the day it offers first: the first day not yet open for booking (no booking is affected from then)."""
+    if formdata is None:
+        first = center_service.first_unopened_day(center, now)
+        form = HoursForm(data={**weekday_rows(center_service.hours_on(center, first)), "effective_from": first})
+    else:
+        form = HoursForm(formdata=formdata)
+    form.earliest, form.latest = center_service.effective_window(center, now)
+    return form
+
+
+def _page(center, *, details=None, hours=None, closure=None, hours_problem=None, status=200):
     services = db.session.scalars(select(SchedulerService).order_by(SchedulerService.id)).all()
     if details is None:
         details = CenterForm(obj=center)
         details.service_ids.data = [s.id for s in center.services]
     details.service_ids.choices = [(s.id, s.name) for s in services]
-    today = local_time(utcnow(), center).date()  # the center's own day, as set_weekly_hours dates its hours
-    current = [
-        t for t in center.capacity if t.valid_from <= today and (t.valid_until is None or t.valid_until >= today)
-    ]
+    now = utcnow()
+    today = center_service.center_today(center, now)  # the center's own day, as its hours are dated
+    first_unopened = center_service.first_unopened_day(center, now)
     return render_template(
         "admin/center.html",
         center=center,
         details=details,
-        hours=hours or HoursForm(data=weekday_rows(current)),
+        hours=hours or _hours_form(center, now),
+        hours_problem=hours_problem,
+        periods=center_service.hour_periods(center, today),
+        today=today,
+        first_unopened=first_unopened,
+        last_open=first_unopened - dt.timedelta(days=1),
+        long_day=center_service.long_day,
+        weekday_names=WEEKDAYS,
         closure=closure or ClosureForm(),
         affected=_affected(center),
         remove_form=LogoutForm(),
@@ -165,15 +191,106 @@ def _after_replan(center, replanned, *, note: str | None = None):
     return redirect(url_for("admin.center", center_id=center.id))
 
 
+def _preview_page(center, form, preview, *, problem=None, status=200):
+    """The effect of the new hours, before they are saved, with "Save these hours" (it carries what was typed and
+    the version of the hours the preview read) and "Change the hours"."""
+    return render_template(
+        "admin/hours_preview.html",
+        center=center,
+        hours=form,
+        preview=preview,
+        problem=problem,
+        affected_times=Counter(describe_time(a.slot) for a in preview.affected),
+        cleared_times=Counter(describe_time(a.slot) for a in preview.cleared),
+        new_hours=form.rows(),
+        current_hours={t.weekday: t for t in center_service.hours_on(center, preview.effective_from)},
+        long_day=center_service.long_day,
+        weekday_names=WEEKDAYS,
+    ), status
+
+
+def _preview(center, form, now, *, problem=None):
+    """The preview of the hours in `form`, or the form again with the date refused beside it."""
+    try:
+        preview = center_service.preview_weekly_hours(
+            center, form.rows(), effective_from=form.effective_from.data, now=now
+        )
+    except BusinessRuleViolation as exc:
+        form.effective_from.errors = [exc.message]
+        return _page(center, hours=form, status=400)
+    return _preview_page(center, form, preview, problem=problem)
+
+
+@bp.post("/centers/<int:center_id>/hours/preview")
+@MANAGE
+def preview_hours(center_id: int):
+    """Step one of changing the weekly hours: what the change would do, nothing saved. "Change the hours" on the
+    preview comes back here with action=edit: the form again, as typed."""
+    center = _center(center_id)
+    now = utcnow()
+    form = _hours_form(center, now, formdata=request.form)
+    if not form.validate_on_submit():
+        return _page(center, hours=form, status=400)
+    if request.form.get("action") == "edit":
+        return _page(center, hours=form)
+    return _preview(center, form, now)
+
+
 @bp.post("/centers/<int:center_id>/hours")
 @MANAGE
 def update_hours(center_id: int):
+    """Step two: "Save these hours" from the preview. The hours before the effective day are kept as history; a
+    preview made stale by another change of the hours saves nothing and shows the preview again, counted afresh."""
     center = _center(center_id)
-    form = HoursForm()
+    now = utcnow()
+    form = _hours_form(center, now, formdata=request.form)
     if not form.validate_on_submit():
         return _page(center, hours=form, status=400)
-    replanned = center_service.set_weekly_hours(center, form.rows(), by=current_user, now=utcnow())
-    return _after_replan(center, replanned)
+    effective_from = form.effective_from.data
+    if not form.hours_version.data:  # not from a preview: show it first
+        return _preview(center, form, now, problem=NOT_PREVIEWED)
+    try:
+        replanned = center_service.set_weekly_hours(
+            center,
+            form.rows(),
+            effective_from=effective_from,
+            by=current_user,
+            now=now,
+            version=form.hours_version.data or "",
+        )
+    except center_service.HoursChanged as exc:
+        db.session.rollback()
+        preview = center_service.preview_weekly_hours(center, form.rows(), effective_from=effective_from, now=now)
+        return _preview_page(center, form, preview, problem=exc.message, status=409)
+    except BusinessRuleViolation as exc:
+        db.session.rollback()
+        form.effective_from.errors = [exc.message]
+        return _page(center, hours=form, status=400)
+    note = f"The new hours take effect from {center_service.long_day(effective_from)}."
+    if effective_from > center_service.center_today(center, now):
+        note += " Until then the center keeps its present hours; you can withdraw the change before it starts."
+    return _after_replan(center, replanned, note=note)
+
+
+@bp.post("/centers/<int:center_id>/hours/withdraw")
+@MANAGE
+def withdraw_hours(center_id: int):
+    """Withdraw a change of weekly hours that has not started (the hours history's "Withdraw")."""
+    center = _center(center_id)
+    form = WithdrawHoursForm()
+    if not form.validate_on_submit():
+        abort(400)
+    starts_on = form.starts_on.data
+    try:
+        replanned = center_service.withdraw_hours(center, starts_on, by=current_user, now=utcnow())
+    except BusinessRuleViolation as exc:
+        db.session.rollback()
+        return _page(center, hours_problem=exc.message, status=409)
+    return _after_replan(
+        center,
+        replanned,
+        note=f"The change of hours from {center_service.long_day(starts_on)} was withdrawn: the hours before it go on.",
+    )
 
 
 @bp.post("/centers/<int:center_id>/closures")

@@ -20,6 +20,7 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, ValidationError
 
+from trusted_traveler.scheduling.centers import long_day
 from trusted_traveler.web.forms import CheckboxesField, FieldList, SelectField, choices
 
 WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
@@ -112,8 +113,10 @@ class DayHoursForm(Form):
     weekday = HiddenField()
     opens_at = StringField("Opens (HH:MM)")
     closes_at = StringField("Closes (HH:MM)")
-    slot_minutes = IntegerField("Minutes per slot", validators=[Optional(), NumberRange(5, 240, "5 to 240 minutes.")])
-    seats = IntegerField("Seats per slot", validators=[Optional(), NumberRange(1, 100, "1 to 100 seats.")])
+    slot_minutes = IntegerField(
+        "Minutes per slot", validators=[Optional(), NumberRange(5, 240, "Enter 5 to 240 minutes a slot.")]
+    )
+    seats = IntegerField("Seats per slot", validators=[Optional(), NumberRange(1, 100, "Enter 1 to 100 seats a slot.")])
 
     def validate_closes_at(self, field):
         opens, closes = _time(self.opens_at.data), _time(field.data)
@@ -127,8 +130,40 @@ class DayHoursForm(Form):
             raise ValidationError("The center must close after it opens.")
 
 
+class DayField(DateField):
+    """A date; left empty it is only missing (InputRequired says so), not also "not a date"."""
+
+    def process_formdata(self, valuelist):
+        if valuelist and not "".join(valuelist).strip():
+            self.data = None
+            return
+        super().process_formdata(valuelist)
+
+
 class HoursForm(FlaskForm):
+    """A center's new weekly hours and the day they take effect from. The page sets `earliest` and `latest` (the
+    center's today and a year on) before validating; the save also carries `hours_version`, the version of the hours
+    its preview read."""
+
     days = FieldList(FormField(DayHoursForm), min_entries=7, max_entries=7)
+    effective_from = DayField(
+        "New hours take effect from",
+        validators=[InputRequired("Enter the day the new hours take effect from.")],
+        invalid_value_message="Enter the day as a date, like 2026-09-01.",
+    )
+    hours_version = HiddenField()
+    earliest: dt.date | None = None
+    latest: dt.date | None = None
+
+    def validate_effective_from(self, field):
+        if field.data is None:
+            return
+        if self.earliest and field.data < self.earliest:
+            raise ValidationError(
+                f"New hours cannot start in the past. Choose today ({long_day(self.earliest)}) or a later day."
+            )
+        if self.latest and field.data > self.latest:
+            raise ValidationError(f"Choose a day within a year: {long_day(self.latest)} at the latest.")
 
     def validate_days(self, field):
         # the rows are Monday to Sunday, each naming its day: another day there would move or drop a day's hours
@@ -174,3 +209,9 @@ class ClosureForm(FlaskForm):
     starts_on = DateField("First day closed", validators=[InputRequired("Enter the first day.")])
     ends_on = DateField("Last day closed", validators=[InputRequired("Enter the last day.")])
     reason = StringField("Reason (travelers see it)", validators=[DataRequired("Give a reason."), Length(max=200)])
+
+
+class WithdrawHoursForm(FlaskForm):
+    """The hours history's "Withdraw" button: the first day of the change not started yet."""
+
+    starts_on = DateField("First day of the change", validators=[InputRequired()])

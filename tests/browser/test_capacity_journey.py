@@ -1,0 +1,79 @@
+"""A program lead in a real browser changes a center's weekly hours from a day to come: the form says which day it
+starts at and why, the preview counts the booked appointment the change would leave without a seat (at the center's
+local time) and the seats a week lost, and "Save these hours" saves it as a scheduled period of the hours history."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from axe_playwright_python.sync_playwright import Axe
+from playwright.sync_api import Page, expect
+from sqlalchemy import select
+
+from tests.browser.journeys import dev_sign_in
+from tests.browser.test_accessibility import AXE_OPTIONS
+from tests.factories import create_account, create_application
+from trusted_traveler.extensions import db
+from trusted_traveler.scheduling import service as scheduling
+from trusted_traveler.scheduling.centers import long_day
+from trusted_traveler.scheduling.lookups import describe_time
+from trusted_traveler.scheduling.models import CapacityTemplate, EnrollmentCenter, Slot
+from trusted_traveler.scheduling.slots import generate_slots, local_time
+
+
+def test_a_program_lead_changes_hours_from_a_future_day_previews_the_effect_and_saves(app, page: Page, today, now):
+    with app.app_context():
+        jfk = db.session.get(EnrollmentCenter, 8001)
+        generate_slots(jfk, start=today, days=21)
+        mondays = db.session.scalars(
+            select(Slot).where(Slot.center_id == 8001, Slot.starts_at > now).order_by(Slot.starts_at)
+        ).all()
+        # the first 8:00 slot on a Monday at least a week ahead: the change takes effect that day
+        slot = next(
+            s
+            for s in mondays
+            if local_time(s.starts_at, jfk).weekday() == 0
+            and local_time(s.starts_at, jfk).hour == 8
+            and local_time(s.starts_at, jfk).date() >= today + dt.timedelta(days=7)
+        )
+        effective, when = local_time(slot.starts_at, jfk).date(), describe_time(slot)
+        application = create_application("precheck", submitted=True)
+        scheduling.book(application, slot, by=application.profile.account, now=now)
+        create_account("hours.lead@example.com", roles=("program_lead",))
+        db.session.commit()
+
+    dev_sign_in(page, "hours.lead@example.com")
+    page.goto("/admin/centers/8001")
+    date = page.get_by_label("New hours take effect from")
+    expect(page.locator("#effective_from-hint")).to_contain_text("the first day not yet open for booking")
+    date.fill(effective.isoformat())
+    page.get_by_label("Opens (HH:MM), Monday").fill("10:00")
+    page.get_by_role("button", name="Preview the change").click()
+
+    expect(page.get_by_role("heading", level=1)).to_have_text("Check the new weekly hours")
+    expect(page.get_by_test_id("effective-from")).to_contain_text(long_day(effective))
+    expect(page.get_by_test_id("affected")).to_contain_text("1 booked appointment from")
+    expect(page.get_by_test_id("affected-times")).to_contain_text(when)
+    expect(page.get_by_test_id("seats-change")).to_contain_text(
+        "16 fewer seats a week"
+    )  # 8 slots of 2 seats on Mondays
+    results = Axe().run(page, options=AXE_OPTIONS)  # the preview is a page of its own: WCAG 2.1 AA as the others
+    assert [v["id"] for v in results.response["violations"]] == []
+    with app.app_context():
+        assert not db.session.scalars(select(CapacityTemplate).where(CapacityTemplate.valid_from == effective)).all()
+
+    page.get_by_role("button", name="Save these hours").click()
+    saved = page.get_by_text("Saved. 1 booked appointments no longer fit")
+    expect(saved).to_be_visible()
+    expect(saved).to_contain_text(f"The new hours take effect from {long_day(effective)}.")
+    scheduled = page.get_by_test_id(f"period-{effective.isoformat()}")
+    expect(scheduled).to_contain_text("Scheduled")
+    expect(scheduled).to_contain_text("Monday 10:00–16:00")
+    with app.app_context():
+        monday = db.session.scalars(
+            select(CapacityTemplate)
+            .where(CapacityTemplate.center_id == 8001, CapacityTemplate.weekday == 0)
+            .order_by(CapacityTemplate.valid_from)
+        ).all()
+        assert [(t.opens_at, t.valid_from, t.valid_until) for t in monday][1:] == [(dt.time(10), effective, None)]
+        assert monday[0].valid_until == effective - dt.timedelta(days=1)
