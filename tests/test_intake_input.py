@@ -243,10 +243,6 @@ def test_the_longest_answer_a_column_holds_is_saved_whole(app, client):
 
 # --- 3. The Permanent Resident Card agrees with the citizenship answer ---------------------------------------------
 
-NO_CARD_MESSAGE = (
-    "You said you do not hold a Permanent Resident Card (on the Citizenship page). Leave this empty, or change that "
-    "answer."
-)
 CARD_MISSING_MESSAGE = (
     "You said you hold a Permanent Resident Card (on the Citizenship page). Enter its number, or change that answer."
 )
@@ -263,16 +259,31 @@ def _citizenship(client, *, green_card: str, country: str = "MX"):
     )
 
 
-def test_a_card_number_after_answering_no_green_card_is_refused_with_where_to_change_the_answer(app, client, today):
+def test_after_answering_no_green_card_the_documents_page_does_not_ask_for_one_and_keeps_none_sent(app, client, today):
     _traveler(app, client)
     _citizenship(client, green_card="no")
+    page = client.get("/profile/documents").get_data(as_text=True)
+    assert "green_card_number" not in page and "green_card_expires" not in page
+    assert "Permanent Resident Card number" not in page
+    # a card sent all the same (an old page, a hand-made post) is neither refused nor kept
     response = client.post(
         "/profile/documents", data={**_passport(today, **{"passports-0-issuing_country": "MX"}), **_card(today)}
     )
-    assert response.status_code == 400
-    assert NO_CARD_MESSAGE in _errors(response)
-    assert 'value="A12345678"' in response.get_data(as_text=True)
-    assert "permanent_resident_card" not in [d.kind for d in _profile(app).documents]
+    assert response.status_code == 302
+    assert [d.kind for d in _profile(app).documents] == ["passport"]
+    # nor is a card needed for the page to count as done, nor its expiry date, even an unreadable one
+    again = client.post(
+        "/profile/documents",
+        data={**_passport(today, **{"passports-0-issuing_country": "MX"}), "green_card_expires": "soon"},
+    )
+    assert again.status_code == 302
+
+
+def test_after_answering_yes_the_card_is_asked_as_needed_not_if_you_have_one(app, client, today):
+    _traveler(app, client)
+    _citizenship(client, green_card="yes")
+    page = client.get("/profile/documents").get_data(as_text=True)
+    assert ">Permanent Resident Card number<" in page and "(if you have one)" not in page
 
 
 def test_a_yes_to_the_green_card_question_needs_the_cards_number(app, client, today):
@@ -301,7 +312,9 @@ def test_changing_the_answer_after_saving_the_card_sends_the_traveler_to_put_the
     response = _citizenship(client, green_card="no")  # the answer is saved: nothing typed is refused or lost
 
     assert response.headers["Location"] == "/profile/documents"
-    assert NO_CARD_MESSAGE in _errors(client.get("/profile/documents"))
+    page = client.get("/profile/documents").get_data(as_text=True)
+    assert "green_card_number" not in page  # not asked after a "No": the page says the card goes once saved
+    assert "the card you gave before will be removed when you save this page" in page
     with app.app_context():
         profile = db.session.scalars(select(ApplicantProfile)).one()
         assert profiles.missing_steps(profile, today) == ["documents"]

@@ -183,9 +183,14 @@ def test_the_error_summary_says_which_row_and_links_to_the_field(app, client):
     html = response.get_data(as_text=True)
     assert response.status_code == 400
     summary = html.split("data-error-summary>")[1].split("</ul>")[0]
-    assert '<a class="usa-link" href="#addresses-1-line1">Address 2: Enter the street address.</a>' in summary
-    assert '<a class="usa-link" href="#addresses-1-city">Address 2: Enter the city or town.</a>' in summary
-    assert "Address 1:" not in summary
+    assert (
+        '<a class="usa-link" href="#addresses-1-line1">Address 2, Street address: Enter the street address.</a>'
+        in summary
+    )
+    assert (
+        '<a class="usa-link" href="#addresses-1-city">Address 2, City or town: Enter the city or town.</a>' in summary
+    )
+    assert "Address 1" not in summary
     # next to the field, inside the row's fieldset, the message stays as it is
     assert '<span class="usa-error-message" id="addresses-1-line1-error">Enter the street address.</span>' in html
 

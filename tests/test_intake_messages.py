@@ -202,7 +202,7 @@ def test_a_us_home_address_needs_a_zip_code(app, client, traveler, today):
     page = response.get_data(as_text=True)
     assert response.status_code == 400
     assert beside(page, "addresses-0-postal_code") == [ZIP_MESSAGE]
-    assert "Address 1: " + ZIP_MESSAGE in html.unescape(page)  # the summary names the row
+    assert "Address 1, ZIP or postal code: " + ZIP_MESSAGE in html.unescape(page)  # the summary names row and field
     assert 'value="ABCDE"' in page
 
 

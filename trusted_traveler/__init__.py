@@ -179,7 +179,14 @@ def register_blueprints(app: Flask) -> None:
 def register_template_helpers(app: Flask) -> None:
     from trusted_traveler.auth.policy import this_page
     from trusted_traveler.auth.roles import Permission, Role
-    from trusted_traveler.web.forms import LogoutForm, character_limit, country_name, list_change, offense_name
+    from trusted_traveler.web.forms import (
+        LogoutForm,
+        character_limit,
+        country_name,
+        laid_out,
+        list_change,
+        offense_name,
+    )
     from trusted_traveler.web.paragraphs import paragraphs
 
     def field_attrs(field, hint=None, css="usa-input", type=None, count=False) -> dict:
@@ -248,6 +255,7 @@ def register_template_helpers(app: Flask) -> None:
     app.jinja_env.globals["focus_field"] = lambda: g.get("focus_field")  # the control a list's button lands on
     app.jinja_env.globals["page_shows_errors"] = page_shows_errors
     app.jinja_env.globals["character_limit"] = character_limit
+    app.jinja_env.globals["laid_out"] = laid_out  # a form's fields as the page shows them, groups and all
     app.jinja_env.tests["message"] = is_message
     app.jinja_env.filters["day"] = format_day  # dates in the reader's language
     app.jinja_env.filters["paragraphs"] = paragraphs  # text written on several lines, its paragraphs kept

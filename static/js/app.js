@@ -47,17 +47,6 @@
     });
     update();
   });
-  // A date field's example, written as this browser shows dates in the field (mm/dd/yyyy, dd/mm/yyyy, ...); where
-  // the browser has no date field and the person types, as the server reads it (yyyy-mm-dd).
-  document.querySelectorAll("[data-date-example]").forEach(function (example) {
-    var iso = example.getAttribute("data-date-example"), input = document.getElementById(example.getAttribute("data-for"));
-    if (!input) { return; }
-    if (input.type !== "date") { example.textContent = iso; return; }
-    if (!window.Intl || !Intl.DateTimeFormat) { return; }
-    var parts = iso.split("-");
-    var day = new Date(Number(parts[0]), Number(parts[1]) - 1, Number(parts[2]));
-    example.textContent = new Intl.DateTimeFormat(undefined, { year: "numeric", month: "2-digit", day: "2-digit" }).format(day);
-  });
   // A form that changes something is sent once: a second press while the first is on its way does nothing (the
   // server copes with a second one all the same). Pressed buttons are re-enabled when the page comes back from the
   // browser's history.

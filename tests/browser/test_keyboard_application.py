@@ -27,7 +27,7 @@ def test_apply_confirm_and_pay_by_keyboard_alone(app, page: Page):
     key_submit(page, "Continue")
 
     expect(page.get_by_role("heading", name="Check your answers")).to_be_visible()
-    declaration = page.get_by_role("radio", name="I confirm that the information I have given is true and complete.")
+    declaration = page.get_by_role("checkbox", name="I confirm that the information I have given is true and complete.")
     tab_to(page, declaration)
     page.keyboard.press("Space")
     expect(declaration).to_be_checked()

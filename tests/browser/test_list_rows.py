@@ -48,9 +48,10 @@ def test_enter_in_the_second_rows_city_saves_both_rows_and_goes_on(app, page: Pa
     city.focus()
     city.press("Enter")  # implicit submission: the form's default button
 
-    # What "Save and continue" does: saved, and on to the next page (no months missing, so no warning).
-    expect(page.get_by_role("heading", level=1, name=re.compile("Work and study"))).to_be_visible()
-    expect(page).to_have_url(re.compile(r"/profile/employment$"))
+    # What "Save and continue" does: saved, and on to the next page (no months missing, so no warning): the contact
+    # details, whose mailing address question names the home address just given.
+    expect(page.get_by_role("heading", level=1, name=re.compile("Contact details"))).to_be_visible()
+    expect(page).to_have_url(re.compile(r"/profile/contact$"))
     with app.app_context():
         profile = db.session.scalars(
             select(ApplicantProfile).where(ApplicantProfile.account.has(email="enter.rows@example.com"))
@@ -85,8 +86,8 @@ def test_list_and_radio_errors_pass_axe(page: Page):
     page.goto("/profile/addresses")
     page.get_by_role("button", name="Add another — Addresses").click()
     page.get_by_role("button", name="Save and continue", exact=True).click()
-    expect(page.get_by_role("alert")).to_contain_text("Address 2: Enter the street address.")
-    page.get_by_role("link", name="Address 2: Enter the street address.").click()
+    expect(page.get_by_role("alert")).to_contain_text("Address 2, Street address: Enter the street address.")
+    page.get_by_role("link", name="Address 2, Street address: Enter the street address.").click()
     expect(page).to_have_url(re.compile("#addresses-1-line1$"))
     found += _axe(page)
     page.goto("/profile/birth")

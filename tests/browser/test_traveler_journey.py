@@ -95,11 +95,6 @@ def test_whole_profile_by_keyboard_with_the_gap_detector_and_a_resume(app, page:
     key_type(page, "Expiry date", f"0101{today.year + 6}")
     key_submit(page, "Save and continue")
 
-    expect(page.get_by_role("heading", level=1, name=re.compile("Contact details"))).to_be_visible()
-    key_type(page, "Phone number", "202 555 0147")
-    key_radio(page, "Is your mailing address the same as your home address?", "Yes")
-    key_submit(page, "Save and continue")
-
     # Leave in the middle and come back: the profile resumes at the next unfinished page.
     sign_out(page)
     dev_sign_in(page, "keys@example.com")
@@ -126,6 +121,13 @@ def test_whole_profile_by_keyboard_with_the_gap_detector_and_a_resume(app, page:
     key_submit(page, "Save and continue")
     expect(page.get_by_test_id("gaps")).to_contain_text(f"February {today.year - 2} to April {today.year - 2}")
     key_type(page, "To (MM/YYYY), or leave empty if you live there now", "04/" + str(today.year - 2))
+    key_submit(page, "Save and continue")
+
+    # The contact details come after the home address, which the mailing address question names.
+    expect(page.get_by_role("heading", level=1, name=re.compile("Contact details"))).to_be_visible()
+    expect(page.locator("#mailing_same_as_residential-hint")).to_contain_text("4 Elm St")
+    key_type(page, "Phone number", "202 555 0147")
+    key_radio(page, "Is your mailing address the same as your home address?", "Yes")
     key_submit(page, "Save and continue")
 
     expect(page.get_by_role("heading", level=1, name=re.compile("Work and study"))).to_be_visible()
@@ -240,7 +242,7 @@ def test_a_renewal_shows_the_answers_it_reuses_in_full_and_asks_if_they_are_stil
     message = "Confirm that these answers are still right, or change the ones that are not."
     expect(page.get_by_test_id("still-right")).to_contain_text(message)
     expect(
-        page.get_by_role("radio", name="I confirm that the information I have given is true and complete.")
+        page.get_by_role("checkbox", name="I confirm that the information I have given is true and complete.")
     ).to_be_checked()
     summary.get_by_role("link", name=message).click()
     expect(page.get_by_role("checkbox", name="These answers are still right")).to_be_focused()

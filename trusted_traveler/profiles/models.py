@@ -103,6 +103,11 @@ class ApplicantProfile(TimestampMixin, Base):
         return full_name(self.given_names, self.middle_names, self.surname)
 
     @property
+    def height_feet_inches(self) -> tuple[int, int] | None:
+        """The height as the intake asks it, in whole feet and inches (kept in centimetres), or None."""
+        return divmod(round(self.height_cm / 2.54), 12) if self.height_cm else None
+
+    @property
     def citizenship_codes(self) -> list[str]:
         return [c.country_code for c in self.citizenships]
 

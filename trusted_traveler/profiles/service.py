@@ -36,14 +36,15 @@ from trusted_traveler.profiles.models import (
 from trusted_traveler.rules.conditions import citizenship_code
 from trusted_traveler.rules.service import book_in_force
 
-# The guided intake, in order. The guardian step applies only to applicants under 18.
+# The guided intake, in order. The guardian step applies only to applicants under 18. Where the person lives comes
+# before the contact details, whose mailing address question refers to that home address.
 STEPS = (
     "names",
     "birth",
     "citizenship",
     "documents",
-    "contact",
     "addresses",
+    "contact",
     "employment",
     "travel",
     "background",
@@ -130,6 +131,11 @@ def address_gaps(profile: ApplicantProfile, today: dt.date):
     """The months of the last five years, or since birth for a younger person, that no address covers."""
     periods = ((a.from_month, a.to_month) for a in profile.addresses)
     return find_gaps(periods, today=today, born=profile.date_of_birth)
+
+
+def home_address(profile: ApplicantProfile) -> AddressPeriod | None:
+    """The address the person lives at now (the one of the five-year history with no end month), if given."""
+    return next((a for a in profile.addresses if a.to_month is None), None)
 
 
 # A U.S. ZIP code as people write it: five digits, maybe with the four of ZIP+4 ("78701", "78701-1234", "78701 1234").

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from dataclasses import dataclass
+from typing import Any
 
 import pycountry
 import wtforms
@@ -213,6 +215,37 @@ class FieldList(wtforms.FieldList):
                     yield int(index)
 
 
+@dataclass(frozen=True)
+class ShownWhen:
+    """Fields of a form asked only after one answer to a question on the same page (`when`: "question=answer"). The
+    page shows them as one group, a fieldset `id` under `legend`, which app.js hides until that answer is chosen
+    (data-shown-when); without JavaScript it is always shown, and the form ignores the fields after another answer.
+    A form lists its groups in `groups`."""
+
+    id: str
+    legend: Any
+    when: str
+    fields: tuple[str, ...]
+
+
+def laid_out(form) -> list[tuple[str, Any, list]]:
+    """A form's fields in page order as the page shows them (templates/_macros/forms.html, all_fields): ("field",
+    field, []) each, but for each of the form's groups (ShownWhen) one ("group", group, its fields) where its first
+    field is. The CSRF token is left out."""
+    groups = getattr(form, "groups", ())
+    owner = {name: group for group in groups for name in group.fields}
+    items: list[tuple[str, Any, list]] = []
+    for field in form:
+        if field.type == "CSRFTokenField":
+            continue
+        group = owner.get(field.short_name)
+        if group is None:
+            items.append(("field", field, []))
+        elif field.short_name == next(name for name in group.fields if name in form):
+            items.append(("group", group, [form[name] for name in group.fields if name in form]))
+    return items
+
+
 def choices(pairs) -> list[SelectChoice]:
     return [SelectChoice(value, label) for value, label in pairs]
 
@@ -417,9 +450,11 @@ class ApplyForm(FlaskForm):
 
 
 def declaration_field():
-    return RadioField(
-        _l("Do you confirm this declaration?"),  # under the page's "Declaration" heading: not that word again
-        choices=choices([("yes", _l("I confirm that the information I have given is true and complete."))]),
+    """The declaration at checkout: a tick box, under the page's "Declaration" heading, that can be ticked and
+    unticked again (a single radio button could not be), and must be ticked to go on. It posts "y"; "yes" is read as
+    ticked too."""
+    return BooleanField(
+        _l("I confirm that the information I have given is true and complete."),
         validators=[DataRequired(_l("Confirm the declaration to continue."))],
     )
 

@@ -43,6 +43,7 @@ from trusted_traveler.web.forms import (
     PlainDateField,
     RadioField,
     SelectField,
+    ShownWhen,
     TextMeta,
     WholeNumberField,
     choices,
@@ -77,7 +78,12 @@ def parse_month(text: str | None) -> dt.date | None:
 
 
 class MonthField(StringField):
-    """A month typed as MM/YYYY (for example 04/2023)."""
+    """A month typed as MM/YYYY (for example 04/2023). `short_label` names it where its label would say too much (a
+    row's line in the error summary: "Address 1, From: ...")."""
+
+    def __init__(self, label=None, validators=None, *, short_label=None, **kwargs):
+        super().__init__(label, validators, **kwargs)
+        self.short_label = short_label
 
     def process_formdata(self, valuelist):
         super().process_formdata(valuelist)
@@ -274,6 +280,9 @@ EYE_COLORS = {  # the stored value stays English; the label is the traveler's la
 }
 
 
+SEXES = [("F", _l("Female")), ("M", _l("Male")), ("X", _l("X (unspecified or another gender identity)"))]
+
+
 class BirthForm(IntakeForm):
     date_of_birth = PlainDateField(
         _l("Date of birth"), validators=[InputRequired(_l("Enter your date of birth as a real date.")), date_in_past]
@@ -289,9 +298,7 @@ class BirthForm(IntakeForm):
     )
     sex = RadioField(
         _l("Sex (as on your passport)"),
-        choices=choices(
-            [("F", _l("Female")), ("M", _l("Male")), ("X", _l("X (unspecified or another gender identity)"))]
-        ),
+        choices=choices(SEXES),
         validators=[DataRequired(_l("Choose the sex shown on your passport."))],
     )
     height_feet = WholeNumberField(
@@ -415,30 +422,38 @@ class DocumentsForm(IntakeForm):
 
     def __init__(self, *args, holds_green_card: bool | None = None, **kwargs):
         """`holds_green_card`: the answer on the citizenship page to "Do you hold a U.S. Permanent Resident Card?",
-        None while it is not given."""
+        None while it is not given. After a "No" the card is not asked: its fields are not on the page, and a number
+        or date sent all the same is neither checked nor kept (`asks_green_card`). After a "Yes" it is needed
+        (green_card_agrees)."""
         super().__init__(*args, **kwargs)
         self.license_state.choices = us_state_choices()
         self.holds_green_card = holds_green_card
+        if holds_green_card is False:
+            del self.green_card_number
+            del self.green_card_expires
+        elif holds_green_card:
+            self.green_card_number.label.text = _l("Permanent Resident Card number")
+
+    @property
+    def asks_green_card(self) -> bool:
+        """Whether the page asks for a Permanent Resident Card (not after a "No" on the citizenship page)."""
+        return self.green_card_number is not None
+
+    def green_card(self) -> str | None:
+        """The card's number as given, or None (none given, or not asked)."""
+        return self.green_card_number.data if self.asks_green_card else None
 
     def green_card_agrees(self) -> bool:
-        """Whether the card's number here agrees with the citizenship page's answer; if not, says so on the number.
+        """After a "Yes" on the citizenship page, whether the card's number is here; if not, says so on the number.
         The answer decides, not the number: it is what the eligibility rules read, and the person gave it on purpose
-        to a plain question, while a number can be a mistake or a card they no longer hold (or, after a "yes", missing:
-        the card is what they bring to the interview). Taking one silently from the other would change an answer they
-        did not change, so the page says which answer it is and where to change it."""
-        has_card = bool(self.green_card_number.data)
-        if self.holds_green_card is None or has_card == self.holds_green_card or self.green_card_number.errors:
+        to a plain question (the card is what they bring to the interview). Taking one silently from the other would
+        change an answer they did not change, so the page says which answer it is and where to change it. After a
+        "No" no card is asked, so none is kept; before an answer the card is optional."""
+        if not self.holds_green_card or self.green_card_number.data or self.green_card_number.errors:
             return True
-        message = (
-            _l(
-                "You said you hold a Permanent Resident Card (on the Citizenship page). Enter its number, or change "
-                "that answer."
-            )
-            if self.holds_green_card
-            else _l(
-                "You said you do not hold a Permanent Resident Card (on the Citizenship page). Leave this empty, or "
-                "change that answer."
-            )
+        message = _l(
+            "You said you hold a Permanent Resident Card (on the Citizenship page). Enter its number, or change that "
+            "answer."
         )
         self.green_card_number.errors = [*self.green_card_number.errors, message]
         return False
@@ -454,17 +469,28 @@ class DocumentsForm(IntakeForm):
         ok &= require_when(
             self, bool(self.license_number.data), self.license_state, _l("Choose the state that issued the license.")
         )
-        ok &= require_when(
-            self, bool(self.green_card_number.data), self.green_card_expires, _l("Enter the card's expiry date.")
-        )
+        if self.asks_green_card:
+            ok &= require_when(
+                self, bool(self.green_card_number.data), self.green_card_expires, _l("Enter the card's expiry date.")
+            )
         ok &= self.green_card_agrees()
-        if not self.passports.entries and not self.green_card_number.data and not self.license_number.data:
+        if not self.passports.entries and not self.green_card() and not self.license_number.data:
             self.passports.errors = [
                 *self.passports.errors,
                 _l("Add at least one document: a passport, a Permanent Resident Card or a license."),
             ]
             ok = False
         return ok
+
+
+MAILING_FIELDS = (
+    "mailing_line1",
+    "mailing_line2",
+    "mailing_city",
+    "mailing_region",
+    "mailing_postal_code",
+    "mailing_country",
+)
 
 
 class ContactForm(IntakeForm):
@@ -487,12 +513,33 @@ class ContactForm(IntakeForm):
     mailing_region = text(_l("State, province or region"), ApplicantProfile.mailing_region)
     mailing_postal_code = text(_l("ZIP or postal code"), ApplicantProfile.mailing_postal_code)
     mailing_country = SelectField(_l("Country"), validators=[Optional()])
+    # The mailing address is asked only after a "No": the page hides it until then (app.js; without JavaScript it is
+    # always shown, and after a "Yes" whatever is in it is ignored: neither checked nor kept).
+    groups = (
+        ShownWhen(
+            "mailing-address",
+            _l("Your mailing address"),
+            "mailing_same_as_residential=no",
+            tuple(MAILING_FIELDS),
+        ),
+    )
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, home_address: str | None = None, **kwargs):
+        """`home_address`: the address the person lives at now, as the page "Where you have lived" has it (None
+        while it is not given), which the mailing address question names."""
         super().__init__(*args, **kwargs)
         self.mailing_country.choices = country_choices()
+        self.mailing_same_as_residential.description = (
+            _l("Your home address is the one you live at now: %(address)s.", address=home_address)
+            if home_address
+            else _l("Your home address is the one you live at now. You give it on the page “Where you have lived”.")
+        )
 
     def validate(self, extra_validators=None):
+        if self.mailing_same_as_residential.data == "yes":  # not asked: whatever was sent is no answer
+            for name in MAILING_FIELDS:
+                field = getattr(self, name)
+                field.data, field.raw_data = ("" if field.type == "SelectField" else None), []
         ok = super().validate(extra_validators)
         different = self.mailing_same_as_residential.data == "no"
         for field, message in (
@@ -532,8 +579,10 @@ class HistoryForm(IntakeForm):
 
 
 class AddressEntry(RowForm):
-    from_month = MonthField(_l("From (MM/YYYY)"), validators=[month_required])
-    to_month = MonthField(_l("To (MM/YYYY), or leave empty if you live there now"), validators=[month_optional])
+    from_month = MonthField(_l("From (MM/YYYY)"), validators=[month_required], short_label=_l("From"))
+    to_month = MonthField(
+        _l("To (MM/YYYY), or leave empty if you live there now"), validators=[month_optional], short_label=_l("To")
+    )
     line1 = text(_l("Street address"), AddressPeriod.line1, required=_l("Enter the street address."))
     line2 = text(_l("Apartment, suite (optional)"), AddressPeriod.line2)
     city = text(_l("City or town"), AddressPeriod.city, required=_l("Enter the city or town."))
@@ -574,8 +623,10 @@ EMPLOYMENT_STATUSES = [
 
 
 class EmploymentEntry(RowForm):
-    from_month = MonthField(_l("From (MM/YYYY)"), validators=[month_required])
-    to_month = MonthField(_l("To (MM/YYYY), or leave empty if this is now"), validators=[month_optional])
+    from_month = MonthField(_l("From (MM/YYYY)"), validators=[month_required], short_label=_l("From"))
+    to_month = MonthField(
+        _l("To (MM/YYYY), or leave empty if this is now"), validators=[month_optional], short_label=_l("To")
+    )
     status = SelectField(
         _l("What were you doing?"),
         choices=choices([("", _l("Select")), *EMPLOYMENT_STATUSES]),

@@ -22,7 +22,7 @@ from trusted_traveler.extensions import db
 from trusted_traveler.i18n import format_day
 from trusted_traveler.profiles import service as profiles
 from trusted_traveler.web.auth.views import safe_next
-from trusted_traveler.web.forms import apply_list_action
+from trusted_traveler.web.forms import apply_list_action, country_name
 from trusted_traveler.web.intake import bp
 from trusted_traveler.web.intake import forms as f
 
@@ -95,7 +95,7 @@ def _save_names(p, form):
 
 
 def _load_birth(p):
-    feet, inches = divmod(round(p.height_cm / 2.54), 12) if p.height_cm else (None, None)
+    feet, inches = p.height_feet_inches or (None, None)
     return {
         "date_of_birth": p.date_of_birth,
         "birth_city": p.birth_city,
@@ -167,7 +167,7 @@ def _document(kind, country, number, expires, region=None, enhanced=False):
 
 def _save_documents(p, form):
     rows = [_document("passport", e.issuing_country.data, e.number.data, e.expires_on.data) for e in form.passports]
-    if form.green_card_number.data:
+    if form.green_card():  # asked, and given (after a "No" on the citizenship page it is not asked, nor kept)
         rows.append(
             _document("permanent_resident_card", "US", form.green_card_number.data, form.green_card_expires.data)
         )
@@ -185,7 +185,17 @@ def _save_documents(p, form):
     return {}, {"documents": rows}
 
 
-MAILING = ("mailing_line1", "mailing_line2", "mailing_city", "mailing_region", "mailing_postal_code", "mailing_country")
+MAILING = f.MAILING_FIELDS
+
+
+def _home_address(p):
+    """The address the person lives at now, written out, which the mailing address question names (None while the
+    page "Where you have lived" does not give one)."""
+    home = profiles.home_address(p)
+    if home is None:
+        return {"home_address": None}
+    parts = [home.line1, home.line2, home.city, " ".join(filter(None, [home.region, home.postal_code]))]
+    return {"home_address": ", ".join(filter(None, [*parts, country_name(home.country)]))}
 
 
 def _load_contact(p):
@@ -337,7 +347,7 @@ STEPS: dict[str, Step] = {
     "birth": Step(f.BirthForm, _load_birth, _save_birth),
     "citizenship": Step(f.CitizenshipForm, _load_citizenship, _save_citizenship, ("citizenships",)),
     "documents": Step(f.DocumentsForm, _load_documents, _save_documents, ("passports",), facts=_green_card_answer),
-    "contact": Step(f.ContactForm, _load_contact, _save_contact),
+    "contact": Step(f.ContactForm, _load_contact, _save_contact, facts=_home_address),
     "addresses": Step(f.AddressesForm, _load_addresses, _save_addresses, ("addresses",), facts=_born_on),
     "employment": Step(f.EmploymentForm, _load_employment, _save_employment, ("employment",), facts=_born_on),
     "travel": Step(f.TravelForm, _load_travel, _save_travel, ("countries",)),
@@ -402,22 +412,30 @@ def step(name: str):
     else:
         db.session.commit()  # a new profile is created on the first visit
         form = spec.make_form(profile, data=spec.load(profile))
-        _mark_out_of_date(name, form, profile, today)
+        notice = _mark_out_of_date(name, form, profile, today)
+        return _render(name, form, profile, today, return_to, notice=notice)
     return _render(name, form, profile, today, return_to, status=status)
 
 
-def _mark_out_of_date(name, form, profile, today) -> None:
+def _mark_out_of_date(name, form, profile, today) -> str | None:
     """Answers saved once that no longer stand are shown with what to do, as errors on their fields: an expired
     identity document, a Permanent Resident Card the citizenship answer changed against since
-    (profiles.green_card_disagrees), and countries visited answered too long ago (profiles.travel_answer_stale)."""
+    (profiles.green_card_disagrees), and countries visited answered too long ago (profiles.travel_answer_stale).
+    A card saved before the answer became "No" has no field now: what becomes of it is returned, for the page to
+    say above the form."""
     if name == "documents":
         expired = _l("This document has expired. Enter a document that is still valid.")
         dates = [e.expires_on for e in form.passports] + [form.green_card_expires, form.license_expires]
-        for field in dates:
+        for field in filter(None, dates):  # no card's date after a "No" on the citizenship page: it is not asked
             if field.data is not None and field.data <= today:
                 field.errors = [expired]
         if profiles.green_card_disagrees(profile):
             form.green_card_agrees()  # says which answer it is, and where to change it
+            if not form.asks_green_card:  # a card saved before a "No": not asked now, so not kept once saved
+                return _(
+                    "You said you do not hold a Permanent Resident Card (on the Citizenship page), so the card you "
+                    "gave before will be removed when you save this page. If you do hold one, change that answer."
+                )
     elif name == "travel" and profiles.travel_answer_stale(profile, today):
         day = profiles.saved_on(profile, "travel")
         form.travelled.errors = [
@@ -429,6 +447,7 @@ def _mark_out_of_date(name, form, profile, today) -> None:
             if day
             else _("Check the countries you have visited in the last 5 years, then save this page again.")
         ]
+    return None
 
 
 def _gaps_for(name, profile, today):
@@ -451,7 +470,7 @@ def _next_url(profile, current: str, today, return_to: str | None) -> str:
     return url_for("intake.step", name=missing[0]) if missing else url_for("intake.summary")
 
 
-def _render(name, form, profile, today, return_to, *, gaps=(), status=200):
+def _render(name, form, profile, today, return_to, *, gaps=(), notice=None, status=200):
     progress = _progress(profile, today)
     names = [s for s, _title, _done in progress]
     return render_template(
@@ -464,6 +483,7 @@ def _render(name, form, profile, today, return_to, *, gaps=(), status=200):
         total=len(names),
         return_to=return_to,
         gaps=gaps,
+        notice=notice,
         profile=profile,
         lists=STEPS[name].lists,
         under_way=under_way(profile.id),  # submitted and open: a change reaches the officer handling each
@@ -471,10 +491,12 @@ def _render(name, form, profile, today, return_to, *, gaps=(), status=200):
 
 
 def answer_labels() -> dict[str, dict]:
-    """The names of coded answers (kinds of names, offense categories and statuses, what someone was doing, a
-    guardian's relationship) in the reader's language, as the intake's own pages name them: what the profile's
+    """The names of coded answers (sex, eye color, kinds of names, offense categories and statuses, what someone was
+    doing, a guardian's relationship) in the reader's language, as the intake's own pages name them: what the profile's
     summary (templates/intake/_summary_rows.html) shows instead of codes."""
     return {
+        "sexes": dict(f.SEXES),
+        "eye_colors": f.EYE_COLORS,
         "other_names": dict(f.OTHER_NAME_KINDS),
         "offenses": f.CATEGORY_LABELS,
         "offense_statuses": dict(f.OFFENSE_STATUSES),

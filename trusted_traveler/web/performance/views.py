@@ -14,7 +14,7 @@ from trusted_traveler.auth.policy import public
 from trusted_traveler.extensions import limiter
 from trusted_traveler.feedback import performance
 from trusted_traveler.feedback.performance import Figure
-from trusted_traveler.i18n import format_day
+from trusted_traveler.i18n import format_count, format_day
 from trusted_traveler.spreadsheets import csv_text
 from trusted_traveler.web.performance import bp
 from trusted_traveler.web.performance.charts import bar_chart, line_chart
@@ -38,7 +38,7 @@ def _drawing(fig: Figure, *, narrow: bool):
     if fig.key == "applications-per-week":
         weeks = [format_day(dt.date.fromisoformat(r[0]), "%b %-d") for r in fig.rows]
         series = [(labels[i], [r[i] for r in fig.rows]) for i in range(1, len(labels))]
-        totals = ", ".join(f"{name} {sum(values):,}" for name, values in series)
+        totals = ", ".join(f"{name} {format_count(sum(values))}" for name, values in series)
         desc = _(
             "Line chart, one line per program, of applications submitted each week. Totals: %(totals)s.",
             totals=totals,
