@@ -194,8 +194,8 @@ def test_the_entries_are_in_the_readers_language_and_date_format(app, client):
     addresses = _text(_group(html, "addresses"))
     newest_from = _month(service_today(), 36)
     months = "enero febrero marzo abril mayo junio julio agosto septiembre octubre noviembre diciembre".split()
-    # an address lived in to this day: "desde junio de 2023 hasta hoy" (not "de junio de 2023 hasta hoy")
-    assert f"desde {months[newest_from.month - 1]} de {newest_from.year} hasta hoy" in addresses
+    # an address lived in to this day: "Desde junio de 2023 hasta hoy" (not "de junio de 2023 hasta hoy")
+    assert f"Desde {months[newest_from.month - 1]} de {newest_from.year} hasta hoy" in addresses
     assert "Estados Unidos" in addresses and "United States" not in addresses
     work = _text(_group(html, "employment"))
     assert "Empleado" in work and "Estudiante" in work and "México" in work

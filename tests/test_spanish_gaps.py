@@ -50,7 +50,7 @@ def test_the_checkout_summary_names_documents_and_history_entries_in_spanish(cli
     assert "passport" not in documents.lower().replace("pasaporte", "")
     addresses = html.split('data-testid="answers-addresses"')[1].split('data-testid="answers-')[0]
     assert (
-        re.search(r"desde \w+ de \d{4} hasta hoy</dt>", addresses)
+        re.search(r"Desde \w+ de \d{4} hasta hoy</dt>", addresses)
         and "1 Main St" in addresses
         and "Estados Unidos" in addresses
     )
