@@ -12,6 +12,7 @@ import pytest
 from sqlalchemy import select
 
 from tests.factories import create_account, create_application, create_profile, sign_in
+from tests.test_hostile_staff_input import RULE
 from tests.test_rules_console import _draft_label, act, publish
 from trusted_traveler.audit.models import AuditEvent
 from trusted_traveler.auth.models import Account
@@ -175,18 +176,11 @@ def test_a_draft_saved_before_these_checks_says_what_is_wrong_and_cannot_be_sent
 
 # --- 3. A clause's value is checked for the fact it tests, beside the clause's field ---------------------------
 
+# the hostile-input tests' rule (a PreCheck age clause, "under 12"), as one that asks for review
 AGE_RULE = {
+    **RULE,
     "code": "precheck.age_test",
     "outcome": "needs_review",
-    "negate": "no",
-    "combine": "all",
-    "clauses-0-kind": "fact",
-    "clauses-0-field": "age",
-    "clauses-0-op": "lt",
-    "clauses-0-value": "12",
-    "clauses-0-parameter": "",
-    "clauses-0-date_within_years": "",
-    "clauses-0-released_within_years": "",
     "message_en": "We review this.",
     "message_es": "Revisamos esto.",
     "citation": "",
