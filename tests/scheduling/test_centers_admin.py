@@ -89,6 +89,36 @@ def test_details_are_validated_and_saved(client, booked):
     assert "JFK Terminal 4" in client.get("/admin/centers").get_data(as_text=True)
 
 
+def test_notes_longer_than_their_limit_are_refused_whole_not_cut_by_the_browser(client, booked):
+    """The center's text fields set no maxlength (a browser would cut a longer paste of the travelers' notes without a
+    word): a longer text is refused with its length and shown again whole."""
+    sign_in(client, "centers.admin@example.com")
+    page = client.get("/admin/centers/8001").get_data(as_text=True)
+    assert "maxlength" not in page[page.index('name="notes"') - 200 : page.index('name="notes"') + 200]
+    notes = "Bring every passport you hold. " * 140  # 4,340 characters
+    form = {
+        "name": "JFK Terminal 4",
+        "short_name": "JFK",
+        "location_type": "AIR",
+        "address": "Terminal 4",
+        "city": "Jamaica",
+        "state": "NY",
+        "postal_code": "11430",
+        "country_code": "US",
+        "tz_name": "America/New_York",
+        "service_ids": ["1", "101"],
+        "operational": "y",
+        "min_notice_hours": "2",
+        "cancel_cutoff_hours": "24",
+        "max_reschedules": "3",
+        "notes": notes,
+    }
+    refused = client.post("/admin/centers/8001", data=form)
+    html = refused.get_data(as_text=True)
+    assert refused.status_code == 400
+    assert f"Shorten this to 4,000 characters or fewer: it has {len(notes):,}." in html and notes.strip() in html
+
+
 def test_shorter_hours_keep_the_booking_list_it_for_a_supervisor_and_tell_the_traveler(app, client, booked, today):
     reference, day = booked
     sign_in(client, "centers.admin@example.com")

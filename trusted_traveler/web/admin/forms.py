@@ -18,10 +18,10 @@ from wtforms import (
     StringField,
     TextAreaField,
 )
-from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, ValidationError
+from wtforms.validators import DataRequired, InputRequired, NumberRange, Optional, ValidationError
 
 from trusted_traveler.scheduling.centers import long_day
-from trusted_traveler.web.forms import CheckboxesField, FieldList, SelectField, choices
+from trusted_traveler.web.forms import AtMost, CheckboxesField, FieldList, SelectField, choices
 
 WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 
@@ -47,26 +47,26 @@ class CoordinateField(FloatField):
 
 
 class CenterForm(FlaskForm):
-    name = StringField("Name", validators=[DataRequired("Enter the center's name."), Length(max=200)])
-    short_name = StringField("Short name", validators=[DataRequired("Enter a short name."), Length(max=100)])
+    name = StringField("Name", validators=[DataRequired("Enter the center's name."), AtMost(200)])
+    short_name = StringField("Short name", validators=[DataRequired("Enter a short name."), AtMost(100)])
     location_type = SelectField(
         "Type",
         choices=choices(
             [("AIR", "Airport"), ("LND", "Land port or urban office"), ("TSA", "TSA PreCheck enrollment site")]
         ),
     )
-    address = StringField("Address", validators=[DataRequired("Enter the address."), Length(max=300)])
-    address_additional = StringField("More address (optional)", validators=[Optional(), Length(max=300)])
-    city = StringField("City", validators=[DataRequired("Enter the city."), Length(max=100)])
-    state = StringField("State or province", validators=[DataRequired("Enter the state or province."), Length(max=10)])
-    postal_code = StringField("ZIP or postal code", validators=[DataRequired("Enter the postal code."), Length(max=20)])
+    address = StringField("Address", validators=[DataRequired("Enter the address."), AtMost(300)])
+    address_additional = StringField("More address (optional)", validators=[Optional(), AtMost(300)])
+    city = StringField("City", validators=[DataRequired("Enter the city."), AtMost(100)])
+    state = StringField("State or province", validators=[DataRequired("Enter the state or province."), AtMost(10)])
+    postal_code = StringField("ZIP or postal code", validators=[DataRequired("Enter the postal code."), AtMost(20)])
     country_code = SelectField("Country", choices=choices([("US", "United States"), ("CA", "Canada")]))
     tz_name = StringField("Time zone (IANA)", validators=[DataRequired("Enter the time zone, like America/Chicago.")])
-    phone_number = StringField("Phone (optional)", validators=[Optional(), Length(max=20)])
+    phone_number = StringField("Phone (optional)", validators=[Optional(), AtMost(20)])
     latitude = CoordinateField("Latitude (for “nearest first” by ZIP code)", bound=90, example="38.8871")
     longitude = CoordinateField("Longitude", bound=180, example="-77.0932")
-    notes = TextAreaField("Notes for travelers (what to bring, walk-ins)", validators=[Optional(), Length(max=4000)])
-    directions = TextAreaField("Directions (optional)", validators=[Optional(), Length(max=2000)])
+    notes = TextAreaField("Notes for travelers (what to bring, walk-ins)", validators=[Optional(), AtMost(4000)])
+    directions = TextAreaField("Directions (optional)", validators=[Optional(), AtMost(2000)])
     service_ids = CheckboxesField("Services", coerce=int)
     operational = BooleanField("Operational (taking appointments)")
     temporary = BooleanField("Temporary")
@@ -208,7 +208,7 @@ def weekday_rows(templates) -> dict:
 class ClosureForm(FlaskForm):
     starts_on = DateField("First day closed", validators=[InputRequired("Enter the first day.")])
     ends_on = DateField("Last day closed", validators=[InputRequired("Enter the last day.")])
-    reason = StringField("Reason (travelers see it)", validators=[DataRequired("Give a reason."), Length(max=200)])
+    reason = StringField("Reason (travelers see it)", validators=[DataRequired("Give a reason."), AtMost(200)])
 
 
 class WithdrawHoursForm(FlaskForm):
