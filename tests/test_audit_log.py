@@ -177,6 +177,28 @@ def test_each_filter_narrows_the_search(app_ctx):
     assert found(actor_email="nobody@example.com") == set()
 
 
+def test_a_case_decisions_are_found_without_the_page_views_around_them(app, client, supervisor):
+    """A case's decisions were lost among the queue's views of it (50 to a queue page): "Only what was done" leaves
+    out every record of a page seen and every search of the log, on the page and in the CSV alike."""
+    with app.app_context():
+        olive = create_officer("olive@example.com")
+        views = [add_event(action, "application", "TT-9", by=olive) for action in ("queue.viewed", "profile.viewed")]
+        views.append(add_event("document.viewed", "application", "TT-9", by=olive))
+        decided = add_event("application.transition", "application", "TT-9", by=olive, to="denied")
+        db.session.commit()
+        view_ids, decided_id = {v.id for v in views}, decided.id
+    sign_in(client, supervisor)
+    _, everything = page_html(client, "?object_id=TT-9")
+    assert view_ids | {decided_id} <= set(event_ids_on(everything))
+    response, done = page_html(client, "?object_id=TT-9&without_views=y")
+    assert event_ids_on(done) == [decided_id]
+    assert re.search(r'<input(?=[^>]*\bchecked\b)[^>]*name="without_views"', done)  # kept ticked
+    _, searches = page_html(client, "?actor=sue.supervisor%40example.com&without_views=y")
+    assert "audit.searched" not in searches  # the supervisor's own searches, recorded above, are left out too
+    rows = download(client, "/admin/audit/export.csv?object_id=TT-9&without_views=y")
+    assert [row[3] for row in rows[1:]] == ["application.transition"]
+
+
 def test_the_date_range_is_whole_utc_days_with_both_ends_included(app_ctx):
     """From is the start of its UTC day, To the end of its UTC day."""
     before = add_event(at=dt.datetime(2026, 4, 9, 23, 59, 59, 999999, tzinfo=dt.UTC))

@@ -29,10 +29,13 @@ class AuditFilters:
     object_id: str | None = None
     date_from: dt.date | None = None
     date_to: dt.date | None = None
+    # only what was done: no record of a page seen (profile.viewed, queue.viewed, ...: every view's action ends in
+    # ".viewed") nor of a search of this log, among which a case's decisions were lost (50 queue views a page)
+    without_views: bool = False
 
     def as_details(self) -> dict[str, str]:
         """The filters that were set, as text (for the audit event that records a search)."""
-        return {key: str(value) for key, value in asdict(self).items() if value not in (None, "")}
+        return {key: str(value) for key, value in asdict(self).items() if value not in (None, "", False)}
 
 
 @dataclass(frozen=True)
@@ -96,6 +99,8 @@ def _matching(filters: AuditFilters):
         query = query.where(AuditEvent.object_type == filters.object_type)
     if filters.object_id:
         query = query.where(AuditEvent.object_id == filters.object_id)
+    if filters.without_views:
+        query = query.where(~AuditEvent.action.endswith(".viewed"), AuditEvent.action != "audit.searched")
     if filters.date_from:
         query = query.where(AuditEvent.created_at >= dt.datetime.combine(filters.date_from, dt.time(), dt.UTC))
     if filters.date_to and filters.date_to < dt.date.max:

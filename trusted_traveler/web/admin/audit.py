@@ -8,7 +8,7 @@ import re
 from flask import Response, render_template, request, stream_with_context, url_for
 from flask_login import current_user
 from flask_wtf import FlaskForm
-from wtforms import StringField
+from wtforms import BooleanField, StringField
 from wtforms.validators import Length, Optional, ValidationError
 
 from trusted_traveler.audit.export import csv_lines
@@ -90,6 +90,8 @@ class AuditSearchForm(FlaskForm):
         validators=[Optional(), iso_date],
     )
 
+    without_views = BooleanField("Only what was done: leave out who viewed what (page views and searches of this log)")
+
     def validate_date_to(self, field):
         # runs after both dates' own checks; only two real dates can be compared
         if field.errors or self.date_from.errors or not (field.data and self.date_from.data):
@@ -107,6 +109,7 @@ class AuditSearchForm(FlaskForm):
             object_id=self.object_id.data or None,
             date_from=dt.date.fromisoformat(self.date_from.data) if self.date_from.data else None,
             date_to=dt.date.fromisoformat(self.date_to.data) if self.date_to.data else None,
+            without_views=bool(self.without_views.data),
         )
 
 
