@@ -279,6 +279,14 @@ def test_after_answering_no_green_card_the_documents_page_does_not_ask_for_one_a
     assert again.status_code == 302
 
 
+def test_after_answering_no_green_card_no_document_at_all_asks_only_for_what_the_page_offers(app, client):
+    _traveler(app, client)
+    _citizenship(client, green_card="no")
+    html = client.post("/profile/documents", data={"license_state": ""}).get_data(as_text=True)
+    assert "Add at least one document: a passport or a license." in html
+    assert "Permanent Resident Card" not in html
+
+
 def test_after_answering_yes_the_card_is_asked_as_needed_not_if_you_have_one(app, client, today):
     _traveler(app, client)
     _citizenship(client, green_card="yes")

@@ -475,10 +475,12 @@ class DocumentsForm(IntakeForm):
             )
         ok &= self.green_card_agrees()
         if not self.passports.entries and not self.green_card() and not self.license_number.data:
-            self.passports.errors = [
-                *self.passports.errors,
-                _l("Add at least one document: a passport, a Permanent Resident Card or a license."),
-            ]
+            missing = (  # only the documents the page asks for
+                _l("Add at least one document: a passport, a Permanent Resident Card or a license.")
+                if self.asks_green_card
+                else _l("Add at least one document: a passport or a license.")
+            )
+            self.passports.errors = [*self.passports.errors, missing]
             ok = False
         return ok
 
