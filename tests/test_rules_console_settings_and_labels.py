@@ -20,7 +20,7 @@ from trusted_traveler.db import service_today
 from trusted_traveler.extensions import db
 from trusted_traveler.programs.service import get_program
 from trusted_traveler.rules import authoring
-from trusted_traveler.rules.models import Parameter, RuleSetVersion
+from trusted_traveler.rules.models import Parameter, Rule, RuleSetVersion
 
 SOURCE = "Federal Register 2027-00001"
 
@@ -217,6 +217,51 @@ def test_a_clause_value_that_makes_no_sense_for_its_fact_is_refused_beside_the_c
     with app.app_context():
         assert "precheck.age_test" not in {r.code for r in authoring.get_version(label).rules}
     assert act(client, label, "rules/new", AGE_RULE).status_code == 302  # a sensible age is saved
+
+
+def test_a_precheck_rule_cannot_compare_with_global_entrys_partner_countries(app, client, two_leads):
+    """The setting has no value for TSA PreCheck: a rule that read it was saved, "Try it" said the rules need it,
+    and the impact preview failed with a server error."""
+    label = _draft_label(client)
+    partner_rule = {
+        **AGE_RULE,
+        "clauses-0-field": "citizenships",
+        "clauses-0-op": "contains_any",
+        "clauses-0-value": "",
+        "clauses-0-parameter": "partner_countries",
+    }
+    response = act(client, label, "rules/new", partner_rule)
+    page = markup.unescape(response.get_data(as_text=True))
+    assert response.status_code == 400
+    error = page.index('id="clauses-0-parameter-error"')
+    assert "“partner countries” applies to Global Entry only, so a TSA PreCheck rule cannot use it" in page[error:]
+    with app.app_context():
+        assert "precheck.age_test" not in {r.code for r in authoring.get_version(label).rules}
+    assert client.get(f"/program-lead/versions/{label}/impact").status_code == 200
+    saved = act(client, label, "rules/new", {**partner_rule, "clauses-0-parameter": "", "clauses-0-value": "DE, NL"})
+    assert saved.status_code == 302  # the countries themselves are a PreCheck rule's to compare with
+
+
+def test_a_rule_saved_before_that_check_gets_a_message_on_the_impact_not_a_server_error(app, client, two_leads):
+    label = _draft_label(client)
+    with app.app_context():
+        version = authoring.get_version(label)
+        version.rules.append(
+            Rule(
+                position=99,
+                code="precheck.old_partner_rule",
+                condition={"field": "citizenships", "op": "contains_any", "value": {"param": "partner_countries"}},
+                outcome="needs_review",
+                message_en="x",
+                message_es="y",
+            )
+        )
+        db.session.commit()
+    for page in ("impact", "impact.csv"):
+        response = client.get(f"/program-lead/versions/{label}/{page}")
+        assert response.status_code == 302 and response.headers["Location"].endswith(f"/versions/{label}")
+    shown = markup.unescape(client.get(f"/program-lead/versions/{label}").get_data(as_text=True))
+    assert "a rule uses the setting “partner countries”, which has no value in force for this program" in shown
 
 
 def test_the_rules_service_refuses_a_negative_age_whatever_sends_it(app, two_leads):

@@ -22,7 +22,7 @@ from trusted_traveler.db import utcnow
 from trusted_traveler.errors import BusinessRuleViolation, NotFound, PermissionDenied
 from trusted_traveler.extensions import db
 from trusted_traveler.programs.models import Program
-from trusted_traveler.rules.conditions import PARAMETER_KINDS, ConditionError, validate_condition
+from trusted_traveler.rules.conditions import PARAMETER_KINDS, ConditionError, is_param_ref, validate_condition
 from trusted_traveler.rules.models import Parameter, Rule, RuleSet, RuleSetVersion
 from trusted_traveler.rules.service import version_in_force
 
@@ -106,13 +106,25 @@ def settings_for(program_code: str) -> list[str]:
     return own + [k for k, s in SETTINGS.items() if s.shared]
 
 
+def _owners(key: str) -> str:
+    """The programs a setting applies to, by name ("Global Entry")."""
+    return " and ".join(PROGRAM_NAMES.get(code, code) for code in SETTINGS[key].programs or ())
+
+
 def not_applicable(key: str, program_name: str) -> str:
     """Why a setting of another program cannot be part of this program's change."""
-    setting = SETTINGS[key]
-    owners = " and ".join(PROGRAM_NAMES.get(code, code) for code in setting.programs or ())
+    owners = _owners(key)
     return (
         f"“{setting_label(key)}” applies to {owners} only, not to {program_name}: it cannot be part of a "
         f"{program_name} change. Change it in a {owners} draft."
+    )
+
+
+def not_for_rules(key: str, program_name: str) -> str:
+    """Why a rule of this program cannot compare with a setting of another (it has no value for this program)."""
+    return (
+        f"“{setting_label(key)}” applies to {_owners(key)} only, so a {program_name} rule cannot use it: enter the "
+        "values themselves, or choose no setting."
     )
 
 
@@ -359,7 +371,7 @@ def save_rule(
         errors["condition"] = "; ".join(f"{path}: {message}" for path, message in exc.errors)
         condition_errors = exc.errors
     else:
-        condition_errors = value_problems(condition)
+        condition_errors = value_problems(condition, program=version.rule_set.program.code)
         if condition_errors:
             errors["condition"] = "; ".join(f"{path}: {message}" for path, message in condition_errors)
     if errors:
@@ -413,22 +425,26 @@ def window_problem(value: Any) -> str | None:
     return None
 
 
-def value_problems(condition: Any, path: str = "condition") -> list[tuple[str, str]]:
+def value_problems(condition: Any, path: str = "condition", *, program: str | None = None) -> list[tuple[str, str]]:
     """Values a valid condition compares with that make no sense for the fact they test (a negative age, a
-    look-back of 0 years), each with its path as the condition language names it (condition.all[1].value)."""
+    look-back of 0 years), or a setting that does not apply to `program` (a program code; a TSA PreCheck rule read
+    Global Entry's partner countries, which have no value for PreCheck, and its impact preview failed), each with
+    its path as the condition language names it (condition.all[1].value)."""
     if not isinstance(condition, dict):
         return []
     problems: list[tuple[str, str]] = []
     for combinator in ("all", "any"):
         for index, child in enumerate(condition.get(combinator) or []):
-            problems += value_problems(child, f"{path}.{combinator}[{index}]")
+            problems += value_problems(child, f"{path}.{combinator}[{index}]", program=program)
     if "not" in condition:
-        problems += value_problems(condition["not"], f"{path}.not")
+        problems += value_problems(condition["not"], f"{path}.not", program=program)
     if "where" in condition:
-        problems += value_problems(condition["where"], f"{path}.where")
+        problems += value_problems(condition["where"], f"{path}.where", program=program)
     field, op, value = condition.get("field"), condition.get("op"), condition.get("value")
     problem = None
-    if field == "age":
+    if is_param_ref(value) and program is not None and not applies_to(value["param"], program):
+        problem = not_for_rules(value["param"], PROGRAM_NAMES.get(program, program))
+    elif field == "age":
         problem = age_problem(op, value)
     elif op == "within_years":
         problem = window_problem(value)

@@ -23,6 +23,7 @@ from trusted_traveler.errors import BusinessRuleViolation, DomainError
 from trusted_traveler.extensions import db
 from trusted_traveler.programs.service import get_program, list_programs
 from trusted_traveler.rules import authoring, publication, trial
+from trusted_traveler.rules.conditions import MissingParameter
 from trusted_traveler.rules.describe import describe, describe_event
 from trusted_traveler.rules.diff import changes
 from trusted_traveler.rules.impact import affected, preview, shared_previews
@@ -79,6 +80,22 @@ def _refused(err: BusinessRuleViolation):
     """A refused action (a second lead's approval, a date that clashes, …) comes back with the reason."""
     db.session.rollback()
     flash(err.message, "error")
+    label = (request.view_args or {}).get("label")
+    return redirect(url_for("rules_console.version", label=label) if label else url_for("rules_console.overview"))
+
+
+@bp.errorhandler(MissingParameter)
+def _cannot_count(err: MissingParameter):
+    """A rule compares with a setting that has no value in force for its program (a TSA PreCheck rule saved with
+    Global Entry's partner countries before save_rule refused it): the impact and the publish page cannot count,
+    and say which setting, on the version's page, rather than fail."""
+    db.session.rollback()
+    setting = authoring.setting_label(err.key)
+    flash(
+        f"The effect on pending applications cannot be counted: a rule uses the setting “{setting}”, which has no "
+        "value in force for this program. Change that rule to compare with the values themselves.",
+        "error",
+    )
     label = (request.view_args or {}).get("label")
     return redirect(url_for("rules_console.version", label=label) if label else url_for("rules_console.overview"))
 
