@@ -36,6 +36,21 @@ def test_a_clean_precheck_application_is_vetted_on_submission_and_goes_on_to_its
     assert {r.outcome for r in application.vetting_results} == {"clear"}
 
 
+def test_the_travelers_timeline_says_the_background_check_was_reviewed_not_received_again():
+    """Cleared to enroll goes back to the status after submission: the timeline named it "We received your
+    application and your fee" a second time."""
+    from trusted_traveler.casework.service import public_timeline
+
+    application = in_review("precheck")
+    decisions.clear_to_enroll(application, by=create_officer())
+    steps = [(s["label"], s["explanation"]) for s in public_timeline(application)]
+    assert steps[-1] == (
+        "Background check reviewed",
+        "An officer reviewed your background check. Book your enrollment visit.",
+    )
+    assert [e for _, e in steps].count("We received your application and your fee.") == 1
+
+
 def test_a_precheck_hit_on_submission_goes_to_an_officer_who_can_clear_it_to_enroll():
     application = in_review("precheck")
     assert application.status == Status.OFFICER_REVIEW and application.priority == 1

@@ -257,6 +257,12 @@ TIMELINE_STEPS: dict[str, tuple[str, str]] = {
         N_("We did not see you at your appointment. Book a new time whenever you are ready."),
     ),
     APPOINTMENT_MOVED: (N_("Appointment moved"), N_("You moved your appointment to a new time.")),
+    # TSA PreCheck after an officer cleared a hit (decisions.CLEARED_TO_ENROLL): back to the status after submission,
+    # whose label ("Visit an enrollment center: We received your application and your fee") told it as new
+    "cleared_to_enroll": (
+        N_("Background check reviewed"),
+        N_("An officer reviewed your background check. Book your enrollment visit."),
+    ),
 }
 
 
