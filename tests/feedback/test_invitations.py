@@ -79,7 +79,7 @@ def test_without_an_invitation_the_survey_says_it_is_by_invitation_and_keeps_not
     page = client.get("/feedback/decision")
     assert page.status_code == 404
     text = page.get_data(as_text=True)
-    assert "This survey is by invitation" in text and "open the survey link on your application" in text
+    assert "This survey is by invitation" in text and "on the page that confirmed your submission" in text
     assert "Send my answers" not in text
     for _ in range(6):
         refused = client.post("/feedback/decision", data={"satisfaction": "5", "trust": "5"})
