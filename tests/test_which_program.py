@@ -300,6 +300,8 @@ def test_a_partner_country_citizen_is_told_they_get_precheck_through_global_entr
     assert "you cannot apply now" not in precheck
     assert "you cannot apply for it on its own, but you get it with Global Entry" in precheck
     assert "Global Entry is how you get TSA PreCheck" in precheck
+    # nor the PreCheck rule's own words ("apply once you become a U.S. citizen"), nor a fee for what they cannot do
+    assert "U.S. citizen" not in precheck and "$" not in precheck
     assert "We suggest: Global Entry." in html
     assert "so you do not need both" not in html  # they could not have both: PreCheck alone is closed to them
     step = html.split('data-testid="partner-next-step"')[1].split("</div>\n      </div>")[0]
