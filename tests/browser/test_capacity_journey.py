@@ -63,7 +63,7 @@ def test_a_program_lead_changes_hours_from_a_future_day_previews_the_effect_and_
         assert not db.session.scalars(select(CapacityTemplate).where(CapacityTemplate.valid_from == effective)).all()
 
     page.get_by_role("button", name="Save these hours").click()
-    saved = page.get_by_text("Saved. 1 booked appointments no longer fit")
+    saved = page.get_by_text("Saved. 1 booked appointment no longer fits")
     expect(saved).to_be_visible()
     expect(saved).to_contain_text(f"The new hours take effect from {long_day(effective)}.")
     scheduled = page.get_by_test_id(f"period-{effective.isoformat()}")

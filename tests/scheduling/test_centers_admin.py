@@ -124,7 +124,7 @@ def test_shorter_hours_keep_the_booking_list_it_for_a_supervisor_and_tell_the_tr
     sign_in(client, "centers.admin@example.com")
     response = change_hours(client, 8001, _hours(open_="12:00"), today, follow_redirects=True)
     html = response.get_data(as_text=True)
-    assert "1 booked appointments no longer fit" in html
+    assert "1 booked appointment no longer fits" in html
     with app.app_context():
         notes = db.session.scalars(select(Notification.kind).where(Notification.kind == "appointment_affected")).all()
         assert notes == ["appointment_affected"]
@@ -148,7 +148,7 @@ def test_a_closure_on_the_booked_day_is_a_conflict_and_removing_it_resolves_it(a
         data={"starts_on": day.isoformat(), "ends_on": day.isoformat(), "reason": "Power work"},
         follow_redirects=True,
     ).get_data(as_text=True)
-    assert "1 booked appointments no longer fit" in html
+    assert "1 booked appointment no longer fits" in html
     with app.app_context():
         closure_id = db.session.get(EnrollmentCenter, 8001).closures[0].id
     html = client.post(f"/admin/centers/8001/closures/{closure_id}/remove", follow_redirects=True).get_data(
@@ -285,7 +285,7 @@ def test_a_new_time_zone_replans_the_slots_and_says_so(app, client, booked):
     html = client.post(
         "/admin/centers/8001", data=_details(tz_name="America/Los_Angeles"), follow_redirects=True
     ).get_data(as_text=True)
-    assert "1 booked appointments no longer fit; their travelers have been told" in html
+    assert "1 booked appointment no longer fits; its traveler has been told" in html
     assert "its free times now follow the America/Los_Angeles time zone" in html
     with app.app_context():
         jfk = db.session.get(EnrollmentCenter, 8001)
@@ -303,7 +303,7 @@ def test_a_center_set_not_operational_tells_its_booked_travelers_and_the_adminis
     html = client.post("/admin/centers/8001", data=_details(operational=None), follow_redirects=True).get_data(
         as_text=True
     )
-    assert "1 booked appointments no longer fit; their travelers have been told" in html
+    assert "1 booked appointment no longer fits; its traveler has been told" in html
     with app.app_context():
         (title,) = db.session.scalars(
             select(Notification.title).where(Notification.kind == "appointment_affected")

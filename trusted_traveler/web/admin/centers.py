@@ -170,10 +170,12 @@ def _after_replan(center, replanned, *, note: str | None = None):
     db.session.commit()
     found, withdrawn = replanned.conflicts, replanned.offers_withdrawn
     if found:
-        message = _(
-            "Saved. %(n)s booked appointments no longer fit; their travelers have been told to choose another time, "
-            "or officers at the center will contact them. How many fall at each time is below.",
-            n=len(found),
+        message = ngettext(
+            "Saved. %(num)s booked appointment no longer fits; its traveler has been told to choose another time, "
+            "or officers at the center will contact them. When it falls is below.",
+            "Saved. %(num)s booked appointments no longer fit; their travelers have been told to choose another "
+            "time, or officers at the center will contact them. How many fall at each time is below.",
+            len(found),
         )
     else:
         message = _("Saved. No booked appointment is affected.")
