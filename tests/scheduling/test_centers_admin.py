@@ -214,6 +214,10 @@ def test_hours_must_make_sense(client, booked, today):
     assert "The center must close after it opens." in html
     assert "Give both opening and closing times, or neither" in html
     assert "Enter the opening time as HH:MM" in html
+    # beside the opening time it is about, not the closing time
+    error = html.index('id="days-2-opens_at-error"')
+    assert "Enter the opening time as HH:MM" in html[error : error + 200]
+    assert 'id="days-2-closes_at-error"' not in html
 
 
 def test_closing_the_day_of_an_offer_withdraws_it_says_so_and_the_travelers_old_page_books_nothing(app, client, today):

@@ -118,12 +118,15 @@ class DayHoursForm(Form):
     )
     seats = IntegerField("Seats per slot", validators=[Optional(), NumberRange(1, 100, "Enter 1 to 100 seats a slot.")])
 
+    def validate_opens_at(self, field):
+        """An opening time that is no time is said beside the opening time (it was said on the closing time)."""
+        if field.data and field.data.strip() and _time(field.data) is None:
+            raise ValidationError("Enter the opening time as HH:MM, like 08:00.")
+
     def validate_closes_at(self, field):
         opens, closes = _time(self.opens_at.data), _time(field.data)
         if bool(self.opens_at.data and self.opens_at.data.strip()) != bool(field.data and field.data.strip()):
             raise ValidationError("Give both opening and closing times, or neither (closed).")
-        if self.opens_at.data and opens is None:
-            raise ValidationError("Enter the opening time as HH:MM, like 08:00.")
         if field.data and closes is None:
             raise ValidationError("Enter the closing time as HH:MM, like 16:00.")
         if opens and closes and closes <= opens:
