@@ -22,6 +22,7 @@ from wtforms.validators import DataRequired, InputRequired, NumberRange, Optiona
 
 from trusted_traveler.scheduling.centers import long_day
 from trusted_traveler.web.forms import AtMost, CheckboxesField, FieldList, SelectField, choices
+from trusted_traveler.web.input_guard import refusal
 
 WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 
@@ -119,8 +120,10 @@ class DayHoursForm(Form):
     seats = IntegerField("Seats per slot", validators=[Optional(), NumberRange(1, 100, "Enter 1 to 100 seats a slot.")])
 
     def validate_opens_at(self, field):
-        """An opening time that is no time is said beside the opening time (it was said on the closing time)."""
-        if field.data and field.data.strip() and _time(field.data) is None:
+        """An opening time that is no time is said beside the opening time (it was said on the closing time); one
+        with a line break gets input_guard's message about that instead."""
+        text = field.data or ""
+        if not field.errors and text.strip() and refusal(text, one_line=True) is None and _time(text) is None:
             raise ValidationError("Enter the opening time as HH:MM, like 08:00.")
 
     def validate_closes_at(self, field):
