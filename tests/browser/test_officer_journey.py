@@ -85,11 +85,11 @@ def test_officer_claims_reviews_asks_for_information_and_approves_after_the_inte
 
     # The interview (Enrollment on Arrival here): both checks are needed.
     choose(page, "Identity and travel documents verified")
-    page.get_by_role("button", name="Record", exact=True).click()
+    page.get_by_test_id("record_interview").click()
     expect(page.locator("#biometrics_captured-error")).to_contain_text("the fingerprints were taken")  # beside it
     expect(page.get_by_label("Identity and travel documents verified")).to_be_checked()  # kept
     choose(page, "Fingerprints and photo taken")
-    page.get_by_role("button", name="Record", exact=True).click()
+    page.get_by_test_id("record_interview").click()
     expect(page.get_by_test_id("case-status")).to_have_text("Interview completed")
     _open_panel(page, "Approve and issue the Known Traveler Number")
     page.get_by_test_id("approve").click()
@@ -198,7 +198,7 @@ def test_officer_gives_more_time_then_withdraws_the_request_and_notes_the_interv
     choose(page, "Identity and travel documents verified")
     choose(page, "Fingerprints and photo taken")
     page.get_by_label("Interview notes (optional)").fill("Seen on arrival; the 2019 record matches his account.")
-    page.get_by_role("button", name="Record", exact=True).click()
+    page.get_by_test_id("record_interview").click()
     expect(page.get_by_test_id("case-status")).to_have_text("Interview completed")
     expect(page.get_by_test_id("history")).to_contain_text("Seen on arrival; the 2019 record matches his account.")
     sign_out(page)

@@ -34,7 +34,7 @@ def test_traveler_applies_officer_approves_traveler_sees_known_traveler_number(a
     page.get_by_role("button", name="Find a case").click()
     choose(page, "Identity and travel documents verified")
     choose(page, "Fingerprints and photo taken")
-    page.get_by_role("button", name="Record", exact=True).click()
+    page.get_by_test_id("record_interview").click()
     expect(page.get_by_test_id("case-status")).to_have_text("Approved")
     sign_out(page)
 
