@@ -96,23 +96,7 @@ def test_notes_longer_than_their_limit_are_refused_whole_not_cut_by_the_browser(
     page = client.get("/admin/centers/8001").get_data(as_text=True)
     assert "maxlength" not in page[page.index('name="notes"') - 200 : page.index('name="notes"') + 200]
     notes = "Bring every passport you hold. " * 140  # 4,340 characters
-    form = {
-        "name": "JFK Terminal 4",
-        "short_name": "JFK",
-        "location_type": "AIR",
-        "address": "Terminal 4",
-        "city": "Jamaica",
-        "state": "NY",
-        "postal_code": "11430",
-        "country_code": "US",
-        "tz_name": "America/New_York",
-        "service_ids": ["1", "101"],
-        "operational": "y",
-        "min_notice_hours": "2",
-        "cancel_cutoff_hours": "24",
-        "max_reschedules": "3",
-        "notes": notes,
-    }
+    form = _details(notes=notes)
     refused = client.post("/admin/centers/8001", data=form)
     html = refused.get_data(as_text=True)
     assert refused.status_code == 400
