@@ -17,6 +17,7 @@ from trusted_traveler.i18n import (
     format_count,
     format_day,
     format_size,
+    hold_wtforms_translations,
     numeric_date,
     template_translations,
     zone_abbreviation,
@@ -96,6 +97,7 @@ def register_extensions(app: Flask) -> None:
     csrf.init_app(app)
     limiter.init_app(app)
     babel.init_app(app, locale_selector=select_locale)
+    app.before_request(hold_wtforms_translations)  # Flask-WTF's messages: each catalog read once, not per request
     login_manager.init_app(app)
     login_manager.login_view = "auth.sign_in"
     login_manager.session_protection = "basic"

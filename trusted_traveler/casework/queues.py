@@ -116,7 +116,7 @@ def _joined(stmt):
     )
 
 
-def _row(found, today: dt.date, officer, overdue_since=None, appointment_at=None) -> QueueRow:
+def _row(found, today: dt.date, officer_id: int, overdue_since=None, appointment_at=None) -> QueueRow:
     return QueueRow(
         id=found.id,
         reference=found.reference,
@@ -130,7 +130,7 @@ def _row(found, today: dt.date, officer, overdue_since=None, appointment_at=None
         overdue_since=overdue_since,
         appointment_at=appointment_at,
         eligibility_worse=found.eligibility_worse_since is not None,
-        own=found.applicant_account_id == officer.id,
+        own=found.applicant_account_id == officer_id,
     )
 
 
@@ -218,7 +218,8 @@ def _queue_page(
     found = found[:limit]
     # Only a case waiting on the applicant has an unanswered request (answering, or deciding, moves it on).
     overdue = _overdue_dates([f.id for f in found if f.status in AWAITING_APPLICANT], today)
-    rows = [_row(f, today, officer, overdue.get(f.id)) for f in found]
+    officer_id = officer.id  # once, not through the current_user proxy for each row
+    rows = [_row(f, today, officer_id, overdue.get(f.id)) for f in found]
     return QueuePage(rows, encode_cursor(found[-1]) if more else None)
 
 
@@ -259,7 +260,7 @@ def _todays_interviews(*, officer, filters: QueueFilters, today: dt.date) -> Que
     for found in replica.read(stmt):
         local = local_time(found.starts_at, found)  # the center's own day (the row carries its tz_name)
         if local.date() == today:
-            rows.append(_row(found, today, officer, appointment_at=local))
+            rows.append(_row(found, today, officer.id, appointment_at=local))
     return QueuePage(rows, None)
 
 
