@@ -23,7 +23,7 @@ from trusted_traveler.i18n import later
 from trusted_traveler.notifications.service import notify_about
 from trusted_traveler.profiles.models import ApplicantProfile
 from trusted_traveler.programs.models import Program
-from trusted_traveler.scheduling.lookups import VISIT, describe_time, unavailable
+from trusted_traveler.scheduling.lookups import VISIT, affected_notice, describe_time
 from trusted_traveler.scheduling.models import Appointment, EnrollmentCenter, Slot, WaitlistEntry
 from trusted_traveler.scheduling.slots import generate_slots, local_time, planned_slots
 from trusted_traveler.scheduling.waitlist import withdraw_offers
@@ -110,29 +110,9 @@ def conflicts(center: EnrollmentCenter, now: dt.datetime, *, plan: Plan | None =
 
 def _tell(appointment: Appointment, center: EnrollmentCenter) -> None:
     """Tell the traveler their appointment is now in conflict: why (the center's hours, or the center no longer
-    taking appointments for their program) and what to do."""
-    application = appointment.application
-    when = later(describe_time, appointment.slot)
-    refusal = unavailable(center, application.program)
-    if refusal is None:
-        title = _l(
-            "%(center)s changed its hours: your %(visit)s is affected",
-            center=center.short_name,
-            visit=VISIT[application.program.code],
-        )
-        body = _l(
-            "Your appointment on %(when)s may not go ahead. Choose another time, or the center will contact you.",
-            when=when,
-        )
-    else:
-        title = refusal
-        body = _l(
-            "Your %(visit)s on %(when)s may not go ahead. Choose a time at another center, or the center will "
-            "contact you.",
-            visit=VISIT[application.program.code],
-            when=when,
-        )
-    notify_about(application, kind="appointment_affected", title=title, body=body)
+    taking appointments for their program) and what to do. Their status page says the same (lookups.in_conflict)."""
+    notice = affected_notice(appointment, center)
+    notify_about(appointment.application, kind="appointment_affected", title=notice.title, body=notice.body)
 
 
 def _tell_all_clear(appointment: Appointment, center: EnrollmentCenter) -> None:

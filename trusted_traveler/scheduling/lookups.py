@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 
 from flask_babel import LazyString
 from flask_babel import gettext as _
@@ -13,7 +14,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from trusted_traveler.casework.states import Status
 from trusted_traveler.extensions import db
-from trusted_traveler.i18n import format_day
+from trusted_traveler.i18n import format_day, later
 from trusted_traveler.scheduling.models import Appointment, EnrollmentCenter, Slot
 from trusted_traveler.scheduling.slots import local_time
 
@@ -74,6 +75,59 @@ def unavailable(center: EnrollmentCenter, program) -> LazyString | None:
     if not offers_program(center, program):
         return _l("%(center)s does not offer %(program)s.", center=center.name, program=program.name)
     return None
+
+
+def in_conflict(appointment: Appointment, now: dt.datetime) -> bool:
+    """Whether the appointment is one its center can no longer keep, as capacity.conflicts found it when the center
+    last changed: booked, still to come, and at a slot keeping seats beyond its center's hours (capacity.replan
+    records that on the slot from the plan conflicts() reads: fewer seats, a closed day, a center not operational;
+    a seat given up when freed clears it) or at a center no longer taking appointments for its program. Its
+    traveler was told so (affected_notice), is not reminded of it, and their status page warns them."""
+    slot = appointment.slot
+    return (
+        appointment.status == "booked"
+        and slot.starts_at > now
+        and (slot.kept_seats > 0 or unavailable(slot.center, appointment.application.program) is not None)
+    )
+
+
+@dataclass(frozen=True)
+class AffectedNotice:
+    """What a traveler whose appointment is in conflict is told, in the notice and on their status page: `title`,
+    `body`, and whether the center takes no appointments for their program any more (`elsewhere`: they choose a
+    time at another center)."""
+
+    title: LazyString
+    body: LazyString
+    elsewhere: bool
+
+
+def affected_notice(appointment: Appointment, center: EnrollmentCenter) -> AffectedNotice:
+    """Why the appointment may not go ahead (the center's hours, or the center no longer taking appointments for
+    the program) and what to do, in the reader's language when read."""
+    application = appointment.application
+    visit = VISIT[application.program.code]
+    when = later(describe_time, appointment.slot)
+    refusal = unavailable(center, application.program)
+    if refusal is None:
+        return AffectedNotice(
+            title=_l("%(center)s changed its hours: your %(visit)s is affected", center=center.short_name, visit=visit),
+            body=_l(
+                "Your appointment on %(when)s may not go ahead. Choose another time, or the center will contact you.",
+                when=when,
+            ),
+            elsewhere=False,
+        )
+    return AffectedNotice(
+        title=refusal,
+        body=_l(
+            "Your %(visit)s on %(when)s may not go ahead. Choose a time at another center, or the center will "
+            "contact you.",
+            visit=visit,
+            when=when,
+        ),
+        elsewhere=True,
+    )
 
 
 def active_appointment(application) -> Appointment | None:

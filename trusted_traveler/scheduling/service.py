@@ -35,6 +35,7 @@ from trusted_traveler.scheduling.lookups import (
     claim_seat,
     describe_time,
     how_to_change,
+    in_conflict,
     moves_used_up,
     online_changes_closed,
     set_counts,
@@ -299,9 +300,10 @@ def soonest_by_center(program, *, since: dt.datetime) -> dict[int, dt.datetime]:
 
 def send_reminders(now: dt.datetime, *, ahead: dt.timedelta = dt.timedelta(hours=48)) -> int:
     """Remind each traveler once, in the two days before an appointment that goes ahead. An appointment in conflict
-    is not reminded as if it did: one at a slot keeping seats beyond its center's hours (a closed day, fewer seats:
-    capacity.replan), or at a center no longer taking appointments for its program. Its traveler was told it may not
-    go ahead; should it stand again after all (capacity.replan tells them), it is reminded then.
+    is not reminded as if it did (lookups.in_conflict): one at a slot keeping seats beyond its center's hours (a
+    closed day, fewer seats: capacity.replan), or at a center no longer taking appointments for its program. Its
+    traveler was told it may not go ahead; should it stand again after all (capacity.replan tells them), it is
+    reminded then.
 
     Two runs at once (a slow hourly run and the next, or two hosts' cron) remind each traveler once: the appointments
     are claimed with locking.locked, which reads them afresh and checks "not reminded yet" on the locked rows (a run
@@ -319,7 +321,7 @@ def send_reminders(now: dt.datetime, *, ahead: dt.timedelta = dt.timedelta(hours
             joinedload(Appointment.application).joinedload(Application.program),
         )
     ).all()
-    due = [a for a in due if unavailable(a.slot.center, a.application.program) is None]
+    due = [a for a in due if not in_conflict(a, now)]  # the query passed over the kept seats: this asks the rest
     for appointment in due:
         application = appointment.application
         notify_about(

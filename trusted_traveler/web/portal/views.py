@@ -25,7 +25,7 @@ from trusted_traveler.profiles import service as profiles
 from trusted_traveler.rules.service import rules_in_effect_since
 from trusted_traveler.scheduling import service as scheduling
 from trusted_traveler.scheduling import waitlist
-from trusted_traveler.scheduling.lookups import describe_moment
+from trusted_traveler.scheduling.lookups import active_appointments, affected_notice, describe_moment, in_conflict
 from trusted_traveler.scheduling.models import Slot
 from trusted_traveler.web.forms import (
     FILES_HINT,
@@ -38,6 +38,8 @@ from trusted_traveler.web.forms import (
 )
 from trusted_traveler.web.intake.views import summary_context
 from trusted_traveler.web.portal import bp
+
+SCHEDULED_STATUSES = {status.value for status in scheduling.SCHEDULED.values()}
 
 
 @bp.get("/dashboard")
@@ -62,6 +64,15 @@ def dashboard():
     notifications = db.session.scalars(
         select(Notification).where(Notification.account_id == current_user.id).order_by(Notification.id.desc()).limit(5)
     ).all()
+    now = utcnow()
+    # an appointment its center changed and can no longer keep is named at the top, as on its status page: the
+    # appointments in one statement and their centers' programs (none read when no application has one booked)
+    booked = active_appointments([a.id for a in applications if a.status in SCHEDULED_STATUSES])
+    affected = {
+        application_id: affected_notice(appointment, appointment.slot.center)
+        for application_id, appointment in booked.items()
+        if in_conflict(appointment, now)
+    }
     return render_template(
         "portal/dashboard.html",
         profile=profile,
@@ -73,6 +84,7 @@ def dashboard():
             memberships, today, busy_program_ids={a.program_id for a in applications if Status(a.status) in OPEN}
         ),
         notifications=notifications,
+        affected=affected,
         public_label=public_label,
     )
 
@@ -266,6 +278,9 @@ def application_page(application, status: int = 200, **extra):
     renewal_pending = pending_renewals([shown], service_today()).get(shown.id) if shown is not None else None
     appointment = scheduling.active_appointment(application)
     now = utcnow()
+    # an appointment its center changed and can no longer keep: what the traveler was told, above the way to move it
+    in_doubt = appointment is not None and in_conflict(appointment, now)
+    affected = affected_notice(appointment, appointment.slot.center) if in_doubt else None
     waiting = waitlist.entry_for(application)
     offered = db.session.get(Slot, waiting.offered_slot_id) if waiting and waiting.offered_slot_id else None
     # only a case waiting on the traveler shows the officer's question (answering, or deciding, moves it on)
@@ -282,6 +297,7 @@ def application_page(application, status: int = 200, **extra):
         renewal_pending=renewal_pending,
         appointment=appointment,
         appointment_time=scheduling.describe_time(appointment.slot) if appointment else None,
+        affected=affected,
         # inside the center's cut-off the page offers no links that would be refused, and says whom to contact
         change_refusal=scheduling.change_refusal(appointment, by=current_user, now=now) if appointment else None,
         move_refusal=scheduling.move_refusal(appointment, by=current_user, now=now) if appointment else None,

@@ -1,0 +1,83 @@
+"""In a real browser: a program lead changes a center's hours so that a traveler's booked enrollment visit no longer
+fits; the traveler's dashboard and status page warn them, as the notice did, in place of "Go to your enrollment
+visit"; they follow the warning to choose a new time, and the status page then reads as an ordinary booking."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+from axe_playwright_python.sync_playwright import Axe
+from playwright.sync_api import Page, expect
+from sqlalchemy import select
+
+from tests.browser.journeys import dev_sign_in, sign_out
+from tests.browser.test_accessibility import AXE_OPTIONS
+from tests.factories import create_account, create_application, create_profile
+from trusted_traveler.extensions import db
+from trusted_traveler.scheduling import service as scheduling
+from trusted_traveler.scheduling.lookups import describe_time
+from trusted_traveler.scheduling.models import EnrollmentCenter, Slot
+from trusted_traveler.scheduling.slots import generate_slots, local_time
+
+
+def test_a_traveler_whose_visit_no_longer_fits_new_hours_is_warned_and_chooses_a_new_time(app, page: Page, today, now):
+    with app.app_context():
+        jfk = db.session.get(EnrollmentCenter, 8001)
+        # from two days on: the time the traveler moves to is past the center's 24-hour cut-off, booked in one step
+        generate_slots(jfk, start=today + dt.timedelta(days=2), days=21)
+        slots = db.session.scalars(
+            select(Slot).where(Slot.center_id == 8001, Slot.starts_at > now).order_by(Slot.starts_at)
+        ).all()
+        # the first 8:00 slot on a Monday at least a week ahead: the lead's change opens Mondays at 10:00 from then
+        slot = next(
+            s
+            for s in slots
+            if local_time(s.starts_at, jfk).weekday() == 0
+            and local_time(s.starts_at, jfk).hour == 8
+            and local_time(s.starts_at, jfk).date() >= today + dt.timedelta(days=7)
+        )
+        effective, when = local_time(slot.starts_at, jfk).date(), describe_time(slot)
+        profile = create_profile(create_account("early.bird@example.com"))
+        application = create_application("precheck", profile=profile, submitted=True)
+        scheduling.book(application, slot, by=profile.account, now=now)
+        reference = application.reference
+        create_account("hours.lead@example.com", roles=("program_lead",))
+        db.session.commit()
+
+    dev_sign_in(page, "hours.lead@example.com")
+    page.goto("/admin/centers/8001")
+    page.get_by_label("New hours take effect from").fill(effective.isoformat())
+    page.get_by_label("Opens (HH:MM), Monday").fill("10:00")
+    page.get_by_role("button", name="Preview the change").click()
+    page.get_by_role("button", name="Save these hours").click()
+    expect(page.get_by_text("Saved. 1 booked appointment no longer fits")).to_be_visible()
+    sign_out(page)
+
+    dev_sign_in(page, "early.bird@example.com")
+    page.goto("/dashboard")
+    on_dashboard = page.get_by_test_id(f"affected-{reference}")
+    expect(on_dashboard).to_contain_text("changed its hours: your enrollment visit is affected")
+
+    page.goto(f"/applications/{reference}")
+    warning = page.get_by_test_id("appointment-affected")
+    expect(warning).to_contain_text("changed its hours: your enrollment visit is affected")
+    expect(warning).to_contain_text(f"Your appointment on {when} may not go ahead.")
+    expect(warning).to_contain_text("Choose another time, or the center will contact you.")
+    expect(page.get_by_test_id("next-step")).to_have_text(
+        "Choose another time for your appointment. The time you booked may not go ahead."
+    )
+    results = Axe().run(page, options=AXE_OPTIONS)  # the warning keeps the page WCAG 2.1 AA
+    assert [v["id"] for v in results.response["violations"]] == []
+
+    warning.get_by_role("link", name="Choose a new time").click()
+    page.get_by_label("State or province").select_option("NY")
+    page.get_by_role("button", name="Find centers").click()
+    page.get_by_role("link", name=re.compile("See times at John F. Kennedy")).click()
+    first_time = page.get_by_test_id("times").get_by_role("button").first
+    label = first_time.inner_text()
+    first_time.click()
+
+    expect(page.get_by_test_id("appointment")).to_contain_text(label.split(" ")[0])
+    expect(page.get_by_test_id("appointment-affected")).to_have_count(0)
+    expect(page.get_by_test_id("next-step")).to_have_text("Go to your enrollment visit. Bring your documents.")

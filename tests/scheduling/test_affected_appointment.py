@@ -1,0 +1,145 @@
+"""A traveler whose booked appointment a change of the center's hours leaves without a seat is told so (the notice),
+and their status page and dashboard say the same: the warning, what to do, and the way to choose another time, in
+place of "Go to your enrollment visit". An appointment the change keeps reads as before. The page decides it as the
+change did (capacity.conflicts, recorded on the slot by capacity.replan), not a second way."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from sqlalchemy import select
+
+from tests.factories import create_account, create_application, create_profile, open_day, sign_in
+from tests.support.queries import count_queries
+from trusted_traveler.extensions import db
+from trusted_traveler.notifications.models import Notification
+from trusted_traveler.scheduling import centers
+from trusted_traveler.scheduling import service as scheduling
+from trusted_traveler.scheduling.capacity import conflicts
+from trusted_traveler.scheduling.lookups import in_conflict
+from trusted_traveler.scheduling.models import Appointment, EnrollmentCenter, Slot
+from trusted_traveler.scheduling.slots import local_time
+
+JFK = 8001
+TRAVELER = "moved.hours@example.com"
+AFFECTED_TITLE = "changed its hours: your enrollment visit is affected"
+GO_TO_VISIT = "Go to your enrollment visit. Bring your documents."
+
+
+def _book_first_time(today: dt.date, now: dt.datetime) -> tuple[str, dt.date]:
+    """A PreCheck enrollment visit booked at 8:00 (local), the first time of the center's first open day a week
+    ahead: the application's reference and that day."""
+    jfk = db.session.get(EnrollmentCenter, JFK)
+    day = open_day(jfk, today + dt.timedelta(days=7))
+    slot = next(
+        s
+        for s in db.session.scalars(select(Slot).where(Slot.center_id == JFK).order_by(Slot.starts_at))
+        if local_time(s.starts_at, jfk).date() == day
+    )
+    assert local_time(slot.starts_at, jfk).time() == dt.time(8)
+    application = create_application("precheck", profile=create_profile(create_account(TRAVELER)), submitted=True)
+    scheduling.book(application, slot, by=application.profile.account, now=now)
+    return application.reference, day
+
+
+def _change_hours(day: dt.date, now: dt.datetime, *, opens: dt.time, closes: dt.time):
+    """The lead's change of the center's weekly hours from `day`: every weekday it opened, now `opens`–`closes`."""
+    jfk = db.session.get(EnrollmentCenter, JFK)
+    rows = [
+        {"weekday": t.weekday, "opens_at": opens, "closes_at": closes, "slot_minutes": t.slot_minutes, "seats": t.seats}
+        for t in centers.hours_on(jfk, day)
+    ]
+    return centers.set_weekly_hours(jfk, rows, effective_from=day, by=None, now=now)
+
+
+@pytest.fixture
+def booked(app, client, today, now):
+    with app.app_context():
+        reference, day = _book_first_time(today, now)
+        db.session.commit()
+    sign_in(client, TRAVELER)
+    return reference, day
+
+
+def test_hours_that_no_longer_fit_the_booked_time_put_a_warning_on_the_status_page_and_dashboard(
+    app, client, booked, now
+):
+    reference, day = booked
+    with app.app_context():
+        assert len(_change_hours(day, now, opens=dt.time(10), closes=dt.time(16)).conflicts) == 1
+        db.session.commit()
+        notice = db.session.scalars(
+            select(Notification).where(Notification.kind == "appointment_affected").order_by(Notification.id)
+        ).one()
+        told = (str(notice.title), str(notice.body))
+
+    page = client.get(f"/applications/{reference}").get_data(as_text=True)
+    warning = page.split('data-testid="appointment-affected"')[1].split("</section>")[0]
+    assert AFFECTED_TITLE in told[0]
+    for text in told:  # what the notice said, word for word
+        assert text.replace("'", "&#39;") in warning
+    assert "may not go ahead. Choose another time, or the center will contact you." in warning
+    assert f'href="/applications/{reference}/appointment"' in warning and "Choose a new time" in warning
+    assert GO_TO_VISIT not in page  # the next step no longer contradicts it
+    assert "Choose another time for your appointment. The time you booked may not go ahead." in page
+
+    dashboard = client.get("/dashboard").get_data(as_text=True)
+    card = dashboard.split(f'data-testid="affected-{reference}"')[1].split("</section>")[0]
+    assert AFFECTED_TITLE in card and f'href="/applications/{reference}/appointment"' in card
+
+
+def test_hours_that_still_fit_the_booked_time_leave_the_status_page_and_dashboard_as_they_were(
+    app, client, booked, now
+):
+    reference, day = booked
+    with app.app_context():
+        assert _change_hours(day, now, opens=dt.time(8), closes=dt.time(17)).conflicts == []  # an hour longer
+        db.session.commit()
+
+    page = client.get(f"/applications/{reference}").get_data(as_text=True)
+    assert 'data-testid="appointment-affected"' not in page and AFFECTED_TITLE not in page
+    assert GO_TO_VISIT in page
+    assert 'data-testid="affected-' not in client.get("/dashboard").get_data(as_text=True)
+
+
+def test_the_page_asks_what_the_change_decided_and_a_new_time_clears_it(app, booked, now):
+    """in_conflict holds for exactly the appointments capacity.conflicts finds, before and after the change; the
+    traveler's new time (the seat kept for the old one given up) is not in conflict."""
+    _, day = booked
+    with app.app_context():
+        jfk = db.session.get(EnrollmentCenter, JFK)
+        appointment = db.session.scalars(select(Appointment).order_by(Appointment.id)).one()
+        assert not in_conflict(appointment, now) and conflicts(jfk, now) == []
+        _change_hours(day, now, opens=dt.time(10), closes=dt.time(16))
+        assert in_conflict(appointment, now) and conflicts(jfk, now) == [appointment]
+        later = next(
+            s
+            for s in db.session.scalars(select(Slot).where(Slot.center_id == JFK).order_by(Slot.starts_at))
+            if local_time(s.starts_at, jfk).date() == day and s.booked == 0 and s.capacity > 0
+        )
+        moved = scheduling.reschedule(appointment, later, by=appointment.application.profile.account, now=now)
+        assert not in_conflict(moved, now) and conflicts(jfk, now) == []
+
+
+def test_the_warning_reads_no_more_than_the_pages_already_do_for_a_booked_appointment(app, client, booked, now):
+    """Asking whether a booked appointment is in conflict costs the status page one statement (its center's programs)
+    and the dashboard two (the booked appointments, their centers' programs), warning or not: with the warning they
+    run as many statements as without it."""
+    reference, day = booked
+    pages = (f"/applications/{reference}", "/dashboard")
+    for url in pages:
+        client.get(url)  # warm up (the signed-in account, reference data)
+    before = {}
+    for url in pages:
+        with count_queries(app) as seen:
+            assert client.get(url).status_code == 200
+        before[url] = len(seen)
+    with app.app_context():
+        _change_hours(day, now, opens=dt.time(10), closes=dt.time(16))
+        db.session.commit()
+    for url in pages:
+        with count_queries(app) as seen:
+            html = client.get(url).get_data(as_text=True)
+        assert AFFECTED_TITLE in html
+        assert len(seen) == before[url], (url, seen)
