@@ -203,6 +203,40 @@ def test_saving_keeps_the_old_hours_until_the_day_before_and_the_slots_before_it
     assert "Scheduled" in history and "Withdraw" in history
 
 
+@pytest.mark.parametrize("weeks", [4, 8])
+def test_saving_new_hours_keeps_the_booking_window_at_its_weeks(app, client, today, monkeypatch, weeks):
+    """The booking window is BOOKING_WINDOW_WEEKS weeks whether or not the hours change: a first save from the day
+    the form offers (the first day not yet open for booking) made the seeded demo's four weeks of slots eight, as
+    the re-plan opened a fixed 56 days on top. Saving, and withdrawing the change, keep the last bookable day."""
+    monkeypatch.setitem(app.config, "BOOKING_WINDOW_WEEKS", weeks)
+    window_end = today + dt.timedelta(days=7 * weeks - 1)
+    with app.app_context():
+        jfk = db.session.get(EnrollmentCenter, JFK)
+        generate_slots(jfk, start=today, days=7 * weeks)  # as `flask seed` and the worker open the window
+        create_account(LEAD, roles=("program_lead",))
+        db.session.commit()
+    last = max(slot[0] for slot in _slots(app))
+    with app.app_context():
+        last_day = local_time(last, db.session.get(EnrollmentCenter, JFK)).date()
+    assert window_end - dt.timedelta(days=7) < last_day <= window_end
+    sign_in(client, LEAD)
+    page = client.get(f"/admin/centers/{JFK}").get_data(as_text=True)
+    offered = dt.date.fromisoformat(re.search(r'name="effective_from" [^>]*value="([0-9-]+)"', page).group(1))
+    assert offered == last_day + dt.timedelta(days=1)
+
+    assert change_hours(client, JFK, _hours(open_="09:00", seats="3"), offered).status_code == 302
+    assert max(slot[0] for slot in _slots(app)) == last, f"saving new hours keeps the booking window at {weeks} weeks"
+
+    sooner = today + dt.timedelta(days=10)  # a change inside the window re-plans only up to its end
+    assert change_hours(client, JFK, _hours(close="15:00"), sooner).status_code == 302
+    assert max(slot[0] for slot in _slots(app)) <= last
+    assert _slots(app, since=window_end + dt.timedelta(days=1)) == []
+
+    withdrawn = client.post(f"/admin/centers/{JFK}/hours/withdraw", data={"starts_on": sooner.isoformat()})
+    assert withdrawn.status_code == 302
+    assert max(slot[0] for slot in _slots(app)) == last
+
+
 def test_a_change_not_started_yet_can_be_withdrawn_and_the_old_hours_go_on(app, client, three_weeks):
     effective = three_weeks["effective"]
     seeded, slots = _templates(app), _slots(app)
