@@ -106,6 +106,10 @@ class BaseConfig:
         self.SERVICE_TIMEZONE = (env.get("SERVICE_TIMEZONE") or "").strip() or DEFAULT_SERVICE_TIMEZONE
         # How many days a survey invitation stays open after it is offered (feedback.service; unset or 0: 30).
         self.SURVEY_INVITATION_DAYS = _count(env, "SURVEY_INVITATION_DAYS") or 30
+        # The booking window: how many weeks ahead travelers can book, from the service's today. `flask seed`,
+        # `flask generate-slots` and the worker open slots that far, and a change of a center's hours, closures or
+        # details re-plans its slots that far (scheduling.slots.booking_window_end; unset or 0: 8).
+        self.BOOKING_WINDOW_WEEKS = _count(env, "BOOKING_WINDOW_WEEKS") or 8
         self._env = env
 
     def check(self) -> None:

@@ -13,12 +13,13 @@ from seeds import load_all
 from seeds.rules import GLOBAL_ENTRY_RULES, PRECHECK_RULES
 from tests.factories import create_profile
 from trusted_traveler.crypto import EncryptedBytes, KeyringError, Rotated, keyring, rotate_all_document_numbers
+from trusted_traveler.db import service_today
 from trusted_traveler.extensions import db
 from trusted_traveler.profiles.models import IdentityDocument
 from trusted_traveler.programs.service import fee_for, get_program, parameter_value
 from trusted_traveler.rules.models import Rule
 from trusted_traveler.scheduling import nearby
-from trusted_traveler.scheduling.models import EnrollmentCenter
+from trusted_traveler.scheduling.models import EnrollmentCenter, Slot
 
 pytestmark = pytest.mark.usefixtures("app_ctx")
 
@@ -29,6 +30,12 @@ def test_seeding_twice_changes_nothing_the_second_time():
     second = load_all()
     assert first["personas"] == 10
     assert all(v == 0 for v in second.values()), second
+    # the demo's openings are the booking window's weeks (BOOKING_WINDOW_WEEKS), as the worker keeps them open
+    last_day = service_today() + dt.timedelta(days=7 * current_app.config["BOOKING_WINDOW_WEEKS"] - 1)
+    furthest = db.session.scalar(select(func.max(Slot.starts_at)).where(Slot.center_id == 8008))  # O'Hare
+    assert (
+        last_day - dt.timedelta(days=7) < furthest.astimezone(zoneinfo.ZoneInfo("America/Chicago")).date() <= last_day
+    )
 
 
 def test_every_seeded_rule_cites_the_rule_it_rests_on():

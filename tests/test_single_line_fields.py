@@ -96,7 +96,7 @@ def test_a_centers_field_of_one_line_refuses_a_line_break_keeps_the_form_and_sto
 
     page = response.get_data(as_text=True)
     assert response.status_code == 400
-    assert refused_beside(page, field)
+    assert refused_beside(page, field, f"Monday, opening time: {ONE_LINE}" if form == "hours" else ONE_LINE)
     assert all_kept(page, data, typed)
     assert _center(app) == before, "stored although refused"
 

@@ -135,12 +135,13 @@ def register_cli(app: Flask) -> None:
         click.echo(f"Stored {stored} typical-time figures.")
 
     @app.cli.command("generate-slots")
-    @click.option("--weeks", default=8, show_default=True, help="How far ahead to open slots.")
-    def generate_slots(weeks: int) -> None:
+    @click.option("--weeks", type=int, help="How far ahead to open slots (default: BOOKING_WINDOW_WEEKS, 8).")
+    def generate_slots(weeks: int | None) -> None:
         """Open slots from each center's weekly hours for the coming weeks (idempotent; run daily)."""
         from trusted_traveler.db import service_today
-        from trusted_traveler.scheduling.slots import generate_all
+        from trusted_traveler.scheduling.slots import booking_window_weeks, generate_all
 
+        weeks = booking_window_weeks() if weeks is None else weeks
         created = generate_all(start=service_today(), days=7 * weeks)
         db.session.commit()
         click.echo(f"Opened {created} new slots.")
@@ -263,8 +264,10 @@ def register_cli(app: Flask) -> None:
     @app.cli.command("worker")
     @click.option("--once", is_flag=True, help="Deliver one batch and stop.")
     @click.option("--interval", default=2.0, show_default=True, help="Seconds to wait when there is nothing to do.")
-    @click.option("--slot-weeks", default=8, show_default=True, help="Keep slots open this many weeks ahead.")
-    def worker(once: bool, interval: float, slot_weeks: int) -> None:
+    @click.option(
+        "--slot-weeks", type=int, help="Keep slots open this many weeks ahead (default: BOOKING_WINDOW_WEEKS, 8)."
+    )
+    def worker(once: bool, interval: float, slot_weeks: int | None) -> None:
         """Drain the outbox (e-mail, retried with backoff), expire waitlist offers, ask the vetting agency again
         about cases it did not answer for (every minute), settle payments whose return never came (every ten
         minutes), keep the public dashboard's figures fresh (every five minutes), keep slots
@@ -283,8 +286,10 @@ def register_cli(app: Flask) -> None:
         from trusted_traveler.notifications.worker import deliver_batch
         from trusted_traveler.payments.service import reconcile
         from trusted_traveler.replica import reading_replica
-        from trusted_traveler.scheduling.slots import generate_all
+        from trusted_traveler.scheduling.slots import booking_window_weeks, generate_all
         from trusted_traveler.scheduling.waitlist import expire_offers
+
+        slot_weeks = booking_window_weeks() if slot_weeks is None else slot_weeks
 
         stopping = threading.Event()
 

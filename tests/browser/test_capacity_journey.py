@@ -1,6 +1,7 @@
 """A program lead in a real browser changes a center's weekly hours from a day to come: the form says which day it
-starts at and why, the preview counts the booked appointment the change would leave without a seat (at the center's
-local time) and the seats a week lost, and "Save these hours" saves it as a scheduled period of the hours history."""
+starts at and why, a mistake in the hours is named by its day and field with what was typed kept, the preview counts
+the booked appointment the change would leave without a seat (at the center's local time) and the seats a week
+lost, and "Save these hours" saves it as a scheduled period of the hours history."""
 
 from __future__ import annotations
 
@@ -48,6 +49,17 @@ def test_a_program_lead_changes_hours_from_a_future_day_previews_the_effect_and_
     expect(page.locator("#effective_from-hint")).to_contain_text("the first day not yet open for booking")
     date.fill(effective.isoformat())
     page.get_by_label("Opens (HH:MM), Monday").fill("10:00")
+    # a mistake is named by its day and field, in the summary and beside the field, and what was typed stays
+    page.get_by_label("Closes (HH:MM), Tuesday").fill("07:00")
+    page.get_by_role("button", name="Preview the change").click()
+    message = "Tuesday, closing time: Make it later than the opening time, 08:00."
+    expect(page.locator("[data-error-summary]")).to_contain_text(message)
+    tuesday_closes = page.get_by_label("Closes (HH:MM), Tuesday")
+    expect(tuesday_closes).to_have_accessible_description(message)
+    expect(tuesday_closes).to_have_value("07:00")
+    expect(page.get_by_label("Opens (HH:MM), Monday")).to_have_value("10:00")
+    expect(date).to_have_value(effective.isoformat())
+    tuesday_closes.fill("16:00")
     page.get_by_role("button", name="Preview the change").click()
 
     expect(page.get_by_role("heading", level=1)).to_have_text("Check the new weekly hours")

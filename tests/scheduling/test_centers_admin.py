@@ -195,12 +195,12 @@ def test_hours_must_make_sense(client, booked, today):
     data = {**_hours(), "effective_from": today.isoformat()}
     data.update({"days-0-opens_at": "17:00", "days-1-closes_at": "", "days-2-opens_at": "8am"})
     html = client.post("/admin/centers/8001/hours/preview", data=data).get_data(as_text=True)
-    assert "The center must close after it opens." in html
-    assert "Give both opening and closing times, or neither" in html
-    assert "Enter the opening time as HH:MM" in html
+    assert "Monday, closing time: Make it later than the opening time, 17:00." in html
+    assert "Tuesday, closing time: Enter the closing time too, or leave both times empty to close the day." in html
+    assert "Wednesday, opening time: Enter a time as HH:MM, like 08:00." in html
     # beside the opening time it is about, not the closing time
     error = html.index('id="days-2-opens_at-error"')
-    assert "Enter the opening time as HH:MM" in html[error : error + 200]
+    assert "Enter a time as HH:MM" in html[error : error + 200]
     assert 'id="days-2-closes_at-error"' not in html
 
 

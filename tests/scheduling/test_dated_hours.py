@@ -203,6 +203,40 @@ def test_saving_keeps_the_old_hours_until_the_day_before_and_the_slots_before_it
     assert "Scheduled" in history and "Withdraw" in history
 
 
+@pytest.mark.parametrize("weeks", [4, 8])
+def test_saving_new_hours_keeps_the_booking_window_at_its_weeks(app, client, today, monkeypatch, weeks):
+    """The booking window is BOOKING_WINDOW_WEEKS weeks whether or not the hours change: a first save from the day
+    the form offers (the first day not yet open for booking) made the seeded demo's four weeks of slots eight, as
+    the re-plan opened a fixed 56 days on top. Saving, and withdrawing the change, keep the last bookable day."""
+    monkeypatch.setitem(app.config, "BOOKING_WINDOW_WEEKS", weeks)
+    window_end = today + dt.timedelta(days=7 * weeks - 1)
+    with app.app_context():
+        jfk = db.session.get(EnrollmentCenter, JFK)
+        generate_slots(jfk, start=today, days=7 * weeks)  # as `flask seed` and the worker open the window
+        create_account(LEAD, roles=("program_lead",))
+        db.session.commit()
+    last = max(slot[0] for slot in _slots(app))
+    with app.app_context():
+        last_day = local_time(last, db.session.get(EnrollmentCenter, JFK)).date()
+    assert window_end - dt.timedelta(days=7) < last_day <= window_end
+    sign_in(client, LEAD)
+    page = client.get(f"/admin/centers/{JFK}").get_data(as_text=True)
+    offered = dt.date.fromisoformat(re.search(r'name="effective_from" [^>]*value="([0-9-]+)"', page).group(1))
+    assert offered == last_day + dt.timedelta(days=1)
+
+    assert change_hours(client, JFK, _hours(open_="09:00", seats="3"), offered).status_code == 302
+    assert max(slot[0] for slot in _slots(app)) == last, f"saving new hours keeps the booking window at {weeks} weeks"
+
+    sooner = today + dt.timedelta(days=10)  # a change inside the window re-plans only up to its end
+    assert change_hours(client, JFK, _hours(close="15:00"), sooner).status_code == 302
+    assert max(slot[0] for slot in _slots(app)) <= last
+    assert _slots(app, since=window_end + dt.timedelta(days=1)) == []
+
+    withdrawn = client.post(f"/admin/centers/{JFK}/hours/withdraw", data={"starts_on": sooner.isoformat()})
+    assert withdrawn.status_code == 302
+    assert max(slot[0] for slot in _slots(app)) == last
+
+
 def test_a_change_not_started_yet_can_be_withdrawn_and_the_old_hours_go_on(app, client, three_weeks):
     effective = three_weeks["effective"]
     seeded, slots = _templates(app), _slots(app)
@@ -284,13 +318,44 @@ def test_a_save_that_skipped_the_preview_shows_it_first(app, client, three_weeks
         ({"effective_from": "366"}, "effective_from", "Choose a day within a year: "),
         ({"effective_from": ""}, "effective_from", "Enter the day the new hours take effect from."),
         ({"effective_from": "31/12/2026"}, "effective_from", "Enter the day as a date, like 2026-09-01."),
+        # a day's message names the day and the field, beside the field and in the error summary alike
         (
             {"days-1-opens_at": "17:00", "days-1-closes_at": "09:00"},
             "days-1-closes_at",
-            "The center must close after it opens.",
+            "Tuesday, closing time: Make it later than the opening time, 17:00.",
         ),
-        ({"days-2-seats": "-2"}, "days-2-seats", "Enter 1 to 100 seats a slot."),
-        ({"days-3-slot_minutes": "-15"}, "days-3-slot_minutes", "Enter 5 to 240 minutes a slot."),
+        (
+            {"days-2-seats": "-2"},
+            "days-2-seats",
+            "Wednesday, seats per slot: Enter a whole number of seats from 1 to 100.",
+        ),
+        (
+            {"days-2-seats": "two"},
+            "days-2-seats",
+            "Wednesday, seats per slot: Enter a whole number of seats from 1 to 100.",
+        ),
+        (
+            {"days-3-slot_minutes": "-15"},
+            "days-3-slot_minutes",
+            "Thursday, minutes per slot: Enter a whole number of minutes from 5 to 240.",
+        ),
+        (
+            {"days-3-slot_minutes": "7.5"},
+            "days-3-slot_minutes",
+            "Thursday, minutes per slot: Enter a whole number of minutes from 5 to 240.",
+        ),
+        ({"days-4-opens_at": "8am"}, "days-4-opens_at", "Friday, opening time: Enter a time as HH:MM, like 08:00."),
+        ({"days-4-closes_at": "4pm"}, "days-4-closes_at", "Friday, closing time: Enter a time as HH:MM, like 16:00."),
+        (
+            {"days-5-opens_at": "10:00"},
+            "days-5-closes_at",
+            "Saturday, closing time: Enter the closing time too, or leave both times empty to close the day.",
+        ),
+        (
+            {"days-0-opens_at": ""},
+            "days-0-opens_at",
+            "Monday, opening time: Enter the opening time too, or leave both times empty to close the day.",
+        ),
     ],
 )
 def test_bad_input_is_explained_beside_its_field_and_what_was_typed_is_kept(
@@ -307,6 +372,8 @@ def test_bad_input_is_explained_beside_its_field_and_what_was_typed_is_kept(
         assert response.status_code == 400, url
         beside = re.search(rf'<span class="usa-error-message" id="{field}-error">([^<]*)</span>', html)
         assert beside and message in beside.group(1), (url, beside)
+        assert f'<a class="usa-link" href="#{field}">{message}' in html, (url, "the error summary says it as beside")
+        assert "row" not in html.split("There is a problem")[1].split("</ul>")[0], "a day is named, not a row"
         for name, value in data.items():
             if name != "csrf_token" and value and "weekday" not in name:
                 assert f'name="{name}"' in html and f'value="{value}"' in html, (url, name)

@@ -112,3 +112,13 @@ def test_the_worker_opens_slots_ahead_and_delivers(app):
     assert "opened" in result.output
     again = runner.invoke(args=["worker", "--once", "--slot-weeks", "1"])
     assert "opened" not in again.output
+
+
+def test_the_generator_opens_the_booking_window_unless_told_otherwise(app, today, monkeypatch):
+    """`flask generate-slots` with no --weeks opens BOOKING_WINDOW_WEEKS weeks from the service's today, no more."""
+    monkeypatch.setitem(app.config, "BOOKING_WINDOW_WEEKS", 1)
+    result = app.test_cli_runner().invoke(args=["generate-slots"])
+    assert result.exit_code == 0, result.output
+    jfk = db.session.get(EnrollmentCenter, 8001)
+    days = {local_time(s.starts_at, jfk).date() for s in db.session.scalars(select(Slot).where(Slot.center_id == 8001))}
+    assert days and max(days) <= today + dt.timedelta(days=6)

@@ -18,6 +18,7 @@ from sqlalchemy.orm import contains_eager
 
 from trusted_traveler.audit.record import record_event
 from trusted_traveler.casework.models import Application
+from trusted_traveler.db import service_date
 from trusted_traveler.extensions import db
 from trusted_traveler.i18n import later
 from trusted_traveler.notifications.service import notify_about
@@ -25,12 +26,8 @@ from trusted_traveler.profiles.models import ApplicantProfile
 from trusted_traveler.programs.models import Program
 from trusted_traveler.scheduling.lookups import VISIT, affected_notice, describe_time
 from trusted_traveler.scheduling.models import Appointment, EnrollmentCenter, Slot, WaitlistEntry
-from trusted_traveler.scheduling.slots import generate_slots, local_time, planned_slots
+from trusted_traveler.scheduling.slots import booking_window_end, generate_slots, local_time, planned_slots
 from trusted_traveler.scheduling.waitlist import withdraw_offers
-
-# How far ahead a re-plan opens slots at least: the generator's default (`flask generate-slots --weeks 8`, the
-# worker's `--slot-weeks 8`). Where a center's slots were opened further ahead, the re-plan goes as far as they do.
-HORIZON_DAYS = 56
 
 
 @dataclass(frozen=True)
@@ -43,10 +40,12 @@ class Replanned:
 
 
 def _last_day(center: EnrollmentCenter, now: dt.datetime) -> dt.date:
-    """The last of the center's local days that its slots are planned to: HORIZON_DAYS from its own today, or its
-    furthest slot's day when the generator opened slots further ahead (a re-plan to 56 days removed the slots after
-    and made their bookings conflicts)."""
-    last = local_time(now, center).date() + dt.timedelta(days=HORIZON_DAYS)
+    """The last of the center's local days that its slots are planned to: the booking window's last day, the one
+    the generator opens slots to (slots.booking_window_end, from the service's today as the generator counts it), or
+    its furthest slot's day when slots were opened further ahead (a re-plan that stopped short removed the slots
+    after and made their bookings conflicts). Never further: a change of hours keeps the booking window as it was
+    (a re-plan to a fixed 56 days made the four weeks `flask seed` opened eight)."""
+    last = booking_window_end(service_date(now))
     furthest = db.session.scalar(select(func.max(Slot.starts_at)).where(Slot.center_id == center.id))
     return last if furthest is None else max(last, local_time(furthest, center).date())
 

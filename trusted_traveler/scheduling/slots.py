@@ -8,6 +8,7 @@ from functools import cache
 from zoneinfo import ZoneInfo
 
 import holidays
+from flask import current_app
 from sqlalchemy import select
 
 from trusted_traveler.extensions import db
@@ -100,6 +101,17 @@ def generate_slots(center: EnrollmentCenter, *, start: dt.date, days: int, after
         return 0
     created = db.session.execute(insert_skipping_conflicts(Slot).returning(Slot.id), new)
     return len(created.all())
+
+
+def booking_window_weeks() -> int:
+    """How many weeks ahead travelers can book (the setting BOOKING_WINDOW_WEEKS, 8 unless set)."""
+    return current_app.config["BOOKING_WINDOW_WEEKS"]
+
+
+def booking_window_end(today: dt.date) -> dt.date:
+    """The last day of the booking window that starts on `today` (the service's today): the last day that
+    generate_all(start=today, days=7 * booking_window_weeks()) opens."""
+    return today + dt.timedelta(days=7 * booking_window_weeks() - 1)
 
 
 def generate_all(*, start: dt.date, days: int) -> int:

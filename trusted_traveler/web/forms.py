@@ -204,7 +204,13 @@ class TextMeta:
 class FieldList(wtforms.FieldList):
     """The app's list of rows: WTForms' own, reading only the row numbers a page writes (ROW_INDEX). WTForms' passes
     any index str.isdigit() accepts to int(): "addresses-²-line1" or a 4,300-digit index was a 500. Such names are
-    ignored, as any name the form does not know is. (The same class name: pages test `type == "FieldList"`.)"""
+    ignored, as any name the form does not know is. (The same class name: pages test `type == "FieldList"`.)
+    `names_its_rows`: its rows' messages already say which row and field they are about (a center's weekly hours:
+    "Tuesday, closing time: …"), so the error summary puts no row name in front of them."""
+
+    def __init__(self, *args, names_its_rows: bool = False, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.names_its_rows = names_its_rows
 
     def _extract_indices(self, prefix, formdata):
         offset = len(prefix) + 1

@@ -21,7 +21,7 @@ from wtforms import (
 from wtforms.validators import DataRequired, InputRequired, NumberRange, Optional, ValidationError
 
 from trusted_traveler.scheduling.centers import long_day
-from trusted_traveler.web.forms import AtMost, CheckboxesField, FieldList, SelectField, choices
+from trusted_traveler.web.forms import AtMost, CheckboxesField, FieldList, SelectField, WholeNumberField, choices
 from trusted_traveler.web.input_guard import refusal
 
 WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
@@ -111,29 +111,51 @@ def _time(value: str) -> dt.time | None:
 
 
 class DayHoursForm(Form):
+    """One weekday's row of the weekly hours. Its messages say what is wrong with the field they are beside; HoursForm
+    then names the day and the field in front of each (DAY_FIELDS)."""
+
     weekday = HiddenField()
     opens_at = StringField("Opens (HH:MM)")
     closes_at = StringField("Closes (HH:MM)")
-    slot_minutes = IntegerField(
-        "Minutes per slot", validators=[Optional(), NumberRange(5, 240, "Enter 5 to 240 minutes a slot.")]
+    slot_minutes = WholeNumberField(
+        "Minutes per slot", 5, 240, message="Enter a whole number of minutes from 5 to 240.", required=None
     )
-    seats = IntegerField("Seats per slot", validators=[Optional(), NumberRange(1, 100, "Enter 1 to 100 seats a slot.")])
+    seats = WholeNumberField(
+        "Seats per slot", 1, 100, message="Enter a whole number of seats from 1 to 100.", required=None
+    )
 
     def validate_opens_at(self, field):
         """An opening time that is no time is said beside the opening time (it was said on the closing time); one
-        with a line break gets input_guard's message about that instead."""
+        with a line break gets input_guard's message about that instead. A missing one is said beside it too."""
         text = field.data or ""
-        if not field.errors and text.strip() and refusal(text, one_line=True) is None and _time(text) is None:
-            raise ValidationError("Enter the opening time as HH:MM, like 08:00.")
+        if field.errors or refusal(text, one_line=True) is not None:
+            return
+        if not text.strip() and (self.closes_at.data or "").strip():
+            raise ValidationError("Enter the opening time too, or leave both times empty to close the day.")
+        if text.strip() and _time(text) is None:
+            raise ValidationError("Enter a time as HH:MM, like 08:00.")
 
     def validate_closes_at(self, field):
-        opens, closes = _time(self.opens_at.data), _time(field.data)
-        if bool(self.opens_at.data and self.opens_at.data.strip()) != bool(field.data and field.data.strip()):
-            raise ValidationError("Give both opening and closing times, or neither (closed).")
-        if field.data and closes is None:
-            raise ValidationError("Enter the closing time as HH:MM, like 16:00.")
-        if opens and closes and closes <= opens:
-            raise ValidationError("The center must close after it opens.")
+        text = field.data or ""
+        opens, closes = _time(self.opens_at.data), _time(text)
+        if not text.strip():
+            if (self.opens_at.data or "").strip():
+                raise ValidationError("Enter the closing time too, or leave both times empty to close the day.")
+            return
+        if closes is None:
+            raise ValidationError("Enter a time as HH:MM, like 16:00.")
+        if opens and closes <= opens:
+            raise ValidationError(f"Make it later than the opening time, {opens.strftime('%H:%M')}.")
+
+
+# What each field of a day's row is called in its messages ("Tuesday, closing time: …"): the page shows the day
+# once for a whole row, so a message alone, in the error summary or read out beside its field, would not say which.
+DAY_FIELDS = {
+    "opens_at": "opening time",
+    "closes_at": "closing time",
+    "slot_minutes": "minutes per slot",
+    "seats": "seats per slot",
+}
 
 
 class DayField(DateField):
@@ -151,7 +173,7 @@ class HoursForm(FlaskForm):
     center's today and a year on) before validating; the save also carries `hours_version`, the version of the hours
     its preview read."""
 
-    days = FieldList(FormField(DayHoursForm), min_entries=7, max_entries=7)
+    days = FieldList(FormField(DayHoursForm), min_entries=7, max_entries=7, names_its_rows=True)
     effective_from = DayField(
         "New hours take effect from",
         validators=[InputRequired("Enter the day the new hours take effect from.")],
@@ -170,6 +192,16 @@ class HoursForm(FlaskForm):
             )
         if self.latest and field.data > self.latest:
             raise ValidationError(f"Choose a day within a year: {long_day(self.latest)} at the latest.")
+
+    def validate(self, extra_validators=None) -> bool:
+        """Each day's message names its day and field, beside the field and in the error summary alike (the summary
+        then adds nothing in front: the list's `names_its_rows`)."""
+        valid = super().validate(extra_validators)
+        for day, entry in zip(WEEKDAYS, self.days.entries, strict=False):
+            for name, what in DAY_FIELDS.items():
+                errors = entry.form[name].errors
+                errors[:] = [f"{day}, {what}: {message}" for message in errors]  # in place: form.errors holds them
+        return valid
 
     def validate_days(self, field):
         # the rows are Monday to Sunday, each naming its day: another day there would move or drop a day's hours
