@@ -55,10 +55,16 @@ def test_two_leads_change_the_interim_look_back_and_the_fee(app, page: Page):
     assert listed[1] == f"{pending},submitted,No center chosen yet,eligible,ineligible"
     page.get_by_role("link", name="Back to the draft").click()
 
-    # Propose a new fee with its source.
+    # Propose a new fee with its source; a value that is no amount is said with the setting's name, all kept.
     page.get_by_label("Setting").select_option("fee_new")
-    page.get_by_label("New value").fill("80")
+    page.get_by_label("New value").fill("abc")
     page.get_by_label("Source").fill("Federal Register 2027-00001")
+    page.get_by_role("button", name="Propose this value").click()
+    expect(page.locator("[data-error-summary]")).to_contain_text("Fee new: Enter an amount in dollars, like 78.00.")
+    expect(page.locator("#value-error")).to_have_text("Fee new: Enter an amount in dollars, like 78.00.")
+    expect(page.get_by_label("Source")).to_have_value("Federal Register 2027-00001")
+    expect(page.get_by_label("Setting")).to_have_value("fee_new")
+    page.get_by_label("New value").fill("80")
     page.get_by_role("button", name="Propose this value").click()
     expect(page.get_by_test_id("changes")).to_contain_text("becomes 80.00 (now 78.00)")
     assert violations(page, page.url.removeprefix(page.url.split("/program-lead")[0])) == []

@@ -483,7 +483,8 @@ def remove_rule(version: RuleSetVersion, code: str, *, by) -> None:
 
 def parse_parameter(key: str, raw: Any) -> Any:
     """The typed value of a setting from what a person entered, or RuleError saying what is wrong and which values
-    the setting may take (SETTINGS)."""
+    the setting may take (SETTINGS). Every message starts with the setting's name ("Age of majority: …"): it is read
+    beside the value's field, in the form's error summary, and among a draft's problems, where no field names it."""
     setting = SETTINGS.get(key)
     if setting is None:
         raise RuleError({"key": f"{key!r} is not a setting that can be changed here."})
@@ -495,9 +496,9 @@ def parse_parameter(key: str, raw: Any) -> Any:
             typed = Decimal(str(text).lstrip("$"))
             amount = typed.quantize(Decimal("0.01"))
         except (InvalidOperation, ValueError):
-            raise RuleError({"value": "Enter an amount in dollars, like 78.00."}) from None
+            raise RuleError({"value": f"{name}: Enter an amount in dollars, like 78.00."}) from None
         if not typed.is_finite() or amount != typed:  # NaN; or fractions of a cent, which would be rounded away
-            raise RuleError({"value": "Enter an amount in dollars and cents, like 78.00."})
+            raise RuleError({"value": f"{name}: Enter an amount in dollars and cents, like 78.00."})
         if amount < setting.low or amount > setting.high:
             why = (
                 "a fee cannot be negative"
@@ -510,7 +511,9 @@ def parse_parameter(key: str, raw: Any) -> Any:
         try:
             number = int(str(text))
         except ValueError:
-            raise RuleError({"value": f"Enter a whole number of {kind}."}) from None
+            raise RuleError(
+                {"value": f"{name}: Enter a whole number of {kind} from {setting.low} to {setting.high}."}
+            ) from None
         low, high = setting.low, setting.high
         if not low <= number <= high:
             raise RuleError(
@@ -530,13 +533,16 @@ def parse_parameter(key: str, raw: Any) -> Any:
     if not codes or unknown:
         raise RuleError(
             {
-                "value": "Enter two-letter country codes separated by commas, like GB, MX"
+                "value": f"{name}: Enter two-letter country codes separated by commas, like GB, MX"
                 + (f" ({', '.join(unknown)} is not a country code)." if unknown else ".")
             }
         )
     if "US" in codes:
         raise RuleError(
-            {"value": "The United States is not a partner country: its citizens apply on their own. Remove US."}
+            {
+                "value": f"{name}: The United States is not a partner country: its citizens apply on their own. "
+                "Remove US."
+            }
         )
     return sorted(set(codes))
 
