@@ -62,7 +62,12 @@ def test_the_reviewers_abc_in_the_age_of_majority(client, two_leads):
     [
         ("age_of_majority", "", SOURCE, [("value", "Age of majority: Enter the new value.")]),
         ("", "21", SOURCE, [("key", "Setting: Choose the setting to change.")]),
-        ("", "", SOURCE, [("key", "Setting: Choose the setting to change."), ("value", "New value: Enter the new value.")]),
+        (
+            "",
+            "",
+            SOURCE,
+            [("key", "Setting: Choose the setting to change."), ("value", "New value: Enter the new value.")],
+        ),
         ("no_such_setting", "21", SOURCE, [("key", "Setting: Choose one of the answers given.")]),
         ("age_of_majority", "21", "", [("reference", "Source: Say where the new value comes from.")]),
         ("fee_new", "78\x07", SOURCE, [("value", "Fee new: Remove the hidden control characters")]),
