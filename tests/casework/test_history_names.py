@@ -97,3 +97,13 @@ def test_the_history_reads_its_accounts_in_one_statement_however_many_act(app):
             return len(seen)
 
     assert statements(many) == statements(few) == 2  # the assignment records; the accounts they and the events name
+
+
+def test_a_hits_review_names_the_officer_as_the_history_does(app_ctx):
+    olga = _staff(OLGA, "officer", "Olga Officer")
+    profile = create_profile(create_account(TRAVELER), surname="Hitman", dob=dt.date(1980, 1, 1))
+    application = create_application("global_entry", profile=profile, submitted=True)
+    decisions.conditionally_approve(application, by=olga)
+    db.session.flush()
+    reviews = [review for run in history.vetting_runs(application) for _, review in run.results if review]
+    assert [review.by for review in reviews] == ["Olga Officer"]

@@ -295,8 +295,8 @@ _HITS_CLEARED = {"officer_cleared", "cleared_to_enroll"}
 
 @dataclass(frozen=True)
 class Review:
-    """An officer's review of a hit: who (their e-mail; None when the account is gone), when, what they decided,
-    and whether it came before the run that shows the hit (the hit was found again)."""
+    """An officer's review of a hit: who (named as staff pages name an account, Account.label; None when the account
+    is gone), when, what they decided, and whether it came before the run that shows the hit (found again)."""
 
     by: str | None
     at: dt.datetime
@@ -361,7 +361,7 @@ def vetting_runs(application: Application) -> list[VettingRun]:
                 cleared = next((e for e in clearings if _utc(e.created_at) >= found), None)
                 if cleared is not None:
                     review = Review(
-                        by=cleared.actor.email if cleared.actor else None,
+                        by=cleared.actor.label if cleared.actor else None,
                         at=_utc(cleared.created_at),
                         what=reason_label(cleared.reason_code),
                         before_this_run=_utc(cleared.created_at) <= at,
