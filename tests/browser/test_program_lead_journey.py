@@ -55,10 +55,16 @@ def test_two_leads_change_the_interim_look_back_and_the_fee(app, page: Page):
     assert listed[1] == f"{pending},submitted,No center chosen yet,eligible,ineligible"
     page.get_by_role("link", name="Back to the draft").click()
 
-    # Propose a new fee with its source.
+    # Propose a new fee with its source; a value that is no amount is said with the setting's name, all kept.
     page.get_by_label("Setting").select_option("fee_new")
-    page.get_by_label("New value").fill("80")
+    page.get_by_label("New value").fill("abc")
     page.get_by_label("Source").fill("Federal Register 2027-00001")
+    page.get_by_role("button", name="Propose this value").click()
+    expect(page.locator("[data-error-summary]")).to_contain_text("Fee new: Enter an amount in dollars, like 78.00.")
+    expect(page.locator("#value-error")).to_have_text("Fee new: Enter an amount in dollars, like 78.00.")
+    expect(page.get_by_label("Source")).to_have_value("Federal Register 2027-00001")
+    expect(page.get_by_label("Setting")).to_have_value("fee_new")
+    page.get_by_label("New value").fill("80")
     page.get_by_role("button", name="Propose this value").click()
     expect(page.get_by_test_id("changes")).to_contain_text("becomes 80.00 (now 78.00)")
     assert violations(page, page.url.removeprefix(page.url.split("/program-lead")[0])) == []
@@ -152,3 +158,46 @@ def test_the_second_lead_reads_the_confirmation_goes_back_then_publishes_by_keyb
     expect(answer.get_by_role("link", name="Sign in and apply")).to_have_count(0)
     results = Axe().run(page, options=AXE_OPTIONS)  # the page with its answer, as it stands
     assert results.violations_count == 0, results.generate_report()
+
+
+def test_two_changes_to_the_age_of_majority_each_warn_of_the_other_up_to_the_confirmation(app, page: Page):
+    """A TSA PreCheck change and a Global Entry change both propose the shared age of majority: the PreCheck draft's
+    page warns of the other and its value; at publication the second lead reads which value holds, and publishes."""
+    today = service_today()
+    early, late = today + dt.timedelta(days=20), today + dt.timedelta(days=40)
+    with app.app_context():
+        author = create_account("lead.one@example.com", roles=("program_lead",))
+        create_account("lead.two@example.com", roles=("program_lead",))
+        drafts = {}
+        for code, value in (("precheck", "21"), ("global_entry", "19")):
+            draft = authoring.start_draft(get_program(code), by=author, today=today)
+            authoring.propose_parameter(draft, "age_of_majority", value, by=author, reference="Notice 2027-1")
+            drafts[code] = draft
+        db.session.flush()
+        authoring.submit_for_review(
+            drafts["global_entry"], by=author, effective_from=late, effective_until=None, note="19", today=today
+        )
+        precheck, ge = drafts["precheck"].label, drafts["global_entry"].label
+        db.session.commit()
+    dev_sign_in(page, "lead.one@example.com")
+    page.goto(f"/program-lead/versions/{precheck}")
+    warning = page.get_by_test_id("shared-clash")
+    expect(warning).to_contain_text("Another version changes the same shared setting")
+    expect(warning).to_contain_text(f"Global Entry's {ge} (in review, to take effect on {late:%B %-d, %Y}) proposes 19")
+    expect(warning).to_contain_text("Publishing is not blocked")
+    page.get_by_label("Takes effect on").fill(early.isoformat())
+    page.get_by_label("Why this change").fill("Age of majority 21")
+    page.get_by_role("button", name="Send for review").click()
+    expect(page.get_by_test_id("version-status")).to_have_text("in review")
+
+    page.get_by_role("button", name="Sign out").click()
+    dev_sign_in(page, "lead.two@example.com")
+    page.goto(f"/program-lead/versions/{precheck}")
+    page.get_by_role("link", name="Approve and publish").click()
+    expect(page.get_by_test_id("shared-clash")).to_contain_text(
+        f"this one's 21 will be overridden: {ge}'s 19 holds for both programs from {late:%B %-d, %Y}."
+    )
+    found = violations(page, page.url.removeprefix(page.url.split("/program-lead")[0]))
+    assert found == [], "\n".join(found)
+    page.get_by_role("button", name="Publish").click()
+    expect(page.get_by_test_id("version-status")).to_have_text("published")

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from sqlalchemy import select
 
 from trusted_traveler.audit.models import AuditEvent
-from trusted_traveler.auth.models import Account
+from trusted_traveler.auth.models import Account, account_label
 from trusted_traveler.casework.models import Application, StatusEvent, VettingResult
 from trusted_traveler.casework.reasons import BY_CODE
 from trusted_traveler.casework.states import Status, staff_label
@@ -185,10 +185,12 @@ ASSIGNMENT_ACTIONS = ("case.assigned", "case.taken", "case.released")
 @dataclass(frozen=True)
 class HistoryEntry:
     """One row of the case history: a status event (`event`) or a change of who holds the case (`what`: "Olga
-    Officer → Sam Officer", say). `actor` None: the system; `actor_label` says a deleted account by its number."""
+    Officer → Sam Officer", say). `actor_label` names who did it as every staff page names an account
+    (auth.models.account_label), "The traveler" for the applicant, "The system" when nobody did, and a deleted
+    account by its number."""
 
     at: dt.datetime
-    actor_label: str | None
+    actor_label: str
     reason: str
     event: StatusEvent | None = None
     what: str | None = None
@@ -199,48 +201,64 @@ class HistoryEntry:
         return self.event is None
 
 
+SYSTEM = "The system"
+TRAVELER = "The traveler"
+
+
 def case_history(application: Application) -> list[HistoryEntry]:
     """The case's history, oldest first: its status events and every assignment, reassignment, release and bulk
     move, as the audit log recorded them (who, when, from whom to whom). Two statements beside the events: the
-    assignment records, and the accounts they name."""
-    entries = [
-        HistoryEntry(
-            at=_utc(e.created_at),
-            actor_label=e.actor.email if e.actor else None,
-            reason=reason_label(e.reason_code),
-            event=e,
-            note=e.note,
-        )
-        for e in application.events
-    ]
+    assignment records, and the accounts that the events and the records name (by their labels, in one read)."""
     moves = db.session.scalars(
         select(AuditEvent)
         .where(AuditEvent.object_type == "application", AuditEvent.object_id == application.reference)
         .where(AuditEvent.action.in_(ASSIGNMENT_ACTIONS))
         .order_by(AuditEvent.created_at, AuditEvent.id)
     ).all()
-    named = {
+    named = {e.actor_id for e in application.events if e.actor_id is not None} | {
         ident
         for m in moves
         for ident in (m.actor_id, (m.details or {}).get("to_officer"), (m.details or {}).get("from_officer"))
         if isinstance(ident, int)
     }
-    accounts = (
-        {a.id: a for a in db.session.scalars(select(Account).where(Account.id.in_(named)).order_by(Account.id))}
+    labels = (
+        {
+            row.id: account_label(row.display_name, row.email)
+            for row in db.session.execute(
+                select(Account.id, Account.display_name, Account.email)
+                .where(Account.id.in_(named))
+                .order_by(Account.id)
+            )
+        }
         if named
         else {}
     )
+    traveler = application.profile.account_id
+
+    def actor(ident) -> str:
+        if ident is None:
+            return SYSTEM
+        if ident == traveler:
+            return TRAVELER
+        return labels.get(ident) or f"deleted account {ident}"
 
     def officer(ident) -> str:
         if ident is None:
             return "nobody"
-        found = accounts.get(ident)
-        return found.label if found is not None else f"deleted account {ident}"
+        return labels.get(ident) or f"deleted account {ident}"
 
+    entries = [
+        HistoryEntry(
+            at=_utc(e.created_at),
+            actor_label=actor(e.actor_id),
+            reason=reason_label(e.reason_code),
+            event=e,
+            note=e.note,
+        )
+        for e in application.events
+    ]
     for m in moves:
         details = m.details or {}
-        actor = accounts.get(m.actor_id) if m.actor_id is not None else None
-        actor_label = actor.email if actor else (f"deleted account {m.actor_id}" if m.actor_id is not None else None)
         from_officer, to_officer = details.get("from_officer"), details.get("to_officer")
         if m.action == "case.released":
             why = details.get("reason")
@@ -258,7 +276,7 @@ def case_history(application: Application) -> list[HistoryEntry]:
             else:
                 reason = "Assigned"
             what = f"{officer(from_officer)} → {officer(to_officer)}"
-        entries.append(HistoryEntry(at=_utc(m.created_at), actor_label=actor_label, reason=reason, what=what))
+        entries.append(HistoryEntry(at=_utc(m.created_at), actor_label=actor(m.actor_id), reason=reason, what=what))
     # a stable sort: at the same moment, the status event (read first) before the assignment
     return sorted(entries, key=lambda entry: entry.at)
 
@@ -277,8 +295,8 @@ _HITS_CLEARED = {"officer_cleared", "cleared_to_enroll"}
 
 @dataclass(frozen=True)
 class Review:
-    """An officer's review of a hit: who (their e-mail; None when the account is gone), when, what they decided,
-    and whether it came before the run that shows the hit (the hit was found again)."""
+    """An officer's review of a hit: who (named as staff pages name an account, Account.label; None when the account
+    is gone), when, what they decided, and whether it came before the run that shows the hit (found again)."""
 
     by: str | None
     at: dt.datetime
@@ -343,7 +361,7 @@ def vetting_runs(application: Application) -> list[VettingRun]:
                 cleared = next((e for e in clearings if _utc(e.created_at) >= found), None)
                 if cleared is not None:
                     review = Review(
-                        by=cleared.actor.email if cleared.actor else None,
+                        by=cleared.actor.label if cleared.actor else None,
                         at=_utc(cleared.created_at),
                         what=reason_label(cleared.reason_code),
                         before_this_run=_utc(cleared.created_at) <= at,

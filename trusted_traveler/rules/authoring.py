@@ -11,7 +11,7 @@ from typing import Any
 
 import pycountry
 from flask_babel import gettext as _
-from sqlalchemy import func, select
+from sqlalchemy import and_, func, or_, select
 from sqlalchemy.exc import IntegrityError
 
 from trusted_traveler.audit.models import AuditEvent
@@ -483,7 +483,8 @@ def remove_rule(version: RuleSetVersion, code: str, *, by) -> None:
 
 def parse_parameter(key: str, raw: Any) -> Any:
     """The typed value of a setting from what a person entered, or RuleError saying what is wrong and which values
-    the setting may take (SETTINGS)."""
+    the setting may take (SETTINGS). Every message starts with the setting's name ("Age of majority: …"): it is read
+    beside the value's field, in the form's error summary, and among a draft's problems, where no field names it."""
     setting = SETTINGS.get(key)
     if setting is None:
         raise RuleError({"key": f"{key!r} is not a setting that can be changed here."})
@@ -495,9 +496,9 @@ def parse_parameter(key: str, raw: Any) -> Any:
             typed = Decimal(str(text).lstrip("$"))
             amount = typed.quantize(Decimal("0.01"))
         except (InvalidOperation, ValueError):
-            raise RuleError({"value": "Enter an amount in dollars, like 78.00."}) from None
+            raise RuleError({"value": f"{name}: Enter an amount in dollars, like 78.00."}) from None
         if not typed.is_finite() or amount != typed:  # NaN; or fractions of a cent, which would be rounded away
-            raise RuleError({"value": "Enter an amount in dollars and cents, like 78.00."})
+            raise RuleError({"value": f"{name}: Enter an amount in dollars and cents, like 78.00."})
         if amount < setting.low or amount > setting.high:
             why = (
                 "a fee cannot be negative"
@@ -510,7 +511,9 @@ def parse_parameter(key: str, raw: Any) -> Any:
         try:
             number = int(str(text))
         except ValueError:
-            raise RuleError({"value": f"Enter a whole number of {kind}."}) from None
+            raise RuleError(
+                {"value": f"{name}: Enter a whole number of {kind} from {setting.low} to {setting.high}."}
+            ) from None
         low, high = setting.low, setting.high
         if not low <= number <= high:
             raise RuleError(
@@ -530,13 +533,16 @@ def parse_parameter(key: str, raw: Any) -> Any:
     if not codes or unknown:
         raise RuleError(
             {
-                "value": "Enter two-letter country codes separated by commas, like GB, MX"
+                "value": f"{name}: Enter two-letter country codes separated by commas, like GB, MX"
                 + (f" ({', '.join(unknown)} is not a country code)." if unknown else ".")
             }
         )
     if "US" in codes:
         raise RuleError(
-            {"value": "The United States is not a partner country: its citizens apply on their own. Remove US."}
+            {
+                "value": f"{name}: The United States is not a partner country: its citizens apply on their own. "
+                "Remove US."
+            }
         )
     return sorted(set(codes))
 
@@ -597,6 +603,78 @@ def withdraw_parameter(version: RuleSetVersion, key: str, *, by) -> None:
 
 def proposals(version: RuleSetVersion) -> list[Parameter]:
     return list(db.session.scalars(select(Parameter).where(Parameter.version_id == version.id).order_by(Parameter.key)))
+
+
+def _shown(value: Any) -> str:
+    """A setting's value as a lead reads it (partner countries: "GB, MX")."""
+    return ", ".join(value) if isinstance(value, list) else str(value)
+
+
+def _day(day: dt.date) -> str:
+    return f"{day:%B %-d, %Y}"
+
+
+def _clash(version: RuleSetVersion, mine: Parameter, other: RuleSetVersion, theirs: Parameter) -> str:
+    """One other version proposing the same shared setting, in plain words: its program, label and state, the value it
+    proposes, and which of the two values would hold once both are published. A setting's value is the one with the
+    latest effective date (programs.service.parameter_value; on the same date, the one added to its draft later),
+    for both programs: the earlier one is overridden from the later one's date, not combined with it."""
+    name = setting_label(mine.key)
+    mine_on = version.effective_from if version.status == "in_review" else None
+    theirs_on = other.effective_from if other.status in ("in_review", "published") else None
+    mine_value, theirs_value = _shown(mine.value), _shown(theirs.value)
+    if other.status == "published":
+        said = f"A version published to take effect later also changes the {name}: {other.rule_set.program.name}'s "
+        state, if_both = f"from {_day(theirs_on)}", "If this one is published"
+    else:
+        said = f"Another unpublished version also changes the {name}: {other.rule_set.program.name}'s "
+        state = (
+            f"in review, to take effect on {_day(theirs_on)}" if theirs_on else "a draft, with no effective date yet"
+        )
+        if_both = "If both are published"
+    said += f"{other.label} ({state}) proposes {theirs_value}; this one proposes {mine_value}."
+    if theirs_value == mine_value:
+        return f"{said} The values are the same, so neither overrides the other."
+    same_day = " (the same day: the value added to its draft later wins)." if mine_on and mine_on == theirs_on else "."
+    if mine_on is None or theirs_on is None:
+        verdict = (
+            f"{if_both}, the one that takes effect later overrides the other for both programs from its effective "
+            f"date: this one's {mine_value} is overridden if it takes effect before {other.label}, and overrides "
+            f"{theirs_value} if it takes effect after."
+        )
+    elif mine_on < theirs_on or (mine_on == theirs_on and mine.id < theirs.id):
+        verdict = (
+            f"{if_both}, this one's {mine_value} will be overridden: {other.label}'s {theirs_value} holds for both "
+            f"programs from {_day(theirs_on)}{same_day}"
+        )
+    else:
+        verdict = (
+            f"{if_both}, this one overrides {other.label}'s {theirs_value}: {mine_value} holds for both programs "
+            f"from {_day(mine_on)}{same_day}"
+        )
+    return f"{said} {verdict}"
+
+
+def shared_setting_clashes(version: RuleSetVersion, *, today: dt.date) -> list[str]:
+    """For each setting shared by every program that `version` proposes, every other version of the other program
+    that proposes it too and is not in force yet: a draft, one in review, or one published to take effect after
+    `today` (a program has one open version at a time), said in plain words (_clash). The console warns on the
+    version's page, its impact preview and the confirmation page; it does not refuse publication: the latest
+    effective date decides, as for every setting, and the lead is told which value that is."""
+    mine = {p.key: p for p in proposals(version) if p.key in SETTINGS and SETTINGS[p.key].shared}
+    if not mine:
+        return []
+    waiting = or_(
+        RuleSetVersion.status.in_(("draft", "in_review")),
+        and_(RuleSetVersion.status == "published", RuleSetVersion.effective_from > today),
+    )
+    others = db.session.execute(
+        select(Parameter, RuleSetVersion)
+        .join(RuleSetVersion, Parameter.version_id == RuleSetVersion.id)
+        .where(Parameter.key.in_(mine), RuleSetVersion.id != version.id, waiting)
+        .order_by(Parameter.key, RuleSetVersion.id)
+    ).all()
+    return [_clash(version, mine[theirs.key], other, theirs) for theirs, other in others]
 
 
 def published_versions(rule_set_id: int, *, excluding: int | None = None) -> list[RuleSetVersion]:

@@ -60,6 +60,9 @@ class Confirmation:
     refusal: str | None = None  # why it cannot be published as it stands (its date has passed, say)
     # A shared setting it proposes (the age of majority) changes the other programs too: their counts, by name.
     shared_impacts: list[tuple[str, Impact]] = field(default_factory=list)
+    # Another version not in force yet proposing the same shared setting: which value it proposes, and which one
+    # holds once both are published (authoring.shared_setting_clashes). Said, not refused.
+    shared_clashes: list[str] = field(default_factory=list)
 
     @property
     def days_ahead(self) -> int:
@@ -100,6 +103,7 @@ def confirmation(version: RuleSetVersion, *, by, today: dt.date) -> Confirmation
         submitted_by=submitter.label if submitter is not None else None,
         refusal=problem,
         shared_impacts=shared_previews(version, as_of=today),
+        shared_clashes=authoring.shared_setting_clashes(version, today=today),
     )
 
 

@@ -31,7 +31,7 @@ from trusted_traveler.rules.authoring import (
     settings_for,
 )
 from trusted_traveler.rules.conditions import OFFENSE_CATEGORIES, is_country_code
-from trusted_traveler.web.forms import CheckboxesField, FieldList, SelectField, choices
+from trusted_traveler.web.forms import AtMost, CheckboxesField, FieldList, SelectField, choices
 from trusted_traveler.web.forms import RadioField as AppRadioField
 from trusted_traveler.web.intake.forms import CATEGORY_LABELS
 from trusted_traveler.web.public.forms import WhichProgramForm
@@ -266,11 +266,11 @@ class ParameterForm(SeenRevision):
         description="Dollars for fees (78.00); whole numbers for years and days; "
         "country codes separated by commas for partner countries.",
     )
-    reference = StringField("Source", validators=[DataRequired("Say where the new value comes from."), Length(max=500)])
+    reference = StringField("Source", validators=[DataRequired("Say where the new value comes from."), AtMost(500)])
 
     def for_program(self, program) -> ParameterForm:
         """Offer only the settings that apply to `program` (its own and the shared ones), each with its range, and
-        say beside the value which values each may take."""
+        say beside the value which values each may take. Called as the form is shown, once every error is on it."""
         keys = settings_for(program.code)
         self.key.choices = choices([("", "Choose a setting"), *[(k, setting_choice(k)) for k in keys]])
         ranges = "; ".join(f"{setting_label(k)}: {SETTINGS[k].range_text()}" for k in keys)
@@ -278,7 +278,21 @@ class ParameterForm(SeenRevision):
             f"Dollars for fees (78.00); whole numbers for years and days; country codes separated by commas for "
             f"partner countries. Allowed for {program.name}: {ranges}."
         )
+        self._name_errors()
         return self
+
+    def _name_errors(self) -> None:
+        """Every error starts with what it is about, beside the field and in the error summary alike: the value's
+        by the setting chosen ("Age of majority: …"; authoring.parse_parameter's already do), the others by their
+        field. A message that already starts so is left as it is."""
+        key = self.key.data if isinstance(self.key.data, str) and self.key.data in SETTINGS else None
+        names = (
+            (self.key, "Setting"),
+            (self.value, setting_label(key).capitalize() if key else "New value"),
+            (self.reference, "Source"),
+        )
+        for field, name in names:
+            field.errors = [m if str(m).startswith(f"{name}:") else f"{name}: {m}" for m in field.errors]
 
 
 class SubmitForm(SeenRevision):

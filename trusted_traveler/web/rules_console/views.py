@@ -203,6 +203,9 @@ def _version_page(version, *, status=200, **forms):
         "proposals": proposals,
         "shared_keys": {p.key for p in proposals if p.key in authoring.SETTINGS and authoring.SETTINGS[p.key].shared},
         "inapplicable_keys": {p.key for p in proposals if not authoring.applies_to(p.key, program.code)},
+        "shared_clashes": authoring.shared_setting_clashes(version, today=today)
+        if version.status in ("draft", "in_review")
+        else [],
         "changes": lines,
         "base": in_force_today,
         "replaced": replaced,
@@ -489,7 +492,14 @@ def impact(label: str):
     seconds = time.perf_counter() - started
     shown = [reference for references in result.samples.values() for reference in references]
     record_views("impact.viewed", "application", shown, by=current_user, version=version.label)
-    page = render_template("rules_console/impact.html", version=version, impact=result, others=others, seconds=seconds)
+    page = render_template(
+        "rules_console/impact.html",
+        version=version,
+        impact=result,
+        others=others,
+        seconds=seconds,
+        shared_clashes=authoring.shared_setting_clashes(version, today=service_today()),
+    )
     db.session.commit()  # the audit record of the examples shown
     return page
 
