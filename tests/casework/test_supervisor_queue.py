@@ -148,3 +148,23 @@ def test_the_find_a_case_button_is_named_by_its_icon_at_any_width(client, app):
     page = client.get("/officer/").get_data(as_text=True)
     assert '<img src="/static/img/search--white.svg" class="usa-search__submit-icon" alt="Find a case">' in page
     assert client.get("/static/img/search--white.svg").status_code == 200
+
+
+def test_an_officers_own_cases_offer_nothing_to_assign_to_themselves(client, app):
+    """On "Assigned to me" every case is the officer's already: no tick boxes and no "Assign the ticked cases to me".
+    A supervisor's own list still lets them give cases to another officer."""
+    references = _cases_with(app, 1, OLGA)
+    sign_in(client, OLGA)
+    page = client.get("/officer/?queue=mine").get_data(as_text=True)
+    assert references[0] in page
+    assert 'name="application_ids"' not in page and "Assign the ticked cases to me" not in page
+
+    with app.app_context():
+        boss = db.session.scalar(select(Account).where(Account.email == BOSS))
+        application = db.session.scalar(select(Application).where(Application.reference == references[0]))
+        assignment.assign(application, boss, by=boss)
+        application_id = application.id
+        db.session.commit()
+    sign_in(client, BOSS)
+    page = client.get("/officer/?queue=mine").get_data(as_text=True)
+    assert f'value="{application_id}"' in page and "Assign the ticked cases to" in page
