@@ -356,3 +356,10 @@ def test_trying_a_version_after_a_later_one_takes_over_says_which_the_public_che
         "/program-lead/try", data={**_person(8), "version": first, "as_of": day(70).isoformat(), "language": "en"}
     ).get_data(as_text=True)
     assert f"On that day the public check will answer by precheck-{day(60).isoformat()}" in html
+
+
+def test_the_overview_names_a_version_sent_for_review_in_words(app, client, two_leads):
+    label = _in_review(client, starts=day(30))
+    page = client.get("/program-lead/").get_data(as_text=True)
+    assert label in page
+    assert "<td>in review</td>" in page and "in_review</td>" not in page
