@@ -21,6 +21,7 @@ from trusted_traveler.casework import service as casework
 from trusted_traveler.casework.models import Application, CaseDocument
 from trusted_traveler.crypto import keyring
 from trusted_traveler.extensions import db
+from trusted_traveler.i18n import format_day
 from trusted_traveler.payments import service as payments
 from trusted_traveler.web.officer import views as officer_views
 
@@ -36,6 +37,17 @@ def test_the_case_page_shows_the_hit_and_offers_only_the_actions_of_this_state(c
     with client.application.app_context():
         viewed = db.session.scalar(select(AuditEvent).where(AuditEvent.action == "profile.viewed"))
         assert viewed.object_id == case and viewed.source_address == "127.0.0.1"
+
+
+def test_the_case_page_says_its_state_in_words_since_the_services_day(client, case):
+    sign_in(client, "olga.officer@example.com")
+    html = client.get(f"/officer/cases/{case}").get_data(as_text=True)
+    with client.application.app_context():
+        application = db.session.scalar(select(Application).where(Application.reference == case))
+        entered = format_day(application.status_entered_at)
+        state = application.status.replace("_", " ")
+    assert f"({state}, since {entered})" in html
+    assert "_review," not in html
 
 
 def test_a_request_with_a_past_date_is_refused_and_keeps_what_the_officer_wrote(client, case):
