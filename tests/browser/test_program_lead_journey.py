@@ -195,7 +195,8 @@ def test_two_changes_to_the_age_of_majority_each_warn_of_the_other_up_to_the_con
     page.goto(f"/program-lead/versions/{precheck}")
     page.get_by_role("link", name="Approve and publish").click()
     expect(page.get_by_test_id("shared-clash")).to_contain_text(
-        f"this one's 21 will be overridden: {ge}'s 19 holds for both programs from {late:%B %-d, %Y}."
+        f"this one's 21 holds only until {late - dt.timedelta(days=1):%B %-d, %Y}: {ge}'s 19 overrides it for both "
+        f"programs from {late:%B %-d, %Y}."
     )
     found = violations(page, page.url.removeprefix(page.url.split("/program-lead")[0]))
     assert found == [], "\n".join(found)

@@ -22,6 +22,7 @@ from trusted_traveler.db import utcnow
 from trusted_traveler.errors import BusinessRuleViolation, NotFound, PermissionDenied
 from trusted_traveler.extensions import db
 from trusted_traveler.programs.models import Program
+from trusted_traveler.programs.service import parameter_value
 from trusted_traveler.rules.conditions import PARAMETER_KINDS, ConditionError, is_param_ref, validate_condition
 from trusted_traveler.rules.models import Parameter, Rule, RuleSet, RuleSetVersion
 from trusted_traveler.rules.service import version_in_force
@@ -614,45 +615,99 @@ def _day(day: dt.date) -> str:
     return f"{day:%B %-d, %Y}"
 
 
+def _before(key: str, on: dt.date) -> str | None:
+    """The shared setting's value in force the day before `on`, as a lead reads it (None: none in force)."""
+    try:
+        return _shown(parameter_value(None, key, on - dt.timedelta(days=1)))
+    except NotFound:
+        return None
+
+
+def _timeline(before: str | None, changes: list[tuple[str, dt.date]]) -> str:
+    """The values a shared setting takes, in order: "18 until December 31, 2026; 19 from January 1, 2027; 21 from
+    February 1, 2027 (for both programs)". `changes` are (value, first day), by date; a value equal to the one
+    before it is no change, and is left out."""
+    parts, held = [], before
+    for value, on in changes:
+        if value == held:
+            continue
+        if not parts:
+            last = _day(on - dt.timedelta(days=1))
+            parts.append(f"{before} until {last}" if before is not None else f"no value until {last}")
+        parts.append(f"{value} from {_day(on)}")
+        held = value
+    return ("; ".join(parts) or f"{before} throughout") + " (for both programs)"
+
+
 def _clash(version: RuleSetVersion, mine: Parameter, other: RuleSetVersion, theirs: Parameter) -> str:
-    """One other version proposing the same shared setting, in plain words: its program, label and state, the value it
-    proposes, and which of the two values would hold once both are published. A setting's value is the one with the
-    latest effective date (programs.service.parameter_value; on the same date, the one added to its draft later),
-    for both programs: the earlier one is overridden from the later one's date, not combined with it."""
+    """One other version proposing the same shared setting, in plain words: its program, label and state (a draft,
+    in review, or published and not in effect yet: it "sets" the value), when it takes effect against this one
+    (before, after, the same day), and what the setting is, day by day, once both are published. A setting's value
+    is the one with the latest effective date (programs.service.parameter_value; on the same date, the one added
+    to its draft later), for both programs: the earlier one is overridden from the later one's date, not combined
+    with it. This version is a draft or in review (only those are warned)."""
     name = setting_label(mine.key)
     mine_on = version.effective_from if version.status == "in_review" else None
     theirs_on = other.effective_from if other.status in ("in_review", "published") else None
     mine_value, theirs_value = _shown(mine.value), _shown(theirs.value)
-    if other.status == "published":
-        said = f"A version published to take effect later also changes the {name}: {other.rule_set.program.name}'s "
-        state, if_both = f"from {_day(theirs_on)}", "If this one is published"
+    program = other.rule_set.program.name
+    if mine_on is None or theirs_on is None:
+        order = ""
+    elif theirs_on < mine_on:
+        order = ", before this one"
+    elif theirs_on > mine_on:
+        order = ", after this one"
     else:
-        said = f"Another unpublished version also changes the {name}: {other.rule_set.program.name}'s "
-        state = (
-            f"in review, to take effect on {_day(theirs_on)}" if theirs_on else "a draft, with no effective date yet"
+        order = ", the same day as this one"
+    if other.status == "published":
+        said = (
+            f"A version already published, not in effect yet, also changes the {name}: {program}'s {other.label} "
+            f"sets {theirs_value} from {_day(theirs_on)}{order}"
         )
-        if_both = "If both are published"
-    said += f"{other.label} ({state}) proposes {theirs_value}; this one proposes {mine_value}."
+        if_both, its = "Once this one is published", "its"
+    else:
+        state = (
+            f"in review, to take effect on {_day(theirs_on)}{order}"
+            if theirs_on
+            else "a draft, with no effective date yet"
+        )
+        said = (
+            f"Another unpublished version also changes the {name}: {program}'s {other.label} ({state}) "
+            f"proposes {theirs_value}"
+        )
+        if_both, its = "If both are published", "this one's"
+    said += f"; this one proposes {mine_value}" + (f" from {_day(mine_on)}." if mine_on else ".")
     if theirs_value == mine_value:
         return f"{said} The values are the same, so neither overrides the other."
-    same_day = " (the same day: the value added to its draft later wins)." if mine_on and mine_on == theirs_on else "."
     if mine_on is None or theirs_on is None:
-        verdict = (
-            f"{if_both}, the one that takes effect later overrides the other for both programs from its effective "
-            f"date: this one's {mine_value} is overridden if it takes effect before {other.label}, and overrides "
-            f"{theirs_value} if it takes effect after."
+        return (
+            f"{said} {if_both}, the one that takes effect later overrides the other for both programs from its "
+            f"effective date: {its} {mine_value} is overridden if it takes effect before {other.label}, and "
+            f"overrides {theirs_value} if it takes effect after."
         )
-    elif mine_on < theirs_on or (mine_on == theirs_on and mine.id < theirs.id):
+    before = _before(mine.key, min(mine_on, theirs_on))
+    if mine_on == theirs_on:
+        mine_wins = mine.id > theirs.id
+        winner, loser = (mine_value, theirs_value) if mine_wins else (theirs_value, mine_value)
+        whose = its if mine_wins else f"{other.label}'s"
         verdict = (
-            f"{if_both}, this one's {mine_value} will be overridden: {other.label}'s {theirs_value} holds for both "
-            f"programs from {_day(theirs_on)}{same_day}"
+            f"{if_both}, {whose} {winner}, added to its draft later, holds for both programs from {_day(mine_on)} "
+            f"(the same day: {loser} never applies)"
         )
+        timeline = _timeline(before, [(winner, mine_on)])
+    elif mine_on < theirs_on:
+        verdict = (
+            f"{if_both}, {its} {mine_value} holds only until {_day(theirs_on - dt.timedelta(days=1))}: "
+            f"{other.label}'s {theirs_value} overrides it for both programs from {_day(theirs_on)}"
+        )
+        timeline = _timeline(before, [(mine_value, mine_on), (theirs_value, theirs_on)])
     else:
         verdict = (
-            f"{if_both}, this one overrides {other.label}'s {theirs_value}: {mine_value} holds for both programs "
-            f"from {_day(mine_on)}{same_day}"
+            f"{if_both}, {its} {mine_value} overrides {other.label}'s {theirs_value} for both programs from "
+            f"{_day(mine_on)}"
         )
-    return f"{said} {verdict}"
+        timeline = _timeline(before, [(theirs_value, theirs_on), (mine_value, mine_on)])
+    return f"{said} {verdict}. The {name} would then be: {timeline}."
 
 
 def shared_setting_clashes(version: RuleSetVersion, *, today: dt.date) -> list[str]:

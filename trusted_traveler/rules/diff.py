@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 from trusted_traveler.errors import NotFound
-from trusted_traveler.programs.service import parameter_value
+from trusted_traveler.programs.service import parameter_in_force_since, parameter_value
 from trusted_traveler.rules.authoring import SETTINGS, applies_to, setting_label
 from trusted_traveler.rules.describe import describe
 
@@ -16,8 +16,32 @@ def _label(value) -> str:
     return str(value)
 
 
-def changes(base, draft, proposals, *, today: dt.date) -> list[str]:
-    """Sentences describing how `draft` (with its proposed settings) differs from `base`."""
+def _value(program, key: str, day: dt.date) -> str | None:
+    try:
+        return _label(parameter_value(program, key, day))
+    except NotFound:
+        return None
+
+
+def _current(program, key: str, *, today: dt.date, on: dt.date) -> str:
+    """A setting's value in force today, and, when another published value takes its place before the draft's
+    date `on` (a version published for later), that one too and from when: "now 18; from January 1, 2027 it is
+    19". The value the draft replaces is the one in force just before `on`."""
+    now = _value(program, key, today)
+    said = f"now {now}" if now is not None else "no value is in force now"
+    last = on - dt.timedelta(days=1)
+    if last <= today:
+        return said
+    then = _value(program, key, last)
+    if then is None or then == now:
+        return said
+    since = parameter_in_force_since(program, key, last)
+    return f"{said}; from {since:%B %-d, %Y} it is {then}"
+
+
+def changes(base, draft, proposals, *, today: dt.date, on: dt.date) -> list[str]:
+    """Sentences describing how `draft` (with its proposed settings) differs from `base`, the version it replaces
+    on `on`. A setting's value is said as it is `today`, and as it is just before `on` when that differs."""
     lines: list[str] = []
     before = {r.code: r for r in (base.rules if base else [])}
     after = {r.code: r for r in draft.rules}
@@ -53,10 +77,7 @@ def changes(base, draft, proposals, *, today: dt.date) -> list[str]:
             )
             continue
         shared = SETTINGS[proposal.key].shared
-        try:
-            current = f"now {_label(parameter_value(None if shared else program, proposal.key, today))}"
-        except NotFound:
-            current = "no value is in force before it"
+        current = _current(None if shared else program, proposal.key, today=today, on=on)
         if shared:
             lines.append(
                 f"Setting “{name}”, shared by TSA PreCheck and Global Entry, becomes {_label(proposal.value)} "

@@ -96,7 +96,7 @@ def confirmation(version: RuleSetVersion, *, by, today: dt.date) -> Confirmation
         replaced=replaced,
         replaces_on=replaces_on,
         in_force_today=version_in_force(program, today),
-        changes=changes(replaced, version, authoring.proposals(version), today=replaces_on),
+        changes=changes(replaced, version, authoring.proposals(version), today=today, on=replaces_on),
         impact=preview(version, as_of=today),
         replaced_token=replaced_token(replaced),
         today=today,

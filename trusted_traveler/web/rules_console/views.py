@@ -187,7 +187,7 @@ def _version_page(version, *, status=200, **forms):
     replaced, replaces_on, lines = None, None, []
     if version.status in ("draft", "in_review"):
         replaced, replaces_on = authoring.replaced_version(version, today=today)
-        lines = changes(replaced, version, proposals, today=replaces_on)
+        lines = changes(replaced, version, proposals, today=today, on=replaces_on)
     history = authoring.history(version)
     actor_ids = {e.actor_id for e in history if e.actor_id}
     who = {
