@@ -503,3 +503,27 @@ def test_save_details_right_after_another_forms_error_keeps_the_center_operation
         with app.app_context():
             jfk = db.session.get(EnrollmentCenter, 8001)
             assert (jfk.operational, jfk.enrollment_on_arrival) == (True, True), path
+
+
+def test_hours_not_whole_numbers_keep_what_was_typed_and_are_marked_invalid(client, booked, today):
+    """ "two" minutes or seats (a browser's number field forced to text) is explained and shown again as typed; every
+    hours field with an error is aria-invalid, as every other field is (field_attrs), and the others are not."""
+    sign_in(client, "centers.admin@example.com")
+    data = {**_hours(), "effective_from": today.isoformat(), "days-0-slot_minutes": "two", "days-1-seats": "2.5"}
+    data["days-2-closes_at"] = "7am"
+    response = client.post("/admin/centers/8001/hours/preview", data=data)
+    html = response.get_data(as_text=True)
+    assert response.status_code == 400
+    assert "Monday, minutes per slot: Enter a whole number of minutes from 5 to 240." in html
+    assert "Tuesday, seats per slot: Enter a whole number of seats from 1 to 100." in html
+    fields = _form(html, "/admin/centers/8001/hours/preview").attrs
+    assert fields["days-0-slot_minutes"]["value"] == "two" and fields["days-1-seats"]["value"] == "2.5"
+    # as text: a browser's number field would show "two" empty; the numbers that were read stay number fields
+    assert fields["days-0-slot_minutes"]["type"] == fields["days-1-seats"]["type"] == "text"
+    assert fields["days-0-seats"]["type"] == fields["days-1-slot_minutes"]["type"] == "number"
+    invalid = {name for name, attrs in fields.items() if attrs.get("aria-invalid") == "true"}
+    assert invalid == {"days-0-slot_minutes", "days-1-seats", "days-2-closes_at"}
+    for name in sorted(invalid):
+        assert fields[name]["aria-describedby"] == f"{name}-error"
+        assert "usa-input--error" in fields[name]["class"]
+    assert fields["days-0-opens_at"]["aria-label"] == "Opens (HH:MM), Monday"
