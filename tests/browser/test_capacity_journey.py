@@ -89,3 +89,41 @@ def test_a_program_lead_changes_hours_from_a_future_day_previews_the_effect_and_
         ).all()
         assert [(t.opens_at, t.valid_from, t.valid_until) for t in monday][1:] == [(dt.time(10), effective, None)]
         assert monday[0].valid_until == effective - dt.timedelta(days=1)
+
+
+def test_save_details_after_a_mistake_in_the_hours_keeps_the_center_operational(app, page: Page, today):
+    """Denver takes appointments and Enrollment on Arrival. A mistake in the hours shows the whole page again: its
+    details show the boxes as saved, so "Save details" pressed untouched keeps the center online. A number of minutes
+    that is not one ("two", typed once the browser's number field is forced to text) is shown as typed, invalid."""
+    with app.app_context():
+        create_account("hours.admin@example.com", roles=("admin",))
+        db.session.commit()
+
+    dev_sign_in(page, "hours.admin@example.com")
+    page.goto("/admin/centers/8011")
+    operational = page.get_by_label("Operational (taking appointments)")
+    arrival = page.get_by_label("Enrollment on Arrival airport")
+    expect(operational).to_be_checked()
+    expect(arrival).to_be_checked()
+    minutes = page.get_by_label("Minutes per slot, Monday")
+    minutes.evaluate("field => { field.type = 'text'; }")
+    minutes.fill("two")
+    page.get_by_label("Closes (HH:MM), Tuesday").fill("07:00")
+    page.get_by_role("button", name="Preview the change").click()
+
+    message = "Monday, minutes per slot: Enter a whole number of minutes from 5 to 240."
+    expect(page.locator("[data-error-summary]")).to_contain_text(message)
+    expect(minutes).to_have_value("two")
+    expect(minutes).to_have_attribute("aria-invalid", "true")
+    expect(minutes).to_have_accessible_description(message)
+    expect(page.get_by_label("Closes (HH:MM), Tuesday")).to_have_attribute("aria-invalid", "true")
+    expect(operational).to_be_checked()
+    expect(arrival).to_be_checked()
+
+    page.get_by_role("button", name="Save details").click()
+    expect(page.get_by_text("Center details saved.")).to_be_visible()
+    expect(operational).to_be_checked()
+    expect(arrival).to_be_checked()
+    with app.app_context():
+        denver = db.session.get(EnrollmentCenter, 8011)
+        assert (denver.operational, denver.enrollment_on_arrival) == (True, True)

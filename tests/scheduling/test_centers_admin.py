@@ -3,9 +3,11 @@ the affected appointments are counted by time for whoever made the change, liste
 supervisor (each view audited), and their travelers are told."""
 
 import datetime as dt
+from html.parser import HTMLParser
 
 import pytest
 from sqlalchemy import select
+from werkzeug.datastructures import MultiDict
 
 from tests.factories import change_hours, create_account, create_application, create_profile, sign_in
 from trusted_traveler.audit.models import AuditEvent
@@ -385,3 +387,143 @@ def test_an_administrator_gives_a_center_its_coordinates_and_bad_ones_are_explai
     assert cleared.status_code == 302
     with app.app_context():
         assert db.session.get(EnrollmentCenter, 8001).latitude is None
+
+
+class _Form(HTMLParser):
+    """What a browser would send from the page's form posting to `action`: its text fields and hidden inputs, the
+    boxes that are ticked, each select's chosen option and each text area's text. `attrs` holds every input's
+    attributes by id."""
+
+    def __init__(self, action: str):
+        super().__init__()
+        self.action, self.inside = action, False
+        self.data: list[tuple[str, str]] = []
+        self.attrs: dict[str, dict] = {}
+        self._select: str | None = None
+        self._textarea: list | None = None
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        if tag == "form":
+            self.inside = attrs.get("action") == self.action
+        if not self.inside:
+            return
+        if tag == "input":
+            self.attrs[attrs.get("id") or attrs["name"]] = attrs
+            if attrs.get("type") not in ("checkbox", "radio") or "checked" in attrs:
+                self.data.append((attrs["name"], attrs.get("value") or ""))
+        elif tag == "select":
+            self._select = attrs["name"]
+        elif tag == "option" and self._select and "selected" in attrs:
+            self.data.append((self._select, attrs["value"]))
+        elif tag == "textarea":
+            self._textarea = [attrs["name"], ""]
+
+    def handle_endtag(self, tag):
+        if tag == "form":
+            self.inside = False
+        elif tag == "select":
+            self._select = None
+        elif tag == "textarea" and self._textarea:
+            self.data.append((self._textarea[0], self._textarea[1].removeprefix("\n")))
+            self._textarea = None
+
+    def handle_data(self, data):
+        if self._textarea is not None:
+            self._textarea[1] += data
+
+
+def _form(html: str, action: str) -> _Form:
+    parsed = _Form(action)
+    parsed.feed(html)
+    assert parsed.data, f"no form posting to {action}"
+    return parsed
+
+
+def _ticked(html: str) -> set[str]:
+    """The details' boxes that are ticked on the page."""
+    return {name for name, _value in _form(html, "/admin/centers/8001").data if name in SWITCHES}
+
+
+SWITCHES = ("operational", "temporary", "invite_only", "enrollment_on_arrival")
+
+
+def test_another_forms_errors_leave_the_details_and_the_other_forms_as_saved(client, booked, today):
+    """JFK is operational with Enrollment on Arrival. Bad hours (previewed or saved), "Change the hours" from the
+    preview, an empty closure, a change of hours that cannot be withdrawn: each shows the page again, with its own
+    error if any, and the other forms show what is saved, not the request's fields of another form (a box absent from
+    it read as unticked, and "Save details" then took the center offline)."""
+    sign_in(client, "centers.admin@example.com")
+    fresh = client.get("/admin/centers/8001").get_data(as_text=True)
+    assert _ticked(fresh) == {"operational", "enrollment_on_arrival"}
+    saved_hours = dict(_form(fresh, "/admin/centers/8001/hours/preview").data)
+    assert saved_hours["days-0-opens_at"] == "08:00" and saved_hours["days-0-seats"] == "2"
+    bad_hours = {**_hours(), "effective_from": today.isoformat(), "days-0-opens_at": "17:00"}
+    for path, data, status in (
+        ("/admin/centers/8001/hours/preview", bad_hours, 400),
+        ("/admin/centers/8001/hours/preview", {**_hours(), "effective_from": today.isoformat(), "action": "edit"}, 200),
+        ("/admin/centers/8001/hours", {**bad_hours, "hours_version": "1"}, 400),
+        ("/admin/centers/8001/closures", {"starts_on": "", "ends_on": "", "reason": ""}, 400),
+        ("/admin/centers/8001/hours/withdraw", {"starts_on": today.isoformat()}, 409),
+    ):
+        response = client.post(path, data=data)
+        html = response.get_data(as_text=True)
+        assert response.status_code == status, path
+        assert _ticked(html) == {"operational", "enrollment_on_arrival"}, path
+        details = dict(_form(html, "/admin/centers/8001").data)
+        assert details["name"] == "John F. Kennedy International Enrollment Center" and details["min_notice_hours"]
+        if "hours" not in path:
+            assert dict(_form(html, "/admin/centers/8001/hours/preview").data) == saved_hours, path
+        if "closures" not in path:
+            closure = dict(_form(html, "/admin/centers/8001/closures").data)
+            assert (closure["starts_on"], closure["ends_on"], closure["reason"]) == ("", "", ""), path
+            assert "usa-input--error" not in html[html.index('action="/admin/centers/8001/closures"') :], path
+
+    # the details' own error keeps what was typed there, and the hours and closure forms stay as saved
+    response = client.post("/admin/centers/8001", data=_details(tz_name="Mars/Olympus", enrollment_on_arrival="y"))
+    html = response.get_data(as_text=True)
+    assert response.status_code == 400 and "That is not a time zone name" in html
+    assert _ticked(html) == {"operational", "enrollment_on_arrival"}
+    assert dict(_form(html, "/admin/centers/8001/hours/preview").data) == saved_hours
+
+
+def test_save_details_right_after_another_forms_error_keeps_the_center_operational(app, client, booked, today):
+    """The reviewer's path: bad hours, then "Save details" untouched, as the browser sends the form shown."""
+    sign_in(client, "centers.admin@example.com")
+    for path, data in (
+        ("/admin/centers/8001/hours/preview", {**_hours(), "effective_from": today.isoformat(), "days-1-seats": "0"}),
+        ("/admin/centers/8001/closures", {"starts_on": "", "ends_on": "", "reason": ""}),
+    ):
+        html = client.post(path, data=data).get_data(as_text=True)
+        assert "There is a problem" in html
+        response = client.post("/admin/centers/8001", data=MultiDict(_form(html, "/admin/centers/8001").data))
+        assert response.status_code == 302, path
+        page = client.get(response.headers["Location"]).get_data(as_text=True)
+        assert "Center details saved." in page and _ticked(page) == {"operational", "enrollment_on_arrival"}
+        with app.app_context():
+            jfk = db.session.get(EnrollmentCenter, 8001)
+            assert (jfk.operational, jfk.enrollment_on_arrival) == (True, True), path
+
+
+def test_hours_not_whole_numbers_keep_what_was_typed_and_are_marked_invalid(client, booked, today):
+    """ "two" minutes or seats (a browser's number field forced to text) is explained and shown again as typed; every
+    hours field with an error is aria-invalid, as every other field is (field_attrs), and the others are not."""
+    sign_in(client, "centers.admin@example.com")
+    data = {**_hours(), "effective_from": today.isoformat(), "days-0-slot_minutes": "two", "days-1-seats": "2.5"}
+    data["days-2-closes_at"] = "7am"
+    response = client.post("/admin/centers/8001/hours/preview", data=data)
+    html = response.get_data(as_text=True)
+    assert response.status_code == 400
+    assert "Monday, minutes per slot: Enter a whole number of minutes from 5 to 240." in html
+    assert "Tuesday, seats per slot: Enter a whole number of seats from 1 to 100." in html
+    fields = _form(html, "/admin/centers/8001/hours/preview").attrs
+    assert fields["days-0-slot_minutes"]["value"] == "two" and fields["days-1-seats"]["value"] == "2.5"
+    # as text: a browser's number field would show "two" empty; the numbers that were read stay number fields
+    assert fields["days-0-slot_minutes"]["type"] == fields["days-1-seats"]["type"] == "text"
+    assert fields["days-0-seats"]["type"] == fields["days-1-slot_minutes"]["type"] == "number"
+    invalid = {name for name, attrs in fields.items() if attrs.get("aria-invalid") == "true"}
+    assert invalid == {"days-0-slot_minutes", "days-1-seats", "days-2-closes_at"}
+    for name in sorted(invalid):
+        assert fields[name]["aria-describedby"] == f"{name}-error"
+        assert "usa-input--error" in fields[name]["class"]
+    assert fields["days-0-opens_at"]["aria-label"] == "Opens (HH:MM), Monday"

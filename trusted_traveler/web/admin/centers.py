@@ -89,7 +89,9 @@ def _hours_form(center, now, *, formdata=None) -> HoursForm:
     force on the day it offers first: the first day not yet open for booking (no booking is affected from then)."""
     if formdata is None:
         first = center_service.first_unopened_day(center, now)
-        form = HoursForm(data={**weekday_rows(center_service.hours_on(center, first)), "effective_from": first})
+        form = HoursForm(
+            formdata=None, data={**weekday_rows(center_service.hours_on(center, first)), "effective_from": first}
+        )
     else:
         form = HoursForm(formdata=formdata)
     form.earliest, form.latest = center_service.effective_window(center, now)
@@ -97,9 +99,12 @@ def _hours_form(center, now, *, formdata=None) -> HoursForm:
 
 
 def _page(center, *, details=None, hours=None, closure=None, hours_problem=None, status=200):
+    """The center's page. A form not given is shown afresh, with what is saved: never bound to the request, which on
+    a POST is another form's (Flask-WTF binds a form to request.form by default, and the details' check boxes, absent
+    from it, would show unticked, so that "Save details" took the center offline). `formdata=None` says so."""
     services = db.session.scalars(select(SchedulerService).order_by(SchedulerService.id)).all()
     if details is None:
-        details = CenterForm(obj=center)
+        details = CenterForm(formdata=None, obj=center)
         details.service_ids.data = [s.id for s in center.services]
     details.service_ids.choices = [(s.id, s.name) for s in services]
     now = utcnow()
@@ -117,9 +122,9 @@ def _page(center, *, details=None, hours=None, closure=None, hours_problem=None,
         last_open=first_unopened - dt.timedelta(days=1),
         long_day=center_service.long_day,
         weekday_names=WEEKDAYS,
-        closure=closure or ClosureForm(),
+        closure=closure or ClosureForm(formdata=None),
         affected=_affected(center),
-        remove_form=LogoutForm(),
+        remove_form=LogoutForm(formdata=None),
         zones=sorted(zoneinfo.available_timezones()),
     ), status
 
