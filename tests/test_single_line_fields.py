@@ -20,6 +20,7 @@ from trusted_traveler.extensions import db
 from trusted_traveler.payments.sandbox import SandboxGateway, SandboxTransaction
 from trusted_traveler.profiles.models import ApplicantProfile
 from trusted_traveler.rules import authoring
+from trusted_traveler.rules.authoring import setting_label
 from trusted_traveler.rules.models import Parameter, Rule
 from trusted_traveler.scheduling.models import CapacityTemplate, Closure, EnrollmentCenter
 
@@ -152,7 +153,9 @@ def test_a_rules_console_field_of_one_line_refuses_a_line_break_keeps_the_form_a
 
     page = response.get_data(as_text=True)
     assert response.status_code == 400
-    assert refused_beside(page, field)
+    # the settings form names what each error is about: the value by its setting, the source as "Source"
+    named = {"value": setting_label(SETTING["key"]).capitalize(), "reference": "Source"}
+    assert refused_beside(page, field, f"{named[field]}: {ONE_LINE}" if form == "setting" else ONE_LINE)
     assert all_kept(page, data, typed)
     assert _proposals(app, draft) == before, "stored although refused"
 
