@@ -228,3 +228,33 @@ def test_a_refused_move_costs_the_dashboard_no_statement_more(app, client, booke
     with count_queries(app) as refused:
         assert "Choose a new time" not in client.get("/dashboard").get_data(as_text=True)
     assert len(refused) == len(offered), refused
+
+
+def _officer(app, client) -> None:
+    with app.app_context():
+        create_account("dana.officer@example.com", roles=("officer",))
+        db.session.commit()
+    sign_in(client, "dana.officer@example.com")
+
+
+def test_staff_see_an_appointment_the_new_hours_no_longer_fit_tagged_on_the_day_and_the_case(app, client, booked, now):
+    reference, day = booked
+    _officer(app, client)
+    day_page = f"/officer/centers/{JFK}/day?date={day.isoformat()}"
+    client.get(day_page)
+    with count_queries(app) as before:
+        html = client.get(day_page).get_data(as_text=True)
+    assert "1 appointment<" in html and "1 appointments" not in html
+    assert 'data-testid="affected"' not in html
+    assert 'data-testid="affected"' not in client.get(f"/officer/cases/{reference}").get_data(as_text=True)
+
+    with app.app_context():
+        _change_hours(day, now, opens=dt.time(10), closes=dt.time(16))
+        db.session.commit()
+    with count_queries(app) as after:
+        html = client.get(day_page).get_data(as_text=True)
+    row = html.split(f"{reference}</span>")[1].split("</tr>")[0]
+    assert "booked" in row and "affected by changed hours" in row
+    assert len(after) <= len(before), after  # asking reads at most the center's programs, once for the day
+    case = client.get(f"/officer/cases/{reference}").get_data(as_text=True)
+    assert "affected by changed hours" in case.split('data-testid="appointment"')[1].split("</p>")[0]
