@@ -15,6 +15,7 @@ from tests.browser.journeys import dev_sign_in, sign_out
 from tests.browser.test_accessibility import AXE_OPTIONS
 from tests.factories import create_account, create_application, create_profile
 from trusted_traveler.extensions import db
+from trusted_traveler.scheduling import centers
 from trusted_traveler.scheduling import service as scheduling
 from trusted_traveler.scheduling.lookups import describe_time
 from trusted_traveler.scheduling.models import EnrollmentCenter, Slot
@@ -81,3 +82,56 @@ def test_a_traveler_whose_visit_no_longer_fits_new_hours_is_warned_and_chooses_a
     expect(page.get_by_test_id("appointment")).to_contain_text(label.split(" ")[0])
     expect(page.get_by_test_id("appointment-affected")).to_have_count(0)
     expect(page.get_by_test_id("next-step")).to_have_text("Go to your enrollment visit. Bring your documents.")
+
+
+def test_a_traveler_who_cannot_move_their_visit_online_is_told_whom_to_contact_not_to_choose_a_time(
+    app, page: Page, today, now
+):
+    """Moved the most times allowed online: the warning says so once, with whom to contact, and offers no way to
+    another time that would be refused."""
+    with app.app_context():
+        jfk = db.session.get(EnrollmentCenter, 8001)
+        generate_slots(jfk, start=today + dt.timedelta(days=2), days=21)
+        slot = next(
+            s
+            for s in db.session.scalars(
+                select(Slot).where(Slot.center_id == 8001, Slot.starts_at > now).order_by(Slot.starts_at)
+            )
+            if local_time(s.starts_at, jfk).hour == 8 and local_time(s.starts_at, jfk).date() >= today + dt.timedelta(7)
+        )
+        effective = local_time(slot.starts_at, jfk).date()
+        profile = create_profile(create_account("moved.often@example.com"))
+        application = create_application("precheck", profile=profile, submitted=True)
+        appointment = scheduling.book(application, slot, by=profile.account, now=now)
+        appointment.reschedule_count = jfk.max_reschedules
+        rows = [
+            {
+                "weekday": t.weekday,
+                "opens_at": dt.time(10),
+                "closes_at": t.closes_at,
+                "slot_minutes": t.slot_minutes,
+                "seats": t.seats,
+            }
+            for t in centers.hours_on(jfk, effective)
+        ]
+        assert len(centers.set_weekly_hours(jfk, rows, effective_from=effective, by=None, now=now).conflicts) == 1
+        reference = application.reference
+        db.session.commit()
+    contact = "To change it, contact John F. Kennedy International Enrollment Center at Terminal 4, Jamaica, NY 11430."
+
+    dev_sign_in(page, "moved.often@example.com")
+    page.goto("/dashboard")
+    on_dashboard = page.get_by_test_id(f"affected-{reference}")
+    expect(on_dashboard).to_contain_text("the most allowed online. " + contact)
+    expect(on_dashboard.get_by_role("link")).to_have_count(0)
+
+    page.goto(f"/applications/{reference}")
+    expect(page.get_by_test_id("next-step")).to_have_text(
+        "Contact John F. Kennedy International Enrollment Center at Terminal 4, Jamaica, NY 11430 to change your "
+        "appointment. The time you booked may not go ahead."
+    )
+    expect(page.get_by_test_id("appointment-affected")).to_contain_text(contact)
+    expect(page.get_by_text(contact)).to_have_count(1)  # said once on the page
+    expect(page.get_by_role("link", name=re.compile("Choose|Move it"))).to_have_count(0)
+    results = Axe().run(page, options=AXE_OPTIONS)
+    assert [v["id"] for v in results.response["violations"]] == []

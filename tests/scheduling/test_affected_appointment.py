@@ -143,3 +143,118 @@ def test_the_warning_reads_no_more_than_the_pages_already_do_for_a_booked_appoin
             html = client.get(url).get_data(as_text=True)
         assert AFFECTED_TITLE in html
         assert len(seen) == before[url], (url, seen)
+
+
+JFK_NAME = "John F. Kennedy International Enrollment Center"
+JFK_CONTACT = "Terminal 4, Jamaica, NY 11430"  # JFK's seed data gives no telephone number: its address
+
+
+def _refuse_moving_online(why: str, now: dt.datetime) -> str:
+    """The traveler's appointment, after the change, made one they cannot move online: `why` "cut-off" (its day come
+    so close that it is 5 hours away, inside the center's 24-hour cut-off) or "moves" (moved the most times allowed
+    online). Returns the refusal the pages say."""
+    appointment = db.session.scalars(select(Appointment).order_by(Appointment.id)).one()
+    center = db.session.get(EnrollmentCenter, JFK)
+    if why == "cut-off":
+        appointment.slot.starts_at = now + dt.timedelta(hours=5)
+        return (
+            f"Online changes close 24 hours before the appointment. To change it, contact {JFK_NAME} at {JFK_CONTACT}."
+        )
+    appointment.reschedule_count = center.max_reschedules
+    return (
+        f"This appointment has been moved {center.max_reschedules} times, the most allowed online. To change it, "
+        f"contact {JFK_NAME} at {JFK_CONTACT}."
+    )
+
+
+@pytest.mark.parametrize("why", ["cut-off", "moves"])
+def test_when_moving_online_is_refused_both_pages_say_to_contact_the_center_once_and_offer_no_new_time(
+    app, client, booked, now, why
+):
+    reference, day = booked
+    with app.app_context():
+        _change_hours(day, now, opens=dt.time(10), closes=dt.time(16))
+        refusal = _refuse_moving_online(why, now)
+        db.session.commit()
+
+    page = client.get(f"/applications/{reference}").get_data(as_text=True).replace("&#39;", "'")
+    warning = page.split('data-testid="appointment-affected"')[1].split("</section>")[0]
+    next_step = page.split('data-testid="next-step">')[1].split("</p>")[0]
+    assert next_step == (
+        f"Contact {JFK_NAME} at {JFK_CONTACT} to change your appointment. The time you booked may not go ahead."
+    )
+    assert "may not go ahead." in warning and refusal in warning
+    assert page.count(refusal) == 1  # said once, in the warning: not again in the appointment box
+    assert "Choose" not in page and 'data-testid="choose-new-time"' not in page
+    assert f'href="/applications/{reference}/appointment"' not in page  # neither "Choose a new time" nor "Move it"
+
+    dashboard = client.get("/dashboard").get_data(as_text=True).replace("&#39;", "'")
+    card = dashboard.split(f'data-testid="affected-{reference}"')[1].split("</section>")[0]
+    assert AFFECTED_TITLE in card and refusal in card
+    assert "Choose" not in card and f'href="/applications/{reference}/appointment"' not in card
+
+
+def test_the_warning_names_the_center_as_the_appointment_does(app, client, booked, now):
+    """Heading, refusal and appointment box: the center's full name, never its short name beside it."""
+    reference, day = booked
+    with app.app_context():
+        _change_hours(day, now, opens=dt.time(10), closes=dt.time(16))
+        _refuse_moving_online("moves", now)
+        db.session.commit()
+        notice = db.session.scalars(
+            select(Notification).where(Notification.kind == "appointment_affected").order_by(Notification.id)
+        ).one()
+        told = str(notice.title)
+
+    assert told == f"{JFK_NAME} changed its hours: your enrollment visit is affected"
+    page = client.get(f"/applications/{reference}").get_data(as_text=True)
+    assert told in page and f"{JFK_NAME}, Terminal 4" in page  # the warning's heading, the appointment box
+    assert "JFK Airport" not in page
+
+
+def test_a_refused_move_costs_the_dashboard_no_statement_more(app, client, booked, now):
+    """Whether moving online is refused is read from what the dashboard has loaded: with the refusal in the warning
+    it runs as many statements as with the way to choose a new time."""
+    reference, day = booked
+    with app.app_context():
+        _change_hours(day, now, opens=dt.time(10), closes=dt.time(16))
+        db.session.commit()
+    client.get("/dashboard")
+    with count_queries(app) as offered:
+        assert "Choose a new time" in client.get("/dashboard").get_data(as_text=True)
+    with app.app_context():
+        _refuse_moving_online("moves", now)
+        db.session.commit()
+    with count_queries(app) as refused:
+        assert "Choose a new time" not in client.get("/dashboard").get_data(as_text=True)
+    assert len(refused) == len(offered), refused
+
+
+def _officer(app, client) -> None:
+    with app.app_context():
+        create_account("dana.officer@example.com", roles=("officer",))
+        db.session.commit()
+    sign_in(client, "dana.officer@example.com")
+
+
+def test_staff_see_an_appointment_the_new_hours_no_longer_fit_tagged_on_the_day_and_the_case(app, client, booked, now):
+    reference, day = booked
+    _officer(app, client)
+    day_page = f"/officer/centers/{JFK}/day?date={day.isoformat()}"
+    client.get(day_page)
+    with count_queries(app) as before:
+        html = client.get(day_page).get_data(as_text=True)
+    assert "1 appointment<" in html and "1 appointments" not in html
+    assert 'data-testid="affected"' not in html
+    assert 'data-testid="affected"' not in client.get(f"/officer/cases/{reference}").get_data(as_text=True)
+
+    with app.app_context():
+        _change_hours(day, now, opens=dt.time(10), closes=dt.time(16))
+        db.session.commit()
+    with count_queries(app) as after:
+        html = client.get(day_page).get_data(as_text=True)
+    row = html.split(f"{reference}</span>")[1].split("</tr>")[0]
+    assert "booked" in row and "affected by changed hours" in row
+    assert len(after) <= len(before), after  # asking reads at most the center's programs, once for the day
+    case = client.get(f"/officer/cases/{reference}").get_data(as_text=True)
+    assert "affected by changed hours" in case.split('data-testid="appointment"')[1].split("</p>")[0]

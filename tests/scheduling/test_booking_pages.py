@@ -369,7 +369,7 @@ def test_inside_the_cut_off_the_status_page_offers_no_move_or_cancel_and_says_wh
     page = client.get(f"/applications/{conditionally_approved}").get_data(as_text=True)
     closed = (
         "Online changes close 24 hours before the appointment. "
-        "To change it, contact JFK Airport at Terminal 4, Jamaica, NY 11430."
+        "To change it, contact John F. Kennedy International Enrollment Center at Terminal 4, Jamaica, NY 11430."
     )
     assert closed in page
     assert "Move it" not in page and "Cancel this appointment" not in page
@@ -391,7 +391,10 @@ def test_a_traveler_who_used_up_the_moves_may_still_cancel(app, client, conditio
     client.post(f"/applications/{conditionally_approved}/appointment/book", data={"slot_id": slots[0]})
     _appointment_starts_in(app, _booked_appointment(app, conditionally_approved), hours=72, reschedule_count=3)
     page = client.get(f"/applications/{conditionally_approved}").get_data(as_text=True)
-    assert "moved 3 times, the most allowed online. To change it, contact JFK Airport at Terminal 4, Jamaica" in page
+    assert (
+        "moved 3 times, the most allowed online. "
+        "To change it, contact John F. Kennedy International Enrollment Center at Terminal 4, Jamaica"
+    ) in page
     assert "Move it" not in page and "Cancel this appointment" in page
     assert client.get(f"/applications/{conditionally_approved}/appointment").status_code == 302
 

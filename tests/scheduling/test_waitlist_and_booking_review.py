@@ -279,7 +279,7 @@ def test_a_time_inside_the_cut_off_is_marked_and_booked_only_once_confirmed(app,
     assert review.status_code == 200 and "Check this time before you book it" in page
     warning = html_lib.unescape(page.split('data-testid="final-warning"')[1].split("</div></div>")[0])
     assert "You can't change or cancel this time online" in warning
-    assert "To change it, contact JFK Airport at 718-555-0100." in warning
+    assert "To change it, contact John F. Kennedy International Enrollment Center at 718-555-0100." in warning
     with app.app_context():
         assert db.session.scalar(select(func.count()).select_from(Appointment)) == 0  # nothing booked yet
     booked = client.post(f"/applications/{reference}/appointment/book", data={"slot_id": slots[0], "confirm": "yes"})
@@ -304,7 +304,8 @@ def test_inside_the_cut_off_the_status_page_gives_the_centers_telephone(app, cli
         db.session.commit()
     page = client.get(f"/applications/{reference}").get_data(as_text=True)
     assert (
-        "Online changes close 24 hours before the appointment. To change it, contact JFK Airport at 718-555-0100."
+        "Online changes close 24 hours before the appointment. "
+        "To change it, contact John F. Kennedy International Enrollment Center at 718-555-0100."
     ) in page
 
 

@@ -57,9 +57,7 @@ def center_contact(center: EnrollmentCenter) -> str:
 
 def how_to_change(center: EnrollmentCenter) -> str:
     """The sentence that says whom to contact to change an appointment at the center, and how."""
-    return _(
-        "To change it, contact %(center)s at %(contact)s.", center=center.short_name, contact=center_contact(center)
-    )
+    return _("To change it, contact %(center)s at %(contact)s.", center=center.name, contact=center_contact(center))
 
 
 def offers_program(center: EnrollmentCenter, program) -> bool:
@@ -94,40 +92,50 @@ def in_conflict(appointment: Appointment, now: dt.datetime) -> bool:
 @dataclass(frozen=True)
 class AffectedNotice:
     """What a traveler whose appointment is in conflict is told, in the notice and on their status page: `title`,
-    `body`, and whether the center takes no appointments for their program any more (`elsewhere`: they choose a
-    time at another center)."""
+    `body`, whether the center takes no appointments for their program any more (`elsewhere`: they choose a time at
+    another center), `refusal`: why they cannot move it online (scheduling.move_refusal, which says whom to contact),
+    said in place of the way to choose another time, or None when they can; and `next_step`, what they need to do
+    now."""
 
     title: LazyString
     body: LazyString
     elsewhere: bool
+    next_step: LazyString
+    refusal: str | None = None
 
 
-def affected_notice(appointment: Appointment, center: EnrollmentCenter) -> AffectedNotice:
+def affected_notice(appointment: Appointment, center: EnrollmentCenter, refusal: str | None = None) -> AffectedNotice:
     """Why the appointment may not go ahead (the center's hours, or the center no longer taking appointments for
-    the program) and what to do, in the reader's language when read."""
+    the program) and what to do, in the reader's language when read. The center goes by its full name, as
+    everywhere the traveler reads of their appointment. `refusal` (scheduling.move_refusal): the traveler cannot
+    move it online, so nothing tells them to choose another time: they contact the center."""
     application = appointment.application
     visit = VISIT[application.program.code]
     when = later(describe_time, appointment.slot)
-    refusal = unavailable(center, application.program)
-    if refusal is None:
-        return AffectedNotice(
-            title=_l("%(center)s changed its hours: your %(visit)s is affected", center=center.short_name, visit=visit),
-            body=_l(
-                "Your appointment on %(when)s may not go ahead. Choose another time, or the center will contact you.",
-                when=when,
-            ),
-            elsewhere=False,
+    elsewhere = unavailable(center, application.program)
+    title = elsewhere or _l("%(center)s changed its hours: your %(visit)s is affected", center=center.name, visit=visit)
+    if refusal is not None:
+        body = _l("Your %(visit)s on %(when)s may not go ahead.", visit=visit, when=when)
+        next_step = _l(
+            "Contact %(center)s at %(contact)s to change your appointment. The time you booked may not go ahead.",
+            center=center.name,
+            contact=center_contact(center),
         )
-    return AffectedNotice(
-        title=refusal,
-        body=_l(
+    elif elsewhere is None:
+        body = _l(
+            "Your appointment on %(when)s may not go ahead. Choose another time, or the center will contact you.",
+            when=when,
+        )
+        next_step = _l("Choose another time for your appointment. The time you booked may not go ahead.")
+    else:
+        body = _l(
             "Your %(visit)s on %(when)s may not go ahead. Choose a time at another center, or the center will "
             "contact you.",
             visit=visit,
             when=when,
-        ),
-        elsewhere=True,
-    )
+        )
+        next_step = _l("Choose a time at another center. The time you booked may not go ahead.")
+    return AffectedNotice(title, body, elsewhere is not None, next_step, refusal)
 
 
 def active_appointment(application) -> Appointment | None:

@@ -26,7 +26,7 @@ from trusted_traveler.casework.transitions import (
     revoked_standing,
     revoked_standing_message,
 )
-from trusted_traveler.db import service_today
+from trusted_traveler.db import service_today, utcnow
 from trusted_traveler.errors import BusinessRuleViolation, Conflict, InvalidTransition, PermissionDenied
 from trusted_traveler.extensions import db
 from trusted_traveler.memberships.service import memberships_for, pending_renewals
@@ -155,6 +155,8 @@ def _render(
         "moved_message": decisions.moved_message,
         "appointment": appointment,
         "appointment_time": scheduling.describe_time(appointment.slot) if appointment else None,
+        # booked at a time its center's changed hours no longer fit (the admin page lists it): tagged beside it
+        "appointment_affected": appointment is not None and scheduling.in_conflict(appointment, utcnow()),
         "address_gaps": address_gaps(profile, today),
         "employment_gaps": employment_gaps(profile, today),
         "open_request": decisions.open_info_request(application),

@@ -58,6 +58,8 @@ def _day_page(center: EnrollmentCenter, chosen: dt.date, status: int = 200, refu
     id, "message": why, "field": which, "form": what was ticked and written}, said beside that row's checkboxes or
     notes."""
     appointments = [(a, local_time(a.slot.starts_at, center)) for a in scheduling.day_schedule(center, chosen)]
+    now = utcnow()  # those the center's changed hours no longer fit, tagged (the center's programs read once)
+    affected = {a.id for a, _starts in appointments if scheduling.in_conflict(a, now)}
     # The page names each traveler: the view is recorded per application, as opening the case records
     # `profile.viewed`, so "who looked at TT-…" finds the day too.
     record_views(
@@ -73,6 +75,7 @@ def _day_page(center: EnrollmentCenter, chosen: dt.date, status: int = 200, refu
         center=center,
         day=chosen,
         appointments=appointments,
+        affected=affected,
         previous=chosen - dt.timedelta(days=1),
         next=chosen + dt.timedelta(days=1),
         form=LogoutForm(),

@@ -68,8 +68,12 @@ def dashboard():
     # an appointment its center changed and can no longer keep is named at the top, as on its status page: the
     # appointments in one statement and their centers' programs (none read when no application has one booked)
     booked = active_appointments([a.id for a in applications if a.status in SCHEDULED_STATUSES])
-    affected = {
-        application_id: affected_notice(appointment, appointment.slot.center)
+    affected = {  # with why moving it online is refused, if it is (read from what is loaded: no statement per row)
+        application_id: affected_notice(
+            appointment,
+            appointment.slot.center,
+            refusal=scheduling.move_refusal(appointment, by=current_user, now=now),
+        )
         for application_id, appointment in booked.items()
         if in_conflict(appointment, now)
     }
@@ -279,8 +283,9 @@ def application_page(application, status: int = 200, **extra):
     appointment = scheduling.active_appointment(application)
     now = utcnow()
     # an appointment its center changed and can no longer keep: what the traveler was told, above the way to move it
+    move_refusal = scheduling.move_refusal(appointment, by=current_user, now=now) if appointment else None
     in_doubt = appointment is not None and in_conflict(appointment, now)
-    affected = affected_notice(appointment, appointment.slot.center) if in_doubt else None
+    affected = affected_notice(appointment, appointment.slot.center, refusal=move_refusal) if in_doubt else None
     waiting = waitlist.entry_for(application)
     offered = db.session.get(Slot, waiting.offered_slot_id) if waiting and waiting.offered_slot_id else None
     # only a case waiting on the traveler shows the officer's question (answering, or deciding, moves it on)
@@ -300,7 +305,7 @@ def application_page(application, status: int = 200, **extra):
         affected=affected,
         # inside the center's cut-off the page offers no links that would be refused, and says whom to contact
         change_refusal=scheduling.change_refusal(appointment, by=current_user, now=now) if appointment else None,
-        move_refusal=scheduling.move_refusal(appointment, by=current_user, now=now) if appointment else None,
+        move_refusal=move_refusal,
         can_book=application.status == scheduling.BOOKABLE[application.program.code],
         waiting=waiting,
         offered_time=scheduling.describe_time(offered) if offered else None,
