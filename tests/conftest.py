@@ -131,7 +131,15 @@ def _clean_tables(request, app):
                 text("DELETE FROM capacity_templates WHERE valid_from <> :seeded"), {"seeded": SEEDED_HOURS_FROM}
             )
             db.session.execute(text("UPDATE capacity_templates SET valid_until = NULL"))
-            db.session.execute(text("UPDATE enrollment_centers SET operational = :yes"), {"yes": True})  # not seeded
+            # what an admin can change that the seeds do not set: back to the model's defaults
+            db.session.execute(
+                text(
+                    "UPDATE enrollment_centers SET operational = :yes, temporary = :no, invite_only = :no, "
+                    "phone_number = NULL, phone_area_code = NULL, phone_country_code = NULL, directions = NULL, "
+                    "min_notice_hours = 2, cancel_cutoff_hours = 24, max_reschedules = 3"
+                ),
+                {"yes": True, "no": False},
+            )
             load_centers()
         for table in reversed(db.metadata.sorted_tables):
             if table.name == "audit_events":
