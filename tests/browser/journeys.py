@@ -18,6 +18,17 @@ def sign_out(page: Page) -> None:
     expect(page.get_by_role("heading", name="You have signed out")).to_be_visible()
 
 
+def take_the_first_time_at_jfk(page: Page) -> str:
+    """On the booking pages: find New York's centers, open JFK's times and take the first; returns its label."""
+    page.get_by_label("State or province").select_option("NY")
+    page.get_by_role("button", name="Find centers").click()
+    page.get_by_role("link", name=re.compile("See times at John F. Kennedy")).click()
+    first_time = page.get_by_test_id("times").get_by_role("button").first
+    label = first_time.inner_text()
+    first_time.click()
+    return label
+
+
 def choose(page: Page, label_start: str) -> None:
     """Pick a USWDS radio or checkbox tile by the start of its label (the input itself is visually hidden)."""
     page.locator("label", has_text=re.compile(rf"^\s*{re.escape(label_start)}")).first.click()

@@ -8,7 +8,7 @@ import re
 
 from playwright.sync_api import Page, expect
 
-from tests.browser.journeys import dev_sign_in, sign_out
+from tests.browser.journeys import dev_sign_in, sign_out, take_the_first_time_at_jfk
 from tests.factories import create_account, create_application, create_officer, create_profile
 from trusted_traveler.db import service_today
 from trusted_traveler.extensions import db
@@ -28,12 +28,7 @@ def test_book_an_interview_check_in_interview_and_approve(app, page: Page):
     dev_sign_in(page, "flyer@example.com")
     page.goto(f"/applications/{reference}")
     page.get_by_test_id("book").click()
-    page.get_by_label("State or province").select_option("NY")
-    page.get_by_role("button", name="Find centers").click()
-    page.get_by_role("link", name=re.compile("See times at John F. Kennedy")).click()
-    first_time = page.get_by_test_id("times").get_by_role("button").first
-    label = first_time.inner_text()
-    first_time.click()
+    label = take_the_first_time_at_jfk(page)
     expect(page.get_by_test_id("appointment")).to_contain_text(label.split(" ")[0])
     expect(page.get_by_test_id("status")).to_have_text("Interview scheduled")
     sign_out(page)

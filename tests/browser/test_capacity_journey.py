@@ -22,21 +22,25 @@ from trusted_traveler.scheduling.models import CapacityTemplate, EnrollmentCente
 from trusted_traveler.scheduling.slots import generate_slots, local_time
 
 
+def first_monday_at_eight(jfk: EnrollmentCenter, *, now: dt.datetime, today: dt.date) -> Slot:
+    """JFK's first 8:00 slot on a Monday at least a week ahead (in the center's own time)."""
+    slots = db.session.scalars(
+        select(Slot).where(Slot.center_id == jfk.id, Slot.starts_at > now).order_by(Slot.starts_at)
+    ).all()
+    return next(
+        s
+        for s in slots
+        if local_time(s.starts_at, jfk).weekday() == 0
+        and local_time(s.starts_at, jfk).hour == 8
+        and local_time(s.starts_at, jfk).date() >= today + dt.timedelta(days=7)
+    )
+
+
 def test_a_program_lead_changes_hours_from_a_future_day_previews_the_effect_and_saves(app, page: Page, today, now):
     with app.app_context():
         jfk = db.session.get(EnrollmentCenter, 8001)
         generate_slots(jfk, start=today, days=21)
-        mondays = db.session.scalars(
-            select(Slot).where(Slot.center_id == 8001, Slot.starts_at > now).order_by(Slot.starts_at)
-        ).all()
-        # the first 8:00 slot on a Monday at least a week ahead: the change takes effect that day
-        slot = next(
-            s
-            for s in mondays
-            if local_time(s.starts_at, jfk).weekday() == 0
-            and local_time(s.starts_at, jfk).hour == 8
-            and local_time(s.starts_at, jfk).date() >= today + dt.timedelta(days=7)
-        )
+        slot = first_monday_at_eight(jfk, now=now, today=today)  # the change takes effect that day
         effective, when = local_time(slot.starts_at, jfk).date(), describe_time(slot)
         application = create_application("precheck", submitted=True)
         scheduling.book(application, slot, by=application.profile.account, now=now)

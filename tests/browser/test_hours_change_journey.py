@@ -11,8 +11,9 @@ from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import Page, expect
 from sqlalchemy import select
 
-from tests.browser.journeys import dev_sign_in, sign_out
+from tests.browser.journeys import dev_sign_in, sign_out, take_the_first_time_at_jfk
 from tests.browser.test_accessibility import AXE_OPTIONS
+from tests.browser.test_capacity_journey import first_monday_at_eight
 from tests.factories import create_account, create_application, create_profile
 from trusted_traveler.extensions import db
 from trusted_traveler.scheduling import centers
@@ -27,17 +28,8 @@ def test_a_traveler_whose_visit_no_longer_fits_new_hours_is_warned_and_chooses_a
         jfk = db.session.get(EnrollmentCenter, 8001)
         # from two days on: the time the traveler moves to is past the center's 24-hour cut-off, booked in one step
         generate_slots(jfk, start=today + dt.timedelta(days=2), days=21)
-        slots = db.session.scalars(
-            select(Slot).where(Slot.center_id == 8001, Slot.starts_at > now).order_by(Slot.starts_at)
-        ).all()
-        # the first 8:00 slot on a Monday at least a week ahead: the lead's change opens Mondays at 10:00 from then
-        slot = next(
-            s
-            for s in slots
-            if local_time(s.starts_at, jfk).weekday() == 0
-            and local_time(s.starts_at, jfk).hour == 8
-            and local_time(s.starts_at, jfk).date() >= today + dt.timedelta(days=7)
-        )
+        # the lead's change opens Mondays at 10:00 from then
+        slot = first_monday_at_eight(jfk, now=now, today=today)
         effective, when = local_time(slot.starts_at, jfk).date(), describe_time(slot)
         profile = create_profile(create_account("early.bird@example.com"))
         application = create_application("precheck", profile=profile, submitted=True)
@@ -72,12 +64,7 @@ def test_a_traveler_whose_visit_no_longer_fits_new_hours_is_warned_and_chooses_a
     assert [v["id"] for v in results.response["violations"]] == []
 
     warning.get_by_role("link", name="Choose a new time").click()
-    page.get_by_label("State or province").select_option("NY")
-    page.get_by_role("button", name="Find centers").click()
-    page.get_by_role("link", name=re.compile("See times at John F. Kennedy")).click()
-    first_time = page.get_by_test_id("times").get_by_role("button").first
-    label = first_time.inner_text()
-    first_time.click()
+    label = take_the_first_time_at_jfk(page)
 
     expect(page.get_by_test_id("appointment")).to_contain_text(label.split(" ")[0])
     expect(page.get_by_test_id("appointment-affected")).to_have_count(0)
