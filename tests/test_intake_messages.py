@@ -280,6 +280,13 @@ def test_feet_that_are_not_a_whole_number_get_one_plain_message(app, client, tra
     assert response.status_code == 400
     assert beside(page, "height_feet") == ["Enter feet as a whole number between 1 and 8."]
     assert 'value="5.5"' in page
+    words = client.post("/profile/birth", data={**data, "height_feet": "five"}).get_data(as_text=True)
+    assert beside(words, "height_feet") == ["Enter feet as a whole number between 1 and 8."]
+    # kept as typed: in a number box the browser would show "five" as empty
+    feet = re.search(r'<input[^>]*id="height_feet"[^>]*>', words).group(0)
+    assert 'value="five"' in feet and 'type="text"' in feet
+    inches = re.search(r'<input[^>]*id="height_inches"[^>]*>', words).group(0)
+    assert 'type="number"' in inches
     out_of_range = client.post("/profile/birth", data={**data, "height_feet": "12", "height_inches": "12"})
     assert beside(out_of_range.get_data(as_text=True), "height_feet") == [
         "Enter feet as a whole number between 1 and 8."

@@ -196,6 +196,8 @@ def register_template_helpers(app: Flask) -> None:
         the text area's limit said under it) it is described by. A field with a limit (web.forms.AtMost) carries it
         as `data-most` for app.js's count, never as `maxlength`, at which a browser cuts a paste without a word."""
         attrs = {"class_": css}
+        if field.process_errors and (type or getattr(field.widget, "input_type", None)) == "number":
+            type = "text"  # a number that could not be read ("two") comes back as typed: a number box shows it empty
         if type:
             attrs["type"] = type
         most = character_limit(field)
