@@ -104,8 +104,10 @@ def test_each_centers_soonest_is_its_first_free_seat_far_enough_ahead(ctx, now):
 
 def test_too_soon_and_a_second_booking_are_refused(ctx, now):
     application = create_application("precheck", submitted=True)
-    with pytest.raises(BusinessRuleViolation, match="too soon"):
+    with pytest.raises(BusinessRuleViolation, match="too soon") as refused:
         scheduling.book(application, _slot(now, 8001, hours=1), by=application.profile.account, now=now)
+    # the center named in full, as the booking pages name it
+    assert "John F. Kennedy International Enrollment Center takes bookings at least 2 hours ahead" in str(refused.value)
     scheduling.book(application, _slot(now, 8001, hours=50), by=application.profile.account, now=now)
     with pytest.raises(BusinessRuleViolation, match="already has an appointment"):
         scheduling.book(application, _slot(now, 8001, hours=51), by=application.profile.account, now=now)

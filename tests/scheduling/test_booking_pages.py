@@ -414,4 +414,7 @@ def test_times_inside_the_cut_off_are_announced_before_one_is_chosen(app, client
     html = client.get(f"/applications/{conditionally_approved}/appointment/8001").get_data(as_text=True)
     note = html.split('data-testid="cutoff-note"')[1].split("</p>")[0]
     assert "Times less than 24 hours away can&#39;t be changed or cancelled online once you book them." in note
-    assert "To change one later, contact JFK Airport at Terminal 4, Jamaica, NY 11430." in note
+    assert (
+        "To change one later, contact John F. Kennedy International Enrollment Center at Terminal 4, Jamaica, NY 11430."
+        in note
+    )

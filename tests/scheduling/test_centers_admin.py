@@ -243,7 +243,8 @@ def test_closing_the_day_of_an_offer_withdraws_it_says_so_and_the_travelers_old_
     page = client.get(response.headers["Location"]).get_data(as_text=True)
     assert "The time we offered you is no longer available. You keep your place on the waitlist" in page
     assert "You are on the waitlist" in page and "Your appointment" not in page
-    assert "the time we offered you is no longer available" in client.get("/notifications").get_data(as_text=True)
+    notices = client.get("/notifications").get_data(as_text=True)
+    assert "John F. Kennedy International Enrollment Center changed its hours: the time we offered you" in notices
 
 
 def _details(**changes):

@@ -58,7 +58,7 @@ def _check_slot(application, slot: Slot, now: dt.datetime) -> None:
         raise BusinessRuleViolation(
             _(
                 "That time is too soon or has passed: %(center)s takes bookings at least %(hours)s hours ahead.",
-                center=center.short_name,
+                center=center.name,
                 hours=center.min_notice_hours,
             )
         )

@@ -337,7 +337,7 @@ def withdraw_offers(room: dict[Slot, int], *, now: dt.datetime) -> int:
             kind="waitlist_offer_withdrawn",
             title=_l(
                 "%(center)s changed its hours: the time we offered you is no longer available",
-                center=slot.center.short_name,
+                center=slot.center.name,
             ),
             body=_l(
                 "We can no longer hold %(when)s for you. You keep your place on the waitlist, and we will e-mail you "

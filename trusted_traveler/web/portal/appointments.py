@@ -254,7 +254,7 @@ def _times_page(application, center, day: dt.date | None, *, status=200, message
                 ),
                 _(
                     "To change one later, contact %(center)s at %(contact)s.",
-                    center=center.short_name,
+                    center=center.name,
                     contact=center_contact(center),
                 ),
             )
