@@ -606,21 +606,27 @@ def proposals(version: RuleSetVersion) -> list[Parameter]:
     return list(db.session.scalars(select(Parameter).where(Parameter.version_id == version.id).order_by(Parameter.key)))
 
 
-def _shown(value: Any) -> str:
+def shown_value(value: Any) -> str:
     """A setting's value as a lead reads it (partner countries: "GB, MX")."""
-    return ", ".join(value) if isinstance(value, list) else str(value)
+    return ", ".join(map(str, value)) if isinstance(value, list) else str(value)
 
 
-def _day(day: dt.date) -> str:
+def value_on(program, key: str, day: dt.date) -> str | None:
+    """A setting's value in force for `program` (None: a shared one) on `day`, as a lead reads it (None: none)."""
+    try:
+        return shown_value(parameter_value(program, key, day))
+    except NotFound:
+        return None
+
+
+def said_day(day: dt.date) -> str:
+    """A day as the rules console's sentences say it: "January 1, 2027"."""
     return f"{day:%B %-d, %Y}"
 
 
 def _before(key: str, on: dt.date) -> str | None:
     """The shared setting's value in force the day before `on`, as a lead reads it (None: none in force)."""
-    try:
-        return _shown(parameter_value(None, key, on - dt.timedelta(days=1)))
-    except NotFound:
-        return None
+    return value_on(None, key, on - dt.timedelta(days=1))
 
 
 def _timeline(before: str | None, changes: list[tuple[str, dt.date]]) -> str:
@@ -632,9 +638,9 @@ def _timeline(before: str | None, changes: list[tuple[str, dt.date]]) -> str:
         if value == held:
             continue
         if not parts:
-            last = _day(on - dt.timedelta(days=1))
+            last = said_day(on - dt.timedelta(days=1))
             parts.append(f"{before} until {last}" if before is not None else f"no value until {last}")
-        parts.append(f"{value} from {_day(on)}")
+        parts.append(f"{value} from {said_day(on)}")
         held = value
     return ("; ".join(parts) or f"{before} throughout") + " (for both programs)"
 
@@ -649,7 +655,7 @@ def _clash(version: RuleSetVersion, mine: Parameter, other: RuleSetVersion, thei
     name = setting_label(mine.key)
     mine_on = version.effective_from if version.status == "in_review" else None
     theirs_on = other.effective_from if other.status in ("in_review", "published") else None
-    mine_value, theirs_value = _shown(mine.value), _shown(theirs.value)
+    mine_value, theirs_value = shown_value(mine.value), shown_value(theirs.value)
     program = other.rule_set.program.name
     if mine_on is None or theirs_on is None:
         order = ""
@@ -662,12 +668,12 @@ def _clash(version: RuleSetVersion, mine: Parameter, other: RuleSetVersion, thei
     if other.status == "published":
         said = (
             f"A version already published, not in effect yet, also changes the {name}: {program}'s {other.label} "
-            f"sets {theirs_value} from {_day(theirs_on)}{order}"
+            f"sets {theirs_value} from {said_day(theirs_on)}{order}"
         )
         if_both, its = "Once this one is published", "its"
     else:
         state = (
-            f"in review, to take effect on {_day(theirs_on)}{order}"
+            f"in review, to take effect on {said_day(theirs_on)}{order}"
             if theirs_on
             else "a draft, with no effective date yet"
         )
@@ -676,7 +682,7 @@ def _clash(version: RuleSetVersion, mine: Parameter, other: RuleSetVersion, thei
             f"proposes {theirs_value}"
         )
         if_both, its = "If both are published", "this one's"
-    said += f"; this one proposes {mine_value}" + (f" from {_day(mine_on)}." if mine_on else ".")
+    said += f"; this one proposes {mine_value}" + (f" from {said_day(mine_on)}." if mine_on else ".")
     if theirs_value == mine_value:
         return f"{said} The values are the same, so neither overrides the other."
     if mine_on is None or theirs_on is None:
@@ -691,20 +697,20 @@ def _clash(version: RuleSetVersion, mine: Parameter, other: RuleSetVersion, thei
         winner, loser = (mine_value, theirs_value) if mine_wins else (theirs_value, mine_value)
         whose = its if mine_wins else f"{other.label}'s"
         verdict = (
-            f"{if_both}, {whose} {winner}, added to its draft later, holds for both programs from {_day(mine_on)} "
+            f"{if_both}, {whose} {winner}, added to its draft later, holds for both programs from {said_day(mine_on)} "
             f"(the same day: {loser} never applies)"
         )
         timeline = _timeline(before, [(winner, mine_on)])
     elif mine_on < theirs_on:
         verdict = (
-            f"{if_both}, {its} {mine_value} holds only until {_day(theirs_on - dt.timedelta(days=1))}: "
-            f"{other.label}'s {theirs_value} overrides it for both programs from {_day(theirs_on)}"
+            f"{if_both}, {its} {mine_value} holds only until {said_day(theirs_on - dt.timedelta(days=1))}: "
+            f"{other.label}'s {theirs_value} overrides it for both programs from {said_day(theirs_on)}"
         )
         timeline = _timeline(before, [(mine_value, mine_on), (theirs_value, theirs_on)])
     else:
         verdict = (
             f"{if_both}, {its} {mine_value} overrides {other.label}'s {theirs_value} for both programs from "
-            f"{_day(mine_on)}"
+            f"{said_day(mine_on)}"
         )
         timeline = _timeline(before, [(theirs_value, theirs_on), (mine_value, mine_on)])
     return f"{said} {verdict}. The {name} would then be: {timeline}."

@@ -4,39 +4,25 @@ from __future__ import annotations
 
 import datetime as dt
 
-from trusted_traveler.errors import NotFound
-from trusted_traveler.programs.service import parameter_in_force_since, parameter_value
-from trusted_traveler.rules.authoring import SETTINGS, applies_to, setting_label
+from trusted_traveler.programs.service import parameter_in_force_since
+from trusted_traveler.rules.authoring import SETTINGS, applies_to, said_day, setting_label, shown_value, value_on
 from trusted_traveler.rules.describe import describe
-
-
-def _label(value) -> str:
-    if isinstance(value, list):
-        return ", ".join(map(str, value))
-    return str(value)
-
-
-def _value(program, key: str, day: dt.date) -> str | None:
-    try:
-        return _label(parameter_value(program, key, day))
-    except NotFound:
-        return None
 
 
 def _current(program, key: str, *, today: dt.date, on: dt.date) -> str:
     """A setting's value in force today, and, when another published value takes its place before the draft's
     date `on` (a version published for later), that one too and from when: "now 18; from January 1, 2027 it is
     19". The value the draft replaces is the one in force just before `on`."""
-    now = _value(program, key, today)
+    now = value_on(program, key, today)
     said = f"now {now}" if now is not None else "no value is in force now"
     last = on - dt.timedelta(days=1)
     if last <= today:
         return said
-    then = _value(program, key, last)
+    then = value_on(program, key, last)
     if then is None or then == now:
         return said
     since = parameter_in_force_since(program, key, last)
-    return f"{said}; from {since:%B %-d, %Y} it is {then}"
+    return f"{said}; from {said_day(since)} it is {then}"
 
 
 def changes(base, draft, proposals, *, today: dt.date, on: dt.date) -> list[str]:
@@ -80,12 +66,12 @@ def changes(base, draft, proposals, *, today: dt.date, on: dt.date) -> list[str]
         current = _current(None if shared else program, proposal.key, today=today, on=on)
         if shared:
             lines.append(
-                f"Setting “{name}”, shared by TSA PreCheck and Global Entry, becomes {_label(proposal.value)} "
+                f"Setting “{name}”, shared by TSA PreCheck and Global Entry, becomes {shown_value(proposal.value)} "
                 f"({current}) for both programs; source: {proposal.reference}."
             )
         else:
             lines.append(
-                f"Setting “{name}” for {program.name} becomes {_label(proposal.value)} ({current}); "
+                f"Setting “{name}” for {program.name} becomes {shown_value(proposal.value)} ({current}); "
                 f"source: {proposal.reference}."
             )
     return lines
