@@ -52,15 +52,15 @@ def reading_replica() -> Iterator[None]:
         _outside_requests.reset(token)
 
 
-def read(statement: Executable) -> Result:
+def read(statement: Executable, params: dict | None = None) -> Result:
     """Run a read that tolerates a moment's lag: on the replica when there is one and this moment may read it,
     else on the primary; on the primary too when the replica cannot be reached (and for a while after)."""
     bind = replica()
     if not bind:
-        return db.session.execute(statement)
+        return db.session.execute(statement, params)
     db.session.flush()  # pending writes go to the primary first: their failure is not the replica's
     try:
-        return db.session.execute(statement, bind_arguments=bind)
+        return db.session.execute(statement, params, bind_arguments=bind)
     except DBAPIError as exc:
         if exc.statement is not None and not exc.connection_invalidated:
             # The statement failed on a live connection: a mistake of ours, or a hot standby cancelling it for a
@@ -70,7 +70,7 @@ def read(statement: Executable) -> Result:
         _rest(exc)
         if exc.connection_invalidated:
             raise  # lost mid-transaction: the session must roll back before it can go on
-        return db.session.execute(statement)  # no connection was made: the session is as it was
+        return db.session.execute(statement, params)  # no connection was made: the session is as it was
 
 
 def replica() -> dict:
