@@ -8,6 +8,7 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+from flask_babel import force_locale
 from sqlalchemy import select
 
 from tests.factories import create_account, create_application, create_profile, open_day, sign_in
@@ -258,3 +259,30 @@ def test_staff_see_an_appointment_the_new_hours_no_longer_fit_tagged_on_the_day_
     assert len(after) <= len(before), after  # asking reads at most the center's programs, once for the day
     case = client.get(f"/officer/cases/{reference}").get_data(as_text=True)
     assert "affected by changed hours" in case.split('data-testid="appointment"')[1].split("</p>")[0]
+
+
+@pytest.mark.parametrize("language", ["en", "es"])
+def test_a_traveler_who_cannot_move_their_appointment_online_is_told_whom_to_contact_not_to_choose_a_time(
+    app, booked, now, language
+):
+    """Moved the most times allowed online before the change: the notice says why it cannot be moved online and
+    whom to contact (as the status page does), in the traveler's language, never "Choose another time"."""
+    _, day = booked
+    with app.app_context():
+        appointment = db.session.scalars(select(Appointment).order_by(Appointment.id)).one()
+        appointment.reschedule_count = db.session.get(EnrollmentCenter, JFK).max_reschedules
+        appointment.application.profile.account.preferred_language = language
+        db.session.flush()
+        with force_locale(language):
+            refusal = scheduling.move_refusal(appointment, by=appointment.application.profile.account, now=now)
+        _change_hours(day, now, opens=dt.time(10), closes=dt.time(16))
+        db.session.commit()
+        body = db.session.scalars(
+            select(Notification.body).where(Notification.kind == "appointment_affected").order_by(Notification.id)
+        ).one()
+
+    assert body.endswith(f" {refusal}")
+    assert "Choose" not in body and "Elija" not in body
+    if language == "en":
+        assert body.startswith("Your enrollment visit on ") and "may not go ahead." in body
+        assert refusal.startswith("This appointment has been moved ") and JFK_NAME in refusal

@@ -26,6 +26,7 @@ from trusted_traveler.profiles.models import ApplicantProfile
 from trusted_traveler.programs.models import Program
 from trusted_traveler.scheduling.lookups import VISIT, affected_notice, describe_time
 from trusted_traveler.scheduling.models import Appointment, EnrollmentCenter, Slot, WaitlistEntry
+from trusted_traveler.scheduling.service import move_refusal
 from trusted_traveler.scheduling.slots import booking_window_end, generate_slots, local_time, planned_slots
 from trusted_traveler.scheduling.waitlist import withdraw_offers
 
@@ -107,11 +108,18 @@ def conflicts(center: EnrollmentCenter, now: dt.datetime, *, plan: Plan | None =
     )
 
 
-def _tell(appointment: Appointment, center: EnrollmentCenter) -> None:
+def _tell(appointment: Appointment, center: EnrollmentCenter, now: dt.datetime) -> None:
     """Tell the traveler their appointment is now in conflict: why (the center's hours, or the center no longer
-    taking appointments for their program) and what to do. Their status page says the same (lookups.in_conflict)."""
-    notice = affected_notice(appointment, center)
-    notify_about(appointment.application, kind="appointment_affected", title=notice.title, body=notice.body)
+    taking appointments for their program) and what to do. Their status page says the same (lookups.in_conflict).
+    When they cannot move it online (inside the cut-off, or moved the most times allowed), the notice says so and
+    whom to contact, as the status page does, rather than to choose another time."""
+    traveler = appointment.application.profile.account
+    refusal = move_refusal(appointment, by=traveler, now=now)
+    notice = affected_notice(appointment, center, refusal=refusal)
+    body = notice.body
+    if refusal is not None:  # the refusal too in the traveler's language, made as notify writes the notice
+        body = later(lambda: f"{notice.body} {move_refusal(appointment, by=traveler, now=now)}")
+    notify_about(appointment.application, kind="appointment_affected", title=notice.title, body=body)
 
 
 def _tell_all_clear(appointment: Appointment, center: EnrollmentCenter) -> None:
@@ -183,7 +191,7 @@ def replan(
     before, after = {a.id for a in known}, {a.id for a in found}
     for appointment in found:
         if appointment.id not in before:
-            _tell(appointment, center)
+            _tell(appointment, center, now)
     cleared = [appointment for appointment in known if appointment.id not in after]
     for appointment in cleared:
         _tell_all_clear(appointment, center)
