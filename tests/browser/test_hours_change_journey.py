@@ -74,8 +74,8 @@ def test_a_traveler_whose_visit_no_longer_fits_new_hours_is_warned_and_chooses_a
 def test_a_traveler_who_cannot_move_their_visit_online_is_told_whom_to_contact_not_to_choose_a_time(
     app, page: Page, today, now
 ):
-    """Moved the most times allowed online: the warning says so once, with whom to contact, and offers no way to
-    another time that would be refused."""
+    """Its day come so close that online changes have closed: the warning says so once, with whom to contact, and
+    offers no way to another time that would be refused."""
     with app.app_context():
         jfk = db.session.get(EnrollmentCenter, 8001)
         generate_slots(jfk, start=today + dt.timedelta(days=2), days=21)
@@ -87,10 +87,9 @@ def test_a_traveler_who_cannot_move_their_visit_online_is_told_whom_to_contact_n
             if local_time(s.starts_at, jfk).hour == 8 and local_time(s.starts_at, jfk).date() >= today + dt.timedelta(7)
         )
         effective = local_time(slot.starts_at, jfk).date()
-        profile = create_profile(create_account("moved.often@example.com"))
+        profile = create_profile(create_account("visit.soon@example.com"))
         application = create_application("precheck", profile=profile, submitted=True)
         appointment = scheduling.book(application, slot, by=profile.account, now=now)
-        appointment.reschedule_count = jfk.max_reschedules
         rows = [
             {
                 "weekday": t.weekday,
@@ -102,14 +101,15 @@ def test_a_traveler_who_cannot_move_their_visit_online_is_told_whom_to_contact_n
             for t in centers.hours_on(jfk, effective)
         ]
         assert len(centers.set_weekly_hours(jfk, rows, effective_from=effective, by=None, now=now).conflicts) == 1
+        appointment.slot.starts_at = now + dt.timedelta(hours=5)  # and now it is 5 hours away: inside the cut-off
         reference = application.reference
         db.session.commit()
     contact = "To change it, contact John F. Kennedy International Enrollment Center at Terminal 4, Jamaica, NY 11430."
 
-    dev_sign_in(page, "moved.often@example.com")
+    dev_sign_in(page, "visit.soon@example.com")
     page.goto("/dashboard")
     on_dashboard = page.get_by_test_id(f"affected-{reference}")
-    expect(on_dashboard).to_contain_text("the most allowed online. " + contact)
+    expect(on_dashboard).to_contain_text("Online changes close 24 hours before the appointment. " + contact)
     expect(on_dashboard.get_by_role("link")).to_have_count(0)
 
     page.goto(f"/applications/{reference}")

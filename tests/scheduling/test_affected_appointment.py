@@ -15,6 +15,7 @@ from tests.factories import create_account, create_application, create_profile, 
 from tests.support.queries import count_queries
 from trusted_traveler.extensions import db
 from trusted_traveler.notifications.models import Notification
+from trusted_traveler.programs.models import Program
 from trusted_traveler.scheduling import centers
 from trusted_traveler.scheduling import service as scheduling
 from trusted_traveler.scheduling.capacity import conflicts
@@ -150,32 +151,22 @@ JFK_NAME = "John F. Kennedy International Enrollment Center"
 JFK_CONTACT = "Terminal 4, Jamaica, NY 11430"  # JFK's seed data gives no telephone number: its address
 
 
-def _refuse_moving_online(why: str, now: dt.datetime) -> str:
-    """The traveler's appointment, after the change, made one they cannot move online: `why` "cut-off" (its day come
-    so close that it is 5 hours away, inside the center's 24-hour cut-off) or "moves" (moved the most times allowed
-    online). Returns the refusal the pages say."""
+def _refuse_moving_online(now: dt.datetime) -> str:
+    """The traveler's appointment, after the change, made one they cannot move online: its day come so close that it
+    is 5 hours away, inside the center's 24-hour cut-off. Returns the refusal the pages say. (Moved the most times
+    allowed online is no refusal here: a move away from a time the center cannot keep does not count.)"""
     appointment = db.session.scalars(select(Appointment).order_by(Appointment.id)).one()
-    center = db.session.get(EnrollmentCenter, JFK)
-    if why == "cut-off":
-        appointment.slot.starts_at = now + dt.timedelta(hours=5)
-        return (
-            f"Online changes close 24 hours before the appointment. To change it, contact {JFK_NAME} at {JFK_CONTACT}."
-        )
-    appointment.reschedule_count = center.max_reschedules
-    return (
-        f"This appointment has been moved {center.max_reschedules} times, the most allowed online. To change it, "
-        f"contact {JFK_NAME} at {JFK_CONTACT}."
-    )
+    appointment.slot.starts_at = now + dt.timedelta(hours=5)
+    return f"Online changes close 24 hours before the appointment. To change it, contact {JFK_NAME} at {JFK_CONTACT}."
 
 
-@pytest.mark.parametrize("why", ["cut-off", "moves"])
 def test_when_moving_online_is_refused_both_pages_say_to_contact_the_center_once_and_offer_no_new_time(
-    app, client, booked, now, why
+    app, client, booked, now
 ):
     reference, day = booked
     with app.app_context():
         _change_hours(day, now, opens=dt.time(10), closes=dt.time(16))
-        refusal = _refuse_moving_online(why, now)
+        refusal = _refuse_moving_online(now)
         db.session.commit()
 
     page = client.get(f"/applications/{reference}").get_data(as_text=True).replace("&#39;", "'")
@@ -200,7 +191,7 @@ def test_the_warning_names_the_center_as_the_appointment_does(app, client, booke
     reference, day = booked
     with app.app_context():
         _change_hours(day, now, opens=dt.time(10), closes=dt.time(16))
-        _refuse_moving_online("moves", now)
+        _refuse_moving_online(now)
         db.session.commit()
         notice = db.session.scalars(
             select(Notification).where(Notification.kind == "appointment_affected").order_by(Notification.id)
@@ -224,7 +215,7 @@ def test_a_refused_move_costs_the_dashboard_no_statement_more(app, client, booke
     with count_queries(app) as offered:
         assert "Choose a new time" in client.get("/dashboard").get_data(as_text=True)
     with app.app_context():
-        _refuse_moving_online("moves", now)
+        _refuse_moving_online(now)
         db.session.commit()
     with count_queries(app) as refused:
         assert "Choose a new time" not in client.get("/dashboard").get_data(as_text=True)
@@ -265,24 +256,63 @@ def test_staff_see_an_appointment_the_new_hours_no_longer_fit_tagged_on_the_day_
 def test_a_traveler_who_cannot_move_their_appointment_online_is_told_whom_to_contact_not_to_choose_a_time(
     app, booked, now, language
 ):
-    """Moved the most times allowed online before the change: the notice says why it cannot be moved online and
-    whom to contact (as the status page does), in the traveler's language, never "Choose another time"."""
-    _, day = booked
+    """Five hours before the visit (inside the 24-hour cut-off) the center stops taking PreCheck appointments: the
+    notice says why the appointment cannot be moved online and whom to contact (as the status page does), in the
+    traveler's language, never to choose another time."""
     with app.app_context():
         appointment = db.session.scalars(select(Appointment).order_by(Appointment.id)).one()
-        appointment.reschedule_count = db.session.get(EnrollmentCenter, JFK).max_reschedules
         appointment.application.profile.account.preferred_language = language
         db.session.flush()
+        traveler = appointment.application.profile.account
+        later = appointment.slot.starts_at - dt.timedelta(hours=5)  # the change comes five hours before the visit
         with force_locale(language):
-            refusal = scheduling.move_refusal(appointment, by=appointment.application.profile.account, now=now)
-        _change_hours(day, now, opens=dt.time(10), closes=dt.time(16))
+            refusal = scheduling.move_refusal(appointment, by=traveler, now=later)
+        _stop_taking_precheck(later)
         db.session.commit()
         body = db.session.scalars(
             select(Notification.body).where(Notification.kind == "appointment_affected").order_by(Notification.id)
         ).one()
 
-    assert body.endswith(f" {refusal}")
+    assert refusal is not None and body.endswith(f" {refusal}")
     assert "Choose" not in body and "Elija" not in body
     if language == "en":
         assert body.startswith("Your enrollment visit on ") and "may not go ahead." in body
-        assert refusal.startswith("This appointment has been moved ") and JFK_NAME in refusal
+        assert refusal.startswith("Online changes close 24 hours before the appointment.") and JFK_NAME in refusal
+
+
+def _stop_taking_precheck(now: dt.datetime) -> None:
+    """The admin's change: JFK offers Global Entry only from now on."""
+    jfk = db.session.get(EnrollmentCenter, JFK)
+    global_entry = db.session.scalars(select(Program).where(Program.code == "global_entry")).one()
+    centers.update_details(jfk, by=None, fields={}, service_ids=[global_entry.scheduler_service_id], now=now)
+
+
+def test_a_move_away_from_a_time_the_center_cannot_keep_is_allowed_and_does_not_count(app, client, booked, now):
+    """Moved the most times allowed online, then the center's new hours leave the appointment without a seat: the
+    center's doing, so the pages offer a new time as to anyone, and moving it leaves the count of moves as it was."""
+    reference, day = booked
+    with app.app_context():
+        appointment = db.session.scalars(select(Appointment).order_by(Appointment.id)).one()
+        appointment.reschedule_count = db.session.get(EnrollmentCenter, JFK).max_reschedules
+        _change_hours(day, now, opens=dt.time(10), closes=dt.time(16))
+        db.session.commit()
+
+    page = client.get(f"/applications/{reference}").get_data(as_text=True)
+    warning = page.split('data-testid="appointment-affected"')[1].split("</section>")[0]
+    assert "Choose a new time" in warning and "the most allowed online" not in page
+
+    with app.app_context():
+        appointment = db.session.scalars(select(Appointment).order_by(Appointment.id)).one()
+        moves = appointment.reschedule_count
+        free = db.session.scalars(
+            select(Slot)
+            .where(Slot.center_id == JFK, Slot.starts_at > now + dt.timedelta(days=2), Slot.booked < Slot.capacity)
+            .order_by(Slot.starts_at)
+        ).first()
+        traveler = appointment.application.profile.account
+        scheduling.reschedule(appointment, free, by=traveler, now=now)
+        db.session.commit()
+        assert appointment.reschedule_count == moves
+        assert not in_conflict(appointment, now)
+        # a move of the new time is the traveler's own again, and the limit applies
+        assert "the most allowed online" in scheduling.move_refusal(appointment, by=traveler, now=now)

@@ -134,9 +134,16 @@ def change_refusal(appointment: Appointment, *, by, now: dt.datetime) -> str | N
 
 
 def move_refusal(appointment: Appointment, *, by, now: dt.datetime) -> str | None:
-    """Why `by` cannot move the appointment now (inside the cut-off, or moved the most allowed online), or None."""
+    """Why `by` cannot move the appointment now (inside the cut-off, or moved the most allowed online), or None. A
+    move away from an appointment its center can no longer keep (lookups.in_conflict) is the center's doing: it is
+    allowed however often the traveler moved before, and does not count (reschedule)."""
     refusal = change_refusal(appointment, by=by, now=now)
-    if refusal is None and moves_used_up(appointment) and not _staff_for(appointment, by):
+    if (
+        refusal is None
+        and moves_used_up(appointment)
+        and not _staff_for(appointment, by)
+        and not in_conflict(appointment, now)
+    ):
         used_up = _(
             "This appointment has been moved %(n)s times, the most allowed online.", n=appointment.reschedule_count
         )
@@ -189,11 +196,13 @@ def reschedule(appointment: Appointment, new_slot: Slot, *, by, now: dt.datetime
     # second's write matches no row and fails with StaleDataError before it touches a seat. Booking and cancelling
     # get the same from their status change.
     record_step(appointment.application, by=by, reason_code=APPOINTMENT_MOVED)
+    forced = in_conflict(appointment, now)  # moved because its center can no longer keep it: not the traveler's move
     old_slot = appointment.slot
     _take_seat(new_slot)
     waitlist.free_booked_seat(old_slot, now=now, not_to=appointment.application_id)
     appointment.slot_id, appointment.slot = new_slot.id, new_slot
-    appointment.reschedule_count += 1
+    if not forced:
+        appointment.reschedule_count += 1
     appointment.reminder_sent_at = None  # the new time gets its own reminder
     notify_about(
         appointment.application,

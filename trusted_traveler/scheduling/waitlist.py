@@ -30,6 +30,7 @@ from trusted_traveler.scheduling.lookups import (
     claim_seat,
     describe_moment,
     describe_time,
+    in_conflict,
     moves_used_up,
     online_changes_closed,
     release_held_seats,
@@ -225,7 +226,7 @@ def offer_free_seats(slot: Slot, *, now: dt.datetime, not_to: int | None = None)
         if current is not None and (
             slot.starts_at >= current.slot.starts_at  # only something earlier is an offer
             or online_changes_closed(current, now)
-            or moves_used_up(current)
+            or (moves_used_up(current) and not in_conflict(current, now))  # a forced move does not count
         ):
             continue
         if not claim_seat(slot.id, "held"):
