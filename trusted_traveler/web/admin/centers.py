@@ -176,10 +176,12 @@ def _after_replan(center, replanned, *, note: str | None = None):
     found, withdrawn = replanned.conflicts, replanned.offers_withdrawn
     if found:
         message = ngettext(
-            "Saved. %(num)s booked appointment no longer fits; its traveler has been told to choose another time, "
-            "or officers at the center will contact them. When it falls is below.",
+            "Saved. %(num)s booked appointment no longer fits; its traveler has been told to choose another time "
+            "(or, too close to move it online, to contact the center), or officers at the center will contact them. "
+            "When it falls is below.",
             "Saved. %(num)s booked appointments no longer fit; their travelers have been told to choose another "
-            "time, or officers at the center will contact them. How many fall at each time is below.",
+            "time (or, too close to move it online, to contact the center), or officers at the center will contact "
+            "them. How many fall at each time is below.",
             len(found),
         )
     else:
