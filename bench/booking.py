@@ -64,7 +64,14 @@ def _booker(app, application_ids: list[int], deadline_at: float, totals: dict, l
     from trusted_traveler.profiles.models import ApplicantProfile
     from trusted_traveler.scheduling.models import EnrollmentCenter
     from trusted_traveler.scheduling.service import SlotTaken, book, open_slots, soonest_by_center
-    from trusted_traveler.web.portal.appointments import DAYS_SHOWN
+
+    try:
+        from trusted_traveler.scheduling.waitlist import days_ahead
+    except ImportError:  # an older tree: the times page's constant
+        from trusted_traveler.web.portal.appointments import DAYS_SHOWN
+
+        def days_ahead() -> int:
+            return DAYS_SHOWN
 
     rng = random.Random(application_ids[0] if application_ids else 0)  # noqa: S311 - not security
     booked = conflicts = failed = 0
@@ -101,7 +108,7 @@ def _booker(app, application_ids: list[int], deadline_at: float, totals: dict, l
                         center_id = min(centers, key=lambda c: (centers[c], c))
                     center = db.session.get(EnrollmentCenter, center_id)
                     since = now + dt.timedelta(hours=center.min_notice_hours)
-                    soonest = open_slots(center, since=since, until=since + dt.timedelta(days=DAYS_SHOWN), limit=10)
+                    soonest = open_slots(center, since=since, until=since + dt.timedelta(days=days_ahead()), limit=10)
                     if not soonest:  # none left there: back to the centers
                         center_id = None
                         continue

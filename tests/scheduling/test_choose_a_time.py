@@ -14,7 +14,7 @@ from trusted_traveler.extensions import db
 from trusted_traveler.scheduling import service as scheduling
 from trusted_traveler.scheduling.models import EnrollmentCenter, Slot
 from trusted_traveler.scheduling.slots import generate_slots, local_time
-from trusted_traveler.web.portal.appointments import DAYS_SHOWN
+from trusted_traveler.scheduling.waitlist import choice_problems, days_ahead
 
 JFK, ORD = 8001, 8008  # airports seating two at a time: New York and Chicago
 CHICAGO = ZoneInfo("America/Chicago")
@@ -39,7 +39,7 @@ def _open_days(app, center_id) -> dict[dt.date, set[int]]:
             select(Slot).where(
                 Slot.center_id == center_id,
                 Slot.starts_at >= since,
-                Slot.starts_at < since + dt.timedelta(days=DAYS_SHOWN),
+                Slot.starts_at < since + dt.timedelta(days=days_ahead()),
                 Slot.booked + Slot.held < Slot.capacity,
             )
         )
@@ -71,7 +71,7 @@ def test_every_day_with_openings_in_the_next_60_days_can_be_reached(app, client,
     """At a busy airport center the first 500 free times end after about two weeks; the days after must still be
     offered, month by month."""
     with app.app_context():
-        generate_slots(db.session.get(EnrollmentCenter, JFK), start=service_today(), days=DAYS_SHOWN + 2)
+        generate_slots(db.session.get(EnrollmentCenter, JFK), start=service_today(), days=days_ahead() + 2)
         db.session.commit()
     expected = _open_days(app, JFK)
     assert max(expected) - min(expected) > dt.timedelta(days=50)  # the schedule really is two months long
@@ -85,7 +85,7 @@ def test_every_day_with_openings_in_the_next_60_days_can_be_reached(app, client,
 
 def test_a_day_45_days_out_shows_that_days_times_and_only_those(app, client, traveler):
     with app.app_context():
-        generate_slots(db.session.get(EnrollmentCenter, JFK), start=service_today(), days=DAYS_SHOWN)
+        generate_slots(db.session.get(EnrollmentCenter, JFK), start=service_today(), days=days_ahead())
         db.session.commit()
     expected = _open_days(app, JFK)
     later = min(day for day in expected if day >= service_today() + dt.timedelta(days=45))
@@ -94,6 +94,24 @@ def test_a_day_45_days_out_shows_that_days_times_and_only_those(app, client, tra
     assert _times(html) == expected[later]
     days = html.split('data-testid="days"')[1].split("</nav>")[0]
     assert 'aria-current="date"' in days.split(f"day={later.isoformat()}")[1].split("</a>")[0]  # the chosen day
+
+
+def test_a_longer_booking_window_is_shown_and_waited_for_to_its_end(app, client, traveler, monkeypatch):
+    """BOOKING_WINDOW_WEEKS of 12 opens times 84 days ahead: the times page reaches a day 80 days out, and a traveler
+    may wait for a time up to the window's end (60 days, the default's reach, would stop short of both)."""
+    monkeypatch.setitem(app.config, "BOOKING_WINDOW_WEEKS", 12)
+    with app.app_context():
+        jfk = db.session.get(EnrollmentCenter, JFK)
+        generate_slots(jfk, start=service_today(), days=84)
+        db.session.commit()
+        today = service_today()
+        assert days_ahead() == 84
+        assert choice_problems([jfk], earliest=today, latest=today + dt.timedelta(days=84), today=today) == {}
+        too_far = choice_problems([jfk], earliest=today, latest=today + dt.timedelta(days=85), today=today)
+        assert list(too_far) == ["latest"] and "We open times up to 84 days ahead." in too_far["latest"]
+    expected = _open_days(app, JFK)
+    far = min(day for day in expected if day >= service_today() + dt.timedelta(days=80))
+    assert _times(_page(client, traveler, JFK, far)) == expected[far]
 
 
 def test_a_day_is_the_centers_local_day(app, client, traveler):
@@ -136,7 +154,7 @@ def test_the_times_page_reads_the_same_statements_for_a_week_or_two_months_of_op
 
     with app.app_context():
         generate_slots(db.session.get(EnrollmentCenter, ORD), start=service_today(), days=7)
-        generate_slots(db.session.get(EnrollmentCenter, JFK), start=service_today(), days=DAYS_SHOWN)
+        generate_slots(db.session.get(EnrollmentCenter, JFK), start=service_today(), days=days_ahead())
         db.session.commit()
     assert len(slot_reads(ORD)) == len(slot_reads(JFK)) == 2
 

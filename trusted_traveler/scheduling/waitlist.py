@@ -39,14 +39,20 @@ from trusted_traveler.scheduling.lookups import (
     unavailable,
 )
 from trusted_traveler.scheduling.models import EnrollmentCenter, Slot, WaitlistEntry, waitlist_entry_centers
-from trusted_traveler.scheduling.slots import local_time
+from trusted_traveler.scheduling.slots import booking_window_weeks, local_time
 
 DEFAULT_HOLD = dt.timedelta(minutes=30)
-# How far ahead a traveler may wait for a time: as far as the times page shows openings (its DAYS_SHOWN), beyond the
-# eight weeks the worker opens slots for.
+# How far ahead a traveler may wait for a time, and the times page shows openings, at the least: beyond the eight
+# weeks the worker opens slots for by default (days_ahead).
 DAYS_AHEAD = 60
 # An offer shorter than this is no offer: nobody reads the e-mail and accepts in time.
 SHORTEST_HOLD = dt.timedelta(minutes=15)
+
+
+def days_ahead() -> int:
+    """How many days ahead a traveler may wait for a time, and the times page shows openings: DAYS_AHEAD, or the
+    whole booking window when BOOKING_WINDOW_WEEKS makes it longer (slots.booking_window_weeks)."""
+    return max(DAYS_AHEAD, 7 * booking_window_weeks())
 
 
 def hold_period(today: dt.date) -> dt.timedelta:
@@ -67,7 +73,8 @@ def choice_problems(
     problems = {}
     if not centers:
         problems["center_ids"] = _("Choose at least one center.")
-    last = today + dt.timedelta(days=DAYS_AHEAD)
+    ahead = days_ahead()
+    last = today + dt.timedelta(days=ahead)
     if earliest is not None and earliest < today:
         problems["earliest"] = _(
             "The first day has passed. Choose %(today)s or a later day.", today=format_day(today, "%B %-d, %Y")
@@ -76,7 +83,7 @@ def choice_problems(
         problems["earliest"] = _(
             "Choose a first day no later than %(last)s. We open times up to %(days)s days ahead.",
             last=format_day(last, "%B %-d, %Y"),
-            days=DAYS_AHEAD,
+            days=ahead,
         )
     if latest is not None and earliest is not None and latest < earliest:
         problems["latest"] = _(
@@ -91,7 +98,7 @@ def choice_problems(
         problems["latest"] = _(
             "Choose a last day no later than %(last)s. We open times up to %(days)s days ahead.",
             last=format_day(last, "%B %-d, %Y"),
-            days=DAYS_AHEAD,
+            days=ahead,
         )
     return problems
 

@@ -35,8 +35,6 @@ from trusted_traveler.web.forms import LogoutForm, PlainDateField
 from trusted_traveler.web.portal import bp
 from trusted_traveler.web.routing import row_id
 
-DAYS_SHOWN = waitlist.DAYS_AHEAD  # a traveler may wait for a time as far ahead as this page shows them
-
 
 def _application(reference: str):
     return casework.get_application_for_traveler(reference, current_user)
@@ -166,7 +164,7 @@ def _centers_page(application, current, form: WaitlistForm, *, status: int = 200
         waitlist_centers=_waitlist_choices(offering, centers if (here or state or city) else [], miles),
         search=_search_args(state, city, typed_zip, from_profile),
         waiting=waitlist.entry_for(application),
-        days_ahead=waitlist.DAYS_AHEAD,
+        days_ahead=waitlist.days_ahead(),
     ), (400 if errors else status)
 
 
@@ -209,7 +207,8 @@ def _cannot_move(application, current, now: dt.datetime):
 
 
 def _times_page(application, center, day: dt.date | None, *, status=200, message=None):
-    """Every local day with openings in the next DAYS_SHOWN days, a month at a time, and the chosen day's times.
+    """Every local day with openings in the next waitlist.days_ahead() days (as far ahead as a traveler may wait for
+    a time), a month at a time, and the chosen day's times.
 
     The days come from one query and the times from another, for that day only: taking the first free times of the
     whole period and grouping them reached about two weeks at an airport. A day asked for that has no openings
@@ -227,7 +226,7 @@ def _times_page(application, center, day: dt.date | None, *, status=200, message
         if refused is not None:
             return refused
     since = now + dt.timedelta(hours=center.min_notice_hours)
-    days = scheduling.open_days(center, since=since, until=since + dt.timedelta(days=DAYS_SHOWN))
+    days = scheduling.open_days(center, since=since, until=since + dt.timedelta(days=waitlist.days_ahead()))
     chosen = _nearest_day(days, day)
     note = None
     if day is not None and chosen is not None and chosen != day:
