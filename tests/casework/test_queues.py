@@ -48,13 +48,13 @@ def test_unassigned_lists_cases_needing_an_officer_by_priority_then_longest_wait
 
 def test_the_tabs_count_each_queue_up_to_the_cap_then_say_more(monkeypatch, today):
     officer = create_officer()
-    cases = [hit_case(n) for n in range(5)]
+    cases = [hit_case(n) for n in range(7)]
     assignment.assign(cases[0], officer, by=officer)
     db.session.flush()
-    assert queue_counts(officer=officer, today=today) == {"unassigned": 4, "mine": 1, "awaiting_applicant": 0}
+    assert queue_counts(officer=officer, today=today) == {"unassigned": 6, "mine": 1, "awaiting_applicant": 0}
     monkeypatch.setattr(queues, "COUNT_CAP", 3)
     counts = queue_counts(officer=officer, today=today)
-    assert counts["unassigned"] == 4 and counts["mine"] == 1  # read no further than one past the cap
+    assert counts["unassigned"] == 4 and counts["mine"] == 1  # 6 waiting, read no further than one past the cap
     assert count_label(counts["unassigned"]) == "3+" and count_label(counts["mine"]) == "1"
     monkeypatch.setattr(queues, "COUNT_CAP", 1000)
     assert count_label(1001) == "1,000+" and count_label(1000) == "1,000"

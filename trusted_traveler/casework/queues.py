@@ -268,17 +268,17 @@ def _todays_interviews(*, officer, filters: QueueFilters, today: dt.date) -> Que
 def queue_counts(*, officer, today: dt.date) -> dict[str, int]:
     """How many cases each list holds (the tabs show them), counted up to COUNT_CAP + 1: a figure above COUNT_CAP
     means "more than COUNT_CAP". One statement, each count reading at most that many index entries."""
-    return dict(replica.read(_counts_statement(), {"officer_id": officer.id}).one()._mapping)
+    return dict(replica.read(_counts_statement(COUNT_CAP), {"officer_id": officer.id}).one()._mapping)
 
 
 @functools.cache
-def _counts_statement():
-    """queue_counts' statement, built once a process (the officer is a parameter): building it and its cache key
-    for every page was 2% of the officer queue's time."""
+def _counts_statement(cap: int):
+    """queue_counts' statement counting up to `cap` + 1, built once a process (the officer is a parameter): building
+    it and its cache key for every page was 2% of the officer queue's time."""
     officer_id = bindparam("officer_id", type_=Integer)
     capped = (
         select(func.count())
-        .select_from(select(Application.id).where(where(officer_id)).limit(COUNT_CAP + 1).subquery())
+        .select_from(select(Application.id).where(where(officer_id)).limit(cap + 1).subquery())
         .scalar_subquery()
         .label(name)
         for name, where in _QUEUE_WHERE.items()
