@@ -19,6 +19,7 @@ from trusted_traveler.programs.models import Program
 from trusted_traveler.scheduling import centers
 from trusted_traveler.scheduling import service as scheduling
 from trusted_traveler.scheduling.capacity import conflicts
+from trusted_traveler.scheduling.ics import appointment_ics
 from trusted_traveler.scheduling.lookups import in_conflict
 from trusted_traveler.scheduling.models import Appointment, EnrollmentCenter, Slot
 from trusted_traveler.scheduling.slots import local_time
@@ -289,7 +290,8 @@ def _stop_taking_precheck(now: dt.datetime) -> None:
 
 def test_a_move_away_from_a_time_the_center_cannot_keep_is_allowed_and_does_not_count(app, client, booked, now):
     """Moved the most times allowed online, then the center's new hours leave the appointment without a seat: the
-    center's doing, so the pages offer a new time as to anyone, and moving it leaves the count of moves as it was."""
+    center's doing, so the pages offer a new time as to anyone, and the move does not count against the limit (it
+    still counts as a move: a calendar file of it updates the event already imported)."""
     reference, day = booked
     with app.app_context():
         appointment = db.session.scalars(select(Appointment).order_by(Appointment.id)).one()
@@ -312,7 +314,19 @@ def test_a_move_away_from_a_time_the_center_cannot_keep_is_allowed_and_does_not_
         traveler = appointment.application.profile.account
         scheduling.reschedule(appointment, free, by=traveler, now=now)
         db.session.commit()
-        assert appointment.reschedule_count == moves
+        assert (appointment.reschedule_count, appointment.forced_moves) == (moves + 1, 1)  # counted, as forced
+        assert f"SEQUENCE:{moves + 1}" in appointment_ics(appointment, visit="visit").decode()  # calendars update
         assert not in_conflict(appointment, now)
-        # a move of the new time is the traveler's own again, and the limit applies
-        assert "the most allowed online" in scheduling.move_refusal(appointment, by=traveler, now=now)
+        # a move of the new time is the traveler's own again, and the limit applies: moved 3 times by them
+        refusal = scheduling.move_refusal(appointment, by=traveler, now=now)
+        assert f"This appointment has been moved {moves} times, the most allowed online." in refusal
+
+
+def test_telling_the_travelers_of_a_change_reads_no_role_grants(app, booked, now):
+    """Whether each traveler can move their appointment online is asked of what the conflicts were read with: not
+    their role grants, a statement for each appointment in conflict."""
+    _, day = booked
+    with app.app_context(), count_queries(app) as statements:
+        assert len(_change_hours(day, now, opens=dt.time(10), closes=dt.time(16)).conflicts) == 1
+        db.session.commit()
+    assert not [q for q in statements if "FROM role_grants" in q]

@@ -164,23 +164,6 @@ def test_no_offer_to_someone_who_could_not_move_their_appointment_online(now):
     assert [e.status for e in entries] == ["waiting", "waiting", "offered"]
 
 
-def test_an_offer_is_made_to_someone_who_moved_the_most_times_when_the_center_cannot_keep_their_time(now):
-    """Their moves are used up, but the center's new hours left their time without a seat (capacity.replan keeps it
-    as a seat beyond the hours): a move away from it is the center's doing, so an earlier time is offered."""
-    soon = _slot(now, 10)
-    holder = _person("holder")
-    appointment = scheduling.book(holder, soon, by=holder.profile.account, now=now)
-    moved_enough = _person("moved-three-times")
-    later = _slot(now, 30)
-    theirs = scheduling.book(moved_enough, later, by=moved_enough.profile.account, now=now)
-    theirs.reschedule_count = 3  # the most JFK allows online
-    later.kept_seats = 1  # the center's new hours give this time no seat: its booking is in conflict
-    entry = _join(now, moved_enough)
-    officer = create_account("center.officer@example.com", roles=("officer",))  # inside the cut-off: staff cancel
-    scheduling.cancel(appointment, by=officer, now=now)
-    assert entry.status == "offered" and entry.offered_slot_id == soon.id
-
-
 def test_an_offer_ends_by_the_centers_minimum_notice_and_a_seat_too_close_is_not_offered(now):
     holder, waiting = _person("holder"), _person("waiting")
     entry = _join(now, waiting)

@@ -111,8 +111,9 @@ def conflicts(center: EnrollmentCenter, now: dt.datetime, *, plan: Plan | None =
 def _tell(appointment: Appointment, center: EnrollmentCenter, now: dt.datetime) -> None:
     """Tell the traveler their appointment is now in conflict: why (the center's hours, or the center no longer
     taking appointments for their program) and what to do. Their status page says the same (lookups.in_conflict).
-    When they cannot move it online (inside the cut-off, or moved the most times allowed), the notice says so and
-    whom to contact, as the status page does, rather than to choose another time."""
+    When they cannot move it online (inside the center's cut-off: a move away from a time the center cannot keep
+    is allowed however often they moved before), the notice says so and whom to contact, as the status page does,
+    rather than to choose another time."""
     traveler = appointment.application.profile.account
     refusal = move_refusal(appointment, by=traveler, now=now)
     notice = affected_notice(appointment, center, refusal=refusal)

@@ -165,9 +165,15 @@ def online_changes_closed(appointment: Appointment, now: dt.datetime) -> bool:
     return appointment.slot.starts_at - now < dt.timedelta(hours=center.cancel_cutoff_hours)
 
 
+def own_moves(appointment: Appointment) -> int:
+    """How many times the traveler moved the appointment: every move but those its center forced (a move away from a
+    time the center could no longer keep), which do not count against the center's limit."""
+    return appointment.reschedule_count - appointment.forced_moves
+
+
 def moves_used_up(appointment: Appointment) -> bool:
     """Moved online as many times as its center allows."""
-    return appointment.reschedule_count >= appointment.slot.center.max_reschedules
+    return own_moves(appointment) >= appointment.slot.center.max_reschedules
 
 
 def bookable_after(now: dt.datetime):

@@ -153,7 +153,9 @@ class Appointment(Base):
     status: Mapped[str] = mapped_column(
         String(12), default="booked"
     )  # booked, checked_in, completed, no_show, cancelled
-    reschedule_count: Mapped[int] = mapped_column(default=0)
+    reschedule_count: Mapped[int] = mapped_column(default=0)  # every move (a calendar file's SEQUENCE)
+    # the moves its center forced (lookups.in_conflict), which do not count against the online limit (migration 0026)
+    forced_moves: Mapped[int] = mapped_column(default=0, server_default=text("0"))
     booked_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     cancelled_at: Mapped[dt.datetime | None]
     checked_in_at: Mapped[dt.datetime | None]

@@ -38,6 +38,7 @@ from trusted_traveler.scheduling.lookups import (
     in_conflict,
     moves_used_up,
     online_changes_closed,
+    own_moves,
     set_counts,
     unavailable,
 )
@@ -115,7 +116,8 @@ def book(application, slot: Slot, *, by, now: dt.datetime) -> Appointment:
 def _staff_for(appointment: Appointment, by) -> bool:
     """Whether `by` acts as staff on this appointment, free of the limits on online changes: a staff member, but
     not on their own application (staff never act on their own case: casework.transitions)."""
-    return getattr(by, "is_staff", False) and not appointment.application.is_applicant(by)
+    # the applicant first: a traveler's role grants are not loaded for it (capacity._tell asks for each conflict)
+    return not appointment.application.is_applicant(by) and getattr(by, "is_staff", False)
 
 
 def _refuse_own(appointment: Appointment, by) -> None:
@@ -144,9 +146,7 @@ def move_refusal(appointment: Appointment, *, by, now: dt.datetime) -> str | Non
         and not _staff_for(appointment, by)
         and not in_conflict(appointment, now)
     ):
-        used_up = _(
-            "This appointment has been moved %(n)s times, the most allowed online.", n=appointment.reschedule_count
-        )
+        used_up = _("This appointment has been moved %(n)s times, the most allowed online.", n=own_moves(appointment))
         refusal = f"{used_up} {how_to_change(appointment.slot.center)}"
     return refusal
 
@@ -196,13 +196,13 @@ def reschedule(appointment: Appointment, new_slot: Slot, *, by, now: dt.datetime
     # second's write matches no row and fails with StaleDataError before it touches a seat. Booking and cancelling
     # get the same from their status change.
     record_step(appointment.application, by=by, reason_code=APPOINTMENT_MOVED)
-    forced = in_conflict(appointment, now)  # moved because its center can no longer keep it: not the traveler's move
+    forced = in_conflict(appointment, now)  # moved because its center can no longer keep it: not the traveler's own
     old_slot = appointment.slot
     _take_seat(new_slot)
     waitlist.free_booked_seat(old_slot, now=now, not_to=appointment.application_id)
     appointment.slot_id, appointment.slot = new_slot.id, new_slot
-    if not forced:
-        appointment.reschedule_count += 1
+    appointment.reschedule_count += 1  # every move: the calendar file's SEQUENCE (ics), the privacy export
+    appointment.forced_moves += forced  # not against the limit (lookups.own_moves)
     appointment.reminder_sent_at = None  # the new time gets its own reminder
     notify_about(
         appointment.application,

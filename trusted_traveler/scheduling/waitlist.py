@@ -30,7 +30,6 @@ from trusted_traveler.scheduling.lookups import (
     claim_seat,
     describe_moment,
     describe_time,
-    in_conflict,
     moves_used_up,
     online_changes_closed,
     release_held_seats,
@@ -233,7 +232,7 @@ def offer_free_seats(slot: Slot, *, now: dt.datetime, not_to: int | None = None)
         if current is not None and (
             slot.starts_at >= current.slot.starts_at  # only something earlier is an offer
             or online_changes_closed(current, now)
-            or (moves_used_up(current) and not in_conflict(current, now))  # a forced move does not count
+            or moves_used_up(current)
         ):
             continue
         if not claim_seat(slot.id, "held"):
