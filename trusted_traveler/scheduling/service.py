@@ -138,7 +138,8 @@ def change_refusal(appointment: Appointment, *, by, now: dt.datetime) -> str | N
 def move_refusal(appointment: Appointment, *, by, now: dt.datetime) -> str | None:
     """Why `by` cannot move the appointment now (inside the cut-off, or moved the most allowed online), or None. A
     move away from an appointment its center can no longer keep (lookups.in_conflict) is the center's doing: it is
-    allowed however often the traveler moved before, and does not count (reschedule)."""
+    allowed however often the traveler moved before, and does not count against the limit (reschedule counts it
+    as forced: lookups.own_moves)."""
     refusal = change_refusal(appointment, by=by, now=now)
     if (
         refusal is None
@@ -202,7 +203,7 @@ def reschedule(appointment: Appointment, new_slot: Slot, *, by, now: dt.datetime
     waitlist.free_booked_seat(old_slot, now=now, not_to=appointment.application_id)
     appointment.slot_id, appointment.slot = new_slot.id, new_slot
     appointment.reschedule_count += 1  # every move: the calendar file's SEQUENCE (ics), the privacy export
-    appointment.forced_moves += forced  # not against the limit (lookups.own_moves)
+    appointment.forced_moves += int(forced)  # not against the limit (lookups.own_moves)
     appointment.reminder_sent_at = None  # the new time gets its own reminder
     notify_about(
         appointment.application,
